@@ -1,0 +1,126 @@
+// The config schema (valibot), defaults, the TOML file and env overrides.
+import * as v from "valibot";
+import { hostname as osHostname } from "node:os";
+
+const port = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535));
+const duration = v.pipe(v.string(), v.regex(/^\d+(ms|s|m|h|d)$/, "a duration like 30s, 5m, 2h or 5d"));
+
+export const ConfigSchema = v.looseObject({
+  /** The server's host name: EHLO, Received, banners, certificates. */
+  hostname: v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9.-]+$/i, "a host name like mail.example.com")), osHostname()),
+  listen: v.optional(
+    v.object({
+      /** Address every listener binds (0.0.0.0, ::, 127.0.0.1 …). */
+      address: v.optional(v.string(), "0.0.0.0"),
+      /** Added to every standard port; unset = 0 as root, 10000 otherwise. */
+      portOffset: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(60000))),
+      /** Standard ports (before the offset); 0 disables a listener. */
+      ports: v.optional(
+        v.object({
+          smtp: v.optional(port, 25),
+          submission: v.optional(port, 587),
+          submissions: v.optional(port, 465),
+          imap: v.optional(port, 143),
+          imaps: v.optional(port, 993),
+          pop3: v.optional(port, 110),
+          pop3s: v.optional(port, 995),
+          http: v.optional(port, 80),
+          https: v.optional(port, 443),
+        }),
+        {},
+      ),
+      maxConnectionsPerIp: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 50),
+      /** Seconds the server waits for sessions to finish on shutdown. */
+      shutdownGraceSeconds: v.optional(v.pipe(v.number(), v.minValue(0)), 5),
+    }),
+    {},
+  ),
+  database: v.optional(
+    v.object({
+      /** "file:<data>/kotakpos.db" when empty; "libsql://…" for a libSQL server. */
+      url: v.optional(v.string(), ""),
+      authToken: v.optional(v.string(), ""),
+    }),
+    {},
+  ),
+  blobs: v.optional(
+    v.object({
+      /** Folder of message blobs; "<data>/blobs" when empty. */
+      path: v.optional(v.string(), ""),
+    }),
+    {},
+  ),
+  tls: v.optional(
+    v.object({
+      /** PEM files of a certificate to use instead of the self-signed one. */
+      certFile: v.optional(v.string(), ""),
+      keyFile: v.optional(v.string(), ""),
+    }),
+    {},
+  ),
+  auth: v.optional(
+    v.object({
+      /** Allow passwords over unencrypted connections from loopback (tests only). */
+      allowPlaintextOnLoopback: v.optional(v.boolean(), false),
+      /** Failed logins per IP per 5 minutes before refusing. */
+      maxFailuresPerIp: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 10),
+    }),
+    {},
+  ),
+  dns: v.optional(
+    v.object({
+      /** Resolvers as "host:port" or "host"; empty = the system's resolvers. */
+      servers: v.optional(v.array(v.pipe(v.string(), v.regex(/^[0-9a-f.:[\]]+$/i, "an IP address with an optional :port"))), []),
+      timeout: v.optional(duration, "5s"),
+    }),
+    {},
+  ),
+  delivery: v.optional(
+    v.object({
+      /** Destination port for MX delivery (tests point it at another instance). */
+      port: v.optional(port, 25),
+      concurrency: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 20),
+      perDomain: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 4),
+      /** Delay before each retry; the last one repeats until maxAge. */
+      retry: v.optional(v.array(duration), ["1m", "5m", "15m", "30m", "1h", "2h", "4h"]),
+      maxAge: v.optional(duration, "5d"),
+      /** Send a delay warning after this long (empty = never). */
+      warnAfter: v.optional(v.string(), "4h"),
+    }),
+    {},
+  ),
+  limits: v.optional(
+    v.object({
+      /** Largest message accepted (bytes), announced in SIZE and APPENDLIMIT. */
+      maxMessageSize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 50 * 1024 * 1024),
+      maxRecipients: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 1000),
+    }),
+    {},
+  ),
+  log: v.optional(
+    v.object({
+      level: v.optional(v.picklist(["debug", "info", "warn", "error"]), "info"),
+    }),
+    {},
+  ),
+  plugins: v.optional(
+    v.object({
+      /** Built-in or extra plugins not to load. */
+      disabled: v.optional(v.array(v.string()), []),
+      /** Folder of extra plugins (.ts/.js); "<data>/plugins" when empty. */
+      dir: v.optional(v.string(), ""),
+    }),
+    {},
+  ),
+});
+
+export type Config = v.InferOutput<typeof ConfigSchema>;
+
+/** Parse a duration like "5m" into milliseconds. */
+export function durationMs(d: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(d);
+  if (!m) throw new Error(`bad duration ${d}`);
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "ms"];
+  return n * unit;
+}

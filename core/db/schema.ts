@@ -1,0 +1,166 @@
+// The database schema (drizzle, SQLite dialect for libSQL). Migrations are generated
+// from this file by `npm run db:generate` and embedded in the binary.
+import { sqliteTable, integer, text, index, uniqueIndex, primaryKey } from "drizzle-orm/sqlite-core";
+
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});
+
+export const domains = sqliteTable("domains", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull().unique(),
+  /** Domain alias: all mail to this domain goes to the target domain. */
+  aliasOf: integer("alias_of"),
+  catchAll: text("catch_all"),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const accounts = sqliteTable("accounts", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  address: text("address").notNull().unique(),
+  domainId: integer("domain_id").notNull().references(() => domains.id),
+  passwordHash: text("password_hash").notNull(),
+  /** Per-account modseq counter (DESIGN: starts at 2). */
+  modseq: integer("modseq").notNull().default(1),
+  disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Monotonic counter for uidvalidity, never reused (DESIGN). */
+export const counters = sqliteTable("counters", {
+  name: text("name").primaryKey(),
+  value: integer("value").notNull(),
+});
+
+export const mailboxes = sqliteTable(
+  "mailboxes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    specialUse: text("special_use"),
+    uidvalidity: integer("uidvalidity").notNull(),
+    uidnext: integer("uidnext").notNull().default(1),
+    highestModseq: integer("highest_modseq").notNull().default(1),
+    messages: integer("messages").notNull().default(0),
+    unseen: integer("unseen").notNull().default(0),
+    size: integer("size").notNull().default(0),
+    subscribed: integer("subscribed", { mode: "boolean" }).notNull().default(true),
+  },
+  (t) => [uniqueIndex("mailboxes_account_name").on(t.accountId, t.name)],
+);
+
+export const blobs = sqliteTable("blobs", {
+  id: text("id").primaryKey(), // sha-256 hex
+  size: integer("size").notNull(),
+  refcount: integer("refcount").notNull().default(0),
+  /** When refcount dropped to 0 (erase after a grace period). */
+  orphanedAt: integer("orphaned_at"),
+});
+
+export const messages = sqliteTable(
+  "messages",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    mailboxId: integer("mailbox_id").notNull().references(() => mailboxes.id, { onDelete: "cascade" }),
+    uid: integer("uid").notNull(),
+    modseq: integer("modseq").notNull(),
+    /** Bitmask of system flags: 1 Seen, 2 Answered, 4 Flagged, 8 Deleted, 16 Draft. */
+    flags: integer("flags").notNull().default(0),
+    /** Keywords as a JSON array of strings. */
+    keywords: text("keywords").notNull().default("[]"),
+    internalDate: integer("internal_date").notNull(),
+    size: integer("size").notNull(),
+    blobId: text("blob_id").notNull().references(() => blobs.id),
+    prefix: text("prefix").notNull().default(""),
+    envelope: text("envelope").notNull(), // JSON Envelope
+    structure: text("structure").notNull(), // JSON MimePart
+    subject: text("subject").notNull().default(""),
+    from: text("from_addr").notNull().default(""),
+    to: text("to_addr").notNull().default(""),
+    cc: text("cc_addr").notNull().default(""),
+    bcc: text("bcc_addr").notNull().default(""),
+    messageId: text("message_id").notNull().default(""),
+    sentDate: integer("sent_date"),
+    preview: text("preview").notNull().default(""),
+  },
+  (t) => [uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid), index("messages_mailbox_modseq").on(t.mailboxId, t.modseq)],
+);
+
+/** Expunged messages (QRESYNC VANISHED, RFC 7162 §3.2.10). */
+export const tombstones = sqliteTable(
+  "tombstones",
+  {
+    mailboxId: integer("mailbox_id").notNull().references(() => mailboxes.id, { onDelete: "cascade" }),
+    uid: integer("uid").notNull(),
+    modseq: integer("modseq").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.mailboxId, t.uid] }), index("tombstones_modseq").on(t.mailboxId, t.modseq)],
+);
+
+export const aliases = sqliteTable(
+  "aliases",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** "local@domain" (lower-case), or "@domain" for a catch-all. */
+    address: text("address").notNull().unique(),
+    /** JSON array of target addresses (local accounts, other aliases, remote). */
+    targets: text("targets").notNull(),
+    /** "alias" or "group". */
+    kind: text("kind").notNull().default("alias"),
+    /** Groups: only members may post. */
+    membersOnly: integer("members_only", { mode: "boolean" }).notNull().default(false),
+    /** JSON array of account addresses allowed to send as this address. */
+    senders: text("senders").notNull().default("[]"),
+    createdAt: integer("created_at").notNull(),
+  },
+);
+
+/** One row per recipient of a queued message (DESIGN: spool). */
+export const spool = sqliteTable(
+  "spool",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    msgId: text("msg_id").notNull(),
+    blobId: text("blob_id").notNull().references(() => blobs.id),
+    prefix: text("prefix").notNull().default(""),
+    mailFrom: text("mail_from").notNull(),
+    recipient: text("recipient").notNull(),
+    domain: text("domain").notNull(),
+    status: text("status").notNull(), // queued | inflight | deferred | delivered | failed
+    attempts: integer("attempts").notNull().default(0),
+    nextAttempt: integer("next_attempt").notNull(),
+    leaseOwner: text("lease_owner"),
+    leaseUntil: integer("lease_until"),
+    lastError: text("last_error"),
+    dsn: text("dsn"), // JSON: { ret, envid, notify, orcpt }
+    internal: integer("internal", { mode: "boolean" }).notNull().default(false),
+    warned: integer("warned", { mode: "boolean" }).notNull().default(false),
+    size: integer("size").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("spool_due").on(t.status, t.nextAttempt), index("spool_msg").on(t.msgId)],
+);
+
+export const dkimKeys = sqliteTable("dkim_keys", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  domain: text("domain").notNull(),
+  selector: text("selector").notNull(),
+  algorithm: text("algorithm").notNull(), // "rsa-sha256" | "ed25519-sha256"
+  privateKey: text("private_key").notNull(), // PEM
+  publicKey: text("public_key").notNull(), // base64 for the p= tag
+  active: integer("active", { mode: "boolean" }).notNull().default(true),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const certificates = sqliteTable("certificates", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  names: text("names").notNull(), // JSON array of DNS names
+  keyPem: text("key_pem").notNull(),
+  certPem: text("cert_pem").notNull(),
+  issuer: text("issuer").notNull(), // "self-signed" | "acme"
+  notAfter: integer("not_after").notNull(),
+  createdAt: integer("created_at").notNull(),
+});

@@ -1,0 +1,178 @@
+// The mailbox store's public API (DESIGN.md "Storage and durability").
+// IMAP, POP3, SMTP, webmail and the CLI use only this interface.
+import type { MimePart, Envelope } from "../mime/types.ts";
+import type { Tx } from "../db/open.ts";
+
+export interface Domain {
+  id: number;
+  name: string; // lower-case, Unicode (U-label) form
+  createdAt: number;
+}
+
+export interface Account {
+  id: number;
+  address: string; // "local@domain", lower-case domain
+  domainId: number;
+  createdAt: number;
+  disabled: boolean;
+}
+
+export interface Mailbox {
+  id: number;
+  accountId: number;
+  /** Full name with "/" as hierarchy delimiter; "INBOX" is always spelled so. */
+  name: string;
+  /** RFC 6154: "\\Sent", "\\Drafts", "\\Trash", "\\Junk", "\\Archive", or null. */
+  specialUse: string | null;
+  uidvalidity: number;
+  uidnext: number;
+  highestModseq: number;
+  messages: number;
+  unseen: number;
+  /** Sum of message sizes (STATUS SIZE). */
+  size: number;
+  subscribed: boolean;
+}
+
+export interface MessageMeta {
+  id: number; // row id
+  mailboxId: number;
+  uid: number;
+  modseq: number;
+  /** System flags ("\\Seen" …) and keywords ("$Forwarded" …), sorted. */
+  flags: string[];
+  internalDate: number; // ms since epoch
+  /** Bytes of the full message as FETCH RFC822 returns it (prefix + blob). */
+  size: number;
+  blobId: string;
+  /** Length of the per-message prefix (headers we added) in bytes; body offsets in
+   *  `structure` are relative to the full message (prefix included). */
+  prefixSize: number;
+  envelope: Envelope;
+  structure: MimePart;
+  /** Search fields (decoded, for SEARCH/SORT without reparsing). */
+  subject: string;
+  from: string;
+  to: string;
+  cc: string;
+  bcc: string;
+  messageId: string;
+  sentDate: number | null; // Date: header, ms
+  preview: string;
+}
+
+/** A sequence of UIDs: explicit list or ranges (inclusive); "*" is resolved by callers. */
+export type UidSet = number[];
+
+export type FlagOp = "add" | "remove" | "set";
+
+export interface StoreChange {
+  accountId: number;
+  mailboxId: number;
+  kind: "append" | "flags" | "expunge" | "mailbox";
+  uids: number[];
+  modseq: number;
+  /** Session that caused it (so it can skip its own echo where the RFC says so). */
+  origin?: string;
+}
+
+export interface AppendOptions {
+  flags?: string[];
+  internalDate?: number;
+  /** Header lines we add (Received …), each CRLF-terminated. */
+  prefix?: string[];
+  origin?: string;
+}
+
+export interface DeliveryTarget {
+  accountId: number;
+  mailbox: string; // name; falls back to INBOX if missing
+  flags?: string[];
+}
+
+export interface Store {
+  // domains
+  addDomain(name: string): Promise<Domain>;
+  listDomains(): Promise<Domain[]>;
+  deleteDomain(name: string): Promise<boolean>;
+  isLocalDomain(name: string): Promise<boolean>;
+
+  // accounts (passwords hashed with argon2id via Bun.password)
+  createAccount(address: string, password: string): Promise<Account>;
+  getAccount(address: string): Promise<Account | null>;
+  getAccountById(id: number): Promise<Account | null>;
+  listAccounts(domain?: string): Promise<Account[]>;
+  setPassword(address: string, password: string): Promise<boolean>;
+  deleteAccount(address: string): Promise<boolean>;
+  /** The account when the password matches, else null (constant-ish time). */
+  verifyPassword(address: string, password: string): Promise<Account | null>;
+
+  // mailboxes
+  listMailboxes(accountId: number): Promise<Mailbox[]>;
+  /** "INBOX" matches case-insensitively. */
+  getMailbox(accountId: number, name: string): Promise<Mailbox | null>;
+  getMailboxById(id: number): Promise<Mailbox | null>;
+  createMailbox(accountId: number, name: string, specialUse?: string | null): Promise<Mailbox>;
+  deleteMailbox(accountId: number, name: string): Promise<void>;
+  /** RFC 9051 §6.3.6; renaming INBOX moves its messages to the new mailbox. */
+  renameMailbox(accountId: number, from: string, to: string): Promise<void>;
+  setSubscribed(accountId: number, name: string, subscribed: boolean): Promise<void>;
+
+  // messages
+  append(mailboxId: number, raw: Uint8Array, opts?: AppendOptions): Promise<{ uid: number; uidvalidity: number; modseq: number; id: number }>;
+  /** In an open write transaction (spool accept): rows for a blob already stored. */
+  appendInTx(tx: Tx, target: DeliveryTarget, blob: StoredBlob, prefix: string[], parsed: ParsedMessage, opts?: { internalDate?: number }): Promise<{ uid: number; mailboxId: number }>;
+  /** Store a blob durably (fsync) and parse it once: before a write transaction. */
+  prepare(raw: Uint8Array, prefix?: string[]): Promise<{ blob: StoredBlob; parsed: ParsedMessage }>;
+  /** Messages of a mailbox in UID order; optionally only these UIDs / changed since. */
+  messages(mailboxId: number, opts?: { uids?: UidSet; changedSince?: number }): Promise<MessageMeta[]>;
+  /** Just (uid, modseq, flags) in UID order: cheap, for sequence maps and FLAGS fetches. */
+  uidList(mailboxId: number): Promise<{ uid: number; modseq: number; flags: string[] }[]>;
+  /** The full message bytes (prefix + blob). */
+  read(msg: Pick<MessageMeta, "blobId" | "id">): Promise<Uint8Array>;
+  setFlags(mailboxId: number, uids: UidSet, op: FlagOp, flags: string[], opts?: { unchangedSince?: number; origin?: string }): Promise<{ changed: { uid: number; modseq: number; flags: string[] }[]; failed: number[] }>;
+  copy(fromMailboxId: number, uids: UidSet, toMailboxId: number, opts?: { origin?: string }): Promise<{ uidvalidity: number; map: [from: number, to: number][] }>;
+  move(fromMailboxId: number, uids: UidSet, toMailboxId: number, opts?: { origin?: string }): Promise<{ uidvalidity: number; map: [from: number, to: number][] }>;
+  /** Expunge messages flagged \Deleted (restricted to `uids` when given). Returns expunged UIDs. */
+  expunge(mailboxId: number, uids?: UidSet, opts?: { origin?: string }): Promise<number[]>;
+  /** Expunge these UIDs whatever their flags (POP3 DELE, webmail delete). */
+  remove(mailboxId: number, uids: UidSet, opts?: { origin?: string }): Promise<number[]>;
+  /** UIDs expunged with modseq > since (QRESYNC VANISHED). */
+  vanished(mailboxId: number, since: number): Promise<number[]>;
+
+  // events (DESIGN.md: mailbox changes are events, not hooks)
+  onChange(cb: (ev: StoreChange) => void): () => void;
+  /** Invariant check (counts, uids, refcounts, blobs present): [] when consistent. */
+  check(): Promise<string[]>;
+}
+
+export interface StoredBlob {
+  id: string; // sha-256 hex
+  size: number;
+}
+
+/** What parsing once at delivery yields (stored with each message row). */
+export interface ParsedMessage {
+  envelope: Envelope;
+  structure: MimePart;
+  subject: string;
+  from: string;
+  to: string;
+  cc: string;
+  bcc: string;
+  messageId: string;
+  sentDate: number | null;
+  preview: string;
+  size: number; // prefix + raw
+  prefixSize: number;
+}
+
+/** Content-addressed, immutable blob storage (filesystem; S3 later). */
+export interface BlobStore {
+  /** Write durably (temp file, fsync, rename, fsync dir); idempotent for equal content. */
+  put(data: Uint8Array): Promise<StoredBlob>;
+  get(id: string): Promise<Uint8Array>;
+  has(id: string): Promise<boolean>;
+  delete(id: string): Promise<void>;
+  list(): AsyncIterable<{ id: string; mtimeMs: number }>;
+}

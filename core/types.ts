@@ -1,0 +1,287 @@
+// The contracts between the core and the plugins. Plugins import types from here and
+// reach the running core only through the `Core` object handed to `setup`.
+import type * as v from "valibot";
+import type { Config } from "./config.ts";
+import type { Store } from "./store/types.ts";
+import type { Spool } from "./spool/types.ts";
+import type { Db } from "./db/open.ts";
+
+// ---------- replies and verdicts (RFC 3463 enhanced status codes) ----------
+
+export interface Reply {
+  /** SMTP-style basic code (e.g. 550); IMAP/POP3 map it to NO/-ERR. */
+  code: number;
+  /** Enhanced status code, e.g. "5.7.1". */
+  enhanced?: string;
+  text: string;
+}
+
+export type Verdict =
+  | { kind: "pass" }
+  | { kind: "accept" }
+  | { kind: "reject"; reply: Reply }
+  | { kind: "defer"; reply: Reply }
+  | { kind: "disconnect"; reply: Reply };
+
+// ---------- logging ----------
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  /** A logger whose lines carry these fields too (e.g. { conn: "c12" }). */
+  child(fields: Record<string, unknown>): Logger;
+}
+
+// ---------- connections ----------
+
+/** Per-connection state; plugins add their keys by interface merging:
+ *  declare module "../../core/types.ts" { interface ConnState { myKey?: number } } */
+export interface ConnState {}
+
+export interface TlsInfo {
+  protocol: string; // "TLSv1.3"
+  cipher: string; // "TLS_AES_256_GCM_SHA384"
+  servername?: string;
+}
+
+export type ListenerMode = "plain" | "implicit-tls";
+
+export interface Connection {
+  readonly id: string; // "c12", unique per process, used in log lines
+  readonly service: string; // listener name: "smtp", "submission", "imaps" …
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly isLoopback: boolean;
+  readonly secure: boolean;
+  readonly tls?: TlsInfo;
+  readonly log: Logger;
+  /** Aborted when the server shuts down: say goodbye and close. */
+  readonly closing: AbortSignal;
+  readonly state: ConnState;
+  /** Bytes from the peer (decrypted after a TLS upgrade). */
+  onData(cb: (chunk: Buffer) => void): void;
+  /** Called once, whatever closed the connection. */
+  onClose(cb: () => void): void;
+  write(data: string | Uint8Array): void;
+  /** Resolves when the socket's write buffer has drained (backpressure). */
+  drain(): Promise<void>;
+  pause(): void;
+  resume(): void;
+  /** STARTTLS (RFC 3207 / RFC 2595 / RFC 9051 §6.2.1): server-side handshake on the
+   *  same socket. Call after writing the "go ahead" reply. Rejects if the handshake fails
+   *  (the connection is then closed). Bytes pipelined before the handshake are dropped. */
+  upgradeTls(): Promise<void>;
+  /** Idle timeout in ms (0 = none); on expiry `onIdle` runs (default: close). */
+  setIdleTimeout(ms: number, onIdle?: () => void): void;
+  /** Flush pending writes, then close. */
+  close(): void;
+  destroy(): void;
+}
+
+export interface ListenSpec {
+  /** Listener name, used in the banner and logs: "smtp", "submission", "submissions",
+   *  "imap", "imaps", "pop3", "pop3s", "http", "https". */
+  name: string;
+  /** Standard port (25, 587 …); the core adds the configured port offset. */
+  port: number;
+  mode: ListenerMode;
+  /** Called for each accepted connection (after per-IP limits). */
+  onConnection(conn: Connection): void;
+  /** Called instead of onConnection when the core refuses (too many connections
+   *  from the IP): write a protocol-specific refusal; the core closes afterwards. */
+  onRefuse?(conn: Connection, reply: Reply): void;
+}
+
+export interface Listener {
+  readonly name: string;
+  readonly port: number; // actual bound port
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+// ---------- authentication ----------
+
+export interface Credentials {
+  mechanism: "PLAIN" | "LOGIN" | "SCRAM-SHA-256" | "USER";
+  username: string;
+  password: string;
+  /** SASL authorization identity, when given and different. */
+  authzid?: string;
+}
+
+export interface AuthUser {
+  accountId: number;
+  address: string; // canonical "user@domain"
+}
+
+export type AuthResult =
+  | { kind: "pass" }
+  | { kind: "user"; user: AuthUser }
+  | { kind: "reject"; reply: Reply };
+
+// ---------- SMTP transaction ----------
+
+/** Per-transaction state; plugins add keys by interface merging. */
+export interface TxnState {}
+
+export interface Address {
+  /** As given, without angle brackets; "" for the null reverse-path. */
+  address: string;
+  local: string;
+  /** Lower-cased, IDN in Unicode (U-label) form. */
+  domain: string;
+  params: Record<string, string | true>;
+}
+
+export interface SmtpTxn {
+  readonly id: string; // queue id, e.g. "t1a2b3"
+  readonly conn: Connection;
+  readonly helo: string;
+  readonly user?: AuthUser;
+  readonly mailFrom: Address;
+  readonly rcpts: Address[];
+  readonly state: TxnState;
+  /** True for our own bounces (DSNs): inbound checks skip them. */
+  readonly internal?: boolean;
+}
+
+/** Where a recipient goes after alias expansion. */
+export interface Route {
+  /** Local mailboxes (account id + mailbox name, usually "INBOX"). */
+  local: { accountId: number; mailbox: string }[];
+  /** Remote addresses to queue for MX delivery (with SRS sender when forwarding). */
+  remote: { address: string; mailFrom?: string }[];
+}
+
+export interface IncomingMessage {
+  /** The message as received (CRLF line endings), without the headers we add. */
+  raw: Uint8Array;
+  /** Headers to prepend (Received, Authentication-Results …), CRLF-terminated. */
+  prefix: string[];
+  /** Parsed headers (lower-cased names), for checks that need them. */
+  headers: { name: string; value: string }[];
+}
+
+export type DataResult = Verdict | { kind: "quarantine"; reason: string };
+
+export interface DataCheck {
+  verdict: DataResult;
+  /** Header lines to add at the top, e.g. "Authentication-Results: …". */
+  headers?: string[];
+}
+
+export interface OutgoingMessage {
+  readonly id: string;
+  readonly mailFrom: string;
+  readonly recipients: string[];
+  readonly domain: string; // destination domain
+  readonly fromDomain: string; // domain of the From: header / envelope sender
+  /** The message without the headers added by deliver.remote.before. */
+  readonly raw: Uint8Array;
+}
+
+export interface NextHop {
+  host: string;
+  port?: number;
+  /** Lower number first. */
+  preference: number;
+  requireTls?: boolean;
+}
+
+// ---------- hooks ----------
+
+export interface HookOpts {
+  signal: AbortSignal;
+}
+
+/** Every hook with its arguments and result. How each runs is in core/hooks.ts. */
+export interface HookMap {
+  connect: (conn: Connection) => Verdict;
+  "tls.certificate": (servername: string | undefined) => { key: string; cert: string } | { kind: "pass" };
+  auth: (conn: Connection | undefined, cred: Credentials) => AuthResult;
+  "smtp.helo": (conn: Connection, helo: string) => Verdict;
+  "smtp.mail": (txn: SmtpTxn, addr: Address) => Verdict;
+  /** Expand a recipient. Returns null to pass to the next handler. The default (local
+   *  account lookup) runs last. */
+  route: (txn: SmtpTxn, rcpt: Address) => Route | { kind: "pass" } | { kind: "reject"; reply: Reply };
+  "smtp.rcpt": (txn: SmtpTxn, rcpt: Address, route: Route) => Verdict;
+  "smtp.data": (txn: SmtpTxn, msg: IncomingMessage) => DataCheck;
+  "deliver.remote.before": (msg: OutgoingMessage) => { headers?: string[] };
+  /** May the user send with this MAIL FROM address? accept / reject / pass. */
+  "smtp.sendas": (user: AuthUser, address: string) => Verdict;
+  "message.queued": (info: { id: string; recipients: string[] }) => void;
+  delivered: (info: { id: string; recipient: string; reply: string }) => void;
+  deferred: (info: { id: string; recipient: string; error: string; attempts: number }) => { retryAt?: number } | void;
+  bounced: (info: { id: string; recipient: string; error: string }) => void;
+  nextHop: (msg: OutgoingMessage, domain: string) => NextHop[] | { kind: "pass" };
+  "http.routes": (app: import("hono").Hono) => void;
+  disconnect: (conn: Connection) => void;
+}
+
+export type HookName = keyof HookMap;
+export type HookHandler<K extends HookName> = (
+  ...args: [...Parameters<HookMap[K]>, HookOpts]
+) => Promise<ReturnType<HookMap[K]>> | ReturnType<HookMap[K]>;
+
+export interface Hooks {
+  on<K extends HookName>(name: K, handler: HookHandler<K>, opts?: { plugin?: string; timeoutMs?: number; last?: boolean }): void;
+  /** "first": handlers in order; the first result that is not pass wins. Returns pass if none. */
+  first<K extends HookName>(name: K, ...args: Parameters<HookMap[K]>): Promise<ReturnType<HookMap[K]>>;
+  /** "all": every handler, in order, results collected (errors logged, skipped). */
+  all<K extends HookName>(name: K, ...args: Parameters<HookMap[K]>): Promise<ReturnType<HookMap[K]>[]>;
+  /** "parallel": every handler at once, results collected (errors → defer verdict). */
+  parallel<K extends HookName>(name: K, ...args: Parameters<HookMap[K]>): Promise<ReturnType<HookMap[K]>[]>;
+  /** "notify": fire and forget, errors logged. */
+  notify<K extends HookName>(name: K, ...args: Parameters<HookMap[K]>): void;
+  /** Registered handlers (plugin names), in run order, for `kotakpos plugins`. */
+  list(): { hook: HookName; plugin: string }[];
+}
+
+// ---------- TLS ----------
+
+export interface Tls {
+  /** Secure context options for a servername (via the tls.certificate hook, falling
+   *  back to the configured or self-signed certificate). */
+  certificateFor(servername: string | undefined): Promise<{ key: string; cert: string }>;
+}
+
+// ---------- the core ----------
+
+export interface Core {
+  readonly config: Config;
+  readonly dataDir: string;
+  readonly log: Logger;
+  readonly hooks: Hooks;
+  readonly store: Store;
+  readonly spool: Spool;
+  readonly db: Db;
+  readonly tls: Tls;
+  /** Bind a listener (port offset applied). Listeners are closed on shutdown. */
+  listen(spec: ListenSpec): Promise<Listener>;
+  /** Register a function to run on shutdown (reverse order). */
+  onShutdown(fn: () => Promise<void> | void): void;
+  /** Aborted when shutdown begins. */
+  readonly closing: AbortSignal;
+}
+
+export interface Plugin<S extends v.GenericSchema = v.GenericSchema> {
+  name: string;
+  /** Schema of the plugin's own config section (`[name]` in kotakpos.toml). */
+  config?: S;
+  setup(core: Core, config: v.InferOutput<S>): void | (() => void | Promise<void>) | Promise<void | (() => void | Promise<void>)>;
+}
+
+export function definePlugin<S extends v.GenericSchema>(p: Plugin<S>): Plugin<S> {
+  return p;
+}
+
+export const pass = { kind: "pass" } as const;
+export const accept = { kind: "accept" } as const;
+export const reject = (code: number, enhanced: string, text: string): Verdict => ({ kind: "reject", reply: { code, enhanced, text } });
+export const defer = (code: number, enhanced: string, text: string): Verdict => ({ kind: "defer", reply: { code, enhanced, text } });
+export const disconnect = (code: number, enhanced: string, text: string): Verdict => ({ kind: "disconnect", reply: { code, enhanced, text } });
