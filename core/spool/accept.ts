@@ -1,0 +1,59 @@
+// The durable commit of one accepted message (DESIGN.md "The durability contract"):
+// the blob is fsynced and parsed by store.prepare OUTSIDE the transaction, then one
+// group-committed write transaction creates the local mailbox rows and one spool row per
+// remote recipient. The caller says "250" only after this resolves.
+import { sql } from "drizzle-orm";
+import type { Db, Tx } from "../db/open.ts";
+import { blobs, spool } from "../db/schema.ts";
+import type { Store, StoredBlob } from "../store/types.ts";
+import type { AcceptedMessage } from "./types.ts";
+
+/** Spool message ids: time-ordered, unique per process and across instances. */
+export function newMsgId(): string {
+  const rnd = crypto.getRandomValues(new Uint8Array(6));
+  return Date.now().toString(36) + Buffer.from(rnd).toString("hex");
+}
+
+export function domainOf(address: string): string {
+  const at = address.lastIndexOf("@");
+  return at < 0 ? "" : address.slice(at + 1).toLowerCase();
+}
+
+/** One reference per spool message (not per row): released when all its rows are final. */
+export async function refBlob(tx: Tx, blob: StoredBlob): Promise<void> {
+  await tx.orm
+    .insert(blobs)
+    .values({ id: blob.id, size: blob.size, refcount: 1, orphanedAt: null })
+    .onConflictDoUpdate({ target: blobs.id, set: { refcount: sql`${blobs.refcount} + 1`, orphanedAt: null } });
+}
+
+export async function acceptMessage(db: Db, store: Store, msg: AcceptedMessage, id = newMsgId()): Promise<{ id: string; remote: number }> {
+  const { blob, parsed } = await store.prepare(msg.raw, msg.prefix);
+  const now = Date.now();
+  const prefix = msg.prefix.join("");
+  const size = parsed.size;
+  await db.write(async (tx) => {
+    for (const target of msg.local) await store.appendInTx(tx, target, blob, msg.prefix, parsed, { internalDate: now });
+    if (msg.remote.length === 0) return;
+    await refBlob(tx, blob);
+    await tx.orm.insert(spool).values(
+      msg.remote.map((r) => ({
+        msgId: id,
+        blobId: blob.id,
+        prefix,
+        mailFrom: r.mailFrom ?? msg.mailFrom,
+        recipient: r.address,
+        domain: domainOf(r.address),
+        status: "queued",
+        attempts: 0,
+        nextAttempt: now,
+        dsn: msg.dsn || r.dsn ? JSON.stringify({ ...msg.dsn, ...r.dsn }) : null,
+        internal: msg.internal ?? false,
+        size,
+        createdAt: now,
+        updatedAt: now,
+      })),
+    );
+  });
+  return { id, remote: msg.remote.length };
+}
