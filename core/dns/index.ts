@@ -1,0 +1,157 @@
+// The DNS resolver of kotakpos: MX, A, AAAA, TXT (and PTR/CNAME for mailauth) over dns2's
+// UDP/TCP client, so that `dns.servers` can point at a test server and so that the strings
+// of one TXT record are joined (Bun's node:dns splits them; TOOLCHAIN.md).
+// Errors say whether the answer is final (not found) or temporary (RFC 5321 §5.1: a
+// temporary DNS failure defers delivery; a missing domain fails it).
+import dns from "node:dns";
+import net from "node:net";
+import DNS from "dns2";
+import { durationMs, type Config } from "../config.ts";
+
+export type RrType = "A" | "AAAA" | "MX" | "TXT" | "PTR" | "CNAME" | "NS";
+
+/** ENOTFOUND = NXDOMAIN; ENODATA = the name exists without records of this type;
+ *  anything else (ETIMEOUT, ESERVFAIL, EREFUSED …) is temporary. */
+export class DnsError extends Error {
+  constructor(
+    readonly code: "ENOTFOUND" | "ENODATA" | "ETIMEOUT" | "ESERVFAIL" | "EREFUSED" | "EBADRESP",
+    readonly hostname: string,
+    readonly rrtype: RrType,
+    detail?: string,
+  ) {
+    super(`${rrtype} ${hostname}: ${code}${detail ? ` (${detail})` : ""}`);
+  }
+  /** True when retrying later could give another answer. */
+  get temporary(): boolean {
+    return this.code !== "ENOTFOUND" && this.code !== "ENODATA";
+  }
+}
+
+export interface MxRecord {
+  exchange: string;
+  priority: number;
+}
+
+export interface Resolver {
+  mx(name: string): Promise<MxRecord[]>;
+  a(name: string): Promise<string[]>;
+  aaaa(name: string): Promise<string[]>;
+  /** One string per record, its character-strings joined (RFC 7208 §3.3, RFC 6376 §3.6.2.2). */
+  txt(name: string): Promise<string[]>;
+  /** node:dns-shaped answers for mailauth's `resolver` option: TXT as string[][]
+   *  (one joined string per record), MX as {exchange, priority}[], A/AAAA/PTR as string[]. */
+  resolve(name: string, rrtype: string): Promise<unknown[]>;
+}
+
+export interface ResolverOptions {
+  /** "host:port", "host", "[v6]:port"; empty = the system's resolvers. */
+  servers: string[];
+  timeoutMs: number;
+}
+
+interface Server {
+  host: string;
+  port: number;
+}
+
+export function parseServer(s: string): Server {
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
+  if (v6) return { host: v6[1]!, port: v6[2] ? Number(v6[2]) : 53 };
+  if (net.isIPv6(s)) return { host: s, port: 53 };
+  const i = s.lastIndexOf(":");
+  if (i > 0) return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+  return { host: s, port: 53 };
+}
+
+interface Answer {
+  type: number;
+  name: string;
+  address?: string;
+  exchange?: string;
+  priority?: number;
+  data?: string[] | string;
+  domain?: string;
+  ns?: string;
+}
+
+interface Response {
+  header: { rcode: number; tc: number };
+  answers: Answer[];
+}
+
+const RCODE_ERR: Record<number, DnsError["code"]> = { 1: "EBADRESP", 2: "ESERVFAIL", 3: "ENOTFOUND", 5: "EREFUSED" };
+
+export function createResolver(opts: ResolverOptions): Resolver {
+  const servers = (opts.servers.length > 0 ? opts.servers : dns.getServers()).map(parseServer);
+  if (servers.length === 0) servers.push({ host: "127.0.0.1", port: 53 });
+  const timeout = opts.timeoutMs;
+
+  async function query(name: string, type: RrType): Promise<Answer[]> {
+    const qname = name.replace(/\.$/, "");
+    let last: DnsError | undefined;
+    // Each server once, in order: the first one that answers decides (RFC 1035 §7.2).
+    for (const s of servers) {
+      let res: Response;
+      try {
+        const client = DNS.UDPClient({ dns: s.host, port: s.port, timeout, socketType: net.isIPv6(s.host) ? "udp6" : "udp4" } as never);
+        res = (await client(qname, type)) as unknown as Response;
+      } catch (e) {
+        last = new DnsError("ETIMEOUT", qname, type, `${s.host}:${s.port}: ${(e as Error).message}`);
+        continue;
+      }
+      const rc = res.header.rcode;
+      if (rc === 3) throw new DnsError("ENOTFOUND", qname, type);
+      if (rc !== 0) {
+        last = new DnsError(RCODE_ERR[rc] ?? "ESERVFAIL", qname, type, `rcode ${rc} from ${s.host}:${s.port}`);
+        continue;
+      }
+      const want = DNS.Packet.TYPE[type];
+      const answers = res.answers.filter((a) => a.type === want);
+      if (answers.length === 0) throw new DnsError("ENODATA", qname, type);
+      return answers;
+    }
+    throw last ?? new DnsError("ETIMEOUT", qname, type);
+  }
+
+  const txtOf = (a: Answer): string => (Array.isArray(a.data) ? a.data.join("") : (a.data ?? ""));
+
+  const r: Resolver = {
+    async mx(name) {
+      return (await query(name, "MX")).map((a) => ({ exchange: (a.exchange ?? "").replace(/\.$/, ""), priority: a.priority ?? 0 }));
+    },
+    async a(name) {
+      return (await query(name, "A")).map((a) => a.address!).filter(Boolean);
+    },
+    async aaaa(name) {
+      return (await query(name, "AAAA")).map((a) => a.address!).filter(Boolean);
+    },
+    async txt(name) {
+      return (await query(name, "TXT")).map(txtOf);
+    },
+    async resolve(name, rrtype) {
+      const t = rrtype.toUpperCase() as RrType;
+      switch (t) {
+        case "TXT":
+          return (await r.txt(name)).map((s) => [s]);
+        case "MX":
+          return r.mx(name);
+        case "A":
+        case "AAAA":
+          return t === "A" ? r.a(name) : r.aaaa(name);
+        case "PTR":
+        case "CNAME":
+          return (await query(name, t)).map((a) => (a.domain ?? "").replace(/\.$/, ""));
+        case "NS":
+          return (await query(name, t)).map((a) => (a.ns ?? "").replace(/\.$/, ""));
+        default:
+          throw new DnsError("EBADRESP", name, t, `unsupported type ${rrtype}`);
+      }
+    },
+  };
+  return r;
+}
+
+/** The resolver the config asks for (`dns.servers`, `dns.timeout`). */
+export function resolverFromConfig(config: Config): Resolver {
+  return createResolver({ servers: config.dns.servers, timeoutMs: durationMs(config.dns.timeout) });
+}
