@@ -1,0 +1,147 @@
+CREATE TABLE `accounts` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`address` text NOT NULL,
+	`domain_id` integer NOT NULL,
+	`password_hash` text NOT NULL,
+	`modseq` integer DEFAULT 1 NOT NULL,
+	`disabled` integer DEFAULT false NOT NULL,
+	`created_at` integer NOT NULL,
+	FOREIGN KEY (`domain_id`) REFERENCES `domains`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `accounts_address_unique` ON `accounts` (`address`);--> statement-breakpoint
+CREATE TABLE `aliases` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`address` text NOT NULL,
+	`targets` text NOT NULL,
+	`kind` text DEFAULT 'alias' NOT NULL,
+	`members_only` integer DEFAULT false NOT NULL,
+	`senders` text DEFAULT '[]' NOT NULL,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `aliases_address_unique` ON `aliases` (`address`);--> statement-breakpoint
+CREATE TABLE `blobs` (
+	`id` text PRIMARY KEY NOT NULL,
+	`size` integer NOT NULL,
+	`refcount` integer DEFAULT 0 NOT NULL,
+	`orphaned_at` integer
+);
+--> statement-breakpoint
+CREATE TABLE `certificates` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`names` text NOT NULL,
+	`key_pem` text NOT NULL,
+	`cert_pem` text NOT NULL,
+	`issuer` text NOT NULL,
+	`not_after` integer NOT NULL,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `counters` (
+	`name` text PRIMARY KEY NOT NULL,
+	`value` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `dkim_keys` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`domain` text NOT NULL,
+	`selector` text NOT NULL,
+	`algorithm` text NOT NULL,
+	`private_key` text NOT NULL,
+	`public_key` text NOT NULL,
+	`active` integer DEFAULT true NOT NULL,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `domains` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`name` text NOT NULL,
+	`alias_of` integer,
+	`catch_all` text,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `domains_name_unique` ON `domains` (`name`);--> statement-breakpoint
+CREATE TABLE `mailboxes` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`account_id` integer NOT NULL,
+	`name` text NOT NULL,
+	`special_use` text,
+	`uidvalidity` integer NOT NULL,
+	`uidnext` integer DEFAULT 1 NOT NULL,
+	`highest_modseq` integer DEFAULT 1 NOT NULL,
+	`messages` integer DEFAULT 0 NOT NULL,
+	`unseen` integer DEFAULT 0 NOT NULL,
+	`size` integer DEFAULT 0 NOT NULL,
+	`subscribed` integer DEFAULT true NOT NULL,
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `mailboxes_account_name` ON `mailboxes` (`account_id`,`name`);--> statement-breakpoint
+CREATE TABLE `messages` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`mailbox_id` integer NOT NULL,
+	`uid` integer NOT NULL,
+	`modseq` integer NOT NULL,
+	`flags` integer DEFAULT 0 NOT NULL,
+	`keywords` text DEFAULT '[]' NOT NULL,
+	`internal_date` integer NOT NULL,
+	`size` integer NOT NULL,
+	`blob_id` text NOT NULL,
+	`prefix` text DEFAULT '' NOT NULL,
+	`envelope` text NOT NULL,
+	`structure` text NOT NULL,
+	`subject` text DEFAULT '' NOT NULL,
+	`from_addr` text DEFAULT '' NOT NULL,
+	`to_addr` text DEFAULT '' NOT NULL,
+	`cc_addr` text DEFAULT '' NOT NULL,
+	`bcc_addr` text DEFAULT '' NOT NULL,
+	`message_id` text DEFAULT '' NOT NULL,
+	`sent_date` integer,
+	`preview` text DEFAULT '' NOT NULL,
+	FOREIGN KEY (`mailbox_id`) REFERENCES `mailboxes`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`blob_id`) REFERENCES `blobs`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `messages_mailbox_uid` ON `messages` (`mailbox_id`,`uid`);--> statement-breakpoint
+CREATE INDEX `messages_mailbox_modseq` ON `messages` (`mailbox_id`,`modseq`);--> statement-breakpoint
+CREATE TABLE `settings` (
+	`key` text PRIMARY KEY NOT NULL,
+	`value` text NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `spool` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`msg_id` text NOT NULL,
+	`blob_id` text NOT NULL,
+	`prefix` text DEFAULT '' NOT NULL,
+	`mail_from` text NOT NULL,
+	`recipient` text NOT NULL,
+	`domain` text NOT NULL,
+	`status` text NOT NULL,
+	`attempts` integer DEFAULT 0 NOT NULL,
+	`next_attempt` integer NOT NULL,
+	`lease_owner` text,
+	`lease_until` integer,
+	`last_error` text,
+	`dsn` text,
+	`internal` integer DEFAULT false NOT NULL,
+	`warned` integer DEFAULT false NOT NULL,
+	`size` integer NOT NULL,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	FOREIGN KEY (`blob_id`) REFERENCES `blobs`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `spool_due` ON `spool` (`status`,`next_attempt`);--> statement-breakpoint
+CREATE INDEX `spool_msg` ON `spool` (`msg_id`);--> statement-breakpoint
+CREATE TABLE `tombstones` (
+	`mailbox_id` integer NOT NULL,
+	`uid` integer NOT NULL,
+	`modseq` integer NOT NULL,
+	PRIMARY KEY(`mailbox_id`, `uid`),
+	FOREIGN KEY (`mailbox_id`) REFERENCES `mailboxes`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `tombstones_modseq` ON `tombstones` (`mailbox_id`,`modseq`);

@@ -1,0 +1,91 @@
+import { test, expect, afterAll } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import { openDb, type Db } from "./open.ts";
+import { settings } from "./schema.ts";
+
+const dirs: string[] = [];
+async function fresh(): Promise<Db> {
+  const dir = mkdtempSync(join(tmpdir(), "kotakpos-db-"));
+  dirs.push(dir);
+  return openDb({ url: `file:${join(dir, "sub", "k.db")}` });
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+test("opens, migrates, sets WAL + FULL + foreign keys", async () => {
+  const db = await fresh();
+  const jm = await db.client.execute("PRAGMA journal_mode");
+  expect(String(jm.rows[0]![0])).toBe("wal");
+  const r = await db.write(async (tx) => (await tx.execute("PRAGMA synchronous")).rows[0]![0]);
+  expect(Number(r)).toBe(2);
+  const fk = await db.write(async (tx) => (await tx.execute("PRAGMA foreign_keys")).rows[0]![0]);
+  expect(Number(fk)).toBe(1);
+  const t = await db.client.execute("SELECT name FROM sqlite_master WHERE type='table' AND name='messages'");
+  expect(t.rows.length).toBe(1);
+  await db.close();
+});
+
+test("group commit: concurrent writes share a transaction, a failing one rolls back alone", async () => {
+  const db = await fresh();
+  const order: string[] = [];
+  const ps = Array.from({ length: 50 }, (_, i) =>
+    db.write(async (tx) => {
+      await tx.orm.insert(settings).values({ key: `k${i}`, value: String(i) });
+      tx.afterCommit(() => order.push(`k${i}`));
+      if (i % 10 === 3) throw new Error(`fail ${i}`);
+      return i;
+    }),
+  );
+  const res = await Promise.allSettled(ps);
+  const ok = res.filter((r) => r.status === "fulfilled").length;
+  expect(ok).toBe(45);
+  for (const [i, r] of res.entries()) {
+    if (i % 10 === 3) expect(r.status).toBe("rejected");
+    else expect(r).toEqual({ status: "fulfilled", value: i });
+  }
+  const rows = await db.orm.select().from(settings);
+  expect(rows.length).toBe(45);
+  expect(rows.some((r) => r.key === "k3")).toBe(false);
+  expect(order.length).toBe(45);
+  await db.close();
+});
+
+test("reads never see uncommitted rows; afterCommit runs after the row is visible", async () => {
+  const db = await fresh();
+  let seenInside = -1;
+  let seenAfter = -1;
+  await db.write(async (tx) => {
+    await tx.execute({ sql: "INSERT INTO settings(key, value) VALUES (?, ?)", args: ["a", "1"] });
+    seenInside = Number((await db.client.execute("SELECT count(*) FROM settings")).rows[0]![0]);
+    tx.afterCommit(() => {
+      void db.client.execute("SELECT count(*) FROM settings").then((r) => (seenAfter = Number(r.rows[0]![0])));
+    });
+  });
+  await Bun.sleep(5);
+  expect(seenInside).toBe(0);
+  expect(seenAfter).toBe(1);
+  await db.close();
+});
+
+test("data survives close and reopen (migrations run once)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kotakpos-db-"));
+  dirs.push(dir);
+  const url = `file:${join(dir, "k.db")}`;
+  const a = await openDb({ url });
+  await a.write((tx) => tx.orm.insert(settings).values({ key: "x", value: "y" }));
+  await a.close();
+  const b = await openDb({ url });
+  const r = await b.orm.all<{ value: string }>(sql`SELECT value FROM settings WHERE key = 'x'`);
+  expect(r[0]!.value).toBe("y");
+  await b.close();
+});
+
+test("write after close rejects", async () => {
+  const db = await fresh();
+  await db.close();
+  await expect(db.write(async () => 1)).rejects.toThrow();
+});

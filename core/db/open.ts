@@ -1,0 +1,216 @@
+// Opens the metadata database (DESIGN.md "Storage and durability"): an embedded libSQL
+// file (WAL, synchronous=FULL so a committed transaction survives power loss) or a
+// remote libSQL server (libsql://, http(s)://, ws(s)://), migrated at open.
+//
+// Writes go through `Db.write(fn)`, a group commit: every fn queued while a write
+// transaction is open joins it under its own SAVEPOINT (a failing fn rolls back only
+// itself), then one COMMIT (one fsync) resolves them all. Writers are serialized
+// in-process: one write transaction at a time, on a dedicated connection; reads use
+// another client and so never see uncommitted rows.
+import { createClient, type Client, type InStatement, type ResultSet, type Transaction } from "@libsql/client";
+import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import { migrate } from "drizzle-orm/libsql/migrator";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import * as schema from "./schema.ts";
+import { migrationFiles } from "./migrations.gen.ts";
+
+export type Schema = typeof schema;
+export type Orm = LibSQLDatabase<Schema>;
+
+/** A write transaction as seen by one `write` fn. */
+export interface Tx {
+  /** drizzle bound to the open transaction (reads see its own uncommitted rows). */
+  orm: Orm;
+  /** Raw statements in the open transaction (fast path, no query builder). */
+  execute(stmt: InStatement): Promise<ResultSet>;
+  /** Runs after the COMMIT that made this fn's work durable (not if it rolled back). */
+  afterCommit(fn: () => void): void;
+}
+
+export interface Db {
+  /** drizzle over the read client: committed data only. Write with `write`. */
+  orm: Orm;
+  /** The read client (libSQL). */
+  client: Client;
+  /** Group-committed write transaction; resolves with fn's result after COMMIT. */
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** True for an embedded file database (blob fsync matters, WAL in use). */
+  readonly local: boolean;
+  close(): Promise<void>;
+}
+
+export interface OpenDbOptions {
+  url: string;
+  authToken?: string;
+  /** Most write fns sharing one transaction (bounds latency of the first). */
+  maxBatch?: number;
+}
+
+interface Pending {
+  fn: (tx: Tx) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Open (creating and migrating as needed) the database at `url`. */
+export async function openDb(opts: OpenDbOptions): Promise<Db> {
+  const local = opts.url.startsWith("file:") || opts.url === ":memory:";
+  if (local && opts.url.startsWith("file:")) {
+    const path = filePath(opts.url);
+    if (path) mkdirSync(dirname(path), { recursive: true });
+  }
+  // The writer: a single connection, so its PRAGMAs stick and transactions never overlap.
+  const writer = createClient({ url: opts.url, authToken: opts.authToken, concurrency: 1, timeout: 10_000 } as Parameters<typeof createClient>[0]);
+  if (local) {
+    await writer.execute("PRAGMA journal_mode=WAL");
+    // FULL in WAL mode fsyncs the WAL at every COMMIT: durable on power loss (NORMAL is not).
+    await writer.execute("PRAGMA synchronous=FULL");
+    await writer.execute("PRAGMA busy_timeout=10000");
+    await writer.execute("PRAGMA foreign_keys=ON");
+  }
+  await runMigrations(writer);
+  const reader = local
+    ? createClient({ url: opts.url, concurrency: 8, timeout: 10_000 } as Parameters<typeof createClient>[0])
+    : writer;
+  if (local) await reader.execute("PRAGMA foreign_keys=ON");
+  const orm = drizzle(reader, { schema });
+
+  // drizzle bound to whichever transaction is open: one instance, a delegating client.
+  let current: Transaction | null = null;
+  const txClient = {
+    execute: (stmt: InStatement) => active().execute(stmt),
+    batch: (stmts: InStatement[]) => active().batch(stmts),
+  } as unknown as Client;
+  function active(): Transaction {
+    if (!current) throw new Error("write transaction is not open");
+    return current;
+  }
+  const txOrm = drizzle(txClient, { schema });
+
+  const maxBatch = opts.maxBatch ?? 256;
+  const queue: Pending[] = [];
+  let running = false;
+  let closed = false;
+  let spSeq = 0;
+
+  async function runBatch(): Promise<void> {
+    const tx = await writer.transaction("write");
+    current = tx;
+    const done: { p: Pending; value: unknown; after: (() => void)[] }[] = [];
+    let broken: unknown = null;
+    try {
+      let n = 0;
+      while (n < maxBatch) {
+        let p = queue.shift();
+        if (!p) {
+          // Let I/O callbacks queue more writes before paying for the fsync.
+          await new Promise<void>((r) => setImmediate(r));
+          p = queue.shift();
+          if (!p) break;
+        }
+        n++;
+        const sp = `w${++spSeq}`;
+        const after: (() => void)[] = [];
+        await tx.execute(`SAVEPOINT ${sp}`);
+        try {
+          const value = await p.fn({ orm: txOrm, execute: (s) => tx.execute(s), afterCommit: (f) => after.push(f) });
+          await tx.execute(`RELEASE ${sp}`);
+          done.push({ p, value, after });
+        } catch (err) {
+          try {
+            await tx.execute(`ROLLBACK TO ${sp}`);
+            await tx.execute(`RELEASE ${sp}`);
+          } catch (e2) {
+            // The whole transaction is gone (e.g. SQLITE_FULL): everyone in it fails.
+            broken = e2;
+            p.reject(err);
+            break;
+          }
+          p.reject(err);
+        }
+      }
+      if (broken) throw broken;
+      current = null;
+      await tx.commit();
+    } catch (err) {
+      current = null;
+      try {
+        tx.close();
+      } catch {}
+      for (const d of done) d.p.reject(err);
+      return;
+    } finally {
+      current = null;
+    }
+    for (const d of done) {
+      d.p.resolve(d.value);
+      for (const f of d.after) {
+        try {
+          f();
+        } catch (e) {
+          console.error("afterCommit callback failed", e);
+        }
+      }
+    }
+  }
+
+  async function drain(): Promise<void> {
+    if (running) return;
+    running = true;
+    try {
+      while (queue.length) {
+        try {
+          await runBatch();
+        } catch (err) {
+          // BEGIN failed (busy, closed): fail what is queued now rather than spin.
+          for (const p of queue.splice(0)) p.reject(err);
+        }
+      }
+    } finally {
+      running = false;
+    }
+  }
+
+  return {
+    orm,
+    client: reader,
+    local,
+    write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+      if (closed) return Promise.reject(new Error("database is closed"));
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+        if (!running) void drain();
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      while (running || queue.length) await new Promise((r) => setTimeout(r, 5));
+      if (reader !== writer) reader.close();
+      writer.close();
+    },
+  };
+}
+
+/** Runs the embedded migrations (core/db/migrations.gen.ts) with drizzle's migrate(). */
+async function runMigrations(client: Client): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "kotakpos-migrations-"));
+  try {
+    for (const [name, text] of Object.entries(migrationFiles)) {
+      const p = join(dir, name);
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, text);
+    }
+    await migrate(drizzle(client), { migrationsFolder: dir });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function filePath(url: string): string | null {
+  const rest = url.slice("file:".length).split("?")[0]!;
+  if (rest === ":memory:" || rest === "") return null;
+  return rest.startsWith("//") ? rest.replace(/^\/\/(localhost)?/, "") : rest;
+}
