@@ -14,7 +14,7 @@ export const ConfigSchema = v.looseObject({
       address: v.optional(v.string(), "0.0.0.0"),
       /** Added to every standard port; unset = 0 as root, 10000 otherwise. */
       portOffset: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(60000))),
-      /** Standard ports (before the offset); 0 disables a listener. */
+      /** Standard ports (before the offset); 0 = any free port (tests). */
       ports: v.optional(
         v.object({
           smtp: v.optional(port, 25),

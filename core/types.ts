@@ -206,9 +206,9 @@ export interface HookMap {
   auth: (conn: Connection | undefined, cred: Credentials) => AuthResult;
   "smtp.helo": (conn: Connection, helo: string) => Verdict;
   "smtp.mail": (txn: SmtpTxn, addr: Address) => Verdict;
-  /** Expand a recipient. Returns null to pass to the next handler. The default (local
-   *  account lookup) runs last. */
-  route: (txn: SmtpTxn, rcpt: Address) => Route | { kind: "pass" } | { kind: "reject"; reply: Reply };
+  /** Expand a recipient (returns pass to let the next handler decide). The core's default
+   *  (local account → INBOX, unknown local user → 550 5.1.1, other domain → remote) runs last. */
+  route: (txn: SmtpTxn, rcpt: Address) => Route | { kind: "pass" } | { kind: "reject"; reply: Reply } | { kind: "defer"; reply: Reply };
   "smtp.rcpt": (txn: SmtpTxn, rcpt: Address, route: Route) => Verdict;
   "smtp.data": (txn: SmtpTxn, msg: IncomingMessage) => DataCheck;
   "deliver.remote.before": (msg: OutgoingMessage) => { headers?: string[] };

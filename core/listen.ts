@@ -1,0 +1,295 @@
+// TCP listeners: plain, implicit TLS, and the STARTTLS upgrade; per-IP connection limits,
+// idle timeouts, graceful shutdown (DESIGN.md "Listeners and TLS").
+import * as net from "node:net";
+import * as tls from "node:tls";
+import type { Connection, ConnState, Listener, ListenSpec, Logger, Reply, Tls, TlsInfo } from "./types.ts";
+
+export interface ListenerSet {
+  listen(spec: ListenSpec): Promise<Listener>;
+  readonly listeners: Listener[];
+  /** Stop accepting, signal sessions to finish, wait up to graceMs, then destroy the rest. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+let connSeq = 0;
+
+export function isLoopback(addr: string): boolean {
+  return addr === "::1" || addr.startsWith("127.") || addr.startsWith("::ffff:127.");
+}
+
+/** Cached secure contexts per servername, built from the tls.certificate hook's answer. */
+function sniContexts(t: Tls, log: Logger) {
+  const cache = new Map<string, { pem: string; ctx: tls.SecureContext }>();
+  return async (servername: string | undefined): Promise<tls.SecureContext> => {
+    const c = await t.certificateFor(servername);
+    const key = servername ?? "";
+    const hit = cache.get(key);
+    if (hit && hit.pem === c.cert) return hit.ctx;
+    const ctx = tls.createSecureContext({ key: c.key, cert: c.cert, minVersion: "TLSv1.2" });
+    cache.set(key, { pem: c.cert, ctx });
+    log.debug("tls context", { servername: key });
+    return ctx;
+  };
+}
+
+class Conn implements Connection {
+  readonly id = `c${++connSeq}`;
+  readonly state: ConnState = {};
+  readonly log: Logger;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly isLoopback: boolean;
+  secure: boolean;
+  tls?: TlsInfo;
+  private ac = new AbortController();
+  private dataCbs: ((c: Buffer) => void)[] = [];
+  private closeCbs: (() => void)[] = [];
+  private closed = false;
+  private idleMs = 0;
+  private idleTimer?: ReturnType<typeof setTimeout>;
+  private onIdle?: () => void;
+
+  constructor(
+    public socket: net.Socket,
+    readonly service: string,
+    log: Logger,
+    private contextFor: (name: string | undefined) => Promise<tls.SecureContext>,
+  ) {
+    this.remoteAddress = socket.remoteAddress ?? "?";
+    this.remotePort = socket.remotePort ?? 0;
+    this.localAddress = socket.localAddress ?? "?";
+    this.localPort = socket.localPort ?? 0;
+    this.isLoopback = isLoopback(this.remoteAddress);
+    this.secure = socket instanceof tls.TLSSocket;
+    this.log = log.child({ conn: this.id });
+    socket.setNoDelay(true);
+    this.attach(socket);
+    if (socket instanceof tls.TLSSocket) this.tls = tlsInfo(socket);
+  }
+
+  get closing(): AbortSignal {
+    return this.ac.signal;
+  }
+
+  abortForShutdown(): void {
+    this.ac.abort();
+  }
+
+  private attach(s: net.Socket): void {
+    s.on("data", (chunk: Buffer) => {
+      this.idleTimer?.refresh();
+      for (const cb of this.dataCbs) cb(chunk);
+    });
+    s.on("error", (err) => this.log.debug("socket error", { err: err.message }));
+    s.on("close", () => this.finish());
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    for (const cb of this.closeCbs) {
+      try {
+        cb();
+      } catch (err) {
+        this.log.error("close handler failed", { err: (err as Error).message });
+      }
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  onData(cb: (chunk: Buffer) => void): void {
+    this.dataCbs.push(cb);
+  }
+  onClose(cb: () => void): void {
+    if (this.closed) queueMicrotask(cb);
+    else this.closeCbs.push(cb);
+  }
+  write(data: string | Uint8Array): void {
+    if (!this.closed && !this.socket.destroyed) this.socket.write(data);
+  }
+  drain(): Promise<void> {
+    if (this.closed || !this.socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((res) => {
+      const done = () => {
+        this.socket.off("drain", done);
+        this.socket.off("close", done);
+        res();
+      };
+      this.socket.on("drain", done);
+      this.socket.on("close", done);
+    });
+  }
+  pause(): void {
+    this.socket.pause();
+  }
+  resume(): void {
+    this.socket.resume();
+  }
+
+  async upgradeTls(): Promise<void> {
+    if (this.secure) throw new Error("already secure");
+    const plain = this.socket;
+    plain.removeAllListeners("data");
+    plain.removeAllListeners("close");
+    plain.removeAllListeners("error");
+    const ctx = await this.contextFor(undefined);
+    const secure = new tls.TLSSocket(plain, {
+      isServer: true,
+      secureContext: ctx,
+      SNICallback: (name, cb) => this.contextFor(name).then((c) => cb(null, c), (e: Error) => cb(e)),
+    });
+    this.socket = secure;
+    this.attach(secure);
+    await new Promise<void>((res, rej) => {
+      const t = setTimeout(() => rej(new Error("TLS handshake timed out")), 30_000);
+      secure.once("secure", () => {
+        clearTimeout(t);
+        res();
+      });
+      secure.once("error", (e) => {
+        clearTimeout(t);
+        rej(e);
+      });
+      secure.once("close", () => {
+        clearTimeout(t);
+        rej(new Error("closed during TLS handshake"));
+      });
+    }).catch((e: Error) => {
+      this.log.info("starttls failed", { err: e.message });
+      this.destroy();
+      throw e;
+    });
+    this.secure = true;
+    this.tls = tlsInfo(secure);
+    this.log.debug("starttls", { ...this.tls });
+  }
+
+  setIdleTimeout(ms: number, onIdle?: () => void): void {
+    this.idleMs = ms;
+    this.onIdle = onIdle;
+    clearTimeout(this.idleTimer);
+    if (ms > 0) {
+      this.idleTimer = setTimeout(() => {
+        this.log.info("idle timeout", { ms: this.idleMs });
+        if (this.onIdle) this.onIdle();
+        else this.close();
+      }, ms);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.socket.end();
+    // A peer that never reads must not keep the socket forever.
+    setTimeout(() => this.destroy(), 5_000).unref?.();
+  }
+  destroy(): void {
+    this.socket.destroy();
+    this.finish();
+  }
+}
+
+function tlsInfo(s: tls.TLSSocket): TlsInfo {
+  const c = s.getCipher?.();
+  return {
+    protocol: s.getProtocol?.() ?? "TLS",
+    cipher: c?.standardName ?? c?.name ?? "unknown",
+    servername: (s as tls.TLSSocket & { servername?: string }).servername || undefined,
+  };
+}
+
+export function createListenerSet(opts: { address: string; portOffset: number; maxPerIp: number; log: Logger; tls: Tls }): ListenerSet {
+  const listeners: (Listener & { server: net.Server })[] = [];
+  const conns = new Set<Conn>();
+  const perIp = new Map<string, number>();
+  const contextFor = sniContexts(opts.tls, opts.log);
+  let stopping = false;
+
+  function accept(spec: ListenSpec, socket: net.Socket): void {
+    if (stopping) {
+      socket.destroy();
+      return;
+    }
+    const conn = new Conn(socket, spec.name, opts.log, contextFor);
+    const ip = conn.remoteAddress;
+    const n = (perIp.get(ip) ?? 0) + 1;
+    perIp.set(ip, n);
+    conns.add(conn);
+    conn.onClose(() => {
+      conns.delete(conn);
+      const left = (perIp.get(ip) ?? 1) - 1;
+      if (left <= 0) perIp.delete(ip);
+      else perIp.set(ip, left);
+      conn.log.debug("disconnected");
+    });
+    conn.log.debug("connected", { service: spec.name, ip, port: conn.remotePort });
+    if (n > opts.maxPerIp) {
+      const reply: Reply = { code: 421, enhanced: "4.7.0", text: "Too many connections from your address" };
+      conn.log.warn("connection limit", { ip, count: n });
+      if (spec.onRefuse) spec.onRefuse(conn, reply);
+      conn.close();
+      return;
+    }
+    try {
+      spec.onConnection(conn);
+    } catch (err) {
+      conn.log.error("session start failed", { err: (err as Error).message });
+      conn.destroy();
+    }
+  }
+
+  return {
+    get listeners() {
+      return listeners;
+    },
+    async listen(spec) {
+      const port = spec.port === 0 ? 0 : spec.port + opts.portOffset;
+      const server =
+        spec.mode === "implicit-tls"
+          ? tls.createServer(
+              {
+                SNICallback: (name, cb) => contextFor(name).then((c) => cb(null, c), (e: Error) => cb(e)),
+                secureContext: await contextFor(undefined),
+                minVersion: "TLSv1.2",
+              },
+              (s) => accept(spec, s),
+            )
+          : net.createServer((s) => accept(spec, s));
+      if (spec.mode === "implicit-tls") server.on("tlsClientError", (err) => opts.log.debug("tls client error", { service: spec.name, err: err.message }));
+      server.on("error", (err) => opts.log.error("listener error", { service: spec.name, err: err.message }));
+      await new Promise<void>((res, rej) => {
+        const onErr = (e: Error) => rej(new Error(`cannot listen on ${opts.address}:${port} (${spec.name}): ${e.message}`));
+        server.once("error", onErr);
+        server.listen({ port, host: opts.address }, () => {
+          server.off("error", onErr);
+          res();
+        });
+      });
+      const bound = (server.address() as net.AddressInfo).port;
+      const l = {
+        name: spec.name,
+        port: bound,
+        address: opts.address,
+        server,
+        close: () => new Promise<void>((res) => server.close(() => res())),
+      };
+      listeners.push(l);
+      return l;
+    },
+    async shutdown(graceMs) {
+      stopping = true;
+      const closed = Promise.all(listeners.map((l) => l.close()));
+      for (const c of conns) c.abortForShutdown();
+      const deadline = Date.now() + graceMs;
+      while (conns.size > 0 && Date.now() < deadline) await Bun.sleep(25);
+      for (const c of conns) c.destroy();
+      await Promise.race([closed, Bun.sleep(1000)]);
+    },
+  };
+}

@@ -1,0 +1,76 @@
+// The plugin loader: built-ins (plugins/index.ts) then extra plugins from the plugins
+// folder (plain .ts/.js files, also loaded by the compiled binary), each configured from its
+// own `[name]` section of the config and enabled unless listed in plugins.disabled.
+import { existsSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import * as v from "valibot";
+import { hooksFor } from "./hooks.ts";
+import type { Core, Plugin } from "./types.ts";
+
+export type Shutdown = () => void | Promise<void>;
+
+export class ConfigError extends Error {}
+
+/** "key.path = value: message" for the first issues of a failed parse. */
+export function describeIssues(section: string, issues: readonly v.BaseIssue<unknown>[]): string {
+  return issues
+    .slice(0, 3)
+    .map((i) => {
+      const path = [section, v.getDotPath(i)].filter(Boolean).join(".");
+      return `${path} = ${JSON.stringify(i.input)}: ${i.message}`;
+    })
+    .join("; ");
+}
+
+function isPlugin(x: unknown): x is Plugin {
+  return typeof x === "object" && x !== null && typeof (x as Plugin).name === "string" && typeof (x as Plugin).setup === "function";
+}
+
+/** Import every .ts/.js file of the folder (sorted by name) that exports a plugin. */
+export async function importPluginDir(dir: string): Promise<Plugin[]> {
+  if (!dir || !existsSync(dir)) return [];
+  const out: Plugin[] = [];
+  for (const f of readdirSync(dir).sort()) {
+    if (!/\.(ts|js|mjs)$/.test(f) || f.endsWith(".test.ts") || f.endsWith(".d.ts")) continue;
+    const path = resolve(join(dir, f));
+    const mod = (await import(path)) as { default?: unknown; plugin?: unknown };
+    const p = mod.default ?? mod.plugin;
+    if (!isPlugin(p)) throw new Error(`${path} does not export a plugin (default export with name and setup)`);
+    out.push(p);
+  }
+  return out;
+}
+
+/** The plugins to run: built-ins then extras, minus the disabled ones; names must be unique. */
+export function resolvePlugins(builtins: Plugin[], extras: Plugin[], disabled: string[]): Plugin[] {
+  const seen = new Set<string>();
+  const out: Plugin[] = [];
+  for (const p of [...builtins, ...extras]) {
+    if (seen.has(p.name)) throw new Error(`two plugins are named "${p.name}"`);
+    seen.add(p.name);
+    if (!disabled.includes(p.name)) out.push(p);
+  }
+  return out;
+}
+
+/** Validate every plugin's config section first (nothing starts on a config error), then run setup in order. */
+export async function setupPlugins(core: Core, plugins: Plugin[]): Promise<Shutdown[]> {
+  const raw = core.config as Record<string, unknown>;
+  const configs = plugins.map((p) => {
+    if (!p.config) return undefined;
+    const r = v.safeParse(p.config, raw[p.name] ?? {});
+    if (!r.success) throw new ConfigError(`config error: ${describeIssues(p.name, r.issues)}`);
+    return r.output;
+  });
+  const shutdowns: Shutdown[] = [];
+  for (const [i, p] of plugins.entries()) {
+    const scoped: Core = Object.create(core, {
+      hooks: { value: hooksFor(core.hooks, p.name) },
+      log: { value: core.log.child({ plugin: p.name }) },
+    });
+    const stop = await p.setup(scoped, configs[i]);
+    if (typeof stop === "function") shutdowns.push(stop);
+    core.log.debug("plugin ready", { plugin: p.name });
+  }
+  return shutdowns;
+}

@@ -1,0 +1,4 @@
+// The built-in plugins, in the order their hooks run. One import and one entry per plugin.
+import type { Plugin } from "../core/types.ts";
+
+export const builtinPlugins: Plugin[] = [];
