@@ -1,0 +1,71 @@
+// The POP3 plugin: port 110 (plain, STLS) and 995 (implicit TLS), RFC 1939 with the
+// extensions of RFC 2449 (CAPA), RFC 2595 (STLS), RFC 5034 (AUTH) and RFC 3206 (codes).
+import * as v from "valibot";
+import { definePlugin, type Connection, type Reply } from "../../core/types.ts";
+import { createLocks } from "./locks.ts";
+import { startSession } from "./session.ts";
+
+const count = v.pipe(v.number(), v.integer(), v.minValue(1));
+
+export const Pop3ConfigSchema = v.optional(
+  v.object({
+    /** RFC 1939 §3: the autologout timer must be at least 10 minutes. */
+    idleTimeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1)), 600),
+    maxErrors: v.optional(count, 10),
+    maxAuthFailures: v.optional(count, 3),
+    authFailureDelayMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 2000),
+  }),
+  {},
+);
+
+export default definePlugin({
+  name: "pop3",
+  config: Pop3ConfigSchema,
+  async setup(core, cfg) {
+    const locks = createLocks();
+    const limits = {
+      idleMs: cfg.idleTimeoutSeconds * 1000,
+      maxErrors: cfg.maxErrors,
+      maxAuthFailures: cfg.maxAuthFailures,
+      authFailureDelayMs: cfg.authFailureDelayMs,
+    };
+
+    async function onConnection(conn: Connection): Promise<void> {
+      const verdict = await core.hooks.first("connect", conn);
+      if (verdict.kind === "reject" || verdict.kind === "defer" || verdict.kind === "disconnect") {
+        refuse(conn, verdict.reply);
+        conn.close();
+        return;
+      }
+      startSession(conn, {
+        hostname: core.config.hostname,
+        store: core.store,
+        auth: (cred) => core.hooks.first("auth", conn, cred),
+        locks,
+        limits,
+        allowPlaintextOnLoopback: core.config.auth.allowPlaintextOnLoopback,
+      });
+    }
+    const spec = (name: string, port: number, mode: "plain" | "implicit-tls") => ({
+      name,
+      port,
+      mode,
+      onConnection: (conn: Connection) => {
+        onConnection(conn).catch((err: Error) => {
+          conn.log.error("pop3 session start failed", { err: err.message });
+          conn.destroy();
+        });
+      },
+      onRefuse: refuse,
+    });
+    const ports = core.config.listen.ports;
+    await core.listen(spec("pop3", ports.pop3, "plain"));
+    await core.listen(spec("pop3s", ports.pop3s, "implicit-tls"));
+  },
+});
+
+/** RFC 3206: a refusal the client should retry later is [SYS/TEMP]. */
+function refuse(conn: Connection, reply: Reply): void {
+  const code = reply.code < 500 ? "[SYS/TEMP] " : "";
+  conn.write(`-ERR ${code}${reply.text.replace(/[\r\n]+/g, " ")}\r\n`);
+}

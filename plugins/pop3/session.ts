@@ -1,0 +1,330 @@
+// One POP3 session: the state machine of RFC 1939 §3-6 (AUTHORIZATION → TRANSACTION →
+// UPDATE) on top of the line reader and command parser. Commands run one at a time in
+// arrival order, which is what PIPELINING (RFC 2449 §6.6) needs.
+import type { AuthResult, AuthUser, Connection, Credentials } from "../../core/types.ts";
+import type { Store, StoreChange } from "../../core/store/types.ts";
+import { capabilities } from "./capa.ts";
+import { parseCommand, type Command } from "./command.ts";
+import { createLineReader, type LineItem } from "./lines.ts";
+import type { MaildropLocks } from "./locks.ts";
+import { createMaildrop, deletedUids, dropStat, markGone, type Maildrop } from "./maildrop.ts";
+import { decodePlain } from "./sasl.ts";
+import { runTransactionCommand, TRANSACTION_COMMANDS, type TxnIo } from "./transaction.ts";
+
+export type Pop3Conn = Pick<
+  Connection,
+  "id" | "secure" | "isLoopback" | "log" | "closing" | "onData" | "onClose" | "write" | "drain" | "pause" | "resume" | "upgradeTls" | "setIdleTimeout" | "close"
+>;
+
+export interface Pop3Limits {
+  /** RFC 1939 §3: the autologout timer, at least 10 minutes. */
+  idleMs: number;
+  /** Malformed or misplaced commands before the server hangs up. */
+  maxErrors: number;
+  /** Failed logins per session before the server hangs up. */
+  maxAuthFailures: number;
+  /** Pause before answering a failed login (slows guessing). */
+  authFailureDelayMs: number;
+}
+
+export interface Pop3Deps {
+  hostname: string;
+  store: Pick<Store, "getMailbox" | "messages" | "read" | "remove" | "onChange">;
+  /** The `auth` hook, bound to this connection. */
+  auth(cred: Credentials): Promise<AuthResult>;
+  locks: MaildropLocks;
+  limits: Pop3Limits;
+  allowPlaintextOnLoopback: boolean;
+}
+
+/** RFC 2449 §4: a command line is at most 255 octets with its CRLF. */
+const MAX_COMMAND = 253;
+/** SASL responses (RFC 5034 §4) may be longer than commands. */
+const MAX_LINE = 4096;
+/** Pipelined lines buffered before reading from the socket pauses. */
+const QUEUE_HIGH = 64;
+const QUEUE_LOW = 8;
+
+const PLAINTEXT_REFUSED = "[AUTH] Plaintext authentication disallowed on non-secure connections; use STLS first";
+
+type State = "authorization" | "transaction" | "update";
+
+export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
+  const { limits } = deps;
+  const reader = createLineReader(MAX_LINE);
+  const queue: LineItem[] = [];
+  let state: State = "authorization";
+  let ended = false;
+  let busy = false;
+  let paused = false;
+  let errors = 0;
+  let authFailures = 0;
+  let pendingUser: string | null = null;
+  let saslPending = false;
+  let lockedAccount: number | null = null;
+  let drop: Maildrop | null = null;
+  let unsubscribe: (() => void) | null = null;
+
+  const send = (line: string) => {
+    if (!ended) conn.write(`${line}\r\n`);
+  };
+  const end = (line: string) => {
+    send(line);
+    ended = true;
+    queue.length = 0;
+    conn.close();
+  };
+  const no = (text: string) => send(`-ERR ${text}`);
+  const bad = (text: string) => {
+    if (++errors >= limits.maxErrors) end(`-ERR ${text}; too many errors, closing connection`);
+    else no(text);
+  };
+  const credentialsAllowed = () => conn.secure || (conn.isLoopback && deps.allowPlaintextOnLoopback);
+
+  function releaseMaildrop(): void {
+    unsubscribe?.();
+    unsubscribe = null;
+    if (lockedAccount !== null) deps.locks.release(lockedAccount, conn.id);
+    lockedAccount = null;
+  }
+
+  conn.onClose(() => {
+    ended = true;
+    queue.length = 0;
+    // Closed without QUIT (or idle, or shutdown): deletions are not applied (RFC 1939 §6).
+    releaseMaildrop();
+  });
+  conn.onData((chunk) => {
+    if (ended) return;
+    queue.push(...reader.push(chunk));
+    if (queue.length >= QUEUE_HIGH && !paused) {
+      paused = true;
+      conn.pause();
+    }
+    void pump();
+  });
+  // RFC 1939 §3: an idle session is logged out without entering UPDATE.
+  conn.setIdleTimeout(limits.idleMs, () => end("-ERR Disconnected for inactivity"));
+  conn.closing.addEventListener("abort", () => {
+    if (!busy && !ended) end("-ERR [SYS/TEMP] Server shutting down");
+  });
+
+  async function pump(): Promise<void> {
+    if (busy) return;
+    busy = true;
+    try {
+      while (queue.length > 0 && !ended) {
+        const item = queue.shift()!;
+        try {
+          await handle(item);
+        } catch (err) {
+          conn.log.error("pop3 command failed", { err: (err as Error)?.message ?? String(err) });
+          no("[SYS/TEMP] Internal error, try again later");
+        }
+        if (conn.closing.aborted && !ended) end("-ERR [SYS/TEMP] Server shutting down");
+        if (paused && queue.length <= QUEUE_LOW && !ended) {
+          paused = false;
+          conn.resume();
+        }
+      }
+    } finally {
+      busy = false;
+    }
+  }
+
+  async function handle(item: LineItem): Promise<void> {
+    if (saslPending) {
+      saslPending = false;
+      if (item.kind === "toolong") return bad("Authentication response too long");
+      return saslResponse(item.bytes);
+    }
+    if (item.kind === "toolong") return bad("Line too long");
+    const parsed = parseCommand(item.bytes);
+    if (!parsed.ok) return bad(parsed.error);
+    const cmd = parsed.cmd;
+    if (item.bytes.length > MAX_COMMAND && cmd.keyword !== "AUTH") return bad("Line too long");
+    if (cmd.keyword === "CAPA") return capa(cmd);
+    if (cmd.keyword === "QUIT") return quit(cmd);
+    if (state === "authorization") return authorizationCommand(cmd);
+    if (TRANSACTION_COMMANDS.has(cmd.keyword)) return runTransactionCommand(txnIo(drop!), cmd);
+    if (["USER", "PASS", "AUTH", "APOP"].includes(cmd.keyword)) return bad("Already authenticated");
+    if (cmd.keyword === "STLS") return bad("STLS is only allowed before authentication");
+    return bad("Unknown command");
+  }
+
+  function capa(cmd: Command): void {
+    if (cmd.args.length) return bad("CAPA takes no arguments");
+    const caps = capabilities({ loggedIn: state !== "authorization", secure: conn.secure, credentialsAllowed: credentialsAllowed() });
+    send(`+OK Capability list follows\r\n${caps.join("\r\n")}\r\n.`);
+  }
+
+  async function authorizationCommand(cmd: Command): Promise<void> {
+    switch (cmd.keyword) {
+      case "STLS":
+        return stls(cmd);
+      case "USER": {
+        if (!cmd.rest.trim()) return bad("USER needs a user name");
+        if (!credentialsAllowed()) return no(PLAINTEXT_REFUSED);
+        pendingUser = cmd.rest.trim();
+        return send("+OK Send your password");
+      }
+      case "PASS": {
+        const user = pendingUser;
+        pendingUser = null;
+        if (user === null) return bad("Send USER first");
+        if (!credentialsAllowed()) return no(PLAINTEXT_REFUSED);
+        // RFC 1939 §7: the password is the rest of the line, spaces included.
+        if (cmd.rest === "") return bad("PASS needs a password");
+        return login({ mechanism: "USER", username: user, password: cmd.rest });
+      }
+      case "AUTH":
+        return auth(cmd);
+      case "APOP":
+        return no("APOP is not supported");
+    }
+    if (TRANSACTION_COMMANDS.has(cmd.keyword)) return bad("Not authenticated");
+    return bad("Unknown command");
+  }
+
+  /** RFC 2595 §4 STLS. */
+  async function stls(cmd: Command): Promise<void> {
+    if (cmd.args.length) return bad("STLS takes no arguments");
+    if (conn.secure) return bad("TLS is already active");
+    send("+OK Begin TLS negotiation now");
+    // Anything the client sent after STLS, before the handshake, is not trusted.
+    queue.length = 0;
+    reader.reset();
+    pendingUser = null;
+    try {
+      await conn.upgradeTls();
+    } catch {
+      ended = true; // the core has closed the connection
+    }
+  }
+
+  /** RFC 5034 AUTH, with the initial response (SASL-IR) or a "+ " continuation. */
+  async function auth(cmd: Command): Promise<void> {
+    if (cmd.args.length === 0) {
+      // Not in RFC 5034, but clients from the RFC 1734 era list mechanisms this way.
+      return send(credentialsAllowed() ? "+OK\r\nPLAIN\r\n." : "+OK\r\n.");
+    }
+    if (cmd.args.length > 2) return bad("Too many arguments to AUTH");
+    if (cmd.args[0]!.toUpperCase() !== "PLAIN") return no("Unsupported authentication mechanism");
+    if (!credentialsAllowed()) return no(PLAINTEXT_REFUSED);
+    const ir = cmd.args[1];
+    if (ir === undefined) {
+      saslPending = true;
+      return send("+ ");
+    }
+    // RFC 5034 §4: "=" is an empty initial response.
+    return plainResponse(ir === "=" ? "" : ir);
+  }
+
+  async function saslResponse(line: Buffer): Promise<void> {
+    const text = line.toString("latin1").trim();
+    if (text === "*") return no("Authentication cancelled");
+    return plainResponse(text);
+  }
+
+  async function plainResponse(b64: string): Promise<void> {
+    const r = decodePlain(b64);
+    if (!r.ok) return bad(r.error);
+    return login({ mechanism: "PLAIN", username: r.username, password: r.password, authzid: r.authzid });
+  }
+
+  async function login(cred: Credentials): Promise<void> {
+    let res: AuthResult;
+    try {
+      res = await deps.auth(cred);
+    } catch (err) {
+      conn.log.error("pop3 auth hook failed", { err: (err as Error)?.message });
+      return no("[SYS/TEMP] Authentication is temporarily unavailable");
+    }
+    if (ended) return;
+    if (res.kind === "user") return openMaildrop(res.user);
+    authFailures++;
+    // RFC 3206: [AUTH] for bad credentials, [SYS/TEMP] for transient refusals (rate limit).
+    const temporary = res.kind === "reject" && res.reply.code < 500;
+    const text = res.kind === "reject" ? oneLine(res.reply.text) : "Authentication failed";
+    const line = `-ERR ${temporary ? "[SYS/TEMP]" : "[AUTH]"} ${text}`;
+    if (limits.authFailureDelayMs > 0) await Bun.sleep(limits.authFailureDelayMs);
+    if (ended) return;
+    if (authFailures >= limits.maxAuthFailures) return end(`${line}; too many failures, closing connection`);
+    send(line);
+  }
+
+  async function openMaildrop(user: AuthUser): Promise<void> {
+    // RFC 1939 §8: one session per maildrop.
+    if (!deps.locks.acquire(user.accountId, conn.id)) return no("[IN-USE] Maildrop is locked by another POP3 session");
+    lockedAccount = user.accountId;
+    // Subscribe before the snapshot so an expunge in between is not missed.
+    const early: StoreChange[] = [];
+    unsubscribe = deps.store.onChange((ev) => {
+      if (ev.kind !== "expunge" || ev.origin === conn.id) return;
+      if (!drop) early.push(ev);
+      else if (ev.mailboxId === drop.mailboxId) markGone(drop, ev.uids);
+    });
+    try {
+      const mbox = await deps.store.getMailbox(user.accountId, "INBOX");
+      const metas = mbox ? await deps.store.messages(mbox.id) : [];
+      drop = createMaildrop(mbox, metas);
+    } catch (err) {
+      conn.log.error("pop3 maildrop open failed", { err: (err as Error)?.message });
+      releaseMaildrop();
+      return no("[SYS/TEMP] Cannot open the maildrop, try again later");
+    }
+    if (ended) return releaseMaildrop();
+    for (const ev of early) if (ev.mailboxId === drop.mailboxId) markGone(drop, ev.uids);
+    state = "transaction";
+    const s = dropStat(drop);
+    conn.log.info("pop3 login", { user: user.address, messages: s.count });
+    send(`+OK Logged in, maildrop has ${s.count} messages (${s.size} octets)`);
+  }
+
+  async function quit(cmd: Command): Promise<void> {
+    if (cmd.args.length) return bad("QUIT takes no arguments");
+    if (state === "authorization") return end(`+OK ${deps.hostname} POP3 server signing off`);
+    // RFC 1939 §6: the UPDATE state removes the messages marked deleted.
+    state = "update";
+    const d = drop!;
+    const uids = deletedUids(d);
+    let removed = 0;
+    if (uids.length > 0 && d.mailboxId !== null) {
+      try {
+        removed = (await deps.store.remove(d.mailboxId, uids, { origin: conn.id })).length;
+      } catch (err) {
+        conn.log.error("pop3 update failed", { err: (err as Error)?.message });
+        releaseMaildrop();
+        return end("-ERR [SYS/TEMP] Some deleted messages were not removed");
+      }
+    }
+    // Unlock before answering: a client that reconnects at once must find it free.
+    releaseMaildrop();
+    const left = dropStat(d).count;
+    conn.log.info("pop3 logout", { deleted: removed, left });
+    end(`+OK ${deps.hostname} POP3 server signing off (${left === 0 ? "maildrop empty" : `${left} messages left`})`);
+  }
+
+  function txnIo(d: Maildrop): TxnIo {
+    return {
+      drop: d,
+      store: deps.store,
+      log: conn.log,
+      send,
+      no,
+      bad,
+      async sendMulti(status, pieces) {
+        if (ended) return;
+        conn.write(Buffer.concat([Buffer.from(`${status}\r\n`), ...pieces]));
+        await conn.drain();
+      },
+    };
+  }
+
+  // RFC 1939 §4: the greeting. No APOP timestamp: APOP is not offered.
+  send(`+OK ${deps.hostname} POP3 server ready`);
+}
+
+function oneLine(s: string): string {
+  return s.replace(/[\r\n]+/g, " ");
+}

@@ -1,0 +1,156 @@
+// In-memory stand-ins for a Connection and the Store, for the session's unit tests.
+import type { AuthResult, Credentials, Logger } from "../../core/types.ts";
+import type { Mailbox, MessageMeta, StoreChange } from "../../core/store/types.ts";
+import { createLocks } from "./locks.ts";
+import type { Pop3Conn, Pop3Deps } from "./session.ts";
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
+
+let seq = 0;
+
+export class FakeConn implements Pop3Conn {
+  readonly id = `t${++seq}`;
+  readonly log = quiet;
+  secure = false;
+  isLoopback = true;
+  out = "";
+  closed = false;
+  paused = false;
+  idleMs = 0;
+  onIdle?: () => void;
+  private ac = new AbortController();
+  private dataCbs: ((b: Buffer) => void)[] = [];
+  private closeCbs: (() => void)[] = [];
+  get closing(): AbortSignal {
+    return this.ac.signal;
+  }
+  shutdown(): void {
+    this.ac.abort();
+  }
+  onData(cb: (b: Buffer) => void): void {
+    this.dataCbs.push(cb);
+  }
+  onClose(cb: () => void): void {
+    this.closeCbs.push(cb);
+  }
+  write(d: string | Uint8Array): void {
+    if (!this.closed) this.out += typeof d === "string" ? d : Buffer.from(d).toString("latin1");
+  }
+  async drain(): Promise<void> {}
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
+  async upgradeTls(): Promise<void> {
+    this.secure = true;
+  }
+  setIdleTimeout(ms: number, onIdle?: () => void): void {
+    this.idleMs = ms;
+    this.onIdle = onIdle;
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const cb of this.closeCbs) cb();
+  }
+  /** Client side: send raw bytes. */
+  send(s: string | Buffer): void {
+    for (const cb of this.dataCbs) cb(Buffer.isBuffer(s) ? s : Buffer.from(s, "latin1"));
+  }
+  /** Wait until the output holds `n` complete responses (multi-line ones end in ".CRLF"). */
+  async take(multi = false): Promise<string> {
+    for (let i = 0; i < 2000; i++) {
+      const o = this.out;
+      const done = multi && o.startsWith("+OK") ? o.endsWith("\r\n.\r\n") : o.endsWith("\r\n");
+      if (done || (this.closed && o !== "")) {
+        this.out = "";
+        return o;
+      }
+      if (this.closed) return "";
+      await Bun.sleep(1);
+    }
+    throw new Error(`no complete response; have ${JSON.stringify(this.out)}`);
+  }
+  /** Send one command line and return the response. */
+  async cmd(line: string, multi = false): Promise<string> {
+    this.out = "";
+    this.send(`${line}\r\n`);
+    return this.take(multi);
+  }
+}
+
+export interface FakeStore {
+  deps: Pop3Deps;
+  removed: number[][];
+  messages: Map<number, Uint8Array>;
+  emit(ev: StoreChange): void;
+  failRemove: boolean;
+  authCalls: Credentials[];
+}
+
+const MAILBOX: Mailbox = {
+  id: 1,
+  accountId: 1,
+  name: "INBOX",
+  specialUse: null,
+  uidvalidity: 777,
+  uidnext: 1,
+  highestModseq: 1,
+  messages: 0,
+  unseen: 0,
+  size: 0,
+  subscribed: true,
+};
+
+/** A store with one account (alice@example.test / secret) whose INBOX holds `raws`. */
+export function fakeStore(raws: string[], opts: { auth?: (c: Credentials) => AuthResult; allowPlaintextOnLoopback?: boolean } = {}): FakeStore {
+  const messages = new Map<number, Uint8Array>();
+  raws.forEach((r, i) => messages.set(i + 1, Buffer.from(r, "latin1")));
+  const listeners = new Set<(ev: StoreChange) => void>();
+  const fs: FakeStore = {
+    removed: [],
+    messages,
+    failRemove: false,
+    authCalls: [],
+    emit: (ev) => listeners.forEach((l) => l(ev)),
+    deps: {
+      hostname: "mx.example.test",
+      locks: createLocks(),
+      limits: { idleMs: 600_000, maxErrors: 5, maxAuthFailures: 3, authFailureDelayMs: 0 },
+      allowPlaintextOnLoopback: opts.allowPlaintextOnLoopback ?? true,
+      async auth(cred) {
+        fs.authCalls.push(cred);
+        if (opts.auth) return opts.auth(cred);
+        if (cred.username === "alice@example.test" && cred.password === "secret") return { kind: "user", user: { accountId: 1, address: "alice@example.test" } };
+        return { kind: "reject", reply: { code: 535, enhanced: "5.7.8", text: "Authentication credentials invalid" } };
+      },
+      store: {
+        async getMailbox(accountId, name) {
+          return accountId === 1 && name.toUpperCase() === "INBOX" ? { ...MAILBOX } : null;
+        },
+        async messages(mailboxId) {
+          if (mailboxId !== 1) return [];
+          return [...messages].map(([uid, raw]) => ({ id: uid, uid, blobId: `b${uid}`, size: raw.length }) as MessageMeta);
+        },
+        async read(m) {
+          const raw = messages.get(m.id);
+          if (!raw) throw new Error("no such blob");
+          return raw;
+        },
+        async remove(mailboxId, uids) {
+          if (fs.failRemove) throw new Error("disk on fire");
+          fs.removed.push([...uids]);
+          for (const u of uids) messages.delete(u);
+          return [...uids];
+        },
+        onChange(cb) {
+          listeners.add(cb);
+          return () => listeners.delete(cb);
+        },
+      },
+    },
+  };
+  return fs;
+}

@@ -1,0 +1,105 @@
+// TRANSACTION-state commands (RFC 1939 §5, §7; RFC 2449 §6.4 UIDL): they read and mark
+// the session's snapshot; nothing reaches the store before QUIT (the UPDATE state).
+import type { Store } from "../../core/store/types.ts";
+import { parseNumber, type Command } from "./command.ts";
+import { dropStat, lookup, undeleteAll, uniqueId, type DropMessage, type Maildrop } from "./maildrop.ts";
+import { stuffAndTerminate, toCrlf, topOf } from "./wire.ts";
+import type { Logger } from "../../core/types.ts";
+
+export interface TxnIo {
+  drop: Maildrop;
+  store: Pick<Store, "read">;
+  log: Logger;
+  /** One response line (CRLF added). */
+  send(line: string): void;
+  /** A status line and a multi-line body, written at once; resolves when drained. */
+  sendMulti(status: string, pieces: Buffer[]): Promise<void>;
+  /** -ERR for a malformed command: counts toward the session's error limit. */
+  bad(text: string): void;
+  /** -ERR for a well-formed request that cannot be served. */
+  no(text: string): void;
+}
+
+export const TRANSACTION_COMMANDS = new Set(["STAT", "LIST", "UIDL", "RETR", "TOP", "DELE", "RSET", "NOOP"]);
+
+/** Runs one TRANSACTION command; `cmd.keyword` must be in TRANSACTION_COMMANDS. */
+export async function runTransactionCommand(io: TxnIo, cmd: Command): Promise<void> {
+  const { drop } = io;
+  const argc = cmd.args.length;
+  switch (cmd.keyword) {
+    case "STAT": {
+      if (argc) return io.bad("STAT takes no arguments");
+      const s = dropStat(drop);
+      return io.send(`+OK ${s.count} ${s.size}`);
+    }
+    case "NOOP":
+      if (argc) return io.bad("NOOP takes no arguments");
+      return io.send("+OK");
+    case "RSET": {
+      if (argc) return io.bad("RSET takes no arguments");
+      undeleteAll(drop);
+      const s = dropStat(drop);
+      return io.send(`+OK maildrop has ${s.count} messages (${s.size} octets)`);
+    }
+    case "LIST":
+    case "UIDL": {
+      const show = (n: number, m: DropMessage) => (cmd.keyword === "LIST" ? `${n} ${m.size}` : `${n} ${uniqueId(drop, m)}`);
+      if (argc > 1) return io.bad(`${cmd.keyword} takes at most one argument`);
+      if (argc === 1) {
+        const n = parseNumber(cmd.args[0]);
+        const r = lookup(drop, n);
+        if (!r.ok) return n === null ? io.bad(r.error) : io.no(r.error);
+        return io.send(`+OK ${show(n!, r.msg)}`);
+      }
+      const lines: string[] = [];
+      drop.messages.forEach((m, i) => {
+        if (!m.deleted) lines.push(`${show(i + 1, m)}\r\n`);
+      });
+      const s = dropStat(drop);
+      const status = cmd.keyword === "LIST" ? `+OK ${s.count} messages (${s.size} octets)` : "+OK unique-id listing follows";
+      return io.sendMulti(status, [Buffer.from(lines.join("") + ".\r\n")]);
+    }
+    case "DELE": {
+      if (argc !== 1) return io.bad("DELE takes one message number");
+      const n = parseNumber(cmd.args[0]);
+      const r = lookup(drop, n);
+      if (!r.ok) return n === null ? io.bad(r.error) : io.no(r.error);
+      r.msg.deleted = true;
+      return io.send(`+OK message ${n} deleted`);
+    }
+    case "RETR":
+    case "TOP": {
+      const want = cmd.keyword === "RETR" ? 1 : 2;
+      if (argc !== want) return io.bad(cmd.keyword === "RETR" ? "RETR takes one message number" : "TOP takes a message number and a line count");
+      const n = parseNumber(cmd.args[0]);
+      const r = lookup(drop, n);
+      if (!r.ok) return n === null ? io.bad(r.error) : io.no(r.error);
+      const lines = cmd.keyword === "TOP" ? parseNumber(cmd.args[1]) : null;
+      if (cmd.keyword === "TOP" && lines === null) return io.bad("Invalid line count");
+      const bytes = await readMessage(io, r.msg);
+      if (!bytes) return io.no(`Message ${n} was removed by another session`);
+      if (lines === null) return io.sendMulti(`+OK ${bytes.length} octets`, stuffAndTerminate(bytes));
+      return io.sendMulti("+OK top of message follows", stuffAndTerminate(topOf(bytes, lines)));
+    }
+  }
+  io.bad("Unknown command");
+}
+
+/** The bytes RETR sends (before stuffing), or null when the message is gone. */
+async function readMessage(io: TxnIo, msg: DropMessage): Promise<Buffer | null> {
+  if (msg.gone) return null;
+  let raw: Uint8Array;
+  try {
+    raw = await io.store.read(msg);
+  } catch (err) {
+    io.log.warn("pop3 read failed", { uid: msg.uid, err: (err as Error).message });
+    return null;
+  }
+  const bytes = toCrlf(raw);
+  // LIST must announce what RETR sends (RFC 1939 §7); keep the snapshot honest.
+  if (bytes.length !== msg.size) {
+    io.log.warn("pop3 size differs from store", { uid: msg.uid, stored: msg.size, sent: bytes.length });
+    msg.size = bytes.length;
+  }
+  return bytes;
+}

@@ -1,0 +1,30 @@
+import { describe, expect, test } from "bun:test";
+import { isCrlfClean, stuffAndTerminate, toCrlf, topOf } from "./wire.ts";
+
+const s = (b: Buffer[]) => Buffer.concat(b).toString("latin1");
+
+describe("multi-line encoding", () => {
+  test("dot-stuffs lines beginning with a dot and terminates", () => {
+    const msg = Buffer.from(".first\r\nmid\r\n.\r\n..two\r\nend.\r\n");
+    expect(s(stuffAndTerminate(msg))).toBe("..first\r\nmid\r\n..\r\n...two\r\nend.\r\n.\r\n");
+  });
+  test("adds a CRLF to a message without a final line end", () => {
+    expect(s(stuffAndTerminate(Buffer.from("a\r\nb")))).toBe("a\r\nb\r\n.\r\n");
+    expect(s(stuffAndTerminate(Buffer.from("")))).toBe(".\r\n");
+  });
+  test("normalizes bare LF and CR, and leaves clean input uncopied", () => {
+    const clean = Buffer.from("a\r\nb\r\n");
+    expect(isCrlfClean(clean)).toBe(true);
+    expect(toCrlf(clean)).toBe(clean);
+    expect(toCrlf(Buffer.from("a\nb\rc\r\n\n")).toString()).toBe("a\r\nb\r\nc\r\n\r\n");
+    expect(isCrlfClean(Buffer.from("x\ny"))).toBe(false);
+  });
+  test("TOP returns the header, the blank line and n body lines", () => {
+    const msg = Buffer.from("Subject: x\r\nFrom: y\r\n\r\nl1\r\nl2\r\nl3\r\n");
+    expect(topOf(msg, 0).toString()).toBe("Subject: x\r\nFrom: y\r\n\r\n");
+    expect(topOf(msg, 2).toString()).toBe("Subject: x\r\nFrom: y\r\n\r\nl1\r\nl2\r\n");
+    expect(topOf(msg, 99).toString()).toBe(msg.toString());
+    expect(topOf(Buffer.from("Subject: only header\r\n"), 3).toString()).toBe("Subject: only header\r\n");
+    expect(topOf(Buffer.from("\r\nbody\r\nmore\r\n"), 1).toString()).toBe("\r\nbody\r\n");
+  });
+});

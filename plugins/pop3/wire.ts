@@ -1,0 +1,75 @@
+// Multi-line responses (RFC 1939 §3): CRLF line endings, byte-stuffing of lines that
+// begin with ".", and the ".CRLF" terminator. Also TOP's header+n-lines cut (§7).
+
+const CR = 0x0d;
+const LF = 0x0a;
+const DOT = 0x2e;
+const CRLF = Buffer.from("\r\n");
+const TERM = Buffer.from(".\r\n");
+const DOT_BUF = Buffer.from(".");
+const LF_DOT = Buffer.from("\n.");
+
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** True when every LF is preceded by CR and every CR followed by LF. */
+export function isCrlfClean(b: Uint8Array): boolean {
+  const buf = asBuffer(b);
+  for (let i = buf.indexOf(LF); i >= 0; i = buf.indexOf(LF, i + 1)) if (i === 0 || buf[i - 1] !== CR) return false;
+  for (let i = buf.indexOf(CR); i >= 0; i = buf.indexOf(CR, i + 1)) if (buf[i + 1] !== LF) return false;
+  return true;
+}
+
+/** Bare LF and bare CR become CRLF. Stored messages are CRLF already: then no copy. */
+export function toCrlf(b: Uint8Array): Buffer {
+  const buf = asBuffer(b);
+  if (isCrlfClean(buf)) return buf;
+  const out: number[] = [];
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i]!;
+    if (c === CR) {
+      out.push(CR, LF);
+      if (buf[i + 1] === LF) i++;
+    } else if (c === LF) out.push(CR, LF);
+    else out.push(c);
+  }
+  return Buffer.from(out);
+}
+
+/** Byte-stuff (a "." is prepended to lines beginning with ".") and terminate with
+ *  ".CRLF"; a message not ending in CRLF gets one first. Input must be CRLF-clean.
+ *  Returns the pieces to write, so a large message is not copied. */
+export function stuffAndTerminate(msg: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  if (msg.length > 0 && msg[0] === DOT) {
+    out.push(DOT_BUF);
+  }
+  for (let i = msg.indexOf(LF_DOT); i >= 0; i = msg.indexOf(LF_DOT, i + 1)) {
+    out.push(msg.subarray(start, i + 1), DOT_BUF);
+    start = i + 1;
+  }
+  out.push(msg.subarray(start));
+  if (msg.length > 0 && !(msg[msg.length - 2] === CR && msg[msg.length - 1] === LF)) out.push(CRLF);
+  out.push(TERM);
+  return out;
+}
+
+/** RFC 1939 §7 TOP: the header, the blank line after it, and the first `lines` lines of
+ *  the body. Input must be CRLF-clean. A message without a body yields all of it. */
+export function topOf(msg: Buffer, lines: number): Buffer {
+  let bodyStart: number;
+  if (msg[0] === CR && msg[1] === LF) bodyStart = 2; // no header at all
+  else {
+    const sep = msg.indexOf("\r\n\r\n");
+    if (sep < 0) return msg;
+    bodyStart = sep + 4;
+  }
+  let end = bodyStart;
+  for (let n = 0; n < lines && end < msg.length; n++) {
+    const lf = msg.indexOf(LF, end);
+    end = lf < 0 ? msg.length : lf + 1;
+  }
+  return msg.subarray(0, end);
+}
