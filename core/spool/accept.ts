@@ -5,7 +5,7 @@
 import { sql } from "drizzle-orm";
 import type { Db, Tx } from "../db/open.ts";
 import { blobs, spool } from "../db/schema.ts";
-import type { Store, StoredBlob } from "../store/types.ts";
+import type { ParsedMessage, Store, StoredBlob } from "../store/types.ts";
 import type { AcceptedMessage } from "./types.ts";
 
 /** Spool message ids: time-ordered, unique per process and across instances. */
@@ -27,33 +27,46 @@ export async function refBlob(tx: Tx, blob: StoredBlob): Promise<void> {
     .onConflictDoUpdate({ target: blobs.id, set: { refcount: sql`${blobs.refcount} + 1`, orphanedAt: null } });
 }
 
-export async function acceptMessage(db: Db, store: Store, msg: AcceptedMessage, id = newMsgId()): Promise<{ id: string; remote: number }> {
-  const { blob, parsed } = await store.prepare(msg.raw, msg.prefix);
+export interface Prepared {
+  blob: StoredBlob;
+  parsed: ParsedMessage;
+}
+
+/** Outside any transaction: the blob written and fsynced, the message parsed once. */
+export function prepareMessage(store: Store, msg: AcceptedMessage): Promise<Prepared> {
+  return store.prepare(msg.raw, msg.prefix);
+}
+
+/** Inside a write transaction: mailbox rows for local targets, spool rows for remote ones. */
+export async function commitMessage(tx: Tx, store: Store, msg: AcceptedMessage, prep: Prepared, id: string): Promise<void> {
   const now = Date.now();
+  const { blob, parsed } = prep;
+  for (const target of msg.local) await store.appendInTx(tx, target, blob, msg.prefix, parsed, { internalDate: now });
+  if (msg.remote.length === 0) return;
+  await refBlob(tx, blob);
   const prefix = msg.prefix.join("");
-  const size = parsed.size;
-  await db.write(async (tx) => {
-    for (const target of msg.local) await store.appendInTx(tx, target, blob, msg.prefix, parsed, { internalDate: now });
-    if (msg.remote.length === 0) return;
-    await refBlob(tx, blob);
-    await tx.orm.insert(spool).values(
-      msg.remote.map((r) => ({
-        msgId: id,
-        blobId: blob.id,
-        prefix,
-        mailFrom: r.mailFrom ?? msg.mailFrom,
-        recipient: r.address,
-        domain: domainOf(r.address),
-        status: "queued",
-        attempts: 0,
-        nextAttempt: now,
-        dsn: msg.dsn || r.dsn ? JSON.stringify({ ...msg.dsn, ...r.dsn }) : null,
-        internal: msg.internal ?? false,
-        size,
-        createdAt: now,
-        updatedAt: now,
-      })),
-    );
-  });
-  return { id, remote: msg.remote.length };
+  await tx.orm.insert(spool).values(
+    msg.remote.map((r) => ({
+      msgId: id,
+      blobId: blob.id,
+      prefix,
+      mailFrom: r.mailFrom ?? msg.mailFrom,
+      recipient: r.address,
+      domain: domainOf(r.address),
+      status: "queued",
+      attempts: 0,
+      nextAttempt: now,
+      dsn: msg.dsn || r.dsn ? JSON.stringify({ ...msg.dsn, ...r.dsn }) : null,
+      internal: msg.internal ?? false,
+      size: parsed.size,
+      createdAt: now,
+      updatedAt: now,
+    })),
+  );
+}
+
+export async function acceptMessage(db: Db, store: Store, msg: AcceptedMessage, id = newMsgId()): Promise<{ id: string }> {
+  const prep = await prepareMessage(store, msg);
+  await db.write((tx) => commitMessage(tx, store, msg, prep, id));
+  return { id };
 }

@@ -2,10 +2,15 @@
 import type { Db } from "../db/open.ts";
 import type { Config } from "../config.ts";
 import type { Hooks, Logger } from "../types.ts";
-import type { Store } from "../store/types.ts";
+import type { BlobStore, Store } from "../store/types.ts";
 import type { AcceptedMessage, Spool } from "./types.ts";
 import { acceptMessage } from "./accept.ts";
 import { deleteMessage, getMessage, listQueue, retryMessage } from "./admin.ts";
+import { scheduleFrom } from "./backoff.ts";
+import { createScheduler, type Scheduler } from "./scheduler.ts";
+import { createDelivery, type Delivery } from "../delivery/index.ts";
+import { resolverFromConfig, type Resolver } from "../dns/index.ts";
+import type { SmtpTimeouts } from "../delivery/smtp-client.ts";
 
 export interface SpoolOptions {
   db: Db;
@@ -15,21 +20,57 @@ export interface SpoolOptions {
   hooks: Hooks;
   /** EHLO name and bounce sender host; config.hostname when absent. */
   hostname?: string;
+  /** Where blobs are read for delivery; the store's own BlobStore when absent. */
+  blobs?: BlobStore;
+  /** Tests: a resolver, SMTP timeouts, a poll interval. */
+  resolver?: Resolver;
+  timeouts?: Partial<SmtpTimeouts>;
+  pollMs?: number;
 }
 
-export function createSpool(opts: SpoolOptions): Spool {
-  const { db, store, hooks } = opts;
+export function createSpool(opts: SpoolOptions): Spool & { readonly delivery: Delivery | null } {
+  const { db, store, hooks, config, log } = opts;
+  const hostname = opts.hostname ?? config.hostname;
+  let scheduler: Scheduler | null = null;
+  let delivery: Delivery | null = null;
+
+  const readBlob = (id: string): Promise<Uint8Array> => {
+    const blobs = opts.blobs ?? (store as Store & { blobs?: BlobStore }).blobs;
+    if (!blobs) throw new Error("no BlobStore to read spooled messages from");
+    return blobs.get(id);
+  };
+
   return {
     async accept(msg: AcceptedMessage) {
       const { id } = await acceptMessage(db, store, msg);
-      if (msg.remote.length > 0) hooks.notify("message.queued", { id, recipients: msg.remote.map((r) => r.address) });
+      if (msg.remote.length > 0) {
+        hooks.notify("message.queued", { id, recipients: msg.remote.map((r) => r.address) });
+        scheduler?.kick();
+      }
       return { id };
     },
     list: () => listQueue(db),
     get: (id) => getMessage(db, id),
-    retry: (id) => retryMessage(db, id),
+    async retry(id) {
+      const n = await retryMessage(db, id);
+      scheduler?.kick();
+      return n;
+    },
     delete: (id) => deleteMessage(db, id),
-    start() {},
-    async stop() {},
+    get delivery() {
+      return delivery;
+    },
+    start() {
+      if (scheduler) return;
+      const dlog = log.child({ part: "delivery" });
+      delivery = createDelivery({ config, hooks, log: dlog, resolver: opts.resolver ?? resolverFromConfig(config), hostname, timeouts: opts.timeouts });
+      scheduler = createScheduler({ db, store, hooks, log: dlog, delivery, schedule: scheduleFrom(config), hostname, readBlob, pollMs: opts.pollMs });
+      scheduler.start();
+    },
+    async stop() {
+      const s = scheduler;
+      scheduler = null;
+      await s?.stop();
+    },
   };
 }
