@@ -173,6 +173,10 @@ export interface DataCheck {
   verdict: DataResult;
   /** Header lines to add at the top, e.g. "Authentication-Results: …". */
   headers?: string[];
+  /** Header fields of msg.raw to drop before the message is stored, as byte ranges
+   *  [start, end) covering whole fields with their CRLF (e.g. forged Authentication-Results
+   *  carrying our authserv-id, RFC 8601 §5). Ranges from all checks are merged. */
+  removeHeaders?: { start: number; end: number }[];
 }
 
 export interface OutgoingMessage {
