@@ -148,7 +148,8 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
   function wantsDsn(r: Row, kind: "FAILURE" | "DELAY"): boolean {
     if (r.internal || r.mailFrom === "") return false;
     const notify = parseDsn(r).notify;
-    if (!notify?.length) return kind === "FAILURE";
+    // No NOTIFY: failures, and delays when warnings are configured (§4.1 leaves it to us).
+    if (!notify?.length) return true;
     return notify.includes(kind);
   }
 

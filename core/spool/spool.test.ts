@@ -1,0 +1,179 @@
+// The spool end to end below the SMTP server: accept → scheduler → delivery to
+// Python's aiosmtpd, with a test DNS server; bounces, retries, leases.
+import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { eq } from "drizzle-orm";
+import { openDb, type Db } from "../db/open.ts";
+import { blobs, spool } from "../db/schema.ts";
+import { createHooks } from "../hooks.ts";
+import { createLogger } from "../log.ts";
+import * as v from "valibot";
+import { ConfigSchema } from "../config.ts";
+import { createResolver } from "../dns/index.ts";
+import { createSpool } from "./index.ts";
+import { testStore, type TestStore } from "./test-store.ts";
+import { startTestDns, type TestDns } from "../../tests/delivery/dns-server.ts";
+import { startAiosmtpd, freePort, type Aiosmtpd } from "../../tests/delivery/aiosmtpd.ts";
+
+let dns: TestDns;
+let peer: Aiosmtpd;
+let dir: string;
+let db: Db;
+let store: TestStore;
+const started: { stop(): Promise<void> }[] = [];
+
+beforeAll(async () => {
+  [dns, peer] = await Promise.all([startTestDns(), startAiosmtpd()]);
+  dns.set("b.test", { MX: [{ exchange: "mx.b.test", priority: 10 }] });
+  dns.set("mx.b.test", { A: ["127.0.0.1"] });
+  dns.set("two.test", { MX: [{ exchange: "down.two.test", priority: 5 }, { exchange: "mx.b.test", priority: 10 }] });
+  dns.set("down.two.test", { A: ["127.0.0.2"] }); // loopback, nothing listens there
+  dns.set("nullmx.test", { MX: [{ exchange: "", priority: 0 }] });
+  dir = mkdtempSync(join(tmpdir(), "kp-spool-"));
+  db = await openDb({ url: `file:${join(dir, "db.sqlite")}` });
+  store = await testStore(db, join(dir, "blobs"), ["a.test"]);
+});
+afterEach(async () => {
+  for (const s of started.splice(0)) await s.stop();
+});
+afterAll(async () => {
+  await db.close();
+  await Promise.all([dns.close(), peer.stop()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function makeSpool(over: { retry?: string[]; port?: number; warnAfter?: string } = {}) {
+  const config = v.parse(ConfigSchema, {
+    hostname: "mx.a.test",
+    dns: { servers: [dns.server], timeout: "1s" },
+    delivery: { port: over.port ?? peer.port, retry: over.retry ?? ["1s"], maxAge: "1h", warnAfter: over.warnAfter ?? "" },
+  });
+  const hooks = createHooks(createLogger("error"));
+  const s = createSpool({ db, store, config, log: createLogger("error"), hooks, resolver: createResolver({ servers: [dns.server], timeoutMs: 1000 }), pollMs: 100 });
+  started.push(s);
+  return { spool: s, hooks };
+}
+
+const message = (subject: string) => new TextEncoder().encode(`From: alice@a.test\r\nTo: bob@b.test\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@a.test>\r\n\r\nhi\r\n`);
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(25);
+  }
+}
+
+const rows = (id: string) => db.orm.select().from(spool).where(eq(spool.msgId, id));
+
+test("accepted remote mail is delivered, rows become final, the blob reference is released", async () => {
+  const { spool: s, hooks } = makeSpool();
+  const delivered: string[] = [];
+  hooks.on("delivered", (info) => void delivered.push(info.recipient));
+  s.start();
+  const { id } = await s.accept({ raw: message("first"), prefix: ["Received: by mx.a.test\r\n"], mailFrom: "alice@a.test", local: [], remote: [{ address: "bob@b.test" }, { address: "carol@b.test" }] });
+  const got = await until("delivery", () => peer.messages().find((m) => m.data.includes("Subject: first")));
+  expect(got.rcptTo.sort()).toEqual(["bob@b.test", "carol@b.test"]); // one transaction for both
+  expect(got.data).toStartWith("Received: by mx.a.test\r\nFrom: alice@a.test");
+  expect(got.helo).toBe("mx.a.test");
+  await until("rows final", async () => (await rows(id)).every((r) => r.status === "delivered"));
+  const r = await rows(id);
+  expect(r.map((x) => x.attempts)).toEqual([1, 1]);
+  const [b] = await db.orm.select().from(blobs).where(eq(blobs.id, r[0]!.blobId));
+  expect(b!.refcount).toBe(0);
+  await until("delivered hook", () => delivered.length === 2);
+});
+
+test("5xx fails the recipient and bounces to the local sender's INBOX; 4xx defers with attempts written", async () => {
+  const { spool: s } = makeSpool({ retry: ["1h"] });
+  s.start();
+  const { id } = await s.accept({ raw: message("mixed"), prefix: [], mailFrom: "alice@a.test", local: [], remote: [{ address: "reject-x@b.test" }, { address: "tempfail-y@b.test" }, { address: "ok@b.test" }] });
+  await until("outcomes", async () => (await rows(id)).every((r) => r.status !== "inflight" && r.status !== "queued"));
+  const byRcpt = Object.fromEntries((await rows(id)).map((r) => [r.recipient, r]));
+  expect(byRcpt["reject-x@b.test"]!.status).toBe("failed");
+  expect(byRcpt["reject-x@b.test"]!.lastError).toContain("550 5.1.1");
+  expect(byRcpt["ok@b.test"]!.status).toBe("delivered");
+  const def = byRcpt["tempfail-y@b.test"]!;
+  expect(def.status).toBe("deferred");
+  expect(def.attempts).toBe(1);
+  expect(def.nextAttempt).toBeGreaterThan(Date.now() + 30 * 60_000);
+  const bounce = await until("bounce", () => store.appended.find((a) => a.raw.includes("Subject: Undelivered Mail Returned to Sender: mixed")));
+  expect(bounce.target).toEqual({ accountId: store.accountId("alice@a.test"), mailbox: "INBOX" });
+  expect(bounce.raw).toContain("Final-Recipient: rfc822; reject-x@b.test");
+  expect(bounce.raw).toContain("Status: 5.1.1");
+  expect(bounce.raw).not.toContain("Final-Recipient: rfc822; tempfail-y@b.test");
+  // Admin: list shows the deferred row; delete removes it and releases the blob.
+  expect((await s.list()).some((e) => e.id === id && e.recipient === "tempfail-y@b.test")).toBe(true);
+  expect(await s.delete(id)).toBe(1);
+  expect(await rows(id)).toEqual([]);
+  const [b] = await db.orm.select().from(blobs).where(eq(blobs.id, def.blobId));
+  expect(b!.refcount).toBe(0);
+});
+
+test("null MX bounces at once; no bounce for the null sender or our own bounces", async () => {
+  const { spool: s } = makeSpool();
+  s.start();
+  const before = store.appended.length;
+  const a = await s.accept({ raw: message("nullmx"), prefix: [], mailFrom: "alice@a.test", local: [], remote: [{ address: "x@nullmx.test" }] });
+  const b = await s.accept({ raw: message("nullsender"), prefix: [], mailFrom: "", local: [], remote: [{ address: "x@nullmx.test" }] });
+  const c = await s.accept({ raw: message("internal"), prefix: [], mailFrom: "alice@a.test", local: [], remote: [{ address: "x@nullmx.test" }], internal: true });
+  for (const id of [a.id, b.id, c.id]) await until("failed", async () => (await rows(id))[0]!.status === "failed");
+  const r = (await rows(a.id))[0]!;
+  expect(r.attempts).toBe(1);
+  expect(r.lastError).toContain("null MX");
+  const bounces = store.appended.slice(before).filter((x) => x.raw.includes("MAILER-DAEMON"));
+  expect(bounces.length).toBe(1);
+  expect(bounces[0]!.raw).toContain("Status: 5.1.10");
+  expect(bounces[0]!.raw).toContain("Subject: Undelivered Mail Returned to Sender: nullmx");
+});
+
+test("the first MX is down: delivered through the second", async () => {
+  const { spool: s } = makeSpool();
+  s.start();
+  const { id } = await s.accept({ raw: message("second-mx"), prefix: [], mailFrom: "alice@a.test", local: [], remote: [{ address: "bob@two.test" }] });
+  await until("delivered", async () => (await rows(id))[0]!.status === "delivered");
+  expect(peer.messages().some((m) => m.data.includes("Subject: second-mx"))).toBe(true);
+});
+
+test("peer down: deferred, retried on schedule, delivered when it comes back; delay warning once", async () => {
+  const port = await freePort();
+  const { spool: s } = makeSpool({ port, retry: ["1s"], warnAfter: "1ms" });
+  s.start();
+  const before = store.appended.length;
+  const { id } = await s.accept({ raw: message("later"), prefix: [], mailFrom: "alice@a.test", local: [], remote: [{ address: "bob@b.test" }] });
+  await until("deferred", async () => (await rows(id))[0]!.status === "deferred");
+  const late = await startAiosmtpd({ port });
+  try {
+    await until("delivered after retry", async () => (await rows(id))[0]!.status === "delivered");
+    const r = (await rows(id))[0]!;
+    expect(r.attempts).toBeGreaterThanOrEqual(2);
+    expect(late.messages().filter((m) => m.data.includes("Subject: later")).length).toBe(1);
+    const warnings = store.appended.slice(before).filter((x) => x.raw.includes("Action: delayed"));
+    expect(warnings.length).toBe(1);
+  } finally {
+    await late.stop();
+  }
+});
+
+test("two schedulers on one database never send a message twice (leases)", async () => {
+  const one = makeSpool();
+  const two = makeSpool();
+  const ids: string[] = [];
+  for (let i = 0; i < 30; i++) {
+    const { id } = await one.spool.accept({ raw: message(`lease-${i}`), prefix: [], mailFrom: "alice@a.test", local: [], remote: [{ address: `u${i}@b.test` }] });
+    ids.push(id);
+  }
+  one.spool.start();
+  two.spool.start();
+  await until("all delivered", async () => {
+    for (const id of ids) if ((await rows(id))[0]!.status !== "delivered") return false;
+    return true;
+  });
+  const got = peer.messages().filter((m) => m.data.includes("Subject: lease-"));
+  expect(got.length).toBe(30);
+  expect(new Set(got.map((m) => m.rcptTo[0])).size).toBe(30);
+});
