@@ -31,6 +31,7 @@ export default definePlugin({
     };
 
     async function onConnection(conn: Connection): Promise<void> {
+      conn.onClose(() => core.hooks.notify("disconnect", conn));
       const verdict = await core.hooks.first("connect", conn);
       if (verdict.kind === "reject" || verdict.kind === "defer" || verdict.kind === "disconnect") {
         refuse(conn, verdict.reply);
@@ -58,9 +59,9 @@ export default definePlugin({
       },
       onRefuse: refuse,
     });
-    const ports = core.config.listen.ports;
-    await core.listen(spec("pop3", ports.pop3, "plain"));
-    await core.listen(spec("pop3s", ports.pop3s, "implicit-tls"));
+    // Standard ports; the core applies [listen.ports] and the port offset.
+    await core.listen(spec("pop3", 110, "plain"));
+    await core.listen(spec("pop3s", 995, "implicit-tls"));
   },
 });
 

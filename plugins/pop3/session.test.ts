@@ -228,6 +228,23 @@ describe("limits and shutdown", () => {
     expect(fs.removed).toEqual([]);
   });
 
+  test("the idle timer does not cut a RETR in progress", async () => {
+    const fs = fakeStore([M1, M2]);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const read = fs.deps.store.read;
+    fs.deps.store.read = async (m) => (await gate, read(m));
+    const c = await login(fs);
+    c.send("RETR 1\r\n");
+    await Bun.sleep(5);
+    c.onIdle!();
+    expect(c.closed).toBe(false);
+    release();
+    expect(await c.take(true)).toBe(`+OK ${M1.length} octets\r\n${M1}.\r\n`);
+    c.onIdle!();
+    expect(await c.take()).toBe("-ERR Disconnected for inactivity\r\n");
+  });
+
   test("server shutdown closes without applying deletions", async () => {
     const fs = fakeStore([M1]);
     const c = new FakeConn();

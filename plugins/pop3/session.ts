@@ -103,8 +103,13 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
     }
     void pump();
   });
-  // RFC 1939 §3: an idle session is logged out without entering UPDATE.
-  conn.setIdleTimeout(limits.idleMs, () => end("-ERR Disconnected for inactivity"));
+  // RFC 1939 §3: an idle session is logged out without entering UPDATE. A client still
+  // reading a long RETR is not idle: the timer starts again.
+  const onIdle = () => {
+    if (busy) conn.setIdleTimeout(limits.idleMs, onIdle);
+    else end("-ERR Disconnected for inactivity");
+  };
+  conn.setIdleTimeout(limits.idleMs, onIdle);
   conn.closing.addEventListener("abort", () => {
     if (!busy && !ended) end("-ERR [SYS/TEMP] Server shutting down");
   });

@@ -1,0 +1,197 @@
+// POP3 RETR throughput: messages/s for 10 KiB messages, kotakpos beside Debian's
+// dovecot-pop3d (when installed) on loopback, with the same raw-socket client.
+// Prints ONE JSON line.  usage: bun scripts/bench/pop3.ts [--messages N] [--conns C]
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from "node:fs";
+import * as net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startTestServer } from "../../tests/helpers/server.ts";
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const PER_ACCOUNT = arg("messages", 500);
+const CONNS = arg("conns", 4);
+const ROUNDS = arg("rounds", 3);
+const SIZE = 10 * 1024;
+const WINDOW = 32; // pipelined RETRs in flight per connection
+
+function message(n: number, account: number): string {
+  const head = `From: bench@example.test\r\nTo: u${account}@example.test\r\nSubject: bench ${account}/${n}\r\nMessage-ID: <b${account}.${n}@example.test>\r\nDate: Sun, 22 Nov 2026 03:00:00 +0000\r\n\r\n`;
+  const line = "The quick brown fox jumps over the lazy dog 0123456789 abcdefghij\r\n";
+  let body = "";
+  while (head.length + body.length + line.length <= SIZE) body += line;
+  return head + body + "x".repeat(SIZE - head.length - body.length - 2) + "\r\n";
+}
+
+/** One session: log in, RETR every message with a pipelining window, QUIT. */
+function retrAll(port: number, user: string, pass: string, count: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: "127.0.0.1", port });
+    sock.setNoDelay(true);
+    let phase: "greet" | "user" | "pass" | "retr" | "quit" = "greet";
+    let pending = "";
+    let tail = "";
+    let sent = 0;
+    let done = 0;
+    let bytes = 0;
+    const pump = () => {
+      let batch = "";
+      while (sent < count && sent - done < WINDOW) batch += `RETR ${++sent}\r\n`;
+      if (batch) sock.write(batch);
+    };
+    sock.on("error", reject);
+    sock.on("data", (chunk: Buffer) => {
+      if (phase === "retr") {
+        bytes += chunk.length;
+        // Stuffed bodies never contain CRLF.CRLF: each one ends a response.
+        const s = tail + chunk.toString("latin1");
+        for (let i = s.indexOf("\r\n.\r\n"); i >= 0; i = s.indexOf("\r\n.\r\n", i + 3)) done++;
+        tail = s.slice(-4);
+        if (done === count) {
+          phase = "quit";
+          sock.write("QUIT\r\n");
+        } else pump();
+        return;
+      }
+      pending += chunk.toString("latin1");
+      if (!pending.endsWith("\r\n")) return;
+      const line = pending;
+      pending = "";
+      if (!line.startsWith("+OK")) return reject(new Error(`${phase}: ${line.trim()}`));
+      if (phase === "greet") (phase = "user"), sock.write(`USER ${user}\r\n`);
+      else if (phase === "user") (phase = "pass"), sock.write(`PASS ${pass}\r\n`);
+      else if (phase === "pass") (phase = "retr"), pump();
+      else if (phase === "quit") sock.end(), resolve(bytes);
+    });
+  });
+}
+
+async function measure(port: number, users: string[], pass: string): Promise<{ msgPerSec: number; mibPerSec: number; seconds: number }> {
+  await Promise.all(users.map((u) => retrAll(port, u, pass, Math.min(50, PER_ACCOUNT)))); // warm up
+  let best = { msgPerSec: 0, mibPerSec: 0, seconds: 0 };
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = performance.now();
+    const bytes = await Promise.all(users.map((u) => retrAll(port, u, pass, PER_ACCOUNT)));
+    const s = (performance.now() - t0) / 1000;
+    const total = bytes.reduce((a, b) => a + b, 0);
+    const res = { msgPerSec: Math.round((users.length * PER_ACCOUNT) / s), mibPerSec: Math.round((total / 1048576 / s) * 10) / 10, seconds: Math.round(s * 1000) / 1000 };
+    if (res.msgPerSec > best.msgPerSec) best = res;
+  }
+  return best;
+}
+
+const users = Array.from({ length: CONNS }, (_, i) => `u${i}@example.test`);
+
+async function benchKotakpos() {
+  const server = await startTestServer({ users: users.map((address) => ({ address, password: "bench-pw" })) });
+  try {
+    const store = server.core.store;
+    for (let a = 0; a < users.length; a++) {
+      const acct = await store.getAccount(users[a]!);
+      const inbox = await store.getMailbox(acct!.id, "INBOX");
+      for (let n = 1; n <= PER_ACCOUNT; n += 50) {
+        const batch = [];
+        for (let k = n; k < n + 50 && k <= PER_ACCOUNT; k++) batch.push(store.append(inbox!.id, Buffer.from(message(k, a))));
+        await Promise.all(batch);
+      }
+    }
+    return await measure(server.port("pop3"), users, "bench-pw");
+  } finally {
+    await server.cleanup();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+async function benchDovecot() {
+  if (!existsSync("/usr/sbin/dovecot")) return { error: "dovecot not installed" };
+  const dir = mkdtempSync(join(tmpdir(), "kotakpos-bench-dovecot-"));
+  const port = await freePort();
+  const uid = process.getuid?.() === 0 ? 65534 : process.getuid!();
+  const gid = process.getgid?.() === 0 ? 65534 : process.getgid!();
+  try {
+    for (const d of ["run", "state", "mail"]) mkdirSync(join(dir, d));
+    writeFileSync(join(dir, "passwd"), users.map((u) => `${u}:{PLAIN}bench-pw\n`).join(""));
+    writeFileSync(
+      join(dir, "dovecot.conf"),
+      `base_dir = ${dir}/run
+state_dir = ${dir}/state
+log_path = ${dir}/dovecot.log
+protocols = pop3
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u ${dir}/passwd
+}
+userdb {
+  driver = static
+  args = uid=${uid} gid=${gid} home=${dir}/mail/%u
+}
+mail_location = maildir:${dir}/mail/%u/Maildir
+service pop3-login {
+  inet_listener pop3 {
+    port = ${port}
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+service anvil {
+  chroot =
+}
+`,
+    );
+    for (let a = 0; a < users.length; a++) {
+      const md = join(dir, "mail", users[a]!, "Maildir");
+      for (const d of ["new", "cur", "tmp"]) mkdirSync(join(md, d), { recursive: true });
+      for (let n = 1; n <= PER_ACCOUNT; n++) writeFileSync(join(md, "cur", `${1700000000 + n}.M${n}P1.bench,S=${SIZE}:2,`), message(n, a));
+    }
+    if (process.getuid?.() === 0) chownR(join(dir, "mail"), uid, gid);
+    const start = Bun.spawnSync(["/usr/sbin/dovecot", "-c", join(dir, "dovecot.conf")], { stderr: "pipe" });
+    if (start.exitCode !== 0) return { error: `dovecot did not start: ${start.stderr.toString().trim()}` };
+    try {
+      for (let i = 0; i < 100 && !existsSync(join(dir, "run", "master.pid")); i++) await Bun.sleep(50);
+      await Bun.sleep(200);
+      return await measure(port, users, "bench-pw");
+    } finally {
+      const pid = Number(readFileSync(join(dir, "run", "master.pid"), "utf8"));
+      if (pid > 0) process.kill(pid, "SIGTERM");
+      await Bun.sleep(300);
+    }
+  } catch (err) {
+    return { error: (err as Error).message };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Dovecot refuses to serve mail as root: the maildirs belong to nobody then. */
+function chownR(path: string, uid: number, gid: number): void {
+  Bun.spawnSync(["chown", "-R", `${uid}:${gid}`, path]);
+}
+
+const kotakpos = await benchKotakpos();
+const dovecot = process.argv.includes("--no-dovecot") ? null : await benchDovecot();
+console.log(
+  JSON.stringify({
+    bench: "pop3-retr",
+    messageBytes: SIZE,
+    connections: CONNS,
+    messagesPerConnection: PER_ACCOUNT,
+    pipelineWindow: WINDOW,
+    kotakpos,
+    dovecot,
+  }),
+);
