@@ -1,0 +1,62 @@
+// After DATA: merge the parallel smtp.data checks (DESIGN.md: reject > defer >
+// quarantine) and turn the accepted recipients' routes into one spool commit.
+import type { AcceptedMessage } from "../../core/spool/types.ts";
+import type { DeliveryTarget } from "../../core/store/types.ts";
+import type { DataCheck, DataResult, Route } from "../../core/types.ts";
+import type { RcptParams } from "./command.ts";
+
+export interface MergedChecks {
+  verdict: DataResult;
+  /** Header lines from every check, in handler order, CRLF-terminated. */
+  headers: string[];
+}
+
+const RANK: Record<DataResult["kind"], number> = { disconnect: 5, reject: 4, defer: 3, quarantine: 2, accept: 1, pass: 0 };
+
+export function mergeChecks(checks: (DataCheck | undefined | null)[]): MergedChecks {
+  let verdict: DataResult = { kind: "pass" };
+  const headers: string[] = [];
+  for (const c of checks) {
+    if (!c) continue;
+    if (c.verdict && RANK[c.verdict.kind] > RANK[verdict.kind]) verdict = c.verdict;
+    for (const h of c.headers ?? []) {
+      // A header line must not smuggle an empty line (which would end the header section).
+      const line = h.replace(/\r?\n(?![ \t])/g, "\r\n\t").replace(/(\r\n)?$/, "\r\n");
+      if (/^[\x21-\x39\x3b-\x7e]+:/.test(line)) headers.push(line);
+    }
+  }
+  return { verdict, headers };
+}
+
+export interface AcceptedRcpt {
+  route: Route;
+  dsn: RcptParams;
+}
+
+/** Local targets deduplicated (two aliases of one account get one copy); quarantine puts
+ *  the local copies in "Junk" (the store falls back to INBOX when it is missing). */
+export function buildDeliveries(rcpts: AcceptedRcpt[], quarantine: boolean): Pick<AcceptedMessage, "local" | "remote"> {
+  const local: DeliveryTarget[] = [];
+  const seen = new Set<string>();
+  const remote: AcceptedMessage["remote"] = [];
+  const seenRemote = new Set<string>();
+  for (const r of rcpts) {
+    for (const l of r.route.local) {
+      const mailbox = quarantine ? "Junk" : l.mailbox;
+      const key = `${l.accountId}\0${mailbox.toUpperCase() === "INBOX" ? "INBOX" : mailbox}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      local.push({ accountId: l.accountId, mailbox });
+    }
+    for (const x of r.route.remote) {
+      const key = `${x.address.toLowerCase()}\0${x.mailFrom ?? ""}`;
+      if (seenRemote.has(key)) continue;
+      seenRemote.add(key);
+      const entry: AcceptedMessage["remote"][number] = { address: x.address };
+      if (x.mailFrom !== undefined) entry.mailFrom = x.mailFrom;
+      if (r.dsn.notify || r.dsn.orcpt) entry.dsn = { ...(r.dsn.notify && { notify: r.dsn.notify }), ...(r.dsn.orcpt && { orcpt: r.dsn.orcpt }) };
+      remote.push(entry);
+    }
+  }
+  return { local, remote };
+}

@@ -1,0 +1,62 @@
+// The SMTP plugin: inbound MX on port 25 (STARTTLS offered, no AUTH), submission on
+// 587 (STARTTLS, AUTH after TLS) and 465 (implicit TLS, RFC 8314). RFC 5321 with
+// PIPELINING, SIZE, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES, STARTTLS, AUTH, CHUNKING, DSN.
+import * as v from "valibot";
+import { definePlugin, type Connection, type ListenerMode, type Reply } from "../../core/types.ts";
+import { formatReply } from "./reply.ts";
+import { startSession, type SmtpService } from "./session.ts";
+
+const count = v.pipe(v.number(), v.integer(), v.minValue(1));
+
+export const SmtpConfigSchema = v.optional(
+  v.object({
+    /** RFC 5321 §4.5.3.2: the server timeout is at least 5 minutes. */
+    idleTimeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1)), 300),
+    /** Error replies in one session before 421 and close. */
+    maxErrors: v.optional(count, 20),
+    /** Commands (NOOP, RSET, VRFY, EHLO …) without a MAIL before 421 and close. */
+    maxCommandsWithoutMail: v.optional(count, 50),
+    /** Failed AUTH attempts per connection before 421 and close. */
+    maxAuthFailures: v.optional(count, 3),
+    /** Longest text line of message data in octets with CRLF. RFC 5321 §4.5.3.1.6 asks
+     *  for at least 1000; real mail sometimes has longer lines, so the default is higher. */
+    maxDataLineLength: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000)), 16384),
+  }),
+  {},
+);
+
+const LISTENERS: { name: SmtpService; port: number; mode: ListenerMode }[] = [
+  { name: "smtp", port: 25, mode: "plain" },
+  { name: "submission", port: 587, mode: "plain" },
+  { name: "submissions", port: 465, mode: "implicit-tls" },
+];
+
+export default definePlugin({
+  name: "smtp",
+  config: SmtpConfigSchema,
+  async setup(core, cfg) {
+    const deps = { hooks: core.hooks, store: core.store, spool: core.spool };
+    for (const l of LISTENERS) {
+      const sessionConfig = {
+        service: l.name,
+        hostname: core.config.hostname,
+        maxMessageSize: core.config.limits.maxMessageSize,
+        maxRecipients: core.config.limits.maxRecipients,
+        maxErrors: cfg.maxErrors,
+        maxCommandsWithoutMail: cfg.maxCommandsWithoutMail,
+        maxAuthFailures: cfg.maxAuthFailures,
+        maxDataLine: cfg.maxDataLineLength,
+        idleMs: cfg.idleTimeoutSeconds * 1000,
+        allowPlaintextAuthOnLoopback: core.config.auth.allowPlaintextOnLoopback,
+      };
+      // Standard ports; the core applies [listen.ports] and the port offset.
+      await core.listen({
+        name: l.name,
+        port: l.port,
+        mode: l.mode,
+        onConnection: (conn: Connection) => startSession(conn, deps, sessionConfig),
+        onRefuse: (conn: Connection, reply: Reply) => conn.write(formatReply(reply)),
+      });
+    }
+  },
+});
