@@ -5,6 +5,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as v from "valibot";
 import { hooksFor } from "./hooks.ts";
+import * as api from "./types.ts";
 import type { Core, Plugin } from "./types.ts";
 
 export type Shutdown = () => void | Promise<void>;
@@ -26,9 +27,27 @@ function isPlugin(x: unknown): x is Plugin {
   return typeof x === "object" && x !== null && typeof (x as Plugin).name === "string" && typeof (x as Plugin).setup === "function";
 }
 
+let apiRegistered = false;
+/** Extra plugins live outside any node_modules (and the binary has none): they import
+ *  the plugin API and valibot from the virtual module "kotakpos". */
+function registerPluginApi(): void {
+  if (apiRegistered) return;
+  apiRegistered = true;
+  Bun.plugin({
+    name: "kotakpos-plugin-api",
+    setup(build) {
+      build.module("kotakpos", () => ({
+        exports: { definePlugin: api.definePlugin, pass: api.pass, accept: api.accept, reject: api.reject, defer: api.defer, disconnect: api.disconnect, v },
+        loader: "object",
+      }));
+    },
+  });
+}
+
 /** Import every .ts/.js file of the folder (sorted by name) that exports a plugin. */
 export async function importPluginDir(dir: string): Promise<Plugin[]> {
   if (!dir || !existsSync(dir)) return [];
+  registerPluginApi();
   const out: Plugin[] = [];
   for (const f of readdirSync(dir).sort()) {
     if (!/\.(ts|js|mjs)$/.test(f) || f.endsWith(".test.ts") || f.endsWith(".d.ts")) continue;
