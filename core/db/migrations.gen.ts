@@ -4,6 +4,7 @@ import m0 from "./migrations/0000_init.sql" with { type: "text" };
 
 /** File name (relative to the migrations folder) → contents. */
 export const migrationFiles: Record<string, string> = {
-  "meta/_journal.json": journal,
+  // a string at run time (type: "text"); TypeScript types JSON imports as objects
+  "meta/_journal.json": journal as unknown as string,
   "0000_init.sql": m0,
 };

@@ -28,7 +28,7 @@ export function decodeCharset(b: Uint8Array, charset: string | undefined): strin
   let d = decoders.get(cs);
   if (d === undefined) {
     try {
-      d = new TextDecoder(cs);
+      d = new TextDecoder(cs as ConstructorParameters<typeof TextDecoder>[0]);
     } catch {
       d = null;
     }

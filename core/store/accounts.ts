@@ -1,0 +1,162 @@
+// Domains and accounts. Passwords are argon2id hashes (Bun.password).
+import type { Row } from "@libsql/client";
+import { StoreError } from "./errors.ts";
+import { normalizeAddress, normalizeDomain } from "./names.ts";
+import { exec, read, unrefMessages, type StoreCtx } from "./ctx.ts";
+import { createMailboxInTx } from "./mailboxes.ts";
+import type { Account, Domain } from "./types.ts";
+
+/** Mailboxes every new account gets (RFC 6154 special-use). */
+export const DEFAULT_MAILBOXES: [string, string | null][] = [
+  ["INBOX", null],
+  ["Sent", "\\Sent"],
+  ["Drafts", "\\Drafts"],
+  ["Trash", "\\Trash"],
+  ["Junk", "\\Junk"],
+  ["Archive", "\\Archive"],
+];
+
+const toDomain = (r: Row): Domain => ({ id: Number(r.id), name: String(r.name), createdAt: Number(r.created_at) });
+const toAccount = (r: Row): Account => ({
+  id: Number(r.id),
+  address: String(r.address),
+  domainId: Number(r.domain_id),
+  createdAt: Number(r.created_at),
+  disabled: Boolean(Number(r.disabled)),
+});
+const ACCOUNT_COLS = "id, address, domain_id, created_at, disabled";
+
+let dummyHash: Promise<string> | null = null;
+function hash(password: string): Promise<string> {
+  return Bun.password.hash(password, { algorithm: "argon2id" });
+}
+
+export function accountOps(ctx: StoreCtx) {
+  const { db } = ctx;
+
+  async function addDomain(name: string): Promise<Domain> {
+    const d = normalizeDomain(name);
+    return db.write(async (tx) => {
+      const r = await exec(tx, "INSERT INTO domains(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING RETURNING id, name, created_at", [d, Date.now()]);
+      if (r.rows.length) return toDomain(r.rows[0]!);
+      const e = await exec(tx, "SELECT id, name, created_at FROM domains WHERE name = ?", [d]);
+      return toDomain(e.rows[0]!);
+    });
+  }
+
+  async function listDomains(): Promise<Domain[]> {
+    return (await read(ctx, "SELECT id, name, created_at FROM domains ORDER BY name")).rows.map(toDomain);
+  }
+
+  async function deleteDomain(name: string): Promise<boolean> {
+    const d = normalizeDomain(name);
+    return db.write(async (tx) => {
+      const r = await exec(tx, "SELECT id FROM domains WHERE name = ?", [d]);
+      if (!r.rows.length) return false;
+      const id = Number(r.rows[0]!.id);
+      const n = await exec(tx, "SELECT count(*) AS n FROM accounts WHERE domain_id = ?", [id]);
+      if (Number(n.rows[0]!.n) > 0) throw new StoreError("INUSE", `domain ${d} still has accounts`);
+      await exec(tx, "DELETE FROM domains WHERE id = ?", [id]);
+      return true;
+    });
+  }
+
+  async function isLocalDomain(name: string): Promise<boolean> {
+    let d: string;
+    try {
+      d = normalizeDomain(name);
+    } catch {
+      return false;
+    }
+    return (await read(ctx, "SELECT 1 FROM domains WHERE name = ?", [d])).rows.length > 0;
+  }
+
+  /** Creates the account (and its domain if missing) with the default mailboxes. */
+  async function createAccount(address: string, password: string): Promise<Account> {
+    const a = normalizeAddress(address);
+    const pw = await hash(password);
+    const acct = await db.write(async (tx) => {
+      const now = Date.now();
+      await exec(tx, "INSERT INTO domains(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING", [a.domain, now]);
+      const dom = await exec(tx, "SELECT id FROM domains WHERE name = ?", [a.domain]);
+      const domainId = Number(dom.rows[0]!.id);
+      const r = await exec(
+        tx,
+        `INSERT INTO accounts(address, domain_id, password_hash, modseq, disabled, created_at) VALUES (?, ?, ?, 1, 0, ?)
+         ON CONFLICT(address) DO NOTHING RETURNING ${ACCOUNT_COLS}`,
+        [a.address, domainId, pw, now],
+      );
+      if (!r.rows.length) throw new StoreError("ALREADYEXISTS", `account ${a.address} exists`);
+      const acct = toAccount(r.rows[0]!);
+      for (const [name, use] of DEFAULT_MAILBOXES) await createMailboxInTx(ctx, tx, acct.id, name, use);
+      return acct;
+    });
+    return acct;
+  }
+
+  async function getAccount(address: string): Promise<Account | null> {
+    let a: string;
+    try {
+      a = normalizeAddress(address).address;
+    } catch {
+      return null;
+    }
+    const r = await read(ctx, `SELECT ${ACCOUNT_COLS} FROM accounts WHERE address = ?`, [a]);
+    return r.rows.length ? toAccount(r.rows[0]!) : null;
+  }
+
+  async function getAccountById(id: number): Promise<Account | null> {
+    const r = await read(ctx, `SELECT ${ACCOUNT_COLS} FROM accounts WHERE id = ?`, [id]);
+    return r.rows.length ? toAccount(r.rows[0]!) : null;
+  }
+
+  async function listAccounts(domain?: string): Promise<Account[]> {
+    if (domain === undefined) return (await read(ctx, `SELECT ${ACCOUNT_COLS} FROM accounts ORDER BY address`)).rows.map(toAccount);
+    const d = normalizeDomain(domain);
+    const r = await read(ctx, `SELECT a.id, a.address, a.domain_id, a.created_at, a.disabled FROM accounts a JOIN domains d ON d.id = a.domain_id WHERE d.name = ? ORDER BY a.address`, [d]);
+    return r.rows.map(toAccount);
+  }
+
+  async function setPassword(address: string, password: string): Promise<boolean> {
+    const a = normalizeAddress(address).address;
+    const pw = await hash(password);
+    return db.write(async (tx) => (await exec(tx, "UPDATE accounts SET password_hash = ? WHERE address = ?", [pw, a])).rowsAffected > 0);
+  }
+
+  /** Deletes the account, its mailboxes, messages and tombstones; blob references dropped. */
+  async function deleteAccount(address: string): Promise<boolean> {
+    const a = normalizeAddress(address).address;
+    return db.write(async (tx) => {
+      const r = await exec(tx, "SELECT id FROM accounts WHERE address = ?", [a]);
+      if (!r.rows.length) return false;
+      const id = Number(r.rows[0]!.id);
+      const inAcct = "mailbox_id IN (SELECT id FROM mailboxes WHERE account_id = ?)";
+      await unrefMessages(tx, inAcct, [id]);
+      await exec(tx, `DELETE FROM messages WHERE ${inAcct}`, [id]);
+      await exec(tx, `DELETE FROM tombstones WHERE ${inAcct}`, [id]);
+      await exec(tx, "DELETE FROM mailboxes WHERE account_id = ?", [id]);
+      await exec(tx, "DELETE FROM accounts WHERE id = ?", [id]);
+      return true;
+    });
+  }
+
+  /** Constant-ish time: unknown or disabled accounts still cost one argon2 verify. */
+  async function verifyPassword(address: string, password: string): Promise<Account | null> {
+    let row: Row | undefined;
+    try {
+      const a = normalizeAddress(address).address;
+      row = (await read(ctx, `SELECT ${ACCOUNT_COLS}, password_hash FROM accounts WHERE address = ?`, [a])).rows[0];
+    } catch {
+      row = undefined;
+    }
+    if (!row || Number(row.disabled)) {
+      dummyHash ??= hash("kotakpos-dummy-password");
+      await Bun.password.verify(password, await dummyHash).catch(() => false);
+      return null;
+    }
+    const ok = await Bun.password.verify(password, String(row.password_hash)).catch(() => false);
+    return ok ? toAccount(row) : null;
+  }
+
+  return { addDomain, listDomains, deleteDomain, isLocalDomain, createAccount, getAccount, getAccountById, listAccounts, setPassword, deleteAccount, verifyPassword };
+}

@@ -1,0 +1,45 @@
+import { test, expect, beforeEach, afterEach } from "bun:test";
+import { makeStore, msg, type TestStore } from "./test-helpers.ts";
+
+let t: TestStore;
+beforeEach(async () => {
+  t = await makeStore();
+});
+afterEach(async () => {
+  expect(await t.store.check()).toEqual([]);
+  await t.cleanup();
+});
+
+test("createAccount makes the default mailboxes with special-use", async () => {
+  const a = await t.store.createAccount("User@Example.TEST", "pw");
+  expect(a.address).toBe("user@example.test");
+  const mbs = await t.store.listMailboxes(a.id);
+  expect(mbs.map((m) => [m.name, m.specialUse])).toEqual([
+    ["INBOX", null],
+    ["Archive", "\\Archive"],
+    ["Drafts", "\\Drafts"],
+    ["Junk", "\\Junk"],
+    ["Sent", "\\Sent"],
+    ["Trash", "\\Trash"],
+  ]);
+  expect(new Set(mbs.map((m) => m.uidvalidity)).size).toBe(6);
+  expect(await t.store.isLocalDomain("EXAMPLE.test")).toBe(true);
+});
+
+test("append, messages, read", async () => {
+  const a = await t.store.createAccount("u@example.test", "pw");
+  const inbox = (await t.store.getMailbox(a.id, "inbox"))!;
+  const r = await t.store.append(inbox.id, msg("one"), { flags: ["\\Seen", "$Label"], prefix: ["Received: by test\r\n"] });
+  expect(r.uid).toBe(1);
+  expect(r.modseq).toBe(2);
+  const [m] = await t.store.messages(inbox.id);
+  expect(m!.flags).toEqual(["\\Seen", "$Label"]);
+  expect(m!.subject).toBe("one");
+  const bytes = await t.store.read(m!);
+  expect(new TextDecoder().decode(bytes).startsWith("Received: by test\r\nFrom: a@x.test")).toBe(true);
+  expect(m!.size).toBe(bytes.length);
+  expect(m!.prefixSize).toBe(19);
+  const mb = (await t.store.getMailboxById(inbox.id))!;
+  expect([mb.uidnext, mb.messages, mb.unseen, mb.highestModseq, mb.size]).toEqual([2, 1, 0, 2, bytes.length]);
+  expect(t.events.filter((e) => e.kind === "append")).toEqual([{ accountId: a.id, mailboxId: inbox.id, kind: "append", uids: [1], modseq: 2, origin: undefined }]);
+});

@@ -1,0 +1,106 @@
+// Shared state and helpers of the store's operation modules.
+import type { ResultSet, Row } from "@libsql/client";
+import type { Db, Tx } from "../db/open.ts";
+import type { Logger } from "../types.ts";
+import type { FsBlobStore } from "./blobs.ts";
+import type { Mailbox, StoreChange } from "./types.ts";
+
+export interface StoreCtx {
+  db: Db;
+  blobs: FsBlobStore;
+  log: Logger;
+  /** Blob ids written by prepare() whose rows may not be committed yet: GC keeps them. */
+  pins: Map<string, number>;
+  listeners: Set<(ev: StoreChange) => void>;
+}
+
+/** How long a prepared blob is protected from GC before its row must exist. */
+export const PIN_MS = 15 * 60_000;
+
+export function pin(ctx: StoreCtx, id: string): void {
+  ctx.pins.set(id, Date.now() + PIN_MS);
+}
+
+export function isPinned(ctx: StoreCtx, id: string): boolean {
+  const until = ctx.pins.get(id);
+  if (until === undefined) return false;
+  if (until < Date.now()) {
+    ctx.pins.delete(id);
+    return false;
+  }
+  return true;
+}
+
+/** Queues a change event to fire once, after the transaction commits. */
+export function emitAfterCommit(ctx: StoreCtx, tx: Tx, ev: StoreChange): void {
+  tx.afterCommit(() => {
+    for (const cb of ctx.listeners) {
+      try {
+        cb(ev);
+      } catch (err) {
+        ctx.log.error("store change listener failed", { err: (err as Error).message });
+      }
+    }
+  });
+}
+
+/** Reads outside a write transaction (committed data only). */
+export function read(ctx: StoreCtx, sql: string, args: unknown[] = []): Promise<ResultSet> {
+  return ctx.db.client.execute({ sql, args: args as never });
+}
+
+export function exec(tx: Tx, sql: string, args: unknown[] = []): Promise<ResultSet> {
+  return tx.execute({ sql, args: args as never });
+}
+
+/** Next per-account modseq (RFC 7162): the counter starts at 1, so the first change is 2. */
+export async function nextModseq(tx: Tx, accountId: number): Promise<number> {
+  const r = await exec(tx, "UPDATE accounts SET modseq = modseq + 1 WHERE id = ? RETURNING modseq", [accountId]);
+  if (!r.rows.length) throw new Error(`account ${accountId} vanished`);
+  return Number(r.rows[0]!.modseq);
+}
+
+/** Next uidvalidity from the monotonic counter (never reused). Seeded from the clock so a
+ *  re-created database does not repeat old values either. */
+export async function nextUidvalidity(tx: Tx): Promise<number> {
+  const seed = Math.floor(Date.now() / 1000);
+  const r = await exec(
+    tx,
+    `INSERT INTO counters(name, value) VALUES ('uidvalidity', ?)
+     ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value`,
+    [seed],
+  );
+  const v = Number(r.rows[0]!.value);
+  if (v >= 2 ** 32) throw new Error("uidvalidity counter exhausted");
+  return v;
+}
+
+export const MAILBOX_COLS = "id, account_id, name, special_use, uidvalidity, uidnext, highest_modseq, messages, unseen, size, subscribed";
+
+export function toMailbox(r: Row): Mailbox {
+  return {
+    id: Number(r.id),
+    accountId: Number(r.account_id),
+    name: String(r.name),
+    specialUse: r.special_use === null ? null : String(r.special_use),
+    uidvalidity: Number(r.uidvalidity),
+    uidnext: Number(r.uidnext),
+    highestModseq: Number(r.highest_modseq),
+    messages: Number(r.messages),
+    unseen: Number(r.unseen),
+    size: Number(r.size),
+    subscribed: Boolean(Number(r.subscribed)),
+  };
+}
+
+/** Decrements blob refcounts for the messages matched by `where` (before deleting them). */
+export async function unrefMessages(tx: Tx, where: string, args: unknown[]): Promise<void> {
+  await exec(
+    tx,
+    `UPDATE blobs SET refcount = max(blobs.refcount - c.n, 0),
+       orphaned_at = CASE WHEN blobs.refcount - c.n <= 0 THEN ? ELSE blobs.orphaned_at END
+     FROM (SELECT blob_id, count(*) AS n FROM messages WHERE ${where} GROUP BY blob_id) AS c
+     WHERE blobs.id = c.blob_id`,
+    [Date.now(), ...args],
+  );
+}

@@ -1,0 +1,74 @@
+// The mailbox store (DESIGN.md "Storage and durability"): accounts, mailboxes, messages,
+// flags, UIDs and MODSEQ in libSQL; raw messages as content-addressed blobs on disk.
+import type { Db } from "../db/open.ts";
+import type { Logger } from "../types.ts";
+import { createFsBlobStore } from "./blobs.ts";
+import type { StoreCtx } from "./ctx.ts";
+import { accountOps } from "./accounts.ts";
+import { mailboxOps } from "./mailboxes.ts";
+import { messageOps } from "./messages.ts";
+import { checkStore } from "./check.ts";
+import { runGc, type GcOptions, type GcResult } from "./gc.ts";
+import type { Store, StoreChange } from "./types.ts";
+
+export { StoreError, isStoreError, type StoreErrorCode } from "./errors.ts";
+
+export interface StoreOptions {
+  db: Db;
+  blobDir: string;
+  log: Logger;
+  gc?: Partial<GcOptions> & {
+    /** Run GC periodically (default every 10 min); 0 disables the timer. */
+    intervalMs?: number;
+  };
+}
+
+/** The Store plus maintenance entry points (not part of the shared contract). */
+export interface StoreImpl extends Store {
+  gc(opts?: Partial<GcOptions>): Promise<GcResult>;
+  /** Stops the GC timer. */
+  close(): Promise<void>;
+}
+
+export async function createStore(opts: StoreOptions): Promise<StoreImpl> {
+  const blobs = await createFsBlobStore(opts.blobDir);
+  const ctx: StoreCtx = { db: opts.db, blobs, log: opts.log, pins: new Map(), listeners: new Set() };
+  const gcDefaults: GcOptions = { graceMs: opts.gc?.graceMs ?? 60 * 60_000, orphanFileAgeMs: opts.gc?.orphanFileAgeMs ?? 10 * 60_000 };
+  let gcRunning: Promise<GcResult> | null = null;
+  const gc = (o: Partial<GcOptions> = {}): Promise<GcResult> => {
+    const run = async () => {
+      // Expired pins are dropped here so the map stays small.
+      for (const [id, until] of ctx.pins) if (until < Date.now()) ctx.pins.delete(id);
+      return runGc(ctx, { ...gcDefaults, ...o });
+    };
+    const p: Promise<GcResult> = (gcRunning ?? Promise.resolve()).catch(() => {}).then(run);
+    gcRunning = p;
+    return p;
+  };
+  const logGc = (p: Promise<GcResult>) =>
+    p.then(
+      (r) => (r.erased || r.orphanFiles || r.tempFiles) && opts.log.info("blob gc", { ...r }),
+      (err: Error) => opts.log.warn("blob gc failed", { err: err.message }),
+    );
+  // At start: crash leftovers (files without rows, temp files) go.
+  logGc(gc());
+  const interval = opts.gc?.intervalMs ?? 10 * 60_000;
+  const timer = interval > 0 ? setInterval(() => logGc(gc()), interval) : null;
+  timer?.unref?.();
+
+  return {
+    ...accountOps(ctx),
+    ...mailboxOps(ctx),
+    ...messageOps(ctx),
+    onChange(cb: (ev: StoreChange) => void): () => void {
+      ctx.listeners.add(cb);
+      return () => ctx.listeners.delete(cb);
+    },
+    check: () => checkStore(ctx),
+    gc,
+    async close() {
+      if (timer) clearInterval(timer);
+      await gcRunning?.catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,303 @@
+// Messages (DESIGN.md "The IMAP model"): append, flags, copy, move, expunge. Every change
+// takes a new per-account modseq and updates the mailbox's uidnext / highest modseq /
+// counts in the same transaction as the rows; expunges leave tombstones (RFC 7162 §3.2.10).
+import type { Row } from "@libsql/client";
+import type { Tx } from "../db/open.ts";
+import { analyze } from "../mime/index.ts";
+import type { Envelope, MimePart } from "../mime/types.ts";
+import { StoreError } from "./errors.ts";
+import { emitAfterCommit, exec, MAILBOX_COLS, nextModseq, pin, read, toMailbox, unrefMessages, type StoreCtx } from "./ctx.ts";
+import { applyFlags, DELETED, formatFlags, keywordsFromJson, parseFlags, SEEN, sameFlags } from "./flags.ts";
+import { getMailboxInTx } from "./mailboxes.ts";
+import { sha256Hex } from "./blobs.ts";
+import type { AppendOptions, DeliveryTarget, FlagOp, Mailbox, MessageMeta, ParsedMessage, StoredBlob, UidSet } from "./types.ts";
+
+const MAX_UID = 2 ** 32 - 1;
+const encoder = new TextEncoder();
+
+const MSG_COLS =
+  "id, mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id, prefix, envelope, structure, subject, from_addr, to_addr, cc_addr, bcc_addr, message_id, sent_date, preview";
+
+function toMeta(r: Row): MessageMeta {
+  const prefix = String(r.prefix);
+  return {
+    id: Number(r.id),
+    mailboxId: Number(r.mailbox_id),
+    uid: Number(r.uid),
+    modseq: Number(r.modseq),
+    flags: formatFlags(Number(r.flags), keywordsFromJson(String(r.keywords))),
+    internalDate: Number(r.internal_date),
+    size: Number(r.size),
+    blobId: String(r.blob_id),
+    prefixSize: prefix.length === 0 ? 0 : encoder.encode(prefix).length,
+    envelope: JSON.parse(String(r.envelope)) as Envelope,
+    structure: JSON.parse(String(r.structure)) as MimePart,
+    subject: String(r.subject),
+    from: String(r.from_addr),
+    to: String(r.to_addr),
+    cc: String(r.cc_addr),
+    bcc: String(r.bcc_addr),
+    messageId: String(r.message_id),
+    sentDate: r.sent_date === null ? null : Number(r.sent_date),
+    preview: String(r.preview),
+  };
+}
+
+/** `uid IN (…)` for a UID set of any size (one JSON argument). */
+function uidFilter(uids: UidSet | undefined): { sql: string; args: unknown[] } {
+  if (uids === undefined) return { sql: "", args: [] };
+  return { sql: " AND uid IN (SELECT value FROM json_each(?))", args: [JSON.stringify(uids)] };
+}
+
+export async function mailboxByIdInTx(tx: Tx, id: number): Promise<Mailbox> {
+  const r = await exec(tx, `SELECT ${MAILBOX_COLS} FROM mailboxes WHERE id = ?`, [id]);
+  if (!r.rows.length) throw new StoreError("NONEXISTENT", `no mailbox ${id}`);
+  return toMailbox(r.rows[0]!);
+}
+
+export function messageOps(ctx: StoreCtx) {
+  const { db, blobs } = ctx;
+
+  /** Stores the blob durably (fsync) and parses it once, before any transaction. */
+  async function prepare(raw: Uint8Array, prefix: string[] = []): Promise<{ blob: StoredBlob; parsed: ParsedMessage }> {
+    const prefixSize = prefix.length ? encoder.encode(prefix.join("")).length : 0;
+    // Pin before the file exists so GC can never unlink it under us (see gc.ts).
+    const id = sha256Hex(raw);
+    pin(ctx, id);
+    const put = blobs.put(raw, id);
+    const a = analyze(raw, prefixSize);
+    const blob = await put;
+    return { blob, parsed: { ...a, size: prefixSize + raw.length, prefixSize } };
+  }
+
+  /** The row insert shared by append, appendInTx: blob ref, modseq, uid, counters. */
+  async function insertMessage(tx: Tx, mb: Mailbox, blob: StoredBlob, prefix: string, parsed: ParsedMessage, flags: string[], internalDate: number, origin?: string) {
+    const f = parseFlags(flags);
+    await exec(tx, "INSERT INTO blobs(id, size, refcount, orphaned_at) VALUES (?, ?, 1, NULL) ON CONFLICT(id) DO UPDATE SET refcount = refcount + 1, orphaned_at = NULL", [blob.id, blob.size]);
+    const modseq = await nextModseq(tx, mb.accountId);
+    const unseen = f.mask & SEEN ? 0 : 1;
+    const u = await exec(
+      tx,
+      `UPDATE mailboxes SET uidnext = uidnext + 1, highest_modseq = ?, messages = messages + 1, unseen = unseen + ?, size = size + ?
+       WHERE id = ? RETURNING uidnext - 1 AS uid, uidvalidity`,
+      [modseq, unseen, parsed.size, mb.id],
+    );
+    if (!u.rows.length) throw new StoreError("NONEXISTENT", `no mailbox ${mb.id}`);
+    const uid = Number(u.rows[0]!.uid);
+    if (uid > MAX_UID) throw new StoreError("CANNOT", "mailbox UID space exhausted");
+    const r = await exec(
+      tx,
+      `INSERT INTO messages(mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id, prefix, envelope, structure, subject, from_addr, to_addr, cc_addr, bcc_addr, message_id, sent_date, preview)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      [
+        mb.id,
+        uid,
+        modseq,
+        f.mask,
+        JSON.stringify(f.keywords),
+        internalDate,
+        parsed.size,
+        blob.id,
+        prefix,
+        JSON.stringify(parsed.envelope),
+        JSON.stringify(parsed.structure),
+        parsed.subject,
+        parsed.from,
+        parsed.to,
+        parsed.cc,
+        parsed.bcc,
+        parsed.messageId,
+        parsed.sentDate,
+        parsed.preview,
+      ],
+    );
+    emitAfterCommit(ctx, tx, { accountId: mb.accountId, mailboxId: mb.id, kind: "append", uids: [uid], modseq, origin });
+    return { uid, uidvalidity: Number(u.rows[0]!.uidvalidity), modseq, id: Number(r.rows[0]!.id) };
+  }
+
+  async function append(mailboxId: number, raw: Uint8Array, opts: AppendOptions = {}) {
+    const prefix = opts.prefix ?? [];
+    const { blob, parsed } = await prepare(raw, prefix);
+    return db.write(async (tx) => {
+      const mb = await mailboxByIdInTx(tx, mailboxId);
+      return insertMessage(tx, mb, blob, prefix.join(""), parsed, opts.flags ?? [], opts.internalDate ?? Date.now(), opts.origin);
+    });
+  }
+
+  /** Inside the spool's transaction: no fsync here, the blob was stored by prepare(). */
+  async function appendInTx(tx: Tx, target: DeliveryTarget, blob: StoredBlob, prefix: string[], parsed: ParsedMessage, opts: { internalDate?: number } = {}) {
+    const mb = (await getMailboxInTx(tx, target.accountId, target.mailbox)) ?? (await getMailboxInTx(tx, target.accountId, "INBOX"));
+    if (!mb) throw new StoreError("NONEXISTENT", `account ${target.accountId} has no INBOX`);
+    const r = await insertMessage(tx, mb, blob, prefix.join(""), parsed, target.flags ?? [], opts.internalDate ?? Date.now());
+    return { uid: r.uid, mailboxId: mb.id };
+  }
+
+  async function messages(mailboxId: number, opts: { uids?: UidSet; changedSince?: number } = {}): Promise<MessageMeta[]> {
+    const f = uidFilter(opts.uids);
+    let sql = `SELECT ${MSG_COLS} FROM messages WHERE mailbox_id = ?${f.sql}`;
+    const args: unknown[] = [mailboxId, ...f.args];
+    if (opts.changedSince !== undefined) {
+      sql += " AND modseq > ?";
+      args.push(opts.changedSince);
+    }
+    const r = await read(ctx, sql + " ORDER BY uid", args);
+    return r.rows.map(toMeta);
+  }
+
+  async function uidList(mailboxId: number) {
+    const r = await read(ctx, "SELECT uid, modseq, flags, keywords FROM messages WHERE mailbox_id = ? ORDER BY uid", [mailboxId]);
+    return r.rows.map((x) => ({ uid: Number(x.uid), modseq: Number(x.modseq), flags: formatFlags(Number(x.flags), keywordsFromJson(String(x.keywords))) }));
+  }
+
+  /** Prefix + blob. The row must still exist (an expunged message is gone). */
+  async function readMessage(msg: { blobId: string; id: number }): Promise<Uint8Array> {
+    const r = await read(ctx, "SELECT prefix FROM messages WHERE id = ?", [msg.id]);
+    if (!r.rows.length) throw new StoreError("NONEXISTENT", `message ${msg.id} was expunged`);
+    const body = await blobs.get(msg.blobId);
+    const prefix = String(r.rows[0]!.prefix);
+    if (!prefix) return body;
+    const p = encoder.encode(prefix);
+    const out = new Uint8Array(p.length + body.length);
+    out.set(p, 0);
+    out.set(body, p.length);
+    return out;
+  }
+
+  /** STORE (RFC 9051 §6.4.6) with CONDSTORE UNCHANGEDSINCE (RFC 7162 §3.1.3): messages
+   *  whose modseq is above it fail; unchanged messages keep their modseq. */
+  async function setFlags(mailboxId: number, uids: UidSet, op: FlagOp, flags: string[], opts: { unchangedSince?: number; origin?: string } = {}) {
+    const change = parseFlags(flags);
+    return db.write(async (tx) => {
+      const mb = await mailboxByIdInTx(tx, mailboxId);
+      const f = uidFilter(uids);
+      const rows = await exec(tx, `SELECT id, uid, modseq, flags, keywords FROM messages WHERE mailbox_id = ?${f.sql} ORDER BY uid`, [mailboxId, ...f.args]);
+      const failed: number[] = [];
+      const updates: { id: number; uid: number; next: { mask: number; keywords: string[] }; seenDelta: number }[] = [];
+      for (const r of rows.rows) {
+        const uid = Number(r.uid);
+        if (opts.unchangedSince !== undefined && Number(r.modseq) > opts.unchangedSince) {
+          failed.push(uid);
+          continue;
+        }
+        const cur = { mask: Number(r.flags), keywords: keywordsFromJson(String(r.keywords)) };
+        const next = applyFlags(cur, op, change);
+        if (sameFlags(cur, next)) continue;
+        const seenDelta = (cur.mask & SEEN ? 0 : 1) - (next.mask & SEEN ? 0 : 1);
+        updates.push({ id: Number(r.id), uid, next, seenDelta });
+      }
+      if (!updates.length) return { changed: [], failed };
+      const modseq = await nextModseq(tx, mb.accountId);
+      let unseenDelta = 0;
+      for (const u of updates) {
+        await exec(tx, "UPDATE messages SET flags = ?, keywords = ?, modseq = ? WHERE id = ?", [u.next.mask, JSON.stringify(u.next.keywords), modseq, u.id]);
+        unseenDelta -= u.seenDelta;
+      }
+      await exec(tx, "UPDATE mailboxes SET highest_modseq = ?, unseen = unseen + ? WHERE id = ?", [modseq, unseenDelta, mailboxId]);
+      const changed = updates.map((u) => ({ uid: u.uid, modseq, flags: formatFlags(u.next.mask, u.next.keywords) }));
+      emitAfterCommit(ctx, tx, { accountId: mb.accountId, mailboxId, kind: "flags", uids: changed.map((c) => c.uid), modseq, origin: opts.origin });
+      return { changed, failed };
+    });
+  }
+
+  /** Copies rows (flags, keywords, internal date kept) into `to` with new UIDs in order. */
+  async function copyInTx(tx: Tx, from: Mailbox, uids: UidSet, to: Mailbox, origin?: string) {
+    const f = uidFilter(uids);
+    const src = await exec(tx, `SELECT uid FROM messages WHERE mailbox_id = ?${f.sql} ORDER BY uid`, [from.id, ...f.args]);
+    const srcUids = src.rows.map((r) => Number(r.uid));
+    if (!srcUids.length) return { uidvalidity: to.uidvalidity, map: [] as [number, number][], modseq: 0 };
+    if (to.uidnext + srcUids.length - 1 > MAX_UID) throw new StoreError("CANNOT", "mailbox UID space exhausted");
+    const modseq = await nextModseq(tx, to.accountId);
+    const base = to.uidnext;
+    const where = `mailbox_id = ?${f.sql}`;
+    await exec(
+      tx,
+      `INSERT INTO messages(mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id, prefix, envelope, structure, subject, from_addr, to_addr, cc_addr, bcc_addr, message_id, sent_date, preview)
+       SELECT ?, ? + row_number() OVER (ORDER BY uid) - 1, ?, flags, keywords, internal_date, size, blob_id, prefix, envelope, structure, subject, from_addr, to_addr, cc_addr, bcc_addr, message_id, sent_date, preview
+       FROM messages WHERE ${where} ORDER BY uid`,
+      [to.id, base, modseq, from.id, ...f.args],
+    );
+    await exec(
+      tx,
+      `UPDATE blobs SET refcount = blobs.refcount + c.n, orphaned_at = NULL
+       FROM (SELECT blob_id, count(*) AS n FROM messages WHERE ${where} GROUP BY blob_id) AS c WHERE blobs.id = c.blob_id`,
+      [from.id, ...f.args],
+    );
+    const agg = await exec(tx, `SELECT count(*) AS n, coalesce(sum(size), 0) AS size, coalesce(sum((flags & ${SEEN}) = 0), 0) AS unseen FROM messages WHERE ${where}`, [from.id, ...f.args]);
+    const a = agg.rows[0]!;
+    await exec(tx, "UPDATE mailboxes SET uidnext = uidnext + ?, highest_modseq = ?, messages = messages + ?, unseen = unseen + ?, size = size + ? WHERE id = ?", [
+      srcUids.length,
+      modseq,
+      Number(a.n),
+      Number(a.unseen),
+      Number(a.size),
+      to.id,
+    ]);
+    const map = srcUids.map((u, i) => [u, base + i] as [number, number]);
+    emitAfterCommit(ctx, tx, { accountId: to.accountId, mailboxId: to.id, kind: "append", uids: map.map((m) => m[1]), modseq, origin });
+    return { uidvalidity: to.uidvalidity, map, modseq };
+  }
+
+  /** Deletes rows matched by uids (and `extra` condition), leaving tombstones. */
+  async function removeInTx(tx: Tx, mb: Mailbox, uids: UidSet | undefined, extra: string, origin?: string, modseqIn?: number): Promise<number[]> {
+    const f = uidFilter(uids);
+    const where = `mailbox_id = ?${f.sql}${extra}`;
+    const args = [mb.id, ...f.args];
+    const rows = await exec(tx, `SELECT uid, size, flags FROM messages WHERE ${where} ORDER BY uid`, args);
+    if (!rows.rows.length) return [];
+    const modseq = modseqIn ?? (await nextModseq(tx, mb.accountId));
+    let size = 0;
+    let unseen = 0;
+    const gone: number[] = [];
+    for (const r of rows.rows) {
+      gone.push(Number(r.uid));
+      size += Number(r.size);
+      if (!(Number(r.flags) & SEEN)) unseen++;
+    }
+    await exec(tx, `INSERT OR REPLACE INTO tombstones(mailbox_id, uid, modseq) SELECT mailbox_id, uid, ? FROM messages WHERE ${where}`, [modseq, ...args]);
+    await unrefMessages(tx, where, args);
+    await exec(tx, `DELETE FROM messages WHERE ${where}`, args);
+    await exec(tx, "UPDATE mailboxes SET highest_modseq = ?, messages = messages - ?, unseen = unseen - ?, size = size - ? WHERE id = ?", [modseq, gone.length, unseen, size, mb.id]);
+    emitAfterCommit(ctx, tx, { accountId: mb.accountId, mailboxId: mb.id, kind: "expunge", uids: gone, modseq, origin });
+    return gone;
+  }
+
+  async function copy(fromMailboxId: number, uids: UidSet, toMailboxId: number, opts: { origin?: string } = {}) {
+    return db.write(async (tx) => {
+      const from = await mailboxByIdInTx(tx, fromMailboxId);
+      const to = await mailboxByIdInTx(tx, toMailboxId);
+      const r = await copyInTx(tx, from, uids, to, opts.origin);
+      return { uidvalidity: r.uidvalidity, map: r.map };
+    });
+  }
+
+  /** MOVE (RFC 6851): copy + expunge in one transaction, one modseq. */
+  async function move(fromMailboxId: number, uids: UidSet, toMailboxId: number, opts: { origin?: string } = {}) {
+    return db.write(async (tx) => {
+      const from = await mailboxByIdInTx(tx, fromMailboxId);
+      const to = await mailboxByIdInTx(tx, toMailboxId);
+      if (from.id === to.id) throw new StoreError("CANNOT", "source and target are the same mailbox");
+      const r = await copyInTx(tx, from, uids, to, opts.origin);
+      if (r.map.length) {
+        const moved = r.map.map((m) => m[0]);
+        // Same account: the copy's modseq covers the expunge; otherwise the source's own.
+        await removeInTx(tx, from, moved, "", opts.origin, from.accountId === to.accountId ? r.modseq : undefined);
+      }
+      return { uidvalidity: r.uidvalidity, map: r.map };
+    });
+  }
+
+  async function expunge(mailboxId: number, uids?: UidSet, opts: { origin?: string } = {}) {
+    return db.write(async (tx) => removeInTx(tx, await mailboxByIdInTx(tx, mailboxId), uids, ` AND (flags & ${DELETED}) <> 0`, opts.origin));
+  }
+
+  async function remove(mailboxId: number, uids: UidSet, opts: { origin?: string } = {}) {
+    return db.write(async (tx) => removeInTx(tx, await mailboxByIdInTx(tx, mailboxId), uids, "", opts.origin));
+  }
+
+  async function vanished(mailboxId: number, since: number): Promise<number[]> {
+    const r = await read(ctx, "SELECT uid FROM tombstones WHERE mailbox_id = ? AND modseq > ? ORDER BY uid", [mailboxId, since]);
+    return r.rows.map((x) => Number(x.uid));
+  }
+
+  return { prepare, append, appendInTx, messages, uidList, read: readMessage, setFlags, copy, move, expunge, remove, vanished };
+}
