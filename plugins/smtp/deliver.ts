@@ -21,7 +21,8 @@ export function mergeChecks(checks: (DataCheck | undefined | null)[]): MergedChe
     if (c.verdict && RANK[c.verdict.kind] > RANK[verdict.kind]) verdict = c.verdict;
     for (const h of c.headers ?? []) {
       // A header line must not smuggle an empty line (which would end the header section).
-      const line = h.replace(/\r?\n(?![ \t])/g, "\r\n\t").replace(/(\r\n)?$/, "\r\n");
+      const body = h.replace(/[\r\n]+$/, "").replace(/\r(?!\n)/g, " ");
+      const line = body.replace(/\r?\n([ \t])?/g, (_, w: string | undefined) => `\r\n${w ?? "\t"}`) + "\r\n";
       if (/^[\x21-\x39\x3b-\x7e]+:/.test(line)) headers.push(line);
     }
   }
