@@ -7,6 +7,10 @@ import type { Connection, ConnState, Listener, ListenSpec, Logger, Reply, Tls, T
 export interface ListenerSet {
   listen(spec: ListenSpec): Promise<Listener>;
   readonly listeners: Listener[];
+  /** Port after the offset for a standard port (0 stays 0: any free port). */
+  portFor(standard: number): number;
+  /** Track a listener bound elsewhere (the HTTP server) for the banner and shutdown. */
+  adopt(l: Listener): void;
   /** Stop accepting, signal sessions to finish, wait up to graceMs, then destroy the rest. */
   shutdown(graceMs: number): Promise<void>;
 }
@@ -205,7 +209,7 @@ function tlsInfo(s: tls.TLSSocket): TlsInfo {
 }
 
 export function createListenerSet(opts: { address: string; portOffset: number; maxPerIp: number; log: Logger; tls: Tls }): ListenerSet {
-  const listeners: (Listener & { server: net.Server })[] = [];
+  const listeners: Listener[] = [];
   const conns = new Set<Conn>();
   const perIp = new Map<string, number>();
   const contextFor = sniContexts(opts.tls, opts.log);
@@ -248,6 +252,10 @@ export function createListenerSet(opts: { address: string; portOffset: number; m
     get listeners() {
       return listeners;
     },
+    portFor: (p) => (p === 0 ? 0 : p + opts.portOffset),
+    adopt(l) {
+      listeners.push(l);
+    },
     async listen(spec) {
       const port = spec.port === 0 ? 0 : spec.port + opts.portOffset;
       const server =
@@ -272,11 +280,10 @@ export function createListenerSet(opts: { address: string; portOffset: number; m
         });
       });
       const bound = (server.address() as net.AddressInfo).port;
-      const l = {
+      const l: Listener = {
         name: spec.name,
         port: bound,
         address: opts.address,
-        server,
         close: () => new Promise<void>((res) => server.close(() => res())),
       };
       listeners.push(l);

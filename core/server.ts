@@ -7,6 +7,7 @@ import { registerDefaultAuth } from "./auth.ts";
 import { ConfigSchema, type Config } from "./config.ts";
 import { openDb } from "./db/open.ts";
 import { createHooks } from "./hooks.ts";
+import { buildHttpApp, serveHttp } from "./http.ts";
 import { createListenerSet } from "./listen.ts";
 import { createLogger } from "./log.ts";
 import { ConfigError, describeIssues, importPluginDir, resolvePlugins, setupPlugins, type Shutdown } from "./plugins.ts";
@@ -109,6 +110,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const extras = opts.loadPluginDir === false ? [] : await importPluginDir(config.plugins.dir || join(dataDir, "plugins"));
     const plugins = resolvePlugins(opts.plugins ?? builtinPlugins, extras, config.plugins.disabled);
     shutdowns.push(...(await setupPlugins(core, plugins)));
+    const ports = config.listen.ports;
+    const app = await buildHttpApp(core);
+    for (const l of await serveHttp(core, app, { address, http: listeners.portFor(ports.http), https: listeners.portFor(ports.https) })) listeners.adopt(l);
     spool.start();
 
     const server: RunningServer = {

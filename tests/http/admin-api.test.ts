@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+
+let s: TestServer;
+let base: string;
+let auth: Record<string, string>;
+
+beforeAll(async () => {
+  s = await startTestServer({ plugins: [] });
+  base = `http://127.0.0.1:${s.port("http")}`;
+  const token = readFileSync(join(s.dataDir, "admin.token"), "utf8").trim();
+  auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+});
+afterAll(() => s.cleanup());
+
+describe("admin API", () => {
+  test("the token file is private and required", async () => {
+    expect(statSync(join(s.dataDir, "admin.token")).mode & 0o077).toBe(0);
+    expect((await fetch(`${base}/api/admin/domains`)).status).toBe(401);
+    expect((await fetch(`${base}/api/admin/domains`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
+    expect(await (await fetch(`${base}/healthz`)).text()).toBe("ok\n");
+  });
+
+  test("domains and users: create, list, change password, delete, clear errors", async () => {
+    let r = await fetch(`${base}/api/admin/domains`, { method: "POST", headers: auth, body: JSON.stringify({ name: "Admin.Test" }) });
+    expect(r.status).toBe(201);
+    expect(((await (await fetch(`${base}/api/admin/domains`, { headers: auth })).json()) as { name: string }[]).map((d) => d.name)).toContain("admin.test");
+
+    r = await fetch(`${base}/api/admin/users`, { method: "POST", headers: auth, body: JSON.stringify({ address: "ann@admin.test", password: "short" }) });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: string }).error).toMatch(/password: a password of at least 8/);
+
+    r = await fetch(`${base}/api/admin/users`, { method: "POST", headers: auth, body: JSON.stringify({ address: "ann@admin.test", password: "correct horse" }) });
+    expect(r.status).toBe(201);
+    r = await fetch(`${base}/api/admin/users`, { method: "POST", headers: auth, body: JSON.stringify({ address: "ann@admin.test", password: "correct horse" }) });
+    expect(r.status).toBe(409);
+    expect(await s.core.store.verifyPassword("ann@admin.test", "correct horse")).not.toBeNull();
+
+    r = await fetch(`${base}/api/admin/users/ann@admin.test/password`, { method: "PUT", headers: auth, body: JSON.stringify({ password: "battery staple" }) });
+    expect(r.status).toBe(204);
+    expect(await s.core.store.verifyPassword("ann@admin.test", "battery staple")).not.toBeNull();
+
+    r = await fetch(`${base}/api/admin/domains/admin.test`, { method: "DELETE", headers: auth });
+    expect(r.status).toBe(409);
+    expect((await fetch(`${base}/api/admin/users/ann@admin.test`, { method: "DELETE", headers: auth })).status).toBe(204);
+    expect((await fetch(`${base}/api/admin/domains/admin.test`, { method: "DELETE", headers: auth })).status).toBe(204);
+    expect((await fetch(`${base}/api/admin/users`, { method: "POST", headers: auth, body: "not json" })).status).toBe(400);
+  });
+
+  test("queue: list and unknown ids", async () => {
+    expect(await (await fetch(`${base}/api/admin/queue`, { headers: auth })).json()).toEqual([]);
+    expect((await fetch(`${base}/api/admin/queue/nope`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${base}/api/admin/queue/nope`, { method: "DELETE", headers: auth })).status).toBe(404);
+  });
+
+  test("https answers with the server's certificate", async () => {
+    const r = await fetch(`https://127.0.0.1:${s.port("https")}/healthz`, { tls: { rejectUnauthorized: false } });
+    expect(await r.text()).toBe("ok\n");
+  });
+});
