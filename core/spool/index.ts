@@ -11,6 +11,8 @@ import { createScheduler, type Scheduler } from "./scheduler.ts";
 import { createDelivery, type Delivery } from "../delivery/index.ts";
 import { resolverFromConfig, type Resolver } from "../dns/index.ts";
 import type { SmtpTimeouts } from "../delivery/smtp-client.ts";
+import { createFsBlobStore } from "../store/blobs.ts";
+import { dirname, join } from "node:path";
 
 export interface SpoolOptions {
   db: Db;
@@ -28,16 +30,32 @@ export interface SpoolOptions {
   pollMs?: number;
 }
 
+/** The BlobStore holding spooled messages: given, the store's own, or the configured
+ *  folder (blobs.path, else "blobs" beside the embedded database file — the server's
+ *  default layout, `<data>/kotakpos.db` and `<data>/blobs`). */
+async function findBlobStore(opts: SpoolOptions): Promise<BlobStore> {
+  const own = opts.blobs ?? (opts.store as Store & { blobs?: BlobStore }).blobs;
+  if (own) return own;
+  let dir = opts.config.blobs.path;
+  if (!dir) {
+    const r = await opts.db.client.execute("PRAGMA database_list");
+    const file = r.rows.find((x) => x.name === "main")?.file;
+    if (!file) throw new Error("blobs.path is not set and the database is not a local file: cannot read spooled messages");
+    dir = join(dirname(String(file)), "blobs");
+  }
+  return createFsBlobStore(dir);
+}
+
 export function createSpool(opts: SpoolOptions): Spool & { readonly delivery: Delivery | null } {
   const { db, store, hooks, config, log } = opts;
   const hostname = opts.hostname ?? config.hostname;
   let scheduler: Scheduler | null = null;
   let delivery: Delivery | null = null;
 
-  const readBlob = (id: string): Promise<Uint8Array> => {
-    const blobs = opts.blobs ?? (store as Store & { blobs?: BlobStore }).blobs;
-    if (!blobs) throw new Error("no BlobStore to read spooled messages from");
-    return blobs.get(id);
+  let blobs: Promise<BlobStore> | null = null;
+  const readBlob = async (id: string): Promise<Uint8Array> => {
+    blobs ??= findBlobStore(opts);
+    return (await blobs).get(id);
   };
 
   return {

@@ -13,7 +13,7 @@ import type { Hooks, Logger } from "../types.ts";
 import type { Store } from "../store/types.ts";
 import type { Delivery, DeliveryJob, RecipientResult } from "../delivery/index.ts";
 import type { AcceptedMessage } from "./types.ts";
-import { releaseIfDone } from "./admin.ts";
+import { FINAL, releaseIfDone } from "./admin.ts";
 import { commitMessage, domainOf, newMsgId, prepareMessage, type Prepared } from "./accept.ts";
 import { expired, nextAttemptAt, type Schedule } from "./backoff.ts";
 import { buildDsn, type DsnRecipient } from "./dsn.ts";
@@ -51,6 +51,7 @@ export interface Scheduler {
 
 /** RFC 5321 §4.5.3.1.8: at least 100 recipients per transaction must be accepted. */
 const MAX_RCPTS = 100;
+const PURGE_EVERY = 10 * 60_000;
 
 export function createScheduler(o: SchedulerOptions): Scheduler {
   const { db, store, hooks, log, delivery, schedule } = o;
@@ -286,6 +287,14 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     if (bounce?.msg.remote.length || warning?.msg.remote.length) kick();
   }
 
+  /** Final rows are kept for `queue show` for maxAge, then removed. */
+  let lastPurge = 0;
+  async function purge(now: number): Promise<void> {
+    if (now - lastPurge < PURGE_EVERY) return;
+    lastPurge = now;
+    await db.write((tx) => tx.orm.delete(spool).where(and(inArray(spool.status, FINAL), lt(spool.updatedAt, now - schedule.maxAge))));
+  }
+
   async function tick(): Promise<void> {
     if (!running || stopping) return;
     if (claiming) {
@@ -296,6 +305,7 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     if (timer) clearTimeout(timer);
     timer = null;
     try {
+      await purge(Date.now());
       do {
         again = false;
         const room = maxInflight - inflight;

@@ -1,0 +1,79 @@
+// Remote delivery throughput A → B over loopback: 1,000 messages of 10 KiB queued at A
+// (spool stopped), then the scheduler started; deliveries/s until every row is final.
+// For comparison, B's acceptance rate for the same messages sent straight to its SMTP
+// port with our client over the same number of reused connections.
+// Prints ONE JSON line.  usage: bun scripts/bench/delivery.ts [--messages N]
+import { rmSync } from "node:fs";
+import { count, eq } from "drizzle-orm";
+import { spool } from "../../core/db/schema.ts";
+import { connectSmtp } from "../../core/delivery/smtp-client.ts";
+import { ALICE, BOB, startDnsFor, startSide, twoPorts } from "../../tests/delivery/pair.ts";
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const N = arg("messages", 1000);
+const SIZE = 10 * 1024;
+
+function message(n: number): Uint8Array {
+  const head = `From: ${ALICE.address}\r\nTo: ${BOB.address}\r\nSubject: bench ${n}\r\nMessage-ID: <d${n}.${Date.now()}@a.test>\r\nDate: Sun, 22 Nov 2026 03:00:00 +0000\r\n\r\n`;
+  const line = "The quick brown fox jumps over the lazy dog 0123456789 abcdefghij\r\n";
+  let body = "";
+  while (head.length + body.length + line.length <= SIZE - 2) body += line;
+  return new TextEncoder().encode(head + body + "x".repeat(SIZE - head.length - body.length - 2) + "\r\n");
+}
+
+const dns = await startDnsFor("a.test", "b.test");
+const [aPort, bPort] = await twoPorts();
+const [a, b] = await Promise.all([startSide("a.test", ALICE, aPort, bPort, dns), startSide("b.test", BOB, bPort, aPort, dns)]);
+try {
+  const perDomain = a.core.config.delivery.perDomain;
+  const msgs = Array.from({ length: N }, (_, i) => message(i));
+
+  // B's acceptance rate with the same client, `perDomain` reused connections.
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: perDomain }, async (_, c) => {
+      const client = await connectSmtp({ address: "127.0.0.1", port: bPort, hostname: "mx.b.test", helo: "bench.a.test", tls: "opportunistic" });
+      for (let i = c; i < N; i += perDomain) {
+        const r = await client.send({ mailFrom: ALICE.address, recipients: [{ address: BOB.address }] }, [msgs[i]!]);
+        if (!r.recipients[0]!.ok) throw new Error(r.recipients[0]!.reply);
+      }
+      await client.quit();
+    }),
+  );
+  const directS = (performance.now() - t0) / 1000;
+
+  // Queue N at A with the scheduler stopped, then time the drain.
+  await a.core.spool.stop();
+  await Promise.all(msgs.map((raw) => a.core.spool.accept({ raw, prefix: [], mailFrom: ALICE.address, local: [], remote: [{ address: BOB.address }] })));
+  const pending = async () => (await a.core.db.orm.select({ n: count() }).from(spool).where(eq(spool.status, "delivered")))[0]!.n;
+  const t1 = performance.now();
+  a.core.spool.start();
+  for (;;) {
+    if ((await pending()) >= N) break;
+    await Bun.sleep(20);
+  }
+  const spoolS = (performance.now() - t1) / 1000;
+  const failed = (await a.core.spool.list()).length;
+  console.log(
+    JSON.stringify({
+      bench: "delivery",
+      messages: N,
+      size: SIZE,
+      connections: perDomain,
+      deliveries_per_s: Math.round(N / spoolS),
+      seconds: Number(spoolS.toFixed(2)),
+      b_direct_accept_per_s: Math.round(N / directS),
+      ratio_to_direct: Number((directS / spoolS).toFixed(2)),
+      left_in_queue: failed,
+    }),
+  );
+} finally {
+  for (const s of [a, b]) {
+    await s.cleanup();
+    rmSync(s.dataDir, { recursive: true, force: true });
+  }
+  await dns.close();
+}

@@ -1,0 +1,72 @@
+// Two kotakpos instances (a.test and b.test) and a test DNS server pointing their MX
+// records at 127.0.0.1; each delivers to the other's SMTP port (`delivery.port`).
+import { startTestServer, type TestServer, type TestServerOptions } from "../helpers/server.ts";
+import { startTestDns, type TestDns } from "./dns-server.ts";
+import { freePort } from "./aiosmtpd.ts";
+
+export const ALICE = { address: "alice@a.test", password: "alice-password-1" };
+export const BOB = { address: "bob@b.test", password: "bob-password-1" };
+
+export interface Side {
+  domain: string;
+  smtpPort: number;
+  dataDir?: string;
+  server: TestServer;
+}
+
+export function serverConfig(domain: string, smtpPort: number, peerPort: number, dns: TestDns, extra: Record<string, unknown> = {}) {
+  return {
+    hostname: `mx.${domain}`,
+    listen: { ports: { smtp: smtpPort } },
+    dns: { servers: [dns.server], timeout: "1s" },
+    delivery: { port: peerPort, retry: ["1s"], maxAge: "1h", warnAfter: "" },
+    ...extra,
+  };
+}
+
+export async function startDnsFor(...domains: string[]): Promise<TestDns> {
+  const dns = await startTestDns();
+  for (const d of domains) {
+    dns.set(d, { MX: [{ exchange: `mx.${d}`, priority: 10 }] });
+    dns.set(`mx.${d}`, { A: ["127.0.0.1"] });
+  }
+  return dns;
+}
+
+export async function startSide(domain: string, user: { address: string; password: string }, smtpPort: number, peerPort: number, dns: TestDns, opts: Partial<TestServerOptions> = {}): Promise<TestServer> {
+  return startTestServer({
+    domains: [domain],
+    users: [user],
+    keepData: true,
+    ...opts,
+    config: serverConfig(domain, smtpPort, peerPort, dns, (opts.config ?? {}) as Record<string, unknown>),
+  });
+}
+
+export async function twoPorts(): Promise<[number, number]> {
+  const a = await freePort();
+  let b = await freePort();
+  while (b === a) b = await freePort();
+  return [a, b];
+}
+
+/** Messages of a user's INBOX as text (prefix + blob). */
+export async function inbox(server: TestServer, address: string): Promise<string[]> {
+  const store = server.core.store;
+  const acct = await store.getAccount(address);
+  if (!acct) throw new Error(`no account ${address}`);
+  const box = await store.getMailbox(acct.id, "INBOX");
+  if (!box) return [];
+  const msgs = await store.messages(box.id);
+  return Promise.all(msgs.map(async (m) => Buffer.from(await store.read(m)).toString("utf8")));
+}
+
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(50);
+  }
+}
