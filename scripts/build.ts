@@ -30,6 +30,7 @@ const started = performance.now();
 const result = await Bun.build({
   entrypoints: [join(root, "core", "main.ts")],
   target: "bun",
+  format: "esm",
   minify: { syntax: true, whitespace: true },
   bytecode: process.env.KOTAKPOS_BYTECODE !== "0",
   plugins: [libsqlNative],

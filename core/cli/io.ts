@@ -1,0 +1,46 @@
+// The CLI's view of the outside world, so commands can run in-process in tests.
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** All of standard input (for --password-stdin). */
+  readStdin(): Promise<string>;
+  /** Ask on the terminal without echo; null when stdin is not a terminal. */
+  promptHidden(prompt: string): Promise<string | null>;
+  env: Record<string, string | undefined>;
+}
+
+/** Read one line from a TTY in raw mode, echoing nothing (passwords). */
+function promptTty(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  process.stderr.write(prompt);
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    const done = (err?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off("data", onData);
+      process.stderr.write("\n");
+      if (err) reject(err);
+      else resolve(buf);
+    };
+    const onData = (chunk: Buffer) => {
+      for (const ch of chunk.toString("utf8")) {
+        if (ch === "\r" || ch === "\n") return done();
+        if (ch === "\u0003" || ch === "\u0004") return done(new Error("cancelled"));
+        if (ch === "\u007f" || ch === "\b") buf = buf.slice(0, -1);
+        else if (ch >= " ") buf += ch;
+      }
+    };
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.on("data", onData);
+  });
+}
+
+export const processIo: Io = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+  readStdin: () => Bun.stdin.text(),
+  promptHidden: async (prompt) => (process.stdin.isTTY ? promptTty(prompt) : null),
+  env: process.env,
+};

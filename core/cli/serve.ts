@@ -1,0 +1,101 @@
+// kotakpos serve — validate the config (exit 2 before binding anything), start the
+// server, print the banner, stop gracefully on SIGTERM/SIGINT.
+import { isIP } from "node:net";
+import type { Config } from "../config.ts";
+import { createAdminApi, type PluginReport } from "../control/api.ts";
+import { startControlServer, type ControlServer } from "../control/server.ts";
+import { startServer, type RunningServer } from "../server.ts";
+import type { Plugin } from "../types.ts";
+import { intOption, positionals, str } from "./args.ts";
+import type { Command } from "./command.ts";
+import { controlSocketPath, loadCliConfig } from "./context.ts";
+import { UsageError } from "./errors.ts";
+
+/** Seconds beyond the grace period before a stuck shutdown is cut short. */
+const STOP_MARGIN_S = 3;
+
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "run the mail server",
+  usage: ["serve [--port-offset N] [--listen ADDRESS]"],
+  details: [
+    "Options:",
+    "  --port-offset N    add N to every standard port (25 -> N+25 …); without it and without",
+    "                     listen.portOffset: 0 as root, 10000 otherwise",
+    "  --listen ADDRESS   address every listener binds (overrides listen.address)",
+    "",
+    "SIGTERM or SIGINT stops it: listeners close, sessions get listen.shutdownGraceSeconds",
+    "to finish, the database is closed, exit status 0.",
+  ],
+  options: { "port-offset": { type: "string" }, listen: { type: "string" } },
+  async run(ctx, p) {
+    positionals(p, []);
+    const portOffset = intOption(p, "port-offset", 0, 60000);
+    const address = str(p, "listen");
+    if (address !== undefined && isIP(address) === 0) throw new UsageError(`--listen must be an IP address like 0.0.0.0, :: or 127.0.0.1, not "${address}"`);
+    const overrides = { listen: { ...(address !== undefined && { address }), ...(portOffset !== undefined && { portOffset }) } };
+    const { config, plugins } = await loadCliConfig(ctx, overrides);
+    const server = await startServer({ dataDir: ctx.globals.dataDir, config, plugins, loadPluginDir: false, portOffset, listenAddress: address, banner: true });
+    const control = await startControl(server, config, plugins, ctx.globals.dataDir);
+    return waitForSignal(server, config.listen.shutdownGraceSeconds, control);
+  },
+};
+
+/** The control socket, so admin commands run inside this process (sessions see them). */
+async function startControl(server: RunningServer, config: Config, plugins: Plugin[], dataDir: string): Promise<ControlServer | null> {
+  const { core } = server;
+  const report = async (): Promise<PluginReport> => ({
+    plugins: plugins.filter((p) => !config.plugins.disabled.includes(p.name)).map((p) => p.name),
+    disabled: plugins.filter((p) => config.plugins.disabled.includes(p.name)).map((p) => p.name),
+    listeners: server.listeners.map((l) => `${l.name}:${l.port}`),
+    hooks: core.hooks.list(),
+    live: true,
+  });
+  try {
+    const api = createAdminApi({ store: core.store, db: core.db, spool: core.spool, plugins: report });
+    return await startControlServer({ path: controlSocketPath(dataDir), api, log: core.log });
+  } catch (err) {
+    core.log.warn("no control socket; admin commands will open the database directly", { err: (err as Error).message });
+    return null;
+  }
+}
+
+/** Resolve with the exit status once a signal has stopped the server. */
+function waitForSignal(server: RunningServer, graceSeconds: number, control: ControlServer | null): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stopping) {
+        server.core.log.warn(`second ${sig}: exiting now`);
+        process.exit(1);
+      }
+      stopping = true;
+      server.core.log.info("stopping", { signal: sig });
+      const guard = setTimeout(() => {
+        server.core.log.error("shutdown took too long: exiting");
+        process.exit(1);
+      }, (graceSeconds + STOP_MARGIN_S) * 1000);
+      guard.unref?.();
+      const stopAll = async () => {
+        await control?.close();
+        await server.stop();
+      };
+      stopAll().then(
+        () => {
+          clearTimeout(guard);
+          process.off("SIGTERM", onSignal);
+          process.off("SIGINT", onSignal);
+          server.core.log.info("stopped");
+          resolve(0);
+        },
+        (err: unknown) => {
+          clearTimeout(guard);
+          server.core.log.error("shutdown failed", { err: (err as Error).message });
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+}
