@@ -1,0 +1,157 @@
+// Inbound authentication of one message: SPF (RFC 7208) for MAIL FROM and HELO, DKIM
+// (RFC 6376, RFC 8463), ARC (RFC 8617), DMARC (RFC 7489 / RFC 9989) with alignment and
+// policy, reported as one Authentication-Results field (RFC 8601). The checks run on
+// mailauth with kotakpos's resolver; the decision (reject / quarantine / defer) is ours.
+import { arc, dkimVerify, dmarc, spf, type ARCData, type ARCResult, type DKIMResult, type DMARCResult, type SPFResult } from "mailauth";
+import { formatAuthHeaderRow, formatAuthservId } from "mailauth/lib/tools.js";
+import net from "node:net";
+import type { DataResult, Reply } from "../../core/types.ts";
+import { forgedResults } from "./forged.ts";
+import { parseRawHeader } from "./header.ts";
+
+export type MailauthResolver = (name: string, rrtype: string) => Promise<unknown[]>;
+
+export interface InboundInput {
+  raw: Uint8Array;
+  /** Client IP (the connection's remote address). */
+  ip: string;
+  helo: string;
+  /** MAIL FROM address; "" for the null sender. */
+  mailFrom: string;
+  /** authserv-id: the configured hostname. */
+  hostname: string;
+  resolver: MailauthResolver;
+  /** ARC sealers (d= of the newest ARC-Seal) whose passing chain overrides a DMARC failure. */
+  trustedArcSealers?: string[];
+}
+
+export interface InboundResult {
+  verdict: DataResult;
+  /** The Authentication-Results field, CRLF-terminated. */
+  header: string;
+  /** Byte ranges of forged Authentication-Results fields. */
+  remove: { start: number; end: number }[];
+  spf: SPFResult;
+  /** True when MAIL FROM was null: then `spf` is the HELO identity's result. */
+  nullSender: boolean;
+  helo?: SPFResult;
+  dkim: DKIMResult[];
+  arc?: ARCResult;
+  dmarc?: DMARCResult;
+}
+
+const reply = (code: number, enhanced: string, text: string): Reply => ({ code, enhanced, text });
+
+/** `[1.2.3.4]`, `[IPv6:…]` or a bare address: no SPF HELO check (RFC 7208 §2.3 needs a name). */
+function heloIsName(helo: string): boolean {
+  const h = helo.replace(/^\[|\]$/g, "").replace(/^ipv6:/i, "");
+  return !!helo && !net.isIP(h) && /^[a-z0-9.-]+\.[a-z0-9-]+\.?$/i.test(helo);
+}
+
+/** The DMARC decision (RFC 7489 §6.6.2): reject / quarantine on a failing aligned check,
+ *  defer when DNS trouble means the answer may change (never a silent pass). */
+function decide(r: Omit<InboundResult, "verdict" | "header" | "remove">, trustedArc: string[]): DataResult {
+  const d = r.dmarc;
+  if (!d) return { kind: "pass" };
+  const result = d.status.result;
+  const domain = d.status.header?.from ?? d.domain;
+  if (result === "temperror") {
+    // The policy (or an alignment) could not be looked up: the domain may say reject.
+    return { kind: "defer", reply: reply(451, "4.7.5", `Temporary DNS failure checking DMARC for ${domain}, try again later`) };
+  }
+  if (result !== "fail") return { kind: "pass" };
+  const policy = d.policy;
+  if (policy !== "reject" && policy !== "quarantine") return { kind: "pass" };
+  // A check that failed only because DNS failed might have aligned: retry later.
+  const spfTemp = r.spf.status.result === "temperror";
+  const dkimTemp = r.dkim.some((x) => x.status.result === "temperror");
+  if (spfTemp || dkimTemp) {
+    return { kind: "defer", reply: reply(451, spfTemp ? "4.7.24" : "4.7.5", `Temporary DNS failure during SPF/DKIM checks for ${domain} (DMARC p=${policy}), try again later`) };
+  }
+  // RFC 8617 §7.2.1: a receiver may honour a passing chain from a sealer it trusts.
+  if (r.arc?.status.result === "pass") {
+    const sig = r.arc.signature;
+    const sealer = sig ? sig.signingDomain?.toLowerCase() : undefined;
+    if (sealer && trustedArc.includes(sealer)) return { kind: "pass" };
+  }
+  if (policy === "reject") return { kind: "reject", reply: reply(550, "5.7.1", `Message rejected: DMARC policy of ${domain} (no aligned SPF or DKIM pass)`) };
+  return { kind: "quarantine", reason: `DMARC policy of ${domain} is quarantine and the message failed` };
+}
+
+/** Run every check; never throws for bad input or DNS trouble (those become results). */
+export async function checkInbound(input: InboundInput): Promise<InboundResult> {
+  const { raw, ip, helo, mailFrom, hostname } = input;
+  const resolver = input.resolver as (name: string, rrtype: string) => Promise<string[][] | string[]>;
+  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const { fields } = parseRawHeader(raw);
+  const remove = forgedResults(fields, hostname).map((f) => ({ start: f.start, end: f.end }));
+
+  const heloName = heloIsName(helo) ? helo.replace(/\.$/, "") : "";
+  const heloForSpf = heloName || (net.isIP(helo.replace(/^\[|\]$/g, "")) ? `[${helo.replace(/^\[|\]$/g, "")}]` : helo);
+  // SPF of MAIL FROM (or of postmaster@HELO for the null sender, RFC 7208 §2.4), the HELO
+  // identity on its own (§2.3), and DKIM, all at once.
+  const [dkimRes, spfRes, heloRes] = await Promise.all([
+    dkimVerify(buf, { resolver, sender: mailFrom || undefined, strict: true }),
+    spf({ sender: mailFrom || undefined, ip, helo: heloForSpf, mta: hostname, resolver }),
+    mailFrom && heloName ? spf({ sender: `postmaster@${heloName}`, ip, helo: heloName, mta: hostname, resolver }) : Promise.resolve(undefined),
+  ]);
+
+  const arcRes = dkimRes.arc ? await arc(dkimRes.arc as unknown as ARCData, { resolver, ip }) : undefined;
+
+  let dmarcRes: DMARCResult | undefined;
+  if (dkimRes.headerFrom?.length) {
+    const r = await dmarc({
+      headerFrom: dkimRes.headerFrom,
+      fromFields: dkimRes.fromFields,
+      spfDomains: spfRes.status.result === "pass" && spfRes.domain ? [spfRes.domain] : [],
+      dkimDomains: (dkimRes.results ?? []).filter((x) => x.status.result === "pass").map((x) => ({ id: x.id, domain: x.signingDomain!, aligned: x.status.aligned, underSized: x.status.underSized })),
+      arcResult: arcRes,
+      resolver,
+    } as Parameters<typeof dmarc>[0]);
+    if (r) dmarcRes = r;
+  }
+
+  const parts = {
+    spf: spfRes,
+    nullSender: !mailFrom,
+    helo: heloRes,
+    dkim: dkimRes.results ?? [],
+    arc: arcRes,
+    dmarc: dmarcRes,
+  };
+  const verdict = decide(parts, (input.trustedArcSealers ?? []).map((s) => s.toLowerCase()));
+  return { verdict, header: formatResults(hostname, parts), remove, ...parts };
+}
+
+/** RFC 8601 §2.2: one field, one resinfo per method (and per DKIM signature). */
+export function formatResults(hostname: string, r: Omit<InboundResult, "verdict" | "header" | "remove">): string {
+  const rows: string[] = [];
+  if (r.dkim.length === 0) rows.push("dkim=none");
+  for (const d of r.dkim) rows.push(d.info ?? formatAuthHeaderRow("dkim", d.status as unknown as Record<string, unknown>));
+  // The MAIL FROM result names only that identity; the HELO result gets its own resinfo.
+  const mf = r.spf.status as unknown as { smtp?: { mailfrom?: string; helo?: string } } & Record<string, unknown>;
+  const mfStatus = { ...mf, smtp: r.nullSender ? { helo: mf.smtp?.helo } : { mailfrom: mf.smtp?.mailfrom } };
+  rows.push(formatAuthHeaderRow("spf", mfStatus));
+  if (r.helo) {
+    const hs = r.helo.status as unknown as Record<string, unknown>;
+    rows.push(formatAuthHeaderRow("spf", { ...hs, smtp: { helo: r.helo.helo } }));
+  }
+  if (r.arc) rows.push(r.arc.info ?? formatAuthHeaderRow("arc", r.arc.status as unknown as Record<string, unknown>));
+  if (r.dmarc) rows.push(r.dmarc.info);
+  return `Authentication-Results: ${formatAuthservId(hostname)};\r\n ${rows.map(foldRow).join(";\r\n ")}\r\n`;
+}
+
+/** Keep lines under ~78 chars where a resinfo has spaces to break at (RFC 5322 §2.1.1). */
+function foldRow(row: string): string {
+  const words = row.split(" ");
+  const lines: string[] = [];
+  let line = "";
+  for (const w of words) {
+    if (line && line.length + 1 + w.length > 76) {
+      lines.push(line);
+      line = w;
+    } else line = line ? `${line} ${w}` : w;
+  }
+  lines.push(line);
+  return lines.join("\r\n\t");
+}

@@ -1,0 +1,60 @@
+// Headers for a message leaving for a remote MX: DKIM signatures for the local domains of
+// the From header and of the envelope sender (RSA and Ed25519 each), and an ARC set
+// (RFC 8617 §5.1) when we forward mail that we received and authenticated ourselves.
+import { sealMessage } from "mailauth";
+import type { OutgoingMessage } from "../../core/types.ts";
+import { dkimSign, type SigningKey } from "./dkim-sign.ts";
+import { authservId } from "./forged.ts";
+import { fieldValue, fromDomain, parseRawHeader, type RawField } from "./header.ts";
+import type { KeyCache } from "./keys.ts";
+
+export interface SignDeps {
+  keys: KeyCache;
+  isLocal(domain: string): Promise<boolean>;
+  /** Our authserv-id: an Authentication-Results field with it means we received the message. */
+  hostname: string;
+  arcSeal: boolean;
+}
+
+const domainOf = (addr: string) => (addr.includes("@") ? addr.slice(addr.lastIndexOf("@") + 1).toLowerCase() : "");
+
+/** Our own Authentication-Results (the newest one, on top), if the message came in through us. */
+function ourResults(fields: RawField[], hostname: string): string | null {
+  const id = hostname.toLowerCase();
+  const f = fields.find((x) => x.name === "authentication-results" && authservId(fieldValue(x)).toLowerCase() === id);
+  return f ? fieldValue(f) : null;
+}
+
+export async function signOutgoing(msg: OutgoingMessage, deps: SignDeps): Promise<string[]> {
+  const { fields } = parseRawHeader(msg.raw);
+  const fromD = fromDomain(fields) ?? msg.fromDomain;
+  const envD = domainOf(msg.mailFrom);
+  const candidates = [...new Set([fromD, envD].filter((d): d is string => !!d))];
+  const local: string[] = [];
+  for (const d of candidates) if (await deps.isLocal(d)) local.push(d);
+  const keys: SigningKey[] = (await Promise.all(local.map((d) => deps.keys.signingKeys(d)))).flat();
+  const out: string[] = [];
+
+  // ARC (RFC 8617 §5.1): mail we authenticated on the way in (our A-R on it) and now relay
+  // to a remote address is being forwarded; the From domain is someone else's.
+  const ar = deps.arcSeal && fromD && !local.includes(fromD) ? ourResults(fields, deps.hostname) : null;
+  const sealer = envD && local.includes(envD) ? keys.find((k) => k.domain === envD && k.algorithm === "rsa-sha256") : undefined;
+  if (ar && sealer) {
+    // The chain state we recorded on receipt (arc=none|pass|fail); a failed chain is not sealed.
+    const cv = /(?:^|;)\s*arc=(\w+)/i.exec(ar)?.[1]?.toLowerCase() ?? "none";
+    if (cv === "none" || cv === "pass") {
+      const seal = await sealMessage(Buffer.from(msg.raw.buffer, msg.raw.byteOffset, msg.raw.byteLength), {
+        signingDomain: sealer.domain,
+        selector: sealer.selector,
+        privateKey: sealer.privateKey.export({ type: "pkcs8", format: "pem" }) as string,
+        algorithm: "rsa-sha256",
+        cv,
+        authResults: ar,
+      });
+      const text = seal.toString("latin1");
+      if (text) out.push(...text.split(/\r\n(?![ \t])/).filter(Boolean).map((h) => h + "\r\n"));
+    }
+  }
+  out.push(...dkimSign(msg.raw, keys));
+  return out;
+}
