@@ -1,0 +1,89 @@
+import { test, expect, beforeEach, afterEach } from "bun:test";
+import { makeStore, msg, type TestStore } from "./test-helpers.ts";
+import { isStoreError } from "./errors.ts";
+
+let t: TestStore;
+beforeEach(async () => {
+  t = await makeStore();
+});
+afterEach(async () => {
+  expect(await t.store.check()).toEqual([]);
+  await t.cleanup();
+});
+
+test("domains: lower-case Unicode, punycode converted, idempotent add, delete rules", async () => {
+  const d = await t.store.addDomain("XN--BCHER-KVA.Example.");
+  expect(d.name).toBe("bücher.example");
+  expect((await t.store.addDomain("bücher.example")).id).toBe(d.id);
+  expect(await t.store.isLocalDomain("xn--bcher-kva.example")).toBe(true);
+  expect(await t.store.isLocalDomain("BÜCHER.example")).toBe(true);
+  expect(await t.store.isLocalDomain("other.example")).toBe(false);
+  expect(await t.store.isLocalDomain("bad domain")).toBe(false);
+  await t.store.createAccount("a@xn--bcher-kva.example", "pw");
+  expect((await t.store.getAccount("A@BÜCHER.EXAMPLE"))!.address).toBe("a@bücher.example");
+  await expect(t.store.deleteDomain("bücher.example")).rejects.toMatchObject({ code: "INUSE" });
+  await t.store.deleteAccount("a@bücher.example");
+  expect(await t.store.deleteDomain("bücher.example")).toBe(true);
+  expect(await t.store.deleteDomain("bücher.example")).toBe(false);
+  expect(await t.store.listDomains()).toEqual([]);
+});
+
+test("accounts: create, duplicate, lookup, list by domain, invalid addresses", async () => {
+  const a = await t.store.createAccount("alice@a.test", "pw");
+  await t.store.createAccount("bob@b.test", "pw");
+  await t.store.createAccount("carol@a.test", "pw");
+  await expect(t.store.createAccount("ALICE@a.test", "x")).rejects.toMatchObject({ code: "ALREADYEXISTS" });
+  await expect(t.store.createAccount("no-at-sign", "x")).rejects.toMatchObject({ code: "INVALID" });
+  await expect(t.store.createAccount("@a.test", "x")).rejects.toMatchObject({ code: "INVALID" });
+  expect((await t.store.getAccountById(a.id))!.address).toBe("alice@a.test");
+  expect(await t.store.getAccount("nobody@a.test")).toBeNull();
+  expect(await t.store.getAccount("garbage")).toBeNull();
+  expect((await t.store.listAccounts("a.test")).map((x) => x.address)).toEqual(["alice@a.test", "carol@a.test"]);
+  expect((await t.store.listAccounts()).length).toBe(3);
+  expect((await t.store.listDomains()).map((d) => d.name)).toEqual(["a.test", "b.test"]);
+});
+
+test("passwords: argon2id, verify, wrong, unknown user, change", async () => {
+  await t.store.createAccount("u@a.test", "s3cret");
+  const row = await t.db.client.execute("SELECT password_hash FROM accounts");
+  expect(String(row.rows[0]![0])).toStartWith("$argon2id$");
+  expect((await t.store.verifyPassword("U@A.test", "s3cret"))!.address).toBe("u@a.test");
+  expect(await t.store.verifyPassword("u@a.test", "wrong")).toBeNull();
+  expect(await t.store.verifyPassword("ghost@a.test", "s3cret")).toBeNull();
+  expect(await t.store.verifyPassword("not an address", "s3cret")).toBeNull();
+  expect(await t.store.setPassword("u@a.test", "new")).toBe(true);
+  expect(await t.store.setPassword("ghost@a.test", "new")).toBe(false);
+  expect(await t.store.verifyPassword("u@a.test", "s3cret")).toBeNull();
+  expect(await t.store.verifyPassword("u@a.test", "new")).not.toBeNull();
+  // disabled accounts never authenticate
+  await t.db.client.execute("UPDATE accounts SET disabled = 1");
+  expect(await t.store.verifyPassword("u@a.test", "new")).toBeNull();
+});
+
+test("deleteAccount drops mailboxes, messages and blob references", async () => {
+  const a = await t.store.createAccount("u@a.test", "pw");
+  const b = await t.store.createAccount("v@a.test", "pw");
+  const inboxA = (await t.store.getMailbox(a.id, "INBOX"))!;
+  const inboxB = (await t.store.getMailbox(b.id, "INBOX"))!;
+  const shared = msg("shared");
+  await t.store.append(inboxA.id, shared);
+  await t.store.append(inboxA.id, msg("only a"));
+  await t.store.append(inboxB.id, shared);
+  expect(await t.store.deleteAccount("u@a.test")).toBe(true);
+  expect(await t.store.deleteAccount("u@a.test")).toBe(false);
+  expect(await t.store.getMailboxById(inboxA.id)).toBeNull();
+  const blobs = await t.db.client.execute("SELECT refcount FROM blobs ORDER BY refcount");
+  expect(blobs.rows.map((r) => Number(r.refcount))).toEqual([0, 1]);
+  // B's copy of the shared blob is still readable
+  const [m] = await t.store.messages(inboxB.id);
+  expect(new TextDecoder().decode(await t.store.read(m!))).toContain("Subject: shared");
+});
+
+test("errors are typed StoreErrors", async () => {
+  try {
+    await t.store.createMailbox(999, "x");
+    throw new Error("not reached");
+  } catch (e) {
+    expect(isStoreError(e, "NONEXISTENT")).toBe(true);
+  }
+});

@@ -1,0 +1,132 @@
+import { test, expect, afterEach } from "bun:test";
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeStore, msg, type TestStore } from "./test-helpers.ts";
+import { createFsBlobStore, sha256Hex } from "./blobs.ts";
+
+let t: TestStore;
+afterEach(async () => {
+  expect(await t.store.check()).toEqual([]);
+  await t.cleanup();
+});
+
+function blobPath(blobDir: string, id: string): string {
+  return join(blobDir, id.slice(0, 2), id.slice(2, 4), id);
+}
+
+function writeOrphan(blobDir: string, data: string, ageMs: number): string {
+  const id = sha256Hex(new TextEncoder().encode(data));
+  const p = blobPath(blobDir, id);
+  mkdirSync(join(p, ".."), { recursive: true });
+  writeFileSync(p, data);
+  const when = (Date.now() - ageMs) / 1000;
+  utimesSync(p, when, when);
+  return p;
+}
+
+test("crash safety: a blob file without a committed row is removed once old, kept while young", async () => {
+  t = await makeStore({ orphanFileAgeMs: 60_000 });
+  const old = writeOrphan(t.blobDir, "crashed before commit", 5 * 60_000);
+  const young = writeOrphan(t.blobDir, "delivery in progress", 1_000);
+  const tmp = join(t.blobDir, "tmp", "123.4.deadbeef");
+  writeFileSync(tmp, "half-written");
+  utimesSync(tmp, Date.now() / 1000 - 600, Date.now() / 1000 - 600);
+  const r = await t.store.gc();
+  expect(r.orphanFiles).toBe(1);
+  expect(r.tempFiles).toBe(1);
+  expect(existsSync(old)).toBe(false);
+  expect(existsSync(young)).toBe(true);
+  expect(existsSync(tmp)).toBe(false);
+});
+
+test("crash safety at start: leftovers are cleaned when the store opens", async () => {
+  t = await makeStore();
+  const old = writeOrphan(t.blobDir, "left by a crash", 60 * 60_000);
+  await t.store.close();
+  const { createStore } = await import("./index.ts");
+  const { silentLog } = await import("./test-helpers.ts");
+  const s2 = await createStore({ db: t.db, blobDir: t.blobDir, log: silentLog, gc: { intervalMs: 0 } });
+  await s2.gc(); // waits for the start-up run queued before it
+  expect(existsSync(old)).toBe(false);
+  await s2.close();
+});
+
+test("a committed row always has its blob: referenced blobs survive GC, prepared ones are pinned", async () => {
+  t = await makeStore({ orphanFileAgeMs: 0, graceMs: 0 });
+  const a = await t.store.createAccount("u@a.test", "pw");
+  const inbox = (await t.store.getMailbox(a.id, "INBOX"))!;
+  await t.store.append(inbox.id, msg("kept"));
+  // prepared but not yet committed (the spool between prepare and its transaction)
+  const { blob, parsed } = await t.store.prepare(msg("pending"));
+  await t.store.gc({ orphanFileAgeMs: 0, graceMs: 0 });
+  expect(existsSync(blobPath(t.blobDir, blob.id))).toBe(true);
+  await t.db.write((tx) => t.store.appendInTx(tx, { accountId: a.id, mailbox: "INBOX" }, blob, [], parsed));
+  for (const m of await t.store.messages(inbox.id)) expect((await t.store.read(m)).length).toBe(m.size);
+});
+
+test("unreferenced blobs are erased after the grace period, not before", async () => {
+  t = await makeStore();
+  const a = await t.store.createAccount("u@a.test", "pw");
+  const inbox = (await t.store.getMailbox(a.id, "INBOX"))!;
+  await t.store.append(inbox.id, msg("gone soon"));
+  const [m] = await t.store.messages(inbox.id);
+  await t.store.remove(inbox.id, [m!.uid]);
+  // within the grace period: row (refcount 0) and file stay, so late readers still can
+  expect((await t.store.gc({ graceMs: 60_000 })).erased).toBe(0);
+  expect(existsSync(blobPath(t.blobDir, m!.blobId))).toBe(true);
+  // a new reference rescues it
+  await t.store.append(inbox.id, msg("gone soon"));
+  await t.db.client.execute("UPDATE blobs SET orphaned_at = 1");
+  expect((await t.store.gc({ graceMs: 0 })).erased).toBe(0);
+  await t.store.remove(inbox.id, [2]);
+  // this store's prepare() pinned the blob: it is not erased here
+  expect((await t.store.gc({ graceMs: 0 })).erased).toBe(0);
+  expect(existsSync(blobPath(t.blobDir, m!.blobId))).toBe(true);
+  // a restarted store has no pins: its start-up GC erases the row and the file
+  const { createStore } = await import("./index.ts");
+  const { silentLog } = await import("./test-helpers.ts");
+  const s2 = await createStore({ db: t.db, blobDir: t.blobDir, log: silentLog, gc: { intervalMs: 0, graceMs: 0 } });
+  await s2.gc();
+  await s2.close();
+  expect(existsSync(blobPath(t.blobDir, m!.blobId))).toBe(false);
+  expect((await t.db.client.execute("SELECT count(*) FROM blobs")).rows[0]![0]).toBe(0);
+});
+
+test("check() reports a missing blob file and wrong counters", async () => {
+  t = await makeStore();
+  const a = await t.store.createAccount("u@a.test", "pw");
+  const inbox = (await t.store.getMailbox(a.id, "INBOX"))!;
+  await t.store.append(inbox.id, msg("x"));
+  const [m] = await t.store.messages(inbox.id);
+  const p = blobPath(t.blobDir, m!.blobId);
+  const saved = await Bun.file(p).bytes();
+  (await import("node:fs")).unlinkSync(p);
+  await t.db.client.execute("UPDATE mailboxes SET messages = messages + 5, uidnext = 1 WHERE name = 'INBOX'");
+  const problems = await t.store.check();
+  expect(problems.some((x) => x.includes("file is missing"))).toBe(true);
+  expect(problems.some((x) => x.includes("messages=6"))).toBe(true);
+  expect(problems.some((x) => x.includes("uidnext=1"))).toBe(true);
+  // repair so afterEach's check passes
+  writeFileSync(p, saved);
+  await t.db.client.execute("UPDATE mailboxes SET messages = messages - 5, uidnext = 2 WHERE name = 'INBOX'");
+});
+
+test("fs blob store: content address layout, idempotent put, get/has/list/delete", async () => {
+  t = await makeStore();
+  const bs = await createFsBlobStore(join(t.dir, "b2"));
+  const data = new TextEncoder().encode("hello blob");
+  const a = await bs.put(data);
+  const b = await bs.put(data);
+  expect(a).toEqual(b);
+  expect(a.id).toBe(sha256Hex(data));
+  expect(existsSync(join(t.dir, "b2", a.id.slice(0, 2), a.id.slice(2, 4), a.id))).toBe(true);
+  expect(await bs.get(a.id)).toEqual(data);
+  expect(await bs.has(a.id)).toBe(true);
+  const listed: string[] = [];
+  for await (const f of bs.list()) listed.push(f.id);
+  expect(listed).toEqual([a.id]);
+  await bs.delete(a.id);
+  await bs.delete(a.id); // idempotent
+  expect(await bs.has(a.id)).toBe(false);
+  expect(() => bs.path("../../etc/passwd")).toThrow();
+});
