@@ -1,0 +1,253 @@
+// Alias administration as plain functions over the database, shared by the CLI
+// (`kotakpos alias …`) and the admin HTTP API. Every change is checked before it is
+// written: addresses well-formed, the domain ours, targets existing, senders real users,
+// and no loop or too-deep nesting — a loop is the admin's error here, never a mail storm.
+import { and, eq, inArray, isNotNull } from "drizzle-orm";
+import type { Db } from "../../core/db/open.ts";
+import { accounts, aliases, domains } from "../../core/db/schema.ts";
+import { domainForms, isValidDomain, isValidLocal, normDomain, normLocal, splitAddress } from "./address.ts";
+import { dbDirectory, toAliasRow, withOverrides, type AliasRow, type Directory } from "./directory.ts";
+import { createExpander, Lookup, type ExpandConfig } from "./expand.ts";
+
+export class AliasAdminError extends Error {}
+
+export const DEFAULT_EXPAND: ExpandConfig = { caseSensitive: false, separator: "+", tagFolder: false, maxDepth: 10, maxExpansion: 10_000 };
+
+export interface AliasInput {
+  /** "local@domain", or "@domain" for the domain's catch-all. */
+  address: string;
+  targets: string[];
+  kind?: "alias" | "group";
+  /** Groups only (implies kind "group"): only members may post. */
+  membersOnly?: boolean;
+  /** Users (account addresses) who may send as this address. */
+  senders?: string[];
+}
+
+export interface AddOptions {
+  /** Replace the targets (and flags) of an existing alias instead of adding to them. */
+  replace?: boolean;
+  expand?: Partial<ExpandConfig>;
+}
+
+const fail = (msg: string): never => {
+  throw new AliasAdminError(msg);
+};
+
+function cfgOf(p?: Partial<ExpandConfig>): ExpandConfig {
+  return { ...DEFAULT_EXPAND, ...p };
+}
+
+/** Shape check of "local@domain" (or "@domain" when `catchAll`). */
+function parseAddress(raw: string, what: string, allowCatchAll: boolean): { local: string; domain: string } {
+  const s = raw.trim();
+  if (allowCatchAll && s.startsWith("@")) {
+    const d = s.slice(1);
+    if (!isValidDomain(d)) fail(`${what} "${raw}" is not an address like user@example.com or @example.com`);
+    return { local: "", domain: normDomain(d) };
+  }
+  const p = splitAddress(s);
+  if (!p || !isValidLocal(p.local) || !isValidDomain(p.domain)) fail(`${what} "${raw}" is not an address like user@example.com`);
+  return { local: p!.local, domain: normDomain(p!.domain) };
+}
+
+/** The stored spelling of an alias address: the local domain's stored name, local part folded. */
+async function aliasKey(lk: Lookup, raw: string, cfg: ExpandConfig): Promise<string> {
+  const p = parseAddress(raw, "address", true);
+  const probe = `${p.local}@${p.domain}`;
+  await lk.prefetch([probe]);
+  const info = lk.domain(p.domain);
+  if (!info) fail(`${p.domain} is not a local domain (add it first: kotakpos domain add ${p.domain})`);
+  if (info!.kind === "loop") fail(`domain alias loop: ${info!.chain.join(" -> ")}`);
+  const local = info as Extract<typeof info, { kind: "local" }>;
+  if (local.rewritten) fail(`${p.domain} is an alias of ${local.canonical}: add the alias there`);
+  const canonical = local.canonical;
+  return p.local === "" ? `@${canonical}` : `${normLocal(p.local, cfg.caseSensitive)}@${canonical}`;
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+/** Create an alias, or add targets to an existing one (or replace them). Returns the row. */
+export async function addAlias(db: Db, input: AliasInput, opts: AddOptions = {}): Promise<AliasRow> {
+  const cfg = cfgOf(opts.expand);
+  const dir = dbDirectory(db);
+  const lk = new Lookup(dir, cfg);
+  const address = await aliasKey(lk, input.address, cfg);
+  if (!input.targets.length && !opts.replace && !input.senders?.length && input.membersOnly === undefined && !input.kind) fail("give at least one target");
+
+  // Targets: well-formed; local ones in their canonical spelling, remote ones as given
+  // with the domain normalized.
+  for (const t of input.targets) parseAddress(t, "target", false);
+  await lk.prefetch(input.targets);
+  const targets = input.targets.map((t) => {
+    const p = splitAddress(t.trim())!;
+    return lk.domain(p.domain) ? lk.canonical(t.trim()) : `${p.local}@${normDomain(p.domain)}`;
+  });
+
+  const existing = (await dir.aliases([address])).get(address) ?? null;
+  const senders = await checkSenders(db, input.senders ?? []);
+  const merged: AliasRow = {
+    address,
+    targets: [...new Set(opts.replace || !existing ? targets : [...existing.targets, ...targets])],
+    kind: input.membersOnly ? "group" : (input.kind ?? existing?.kind ?? "alias"),
+    membersOnly: input.membersOnly ?? existing?.membersOnly ?? false,
+    senders: [...new Set(opts.replace || !existing ? senders : [...existing.senders, ...senders])],
+  };
+  if (!merged.targets.length) fail(`${address} needs at least one target`);
+  if (merged.membersOnly && merged.kind !== "group") fail("only a group can be members-only");
+
+  // An alias in front of a user hides the user's mailbox unless the user is a target
+  // ("forward and keep a copy").
+  if (!address.startsWith("@")) {
+    const acct = (await dir.accounts([address], !cfg.caseSensitive)).get(address);
+    if (acct && !merged.targets.includes(address)) fail(`${address} is a user: to forward its mail and keep a copy, add ${address} itself as a target`);
+  }
+
+  // Dry run of the expansion with the new row in place: loops, depth, size, dead targets.
+  const probe = createExpander(withOverrides(dir, new Map([[address, merged]])), cfg);
+  const e = await probe.expand(address);
+  if (e.kind === "error") fail(`refused: ${e.message}`);
+  if (e.kind === "ok") {
+    const dead = merged.targets.filter((t) => e.skipped.includes(t));
+    if (dead.length) fail(`no such user or alias: ${dead.join(", ")}`);
+  }
+
+  const row = {
+    address,
+    targets: JSON.stringify(merged.targets),
+    kind: merged.kind,
+    membersOnly: merged.membersOnly,
+    senders: JSON.stringify(merged.senders),
+  };
+  if (existing && sameSet(existing.targets, merged.targets) && existing.kind === merged.kind && existing.membersOnly === merged.membersOnly && sameSet(existing.senders, merged.senders)) return merged;
+  await db.write((tx) =>
+    tx.orm
+      .insert(aliases)
+      .values({ ...row, createdAt: Date.now() })
+      .onConflictDoUpdate({ target: aliases.address, set: row }),
+  );
+  return merged;
+}
+
+/** Senders must be existing accounts; stored lower-cased. */
+async function checkSenders(db: Db, raw: string[]): Promise<string[]> {
+  if (!raw.length) return [];
+  const out: string[] = [];
+  const dir = dbDirectory(db);
+  for (const s of raw) {
+    const p = parseAddress(s, "sender", false);
+    const a = `${p.local}@${p.domain}`;
+    const found = (await dir.accounts([a], true)).get(a);
+    if (!found) fail(`sender ${s} is not a user here`);
+    out.push(found!.address.toLowerCase());
+  }
+  return out;
+}
+
+/** Delete an alias, or only some of its targets (the alias goes when none is left). */
+export async function removeAlias(db: Db, rawAddress: string, targets: string[] = [], expand?: Partial<ExpandConfig>): Promise<{ deleted: boolean; row: AliasRow | null }> {
+  const cfg = cfgOf(expand);
+  const dir = dbDirectory(db);
+  const lk = new Lookup(dir, cfg);
+  const p = parseAddress(rawAddress, "address", true);
+  await lk.prefetch([`${p.local}@${p.domain}`]);
+  const address = lk.canonical(`${p.local}@${p.domain}`);
+  const existing = (await dir.aliases([address])).get(address);
+  if (!existing) fail(`no alias ${address}`);
+  if (targets.length) {
+    await lk.prefetch(targets);
+    const drop = new Set(targets.map((t) => lk.canonical(t.trim())));
+    const left = existing!.targets.filter((t) => !drop.has(lk.canonical(t)) && !drop.has(t));
+    if (left.length === existing!.targets.length) fail(`${address} has none of these targets: ${targets.join(", ")}`);
+    if (left.length) {
+      await db.write((tx) => tx.orm.update(aliases).set({ targets: JSON.stringify(left) }).where(eq(aliases.address, address)));
+      return { deleted: false, row: { ...existing!, targets: left } };
+    }
+  }
+  await db.write((tx) => tx.orm.delete(aliases).where(eq(aliases.address, address)));
+  return { deleted: true, row: null };
+}
+
+export async function getAlias(db: Db, rawAddress: string, expand?: Partial<ExpandConfig>): Promise<AliasRow | null> {
+  const cfg = cfgOf(expand);
+  const dir = dbDirectory(db);
+  const lk = new Lookup(dir, cfg);
+  const p = parseAddress(rawAddress, "address", true);
+  await lk.prefetch([`${p.local}@${p.domain}`]);
+  const address = lk.canonical(`${p.local}@${p.domain}`);
+  return (await dir.aliases([address])).get(address) ?? null;
+}
+
+/** Every alias (and catch-all), by address; optionally of one domain. */
+export async function listAliases(db: Db, opts: { domain?: string } = {}): Promise<AliasRow[]> {
+  const rows = (await db.orm.select().from(aliases).orderBy(aliases.address)).map(toAliasRow);
+  if (!opts.domain) return rows;
+  const d = normDomain(opts.domain);
+  return rows.filter((r) => normDomain(r.address.slice(r.address.lastIndexOf("@") + 1)) === d);
+}
+
+// ---- catch-all: the "@domain" alias row ----
+
+export async function setCatchAll(db: Db, domain: string, targets: string[], expand?: Partial<ExpandConfig>): Promise<AliasRow> {
+  return addAlias(db, { address: `@${domain.replace(/^@/, "")}`, targets }, { replace: true, expand });
+}
+
+export async function removeCatchAll(db: Db, domain: string): Promise<boolean> {
+  try {
+    return (await removeAlias(db, `@${domain.replace(/^@/, "")}`)).deleted;
+  } catch (e) {
+    if (e instanceof AliasAdminError && e.message.startsWith("no alias")) return false;
+    throw e;
+  }
+}
+
+// ---- domain aliases: every address of one domain is the same address of another ----
+
+export interface DomainAlias {
+  domain: string;
+  target: string;
+}
+
+export async function addDomainAlias(db: Db, rawAlias: string, rawTarget: string): Promise<DomainAlias> {
+  if (!isValidDomain(rawAlias)) fail(`"${rawAlias}" is not a domain name like example.org`);
+  if (!isValidDomain(rawTarget)) fail(`"${rawTarget}" is not a domain name like example.com`);
+  const dir: Directory = dbDirectory(db);
+  const alias = normDomain(rawAlias);
+  const infos = await dir.domains([alias, normDomain(rawTarget)]);
+  const target = infos.get(normDomain(rawTarget));
+  if (!target) fail(`${normDomain(rawTarget)} is not a local domain (add it first: kotakpos domain add ${normDomain(rawTarget)})`);
+  if (target!.kind === "loop") fail(`domain alias loop: ${target!.chain.join(" -> ")}`);
+  const canonical = (target as Extract<typeof target, { kind: "local" }>).canonical;
+  if (normDomain(canonical) === alias) fail(`refused: domain alias loop: ${alias} -> ${normDomain(rawTarget)} -> ${alias}`);
+  const [targetRow] = await db.orm.select({ id: domains.id }).from(domains).where(eq(domains.name, canonical));
+  const [current] = await db.orm.select({ id: domains.id, name: domains.name }).from(domains).where(inArray(domains.name, domainForms(alias)));
+  if (current) {
+    // An existing domain becomes an alias only if nothing of its own would be hidden.
+    const users = await db.orm.select({ id: accounts.id }).from(accounts).where(eq(accounts.domainId, current.id)).limit(1);
+    if (users.length) fail(`${alias} has users: a domain alias would hide their mailboxes (delete them first)`);
+    const own = (await listAliases(db, { domain: alias })).length;
+    if (own) fail(`${alias} has ${own} alias(es) of its own: delete them first`);
+    await db.write((tx) => tx.orm.update(domains).set({ aliasOf: targetRow!.id }).where(eq(domains.id, current.id)));
+  } else {
+    await db.write((tx) => tx.orm.insert(domains).values({ name: alias, aliasOf: targetRow!.id, createdAt: Date.now() }));
+  }
+  return { domain: alias, target: canonical };
+}
+
+/** Stop aliasing a domain: its row goes (it never had users of its own). */
+export async function removeDomainAlias(db: Db, rawAlias: string): Promise<boolean> {
+  const alias = normDomain(rawAlias);
+  const rows = await db.orm.select({ id: domains.id, name: domains.name }).from(domains).where(isNotNull(domains.aliasOf));
+  const row = rows.find((r) => normDomain(r.name) === alias);
+  if (!row) return false;
+  await db.write((tx) => tx.orm.delete(domains).where(and(eq(domains.id, row.id), isNotNull(domains.aliasOf))));
+  return true;
+}
+
+export async function listDomainAliases(db: Db): Promise<DomainAlias[]> {
+  const all = await db.orm.select({ id: domains.id, name: domains.name, aliasOf: domains.aliasOf }).from(domains).orderBy(domains.name);
+  const byId = new Map(all.map((d) => [d.id, d.name]));
+  return all.filter((d) => d.aliasOf !== null).map((d) => ({ domain: d.name, target: byId.get(d.aliasOf!) ?? `#${d.aliasOf}` }));
+}

@@ -1,0 +1,159 @@
+// Batched lookups over the database for alias expansion: one query per table per level of
+// the expansion (not one per member), so a 1,000-member group costs a handful of queries.
+import { eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "../../core/db/open.ts";
+import { accounts, aliases, domains, mailboxes } from "../../core/db/schema.ts";
+import { domainForms } from "./address.ts";
+
+export interface AliasRow {
+  /** "local@domain" or "@domain" (catch-all), as stored. */
+  address: string;
+  targets: string[];
+  kind: "alias" | "group";
+  membersOnly: boolean;
+  /** Account addresses that may send as this address. */
+  senders: string[];
+}
+
+export interface AccountRow {
+  id: number;
+  address: string;
+  disabled: boolean;
+}
+
+/** A local domain after following domain aliases (`domains.aliasOf`). */
+export type DomainInfo =
+  | { kind: "local"; /** stored name of the final domain */ canonical: string; /** domains.catchAll of it */ catchAll: string | null; rewritten: boolean }
+  | { kind: "loop"; chain: string[] };
+
+export interface Directory {
+  /** Local domains among `names` (normalized), keyed by the name asked for. */
+  domains(names: string[]): Promise<Map<string, DomainInfo>>;
+  /** Alias rows by exact stored address. */
+  aliases(addresses: string[]): Promise<Map<string, AliasRow>>;
+  /** Accounts by address; `caseFold` also matches stored addresses case-insensitively. */
+  accounts(addresses: string[], caseFold: boolean): Promise<Map<string, AccountRow>>;
+  /** Mailbox names of an account. */
+  mailboxes(accountId: number): Promise<string[]>;
+}
+
+/** SQLite's bound-parameter limit is far above this; small chunks keep statements cheap. */
+const CHUNK = 500;
+
+async function chunked<T, R>(items: T[], fn: (part: T[]) => Promise<R[]>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(...(await fn(items.slice(i, i + CHUNK))));
+  return out;
+}
+
+function parseList(json: string): string[] {
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+export function toAliasRow(r: typeof aliases.$inferSelect): AliasRow {
+  return {
+    address: r.address,
+    targets: parseList(r.targets),
+    kind: r.kind === "group" ? "group" : "alias",
+    membersOnly: r.membersOnly,
+    senders: parseList(r.senders).map((s) => s.toLowerCase()),
+  };
+}
+
+/** Longest chain of domain aliases followed before calling it a loop. */
+const MAX_DOMAIN_CHAIN = 8;
+
+export function dbDirectory(db: Db): Directory {
+  const orm = db.orm;
+  return {
+    async domains(names) {
+      type Row = { id: number; name: string; aliasOf: number | null; catchAll: string | null };
+      const wanted = [...new Set(names)];
+      const byForm = new Map<string, string>(); // stored-or-ASCII form → name asked for
+      for (const n of wanted) for (const f of domainForms(n)) byForm.set(f, n);
+      if (byForm.size === 0) return new Map();
+      const cols = { id: domains.id, name: domains.name, aliasOf: domains.aliasOf, catchAll: domains.catchAll };
+      const rows: Row[] = await chunked([...byForm.keys()], (part) => orm.select(cols).from(domains).where(inArray(domains.name, part)));
+      const byId = new Map<number, Row>(rows.map((r) => [r.id, r]));
+      // Load the targets of domain aliases (and theirs), a level at a time.
+      for (let i = 0; i < MAX_DOMAIN_CHAIN; i++) {
+        const missing = [...new Set([...byId.values()].map((r) => r.aliasOf).filter((id): id is number => id !== null && !byId.has(id)))];
+        if (!missing.length) break;
+        for (const r of await orm.select(cols).from(domains).where(inArray(domains.id, missing))) byId.set(r.id, r);
+      }
+      const out = new Map<string, DomainInfo>();
+      for (const r of rows) {
+        const asked = byForm.get(r.name) ?? byForm.get(r.name.toLowerCase());
+        if (!asked || out.has(asked)) continue;
+        const chain = [r.name];
+        let cur: Row | undefined = r;
+        while (cur && cur.aliasOf !== null) {
+          cur = byId.get(cur.aliasOf);
+          if (!cur) break; // dangling alias_of: treat the last known domain as final
+          if (chain.includes(cur.name) || chain.length > MAX_DOMAIN_CHAIN) {
+            chain.push(cur.name);
+            out.set(asked, { kind: "loop", chain });
+            break;
+          }
+          chain.push(cur.name);
+        }
+        if (out.has(asked)) continue;
+        const final = cur ?? byId.get(r.id)!;
+        out.set(asked, { kind: "local", canonical: final.name, catchAll: final.catchAll, rewritten: final.id !== r.id });
+      }
+      return out;
+    },
+
+    async aliases(addresses) {
+      const keys = [...new Set(addresses)];
+      if (!keys.length) return new Map();
+      const rows = await chunked(keys, (part) => orm.select().from(aliases).where(inArray(aliases.address, part)));
+      return new Map(rows.map((r) => [r.address, toAliasRow(r)]));
+    },
+
+    async accounts(addresses, caseFold) {
+      const keys = [...new Set(addresses)];
+      const out = new Map<string, AccountRow>();
+      if (!keys.length) return out;
+      const cols = { id: accounts.id, address: accounts.address, disabled: accounts.disabled };
+      for (const r of await chunked(keys, (part) => orm.select(cols).from(accounts).where(inArray(accounts.address, part)))) out.set(r.address, r);
+      const misses = keys.filter((k) => !out.has(k));
+      if (caseFold && misses.length) {
+        // Accounts created with capitals in the local part: a scan, only for the misses.
+        const lowered = new Map(misses.map((m) => [m.toLowerCase(), m]));
+        const rows = await chunked([...lowered.keys()], (part) => orm.select(cols).from(accounts).where(inArray(sql`lower(${accounts.address})`, part)));
+        for (const r of rows) {
+          const k = lowered.get(r.address.toLowerCase());
+          if (k && !out.has(k)) out.set(k, r);
+        }
+      }
+      return out;
+    },
+
+    async mailboxes(accountId) {
+      const rows = await orm.select({ name: mailboxes.name }).from(mailboxes).where(eq(mailboxes.accountId, accountId));
+      return rows.map((r) => r.name);
+    },
+  };
+}
+
+/** A directory that sees `overrides` instead of the stored rows (null = deleted): the
+ *  admin checks a change for loops before writing it. */
+export function withOverrides(dir: Directory, overrides: Map<string, AliasRow | null>): Directory {
+  return {
+    ...dir,
+    async aliases(addresses) {
+      const m = await dir.aliases(addresses.filter((a) => !overrides.has(a)));
+      for (const a of addresses) {
+        const o = overrides.get(a);
+        if (o) m.set(a, o);
+      }
+      return m;
+    },
+  };
+}

@@ -1,0 +1,36 @@
+// The aliases plugin: expands recipients at RCPT time (aliases, groups, catch-all,
+// plus-addressing, domain aliases), forwards with SRS, reverses SRS bounces, grants
+// send-as, and serves the admin API. Its rules live in the database (core/db/schema.ts:
+// `aliases`, `domains.aliasOf`, `domains.catchAll`); admin.ts changes them.
+import { definePlugin } from "../../core/types.ts";
+import { AliasesConfig } from "./config.ts";
+import { dbDirectory } from "./directory.ts";
+import type { ExpandConfig } from "./expand.ts";
+import { aliasesApi } from "./http.ts";
+import { createRouter } from "./route.ts";
+import { srsSecret } from "./secret.ts";
+
+export function expandConfig(cfg: AliasesConfig): ExpandConfig {
+  return {
+    caseSensitive: cfg.caseSensitiveLocalParts,
+    separator: cfg.separator,
+    tagFolder: cfg.tagFolder,
+    maxDepth: cfg.maxDepth,
+    maxExpansion: cfg.maxExpansion,
+  };
+}
+
+export default definePlugin({
+  name: "aliases",
+  config: AliasesConfig,
+  async setup(core, cfg) {
+    const expand = expandConfig(cfg);
+    const srs = { secret: await srsSecret(core.db), maxAgeDays: cfg.srs.maxAgeDays, domain: cfg.srs.domain, rewrite: cfg.srs.enabled };
+    const router = createRouter({ dir: dbDirectory(core.db), expand, srs, log: core.log });
+    core.hooks.on("route", (txn, rcpt) => router.route(txn, rcpt));
+    core.hooks.on("smtp.sendas", (user, address) => router.sendAs(user, address));
+    core.hooks.on("http.routes", (app) => {
+      app.route("/", aliasesApi(core.db, expand));
+    });
+  },
+});
