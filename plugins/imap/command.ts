@@ -1,0 +1,37 @@
+// What every command handler (one file per command in commands/) looks like.
+import type { Args } from "./parser.ts";
+import type { Session, State } from "./session.ts";
+
+export interface Result {
+  status: "OK" | "NO" | "BAD";
+  /** Response code without brackets, e.g. "TRYCREATE", "APPENDUID 5 9". */
+  code?: string;
+  text: string;
+}
+
+export interface Ctx {
+  tag: string;
+  /** Upper-case command name without "UID ". */
+  name: string;
+  uid: boolean;
+  args: Args;
+}
+
+export interface CommandSpec {
+  name: string;
+  states: readonly State[];
+  /** Has a UID form (UID FETCH …). */
+  uid?: boolean;
+  /** RFC 9051 §7.5.1: no EXPUNGE responses during this command (its UID form may). */
+  noExpunge?: boolean;
+  /** The tagged result, or null when the handler already answered (STARTTLS, LOGOUT). */
+  run(s: Session, c: Ctx): Promise<Result | null>;
+}
+
+export const ok = (text: string, code?: string): Result => ({ status: "OK", text, code });
+export const no = (text: string, code?: string): Result => ({ status: "NO", text, code });
+export const bad = (text: string, code?: string): Result => ({ status: "BAD", text, code });
+
+export const ANY: readonly State[] = ["notauth", "auth", "selected"];
+export const AUTHED: readonly State[] = ["auth", "selected"];
+export const SELECTED: readonly State[] = ["selected"];

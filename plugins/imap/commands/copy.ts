@@ -1,0 +1,28 @@
+// RFC 9051 §6.4.7 COPY / UID COPY with COPYUID (UIDPLUS, RFC 4315 §3).
+import { SELECTED, no, ok, type CommandSpec } from "../command.ts";
+import { formatSetInOrder } from "../sequence.ts";
+import { canonicalName } from "../names.ts";
+import { fromWire } from "./list.ts";
+import { resolveSet } from "./search.ts";
+
+export const copy: CommandSpec = {
+  name: "COPY",
+  states: SELECTED,
+  uid: true,
+  async run(s, c) {
+    const sel = s.selected!;
+    const set = c.args.atom();
+    const name = canonicalName(fromWire(s, c.args.astring()));
+    c.args.end();
+    const idx = resolveSet(s, set, c.uid);
+    const dest = await s.core.store.getMailbox(s.accountId, name);
+    if (!dest) return no("No such mailbox", "TRYCREATE");
+    const uids = idx.map((i) => sel.uids[i]!);
+    if (uids.length === 0) return ok(`${c.uid ? "UID " : ""}COPY completed`);
+    const res = await s.core.store.copy(sel.id, uids, dest.id, { origin: s.conn.id });
+    if (dest.id === sel.id) sel.dirty = true;
+    if (res.map.length === 0) return ok(`${c.uid ? "UID " : ""}COPY completed`);
+    const code = `COPYUID ${res.uidvalidity} ${formatSetInOrder(res.map.map((p) => p[0]))} ${formatSetInOrder(res.map.map((p) => p[1]))}`;
+    return ok(`${c.uid ? "UID " : ""}COPY completed`, code);
+  },
+};

@@ -1,0 +1,24 @@
+// RFC 9051 §6.3.5 DELETE: INBOX cannot be deleted; children stay.
+import { AUTHED, no, ok, type CommandSpec } from "../command.ts";
+import { canonicalName } from "../names.ts";
+import { fromWire } from "./list.ts";
+
+export const del: CommandSpec = {
+  name: "DELETE",
+  states: AUTHED,
+  async run(s, c) {
+    const name = canonicalName(fromWire(s, c.args.astring()));
+    c.args.end();
+    if (name === "INBOX") return no("INBOX cannot be deleted", "CANNOT");
+    const mb = await s.core.store.getMailbox(s.accountId, name);
+    if (!mb) return no("No such mailbox", "NONEXISTENT");
+    if (s.selected?.id === mb.id) s.deselect();
+    try {
+      await s.core.store.deleteMailbox(s.accountId, mb.name);
+    } catch (e) {
+      s.conn.log.info("imap delete failed", { err: String(e) });
+      return no("Cannot delete mailbox", "CANNOT");
+    }
+    return ok("DELETE completed");
+  },
+};

@@ -1,0 +1,209 @@
+// RFC 9051 §6.4.5 FETCH / §6.4.9 UID FETCH, with BINARY (RFC 3516), CONDSTORE's MODSEQ and
+// CHANGEDSINCE (RFC 7162 §3.1.4) and QRESYNC's VANISHED modifier (§3.2.6). Answers come
+// from the data stored at delivery; message bytes are read only for body sections.
+import type { MessageMeta } from "../../../core/store/types.ts";
+import { SELECTED, bad, no, ok, type CommandSpec } from "../command.ts";
+import { flagList, formatBodyStructure, formatEnvelope, formatSet, imapDateTime } from "../format.ts";
+import { ParseError, type Args } from "../parser.ts";
+import { binaryBytes, parseSection, sectionBytes, sectionLabel, type Section } from "../sections.ts";
+import { parseSeqSet, resolveSeqSet, resolveUidSet, type SeqSet } from "../sequence.ts";
+import type { Session } from "../session.ts";
+import { resolveSet } from "./search.ts";
+
+type Item =
+  | { k: "FLAGS" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "UID" | "MODSEQ" }
+  | { k: "RFC822" | "RFC822.HEADER" | "RFC822.TEXT" }
+  | { k: "SECTION"; binary: boolean; peek: boolean; sec: Section; partial: [number, number] | null; size: boolean };
+
+const MACROS: Record<string, string[]> = {
+  ALL: ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE"],
+  FAST: ["FLAGS", "INTERNALDATE", "RFC822.SIZE"],
+  FULL: ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"],
+};
+const SIMPLE = new Set(["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY", "UID", "MODSEQ", "RFC822", "RFC822.HEADER", "RFC822.TEXT"]);
+const BATCH = 200;
+
+export function parseItem(raw: string): Item {
+  const up = raw.toUpperCase();
+  if (SIMPLE.has(up)) return { k: up } as Item;
+  const m = /^(BODY\.PEEK|BODY|BINARY\.PEEK|BINARY\.SIZE|BINARY)\[([^\]]*)\](?:<(\d{1,15})\.(\d{1,15})>)?$/i.exec(raw);
+  if (!m) throw new ParseError(`Unknown FETCH item ${raw.slice(0, 40)}`);
+  const kind = m[1]!.toUpperCase();
+  const sec = parseSection(m[2]!);
+  const binary = kind.startsWith("BINARY");
+  if (binary && sec.spec !== "") throw new ParseError("BINARY takes part numbers only");
+  const size = kind === "BINARY.SIZE";
+  if (size && m[3] !== undefined) throw new ParseError("BINARY.SIZE takes no partial");
+  const partial: [number, number] | null = m[3] !== undefined ? [Number(m[3]), Number(m[4])] : null;
+  if (partial && partial[1] === 0) throw new ParseError("Partial length must not be 0");
+  return { k: "SECTION", binary, peek: kind.endsWith(".PEEK") || size, sec, partial, size };
+}
+
+function parseItems(a: Args): Item[] {
+  const t = a.peek();
+  if (t?.t === "atom" && MACROS[t.v.toUpperCase()]) return MACROS[a.atom().toUpperCase()]!.map((x) => ({ k: x }) as Item);
+  const l = a.listOrOne();
+  const items: Item[] = [];
+  while (!l.done()) items.push(parseItem(l.atom()));
+  if (items.length === 0) throw new ParseError("Empty FETCH item list");
+  return items;
+}
+
+function literal(data: Uint8Array, binary: boolean): (string | Uint8Array)[] {
+  const hasNul = binary && data.includes(0);
+  return [`${hasNul ? "~" : ""}{${data.length}}\r\n`, data];
+}
+
+export const fetch: CommandSpec = {
+  name: "FETCH",
+  states: SELECTED,
+  uid: true,
+  noExpunge: true,
+  async run(s, c) {
+    const sel = s.selected!;
+    const set = c.args.atom();
+    const items = parseItems(c.args);
+    let changedSince: number | null = null;
+    let vanished = false;
+    if (c.args.isList()) {
+      const l = c.args.list();
+      while (!l.done()) {
+        const m = l.atom().toUpperCase();
+        if (m === "CHANGEDSINCE") changedSince = l.number();
+        else if (m === "VANISHED") vanished = true;
+        else throw new ParseError(`Unknown FETCH modifier ${m}`);
+      }
+    }
+    c.args.end();
+    // RFC 7162 §3.2.6: VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC enabled.
+    if (vanished && (!c.uid || changedSince === null || !s.qresync)) return bad("VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC");
+    if (changedSince !== null || items.some((i) => i.k === "MODSEQ")) s.condstore = true;
+    const idx = resolveSet(s, set, c.uid);
+    if (idx === null) return bad("Invalid sequence set");
+    if (vanished && changedSince !== null) {
+      const parsed: SeqSet = parseSeqSet(set);
+      const gone = (await s.core.store.vanished(sel.id, changedSince)).sort((x, y) => x - y);
+      const inSet = resolveUidSet(parsed, gone).map((i) => gone[i]!);
+      const max = sel.uids.length ? sel.uids[sel.uids.length - 1]! : 0;
+      const shown = inSet.filter((u) => u <= max || parsed.some(([, b]) => b === Infinity));
+      if (shown.length) s.send(`* VANISHED (EARLIER) ${formatSet(shown)}`);
+    }
+    const wantUid = c.uid || items.some((i) => i.k === "UID");
+    const wantModseq = s.condstore && (changedSince !== null || items.some((i) => i.k === "MODSEQ" || i.k === "FLAGS"));
+    const needMeta = items.some((i) => !["FLAGS", "UID", "MODSEQ"].includes(i.k));
+    const setsSeen = !sel.readOnly && items.some((i) => (i.k === "SECTION" && !i.peek) || i.k === "RFC822" || i.k === "RFC822.TEXT");
+    const wantFlags = items.some((i) => i.k === "FLAGS");
+    const uids = idx.map((i) => sel.uids[i]!);
+    const seqOf = new Map<number, number>();
+    for (const i of idx) seqOf.set(sel.uids[i]!, i + 1);
+    let unknownCte = false;
+
+    for (let b = 0; b < uids.length; b += needMeta ? BATCH : uids.length || 1) {
+      const batch = needMeta ? uids.slice(b, b + BATCH) : uids;
+      let rows: { uid: number; modseq: number; flags: string[]; meta?: MessageMeta }[];
+      if (needMeta) {
+        rows = (await s.core.store.messages(sel.id, { uids: batch })).map((m) => ({ uid: m.uid, modseq: m.modseq, flags: m.flags, meta: m }));
+      } else {
+        const want = new Set(batch);
+        rows = (await s.core.store.uidList(sel.id)).filter((m) => want.has(m.uid));
+      }
+      if (changedSince !== null) rows = rows.filter((r) => r.modseq > changedSince!);
+      // §6.4.5: fetching a body section sets \Seen (not .PEEK); the new flags are reported.
+      const seenSet = new Set<number>();
+      if (setsSeen) {
+        const unseen = rows.filter((r) => !r.flags.includes("\\Seen")).map((r) => r.uid);
+        if (unseen.length) {
+          const res = await s.core.store.setFlags(sel.id, unseen, "add", ["\\Seen"], { origin: s.conn.id });
+          const byUid = new Map(res.changed.map((x) => [x.uid, x]));
+          for (const r of rows) {
+            const ch = byUid.get(r.uid);
+            if (ch) {
+              r.flags = ch.flags;
+              r.modseq = ch.modseq;
+              sel.setModseq(r.uid, ch.modseq);
+              seenSet.add(r.uid);
+            }
+          }
+        }
+      }
+      for (const r of rows) {
+        const seq = seqOf.get(r.uid);
+        if (!seq) continue;
+        const out: (string | Uint8Array)[] = [];
+        const add = (s: string) => out.push(out.length ? " " + s : s);
+        if (wantUid) add(`UID ${r.uid}`);
+        if (wantFlags || seenSet.has(r.uid)) add(`FLAGS ${flagList(r.flags)}`);
+        if (wantModseq) add(`MODSEQ (${r.modseq})`);
+        let bytes: Uint8Array | null = null;
+        const load = async () => (bytes ??= await s.core.store.read(r.meta!));
+        for (const it of items) {
+          const m = r.meta;
+          switch (it.k) {
+            case "FLAGS":
+            case "UID":
+            case "MODSEQ":
+              break;
+            case "INTERNALDATE":
+              add(`INTERNALDATE ${imapDateTime(m!.internalDate)}`);
+              break;
+            case "RFC822.SIZE":
+              add(`RFC822.SIZE ${m!.size}`);
+              break;
+            case "ENVELOPE":
+              add(`ENVELOPE ${formatEnvelope(m!.envelope, s.utf8)}`);
+              break;
+            case "BODYSTRUCTURE":
+              add(`BODYSTRUCTURE ${formatBodyStructure(m!.structure, true, s.utf8)}`);
+              break;
+            case "BODY":
+              add(`BODY ${formatBodyStructure(m!.structure, false, s.utf8)}`);
+              break;
+            case "RFC822":
+            case "RFC822.HEADER":
+            case "RFC822.TEXT": {
+              const spec = it.k === "RFC822" ? "" : it.k === "RFC822.HEADER" ? "HEADER" : "TEXT";
+              const data = sectionBytes(m!.structure, await load(), { path: [], spec, fields: [] }) ?? new Uint8Array();
+              add(`${it.k} `);
+              out.push(...literal(data, false));
+              break;
+            }
+            case "SECTION": {
+              const msg = await load();
+              let data: Uint8Array | null;
+              if (it.binary) {
+                const d = binaryBytes(m!.structure, msg, it.sec);
+                if (d === "unknown") {
+                  unknownCte = true;
+                  data = null;
+                } else data = d;
+              } else data = sectionBytes(m!.structure, msg, it.sec);
+              const label = sectionLabel(it.sec);
+              const name = it.size ? "BINARY.SIZE" : it.binary ? "BINARY" : "BODY";
+              if (it.size) {
+                add(`BINARY.SIZE[${label}] ${data ? data.length : 0}`);
+                break;
+              }
+              let origin = "";
+              if (data && it.partial) {
+                const [start, len] = it.partial;
+                data = data.subarray(Math.min(start, data.length), Math.min(start + len, data.length));
+                origin = `<${start}>`;
+              }
+              if (data === null) {
+                add(`${name}[${label}]${origin} NIL`);
+                break;
+              }
+              add(`${name}[${label}]${origin} `);
+              out.push(...literal(data, it.binary));
+              break;
+            }
+          }
+        }
+        s.sendParts([`* ${seq} FETCH (`, ...out, ")"]);
+        if (bytes) await s.conn.drain();
+      }
+    }
+    if (unknownCte) return no("Unknown Content-Transfer-Encoding", "UNKNOWN-CTE");
+    return ok(`${c.uid ? "UID " : ""}FETCH completed`);
+  },
+};

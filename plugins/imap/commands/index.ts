@@ -1,0 +1,38 @@
+// Every command, by name. One file per command (two for the paired SELECT/EXAMINE and
+// SUBSCRIBE/UNSUBSCRIBE, which differ by one flag).
+import type { CommandSpec } from "../command.ts";
+import { append } from "./append.ts";
+import { authenticate } from "./authenticate.ts";
+import { capability } from "./capability.ts";
+import { close } from "./close.ts";
+import { copy } from "./copy.ts";
+import { create } from "./create.ts";
+import { del } from "./delete.ts";
+import { enable } from "./enable.ts";
+import { expunge } from "./expunge.ts";
+import { fetch } from "./fetch.ts";
+import { id } from "./id.ts";
+import { idle } from "./idle.ts";
+import { listCmd } from "./list.ts";
+import { login } from "./login.ts";
+import { logout } from "./logout.ts";
+import { lsub } from "./lsub.ts";
+import { move } from "./move.ts";
+import { namespace } from "./namespace.ts";
+import { check, noop } from "./noop.ts";
+import { rename } from "./rename.ts";
+import { search } from "./search.ts";
+import { examineCmd, selectCmd } from "./select.ts";
+import { starttls } from "./starttls.ts";
+import { status } from "./status.ts";
+import { store } from "./store.ts";
+import { subscribe, unsubscribe } from "./subscribe.ts";
+import { unselect } from "./unselect.ts";
+
+const all: CommandSpec[] = [
+  append, authenticate, capability, check, close, copy, create, del, enable, examineCmd, expunge, fetch, id, idle,
+  listCmd, login, logout, lsub, move, namespace, noop, rename, search, selectCmd, starttls, status, store, subscribe,
+  unselect, unsubscribe,
+];
+
+export const commands = new Map<string, CommandSpec>(all.map((c) => [c.name, c]));

@@ -1,0 +1,372 @@
+// RFC 9051 §6.4.4 SEARCH / UID SEARCH: every search key, AND/OR/NOT, CHARSET UTF-8,
+// MODSEQ (RFC 7162 §3.1.5), ESEARCH RETURN options (RFC 4731), SAVE and "$" (SEARCHRES,
+// RFC 5182). Answered from the stored metadata; message bytes are read only for BODY,
+// TEXT and header fields not kept with the message.
+import type { MessageMeta } from "../../../core/store/types.ts";
+import type { MimePart, MimePart as Part } from "../../../core/mime/types.ts";
+import { SELECTED, bad, no, ok, type CommandSpec } from "../command.ts";
+import { formatSet, parseDate } from "../format.ts";
+import { parseFlags } from "../flags.ts";
+import { Args, ParseError } from "../parser.ts";
+import { decodePartBody } from "../sections.ts";
+import { parseSeqSet, resolveSeqSet, resolveUidSet, type SeqSet } from "../sequence.ts";
+import type { Session } from "../session.ts";
+
+export type Key =
+  | { k: "all" }
+  | { k: "none" }
+  | { k: "flag"; flag: string; has: boolean }
+  | { k: "header"; field: string; value: string }
+  | { k: "body"; value: string; text: boolean }
+  | { k: "date"; sent: boolean; op: "before" | "on" | "since"; day: number }
+  | { k: "within"; older: boolean; secs: number }
+  | { k: "size"; larger: boolean; n: number }
+  | { k: "set"; uid: boolean; set: SeqSet | "$" }
+  | { k: "modseq"; n: number }
+  | { k: "not"; a: Key }
+  | { k: "or"; a: Key; b: Key }
+  | { k: "and"; list: Key[] };
+
+const DAY = 86_400_000;
+const MAX_DEPTH = 64;
+const FLAG_KEYS: Record<string, [string, boolean]> = {
+  ANSWERED: ["\\Answered", true],
+  DELETED: ["\\Deleted", true],
+  DRAFT: ["\\Draft", true],
+  FLAGGED: ["\\Flagged", true],
+  SEEN: ["\\Seen", true],
+  UNANSWERED: ["\\Answered", false],
+  UNDELETED: ["\\Deleted", false],
+  UNDRAFT: ["\\Draft", false],
+  UNFLAGGED: ["\\Flagged", false],
+  UNSEEN: ["\\Seen", false],
+};
+
+/** Resolves a sequence set (or "$") to indexes into the session's map; throws on bad input. */
+export function resolveSet(s: Session, set: string, uid: boolean): number[] {
+  const sel = s.selected!;
+  if (set === "$") {
+    const saved = s.searchRes ?? [];
+    return saved.map((u) => sel.indexOf(u)).filter((i) => i >= 0).sort((a, b) => a - b);
+  }
+  const parsed = parseSeqSet(set);
+  return uid ? resolveUidSet(parsed, sel.uids) : resolveSeqSet(parsed, sel.uids.length);
+}
+
+function date(a: Args): number {
+  const d = parseDate(a.astring());
+  if (d === null) throw new ParseError("Invalid date");
+  return d;
+}
+
+export function parseKey(a: Args, depth = 0): Key {
+  if (depth > MAX_DEPTH) throw new ParseError("Search too deeply nested");
+  const t = a.peek();
+  if (!t) throw new ParseError("Missing search key");
+  if (t.t === "list") {
+    const l = a.list();
+    const list: Key[] = [];
+    while (!l.done()) list.push(parseKey(l, depth + 1));
+    if (list.length === 0) throw new ParseError("Empty search list");
+    return list.length === 1 ? list[0]! : { k: "and", list };
+  }
+  const word = a.atom();
+  const up = word.toUpperCase();
+  const flag = FLAG_KEYS[up];
+  if (flag) return { k: "flag", flag: flag[0], has: flag[1] };
+  switch (up) {
+    case "ALL":
+    case "OLD": // no \Recent (IMAP4rev2 removed it): every message is old
+      return { k: "all" };
+    case "NEW":
+    case "RECENT":
+      return { k: "none" };
+    case "KEYWORD":
+    case "UNKEYWORD": {
+      const f = parseFlags(new Args([{ t: "atom", v: a.atom() }]))[0]!;
+      return { k: "flag", flag: f, has: up === "KEYWORD" };
+    }
+    case "BCC":
+    case "CC":
+    case "FROM":
+    case "SUBJECT":
+    case "TO":
+      return { k: "header", field: up.toLowerCase(), value: a.astring() };
+    case "HEADER": {
+      const field = a.astring().toLowerCase();
+      return { k: "header", field, value: a.astring() };
+    }
+    case "BODY":
+      return { k: "body", value: a.astring(), text: false };
+    case "TEXT":
+      return { k: "body", value: a.astring(), text: true };
+    case "BEFORE":
+      return { k: "date", sent: false, op: "before", day: date(a) };
+    case "ON":
+      return { k: "date", sent: false, op: "on", day: date(a) };
+    case "SINCE":
+      return { k: "date", sent: false, op: "since", day: date(a) };
+    case "SENTBEFORE":
+      return { k: "date", sent: true, op: "before", day: date(a) };
+    case "SENTON":
+      return { k: "date", sent: true, op: "on", day: date(a) };
+    case "SENTSINCE":
+      return { k: "date", sent: true, op: "since", day: date(a) };
+    case "OLDER":
+    case "YOUNGER": // RFC 5032 WITHIN
+      return { k: "within", older: up === "OLDER", secs: a.number() };
+    case "LARGER":
+      return { k: "size", larger: true, n: a.number() };
+    case "SMALLER":
+      return { k: "size", larger: false, n: a.number() };
+    case "UID": {
+      const set = a.atom();
+      return { k: "set", uid: true, set: set === "$" ? "$" : parseSeqSet(set) };
+    }
+    case "NOT":
+      return { k: "not", a: parseKey(a, depth + 1) };
+    case "OR": {
+      const x = parseKey(a, depth + 1);
+      return { k: "or", a: x, b: parseKey(a, depth + 1) };
+    }
+    case "MODSEQ": {
+      // RFC 7162 §3.1.5: MODSEQ [entry-name entry-type] mod-sequence-valzer
+      const t2 = a.peek();
+      if (t2 && t2.t === "quoted") {
+        a.token();
+        a.atom();
+      }
+      return { k: "modseq", n: a.number() };
+    }
+    default:
+      if (/^[0-9:*,]+$/.test(word) || word === "$") return { k: "set", uid: false, set: word === "$" ? "$" : parseSeqSet(word) };
+      throw new ParseError(`Unknown search key ${word.slice(0, 30)}`);
+  }
+}
+
+function walk(k: Key, fn: (k: Key) => void): void {
+  fn(k);
+  if (k.k === "not") walk(k.a, fn);
+  else if (k.k === "or") {
+    walk(k.a, fn);
+    walk(k.b, fn);
+  } else if (k.k === "and") k.list.forEach((x) => walk(x, fn));
+}
+
+const STORED_HEADERS = new Set(["subject", "from", "to", "cc", "bcc", "message-id"]);
+
+interface Row {
+  uid: number;
+  seq: number;
+  modseq: number;
+  flags: string[];
+  meta?: MessageMeta;
+  bytes?: Uint8Array;
+}
+
+function headerValues(bytes: Uint8Array, root: MimePart, field: string): string[] | null {
+  const head = Buffer.from(bytes.subarray(root.headerStart, root.bodyStart)).toString("utf8");
+  const unfolded = head.replace(/\r?\n[ \t]/g, " ");
+  const out: string[] = [];
+  for (const line of unfolded.split(/\r?\n/)) {
+    const i = line.indexOf(":");
+    if (i > 0 && line.slice(0, i).trim().toLowerCase() === field) out.push(decodeWords(line.slice(i + 1).trim()));
+  }
+  return out;
+}
+
+/** RFC 2047 encoded words, so that header searches match what the user sees. */
+export function decodeWords(s: string): string {
+  return s.replace(/=\?([^?]+)\?([bBqQ])\?([^?]*)\?=/g, (_m, cs: string, enc: string, text: string) => {
+    try {
+      const bytes = enc.toUpperCase() === "B" ? Buffer.from(text, "base64") : Buffer.from(text.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1");
+      return new TextDecoder(cs.split("*")[0]!.toLowerCase() as "utf-8").decode(bytes);
+    } catch {
+      return text;
+    }
+  });
+}
+
+function textOf(part: Part, bytes: Uint8Array, out: string[]): void {
+  if (part.parts && part.parts.length) {
+    for (const p of part.parts) textOf(p, bytes, out);
+    return;
+  }
+  if (part.message) {
+    out.push(Buffer.from(bytes.subarray(part.message.body.headerStart, part.message.body.bodyStart)).toString("utf8"));
+    textOf(part.message.body, bytes, out);
+    return;
+  }
+  if (part.type !== "text") return;
+  const d = decodePartBody(part, bytes);
+  const decoded = d === "unknown" ? bytes.subarray(part.bodyStart, part.end) : d;
+  let text: string;
+  try {
+    text = new TextDecoder((part.params.charset ?? "utf-8") as "utf-8").decode(decoded);
+  } catch {
+    text = Buffer.from(decoded).toString("utf8");
+  }
+  out.push(text);
+}
+
+function includes(hay: string, needle: string): boolean {
+  return hay.toLowerCase().includes(needle.toLowerCase());
+}
+
+function match(k: Key, r: Row, ctx: { maxUid: number; count: number; saved: Set<number>; now: number }): boolean {
+  switch (k.k) {
+    case "all":
+      return true;
+    case "none":
+      return false;
+    case "flag":
+      return r.flags.includes(k.flag) === k.has;
+    case "modseq":
+      return r.modseq >= k.n;
+    case "set":
+      if (k.set === "$") return ctx.saved.has(r.uid);
+      return k.uid ? inRange(k.set, r.uid, ctx.maxUid) : inRange(k.set, r.seq, ctx.count);
+    case "not":
+      return !match(k.a, r, ctx);
+    case "or":
+      return match(k.a, r, ctx) || match(k.b, r, ctx);
+    case "and":
+      return k.list.every((x) => match(x, r, ctx));
+    case "size":
+      return k.larger ? r.meta!.size > k.n : r.meta!.size < k.n;
+    case "date": {
+      const m = r.meta!;
+      const t = k.sent ? (m.sentDate ?? m.internalDate) : m.internalDate;
+      // §6.4.4: dates disregard time and timezone (ours are UTC days).
+      const day = Math.floor(t / DAY) * DAY;
+      return k.op === "before" ? day < k.day : k.op === "on" ? day === k.day : day >= k.day;
+    }
+    case "within": {
+      const age = (ctx.now - r.meta!.internalDate) / 1000;
+      return k.older ? age >= k.secs : age <= k.secs;
+    }
+    case "header": {
+      const m = r.meta!;
+      if (STORED_HEADERS.has(k.field) && k.value !== "") {
+        const v = k.field === "message-id" ? m.messageId : (m[k.field as "subject"] as string);
+        if (includes(v, k.value)) return true;
+        if (!r.bytes) return false;
+      }
+      const vals = r.bytes ? headerValues(r.bytes, m.structure, k.field) : [];
+      return (vals ?? []).some((v) => includes(v, k.value));
+    }
+    case "body": {
+      const m = r.meta!;
+      const parts: string[] = [];
+      if (k.text) parts.push(Buffer.from(r.bytes!.subarray(m.structure.headerStart, m.structure.bodyStart)).toString("utf8"));
+      textOf(m.structure, r.bytes!, parts);
+      return parts.some((p) => includes(p, k.value));
+    }
+  }
+}
+
+function inRange(set: SeqSet, n: number, max: number): boolean {
+  for (const [a0, b0] of set) {
+    let a = a0 === Infinity ? max : a0;
+    let b = b0 === Infinity ? max : b0;
+    if (a > b) [a, b] = [b, a];
+    if (n >= a && n <= b) return true;
+  }
+  return false;
+}
+
+/** The UIDs (ascending) of messages in the session's map matching `key`. */
+export async function runSearch(s: Session, key: Key): Promise<{ uids: number[]; seqs: number[]; modseqs: number[] }> {
+  const sel = s.selected!;
+  let needMeta = false;
+  let needBytes = false;
+  walk(key, (k) => {
+    if (k.k === "size" || k.k === "date" || k.k === "within" || k.k === "header") needMeta = true;
+    if (k.k === "body" || (k.k === "header" && (!STORED_HEADERS.has(k.field) || k.value === ""))) needMeta = needBytes = true;
+  });
+  const seqOf = new Map<number, number>();
+  sel.uids.forEach((u, i) => seqOf.set(u, i + 1));
+  const ctx = { maxUid: sel.uids.length ? sel.uids[sel.uids.length - 1]! : 0, count: sel.uids.length, saved: new Set(s.searchRes ?? []), now: Date.now() };
+  const out = { uids: [] as number[], seqs: [] as number[], modseqs: [] as number[] };
+  const consider = (r: Row) => {
+    if (match(key, r, ctx)) {
+      out.uids.push(r.uid);
+      out.seqs.push(r.seq);
+      out.modseqs.push(r.modseq);
+    }
+  };
+  if (!needMeta) {
+    for (const m of await s.core.store.uidList(sel.id)) {
+      const seq = seqOf.get(m.uid);
+      if (seq) consider({ uid: m.uid, seq, modseq: m.modseq, flags: m.flags });
+    }
+    return out;
+  }
+  const uids = sel.uids.slice();
+  for (let b = 0; b < uids.length; b += 500) {
+    const metas = await s.core.store.messages(sel.id, { uids: uids.slice(b, b + 500) });
+    for (const m of metas) {
+      const seq = seqOf.get(m.uid);
+      if (!seq) continue;
+      const r: Row = { uid: m.uid, seq, modseq: m.modseq, flags: m.flags, meta: m };
+      if (needBytes) r.bytes = await s.core.store.read(m);
+      consider(r);
+    }
+  }
+  return out;
+}
+
+export const search: CommandSpec = {
+  name: "SEARCH",
+  states: SELECTED,
+  uid: true,
+  noExpunge: true,
+  async run(s, c) {
+    const a = c.args;
+    let ret: Set<string> | null = null;
+    if (a.accept("RETURN")) {
+      ret = new Set();
+      const l = a.list();
+      while (!l.done()) {
+        const o = l.atom().toUpperCase();
+        if (!["MIN", "MAX", "ALL", "COUNT", "SAVE"].includes(o)) throw new ParseError(`Unknown RETURN option ${o}`);
+        ret.add(o);
+      }
+      if (ret.size === 0) ret.add("ALL");
+    }
+    if (a.accept("CHARSET")) {
+      const cs = a.astring().toUpperCase();
+      if (cs !== "UTF-8" && cs !== "US-ASCII") return no("Unsupported charset", "BADCHARSET (UTF-8 US-ASCII)");
+    }
+    const list: Key[] = [];
+    while (!a.done()) list.push(parseKey(a));
+    if (list.length === 0) return bad("Missing search criteria");
+    const key: Key = list.length === 1 ? list[0]! : { k: "and", list };
+    let usesModseq = false;
+    walk(key, (k) => {
+      if (k.k === "modseq") usesModseq = true;
+    });
+    if (usesModseq) s.condstore = true;
+    const res = await runSearch(s, key);
+    const nums = c.uid ? res.uids : res.seqs;
+    const highest = res.modseqs.length ? Math.max(...res.modseqs) : 0;
+    if (!ret && s.rev2) ret = new Set(["ALL"]);
+    if (!ret) {
+      s.send(`* SEARCH${nums.map((n) => " " + n).join("")}${usesModseq && nums.length ? ` (MODSEQ ${highest})` : ""}`);
+    } else {
+      // RFC 4731 §3.1 / RFC 5182: SAVE alone answers nothing but keeps the result.
+      if (ret.has("SAVE")) s.searchRes = res.uids;
+      const only = ret.has("SAVE") && ret.size === 1;
+      if (!only) {
+        let line = `* ESEARCH (TAG "${c.tag}")${c.uid ? " UID" : ""}`;
+        if (nums.length && ret.has("MIN")) line += ` MIN ${nums[0]}`;
+        if (nums.length && ret.has("MAX")) line += ` MAX ${nums[nums.length - 1]}`;
+        if (ret.has("COUNT")) line += ` COUNT ${nums.length}`;
+        if (nums.length && ret.has("ALL")) line += ` ALL ${formatSet(nums)}`;
+        if (usesModseq && nums.length) line += ` MODSEQ ${highest}`;
+        s.send(line);
+      }
+    }
+    return ok(`${c.uid ? "UID " : ""}SEARCH completed`);
+  },
+};

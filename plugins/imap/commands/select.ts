@@ -1,0 +1,90 @@
+// RFC 9051 §6.3.2 SELECT and §6.3.3 EXAMINE, with CONDSTORE (RFC 7162 §3.1.8) and
+// QRESYNC (§3.2.5) parameters.
+import { AUTHED, no, ok, type CommandSpec, type Ctx } from "../command.ts";
+import { flagList, formatSet, str } from "../format.ts";
+import { canonicalName } from "../names.ts";
+import { ParseError } from "../parser.ts";
+import { Selected } from "../selected.ts";
+import { parseSeqSet, resolveUidSet } from "../sequence.ts";
+import type { Session } from "../session.ts";
+import { fromWire } from "./list.ts";
+
+export const SYSTEM_FLAGS = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
+
+interface Qresync {
+  uidvalidity: number;
+  modseq: number;
+  knownUids: string | null;
+}
+
+async function select(s: Session, c: Ctx, readOnly: boolean) {
+  const name = canonicalName(fromWire(s, c.args.astring()));
+  let qr: Qresync | null = null;
+  if (c.args.isList()) {
+    const l = c.args.list();
+    while (!l.done()) {
+      const p = l.atom().toUpperCase();
+      if (p === "CONDSTORE") s.condstore = true;
+      else if (p === "QRESYNC") {
+        if (!s.qresync) throw new ParseError("QRESYNC not enabled");
+        const q = l.list();
+        qr = { uidvalidity: q.number(), modseq: q.number(), knownUids: null };
+        if (!q.done() && !q.isList()) qr.knownUids = q.atom();
+        if (!q.done()) q.list(); // sequence match data: we answer exactly, so it is not needed
+        q.end();
+        if (qr.uidvalidity === 0 || qr.modseq === 0) throw new ParseError("Bad QRESYNC parameters");
+      } else throw new ParseError(`Unknown SELECT parameter ${p}`);
+    }
+  }
+  c.args.end();
+  // §6.3.2: a failed SELECT leaves no mailbox selected, too.
+  if (s.selected) {
+    s.deselect();
+    if (s.qresync || s.rev2) s.send("* OK [CLOSED] Previous mailbox closed");
+  }
+  const mb = await s.core.store.getMailbox(s.accountId, name);
+  if (!mb) return no("No such mailbox", "NONEXISTENT");
+  const list = await s.core.store.uidList(mb.id);
+  const keywords = new Set<string>();
+  let firstUnseen = 0;
+  let highest = mb.highestModseq;
+  for (let i = 0; i < list.length; i++) {
+    const m = list[i]!;
+    for (const f of m.flags) if (!f.startsWith("\\")) keywords.add(f);
+    if (!firstUnseen && !m.flags.includes("\\Seen")) firstUnseen = i + 1;
+    if (m.modseq > highest) highest = m.modseq;
+  }
+  const flags = [...SYSTEM_FLAGS, ...[...keywords].sort()];
+  const sel = new Selected({ ...mb, highestModseq: highest }, readOnly, list.map((m) => m.uid), list.map((m) => m.modseq));
+  s.selected = sel;
+  s.state = "selected";
+  s.send(`* FLAGS ${flagList(flags)}`);
+  s.send(`* ${list.length} EXISTS`);
+  if (!s.rev2) {
+    s.send("* 0 RECENT");
+    if (firstUnseen) s.send(`* OK [UNSEEN ${firstUnseen}] First unseen`);
+  }
+  s.send(`* OK [UIDVALIDITY ${mb.uidvalidity}] UIDs valid`);
+  s.send(`* OK [UIDNEXT ${mb.uidnext}] Predicted next UID`);
+  s.send(readOnly ? "* OK [PERMANENTFLAGS ()] Read-only mailbox" : `* OK [PERMANENTFLAGS ${flagList([...flags, "\\*"])}] Flags permitted`);
+  s.send(`* OK [HIGHESTMODSEQ ${highest}] Highest`);
+  if (s.rev2) s.send(`* LIST () "/" ${str(s.wireName(mb.name), s.utf8)}`);
+  if (qr && qr.uidvalidity === mb.uidvalidity) {
+    // RFC 7162 §3.2.5.2: what vanished and what changed since the client's modseq.
+    let vanished = await s.core.store.vanished(mb.id, qr.modseq);
+    if (qr.knownUids) {
+      const known = parseSeqSet(qr.knownUids);
+      const sorted = [...vanished].sort((a, b) => a - b);
+      vanished = resolveUidSet(known, sorted).map((i) => sorted[i]!);
+    }
+    if (vanished.length) s.send(`* VANISHED (EARLIER) ${formatSet(vanished)}`);
+    for (let i = 0; i < list.length; i++) {
+      const m = list[i]!;
+      if (m.modseq > qr.modseq) s.send(`* ${i + 1} FETCH (${s.flagItems(m.uid, m.flags, m.modseq)})`);
+    }
+  }
+  return ok(`${c.name} completed`, readOnly ? "READ-ONLY" : "READ-WRITE");
+}
+
+export const selectCmd: CommandSpec = { name: "SELECT", states: AUTHED, run: (s, c) => select(s, c, false) };
+export const examineCmd: CommandSpec = { name: "EXAMINE", states: AUTHED, run: (s, c) => select(s, c, true) };

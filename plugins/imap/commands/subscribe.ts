@@ -1,0 +1,17 @@
+// RFC 9051 §6.3.7 SUBSCRIBE and §6.3.8 UNSUBSCRIBE (a flag on existing mailboxes).
+import { AUTHED, no, ok, type CommandSpec, type Ctx } from "../command.ts";
+import { canonicalName } from "../names.ts";
+import type { Session } from "../session.ts";
+import { fromWire } from "./list.ts";
+
+async function setSub(s: Session, c: Ctx, on: boolean) {
+  const name = canonicalName(fromWire(s, c.args.astring()));
+  c.args.end();
+  const mb = await s.core.store.getMailbox(s.accountId, name);
+  if (!mb) return on ? no("No such mailbox", "NONEXISTENT") : ok(`${c.name} completed`);
+  await s.core.store.setSubscribed(s.accountId, mb.name, on);
+  return ok(`${c.name} completed`);
+}
+
+export const subscribe: CommandSpec = { name: "SUBSCRIBE", states: AUTHED, run: (s, c) => setSub(s, c, true) };
+export const unsubscribe: CommandSpec = { name: "UNSUBSCRIBE", states: AUTHED, run: (s, c) => setSub(s, c, false) };

@@ -1,0 +1,396 @@
+// One IMAP connection: the state machine of RFC 9051 §3 (not authenticated → authenticated
+// → selected → logout), command dispatch, and the moments at which other sessions'
+// changes are reported (§7.5.1: EXISTS/FETCH after any command, EXPUNGE never during
+// FETCH, STORE or SEARCH).
+import type { AuthUser, Connection, Core } from "../../core/types.ts";
+import type { StoreChange } from "../../core/store/types.ts";
+import { Args, CommandReader, ParseError, tokenize, type Chunk } from "./parser.ts";
+import { Selected } from "./selected.ts";
+import { flagList, formatSet } from "./format.ts";
+import { commands } from "./commands/index.ts";
+import { bad, no, type Result } from "./command.ts";
+import { encodeMutf7 } from "./names.ts";
+
+export type State = "notauth" | "auth" | "selected" | "logout";
+
+export interface ImapOptions {
+  maxLine: number;
+  maxLiteral: number;
+  appendLimit: number;
+  maxBadCommands: number;
+  maxAuthFailures: number;
+  /** RFC 9051 §5.4: at least 30 minutes once authenticated. */
+  idleTimeoutMs: number;
+  preAuthTimeoutMs: number;
+  allowPlaintextOnLoopback: boolean;
+  hostname: string;
+}
+
+const TAG_RE = /^[^\s(){%*"\\\]+\x00-\x1f\x7f]+$/;
+/** Bytes buffered while a command runs before the socket is paused. */
+const MAX_BUFFERED = 1024 * 1024;
+
+export class Session {
+  state: State = "notauth";
+  user: AuthUser | null = null;
+  selected: Selected | null = null;
+  /** ENABLEd extensions (RFC 5161), upper-case. */
+  enabled = new Set<string>();
+  /** CONDSTORE turned on by ENABLE or by a CONDSTORE-using command (RFC 7162 §3.1). */
+  condstore = false;
+  /** SEARCH RETURN (SAVE) result as UIDs, for "$" (RFC 5182). */
+  searchRes: number[] | null = null;
+  authFailures = 0;
+  badCommands = 0;
+  idling = false;
+  readonly reader: CommandReader;
+  private busy = false;
+  private lineWaiter: ((line: string | "toolong" | null) => void) | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private idlePush: (() => void) | null = null;
+  private closed = false;
+
+  constructor(
+    readonly core: Core,
+    readonly conn: Connection,
+    readonly opts: ImapOptions,
+  ) {
+    this.reader = new CommandReader({
+      maxLine: opts.maxLine,
+      maxLiteral: (cmd) => (cmd === "APPEND" ? opts.appendLimit : opts.maxLiteral),
+      maxLiterals: opts.maxLiteral * 4,
+      maxLiteralCount: 64,
+    });
+  }
+
+  // ---------- lifecycle ----------
+
+  start(): void {
+    const c = this.conn;
+    c.onData((chunk) => this.onData(chunk));
+    c.onClose(() => this.onClose());
+    c.setIdleTimeout(this.opts.preAuthTimeoutMs, () => this.bye("Autologout; idle for too long"));
+    if (c.closing.aborted) return this.bye("Server shutting down");
+    c.closing.addEventListener("abort", () => this.bye("Server shutting down"), { once: true });
+    // RFC 9051 §7.1.1: greeting with the capabilities.
+    this.send(`* OK [CAPABILITY ${this.capabilities().join(" ")}] ${this.opts.hostname} IMAP4rev2 server ready`);
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.state = "logout";
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.lineWaiter?.(null);
+    this.lineWaiter = null;
+  }
+
+  /** Untagged BYE, then close (RFC 9051 §7.1.5). */
+  bye(text: string): void {
+    if (this.closed) return;
+    this.send(`* BYE ${text}`);
+    this.closed = true;
+    this.state = "logout";
+    this.lineWaiter?.(null);
+    this.lineWaiter = null;
+    this.conn.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  // ---------- output ----------
+
+  send(line: string): void {
+    if (this.closed) return;
+    this.conn.write(line + "\r\n");
+  }
+
+  /** A response made of text and raw bytes (literals of message data). */
+  sendParts(parts: (string | Uint8Array)[]): void {
+    if (this.closed) return;
+    for (const p of parts) this.conn.write(p);
+    this.conn.write("\r\n");
+  }
+
+  // ---------- input ----------
+
+  private onData(chunk: Buffer): void {
+    this.reader.push(chunk);
+    if (this.lineWaiter) {
+      const line = this.reader.readLine();
+      if (line !== null) {
+        const w = this.lineWaiter;
+        this.lineWaiter = null;
+        w(line);
+      }
+      return;
+    }
+    if (this.busy) {
+      if (this.reader.buffered() > MAX_BUFFERED) this.conn.pause();
+      return;
+    }
+    void this.pump();
+  }
+
+  /** The next raw line (AUTHENTICATE exchanges, IDLE's DONE); null when the connection closed. */
+  readLine(): Promise<string | "toolong" | null> {
+    const line = this.reader.readLine();
+    if (line !== null) return Promise.resolve(line);
+    if (this.closed) return Promise.resolve(null);
+    this.conn.resume();
+    return new Promise((resolve) => (this.lineWaiter = resolve));
+  }
+
+  private async pump(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      while (!this.closed) {
+        const ev = this.reader.next();
+        if (!ev) break;
+        if (ev.kind === "continue") {
+          this.send("+ Ready for literal data");
+          continue;
+        }
+        if (ev.kind === "error") {
+          this.send(`${ev.tag} ${ev.status} ${ev.code ? `[${ev.code}] ` : ""}${ev.text}`);
+          if (ev.fatal) this.bye("Protocol error; closing");
+          else this.countBad();
+          continue;
+        }
+        await this.run(ev.chunks);
+      }
+    } finally {
+      this.busy = false;
+    }
+    if (!this.closed) this.conn.resume();
+  }
+
+  private countBad(): void {
+    if (++this.badCommands >= this.opts.maxBadCommands) this.bye("Too many invalid commands");
+  }
+
+  private async run(chunks: Chunk[]): Promise<void> {
+    let tag = "*";
+    let tokens;
+    try {
+      tokens = tokenize(chunks);
+    } catch (e) {
+      const first = typeof chunks[0] === "string" ? chunks[0].split(" ")[0] : "";
+      if (first && TAG_RE.test(first)) tag = first;
+      this.send(`${tag} BAD ${e instanceof ParseError ? e.message : "Syntax error"}`);
+      this.countBad();
+      return;
+    }
+    const t0 = tokens[0];
+    const t1 = tokens[1];
+    if (!t0 || t0.t !== "atom" || !TAG_RE.test(t0.v)) {
+      this.send("* BAD Missing or invalid tag");
+      this.countBad();
+      return;
+    }
+    tag = t0.v;
+    if (!t1 || t1.t !== "atom") {
+      this.send(`${tag} BAD Missing command`);
+      this.countBad();
+      return;
+    }
+    let name = t1.v.toUpperCase();
+    let uid = false;
+    let rest = 2;
+    if (name === "UID") {
+      const t2 = tokens[2];
+      if (!t2 || t2.t !== "atom") {
+        this.send(`${tag} BAD Missing command after UID`);
+        this.countBad();
+        return;
+      }
+      name = t2.v.toUpperCase();
+      uid = true;
+      rest = 3;
+    }
+    const spec = commands.get(name);
+    if (!spec || (uid && !spec.uid)) {
+      this.send(`${tag} BAD Unknown command`);
+      this.countBad();
+      return;
+    }
+    if (!spec.states.includes(this.state)) {
+      this.send(`${tag} BAD ${uid ? "UID " : ""}${name} not allowed now`);
+      return;
+    }
+    let res: Result | null;
+    try {
+      res = await spec.run(this, { tag, name, uid, args: new Args(tokens.slice(rest)) });
+    } catch (e) {
+      if (e instanceof ParseError) res = bad(e.message);
+      else {
+        this.conn.log.error("imap command failed", { cmd: name, err: String((e as Error)?.stack ?? e) });
+        res = no("Internal error; try again later", "SERVERBUG");
+      }
+    }
+    if (res === null || this.closed) return;
+    if (res.status === "BAD") this.countBad();
+    // §7.5.1: no EXPUNGE during FETCH, STORE, SEARCH (their UID forms may).
+    try {
+      await this.syncSelected(uid || !spec.noExpunge);
+    } catch (e) {
+      this.conn.log.warn("imap sync failed", { err: String(e) });
+    }
+    this.send(`${tag} ${res.status} ${res.code ? `[${res.code}] ` : ""}${res.text}`);
+  }
+
+  // ---------- capabilities and auth ----------
+
+  plaintextAllowed(): boolean {
+    return this.conn.secure || (this.conn.isLoopback && this.opts.allowPlaintextOnLoopback);
+  }
+
+  capabilities(): string[] {
+    const caps = ["IMAP4rev1", "IMAP4rev2"];
+    if (this.state === "notauth") {
+      if (!this.conn.secure && this.conn.service !== "imaps") caps.push("STARTTLS");
+      if (this.plaintextAllowed()) caps.push("AUTH=PLAIN");
+      else caps.push("LOGINDISABLED");
+    }
+    caps.push(
+      "SASL-IR",
+      "LITERAL+",
+      "ID",
+      "ENABLE",
+      "IDLE",
+      "NAMESPACE",
+      "UNSELECT",
+      "UIDPLUS",
+      "MOVE",
+      "CONDSTORE",
+      "QRESYNC",
+      "SPECIAL-USE",
+      "CREATE-SPECIAL-USE",
+      "CHILDREN",
+      "ESEARCH",
+      "SEARCHRES",
+      "LIST-EXTENDED",
+      "LIST-STATUS",
+      "STATUS=SIZE",
+      "BINARY",
+      `APPENDLIMIT=${this.opts.appendLimit}`,
+      "UTF8=ACCEPT",
+    );
+    return caps;
+  }
+
+  /** Become authenticated: subscribe to store events for this account. */
+  login(user: AuthUser): void {
+    this.user = user;
+    this.state = "auth";
+    this.conn.setIdleTimeout(this.opts.idleTimeoutMs, () => this.bye("Autologout; idle for too long"));
+    this.unsubscribe = this.core.store.onChange((ev) => this.onStoreChange(ev));
+  }
+
+  get accountId(): number {
+    if (!this.user) throw new Error("not authenticated");
+    return this.user.accountId;
+  }
+
+  /** UTF-8 on the wire (RFC 6855 UTF8=ACCEPT or IMAP4rev2): names and strings unencoded. */
+  get utf8(): boolean {
+    return this.enabled.has("UTF8=ACCEPT") || this.enabled.has("IMAP4REV2");
+  }
+  get rev2(): boolean {
+    return this.enabled.has("IMAP4REV2");
+  }
+  get qresync(): boolean {
+    return this.enabled.has("QRESYNC");
+  }
+
+  /** A mailbox name as this client spells it. */
+  wireName(name: string): string {
+    return this.utf8 ? name : encodeMutf7(name);
+  }
+
+  // ---------- changes from other sessions ----------
+
+  private onStoreChange(ev: StoreChange): void {
+    const sel = this.selected;
+    if (!sel || ev.mailboxId !== sel.id || ev.accountId !== this.user?.accountId) return;
+    // Our own flag changes and expunges were already reported by the command itself.
+    if (ev.origin === this.conn.id && (ev.kind === "flags" || ev.kind === "expunge")) return;
+    sel.dirty = true;
+    this.idlePush?.();
+  }
+
+  /** While IDLE runs: push changes as they come (RFC 2177), batched briefly. */
+  setIdlePush(fn: (() => void) | null): void {
+    this.idlePush = fn;
+  }
+
+  /** Tell the client what changed in the selected mailbox since it last heard. */
+  async syncSelected(allowExpunge: boolean): Promise<void> {
+    const sel = this.selected;
+    if (!sel || !sel.dirty) return;
+    sel.dirty = false;
+    const list = await this.core.store.uidList(sel.id);
+    if (this.selected !== sel || this.closed) return;
+    const fresh = new Map<number, { modseq: number; flags: string[] }>();
+    for (const m of list) fresh.set(m.uid, m);
+    // Expunged messages: report (or keep in the map until we may).
+    const gone: number[] = [];
+    for (let i = sel.uids.length - 1; i >= 0; i--) if (!fresh.has(sel.uids[i]!)) gone.push(i);
+    if (gone.length > 0) {
+      if (!allowExpunge) sel.dirty = true;
+      else this.reportExpunged(gone.map((i) => sel.uids[i]!));
+    }
+    // Flag changes (a changed modseq).
+    for (let i = 0; i < sel.uids.length; i++) {
+      const m = fresh.get(sel.uids[i]!);
+      if (m && m.modseq !== sel.modseqs[i]) {
+        sel.modseqs[i] = m.modseq;
+        this.send(`* ${i + 1} FETCH (${this.flagItems(sel.uids[i]!, m.flags, m.modseq)})`);
+      }
+    }
+    // New messages: UIDs above the highest we know.
+    const maxUid = sel.uids.length ? sel.uids[sel.uids.length - 1]! : 0;
+    let added = 0;
+    for (const m of list) {
+      if (m.uid > maxUid) {
+        sel.uids.push(m.uid);
+        sel.modseqs.push(m.modseq);
+        added++;
+      }
+    }
+    if (added > 0) this.send(`* ${sel.uids.length} EXISTS`);
+  }
+
+  /** FLAGS/UID/MODSEQ items of an unsolicited or STORE FETCH response. */
+  flagItems(uid: number, flags: readonly string[], modseq: number): string {
+    return `UID ${uid} FLAGS ${flagList(flags)}${this.condstore ? ` MODSEQ (${modseq})` : ""}`;
+  }
+
+  /** Report expunged UIDs that are in the map, and drop them from it:
+   *  VANISHED under QRESYNC (RFC 7162 §3.2.10), else EXPUNGE by descending number. */
+  reportExpunged(uids: number[]): void {
+    const sel = this.selected;
+    if (!sel) return;
+    const idx = uids.map((u) => sel.indexOf(u)).filter((i) => i >= 0).sort((a, b) => b - a);
+    if (idx.length === 0) return;
+    if (this.qresync) {
+      this.send(`* VANISHED ${formatSet(idx.map((i) => sel.uids[i]!))}`);
+      for (const i of idx) sel.removeAt(i);
+      return;
+    }
+    for (const i of idx) {
+      this.send(`* ${i + 1} EXPUNGE`);
+      sel.removeAt(i);
+    }
+  }
+
+  /** Leave the selected state (CLOSE, UNSELECT, a new SELECT). */
+  deselect(): void {
+    this.selected = null;
+    this.searchRes = null;
+    if (this.state === "selected") this.state = "auth";
+  }
+}

@@ -1,0 +1,43 @@
+// STATUS data items (RFC 9051 §6.3.11, STATUS=SIZE RFC 8438, HIGHESTMODSEQ RFC 7162 §3.1.8),
+// shared by STATUS and LIST-STATUS (RFC 5819).
+import type { Mailbox } from "../../core/store/types.ts";
+import { ParseError, type Args } from "./parser.ts";
+import type { Session } from "./session.ts";
+
+const ITEMS = new Set(["MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED", "SIZE", "RECENT", "HIGHESTMODSEQ", "APPENDLIMIT"]);
+
+export function parseStatusItems(l: Args): string[] {
+  const out: string[] = [];
+  while (!l.done()) {
+    const it = l.atom().toUpperCase();
+    if (!ITEMS.has(it)) throw new ParseError(`Unknown STATUS item ${it}`);
+    out.push(it);
+  }
+  if (out.length === 0) throw new ParseError("STATUS needs items");
+  return out;
+}
+
+export async function statusItems(s: Session, mb: Mailbox, items: string[]): Promise<string> {
+  const parts: string[] = [];
+  let deleted: number | null = null;
+  for (const it of items) {
+    let v: number | string;
+    switch (it) {
+      case "MESSAGES": v = mb.messages; break;
+      case "UIDNEXT": v = mb.uidnext; break;
+      case "UIDVALIDITY": v = mb.uidvalidity; break;
+      case "UNSEEN": v = mb.unseen; break;
+      case "SIZE": v = mb.size; break;
+      case "RECENT": v = 0; break;
+      case "HIGHESTMODSEQ": v = mb.highestModseq; s.condstore = true; break;
+      case "APPENDLIMIT": v = s.opts.appendLimit; break;
+      case "DELETED":
+        if (deleted === null) deleted = (await s.core.store.uidList(mb.id)).filter((m) => m.flags.includes("\\Deleted")).length;
+        v = deleted;
+        break;
+      default: continue;
+    }
+    parts.push(`${it} ${v}`);
+  }
+  return parts.join(" ");
+}
