@@ -35,9 +35,15 @@ export const serveCommand: Command = {
     if (address !== undefined && isIP(address) === 0) throw new UsageError(`--listen must be an IP address like 0.0.0.0, :: or 127.0.0.1, not "${address}"`);
     const overrides = { listen: { ...(address !== undefined && { address }), ...(portOffset !== undefined && { portOffset }) } };
     const { config, plugins } = await loadCliConfig(ctx, overrides);
-    const server = await startServer({ dataDir: ctx.globals.dataDir, config, plugins, loadPluginDir: false, portOffset, listenAddress: address, banner: true });
-    const control = await startControl(server, config, plugins, ctx.globals.dataDir);
-    return waitForSignal(server, config.listen.shutdownGraceSeconds, control);
+    const signals = catchSignals();
+    try {
+      const server = await startServer({ dataDir: ctx.globals.dataDir, config, plugins, loadPluginDir: false, portOffset, listenAddress: address, banner: true });
+      const control = await startControl(server, config, plugins, ctx.globals.dataDir);
+      return await signals.attach(server, config.listen.shutdownGraceSeconds, control);
+    } catch (err) {
+      signals.detach();
+      throw err;
+    }
   },
 };
 
@@ -60,42 +66,58 @@ async function startControl(server: RunningServer, config: Config, plugins: Plug
   }
 }
 
-/** Resolve with the exit status once a signal has stopped the server. */
-function waitForSignal(server: RunningServer, graceSeconds: number, control: ControlServer | null): Promise<number> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = (sig: NodeJS.Signals) => {
-      if (stopping) {
-        server.core.log.warn(`second ${sig}: exiting now`);
-        process.exit(1);
-      }
-      stopping = true;
-      server.core.log.info("stopping", { signal: sig });
-      const guard = setTimeout(() => {
-        server.core.log.error("shutdown took too long: exiting");
-        process.exit(1);
-      }, (graceSeconds + STOP_MARGIN_S) * 1000);
-      guard.unref?.();
-      const stopAll = async () => {
-        await control?.close();
-        await server.stop();
-      };
-      stopAll().then(
-        () => {
-          clearTimeout(guard);
-          process.off("SIGTERM", onSignal);
-          process.off("SIGINT", onSignal);
-          server.core.log.info("stopped");
-          resolve(0);
-        },
-        (err: unknown) => {
-          clearTimeout(guard);
-          server.core.log.error("shutdown failed", { err: (err as Error).message });
-          resolve(1);
-        },
-      );
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  });
+/** Catch SIGTERM/SIGINT from the start (a signal during start-up stops the server as
+ *  soon as it is up); `attach` resolves with the exit status once it has stopped. */
+function catchSignals() {
+  let pending: NodeJS.Signals | null = null;
+  let onSignal: (sig: NodeJS.Signals) => void = (sig) => {
+    pending ??= sig;
+  };
+  const handler = (sig: NodeJS.Signals) => onSignal(sig);
+  process.on("SIGTERM", handler);
+  process.on("SIGINT", handler);
+  const detach = () => {
+    process.off("SIGTERM", handler);
+    process.off("SIGINT", handler);
+  };
+  return {
+    detach,
+    attach(server: RunningServer, graceSeconds: number, control: ControlServer | null): Promise<number> {
+      return new Promise((resolve) => {
+        let stopping = false;
+        onSignal = (sig) => {
+          if (stopping) {
+            server.core.log.warn(`second ${sig}: exiting now`);
+            process.exit(1);
+          }
+          stopping = true;
+          server.core.log.info("stopping", { signal: sig });
+          const guard = setTimeout(() => {
+            server.core.log.error("shutdown took too long: exiting");
+            process.exit(1);
+          }, (graceSeconds + STOP_MARGIN_S) * 1000);
+          guard.unref?.();
+          const stopAll = async () => {
+            await control?.close();
+            await server.stop();
+          };
+          stopAll().then(
+            () => {
+              clearTimeout(guard);
+              detach();
+              server.core.log.info("stopped");
+              resolve(0);
+            },
+            (err: unknown) => {
+              clearTimeout(guard);
+              detach();
+              server.core.log.error("shutdown failed", { err: (err as Error).message });
+              resolve(1);
+            },
+          );
+        };
+        if (pending) onSignal(pending);
+      });
+    },
+  };
 }
