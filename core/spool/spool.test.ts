@@ -188,3 +188,32 @@ test("two schedulers on one database never send a message twice (leases)", async
   expect(got.length).toBe(30);
   expect(new Set(got.map((m) => m.rcptTo[0])).size).toBe(30);
 });
+
+test("deliver.remote.before headers go on top; nextHop (smarthost) replaces the MX lookup", async () => {
+  const { spool: s, hooks } = makeSpool();
+  hooks.on("deliver.remote.before", (msg) => ({ headers: [`X-Signed-For: ${msg.domain} ${msg.fromDomain}`] }));
+  hooks.on("nextHop", (_msg, domain) => (domain === "relay.test" ? [{ host: "127.0.0.1", port: peer.port, preference: 0 }] : { kind: "pass" }));
+  s.start();
+  const { id } = await s.accept({ raw: message("hooks"), prefix: ["Received: by mx.a.test\r\n"], mailFrom: "alice@a.test", local: [], remote: [{ address: "x@relay.test" }] });
+  await until("delivered", async () => (await rows(id))[0]!.status === "delivered");
+  const got = peer.messages().find((m) => m.data.includes("Subject: hooks"))!;
+  expect(got.data).toStartWith("X-Signed-For: relay.test a.test\r\nReceived: by mx.a.test\r\n");
+});
+
+test("the deferred hook sets the retry time; queue retry makes it due now", async () => {
+  const port = await freePort();
+  const { spool: s, hooks } = makeSpool({ port, retry: ["1s"] });
+  const far = Date.now() + 3_600_000;
+  hooks.on("deferred", () => ({ retryAt: far }));
+  s.start();
+  const { id } = await s.accept({ raw: message("hook-retry"), prefix: [], mailFrom: "alice@a.test", local: [], remote: [{ address: "bob@b.test" }] });
+  await until("deferred", async () => (await rows(id))[0]!.status === "deferred");
+  expect((await s.get(id))[0]!.nextAttempt).toBe(far);
+  const late = await startAiosmtpd({ port });
+  try {
+    expect(await s.retry(id)).toBe(1);
+    await until("delivered after queue retry", async () => (await rows(id))[0]!.status === "delivered");
+  } finally {
+    await late.stop();
+  }
+});
