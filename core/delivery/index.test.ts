@@ -17,7 +17,7 @@ interface Counter {
   messages: number;
 }
 
-function scriptedPeer(delayMs: number): Promise<{ port: number; counter: Counter; close(): void }> {
+function scriptedPeer(delayMs: number, closeAfterEach = false): Promise<{ port: number; counter: Counter; close(): void }> {
   const counter: Counter = { open: 0, max: 0, total: 0, messages: 0 };
   const server = net.createServer((s) => {
     counter.open++;
@@ -39,6 +39,7 @@ function scriptedPeer(delayMs: number): Promise<{ port: number; counter: Counter
           await Bun.sleep(delayMs);
           counter.messages++;
           s.write("250 2.0.0 ok\r\n");
+          if (closeAfterEach) return void s.end("421 4.4.2 closing\r\n");
           continue;
         }
         const i = buf.indexOf("\r\n");
@@ -104,6 +105,20 @@ test("global concurrency caps connections across domains", async () => {
     expect(results.every((r) => r[0]!.ok)).toBe(true);
     expect(peer.counter.max).toBeLessThanOrEqual(2);
     expect(peer.counter.messages).toBe(24);
+  } finally {
+    await d.close();
+    peer.close();
+  }
+});
+
+test("a peer that drops the reused connection: the next message goes over a fresh one", async () => {
+  const peer = await scriptedPeer(5, true);
+  const d = engine(peer.port, 20, 1);
+  try {
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => d.deliver(job(i, "one.test"))));
+    expect(results.map((r) => r[0]!.ok)).toEqual([true, true, true, true, true]);
+    expect(peer.counter.messages).toBe(5);
+    expect(peer.counter.total).toBe(5);
   } finally {
     await d.close();
     peer.close();

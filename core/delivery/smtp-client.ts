@@ -94,7 +94,7 @@ export interface SmtpClient {
 type Waiter = { resolve: (r: SmtpReply) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> };
 
 /** Line reader + reply assembler over one socket; swapped to the TLS socket after STARTTLS. */
-function replyReader(log?: Logger) {
+function replyReader() {
   let buf = "";
   let lines: string[] = [];
   const ready: SmtpReply[] = [];
@@ -155,14 +155,15 @@ function replyReader(log?: Logger) {
       });
     },
     fail,
-    pending: () => buf.length > 0 || ready.length > 0,
+    /** Bytes or replies nobody asked for (e.g. a 421 before closing an idle session). */
+    unsolicited: () => buf.length > 0 || ready.length > 0 || failed !== null,
   };
 }
 
 export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
   const t = { ...RFC5321_TIMEOUTS, ...opts.timeouts };
   const log = opts.log;
-  let reader = replyReader(log);
+  let reader = replyReader();
   let sock: net.Socket | tls.TLSSocket = await new Promise<net.Socket>((resolve, reject) => {
     const s = net.connect({ host: opts.address, port: opts.port });
     const timer = setTimeout(() => {
@@ -236,7 +237,7 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
         sock.removeAllListeners("data");
         sock.removeAllListeners("close");
         sock.removeAllListeners("error");
-        reader = replyReader(log);
+        reader = replyReader();
         const plain = sock as net.Socket;
         sock = await new Promise<tls.TLSSocket>((resolve, reject) => {
           const ts = tls.connect({ socket: plain, servername: net.isIP(opts.hostname) ? undefined : opts.hostname, rejectUnauthorized: false });
@@ -276,7 +277,7 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
   const sizeLimit = Number(extensions.get("SIZE") || 0);
 
   async function send(env: Envelope, message: Uint8Array[]): Promise<SendResult> {
-    if (broken || closed) throw new DeliveryError("connection not usable", false, undefined, true);
+    if (broken || closed || reader.unsolicited()) throw new DeliveryError("connection not usable", false, undefined, true);
     const size = message.reduce((n, p) => n + p.length, 0);
     const all = (ok: boolean, permanent: boolean, reply: string): SendResult => ({
       recipients: env.recipients.map((r) => ({ address: r.address, ok, permanent, reply })),
@@ -378,7 +379,7 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
       return extensions;
     },
     get usable() {
-      return !broken && !closed;
+      return !broken && !closed && !reader.unsolicited();
     },
     async send(env, message) {
       try {
