@@ -2,7 +2,7 @@
 // starts, binds its listeners, creates its data dir, stops on SIGTERM; config errors
 // stop it before binding; the admin commands work.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBinary, freeOffset, portFree, run, serve, STANDARD_PORTS, tcpConnect } from "./binary.ts";
@@ -42,6 +42,23 @@ describe("serve", () => {
       expect(s.banner).toContain(data);
       expect(existsSync(join(data, "kotakpos.toml"))).toBe(true);
       expect(existsSync(join(data, "kotakpos.db"))).toBe(true);
+
+      // Admin commands while it runs go through its control socket …
+      const k = (args: string[], stdin?: string) => run(bin, [...args, "--data", data], { cwd: home, stdin });
+      expect((await k(["domain", "add", "live.test"])).code).toBe(0);
+      const plugins = await k(["plugins"]);
+      expect(plugins.stdout).toContain("from the running server");
+      for (const l of s.listeners) expect(plugins.stdout).toContain(`${l.name}:${l.port}`);
+      // … and without the socket they open the database beside the server (WAL).
+      const sock = join(data, "control.sock");
+      renameSync(sock, sock + ".away");
+      try {
+        expect(await k(["user", "add", "direct@live.test", "--password-stdin"], "pw\n")).toMatchObject({ code: 0 });
+        expect((await k(["plugins"])).stdout).not.toContain("from the running server");
+      } finally {
+        renameSync(sock + ".away", sock);
+      }
+      expect((await k(["user", "list"])).stdout).toBe("direct@live.test\n");
     } finally {
       const { code, ms } = await s.signal("SIGTERM");
       expect(code).toBe(0);
