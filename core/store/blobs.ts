@@ -1,8 +1,8 @@
 // Filesystem BlobStore (DESIGN.md "Storage and durability"): content-addressed by SHA-256
 // under <dir>/ab/cd/<hash>. A blob is written to a temp file, fsynced, renamed into place,
 // and the directory fsynced, so once put() resolves the bytes survive a crash.
-import { mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
-import { unlinkSync } from "node:fs";
+import { readdir, stat, unlink } from "node:fs/promises";
+import { closeSync, existsSync, fsync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { BlobStore, StoredBlob } from "./types.ts";
 
@@ -23,18 +23,35 @@ export function sha256Hex(data: Uint8Array): string {
   return new Bun.CryptoHasher("sha256").update(data).digest("hex");
 }
 
+// The cheap calls (open, write, rename, close) are synchronous: each async fs call is a
+// thread-pool round trip and the pool is small; only the fsyncs, which block for
+// milliseconds, go to the pool (callback API: no FileHandle overhead).
+function fsyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
+}
+
 async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r");
+  const fd = openSync(dir, "r");
   try {
-    await fh.sync();
+    await fsyncFd(fd);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
 export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
   const tmpDir = join(dir, "tmp");
-  await mkdir(tmpDir, { recursive: true });
+  mkdirSync(tmpDir, { recursive: true });
+  // The 256 first-level directories up front: a new blob then creates at most one level.
+  let createdTop = false;
+  for (let i = 0; i < 256; i++) {
+    const d = join(dir, i.toString(16).padStart(2, "0"));
+    if (!existsSync(d)) {
+      mkdirSync(d);
+      createdTop = true;
+    }
+  }
+  if (createdTop) await fsyncDir(dir);
   const knownDirs = new Set<string>();
   let seq = 0;
 
@@ -43,15 +60,14 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
     return join(dir, id.slice(0, 2), id.slice(2, 4), id);
   };
 
-  /** Creates ab/cd and fsyncs each parent whose entries changed. */
+  /** Creates ab/cd if needed; the new directory entry is made durable too. */
   async function ensureDir(id: string): Promise<string> {
     const a = join(dir, id.slice(0, 2));
     const ab = join(a, id.slice(2, 4));
     if (knownDirs.has(ab)) return ab;
-    const created = await mkdir(ab, { recursive: true });
+    const created = mkdirSync(ab, { recursive: true });
     if (created) {
-      // new directory entries must be durable too
-      await fsyncDir(dir);
+      if (created !== ab) await fsyncDir(dir); // "ab" itself was missing
       await fsyncDir(a);
     }
     knownDirs.add(ab);
@@ -73,24 +89,21 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
     async put(data: Uint8Array, knownId?: string): Promise<StoredBlob> {
       const id = knownId ?? sha256Hex(data);
       const final = path(id);
-      if (await exists(final)) return { id, size: data.length };
+      if (existsSync(final)) return { id, size: data.length };
       const parent = await ensureDir(id);
       const tmp = join(tmpDir, `${process.pid}.${++seq}.${id.slice(0, 16)}`);
-      const fh = await open(tmp, "w", 0o600);
+      const fd = openSync(tmp, "w", 0o600);
       try {
         let off = 0;
-        while (off < data.length) {
-          const { bytesWritten } = await fh.write(data, off, data.length - off);
-          off += bytesWritten;
-        }
-        await fh.sync();
+        while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+        await fsyncFd(fd);
       } catch (e) {
-        await fh.close().catch(() => {});
+        closeSync(fd);
         await unlink(tmp).catch(() => {});
         throw e;
       }
-      await fh.close();
-      await rename(tmp, final);
+      closeSync(fd);
+      renameSync(tmp, final);
       await fsyncDir(parent);
       return { id, size: data.length };
     },
