@@ -237,40 +237,50 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     let warning: Awaited<ReturnType<typeof notice>> = null;
     try {
       bounce = await notice(failed, "failed");
-      warning = await notice(delayed, "delayed");
     } catch {
       // Without its bounce a failure is not final yet: keep it deferred, try again later.
       for (const x of failed) x.status = "deferred";
-      bounce = null;
     }
+    warning = await notice(delayed, "delayed").catch(() => null);
     const bounceId = bounce ? newMsgId() : "";
     const warningId = warning ? newMsgId() : "";
 
-    await db.write(async (tx: Tx) => {
-      let final = false;
-      for (const x of outcomes) {
-        const done = x.status === "delivered" || x.status === "failed";
-        const res = await tx.orm
-          .update(spool)
-          .set({
-            status: x.status,
-            nextAttempt: x.next,
-            attempts: x.attempts,
-            lastError: x.why.slice(0, 1000),
-            leaseOwner: null,
-            leaseUntil: null,
-            updatedAt: now,
-            ...(warning && delayed.includes(x) ? { warned: true } : {}),
-          })
-          // Only while the lease is ours: after a takeover the new owner records.
-          .where(and(eq(spool.id, x.row.id), eq(spool.leaseOwner, owner), eq(spool.status, "inflight")))
-          .returning({ id: spool.id });
-        if (done && res.length > 0) final = true;
-      }
-      if (final) await releaseIfDone(tx, rows[0]!.msgId, rows[0]!.blobId);
-      if (bounce) await commitMessage(tx, store, bounce.msg, bounce.prep, bounceId);
-      if (warning) await commitMessage(tx, store, warning.msg, warning.prep, warningId);
-    });
+    const persist = (withNotices: boolean) =>
+      db.write(async (tx: Tx) => {
+        let final = false;
+        for (const x of outcomes) {
+          const done = x.status === "delivered" || x.status === "failed";
+          const res = await tx.orm
+            .update(spool)
+            .set({
+              status: x.status,
+              nextAttempt: x.next,
+              attempts: x.attempts,
+              lastError: x.why.slice(0, 1000),
+              leaseOwner: null,
+              leaseUntil: null,
+              updatedAt: now,
+              ...(withNotices && warning && delayed.includes(x) ? { warned: true } : {}),
+            })
+            // Only while the lease is ours: after a takeover the new owner records.
+            .where(and(eq(spool.id, x.row.id), eq(spool.leaseOwner, owner), eq(spool.status, "inflight")))
+            .returning({ id: spool.id });
+          if (done && res.length > 0) final = true;
+        }
+        if (final) await releaseIfDone(tx, rows[0]!.msgId, rows[0]!.blobId);
+        if (withNotices && bounce) await commitMessage(tx, store, bounce.msg, bounce.prep, bounceId);
+        if (withNotices && warning) await commitMessage(tx, store, warning.msg, warning.prep, warningId);
+      });
+    try {
+      await persist(true);
+    } catch (e) {
+      // The notice could not be stored (e.g. the sender's mailbox is gone): record the
+      // outcome anyway, failures as deferred so that the bounce is attempted again.
+      log.error("could not store a delivery status notification", { id: rows[0]!.msgId, err: (e as Error).message });
+      for (const x of failed) x.status = "deferred";
+      bounce = warning = null;
+      await persist(false);
+    }
 
     for (const x of outcomes) {
       if (x.status === "delivered") {
