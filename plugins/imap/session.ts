@@ -226,7 +226,11 @@ export class Session {
       res = await spec.run(this, { tag, name, uid, args: new Args(tokens.slice(rest)) });
     } catch (e) {
       if (e instanceof ParseError) res = bad(e.message);
-      else {
+      else if (e instanceof Error && e.name === "StoreError") {
+        // The store's typed errors carry RFC 5530 response codes.
+        const code = (e as Error & { code?: string }).code;
+        res = no(e.message, code === "INVALID" ? "CANNOT" : code);
+      } else {
         this.conn.log.error("imap command failed", { cmd: name, err: String((e as Error)?.stack ?? e) });
         res = no("Internal error; try again later", "SERVERBUG");
       }

@@ -42,6 +42,7 @@ export const create: CommandSpec = {
       }
       await store.createMailbox(s.accountId, name, use);
     } catch (e) {
+      if (e instanceof Error && e.name === "StoreError") throw e;
       s.conn.log.info("imap create failed", { err: String(e) });
       return no("Cannot create mailbox", "CANNOT");
     }

@@ -16,6 +16,7 @@ export const del: CommandSpec = {
     try {
       await s.core.store.deleteMailbox(s.accountId, mb.name);
     } catch (e) {
+      if (e instanceof Error && e.name === "StoreError") throw e;
       s.conn.log.info("imap delete failed", { err: String(e) });
       return no("Cannot delete mailbox", "CANNOT");
     }

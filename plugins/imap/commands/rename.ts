@@ -25,6 +25,7 @@ export const rename: CommandSpec = {
       }
       await store.renameMailbox(s.accountId, src.name, to);
     } catch (e) {
+      if (e instanceof Error && e.name === "StoreError") throw e;
       s.conn.log.info("imap rename failed", { err: String(e) });
       return no("Cannot rename mailbox", "CANNOT");
     }

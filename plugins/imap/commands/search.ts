@@ -236,9 +236,9 @@ function match(k: Key, r: Row, ctx: { maxUid: number; count: number; saved: Set<
       return k.larger ? r.meta!.size > k.n : r.meta!.size < k.n;
     case "date": {
       const m = r.meta!;
-      const t = k.sent ? (m.sentDate ?? m.internalDate) : m.internalDate;
-      // §6.4.4: dates disregard time and timezone (ours are UTC days).
-      const day = Math.floor(t / DAY) * DAY;
+      // §6.4.4: dates disregard time and timezone: the Date: header's own calendar day;
+      // internal dates are kept in UTC.
+      const day = k.sent ? (headerDay(m.envelope.date) ?? Math.floor((m.sentDate ?? m.internalDate) / DAY) * DAY) : Math.floor(m.internalDate / DAY) * DAY;
       return k.op === "before" ? day < k.day : k.op === "on" ? day === k.day : day >= k.day;
     }
     case "within": {
@@ -263,6 +263,20 @@ function match(k: Key, r: Row, ctx: { maxUid: number; count: number; saved: Set<
       return parts.some((p) => includes(p, k.value));
     }
   }
+}
+
+const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+
+/** The calendar day written in a Date: header (RFC 5322 §3.3), as UTC midnight ms. */
+function headerDay(date: string | null): number | null {
+  const m = date ? /(\d{1,2})\s+([A-Za-z]{3})\s+(\d{2,4})/.exec(date) : null;
+  if (!m) return null;
+  const mon = MONTHS.indexOf(m[2]!.toLowerCase());
+  if (mon < 0) return null;
+  let year = Number(m[3]);
+  if (year < 50) year += 2000;
+  else if (year < 1000) year += 1900;
+  return Date.UTC(year, mon, Number(m[1]));
 }
 
 function inRange(set: SeqSet, n: number, max: number): boolean {
