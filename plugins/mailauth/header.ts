@@ -74,10 +74,14 @@ export function fieldValue(f: RawField): string {
 export function fromDomain(fields: RawField[]): string | null {
   const from = fields.filter((f) => f.name === "from");
   if (from.length !== 1) return null;
-  const v = fieldValue(from[0]!);
-  // Prefer the angle-addr; else the bare addr-spec. Comments and display names are skipped.
+  // Quoted strings (display names, quoted local-parts) and comments are neutralized first,
+  // so `"x <a@evil.test>" <b@good.test>` yields good.test.
+  const v = fieldValue(from[0]!)
+    .replace(/"(?:[^"\\]|\\.)*"/g, "q")
+    .replace(/\((?:[^()\\]|\\.)*\)/g, " ");
+  // Prefer the angle-addr; else the bare addr-spec.
   const angle = /<[^<>]*@([^<>\s]+)>/.exec(v);
-  const bare = /([^\s<>"(),;:]+)@([A-Za-z0-9.-]+)/.exec(v.replace(/\([^()]*\)/g, " "));
+  const bare = /([^\s<>"(),;:]+)@([A-Za-z0-9.-]+)/.exec(v);
   const d = angle ? angle[1] : bare?.[2];
   return d ? d.replace(/\.$/, "").toLowerCase() : null;
 }

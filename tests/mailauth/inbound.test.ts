@@ -53,7 +53,7 @@ function run(raw: Uint8Array, over: Partial<InboundInput> = {}) {
 }
 
 describe("SPF (RFC 7208)", () => {
-  const cases: [string, string][] = [
+  const cases: [string, "pass" | "fail" | "softfail" | "none" | "temperror"][] = [
     ["pass.test", "pass"],
     ["fail.test", "fail"],
     ["soft.test", "softfail"],
