@@ -71,8 +71,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         io.out(mainHelp());
         return EXIT_OK;
       } else {
-        io.err(mainHelp());
-        return EXIT_USAGE;
+        throw new UsageError("missing command: kotakpos <command> [options] (kotakpos --help lists them)");
       }
     }
     let cmd = COMMANDS.find((c) => c.name === word);

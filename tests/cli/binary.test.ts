@@ -123,7 +123,7 @@ describe("admin commands", () => {
   test("usage errors exit 2 with one line; --help and version exit 0", async () => {
     const data = dataDir("usage");
     const k = (args: string[]) => run(bin, [...args, "--data", data], { cwd: home });
-    for (const args of [["frobnicate"], ["user"], ["user", "add"], ["domain", "add", "a", "b"], ["user", "list", "--bogus"]]) {
+    for (const args of [[], ["frobnicate"], ["user"], ["user", "add"], ["domain", "add", "a", "b"], ["user", "list", "--bogus"]]) {
       const r = await k(args);
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr.trim().split("\n"), args.join(" ")).toHaveLength(1);
