@@ -31,6 +31,9 @@ export interface RecipientResult {
   status: string;
   /** The host that gave the reply (DSN Remote-MTA). */
   remoteMta?: string;
+  /** Delivered to a host without the DSN extension: a requested success notice is ours
+   *  to send ("relayed", RFC 3461 §5.2.2). */
+  relayed?: boolean;
 }
 
 export interface Delivery {
@@ -164,7 +167,8 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     const added = (await hooks.all("deliver.remote.before", out)).flatMap((r) => r?.headers ?? []);
     const parts = added.length ? [Buffer.from(added.map((h) => (h.endsWith("\r\n") ? h : h + "\r\n")).join("")), raw] : [raw];
     const res = await client.send({ mailFrom: job.mailFrom, recipients: job.recipients, dsn: job.dsn }, parts);
-    return res.recipients.map((r) => ({ ...r, status: statusOf(r.reply, r.permanent), remoteMta: client.hostname }));
+    const relayed = !client.extensions.has("DSN");
+    return res.recipients.map((r) => ({ ...r, status: statusOf(r.reply, r.permanent), remoteMta: client.hostname, ...(r.ok && relayed && { relayed }) }));
   }
 
   function take(d: Destination, ms: number): Promise<Pending | null> {

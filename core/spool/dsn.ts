@@ -5,7 +5,8 @@ export interface DsnRecipient {
   address: string;
   /** ORCPT as given ("rfc822;addr"), if any. */
   orcpt?: string;
-  action: "failed" | "delayed";
+  /** RFC 3464 §2.3.3; "relayed": delivered to a host without DSN support (RFC 3461 §5.2.2). */
+  action: "failed" | "delayed" | "relayed";
   /** RFC 3463 status, e.g. "5.1.1". */
   status: string;
   /** The SMTP reply or error text. */
@@ -49,15 +50,19 @@ function headerValue(head: string, name: string): string | null {
 
 export function buildDsn(d: DsnInput): Uint8Array {
   const failed = d.recipients.some((r) => r.action === "failed");
+  const relayed = !failed && d.recipients.every((r) => r.action === "relayed");
   const boundary = `=_kp_${crypto.randomUUID()}`;
   const he = headerEnd(d.original);
   const origHead = Buffer.from(d.original.subarray(0, he)).toString("utf8");
   const subjectOrig = headerValue(origHead, "subject");
   const full = d.ret === "FULL" || (d.ret === undefined && d.original.length <= FULL_LIMIT);
   const list = d.recipients.map((r) => `  <${r.address}>: ${r.diagnostic}`).join("\r\n");
-  const human = failed
-    ? `This is the mail system at ${d.reportingMta}.\r\n\r\nYour message could not be delivered to one or more recipients.\r\nIt is attached below.\r\n\r\n${list}\r\n`
-    : `This is the mail system at ${d.reportingMta}.\r\n\r\nYour message has not been delivered yet to the recipients below.\r\nDelivery will be retried; you do not need to send it again.\r\n\r\n${list}\r\n`;
+  const what = failed
+    ? "Your message could not be delivered to one or more recipients.\r\nIt is attached below."
+    : relayed
+      ? "Your message was delivered to the next mail server, which does not\r\nreport delivery status; no further notification will come from it."
+      : "Your message has not been delivered yet to the recipients below.\r\nDelivery will be retried; you do not need to send it again.";
+  const human = `This is the mail system at ${d.reportingMta}.\r\n\r\n${what}\r\n\r\n${list}\r\n`;
   // RFC 3464 §2.2: per-message fields, then one block per recipient.
   const perMsg = [`Reporting-MTA: dns; ${d.reportingMta}`, `X-Kotakpos-Queue-ID: ${d.queueId}`];
   if (d.envid) perMsg.push(`Original-Envelope-Id: ${d.envid}`);
@@ -75,7 +80,7 @@ export function buildDsn(d: DsnInput): Uint8Array {
   const head = [
     `From: Mail Delivery System <MAILER-DAEMON@${d.reportingMta}>`,
     `To: <${d.to}>`,
-    `Subject: ${failed ? "Undelivered Mail Returned to Sender" : "Delayed Mail (still being retried)"}${subjectOrig ? `: ${subjectOrig.slice(0, 200)}` : ""}`,
+    `Subject: ${failed ? "Undelivered Mail Returned to Sender" : relayed ? "Successful Mail Delivery Report" : "Delayed Mail (still being retried)"}${subjectOrig ? `: ${subjectOrig.slice(0, 200)}` : ""}`,
     `Date: ${date(Date.now())}`,
     `Message-ID: <${d.queueId}.${Date.now().toString(36)}.dsn@${d.reportingMta}>`,
     // RFC 3834 §5: no automatic reply to this one.

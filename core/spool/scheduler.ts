@@ -146,11 +146,11 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
 
   /** A notification for the envelope sender, unless it is the null sender, our own
    *  bounce, or the recipient asked for none (RFC 3461 §4.1 NOTIFY). */
-  function wantsDsn(r: Row, kind: "FAILURE" | "DELAY"): boolean {
+  function wantsDsn(r: Row, kind: "FAILURE" | "DELAY" | "SUCCESS"): boolean {
     if (r.internal || r.mailFrom === "") return false;
     const notify = parseDsn(r).notify;
     // No NOTIFY: failures, and delays when warnings are configured (§4.1 leaves it to us).
-    if (!notify?.length) return true;
+    if (!notify?.length) return kind !== "SUCCESS";
     return notify.includes(kind);
   }
 
@@ -158,6 +158,8 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     const first = rows[0]!;
     const to = first.mailFrom;
     const dsn = parseDsn(first);
+    // RET governs failure reports; a success report carries the headers only.
+    const ret = recipients.every((r) => r.action === "relayed") ? "HDRS" : dsn.ret;
     const raw = buildDsn({
       reportingMta: o.hostname,
       to,
@@ -166,7 +168,7 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
       arrival: first.createdAt,
       recipients,
       original: await load(first),
-      ret: dsn.ret,
+      ret,
     });
     const msg: AcceptedMessage = { raw, prefix: [], mailFrom: "", local: [], remote: [], internal: true };
     const domain = domainOf(to);
@@ -214,7 +216,8 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
       schedule.warnAfter > 0
         ? outcomes.filter((x) => x.status === "deferred" && !x.row.warned && now - x.row.createdAt >= schedule.warnAfter && wantsDsn(x.row, "DELAY"))
         : [];
-    const notice = async (xs: Outcome[], action: "failed" | "delayed") =>
+    const relayed = outcomes.filter((x) => x.status === "delivered" && x.res.relayed && wantsDsn(x.row, "SUCCESS"));
+    const notice = async (xs: Outcome[], action: DsnRecipient["action"]) =>
       xs.length === 0
         ? null
         : prepareNotice(
@@ -233,19 +236,21 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
             log.error("could not prepare a delivery status notification", { id: xs[0]!.row.msgId, err: (e as Error).message });
             throw e;
           });
-    let bounce: Awaited<ReturnType<typeof notice>> = null;
-    let warning: Awaited<ReturnType<typeof notice>> = null;
+    type Notice = { msg: AcceptedMessage; prep: Prepared; id: string };
+    const made = (n: { msg: AcceptedMessage; prep: Prepared } | null): Notice | null => (n ? { ...n, id: newMsgId() } : null);
+    let bounce: Notice | null = null;
     try {
-      bounce = await notice(failed, "failed");
+      bounce = made(await notice(failed, "failed"));
     } catch {
       // Without its bounce a failure is not final yet: keep it deferred, try again later.
       for (const x of failed) x.status = "deferred";
     }
-    warning = await notice(delayed, "delayed").catch(() => null);
-    const bounceId = bounce ? newMsgId() : "";
-    const warningId = warning ? newMsgId() : "";
+    // Delay warnings and success reports are informational: if one cannot be made, go on.
+    const warning = made(await notice(delayed, "delayed").catch(() => null));
+    const success = made(await notice(relayed, "relayed").catch(() => null));
+    let notices = [bounce, warning, success].filter((n): n is Notice => n !== null);
 
-    const persist = (withNotices: boolean) =>
+    const persist = () =>
       db.write(async (tx: Tx) => {
         let final = false;
         for (const x of outcomes) {
@@ -260,7 +265,7 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
               leaseOwner: null,
               leaseUntil: null,
               updatedAt: now,
-              ...(withNotices && warning && delayed.includes(x) ? { warned: true } : {}),
+              ...(warning && notices.includes(warning) && delayed.includes(x) ? { warned: true } : {}),
             })
             // Only while the lease is ours: after a takeover the new owner records.
             .where(and(eq(spool.id, x.row.id), eq(spool.leaseOwner, owner), eq(spool.status, "inflight")))
@@ -268,18 +273,17 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
           if (done && res.length > 0) final = true;
         }
         if (final) await releaseIfDone(tx, rows[0]!.msgId, rows[0]!.blobId);
-        if (withNotices && bounce) await commitMessage(tx, store, bounce.msg, bounce.prep, bounceId);
-        if (withNotices && warning) await commitMessage(tx, store, warning.msg, warning.prep, warningId);
+        for (const n of notices) await commitMessage(tx, store, n.msg, n.prep, n.id);
       });
     try {
-      await persist(true);
+      await persist();
     } catch (e) {
-      // The notice could not be stored (e.g. the sender's mailbox is gone): record the
+      // A notice could not be stored (e.g. the sender's mailbox is gone): record the
       // outcome anyway, failures as deferred so that the bounce is attempted again.
       log.error("could not store a delivery status notification", { id: rows[0]!.msgId, err: (e as Error).message });
-      for (const x of failed) x.status = "deferred";
-      bounce = warning = null;
-      await persist(false);
+      if (bounce) for (const x of failed) x.status = "deferred";
+      notices = [];
+      await persist();
     }
 
     for (const x of outcomes) {
@@ -293,8 +297,9 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
         log.info("delivery deferred", { id: x.row.msgId, to: x.row.recipient, err: x.why, next: new Date(x.next).toISOString() });
       }
     }
-    if (bounce?.msg.remote.length) hooks.notify("message.queued", { id: bounceId, recipients: bounce.msg.remote.map((r) => r.address) });
-    if (bounce?.msg.remote.length || warning?.msg.remote.length) kick();
+    const queued = notices.filter((n) => n.msg.remote.length > 0);
+    for (const n of queued) hooks.notify("message.queued", { id: n.id, recipients: n.msg.remote.map((r) => r.address) });
+    if (queued.length) kick();
   }
 
   /** Final rows are kept for `queue show` for maxAge, then removed. */

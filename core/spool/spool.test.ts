@@ -217,3 +217,18 @@ test("the deferred hook sets the retry time; queue retry makes it due now", asyn
     await late.stop();
   }
 });
+
+test("NOTIFY (RFC 3461): SUCCESS to a peer without DSN gets a 'relayed' report; NEVER suppresses the bounce", async () => {
+  const { spool: s } = makeSpool();
+  s.start();
+  const before = (await aliceInbox()).length;
+  const ok = await s.accept({ raw: message("notify-success"), prefix: [], mailFrom: "alice@a.test", local: [], remote: [{ address: "bob@b.test", dsn: { notify: ["SUCCESS", "FAILURE"], orcpt: "rfc822;bob@b.test" } }], dsn: { envid: "ENV-1" } });
+  const never = await s.accept({ raw: message("notify-never"), prefix: [], mailFrom: "alice@a.test", local: [], remote: [{ address: "reject-z@b.test", dsn: { notify: ["NEVER"] } }] });
+  await until("both final", async () => (await rows(ok.id))[0]!.status === "delivered" && (await rows(never.id))[0]!.status === "failed");
+  const report = await until("success report", async () => (await aliceInbox()).slice(before).find((m) => m.includes("Successful Mail Delivery Report")));
+  expect(report).toContain("Action: relayed");
+  expect(report).toContain("Original-Recipient: rfc822; bob@b.test");
+  expect(report).toContain("Original-Envelope-Id: ENV-1");
+  expect(report).toContain("text/rfc822-headers");
+  expect((await aliceInbox()).slice(before).some((m) => m.includes("notify-never"))).toBe(false);
+});
