@@ -252,6 +252,8 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     async deliver(job) {
       if (closed) return failAll(job, new DeliveryError("shutting down", false));
       let hops: NextHop[] | undefined;
+      // nextHop decides by destination (smarthost, MTA-STS): it gets the envelope, not the
+      // bytes, which are loaded only once a connection is ready.
       try {
         const r = await hooks.first("nextHop", { id: job.id, mailFrom: job.mailFrom, recipients: job.recipients.map((x) => x.address), domain: job.domain, fromDomain: "", raw: new Uint8Array(0) }, job.domain);
         if (Array.isArray(r) && r.length > 0) hops = orderHops(r);
