@@ -16,6 +16,7 @@ import { pluginsCommand } from "./cli/plugins.ts";
 import { queueCommand } from "./cli/queue.ts";
 import { serveCommand } from "./cli/serve.ts";
 import { userCommand } from "./cli/user.ts";
+import { dnsCommand } from "../plugins/mailauth/cli.ts";
 
 export const VERSION: string = pkg.version;
 
@@ -29,7 +30,8 @@ const versionCommand: Command = {
   },
 };
 
-export const COMMANDS: Command[] = [serveCommand, domainCommand, userCommand, aliasCommand, queueCommand, pluginsCommand, versionCommand];
+// Commands a plugin provides for its own data (e.g. `dns` of mailauth) are listed here too.
+export const COMMANDS: Command[] = [serveCommand, domainCommand, userCommand, aliasCommand, queueCommand, dnsCommand, pluginsCommand, versionCommand];
 
 function mainHelp(): string {
   const lines = ["kotakpos — a complete mail server in one executable", "", "Usage: kotakpos <command> [options]", "", "Commands:"];
