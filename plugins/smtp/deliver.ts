@@ -9,6 +9,8 @@ export interface MergedChecks {
   verdict: DataResult;
   /** Header lines from every check, in handler order, CRLF-terminated. */
   headers: string[];
+  /** Byte ranges of the message to drop (DataCheck.removeHeaders; added by the mailauth helper). */
+  remove: { start: number; end: number }[];
 }
 
 const RANK: Record<DataResult["kind"], number> = { disconnect: 5, reject: 4, defer: 3, quarantine: 2, accept: 1, pass: 0 };
@@ -16,8 +18,10 @@ const RANK: Record<DataResult["kind"], number> = { disconnect: 5, reject: 4, def
 export function mergeChecks(checks: (DataCheck | undefined | null)[]): MergedChecks {
   let verdict: DataResult = { kind: "pass" };
   const headers: string[] = [];
+  const remove: { start: number; end: number }[] = [];
   for (const c of checks) {
     if (!c) continue;
+    for (const r of c.removeHeaders ?? []) remove.push(r);
     if (c.verdict && RANK[c.verdict.kind] > RANK[verdict.kind]) verdict = c.verdict;
     for (const h of c.headers ?? []) {
       // A header line must not smuggle an empty line (which would end the header section).
@@ -26,7 +30,23 @@ export function mergeChecks(checks: (DataCheck | undefined | null)[]): MergedChe
       if (/^[\x21-\x39\x3b-\x7e]+:/.test(line)) headers.push(line);
     }
   }
-  return { verdict, headers };
+  return { verdict, headers, remove };
+}
+
+/** The message without the given byte ranges (forged Authentication-Results, RFC 8601 §5).
+ *  Overlapping or out-of-bounds ranges are clamped; none given → the same buffer.
+ *  (Added by the mailauth helper for DataCheck.removeHeaders.) */
+export function dropRanges(raw: Buffer, ranges: { start: number; end: number }[]): Buffer {
+  if (ranges.length === 0) return raw;
+  const sorted = ranges.map((r) => ({ start: Math.max(0, Math.min(r.start, raw.length)), end: Math.max(0, Math.min(r.end, raw.length)) })).sort((a, b) => a.start - b.start);
+  const parts: Buffer[] = [];
+  let pos = 0;
+  for (const r of sorted) {
+    if (r.start > pos) parts.push(raw.subarray(pos, r.start));
+    pos = Math.max(pos, r.end);
+  }
+  parts.push(raw.subarray(pos));
+  return Buffer.concat(parts);
 }
 
 export interface AcceptedRcpt {

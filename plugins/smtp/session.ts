@@ -6,7 +6,7 @@ import type { Spool } from "../../core/spool/types.ts";
 import type { Store } from "../../core/store/types.ts";
 import type { Address, AuthUser, Connection, Credentials, Hooks, IncomingMessage, Reply, Route, SmtpTxn, TxnState } from "../../core/types.ts";
 import { mailParams, parsePath, rcptParams, splitCommand, type MailParams } from "./command.ts";
-import { buildDeliveries, mergeChecks, type AcceptedRcpt } from "./deliver.ts";
+import { buildDeliveries, dropRanges, mergeChecks, type AcceptedRcpt } from "./deliver.ts";
 import { dateHeader, messageIdHeader, parseHeaders, receivedHeader, withProtocol } from "./headers.ts";
 import { formatReply, R, verdictOutcome, type Outcome } from "./reply.ts";
 import { decodeBase64, LOGIN_PASSWORD, LOGIN_USERNAME, parsePlain } from "./sasl.ts";
@@ -431,7 +431,8 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     let id: string;
     try {
       ({ id } = await deps.spool.accept({
-        raw,
+        // Forged header fields the checks asked to drop (mailauth helper: DataCheck.removeHeaders).
+        raw: dropRanges(raw, merged.remove),
         // Authentication-Results and other check headers sit above our Received (RFC 8601 §5).
         prefix: [...merged.headers, ...msg.prefix],
         mailFrom: t.mailFrom.address,
