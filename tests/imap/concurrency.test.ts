@@ -1,0 +1,101 @@
+// Two sessions on one mailbox see each other's changes at the moments RFC 9051 §7.5.1
+// allows: EXISTS pushed into IDLE, FETCH FLAGS after commands, EXPUNGE never during FETCH.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { TestServer } from "../helpers/server.ts";
+import { RawClient, startImap, USERS } from "./helpers.ts";
+
+let srv: TestServer;
+beforeAll(async () => {
+  srv = await startImap();
+});
+afterAll(async () => {
+  await srv.cleanup();
+});
+
+async function session(box: string): Promise<RawClient> {
+  const c = await RawClient.connect(srv.port("imap"));
+  expect(await c.cmd(`LOGIN ${USERS[0]!.address} ${USERS[0]!.password}`)).toContain("OK");
+  expect(await c.cmd(`SELECT ${box}`)).toContain("OK [READ-WRITE]");
+  return c;
+}
+
+const msg = (n: number) => `Subject: m${n}\r\nFrom: x@example.test\r\n\r\nbody ${n}\r\n`;
+
+async function append(c: RawClient, box: string, n: number): Promise<string> {
+  const m = msg(n);
+  return c.cmd(`APPEND ${box} {${m.length}+}\r\n${m}`);
+}
+
+test("APPEND in one session is pushed into another session's IDLE", async () => {
+  const a = await session("INBOX");
+  const b = await session("INBOX");
+  a.write("i1 IDLE\r\n");
+  await a.readUntil(/^\+ .*\r\n/m);
+  expect(await append(b, "INBOX", 1)).toContain("OK [APPENDUID");
+  expect(await a.readUntil(/^\* 1 EXISTS\r\n/m)).toContain("* 1 EXISTS");
+  // A flag change from B shows up in the IDLE too.
+  await b.cmd("STORE 1 +FLAGS (\\Flagged)");
+  expect(await a.readUntil(/^\* 1 FETCH \(UID 1 FLAGS \(\\Flagged\)\)\r\n/m)).toBeTruthy();
+  a.write("DONE\r\n");
+  expect(await a.readUntil(/^i1 OK .*\r\n/m)).toContain("i1 OK");
+  a.close();
+  b.close();
+});
+
+test("EXPUNGE is held back during FETCH/STORE/SEARCH and told at NOOP", async () => {
+  await session("INBOX").then((c) => c.cmd("CREATE Shared").then(() => c.close()));
+  const a = await session("Shared");
+  const b = await session("Shared");
+  for (let i = 1; i <= 3; i++) await append(b, "Shared", i);
+  expect(await a.cmd("NOOP")).toContain("* 3 EXISTS");
+  await b.cmd("STORE 2 +FLAGS.SILENT (\\Deleted)");
+  expect(await b.cmd("EXPUNGE")).toContain("* 2 EXPUNGE");
+  // FETCH: flags may be reported, EXPUNGE must not be.
+  const f = await a.cmd("FETCH 1:3 (UID)");
+  expect(f).not.toContain("EXPUNGE");
+  expect(f).toContain("* 1 FETCH (UID 1)");
+  expect(f).toContain("* 3 FETCH (UID 3)");
+  expect(await a.cmd("SEARCH ALL")).not.toContain("EXPUNGE");
+  const n = await a.cmd("NOOP");
+  expect(n).toContain("* 2 EXPUNGE");
+  // The map is now renumbered: UID 3 is message 2.
+  expect(await a.cmd("FETCH 2 (UID)")).toContain("* 2 FETCH (UID 3)");
+  // UID commands may carry EXPUNGE.
+  await b.cmd("STORE 1 +FLAGS.SILENT (\\Deleted)");
+  await b.cmd("EXPUNGE");
+  expect(await a.cmd("UID FETCH 1:* (FLAGS)")).toContain("* 1 EXPUNGE");
+  a.close();
+  b.close();
+});
+
+test("QRESYNC: VANISHED instead of EXPUNGE, and SELECT resynchronization", async () => {
+  const a = await session("INBOX");
+  a.close();
+  const c = await RawClient.connect(srv.port("imap"));
+  await c.cmd(`LOGIN ${USERS[0]!.address} ${USERS[0]!.password}`);
+  expect(await c.cmd("ENABLE QRESYNC")).toContain("* ENABLED QRESYNC");
+  await c.cmd("CREATE Q");
+  const sel = await c.cmd("SELECT Q");
+  const uidvalidity = /UIDVALIDITY (\d+)/.exec(sel)![1];
+  const modseq = Number(/HIGHESTMODSEQ (\d+)/.exec(sel)![1]);
+  const b = await session("Q");
+  for (let i = 1; i <= 3; i++) await append(b, "Q", i);
+  await c.cmd("NOOP");
+  await b.cmd("UID STORE 1 +FLAGS.SILENT (\\Deleted)");
+  await b.cmd("UID EXPUNGE 1");
+  await b.cmd("UID STORE 2 +FLAGS (\\Seen)");
+  const n = await c.cmd("NOOP");
+  expect(n).toContain("* VANISHED 1");
+  expect(n).toMatch(/\* 1 FETCH \(UID 2 FLAGS \(\\Seen\) MODSEQ \(\d+\)\)/);
+  await c.cmd("UNSELECT");
+  // Reselect with what we knew at the start: UID 1 vanished, 2 and 3 changed.
+  const re = await c.cmd(`SELECT Q (QRESYNC (${uidvalidity} ${modseq} 1:3))`);
+  expect(re).toContain("* VANISHED (EARLIER) 1");
+  expect(re).toMatch(/\* 1 FETCH \(UID 2 FLAGS \(\\Seen\) MODSEQ/);
+  expect(re).toMatch(/\* 2 FETCH \(UID 3 FLAGS \(\) MODSEQ/);
+  // CHANGEDSINCE with VANISHED.
+  const f = await c.cmd(`UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${modseq} VANISHED)`);
+  expect(f).toContain("* VANISHED (EARLIER) 1");
+  c.close();
+  b.close();
+});
