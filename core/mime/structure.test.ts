@@ -265,3 +265,43 @@ describe("bounds", () => {
     expect(() => parseStructure(mp)).not.toThrow();
   });
 });
+
+describe("odd but real input", () => {
+  test("empty message and lone CRLF", () => {
+    const e = parseStructure(new Uint8Array(0));
+    expect([e.headerStart, e.bodyStart, e.end, e.lines]).toEqual([0, 0, 0, 0]);
+    const c = parseStructure(enc("\r\n"));
+    expect([c.bodyStart, c.end, c.lines]).toEqual([2, 2, 0]);
+  });
+
+  test("boundaries are case-sensitive and may contain specials", () => {
+    const m = enc(crlf('Content-Type: multipart/mixed; boundary="=_Part(1)+.?*"\n\n--=_part(1)+.?*\nnot a delimiter\n--=_Part(1)+.?*\n\nreal\n--=_Part(1)+.?*--\n'));
+    const q = parseStructure(m);
+    expect(q.parts!.length).toBe(1);
+    expect(slice(m, q.parts![0]!.bodyStart, q.parts![0]!.end)).toBe("real");
+  });
+
+  test("first Content-Type wins; no space after colon; raw UTF-8 parameter", () => {
+    const m = enc(crlf('Content-Type:text/html;charset=utf-8\nContent-Type: image/gif\nContent-Disposition: inline; filename="naïve.txt"\n\nx'));
+    const q = parseStructure(m);
+    expect(q.subtype).toBe("html");
+    expect(q.disposition!.params.filename).toBe("naïve.txt");
+  });
+
+  test("RFC 2231 filename in a part; obsolete whitespace before colon", () => {
+    const m = enc(crlf("Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type : application/pdf\nContent-Disposition: attachment;\n filename*0*=UTF-8''%E2%82%AC;\n filename*1=uro.pdf\n\n%PDF\n--b--\n"));
+    const p = parseStructure(m).parts![0]!;
+    expect(p.type + "/" + p.subtype).toBe("application/pdf");
+    expect(p.disposition).toEqual({ type: "attachment", params: { filename: "€uro.pdf" } });
+  });
+
+  test("very long header line and many parts stay bounded", () => {
+    const long = "X-Long: " + "a".repeat(200_000) + "\r\n\r\nbody";
+    expect(parseStructure(enc(long)).lines).toBe(1);
+    let s = "Content-Type: multipart/mixed; boundary=b\r\n\r\n";
+    for (let i = 0; i < 6000; i++) s += "--b\r\n\r\nx\r\n";
+    const q = parseStructure(enc(s));
+    expect(q.parts!.length).toBeGreaterThan(100);
+    expect(q.parts!.length).toBeLessThanOrEqual(6000);
+  });
+});

@@ -53,6 +53,7 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
   }
   if (createdTop) await fsyncDir(dir);
   const knownDirs = new Set<string>();
+  const inflight = new Map<string, Promise<StoredBlob>>();
   let seq = 0;
 
   const path = (id: string): string => {
@@ -60,17 +61,26 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
     return join(dir, id.slice(0, 2), id.slice(2, 4), id);
   };
 
-  /** Creates ab/cd if needed; the new directory entry is made durable too. */
+  /** Creates ab/cd if needed; the new directory entry is made durable too. Concurrent
+   *  callers for the same directory wait for the one fsync. */
+  const dirsInFlight = new Map<string, Promise<void>>();
   async function ensureDir(id: string): Promise<string> {
     const a = join(dir, id.slice(0, 2));
     const ab = join(a, id.slice(2, 4));
     if (knownDirs.has(ab)) return ab;
-    const created = mkdirSync(ab, { recursive: true });
-    if (created) {
-      if (created !== ab) await fsyncDir(dir); // "ab" itself was missing
-      await fsyncDir(a);
+    let p = dirsInFlight.get(ab);
+    if (!p) {
+      p = (async () => {
+        const created = mkdirSync(ab, { recursive: true });
+        if (created) {
+          if (created !== ab) await fsyncDir(dir); // "ab" itself was missing
+          await fsyncDir(a);
+        }
+        knownDirs.add(ab);
+      })().finally(() => dirsInFlight.delete(ab));
+      dirsInFlight.set(ab, p);
     }
-    knownDirs.add(ab);
+    await p;
     return ab;
   }
 
@@ -83,29 +93,39 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
     }
   }
 
+  async function write(id: string, data: Uint8Array): Promise<StoredBlob> {
+    const final = path(id);
+    if (existsSync(final)) return { id, size: data.length };
+    const parent = await ensureDir(id);
+    const tmp = join(tmpDir, `${process.pid}.${++seq}.${id.slice(0, 16)}`);
+    const fd = openSync(tmp, "w", 0o600);
+    try {
+      let off = 0;
+      while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+      await fsyncFd(fd);
+    } catch (e) {
+      closeSync(fd);
+      await unlink(tmp).catch(() => {});
+      throw e;
+    }
+    closeSync(fd);
+    renameSync(tmp, final);
+    await fsyncDir(parent);
+    return { id, size: data.length };
+  }
+
   return {
     dir,
     path,
-    async put(data: Uint8Array, knownId?: string): Promise<StoredBlob> {
+    put(data: Uint8Array, knownId?: string): Promise<StoredBlob> {
       const id = knownId ?? sha256Hex(data);
-      const final = path(id);
-      if (existsSync(final)) return { id, size: data.length };
-      const parent = await ensureDir(id);
-      const tmp = join(tmpDir, `${process.pid}.${++seq}.${id.slice(0, 16)}`);
-      const fd = openSync(tmp, "w", 0o600);
-      try {
-        let off = 0;
-        while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-        await fsyncFd(fd);
-      } catch (e) {
-        closeSync(fd);
-        await unlink(tmp).catch(() => {});
-        throw e;
-      }
-      closeSync(fd);
-      renameSync(tmp, final);
-      await fsyncDir(parent);
-      return { id, size: data.length };
+      // Equal content being written right now: wait for that write's fsyncs, because the
+      // file becomes visible (rename) before its directory entry is durable.
+      const running = inflight.get(id);
+      if (running) return running;
+      const p = write(id, data).finally(() => inflight.delete(id));
+      inflight.set(id, p);
+      return p;
     },
     async get(id: string): Promise<Uint8Array> {
       return await Bun.file(path(id)).bytes();

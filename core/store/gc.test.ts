@@ -129,4 +129,10 @@ test("fs blob store: content address layout, idempotent put, get/has/list/delete
   await bs.delete(a.id); // idempotent
   expect(await bs.has(a.id)).toBe(false);
   expect(() => bs.path("../../etc/passwd")).toThrow();
+  // equal content put concurrently: one file, every caller resolves after it is durable
+  const same = await Promise.all(Array.from({ length: 10 }, () => bs.put(new TextEncoder().encode("dup"))));
+  expect(new Set(same.map((x) => x.id)).size).toBe(1);
+  // many blobs in fresh directories at once
+  const many = await Promise.all(Array.from({ length: 100 }, (_, i) => bs.put(new TextEncoder().encode(`blob ${i}`))));
+  for (const m of many) expect(new TextDecoder().decode(await bs.get(m.id))).toStartWith("blob ");
 });
