@@ -55,7 +55,7 @@ export function parsePath(args: string, keyword: "FROM" | "TO"): PathResult {
     if (keyword === "TO") return bad(501, "5.1.3", "The null address is not a valid recipient");
     return { ok: true, addr: { address: "", local: "", domain: "", params: params.params }, utf8: false };
   }
-  if (Buffer.byteLength(path) > 254) return bad(501, "5.1.3", "Address too long (RFC 5321 §4.5.3.1.3)");
+  if (Buffer.byteLength(path) > 254) return bad(501, "5.1.3", "Address too long (RFC 5321 section 4.5.3.1.3)");
   const at = lastAtOutsideQuotes(path);
   if (at < 0) {
     // RFC 5321 §4.1.1.3: RCPT TO:<Postmaster> without a domain must be accepted.
@@ -65,7 +65,7 @@ export function parsePath(args: string, keyword: "FROM" | "TO"): PathResult {
   const local = path.slice(0, at);
   const domainRaw = path.slice(at + 1);
   if (!validLocal(local)) return bad(501, "5.1.3", "Invalid local part in address");
-  if (Buffer.byteLength(local) > 64) return bad(501, "5.1.3", "Local part too long (RFC 5321 §4.5.3.1.1)");
+  if (Buffer.byteLength(local) > 64) return bad(501, "5.1.3", "Local part too long (RFC 5321 section 4.5.3.1.1)");
   const domain = normalizeDomain(domainRaw);
   if (domain === null) return bad(501, "5.1.2", "Invalid domain in address");
   return { ok: true, addr: { address: `${local}@${domainRaw}`, local, domain, params: params.params }, utf8 };

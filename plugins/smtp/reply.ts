@@ -3,11 +3,12 @@
 import type { DataResult, Reply, Verdict } from "../../core/types.ts";
 
 /** Format a reply; `enhanced` false for the greeting and EHLO lines (RFC 2034 §3 does not
- *  put codes there). Text lines are split on newlines and stripped of control chars. */
+ *  put codes there). Text lines are split on newlines; control characters become spaces
+ *  and non-ASCII "?" (RFC 5321 §4.2: reply text is ASCII). */
 export function formatReply(r: Reply, enhanced = true): string {
   const code = String(r.code);
   const esc = enhanced ? `${enhancedFor(r)} ` : "";
-  const lines = r.text.split(/\r?\n|\r/).map((l) => l.replace(/[\x00-\x1f\x7f]/g, " "));
+  const lines = r.text.split(/\r?\n|\r/).map((l) => l.replace(/[\x00-\x1f\x7f]/g, " ").replace(/[^\x00-\x7f]/g, "?"));
   let out = "";
   for (let i = 0; i < lines.length; i++) out += `${code}${i < lines.length - 1 ? "-" : " "}${esc}${lines[i]}\r\n`;
   return out;
@@ -63,7 +64,7 @@ export const R = {
   help: { code: 214, enhanced: "2.0.0", text: "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS AUTH" },
   unknown: { code: 500, enhanced: "5.5.2", text: "Command not recognized" },
   binary: { code: 500, enhanced: "5.5.2", text: "Syntax error: command contains invalid characters" },
-  lineTooLong: { code: 500, enhanced: "5.5.2", text: "Line too long (RFC 5321 §4.5.3.1)" },
+  lineTooLong: { code: 500, enhanced: "5.5.2", text: "Line too long (RFC 5321 section 4.5.3.1)" },
   needHelo: { code: 503, enhanced: "5.5.1", text: "Send EHLO or HELO first" },
   nestedMail: { code: 503, enhanced: "5.5.1", text: "Nested MAIL command" },
   needMail: { code: 503, enhanced: "5.5.1", text: "Need MAIL command first" },
@@ -85,8 +86,8 @@ export const R = {
   tlsActive: { code: 503, enhanced: "5.5.1", text: "TLS already active" },
   tlsUnavailable: { code: 502, enhanced: "5.5.1", text: "STARTTLS not available" },
   tooBig: { code: 552, enhanced: "5.3.4", text: "Message size exceeds fixed maximum message size" },
-  dataLineTooLong: { code: 500, enhanced: "5.5.2", text: "Line too long in message data (RFC 5321 §4.5.3.1.6)" },
-  bareEol: { code: 554, enhanced: "5.5.2", text: "Bare LF or CR in message data is not allowed (RFC 5321 §2.3.8); closing" },
+  dataLineTooLong: { code: 500, enhanced: "5.5.2", text: "Line too long in message data (RFC 5321 section 4.5.3.1.6)" },
+  bareEol: { code: 554, enhanced: "5.5.2", text: "Bare LF or CR in message data is not allowed (RFC 5321 section 2.3.8); closing" },
   tooManyRcpts: { code: 452, enhanced: "4.5.3", text: "Too many recipients" },
   relayDenied: { code: 554, enhanced: "5.7.1", text: "Relay access denied" },
   noSuchUser: { code: 550, enhanced: "5.1.1", text: "No such user here" },

@@ -240,7 +240,7 @@ describe("port 25", () => {
     await conn.replies(1);
     await say(conn, "EHLO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n", 4);
     const r = await say(conn, "Subject: x\r\n\r\nhello\n.\nMAIL FROM:<evil@b.c>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\nsmuggled\r\n.\r\n");
-    expect(r).toEqual(["554 5.5.2 Bare LF or CR in message data is not allowed (RFC 5321 §2.3.8); closing"]);
+    expect(r).toEqual(["554 5.5.2 Bare LF or CR in message data is not allowed (RFC 5321 section 2.3.8); closing"]);
     expect(conn.closed).toBe(true);
     expect(accepted).toHaveLength(0);
   });
@@ -281,7 +281,7 @@ describe("port 25", () => {
     expect(conn.closed).toBe(true);
   });
 
-  test("a connect hook reject: 554 greeting, then 503 until QUIT (RFC 5321 §3.1)", async () => {
+  test("a connect hook reject: 554 greeting, then 503 until QUIT (RFC 5321 section 3.1)", async () => {
     const { conn } = setup("smtp", { hooks: (h) => h.on("connect", () => ({ kind: "reject", reply: { code: 554, enhanced: "5.7.1", text: "Go away" } })) });
     expect(await conn.replies(1)).toEqual(["554 5.7.1 Go away"]);
     expect(await say(conn, "EHLO c\r\nQUIT\r\n", 2)).toEqual(["503 5.5.1 Session rejected; only QUIT is allowed", "221 2.0.0 Bye"]);

@@ -367,7 +367,7 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
   }
 
   function dataErrorReply(e: DataError): Reply {
-    return e === "too-big" ? R.tooBig : e === "line-too-long" ? R.dataLineTooLong : { code: 554, enhanced: "5.6.0", text: "Bare LF or CR in message data is not allowed (RFC 5321 §2.3.8)" };
+    return e === "too-big" ? R.tooBig : e === "line-too-long" ? R.dataLineTooLong : { code: 554, enhanced: "5.6.0", text: "Bare LF or CR in message data is not allowed (RFC 5321 section 2.3.8)" };
   }
 
   async function dataEnd(raw: Buffer | null, error: DataError | undefined): Promise<void> {
