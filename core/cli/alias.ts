@@ -21,13 +21,35 @@ export function aliasAddress(raw: string): { address: string; domain: string } {
 // Add an option to ALIAS_ADD_OPTIONS, its help line to ALIAS_ADD_HELP, and its effect on
 // the row in aliasRowOptions. Nothing else in this file needs to change.
 
-export const ALIAS_ADD_OPTIONS: OptionSpec = {};
+export const ALIAS_ADD_OPTIONS: OptionSpec = {
+  group: { type: "boolean" },
+  "members-only": { type: "boolean" },
+  sender: { type: "string", multiple: true },
+  append: { type: "boolean" },
+  replace: { type: "boolean" },
+};
 
-export const ALIAS_ADD_HELP: string[] = [];
+export const ALIAS_ADD_HELP: string[] = [
+  "  --group            a distribution list (members are the targets)",
+  "  --members-only     a group only its members may send to (others get 550 5.7.1)",
+  "  --sender USER      USER may send as this address (repeatable)",
+  "  --append           add the targets (and senders) to an existing alias",
+  "  --replace          replace the targets (and senders) of an existing alias",
+  "",
+  "ADDRESS @domain is the domain's catch-all (off until added). A target may be a user,",
+  "another alias or an outside address (forwarded with SRS). An alias of a user's own",
+  "address must list the user among its targets (forward and keep a copy). Loops, unknown",
+  "targets and nesting deeper than [aliases] maxDepth are refused.",
+];
 
 /** Row fields (kind, membersOnly, senders …) from the options of `alias add`. */
-export function aliasRowOptions(_p: Parsed): Partial<AliasInsert> {
-  return {};
+export function aliasRowOptions(p: Parsed): Partial<AliasInsert> {
+  const row: Partial<AliasInsert> = {};
+  if (p.values.group) row.kind = "group";
+  if (p.values["members-only"]) Object.assign(row, { kind: "group", membersOnly: true });
+  const senders = p.values.sender;
+  if (Array.isArray(senders) && senders.length) row.senders = JSON.stringify(senders.map((x) => mailAddress(String(x)).address));
+  return row;
 }
 
 /** How one alias row is shown by `alias list` (kind and flags after the targets). */
@@ -57,12 +79,13 @@ const add: Command = {
     const [raw, ...rawTargets] = positionals(p, ["ADDRESS", "TARGET"], { rest: true });
     const { address, domain } = aliasAddress(raw!);
     const targets = [...new Set(rawTargets.map((t) => mailAddress(t).address))];
-    if (targets.includes(address)) throw new UsageError(`${address} cannot be its own target`);
+    if (p.values.append && p.values.replace) throw new UsageError("--append and --replace exclude each other");
+    const mode = p.values.append ? "append" : p.values.replace ? "replace" : "create";
     const row: AliasInsert = { address, targets: JSON.stringify(targets), createdAt: Date.now(), ...aliasRowOptions(p) };
     await withAdmin(ctx, async (api) => {
       if (!(await api.isLocalDomain(domain))) throw new CommandError(`no domain ${domain} (add it first: kotakpos domain add ${domain})`);
-      if (address !== `@${domain}` && (await api.accountExists(address))) throw new CommandError(`${address} is a user; an alias cannot shadow it`);
-      if (!(await api.addAlias(row))) throw new CommandError(`alias ${address} already exists (delete it first)`);
+      // The aliases plugin checks the rest: users shadowed, unknown targets, loops.
+      if (!(await api.addAlias(row, mode))) throw new CommandError(`alias ${address} already exists (delete it first)`);
     });
     ctx.io.out(`added alias ${address} -> ${targets.join(", ")}\n`);
   },
@@ -81,20 +104,61 @@ const list: Command = {
 
 const del: Command = {
   name: "del",
-  summary: "delete an alias",
-  usage: ["alias del ADDRESS"],
+  summary: "delete an alias, or only some of its targets",
+  usage: ["alias del ADDRESS [TARGET...]"],
   async run(ctx, p) {
-    const [raw] = positionals(p, ["ADDRESS"]);
+    const [raw, ...rawTargets] = positionals(p, ["ADDRESS"], { rest: true });
     const { address } = aliasAddress(raw!);
-    const gone = await withAdmin(ctx, (api) => api.deleteAlias(address));
+    const targets = rawTargets.map((t) => mailAddress(t).address);
+    const gone = await withAdmin(ctx, (api) => api.deleteAlias(address, targets));
     if (!gone) throw new CommandError(`no alias ${address}`);
-    ctx.io.out(`deleted alias ${address}\n`);
+    ctx.io.out(targets.length ? `removed ${targets.join(", ")} from ${address}\n` : `deleted alias ${address}\n`);
   },
+};
+
+const domainAdd: Command = {
+  name: "add",
+  summary: "make every address of one domain an address of another",
+  usage: ["alias domain add ALIAS-DOMAIN TARGET-DOMAIN"],
+  async run(ctx, p) {
+    const [rawAlias, rawTarget] = positionals(p, ["ALIAS-DOMAIN", "TARGET-DOMAIN"]);
+    const r = await withAdmin(ctx, (api) => api.addDomainAlias(domainName(rawAlias!), domainName(rawTarget!)));
+    ctx.io.out(`added domain alias ${r.domain} -> ${r.target}\n`);
+  },
+};
+
+const domainList: Command = {
+  name: "list",
+  summary: "list domain aliases",
+  usage: ["alias domain list"],
+  async run(ctx, p) {
+    positionals(p, []);
+    for (const d of await withAdmin(ctx, (api) => api.listDomainAliases())) ctx.io.out(`${d.domain} -> ${d.target}\n`);
+  },
+};
+
+const domainDel: Command = {
+  name: "del",
+  summary: "delete a domain alias",
+  usage: ["alias domain del ALIAS-DOMAIN"],
+  async run(ctx, p) {
+    const [raw] = positionals(p, ["ALIAS-DOMAIN"]);
+    const name = domainName(raw!);
+    if (!(await withAdmin(ctx, (api) => api.deleteDomainAlias(name)))) throw new CommandError(`no domain alias ${name}`);
+    ctx.io.out(`deleted domain alias ${name}\n`);
+  },
+};
+
+const domain: Command = {
+  name: "domain",
+  summary: "domain aliases (example.org mirrors example.com)",
+  usage: ["alias domain add ALIAS-DOMAIN TARGET-DOMAIN", "alias domain list", "alias domain del ALIAS-DOMAIN"],
+  sub: [domainAdd, domainList, domainDel],
 };
 
 export const aliasCommand: Command = {
   name: "alias",
-  summary: "manage aliases (forwarding addresses, catch-alls)",
-  usage: ["alias add ADDRESS TARGET...", "alias list", "alias del ADDRESS"],
-  sub: [add, list, del],
+  summary: "manage aliases (forwarding addresses, groups, catch-alls, domain aliases)",
+  usage: ["alias add ADDRESS TARGET... [--group] [--members-only] [--sender USER]... [--append|--replace]", "alias list", "alias del ADDRESS [TARGET...]", "alias domain add|list|del ..."],
+  sub: [add, list, del, domain],
 };

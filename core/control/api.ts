@@ -2,11 +2,11 @@
 // implementation over the store, database and spool; the CLI calls it directly (database
 // opened by the CLI) or through the control socket of a running server, which runs the
 // same code on its own store so that sessions see the change (DESIGN.md).
-import { eq } from "drizzle-orm";
 import type { Db } from "../db/open.ts";
 import { aliases } from "../db/schema.ts";
 import type { Spool, QueueEntry } from "../spool/types.ts";
 import type { Store } from "../store/types.ts";
+import { AliasAdminError, addAlias, addDomainAlias, getAlias, listDomainAliases, removeAlias, removeDomainAlias, type DomainAlias } from "../../plugins/aliases/admin.ts";
 
 export type AliasInsert = typeof aliases.$inferInsert;
 export type AliasRow = typeof aliases.$inferSelect;
@@ -38,10 +38,17 @@ export interface AdminApi {
   createAccount(address: string, password: string): Promise<void>;
   setPassword(address: string, password: string): Promise<boolean>;
   deleteAccount(address: string): Promise<boolean>;
-  /** False when an alias with this address exists already. */
-  addAlias(row: AliasInsert): Promise<boolean>;
+  /** Checked by the aliases plugin (targets exist, senders are users, no loop; throws
+   *  with the reason). "create" (default): false when the alias exists already;
+   *  "append": add targets and senders to it; "replace": replace them. */
+  addAlias(row: AliasInsert, mode?: "create" | "append" | "replace"): Promise<boolean>;
   listAliases(): Promise<AliasRow[]>;
-  deleteAlias(address: string): Promise<boolean>;
+  /** The whole alias, or only these targets of it; false when there is no such alias. */
+  deleteAlias(address: string, targets?: string[]): Promise<boolean>;
+  /** Domain aliases: all mail to `domain` is mail to the same address at `target`. */
+  addDomainAlias(domain: string, target: string): Promise<DomainAlias>;
+  deleteDomainAlias(domain: string): Promise<boolean>;
+  listDomainAliases(): Promise<DomainAlias[]>;
   queueList(): Promise<QueueEntry[]>;
   queueGet(id: string): Promise<QueueEntry[]>;
   queueRetry(id: string): Promise<number>;
@@ -63,6 +70,9 @@ export const ADMIN_METHODS = [
   "addAlias",
   "listAliases",
   "deleteAlias",
+  "addDomainAlias",
+  "deleteDomainAlias",
+  "listDomainAliases",
   "queueList",
   "queueGet",
   "queueRetry",
@@ -82,15 +92,26 @@ export function createAdminApi(parts: { store: Store; db: Db; spool: Spool; plug
     createAccount: async (address, password) => void (await store.createAccount(address, password)),
     setPassword: (address, password) => store.setPassword(address, password),
     deleteAccount: (address) => store.deleteAccount(address),
-    addAlias: async (row) => {
-      const inserted = await db.write((tx) => tx.orm.insert(aliases).values(row).onConflictDoNothing().returning({ id: aliases.id }));
-      return inserted.length > 0;
+    addAlias: async (row, mode = "create") => {
+      if (mode === "create" && (await getAlias(db, row.address))) return false;
+      const list = (json: string | undefined): string[] | undefined => (json === undefined ? undefined : (JSON.parse(json) as string[]));
+      const kind = row.kind === undefined ? undefined : row.kind === "group" ? "group" : "alias";
+      await addAlias(db, { address: row.address, targets: list(row.targets) ?? [], kind, membersOnly: row.membersOnly, senders: list(row.senders) }, { replace: mode === "replace" });
+      return true;
     },
     listAliases: () => db.orm.select().from(aliases).orderBy(aliases.address),
-    deleteAlias: async (address) => {
-      const gone = await db.write((tx) => tx.orm.delete(aliases).where(eq(aliases.address, address)).returning({ id: aliases.id }));
-      return gone.length > 0;
+    deleteAlias: async (address, targets = []) => {
+      try {
+        await removeAlias(db, address, targets);
+        return true;
+      } catch (e) {
+        if (e instanceof AliasAdminError && e.message.startsWith("no alias")) return false;
+        throw e;
+      }
     },
+    addDomainAlias: (domain, target) => addDomainAlias(db, domain, target),
+    deleteDomainAlias: (domain) => removeDomainAlias(db, domain),
+    listDomainAliases: () => listDomainAliases(db),
     queueList: () => spool.list(),
     queueGet: (id) => spool.get(id),
     queueRetry: (id) => spool.retry(id),
