@@ -1,0 +1,126 @@
+// SMTP benchmark: messages/s and p50/p99 latency for 10 KiB messages over 20 parallel
+// persistent connections to port 25, each durably delivered to a local mailbox (the 250
+// comes after the fsync and the commit). The load generator runs in a child process (as
+// Postfix's smtp-source would) so it does not share the server's event loop.
+// Prints ONE JSON line. Env: BENCH_MESSAGES (5000), BENCH_CONNECTIONS (20), BENCH_SIZE (10240).
+import * as net from "node:net";
+import { builtinPlugins } from "../../plugins/index.ts";
+import { startTestServer } from "../../tests/helpers/server.ts";
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 5000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
+const SIZE = Number(process.env.BENCH_SIZE ?? 10240);
+const WARMUP = Math.min(200, Math.floor(MESSAGES / 10));
+const RCPT = "bench@example.test";
+
+function body(size: number): Buffer {
+  const head = "From: load@remote.test\r\nTo: bench@example.test\r\nSubject: benchmark message\r\nMessage-ID: <x@remote.test>\r\n\r\n";
+  const line = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijkl\r\n"; // 78 octets
+  let s = head;
+  while (s.length + line.length <= size - 3) s += line;
+  s += "x".repeat(Math.max(0, size - 3 - s.length));
+  return Buffer.from(`${s}\r\n.\r\n`); // exactly `size` octets of message before the final dot line
+}
+
+/** One persistent connection sending `count` messages one after another. */
+async function connection(port: number, count: () => boolean, latencies: number[]): Promise<void> {
+  const sock = net.connect({ host: "127.0.0.1", port });
+  sock.setNoDelay(true);
+  const msg = body(SIZE);
+  const envelope = Buffer.from(`MAIL FROM:<load@remote.test>\r\nRCPT TO:<${RCPT}>\r\nDATA\r\n`);
+  let buf = "";
+  let want = 0;
+  let wake: (() => void) | null = null;
+  sock.on("data", (d: Buffer) => {
+    buf += d.toString("latin1");
+    if (wake && finals() >= want) {
+      const w = wake;
+      wake = null;
+      w();
+    }
+  });
+  const closed = new Promise<void>((_, rej) => sock.on("error", rej));
+  closed.catch(() => {});
+  const finals = () => {
+    let n = 0;
+    for (let i = buf.indexOf("\r\n"), start = 0; i >= 0; start = i + 2, i = buf.indexOf("\r\n", start)) if (buf[start + 3] === " ") n++;
+    return n;
+  };
+  const expect = async (n: number): Promise<string[]> => {
+    want = n;
+    if (finals() < n) await Promise.race([new Promise<void>((res) => (wake = res)), closed]);
+    const lines = buf.split("\r\n").filter((l) => l[3] === " ");
+    buf = "";
+    return lines;
+  };
+  await expect(1);
+  sock.write("EHLO bench.test\r\n");
+  await expect(1);
+  while (count()) {
+    const t0 = performance.now();
+    sock.write(envelope);
+    const r = await expect(3);
+    if (r[2]?.slice(0, 3) !== "354") throw new Error(`envelope refused: ${r.join(" | ")}`);
+    sock.write(msg);
+    const [done] = await expect(1);
+    if (!done?.startsWith("250 ")) throw new Error(`message refused: ${done}`);
+    latencies.push(performance.now() - t0);
+  }
+  sock.write("QUIT\r\n");
+  await expect(1);
+  sock.end();
+}
+
+async function load(port: number, messages: number): Promise<{ seconds: number; latencies: number[] }> {
+  let left = messages;
+  const latencies: number[] = [];
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: CONNECTIONS }, () => connection(port, () => left-- > 0, latencies)));
+  return { seconds: (performance.now() - t0) / 1000, latencies };
+}
+
+if (process.argv[2] === "--client") {
+  // Child process: the load generator.
+  const port = Number(process.argv[3]);
+  await load(port, WARMUP);
+  const r = await load(port, MESSAGES);
+  process.stdout.write(JSON.stringify(r) + "\n");
+  process.exit(0);
+}
+
+// Parent: the server (built-in plugins without mailauth: its SPF/DNS checks of the
+// made-up sender domain would measure the resolver, not the SMTP path).
+const server = await startTestServer({
+  users: [{ address: RCPT, password: "bench-password" }],
+  plugins: builtinPlugins.filter((p) => p.name !== "mailauth"),
+  config: { listen: { ports: { smtp: 0, submission: 0, submissions: 0, imap: 0, imaps: 0, pop3: 0, pop3s: 0, http: 0, https: 0 } } },
+  ...(process.env.BENCH_DIR && { dataDir: (await import("node:fs")).mkdtempSync(`${process.env.BENCH_DIR}/kotakpos-bench-smtp-`) }),
+});
+try {
+  const port = server.port("smtp");
+  const child = Bun.spawn([process.execPath, import.meta.path, "--client", String(port)], { stdout: "pipe", stderr: "inherit", env: process.env });
+  const [out, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+  if (code !== 0) throw new Error(`load generator failed (exit ${code})`);
+  const r = JSON.parse(out) as { seconds: number; latencies: number[] };
+  const store = server.core.store;
+  const acct = await store.getAccount(RCPT);
+  const inbox = await store.getMailbox(acct!.id, "INBOX");
+  const ms = r.latencies.sort((a, b) => a - b);
+  const at = (q: number) => Math.round(ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]! * 100) / 100;
+  console.log(
+    JSON.stringify({
+      bench: "smtp",
+      messages: MESSAGES,
+      connections: CONNECTIONS,
+      messageBytes: SIZE,
+      seconds: Math.round(r.seconds * 100) / 100,
+      msgPerSec: Math.round(MESSAGES / r.seconds),
+      p50Ms: at(0.5),
+      p99Ms: at(0.99),
+      delivered: inbox?.messages ?? 0,
+      expected: MESSAGES + WARMUP,
+    }),
+  );
+} finally {
+  await server.cleanup();
+}
