@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # An independent DKIM implementation for the tests: Debian's python3-dkim (dkimpy).
 #   verify DNS_HOST DNS_PORT < message  -> JSON list, one {"ok": bool, "d": .., "s": .., "a": ..} per signature
+#   arc-verify DNS_HOST DNS_PORT < message -> {"cv": "pass"|"fail"|"none", "comment": ...}
 #   sign SELECTOR DOMAIN KEYFILE ALG    < message  -> the DKIM-Signature field (CRLF-terminated)
 # Keys are looked up over DNS at DNS_HOST:DNS_PORT (the test DNS server) with dnspython.
 import json
@@ -50,6 +51,10 @@ def main():
                 "a": (sig.get(b"a") or b"").decode(),
             })
         print(json.dumps(out))
+    elif mode == "arc-verify":
+        dnsfunc = dnsfunc_for(sys.argv[2], sys.argv[3])
+        cv, results, comment = dkim.arc_verify(msg, dnsfunc=dnsfunc)
+        print(json.dumps({"cv": cv.decode() if isinstance(cv, bytes) else str(cv), "comment": comment}))
     elif mode == "sign":
         selector, domain, keyfile, alg = sys.argv[2:6]
         key = open(keyfile, "rb").read()
