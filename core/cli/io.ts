@@ -2,7 +2,7 @@
 export interface Io {
   out(text: string): void;
   err(text: string): void;
-  /** All of standard input (for --password-stdin). */
+  /** Standard input, at least its first line (for --password-stdin). */
   readStdin(): Promise<string>;
   /** Ask on the terminal without echo; null when stdin is not a terminal. */
   promptHidden(prompt: string): Promise<string | null>;
@@ -37,10 +37,23 @@ function promptTty(prompt: string): Promise<string> {
   });
 }
 
+/** Standard input up to the first line end (or MAX_STDIN bytes): a password needs no more,
+ *  and a file piped in by mistake is not read whole. */
+const MAX_STDIN = 64 * 1024;
+async function readStdinLine(): Promise<string> {
+  let text = "";
+  const dec = new TextDecoder();
+  for await (const chunk of Bun.stdin.stream()) {
+    text += dec.decode(chunk, { stream: true });
+    if (text.includes("\n") || text.length > MAX_STDIN) break;
+  }
+  return text;
+}
+
 export const processIo: Io = {
   out: (t) => void process.stdout.write(t),
   err: (t) => void process.stderr.write(t),
-  readStdin: () => Bun.stdin.text(),
+  readStdin: readStdinLine,
   promptHidden: async (prompt) => (process.stdin.isTTY ? promptTty(prompt) : null),
   env: process.env,
 };

@@ -16,6 +16,9 @@ const MAX_SOCKET_PATH = 107;
 
 const METHODS = new Set<string>(ADMIN_METHODS);
 
+/** A control connection idle this long is closed (admin commands take milliseconds). */
+const IDLE_MS = 5 * 60_000;
+
 /** Does something answer on this socket? (A stale file from a crashed server does not.) */
 function answers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -66,6 +69,7 @@ export async function startControlServer(opts: { path: string; api: AdminApi; lo
     conns.add(sock);
     sock.on("close", () => conns.delete(sock));
     sock.on("error", () => sock.destroy());
+    sock.setTimeout(IDLE_MS, () => sock.destroy());
     let chain = Promise.resolve();
     sock.on(
       "data",
