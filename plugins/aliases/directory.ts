@@ -1,6 +1,6 @@
 // Batched lookups over the database for alias expansion: one query per table per level of
 // the expansion (not one per member), so a 1,000-member group costs a handful of queries.
-import { eq, inArray, sql } from "drizzle-orm";
+import { eq, inArray, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import type { Db } from "../../core/db/open.ts";
 import { accounts, aliases, domains, mailboxes } from "../../core/db/schema.ts";
 import { domainForms } from "./address.ts";
@@ -37,13 +37,10 @@ export interface Directory {
   mailboxes(accountId: number): Promise<string[]>;
 }
 
-/** SQLite's bound-parameter limit is far above this; small chunks keep statements cheap. */
-const CHUNK = 500;
-
-async function chunked<T, R>(items: T[], fn: (part: T[]) => Promise<R[]>): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += CHUNK) out.push(...(await fn(items.slice(i, i + CHUNK))));
-  return out;
+/** `col IN (list)` with the whole list as ONE bound JSON parameter: one statement for a
+ *  1,000-member group (no parameter limit, no chunking), about twice as fast as IN (?, ?, …). */
+function inJson(col: SQLWrapper, values: string[]): SQL {
+  return sql`${col} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
 }
 
 function parseList(json: string): string[] {
@@ -78,7 +75,7 @@ export function dbDirectory(db: Db): Directory {
       for (const n of wanted) for (const f of domainForms(n)) byForm.set(f, n);
       if (byForm.size === 0) return new Map();
       const cols = { id: domains.id, name: domains.name, aliasOf: domains.aliasOf, catchAll: domains.catchAll };
-      const rows: Row[] = await chunked([...byForm.keys()], (part) => orm.select(cols).from(domains).where(inArray(domains.name, part)));
+      const rows: Row[] = await orm.select(cols).from(domains).where(inArray(domains.name, [...byForm.keys()]));
       const byId = new Map<number, Row>(rows.map((r) => [r.id, r]));
       // Load the targets of domain aliases (and theirs), a level at a time.
       for (let i = 0; i < MAX_DOMAIN_CHAIN; i++) {
@@ -112,7 +109,7 @@ export function dbDirectory(db: Db): Directory {
     async aliases(addresses) {
       const keys = [...new Set(addresses)];
       if (!keys.length) return new Map();
-      const rows = await chunked(keys, (part) => orm.select().from(aliases).where(inArray(aliases.address, part)));
+      const rows = await orm.select().from(aliases).where(inJson(aliases.address, keys));
       return new Map(rows.map((r) => [r.address, toAliasRow(r)]));
     },
 
@@ -121,12 +118,12 @@ export function dbDirectory(db: Db): Directory {
       const out = new Map<string, AccountRow>();
       if (!keys.length) return out;
       const cols = { id: accounts.id, address: accounts.address, disabled: accounts.disabled };
-      for (const r of await chunked(keys, (part) => orm.select(cols).from(accounts).where(inArray(accounts.address, part)))) out.set(r.address, r);
+      for (const r of await orm.select(cols).from(accounts).where(inJson(accounts.address, keys))) out.set(r.address, r);
       const misses = keys.filter((k) => !out.has(k));
       if (caseFold && misses.length) {
         // Accounts created with capitals in the local part: a scan, only for the misses.
         const lowered = new Map(misses.map((m) => [m.toLowerCase(), m]));
-        const rows = await chunked([...lowered.keys()], (part) => orm.select(cols).from(accounts).where(inArray(sql`lower(${accounts.address})`, part)));
+        const rows = await orm.select(cols).from(accounts).where(inJson(sql`lower(${accounts.address})`, [...lowered.keys()]));
         for (const r of rows) {
           const k = lowered.get(r.address.toLowerCase());
           if (k && !out.has(k)) out.set(k, r);

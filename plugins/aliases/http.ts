@@ -47,10 +47,9 @@ async function run(c: Context, fn: () => Promise<Response>): Promise<Response> {
 
 export function aliasesApi(db: Db, expand: Partial<ExpandConfig>): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
+  // "/x/*" also matches "/x" itself.
   app.use("/api/admin/aliases/*", guard);
-  app.use("/api/admin/aliases", guard);
   app.use("/api/admin/domain-aliases/*", guard);
-  app.use("/api/admin/domain-aliases", guard);
 
   app.get("/api/admin/aliases", async (c) => c.json({ aliases: await listAliases(db, { domain: c.req.query("domain") || undefined }) }));
 
