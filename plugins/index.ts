@@ -2,5 +2,7 @@
 import type { Plugin } from "../core/types.ts";
 import aliases from "./aliases/index.ts";
 import smtp from "./smtp/index.ts";
+import mailauth from "./mailauth/index.ts";
+import imap from "./imap/index.ts";
 
-export const builtinPlugins: Plugin[] = [aliases, smtp];
+export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap];
