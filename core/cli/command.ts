@@ -18,7 +18,7 @@ export interface Command {
 export const GLOBAL_HELP = [
   "Options every command accepts:",
   "  --data DIR       data directory (default: $KOTAKPOS_DATA or ./data)",
-  "  --config FILE    config file (default: <data>/kotakpos.toml)",
+  "  --config FILE    config file (default: $KOTAKPOS_CONFIG or <data>/kotakpos.toml)",
   "  -h, --help       this help",
 ];
 
