@@ -151,12 +151,15 @@ function pluginSections(plugins: readonly Plugin[] | undefined): Map<string, Gen
 /** Apply KOTAKPOS_<SECTION>_<KEY> variables, coerced by each key's schema type. */
 function envOverrides(env: Record<string, string | undefined>, all: Leaf[], origins: Origins, warn?: (m: string) => void): Obj {
   const byName = new Map(all.map((l) => [envName(l.path), l]));
+  const sectionPrefixes = [...new Set(all.filter((l) => l.path.length > 1).map((l) => envName([l.path[0]!]) + "_"))];
   const out: Obj = {};
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith("KOTAKPOS_") || raw === undefined) continue;
     const leaf = byName.get(name);
     if (!leaf) {
-      if (warn && !RESERVED_ENV.has(name)) warn(`config warning: ${name} is not a config key (ignored)`);
+      // A misspelt key of a known section deserves a warning; other KOTAKPOS_* variables
+      // (KOTAKPOS_DATA, test switches …) are none of the config's business.
+      if (warn && sectionPrefixes.some((p) => name.startsWith(p))) warn(`config warning: ${name} is not a config key (ignored)`);
       continue;
     }
     setPath(out, leaf.path, coerce(leaf.schema, raw));
@@ -164,9 +167,6 @@ function envOverrides(env: Record<string, string | undefined>, all: Leaf[], orig
   }
   return out;
 }
-
-/** KOTAKPOS_* variables that are not config keys. */
-const RESERVED_ENV = new Set(["KOTAKPOS_DATA", "KOTAKPOS_CONFIG"]);
 
 function readToml(path: string): Obj {
   let text: string;
