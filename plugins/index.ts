@@ -2,7 +2,8 @@
 import type { Plugin } from "../core/types.ts";
 import aliases from "./aliases/index.ts";
 import smtp from "./smtp/index.ts";
+import pop3 from "./pop3/index.ts";
 import mailauth from "./mailauth/index.ts";
 import imap from "./imap/index.ts";
 
-export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap];
+export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3];

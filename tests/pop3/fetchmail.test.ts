@@ -5,6 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
+import pop3 from "../../plugins/pop3/index.ts";
 import { deliver, inboxUids, makeMessage } from "./helpers.ts";
 
 const ALICE = "alice@example.test";
@@ -13,7 +14,8 @@ let dir: string;
 const haveFetchmail = Bun.which("fetchmail") !== null;
 
 beforeAll(async () => {
-  server = await startTestServer({ users: [{ address: ALICE, password: "alice pw" }] });
+  server = await startTestServer({
+    plugins: [pop3], users: [{ address: ALICE, password: "alice pw" }] });
   dir = mkdtempSync(join(tmpdir(), "kotakpos-fetchmail-"));
 });
 afterAll(async () => {

@@ -1,6 +1,7 @@
 // POP3 driven by Python's poplib: every command and the error cases (RFC 1939, 2449, 3206, 5034).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
+import pop3 from "../../plugins/pop3/index.ts";
 import { deliver, inboxUids, makeMessage, poplib } from "./helpers.ts";
 
 let server: TestServer;
@@ -11,6 +12,7 @@ const msgs = [makeMessage("first"), makeMessage("second", 3000), makeMessage("th
 
 beforeAll(async () => {
   server = await startTestServer({
+    plugins: [pop3],
     users: [
       { address: ALICE, password: "alice-pw" },
       { address: BOB, password: "bob pw with spaces" },

@@ -2,7 +2,7 @@
 """Drive kotakpos with Python's poplib: a JSON list of operations in, a JSON list of
 results out (one per operation). An operation is [cmd, *args], optionally prefixed by
 "@name" to pick a session (default "a"). cmd is a poplib.POP3 method name or one of
-open(plain|ssl), stls, auth_plain(user, pw), raw(line), close (drop without QUIT).
+open(plain|ssl|ssl-sni), stls, auth_plain(user, pw), raw(line), close (drop without QUIT).
 
 usage: poplib_driver.py HOST PLAIN_PORT SSL_PORT OPS_JSON
 """
@@ -42,8 +42,10 @@ for op in ops:
     cmd, args = op[0], op[1:]
     try:
         if cmd == "open":
-            if args[0] == "ssl":
-                s = poplib.POP3_SSL(host, ssl_port, context=insecure_ctx(), timeout=20)
+            if args[0] in ("ssl", "ssl-sni"):
+                # "ssl-sni" connects by name, so the client sends SNI ("localhost");
+                # "ssl" connects by IP address, and clients send no SNI then.
+                s = poplib.POP3_SSL("localhost" if args[0] == "ssl-sni" else host, ssl_port, context=insecure_ctx(), timeout=20)
                 sessions[name] = s
                 res = [s.getwelcome(), s.sock.version()]
             else:

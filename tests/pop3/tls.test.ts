@@ -2,6 +2,7 @@
 // over plaintext even from loopback.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
+import pop3 from "../../plugins/pop3/index.ts";
 import { deliver, makeMessage, poplib } from "./helpers.ts";
 
 let server: TestServer;
@@ -10,6 +11,7 @@ const msg = makeMessage("over tls", 5000);
 
 beforeAll(async () => {
   server = await startTestServer({
+    plugins: [pop3],
     users: [{ address: ALICE, password: "alice-pw" }],
     config: { auth: { allowPlaintextOnLoopback: false }, pop3: { authFailureDelayMs: 0 } },
   });
@@ -41,8 +43,14 @@ describe("POP3 over TLS", () => {
     expect(octets).toBe(msg.length);
   });
 
+  test("POP3S (implicit TLS) for a client that connects by IP address (no SNI)", async () => {
+    const r = await poplib(server, [["open", "ssl"], ["user", ALICE], ["pass_", "alice-pw"], ["stat"], ["quit"]]);
+    expect(r[0]).toEqual({ ok: [expect.stringMatching(/^\+OK/), expect.stringMatching(/^TLSv1\.[23]$/)] });
+    expect(r[3]).toEqual({ ok: [1, msg.length] });
+  });
+
   test("POP3S (implicit TLS) with AUTH PLAIN", async () => {
-    const r = await poplib(server, [["open", "ssl"], ["capa"], ["raw", "STLS"], ["auth_plain", ALICE, "alice-pw"], ["stat"], ["quit"]]);
+    const r = await poplib(server, [["open", "ssl-sni"], ["capa"], ["raw", "STLS"], ["auth_plain", ALICE, "alice-pw"], ["stat"], ["quit"]]);
     expect(r[0]).toEqual({ ok: [expect.stringMatching(/^\+OK/), expect.stringMatching(/^TLSv1\.[23]$/)] });
     expect((r[1] as { ok: Record<string, string[]> }).ok).not.toHaveProperty("STLS");
     expect(r[2]).toEqual({ err: expect.stringMatching(/^-ERR/) });
