@@ -47,7 +47,7 @@ export type Expansion =
       remote: string[];
       /** Targets that lead nowhere (unknown or disabled local addresses). */
       skipped: string[];
-      /** Canonical addresses inside the expansion (for "members only"). */
+      /** Canonical addresses inside the expansion, lower-cased (for "members only"). */
       members: Set<string>;
     };
 
@@ -298,7 +298,7 @@ export function createExpander(dir: Directory, cfg: ExpandConfig): Expander {
     for (const n of nodes.values()) {
       switch (n.t) {
         case "alias":
-          members.add(n.key);
+          members.add(n.key.toLowerCase());
           break;
         case "account":
           members.add(n.acct.address.toLowerCase());
@@ -316,7 +316,7 @@ export function createExpander(dir: Directory, cfg: ExpandConfig): Expander {
           break;
       }
     }
-    if (root.t === "alias") for (const t of root.row.targets) members.add(L.canonical(t));
+    if (root.t === "alias") for (const t of root.row.targets) members.add(L.canonical(t).toLowerCase());
     return { kind: "ok", address: canonical, domain, root: root.t === "alias" ? root.row : null, local, remote, skipped, members };
   }
 

@@ -92,7 +92,7 @@ export function createRouter(opts: RouterOptions): Router {
     const candidates: string[] = [];
     if (txn.mailFrom.address) candidates.push(...(await expander.forms(txn.mailFrom.address)));
     if (txn.user) candidates.push(txn.user.address.toLowerCase());
-    return candidates.some((c) => members.has(c));
+    return candidates.some((c) => members.has(c.toLowerCase()));
   }
 
   async function sendAs(user: AuthUser, address: string): Promise<Verdict> {
