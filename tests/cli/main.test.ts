@@ -172,6 +172,15 @@ describe("queue, plugins, help", () => {
     expect(r).toEqual({ code: 2, out: "", err: 'config error: log.level = "loud": expected one of "debug", "info", "warn", "error" (from KOTAKPOS_LOG_LEVEL)\n' });
   });
 
+  test("global options may come before the command", async () => {
+    const d = freshData();
+    let out = "";
+    const io: Io = { out: (t) => void (out += t), err: () => {}, readStdin: async () => "", promptHidden: async () => null, env: {} };
+    expect(await main(["--data", d, "domain", "add", "first.test"], io)).toBe(0);
+    expect(await main([`--data=${d}`, "domain", "list"], io)).toBe(0);
+    expect(out).toBe("added domain first.test\nfirst.test\n");
+  });
+
   test("KOTAKPOS_DATA is the default data dir", async () => {
     const d = freshData();
     let out = "";
