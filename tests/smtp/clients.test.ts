@@ -3,26 +3,44 @@
 // back through the store API.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestServer } from "../helpers/server.ts";
+import { definePlugin } from "../../core/types.ts";
+import smtp from "../../plugins/smtp/index.ts";
 import { mailbox, pySend, smtpServer, swaks } from "./helpers.ts";
 
 const ALICE = "alice@example.test";
 const BOB = "bob@example.test";
+const JOERG = "jörg@example.test";
 const PW = "correct horse";
-const MANY = Array.from({ length: 12 }, (_, i) => `user${i}@example.test`);
+const MANY = Array.from({ length: 7 }, (_, i) => `user${i}@example.test`);
 const MAX_SIZE = 100_000;
+
+/** A route handler for "fan-N@example.test": account MANY[N % 7] (many recipients
+ *  without hashing a hundred passwords). Runs before the core's default. */
+const fanOut = definePlugin({
+  name: "test-fan-out",
+  setup(core) {
+    core.hooks.on("route", async (_txn, rcpt) => {
+      const m = /^fan-(\d+)$/.exec(rcpt.local);
+      if (!m || rcpt.domain !== "example.test") return { kind: "pass" };
+      const acct = await core.store.getAccount(MANY[Number(m[1]) % MANY.length]!);
+      return { local: [{ accountId: acct!.id, mailbox: "INBOX" }], remote: [] };
+    });
+  },
+});
 
 let s: TestServer;
 let p25: number, p587: number, p465: number;
 
 beforeAll(async () => {
   s = await smtpServer({
-    users: [ALICE, BOB, ...MANY].map((address) => ({ address, password: PW })),
-    config: { limits: { maxMessageSize: MAX_SIZE, maxRecipients: 10 } },
+    users: [ALICE, BOB, JOERG, ...MANY].map((address) => ({ address, password: PW })),
+    plugins: [fanOut, smtp],
+    config: { limits: { maxMessageSize: MAX_SIZE, maxRecipients: 100 } },
   });
   p25 = s.port("smtp");
   p587 = s.port("submission");
   p465 = s.port("submissions");
-});
+}, 30_000); // argon2id hashing of the test accounts takes a while
 afterAll(async () => {
   await s?.cleanup();
 });
@@ -90,6 +108,14 @@ describe("port 25 (inbound MX)", () => {
     expect(bad.stdout).toContain("553 5.6.7");
   });
 
+  test("SMTPUTF8: a UTF-8 local recipient, matched case-insensitively, and an upper-case ASCII one", async () => {
+    const msg = "Subject: utf8-rcpt\r\n\r\nHallo Jörg\r\n";
+    const r = await pySend(p25, { from: "sender@remote.test", to: ["Jörg@EXAMPLE.test", "ALICE@Example.Test"], msg, mail_options: ["SMTPUTF8"] });
+    expect(r).toMatchObject({ ok: true, refused: {} });
+    expect(subjectIn(await mailbox(s, JOERG), "utf8-rcpt")).toHaveLength(1);
+    expect(subjectIn(await mailbox(s, ALICE), "utf8-rcpt")).toHaveLength(1);
+  });
+
   test("oversized message: 552 at MAIL (SIZE=) and after DATA (no SIZE)", async () => {
     const big = `Subject: too-big\r\n\r\n${"0123456789".repeat(99) + "\r\n"}`.repeat(Math.ceil((MAX_SIZE * 1.2) / 1000));
     const withSize = await pySend(p25, { from: "sender@remote.test", to: [ALICE], msg: big });
@@ -101,16 +127,19 @@ describe("port 25 (inbound MX)", () => {
     expect(subjectIn(await mailbox(s, ALICE), "too-big")).toHaveLength(0);
   });
 
-  test("many recipients: every INBOX gets the message; beyond the limit 452", async () => {
+  test("many recipients: 110 RCPTs, every INBOX gets one copy; beyond limits.maxRecipients 452", async () => {
     const msg = "Subject: many-rcpts\r\n\r\nto everyone\r\n";
-    const r = await pySend(p25, { from: "sender@remote.test", to: MANY, msg });
-    // limits.maxRecipients = 10: the last two are deferred with 452 4.5.3 (RFC 5321 §4.5.3.1.10).
+    const to = [...MANY, ...Array.from({ length: 103 }, (_, i) => `fan-${i}@example.test`)];
+    const r = await pySend(p25, { from: "sender@remote.test", to, msg });
+    // limits.maxRecipients = 100: the last ten get 452 4.5.3 (RFC 5321 §4.5.3.1.10).
     expect(r.ok).toBe(true);
-    expect(Object.keys(r.refused!)).toEqual(MANY.slice(10));
-    expect(r.refused![MANY[10]!]).toEqual([452, "4.5.3 Too many recipients"]);
-    for (const u of MANY.slice(0, 10)) expect(subjectIn(await mailbox(s, u), "many-rcpts")).toHaveLength(1);
-    for (const u of MANY.slice(10)) expect(subjectIn(await mailbox(s, u), "many-rcpts")).toHaveLength(0);
+    expect(Object.keys(r.refused!)).toEqual(to.slice(100));
+    expect(r.refused![to[100]!]).toEqual([452, "4.5.3 Too many recipients"]);
+    // Recipients routed to the same mailbox get one copy (one blob, one row per mailbox).
+    for (const u of MANY) expect(subjectIn(await mailbox(s, u), "many-rcpts")).toHaveLength(1);
+    expect(subjectIn(await mailbox(s, ALICE), "many-rcpts")).toHaveLength(0);
   });
+
 });
 
 describe("submission (587 STARTTLS, 465 implicit TLS)", () => {
@@ -123,7 +152,7 @@ describe("submission (587 STARTTLS, 465 implicit TLS)", () => {
   });
 
   test("swaks 465 implicit TLS + AUTH PLAIN: a remote recipient goes to the spool", async () => {
-    const r = await swaks(p465, ["--tlsc", "--auth", "PLAIN", "--auth-user", ALICE, "--auth-password", PW, "--to", "friend@remote.test", "--from", ALICE, "--header", "Subject: sub-465"]);
+    const r = await swaks(p465, ["--tlsc", "--tls-sni", "mx.example.test", "--auth", "PLAIN", "--auth-user", ALICE, "--auth-password", PW, "--to", "friend@remote.test", "--from", ALICE, "--header", "Subject: sub-465"]);
     expect(r.code).toBe(0);
     const id = /queued as (\w+)/.exec(r.stdout)?.[1];
     expect(id).toBeDefined();
@@ -132,10 +161,17 @@ describe("submission (587 STARTTLS, 465 implicit TLS)", () => {
   });
 
   test("python SMTP_SSL on 465: Message-ID and Date added when missing", async () => {
-    const r = await pySend(p465, { ssl: true, login: [ALICE, PW], from: ALICE, to: [BOB], msg: "From: alice@example.test\r\nSubject: no-id\r\n\r\nbody\r\n" });
+    const r = await pySend(p465, { ssl: true, host: "localhost", login: [ALICE, PW], from: ALICE, to: [BOB], msg: "From: alice@example.test\r\nSubject: no-id\r\n\r\nbody\r\n" });
     expect(r).toMatchObject({ ok: true });
     const [m] = subjectIn(await mailbox(s, BOB), "no-id");
     expect(m!).toMatch(/\r\nMessage-ID: <[\w.-]+@mx\.example\.test>\r\nDate: \w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d \+0000\r\nFrom: alice@example\.test\r\n/);
+  });
+
+  // core/listen.ts: Bun's tls.createServer ignores `secureContext`, so an implicit-TLS
+  // handshake without SNI finds no certificate (alert 80). Enable when the core passes key/cert.
+  test.todo("465 without SNI (a client connecting by IP address)", async () => {
+    const r = await pySend(p465, { ssl: true, login: [ALICE, PW], from: ALICE, to: [BOB], msg: "Subject: no-sni\r\n\r\nx\r\n" });
+    expect(r.ok).toBe(true);
   });
 
   test("AUTH failure: 535 5.7.8", async () => {

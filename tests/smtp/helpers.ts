@@ -31,6 +31,8 @@ export interface SendSpec {
   from: string;
   to: string[];
   msg: string;
+  /** Host to connect to (default 127.0.0.1; "localhost" makes TLS clients send SNI). */
+  host?: string;
   ssl?: boolean;
   starttls?: boolean;
   login?: [string, string];

@@ -1,5 +1,5 @@
 # A python3 smtplib client for the SMTP e2e tests: python3 send.py PORT JSON.
-# JSON: {from, to: [...], msg, ssl?, starttls?, login?: [user, pw], mail_options?, rcpt_options?}
+# JSON: {from, to: [...], msg, host?, ssl?, starttls?, login?: [user, pw], mail_options?, rcpt_options?}
 # Prints one JSON line: {ok, refused} or {ok: false, error, code, msg}.
 import json
 import smtplib
@@ -16,7 +16,8 @@ out = {}
 s = None
 try:
     if a.get("ssl"):
-        s = smtplib.SMTP_SSL("127.0.0.1", port, context=ctx, timeout=20)
+        # "localhost" rather than the IP so that the client sends SNI, as real clients do.
+        s = smtplib.SMTP_SSL(a.get("host", "127.0.0.1"), port, context=ctx, timeout=20)
     else:
         s = smtplib.SMTP("127.0.0.1", port, timeout=20)
     s.ehlo("py.client.test")
