@@ -2,15 +2,17 @@
 """Drive kotakpos with Python's poplib: a JSON list of operations in, a JSON list of
 results out (one per operation). An operation is [cmd, *args], optionally prefixed by
 "@name" to pick a session (default "a"). cmd is a poplib.POP3 method name or one of
-open(plain|ssl|ssl-sni), stls, auth_plain(user, pw), raw(line), close (drop without QUIT).
+open(plain|ssl|ssl-sni), stls, touch(path), waitfile(path), auth_plain(user, pw), raw(line), close (drop without QUIT).
 
 usage: poplib_driver.py HOST PLAIN_PORT SSL_PORT OPS_JSON
 """
 import base64
 import json
+import os
 import poplib
 import ssl
 import sys
+import time
 
 host, plain_port, ssl_port, ops = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4])
 
@@ -41,6 +43,16 @@ for op in ops:
         name, op = op[0][1:], op[1:]
     cmd, args = op[0], op[1:]
     try:
+        if cmd == "touch":  # signal another process (a test's IMAP client)
+            open(args[0], "w").close()
+            out.append({"ok": None})
+            continue
+        if cmd == "waitfile":  # wait for another process's signal
+            deadline = time.time() + 20
+            while not os.path.exists(args[0]) and time.time() < deadline:
+                time.sleep(0.01)
+            out.append({"ok": os.path.exists(args[0])})
+            continue
         if cmd == "open":
             if args[0] in ("ssl", "ssl-sni"):
                 # "ssl-sni" connects by name, so the client sends SNI ("localhost");
