@@ -12,7 +12,8 @@ import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { openLocal } from "./local.ts";
 import * as schema from "./schema.ts";
 import { migrationFiles } from "./migrations.gen.ts";
 
@@ -54,36 +55,76 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+/** One open write transaction, local or remote. */
+interface WriteTxn {
+  execute(stmt: InStatement): Promise<ResultSet>;
+  batch(stmts: InStatement[]): Promise<ResultSet[]>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+}
+
 /** Open (creating and migrating as needed) the database at `url`. */
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
-  const local = opts.url.startsWith("file:") || opts.url === ":memory:";
-  if (local && opts.url.startsWith("file:")) {
-    const path = filePath(opts.url);
-    if (path) mkdirSync(dirname(path), { recursive: true });
-  }
-  // The writer: a single connection, so its PRAGMAs stick and transactions never overlap.
-  const writer = createClient({ url: opts.url, authToken: opts.authToken, concurrency: 1, timeout: 10_000 } as Parameters<typeof createClient>[0]);
-  if (local) {
-    await writer.execute("PRAGMA journal_mode=WAL");
+  const path = opts.url.startsWith("file:") ? filePath(opts.url) : null;
+  if (opts.url.startsWith("file:") && !path) throw new Error(`unsupported database URL ${opts.url} (in-memory databases are not supported)`);
+  const local = path !== null;
+  if (path) mkdirSync(dirname(resolve(path)), { recursive: true });
+
+  let beginTx: () => Promise<WriteTxn>;
+  let reader: Client;
+  let closeWriter: () => void;
+  if (path) {
+    // Migrations through @libsql/client (drizzle's migrator needs it), then our own
+    // connection for writes: one connection, so PRAGMAs stick and transactions never overlap.
+    const migrator = createClient({ url: opts.url, concurrency: 1, timeout: 10_000 } as Parameters<typeof createClient>[0]);
+    await migrator.execute("PRAGMA journal_mode=WAL");
+    await runMigrations(migrator);
+    migrator.close();
+    const conn = openLocal(path, { timeoutMs: 10_000 });
+    conn.exec("PRAGMA journal_mode=WAL");
     // FULL in WAL mode fsyncs the WAL at every COMMIT: durable on power loss (NORMAL is not).
-    await writer.execute("PRAGMA synchronous=FULL");
-    await writer.execute("PRAGMA busy_timeout=10000");
-    await writer.execute("PRAGMA foreign_keys=ON");
+    conn.exec("PRAGMA synchronous=FULL");
+    conn.exec("PRAGMA busy_timeout=10000");
+    conn.exec("PRAGMA foreign_keys=ON");
+    const txn: WriteTxn = {
+      execute: async (s) => conn.execute(s),
+      batch: async (stmts) => stmts.map((s) => conn.execute(s)),
+      commit: async () => conn.exec("COMMIT"),
+      rollback: async () => {
+        if (conn.inTransaction) conn.exec("ROLLBACK");
+      },
+    };
+    beginTx = async () => {
+      conn.exec("BEGIN IMMEDIATE");
+      return txn;
+    };
+    closeWriter = () => conn.close();
+    reader = createClient({ url: opts.url, concurrency: 8, timeout: 10_000 } as Parameters<typeof createClient>[0]);
+  } else {
+    // Remote libSQL server: interactive transactions over hrana; one client for all.
+    const client = createClient({ url: opts.url, authToken: opts.authToken });
+    await runMigrations(client);
+    beginTx = async () => {
+      const t: Transaction = await client.transaction("write");
+      return {
+        execute: (s) => t.execute(s),
+        batch: (stmts) => t.batch(stmts),
+        commit: () => t.commit(),
+        rollback: async () => t.close(),
+      };
+    };
+    closeWriter = () => {};
+    reader = client;
   }
-  await runMigrations(writer);
-  const reader = local
-    ? createClient({ url: opts.url, concurrency: 8, timeout: 10_000 } as Parameters<typeof createClient>[0])
-    : writer;
-  if (local) await reader.execute("PRAGMA foreign_keys=ON");
   const orm = drizzle(reader, { schema });
 
   // drizzle bound to whichever transaction is open: one instance, a delegating client.
-  let current: Transaction | null = null;
+  let current: WriteTxn | null = null;
   const txClient = {
     execute: (stmt: InStatement) => active().execute(stmt),
     batch: (stmts: InStatement[]) => active().batch(stmts),
   } as unknown as Client;
-  function active(): Transaction {
+  function active(): WriteTxn {
     if (!current) throw new Error("write transaction is not open");
     return current;
   }
@@ -96,7 +137,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   let spSeq = 0;
 
   async function runBatch(): Promise<void> {
-    const tx = await writer.transaction("write");
+    const tx = await beginTx();
     current = tx;
     const done: { p: Pending; value: unknown; after: (() => void)[] }[] = [];
     let broken: unknown = null;
@@ -136,9 +177,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       await tx.commit();
     } catch (err) {
       current = null;
-      try {
-        tx.close();
-      } catch {}
+      await tx.rollback().catch(() => {});
       for (const d of done) d.p.reject(err);
       return;
     } finally {
@@ -188,8 +227,8 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       if (closed) return;
       closed = true;
       while (running || queue.length) await new Promise((r) => setTimeout(r, 5));
-      if (reader !== writer) reader.close();
-      writer.close();
+      reader.close();
+      closeWriter();
     },
   };
 }
@@ -210,7 +249,7 @@ async function runMigrations(client: Client): Promise<void> {
 }
 
 function filePath(url: string): string | null {
-  const rest = url.slice("file:".length).split("?")[0]!;
+  const rest = decodeURIComponent(url.slice("file:".length).split("?")[0]!);
   if (rest === ":memory:" || rest === "") return null;
   return rest.startsWith("//") ? rest.replace(/^\/\/(localhost)?/, "") : rest;
 }

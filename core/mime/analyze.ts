@@ -8,8 +8,10 @@ import { decodeTransfer, decodeWords } from "./decode.ts";
 import { decodeCharset } from "./text.ts";
 
 export const PREVIEW_CHARS = 200;
-/** Body bytes decoded for the preview at most (a preview needs little). */
-const PREVIEW_SOURCE_BYTES = 16 * 1024;
+/** Body bytes decoded for the preview at most: plain text needs little, HTML may open
+ *  with a long <head>. */
+const PREVIEW_TEXT_BYTES = 2 * 1024;
+const PREVIEW_HTML_BYTES = 32 * 1024;
 
 export interface Analysis {
   envelope: Envelope;
@@ -85,7 +87,7 @@ function preview(raw: Uint8Array, structure: MimePart, offset: number): string {
   const part = findTextPart(structure, "plain") ?? findTextPart(structure, "html");
   if (!part) return "";
   const start = part.bodyStart - offset;
-  const end = Math.min(part.end - offset, start + PREVIEW_SOURCE_BYTES);
+  const end = Math.min(part.end - offset, start + (part.subtype === "html" ? PREVIEW_HTML_BYTES : PREVIEW_TEXT_BYTES));
   if (start < 0 || end <= start) return "";
   let text = decodeCharset(decodeTransfer(raw.subarray(start, end), part.encoding), part.params.charset);
   if (part.subtype === "html") text = htmlToText(text);

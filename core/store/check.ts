@@ -39,11 +39,13 @@ export async function checkStore(ctx: StoreCtx): Promise<string[]> {
   }
   // Refcount = message rows + one per spool message with a pending recipient (core/spool).
   for (const r of await q(`
-    SELECT b.id, b.refcount,
-      (SELECT count(*) FROM messages m WHERE m.blob_id = b.id) +
-      (SELECT count(DISTINCT s.msg_id) FROM spool s WHERE s.blob_id = b.id AND s.status NOT IN ('delivered', 'failed')) AS refs
-    FROM blobs b`)) {
-    if (Number(r.refcount) !== Number(r.refs)) problems.push(`blob ${r.id}: refcount=${r.refcount} but ${r.refs} references`);
+    SELECT b.id, b.refcount, coalesce(m.n, 0) + coalesce(s.n, 0) AS refs
+    FROM blobs b
+    LEFT JOIN (SELECT blob_id, count(*) AS n FROM messages GROUP BY blob_id) m ON m.blob_id = b.id
+    LEFT JOIN (SELECT blob_id, count(DISTINCT msg_id) AS n FROM spool WHERE status NOT IN ('delivered', 'failed') GROUP BY blob_id) s ON s.blob_id = b.id
+    WHERE b.refcount <> coalesce(m.n, 0) + coalesce(s.n, 0)
+    LIMIT 100`)) {
+    problems.push(`blob ${r.id}: refcount=${r.refcount} but ${r.refs} references`);
   }
   for (const r of await q("SELECT DISTINCT blob_id FROM messages WHERE blob_id NOT IN (SELECT id FROM blobs) LIMIT 10")) {
     problems.push(`messages reference blob ${r.blob_id} without a row`);

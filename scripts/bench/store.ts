@@ -9,7 +9,7 @@ import type { Logger } from "../../core/types.ts";
 
 const N_SEQ = Number(process.env.BENCH_SEQ ?? 500);
 const N_CONC = Number(process.env.BENCH_CONC ?? 2000);
-const WORKERS = 20;
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 20);
 
 const log: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => log };
 
