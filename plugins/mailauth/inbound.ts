@@ -42,6 +42,21 @@ export interface InboundResult {
 
 const reply = (code: number, enhanced: string, text: string): Reply => ({ code, enhanced, text });
 
+/** Key lookups per message for DKIM and ARC together: a message with hundreds of signatures
+ *  (each with its own selector) must not turn into hundreds of DNS queries. Past the budget a
+ *  key is "not found", so those signatures fail permanently (RFC 6376 §6.1.2 allows a
+ *  verifier to limit the signatures it checks). */
+export const KEY_LOOKUP_BUDGET = 16;
+
+function budgeted(resolver: ResolverFn, budget: number): ResolverFn {
+  let used = 0;
+  return (name, rrtype) => {
+    if (++used > budget) return Promise.reject(Object.assign(new Error(`${rrtype} ${name}: lookup budget of ${budget} per message exceeded`), { code: "ENOTFOUND" }));
+    return resolver(name, rrtype);
+  };
+}
+type ResolverFn = (name: string, rrtype: string) => Promise<string[][] | string[]>;
+
 /** `[1.2.3.4]`, `[IPv6:…]` or a bare address: no SPF HELO check (RFC 7208 §2.3 needs a name). */
 function heloIsName(helo: string): boolean {
   const h = helo.replace(/^\[|\]$/g, "").replace(/^ipv6:/i, "");
@@ -81,7 +96,8 @@ function decide(r: Omit<InboundResult, "verdict" | "header" | "remove">, trusted
 /** Run every check; never throws for bad input or DNS trouble (those become results). */
 export async function checkInbound(input: InboundInput): Promise<InboundResult> {
   const { raw, ip, helo, mailFrom, hostname } = input;
-  const resolver = input.resolver as (name: string, rrtype: string) => Promise<string[][] | string[]>;
+  const resolver = input.resolver as ResolverFn;
+  const keyResolver = budgeted(resolver, KEY_LOOKUP_BUDGET);
   const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const { fields } = parseRawHeader(raw);
   const remove = forgedResults(fields, hostname).map((f) => ({ start: f.start, end: f.end }));
@@ -91,12 +107,12 @@ export async function checkInbound(input: InboundInput): Promise<InboundResult> 
   // SPF of MAIL FROM (or of postmaster@HELO for the null sender, RFC 7208 §2.4), the HELO
   // identity on its own (§2.3), and DKIM, all at once.
   const [dkimRes, spfRes, heloRes] = await Promise.all([
-    dkimVerify(buf, { resolver, sender: mailFrom || undefined, strict: true }),
+    dkimVerify(buf, { resolver: keyResolver, sender: mailFrom || undefined, strict: true }),
     spf({ sender: mailFrom || undefined, ip, helo: heloForSpf, mta: hostname, resolver }),
     mailFrom && heloName ? spf({ sender: `postmaster@${heloName}`, ip, helo: heloName, mta: hostname, resolver }) : Promise.resolve(undefined),
   ]);
 
-  const arcRes = dkimRes.arc ? await arc(dkimRes.arc as unknown as ARCData, { resolver, ip }) : undefined;
+  const arcRes = dkimRes.arc ? await arc(dkimRes.arc as unknown as ARCData, { resolver: keyResolver, ip }) : undefined;
 
   let dmarcRes: DMARCResult | undefined;
   if (dkimRes.headerFrom?.length) {

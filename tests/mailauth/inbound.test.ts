@@ -190,3 +190,23 @@ describe("Authentication-Results (RFC 8601)", () => {
     expect(removed[1]).toBe(`Authentication-Results: (comment) "MX.Example.Test";\r\n  dmarc=pass\r\n`);
   });
 });
+
+describe("bounds", () => {
+  test("a message with 40 signatures costs at most KEY_LOOKUP_BUDGET key lookups", async () => {
+    const { KEY_LOOKUP_BUDGET } = await import("../../plugins/mailauth/inbound.ts");
+    const base = message("a@reject.test");
+    // 40 signatures with different selectors (made with one key; the selectors do not exist).
+    const sigs = Array.from({ length: 40 }, (_, i) => signed(base, [{ ...rejectEd.key, selector: `s${i}` }]).subarray(0, -base.length));
+    const raw = Buffer.concat([...sigs, base]);
+    const resolver = createResolver({ servers: [dns.server], timeoutMs: 1500 });
+    let keyQueries = 0;
+    const counting = (name: string, type: string) => {
+      if (name.includes("._domainkey.")) keyQueries++;
+      return resolver.resolve(name, type);
+    };
+    const r = await checkInbound({ raw, ip: IP, helo: "client.example", mailFrom: "x@fail.test", hostname: HOST, resolver: counting });
+    expect(keyQueries).toBeLessThanOrEqual(KEY_LOOKUP_BUDGET);
+    expect(r.dkim.some((d) => d.status.result === "pass")).toBe(false);
+    expect(r.verdict.kind).toBe("reject");
+  });
+});
