@@ -35,6 +35,9 @@ export interface Db {
   orm: Orm;
   /** The read client (libSQL). */
   client: Client;
+  /** A fast read of committed data (embedded: cached prepared statements on a read-only
+   *  connection; remote: the client). Prefer it on hot read paths. */
+  query(stmt: InStatement): Promise<ResultSet>;
   /** Group-committed write transaction; resolves with fn's result after COMMIT. */
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** True for an embedded file database (blob fsync matters, WAL in use). */
@@ -72,6 +75,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
 
   let beginTx: () => Promise<WriteTxn>;
   let reader: Client;
+  let query: (stmt: InStatement) => Promise<ResultSet>;
   let closeWriter: () => void;
   if (path) {
     // Migrations through @libsql/client (drizzle's migrator needs it), then our own
@@ -98,8 +102,15 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       conn.exec("BEGIN IMMEDIATE");
       return txn;
     };
-    closeWriter = () => conn.close();
     reader = createClient({ url: opts.url, concurrency: 8, timeout: 10_000 } as Parameters<typeof createClient>[0]);
+    // Reads run synchronously to completion (autocommit), so one connection serves all.
+    const readConn = openLocal(path, { timeoutMs: 10_000 });
+    readConn.exec("PRAGMA query_only=ON");
+    query = async (s) => readConn.execute(s);
+    closeWriter = () => {
+      conn.close();
+      readConn.close();
+    };
   } else {
     // Remote libSQL server: interactive transactions over hrana; one client for all.
     const client = createClient({ url: opts.url, authToken: opts.authToken });
@@ -115,6 +126,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     };
     closeWriter = () => {};
     reader = client;
+    query = (s) => client.execute(s);
   }
   const orm = drizzle(reader, { schema });
 
@@ -215,6 +227,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   return {
     orm,
     client: reader,
+    query: (s) => (closed ? Promise.reject(new Error("database is closed")) : query(s)),
     local,
     write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
       if (closed) return Promise.reject(new Error("database is closed"));

@@ -46,7 +46,7 @@ export function emitAfterCommit(ctx: StoreCtx, tx: Tx, ev: StoreChange): void {
 
 /** Reads outside a write transaction (committed data only). */
 export function read(ctx: StoreCtx, sql: string, args: unknown[] = []): Promise<ResultSet> {
-  return ctx.db.client.execute({ sql, args: args as never });
+  return ctx.db.query({ sql, args: args as never });
 }
 
 export function exec(tx: Tx, sql: string, args: unknown[] = []): Promise<ResultSet> {
