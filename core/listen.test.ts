@@ -45,7 +45,7 @@ describe("listeners", () => {
     expect(await readLine(s)).toBe("ping secure=false \r\n");
     s.write("STARTTLS\r\n");
     expect(await readLine(s)).toBe("go\r\n");
-    const t = tls.connect({ socket: s, rejectUnauthorized: false, servername: "localhost" });
+    const t = tls.connect({ socket: s, rejectUnauthorized: false });
     await new Promise((r) => t.once("secureConnect", r));
     t.write("again\r\n");
     expect(await readLine(t as unknown as net.Socket)).toMatch(/^again secure=true TLSv1\.[23]/);
@@ -56,6 +56,10 @@ describe("listeners", () => {
     const l = await set.listen({ name: "t2", port: 0, mode: "implicit-tls", onConnection: echo });
     const t = tls.connect({ port: l.port, host: "127.0.0.1", rejectUnauthorized: false, servername: "localhost" });
     expect(await readLine(t as unknown as net.Socket)).toBe("hello\r\n");
+    // Without SNI (an IP literal) the default certificate answers.
+    const n = tls.connect({ port: l.port, host: "127.0.0.1", rejectUnauthorized: false });
+    expect(await readLine(n as unknown as net.Socket)).toBe("hello\r\n");
+    n.destroy();
     t.write("x\r\n");
     expect(await readLine(t as unknown as net.Socket)).toMatch(/^x secure=true TLSv1/);
     t.destroy();

@@ -262,8 +262,9 @@ export function createListenerSet(opts: { address: string; portOffset: number; m
         spec.mode === "implicit-tls"
           ? tls.createServer(
               {
+                // Bun ignores `secureContext` here: the default pair answers clients without SNI.
+                ...(await opts.tls.certificateFor(undefined)),
                 SNICallback: (name, cb) => contextFor(name).then((c) => cb(null, c), (e: Error) => cb(e)),
-                secureContext: await contextFor(undefined),
                 minVersion: "TLSv1.2",
               },
               (s) => accept(spec, s),

@@ -60,3 +60,23 @@ describe("admin API", () => {
     expect(await r.text()).toBe("ok\n");
   });
 });
+
+describe("admin API with the built-in plugins", () => {
+  test("plugins' admin routes sit behind the same token", async () => {
+    const full = await startTestServer();
+    try {
+      const b = `http://127.0.0.1:${full.port("http")}`;
+      const token = readFileSync(join(full.dataDir, "admin.token"), "utf8").trim();
+      const h = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+      expect((await fetch(`${b}/api/admin/aliases`)).status).toBe(401);
+      const r = await fetch(`${b}/api/admin/aliases`, { headers: h });
+      expect(r.status).toBe(200);
+      expect(Array.isArray(((await r.json()) as { aliases: unknown }).aliases)).toBe(true);
+      const dns = await fetch(`${b}/api/admin/domains/example.test/dns`, { headers: h });
+      expect(dns.status).toBe(200);
+      expect(((await dns.json()) as { type: string }[]).map((x) => x.type)).toContain("MX");
+    } finally {
+      await full.cleanup();
+    }
+  });
+});
