@@ -13,13 +13,21 @@ const SIZE = Number(process.env.BENCH_SIZE ?? 10240);
 const WARMUP = Math.min(200, Math.floor(MESSAGES / 10));
 const RCPT = "bench@example.test";
 
+/** The message minus its first header line, which makes each message unique (so the
+ *  content-addressed blob store really writes every one). */
 function body(size: number): Buffer {
-  const head = "From: load@remote.test\r\nTo: bench@example.test\r\nSubject: benchmark message\r\nMessage-ID: <x@remote.test>\r\n\r\n";
+  const head = "From: load@remote.test\r\nTo: bench@example.test\r\nSubject: benchmark message\r\n\r\n";
   const line = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijkl\r\n"; // 78 octets
   let s = head;
-  while (s.length + line.length <= size - 3) s += line;
-  s += "x".repeat(Math.max(0, size - 3 - s.length));
-  return Buffer.from(`${s}\r\n.\r\n`); // exactly `size` octets of message before the final dot line
+  const room = size - 3 - uniqueHeader(0).length;
+  while (s.length + line.length <= room) s += line;
+  s += "x".repeat(Math.max(0, room - s.length));
+  return Buffer.from(`${s}\r\n.\r\n`); // with the unique header: `size` octets before the final dot line
+}
+
+let seq = 0;
+function uniqueHeader(n: number): string {
+  return `Message-ID: <${String(n).padStart(10, "0")}.${process.pid}@remote.test>\r\n`;
 }
 
 /** One persistent connection sending `count` messages one after another. */
@@ -61,7 +69,7 @@ async function connection(port: number, count: () => boolean, latencies: number[
     sock.write(envelope);
     const r = await expect(3);
     if (r[2]?.slice(0, 3) !== "354") throw new Error(`envelope refused: ${r.join(" | ")}`);
-    sock.write(msg);
+    sock.write(Buffer.concat([Buffer.from(uniqueHeader(++seq)), msg]));
     const [done] = await expect(1);
     if (!done?.startsWith("250 ")) throw new Error(`message refused: ${done}`);
     latencies.push(performance.now() - t0);
