@@ -37,7 +37,10 @@ export interface InboundResult {
   helo?: SPFResult;
   dkim: DKIMResult[];
   arc?: ARCResult;
+  /** The DMARC result that decided (the first when all pass). */
   dmarc?: DMARCResult;
+  /** One per author domain (usually one). */
+  dmarcAll: DMARCResult[];
 }
 
 const reply = (code: number, enhanced: string, text: string): Reply => ({ code, enhanced, text });
@@ -65,8 +68,7 @@ function heloIsName(helo: string): boolean {
 
 /** The DMARC decision (RFC 7489 §6.6.2): reject / quarantine on a failing aligned check,
  *  defer when DNS trouble means the answer may change (never a silent pass). */
-function decide(r: Omit<InboundResult, "verdict" | "header" | "remove">, trustedArc: string[]): DataResult {
-  const d = r.dmarc;
+function decide(d: DMARCResult | undefined, r: Omit<InboundResult, "verdict" | "header" | "remove">, trustedArc: string[]): DataResult {
   if (!d) return { kind: "pass" };
   const result = d.status.result;
   const domain = d.status.header?.from ?? d.domain;
@@ -114,17 +116,24 @@ export async function checkInbound(input: InboundInput): Promise<InboundResult> 
 
   const arcRes = dkimRes.arc ? await arc(dkimRes.arc as unknown as ARCData, { resolver: keyResolver, ip }) : undefined;
 
-  let dmarcRes: DMARCResult | undefined;
-  if (dkimRes.headerFrom?.length) {
+  // RFC 7489 §6.6.1: the author domain of the From field. Several From fields or several
+  // domains in one (RFC 5322 §3.6 allows neither / rarely) would let a forger hide behind a
+  // second address, so each domain is evaluated and the strictest outcome applies.
+  const authors = dkimRes.headerFrom ?? [];
+  const byDomain = new Map<string, string>();
+  for (const a of authors) byDomain.set(a.slice(a.lastIndexOf("@") + 1).toLowerCase().replace(/\.$/, ""), a);
+  const single = dkimRes.fromFields <= 1 && byDomain.size <= 1;
+  const dmarcAll: DMARCResult[] = [];
+  for (const from of single ? (authors.length ? [authors] : []) : [...byDomain.values()].slice(0, 5).map((a) => [a])) {
     const r = await dmarc({
-      headerFrom: dkimRes.headerFrom,
-      fromFields: dkimRes.fromFields,
+      headerFrom: from,
+      fromFields: single ? dkimRes.fromFields : 1,
       spfDomains: spfRes.status.result === "pass" && spfRes.domain ? [spfRes.domain] : [],
       dkimDomains: (dkimRes.results ?? []).filter((x) => x.status.result === "pass").map((x) => ({ id: x.id, domain: x.signingDomain!, aligned: x.status.aligned, underSized: x.status.underSized })),
       arcResult: arcRes,
       resolver,
     } as Parameters<typeof dmarc>[0]);
-    if (r) dmarcRes = r;
+    if (r) dmarcAll.push(r);
   }
 
   const parts = {
@@ -133,11 +142,22 @@ export async function checkInbound(input: InboundInput): Promise<InboundResult> 
     helo: heloRes,
     dkim: dkimRes.results ?? [],
     arc: arcRes,
-    dmarc: dmarcRes,
+    dmarc: dmarcAll[0],
+    dmarcAll,
   };
-  const verdict = decide(parts, (input.trustedArcSealers ?? []).map((s) => s.toLowerCase()));
+  const trusted = (input.trustedArcSealers ?? []).map((s) => s.toLowerCase());
+  let verdict: DataResult = { kind: "pass" };
+  for (const d of dmarcAll) {
+    const v = decide(d, parts, trusted);
+    if (RANK[v.kind] > RANK[verdict.kind]) {
+      verdict = v;
+      parts.dmarc = d;
+    }
+  }
   return { verdict, header: formatResults(hostname, parts), remove, ...parts };
 }
+
+const RANK: Record<DataResult["kind"], number> = { pass: 0, accept: 0, quarantine: 1, defer: 2, reject: 3, disconnect: 4 };
 
 /** RFC 8601 §2.2: one field, one resinfo per method (and per DKIM signature). */
 export function formatResults(hostname: string, r: Omit<InboundResult, "verdict" | "header" | "remove">): string {
@@ -153,7 +173,7 @@ export function formatResults(hostname: string, r: Omit<InboundResult, "verdict"
     rows.push(formatAuthHeaderRow("spf", { ...hs, smtp: { helo: r.helo.helo } }));
   }
   if (r.arc) rows.push(r.arc.info ?? formatAuthHeaderRow("arc", r.arc.status as unknown as Record<string, unknown>));
-  if (r.dmarc) rows.push(r.dmarc.info);
+  for (const d of r.dmarcAll) rows.push(d.info);
   return `Authentication-Results: ${formatAuthservId(hostname)};\r\n ${rows.map(foldRow).join(";\r\n ")}\r\n`;
 }
 

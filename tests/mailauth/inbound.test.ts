@@ -175,6 +175,23 @@ describe("DMARC (RFC 7489) with alignment and policy", () => {
   });
 });
 
+describe("several authors (a DMARC bypass if ignored)", () => {
+  test("two From fields: each domain is evaluated and the p=reject one rejects", async () => {
+    const raw = message("ceo@reject.test", { extra: ["From: me@pass.test"] });
+    const r = await run(raw, { mailFrom: "me@pass.test" });
+    expect(r.dmarcAll.map((d) => d.status.header?.from).sort()).toEqual(["pass.test", "reject.test"]);
+    expect(r.verdict).toMatchObject({ kind: "reject", reply: { code: 550 } });
+  });
+
+  test("two domains in one From field: the strictest outcome applies", async () => {
+    const raw = Buffer.from(message("x@monitor.test").toString("latin1").replace("From: Someone <x@monitor.test>", "From: a@quarantine.test, b@monitor.test"), "latin1");
+    const r = await run(raw, { mailFrom: "me@pass.test" });
+    expect(r.dmarcAll).toHaveLength(2);
+    expect(r.verdict.kind).toBe("quarantine");
+    expect(r.header.match(/^ dmarc=/gm)).toHaveLength(2);
+  });
+});
+
 describe("Authentication-Results (RFC 8601)", () => {
   test("one field with our authserv-id; forged ones with our id are marked for removal", async () => {
     const raw = message("a@pass.test", {
