@@ -33,15 +33,22 @@ export function mergeChecks(checks: (DataCheck | undefined | null)[]): MergedChe
   return { verdict, headers, remove };
 }
 
-/** The message without the given byte ranges (forged Authentication-Results, RFC 8601 §5).
- *  Overlapping or out-of-bounds ranges are clamped; none given → the same buffer.
- *  (Added by the mailauth helper for DataCheck.removeHeaders.) */
+/** The message without the given byte ranges (forged Authentication-Results, RFC 8601 §5;
+ *  DataCheck.removeHeaders, first written by the mailauth helper). Only ranges inside the
+ *  header section that start and end on line boundaries are honoured, so a check can never
+ *  cut into the body or leave half a field; overlaps merge. None valid → the same buffer. */
 export function dropRanges(raw: Buffer, ranges: { start: number; end: number }[]): Buffer {
   if (ranges.length === 0) return raw;
-  const sorted = ranges.map((r) => ({ start: Math.max(0, Math.min(r.start, raw.length)), end: Math.max(0, Math.min(r.end, raw.length)) })).sort((a, b) => a.start - b.start);
+  const blank = raw.indexOf("\r\n\r\n");
+  const headerEnd = blank < 0 ? raw.length : blank + 2;
+  const lineStart = (i: number) => i === 0 || (raw[i - 1] === 0x0a && raw[i - 2] === 0x0d);
+  const valid = ranges
+    .filter((r) => Number.isInteger(r.start) && Number.isInteger(r.end) && r.start >= 0 && r.end > r.start && r.end <= headerEnd && lineStart(r.start) && lineStart(r.end))
+    .sort((a, b) => a.start - b.start);
+  if (valid.length === 0) return raw;
   const parts: Buffer[] = [];
   let pos = 0;
-  for (const r of sorted) {
+  for (const r of valid) {
     if (r.start > pos) parts.push(raw.subarray(pos, r.start));
     pos = Math.max(pos, r.end);
   }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { formatReply, verdictOutcome } from "./reply.ts";
-import { mergeChecks, buildDeliveries } from "./deliver.ts";
+import { mergeChecks, buildDeliveries, dropRanges } from "./deliver.ts";
 import { parseHeaders, receivedHeader, withProtocol, addressLiteral } from "./headers.ts";
 
 const OK = { code: 250, enhanced: "2.1.0", text: "Sender OK" };
@@ -80,5 +80,19 @@ describe("headers", () => {
       { name: "from", value: "x@y" },
     ]);
     expect(parseHeaders(Buffer.from("just a body line\r\n"))).toEqual([]);
+  });
+});
+
+describe("dropRanges (DataCheck.removeHeaders)", () => {
+  const raw = Buffer.from("A: 1\r\nAuthentication-Results: mx; spf=pass\r\nB: 2\r\n\r\nbody A: 1\r\n");
+  const field = { start: 6, end: 6 + "Authentication-Results: mx; spf=pass\r\n".length };
+  test("removes whole header fields, merged", () => {
+    expect(dropRanges(raw, [field, field]).toString()).toBe("A: 1\r\nB: 2\r\n\r\nbody A: 1\r\n");
+  });
+  test("ignores ranges in the body or off line boundaries", () => {
+    const inBody = raw.indexOf("body");
+    expect(dropRanges(raw, [{ start: inBody, end: raw.length }])).toBe(raw);
+    expect(dropRanges(raw, [{ start: 7, end: field.end }])).toBe(raw);
+    expect(dropRanges(raw, [{ start: -5, end: 2 }, { start: 3, end: 1 }])).toBe(raw);
   });
 });

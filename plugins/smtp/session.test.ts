@@ -206,6 +206,13 @@ describe("port 25", () => {
     expect(r.slice(2)).toEqual(["554 5.7.1 Relay access denied", "550 5.1.1 No such user here", "554 5.5.1 No valid recipients"]);
   });
 
+  test("a route handler's defer becomes a 4xx for that recipient", async () => {
+    const { conn } = setup("smtp", { hooks: (h) => h.on("route", () => ({ kind: "defer", reply: { code: 451, enhanced: "4.4.3", text: "Directory unavailable" } })) });
+    await conn.replies(1);
+    const r = await say(conn, "EHLO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<alice@example.test>\r\n", 3);
+    expect(r[2]).toBe("451 4.4.3 Directory unavailable");
+  });
+
   test("AUTH is not available on port 25", async () => {
     const { conn } = setup("smtp", { ip: "127.0.0.1", allowLoopback: true });
     await conn.replies(1);

@@ -344,7 +344,7 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     const r = await hooks.first("route", t, addr);
     let route: Route;
     if ("local" in r) route = r;
-    else if (r.kind === "reject") return respond(verdictOutcome(r.reply.code < 500 ? { kind: "defer", reply: r.reply } : r, R.rcptOk));
+    else if (r.kind === "reject" || r.kind === "defer") return respond(verdictOutcome(r.reply.code < 500 ? { kind: "defer", reply: r.reply } : { kind: "reject", reply: r.reply }, R.rcptOk));
     else if (local) return reply(R.noSuchUser);
     else route = { local: [], remote: [{ address: addr.address }] };
     if (route.local.length === 0 && route.remote.length === 0) return reply(R.noSuchUser);
