@@ -28,6 +28,7 @@ CREATE TABLE `blobs` (
 	`orphaned_at` integer
 );
 --> statement-breakpoint
+CREATE INDEX `blobs_unreferenced` ON `blobs` (`orphaned_at`) WHERE refcount <= 0;--> statement-breakpoint
 CREATE TABLE `certificates` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`names` text NOT NULL,
