@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createResolver } from "../../core/dns/index.ts";
 import { parseConfig } from "../../core/server.ts";
 import { startTestDns, type TestDns } from "../../tests/delivery/dns-server.ts";
+import { Hono } from "hono";
 import { adminApp } from "./api.ts";
 import { mailauthConfigOf } from "./config.ts";
 import type { DnsRecord } from "./records.ts";
@@ -11,14 +12,22 @@ import { tempDb } from "./test-db.ts";
 
 let t: Awaited<ReturnType<typeof tempDb>>;
 let dns: TestDns;
-let app: ReturnType<typeof adminApp>;
+let bare: ReturnType<typeof adminApp>;
+let app: Hono;
 
 beforeAll(async () => {
   t = await tempDb(["example.test"]);
   dns = await startTestDns({});
   const config = parseConfig({ hostname: "mx.example.test", mailauth: { ipv4: ["192.0.2.10"] } });
   const ctx: MailauthContext = { db: t.db, config, mcfg: mailauthConfigOf(config), resolver: createResolver({ servers: [dns.server], timeoutMs: 1000 }) };
-  app = adminApp(() => ctx);
+  // As the HTTP server does after authenticating /api/admin/*.
+  app = new Hono();
+  app.use("*", async (c, next) => {
+    c.set("adminUser" as never, { accountId: 0, address: "admin" } as never);
+    await next();
+  });
+  app.route("/", adminApp(() => ctx));
+  bare = adminApp(() => ctx);
 });
 afterAll(async () => {
   await dns.close();
@@ -53,6 +62,11 @@ test("rotation through the API; no private keys in answers", async () => {
   expect(bad.status).toBe(400);
   const again = await app.request("/domains/example.test/dkim/rotate", { method: "POST", body: JSON.stringify({ step: "activate" }) });
   expect(again.status).toBe(409);
+});
+
+test("without an authenticated admin on the context: 401", async () => {
+  expect((await bare.request("/domains/example.test/dns")).status).toBe(401);
+  expect((await bare.request("/domains/example.test/dkim/rotate", { method: "POST" })).status).toBe(401);
 });
 
 test("unknown domain → 404, malformed name → 400", async () => {

@@ -1,21 +1,26 @@
-// Admin API for the web UI (mounted under /api/admin by the http.routes hook; the http
-// plugin guards /api/admin/* with the admin session):
+// Admin API for the web UI (mounted under /api/admin by the http.routes hook). The HTTP
+// server authenticates /api/admin/* and puts the admin on the context (`adminUser`); this
+// sub-app refuses every request without it, so mounted elsewhere it stays shut.
 //   GET  /domains/:domain/dns          records to publish   [{name,type,value,data,…}]
 //   GET  /domains/:domain/dns/check    record by record: right / missing / wrong / error
 //   GET  /domains/:domain/dkim         keys (selector, algorithm, state), no private keys
 //   POST /domains/:domain/dkim/rotate  body {"step": "stage" | "activate" | "prune"}
 import { Hono } from "hono";
+import type { AuthUser } from "../../core/types.ts";
 import { checkDomain, keysOf, NotLocalDomain, recordsForDomain, rotate, type MailauthContext } from "./service.ts";
 
 const DOMAIN = /^[a-z0-9.-]{1,253}$/i;
 
-export function adminApp(ctx: () => MailauthContext): Hono {
-  const app = new Hono();
+type Env = { Variables: { adminUser?: AuthUser } };
+
+export function adminApp(ctx: () => MailauthContext): Hono<Env> {
+  const app = new Hono<Env>();
   app.onError((err, c) => {
     if (err instanceof NotLocalDomain) return c.json({ error: err.message }, 404);
     return c.json({ error: (err as Error).message }, 500);
   });
   app.use("/domains/:domain/*", async (c, next) => {
+    if (!c.get("adminUser")) return c.json({ error: "admin login required" }, 401);
     if (!DOMAIN.test(c.req.param("domain"))) return c.json({ error: "bad domain name" }, 400);
     await next();
   });

@@ -130,3 +130,19 @@ test("outgoing mail is signed (RSA + Ed25519, keys made on first use); dkimpy ve
   const foreign = await s.core.hooks.all("deliver.remote.before", { id: "t2", mailFrom: "x@other.test", recipients: ["bob@remote.test"], domain: "remote.test", fromDomain: "other.test", raw: message("x@other.test") });
   expect(foreign.flatMap((r) => r?.headers ?? [])).toEqual([]);
 });
+
+test("the admin API over HTTP: records and check behind the admin token", async () => {
+  const { readFileSync } = await import("node:fs");
+  const token = readFileSync(join(s.dataDir, "admin.token"), "utf8").trim();
+  const base = `http://127.0.0.1:${s.port("http")}/api/admin/domains/example.test`;
+  expect((await fetch(`${base}/dns`)).status).toBe(401);
+  const res = await fetch(`${base}/dns`, { headers: { authorization: `Bearer ${token}` } });
+  expect(res.status).toBe(200);
+  const records = (await res.json()) as { name: string; type: string }[];
+  expect(records.filter((r) => r.name.endsWith("._domainkey.example.test"))).toHaveLength(2);
+  const check = (await (await fetch(`${base}/dns/check`, { headers: { authorization: `Bearer ${token}` } })).json()) as { record: { name: string }; status: string }[];
+  // The TXT records were published by the signing test above; no MX was.
+  expect(check.filter((c) => c.record.name.endsWith("._domainkey.example.test")).map((c) => c.status)).toEqual(["right", "right"]);
+  expect(check.find((c) => c.record.name === "_dmarc.example.test")!.status).toBe("right");
+  expect(check.find((c) => (c.record as { type?: string }).type === "MX")!.status).toBe("missing");
+});
