@@ -39,14 +39,14 @@ test("crash safety: a blob file without a committed row is removed once old, kep
   expect(existsSync(tmp)).toBe(false);
 });
 
-test("crash safety at start: leftovers are cleaned when the store opens", async () => {
+test("crash safety after restart: a new store instance cleans leftovers", async () => {
   t = await makeStore();
   const old = writeOrphan(t.blobDir, "left by a crash", 60 * 60_000);
   await t.store.close();
   const { createStore } = await import("./index.ts");
   const { silentLog } = await import("./test-helpers.ts");
   const s2 = await createStore({ db: t.db, blobDir: t.blobDir, log: silentLog, gc: { intervalMs: 0 } });
-  await s2.gc(); // waits for the start-up run queued before it
+  await s2.gc();
   expect(existsSync(old)).toBe(false);
   await s2.close();
 });

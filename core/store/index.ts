@@ -18,8 +18,10 @@ export interface StoreOptions {
   blobDir: string;
   log: Logger;
   gc?: Partial<GcOptions> & {
-    /** Run GC periodically (default every 10 min); 0 disables the timer. */
+    /** Run GC periodically (default every 10 min); 0 disables GC timers. */
     intervalMs?: number;
+    /** First run after start (default 30 s). */
+    startDelayMs?: number;
   };
 }
 
@@ -50,11 +52,21 @@ export async function createStore(opts: StoreOptions): Promise<StoreImpl> {
       (r) => (r.erased || r.orphanFiles || r.tempFiles) && opts.log.info("blob gc", { ...r }),
       (err: Error) => opts.log.warn("blob gc failed", { err: err.message }),
     );
-  // At start: crash leftovers (files without rows, temp files) go.
-  logGc(gc());
+  // Shortly after start crash leftovers (files without rows, temp files) go, then
+  // periodically. Delayed so short-lived processes (CLI commands) never collect: only a
+  // long-running server does, and pins (in-memory) then cover its own deliveries.
   const interval = opts.gc?.intervalMs ?? 10 * 60_000;
-  const timer = interval > 0 ? setInterval(() => logGc(gc()), interval) : null;
-  timer?.unref?.();
+  const startDelay = opts.gc?.startDelayMs ?? 30_000;
+  let timer: ReturnType<typeof setInterval> | null = null;
+  const startTimer =
+    interval > 0
+      ? setTimeout(() => {
+          logGc(gc());
+          timer = setInterval(() => logGc(gc()), interval);
+          timer.unref?.();
+        }, startDelay)
+      : null;
+  startTimer?.unref?.();
 
   return {
     ...accountOps(ctx),
@@ -67,6 +79,7 @@ export async function createStore(opts: StoreOptions): Promise<StoreImpl> {
     check: () => checkStore(ctx),
     gc,
     async close() {
+      if (startTimer) clearTimeout(startTimer);
       if (timer) clearInterval(timer);
       await gcRunning?.catch(() => {});
     },
