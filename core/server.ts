@@ -125,7 +125,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       },
       stop: stopAll,
     };
-    if (opts.banner) printBanner(server, config, dataDir, plugins);
+    if (opts.banner) printBanner(server, config, dataDir, plugins, await startHints(core));
     log.info("ready", { listeners: listeners.listeners.map((l) => `${l.name}:${l.port}`).join(",") });
     return server;
   } catch (err) {
@@ -134,10 +134,20 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   }
 }
 
-function printBanner(s: RunningServer, config: Config, dataDir: string, plugins: Plugin[]): void {
+/** What a new admin should do next, shown under the banner. */
+async function startHints(core: Core): Promise<string[]> {
+  const hints: string[] = [];
+  if (!core.config.hostname.includes(".")) hints.push(`hostname "${core.config.hostname}" is not a full DNS name: set hostname in ${join(core.dataDir, "kotakpos.toml")}`);
+  if ((await core.store.listDomains()).length === 0) hints.push("no mail domain yet: kotakpos domain add example.com && kotakpos user add you@example.com");
+  hints.push(`admin API token: ${join(core.dataDir, "admin.token")}`);
+  return hints;
+}
+
+function printBanner(s: RunningServer, config: Config, dataDir: string, plugins: Plugin[], hints: string[]): void {
   const lines = [`kotakpos ready — ${config.hostname}`, `  data directory  ${dataDir}`, `  plugins         ${plugins.map((p) => p.name).join(", ") || "(none)"}`];
   for (const l of s.listeners) lines.push(`  ${l.name.padEnd(15)} ${l.address}:${l.port}`);
   const http = s.listeners.find((l) => l.name === "http" || l.name === "https");
   if (http) lines.push(`  web             ${http.name}://${config.hostname}:${http.port}/`);
+  for (const h of hints) lines.push(`  → ${h}`);
   process.stdout.write(lines.join("\n") + "\n");
 }
