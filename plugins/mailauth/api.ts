@@ -9,7 +9,7 @@ import { Hono } from "hono";
 import type { AuthUser } from "../../core/types.ts";
 import { checkDomain, keysOf, NotLocalDomain, recordsForDomain, rotate, type MailauthContext } from "./service.ts";
 
-const DOMAIN = /^[a-z0-9.-]{1,253}$/i;
+const DOMAIN = /^[\p{L}\p{N}.-]{1,253}$/u;
 
 type Env = { Variables: { adminUser?: AuthUser } };
 

@@ -21,3 +21,8 @@ test("From domain: angle address, bare address, comments; none for two From fiel
   expect(d("From: a@a.test\r\nFrom: b@b.test")).toBeNull();
   expect(d("To: a@a.test")).toBeNull();
 });
+
+test("From domain of an SMTPUTF8 message is read as UTF-8", () => {
+  expect(fromDomain(parseRawHeader(Buffer.from("From: Klaus <klaus@Bücher.test>\r\n\r\n")).fields)).toBe("bücher.test");
+  expect(fromDomain(parseRawHeader(Buffer.from("From: klaus@bücher.test\r\n\r\n")).fields)).toBe("bücher.test");
+});

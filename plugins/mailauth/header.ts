@@ -76,12 +76,14 @@ export function fromDomain(fields: RawField[]): string | null {
   if (from.length !== 1) return null;
   // Quoted strings (display names, quoted local-parts) and comments are neutralized first,
   // so `"x <a@evil.test>" <b@good.test>` yields good.test.
-  const v = fieldValue(from[0]!)
+  // Header bytes are latin1 here; an SMTPUTF8 address is UTF-8 (RFC 6532).
+  const v = Buffer.from(fieldValue(from[0]!), "latin1")
+    .toString("utf8")
     .replace(/"(?:[^"\\]|\\.)*"/g, "q")
     .replace(/\((?:[^()\\]|\\.)*\)/g, " ");
   // Prefer the angle-addr; else the bare addr-spec.
   const angle = /<[^<>]*@([^<>\s]+)>/.exec(v);
-  const bare = /([^\s<>"(),;:]+)@([A-Za-z0-9.-]+)/.exec(v);
+  const bare = /([^\s<>"(),;:]+)@([\p{L}\p{N}.-]+)/u.exec(v);
   const d = angle ? angle[1] : bare?.[2];
   return d ? d.replace(/\.$/, "").toLowerCase() : null;
 }

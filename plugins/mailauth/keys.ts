@@ -4,6 +4,7 @@
 // stage (new keys, not yet signing) → activate (new keys sign, old ones retired, still
 // published until pruned so mail in flight keeps verifying).
 import { generateKeyPair as genCb, createPrivateKey, type KeyObject } from "node:crypto";
+import { domainToASCII } from "node:url";
 import { promisify } from "node:util";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../../core/db/open.ts";
@@ -143,7 +144,8 @@ export function createKeyCache(db: Db, ttlMs = 60_000) {
     const keys = await ensureKeys(db, domain);
     return keys
       .filter((k) => k.state === "active")
-      .map((k) => ({ domain, selector: k.selector, algorithm: k.algorithm, privateKey: createPrivateKey(k.privateKey) as KeyObject }));
+      // d= in A-label form, as the key's DNS name is (RFC 8616 §4: U-labels would not resolve).
+      .map((k) => ({ domain: domainToASCII(domain) || domain, selector: k.selector, algorithm: k.algorithm, privateKey: createPrivateKey(k.privateKey) as KeyObject }));
   };
   return {
     signingKeys(domain: string): Promise<SigningKey[]> {

@@ -2,6 +2,7 @@
 // the From header and of the envelope sender (RSA and Ed25519 each), and an ARC set
 // (RFC 8617 §5.1) when we forward mail that we received and authenticated ourselves.
 import { sealMessage } from "mailauth";
+import { domainToUnicode } from "node:url";
 import type { OutgoingMessage } from "../../core/types.ts";
 import { dkimSign, type SigningKey } from "./dkim-sign.ts";
 import { authservId } from "./forged.ts";
@@ -16,7 +17,9 @@ export interface SignDeps {
   arcSeal: boolean;
 }
 
-const domainOf = (addr: string) => (addr.includes("@") ? addr.slice(addr.lastIndexOf("@") + 1).toLowerCase() : "");
+/** Lower-case U-label form, as local domains (and their keys) are stored. */
+const unicode = (d: string) => domainToUnicode(d.toLowerCase().replace(/\.$/, "")) || d.toLowerCase();
+const domainOf = (addr: string) => (addr.includes("@") ? unicode(addr.slice(addr.lastIndexOf("@") + 1)) : "");
 
 /** Our own Authentication-Results (the newest one, on top), if the message came in through us. */
 function ourResults(fields: RawField[], hostname: string): string | null {
@@ -27,18 +30,19 @@ function ourResults(fields: RawField[], hostname: string): string | null {
 
 export async function signOutgoing(msg: OutgoingMessage, deps: SignDeps): Promise<string[]> {
   const { fields } = parseRawHeader(msg.raw);
-  const fromD = fromDomain(fields) ?? msg.fromDomain;
+  const fromD = unicode(fromDomain(fields) ?? msg.fromDomain ?? "");
   const envD = domainOf(msg.mailFrom);
   const candidates = [...new Set([fromD, envD].filter((d): d is string => !!d))];
   const local: string[] = [];
   for (const d of candidates) if (await deps.isLocal(d)) local.push(d);
-  const keys: SigningKey[] = (await Promise.all(local.map((d) => deps.keys.signingKeys(d)))).flat();
+  const perDomain = await Promise.all(local.map((d) => deps.keys.signingKeys(d)));
+  const keys: SigningKey[] = perDomain.flat();
   const out: string[] = [];
 
   // ARC (RFC 8617 §5.1): mail we authenticated on the way in (our A-R on it) and now relay
   // to a remote address is being forwarded; the From domain is someone else's.
   const ar = deps.arcSeal && fromD && !local.includes(fromD) ? ourResults(fields, deps.hostname) : null;
-  const sealer = envD && local.includes(envD) ? keys.find((k) => k.domain === envD && k.algorithm === "rsa-sha256") : undefined;
+  const sealer = envD && local.includes(envD) ? perDomain[local.indexOf(envD)]!.find((k) => k.algorithm === "rsa-sha256") : undefined;
   if (ar && sealer) {
     // The chain state we recorded on receipt (arc=none|pass|fail); a failed chain is not sealed.
     const cv = /(?:^|;)\s*arc=(\w+)/i.exec(ar)?.[1]?.toLowerCase() ?? "none";

@@ -93,3 +93,9 @@ test("SPF that does not authorize the server, two SPF records, DMARC without p="
   expect(res.map((c) => c.status)).toEqual(["missing", "wrong", "right"]);
   expect(res[1]!.detail).toContain("more than one");
 });
+
+test("an IDN domain's records use A-labels", () => {
+  const r = domainRecords({ ...input, domain: "bücher.test", hostname: "mx.bücher.test" });
+  expect(r[0]).toMatchObject({ name: "xn--bcher-kva.test", value: "10 mx.xn--bcher-kva.test." });
+  expect(r.find((x) => x.name.includes("_domainkey"))!.name).toBe("k2026a._domainkey.xn--bcher-kva.test");
+});

@@ -1,6 +1,7 @@
 // The DNS records a local domain needs (MX, SPF, DKIM ×2, DMARC, the host name's
 // A/AAAA/SPF/PTR) and a checker that queries DNS record by record: right, missing, wrong.
 import net from "node:net";
+import { domainToASCII } from "node:url";
 import { spf } from "mailauth";
 import { DnsError, type Resolver } from "../../core/dns/index.ts";
 import type { DkimKey } from "./keys.ts";
@@ -64,8 +65,9 @@ export function reverseName(ip: string): string {
 
 /** Every record `domain` needs, in the order an admin would add them. */
 export function domainRecords(input: RecordsInput): DnsRecord[] {
-  const d = input.domain.toLowerCase();
-  const host = input.hostname.toLowerCase();
+  // Zone files and DNS APIs take A-labels (RFC 5890); local domains are stored as U-labels.
+  const d = domainToASCII(input.domain.toLowerCase()) || input.domain.toLowerCase();
+  const host = domainToASCII(input.hostname.toLowerCase()) || input.hostname.toLowerCase();
   const out: DnsRecord[] = [];
   out.push({ name: d, type: "MX", value: `10 ${host}.`, data: host, priority: 10, purpose: "mail for the domain goes to this server (RFC 5321 §5)" });
   out.push(txt(d, "v=spf1 mx -all", "SPF: only the domain's MX hosts send its mail (RFC 7208)"));

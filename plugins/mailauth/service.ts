@@ -1,6 +1,7 @@
 // What the CLI and the admin API share: the records of a local domain (creating its DKIM
 // keys on first use), the check, and key rotation.
 import { eq } from "drizzle-orm";
+import { domainToUnicode } from "node:url";
 import type { Config } from "../../core/config.ts";
 import type { Db } from "../../core/db/open.ts";
 import { domains } from "../../core/db/schema.ts";
@@ -28,13 +29,20 @@ export async function isLocalDomain(db: Db, domain: string): Promise<boolean> {
   return rows.length > 0;
 }
 
+/** Local domains are stored in lower-case U-label form; accept the A-label spelling too. */
+export const normalizeDomain = (d: string): string => {
+  const lower = d.toLowerCase().replace(/\.$/, "");
+  return domainToUnicode(lower) || lower;
+};
+
 async function localKeys(ctx: MailauthContext, domain: string): Promise<DkimKey[]> {
+  domain = normalizeDomain(domain);
   if (!(await isLocalDomain(ctx.db, domain))) throw new NotLocalDomain(domain);
   return ensureKeys(ctx.db, domain);
 }
 
 export async function recordsForDomain(ctx: MailauthContext, domain: string): Promise<DnsRecord[]> {
-  domain = domain.toLowerCase().replace(/\.$/, "");
+  domain = normalizeDomain(domain);
   const keys = await localKeys(ctx, domain);
   return domainRecords({
     domain,
@@ -67,7 +75,7 @@ export async function keysOf(ctx: MailauthContext, domain: string): Promise<KeyI
 
 /** "stage" (new keys to publish), "activate" (they sign, the old ones retire), "prune" (drop retired). */
 export async function rotate(ctx: MailauthContext, domain: string, step: "stage" | "activate" | "prune"): Promise<KeyInfo[]> {
-  domain = domain.toLowerCase();
+  domain = normalizeDomain(domain);
   await localKeys(ctx, domain);
   if (step === "stage") await stageRotation(ctx.db, domain);
   else if (step === "activate") await activateRotation(ctx.db, domain);

@@ -65,3 +65,20 @@ test("no seal for our own users' mail, for mail we did not receive, or with seal
   const off = await signOutgoing({ id: "f", mailFrom: "SRS0=x@fwd.test", recipients: ["x@remote.test"], domain: "remote.test", fromDomain: "origin.test", raw: received() }, { ...deps, arcSeal: false });
   expect(off.some((h) => h.startsWith("ARC-"))).toBe(false);
 });
+
+test("an IDN local domain signs with its A-label (d=xn--…), whichever spelling the sender used", async () => {
+  const idn = await tempDb(["bücher.test"]);
+  try {
+    const keys = createKeyCache(idn.db);
+    const deps = { keys, isLocal: async (d: string) => d === "bücher.test", hostname: HOST, arcSeal: true };
+    for (const from of ["klaus@bücher.test", "klaus@xn--bcher-kva.test"]) {
+      // The envelope is not local: the From field alone picks the signing domain.
+      const out = await signOutgoing({ id: "i", mailFrom: "bounce@elsewhere.test", recipients: ["x@remote.test"], domain: "remote.test", fromDomain: "", raw: message(from) }, deps);
+      expect(out.map((h) => /d=([^;]+);/.exec(h)![1])).toEqual(["xn--bcher-kva.test", "xn--bcher-kva.test"]);
+    }
+    // One key pair per algorithm, stored under the U-label.
+    expect((await listKeys(idn.db, "bücher.test")).length).toBe(2);
+  } finally {
+    await idn.cleanup();
+  }
+});
