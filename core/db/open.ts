@@ -146,7 +146,6 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   const queue: Pending[] = [];
   let running = false;
   let closed = false;
-  let spSeq = 0;
 
   async function runBatch(): Promise<void> {
     const tx = await beginTx();
@@ -164,7 +163,9 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
           if (!p) break;
         }
         n++;
-        const sp = `w${++spSeq}`;
+        // One fn at a time, each savepoint released before the next: one name suffices
+        // (and keeps the statement cache small).
+        const sp = "w";
         const after: (() => void)[] = [];
         await tx.execute(`SAVEPOINT ${sp}`);
         try {
