@@ -473,7 +473,7 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
 
   async function authStart(args: string): Promise<void> {
     if (!submission) return reply(R.authNotAvailable);
-    if (!helo || !esmtp) return reply(R.needHelo);
+    if (!esmtp) return reply({ code: 503, enhanced: "5.5.1", text: "Send EHLO first" });
     if (user) return reply(R.alreadyAuthed);
     if (txn) return reply(R.authInTxn);
     if (!authOffered()) return reply(R.needTlsForAuth);
