@@ -50,9 +50,18 @@ test("a forwarded message is ARC-sealed (cv=none) and DKIM-signed by the forward
   expect(py.cv).toBe("pass");
 
   const resolver = createResolver({ servers: [dns.server], timeoutMs: 1500 });
-  const r = await checkInbound({ raw: sent, ip: "127.0.0.1", helo: HOST, mailFrom: "SRS0=abcd=XY=origin.test=someone@fwd.test", hostname: "mx.remote.test", resolver: resolver.resolve });
+  const check = (trustedArcSealers: string[]) =>
+    checkInbound({ raw: sent, ip: "127.0.0.1", helo: HOST, mailFrom: "SRS0=abcd=XY=origin.test=someone@fwd.test", hostname: "mx.remote.test", resolver: resolver.resolve, trustedArcSealers });
+  const r = await check([]);
   expect(r.arc?.status.result).toBe("pass");
   expect(r.dkim.filter((d) => d.status.result === "pass").map((d) => d.signingDomain)).toEqual(["fwd.test", "fwd.test"]);
+
+  // origin.test says p=reject and nothing aligns after forwarding: rejected, unless the
+  // receiver trusts the sealer's ARC chain (RFC 8617 §7.2.1).
+  dns.set("_dmarc.origin.test", { TXT: ["v=DMARC1; p=reject"] });
+  expect((await check([])).verdict.kind).toBe("reject");
+  expect((await check(["fwd.test"])).verdict.kind).toBe("pass");
+  expect((await check(["other-forwarder.test"])).verdict.kind).toBe("reject");
 });
 
 test("no seal for our own users' mail, for mail we did not receive, or with sealing off", async () => {
