@@ -51,6 +51,9 @@ const reply = (code: number, enhanced: string, text: string): Reply => ({ code, 
  *  verifier to limit the signatures it checks). */
 export const KEY_LOOKUP_BUDGET = 16;
 
+/** RFC 7208 §4.6.4: an SPF evaluation taking longer (slow DNS) is a temperror. */
+const SPF_TIME_LIMIT_MS = 20_000;
+
 function budgeted(resolver: ResolverFn, budget: number): ResolverFn {
   let used = 0;
   return (name, rrtype) => {
@@ -110,8 +113,8 @@ export async function checkInbound(input: InboundInput): Promise<InboundResult> 
   // identity on its own (§2.3), and DKIM, all at once.
   const [dkimRes, spfRes, heloRes] = await Promise.all([
     dkimVerify(buf, { resolver: keyResolver, sender: mailFrom || undefined, strict: true }),
-    spf({ sender: mailFrom || undefined, ip, helo: heloForSpf, mta: hostname, resolver }),
-    mailFrom && heloName ? spf({ sender: `postmaster@${heloName}`, ip, helo: heloName, mta: hostname, resolver }) : Promise.resolve(undefined),
+    spf({ sender: mailFrom || undefined, ip, helo: heloForSpf, mta: hostname, resolver, maxElapsedTime: SPF_TIME_LIMIT_MS }),
+    mailFrom && heloName ? spf({ sender: `postmaster@${heloName}`, ip, helo: heloName, mta: hostname, resolver, maxElapsedTime: SPF_TIME_LIMIT_MS }) : Promise.resolve(undefined),
   ]);
 
   const arcRes = dkimRes.arc ? await arc(dkimRes.arc as unknown as ARCData, { resolver: keyResolver, ip }) : undefined;
