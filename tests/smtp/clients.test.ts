@@ -3,6 +3,7 @@
 // back through the store API.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestServer } from "../helpers/server.ts";
+import nodemailer from "nodemailer";
 import { definePlugin } from "../../core/types.ts";
 import smtp from "../../plugins/smtp/index.ts";
 import { mailbox, pySend, smtpServer, swaks } from "./helpers.ts";
@@ -172,6 +173,21 @@ describe("submission (587 STARTTLS, 465 implicit TLS)", () => {
   test.todo("465 without SNI (a client connecting by IP address)", async () => {
     const r = await pySend(p465, { ssl: true, login: [ALICE, PW], from: ALICE, to: [BOB], msg: "Subject: no-sni\r\n\r\nx\r\n" });
     expect(r.ok).toBe(true);
+  });
+
+  test("nodemailer (pooled, STARTTLS required, AUTH): three messages over one connection", async () => {
+    const t = nodemailer.createTransport({ host: "127.0.0.1", port: p587, secure: false, requireTLS: true, pool: true, maxConnections: 1, auth: { user: ALICE, pass: PW }, tls: { rejectUnauthorized: false } });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const info = await t.sendMail({ from: ALICE, to: BOB, subject: `nodemailer-${i}`, text: "Ünïcödé body", attachments: [{ filename: "a.bin", content: Buffer.alloc(3000, i) }] });
+        expect(info.accepted).toEqual([BOB]);
+        expect(info.response).toMatch(/^250 2\.0\.0 OK queued as \w+$/);
+      }
+    } finally {
+      t.close();
+    }
+    const got = await mailbox(s, BOB);
+    for (let i = 0; i < 3; i++) expect(subjectIn(got, `nodemailer-${i}`)).toHaveLength(1);
   });
 
   test("AUTH failure: 535 5.7.8", async () => {
