@@ -127,3 +127,15 @@ test("subscriptions", async () => {
   expect((await t.store.getMailbox(a.id, "S"))!.subscribed).toBe(true);
   await expect(t.store.setSubscribed(a.id, "nope", true)).rejects.toMatchObject({ code: "NONEXISTENT" });
 });
+
+test("the number of mailboxes per account is bounded", async () => {
+  // fill up to the limit cheaply, then CREATE is refused
+  const { MAX_MAILBOXES } = await import("./mailboxes.ts");
+  const have = (await t.store.listMailboxes(a.id)).length;
+  await t.db.write(async (tx) => {
+    for (let i = have; i < MAX_MAILBOXES; i++) {
+      await tx.execute({ sql: "INSERT INTO mailboxes(account_id, name, uidvalidity) VALUES (?, ?, ?)", args: [a.id, `bulk${i}`, 4_000_000_000 + i] });
+    }
+  });
+  await expect(t.store.createMailbox(a.id, "one-too-many")).rejects.toMatchObject({ code: "CANNOT" });
+});

@@ -6,6 +6,9 @@ import { DELIM, normalizeMailboxName, superiors, validateMailboxName } from "./n
 import { emitAfterCommit, exec, MAILBOX_COLS, nextModseq, nextUidvalidity, read, toMailbox, unrefMessages, type StoreCtx } from "./ctx.ts";
 import type { Mailbox } from "./types.ts";
 
+/** Bound on mailboxes per account (a client looping CREATE must not grow it forever). */
+export const MAX_MAILBOXES = 10_000;
+
 const SPECIAL_USES = new Set(["\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash"]);
 
 /** SQL condition (case-sensitive, unlike LIKE) for "name is an inferior of ?"; pass
@@ -22,6 +25,8 @@ export async function getMailboxInTx(tx: Tx, accountId: number, name: string): P
 
 /** Inserts one mailbox row (no superiors); ALREADYEXISTS if taken. */
 async function insertMailbox(ctx: StoreCtx, tx: Tx, accountId: number, name: string, specialUse: string | null): Promise<Mailbox> {
+  const n = await exec(tx, "SELECT count(*) AS n FROM mailboxes WHERE account_id = ?", [accountId]);
+  if (Number(n.rows[0]!.n) >= MAX_MAILBOXES) throw new StoreError("CANNOT", `too many mailboxes (limit ${MAX_MAILBOXES})`);
   const uidvalidity = await nextUidvalidity(tx);
   const r = await exec(
     tx,
