@@ -12,6 +12,10 @@ import { createKeyCache, ensureKeys } from "./keys.ts";
 import { signOutgoing } from "./outbound.ts";
 import type { MailauthContext } from "./service.ts";
 
+/** SPF may take its full 20 s (RFC 7208 §4.6.4) before DMARC starts; the client waits up
+ *  to 10 minutes for the reply to DATA (RFC 5321 §4.5.3.2.6). A timeout defers (451). */
+const CHECK_TIMEOUT = { timeoutMs: 60_000 };
+
 export default definePlugin({
   name: "mailauth",
   config: MailauthConfig,
@@ -49,9 +53,7 @@ export default definePlugin({
           forged: r.remove.length || undefined,
         });
         return { verdict: r.verdict, headers: [r.header], ...(r.remove.length ? { removeHeaders: r.remove } : {}) };
-        // SPF may take its full 20 s (RFC 7208 §4.6.4) before DMARC starts; the client waits
-        // up to 10 minutes for the reply to DATA (RFC 5321 §4.5.3.2.6).
-      }, { timeoutMs: 60_000 });
+      }, CHECK_TIMEOUT);
     }
 
     if (cfg.sign) {
