@@ -4,7 +4,7 @@ import { StoreError } from "./errors.ts";
 import { normalizeAddress, normalizeDomain } from "./names.ts";
 import { exec, read, unrefMessages, type StoreCtx } from "./ctx.ts";
 import { createMailboxInTx } from "./mailboxes.ts";
-import type { Account, Domain } from "./types.ts";
+import type { Account, Domain, Store } from "./types.ts";
 
 /** Mailboxes every new account gets (RFC 6154 special-use). */
 export const DEFAULT_MAILBOXES: [string, string | null][] = [
@@ -31,7 +31,9 @@ function hash(password: string): Promise<string> {
   return Bun.password.hash(password, { algorithm: "argon2id" });
 }
 
-export function accountOps(ctx: StoreCtx) {
+export type AccountOps = Pick<Store, "addDomain" | "listDomains" | "deleteDomain" | "isLocalDomain" | "createAccount" | "getAccount" | "getAccountById" | "listAccounts" | "setPassword" | "deleteAccount" | "verifyPassword">;
+
+export function accountOps(ctx: StoreCtx): AccountOps {
   const { db } = ctx;
 
   async function addDomain(name: string): Promise<Domain> {

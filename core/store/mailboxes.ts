@@ -4,7 +4,7 @@ import type { Tx } from "../db/open.ts";
 import { StoreError } from "./errors.ts";
 import { DELIM, normalizeMailboxName, superiors, validateMailboxName } from "./names.ts";
 import { emitAfterCommit, exec, MAILBOX_COLS, nextModseq, nextUidvalidity, read, toMailbox, unrefMessages, type StoreCtx } from "./ctx.ts";
-import type { Mailbox } from "./types.ts";
+import type { Mailbox, Store } from "./types.ts";
 
 /** Bound on mailboxes per account (a client looping CREATE must not grow it forever). */
 export const MAX_MAILBOXES = 10_000;
@@ -51,7 +51,9 @@ export async function createMailboxInTx(ctx: StoreCtx, tx: Tx, accountId: number
   return insertMailbox(ctx, tx, accountId, name, specialUse);
 }
 
-export function mailboxOps(ctx: StoreCtx) {
+export type MailboxOps = Pick<Store, "listMailboxes" | "getMailbox" | "getMailboxById" | "createMailbox" | "deleteMailbox" | "renameMailbox" | "setSubscribed">;
+
+export function mailboxOps(ctx: StoreCtx): MailboxOps {
   const { db } = ctx;
 
   async function listMailboxes(accountId: number): Promise<Mailbox[]> {

@@ -10,7 +10,7 @@ import { emitAfterCommit, exec, MAILBOX_COLS, nextModseq, pin, read, toMailbox, 
 import { applyFlags, DELETED, formatFlags, keywordsFromJson, parseFlags, SEEN, sameFlags } from "./flags.ts";
 import { getMailboxInTx } from "./mailboxes.ts";
 import { sha256Hex } from "./blobs.ts";
-import type { AppendOptions, DeliveryTarget, FlagOp, Mailbox, MessageMeta, ParsedMessage, StoredBlob, UidSet } from "./types.ts";
+import type { AppendOptions, DeliveryTarget, FlagOp, Mailbox, MessageMeta, ParsedMessage, Store, StoredBlob, UidSet } from "./types.ts";
 
 const MAX_UID = 2 ** 32 - 1;
 const encoder = new TextEncoder();
@@ -55,7 +55,9 @@ export async function mailboxByIdInTx(tx: Tx, id: number): Promise<Mailbox> {
   return toMailbox(r.rows[0]!);
 }
 
-export function messageOps(ctx: StoreCtx) {
+export type MessageOps = Pick<Store, "prepare" | "append" | "appendInTx" | "messages" | "uidList" | "read" | "setFlags" | "copy" | "move" | "expunge" | "remove" | "vanished">;
+
+export function messageOps(ctx: StoreCtx): MessageOps {
   const { db, blobs } = ctx;
 
   /** Stores the blob durably (fsync) and parses it once, before any transaction. */
