@@ -7,7 +7,7 @@ import type { AcceptedMessage } from "../../core/spool/types.ts";
 import type { Connection, ConnState, Hooks, TlsInfo } from "../../core/types.ts";
 import { startSession, type SessionConfig, type SmtpService } from "./session.ts";
 
-const log = createLogger("error");
+const log = createLogger("error", {}, () => {});
 
 class FakeConn implements Connection {
   readonly id = "c1";
@@ -403,6 +403,13 @@ describe("submission", () => {
     const r = await say(conn, `AUTH PLAIN ${b64("\0alice@example.test\0bad")}\r\n`, 2);
     expect(r).toEqual(["535 5.7.8 Authentication credentials invalid", "421 4.7.0 Too many authentication failures, closing"]);
     expect(conn.closed).toBe(true);
+  });
+
+  test("an over-long AUTH response: 500 5.5.6 (RFC 4954 §4), the session goes on", async () => {
+    const { conn } = setup("submission", { ip: "127.0.0.1", allowLoopback: true });
+    await conn.replies(1);
+    await say(conn, "EHLO c\r\nAUTH PLAIN\r\n", 2);
+    expect(await say(conn, `${"QUFB".repeat(5000)}\r\nNOOP\r\n`, 2)).toEqual(["500 5.5.6 Authentication exchange line is too long", "250 2.0.0 OK"]);
   });
 
   test("AUTH LOGIN success", async () => {

@@ -179,7 +179,10 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
         if (auth) return authStep(ev.line);
         return command(ev.line, ev.binary);
       case "line-too-long":
-        auth = undefined;
+        if (auth) {
+          auth = undefined;
+          return reply({ code: 500, enhanced: "5.5.6", text: "Authentication exchange line is too long" }); // RFC 4954 §4
+        }
         return reply(R.lineTooLong);
       case "message":
         return dataEnd(ev.data, ev.error);
