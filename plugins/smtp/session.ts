@@ -306,7 +306,9 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     const t: Txn = { id: newTxnId(), conn, helo, user, mailFrom: p.addr, rcpts: [], state: {} as TxnState, params: mp.value, accepted: [] };
     if (user) {
       // Submission: the sender must be the user's own address or one granted to them.
-      const s = await hooks.first("smtp.sendas", user, p.addr.address);
+      // Domain in its normalized (lower-case U-label) form, so "xn--" spellings match too.
+      const from = p.addr.address === "" ? "" : `${p.addr.local}@${p.addr.domain}`;
+      const s = await hooks.first("smtp.sendas", user, from);
       if (s.kind === "pass") return reply(R.notOwner);
       const so = verdictOutcome(s, R.senderOk);
       if (!so.ok) return respond(so);
