@@ -11,7 +11,6 @@ import { globalsOf } from "./cli/context.ts";
 import { domainCommand } from "./cli/domain.ts";
 import { CommandError, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./cli/errors.ts";
 import { processIo, type Io } from "./cli/io.ts";
-import { registerPluginModules } from "./cli/plugin-modules.ts";
 import { pluginsCommand } from "./cli/plugins.ts";
 import { queueCommand } from "./cli/queue.ts";
 import { serveCommand } from "./cli/serve.ts";
@@ -60,7 +59,6 @@ function takeWord(argv: string[]): { word?: string; rest: string[] } {
 
 /** Run the CLI; resolves with the exit status (serve resolves after a signal stopped it). */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
-  registerPluginModules();
   try {
     let { word, rest } = takeWord(argv);
     if (word === "help") {

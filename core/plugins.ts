@@ -27,15 +27,18 @@ function isPlugin(x: unknown): x is Plugin {
   return typeof x === "object" && x !== null && typeof (x as Plugin).name === "string" && typeof (x as Plugin).setup === "function";
 }
 
-let apiRegistered = false;
-/** Extra plugins live outside any node_modules (and the binary has none): they import
- *  the plugin API and valibot from the virtual module "kotakpos". */
-function registerPluginApi(): void {
-  if (apiRegistered) return;
-  apiRegistered = true;
+let modulesRegistered = false;
+/** Modules an extra plugin may import by bare name, also from the compiled binary where no
+ *  node_modules sit next to it: `import { definePlugin, pass, reject, v } from "kotakpos"`
+ *  and `import * as v from "valibot"`. Both resolve to the copies built into kotakpos, so a
+ *  plugin's schema is checked by the same valibot as the core's. */
+export function registerPluginModules(): void {
+  if (modulesRegistered) return;
+  modulesRegistered = true;
   Bun.plugin({
-    name: "kotakpos-plugin-api",
+    name: "kotakpos-plugin-modules",
     setup(build) {
+      build.module("valibot", () => ({ exports: { ...v }, loader: "object" }));
       build.module("kotakpos", () => ({
         exports: { definePlugin: api.definePlugin, pass: api.pass, accept: api.accept, reject: api.reject, defer: api.defer, disconnect: api.disconnect, v },
         loader: "object",
@@ -47,7 +50,7 @@ function registerPluginApi(): void {
 /** Import every .ts/.js file of the folder (sorted by name) that exports a plugin. */
 export async function importPluginDir(dir: string): Promise<Plugin[]> {
   if (!dir || !existsSync(dir)) return [];
-  registerPluginApi();
+  registerPluginModules();
   const out: Plugin[] = [];
   for (const f of readdirSync(dir).sort()) {
     if (!/\.(ts|js|mjs)$/.test(f) || f.endsWith(".test.ts") || f.endsWith(".d.ts")) continue;
