@@ -18,9 +18,23 @@ const encoder = new TextEncoder();
 const MSG_COLS =
   "id, mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id, prefix, envelope, structure, subject, from_addr, to_addr, cc_addr, bcc_addr, message_id, sent_date, preview";
 
+/** Defines `key` as a getter that parses the JSON once, on first use: listings that only
+ *  need sizes or flags (POP3 LIST, FETCH FLAGS) never pay for envelope/structure. */
+function lazyJson<T>(obj: object, key: string, json: string): void {
+  Object.defineProperty(obj, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = JSON.parse(json) as T;
+      Object.defineProperty(obj, key, { value, enumerable: true, configurable: true, writable: true });
+      return value;
+    },
+  });
+}
+
 function toMeta(r: Row): MessageMeta {
   const prefix = String(r.prefix);
-  return {
+  const meta = {
     id: Number(r.id),
     mailboxId: Number(r.mailbox_id),
     uid: Number(r.uid),
@@ -30,8 +44,6 @@ function toMeta(r: Row): MessageMeta {
     size: Number(r.size),
     blobId: String(r.blob_id),
     prefixSize: prefix.length === 0 ? 0 : encoder.encode(prefix).length,
-    envelope: JSON.parse(String(r.envelope)) as Envelope,
-    structure: JSON.parse(String(r.structure)) as MimePart,
     subject: String(r.subject),
     from: String(r.from_addr),
     to: String(r.to_addr),
@@ -40,7 +52,10 @@ function toMeta(r: Row): MessageMeta {
     messageId: String(r.message_id),
     sentDate: r.sent_date === null ? null : Number(r.sent_date),
     preview: String(r.preview),
-  };
+  } as MessageMeta;
+  lazyJson<Envelope>(meta, "envelope", String(r.envelope));
+  lazyJson<MimePart>(meta, "structure", String(r.structure));
+  return meta;
 }
 
 /** `uid IN (…)` for a UID set of any size (one JSON argument). */
