@@ -74,3 +74,29 @@ test("SERVFAIL and a silent server are temporary; the next server is tried", asy
     silent.close();
   }
 });
+
+test("answers are cached for their TTL, negative ones only with an SOA (RFC 2308); lookups in flight are shared", async () => {
+  const cached = await startTestDns({ "c.test": { A: ["127.0.0.7"] } }, { ttl: 60, negativeTtl: 60 });
+  try {
+    const r = createResolver({ servers: [cached.server], timeoutMs: 1000 });
+    const [x, y] = await Promise.all([r.a("c.test"), r.a("c.test")]);
+    expect(x).toEqual(["127.0.0.7"]);
+    expect(y).toEqual(["127.0.0.7"]);
+    expect(cached.queries).toBe(1);
+    cached.set("c.test", { A: ["127.0.0.8"] });
+    expect(await r.a("c.test")).toEqual(["127.0.0.7"]); // still within the TTL
+    expect((await r.a("none.test").catch((e) => e)).code).toBe("ENOTFOUND");
+    expect((await r.a("none.test").catch((e) => e)).code).toBe("ENOTFOUND");
+    expect(cached.queries).toBe(2);
+    // The default test server (TTL 0, no SOA) is never cached.
+    const r2 = createResolver({ servers: [dns.server], timeoutMs: 1000 });
+    const before = dns.queries;
+    await r2.a("mx1.b.test");
+    await r2.a("mx1.b.test");
+    await r2.a("nope.test").catch(() => {});
+    await r2.a("nope.test").catch(() => {});
+    expect(dns.queries - before).toBe(4);
+  } finally {
+    await cached.close();
+  }
+});

@@ -47,7 +47,13 @@ export interface ResolverOptions {
   /** "host:port", "host", "[v6]:port"; empty = the system's resolvers. */
   servers: string[];
   timeoutMs: number;
+  /** Answers kept (by their TTL) at most; 0 disables the cache. */
+  cacheEntries?: number;
 }
+
+/** Longest time an answer is kept, whatever its TTL says (seconds). */
+const MAX_TTL = 3600;
+const MAX_NEGATIVE_TTL = 900;
 
 interface Server {
   host: string;
@@ -66,6 +72,8 @@ export function parseServer(s: string): Server {
 interface Answer {
   type: number;
   name: string;
+  ttl?: number;
+  minimum?: number;
   address?: string;
   exchange?: string;
   priority?: number;
@@ -77,6 +85,7 @@ interface Answer {
 interface Response {
   header: { rcode: number; tc: number };
   answers: Answer[];
+  authorities?: Answer[];
 }
 
 const RCODE_ERR: Record<number, DnsError["code"]> = { 1: "EBADRESP", 2: "ESERVFAIL", 3: "ENOTFOUND", 5: "EREFUSED" };
@@ -86,8 +95,18 @@ export function createResolver(opts: ResolverOptions): Resolver {
   if (servers.length === 0) servers.push({ host: "127.0.0.1", port: 53 });
   const timeout = opts.timeoutMs;
 
-  async function query(name: string, type: RrType): Promise<Answer[]> {
-    const qname = name.replace(/\.$/, "");
+  const maxEntries = opts.cacheEntries ?? 5000;
+  /** Answers by "TYPE name", until their TTL runs out; lookups in flight are shared. */
+  const cache = new Map<string, { until: number; answers?: Answer[]; error?: DnsError }>();
+  const inflight = new Map<string, Promise<Answer[]>>();
+
+  function remember(key: string, ttlSeconds: number, entry: { answers?: Answer[]; error?: DnsError }): void {
+    if (maxEntries <= 0 || !(ttlSeconds > 0)) return;
+    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
+    cache.set(key, { until: Date.now() + ttlSeconds * 1000, ...entry });
+  }
+
+  async function lookup(qname: string, type: RrType, key: string): Promise<Answer[]> {
     let last: DnsError | undefined;
     // Each server once, in order: the first one that answers decides (RFC 1035 §7.2).
     for (const s of servers) {
@@ -100,17 +119,40 @@ export function createResolver(opts: ResolverOptions): Resolver {
         continue;
       }
       const rc = res.header.rcode;
-      if (rc === 3) throw new DnsError("ENOTFOUND", qname, type);
+      const want = DNS.Packet.TYPE[type];
+      const answers = rc === 0 ? res.answers.filter((a) => a.type === want) : [];
+      if (rc === 3 || (rc === 0 && answers.length === 0)) {
+        const error = new DnsError(rc === 3 ? "ENOTFOUND" : "ENODATA", qname, type);
+        // RFC 2308 §5: negative answers are cached only with an SOA to say how long.
+        const soa = res.authorities?.find((a) => a.type === DNS.Packet.TYPE.SOA);
+        if (soa) remember(key, Math.min(soa.ttl ?? 0, soa.minimum ?? 0, MAX_NEGATIVE_TTL), { error });
+        throw error;
+      }
       if (rc !== 0) {
         last = new DnsError(RCODE_ERR[rc] ?? "ESERVFAIL", qname, type, `rcode ${rc} from ${s.host}:${s.port}`);
         continue;
       }
-      const want = DNS.Packet.TYPE[type];
-      const answers = res.answers.filter((a) => a.type === want);
-      if (answers.length === 0) throw new DnsError("ENODATA", qname, type);
+      remember(key, Math.min(...answers.map((a) => a.ttl ?? 0), MAX_TTL), { answers });
       return answers;
     }
     throw last ?? new DnsError("ETIMEOUT", qname, type);
+  }
+
+  async function query(name: string, type: RrType): Promise<Answer[]> {
+    const qname = name.replace(/\.$/, "");
+    const key = `${type} ${qname.toLowerCase()}`;
+    const hit = cache.get(key);
+    if (hit && hit.until > Date.now()) {
+      if (hit.error) throw hit.error;
+      return hit.answers!;
+    }
+    if (hit) cache.delete(key);
+    let p = inflight.get(key);
+    if (!p) {
+      p = lookup(qname, type, key).finally(() => inflight.delete(key));
+      inflight.set(key, p);
+    }
+    return p;
   }
 
   const txtOf = (a: Answer): string => (Array.isArray(a.data) ? a.data.join("") : (a.data ?? ""));

@@ -14,6 +14,8 @@ export interface ZoneRecords {
 
 export interface TestDns {
   port: number;
+  /** Queries answered so far. */
+  readonly queries: number;
   /** "127.0.0.1:port", for config dns.servers. */
   server: string;
   zone: Map<string, ZoneRecords>;
@@ -29,28 +31,44 @@ function split255(s: string): string[] {
   return out.length ? out : [""];
 }
 
-export async function startTestDns(initial: Record<string, ZoneRecords> = {}): Promise<TestDns> {
+export interface TestDnsOptions {
+  /** TTL of answers; 0 (the default) lets resolvers cache nothing, so tests may change
+   *  records at any time. */
+  ttl?: number;
+  /** Send an SOA with negative answers (RFC 2308), making them cacheable for this long. */
+  negativeTtl?: number;
+}
+
+export async function startTestDns(initial: Record<string, ZoneRecords> = {}, opts: TestDnsOptions = {}): Promise<TestDns> {
   const zone = new Map<string, ZoneRecords>(Object.entries(initial).map(([k, v]) => [k.toLowerCase(), v]));
+  let queries = 0;
   const handle = (request: InstanceType<typeof Packet>, send: (p: InstanceType<typeof Packet>) => void) => {
+    queries++;
     const response = Packet.createResponseFromRequest(request);
     const q = request.questions[0];
     if (!q) return send(response);
     const name = q.name.toLowerCase().replace(/\.$/, "");
     const rec = zone.get(name);
+    const negative = () => {
+      if (opts.negativeTtl)
+        response.authorities.push({ name: "test", type: Packet.TYPE.SOA, class: Packet.CLASS.IN, ttl: opts.negativeTtl, primary: "ns.test", admin: "admin.test", serial: 1, refresh: 60, retry: 60, expiration: 60, minimum: opts.negativeTtl } as never);
+      send(response);
+    };
     if (!rec) {
       response.header.rcode = Packet.RCODE.NXDOMAIN;
-      return send(response);
+      return negative();
     }
     if (rec.SERVFAIL) {
       response.header.rcode = Packet.RCODE.SERVFAIL;
       return send(response);
     }
-    const base = { name: q.name, class: Packet.CLASS.IN, ttl: 60 };
+    const base = { name: q.name, class: Packet.CLASS.IN, ttl: opts.ttl ?? 0 };
     if (q.type === Packet.TYPE.MX) for (const m of rec.MX ?? []) response.answers.push({ ...base, type: Packet.TYPE.MX, exchange: m.exchange, priority: m.priority } as never);
     if (q.type === Packet.TYPE.A) for (const a of rec.A ?? []) response.answers.push({ ...base, type: Packet.TYPE.A, address: a } as never);
     if (q.type === Packet.TYPE.AAAA) for (const a of rec.AAAA ?? []) response.answers.push({ ...base, type: Packet.TYPE.AAAA, address: a } as never);
     if (q.type === Packet.TYPE.TXT)
       for (const t of rec.TXT ?? []) response.answers.push({ ...base, type: Packet.TYPE.TXT, data: Array.isArray(t) ? t : split255(t) } as never);
+    if (response.answers.length === 0) return negative();
     send(response);
   };
   // One port for UDP and TCP: truncated UDP answers are retried over TCP on it.
@@ -70,6 +88,9 @@ export async function startTestDns(initial: Record<string, ZoneRecords> = {}): P
     }
     return {
       port,
+      get queries() {
+        return queries;
+      },
       server: `127.0.0.1:${port}`,
       zone,
       set(name, records) {

@@ -1,7 +1,7 @@
 // Two kotakpos instances (a.test and b.test) and a test DNS server pointing their MX
 // records at 127.0.0.1; each delivers to the other's SMTP port (`delivery.port`).
 import { startTestServer, type TestServer, type TestServerOptions } from "../helpers/server.ts";
-import { startTestDns, type TestDns } from "./dns-server.ts";
+import { startTestDns, type TestDns, type TestDnsOptions } from "./dns-server.ts";
 import { freePort } from "./aiosmtpd.ts";
 
 export const ALICE = { address: "alice@a.test", password: "alice-password-1" };
@@ -24,8 +24,13 @@ export function serverConfig(domain: string, smtpPort: number, peerPort: number,
   };
 }
 
-export async function startDnsFor(...domains: string[]): Promise<TestDns> {
-  const dns = await startTestDns();
+export function startDnsFor(...domains: string[]): Promise<TestDns> {
+  return startDnsWith({}, ...domains);
+}
+
+/** startDnsFor with server options (e.g. a TTL so that resolvers cache, for benchmarks). */
+export async function startDnsWith(opts: TestDnsOptions, ...domains: string[]): Promise<TestDns> {
+  const dns = await startTestDns({}, opts);
   for (const d of domains) {
     dns.set(d, { MX: [{ exchange: `mx.${d}`, priority: 10 }] });
     dns.set(`mx.${d}`, { A: ["127.0.0.1"] });
