@@ -56,7 +56,8 @@ export function buildDsn(d: DsnInput): Uint8Array {
   const origHead = Buffer.from(d.original.subarray(0, he)).toString("utf8");
   const subjectOrig = headerValue(origHead, "subject");
   const full = d.ret === "FULL" || (d.ret === undefined && d.original.length <= FULL_LIMIT);
-  const list = d.recipients.map((r) => `  <${r.address}>: ${r.diagnostic}`).join("\r\n");
+  const oneLine = (t: string) => t.replace(/[\r\n]+/g, " ");
+  const list = d.recipients.map((r) => `  <${r.address}>: ${oneLine(r.diagnostic)}`).join("\r\n");
   const what = failed
     ? "Your message could not be delivered to one or more recipients.\r\nIt is attached below."
     : relayed
@@ -72,7 +73,7 @@ export function buildDsn(d: DsnInput): Uint8Array {
     if (r.orcpt) f.push(`Original-Recipient: ${r.orcpt.includes(";") ? r.orcpt.replace(";", "; ") : "rfc822; " + r.orcpt}`);
     f.push(`Action: ${r.action}`, `Status: ${r.status}`);
     if (r.remoteMta) f.push(`Remote-MTA: dns; ${r.remoteMta}`);
-    f.push(`Diagnostic-Code: ${/^\d{3}[ -]/.test(r.diagnostic) ? "smtp" : "x-kotakpos"}; ${r.diagnostic.replace(/[\r\n]+/g, " ")}`);
+    f.push(`Diagnostic-Code: ${/^\d{3}[ -]/.test(r.diagnostic) ? "smtp" : "x-kotakpos"}; ${oneLine(r.diagnostic)}`);
     f.push(`Last-Attempt-Date: ${date(r.lastAttempt)}`);
     if (r.willRetryUntil) f.push(`Will-Retry-Until: ${date(r.willRetryUntil)}`);
     return f.join("\r\n");

@@ -167,7 +167,8 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
       envid: dsn.envid,
       arrival: first.createdAt,
       recipients,
-      original: await load(first),
+      // A lost blob must not block the report: it then goes out without the original.
+      original: await load(first).catch(() => new Uint8Array(0)),
       ret,
     });
     const msg: AcceptedMessage = { raw, prefix: [], mailFrom: "", local: [], remote: [], internal: true };
