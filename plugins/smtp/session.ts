@@ -4,12 +4,12 @@
 // dry (RFC 2920 §3.2).
 import type { Spool } from "../../core/spool/types.ts";
 import type { Store } from "../../core/store/types.ts";
-import type { Address, AuthUser, Connection, Credentials, Hooks, IncomingMessage, Reply, Route, SmtpTxn, TxnState } from "../../core/types.ts";
+import type { Address, AuthUser, Connection, Hooks, IncomingMessage, Reply, Route, SmtpTxn, TxnState } from "../../core/types.ts";
 import { mailParams, parsePath, rcptParams, splitCommand, type MailParams } from "./command.ts";
 import { buildDeliveries, dropRanges, mergeChecks, type AcceptedRcpt } from "./deliver.ts";
 import { dateHeader, messageIdHeader, parseHeaders, receivedHeader, withProtocol } from "./headers.ts";
 import { formatReply, R, verdictOutcome, type Outcome } from "./reply.ts";
-import { decodeBase64, LOGIN_PASSWORD, LOGIN_USERNAME, parsePlain } from "./sasl.ts";
+import { createAuthExchange } from "./sasl.ts";
 import { createWireReader, type DataError, type WireEvent } from "./wire.ts";
 
 export type SmtpService = "smtp" | "submission" | "submissions";
@@ -45,8 +45,6 @@ type Txn = { -readonly [K in keyof SmtpTxn]: SmtpTxn[K] } & {
   bdat?: { parts: Buffer[]; size: number };
 };
 
-type AuthExchange = { mech: "PLAIN" } | { mech: "LOGIN"; username?: string };
-
 /** RFC 5321 §4.5.3.1.4: 512 octets for a command line; AUTH lines may be longer. */
 const MAX_COMMAND = 510;
 const MAX_AUTH_LINE = 12288;
@@ -80,10 +78,9 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
   let esmtp = false;
   let user: AuthUser | undefined;
   let txn: Txn | undefined;
-  let auth: AuthExchange | undefined;
   let errors = 0;
   let commandsWithoutMail = 0;
-  let authFailures = 0;
+  const auth = createAuthExchange({ conn, hooks, send, reply, closeWith, maxFailures: cfg.maxAuthFailures });
 
   // ---------- output ----------
 
@@ -159,7 +156,7 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
           // An unknown error is temporary (DESIGN.md): 451, the transaction is dropped.
           log.error("smtp command failed", { err: (err as Error)?.message ?? String(err) });
           txn = undefined;
-          auth = undefined;
+          auth.cancel();
           send(R.tempFail);
         }
       }
@@ -176,11 +173,14 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
   async function handle(ev: WireEvent): Promise<void> {
     switch (ev.type) {
       case "line":
-        if (auth) return authStep(ev.line);
+        if (auth.active) {
+          user = (await auth.step(ev.line)) ?? user;
+          return;
+        }
         return command(ev.line, ev.binary);
       case "line-too-long":
-        if (auth) {
-          auth = undefined;
+        if (auth.active) {
+          auth.cancel();
           return reply({ code: 500, enhanced: "5.5.6", text: "Authentication exchange line is too long" }); // RFC 4954 §4
         }
         return reply(R.lineTooLong);
@@ -466,7 +466,7 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     helo = "";
     esmtp = false;
     user = undefined;
-    auth = undefined;
+    auth.cancel();
     try {
       await conn.upgradeTls();
     } catch {
@@ -482,52 +482,7 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     if (user) return reply(R.alreadyAuthed);
     if (txn) return reply(R.authInTxn);
     if (!authOffered()) return reply(R.needTlsForAuth);
-    const [mechRaw, initial, extra] = args.split(/[ \t]+/);
-    if (!mechRaw || extra !== undefined) return reply({ code: 501, enhanced: "5.5.4", text: "Syntax: AUTH mechanism [initial-response]" });
-    const mech = mechRaw.toUpperCase();
-    if (mech !== "PLAIN" && mech !== "LOGIN") return reply(R.authMech);
-    auth = mech === "PLAIN" ? { mech: "PLAIN" } : { mech: "LOGIN" };
-    // RFC 4954 §4: an initial response saves a round trip ("=" is an empty one).
-    if (initial === undefined) return send({ code: 334, text: mech === "PLAIN" ? "" : LOGIN_USERNAME }, false);
-    return authStep(initial);
-  }
-
-  async function authStep(line: string): Promise<void> {
-    const a = auth;
-    auth = undefined;
-    if (!a) return;
-    if (line === "*") return reply(R.authCancelled);
-    if (line.length > MAX_AUTH_LINE) return reply(R.lineTooLong);
-    const b = decodeBase64(line.trim());
-    if (!b) return reply(R.authBadBase64);
-    if (a.mech === "PLAIN") {
-      const cred = parsePlain(b);
-      if (!cred) return authFailed(R.authFailed);
-      return verify(cred);
-    }
-    if (a.username === undefined) {
-      auth = { mech: "LOGIN", username: b.toString("utf8") };
-      return send({ code: 334, text: LOGIN_PASSWORD }, false);
-    }
-    return verify({ mechanism: "LOGIN", username: a.username, password: b.toString("utf8") });
-  }
-
-  async function verify(cred: Credentials): Promise<void> {
-    const r = await hooks.first("auth", conn, cred);
-    if (r.kind === "user") {
-      user = r.user;
-      authFailures = 0;
-      log.info("authenticated", { user: user.address });
-      return send(R.authOk);
-    }
-    if (r.kind === "reject" && r.reply.code === 421) return closeWith(r.reply); // per-IP limiter
-    if (r.kind === "reject" && r.reply.code < 500) return send(r.reply); // temporary (454)
-    return authFailed(r.kind === "reject" ? r.reply : R.authFailed);
-  }
-
-  function authFailed(r: Reply): void {
-    send(r);
-    if (++authFailures >= cfg.maxAuthFailures) closeWith(R.authTooMany);
+    user = await auth.start(args);
   }
 
   void greet().catch((err: unknown) => {
