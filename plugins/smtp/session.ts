@@ -1,16 +1,15 @@
-// The SMTP session: a state machine over the wire parser's events (RFC 5321 §4.1,
-// §3.3 mail transactions). Each stage asks the hook pipeline; verdicts become replies in
-// reply.ts. Replies to pipelined commands are buffered and flushed when the input runs
-// dry (RFC 2920 §3.2).
+// The SMTP session: a state machine over the wire parser's events (RFC 5321 §4.1): the
+// greeting, EHLO/HELO, STARTTLS, AUTH and the small commands; the mail transaction itself
+// is in transaction.ts. Verdicts become replies in reply.ts. Replies to pipelined
+// commands are buffered and flushed when the input runs dry (RFC 2920 §3.2).
 import type { Spool } from "../../core/spool/types.ts";
 import type { Store } from "../../core/store/types.ts";
-import type { Address, AuthUser, Connection, Hooks, IncomingMessage, Reply, Route, SmtpTxn, TxnState } from "../../core/types.ts";
-import { mailParams, parsePath, rcptParams, splitCommand, type MailParams } from "./command.ts";
-import { buildDeliveries, dropRanges, mergeChecks, type AcceptedRcpt } from "./deliver.ts";
-import { dateHeader, messageIdHeader, parseHeaders, receivedHeader, withProtocol } from "./headers.ts";
+import type { Connection, Hooks, Reply } from "../../core/types.ts";
+import { splitCommand } from "./command.ts";
 import { formatReply, R, verdictOutcome, type Outcome } from "./reply.ts";
 import { createAuthExchange } from "./sasl.ts";
-import { createWireReader, type DataError, type WireEvent } from "./wire.ts";
+import { bdat, data, dataEnd, mail, rcpt, type SessionCtx } from "./transaction.ts";
+import { createWireReader, type WireEvent } from "./wire.ts";
 
 export type SmtpService = "smtp" | "submission" | "submissions";
 
@@ -38,13 +37,6 @@ export interface SessionDeps {
   spool: Pick<Spool, "accept">;
 }
 
-type Txn = { -readonly [K in keyof SmtpTxn]: SmtpTxn[K] } & {
-  params: MailParams;
-  accepted: AcceptedRcpt[];
-  /** BDAT chunks received so far (RFC 3030). */
-  bdat?: { parts: Buffer[]; size: number };
-};
-
 /** RFC 5321 §4.5.3.1.4: 512 octets for a command line; AUTH lines may be longer. */
 const MAX_COMMAND = 510;
 const MAX_AUTH_LINE = 12288;
@@ -54,12 +46,6 @@ const LOW_WATER = 64 * 1024;
 
 const MAIL_VERBS = new Set(["MAIL", "RCPT", "DATA", "BDAT", "QUIT"]);
 const HTTP_VERBS = new Set(["GET", "POST", "HEAD", "PUT", "CONNECT", "OPTIONS", "DELETE"]);
-
-let txnSeq = 0;
-function newTxnId(): string {
-  const rnd = Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString("hex");
-  return `${Date.now().toString(36)}${(++txnSeq).toString(36)}${rnd}`;
-}
 
 export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionConfig): void {
   const { hooks } = deps;
@@ -74,12 +60,8 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
   let paused = false;
   let shutdownAsked = false;
   let rejectedSession = false; // 554 greeting: only QUIT (RFC 5321 §3.1)
-  let helo = "";
-  let esmtp = false;
-  let user: AuthUser | undefined;
-  let txn: Txn | undefined;
   let errors = 0;
-  let commandsWithoutMail = 0;
+  const c: SessionCtx = { conn, deps, cfg, reader, submission, helo: "", esmtp: false, user: undefined, txn: undefined, commandsWithoutMail: 0, send, reply, respond };
   const auth = createAuthExchange({ conn, hooks, send, reply, closeWith, maxFailures: cfg.maxAuthFailures });
 
   // ---------- output ----------
@@ -125,7 +107,7 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
   });
   conn.onClose(() => {
     closed = true;
-    txn = undefined;
+    c.txn = undefined;
     hooks.notify("disconnect", conn);
   });
   conn.setIdleTimeout(cfg.idleMs, () => {
@@ -155,7 +137,7 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
         } catch (err) {
           // An unknown error is temporary (DESIGN.md): 451, the transaction is dropped.
           log.error("smtp command failed", { err: (err as Error)?.message ?? String(err) });
-          txn = undefined;
+          c.txn = undefined;
           auth.cancel();
           send(R.tempFail);
         }
@@ -174,7 +156,7 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     switch (ev.type) {
       case "line":
         if (auth.active) {
-          user = (await auth.step(ev.line)) ?? user;
+          c.user = (await auth.step(ev.line)) ?? c.user;
           return;
         }
         return command(ev.line, ev.binary);
@@ -185,13 +167,13 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
         }
         return reply(R.lineTooLong);
       case "message":
-        return dataEnd(ev.data, ev.error);
+        return dataEnd(c, ev.data, ev.error);
       case "bare-eol":
         log.warn("bare LF/CR in DATA refused", { ip: conn.remoteAddress });
-        txn = undefined;
+        c.txn = undefined;
         return closeWith(R.bareEol);
       case "chunk":
-        return bdat(ev.data, ev.size, ev.last, ev.error);
+        return bdat(c, ev.data, ev.size, ev.last, ev.error);
       case "bdat-syntax":
         // The chunk size is unknown, so the byte stream cannot be followed: close.
         return closeWith({ code: 501, enhanced: "5.5.4", text: "Syntax: BDAT <size> [LAST]; closing" });
@@ -223,7 +205,7 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     const { verb, args } = splitCommand(line);
     if (rejectedSession) return verb === "QUIT" ? closeWith(R.bye) : reply(R.rejectedSession);
     if (line.length > MAX_COMMAND && verb !== "AUTH") return reply(R.lineTooLong);
-    if (!MAIL_VERBS.has(verb) && ++commandsWithoutMail > cfg.maxCommandsWithoutMail) {
+    if (!MAIL_VERBS.has(verb) && ++c.commandsWithoutMail > cfg.maxCommandsWithoutMail) {
       log.info("too many commands without MAIL");
       return closeWith(R.tooManyCommands);
     }
@@ -233,14 +215,14 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
       case "HELO":
         return hello(args, false);
       case "MAIL":
-        return mail(args);
+        return mail(c, args);
       case "RCPT":
-        return rcpt(args);
+        return rcpt(c, args);
       case "DATA":
-        return data(args);
+        return data(c, args);
       case "RSET":
         if (args) return reply(R.noParams);
-        txn = undefined;
+        c.txn = undefined;
         return send(R.ok);
       case "NOOP":
         return send(R.ok);
@@ -272,9 +254,9 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     const o = verdictOutcome(v, R.ok);
     if (!o.ok) return respond(o);
     // RFC 5321 §4.1.4: EHLO/HELO reset the transaction like RSET.
-    txn = undefined;
-    helo = name;
-    esmtp = extended;
+    c.txn = undefined;
+    c.helo = name;
+    c.esmtp = extended;
     const lines = [`${cfg.hostname} Hello ${name.replace(/[^\x21-\x7e]/g, "?")}`];
     if (extended) {
       lines.push("PIPELINING", `SIZE ${cfg.maxMessageSize}`, "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES");
@@ -290,169 +272,6 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     return submission && (conn.secure || (conn.isLoopback && cfg.allowPlaintextAuthOnLoopback));
   }
 
-  async function mail(args: string): Promise<void> {
-    if (!helo) return reply(R.needHelo);
-    if (txn) return reply(R.nestedMail);
-    if (submission && !user) return reply(R.needAuth);
-    const p = parsePath(args, "FROM");
-    if (!p.ok) return reply(p.reply);
-    if (!esmtp && Object.keys(p.addr.params).length > 0) return reply(R.noEsmtp);
-    const mp = mailParams(p.addr.params);
-    if (!mp.ok) return reply(mp.reply);
-    // RFC 1870 §6: a declared size over the limit is refused at MAIL.
-    if (mp.value.size !== undefined && mp.value.size > cfg.maxMessageSize) return reply(R.tooBig);
-    // RFC 6531 §3.4: non-ASCII addresses only with the SMTPUTF8 parameter.
-    if (p.utf8 && !mp.value.smtputf8) return reply(R.utf8Needed);
-    const t: Txn = { id: newTxnId(), conn, helo, user, mailFrom: p.addr, rcpts: [], state: {} as TxnState, params: mp.value, accepted: [] };
-    if (user) {
-      // Submission: the sender must be the user's own address or one granted to them.
-      // Domain in its normalized (lower-case U-label) form, so "xn--" spellings match too.
-      const from = p.addr.address === "" ? "" : `${p.addr.local}@${p.addr.domain}`;
-      const s = await hooks.first("smtp.sendas", user, from);
-      if (s.kind === "pass") return reply(R.notOwner);
-      const so = verdictOutcome(s, R.senderOk);
-      if (!so.ok) return respond(so);
-    }
-    const o = verdictOutcome(await hooks.first("smtp.mail", t, p.addr), R.senderOk);
-    if (o.ok) {
-      txn = t;
-      commandsWithoutMail = 0;
-      reader.resetMessage();
-    }
-    respond(o);
-  }
-
-  async function rcpt(args: string): Promise<void> {
-    const t = txn;
-    if (!t) return reply(R.needMail);
-    if (t.bdat) return reply({ code: 503, enhanced: "5.5.1", text: "BDAT in progress: RCPT not allowed" });
-    const p = parsePath(args, "TO");
-    if (!p.ok) return reply(p.reply);
-    if (!esmtp && Object.keys(p.addr.params).length > 0) return reply(R.noEsmtp);
-    const rp = rcptParams(p.addr.params);
-    if (!rp.ok) return reply(rp.reply);
-    if (p.utf8 && !t.params.smtputf8) return reply(R.utf8Needed);
-    // RFC 5321 §4.5.3.1.8: 452 for too many recipients (the client sends the rest later).
-    if (t.rcpts.length >= cfg.maxRecipients) return send(R.tooManyRcpts);
-    let addr: Address = p.addr;
-    if (addr.domain === "") {
-      // "<Postmaster>" (RFC 5321 §4.1.1.3): the postmaster of our first domain.
-      const d = (await deps.store.listDomains())[0]?.name ?? cfg.hostname;
-      addr = { ...addr, address: `postmaster@${d}`, domain: d };
-    }
-    const local = await deps.store.isLocalDomain(addr.domain);
-    // No open relay (DESIGN.md): remote recipients only for authenticated sessions.
-    if (!local && !user) {
-      log.info("relay denied", { rcpt: addr.address, ip: conn.remoteAddress });
-      return reply(R.relayDenied);
-    }
-    const r = await hooks.first("route", t, addr);
-    let route: Route;
-    if ("local" in r) route = r;
-    else if (r.kind === "reject" || r.kind === "defer") return respond(verdictOutcome(r.reply.code < 500 ? { kind: "defer", reply: r.reply } : { kind: "reject", reply: r.reply }, R.rcptOk));
-    else if (local) return reply(R.noSuchUser);
-    else route = { local: [], remote: [{ address: addr.address }] };
-    if (route.local.length === 0 && route.remote.length === 0) return reply(R.noSuchUser);
-    const o = verdictOutcome(await hooks.first("smtp.rcpt", t, addr, route), R.rcptOk);
-    if (o.ok) {
-      t.rcpts.push(addr);
-      t.accepted.push({ route, dsn: rp.value });
-    }
-    respond(o);
-  }
-
-  function data(args: string): void {
-    const t = txn;
-    if (!t) return reply(R.needMail);
-    if (t.bdat) return reply(R.bdatInProgress);
-    if (t.rcpts.length === 0) return reply(R.needRcpt);
-    if (args) return reply(R.noParams);
-    send({ code: 354, text: "End data with <CR><LF>.<CR><LF>" }, false);
-    reader.startData();
-  }
-
-  function dataErrorReply(e: DataError): Reply {
-    return e === "too-big" ? R.tooBig : e === "line-too-long" ? R.dataLineTooLong : { code: 554, enhanced: "5.6.0", text: "Bare LF or CR in message data is not allowed (RFC 5321 section 2.3.8)" };
-  }
-
-  async function dataEnd(raw: Buffer | null, error: DataError | undefined): Promise<void> {
-    const t = txn;
-    txn = undefined;
-    if (!t) return reply(R.needMail);
-    if (error || !raw) return reply(dataErrorReply(error ?? "too-big"));
-    return finish(t, raw);
-  }
-
-  /** RFC 3030 §2: every chunk is read whatever the reply; a failed chunk ends the
-   *  transaction. */
-  async function bdat(chunk: Buffer | null, size: number, last: boolean, error: DataError | undefined): Promise<void> {
-    const t = txn;
-    if (!t) return reply(R.needMail);
-    if (t.rcpts.length === 0) {
-      txn = undefined;
-      return reply(R.needRcpt);
-    }
-    const b = (t.bdat ??= { parts: [], size: 0 });
-    b.size += size;
-    if (error || !chunk || b.size > cfg.maxMessageSize) {
-      txn = undefined;
-      return reply(dataErrorReply(error ?? "too-big"));
-    }
-    if (chunk.length > 0) b.parts.push(chunk);
-    reader.setBudget(cfg.maxMessageSize - b.size);
-    if (!last) return send({ code: 250, enhanced: "2.0.0", text: `${size} octets received` });
-    txn = undefined;
-    return finish(t, b.parts.length === 1 ? b.parts[0]! : Buffer.concat(b.parts, b.size));
-  }
-
-  /** The message is complete: checks, our headers, then the durable commit — "250" only
-   *  after spool.accept resolved (DESIGN.md "The durability contract"). */
-  async function finish(t: Txn, raw: Buffer): Promise<void> {
-    const headers = parseHeaders(raw);
-    const prefix = [
-      receivedHeader({
-        helo: t.helo,
-        remoteAddress: conn.remoteAddress,
-        hostname: cfg.hostname,
-        protocol: withProtocol({ esmtp, tls: conn.secure, auth: !!t.user, utf8: t.params.smtputf8 }),
-        id: t.id,
-        tls: conn.tls,
-        for: t.rcpts.length === 1 && (t.params.smtputf8 || !/[^\x00-\x7f]/.test(t.rcpts[0]!.address)) ? t.rcpts[0]!.address : undefined,
-      }),
-    ];
-    // RFC 6409 §8.3 / §8.4: a submission server may add a missing Message-ID and Date.
-    if (submission && t.user) {
-      if (!headers.some((h) => h.name === "message-id")) prefix.push(messageIdHeader(cfg.hostname));
-      if (!headers.some((h) => h.name === "date")) prefix.push(dateHeader());
-    }
-    const msg: IncomingMessage = { raw, prefix, headers };
-    const merged = mergeChecks(await hooks.parallel("smtp.data", t, msg));
-    const o = verdictOutcome(merged.verdict, R.ok);
-    if (!o.ok) {
-      log.info("message refused by checks", { txn: t.id, code: o.reply.code });
-      return respond(o);
-    }
-    const { local, remote } = buildDeliveries(t.accepted, merged.verdict.kind === "quarantine");
-    let id: string;
-    try {
-      ({ id } = await deps.spool.accept({
-        // Forged header fields the checks asked to drop (mailauth helper: DataCheck.removeHeaders).
-        raw: dropRanges(raw, merged.remove),
-        // Authentication-Results and other check headers sit above our Received (RFC 8601 §5).
-        prefix: [...merged.headers, ...msg.prefix],
-        mailFrom: t.mailFrom.address,
-        local,
-        remote,
-        ...((t.params.ret || t.params.envid) && { dsn: { ...(t.params.ret && { ret: t.params.ret }), ...(t.params.envid && { envid: t.params.envid }) } }),
-      }));
-    } catch (err) {
-      log.error("spool accept failed", { txn: t.id, err: (err as Error)?.message ?? String(err) });
-      return send(R.tempFail);
-    }
-    log.info("message accepted", { txn: t.id, id, from: t.mailFrom.address, rcpts: t.rcpts.length, size: raw.length, quarantine: merged.verdict.kind === "quarantine" || undefined });
-    send({ code: 250, enhanced: "2.0.0", text: `OK queued as ${id}` });
-  }
-
   // ---------- STARTTLS (RFC 3207) ----------
 
   async function startTls(args: string): Promise<void> {
@@ -462,10 +281,10 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     flush();
     // RFC 3207 §4.2: forget everything learnt before TLS; pipelined input is discarded.
     reader.discard();
-    txn = undefined;
-    helo = "";
-    esmtp = false;
-    user = undefined;
+    c.txn = undefined;
+    c.helo = "";
+    c.esmtp = false;
+    c.user = undefined;
     auth.cancel();
     try {
       await conn.upgradeTls();
@@ -478,11 +297,11 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
 
   async function authStart(args: string): Promise<void> {
     if (!submission) return reply(R.authNotAvailable);
-    if (!esmtp) return reply({ code: 503, enhanced: "5.5.1", text: "Send EHLO first" });
-    if (user) return reply(R.alreadyAuthed);
-    if (txn) return reply(R.authInTxn);
+    if (!c.esmtp) return reply({ code: 503, enhanced: "5.5.1", text: "Send EHLO first" });
+    if (c.user) return reply(R.alreadyAuthed);
+    if (c.txn) return reply(R.authInTxn);
     if (!authOffered()) return reply(R.needTlsForAuth);
-    user = await auth.start(args);
+    c.user = await auth.start(args);
   }
 
   void greet().catch((err: unknown) => {
