@@ -16,6 +16,7 @@ import { createSpool } from "./index.ts";
 import { createStore, type StoreImpl } from "../store/index.ts";
 import { startTestDns, type TestDns } from "../../tests/delivery/dns-server.ts";
 import { startAiosmtpd, freePort, type Aiosmtpd } from "../../tests/delivery/aiosmtpd.ts";
+import { until } from "../../tests/delivery/until.ts";
 
 let dns: TestDns;
 let peer: Aiosmtpd;
@@ -69,16 +70,6 @@ function makeSpool(over: { retry?: string[]; port?: number; warnAfter?: string }
 }
 
 const message = (subject: string) => new TextEncoder().encode(`From: alice@a.test\r\nTo: bob@b.test\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@a.test>\r\n\r\nhi\r\n`);
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(25);
-  }
-}
 
 const rows = (id: string) => db.orm.select().from(spool).where(eq(spool.msgId, id));
 

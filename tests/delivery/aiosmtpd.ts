@@ -33,10 +33,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitPort(port: number, proc: { exitCode: number | null }, ms = 10_000): Promise<void> {
+/** Wait until something listens on 127.0.0.1:port (or the process exits). */
+export async function waitPort(port: number, proc: { exitCode: number | null }, ms = 10_000): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    if (proc.exitCode !== null) throw new Error(`aiosmtpd exited with ${proc.exitCode}`);
+    if (proc.exitCode !== null) throw new Error(`process exited with ${proc.exitCode} before listening on ${port}`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect({ host: "127.0.0.1", port }, () => {
         s.destroy();
@@ -47,7 +48,7 @@ async function waitPort(port: number, proc: { exitCode: number | null }, ms = 10
     if (ok) return;
     await Bun.sleep(50);
   }
-  throw new Error(`aiosmtpd did not listen on ${port}`);
+  throw new Error(`nothing listens on ${port} after ${ms} ms`);
 }
 
 /** A self-signed certificate for 127.0.0.1 / localhost (PEM files in dir). */

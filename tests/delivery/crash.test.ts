@@ -2,7 +2,6 @@
 // it acknowledged reaches the other side (at-least-once; nothing lost).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import nodemailer from "nodemailer";
@@ -10,7 +9,7 @@ import { definePlugin } from "../../core/types.ts";
 import { builtinPlugins } from "../../plugins/index.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import type { TestDns } from "./dns-server.ts";
-import { freePort } from "./aiosmtpd.ts";
+import { freePort, waitPort } from "./aiosmtpd.ts";
 import { ALICE, BOB, inbox, startDnsFor, startSide, twoPorts, until } from "./pair.ts";
 
 const ROOT = join(import.meta.dir, "../..");
@@ -83,13 +82,7 @@ afterAll(async () => {
 
 async function spawnA(): Promise<void> {
   proc = Bun.spawn([process.execPath, join(ROOT, "core/main.ts"), "serve", "--data", aDir, "--config", configFile], { stdout: "ignore", stderr: "inherit", cwd: ROOT });
-  await until("A listening", () => new Promise<boolean>((resolve) => {
-    const s = net.connect({ host: "127.0.0.1", port: submissionPort }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once("error", () => resolve(false));
-  }), 20_000);
+  await waitPort(submissionPort, proc, 20_000);
 }
 
 test("kill -9 during a delivery batch: every accepted message arrives after restart", async () => {

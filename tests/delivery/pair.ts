@@ -3,6 +3,7 @@
 import { startTestServer, type TestServer, type TestServerOptions } from "../helpers/server.ts";
 import { startTestDns, type TestDns, type TestDnsOptions } from "./dns-server.ts";
 import { freePort } from "./aiosmtpd.ts";
+export { until } from "./until.ts";
 
 export const ALICE = { address: "alice@a.test", password: "alice-password-1" };
 export const BOB = { address: "bob@b.test", password: "bob-password-1" };
@@ -64,14 +65,4 @@ export async function inbox(server: TestServer, address: string): Promise<string
   if (!box) return [];
   const msgs = await store.messages(box.id);
   return Promise.all(msgs.map(async (m) => Buffer.from(await store.read(m)).toString("utf8")));
-}
-
-export async function until<T>(what: string, fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
 }
