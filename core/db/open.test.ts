@@ -89,3 +89,17 @@ test("write after close rejects", async () => {
   await db.close();
   await expect(db.write(async () => 1)).rejects.toThrow();
 });
+
+test("db.orm reads committed data; writes through it fail fast; its transaction() still works", async () => {
+  const db = await fresh();
+  await db.write((tx) => tx.orm.insert(settings).values({ key: "a", value: "1" }));
+  expect(await db.orm.select().from(settings)).toEqual([{ key: "a", value: "1" }]);
+  const err = await (async () => await db.orm.insert(settings).values({ key: "b", value: "2" }))().then(
+    () => null,
+    (e: Error) => e,
+  );
+  expect(String((err?.cause as Error | undefined)?.message)).toContain("readonly");
+  const n = await db.orm.transaction(async (t) => (await t.select().from(settings)).length);
+  expect(n).toBe(1);
+  await db.close();
+});

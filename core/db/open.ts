@@ -31,7 +31,8 @@ export interface Tx {
 }
 
 export interface Db {
-  /** drizzle over the read client: committed data only. Write with `write`. */
+  /** drizzle for reads of committed data (embedded: a read-only connection with cached
+   *  statements). Write with `write`. */
   orm: Orm;
   /** The read client (libSQL). */
   client: Client;
@@ -76,6 +77,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   let beginTx: () => Promise<WriteTxn>;
   let reader: Client;
   let query: (stmt: InStatement) => Promise<ResultSet>;
+  let ormClient: Client;
   let closeWriter: () => void;
   if (path) {
     // Migrations through @libsql/client (drizzle's migrator needs it), then our own
@@ -107,6 +109,18 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     const readConn = openLocal(path, { timeoutMs: 10_000 });
     readConn.exec("PRAGMA query_only=ON");
     query = async (s) => readConn.execute(s);
+    // db.orm reads on the same cached connection; anything else goes to the real client.
+    // query_only makes a write through db.orm fail at once instead of waiting (busy) on
+    // the writer's open transaction while blocking the thread that must finish it.
+    ormClient = new Proxy(reader, {
+      get(target, prop, receiver) {
+        if (prop === "execute") return async (s: InStatement) => readConn.execute(s);
+        if (prop === "batch") return async (stmts: InStatement[]) => stmts.map((s) => readConn.execute(s));
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        // methods use private fields: call them on the real client, not the proxy
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
     closeWriter = () => {
       conn.close();
       readConn.close();
@@ -127,8 +141,9 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     closeWriter = () => {};
     reader = client;
     query = (s) => client.execute(s);
+    ormClient = client;
   }
-  const orm = drizzle(reader, { schema });
+  const orm = drizzle(ormClient, { schema });
 
   // drizzle bound to whichever transaction is open: one instance, a delegating client.
   let current: WriteTxn | null = null;
