@@ -39,8 +39,6 @@ export interface RecipientResult {
 export interface Delivery {
   /** Never rejects: every recipient gets a result. */
   deliver(job: DeliveryJob): Promise<RecipientResult[]>;
-  /** Open connections (for tests and the admin view). */
-  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -273,9 +271,6 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
           pump();
         }
       });
-    },
-    get connections() {
-      return clients.size;
     },
     async close() {
       closed = true;

@@ -8,7 +8,7 @@ import { acceptMessage } from "./accept.ts";
 import { deleteMessage, getMessage, listQueue, retryMessage } from "./admin.ts";
 import { scheduleFrom } from "./backoff.ts";
 import { createScheduler, type Scheduler } from "./scheduler.ts";
-import { createDelivery, type Delivery } from "../delivery/index.ts";
+import { createDelivery } from "../delivery/index.ts";
 import { resolverFromConfig, type Resolver } from "../dns/index.ts";
 import type { SmtpTimeouts } from "../delivery/smtp-client.ts";
 import { createFsBlobStore } from "../store/blobs.ts";
@@ -46,11 +46,10 @@ async function findBlobStore(opts: SpoolOptions): Promise<BlobStore> {
   return createFsBlobStore(dir);
 }
 
-export function createSpool(opts: SpoolOptions): Spool & { readonly delivery: Delivery | null } {
+export function createSpool(opts: SpoolOptions): Spool {
   const { db, store, hooks, config, log } = opts;
   const hostname = opts.hostname ?? config.hostname;
   let scheduler: Scheduler | null = null;
-  let delivery: Delivery | null = null;
 
   let blobs: Promise<BlobStore> | null = null;
   const readBlob = async (id: string): Promise<Uint8Array> => {
@@ -75,13 +74,10 @@ export function createSpool(opts: SpoolOptions): Spool & { readonly delivery: De
       return n;
     },
     delete: (id) => deleteMessage(db, id),
-    get delivery() {
-      return delivery;
-    },
     start() {
       if (scheduler) return;
       const dlog = log.child({ part: "delivery" });
-      delivery = createDelivery({ config, hooks, log: dlog, resolver: opts.resolver ?? resolverFromConfig(config), hostname, timeouts: opts.timeouts });
+      const delivery = createDelivery({ config, hooks, log: dlog, resolver: opts.resolver ?? resolverFromConfig(config), hostname, timeouts: opts.timeouts });
       scheduler = createScheduler({ db, store, hooks, log: dlog, delivery, schedule: scheduleFrom(config), hostname, readBlob, pollMs: opts.pollMs });
       scheduler.start();
     },

@@ -53,6 +53,17 @@ export interface Scheduler {
 const MAX_RCPTS = 100;
 const PURGE_EVERY = 10 * 60_000;
 
+function groupBy<T>(items: T[], key: (t: T) => string): T[][] {
+  const m = new Map<string, T[]>();
+  for (const t of items) {
+    const k = key(t);
+    const g = m.get(k);
+    if (g) g.push(t);
+    else m.set(k, [t]);
+  }
+  return [...m.values()];
+}
+
 export function createScheduler(o: SchedulerOptions): Scheduler {
   const { db, store, hooks, log, delivery, schedule } = o;
   const owner = `${o.hostname}#${process.pid}#${newMsgId()}`;
@@ -94,13 +105,8 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
         r.leaseOwner = owner;
         r.leaseUntil = now + lease;
       }
-      // Rows with equal attempts and createdAt share the next-attempt time: few statements.
-      const groups = new Map<string, Row[]>();
-      for (const r of due) {
-        const k = `${r.attempts}:${r.nextAttempt}`;
-        groups.set(k, [...(groups.get(k) ?? []), r]);
-      }
-      for (const g of groups.values()) {
+      // One UPDATE per distinct (attempts, nextAttempt): usually one or two statements.
+      for (const g of groupBy(due, (r) => `${r.attempts}:${r.nextAttempt}`)) {
         await tx.orm
           .update(spool)
           .set({ status: "inflight", leaseOwner: owner, leaseUntil: now + lease, attempts: g[0]!.attempts, nextAttempt: g[0]!.nextAttempt, updatedAt: now })
@@ -110,14 +116,10 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     });
   }
 
+  /** One SMTP transaction per message, destination domain and sender, ≤ MAX_RCPTS. */
   function jobsOf(rows: Row[]): Row[][] {
-    const byKey = new Map<string, Row[]>();
-    for (const r of rows) {
-      const k = `${r.msgId}\0${r.domain}\0${r.mailFrom}`;
-      byKey.set(k, [...(byKey.get(k) ?? []), r]);
-    }
     const out: Row[][] = [];
-    for (const g of byKey.values()) for (let i = 0; i < g.length; i += MAX_RCPTS) out.push(g.slice(i, i + MAX_RCPTS));
+    for (const g of groupBy(rows, (r) => `${r.msgId}\0${r.domain}\0${r.mailFrom}`)) for (let i = 0; i < g.length; i += MAX_RCPTS) out.push(g.slice(i, i + MAX_RCPTS));
     return out;
   }
 
