@@ -111,3 +111,14 @@ test("connection refused and a silent peer are connection errors (timeouts bound
     silent.close();
   }
 });
+
+test("a message larger than one data block (1 MiB) arrives whole", async () => {
+  const c = await connect(tlsPeer.port);
+  const line = "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz\r\n";
+  const body = line.repeat(Math.ceil((3 * 1024 * 1024) / line.length));
+  const r = await c.send({ mailFrom: "alice@a.test", recipients: [{ address: "bob@b.test" }] }, [msg("large", body)]);
+  expect(r.recipients[0]!.ok).toBe(true);
+  await c.quit();
+  const m = tlsPeer.messages().find((x) => x.data.includes("Subject: large"))!;
+  expect(m.data.length).toBe(msg("large", body).length);
+});

@@ -77,6 +77,8 @@ export interface SendResult {
 }
 
 const MAX_LINE = 4096;
+/** Bytes of message data written before waiting for the socket to drain. */
+const DATA_BLOCK = 1 << 20;
 const MAX_REPLY_LINES = 200;
 
 export interface SmtpClient {
@@ -350,15 +352,20 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
 
   async function sendData(message: Uint8Array[]): Promise<SmtpReply> {
     const data = dotStuff(message);
-    // §4.5.3.2.5: the whole block must be taken within the data-block timeout.
-    const drained = sock.write(data);
-    if (!drained) {
+    // Usually one write (body and final dot together); big messages in blocks, each of
+    // which must be taken within the data-block timeout (§4.5.3.2.5).
+    for (let off = 0; off < data.length; off += DATA_BLOCK) {
+      if (sock.write(data.subarray(off, off + DATA_BLOCK))) continue;
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(fatal("timeout sending data")), t.dataBlock);
-        sock.once("drain", () => {
+        const timer = setTimeout(() => {
+          sock.off("drain", done);
+          reject(fatal("timeout sending data"));
+        }, t.dataBlock);
+        const done = () => {
           clearTimeout(timer);
           resolve();
-        });
+        };
+        sock.once("drain", done);
       });
     }
     return reader.next(t.dataTerm, "end of data");
