@@ -50,6 +50,11 @@ export function receivedHeader(r: ReceivedInfo): string {
   return `${h};\r\n\t${rfc5322Date(r.date)}\r\n`;
 }
 
+/** RFC 5321 §4.4: the final delivery records the reverse-path ("<>" for bounces). */
+export function returnPathHeader(mailFrom: string): string {
+  return `Return-Path: <${mailFrom.replace(/[\r\n]/g, "")}>\r\n`;
+}
+
 export function messageIdHeader(hostname: string): string {
   const rnd = Buffer.from(crypto.getRandomValues(new Uint8Array(9))).toString("base64url");
   return `Message-ID: <${Date.now().toString(36)}.${rnd}@${hostname}>\r\n`;

@@ -1,30 +1,9 @@
 // SMTP AUTH (RFC 4954): the SASL exchange for PLAIN (RFC 4616) and LOGIN
 // (draft-murchison-sasl-login), then the `auth` hook. SCRAM is not offered: the store keeps
 // argon2id hashes, from which no SCRAM verifier can be derived.
+import { decodePlain, decodeSaslBase64 } from "../../core/sasl.ts";
 import type { AuthUser, Connection, Credentials, Hooks, Reply } from "../../core/types.ts";
 import { R } from "./reply.ts";
-
-export const MECHANISMS = ["PLAIN", "LOGIN"] as const;
-export type Mechanism = (typeof MECHANISMS)[number];
-
-/** RFC 4954 §4: "=" is an empty response; "*" cancels (handled by the caller).
- *  Null when the text is not strict base64. */
-export function decodeBase64(s: string): Buffer | null {
-  if (s === "=") return Buffer.alloc(0);
-  if (s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) return null;
-  return Buffer.from(s, "base64");
-}
-
-/** RFC 4616 §2: [authzid] NUL authcid NUL passwd. */
-export function parsePlain(b: Buffer): Credentials | null {
-  const parts = b.toString("utf8").split("\0");
-  if (parts.length !== 3) return null;
-  const [authzid, username, password] = parts as [string, string, string];
-  if (username === "" || password === "") return null;
-  const cred: Credentials = { mechanism: "PLAIN", username, password };
-  if (authzid !== "" && authzid !== username) cred.authzid = authzid;
-  return cred;
-}
 
 export const LOGIN_USERNAME = "VXNlcm5hbWU6"; // "Username:"
 export const LOGIN_PASSWORD = "UGFzc3dvcmQ6"; // "Password:"
@@ -80,17 +59,19 @@ export function createAuthExchange(io: AuthIo): AuthExchange {
     state = undefined;
     if (!a) return undefined;
     if (line === "*") return void io.reply(R.authCancelled);
-    const b = decodeBase64(line.trim());
+    const text = line.trim();
+    const b = decodeSaslBase64(text);
     if (!b) return void io.reply(R.authBadBase64);
     if (a.mech === "PLAIN") {
-      const cred = parsePlain(b);
-      return cred ? verify(cred) : void failed(R.authFailed);
+      const r = decodePlain(text);
+      return r.ok ? verify(r.cred) : void failed(R.authFailed);
     }
+    const value = Buffer.from(b).toString("utf8");
     if (a.username === undefined) {
-      state = { mech: "LOGIN", username: b.toString("utf8") };
+      state = { mech: "LOGIN", username: value };
       return void io.send({ code: 334, text: LOGIN_PASSWORD }, false);
     }
-    return verify({ mechanism: "LOGIN", username: a.username, password: b.toString("utf8") });
+    return verify({ mechanism: "LOGIN", username: a.username, password: value });
   }
 
   return {

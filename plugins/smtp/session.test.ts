@@ -173,8 +173,9 @@ describe("port 25", () => {
       { accountId: 2, mailbox: "INBOX" },
     ]);
     expect(m.remote).toEqual([]);
-    expect(m.prefix).toHaveLength(1);
-    expect(m.prefix[0]).toMatch(/^Received: from c\.test \(\[192\.0\.2\.9\]\)\r\n\tby mx\.example\.test \(kotakpos\) with ESMTP id \w+;\r\n\t\w{3}, /);
+    expect(m.prefix).toHaveLength(2);
+    expect(m.prefix[0]).toBe("Return-Path: <a@remote.test>\r\n");
+    expect(m.prefix[1]).toMatch(/^Received: from c\.test \(\[192\.0\.2\.9\]\)\r\n\tby mx\.example\.test \(kotakpos\) with ESMTP id \w+;\r\n\t\w{3}, /);
   });
 
   test("the 250 waits for the spool commit; a failed commit is 451 and nothing is acknowledged", async () => {
@@ -310,9 +311,10 @@ describe("port 25", () => {
     await say(conn, "MAIL FROM:<a@b.c>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n", 3);
     expect(await say(conn, `${MSG}.\r\n`)).toEqual(["250 2.0.0 OK queued as m1"]);
     expect(accepted[0]!.local).toEqual([{ accountId: 1, mailbox: "Junk" }]);
-    expect(accepted[0]!.prefix[0]).toBe("X-Spam-Flag: YES\r\n");
-    expect(accepted[0]!.prefix[1]).toBe("Authentication-Results: mx.example.test; spf=pass\r\n");
-    expect(accepted[0]!.prefix[2]).toStartWith("Received: ");
+    expect(accepted[0]!.prefix[0]).toBe("Return-Path: <a@b.c>\r\n");
+    expect(accepted[0]!.prefix[1]).toBe("X-Spam-Flag: YES\r\n");
+    expect(accepted[0]!.prefix[2]).toBe("Authentication-Results: mx.example.test; spf=pass\r\n");
+    expect(accepted[0]!.prefix[3]).toStartWith("Received: ");
   });
 
   test("BDAT chunks (RFC 3030), pipelined with LAST", async () => {

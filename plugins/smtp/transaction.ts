@@ -4,7 +4,7 @@
 import type { AuthUser, Address, Connection, IncomingMessage, Reply, Route, SmtpTxn, TxnState } from "../../core/types.ts";
 import { mailParams, parsePath, rcptParams, type MailParams } from "./command.ts";
 import { buildDeliveries, dropRanges, mergeChecks, type AcceptedRcpt } from "./deliver.ts";
-import { dateHeader, messageIdHeader, parseHeaders, receivedHeader, withProtocol } from "./headers.ts";
+import { dateHeader, messageIdHeader, parseHeaders, receivedHeader, returnPathHeader, withProtocol } from "./headers.ts";
 import { R, verdictOutcome, type Outcome } from "./reply.ts";
 import type { SessionConfig, SessionDeps } from "./session.ts";
 import type { DataError, WireReader } from "./wire.ts";
@@ -190,8 +190,10 @@ async function finish(c: SessionCtx, t: Txn, raw: Buffer): Promise<void> {
     ({ id } = await c.deps.spool.accept({
       // Forged header fields the checks asked to drop (mailauth helper: DataCheck.removeHeaders).
       raw: dropRanges(raw, merged.remove),
-      // Authentication-Results and other check headers sit above our Received (RFC 8601 §5).
-      prefix: [...merged.headers, ...msg.prefix],
+      // Return-Path at final delivery (RFC 5321 §4.4) — only when every copy stays here, as
+      // one prefix serves all recipients and a relay must not add it. Then the checks'
+      // Authentication-Results above our Received (RFC 8601 §5).
+      prefix: [...(remote.length === 0 ? [returnPathHeader(t.mailFrom.address)] : []), ...merged.headers, ...msg.prefix],
       mailFrom: t.mailFrom.address,
       local,
       remote,

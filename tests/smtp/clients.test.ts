@@ -55,7 +55,7 @@ describe("port 25 (inbound MX)", () => {
     expect(r.stdout).toMatch(/<- {2}250 2\.0\.0 OK queued as \w+/);
     const [m] = subjectIn(await mailbox(s, ALICE), "plain-25");
     expect(m).toBeDefined();
-    expect(m!).toMatch(/^Received: from \S+ \(\[127\.0\.0\.1\]\)\r\n\tby mx\.example\.test \(kotakpos\) with ESMTP id \w+\r\n\tfor <alice@example\.test>;/);
+    expect(m!).toMatch(/^Return-Path: <sender@remote\.test>\r\nReceived: from \S+ \(\[127\.0\.0\.1\]\)\r\n\tby mx\.example\.test \(kotakpos\) with ESMTP id \w+\r\n\tfor <alice@example\.test>;/);
     expect(m!).toContain("\r\n\r\nHello over plain SMTP.\r\n");
   });
 
@@ -168,9 +168,7 @@ describe("submission (587 STARTTLS, 465 implicit TLS)", () => {
     expect(m!).toMatch(/\r\nMessage-ID: <[\w.-]+@mx\.example\.test>\r\nDate: \w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d \+0000\r\nFrom: alice@example\.test\r\n/);
   });
 
-  // core/listen.ts: Bun's tls.createServer ignores `secureContext`, so an implicit-TLS
-  // handshake without SNI finds no certificate (alert 80). Enable when the core passes key/cert.
-  test.todo("465 without SNI (a client connecting by IP address)", async () => {
+  test("465 without SNI (a client connecting by IP address)", async () => {
     const r = await pySend(p465, { ssl: true, login: [ALICE, PW], from: ALICE, to: [BOB], msg: "Subject: no-sni\r\n\r\nx\r\n" });
     expect(r.ok).toBe(true);
   });
