@@ -292,6 +292,8 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
 
     let mail = `MAIL FROM:<${env.mailFrom}>`;
     if (extensions.has("SIZE")) mail += ` SIZE=${size}`;
+    // RFC 6152 §3 would have 8-bit data converted for a peer without 8BITMIME; like
+    // Postfix, we send it as it is (peers that say nothing about 8BITMIME take it).
     if (extensions.has("8BITMIME") && has8bit(message)) mail += " BODY=8BITMIME";
     if (utf8) mail += " SMTPUTF8";
     const dsnExt = extensions.has("DSN");
