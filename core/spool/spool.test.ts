@@ -223,3 +223,16 @@ test("NOTIFY (RFC 3461): SUCCESS to a peer without DSN gets a 'relayed' report; 
   expect(report).toContain("text/rfc822-headers");
   expect((await aliceInbox()).slice(before).some((m) => m.includes("notify-never"))).toBe(false);
 });
+
+test("a bounce for a remote sender is queued and sent from the null sender; it is never bounced itself", async () => {
+  const { spool: s } = makeSpool();
+  s.start();
+  const { id } = await s.accept({ raw: message("remote-sender"), prefix: [], mailFrom: "fwd@b.test", local: [], remote: [{ address: "reject-r@b.test" }] });
+  await until("failed", async () => (await rows(id))[0]!.status === "failed");
+  const dsn = await until("bounce at the sender's MX", () => peer.messages().find((m) => m.data.includes("Returned to Sender: remote-sender")));
+  expect(dsn.mailFrom).toBe("<>");
+  expect(dsn.rcptTo).toEqual(["fwd@b.test"]);
+  const queued = (await db.orm.select().from(spool).where(eq(spool.recipient, "fwd@b.test")))[0]!;
+  expect(queued.internal).toBe(true);
+  expect(queued.mailFrom).toBe("");
+});
