@@ -10,6 +10,9 @@ export interface GcOptions {
   graceMs: number;
   /** Files with no row are removed when older than this (default 10 min). */
   orphanFileAgeMs: number;
+  /** Walk the blob directory for files without rows (they only come from crashes and
+   *  failed deliveries: at start, then rarely). Default true. */
+  scanFiles?: boolean;
 }
 
 export interface GcResult {
@@ -75,7 +78,8 @@ export async function removeOrphanFiles(ctx: StoreCtx, olderThanMs: number): Pro
 
 export async function runGc(ctx: StoreCtx, opts: GcOptions): Promise<GcResult> {
   const erased = await eraseUnreferenced(ctx, opts.graceMs);
-  const orphanFiles = await removeOrphanFiles(ctx, opts.orphanFileAgeMs);
-  const tempFiles = await ctx.blobs.cleanTemp(opts.orphanFileAgeMs);
+  const scan = opts.scanFiles !== false;
+  const orphanFiles = scan ? await removeOrphanFiles(ctx, opts.orphanFileAgeMs) : 0;
+  const tempFiles = scan ? await ctx.blobs.cleanTemp(opts.orphanFileAgeMs) : 0;
   return { erased, orphanFiles, tempFiles };
 }

@@ -58,11 +58,19 @@ export async function createStore(opts: StoreOptions): Promise<StoreImpl> {
   const interval = opts.gc?.intervalMs ?? 10 * 60_000;
   const startDelay = opts.gc?.startDelayMs ?? 30_000;
   let timer: ReturnType<typeof setInterval> | null = null;
+  // The full directory walk runs at the first collection and then daily.
+  const SCAN_EVERY_MS = 24 * 60 * 60_000;
+  let lastScan = 0;
+  const periodic = () => {
+    const scanFiles = Date.now() - lastScan >= SCAN_EVERY_MS;
+    if (scanFiles) lastScan = Date.now();
+    logGc(gc({ scanFiles }));
+  };
   const startTimer =
     interval > 0
       ? setTimeout(() => {
-          logGc(gc());
-          timer = setInterval(() => logGc(gc()), interval);
+          periodic();
+          timer = setInterval(periodic, interval);
           timer.unref?.();
         }, startDelay)
       : null;
