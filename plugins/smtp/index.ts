@@ -10,17 +10,13 @@ const count = v.pipe(v.number(), v.integer(), v.minValue(1));
 
 export const SmtpConfigSchema = v.optional(
   v.object({
-    /** RFC 5321 §4.5.3.2: the server timeout is at least 5 minutes. */
-    idleTimeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1)), 300),
-    /** Error replies in one session before 421 and close. */
-    maxErrors: v.optional(count, 20),
-    /** Commands (NOOP, RSET, VRFY, EHLO …) without a MAIL before 421 and close. */
-    maxCommandsWithoutMail: v.optional(count, 50),
-    /** Failed AUTH attempts per connection before 421 and close. */
-    maxAuthFailures: v.optional(count, 3),
-    /** Longest text line of message data in octets with CRLF. RFC 5321 §4.5.3.1.6 asks
-     *  for at least 1000; real mail sometimes has longer lines, so the default is higher. */
-    maxDataLineLength: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000)), 16384),
+    // RFC 5321 §4.5.3.2: the server timeout is at least 5 minutes.
+    idleTimeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.description("Seconds an SMTP session may stay silent before 421 and close (RFC 5321 asks for at least 300).")), 300),
+    maxErrors: v.optional(v.pipe(count, v.description("Error replies in one SMTP session before 421 and close.")), 20),
+    maxCommandsWithoutMail: v.optional(v.pipe(count, v.description("Commands (NOOP, RSET, VRFY, EHLO …) without a MAIL before 421 and close.")), 50),
+    maxAuthFailures: v.optional(v.pipe(count, v.description("Failed AUTH attempts per connection before 421 and close (the per-IP limit is auth.maxFailuresPerIp).")), 3),
+    // RFC 5321 §4.5.3.1.6 asks for at least 1000; real mail sometimes has longer lines.
+    maxDataLineLength: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000), v.description("Longest line of message data in octets with CRLF; longer lines are refused with 500.")), 16384),
   }),
   {},
 );
