@@ -241,6 +241,8 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
         sock.removeAllListeners("error");
         reader = replyReader();
         const plain = sock as net.Socket;
+        // Errors of the raw socket surface on the TLS socket; never leave one unhandled.
+        plain.on("error", () => {});
         sock = await new Promise<tls.TLSSocket>((resolve, reject) => {
           const ts = tls.connect({ socket: plain, servername: net.isIP(opts.hostname) ? undefined : opts.hostname, rejectUnauthorized: false });
           const timer = setTimeout(() => {
