@@ -39,7 +39,6 @@ export function createAuthExchange(io: AuthIo): AuthExchange {
     const r = await io.hooks.first("auth", io.conn, cred);
     if (r.kind === "user") {
       failures = 0;
-      io.conn.log.info("authenticated", { user: r.user.address, mech: cred.mechanism });
       io.send(R.authOk);
       return r.user;
     }
