@@ -17,7 +17,7 @@ interface Counter {
   messages: number;
 }
 
-function scriptedPeer(delayMs: number, closeAfterEach = false): Promise<{ port: number; counter: Counter; close(): void }> {
+function scriptedPeer(delayMs: number, closeAfterEach = false, brokenTls = false): Promise<{ port: number; counter: Counter; close(): void }> {
   const counter: Counter = { open: 0, max: 0, total: 0, messages: 0 };
   const server = net.createServer((s) => {
     counter.open++;
@@ -46,7 +46,13 @@ function scriptedPeer(delayMs: number, closeAfterEach = false): Promise<{ port: 
         if (i < 0) return;
         const line = buf.slice(0, i).toUpperCase();
         buf = buf.slice(i + 2);
-        if (line.startsWith("EHLO")) s.write("250-peer\r\n250 PIPELINING\r\n");
+        if (line.startsWith("EHLO")) s.write(brokenTls ? "250-peer\r\n250-STARTTLS\r\n250 PIPELINING\r\n" : "250-peer\r\n250 PIPELINING\r\n");
+        else if (line.startsWith("STARTTLS")) {
+          // Says yes, then answers the TLS handshake with plaintext garbage.
+          s.write("220 go ahead\r\n");
+          s.once("data", () => s.end("this is not TLS\r\n"));
+          return;
+        }
         else if (line.startsWith("DATA")) {
           inData = true;
           s.write("354 go\r\n");
@@ -119,6 +125,20 @@ test("a peer that drops the reused connection: the next message goes over a fres
     expect(results.map((r) => r[0]!.ok)).toEqual([true, true, true, true, true]);
     expect(peer.counter.messages).toBe(5);
     expect(peer.counter.total).toBe(5);
+  } finally {
+    await d.close();
+    peer.close();
+  }
+});
+
+test("a broken STARTTLS handshake: the same host again without TLS (opportunistic)", async () => {
+  const peer = await scriptedPeer(1, false, true);
+  const d = engine(peer.port, 20, 1);
+  try {
+    const [r] = await d.deliver(job(1, "one.test"));
+    expect(r!.ok).toBe(true);
+    expect(peer.counter.total).toBe(2);
+    expect(peer.counter.messages).toBe(1);
   } finally {
     await d.close();
     peer.close();
