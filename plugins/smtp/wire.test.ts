@@ -153,3 +153,34 @@ describe("discard (STARTTLS)", () => {
     expect(r.buffered()).toBe(0);
   });
 });
+
+describe("DATA round trip (property)", () => {
+  // A client dot-stuffs (RFC 5321 §4.5.2) and ends with CRLF.CRLF; whatever the chunking,
+  // the parser must give back the original message byte for byte.
+  test("random messages with dot lines, random chunk sizes", () => {
+    let seed = 42;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const pieces = [".", "..", "", "x", ". x", "abc.def", "\u00e9t\u00e9", ".\t", "...."];
+    for (let round = 0; round < 300; round++) {
+      const lines = Array.from({ length: rnd(12) }, () => pieces[rnd(pieces.length)]!);
+      const original = lines.map((l) => `${l}\r\n`).join("");
+      const stuffed = lines.map((l) => `${l.startsWith(".") ? "." : ""}${l}\r\n`).join("");
+      const wire = Buffer.from(`DATA\r\n${stuffed}.\r\nNOOP\r\n`, "utf8");
+      const r = createWireReader(LIMITS);
+      const got: string[] = [];
+      let i = 0;
+      while (i < wire.length) {
+        const step = 1 + rnd(9);
+        r.push(wire.subarray(i, i + step));
+        i += step;
+        for (let ev = r.read(); ev; ev = r.read()) {
+          if (ev.type === "line" && ev.line === "DATA") r.startData();
+          else if (ev.type === "message") got.push(ev.data!.toString("utf8"));
+          else if (ev.type === "line") got.push(`line:${ev.line}`);
+          else throw new Error(`unexpected ${ev.type}`);
+        }
+      }
+      expect(got).toEqual([original, "line:NOOP"]);
+    }
+  });
+});
