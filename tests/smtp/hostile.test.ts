@@ -97,6 +97,18 @@ describe("hostile input", () => {
     c.end();
   });
 
+  test("a client that vanishes in the middle of DATA leaves nothing stored", async () => {
+    const c = await raw(port);
+    await c.replies(1);
+    c.send(`EHLO c\r\nMAIL FROM:<a@remote.test>\r\nRCPT TO:<${ALICE}>\r\nDATA\r\n`);
+    await c.replies(4);
+    c.send("Subject: vanished\r\n\r\nhalf a message\r\n");
+    c.end();
+    await c.closed;
+    await stillServing();
+    expect((await mailbox(s, ALICE)).filter((m) => m.includes("vanished"))).toHaveLength(0);
+  });
+
   test("commands before the greeting are answered after it, in order", async () => {
     const c = await raw(port);
     c.send("NOOP\r\n");
