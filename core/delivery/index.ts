@@ -89,11 +89,11 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
   const concurrency = config.delivery.concurrency;
   const idleMs = opts.idleMs ?? 2000;
   const dests = new Map<string, Destination>();
-  const clients = new Set<SmtpClient>();
   /** Addresses whose STARTTLS handshake failed: plaintext next time (opportunistic TLS). */
   const noTls = new Set<string>();
   let active = 0;
   let closed = false;
+  const shutdown = new AbortController();
 
   const failAll = (job: DeliveryJob, e: unknown): RecipientResult[] => {
     const permanent = e instanceof DeliveryError && e.permanent && !e.connection;
@@ -121,7 +121,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
         const port = hop.port ?? config.delivery.port;
         const tryTls = hop.requireTls ? "required" : noTls.has(`${address}:${port}`) ? "none" : "opportunistic";
         const attempt = (tls: "opportunistic" | "required" | "none") =>
-          connectSmtp({ address, port, hostname: hop.host, helo: opts.hostname, tls, timeouts: opts.timeouts, log });
+          connectSmtp({ address, port, hostname: hop.host, helo: opts.hostname, tls, timeouts: opts.timeouts, log, signal: shutdown.signal });
         try {
           return await attempt(tryTls);
         } catch (e) {
@@ -192,11 +192,9 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     try {
       while (p) {
         if (!client || !client.usable) {
-          if (client) clients.delete(client);
           sent = 0;
           try {
             client = await open(d);
-            clients.add(client);
           } catch (e) {
             // No host answered: this job and everything queued for the destination wait.
             client = null;
@@ -222,7 +220,6 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
       }
     } finally {
       if (client) {
-        clients.delete(client);
         void client.quit();
       }
       d.active--;
@@ -274,11 +271,11 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     },
     async close() {
       closed = true;
+      shutdown.abort();
       for (const d of dests.values()) {
         for (const w of d.waiters.splice(0)) w(null);
         for (const p of d.queue.splice(0)) p.resolve(failAll(p.job, new DeliveryError("shutting down", false)));
       }
-      for (const c of clients) c.close();
       const until = Date.now() + 5000;
       while (active > 0 && Date.now() < until) await Bun.sleep(10);
     },

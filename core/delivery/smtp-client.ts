@@ -63,6 +63,8 @@ export interface ConnectOptions {
   tls: "opportunistic" | "required" | "none";
   timeouts?: Partial<SmtpTimeouts>;
   log?: Logger;
+  /** Aborts the connection attempt and the session (shutdown). */
+  signal?: AbortSignal;
 }
 
 export interface Envelope {
@@ -166,25 +168,37 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
   const t = { ...RFC5321_TIMEOUTS, ...opts.timeouts };
   const log = opts.log;
   let reader = replyReader();
+  if (opts.signal?.aborted) throw new DeliveryError("shutting down", false, undefined, true);
   let sock: net.Socket | tls.TLSSocket = await new Promise<net.Socket>((resolve, reject) => {
     const s = net.connect({ host: opts.address, port: opts.port });
+    const abort = () => s.destroy(new Error("shutting down"));
+    opts.signal?.addEventListener("abort", abort, { once: true });
     const timer = setTimeout(() => {
       s.destroy();
       reject(new DeliveryError(`connect to ${opts.address}:${opts.port} timed out`, false, undefined, true));
     }, t.connect);
     s.once("connect", () => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", abort);
       s.removeAllListeners("error");
       resolve(s);
     });
     s.once("error", (e) => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", abort);
       reject(new DeliveryError(`connect to ${opts.address}:${opts.port}: ${(e as Error).message}`, false, undefined, true));
     });
   });
   sock.setNoDelay(true);
   let closed = false;
   let broken = false;
+  // Shutdown: whatever the session waits for fails now, the socket goes.
+  const onAbort = () => {
+    reader.fail(new DeliveryError("shutting down", false, undefined, true));
+    sock.destroy();
+  };
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  sock.once("close", () => opts.signal?.removeEventListener("abort", onAbort));
   const attach = (s: net.Socket) => {
     s.on("data", (c: Buffer) => reader.push(c));
     s.on("error", (e) => reader.fail(new DeliveryError(`connection error: ${e.message}`, false)));

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import net from "node:net";
 import { eq } from "drizzle-orm";
 import { openDb, type Db } from "../db/open.ts";
 import { blobs, spool } from "../db/schema.ts";
@@ -235,4 +236,28 @@ test("a bounce for a remote sender is queued and sent from the null sender; it i
   const queued = (await db.orm.select().from(spool).where(eq(spool.recipient, "fwd@b.test")))[0]!;
   expect(queued.internal).toBe(true);
   expect(queued.mailFrom).toBe("");
+});
+
+test("a graceful stop in the middle of deliveries hands the rows back: queued, unleased, the attempt not counted", async () => {
+  const silent = net.createServer(() => {}); // accepts, never greets
+  await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
+  try {
+    const { spool: s } = makeSpool({ port: (silent.address() as net.AddressInfo).port });
+    s.start();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await s.accept({ raw: message(`stop-${i}`), prefix: [], mailFrom: "alice@a.test", local: [], remote: [{ address: `u${i}@b.test` }] })).id);
+    await until("in flight", async () => (await rows(ids[0]!))[0]!.status === "inflight");
+    await s.stop();
+    for (const id of ids) {
+      const [r] = await rows(id);
+      expect(r!.status).toBe("queued");
+      expect(r!.leaseOwner).toBeNull();
+      expect(r!.attempts).toBe(0);
+    }
+    const { spool: again } = makeSpool();
+    again.start();
+    for (const id of ids) await until("delivered after restart", async () => (await rows(id))[0]!.status === "delivered");
+  } finally {
+    silent.close();
+  }
 });
