@@ -84,7 +84,7 @@ export async function rcpt(c: SessionCtx, args: string): Promise<void> {
   const rp = rcptParams(p.addr.params);
   if (!rp.ok) return c.reply(rp.reply);
   if (p.utf8 && !t.params.smtputf8) return c.reply(R.utf8Needed);
-  // RFC 5321 §4.5.3.1.8: 452 for too many recipients (the client sends the rest later).
+  // RFC 5321 §4.5.3.1.10: 452 for too many recipients (the client sends the rest later).
   if (t.rcpts.length >= c.cfg.maxRecipients) return c.send(R.tooManyRcpts);
   let addr: Address = p.addr;
   if (addr.domain === "") {
