@@ -296,6 +296,21 @@ describe("port 25", () => {
     expect(conn.closed).toBe(true);
   });
 
+  test("smtp.helo, smtp.mail and smtp.rcpt verdicts become replies; disconnect closes", async () => {
+    const { conn } = setup("smtp", {
+      hooks: (h) => {
+        h.on("smtp.helo", (_c, name) => (name === "spammer.test" ? { kind: "reject", reply: { code: 550, enhanced: "5.7.1", text: "Bad HELO" } } : { kind: "pass" }));
+        h.on("smtp.mail", (_t, a) => (a.domain === "slow.test" ? { kind: "defer", reply: { code: 451, enhanced: "4.7.1", text: "Greylisted" } } : { kind: "pass" }));
+        h.on("smtp.rcpt", (_t, a) => (a.local === "bob" ? { kind: "disconnect", reply: { code: 421, enhanced: "4.7.0", text: "Go away" } } : { kind: "pass" }));
+      },
+    });
+    await conn.replies(1);
+    expect(await say(conn, "EHLO spammer.test\r\nMAIL FROM:<a@b.c>\r\n", 2)).toEqual(["550 5.7.1 Bad HELO", "503 5.5.1 Send EHLO or HELO first"]);
+    const r = await say(conn, "EHLO ok.test\r\nMAIL FROM:<a@slow.test>\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<alice@example.test>\r\nRCPT TO:<bob@example.test>\r\n", 5);
+    expect(r.slice(1)).toEqual(["451 4.7.1 Greylisted", "250 2.1.0 Sender OK", "250 2.1.5 Recipient OK", "421 4.7.0 Go away"]);
+    expect(conn.closed).toBe(true);
+  });
+
   test("smtp.data checks: reject refuses, quarantine goes to Junk, headers on top", async () => {
     let mode: "reject" | "quarantine" = "reject";
     const { conn, accepted } = setup("smtp", {
