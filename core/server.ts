@@ -77,6 +77,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   };
   try {
     const store = await createStore({ db, blobDir: config.blobs.path || join(dataDir, "blobs"), log });
+    shutdowns.push(() => store.close());
     const hooks = createHooks(log);
     registerDefaultAuth(hooks, store, config.auth.maxFailuresPerIp);
     registerDefaultRouting(hooks, store);

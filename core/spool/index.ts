@@ -22,28 +22,10 @@ export interface SpoolOptions {
   hooks: Hooks;
   /** EHLO name and bounce sender host; config.hostname when absent. */
   hostname?: string;
-  /** Where blobs are read for delivery; the store's own BlobStore when absent. */
-  blobs?: BlobStore;
   /** Tests: a resolver, SMTP timeouts, a poll interval. */
   resolver?: Resolver;
   timeouts?: Partial<SmtpTimeouts>;
   pollMs?: number;
-}
-
-/** The BlobStore holding spooled messages: given, the store's own, or the configured
- *  folder (blobs.path, else "blobs" beside the embedded database file — the server's
- *  default layout, `<data>/kotakpos.db` and `<data>/blobs`). */
-async function findBlobStore(opts: SpoolOptions): Promise<BlobStore> {
-  const own = opts.blobs ?? (opts.store as Store & { blobs?: BlobStore }).blobs;
-  if (own) return own;
-  let dir = opts.config.blobs.path;
-  if (!dir) {
-    const r = await opts.db.client.execute("PRAGMA database_list");
-    const file = r.rows.find((x) => x.name === "main")?.file;
-    if (!file) throw new Error("blobs.path is not set and the database is not a local file: cannot read spooled messages");
-    dir = join(dirname(String(file)), "blobs");
-  }
-  return createFsBlobStore(dir);
 }
 
 export function createSpool(opts: SpoolOptions): Spool {
@@ -51,11 +33,7 @@ export function createSpool(opts: SpoolOptions): Spool {
   const hostname = opts.hostname ?? config.hostname;
   let scheduler: Scheduler | null = null;
 
-  let blobs: Promise<BlobStore> | null = null;
-  const readBlob = async (id: string): Promise<Uint8Array> => {
-    blobs ??= findBlobStore(opts);
-    return (await blobs).get(id);
-  };
+  const readBlob = (id: string): Promise<Uint8Array> => store.blobs.get(id);
 
   return {
     async accept(msg: AcceptedMessage) {

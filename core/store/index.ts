@@ -85,6 +85,7 @@ export async function createStore(opts: StoreOptions): Promise<StoreImpl> {
       return () => ctx.listeners.delete(cb);
     },
     check: () => checkStore(ctx),
+    blobs,
     gc,
     async close() {
       if (startTimer) clearTimeout(startTimer);

@@ -144,6 +144,8 @@ export interface Store {
   onChange(cb: (ev: StoreChange) => void): () => void;
   /** Invariant check (counts, uids, refcounts, blobs present): [] when consistent. */
   check(): Promise<string[]>;
+  /** The blob store behind the messages (the spool reads queued messages from it). */
+  readonly blobs: BlobStore;
 }
 
 export interface StoredBlob {
