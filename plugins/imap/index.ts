@@ -3,6 +3,7 @@
 import * as v from "valibot";
 import { definePlugin, type Connection } from "../../core/types.ts";
 import { Session, type ImapOptions } from "./session.ts";
+import { MailboxCache } from "./cache.ts";
 
 const ConfigSchema = v.object({
   /** Longest command line (bytes). RFC 9051 §4 asks for at least 8192. */
@@ -14,12 +15,17 @@ const ConfigSchema = v.object({
   /** Minutes of silence before autologout (RFC 9051 §5.4: at least 30). */
   idleTimeoutMinutes: v.optional(v.pipe(v.number(), v.minValue(30)), 31),
   preAuthTimeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(10)), 120),
+  /** Messages whose parsed metadata (envelope, structure) is kept in memory. */
+  metadataCache: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 5000),
 });
 
 export default definePlugin({
   name: "imap",
   config: ConfigSchema,
   async setup(core, cfg) {
+    const cache = new MailboxCache(core.store, cfg.metadataCache);
+    // Registered before any session's listener: the cache is fresh when sessions look.
+    const unsubscribe = core.store.onChange((ev) => cache.onChange(ev));
     const opts: ImapOptions = {
       maxLine: cfg.maxLine,
       maxLiteral: cfg.maxLiteral,
@@ -30,11 +36,13 @@ export default definePlugin({
       preAuthTimeoutMs: cfg.preAuthTimeoutSeconds * 1000,
       allowPlaintextOnLoopback: core.config.auth.allowPlaintextOnLoopback,
       hostname: core.config.hostname,
+      cache,
     };
     const refuse = (conn: { write(s: string): void }, reply: { text: string }) => conn.write(`* BYE ${reply.text}\r\n`);
     const onConnection = (conn: Connection) => new Session(core, conn, opts).start();
     // Standard ports; the core applies [listen.ports] and the port offset.
     await core.listen({ name: "imap", port: 143, mode: "plain", onConnection, onRefuse: refuse });
     await core.listen({ name: "imaps", port: 993, mode: "implicit-tls", onConnection, onRefuse: refuse });
+    return unsubscribe;
   },
 });

@@ -5,6 +5,10 @@ import type { Mailbox } from "../../core/store/types.ts";
 export class Selected {
   /** Store changed since the last sync (set by store.onChange). */
   dirty = false;
+  /** Changes other than new messages happened: compare with the whole list. */
+  needFull = false;
+  /** New messages announced by events: [uid, modseq]. */
+  appended: [number, number][] = [];
 
   constructor(
     public mailbox: Mailbox,

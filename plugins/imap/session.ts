@@ -10,6 +10,7 @@ import { flagList, formatSet } from "./format.ts";
 import { commands } from "./commands/index.ts";
 import { bad, no, type Result } from "./command.ts";
 import { encodeMutf7 } from "./names.ts";
+import type { MailboxCache } from "./cache.ts";
 
 export type State = "notauth" | "auth" | "selected" | "logout";
 
@@ -24,6 +25,8 @@ export interface ImapOptions {
   preAuthTimeoutMs: number;
   allowPlaintextOnLoopback: boolean;
   hostname: string;
+  /** Shared by the sessions of this process. */
+  cache: MailboxCache;
 }
 
 const TAG_RE = /^[^\s(){%*"\\\]+\x00-\x1f\x7f]+$/;
@@ -89,6 +92,7 @@ export class Session {
   bye(text: string): void {
     if (this.closed) return;
     this.send(`* BYE ${text}`);
+    this.flush();
     this.closed = true;
     this.state = "logout";
     this.lineWaiter?.(null);
@@ -101,17 +105,42 @@ export class Session {
   }
 
   // ---------- output ----------
+  // Responses are gathered and written in one go (one syscall per command, not per line);
+  // a flush is also scheduled so nothing waits longer than the current turn.
+
+  private out: (string | Uint8Array)[] = [];
+  private outBytes = 0;
+  private flushScheduled = false;
 
   send(line: string): void {
-    if (this.closed) return;
-    this.conn.write(line + "\r\n");
+    this.queue(line + "\r\n");
   }
 
   /** A response made of text and raw bytes (literals of message data). */
   sendParts(parts: (string | Uint8Array)[]): void {
+    for (const p of parts) this.queue(p);
+    this.queue("\r\n");
+  }
+
+  private queue(p: string | Uint8Array): void {
     if (this.closed) return;
-    for (const p of parts) this.conn.write(p);
-    this.conn.write("\r\n");
+    this.out.push(p);
+    this.outBytes += p.length;
+    if (this.outBytes > 256 * 1024) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.out.length === 0 || this.closed) return;
+    const parts = this.out;
+    this.out = [];
+    this.outBytes = 0;
+    if (parts.length === 1) this.conn.write(parts[0]!);
+    else this.conn.write(Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : p))));
   }
 
   // ---------- input ----------
@@ -136,6 +165,7 @@ export class Session {
 
   /** The next raw line (AUTHENTICATE exchanges, IDLE's DONE); null when the connection closed. */
   readLine(): Promise<string | "toolong" | null> {
+    this.flush();
     const line = this.reader.readLine();
     if (line !== null) return Promise.resolve(line);
     if (this.closed) return Promise.resolve(null);
@@ -152,6 +182,7 @@ export class Session {
         if (!ev) break;
         if (ev.kind === "continue") {
           this.send("+ Ready for literal data");
+          this.flush();
           continue;
         }
         if (ev.kind === "error") {
@@ -244,6 +275,7 @@ export class Session {
       this.conn.log.warn("imap sync failed", { err: String(e) });
     }
     this.send(`${tag} ${res.status} ${res.code ? `[${res.code}] ` : ""}${res.text}`);
+    this.flush();
   }
 
   // ---------- capabilities and auth ----------
@@ -322,6 +354,9 @@ export class Session {
     if (!sel || ev.mailboxId !== sel.id || ev.accountId !== this.user?.accountId) return;
     // Our own flag changes and expunges were already reported by the command itself.
     if (ev.origin === this.conn.id && (ev.kind === "flags" || ev.kind === "expunge")) return;
+    // New messages alone are known from the event; anything else needs a full look.
+    if (ev.kind === "append" && !sel.needFull) for (const uid of ev.uids) sel.appended.push([uid, ev.modseq]);
+    else sel.needFull = true;
     sel.dirty = true;
     this.idlePush?.();
   }
@@ -336,7 +371,23 @@ export class Session {
     const sel = this.selected;
     if (!sel || !sel.dirty) return;
     sel.dirty = false;
-    const list = await this.core.store.uidList(sel.id);
+    if (!sel.needFull) {
+      const appended = sel.appended.sort((a, b) => a[0] - b[0]);
+      sel.appended = [];
+      let added = 0;
+      for (const [uid, modseq] of appended) {
+        if (uid > (sel.uids.at(-1) ?? 0)) {
+          sel.uids.push(uid);
+          sel.modseqs.push(modseq);
+          added++;
+        }
+      }
+      if (added > 0) this.send(`* ${sel.uids.length} EXISTS`);
+      return;
+    }
+    sel.needFull = false;
+    sel.appended = [];
+    const list = await this.opts.cache.uidList(sel.id);
     if (this.selected !== sel || this.closed) return;
     const fresh = new Map<number, { modseq: number; flags: string[] }>();
     for (const m of list) fresh.set(m.uid, m);
@@ -344,7 +395,7 @@ export class Session {
     const gone: number[] = [];
     for (let i = sel.uids.length - 1; i >= 0; i--) if (!fresh.has(sel.uids[i]!)) gone.push(i);
     if (gone.length > 0) {
-      if (!allowExpunge) sel.dirty = true;
+      if (!allowExpunge) sel.dirty = sel.needFull = true;
       else this.reportExpunged(gone.map((i) => sel.uids[i]!));
     }
     // Flag changes (a changed modseq).

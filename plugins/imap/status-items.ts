@@ -32,7 +32,7 @@ export async function statusItems(s: Session, mb: Mailbox, items: string[]): Pro
       case "HIGHESTMODSEQ": v = mb.highestModseq; s.condstore = true; break;
       case "APPENDLIMIT": v = s.opts.appendLimit; break;
       case "DELETED":
-        if (deleted === null) deleted = (await s.core.store.uidList(mb.id)).filter((m) => m.flags.includes("\\Deleted")).length;
+        if (deleted === null) deleted = (await s.opts.cache.uidList(mb.id)).filter((m) => m.flags.includes("\\Deleted")).length;
         v = deleted;
         break;
       default: continue;

@@ -13,13 +13,16 @@ afterAll(async () => {
   await srv.cleanup();
 });
 
+// Not a literal in the call: imapflow's TlsOptions type lacks servername (node's has it).
+const tlsOptions = { rejectUnauthorized: false, servername: "mx.example.test" };
+
 function client(user = USERS[0]!, qresync = false): ImapFlow {
   return new ImapFlow({
     host: "127.0.0.1",
     port: srv.port("imap"),
     secure: false,
     // Opportunistic STARTTLS (our self-signed certificate; Bun needs a servername for an IP).
-    tls: { rejectUnauthorized: false, servername: "mx.example.test" },
+    tls: tlsOptions,
     auth: { user: user.address, pass: user.password },
     logger: false,
     qresync,
@@ -46,10 +49,16 @@ const message = (subject: string, body: string) =>
     "",
   ].join("\r\n");
 
+async function one(c: ImapFlow, range: string, query: Parameters<ImapFlow["fetchOne"]>[1]) {
+  const m = await c.fetchOne(range, query);
+  if (!m) throw new Error(`no message ${range}`);
+  return m;
+}
+
 test("mailboxes, append, fetch, search, flags, move, delete", async () => {
   const c = client(USERS[0], true);
   await c.connect();
-  expect(c.secureConnection || (c as unknown as { _secureConnection?: boolean }).capabilities.has("IMAP4rev1")).toBeTruthy();
+  expect(c.secureConnection).toBe(true); // STARTTLS was used
   const list = await c.list();
   const specials = Object.fromEntries(list.filter((m) => m.specialUse).map((m) => [m.specialUse, m.path]));
   expect(specials["\\Sent"]).toBe("Sent");
@@ -74,9 +83,9 @@ test("mailboxes, append, fetch, search, flags, move, delete", async () => {
     expect((msgs[0]!.internalDate as Date).toISOString()).toBe("2024-03-01T10:00:00.000Z");
     expect(msgs[0]!.bodyStructure?.type).toBe("multipart/alternative");
     expect(msgs[0]!.bodyStructure?.childNodes?.map((n) => n.type)).toEqual(["text/plain", "text/html"]);
-    const one = await c.fetchOne("2", { source: true, bodyParts: ["2"] });
-    expect(one.source.toString()).toContain("Subject: second");
-    expect(one.bodyParts.get("2")!.toString()).toBe("<p>hello two</p>");
+    const msg = await one(c, "2", { source: true, bodyParts: ["2"] });
+    expect(msg.source!.toString()).toContain("Subject: second");
+    expect(msg.bodyParts!.get("2")!.toString()).toBe("<p>hello two</p>");
     const { content } = await c.download("2", "1");
     const chunks: Buffer[] = [];
     for await (const ch of content) chunks.push(ch as Buffer);
@@ -88,10 +97,10 @@ test("mailboxes, append, fetch, search, flags, move, delete", async () => {
     expect(await c.search({ since: new Date("2024-01-01"), before: new Date("2024-06-01") })).toEqual([1]);
 
     await c.messageFlagsAdd("2", ["\\Flagged", "$Label1"]);
-    const f = await c.fetchOne("2", { flags: true });
+    const f = await one(c, "2", { flags: true });
     expect([...(f.flags ?? [])].sort()).toEqual(["$Label1", "\\Flagged"]);
     await c.messageFlagsRemove("2", ["$Label1"]);
-    expect([...((await c.fetchOne("2", { flags: true })).flags ?? [])]).toEqual(["\\Flagged"]);
+    expect([...((await one(c, "2", { flags: true })).flags ?? [])]).toEqual(["\\Flagged"]);
 
     const moved = await c.messageMove("1", "Archive");
     expect(moved && moved.uidMap?.get(1)).toBeGreaterThan(0);

@@ -33,7 +33,7 @@ export const append: CommandSpec = {
     const mb = await s.core.store.getMailbox(s.accountId, name);
     if (!mb) return no("No such mailbox", "TRYCREATE");
     const res = await s.core.store.append(mb.id, msg, { flags, internalDate, origin: s.conn.id });
-    if (s.selected?.id === mb.id) s.selected.dirty = true;
+    if (s.selected?.id === mb.id) s.selected.dirty = s.selected.needFull = true;
     return ok("APPEND completed", `APPENDUID ${res.uidvalidity} ${res.uid}`);
   },
 };

@@ -20,7 +20,7 @@ export const copy: CommandSpec = {
     const uids = idx.map((i) => sel.uids[i]!);
     if (uids.length === 0) return ok(`${c.uid ? "UID " : ""}COPY completed`);
     const res = await s.core.store.copy(sel.id, uids, dest.id, { origin: s.conn.id });
-    if (dest.id === sel.id) sel.dirty = true;
+    if (dest.id === sel.id) sel.dirty = sel.needFull = true;
     if (res.map.length === 0) return ok(`${c.uid ? "UID " : ""}COPY completed`);
     const code = `COPYUID ${res.uidvalidity} ${formatSetInOrder(res.map.map((p) => p[0]))} ${formatSetInOrder(res.map.map((p) => p[1]))}`;
     return ok(`${c.uid ? "UID " : ""}COPY completed`, code);

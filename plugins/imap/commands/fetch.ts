@@ -100,12 +100,19 @@ export const fetch: CommandSpec = {
 
     for (let b = 0; b < uids.length; b += needMeta ? BATCH : uids.length || 1) {
       const batch = needMeta ? uids.slice(b, b + BATCH) : uids;
+      // Flags and modseq from the (cached) list; metadata from the (cached) messages.
+      const list = await s.opts.cache.uidList(sel.id);
       let rows: { uid: number; modseq: number; flags: string[]; meta?: MessageMeta }[];
       if (needMeta) {
-        rows = (await s.core.store.messages(sel.id, { uids: batch })).map((m) => ({ uid: m.uid, modseq: m.modseq, flags: m.flags, meta: m }));
+        const cur = new Map(list.map((e) => [e.uid, e]));
+        rows = [];
+        for (const m of await s.opts.cache.messages(sel.id, batch)) {
+          const e = cur.get(m.uid);
+          if (e) rows.push({ uid: m.uid, modseq: e.modseq, flags: e.flags, meta: m });
+        }
       } else {
         const want = new Set(batch);
-        rows = (await s.core.store.uidList(sel.id)).filter((m) => want.has(m.uid));
+        rows = list.filter((m) => want.has(m.uid)).map((e) => ({ ...e }));
       }
       if (changedSince !== null) rows = rows.filter((r) => r.modseq > changedSince!);
       // §6.4.5: fetching a body section sets \Seen (not .PEEK); the new flags are reported.

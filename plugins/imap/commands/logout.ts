@@ -9,6 +9,7 @@ export const logout: CommandSpec = {
     s.send("* BYE Logging out");
     s.send(`${c.tag} OK LOGOUT completed`);
     s.state = "logout";
+    s.flush();
     s.conn.close();
     return null;
   },

@@ -309,20 +309,23 @@ export async function runSearch(s: Session, key: Key): Promise<{ uids: number[];
       out.modseqs.push(r.modseq);
     }
   };
+  const list = await s.opts.cache.uidList(sel.id);
   if (!needMeta) {
-    for (const m of await s.core.store.uidList(sel.id)) {
+    for (const m of list) {
       const seq = seqOf.get(m.uid);
       if (seq) consider({ uid: m.uid, seq, modseq: m.modseq, flags: m.flags });
     }
     return out;
   }
   const uids = sel.uids.slice();
+  const cur = new Map(list.map((e) => [e.uid, e]));
   for (let b = 0; b < uids.length; b += 500) {
-    const metas = await s.core.store.messages(sel.id, { uids: uids.slice(b, b + 500) });
+    const metas = await s.opts.cache.messages(sel.id, uids.slice(b, b + 500));
     for (const m of metas) {
       const seq = seqOf.get(m.uid);
-      if (!seq) continue;
-      const r: Row = { uid: m.uid, seq, modseq: m.modseq, flags: m.flags, meta: m };
+      const e = cur.get(m.uid);
+      if (!seq || !e) continue;
+      const r: Row = { uid: m.uid, seq, modseq: e.modseq, flags: e.flags, meta: m };
       if (needBytes) r.bytes = await s.core.store.read(m);
       consider(r);
     }

@@ -44,7 +44,7 @@ async function select(s: Session, c: Ctx, readOnly: boolean) {
   }
   const mb = await s.core.store.getMailbox(s.accountId, name);
   if (!mb) return no("No such mailbox", "NONEXISTENT");
-  const list = await s.core.store.uidList(mb.id);
+  const list = await s.opts.cache.uidList(mb.id);
   const keywords = new Set<string>();
   let firstUnseen = 0;
   let highest = mb.highestModseq;

@@ -10,6 +10,7 @@ export const starttls: CommandSpec = {
     if (s.conn.secure) return bad("TLS already active");
     s.reader.discard();
     s.send(`${c.tag} OK Begin TLS negotiation now`);
+    s.flush();
     try {
       await s.conn.upgradeTls();
     } catch (e) {

@@ -41,7 +41,7 @@ export const store: CommandSpec = {
     const failed = new Set(res.failed);
     let current: Map<number, { modseq: number; flags: string[] }> | null = null;
     if (!silent && uids.some((u) => !changed.has(u) && !failed.has(u))) {
-      current = new Map((await s.core.store.uidList(sel.id)).map((x) => [x.uid, x]));
+      current = new Map((await s.opts.cache.uidList(sel.id)).map((x) => [x.uid, x]));
     }
     for (const u of uids) {
       if (failed.has(u)) continue;

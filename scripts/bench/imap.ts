@@ -1,0 +1,352 @@
+// IMAP load: N clients each looping SELECT, FETCH (flags, envelope, bodystructure, a full
+// body), SEARCH, STORE, APPEND, EXPUNGE → operations/s and latency percentiles; then the
+// server's RSS with 1,000 idle IDLE connections. kotakpos runs in a child process (so its
+// RSS is its own); Debian's Dovecot (when installed) gets the same load in the same run.
+// Prints ONE JSON line.
+// usage: bun scripts/bench/imap.ts [--clients N] [--seconds S] [--messages M] [--idle I] [--no-dovecot]
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const CLIENTS = arg("clients", 10);
+const SECONDS = arg("seconds", 8);
+const MESSAGES = arg("messages", 200);
+const IDLE = arg("idle", 1000);
+const PASS = "bench-pw";
+const users = Array.from({ length: CLIENTS }, (_, i) => `u${i}@example.test`);
+
+function message(n: number, account: number): string {
+  const head =
+    `From: Sender ${n % 7} <sender${n % 7}@example.test>\r\nTo: u${account}@example.test\r\nSubject: report ${n} ${n % 3 ? "weekly" : "monthly"}\r\n` +
+    `Message-ID: <b${account}.${n}.${Math.random().toString(36).slice(2)}@example.test>\r\nDate: Sun, 22 Nov 2026 03:00:00 +0000\r\nMIME-Version: 1.0\r\n`;
+  const line = "The quick brown fox jumps over the lazy dog 0123456789 abcdefghij\r\n";
+  if (n % 2) return head + "Content-Type: text/plain; charset=utf-8\r\n\r\n" + line.repeat(60);
+  return (
+    head +
+    'Content-Type: multipart/mixed; boundary="bb"\r\n\r\n--bb\r\nContent-Type: text/plain\r\n\r\n' +
+    line.repeat(30) +
+    "--bb\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+    "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=\r\n".repeat(30) +
+    "--bb--\r\n"
+  );
+}
+
+// ---------- the kotakpos server, in a child process ----------
+
+if (process.argv.includes("--serve")) {
+  const { startTestServer } = await import("../../tests/helpers/server.ts");
+  const server = await startTestServer({
+    users: users.map((address) => ({ address, password: PASS })),
+    config: { listen: { maxConnectionsPerIp: IDLE + CLIENTS * 4 + 100 } },
+  });
+  const store = server.core.store;
+  for (let a = 0; a < users.length; a++) {
+    const acct = await store.getAccount(users[a]!);
+    const inbox = await store.getMailbox(acct!.id, "INBOX");
+    for (let n = 1; n <= MESSAGES; n += 50) {
+      const batch = [];
+      for (let k = n; k < n + 50 && k <= MESSAGES; k++) batch.push(store.append(inbox!.id, Buffer.from(message(k, a)), { flags: k % 4 ? ["\\Seen"] : [] }));
+      await Promise.all(batch);
+    }
+  }
+  console.log(JSON.stringify({ port: server.port("imap"), pid: process.pid }));
+  process.on("SIGTERM", () => void server.cleanup().then(() => process.exit(0)));
+  await new Promise(() => {});
+}
+
+// ---------- a small raw client (literals skipped by count, so bodies never confuse it) ----------
+
+class Client {
+  private buf: Buffer = Buffer.alloc(0);
+  private n = 0;
+  private want: { tag: string; resolve: (s: string) => void; reject: (e: Error) => void } | null = null;
+  private greeted: Promise<void>;
+  private onGreet!: () => void;
+  private literalLeft = 0;
+  private lines: string[] = [];
+  constructor(private sock: net.Socket) {
+    sock.setNoDelay(true);
+    this.greeted = new Promise((r) => (this.onGreet = r));
+    sock.on("data", (d: Buffer) => this.onData(d));
+    sock.on("error", (e) => this.want?.reject(e));
+    sock.on("close", () => this.want?.reject(new Error("closed")));
+  }
+  static async open(port: number): Promise<Client> {
+    const sock = net.connect(port, "127.0.0.1");
+    await new Promise<void>((res, rej) => sock.once("connect", res).once("error", rej));
+    const c = new Client(sock);
+    await c.greeted;
+    return c;
+  }
+  private onData(d: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    for (;;) {
+      if (this.literalLeft > 0) {
+        const take = Math.min(this.literalLeft, this.buf.length);
+        this.buf = this.buf.subarray(take);
+        this.literalLeft -= take;
+        if (this.literalLeft > 0) return;
+      }
+      const i = this.buf.indexOf("\r\n");
+      if (i < 0) return;
+      const line = this.buf.subarray(0, i).toString("latin1");
+      this.buf = this.buf.subarray(i + 2);
+      const lit = /\{(\d+)\}$/.exec(line);
+      if (lit) this.literalLeft = Number(lit[1]);
+      if (line.startsWith("* OK") && this.n === 0 && !this.want) {
+        this.onGreet();
+        continue;
+      }
+      if (this.want && line.startsWith("+ ")) continue;
+      this.lines.push(line);
+      if (this.want && line.startsWith(this.want.tag + " ")) {
+        const w = this.want;
+        this.want = null;
+        const all = this.lines.join("\n");
+        this.lines = [];
+        if (!line.startsWith(w.tag + " OK")) w.reject(new Error(line));
+        else w.resolve(all);
+      }
+    }
+  }
+  cmd(command: string): Promise<string> {
+    const tag = `a${++this.n}`;
+    return new Promise((resolve, reject) => {
+      this.want = { tag, resolve, reject };
+      this.sock.write(`${tag} ${command}\r\n`);
+    });
+  }
+  /** Sends a command and waits for a continuation "+" (IDLE). */
+  async idle(): Promise<void> {
+    const tag = `a${++this.n}`;
+    const seen = new Promise<void>((res) => {
+      const onData = (d: Buffer) => {
+        if (d.toString("latin1").includes("+ ")) {
+          this.sock.off("data", onData);
+          res();
+        }
+      };
+      this.sock.on("data", onData);
+    });
+    this.want = { tag, resolve: () => {}, reject: () => {} };
+    this.sock.write(`${tag} IDLE\r\n`);
+    await seen;
+  }
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+// ---------- the load ----------
+
+type OpName = "select" | "fetch_flags" | "fetch_envelope" | "fetch_bodystructure" | "fetch_body" | "search" | "store" | "append" | "expunge";
+
+async function clientLoop(port: number, user: string, account: number, until: number, lat: Record<OpName, number[]>): Promise<void> {
+  const c = await Client.open(port);
+  await c.cmd(`LOGIN ${user} ${PASS}`);
+  let i = 0;
+  const time = async (op: OpName, command: string) => {
+    const t0 = performance.now();
+    const out = await c.cmd(command);
+    lat[op].push(performance.now() - t0);
+    return out;
+  };
+  while (performance.now() < until) {
+    i++;
+    const sel = await time("select", "SELECT INBOX");
+    const exists = Number(/\* (\d+) EXISTS/.exec(sel)?.[1] ?? 0);
+    const k = 1 + ((i * 37) % Math.max(1, exists));
+    const from = Math.max(1, exists - 49);
+    await time("fetch_flags", "FETCH 1:* (UID FLAGS)");
+    await time("fetch_envelope", `FETCH ${from}:* (UID ENVELOPE RFC822.SIZE INTERNALDATE)`);
+    await time("fetch_bodystructure", `FETCH ${from}:* (BODYSTRUCTURE)`);
+    await time("fetch_body", `FETCH ${k} (BODY.PEEK[])`);
+    await time("search", i % 2 ? "SEARCH UNSEEN" : `SEARCH OR FROM sender3 SUBJECT monthly`);
+    await time("store", `STORE ${k} ${i % 2 ? "+" : "-"}FLAGS (\\Flagged)`);
+    const m = message(i, account);
+    await time("append", `APPEND INBOX (\\Seen) {${m.length}+}\r\n${m}`);
+    await c.cmd("NOOP"); // take the EXISTS of our own APPEND
+    await c.cmd(`STORE ${exists + 1} +FLAGS.SILENT (\\Deleted)`);
+    await time("expunge", "EXPUNGE");
+  }
+  await c.cmd("LOGOUT").catch(() => "");
+  c.close();
+}
+
+function pct(xs: number[], p: number): number {
+  if (!xs.length) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 100) / 100;
+}
+
+async function load(port: number) {
+  // Warm-up: one short round per client.
+  const warm = Object.fromEntries(["select", "fetch_flags", "fetch_envelope", "fetch_bodystructure", "fetch_body", "search", "store", "append", "expunge"].map((k) => [k, [] as number[]])) as Record<OpName, number[]>;
+  await Promise.all(users.map((u, a) => clientLoop(port, u, a, performance.now() + 300, warm)));
+  const lat = Object.fromEntries(Object.keys(warm).map((k) => [k, [] as number[]])) as Record<OpName, number[]>;
+  const t0 = performance.now();
+  await Promise.all(users.map((u, a) => clientLoop(port, u, a, t0 + SECONDS * 1000, lat)));
+  const secs = (performance.now() - t0) / 1000;
+  const all = Object.values(lat).flat();
+  return {
+    opsPerSec: Math.round(all.length / secs),
+    ops: all.length,
+    p50Ms: pct(all, 50),
+    p99Ms: pct(all, 99),
+    perOp: Object.fromEntries(Object.entries(lat).map(([k, v]) => [k, { n: v.length, p50Ms: pct(v, 50), p99Ms: pct(v, 99) }])),
+  };
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : 0;
+}
+
+async function idleConnections(port: number, count: number): Promise<Client[]> {
+  const out: Client[] = [];
+  for (let i = 0; i < count; i += 50) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(50, count - i) }, async (_, j) => {
+        const c = await Client.open(port);
+        await c.cmd(`LOGIN ${users[(i + j) % users.length]} ${PASS}`);
+        await c.cmd("SELECT INBOX");
+        await c.idle();
+        return c;
+      }),
+    );
+    out.push(...batch);
+  }
+  return out;
+}
+
+async function benchKotakpos() {
+  const prof = process.env.IMAP_BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.IMAP_BENCH_PROF}`] : [];
+  const child = Bun.spawn([process.execPath, ...prof, import.meta.path, "--serve", ...process.argv.slice(2)], { stdout: "pipe", stderr: "inherit" });
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("server child exited");
+    text += new TextDecoder().decode(value);
+  }
+  const { port, pid } = JSON.parse(text.split("\n")[0]!) as { port: number; pid: number };
+  try {
+    const rssBefore = rssMiB(pid);
+    const result = await load(port);
+    const rssAfterLoad = rssMiB(pid);
+    const idle = await idleConnections(port, IDLE);
+    await Bun.sleep(1000);
+    const rssIdle = rssMiB(pid);
+    for (const c of idle) c.close();
+    return { ...result, rssStartMiB: rssBefore, rssAfterLoadMiB: rssAfterLoad, idleConnections: IDLE, rssWithIdleMiB: rssIdle, idleKiBPerConn: Math.round(((rssIdle - rssAfterLoad) * 1024) / IDLE) };
+  } finally {
+    child.kill("SIGTERM");
+    await child.exited;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+/** Debian's Dovecot on loopback, Maildir, plaintext auth, fsync as shipped. */
+async function benchDovecot() {
+  if (!existsSync("/usr/sbin/dovecot")) return { error: "dovecot not installed" };
+  const dir = mkdtempSync(join(tmpdir(), "kotakpos-bench-dovecot-imap-"));
+  chmodSync(dir, 0o755); // Dovecot's auth process (its own user) reads the passwd file
+  const port = await freePort();
+  const root = process.getuid?.() === 0;
+  const uid = root ? 65534 : process.getuid!();
+  const gid = root ? 65534 : process.getgid!();
+  try {
+    for (const d of ["run", "state", "mail"]) mkdirSync(join(dir, d));
+    writeFileSync(join(dir, "passwd"), users.map((u) => `${u}:{PLAIN}${PASS}\n`).join(""));
+    writeFileSync(
+      join(dir, "dovecot.conf"),
+      `base_dir = ${dir}/run
+state_dir = ${dir}/state
+log_path = ${dir}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u ${dir}/passwd
+}
+userdb {
+  driver = static
+  args = uid=${uid} gid=${gid} home=${dir}/mail/%u
+}
+mail_location = maildir:${dir}/mail/%u/Maildir
+service imap-login {
+  inet_listener imap {
+    port = ${port}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+  process_limit = ${IDLE + 200}
+  client_limit = 1
+}
+service imap {
+  process_limit = ${IDLE + 200}
+}
+default_client_limit = ${IDLE + 400}
+service anvil {
+  chroot =
+}
+`,
+    );
+    for (let a = 0; a < users.length; a++) {
+      const md = join(dir, "mail", users[a]!, "Maildir");
+      for (const d of ["new", "cur", "tmp"]) mkdirSync(join(md, d), { recursive: true });
+      for (let n = 1; n <= MESSAGES; n++) {
+        const m = message(n, a);
+        writeFileSync(join(md, "cur", `${1700000000 + n}.M${n}P1.bench,S=${m.length}:2,${n % 4 ? "S" : ""}`), m);
+      }
+    }
+    if (root) Bun.spawnSync(["chown", "-R", `${uid}:${gid}`, join(dir, "mail")]);
+    // Dovecot daemonizes: its children would hold a stderr pipe open, so none is given.
+    const start = Bun.spawnSync(["/usr/sbin/dovecot", "-c", join(dir, "dovecot.conf")], { stdout: "ignore", stderr: "ignore" });
+    if (start.exitCode !== 0) return { error: `dovecot did not start (exit ${start.exitCode}); see its log` };
+    try {
+      for (let i = 0; i < 100 && !existsSync(join(dir, "run", "master.pid")); i++) await Bun.sleep(50);
+      await Bun.sleep(200);
+      return await load(port);
+    } finally {
+      const pid = Number(readFileSync(join(dir, "run", "master.pid"), "utf8"));
+      if (pid > 0) process.kill(pid, "SIGTERM");
+      await Bun.sleep(300);
+    }
+  } catch (err) {
+    const log = existsSync(join(dir, "dovecot.log")) ? readFileSync(join(dir, "dovecot.log"), "utf8").trim().split("\n").slice(-3).join(" | ") : "";
+    return { error: (err as Error).message, log };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const kotakpos = process.argv.includes("--no-kotakpos") ? null : await benchKotakpos();
+const dovecot = process.argv.includes("--no-dovecot") ? null : await benchDovecot();
+console.log(
+  JSON.stringify({
+    bench: "imap",
+    clients: CLIENTS,
+    seconds: SECONDS,
+    messagesPerMailbox: MESSAGES,
+    kotakpos,
+    dovecot,
+  }),
+);
