@@ -9,7 +9,7 @@
 import { and, asc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
 import type { Db, Tx } from "../db/open.ts";
 import { spool } from "../db/schema.ts";
-import type { Hooks, Logger } from "../types.ts";
+import type { Address, Hooks, Logger, SmtpTxn } from "../types.ts";
 import type { Store } from "../store/types.ts";
 import type { Delivery, DeliveryJob, RecipientResult } from "../delivery/index.ts";
 import type { AcceptedMessage } from "./types.ts";
@@ -174,15 +174,19 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
       ret,
     });
     const msg: AcceptedMessage = { raw, prefix: [], mailFrom: "", local: [], remote: [], internal: true };
-    const domain = domainOf(to);
-    if (await store.isLocalDomain(domain)) {
-      const acct = await store.getAccount(to);
-      if (!acct) {
-        log.warn("bounce for a local sender without a mailbox dropped", { id: first.msgId, to });
-        return null;
-      }
-      msg.local.push({ accountId: acct.id, mailbox: "INBOX" });
-    } else msg.remote.push({ address: to });
+    // The sender may be an alias, a +tag or an SRS address of ours: route it as mail to it
+    // would be routed (the aliases plugin reverses SRS), from the null sender.
+    const at = to.lastIndexOf("@");
+    const rcpt: Address = { address: to, local: to.slice(0, at), domain: domainOf(to), params: {} };
+    const txn = { id: first.msgId, helo: o.hostname, mailFrom: { address: "", local: "", domain: "", params: {} }, rcpts: [rcpt], state: {}, internal: true } as unknown as SmtpTxn;
+    const route = await hooks.first("route", txn, rcpt);
+    if (!("local" in route)) {
+      if (route.kind === "defer") throw new Error(`cannot route the notice to ${to} now: ${route.reply.text}`);
+      log.warn("delivery status notification dropped: its recipient does not route", { id: first.msgId, to, why: route.kind === "reject" ? route.reply.text : "no route" });
+      return null;
+    }
+    msg.local.push(...route.local);
+    msg.remote.push(...route.remote.map((r) => ({ address: r.address })));
     return { msg, prep: await prepareMessage(store, msg) };
   }
 
