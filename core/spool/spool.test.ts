@@ -9,6 +9,7 @@ import { eq } from "drizzle-orm";
 import { openDb, type Db } from "../db/open.ts";
 import { blobs, spool } from "../db/schema.ts";
 import { createHooks } from "../hooks.ts";
+import { registerDefaultRouting } from "../route.ts";
 import { createLogger } from "../log.ts";
 import * as v from "valibot";
 import { ConfigSchema } from "../config.ts";
@@ -65,6 +66,8 @@ function makeSpool(over: { retry?: string[]; port?: number; warnAfter?: string }
     delivery: { port: over.port ?? peer.port, retry: over.retry ?? ["1s"], maxAge: "1h", warnAfter: over.warnAfter ?? "" },
   });
   const hooks = createHooks(createLogger("error"));
+  // As in the server: notices are routed by the core's default handlers.
+  registerDefaultRouting(hooks, store);
   const s = createSpool({ db, store, config, log: createLogger("error"), hooks, resolver: createResolver({ servers: [dns.server], timeoutMs: 1000 }), pollMs: 100 });
   started.push(s);
   return { spool: s, hooks };
