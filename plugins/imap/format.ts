@@ -4,7 +4,10 @@ import type { Envelope, EnvelopeAddress, MimePart } from "../../core/mime/types.
 
 /** A string as IMAP quoted string when it can be one, else a literal {n}. Non-ASCII goes
  *  quoted only when the client accepts UTF-8 (RFC 6855 / IMAP4rev2). */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 export function str(s: string, utf8 = false): string {
+  if (s.length < 4096 && PLAIN.test(s)) return `"${s}"`;
   let ok = s.length < 4096;
   for (let i = 0; ok && i < s.length; i++) {
     const c = s.charCodeAt(i);

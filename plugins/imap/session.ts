@@ -139,8 +139,21 @@ export class Session {
     const parts = this.out;
     this.out = [];
     this.outBytes = 0;
-    if (parts.length === 1) this.conn.write(parts[0]!);
-    else this.conn.write(Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : p))));
+    if (parts.length === 1) return this.conn.write(parts[0]!);
+    // Runs of text become one string (one encode), bytes stay as they are.
+    const bufs: Uint8Array[] = [];
+    let text = "";
+    for (const p of parts) {
+      if (typeof p === "string") text += p;
+      else {
+        if (text) bufs.push(Buffer.from(text, "utf8"));
+        text = "";
+        bufs.push(p);
+      }
+    }
+    if (bufs.length === 0) return this.conn.write(text);
+    if (text) bufs.push(Buffer.from(text, "utf8"));
+    this.conn.write(Buffer.concat(bufs));
   }
 
   // ---------- input ----------

@@ -56,6 +56,14 @@ if (process.argv.includes("--serve")) {
   }
   console.log(JSON.stringify({ port: server.port("imap"), pid: process.pid }));
   process.on("SIGTERM", () => void server.cleanup().then(() => process.exit(0)));
+  // "rss" on stdin: collect garbage, then report the resident set size.
+  for await (const line of console) {
+    if (line.trim() !== "rss") continue;
+    Bun.gc(true);
+    await Bun.sleep(100);
+    Bun.gc(true);
+    console.log(JSON.stringify({ rssMiB: Math.round((process.memoryUsage().rss / 1048576) * 10) / 10 }));
+  }
   await new Promise(() => {});
 }
 
@@ -226,24 +234,45 @@ async function idleConnections(port: number, count: number): Promise<Client[]> {
 
 async function benchKotakpos() {
   const prof = process.env.IMAP_BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.IMAP_BENCH_PROF}`] : [];
-  const child = Bun.spawn([process.execPath, ...prof, import.meta.path, "--serve", ...process.argv.slice(2)], { stdout: "pipe", stderr: "inherit" });
+  const child = Bun.spawn([process.execPath, ...prof, import.meta.path, "--serve", ...process.argv.slice(2)], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
   const reader = child.stdout.getReader();
   let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("server child exited");
-    text += new TextDecoder().decode(value);
-  }
-  const { port, pid } = JSON.parse(text.split("\n")[0]!) as { port: number; pid: number };
+  const nextLine = async (): Promise<string> => {
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("server child exited");
+      text += new TextDecoder().decode(value);
+    }
+    const i = text.indexOf("\n");
+    const line = text.slice(0, i);
+    text = text.slice(i + 1);
+    return line;
+  };
+  // RSS after a full garbage collection in the server.
+  const rss = async (): Promise<number> => {
+    child.stdin.write("rss\n");
+    child.stdin.flush();
+    return (JSON.parse(await nextLine()) as { rssMiB: number }).rssMiB;
+  };
+  const { port, pid } = JSON.parse(await nextLine()) as { port: number; pid: number };
   try {
-    const rssBefore = rssMiB(pid);
+    const rssStart = await rss();
     const result = await load(port);
     const rssAfterLoad = rssMiB(pid);
+    const rssBeforeIdle = await rss();
     const idle = await idleConnections(port, IDLE);
-    await Bun.sleep(1000);
-    const rssIdle = rssMiB(pid);
+    await Bun.sleep(500);
+    const rssIdle = await rss();
     for (const c of idle) c.close();
-    return { ...result, rssStartMiB: rssBefore, rssAfterLoadMiB: rssAfterLoad, idleConnections: IDLE, rssWithIdleMiB: rssIdle, idleKiBPerConn: Math.round(((rssIdle - rssAfterLoad) * 1024) / IDLE) };
+    return {
+      ...result,
+      rssStartMiB: rssStart,
+      rssAfterLoadMiB: rssAfterLoad,
+      idleConnections: IDLE,
+      rssBeforeIdleMiB: rssBeforeIdle,
+      rssWithIdleMiB: rssIdle,
+      idleSessionsMiB: Math.round((rssIdle - rssBeforeIdle) * 10) / 10,
+    };
   } finally {
     child.kill("SIGTERM");
     await child.exited;
