@@ -1,7 +1,7 @@
 // RFC 9051 §6.3.2 SELECT and §6.3.3 EXAMINE, with CONDSTORE (RFC 7162 §3.1.8) and
 // QRESYNC (§3.2.5) parameters.
 import { AUTHED, no, ok, type CommandSpec, type Ctx } from "../command.ts";
-import { flagList, formatSet, str } from "../format.ts";
+import { astr, flagList, formatSet } from "../format.ts";
 import { canonicalName } from "../names.ts";
 import { ParseError } from "../parser.ts";
 import { Selected } from "../selected.ts";
@@ -68,7 +68,7 @@ async function select(s: Session, c: Ctx, readOnly: boolean) {
   s.send(`* OK [UIDNEXT ${mb.uidnext}] Predicted next UID`);
   s.send(readOnly ? "* OK [PERMANENTFLAGS ()] Read-only mailbox" : `* OK [PERMANENTFLAGS ${flagList([...flags, "\\*"])}] Flags permitted`);
   s.send(`* OK [HIGHESTMODSEQ ${highest}] Highest`);
-  if (s.rev2) s.send(`* LIST () "/" ${str(s.wireName(mb.name), s.utf8)}`);
+  if (s.rev2) s.send(`* LIST () "/" ${astr(s.wireName(mb.name), s.utf8)}`);
   if (qr && qr.uidvalidity === mb.uidvalidity) {
     // RFC 7162 §3.2.5.2: what vanished and what changed since the client's modseq.
     let vanished = await s.core.store.vanished(mb.id, qr.modseq);
