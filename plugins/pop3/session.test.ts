@@ -202,6 +202,20 @@ describe("TRANSACTION state", () => {
     for (let i = 0; i < 500 && !c.out.endsWith("+OK\r\n"); i++) await Bun.sleep(1);
     expect(c.out).toBe(`+OK 2 ${M1.length + M2.length}\r\n+OK 2 777.2\r\n+OK ${M1.length} octets\r\n${M1}.\r\n+OK\r\n`);
   });
+  test("pipelined RETRs read ahead but answer in order, honouring DELE between them", async () => {
+    const fs = fakeStore([M1, M2]);
+    let reads = 0;
+    const read = fs.deps.store.read;
+    fs.deps.store.read = (m) => (reads++, read(m));
+    const c = await login(fs);
+    c.out = "";
+    c.send("RETR 1\r\nRETR 2\r\nDELE 2\r\nRETR 2\r\nRETR 1\r\nNOOP\r\n");
+    for (let i = 0; i < 500 && !c.out.endsWith("+OK\r\n"); i++) await Bun.sleep(1);
+    const r1 = `+OK ${M1.length} octets\r\n${M1}.\r\n`;
+    const r2 = `+OK ${M2.length} octets\r\n${M2.replace("\r\n.", "\r\n..")}.\r\n`;
+    expect(c.out).toBe(`${r1}${r2}+OK message 2 deleted\r\n-ERR Message 2 already deleted\r\n${r1}+OK\r\n`);
+    expect(reads).toBeLessThanOrEqual(4);
+  });
 });
 
 describe("limits and shutdown", () => {

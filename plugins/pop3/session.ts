@@ -4,10 +4,10 @@
 import type { AuthResult, AuthUser, Connection, Credentials } from "../../core/types.ts";
 import type { Store, StoreChange } from "../../core/store/types.ts";
 import { capabilities } from "./capa.ts";
-import { parseCommand, type Command } from "./command.ts";
+import { parseCommand, parseNumber, type Command } from "./command.ts";
 import { createLineReader, type LineItem } from "./lines.ts";
 import type { MaildropLocks } from "./locks.ts";
-import { createMaildrop, deletedUids, dropStat, markGone, type Maildrop } from "./maildrop.ts";
+import { createMaildrop, deletedUids, dropStat, lookup, markGone, type DropMessage, type Maildrop } from "./maildrop.ts";
 import { decodePlain } from "./sasl.ts";
 import { runTransactionCommand, TRANSACTION_COMMANDS, type TxnIo } from "./transaction.ts";
 
@@ -44,6 +44,10 @@ const MAX_LINE = 4096;
 /** Pipelined lines buffered before reading from the socket pauses. */
 const QUEUE_HIGH = 64;
 const QUEUE_LOW = 8;
+/** RETRs queued behind the current command whose reads may start early, and the largest
+ *  message read that way (memory stays bounded). */
+const READ_AHEAD = 4;
+const READ_AHEAD_MAX_BYTES = 1 << 20;
 
 const PLAINTEXT_REFUSED = "[AUTH] Plaintext authentication disallowed on non-secure connections; use STLS first";
 
@@ -64,6 +68,7 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   let lockedAccount: number | null = null;
   let drop: Maildrop | null = null;
   let unsubscribe: (() => void) | null = null;
+  const ahead = new Map<DropMessage, Promise<Uint8Array>>();
 
   const send = (line: string) => {
     if (!ended) conn.write(`${line}\r\n`);
@@ -91,6 +96,7 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   conn.onClose(() => {
     ended = true;
     queue.length = 0;
+    ahead.clear();
     // Closed without QUIT (or idle, or shutdown): deletions are not applied (RFC 1939 §6).
     releaseMaildrop();
   });
@@ -120,6 +126,7 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
     try {
       while (queue.length > 0 && !ended) {
         const item = queue.shift()!;
+        readAhead();
         try {
           await handle(item);
         } catch (err) {
@@ -134,6 +141,23 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
       }
     } finally {
       busy = false;
+    }
+  }
+
+  /** PIPELINING: start the store reads of queued RETRs while this answer is written. */
+  function readAhead(): void {
+    if (state !== "transaction" || !drop || saslPending) return;
+    for (const m of ahead.keys()) if (m.deleted) ahead.delete(m); // DELE overtook its RETR
+    for (const item of queue.slice(0, READ_AHEAD)) {
+      if (ahead.size >= READ_AHEAD) return;
+      if (item.kind !== "line") continue;
+      const p = parseCommand(item.bytes);
+      if (!p.ok || p.cmd.keyword !== "RETR") continue;
+      const r = lookup(drop, parseNumber(p.cmd.args[0]));
+      if (!r.ok || r.msg.gone || r.msg.size > READ_AHEAD_MAX_BYTES || ahead.has(r.msg)) continue;
+      const read = deps.store.read(r.msg);
+      read.catch(() => {}); // a failure is reported when RETR awaits it
+      ahead.set(r.msg, read);
     }
   }
 
@@ -313,7 +337,11 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   function txnIo(d: Maildrop): TxnIo {
     return {
       drop: d,
-      store: deps.store,
+      read(msg) {
+        const early = ahead.get(msg);
+        ahead.delete(msg);
+        return early ?? deps.store.read(msg);
+      },
       log: conn.log,
       send,
       no,

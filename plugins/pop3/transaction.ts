@@ -1,6 +1,5 @@
 // TRANSACTION-state commands (RFC 1939 §5, §7; RFC 2449 §6.4 UIDL): they read and mark
 // the session's snapshot; nothing reaches the store before QUIT (the UPDATE state).
-import type { Store } from "../../core/store/types.ts";
 import { parseNumber, type Command } from "./command.ts";
 import { dropStat, lookup, undeleteAll, uniqueId, type DropMessage, type Maildrop } from "./maildrop.ts";
 import { stuffAndTerminate, toCrlf, topOf } from "./wire.ts";
@@ -8,7 +7,8 @@ import type { Logger } from "../../core/types.ts";
 
 export interface TxnIo {
   drop: Maildrop;
-  store: Pick<Store, "read">;
+  /** store.read, or a read already started for a pipelined RETR. */
+  read(msg: DropMessage): Promise<Uint8Array>;
   log: Logger;
   /** One response line (CRLF added). */
   send(line: string): void;
@@ -90,7 +90,7 @@ async function readMessage(io: TxnIo, msg: DropMessage): Promise<Buffer | null> 
   if (msg.gone) return null;
   let raw: Uint8Array;
   try {
-    raw = await io.store.read(msg);
+    raw = await io.read(msg);
   } catch (err) {
     io.log.warn("pop3 read failed", { uid: msg.uid, err: (err as Error).message });
     return null;

@@ -17,7 +17,7 @@ describe("multi-line encoding", () => {
     expect(isCrlfClean(clean)).toBe(true);
     expect(toCrlf(clean)).toBe(clean);
     expect(toCrlf(Buffer.from("a\nb\rc\r\n\n")).toString()).toBe("a\r\nb\r\nc\r\n\r\n");
-    expect(isCrlfClean(Buffer.from("x\ny"))).toBe(false);
+    for (const bad of ["x\ny", "x\r", "\ny", "a\r\rb\n", "a\r\n\n"]) expect(isCrlfClean(Buffer.from(bad))).toBe(false);
   });
   test("TOP returns the header, the blank line and n body lines", () => {
     const msg = Buffer.from("Subject: x\r\nFrom: y\r\n\r\nl1\r\nl2\r\nl3\r\n");
