@@ -32,6 +32,9 @@ export interface ImapOptions {
 const TAG_RE = /^[^\s(){%*"\\\]+\x00-\x1f\x7f]+$/;
 /** Bytes buffered while a command runs before the socket is paused. */
 const MAX_BUFFERED = 1024 * 1024;
+const PREAUTH_LITERAL = 8192;
+/** Output gathered before the session waits for the socket to drain (backpressure). */
+const DRAIN_AT = 256 * 1024;
 
 export class Session {
   state: State = "notauth";
@@ -60,7 +63,8 @@ export class Session {
   ) {
     this.reader = new CommandReader({
       maxLine: opts.maxLine,
-      maxLiteral: (cmd) => (cmd === "APPEND" ? opts.appendLimit : opts.maxLiteral),
+      // Before login only small literals (a password); APPEND's message after.
+      maxLiteral: (cmd) => (this.state === "notauth" ? PREAUTH_LITERAL : cmd === "APPEND" ? opts.appendLimit : opts.maxLiteral),
       maxLiterals: opts.maxLiteral * 4,
       maxLiteralCount: 64,
     });
@@ -126,11 +130,17 @@ export class Session {
     if (this.closed) return;
     this.out.push(p);
     this.outBytes += p.length;
-    if (this.outBytes > 256 * 1024) this.flush();
+    if (this.outBytes > DRAIN_AT) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
+  }
+
+  /** Long answers (FETCH of many bodies) wait for a slow reader instead of piling up. */
+  async drainIfNeeded(): Promise<void> {
+    if (this.outBytes > DRAIN_AT / 4) this.flush();
+    await this.conn.drain();
   }
 
   flush(): void {

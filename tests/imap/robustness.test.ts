@@ -160,3 +160,10 @@ function readLines(sock: net.Socket | tls.TLSSocket, n: number): Promise<string[
     sock.once("error", reject);
   });
 }
+
+test("before login, literals are small whatever the command", async () => {
+  const c = await RawClient.connect(strict.port("imap")); // APPENDLIMIT 50 MB there
+  expect(await c.cmd("APPEND INBOX {100000}")).toMatch(/^t1 NO \[TOOBIG\]/m);
+  expect(await c.cmd("LOGIN {9000}")).toMatch(/^t2 BAD /m);
+  c.close();
+});

@@ -207,7 +207,7 @@ export const fetch: CommandSpec = {
           }
         }
         s.sendParts([`* ${seq} FETCH (`, ...out, ")"]);
-        if (bytes) await s.conn.drain();
+        if (bytes) await s.drainIfNeeded();
       }
     }
     if (unknownCte) return no("Unknown Content-Transfer-Encoding", "UNKNOWN-CTE");
