@@ -273,6 +273,16 @@ describe("limits and shutdown", () => {
     expect(fs.removed).toEqual([]);
   });
 
+  test("a chunk of 200,000 empty lines is refused without a crash", async () => {
+    const c = await open(fakeStore([M1]));
+    c.out = "";
+    c.send(Buffer.alloc(200_000, 0x0a));
+    for (let i = 0; i < 1000 && !c.closed; i++) await Bun.sleep(1);
+    expect(c.closed).toBe(true);
+    expect(c.out).toEndWith("too many errors, closing connection\r\n");
+    expect(c.out.split("\r\n")).toHaveLength(5 + 1); // maxErrors answers, then nothing
+  });
+
   test("a flood of pipelined lines pauses reading", async () => {
     const c = await open(fakeStore([M1]));
     c.send("CAPA\r\n".repeat(200));

@@ -102,7 +102,8 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   });
   conn.onData((chunk) => {
     if (ended) return;
-    queue.push(...reader.push(chunk));
+    // A loop, not push(...items): one chunk may hold tens of thousands of lines.
+    for (const item of reader.push(chunk)) queue.push(item);
     if (queue.length >= QUEUE_HIGH && !paused) {
       paused = true;
       conn.pause();

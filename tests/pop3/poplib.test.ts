@@ -1,5 +1,6 @@
 // POP3 driven by Python's poplib: every command and the error cases (RFC 1939, 2449, 3206, 5034).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import * as net from "node:net";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import pop3 from "../../plugins/pop3/index.ts";
 import { deliver, inboxUids, makeMessage, poplib } from "./helpers.ts";
@@ -128,6 +129,25 @@ describe("poplib", () => {
     const r = await poplib(server, [["open", "plain"], ...bad, ["eof"]]);
     expect(r[10]).toEqual({ err: expect.stringMatching(/too many errors/) });
     expect(r[11]).toEqual({ ok: "" });
+  });
+
+  test("hostile input (binary, NULs, a 100 KB line) gets -ERR and a close; the server lives on", async () => {
+    const sock = net.connect({ host: "127.0.0.1", port: server.port("pop3") });
+    let got = "";
+    sock.on("data", (d) => (got += d.toString("latin1")));
+    const closed = new Promise<void>((r) => sock.on("close", () => r()));
+    sock.on("error", () => {});
+    await new Promise<void>((r) => sock.once("connect", () => r()));
+    sock.write(Buffer.from([0, 1, 2, 0xff, 0xfe, 13, 10]));
+    sock.write("A".repeat(100_000) + "\r\n");
+    sock.write("USER \u00e9\0x\r\nRETR 1\r\nAUTH PLAIN !!!\r\n" + "\r\n".repeat(20));
+    await closed;
+    const lines = got.split("\r\n").filter((l) => l);
+    expect(lines[0]).toMatch(/^\+OK /);
+    expect(lines.slice(1).every((l) => l.startsWith("-ERR "))).toBe(true);
+    expect(lines.at(-1)).toMatch(/too many errors/);
+    const r = await poplib(server, [...login(), ["stat"], ["quit"]]);
+    expect(r[3]).toEqual({ ok: [3, expect.any(Number)] });
   });
 
   test("DELE then RSET keeps the messages", async () => {
