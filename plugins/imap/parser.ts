@@ -60,6 +60,13 @@ export class CommandReader {
     return this.chunks.length > 0 || this.literalLeft > 0;
   }
 
+  /** Everything buffered, removed (COMPRESS: those bytes are already compressed). */
+  takeBuffered(): Buffer {
+    const b = this.buf;
+    this.buf = EMPTY;
+    return b;
+  }
+
   /** Drop everything buffered (STARTTLS: bytes pipelined before the handshake). */
   discard(): void {
     this.buf = EMPTY;

@@ -2,6 +2,7 @@
 // → selected → logout), command dispatch, and the moments at which other sessions'
 // changes are reported (§7.5.1: EXISTS/FETCH after any command, EXPUNGE never during
 // FETCH, STORE or SEARCH).
+import * as zlib from "node:zlib";
 import type { AuthUser, Connection, Core } from "../../core/types.ts";
 import type { StoreChange } from "../../core/store/types.ts";
 import { Args, CommandReader, ParseError, tokenize, type Chunk } from "./parser.ts";
@@ -55,6 +56,9 @@ export class Session {
   private unsubscribe: (() => void) | null = null;
   private idlePush: (() => void) | null = null;
   private closed = false;
+  /** COMPRESS=DEFLATE (RFC 4978): both directions go through raw deflate once active. */
+  private inflater: zlib.InflateRaw | null = null;
+  private deflater: zlib.DeflateRaw | null = null;
 
   constructor(
     readonly core: Core,
@@ -74,7 +78,7 @@ export class Session {
 
   start(): void {
     const c = this.conn;
-    c.onData((chunk) => this.onData(chunk));
+    c.onData((chunk) => (this.inflater ? this.inflater.write(chunk) : this.onData(chunk)));
     c.onClose(() => this.onClose());
     c.setIdleTimeout(this.opts.preAuthTimeoutMs, () => this.bye("Autologout; idle for too long"));
     if (c.closing.aborted) return this.bye("Server shutting down");
@@ -85,6 +89,8 @@ export class Session {
 
   private onClose(): void {
     this.closed = true;
+    this.inflater?.destroy();
+    this.deflater?.destroy();
     this.state = "logout";
     this.unsubscribe?.();
     this.unsubscribe = null;
@@ -101,7 +107,14 @@ export class Session {
     this.state = "logout";
     this.lineWaiter?.(null);
     this.lineWaiter = null;
-    this.conn.close();
+    this.closeConn();
+  }
+
+  /** Close after the last bytes (compressed ones too) have gone out. */
+  closeConn(): void {
+    const def = this.deflater;
+    if (def) def.flush(zlib.constants.Z_SYNC_FLUSH, () => this.conn.close());
+    else this.conn.close();
   }
 
   get isClosed(): boolean {
@@ -149,6 +162,11 @@ export class Session {
     const parts = this.out;
     this.out = [];
     this.outBytes = 0;
+    if (this.deflater) {
+      for (const p of parts) this.deflater.write(p);
+      this.deflater.flush(zlib.constants.Z_SYNC_FLUSH);
+      return;
+    }
     if (parts.length === 1) return this.conn.write(parts[0]!);
     // Runs of text become one string (one encode), bytes stay as they are.
     const bufs: Uint8Array[] = [];
@@ -180,7 +198,10 @@ export class Session {
       return;
     }
     if (this.busy) {
-      if (this.reader.buffered() > MAX_BUFFERED) this.conn.pause();
+      if (this.reader.buffered() > MAX_BUFFERED) {
+        this.conn.pause();
+        this.inflater?.pause();
+      }
       return;
     }
     void this.pump();
@@ -219,7 +240,29 @@ export class Session {
     } finally {
       this.busy = false;
     }
-    if (!this.closed) this.conn.resume();
+    if (!this.closed) {
+      this.conn.resume();
+      this.inflater?.resume();
+    }
+  }
+
+  get compressed(): boolean {
+    return this.inflater !== null;
+  }
+
+  /** RFC 4978 §3: after the tagged OK, everything is compressed both ways; bytes the client
+   *  sent after the command are already compressed. */
+  startCompression(): void {
+    const rest = this.reader.takeBuffered();
+    const inf = zlib.createInflateRaw();
+    const def = zlib.createDeflateRaw({ level: 6, memLevel: 8, windowBits: 15 });
+    inf.on("data", (d: Buffer) => this.onData(d));
+    inf.on("error", () => this.conn.destroy());
+    def.on("data", (d: Buffer) => this.conn.write(d));
+    def.on("error", () => this.conn.destroy());
+    this.inflater = inf;
+    this.deflater = def;
+    if (rest.length) inf.write(rest);
   }
 
   private countBad(): void {
@@ -337,6 +380,7 @@ export class Session {
       "BINARY",
       `APPENDLIMIT=${this.opts.appendLimit}`,
       "UTF8=ACCEPT",
+      "COMPRESS=DEFLATE",
     );
     return caps;
   }

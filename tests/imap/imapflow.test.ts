@@ -59,6 +59,8 @@ test("mailboxes, append, fetch, search, flags, move, delete", async () => {
   const c = client(USERS[0], true);
   await c.connect();
   expect(c.secureConnection).toBe(true); // STARTTLS was used
+  // imapflow turns COMPRESS=DEFLATE on by itself: everything below runs compressed.
+  expect((c as unknown as { _deflate?: unknown })._deflate).toBeTruthy();
   const list = await c.list();
   const specials = Object.fromEntries(list.filter((m) => m.specialUse).map((m) => [m.specialUse, m.path]));
   expect(specials["\\Sent"]).toBe("Sent");

@@ -5,6 +5,7 @@ import { append } from "./append.ts";
 import { authenticate } from "./authenticate.ts";
 import { capability } from "./capability.ts";
 import { close } from "./close.ts";
+import { compress } from "./compress.ts";
 import { copy } from "./copy.ts";
 import { create } from "./create.ts";
 import { del } from "./delete.ts";
@@ -30,7 +31,7 @@ import { subscribe, unsubscribe } from "./subscribe.ts";
 import { unselect } from "./unselect.ts";
 
 const all: CommandSpec[] = [
-  append, authenticate, capability, check, close, copy, create, del, enable, examineCmd, expunge, fetch, id, idle,
+  append, authenticate, capability, check, close, compress, copy, create, del, enable, examineCmd, expunge, fetch, id, idle,
   listCmd, login, logout, lsub, move, namespace, noop, rename, search, selectCmd, starttls, status, store, subscribe,
   unselect, unsubscribe,
 ];

@@ -10,7 +10,7 @@ export const logout: CommandSpec = {
     s.send(`${c.tag} OK LOGOUT completed`);
     s.state = "logout";
     s.flush();
-    s.conn.close();
+    s.closeConn();
     return null;
   },
 };
