@@ -11,7 +11,7 @@ const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
-const PER_ACCOUNT = arg("messages", 500);
+const PER_ACCOUNT = arg("messages", 2000);
 const CONNS = arg("conns", 4);
 const ROUNDS = arg("rounds", 3);
 const SIZE = 10 * 1024;
