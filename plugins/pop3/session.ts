@@ -8,7 +8,7 @@ import { parseCommand, parseNumber, type Command } from "./command.ts";
 import { createLineReader, type LineItem } from "./lines.ts";
 import type { MaildropLocks } from "./locks.ts";
 import { createMaildrop, deletedUids, dropStat, lookup, markGone, type DropMessage, type Maildrop } from "./maildrop.ts";
-import { decodePlain } from "./sasl.ts";
+import { decodePlain } from "../../core/sasl.ts";
 import { runTransactionCommand, TRANSACTION_COMMANDS, type TxnIo } from "./transaction.ts";
 
 export type Pop3Conn = Pick<
@@ -246,8 +246,8 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
       saslPending = true;
       return send("+ ");
     }
-    // RFC 5034 §4: "=" is an empty initial response.
-    return plainResponse(ir === "=" ? "" : ir);
+    // RFC 5034 §4: "=" is an empty initial response (decodePlain reads it so).
+    return plainResponse(ir);
   }
 
   async function saslResponse(line: Buffer): Promise<void> {
@@ -259,7 +259,7 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   async function plainResponse(b64: string): Promise<void> {
     const r = decodePlain(b64);
     if (!r.ok) return bad(r.error);
-    return login({ mechanism: "PLAIN", username: r.username, password: r.password, authzid: r.authzid });
+    return login(r.cred);
   }
 
   async function login(cred: Credentials): Promise<void> {
