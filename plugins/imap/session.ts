@@ -381,6 +381,11 @@ export class Session {
       `APPENDLIMIT=${this.opts.appendLimit}`,
       "UTF8=ACCEPT",
       "COMPRESS=DEFLATE",
+      "SORT",
+      "SORT=DISPLAY",
+      "THREAD=ORDEREDSUBJECT",
+      "THREAD=REFERENCES",
+      "WITHIN",
     );
     return caps;
   }

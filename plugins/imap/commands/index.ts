@@ -23,6 +23,8 @@ import { namespace } from "./namespace.ts";
 import { check, noop } from "./noop.ts";
 import { rename } from "./rename.ts";
 import { search } from "./search.ts";
+import { sort } from "./sort.ts";
+import { thread } from "./thread.ts";
 import { examineCmd, selectCmd } from "./select.ts";
 import { starttls } from "./starttls.ts";
 import { status } from "./status.ts";
@@ -32,8 +34,8 @@ import { unselect } from "./unselect.ts";
 
 const all: CommandSpec[] = [
   append, authenticate, capability, check, close, compress, copy, create, del, enable, examineCmd, expunge, fetch, id, idle,
-  listCmd, login, logout, lsub, move, namespace, noop, rename, search, selectCmd, starttls, status, store, subscribe,
-  unselect, unsubscribe,
+  listCmd, login, logout, lsub, move, namespace, noop, rename, search, selectCmd, sort, starttls, status, store, subscribe,
+  thread, unselect, unsubscribe,
 ];
 
 export const commands = new Map<string, CommandSpec>(all.map((c) => [c.name, c]));

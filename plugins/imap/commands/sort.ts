@@ -1,0 +1,88 @@
+// RFC 5256 SORT / UID SORT (with DISPLAYFROM / DISPLAYTO, RFC 5957): search, then order by
+// keys from the stored envelope; ties go by sequence number.
+import type { EnvelopeAddress } from "../../../core/mime/types.ts";
+import type { MessageMeta } from "../../../core/store/types.ts";
+import { SELECTED, bad, no, ok, type CommandSpec } from "../command.ts";
+import { ParseError } from "../parser.ts";
+import type { Session } from "../session.ts";
+import { baseSubject } from "../subject.ts";
+import { parseKey, runSearch, type Key } from "./search.ts";
+
+const KEYS = new Set(["ARRIVAL", "CC", "DATE", "FROM", "SIZE", "SUBJECT", "TO", "DISPLAYFROM", "DISPLAYTO"]);
+
+function first(list: EnvelopeAddress[] | null): EnvelopeAddress | null {
+  return list?.find((a) => a.host !== null || a.mailbox !== null) ?? null;
+}
+
+function keyOf(k: string, m: MessageMeta): string | number {
+  const e = m.envelope;
+  switch (k) {
+    case "ARRIVAL":
+      return m.internalDate;
+    case "DATE":
+      return m.sentDate ?? m.internalDate;
+    case "SIZE":
+      return m.size;
+    case "SUBJECT":
+      return baseSubject(m.subject).base;
+    case "FROM":
+    case "TO":
+    case "CC":
+      return (first(k === "FROM" ? e.from : k === "TO" ? e.to : e.cc)?.mailbox ?? "").toLowerCase();
+    case "DISPLAYFROM":
+    case "DISPLAYTO": {
+      const a = first(k === "DISPLAYFROM" ? e.from : e.to);
+      return (a?.name || (a ? `${a.mailbox ?? ""}@${a.host ?? ""}` : "")).toLowerCase();
+    }
+  }
+  return 0;
+}
+
+/** Metadata of the messages a search selected (helper shared with THREAD). */
+export async function searched(s: Session, key: Key): Promise<{ seq: number; meta: MessageMeta }[]> {
+  const res = await runSearch(s, key);
+  const metas = await s.opts.cache.messages(s.selected!.id, res.uids);
+  const seqOf = new Map(res.uids.map((u, i) => [u, res.seqs[i]!]));
+  return metas.filter((m) => seqOf.has(m.uid)).map((m) => ({ seq: seqOf.get(m.uid)!, meta: m }));
+}
+
+export function parseCriteriaTail(s: Session, a: import("../parser.ts").Args): Key | null {
+  const cs = a.astring().toUpperCase();
+  if (cs !== "UTF-8" && cs !== "US-ASCII") return null;
+  const list: Key[] = [];
+  while (!a.done()) list.push(parseKey(a));
+  if (list.length === 0) throw new ParseError("Missing search criteria");
+  void s;
+  return list.length === 1 ? list[0]! : { k: "and", list };
+}
+
+export const sort: CommandSpec = {
+  name: "SORT",
+  states: SELECTED,
+  uid: true,
+  noExpunge: true,
+  async run(s, c) {
+    const l = c.args.list();
+    const crit: { key: string; reverse: boolean }[] = [];
+    while (!l.done()) {
+      const reverse = l.accept("REVERSE");
+      const key = l.atom().toUpperCase();
+      if (!KEYS.has(key)) throw new ParseError(`Unknown sort key ${key}`);
+      crit.push({ key, reverse });
+    }
+    if (crit.length === 0) return bad("Empty sort criteria");
+    const key = parseCriteriaTail(s, c.args);
+    if (!key) return no("Unsupported charset", "BADCHARSET (UTF-8 US-ASCII)");
+    const rows = (await searched(s, key)).map((r) => ({ ...r, keys: crit.map((k) => keyOf(k.key, r.meta)) }));
+    rows.sort((x, y) => {
+      for (let i = 0; i < crit.length; i++) {
+        const a = x.keys[i]!;
+        const b = y.keys[i]!;
+        if (a !== b) return (a < b ? -1 : 1) * (crit[i]!.reverse ? -1 : 1);
+      }
+      return x.seq - y.seq;
+    });
+    s.send(`* SORT${rows.map((r) => " " + (c.uid ? r.meta.uid : r.seq)).join("")}`);
+    return ok(`${c.uid ? "UID " : ""}SORT completed`);
+  },
+};
