@@ -102,6 +102,11 @@ export class Session {
   bye(text: string): void {
     if (this.closed) return;
     this.send(`* BYE ${text}`);
+    this.end();
+  }
+
+  /** Send what is pending, read nothing more, close. */
+  end(): void {
     this.flush();
     this.closed = true;
     this.state = "logout";
@@ -448,6 +453,7 @@ export class Session {
       sel.appended = [];
       let added = 0;
       for (const [uid, modseq] of appended) {
+        // (The same UID may come from the event and from APPEND's own result.)
         if (uid > (sel.uids.at(-1) ?? 0)) {
           sel.uids.push(uid);
           sel.modseqs.push(modseq);

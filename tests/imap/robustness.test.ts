@@ -167,3 +167,26 @@ test("before login, literals are small whatever the command", async () => {
   expect(await c.cmd("LOGIN {9000}")).toMatch(/^t2 BAD /m);
   c.close();
 });
+
+test("nothing after LOGOUT is executed; a command right after STARTTLS is", async () => {
+  const c = await RawClient.connect(srv.port("imap"));
+  c.write(`a1 ${login}\r\na2 LOGOUT\r\na3 CREATE AfterLogout\r\n`);
+  const out = await c.readUntil(/^a2 OK .*\r\n/m);
+  expect(out).toContain("* BYE");
+  await Bun.sleep(50);
+  c.close();
+  const d = await RawClient.connect(srv.port("imap"));
+  await d.cmd(login);
+  expect(await d.cmd('LIST "" AfterLogout')).not.toMatch(/\* LIST/);
+  d.close();
+
+  const sock = net.connect(strict.port("imap"), "127.0.0.1");
+  await readLines(sock, 1);
+  sock.write("s1 STARTTLS\r\n");
+  await readLines(sock, 1);
+  const t = tls.connect({ socket: sock, rejectUnauthorized: false });
+  await new Promise<void>((res, rej) => t.once("secureConnect", res).once("error", rej));
+  t.write("s2 NOOP\r\n"); // at once, while the server may still be finishing the handshake
+  expect((await readLines(t, 1))[0]).toStartWith("s2 OK");
+  t.destroy();
+});

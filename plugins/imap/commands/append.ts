@@ -33,7 +33,12 @@ export const append: CommandSpec = {
     const mb = await s.core.store.getMailbox(s.accountId, name);
     if (!mb) return no("No such mailbox", "TRYCREATE");
     const res = await s.core.store.append(mb.id, msg, { flags, internalDate, origin: s.conn.id });
-    if (s.selected?.id === mb.id) s.selected.dirty = s.selected.needFull = true;
+    const sel = s.selected;
+    if (sel?.id === mb.id) {
+      // Told before the tagged OK (the change event may not have come yet).
+      if (!sel.needFull) sel.appended.push([res.uid, res.modseq]);
+      sel.dirty = true;
+    }
     return ok("APPEND completed", `APPENDUID ${res.uidvalidity} ${res.uid}`);
   },
 };

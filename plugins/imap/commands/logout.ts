@@ -8,9 +8,7 @@ export const logout: CommandSpec = {
     c.args.end();
     s.send("* BYE Logging out");
     s.send(`${c.tag} OK LOGOUT completed`);
-    s.state = "logout";
-    s.flush();
-    s.closeConn();
+    s.end();
     return null;
   },
 };

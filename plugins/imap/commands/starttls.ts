@@ -17,7 +17,6 @@ export const starttls: CommandSpec = {
       s.conn.log.info("imap starttls failed", { err: String(e) });
       s.conn.destroy();
     }
-    s.reader.discard();
     return null;
   },
 };
