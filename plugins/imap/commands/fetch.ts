@@ -134,6 +134,7 @@ export const fetch: CommandSpec = {
         }
       }
       for (const r of rows) {
+        if (s.isClosed) return null;
         const seq = seqOf.get(r.uid);
         if (!seq) continue;
         const out: (string | Uint8Array)[] = [];
