@@ -3,7 +3,8 @@
 // server's RSS with 1,000 idle IDLE connections. kotakpos runs in a child process (so its
 // RSS is its own); Debian's Dovecot (when installed) gets the same load in the same run.
 // Prints ONE JSON line.
-// usage: bun scripts/bench/imap.ts [--clients N] [--seconds S] [--messages M] [--idle I] [--no-dovecot]
+// usage: bun scripts/bench/imap.ts [--clients N] [--seconds S] [--rounds R] [--messages M] [--idle I]
+//        [--no-dovecot] [--no-kotakpos]
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
@@ -14,7 +15,8 @@ const arg = (name: string, dflt: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const CLIENTS = arg("clients", 10);
-const SECONDS = arg("seconds", 8);
+const SECONDS = arg("seconds", 6);
+const ROUNDS = arg("rounds", 2);
 const MESSAGES = arg("messages", 200);
 const IDLE = arg("idle", 1000);
 const PASS = "bench-pw";
@@ -196,12 +198,20 @@ async function load(port: number) {
   // Warm-up: one short round per client.
   const warm = Object.fromEntries(["select", "fetch_flags", "fetch_envelope", "fetch_bodystructure", "fetch_body", "search", "store", "append", "expunge"].map((k) => [k, [] as number[]])) as Record<OpName, number[]>;
   await Promise.all(users.map((u, a) => clientLoop(port, u, a, performance.now() + 300, warm)));
-  const lat = Object.fromEntries(Object.keys(warm).map((k) => [k, [] as number[]])) as Record<OpName, number[]>;
-  const t0 = performance.now();
-  await Promise.all(users.map((u, a) => clientLoop(port, u, a, t0 + SECONDS * 1000, lat)));
-  const secs = (performance.now() - t0) / 1000;
+  // Best of ROUNDS (the machine may be shared): each round is SECONDS long.
+  let best: { secs: number; lat: Record<OpName, number[]>; n: number } | null = null;
+  for (let r = 0; r < ROUNDS; r++) {
+    const lat = Object.fromEntries(Object.keys(warm).map((k) => [k, [] as number[]])) as Record<OpName, number[]>;
+    const t0 = performance.now();
+    await Promise.all(users.map((u, a) => clientLoop(port, u, a, t0 + SECONDS * 1000, lat)));
+    const secs = (performance.now() - t0) / 1000;
+    const n = Object.values(lat).flat().length;
+    if (!best || n / secs > best.n / best.secs) best = { secs, lat, n };
+  }
+  const { secs, lat } = best!;
   const all = Object.values(lat).flat();
   return {
+    rounds: ROUNDS,
     opsPerSec: Math.round(all.length / secs),
     ops: all.length,
     p50Ms: pct(all, 50),
