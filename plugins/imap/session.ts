@@ -391,6 +391,7 @@ export class Session {
       "THREAD=ORDEREDSUBJECT",
       "THREAD=REFERENCES",
       "WITHIN",
+      "PREVIEW",
     );
     return caps;
   }

@@ -65,6 +65,15 @@ test("ESEARCH, SEARCHRES, MODSEQ search", async () => {
   c.close();
 });
 
+test("PREVIEW (RFC 8970) from the text stored at delivery", async () => {
+  const c = await bob();
+  await c.cmd("SELECT INBOX");
+  expect(await c.cmd("FETCH 1:2 (PREVIEW)")).toContain('* 1 FETCH (PREVIEW "first")');
+  expect(await c.cmd("FETCH 2 (PREVIEW (LAZY))")).toContain('* 2 FETCH (PREVIEW "see attached")');
+  expect(await c.cmd("FETCH 2 (PREVIEW (EAGER))")).toMatch(/BAD/);
+  c.close();
+});
+
 test("BINARY and BINARY.SIZE decode the transfer encoding", async () => {
   const c = await bob();
   await c.cmd("SELECT INBOX");

@@ -3,7 +3,7 @@
 // from the data stored at delivery; message bytes are read only for body sections.
 import type { MessageMeta } from "../../../core/store/types.ts";
 import { SELECTED, bad, no, ok, type CommandSpec } from "../command.ts";
-import { flagList, formatBodyStructure, formatEnvelope, formatSet, imapDateTime } from "../format.ts";
+import { flagList, formatBodyStructure, formatEnvelope, formatSet, imapDateTime, str } from "../format.ts";
 import { ParseError, type Args } from "../parser.ts";
 import { binaryBytes, parseSection, sectionBytes, sectionLabel, type Section } from "../sections.ts";
 import { parseSeqSet, resolveSeqSet, resolveUidSet, type SeqSet } from "../sequence.ts";
@@ -11,7 +11,7 @@ import type { Session } from "../session.ts";
 import { resolveSet } from "./search.ts";
 
 type Item =
-  | { k: "FLAGS" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "UID" | "MODSEQ" }
+  | { k: "FLAGS" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "UID" | "MODSEQ" | "PREVIEW" }
   | { k: "RFC822" | "RFC822.HEADER" | "RFC822.TEXT" }
   | { k: "SECTION"; binary: boolean; peek: boolean; sec: Section; partial: [number, number] | null; size: boolean };
 
@@ -20,7 +20,7 @@ const MACROS: Record<string, string[]> = {
   FAST: ["FLAGS", "INTERNALDATE", "RFC822.SIZE"],
   FULL: ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"],
 };
-const SIMPLE = new Set(["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY", "UID", "MODSEQ", "RFC822", "RFC822.HEADER", "RFC822.TEXT"]);
+const SIMPLE = new Set(["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY", "UID", "MODSEQ", "RFC822", "RFC822.HEADER", "RFC822.TEXT", "PREVIEW"]);
 const BATCH = 200;
 
 export function parseItem(raw: string): Item {
@@ -44,7 +44,15 @@ function parseItems(a: Args): Item[] {
   if (t?.t === "atom" && MACROS[t.v.toUpperCase()]) return MACROS[a.atom().toUpperCase()]!.map((x) => ({ k: x }) as Item);
   const l = a.listOrOne();
   const items: Item[] = [];
-  while (!l.done()) items.push(parseItem(l.atom()));
+  while (!l.done()) {
+    const it = parseItem(l.atom());
+    // RFC 8970 §3: PREVIEW (LAZY): ours is computed at delivery, so never lazy-absent.
+    if (it.k === "PREVIEW" && l.isList()) {
+      const mods = l.list();
+      while (!mods.done()) if (mods.atom().toUpperCase() !== "LAZY") throw new ParseError("Unknown PREVIEW modifier");
+    }
+    items.push(it);
+  }
   if (items.length === 0) throw new ParseError("Empty FETCH item list");
   return items;
 }
@@ -159,6 +167,9 @@ export const fetch: CommandSpec = {
               break;
             case "ENVELOPE":
               add(`ENVELOPE ${formatEnvelope(m!.envelope, s.utf8)}`);
+              break;
+            case "PREVIEW":
+              add(`PREVIEW ${m!.preview ? str(m!.preview.slice(0, 256), s.utf8) : "NIL"}`);
               break;
             case "BODYSTRUCTURE":
               add(`BODYSTRUCTURE ${formatBodyStructure(m!.structure, true, s.utf8)}`);
