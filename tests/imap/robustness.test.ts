@@ -190,3 +190,20 @@ test("nothing after LOGOUT is executed; a command right after STARTTLS is", asyn
   expect((await readLines(t, 1))[0]).toStartWith("s2 OK");
   t.destroy();
 });
+
+test("failed logins are rate limited per IP across connections", async () => {
+  const own = await startImap({ auth: { maxFailuresPerIp: 2 } });
+  try {
+    for (let i = 0; i < 2; i++) {
+      const c = await RawClient.connect(own.port("imap"));
+      expect(await c.cmd(`LOGIN ${USERS[0]!.address} wrong${i}`)).toMatch(/NO \[AUTHENTICATIONFAILED\]/);
+      c.close();
+    }
+    const c = await RawClient.connect(own.port("imap"));
+    // Even the right password is refused for now: a temporary failure.
+    expect(await c.cmd(login)).toMatch(/NO \[UNAVAILABLE\]/);
+    c.close();
+  } finally {
+    await own.cleanup();
+  }
+});
