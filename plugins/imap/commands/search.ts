@@ -164,7 +164,7 @@ interface Row {
   bytes?: Uint8Array;
 }
 
-function headerValues(bytes: Uint8Array, root: MimePart, field: string): string[] | null {
+function headerValues(bytes: Uint8Array, root: MimePart, field: string): string[] {
   const head = Buffer.from(bytes.subarray(root.headerStart, root.bodyStart)).toString("utf8");
   const unfolded = head.replace(/\r?\n[ \t]/g, " ");
   const out: string[] = [];
@@ -253,7 +253,7 @@ function match(k: Key, r: Row, ctx: { maxUid: number; count: number; saved: Set<
         if (!r.bytes) return false;
       }
       const vals = r.bytes ? headerValues(r.bytes, m.structure, k.field) : [];
-      return (vals ?? []).some((v) => includes(v, k.value));
+      return vals.some((v) => includes(v, k.value));
     }
     case "body": {
       const m = r.meta!;

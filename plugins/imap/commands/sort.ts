@@ -3,7 +3,7 @@
 import type { EnvelopeAddress } from "../../../core/mime/types.ts";
 import type { MessageMeta } from "../../../core/store/types.ts";
 import { SELECTED, bad, no, ok, type CommandSpec } from "../command.ts";
-import { ParseError } from "../parser.ts";
+import { ParseError, type Args } from "../parser.ts";
 import type { Session } from "../session.ts";
 import { baseSubject } from "../subject.ts";
 import { parseKey, runSearch, type Key } from "./search.ts";
@@ -46,13 +46,13 @@ export async function searched(s: Session, key: Key): Promise<{ seq: number; met
   return metas.filter((m) => seqOf.has(m.uid)).map((m) => ({ seq: seqOf.get(m.uid)!, meta: m }));
 }
 
-export function parseCriteriaTail(s: Session, a: import("../parser.ts").Args): Key | null {
+/** "charset search-key…" after SORT/THREAD's own arguments; null for an unknown charset. */
+export function parseCriteriaTail(a: Args): Key | null {
   const cs = a.astring().toUpperCase();
   if (cs !== "UTF-8" && cs !== "US-ASCII") return null;
   const list: Key[] = [];
   while (!a.done()) list.push(parseKey(a));
   if (list.length === 0) throw new ParseError("Missing search criteria");
-  void s;
   return list.length === 1 ? list[0]! : { k: "and", list };
 }
 
@@ -71,7 +71,7 @@ export const sort: CommandSpec = {
       crit.push({ key, reverse });
     }
     if (crit.length === 0) return bad("Empty sort criteria");
-    const key = parseCriteriaTail(s, c.args);
+    const key = parseCriteriaTail(c.args);
     if (!key) return no("Unsupported charset", "BADCHARSET (UTF-8 US-ASCII)");
     const rows = (await searched(s, key)).map((r) => ({ ...r, keys: crit.map((k) => keyOf(k.key, r.meta)) }));
     rows.sort((x, y) => {

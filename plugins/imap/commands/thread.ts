@@ -80,14 +80,12 @@ async function references(s: Session, rows: Row[]): Promise<Node[]> {
     if (!n) table.set(id, (n = node()));
     return n;
   };
-  const all: Node[] = [];
   for (const r of rows) {
     // (1) the message's container; a missing or duplicate Message-ID gets a unique one.
     let id = msgIds(r.meta.envelope.messageId)[0] ?? r.meta.messageId;
     if (!id || table.get(id)?.msg) id = `<no-id-${r.seq}@kotakpos>`;
     const n = get(id);
     n.msg = r;
-    all.push(n);
     const bytes = await s.core.store.read(r.meta);
     const head = Buffer.from(bytes.subarray(r.meta.structure.headerStart, r.meta.structure.bodyStart)).toString("latin1").replace(/\r?\n[ \t]/g, " ");
     const refLine = /^references:(.*)$/im.exec(head)?.[1];
@@ -163,7 +161,6 @@ async function references(s: Session, rows: Row[]): Promise<Node[]> {
       anchor.set(base, d);
     }
   }
-  void all;
   // (6) children in date order at every level.
   sortTree(out);
   return out;
@@ -177,7 +174,7 @@ export const thread: CommandSpec = {
   async run(s, c) {
     const alg = c.args.atom().toUpperCase();
     if (alg !== "ORDEREDSUBJECT" && alg !== "REFERENCES") return bad("Unknown threading algorithm");
-    const key = parseCriteriaTail(s, c.args);
+    const key = parseCriteriaTail(c.args);
     if (!key) return no("Unsupported charset", "BADCHARSET (UTF-8 US-ASCII)");
     const rows = await searched(s, key);
     const roots = alg === "ORDEREDSUBJECT" ? orderedSubject(rows) : await references(s, rows);
