@@ -14,7 +14,8 @@ const ConfigSchema = v.object({
   maxAuthFailures: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 3),
   /** Minutes of silence before autologout (RFC 9051 §5.4: at least 30). */
   idleTimeoutMinutes: v.optional(v.pipe(v.number(), v.minValue(30)), 31),
-  preAuthTimeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(10)), 120),
+  /** Seconds a connection may stay silent before logging in. */
+  preAuthTimeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1)), 120),
   /** Messages whose parsed metadata (envelope, structure) is kept in memory. */
   metadataCache: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 5000),
 });

@@ -207,3 +207,14 @@ test("failed logins are rate limited per IP across connections", async () => {
     await own.cleanup();
   }
 });
+
+test("a silent connection is logged out (BYE) when its idle timer runs out", async () => {
+  const own = await startImap({ imap: { preAuthTimeoutSeconds: 1 } });
+  try {
+    const c = await RawClient.connect(own.port("imap"));
+    expect(await c.readUntil(/\* BYE .*\r\n/)).toContain("Autologout");
+    c.close();
+  } finally {
+    await own.cleanup();
+  }
+});
