@@ -40,6 +40,8 @@ test("LIST-EXTENDED, LIST-STATUS, SPECIAL-USE selection", async () => {
   expect(r).toContain("* STATUS INBOX (MESSAGES 3 UNSEEN 2)");
   expect(r).toContain('* LIST (\\HasNoChildren \\Subscribed) "/" Lists/Sub');
   expect(r).not.toMatch(/"\/" Lists\r\n/);
+  const rec = await c.cmd('LIST (SUBSCRIBED RECURSIVEMATCH) "" "*"');
+  expect(rec).toContain('* LIST (\\HasChildren) "/" Lists ("CHILDINFO" ("SUBSCRIBED"))');
   const special = await c.cmd('LIST (SPECIAL-USE) "" "*"');
   expect(special.match(/^\* LIST/gm)?.length).toBe(5);
   expect(special).toContain('* LIST (\\Sent \\HasNoChildren) "/" Sent');

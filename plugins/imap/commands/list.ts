@@ -97,7 +97,12 @@ export async function list(s: Session, c: Ctx, lsub: boolean) {
         } else if (onlySpecial) continue;
         else attrs.push(extended ? "\\NonExistent" : "\\Noselect");
       } else {
-        if (onlySubscribed && !e.subscribed) continue;
+        if (onlySubscribed && !e.subscribed) {
+          // RFC 5258 §3.5: with RECURSIVEMATCH a parent of subscribed mailboxes is listed.
+          const anySub = sel.has("RECURSIVEMATCH") && [...all.values()].some((x) => x.subscribed && x.name.startsWith(e.name + DELIM));
+          if (!anySub || lsub) continue;
+          attrs.push("CHILDINFO");
+        }
         if (onlySpecial && !e.mb.specialUse) continue;
         if (e.mb.specialUse && !lsub) attrs.push(e.mb.specialUse);
       }
