@@ -10,8 +10,13 @@ export interface UidEntry {
   flags: string[];
 }
 
+/** UID-list entries kept in all (about 100 bytes each). */
+const MAX_LIST_ENTRIES = 200_000;
+
 export class MailboxCache {
+  /** In least-recently-used order. */
   private lists = new Map<number, UidEntry[]>();
+  private listEntries = 0;
   /** Bumped by every change event: a read that raced with a change is not cached. */
   private gens = new Map<number, number>();
   private metas = new Map<string, MessageMeta>();
@@ -21,8 +26,15 @@ export class MailboxCache {
     private maxMetas: number,
   ) {}
 
+  private dropList(mailboxId: number): void {
+    const l = this.lists.get(mailboxId);
+    if (!l) return;
+    this.listEntries -= l.length;
+    this.lists.delete(mailboxId);
+  }
+
   onChange(ev: StoreChange): void {
-    this.lists.delete(ev.mailboxId);
+    this.dropList(ev.mailboxId);
     if (ev.kind === "expunge") for (const u of ev.uids) this.metas.delete(`${ev.mailboxId}:${u}`);
     this.gens.set(ev.mailboxId, (this.gens.get(ev.mailboxId) ?? 0) + 1);
     if (ev.kind === "mailbox") {
@@ -35,10 +47,19 @@ export class MailboxCache {
   /** The mailbox's messages in UID order; shared: callers must not modify it. */
   async uidList(mailboxId: number): Promise<readonly UidEntry[]> {
     const hit = this.lists.get(mailboxId);
-    if (hit) return hit;
+    if (hit) {
+      this.lists.delete(mailboxId);
+      this.lists.set(mailboxId, hit);
+      return hit;
+    }
     const gen = this.gens.get(mailboxId) ?? 0;
     const list = await this.store.uidList(mailboxId);
-    if ((this.gens.get(mailboxId) ?? 0) === gen) this.lists.set(mailboxId, list);
+    if ((this.gens.get(mailboxId) ?? 0) === gen && list.length <= MAX_LIST_ENTRIES) {
+      this.dropList(mailboxId);
+      this.lists.set(mailboxId, list);
+      this.listEntries += list.length;
+      while (this.listEntries > MAX_LIST_ENTRIES) this.dropList(this.lists.keys().next().value!);
+    }
     return list;
   }
 
