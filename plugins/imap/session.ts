@@ -167,6 +167,15 @@ export class Session {
     const parts = this.out;
     this.out = [];
     this.outBytes = 0;
+    try {
+      this.write(parts);
+    } catch (e) {
+      this.conn.log.warn("imap write failed", { err: String(e) });
+      this.conn.destroy();
+    }
+  }
+
+  private write(parts: (string | Uint8Array)[]): void {
     if (this.deflater) {
       for (const p of parts) this.deflater.write(p);
       this.deflater.flush(zlib.constants.Z_SYNC_FLUSH);
@@ -242,6 +251,10 @@ export class Session {
         }
         await this.run(ev.chunks);
       }
+    } catch (e) {
+      // Never an unhandled rejection: a bug in one session ends that session only.
+      this.conn.log.error("imap session failed", { err: String((e as Error)?.stack ?? e) });
+      this.bye("Internal error");
     } finally {
       this.busy = false;
     }
