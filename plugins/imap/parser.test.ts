@@ -124,3 +124,28 @@ describe("Args", () => {
     expect(() => d.end()).toThrow(ParseError);
   });
 });
+
+test("fuzz: random input split anywhere only ever yields events or ParseErrors", () => {
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const pieces = ["(", ")", "{3}", "{2+}", "~{1}", '"', "\\", "[", "]", " ", "\r\n", "\n", "abc", "BODY[1 (X)]", "\x00", "ü"];
+  for (let round = 0; round < 200; round++) {
+    let s = "t FETCH ";
+    for (let i = 0; i < 60; i++) s += pieces[Math.floor(rnd() * pieces.length)];
+    const bytes = Buffer.from(s + "\r\n");
+    const r = new CommandReader(limits);
+    for (let i = 0; i < bytes.length; ) {
+      const n = 1 + Math.floor(rnd() * 7);
+      r.push(bytes.subarray(i, i + n));
+      i += n;
+      for (let ev = r.next(); ev; ev = r.next()) {
+        if (ev.kind !== "command") continue;
+        try {
+          tokenize(ev.chunks);
+        } catch (e) {
+          expect(e).toBeInstanceOf(ParseError);
+        }
+      }
+    }
+  }
+});
