@@ -7,6 +7,8 @@ export class Selected {
   dirty = false;
   /** Changes other than new messages happened: compare with the whole list. */
   needFull = false;
+  /** The mailbox itself changed (renamed, deleted): look it up again. */
+  mailboxChanged = false;
   /** New messages announced by events: [uid, modseq]. */
   appended: [number, number][] = [];
 

@@ -448,6 +448,7 @@ export class Session {
     // New messages alone are known from the event; anything else needs a full look.
     if (ev.kind === "append" && !sel.needFull) for (const uid of ev.uids) sel.appended.push([uid, ev.modseq]);
     else sel.needFull = true;
+    if (ev.kind === "mailbox") sel.mailboxChanged = true;
     sel.dirty = true;
     this.idlePush?.();
   }
@@ -479,6 +480,11 @@ export class Session {
     }
     sel.needFull = false;
     sel.appended = [];
+    if (sel.mailboxChanged) {
+      sel.mailboxChanged = false;
+      // Deleted by another session: nothing sensible is left to show (as Dovecot does).
+      if (!(await this.core.store.getMailboxById(sel.id))) return this.bye("Selected mailbox was deleted");
+    }
     const list = await this.opts.cache.uidList(sel.id);
     if (this.selected !== sel || this.closed) return;
     const fresh = new Map<number, { modseq: number; flags: string[] }>();

@@ -99,3 +99,14 @@ test("QRESYNC: VANISHED instead of EXPUNGE, and SELECT resynchronization", async
   c.close();
   b.close();
 });
+
+test("the selected mailbox deleted by another session: BYE", async () => {
+  const b = await session("INBOX");
+  await b.cmd("CREATE Doomed");
+  const a = await session("Doomed");
+  expect(await b.cmd("DELETE Doomed")).toContain("OK");
+  a.write("x NOOP\r\n");
+  expect(await a.readUntil(/\* BYE .*\r\n/)).toContain("deleted");
+  a.close();
+  b.close();
+});
