@@ -27,13 +27,3 @@ export async function authenticate(s: Session, tag: string, cred: Credentials): 
   }
   return result;
 }
-
-/** RFC 4616 PLAIN: [authzid] NUL authcid NUL passwd. */
-export function decodePlain(b64: string): Credentials | null {
-  if (b64 !== "=" && !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) return null;
-  const raw = b64 === "=" ? "" : Buffer.from(b64, "base64").toString("utf8");
-  const parts = raw.split("\0");
-  if (parts.length !== 3 || !parts[1] || !parts[2]) return null;
-  const [authzid, username, password] = parts as [string, string, string];
-  return { mechanism: "PLAIN", username, password, ...(authzid ? { authzid } : {}) };
-}

@@ -1,6 +1,7 @@
 // RFC 9051 §6.2.2 AUTHENTICATE with PLAIN (RFC 4616) and an initial response (SASL-IR, RFC 4959).
 import { bad, no, type CommandSpec } from "../command.ts";
-import { authenticate as doAuth, decodePlain } from "../auth.ts";
+import { decodePlain } from "../../../core/sasl.ts";
+import { authenticate as doAuth } from "../auth.ts";
 
 export const authenticate: CommandSpec = {
   name: "AUTHENTICATE",
@@ -20,8 +21,8 @@ export const authenticate: CommandSpec = {
       if (line.trim() === "*") return bad("AUTHENTICATE cancelled");
       resp = line.trim() === "" ? "=" : line.trim();
     }
-    const cred = decodePlain(resp);
-    if (!cred) return bad("Malformed PLAIN response");
-    return doAuth(s, c.tag, cred);
+    const r = decodePlain(resp);
+    if (!r.ok) return bad(r.error);
+    return doAuth(s, c.tag, r.cred);
   },
 };
