@@ -13,6 +13,8 @@ export const PREVIEW_CHARS = 200;
 const PREVIEW_TEXT_BYTES = 2 * 1024;
 const PREVIEW_HTML_BYTES = 32 * 1024;
 
+/** What parsing once at delivery yields: the IMAP envelope and structure, and search
+ *  fields decoded for SEARCH/SORT without reparsing. */
 export interface Analysis {
   envelope: Envelope;
   structure: MimePart;
@@ -22,6 +24,7 @@ export interface Analysis {
   cc: string;
   bcc: string;
   messageId: string;
+  /** The Date: header, ms since epoch. */
   sentDate: number | null;
   preview: string;
 }

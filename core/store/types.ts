@@ -1,6 +1,6 @@
 // The mailbox store's public API (DESIGN.md "Storage and durability").
 // IMAP, POP3, SMTP, webmail and the CLI use only this interface.
-import type { MimePart, Envelope } from "../mime/types.ts";
+import type { Analysis } from "../mime/analyze.ts";
 import type { Tx } from "../db/open.ts";
 
 export interface Domain {
@@ -34,7 +34,9 @@ export interface Mailbox {
   subscribed: boolean;
 }
 
-export interface MessageMeta {
+/** A message row: its IMAP state plus what was parsed once at delivery (`Analysis`:
+ *  envelope, structure, decoded search fields, preview). */
+export interface MessageMeta extends Analysis {
   id: number; // row id
   mailboxId: number;
   uid: number;
@@ -48,17 +50,6 @@ export interface MessageMeta {
   /** Length of the per-message prefix (headers we added) in bytes; body offsets in
    *  `structure` are relative to the full message (prefix included). */
   prefixSize: number;
-  envelope: Envelope;
-  structure: MimePart;
-  /** Search fields (decoded, for SEARCH/SORT without reparsing). */
-  subject: string;
-  from: string;
-  to: string;
-  cc: string;
-  bcc: string;
-  messageId: string;
-  sentDate: number | null; // Date: header, ms
-  preview: string;
 }
 
 /** A sequence of UIDs: explicit list or ranges (inclusive); "*" is resolved by callers. */
@@ -154,17 +145,7 @@ export interface StoredBlob {
 }
 
 /** What parsing once at delivery yields (stored with each message row). */
-export interface ParsedMessage {
-  envelope: Envelope;
-  structure: MimePart;
-  subject: string;
-  from: string;
-  to: string;
-  cc: string;
-  bcc: string;
-  messageId: string;
-  sentDate: number | null;
-  preview: string;
+export interface ParsedMessage extends Analysis {
   size: number; // prefix + raw
   prefixSize: number;
 }
