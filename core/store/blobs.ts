@@ -1,9 +1,11 @@
 // Filesystem BlobStore (DESIGN.md "Storage and durability"): content-addressed by SHA-256
 // under <dir>/ab/cd/<hash>. A blob is written to a temp file, fsynced, renamed into place,
-// and the directory fsynced, so once put() resolves the bytes survive a crash.
+// and the directory fsynced, so once put() resolves the bytes survive a crash. The writes
+// run on a worker thread, batched (blob-writer.ts).
 import { readdir, stat, unlink } from "node:fs/promises";
-import { closeSync, existsSync, fsync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsync, mkdirSync, openSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
+import { createBlobWriter } from "./blob-writer.ts";
 import type { BlobStore, StoredBlob } from "./types.ts";
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -17,15 +19,16 @@ export interface FsBlobStore extends BlobStore {
   deleteSync(id: string): void;
   /** Removes temp files older than `olderThanMs` (left by a crash mid-write). */
   cleanTemp(olderThanMs: number): Promise<number>;
+  /** Batches and blobs written by the writer thread (benchmarks). */
+  writeStats(): { batches: number; blobs: number };
+  /** Stops the writer thread (pending writes fail). */
+  close(): void;
 }
 
 export function sha256Hex(data: Uint8Array): string {
   return new Bun.CryptoHasher("sha256").update(data).digest("hex");
 }
 
-// The cheap calls (open, write, rename, close) are synchronous: each async fs call is a
-// thread-pool round trip and the pool is small; only the fsyncs, which block for
-// milliseconds, go to the pool (callback API: no FileHandle overhead).
 function fsyncFd(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
 }
@@ -52,7 +55,6 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
     }
   }
   if (createdTop) await fsyncDir(dir);
-  const knownDirs = new Set<string>();
   const inflight = new Map<string, Promise<StoredBlob>>();
   let seq = 0;
 
@@ -61,27 +63,15 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
     return join(dir, id.slice(0, 2), id.slice(2, 4), id);
   };
 
-  /** Creates ab/cd if needed; the new directory entry is made durable too. Concurrent
-   *  callers for the same directory wait for the one fsync. */
-  const dirsInFlight = new Map<string, Promise<void>>();
-  async function ensureDir(id: string): Promise<string> {
+  // Writes go to a worker thread in batches (see blob-writer.ts).
+  const writer = createBlobWriter();
+  async function write(id: string, data: Uint8Array): Promise<StoredBlob> {
+    const final = path(id);
     const a = join(dir, id.slice(0, 2));
     const ab = join(a, id.slice(2, 4));
-    if (knownDirs.has(ab)) return ab;
-    let p = dirsInFlight.get(ab);
-    if (!p) {
-      p = (async () => {
-        const created = mkdirSync(ab, { recursive: true });
-        if (created) {
-          if (created !== ab) await fsyncDir(dir); // "ab" itself was missing
-          await fsyncDir(a);
-        }
-        knownDirs.add(ab);
-      })().finally(() => dirsInFlight.delete(ab));
-      dirsInFlight.set(ab, p);
-    }
-    await p;
-    return ab;
+    const tmp = join(tmpDir, `${process.pid}.${++seq}.${id.slice(0, 16)}`);
+    await writer.write({ tmp, final, dirA: a, dirAB: ab, root: dir, data });
+    return { id, size: data.length };
   }
 
   async function exists(p: string): Promise<boolean> {
@@ -91,27 +81,6 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
     } catch {
       return false;
     }
-  }
-
-  async function write(id: string, data: Uint8Array): Promise<StoredBlob> {
-    const final = path(id);
-    if (existsSync(final)) return { id, size: data.length };
-    const parent = await ensureDir(id);
-    const tmp = join(tmpDir, `${process.pid}.${++seq}.${id.slice(0, 16)}`);
-    const fd = openSync(tmp, "w", 0o600);
-    try {
-      let off = 0;
-      while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-      await fsyncFd(fd);
-    } catch (e) {
-      closeSync(fd);
-      await unlink(tmp).catch(() => {});
-      throw e;
-    }
-    closeSync(fd);
-    renameSync(tmp, final);
-    await fsyncDir(parent);
-    return { id, size: data.length };
   }
 
   return {
@@ -156,6 +125,8 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
         }
       }
     },
+    writeStats: () => writer.stats(),
+    close: () => writer.close(),
     async cleanTemp(olderThanMs: number): Promise<number> {
       let n = 0;
       const now = Date.now();

@@ -91,6 +91,7 @@ export async function createStore(opts: StoreOptions): Promise<StoreImpl> {
       if (startTimer) clearTimeout(startTimer);
       if (timer) clearInterval(timer);
       await gcRunning?.catch(() => {});
+      blobs.close();
     },
   };
 }
