@@ -5,9 +5,9 @@
 // Prints ONE JSON line.
 // usage: bun scripts/bench/imap.ts [--clients N] [--seconds S] [--rounds R] [--messages M] [--idle I]
 //        [--no-dovecot] [--no-kotakpos]
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { freePort, withDovecot } from "./dovecot.ts";
 import * as net from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const arg = (name: string, dflt: number) => {
@@ -289,92 +289,24 @@ async function benchKotakpos() {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => res(p));
-    });
-  });
-}
-
-/** Debian's Dovecot on loopback, Maildir, plaintext auth, fsync as shipped. */
-async function benchDovecot() {
-  if (!existsSync("/usr/sbin/dovecot")) return { error: "dovecot not installed" };
-  const dir = mkdtempSync(join(tmpdir(), "kotakpos-bench-dovecot-imap-"));
-  chmodSync(dir, 0o755); // Dovecot's auth process (its own user) reads the passwd file
-  const port = await freePort();
-  const root = process.getuid?.() === 0;
-  const uid = root ? 65534 : process.getuid!();
-  const gid = root ? 65534 : process.getgid!();
-  try {
-    for (const d of ["run", "state", "mail"]) mkdirSync(join(dir, d));
-    writeFileSync(join(dir, "passwd"), users.map((u) => `${u}:{PLAIN}${PASS}\n`).join(""));
-    writeFileSync(
-      join(dir, "dovecot.conf"),
-      `base_dir = ${dir}/run
-state_dir = ${dir}/state
-log_path = ${dir}/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u ${dir}/passwd
-}
-userdb {
-  driver = static
-  args = uid=${uid} gid=${gid} home=${dir}/mail/%u
-}
-mail_location = maildir:${dir}/mail/%u/Maildir
-service imap-login {
-  inet_listener imap {
-    port = ${port}
-  }
-  inet_listener imaps {
-    port = 0
-  }
-  process_limit = ${IDLE + 200}
-  client_limit = 1
-}
-service imap {
-  process_limit = ${IDLE + 200}
-}
-default_client_limit = ${IDLE + 400}
-service anvil {
-  chroot =
-}
-`,
-    );
-    for (let a = 0; a < users.length; a++) {
-      const md = join(dir, "mail", users[a]!, "Maildir");
-      for (const d of ["new", "cur", "tmp"]) mkdirSync(join(md, d), { recursive: true });
-      for (let n = 1; n <= MESSAGES; n++) {
-        const m = message(n, a);
-        writeFileSync(join(md, "cur", `${1700000000 + n}.M${n}P1.bench,S=${m.length}:2,${n % 4 ? "S" : ""}`), m);
-      }
-    }
-    if (root) Bun.spawnSync(["chown", "-R", `${uid}:${gid}`, join(dir, "mail")]);
-    // Dovecot daemonizes: its children would hold a stderr pipe open, so none is given.
-    const start = Bun.spawnSync(["/usr/sbin/dovecot", "-c", join(dir, "dovecot.conf")], { stdout: "ignore", stderr: "ignore" });
-    if (start.exitCode !== 0) return { error: `dovecot did not start (exit ${start.exitCode}); see its log` };
-    try {
-      for (let i = 0; i < 100 && !existsSync(join(dir, "run", "master.pid")); i++) await Bun.sleep(50);
-      await Bun.sleep(200);
-      return await load(port);
-    } finally {
-      const pid = Number(readFileSync(join(dir, "run", "master.pid"), "utf8"));
-      if (pid > 0) process.kill(pid, "SIGTERM");
-      await Bun.sleep(300);
-    }
-  } catch (err) {
-    const log = existsSync(join(dir, "dovecot.log")) ? readFileSync(join(dir, "dovecot.log"), "utf8").trim().split("\n").slice(-3).join(" | ") : "";
-    return { error: (err as Error).message, log };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** Debian's Dovecot on loopback (scripts/bench/dovecot.ts) under the same load. */
+function benchDovecot() {
+  return withDovecot(
+    {
+      protocol: "imap",
+      users,
+      password: PASS,
+      messages: (_u, a) =>
+        Array.from({ length: MESSAGES }, (_, i) => {
+          const n = i + 1;
+          const m = message(n, a);
+          return [`${1700000000 + n}.M${n}P1.bench,S=${m.length}:2,${n % 4 ? "S" : ""}`, m] as [string, string | Uint8Array];
+        }),
+      loginConf: `  process_limit = ${IDLE + 200}\n  client_limit = 1`,
+      extraConf: `service imap {\n  process_limit = ${IDLE + 200}\n}\ndefault_client_limit = ${IDLE + 400}`,
+    },
+    load,
+  );
 }
 
 const kotakpos = process.argv.includes("--no-kotakpos") ? null : await benchKotakpos();

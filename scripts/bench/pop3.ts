@@ -1,10 +1,9 @@
 // POP3 RETR throughput: messages/s for 10 KiB messages, kotakpos beside Debian's
 // dovecot-pop3d (when installed) on loopback, with the same raw-socket client.
 // Prints ONE JSON line.  usage: bun scripts/bench/pop3.ts [--messages N] [--conns C]
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import * as net from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort, withDovecot } from "./dovecot.ts";
 import { startTestServer } from "../../tests/helpers/server.ts";
 
 const arg = (name: string, dflt: number) => {
@@ -135,85 +134,17 @@ async function benchKotakpos() {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => res(p));
-    });
-  });
-}
-
-async function benchDovecot() {
-  if (!existsSync("/usr/sbin/dovecot")) return { error: "dovecot not installed" };
-  const dir = mkdtempSync(join(tmpdir(), "kotakpos-bench-dovecot-"));
-  const port = await freePort();
-  const uid = process.getuid?.() === 0 ? 65534 : process.getuid!();
-  const gid = process.getgid?.() === 0 ? 65534 : process.getgid!();
-  try {
-    // Dovecot's login processes run as dovenull and must reach base_dir.
-    chmodSync(dir, 0o755);
-    for (const d of ["run", "state", "mail"]) mkdirSync(join(dir, d));
-    writeFileSync(join(dir, "passwd"), users.map((u) => `${u}:{PLAIN}bench-pw\n`).join(""));
-    writeFileSync(
-      join(dir, "dovecot.conf"),
-      `base_dir = ${dir}/run
-state_dir = ${dir}/state
-log_path = ${dir}/dovecot.log
-protocols = pop3
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u ${dir}/passwd
-}
-userdb {
-  driver = static
-  args = uid=${uid} gid=${gid} home=${dir}/mail/%u
-}
-mail_location = maildir:${dir}/mail/%u/Maildir
-service pop3-login {
-  inet_listener pop3 {
-    port = ${port}
-  }
-  inet_listener pop3s {
-    port = 0
-  }
-}
-service anvil {
-  chroot =
-}
-`,
-    );
-    for (let a = 0; a < users.length; a++) {
-      const md = join(dir, "mail", users[a]!, "Maildir");
-      for (const d of ["new", "cur", "tmp"]) mkdirSync(join(md, d), { recursive: true });
-      for (let n = 1; n <= PER_ACCOUNT; n++) writeFileSync(join(md, "cur", `${1700000000 + n}.M${n}P1.bench,S=${SIZE}:2,`), message(n, a));
-    }
-    if (process.getuid?.() === 0) chownR(join(dir, "mail"), uid, gid);
-    // -F: stay in the foreground, so this process owns it and can stop it.
-    const master = Bun.spawn(["/usr/sbin/dovecot", "-F", "-c", join(dir, "dovecot.conf")], { stdout: "ignore", stderr: "pipe" });
-    try {
-      for (let i = 0; i < 100 && !existsSync(join(dir, "run", "master.pid")) && master.exitCode === null; i++) await Bun.sleep(50);
-      if (master.exitCode !== null) return { error: `dovecot did not start: ${(await new Response(master.stderr).text()).trim()}` };
-      await Bun.sleep(200);
-      return await measure(port, users, "bench-pw");
-    } finally {
-      master.kill("SIGTERM");
-      await master.exited;
-    }
-  } catch (err) {
-    return { error: (err as Error).message };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Dovecot refuses to serve mail as root: the maildirs belong to nobody then. */
-function chownR(path: string, uid: number, gid: number): void {
-  Bun.spawnSync(["chown", "-R", `${uid}:${gid}`, path]);
+/** Debian's Dovecot on loopback (scripts/bench/dovecot.ts) with the same client. */
+function benchDovecot() {
+  return withDovecot(
+    {
+      protocol: "pop3",
+      users,
+      password: "bench-pw",
+      messages: (_u, a) => Array.from({ length: PER_ACCOUNT }, (_, i) => [`${1700000000 + i + 1}.M${i + 1}P1.bench,S=${SIZE}:2,`, message(i + 1, a)] as [string, string | Uint8Array]),
+    },
+    (port) => measure(port, users, "bench-pw"),
+  );
 }
 
 const strArg = (name: string) => process.argv[process.argv.indexOf(`--${name}`) + 1]!;
