@@ -68,6 +68,41 @@ describe("serve", () => {
     for (const l of s.listeners) expect(await portFree(l.port)).toBe(true);
   }, 60_000);
 
+  test("mail flows through the binary: smtplib in on 25, poplib out on 995, blob written and read back", async () => {
+    const data = dataDir("mail");
+    const offset = await freeOffset();
+    const s = await serve(bin, ["--data", data, "--port-offset", String(offset), "--listen", "127.0.0.1"], { cwd: home });
+    try {
+      const k = (args: string[], stdin?: string) => run(bin, [...args, "--data", data], { cwd: home, stdin });
+      expect((await k(["domain", "add", "bin.test"])).code).toBe(0);
+      expect((await k(["user", "add", "ann@bin.test", "--password-stdin"], "ann-password-1\n")).code).toBe(0);
+      const py = Bun.spawn(
+        ["python3", "-c", `
+import smtplib, poplib, ssl, sys
+body = "Subject: through the binary\\r\\n\\r\\nhello from smtplib\\r\\n"
+with smtplib.SMTP("127.0.0.1", ${offset + 25}) as c:
+    c.sendmail("someone@elsewhere.test", ["ann@bin.test"], body)
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+p = poplib.POP3_SSL("127.0.0.1", ${offset + 995}, context=ctx)
+p.user("ann@bin.test"); p.pass_("ann-password-1")
+resp, lines, octets = p.retr(1)
+sys.stdout.write("\\n".join(l.decode() for l in lines))
+p.quit()
+`],
+        { stdout: "pipe", stderr: "pipe" },
+      );
+      const [out, err] = await Promise.all([new Response(py.stdout).text(), new Response(py.stderr).text()]);
+      expect(err).toBe("");
+      expect(await py.exited).toBe(0);
+      expect(out).toContain("Subject: through the binary");
+      expect(out).toContain("hello from smtplib");
+      expect(out).toMatch(/^Received: from /m);
+      expect(readdirSync(join(data, "blobs")).length).toBeGreaterThan(0);
+    } finally {
+      expect((await s.signal("SIGTERM")).code).toBe(0);
+    }
+  }, 60_000);
+
   test("a config file error names key, value and expectation; exit 2, nothing bound", async () => {
     const data = dataDir("badfile");
     mkdirSync(data);
