@@ -40,7 +40,17 @@ export default definePlugin({
       cache,
     };
     const refuse = (conn: { write(s: string): void }, reply: { text: string }) => conn.write(`* BYE ${reply.text}\r\n`);
-    const onConnection = (conn: Connection) => new Session(core, conn, opts).start();
+    const onConnection = async (conn: Connection) => {
+      conn.onClose(() => core.hooks.notify("disconnect", conn));
+      // RFC 9051 §7.1.5: a server refusing the connection greets with BYE.
+      const verdict = await core.hooks.first("connect", conn);
+      if (verdict.kind === "reject" || verdict.kind === "defer" || verdict.kind === "disconnect") {
+        refuse(conn, verdict.reply);
+        conn.close();
+        return;
+      }
+      new Session(core, conn, opts).start();
+    };
     // Standard ports; the core applies [listen.ports] and the port offset.
     await core.listen({ name: "imap", port: 143, mode: "plain", onConnection, onRefuse: refuse });
     await core.listen({ name: "imaps", port: 993, mode: "implicit-tls", onConnection, onRefuse: refuse });
