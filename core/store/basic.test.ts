@@ -41,5 +41,5 @@ test("append, messages, read", async () => {
   expect(m!.prefixSize).toBe(19);
   const mb = (await t.store.getMailboxById(inbox.id))!;
   expect([mb.uidnext, mb.messages, mb.unseen, mb.highestModseq, mb.size]).toEqual([2, 1, 0, 2, bytes.length]);
-  expect(t.events.filter((e) => e.kind === "append")).toEqual([{ accountId: a.id, mailboxId: inbox.id, kind: "append", uids: [1], modseq: 2, origin: undefined }]);
+  expect(t.events.filter((e) => e.kind === "append")).toEqual([{ accountId: a.id, mailboxId: inbox.id, kind: "append", uids: [1], modseq: 2, origin: undefined, flags: [["\\Seen", "$Label"]] }]);
 });

@@ -236,3 +236,14 @@ test("a failing write in the same group rolls back only itself; its events never
   expect((await mb(inbox.id)).messages).toBe(2);
   expect(t.events.filter((e) => e.kind === "append").map((e) => e.uids)).toEqual([[1], [2]]);
 });
+
+test("append and flags events carry the new flags (caches update without a read)", async () => {
+  await t.store.append(inbox.id, msg("e1"), { flags: ["$b", "\\Seen", "$a"] });
+  await t.store.setFlags(inbox.id, [1], "remove", ["\\Seen"]);
+  expect(t.events.map((e) => [e.kind, e.uids, e.flags])).toEqual([
+    ["append", [1], [["\\Seen", "$a", "$b"]]],
+    ["flags", [1], [["$a", "$b"]]],
+  ]);
+  const list = await t.store.uidList(inbox.id);
+  expect(list[0]!.flags).toEqual(t.events[1]!.flags![0]!);
+});

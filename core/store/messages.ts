@@ -128,7 +128,7 @@ export function messageOps(ctx: StoreCtx): MessageOps {
         parsed.preview,
       ],
     );
-    emitAfterCommit(ctx, tx, { accountId: mb.accountId, mailboxId: mb.id, kind: "append", uids: [uid], modseq, origin });
+    emitAfterCommit(ctx, tx, { accountId: mb.accountId, mailboxId: mb.id, kind: "append", uids: [uid], modseq, origin, flags: [formatFlags(f.mask, f.keywords)] });
     return { uid, uidvalidity: Number(u.rows[0]!.uidvalidity), modseq, id: Number(r.rows[0]!.id) };
   }
 
@@ -211,7 +211,7 @@ export function messageOps(ctx: StoreCtx): MessageOps {
       }
       await exec(tx, "UPDATE mailboxes SET highest_modseq = ?, unseen = unseen + ? WHERE id = ?", [modseq, unseenDelta, mailboxId]);
       const changed = updates.map((u) => ({ uid: u.uid, modseq, flags: formatFlags(u.next.mask, u.next.keywords) }));
-      emitAfterCommit(ctx, tx, { accountId: mb.accountId, mailboxId, kind: "flags", uids: changed.map((c) => c.uid), modseq, origin: opts.origin });
+      emitAfterCommit(ctx, tx, { accountId: mb.accountId, mailboxId, kind: "flags", uids: changed.map((c) => c.uid), modseq, origin: opts.origin, flags: changed.map((c) => c.flags) });
       return { changed, failed };
     });
   }

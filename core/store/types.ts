@@ -65,6 +65,9 @@ export interface StoreChange {
   modseq: number;
   /** Session that caused it (so it can skip its own echo where the RFC says so). */
   origin?: string;
+  /** "append" and "flags": the new flags of each UID in `uids` (same order), when the store
+   *  knows them without a read, so caches can update in place instead of re-reading. */
+  flags?: string[][];
 }
 
 export interface AppendOptions {

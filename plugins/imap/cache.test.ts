@@ -57,3 +57,34 @@ test("metadata: LRU-bounded, expunged entries dropped", async () => {
   await c.messages(1, [3]);
   expect(calls.messages).toBe(4);
 });
+
+test("events that carry flags update the cached list in place (no re-read)", async () => {
+  const { store, calls, lists } = stub();
+  lists.set(1, [
+    { uid: 1, modseq: 2, flags: [] },
+    { uid: 2, modseq: 2, flags: ["\\Seen"] },
+  ]);
+  const c = new MailboxCache(store, 10);
+  const before = await c.uidList(1);
+  c.onChange({ ...ev("flags", [2]), modseq: 5, flags: [["\\Flagged", "\\Seen"]] });
+  c.onChange({ ...ev("append", [7]), modseq: 6, flags: [["$Junk"]] });
+  c.onChange({ ...ev("expunge", [1]), modseq: 7 });
+  expect(await c.uidList(1)).toEqual([
+    { uid: 2, modseq: 5, flags: ["\\Flagged", "\\Seen"] },
+    { uid: 7, modseq: 6, flags: ["$Junk"] },
+  ]);
+  expect(calls.uidList).toBe(1);
+  // A list handed out earlier is never modified.
+  expect(before.map((e) => e.uid)).toEqual([1, 2]);
+  expect(before[1]!.flags).toEqual(["\\Seen"]);
+  // An append below the highest UID or a flag change of an unknown UID: read again.
+  c.onChange({ ...ev("append", [3]), flags: [[]] });
+  await c.uidList(1);
+  expect(calls.uidList).toBe(2);
+  c.onChange({ ...ev("flags", [99]), flags: [[]] });
+  await c.uidList(1);
+  expect(calls.uidList).toBe(3);
+  c.onChange(ev("mailbox"));
+  await c.uidList(1);
+  expect(calls.uidList).toBe(4);
+});

@@ -1,7 +1,8 @@
 // A cache shared by all IMAP sessions of this process, in front of the store's two hot
-// reads: the (uid, modseq, flags) list of a mailbox — dropped on any change event for the
-// mailbox — and the parsed-once metadata of messages, which never changes for a given
-// (mailbox, uid) (UIDs are never reused, RFC 9051 §2.3.1.1) and is kept in a bounded LRU.
+// reads: the (uid, modseq, flags) list of a mailbox — updated in place from the store's
+// change events (re-read only when an event does not carry enough) — and the parsed-once
+// metadata of messages, which never changes for a given (mailbox, uid) (UIDs are never
+// reused, RFC 9051 §2.3.1.1) and is kept in a bounded LRU.
 import type { MessageMeta, Store, StoreChange } from "../../core/store/types.ts";
 
 export interface UidEntry {
@@ -34,14 +35,29 @@ export class MailboxCache {
   }
 
   onChange(ev: StoreChange): void {
-    this.dropList(ev.mailboxId);
-    if (ev.kind === "expunge") for (const u of ev.uids) this.metas.delete(`${ev.mailboxId}:${u}`);
     this.gens.set(ev.mailboxId, (this.gens.get(ev.mailboxId) ?? 0) + 1);
+    if (ev.kind === "expunge") for (const u of ev.uids) this.metas.delete(`${ev.mailboxId}:${u}`);
     if (ev.kind === "mailbox") {
+      this.dropList(ev.mailboxId);
       // Deleted or renamed: forget what we knew about its messages (ids are not reused,
       // but a dead mailbox's entries would only take room).
       for (const k of this.metas.keys()) if (k.startsWith(`${ev.mailboxId}:`)) this.metas.delete(k);
+      return;
     }
+    // Events come after each commit, in commit order: a cached list patched with them
+    // equals a fresh read. A change it cannot apply exactly drops the list.
+    const list = this.lists.get(ev.mailboxId);
+    if (!list) return;
+    const next = patch(list, ev);
+    this.dropList(ev.mailboxId);
+    if (next) this.keep(ev.mailboxId, next);
+  }
+
+  private keep(mailboxId: number, list: UidEntry[]): void {
+    if (list.length > MAX_LIST_ENTRIES) return;
+    this.lists.set(mailboxId, list);
+    this.listEntries += list.length;
+    while (this.listEntries > MAX_LIST_ENTRIES) this.dropList(this.lists.keys().next().value!);
   }
 
   /** The mailbox's messages in UID order; shared: callers must not modify it. */
@@ -54,11 +70,9 @@ export class MailboxCache {
     }
     const gen = this.gens.get(mailboxId) ?? 0;
     const list = await this.store.uidList(mailboxId);
-    if ((this.gens.get(mailboxId) ?? 0) === gen && list.length <= MAX_LIST_ENTRIES) {
+    if ((this.gens.get(mailboxId) ?? 0) === gen) {
       this.dropList(mailboxId);
-      this.lists.set(mailboxId, list);
-      this.listEntries += list.length;
-      while (this.listEntries > MAX_LIST_ENTRIES) this.dropList(this.lists.keys().next().value!);
+      this.keep(mailboxId, list);
     }
     return list;
   }
@@ -88,4 +102,50 @@ export class MailboxCache {
     }
     return out;
   }
+}
+
+/** A new list (cached lists are shared, never modified) with the change applied, or null
+ *  when the event lacks what an exact update needs. */
+export function patch(list: readonly UidEntry[], ev: StoreChange): UidEntry[] | null {
+  if (ev.kind === "expunge") {
+    const gone = new Set(ev.uids);
+    return list.filter((e) => !gone.has(e.uid));
+  }
+  const flags = ev.flags;
+  if (!flags || flags.length !== ev.uids.length) return null;
+  if (ev.kind === "append") {
+    let last = list.length ? list[list.length - 1]!.uid : 0;
+    const out = list.slice();
+    for (let i = 0; i < ev.uids.length; i++) {
+      const uid = ev.uids[i]!;
+      // New UIDs are always above the old ones (RFC 9051 §2.3.1.1); anything else: re-read.
+      if (uid <= last) return null;
+      out.push({ uid, modseq: ev.modseq, flags: flags[i]! });
+      last = uid;
+    }
+    return out;
+  }
+  if (ev.kind === "flags") {
+    const out = list.slice();
+    for (let i = 0; i < ev.uids.length; i++) {
+      const at = indexOfUid(out, ev.uids[i]!);
+      if (at < 0) return null;
+      out[at] = { uid: ev.uids[i]!, modseq: ev.modseq, flags: flags[i]! };
+    }
+    return out;
+  }
+  return null;
+}
+
+function indexOfUid(list: readonly UidEntry[], uid: number): number {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = list[mid]!.uid;
+    if (v === uid) return mid;
+    if (v < uid) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
