@@ -1,0 +1,280 @@
+// SMTP comparison benchmark (issue 3, "Benchmark"): Debian's Postfix delivering to a
+// Maildir against kotakpos delivering to its mailbox store, the same load from the same
+// client (Postfix's smtp-source) in the same run, on 127.0.0.1 only.
+//
+// For each mode — smtp-source's default (a new connection per message) and `-d` (20
+// persistent connections) — Postfix runs first, then kotakpos:
+//   postfix:  msg/s until smtp-source finishes (queued: fsynced to Postfix's queue) and
+//             until every message is in Maildir/new (delivered: what kotakpos's 250 means)
+//   kotakpos: msg/s until smtp-source finishes (each 250 = blob fsynced + row committed)
+// ratio = kotakpos / postfix delivered; ratioVsQueued = kotakpos / postfix queued (the
+// stricter figure). Postfix gets its own config dir, queue and Maildir in a temp dir,
+// listens on a free high port, and is stopped (and the dir removed) before exit.
+// Needs root (postfix start) and the postfix package. Prints ONE JSON line.
+// Env: BENCH_MESSAGES (5000), BENCH_CONNECTIONS (20), BENCH_SIZE (10240), BENCH_DIR (tmp),
+// BENCH_KEEP=1 keeps the temp dir (Postfix's maillog) for debugging.
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { builtinPlugins } from "../../plugins/index.ts";
+import { startTestServer, type TestServer } from "../../tests/helpers/server.ts";
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 5000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
+const SIZE = Number(process.env.BENCH_SIZE ?? 10240);
+const WARMUP = Math.min(200, Math.floor(MESSAGES / 10));
+const RCPT = "bench@example.test";
+const FROM = "load@remote.test";
+
+function need(cmd: string): string {
+  const p = Bun.which(cmd, { PATH: `${process.env.PATH}:/usr/sbin:/usr/lib/postfix/sbin` });
+  if (!p) throw new Error(`${cmd} not found (apt-get install postfix)`);
+  return p;
+}
+
+function run(cmd: string[], what: string): void {
+  const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`${what} failed (exit ${r.exitCode}): ${r.stderr.toString() || r.stdout.toString()}`);
+}
+
+async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20000 + Math.floor(Math.random() * 40000);
+    try {
+      const l = Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      l.stop(true);
+      return port;
+    } catch {}
+  }
+  throw new Error("no free port");
+}
+
+async function waitPort(port: number, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      s.end();
+      return;
+    } catch {
+      if (Date.now() > until) throw new Error(`nothing listens on ${port}`);
+      await Bun.sleep(50);
+    }
+  }
+}
+
+/** smtp-source with the issue's load; resolves with the seconds it took. */
+async function smtpSource(port: number, messages: number, persistent: boolean): Promise<number> {
+  const args = [need("smtp-source"), "-s", String(CONNECTIONS), "-m", String(messages), "-l", String(SIZE), "-f", FROM, "-t", RCPT, "-M", "load.remote.test"];
+  if (persistent) args.push("-d");
+  args.push(`127.0.0.1:${port}`);
+  const t0 = performance.now();
+  const p = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  if (code !== 0 || /error|fatal|refused/i.test(err + out)) throw new Error(`smtp-source failed (exit ${code}): ${(err + out).slice(0, 500)}`);
+  return (performance.now() - t0) / 1000;
+}
+
+interface Postfix {
+  port: number;
+  maildirNew: string;
+  stop(): void;
+}
+
+/** A private Postfix instance: config dir, queue, data dir and Maildir under `dir`. */
+async function startPostfix(dir: string): Promise<Postfix> {
+  const postfix = need("postfix");
+  const port = await freePort();
+  const conf = join(dir, "conf");
+  const mail = join(dir, "mail");
+  const maildir = join(mail, "bench", "Maildir");
+  for (const d of [conf, join(dir, "queue"), join(dir, "data"), maildir]) mkdirSync(d, { recursive: true });
+  // Postfix's daemons (user postfix, nobody) must reach into the temp dir (mkdtemp: 0700).
+  for (const d of [dirname(dir), dir]) chmodSync(d, 0o755);
+  const uid = (name: string, flag: string) => Number(Bun.spawnSync(["id", flag, name]).stdout.toString().trim());
+  chownSync(join(dir, "data"), uid("postfix", "-u"), uid("postfix", "-g"));
+  for (const d of [mail, join(mail, "bench"), maildir]) chownSync(d, uid("nobody", "-u"), uid("nobody", "-g"));
+  // No chroot (the daemons would need a copy of /etc inside the queue dir); only the
+  // services this load uses; smtpd on 127.0.0.1:<port> with up to 100 processes.
+  // columns: service type private unpriv chroot wakeup maxproc command (Debian's, chroot off)
+  writeFileSync(
+    join(conf, "master.cf"),
+    `127.0.0.1:${port} inet n - n - 100 smtpd
+pickup    unix  n - n 60    1 pickup
+cleanup   unix  n - n -     0 cleanup
+qmgr      unix  n - n 300   1 qmgr
+rewrite   unix  - - n -     - trivial-rewrite
+bounce    unix  - - n -     0 bounce
+defer     unix  - - n -     0 bounce
+trace     unix  - - n -     0 bounce
+verify    unix  - - n -     1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n -     - proxymap
+showq     unix  n - n -     - showq
+error     unix  - - n -     - error
+retry     unix  - - n -     - error
+discard   unix  - - n -     - discard
+local     unix  - n n -     - local
+virtual   unix  - n n -     - virtual
+anvil     unix  - - n -     1 anvil
+scache    unix  - - n -     1 scache
+postlog   unix-dgram n - n - 1 postlogd
+`,
+  );
+  writeFileSync(
+    join(conf, "main.cf"),
+    `compatibility_level = 3.6
+queue_directory = ${dir}/queue
+data_directory = ${dir}/data
+meta_directory = /etc/postfix
+mail_owner = postfix
+myhostname = pf.bench.test
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_client_connection_rate_limit = 0
+smtpd_client_connection_count_limit = 0
+smtpd_client_message_rate_limit = 0
+alias_maps =
+alias_database =
+biff = no
+append_dot_mydomain = no
+message_size_limit = 0
+virtual_mailbox_domains = example.test
+virtual_mailbox_base = ${mail}
+virtual_mailbox_maps = static:bench/Maildir/
+virtual_uid_maps = static:${uid("nobody", "-u")}
+virtual_gid_maps = static:${uid("nobody", "-g")}
+virtual_minimum_uid = 1
+virtual_mailbox_limit = 0
+maillog_file_prefixes = ${dir}
+maillog_file = ${dir}/maillog
+`,
+  );
+  // postfix(1) reports errors only to its log: show the log when it fails.
+  const ctl = (verb: string) => {
+    try {
+      run([postfix, "-c", conf, verb], `postfix ${verb}`);
+    } catch (e) {
+      const log = existsSync(join(dir, "maillog")) ? readFileSync(join(dir, "maillog"), "utf8").split("\n").slice(-5).join("\n") : "";
+      throw new Error(`${(e as Error).message}\n${log}`);
+    }
+  };
+  ctl("check");
+  ctl("start");
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      ctl("stop");
+    } catch {}
+    // postfix stop returns once master was signalled; wait for it to go (pid file).
+    const pidFile = join(dir, "queue", "pid", "master.pid");
+    const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8").trim()) : 0;
+    for (let i = 0; pid > 0 && i < 100; i++) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        break;
+      }
+      Bun.sleepSync(50);
+    }
+  };
+  try {
+    await waitPort(port);
+  } catch (e) {
+    stop();
+    throw e;
+  }
+  return { port, maildirNew: join(maildir, "new"), stop };
+}
+
+const count = (d: string) => (existsSync(d) ? readdirSync(d).length : 0);
+
+async function benchPostfix(pf: Postfix, persistent: boolean): Promise<{ queuedPerSec: number; deliveredPerSec: number }> {
+  const before = count(pf.maildirNew);
+  await smtpSource(pf.port, WARMUP, persistent);
+  while (count(pf.maildirNew) < before + WARMUP) await Bun.sleep(20);
+  const t0 = performance.now();
+  const queued = await smtpSource(pf.port, MESSAGES, persistent);
+  const want = before + WARMUP + MESSAGES;
+  const deadline = Date.now() + 120_000;
+  while (count(pf.maildirNew) < want) {
+    if (Date.now() > deadline) throw new Error(`postfix delivered ${count(pf.maildirNew) - before - WARMUP} of ${MESSAGES}`);
+    await Bun.sleep(5);
+  }
+  const delivered = (performance.now() - t0) / 1000;
+  return { queuedPerSec: Math.round(MESSAGES / queued), deliveredPerSec: Math.round(MESSAGES / delivered) };
+}
+
+async function benchKotakpos(server: TestServer, persistent: boolean): Promise<{ perSec: number; delivered: number }> {
+  const port = server.port("smtp");
+  const inboxCount = async () => {
+    const acct = await server.core.store.getAccount(RCPT);
+    return (await server.core.store.getMailbox(acct!.id, "INBOX"))?.messages ?? 0;
+  };
+  const before = await inboxCount();
+  await smtpSource(port, WARMUP, persistent);
+  const secs = await smtpSource(port, MESSAGES, persistent);
+  const delivered = (await inboxCount()) - before - WARMUP;
+  // smtp-source's messages differ (Message-Id counter): every one must have been a blob
+  // write, not a deduplicated hit in the content-addressed store.
+  const blobs = Number((await server.core.db.query("SELECT count(*) AS n FROM blobs")).rows[0]!.n);
+  if (blobs !== (await inboxCount())) throw new Error(`${blobs} blobs for ${await inboxCount()} messages: identical messages were deduplicated`);
+  return { perSec: Math.round(MESSAGES / secs), delivered };
+}
+
+if (process.getuid?.() !== 0) {
+  console.log(JSON.stringify({ bench: "smtp-vs-postfix", skipped: "needs root to start postfix" }));
+  process.exit(0);
+}
+
+const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), "kotakpos-bench-postfix-"));
+let pf: Postfix | null = null;
+let server: TestServer | null = null;
+const cleanup = async () => {
+  pf?.stop();
+  pf = null;
+  await server?.cleanup();
+  server = null;
+  if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
+};
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+try {
+  const out: Record<string, unknown> = { bench: "smtp-vs-postfix", messages: MESSAGES, connections: CONNECTIONS, messageBytes: SIZE, client: "smtp-source" };
+  pf = await startPostfix(join(dir, "postfix"));
+  mkdirSync(join(dir, "kotakpos"));
+  // kotakpos as in bench/smtp.ts: built-in plugins without mailauth (its SPF lookups of
+  // the made-up sender domain would measure the resolver; Postfix checks nothing either).
+  server = await startTestServer({
+    users: [{ address: RCPT, password: "bench-password" }],
+    plugins: builtinPlugins.filter((p) => p.name !== "mailauth"),
+    config: { listen: { ports: { smtp: 0, submission: 0, submissions: 0, imap: 0, imaps: 0, pop3: 0, pop3s: 0, http: 0, https: 0 } } },
+    dataDir: join(dir, "kotakpos"),
+  });
+  for (const [name, persistent] of [
+    ["connectionPerMessage", false],
+    ["persistent", true],
+  ] as const) {
+    const p = await benchPostfix(pf, persistent);
+    const k = await benchKotakpos(server, persistent);
+    if (k.delivered !== MESSAGES) throw new Error(`kotakpos delivered ${k.delivered} of ${MESSAGES}`);
+    out[name] = {
+      postfixQueuedPerSec: p.queuedPerSec,
+      postfixDeliveredPerSec: p.deliveredPerSec,
+      kotakposPerSec: k.perSec,
+      ratio: Math.round((k.perSec / p.deliveredPerSec) * 100) / 100,
+      ratioVsQueued: Math.round((k.perSec / p.queuedPerSec) * 100) / 100,
+    };
+  }
+  console.log(JSON.stringify(out));
+} finally {
+  await cleanup();
+}
