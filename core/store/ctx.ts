@@ -104,3 +104,16 @@ export async function unrefMessages(tx: Tx, where: string, args: unknown[]): Pro
     [Date.now(), ...args],
   );
 }
+
+/** Decrements blob refcounts by known counts (blob id → messages removed). */
+export async function unrefBlobs(tx: Tx, perBlob: Map<string, number>): Promise<void> {
+  if (!perBlob.size) return;
+  await exec(
+    tx,
+    `UPDATE blobs SET refcount = max(blobs.refcount - c.n, 0),
+       orphaned_at = CASE WHEN blobs.refcount - c.n <= 0 THEN ? ELSE blobs.orphaned_at END
+     FROM (SELECT json_extract(value, '$[0]') AS blob_id, json_extract(value, '$[1]') AS n FROM json_each(?)) AS c
+     WHERE blobs.id = c.blob_id`,
+    [Date.now(), JSON.stringify([...perBlob])],
+  );
+}

@@ -6,7 +6,7 @@ import type { Tx } from "../db/open.ts";
 import { analyze } from "../mime/index.ts";
 import type { Envelope, MimePart } from "../mime/types.ts";
 import { StoreError } from "./errors.ts";
-import { emitAfterCommit, exec, MAILBOX_COLS, nextModseq, pin, read, toMailbox, unrefMessages, type StoreCtx } from "./ctx.ts";
+import { emitAfterCommit, exec, MAILBOX_COLS, nextModseq, pin, read, toMailbox, unrefBlobs, type StoreCtx } from "./ctx.ts";
 import { applyFlags, DELETED, formatFlags, keywordsFromJson, parseFlags, SEEN, sameFlags } from "./flags.ts";
 import { getMailboxInTx } from "./mailboxes.ts";
 import { sha256Hex } from "./blobs.ts";
@@ -134,11 +134,22 @@ export function messageOps(ctx: StoreCtx): MessageOps {
 
   async function append(mailboxId: number, raw: Uint8Array, opts: AppendOptions = {}) {
     const prefix = opts.prefix ?? [];
-    const { blob, parsed } = await prepare(raw, prefix);
-    return db.write(async (tx) => {
+    // Announced before the blob's fsync, so an open group commit waits for it (db/open.ts).
+    const queued = db.expectWrite?.();
+    let prep: Awaited<ReturnType<typeof prepare>>;
+    try {
+      prep = await prepare(raw, prefix);
+    } catch (e) {
+      queued?.();
+      throw e;
+    }
+    const { blob, parsed } = prep;
+    const done = db.write(async (tx) => {
       const mb = await mailboxByIdInTx(tx, mailboxId);
       return insertMessage(tx, mb, blob, prefix.join(""), parsed, opts.flags ?? [], opts.internalDate ?? Date.now(), opts.origin);
     });
+    queued?.();
+    return done;
   }
 
   /** Inside the spool's transaction: no fsync here, the blob was stored by prepare(). */
@@ -254,25 +265,28 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     return { uidvalidity: to.uidvalidity, map, modseq };
   }
 
-  /** Deletes rows matched by uids (and `extra` condition), leaving tombstones. */
+  /** Deletes rows matched by uids (and `extra` condition), leaving tombstones. One scan
+   *  finds the rows; the other statements then address them by UID (index lookups). */
   async function removeInTx(tx: Tx, mb: Mailbox, uids: UidSet | undefined, extra: string, origin?: string, modseqIn?: number): Promise<number[]> {
     const f = uidFilter(uids);
-    const where = `mailbox_id = ?${f.sql}${extra}`;
-    const args = [mb.id, ...f.args];
-    const rows = await exec(tx, `SELECT uid, size, flags FROM messages WHERE ${where} ORDER BY uid`, args);
+    const rows = await exec(tx, `SELECT uid, size, flags, blob_id FROM messages WHERE mailbox_id = ?${f.sql}${extra} ORDER BY uid`, [mb.id, ...f.args]);
     if (!rows.rows.length) return [];
     const modseq = modseqIn ?? (await nextModseq(tx, mb.accountId));
     let size = 0;
     let unseen = 0;
     const gone: number[] = [];
+    const perBlob = new Map<string, number>();
     for (const r of rows.rows) {
       gone.push(Number(r.uid));
       size += Number(r.size);
       if (!(Number(r.flags) & SEEN)) unseen++;
+      const b = String(r.blob_id);
+      perBlob.set(b, (perBlob.get(b) ?? 0) + 1);
     }
-    await exec(tx, `INSERT OR REPLACE INTO tombstones(mailbox_id, uid, modseq) SELECT mailbox_id, uid, ? FROM messages WHERE ${where}`, [modseq, ...args]);
-    await unrefMessages(tx, where, args);
-    await exec(tx, `DELETE FROM messages WHERE ${where}`, args);
+    const goneJson = JSON.stringify(gone);
+    await exec(tx, "INSERT OR REPLACE INTO tombstones(mailbox_id, uid, modseq) SELECT ?, value, ? FROM json_each(?)", [mb.id, modseq, goneJson]);
+    await unrefBlobs(tx, perBlob);
+    await exec(tx, "DELETE FROM messages WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?))", [mb.id, goneJson]);
     await exec(tx, "UPDATE mailboxes SET highest_modseq = ?, messages = messages - ?, unseen = unseen - ?, size = size - ? WHERE id = ?", [modseq, gone.length, unseen, size, mb.id]);
     emitAfterCommit(ctx, tx, { accountId: mb.accountId, mailboxId: mb.id, kind: "expunge", uids: gone, modseq, origin });
     return gone;
