@@ -134,22 +134,11 @@ export function messageOps(ctx: StoreCtx): MessageOps {
 
   async function append(mailboxId: number, raw: Uint8Array, opts: AppendOptions = {}) {
     const prefix = opts.prefix ?? [];
-    // Announced before the blob's fsync, so an open group commit waits for it (db/open.ts).
-    const queued = db.expectWrite?.();
-    let prep: Awaited<ReturnType<typeof prepare>>;
-    try {
-      prep = await prepare(raw, prefix);
-    } catch (e) {
-      queued?.();
-      throw e;
-    }
-    const { blob, parsed } = prep;
-    const done = db.write(async (tx) => {
+    const { blob, parsed } = await prepare(raw, prefix);
+    return db.write(async (tx) => {
       const mb = await mailboxByIdInTx(tx, mailboxId);
       return insertMessage(tx, mb, blob, prefix.join(""), parsed, opts.flags ?? [], opts.internalDate ?? Date.now(), opts.origin);
     });
-    queued?.();
-    return done;
   }
 
   /** Inside the spool's transaction: no fsync here, the blob was stored by prepare(). */
