@@ -20,7 +20,8 @@ export class MailboxCache {
   private listEntries = 0;
   /** Bumped by every change event: a read that raced with a change is not cached. */
   private gens = new Map<number, number>();
-  private metas = new Map<string, MessageMeta>();
+  /** Keyed by metaKey(mailbox, uid); in least-recently-used order. */
+  private metas = new Map<number | string, MessageMeta>();
 
   constructor(
     private store: Store,
@@ -36,12 +37,12 @@ export class MailboxCache {
 
   onChange(ev: StoreChange): void {
     this.gens.set(ev.mailboxId, (this.gens.get(ev.mailboxId) ?? 0) + 1);
-    if (ev.kind === "expunge") for (const u of ev.uids) this.metas.delete(`${ev.mailboxId}:${u}`);
+    if (ev.kind === "expunge") for (const u of ev.uids) this.metas.delete(metaKey(ev.mailboxId, u));
     if (ev.kind === "mailbox") {
       this.dropList(ev.mailboxId);
       // Deleted or renamed: forget what we knew about its messages (ids are not reused,
       // but a dead mailbox's entries would only take room).
-      for (const k of this.metas.keys()) if (k.startsWith(`${ev.mailboxId}:`)) this.metas.delete(k);
+      for (const [k, m] of this.metas) if (m.mailboxId === ev.mailboxId) this.metas.delete(k);
       return;
     }
     // Events come after each commit, in commit order: a cached list patched with them
@@ -83,7 +84,7 @@ export class MailboxCache {
     const out: MessageMeta[] = [];
     const missing: number[] = [];
     for (const u of uids) {
-      const k = `${mailboxId}:${u}`;
+      const k = metaKey(mailboxId, u);
       const m = this.metas.get(k);
       if (m) {
         // LRU: move to the end.
@@ -95,13 +96,18 @@ export class MailboxCache {
     if (missing.length) {
       for (const m of await this.store.messages(mailboxId, { uids: missing })) {
         out.push(m);
-        this.metas.set(`${mailboxId}:${m.uid}`, m);
+        this.metas.set(metaKey(mailboxId, m.uid), m);
       }
       while (this.metas.size > this.maxMetas) this.metas.delete(this.metas.keys().next().value!);
       out.sort((a, b) => a.uid - b.uid);
     }
     return out;
   }
+}
+
+/** One number for (mailbox, UID) while it fits in a double exactly (UIDs are 32-bit). */
+function metaKey(mailboxId: number, uid: number): number | string {
+  return mailboxId < 2 ** 20 ? mailboxId * 2 ** 32 + uid : `${mailboxId}:${uid}`;
 }
 
 /** A new list (cached lists are shared, never modified) with the change applied, or null
@@ -137,7 +143,8 @@ export function patch(list: readonly UidEntry[], ev: StoreChange): UidEntry[] | 
   return null;
 }
 
-function indexOfUid(list: readonly UidEntry[], uid: number): number {
+/** Index of a UID in a list ascending by UID, or -1. */
+export function indexOfUid(list: readonly UidEntry[], uid: number): number {
   let lo = 0;
   let hi = list.length - 1;
   while (lo <= hi) {

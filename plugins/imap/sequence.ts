@@ -39,6 +39,14 @@ function lowerBound(arr: readonly number[], x: number): number {
 export function resolveUidSet(set: SeqSet, uids: readonly number[]): number[] {
   if (uids.length === 0) return [];
   const max = uids[uids.length - 1]!;
+  if (set.length === 1) {
+    // One range (the usual case): already ascending and distinct.
+    let [a, b] = set[0]!.map((x) => (x === Infinity ? max : x)) as [number, number];
+    if (a > b) [a, b] = [b, a];
+    const out: number[] = [];
+    for (let i = lowerBound(uids, a); i < uids.length && uids[i]! <= b; i++) out.push(i);
+    return out;
+  }
   const picked = new Set<number>();
   for (const [a0, b0] of set) {
     let a = a0 === Infinity ? max : a0;
@@ -60,6 +68,7 @@ export function resolveSeqSet(set: SeqSet, count: number): number[] {
     if (count === 0 && (a0 === Infinity || b0 === Infinity)) continue; // "1:*" on an empty mailbox
     if (count === 0 || b > count) throw new ParseError("Invalid message sequence number");
     if (b - a > 10_000_000) throw new ParseError("Sequence range too large");
+    if (set.length === 1) return Array.from({ length: b - a + 1 }, (_, i) => a - 1 + i);
     for (let i = a; i <= b; i++) picked.add(i - 1);
   }
   return [...picked].sort((x, y) => x - y);

@@ -8,6 +8,7 @@ import { ParseError, type Args } from "../parser.ts";
 import { binaryBytes, parseSection, sectionBytes, sectionLabel, type Section } from "../sections.ts";
 import { parseSeqSet, resolveSeqSet, resolveUidSet, type SeqSet } from "../sequence.ts";
 import type { Session } from "../session.ts";
+import { indexOfUid } from "../cache.ts";
 import { resolveSet } from "./search.ts";
 
 type Item =
@@ -55,6 +56,17 @@ function parseItems(a: Args): Item[] {
   }
   if (items.length === 0) throw new ParseError("Empty FETCH item list");
   return items;
+}
+
+/** Formatted items per message: metadata never changes for a (mailbox, UID) and the
+ *  MailboxCache hands every session the same object, so each is built once. */
+const formatted = new WeakMap<MessageMeta, Map<string, string>>();
+function memo(m: MessageMeta, key: string, make: () => string): string {
+  let f = formatted.get(m);
+  if (!f) formatted.set(m, (f = new Map()));
+  let v = f.get(key);
+  if (v === undefined) f.set(key, (v = make()));
+  return v;
 }
 
 function literal(data: Uint8Array, binary: boolean): (string | Uint8Array)[] {
@@ -111,16 +123,20 @@ export const fetch: CommandSpec = {
       // Flags and modseq from the (cached) list; metadata from the (cached) messages.
       const list = await s.opts.cache.uidList(sel.id);
       let rows: { uid: number; modseq: number; flags: string[]; meta?: MessageMeta }[];
+      rows = [];
       if (needMeta) {
-        const cur = new Map(list.map((e) => [e.uid, e]));
-        rows = [];
         for (const m of await s.opts.cache.messages(sel.id, batch)) {
-          const e = cur.get(m.uid);
+          const e = list[indexOfUid(list, m.uid)];
           if (e) rows.push({ uid: m.uid, modseq: e.modseq, flags: e.flags, meta: m });
         }
       } else {
-        const want = new Set(batch);
-        rows = list.filter((m) => want.has(m.uid)).map((e) => ({ ...e }));
+        // Both ascending by UID: one merge pass.
+        let j = 0;
+        for (const u of batch) {
+          while (j < list.length && list[j]!.uid < u) j++;
+          const e = list[j];
+          if (e && e.uid === u) rows.push({ uid: u, modseq: e.modseq, flags: e.flags });
+        }
       }
       if (changedSince !== null) rows = rows.filter((r) => r.modseq > changedSince!);
       // §6.4.5: fetching a body section sets \Seen (not .PEEK); the new flags are reported.
@@ -160,22 +176,22 @@ export const fetch: CommandSpec = {
             case "MODSEQ":
               break;
             case "INTERNALDATE":
-              add(`INTERNALDATE ${imapDateTime(m!.internalDate)}`);
+              add(memo(m!, "D", () => `INTERNALDATE ${imapDateTime(m!.internalDate)}`));
               break;
             case "RFC822.SIZE":
               add(`RFC822.SIZE ${m!.size}`);
               break;
             case "ENVELOPE":
-              add(`ENVELOPE ${formatEnvelope(m!.envelope, s.utf8)}`);
+              add(memo(m!, s.utf8 ? "E8" : "E", () => `ENVELOPE ${formatEnvelope(m!.envelope, s.utf8)}`));
               break;
             case "PREVIEW":
               add(`PREVIEW ${m!.preview ? str(m!.preview.slice(0, 256), s.utf8) : "NIL"}`);
               break;
             case "BODYSTRUCTURE":
-              add(`BODYSTRUCTURE ${formatBodyStructure(m!.structure, true, s.utf8)}`);
+              add(memo(m!, s.utf8 ? "S8" : "S", () => `BODYSTRUCTURE ${formatBodyStructure(m!.structure, true, s.utf8)}`));
               break;
             case "BODY":
-              add(`BODY ${formatBodyStructure(m!.structure, false, s.utf8)}`);
+              add(memo(m!, s.utf8 ? "B8" : "B", () => `BODY ${formatBodyStructure(m!.structure, false, s.utf8)}`));
               break;
             case "RFC822":
             case "RFC822.HEADER":
