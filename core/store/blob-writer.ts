@@ -13,14 +13,12 @@
 export interface BlobJob {
   /** Temp file path (in the blob store's tmp dir, same filesystem). */
   tmp: string;
-  /** Final path <root>/ab/cd/<id>. */
+  /** Final path, inside `dir`. */
   final: string;
-  /** <root>/ab */
-  dirA: string;
-  /** <root>/ab/cd */
-  dirAB: string;
-  /** <root> */
-  root: string;
+  /** The directory of the final path (created if missing). */
+  dir: string;
+  /** Its parent (fsynced when `dir` had to be created). */
+  parent: string;
   data: Uint8Array;
 }
 
@@ -54,13 +52,9 @@ async function runBatch(jobs) {
     const j = jobs[i];
     try {
       if (fs.existsSync(j.final)) continue;
-      if (!known.has(j.dirAB)) {
-        const created = fs.mkdirSync(j.dirAB, { recursive: true });
-        if (created) {
-          if (created !== j.dirAB) dirs.add(j.root); // "ab" itself was missing
-          dirs.add(j.dirA);
-        }
-        known.add(j.dirAB);
+      if (!known.has(j.dir)) {
+        if (fs.mkdirSync(j.dir, { recursive: true })) dirs.add(j.parent);
+        known.add(j.dir);
       }
       const fd = fs.openSync(j.tmp, "w", 0o600);
       open.push({ i, fd });
@@ -81,7 +75,7 @@ async function runBatch(jobs) {
     if (results[o.i] !== null) { try { fs.unlinkSync(j.tmp); } catch {} continue; }
     try {
       fs.renameSync(j.tmp, j.final);
-      dirs.add(j.dirAB);
+      dirs.add(j.dir);
     } catch (e) {
       results[o.i] = String((e && e.message) || e);
       try { fs.unlinkSync(j.tmp); } catch {}

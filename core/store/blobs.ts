@@ -1,5 +1,7 @@
 // Filesystem BlobStore (DESIGN.md "Storage and durability"): content-addressed by SHA-256
-// under <dir>/ab/cd/<hash>. A blob is written to a temp file, fsynced, renamed into place,
+// under <dir>/ab/<hash>, the 256 directories made at start. (Stores written before kept
+// <dir>/ab/cd/<hash>: still read, listed and deleted. That layout created a directory for
+// nearly every blob of the first ~100k — a mkdir plus a directory fsync each.) A blob is written to a temp file, fsynced, renamed into place,
 // and the directory fsynced, so once put() resolves the bytes survive a crash. The writes
 // run on a worker thread, batched (blob-writer.ts).
 import { readdir, stat, unlink } from "node:fs/promises";
@@ -45,7 +47,7 @@ async function fsyncDir(dir: string): Promise<void> {
 export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
   const tmpDir = join(dir, "tmp");
   mkdirSync(tmpDir, { recursive: true });
-  // The 256 first-level directories up front: a new blob then creates at most one level.
+  // The 256 directories up front: writing a blob never creates one.
   let createdTop = false;
   for (let i = 0; i < 256; i++) {
     const d = join(dir, i.toString(16).padStart(2, "0"));
@@ -60,17 +62,17 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
 
   const path = (id: string): string => {
     if (!HEX64.test(id)) throw new Error(`bad blob id: ${id}`);
-    return join(dir, id.slice(0, 2), id.slice(2, 4), id);
+    return join(dir, id.slice(0, 2), id);
   };
+  /** Where the earlier two-level layout kept the blob. */
+  const legacyPath = (id: string): string => join(dir, id.slice(0, 2), id.slice(2, 4), id);
 
   // Writes go to a worker thread in batches (see blob-writer.ts).
   const writer = createBlobWriter();
   async function write(id: string, data: Uint8Array): Promise<StoredBlob> {
     const final = path(id);
-    const a = join(dir, id.slice(0, 2));
-    const ab = join(a, id.slice(2, 4));
     const tmp = join(tmpDir, `${process.pid}.${++seq}.${id.slice(0, 16)}`);
-    await writer.write({ tmp, final, dirA: a, dirAB: ab, root: dir, data });
+    await writer.write({ tmp, final, dir: join(dir, id.slice(0, 2)), parent: dir, data });
     return { id, size: data.length };
   }
 
@@ -97,31 +99,43 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
       return p;
     },
     async get(id: string): Promise<Uint8Array> {
-      return await Bun.file(path(id)).bytes();
-    },
-    has: (id: string) => exists(path(id)),
-    async delete(id: string): Promise<void> {
-      await unlink(path(id)).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== "ENOENT") throw e;
-      });
-    },
-    deleteSync(id: string): void {
       try {
-        unlinkSync(path(id));
+        return await Bun.file(path(id)).bytes();
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+        return await Bun.file(legacyPath(id)).bytes();
+      }
+    },
+    has: async (id: string) => (await exists(path(id))) || (await exists(legacyPath(id))),
+    async delete(id: string): Promise<void> {
+      for (const p of [path(id), legacyPath(id)]) {
+        await unlink(p).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== "ENOENT") throw e;
+        });
+      }
+    },
+    deleteSync(id: string): void {
+      for (const p of [path(id), legacyPath(id)]) {
+        try {
+          unlinkSync(p);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+        }
       }
     },
     async *list(): AsyncIterable<{ id: string; mtimeMs: number }> {
+      const files = async function* (d: string): AsyncIterable<{ id: string; mtimeMs: number }> {
+        for (const f of await readdir(d).catch(() => [] as string[])) {
+          if (!HEX64.test(f)) continue;
+          const st = await stat(join(d, f)).catch(() => null);
+          if (st) yield { id: f, mtimeMs: st.mtimeMs };
+        }
+      };
       for (const a of await readdir(dir).catch(() => [] as string[])) {
         if (!/^[0-9a-f]{2}$/.test(a)) continue;
+        yield* files(join(dir, a));
         for (const b of await readdir(join(dir, a)).catch(() => [] as string[])) {
-          if (!/^[0-9a-f]{2}$/.test(b)) continue;
-          for (const f of await readdir(join(dir, a, b)).catch(() => [] as string[])) {
-            if (!HEX64.test(f)) continue;
-            const st = await stat(join(dir, a, b, f)).catch(() => null);
-            if (st) yield { id: f, mtimeMs: st.mtimeMs };
-          }
+          if (/^[0-9a-f]{2}$/.test(b)) yield* files(join(dir, a, b)); // earlier layout
         }
       }
     },

@@ -11,7 +11,7 @@ afterEach(async () => {
 });
 
 function blobPath(blobDir: string, id: string): string {
-  return join(blobDir, id.slice(0, 2), id.slice(2, 4), id);
+  return join(blobDir, id.slice(0, 2), id);
 }
 
 function writeOrphan(blobDir: string, data: string, ageMs: number): string {
@@ -122,7 +122,7 @@ test("fs blob store: content address layout, idempotent put, get/has/list/delete
   const b = await bs.put(data);
   expect(a).toEqual(b);
   expect(a.id).toBe(sha256Hex(data));
-  expect(existsSync(join(t.dir, "b2", a.id.slice(0, 2), a.id.slice(2, 4), a.id))).toBe(true);
+  expect(existsSync(join(t.dir, "b2", a.id.slice(0, 2), a.id))).toBe(true);
   expect(await bs.get(a.id)).toEqual(data);
   expect(await bs.has(a.id)).toBe(true);
   const listed: string[] = [];

@@ -1,0 +1,35 @@
+// Blob layout: new blobs go to <dir>/ab/<hash>; blobs of the earlier <dir>/ab/cd/<hash>
+// layout are still read, found, listed and deleted (a store written by an older build).
+import { test, expect } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createFsBlobStore, sha256Hex } from "./blobs.ts";
+
+test("new blobs are one level deep; the earlier two-level layout still works", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kotakpos-blobs-"));
+  const bs = await createFsBlobStore(dir);
+  try {
+    const fresh = await bs.put(new TextEncoder().encode("new layout"));
+    expect(existsSync(join(dir, fresh.id.slice(0, 2), fresh.id))).toBe(true);
+    expect(readdirSync(join(dir, fresh.id.slice(0, 2)))).toEqual([fresh.id]); // no subdirectory made
+
+    const old = new TextEncoder().encode("written by an older build");
+    const oldId = sha256Hex(old);
+    mkdirSync(join(dir, oldId.slice(0, 2), oldId.slice(2, 4)), { recursive: true });
+    writeFileSync(join(dir, oldId.slice(0, 2), oldId.slice(2, 4), oldId), old);
+    expect(await bs.get(oldId)).toEqual(old);
+    expect(await bs.has(oldId)).toBe(true);
+    const listed: string[] = [];
+    for await (const f of bs.list()) listed.push(f.id);
+    expect(listed.sort()).toEqual([fresh.id, oldId].sort());
+    bs.deleteSync(oldId);
+    expect(await bs.has(oldId)).toBe(false);
+    await bs.delete(fresh.id);
+    expect(await bs.has(fresh.id)).toBe(false);
+    await expect(bs.get(fresh.id)).rejects.toThrow();
+  } finally {
+    bs.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
