@@ -234,7 +234,9 @@ export const fetch: CommandSpec = {
             }
           }
         }
-        s.sendParts([`* ${seq} FETCH (`, ...out, ")"]);
+        // Text only (no literal of message bytes): one string, one output part.
+        if (!bytes && out.every((p) => typeof p === "string")) s.send(`* ${seq} FETCH (${out.join("")})`);
+        else s.sendParts([`* ${seq} FETCH (`, ...out, ")"]);
         if (bytes) await s.drainIfNeeded();
       }
     }

@@ -11,6 +11,7 @@ import { Args, ParseError } from "../parser.ts";
 import { decodePartBody } from "../sections.ts";
 import { parseSeqSet, resolveSeqSet, resolveUidSet, type SeqSet } from "../sequence.ts";
 import type { Session } from "../session.ts";
+import { indexOfUid } from "../cache.ts";
 
 export type Key =
   | { k: "all" }
@@ -209,8 +210,15 @@ function textOf(part: Part, bytes: Uint8Array, out: string[]): void {
   out.push(text);
 }
 
+/** Case-insensitive substring test; the needle's lower-case form is computed once. */
+const lowered = new Map<string, string>();
 function includes(hay: string, needle: string): boolean {
-  return hay.toLowerCase().includes(needle.toLowerCase());
+  let n = lowered.get(needle);
+  if (n === undefined) {
+    if (lowered.size > 256) lowered.clear();
+    lowered.set(needle, (n = needle.toLowerCase()));
+  }
+  return hay.toLowerCase().includes(n);
 }
 
 function match(k: Key, r: Row, ctx: { maxUid: number; count: number; saved: Set<number>; now: number }): boolean {
@@ -298,8 +306,8 @@ export async function runSearch(s: Session, key: Key): Promise<{ uids: number[];
     if (k.k === "size" || k.k === "date" || k.k === "within" || k.k === "header") needMeta = true;
     if (k.k === "body" || (k.k === "header" && (!STORED_HEADERS.has(k.field) || k.value === ""))) needMeta = needBytes = true;
   });
-  const seqOf = new Map<number, number>();
-  sel.uids.forEach((u, i) => seqOf.set(u, i + 1));
+  // Sequence number (0 when not in the session's map), by binary search: no per-search Map.
+  const seqOf = (uid: number): number => sel.indexOf(uid) + 1;
   const ctx = { maxUid: sel.uids.length ? sel.uids[sel.uids.length - 1]! : 0, count: sel.uids.length, saved: new Set(s.searchRes ?? []), now: Date.now() };
   const out = { uids: [] as number[], seqs: [] as number[], modseqs: [] as number[] };
   const consider = (r: Row) => {
@@ -312,18 +320,17 @@ export async function runSearch(s: Session, key: Key): Promise<{ uids: number[];
   const list = await s.opts.cache.uidList(sel.id);
   if (!needMeta) {
     for (const m of list) {
-      const seq = seqOf.get(m.uid);
+      const seq = seqOf(m.uid);
       if (seq) consider({ uid: m.uid, seq, modseq: m.modseq, flags: m.flags });
     }
     return out;
   }
   const uids = sel.uids.slice();
-  const cur = new Map(list.map((e) => [e.uid, e]));
   for (let b = 0; b < uids.length; b += 500) {
     const metas = await s.opts.cache.messages(sel.id, uids.slice(b, b + 500));
     for (const m of metas) {
-      const seq = seqOf.get(m.uid);
-      const e = cur.get(m.uid);
+      const seq = seqOf(m.uid);
+      const e = list[indexOfUid(list, m.uid)];
       if (!seq || !e) continue;
       const r: Row = { uid: m.uid, seq, modseq: e.modseq, flags: e.flags, meta: m };
       if (needBytes) r.bytes = await s.core.store.read(m);
