@@ -91,7 +91,12 @@ export const messages = sqliteTable(
     sentDate: integer("sent_date"),
     preview: text("preview").notNull().default(""),
   },
-  (t) => [uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid), index("messages_mailbox_modseq").on(t.mailboxId, t.modseq)],
+  (t) => [
+    uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid),
+    index("messages_mailbox_modseq").on(t.mailboxId, t.modseq),
+    // EXPUNGE looks only at messages flagged \Deleted (8): a small partial index, no scan.
+    index("messages_deleted").on(t.mailboxId, t.uid).where(sql`(flags & 8) <> 0`),
+  ],
 );
 
 /** Expunged messages (QRESYNC VANISHED, RFC 7162 §3.2.10). */

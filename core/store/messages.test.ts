@@ -247,3 +247,8 @@ test("append and flags events carry the new flags (caches update without a read)
   const list = await t.store.uidList(inbox.id);
   expect(list[0]!.flags).toEqual(t.events[1]!.flags![0]!);
 });
+
+test("EXPUNGE finds \\Deleted messages through the partial index, not a mailbox scan", async () => {
+  const r = await t.db.client.execute({ sql: "EXPLAIN QUERY PLAN SELECT uid, size, flags, blob_id FROM messages WHERE mailbox_id = ? AND (flags & 8) <> 0 ORDER BY uid", args: [inbox.id] });
+  expect(r.rows.map((x) => String(x.detail)).join(" ")).toContain("messages_deleted");
+});

@@ -306,8 +306,12 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     });
   }
 
+  /** The condition spelled exactly as the partial index messages_deleted (schema.ts) so
+   *  SQLite uses it: EXPUNGE reads only the \Deleted rows, never the whole mailbox. */
+  const IS_DELETED = ` AND (flags & ${DELETED}) <> 0`;
+
   async function expunge(mailboxId: number, uids?: UidSet, opts: { origin?: string } = {}) {
-    return db.write(async (tx) => removeInTx(tx, await mailboxByIdInTx(tx, mailboxId), uids, ` AND (flags & ${DELETED}) <> 0`, opts.origin));
+    return db.write(async (tx) => removeInTx(tx, await mailboxByIdInTx(tx, mailboxId), uids, IS_DELETED, opts.origin));
   }
 
   async function remove(mailboxId: number, uids: UidSet, opts: { origin?: string } = {}) {
