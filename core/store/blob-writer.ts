@@ -112,8 +112,9 @@ async function drain() {
 
 self.onmessage = (e) => {
   queue.push(e.data);
-  // Let the other messages already posted join this batch.
-  if (!running) setTimeout(drain, 0);
+  // At once when idle (a timer here cost a sequential appender ~1 ms each); while a batch
+  // waits for its fsyncs, the messages arriving meanwhile form the next one.
+  if (!running) queueMicrotask(drain);
 };
 `;
 

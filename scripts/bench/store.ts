@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDb } from "../../core/db/open.ts";
 import { createStore } from "../../core/store/index.ts";
+import type { FsBlobStore } from "../../core/store/blobs.ts";
 import type { Logger } from "../../core/types.ts";
 
 const N_SEQ = Number(process.env.BENCH_SEQ ?? 500);
@@ -32,6 +33,7 @@ try {
   for (let i = 0; i < N_SEQ; i++) await store.append(inbox.id, msgs[i]!, { prefix: ["Received: from bench\r\n"] });
   const seqSec = (performance.now() - t0) / 1000;
 
+  const w0 = (store.blobs as FsBlobStore).writeStats();
   let next = N_SEQ;
   const lat: number[] = [];
   t0 = performance.now();
@@ -46,6 +48,9 @@ try {
     }),
   );
   const concSec = (performance.now() - t0) / 1000;
+  // Blobs per batch of the writer thread (core/store/blob-writer.ts) while concurrent.
+  const w1 = (store.blobs as FsBlobStore).writeStats();
+  const w = { blobs: w1.blobs - w0.blobs, batches: w1.batches - w0.batches };
   lat.sort((a, b) => a - b);
   const problems = await store.check();
   const mb = (await store.getMailboxById(inbox.id))!;
@@ -58,6 +63,7 @@ try {
       sequentialAppendsPerSec: Math.round(N_SEQ / seqSec),
       concurrentAppendsPerSec: Math.round(N_CONC / concSec),
       concurrency: WORKERS,
+      blobsPerWriteBatch: Math.round((w.blobs / Math.max(1, w.batches)) * 10) / 10,
       p50ms: Number(lat[Math.floor(lat.length * 0.5)]!.toFixed(2)),
       p99ms: Number(lat[Math.floor(lat.length * 0.99)]!.toFixed(2)),
       messages: mb.messages,
