@@ -233,6 +233,13 @@ if (process.getuid?.() !== 0) {
   console.log(JSON.stringify({ bench: "smtp-vs-postfix", skipped: "needs root to start postfix" }));
   process.exit(0);
 }
+try {
+  need("postfix");
+  need("smtp-source");
+} catch (e) {
+  console.log(JSON.stringify({ bench: "smtp-vs-postfix", skipped: (e as Error).message }));
+  process.exit(0);
+}
 
 const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), "kotakpos-bench-postfix-"));
 let pf: Postfix | null = null;
