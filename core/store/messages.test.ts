@@ -252,3 +252,11 @@ test("EXPUNGE finds \\Deleted messages through the partial index, not a mailbox 
   const r = await t.db.client.execute({ sql: "EXPLAIN QUERY PLAN SELECT uid, size, flags, blob_id FROM messages WHERE mailbox_id = ? AND (flags & 8) <> 0 ORDER BY uid", args: [inbox.id] });
   expect(r.rows.map((x) => String(x.detail)).join(" ")).toContain("messages_deleted");
 });
+
+test("STORE and EXPUNGE on a mailbox that is gone: NONEXISTENT, nothing changes", async () => {
+  await t.store.append(other.id, msg("gone"), { flags: ["\\Deleted"] });
+  await t.store.deleteMailbox(a.id, "Other");
+  await expect(t.store.setFlags(other.id, [1], "add", ["\\Seen"])).rejects.toMatchObject({ code: "NONEXISTENT" });
+  await expect(t.store.expunge(other.id)).rejects.toMatchObject({ code: "NONEXISTENT" });
+  await expect(t.store.remove(other.id, [1])).rejects.toMatchObject({ code: "NONEXISTENT" });
+});

@@ -70,6 +70,14 @@ export async function mailboxByIdInTx(tx: Tx, id: number): Promise<Mailbox> {
   return toMailbox(r.rows[0]!);
 }
 
+/** The next modseq of the account owning a mailbox, found in the same statement (no
+ *  separate mailbox read on the STORE / EXPUNGE path). */
+async function nextModseqOfMailbox(tx: Tx, mailboxId: number): Promise<{ accountId: number; modseq: number }> {
+  const r = await exec(tx, "UPDATE accounts SET modseq = modseq + 1 WHERE id = (SELECT account_id FROM mailboxes WHERE id = ?) RETURNING id, modseq", [mailboxId]);
+  if (!r.rows.length) throw new StoreError("NONEXISTENT", `no mailbox ${mailboxId}`);
+  return { accountId: Number(r.rows[0]!.id), modseq: Number(r.rows[0]!.modseq) };
+}
+
 export type MessageOps = Pick<Store, "prepare" | "append" | "appendInTx" | "messages" | "uidList" | "read" | "setFlags" | "copy" | "move" | "expunge" | "remove" | "vanished">;
 
 export function messageOps(ctx: StoreCtx): MessageOps {
@@ -185,9 +193,10 @@ export function messageOps(ctx: StoreCtx): MessageOps {
   async function setFlags(mailboxId: number, uids: UidSet, op: FlagOp, flags: string[], opts: { unchangedSince?: number; origin?: string } = {}) {
     const change = parseFlags(flags);
     return db.write(async (tx) => {
-      const mb = await mailboxByIdInTx(tx, mailboxId);
       const f = uidFilter(uids);
       const rows = await exec(tx, `SELECT id, uid, modseq, flags, keywords FROM messages WHERE mailbox_id = ?${f.sql} ORDER BY uid`, [mailboxId, ...f.args]);
+      // No rows: a missing mailbox is still an error (rows imply the mailbox exists).
+      if (!rows.rows.length) await mailboxByIdInTx(tx, mailboxId);
       const failed: number[] = [];
       const updates: { id: number; uid: number; next: { mask: number; keywords: string[] }; seenDelta: number }[] = [];
       for (const r of rows.rows) {
@@ -203,7 +212,7 @@ export function messageOps(ctx: StoreCtx): MessageOps {
         updates.push({ id: Number(r.id), uid, next, seenDelta });
       }
       if (!updates.length) return { changed: [], failed };
-      const modseq = await nextModseq(tx, mb.accountId);
+      const { accountId, modseq } = await nextModseqOfMailbox(tx, mailboxId);
       let unseenDelta = 0;
       for (const u of updates) {
         await exec(tx, "UPDATE messages SET flags = ?, keywords = ?, modseq = ? WHERE id = ?", [u.next.mask, JSON.stringify(u.next.keywords), modseq, u.id]);
@@ -211,7 +220,7 @@ export function messageOps(ctx: StoreCtx): MessageOps {
       }
       await exec(tx, "UPDATE mailboxes SET highest_modseq = ?, unseen = unseen + ? WHERE id = ?", [modseq, unseenDelta, mailboxId]);
       const changed = updates.map((u) => ({ uid: u.uid, modseq, flags: formatFlags(u.next.mask, u.next.keywords) }));
-      emitAfterCommit(ctx, tx, { accountId: mb.accountId, mailboxId, kind: "flags", uids: changed.map((c) => c.uid), modseq, origin: opts.origin, flags: changed.map((c) => c.flags) });
+      emitAfterCommit(ctx, tx, { accountId, mailboxId, kind: "flags", uids: changed.map((c) => c.uid), modseq, origin: opts.origin, flags: changed.map((c) => c.flags) });
       return { changed, failed };
     });
   }
@@ -256,11 +265,15 @@ export function messageOps(ctx: StoreCtx): MessageOps {
 
   /** Deletes rows matched by uids (and `extra` condition), leaving tombstones. One scan
    *  finds the rows; the other statements then address them by UID (index lookups). */
-  async function removeInTx(tx: Tx, mb: Mailbox, uids: UidSet | undefined, extra: string, origin?: string, modseqIn?: number): Promise<number[]> {
+  async function removeInTx(tx: Tx, mailboxId: number, uids: UidSet | undefined, extra: string, origin?: string, given?: { accountId: number; modseq: number }): Promise<number[]> {
     const f = uidFilter(uids);
-    const rows = await exec(tx, `SELECT uid, size, flags, blob_id FROM messages WHERE mailbox_id = ?${f.sql}${extra} ORDER BY uid`, [mb.id, ...f.args]);
-    if (!rows.rows.length) return [];
-    const modseq = modseqIn ?? (await nextModseq(tx, mb.accountId));
+    const rows = await exec(tx, `SELECT uid, size, flags, blob_id FROM messages WHERE mailbox_id = ?${f.sql}${extra} ORDER BY uid`, [mailboxId, ...f.args]);
+    if (!rows.rows.length) {
+      if (!given) await mailboxByIdInTx(tx, mailboxId); // a missing mailbox is still an error
+      return [];
+    }
+    const { accountId, modseq } = given ?? (await nextModseqOfMailbox(tx, mailboxId));
+    const mb = { id: mailboxId, accountId };
     let size = 0;
     let unseen = 0;
     const gone: number[] = [];
@@ -300,7 +313,7 @@ export function messageOps(ctx: StoreCtx): MessageOps {
       if (r.map.length) {
         const moved = r.map.map((m) => m[0]);
         // Same account: the copy's modseq covers the expunge; otherwise the source's own.
-        await removeInTx(tx, from, moved, "", opts.origin, from.accountId === to.accountId ? r.modseq : undefined);
+        await removeInTx(tx, from.id, moved, "", opts.origin, from.accountId === to.accountId ? { accountId: from.accountId, modseq: r.modseq } : undefined);
       }
       return { uidvalidity: r.uidvalidity, map: r.map };
     });
@@ -311,11 +324,11 @@ export function messageOps(ctx: StoreCtx): MessageOps {
   const IS_DELETED = ` AND (flags & ${DELETED}) <> 0`;
 
   async function expunge(mailboxId: number, uids?: UidSet, opts: { origin?: string } = {}) {
-    return db.write(async (tx) => removeInTx(tx, await mailboxByIdInTx(tx, mailboxId), uids, IS_DELETED, opts.origin));
+    return db.write(async (tx) => removeInTx(tx, mailboxId, uids, IS_DELETED, opts.origin));
   }
 
   async function remove(mailboxId: number, uids: UidSet, opts: { origin?: string } = {}) {
-    return db.write(async (tx) => removeInTx(tx, await mailboxByIdInTx(tx, mailboxId), uids, "", opts.origin));
+    return db.write(async (tx) => removeInTx(tx, mailboxId, uids, "", opts.origin));
   }
 
   async function vanished(mailboxId: number, since: number): Promise<number[]> {
