@@ -6,7 +6,7 @@
 // usage: bun scripts/bench/imap.ts [--clients N] [--seconds S] [--rounds R] [--messages M] [--idle I]
 //        [--no-dovecot] [--no-kotakpos]
 import { readFileSync } from "node:fs";
-import { freePort, withDovecot } from "./dovecot.ts";
+import { freePort, withDovecot } from "./lib/dovecot.ts";
 import * as net from "node:net";
 import { join } from "node:path";
 

@@ -3,7 +3,7 @@
 // Prints ONE JSON line.  usage: bun scripts/bench/pop3.ts [--messages N] [--conns C]
 import * as net from "node:net";
 import { join } from "node:path";
-import { freePort, withDovecot } from "./dovecot.ts";
+import { freePort, withDovecot } from "./lib/dovecot.ts";
 import { startTestServer } from "../../tests/helpers/server.ts";
 
 const arg = (name: string, dflt: number) => {
