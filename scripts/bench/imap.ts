@@ -299,7 +299,7 @@ async function benchKotakpos() {
   }
 }
 
-/** Debian's Dovecot on loopback (scripts/bench/dovecot.ts) under the same load. */
+/** Debian's Dovecot on loopback (scripts/bench/lib/dovecot.ts) under the same load. */
 function benchDovecot() {
   return withDovecot(
     {

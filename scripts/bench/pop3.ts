@@ -134,7 +134,7 @@ async function benchKotakpos() {
   }
 }
 
-/** Debian's Dovecot on loopback (scripts/bench/dovecot.ts) with the same client. */
+/** Debian's Dovecot on loopback (scripts/bench/lib/dovecot.ts) with the same client. */
 function benchDovecot() {
   return withDovecot(
     {
