@@ -2,9 +2,7 @@
 // EXPUNGE (or VANISHED) responses, then the tagged OK.
 import { SELECTED, no, ok, type CommandSpec } from "../command.ts";
 import { formatSetInOrder } from "../sequence.ts";
-import { canonicalName } from "../names.ts";
-import { fromWire } from "./list.ts";
-import { resolveSet } from "./search.ts";
+import { transferArgs } from "./copy.ts";
 
 export const move: CommandSpec = {
   name: "MOVE",
@@ -12,15 +10,11 @@ export const move: CommandSpec = {
   uid: true,
   async run(s, c) {
     const sel = s.selected!;
-    const set = c.args.atom();
-    const name = canonicalName(fromWire(s, c.args.astring()));
-    c.args.end();
-    const idx = resolveSet(s, set, c.uid);
+    const { uids, name } = transferArgs(s, c);
     if (sel.readOnly) return no("Mailbox is read-only", "READ-ONLY");
     const dest = await s.core.store.getMailbox(s.accountId, name);
     if (!dest) return no("No such mailbox", "TRYCREATE");
     if (dest.id === sel.id) return no("Cannot move into the same mailbox", "CANNOT");
-    const uids = idx.map((i) => sel.uids[i]!);
     const done = `${c.uid ? "UID " : ""}MOVE completed`;
     if (uids.length === 0) return ok(done);
     const res = await s.core.store.move(sel.id, uids, dest.id, { origin: s.conn.id });

@@ -9,7 +9,7 @@ import { formatSet, parseDate } from "../format.ts";
 import { parseFlags } from "../flags.ts";
 import { Args, ParseError } from "../parser.ts";
 import { decodePartBody } from "../sections.ts";
-import { parseSeqSet, resolveSeqSet, resolveUidSet, type SeqSet } from "../sequence.ts";
+import { inSet, parseSeqSet, resolveSeqSet, resolveUidSet, type SeqSet } from "../sequence.ts";
 import type { Session } from "../session.ts";
 import { indexOfUid } from "../cache.ts";
 
@@ -233,7 +233,7 @@ function match(k: Key, r: Row, ctx: { maxUid: number; count: number; saved: Set<
       return r.modseq >= k.n;
     case "set":
       if (k.set === "$") return ctx.saved.has(r.uid);
-      return k.uid ? inRange(k.set, r.uid, ctx.maxUid) : inRange(k.set, r.seq, ctx.count);
+      return k.uid ? inSet(k.set, r.uid, ctx.maxUid) : inSet(k.set, r.seq, ctx.count);
     case "not":
       return !match(k.a, r, ctx);
     case "or":
@@ -285,16 +285,6 @@ function headerDay(date: string | null): number | null {
   if (year < 50) year += 2000;
   else if (year < 1000) year += 1900;
   return Date.UTC(year, mon, Number(m[1]));
-}
-
-function inRange(set: SeqSet, n: number, max: number): boolean {
-  for (const [a0, b0] of set) {
-    let a = a0 === Infinity ? max : a0;
-    let b = b0 === Infinity ? max : b0;
-    if (a > b) [a, b] = [b, a];
-    if (n >= a && n <= b) return true;
-  }
-  return false;
 }
 
 /** The UIDs (ascending) of messages in the session's map matching `key`. */
