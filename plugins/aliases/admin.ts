@@ -146,14 +146,18 @@ async function checkSenders(db: Db, raw: string[]): Promise<string[]> {
   return out;
 }
 
-/** Delete an alias, or only some of its targets (the alias goes when none is left). */
-export async function removeAlias(db: Db, rawAddress: string, targets: string[] = [], expand?: Partial<ExpandConfig>): Promise<{ deleted: boolean; row: AliasRow | null }> {
-  const cfg = cfgOf(expand);
+/** An existing alias's address in its canonical spelling, with the lookup that found it. */
+async function lookupAlias(db: Db, rawAddress: string, expand?: Partial<ExpandConfig>): Promise<{ dir: ReturnType<typeof dbDirectory>; lk: Lookup; address: string }> {
   const dir = dbDirectory(db);
-  const lk = new Lookup(dir, cfg);
+  const lk = new Lookup(dir, cfgOf(expand));
   const p = parseAddress(rawAddress, "address", true);
   await lk.prefetch([`${p.local}@${p.domain}`]);
-  const address = lk.canonical(`${p.local}@${p.domain}`);
+  return { dir, lk, address: lk.canonical(`${p.local}@${p.domain}`) };
+}
+
+/** Delete an alias, or only some of its targets (the alias goes when none is left). */
+export async function removeAlias(db: Db, rawAddress: string, targets: string[] = [], expand?: Partial<ExpandConfig>): Promise<{ deleted: boolean; row: AliasRow | null }> {
+  const { dir, lk, address } = await lookupAlias(db, rawAddress, expand);
   const existing = (await dir.aliases([address])).get(address);
   if (!existing) fail(`no alias ${address}`);
   if (targets.length) {
@@ -171,12 +175,7 @@ export async function removeAlias(db: Db, rawAddress: string, targets: string[] 
 }
 
 export async function getAlias(db: Db, rawAddress: string, expand?: Partial<ExpandConfig>): Promise<AliasRow | null> {
-  const cfg = cfgOf(expand);
-  const dir = dbDirectory(db);
-  const lk = new Lookup(dir, cfg);
-  const p = parseAddress(rawAddress, "address", true);
-  await lk.prefetch([`${p.local}@${p.domain}`]);
-  const address = lk.canonical(`${p.local}@${p.domain}`);
+  const { dir, address } = await lookupAlias(db, rawAddress, expand);
   return (await dir.aliases([address])).get(address) ?? null;
 }
 
