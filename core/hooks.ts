@@ -1,6 +1,6 @@
 // The typed hook pipeline (DESIGN.md "Plugins and the hook pipeline"). Handlers return a
 // result; a throw or a timeout becomes a temporary failure (defer), never a 5xx.
-import type { HookHandler, HookMap, HookName, Hooks, Logger, Reply } from "./types.ts";
+import type { Connection, HookHandler, HookMap, HookName, Hooks, Logger, Reply } from "./types.ts";
 
 interface Entry {
   plugin: string;
@@ -113,6 +113,20 @@ export function hooksFor(hooks: Hooks, plugin: string): Hooks {
     on: <K extends HookName>(name: K, handler: HookHandler<K>, opts?: { plugin?: string; timeoutMs?: number; last?: boolean }) =>
       hooks.on(name, handler, { ...opts, plugin: opts?.plugin ?? plugin }),
   };
+}
+
+/** The `connect` gate for protocols that refuse with one line and close (IMAP BYE, POP3
+ *  -ERR; SMTP answers 503 until QUIT instead, RFC 5321 §3.1): fires `disconnect` when the
+ *  connection ends; false when a handler refused it. */
+export async function admitConnection(hooks: Hooks, conn: Connection, refuse: (conn: Connection, reply: Reply) => void): Promise<boolean> {
+  conn.onClose(() => hooks.notify("disconnect", conn));
+  const verdict = await hooks.first("connect", conn);
+  if (verdict.kind === "reject" || verdict.kind === "defer" || verdict.kind === "disconnect") {
+    refuse(conn, verdict.reply);
+    conn.close();
+    return false;
+  }
+  return true;
 }
 
 export type { HookMap };

@@ -1,6 +1,7 @@
 // The IMAP server plugin (RFC 9051 IMAP4rev2 + RFC 3501 IMAP4rev1): "imap" on 143 with
 // STARTTLS and "imaps" on 993 with implicit TLS.
 import * as v from "valibot";
+import { admitConnection } from "../../core/hooks.ts";
 import { definePlugin, type Connection } from "../../core/types.ts";
 import { Session, type ImapOptions } from "./session.ts";
 import { MailboxCache } from "./cache.ts";
@@ -41,15 +42,8 @@ export default definePlugin({
     };
     const refuse = (conn: { write(s: string): void }, reply: { text: string }) => conn.write(`* BYE ${reply.text}\r\n`);
     const onConnection = async (conn: Connection) => {
-      conn.onClose(() => core.hooks.notify("disconnect", conn));
       // RFC 9051 §7.1.5: a server refusing the connection greets with BYE.
-      const verdict = await core.hooks.first("connect", conn);
-      if (verdict.kind === "reject" || verdict.kind === "defer" || verdict.kind === "disconnect") {
-        refuse(conn, verdict.reply);
-        conn.close();
-        return;
-      }
-      new Session(core, conn, opts).start();
+      if (await admitConnection(core.hooks, conn, refuse)) new Session(core, conn, opts).start();
     };
     // Standard ports; the core applies [listen.ports] and the port offset.
     await core.listen({ name: "imap", port: 143, mode: "plain", onConnection, onRefuse: refuse });

@@ -1,6 +1,7 @@
 // The POP3 plugin: port 110 (plain, STLS) and 995 (implicit TLS), RFC 1939 with the
 // extensions of RFC 2449 (CAPA), RFC 2595 (STLS), RFC 5034 (AUTH) and RFC 3206 (codes).
 import * as v from "valibot";
+import { admitConnection } from "../../core/hooks.ts";
 import { definePlugin, type Connection, type Reply } from "../../core/types.ts";
 import { createLocks } from "./locks.ts";
 import { startSession } from "./session.ts";
@@ -31,13 +32,7 @@ export default definePlugin({
     };
 
     async function onConnection(conn: Connection): Promise<void> {
-      conn.onClose(() => core.hooks.notify("disconnect", conn));
-      const verdict = await core.hooks.first("connect", conn);
-      if (verdict.kind === "reject" || verdict.kind === "defer" || verdict.kind === "disconnect") {
-        refuse(conn, verdict.reply);
-        conn.close();
-        return;
-      }
+      if (!(await admitConnection(core.hooks, conn, refuse))) return;
       startSession(conn, {
         hostname: core.config.hostname,
         store: core.store,
