@@ -5,6 +5,10 @@ import type { Config } from "./config.ts";
 import type { Store } from "./store/types.ts";
 import type { Spool } from "./spool/types.ts";
 import type { Db } from "./db/open.ts";
+import type { Hono } from "hono";
+import type { Command } from "./cli/command.ts";
+
+export type { Command };
 
 // ---------- replies and verdicts (RFC 3463 enhanced status codes) ----------
 
@@ -273,11 +277,27 @@ export interface Core {
   readonly closing: AbortSignal;
 }
 
+/** The Hono env of admin routes: the HTTP server puts the authenticated admin on the
+ *  context (`c.get("adminUser")`) before a plugin's admin routes run. */
+export type AdminEnv = { Variables: { adminUser?: AuthUser } };
+
+/** Admin operations a plugin offers, by method name. Callable as "<plugin>.<method>"
+ *  through the control socket of a running server (so its sessions see the change) or
+ *  directly on the database when none runs; arguments and results must be JSON. */
+export type AdminMethods = Record<string, (...args: never[]) => Promise<unknown>>;
+
 export interface Plugin<S extends v.GenericSchema = v.GenericSchema> {
   name: string;
   /** Schema of the plugin's own config section (`[name]` in kotakpos.toml). */
   config?: S;
   setup(core: Core, config: v.InferOutput<S>): void | (() => void | Promise<void>) | Promise<void | (() => void | Promise<void>)>;
+  /** CLI commands it adds: `kotakpos <command.name> …` (built-in and extra plugins). */
+  commands?: Command[];
+  /** Its admin methods (see AdminMethods). Built from the core without running `setup`,
+   *  so they work whether or not a server runs. */
+  admin?(core: Core, config: v.InferOutput<S>): AdminMethods;
+  /** Its admin HTTP routes, mounted under /api/admin behind the admin token. */
+  adminRoutes?(core: Core, config: v.InferOutput<S>): Hono<AdminEnv>;
 }
 
 export function definePlugin<S extends v.GenericSchema>(p: Plugin<S>): Plugin<S> {

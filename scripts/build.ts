@@ -28,7 +28,7 @@ const libsqlNative: BunPlugin = {
 mkdirSync(join(outfile, ".."), { recursive: true });
 const started = performance.now();
 const result = await Bun.build({
-  entrypoints: [join(root, "core", "main.ts")],
+  entrypoints: [join(root, "main.ts")],
   target: "bun",
   format: "esm",
   minify: { syntax: true, whitespace: true },

@@ -1,11 +1,8 @@
 // kotakpos serve — validate the config (exit 2 before binding anything), start the
 // server, print the banner, stop gracefully on SIGTERM/SIGINT.
 import { isIP } from "node:net";
-import type { Config } from "../config.ts";
-import { createAdminApi, type PluginReport } from "../control/api.ts";
 import { startControlServer, type ControlServer } from "../control/server.ts";
 import { startServer, type RunningServer } from "../server.ts";
-import type { Plugin } from "../types.ts";
 import { intOption, positionals, str } from "./args.ts";
 import type { Command } from "./command.ts";
 import { controlSocketPath, loadCliConfig } from "./context.ts";
@@ -38,7 +35,7 @@ export const serveCommand: Command = {
     const signals = catchSignals();
     try {
       const server = await startServer({ dataDir: ctx.globals.dataDir, config, plugins, loadPluginDir: false, portOffset, listenAddress: address, banner: true });
-      const control = await startControl(server, config, plugins, ctx.globals.dataDir);
+      const control = await startControl(server, ctx.globals.dataDir);
       return await signals.attach(server, config.listen.shutdownGraceSeconds, control);
     } catch (err) {
       signals.detach();
@@ -48,18 +45,10 @@ export const serveCommand: Command = {
 };
 
 /** The control socket, so admin commands run inside this process (sessions see them). */
-async function startControl(server: RunningServer, config: Config, plugins: Plugin[], dataDir: string): Promise<ControlServer | null> {
+async function startControl(server: RunningServer, dataDir: string): Promise<ControlServer | null> {
   const { core } = server;
-  const report = async (): Promise<PluginReport> => ({
-    plugins: plugins.filter((p) => !config.plugins.disabled.includes(p.name)).map((p) => p.name),
-    disabled: plugins.filter((p) => config.plugins.disabled.includes(p.name)).map((p) => p.name),
-    listeners: server.listeners.map((l) => `${l.name}:${l.port}`),
-    hooks: core.hooks.list(),
-    live: true,
-  });
   try {
-    const api = createAdminApi({ store: core.store, db: core.db, spool: core.spool, plugins: report });
-    return await startControlServer({ path: controlSocketPath(dataDir), api, log: core.log });
+    return await startControlServer({ path: controlSocketPath(dataDir), api: server.admin, log: core.log });
   } catch (err) {
     core.log.warn("no control socket; admin commands will open the database directly", { err: (err as Error).message });
     return null;

@@ -9,7 +9,16 @@ import { domainForms, isValidDomain, isValidLocal, normDomain, normLocal, splitA
 import { dbDirectory, toAliasRow, withOverrides, type AliasRow, type Directory } from "./directory.ts";
 import { createExpander, Lookup, type ExpandConfig } from "./expand.ts";
 
-export class AliasAdminError extends Error {}
+/** A refused alias change: NONEXISTENT (no such alias) or INVALID (bad input, loop …). */
+export class AliasAdminError extends Error {
+  constructor(
+    message: string,
+    readonly code: "NONEXISTENT" | "INVALID" = "INVALID",
+  ) {
+    super(message);
+    this.name = "AliasAdminError";
+  }
+}
 
 export const DEFAULT_EXPAND: ExpandConfig = { caseSensitive: false, separator: "+", tagFolder: false, maxDepth: 10, maxExpansion: 10_000 };
 
@@ -30,8 +39,8 @@ export interface AddOptions {
   expand?: Partial<ExpandConfig>;
 }
 
-const fail = (msg: string): never => {
-  throw new AliasAdminError(msg);
+const fail = (msg: string, code?: AliasAdminError["code"]): never => {
+  throw new AliasAdminError(msg, code);
 };
 
 function cfgOf(p?: Partial<ExpandConfig>): ExpandConfig {
@@ -159,7 +168,7 @@ async function lookupAlias(db: Db, rawAddress: string, expand?: Partial<ExpandCo
 export async function removeAlias(db: Db, rawAddress: string, targets: string[] = [], expand?: Partial<ExpandConfig>): Promise<{ deleted: boolean; row: AliasRow | null }> {
   const { dir, lk, address } = await lookupAlias(db, rawAddress, expand);
   const existing = (await dir.aliases([address])).get(address);
-  if (!existing) fail(`no alias ${address}`);
+  if (!existing) fail(`no alias ${address}`, "NONEXISTENT");
   if (targets.length) {
     await lk.prefetch(targets);
     const drop = new Set(targets.map((t) => lk.canonical(t.trim())));
@@ -197,7 +206,7 @@ export async function removeCatchAll(db: Db, domain: string): Promise<boolean> {
   try {
     return (await removeAlias(db, `@${domain.replace(/^@/, "")}`)).deleted;
   } catch (e) {
-    if (e instanceof AliasAdminError && e.message.startsWith("no alias")) return false;
+    if (e instanceof AliasAdminError && e.code === "NONEXISTENT") return false;
     throw e;
   }
 }

@@ -1,9 +1,10 @@
 // The mailauth plugin: SPF/DKIM/ARC/DMARC checks on incoming mail (smtp.data), DKIM
 // signatures (and ARC seals when forwarding) on outgoing mail (deliver.remote.before),
-// and the admin API for DNS records and key rotation (http.routes).
+// `kotakpos dns …` (cli.ts) and the admin API for DNS records and key rotation (api.ts).
 import { definePlugin, pass, type DataCheck } from "../../core/types.ts";
 import { resolverFromConfig } from "../../core/dns/index.ts";
 import { adminApp } from "./api.ts";
+import { dnsCommand } from "./cli.ts";
 import { MailauthConfig } from "./config.ts";
 import { forgedResults } from "./forged.ts";
 import { parseRawHeader } from "./header.ts";
@@ -23,7 +24,6 @@ export default definePlugin({
     const resolver = resolverFromConfig(core.config);
     const keys = createKeyCache(core.db);
     const hostname = core.config.hostname;
-    const ctx = (): MailauthContext => ({ db: core.db, config: core.config, mcfg: cfg, resolver });
 
     if (cfg.verify) {
       core.hooks.on("smtp.data", async (txn, msg): Promise<DataCheck> => {
@@ -63,10 +63,6 @@ export default definePlugin({
       });
     }
 
-    core.hooks.on("http.routes", (app) => {
-      app.route("/api/admin", adminApp(ctx));
-    });
-
     // No "domain added" event exists: keys are made lazily (first signature, `kotakpos dns`,
     // the admin API) and here for the domains that exist at start, in the background.
     void (async () => {
@@ -75,5 +71,10 @@ export default definePlugin({
         await ensureKeys(core.db, d.name);
       }
     })().catch((err) => core.log.warn("DKIM key generation failed", { err: (err as Error).message }));
+  },
+  commands: [dnsCommand],
+  adminRoutes(core, cfg) {
+    const ctx: MailauthContext = { db: core.db, config: core.config, mcfg: cfg, resolver: resolverFromConfig(core.config) };
+    return adminApp(() => ctx);
   },
 });
