@@ -38,7 +38,7 @@ export async function buildHttpApp(core: Core, plugins: ActivePlugin[]): Promise
   });
   app.route("/api/admin", adminRoutes(core));
   for (const { plugin, config } of plugins) if (plugin.adminRoutes) app.route("/api/admin", plugin.adminRoutes(core, config));
-  await core.hooks.all("http.routes", app);
+  await core.hooks.run("http.routes", app);
   app.notFound((c) => c.json({ error: "not found" }, 404));
   return app;
 }

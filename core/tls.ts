@@ -56,8 +56,8 @@ export async function createTls(opts: { db: Db; hooks: Hooks; log: Logger; hostn
       : await selfSigned(opts.db, opts.hostname, opts.log);
   return {
     async certificateFor(servername) {
-      const r = await opts.hooks.first("tls.certificate", servername);
-      return "cert" in r ? r : fallback;
+      const r = await opts.hooks.run("tls.certificate", servername);
+      return r.kind === "certificate" ? { key: r.key, cert: r.cert } : fallback;
     },
   };
 }

@@ -56,6 +56,8 @@ export interface DeliveryOptions {
 
 interface Pending {
   job: DeliveryJob;
+  /** The message, loaded once (nextHop and deliver.remote.before see it). */
+  msg: OutgoingMessage;
   resolve(r: RecipientResult[]): void;
   /** Already retried once on a fresh connection after a reused one failed. */
   retried?: boolean;
@@ -151,18 +153,15 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     return (m?.[2] ?? mailFrom.split("@")[1] ?? "").toLowerCase();
   }
 
-  async function run(client: SmtpClient, job: DeliveryJob): Promise<RecipientResult[]> {
+  async function outgoing(job: DeliveryJob): Promise<OutgoingMessage> {
     const raw = await job.load();
-    const out: OutgoingMessage = {
-      id: job.id,
-      mailFrom: job.mailFrom,
-      recipients: job.recipients.map((r) => r.address),
-      domain: job.domain,
-      fromDomain: fromDomain(raw, job.mailFrom),
-      raw,
-    };
+    return { id: job.id, mailFrom: job.mailFrom, recipients: job.recipients.map((r) => r.address), domain: job.domain, fromDomain: fromDomain(raw, job.mailFrom), raw };
+  }
+
+  async function run(client: SmtpClient, job: DeliveryJob, out: OutgoingMessage): Promise<RecipientResult[]> {
+    const { raw } = out;
     // deliver.remote.before: headers go on top (DKIM-Signature, ARC-*).
-    const added = (await hooks.all("deliver.remote.before", out)).flatMap((r) => r?.headers ?? []);
+    const added = (await hooks.run("deliver.remote.before", out)).flatMap((r) => (r?.kind === "headers" ? r.headers : []));
     const parts = added.length ? [Buffer.from(added.map((h) => (h.endsWith("\r\n") ? h : h + "\r\n")).join("")), raw] : [raw];
     const res = await client.send({ mailFrom: job.mailFrom, recipients: job.recipients, dsn: job.dsn }, parts);
     const relayed = !client.extensions.has("DSN");
@@ -205,7 +204,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
           }
         }
         try {
-          p.resolve(await run(client, p.job));
+          p.resolve(await run(client, p.job, p.msg));
           sent++;
         } catch (e) {
           if (sent > 0 && !p.retried && e instanceof DeliveryError) {
@@ -247,11 +246,12 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     async deliver(job) {
       if (closed) return failAll(job, new DeliveryError("shutting down", false));
       let hops: NextHop[] | undefined;
-      // nextHop decides by destination (smarthost, MTA-STS): it gets the envelope, not the
-      // bytes, which are loaded only once a connection is ready.
+      let msg: OutgoingMessage;
+      // nextHop decides by destination (smarthost, MTA-STS) and gets the real message.
       try {
-        const r = await hooks.first("nextHop", { id: job.id, mailFrom: job.mailFrom, recipients: job.recipients.map((x) => x.address), domain: job.domain, fromDomain: "", raw: new Uint8Array(0) }, job.domain);
-        if (Array.isArray(r) && r.length > 0) hops = orderHops(r);
+        msg = await outgoing(job);
+        const r = await hooks.run("nextHop", msg, job.domain);
+        if (r.kind === "hops" && r.hops.length > 0) hops = orderHops(r.hops);
       } catch (e) {
         return failAll(job, e);
       }
@@ -260,7 +260,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
       if (!d) dests.set(key, (d = { key, domain: job.domain, hops, queue: [], active: 0, waiters: [] }));
       const dest = d;
       return new Promise<RecipientResult[]>((resolve) => {
-        const p: Pending = { job, resolve };
+        const p: Pending = { job, msg, resolve };
         const w = dest.waiters.shift();
         if (w) w(p);
         else {

@@ -39,7 +39,7 @@ export function createSpool(opts: SpoolOptions): Spool {
     async accept(msg: AcceptedMessage) {
       const { id } = await acceptMessage(db, store, msg);
       if (msg.remote.length > 0) {
-        hooks.notify("message.queued", { id, recipients: msg.remote.map((r) => r.address) });
+        hooks.run("message.queued", { id, recipients: msg.remote.map((r) => r.address) });
         scheduler?.kick();
       }
       return { id };

@@ -179,8 +179,8 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     const at = to.lastIndexOf("@");
     const rcpt: Address = { address: to, local: to.slice(0, at), domain: domainOf(to), params: {} };
     const txn = { id: first.msgId, helo: o.hostname, mailFrom: { address: "", local: "", domain: "", params: {} }, rcpts: [rcpt], state: {}, internal: true } as unknown as SmtpTxn;
-    const route = await hooks.first("route", txn, rcpt);
-    if (!("local" in route)) {
+    const route = await hooks.run("route", txn, rcpt);
+    if (route.kind !== "route") {
       if (route.kind === "defer") throw new Error(`cannot route the notice to ${to} now: ${route.reply.text}`);
       log.warn("delivery status notification dropped: its recipient does not route", { id: first.msgId, to, why: route.kind === "reject" ? route.reply.text : "no route" });
       return null;
@@ -211,9 +211,11 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
         why = `${res.reply} (gave up after ${row.attempts} attempts)`;
         res.status = res.status.startsWith("4") ? "4.4.7" : res.status;
       } else if (status === "deferred") {
-        const answers = await hooks.all("deferred", { id: row.msgId, recipient: row.recipient, error: res.reply, attempts: row.attempts });
-        const at = answers.find((a) => a && typeof a.retryAt === "number")?.retryAt;
-        if (at !== undefined) next = at;
+        const answers = await hooks.run("deferred", { id: row.msgId, recipient: row.recipient, error: res.reply, attempts: row.attempts });
+        for (const a of answers) if (a?.kind === "retry") {
+          next = a.retryAt;
+          break;
+        }
       }
       outcomes.push({ row, res, status, next, attempts, why });
     }
@@ -296,16 +298,16 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     for (const x of outcomes) {
       if (x.status === "delivered") {
         log.info("delivered", { id: x.row.msgId, to: x.row.recipient, reply: x.res.reply });
-        hooks.notify("delivered", { id: x.row.msgId, recipient: x.row.recipient, reply: x.res.reply });
+        hooks.run("delivered", { id: x.row.msgId, recipient: x.row.recipient, reply: x.res.reply });
       } else if (x.status === "failed") {
         log.info("delivery failed", { id: x.row.msgId, to: x.row.recipient, err: x.why });
-        hooks.notify("bounced", { id: x.row.msgId, recipient: x.row.recipient, error: x.why });
+        hooks.run("bounced", { id: x.row.msgId, recipient: x.row.recipient, error: x.why });
       } else if (x.status === "deferred") {
         log.info("delivery deferred", { id: x.row.msgId, to: x.row.recipient, err: x.why, next: new Date(x.next).toISOString() });
       }
     }
     const queued = notices.filter((n) => n.msg.remote.length > 0);
-    for (const n of queued) hooks.notify("message.queued", { id: n.id, recipients: n.msg.remote.map((r) => r.address) });
+    for (const n of queued) hooks.run("message.queued", { id: n.id, recipients: n.msg.remote.map((r) => r.address) });
     if (queued.length) kick();
   }
 

@@ -49,10 +49,10 @@ test("no SRS for the null sender nor for our own senders", async () => {
 
 test("a bounce to our SRS address goes back to the original sender", async () => {
   const srsAddr = srsForward("sender@origin.test", "example.com", srs);
-  expect(await r.route(txn(""), addr(srsAddr))).toEqual({ local: [], remote: [{ address: "sender@origin.test" }] });
+  expect(await r.route(txn(""), addr(srsAddr))).toEqual({ kind: "route", local: [], remote: [{ address: "sender@origin.test" }] });
   // The original sender was one of ours: to the mailbox.
   const own = srsForward("bob@example.com", "example.com", srs);
-  expect(await r.route(txn(""), addr(own))).toEqual({ local: [{ accountId: ids.bob!, mailbox: "INBOX" }], remote: [] });
+  expect(await r.route(txn(""), addr(own))).toEqual({ kind: "route", local: [{ accountId: ids.bob!, mailbox: "INBOX" }], remote: [] });
 });
 
 test("forged or expired SRS addresses are refused", async () => {
@@ -76,7 +76,7 @@ test("members only: members (by envelope or login, any spelling) post, others ge
 test("unknown local users and remote recipients pass to the core's default", async () => {
   expect(await r.route(txn("a@b.test"), addr("nobody@example.com"))).toEqual({ kind: "pass" });
   expect(await r.route(txn("a@b.test"), addr("someone@remote.test"))).toEqual({ kind: "pass" });
-  expect(await r.route(txn("a@b.test"), addr("Bob@Example.com"))).toEqual({ local: [{ accountId: ids.bob!, mailbox: "INBOX" }], remote: [] });
+  expect(await r.route(txn("a@b.test"), addr("Bob@Example.com"))).toEqual({ kind: "route", local: [{ accountId: ids.bob!, mailbox: "INBOX" }], remote: [] });
 });
 
 test("send-as: own address in any spelling, granted aliases, the catch-all grant", async () => {

@@ -28,11 +28,11 @@ export default definePlugin({
     if (cfg.verify) {
       core.hooks.on("smtp.data", async (txn, msg): Promise<DataCheck> => {
         // Our own bounces are not checked (DESIGN.md).
-        if (txn.internal) return { verdict: pass };
+        if (txn.internal) return { kind: "check", verdict: pass };
         // Authenticated submissions are not inbound mail; forged results are still dropped.
         if (txn.user) {
           const forged = forgedResults(parseRawHeader(msg.raw).fields, hostname);
-          return { verdict: pass, ...(forged.length ? { removeHeaders: forged.map((f) => ({ start: f.start, end: f.end })) } : {}) };
+          return { kind: "check", verdict: pass, ...(forged.length ? { removeHeaders: forged.map((f) => ({ start: f.start, end: f.end })) } : {}) };
         }
         const r = await checkInbound({
           raw: msg.raw,
@@ -52,14 +52,14 @@ export default definePlugin({
           verdict: r.verdict.kind,
           forged: r.remove.length || undefined,
         });
-        return { verdict: r.verdict, headers: [r.header], ...(r.remove.length ? { removeHeaders: r.remove } : {}) };
+        return { kind: "check", verdict: r.verdict, headers: [r.header], ...(r.remove.length ? { removeHeaders: r.remove } : {}) };
       }, CHECK_TIMEOUT);
     }
 
     if (cfg.sign) {
       core.hooks.on("deliver.remote.before", async (msg) => {
         const headers = await signOutgoing(msg, { keys, isLocal: (d) => core.store.isLocalDomain(d), hostname, arcSeal: cfg.arcSeal });
-        return headers.length ? { headers } : {};
+        return headers.length ? { kind: "headers", headers } : pass;
       });
     }
 

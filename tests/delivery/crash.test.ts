@@ -30,7 +30,7 @@ const slow = definePlugin({
   setup(core) {
     core.hooks.on("smtp.data", async () => {
       await Bun.sleep(120);
-      return { verdict: { kind: "pass" } };
+      return { kind: "check", verdict: { kind: "pass" } };
     });
   },
 });
