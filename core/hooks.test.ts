@@ -90,7 +90,7 @@ describe("hooks", () => {
       throw new Error("2");
     });
     h.on("deliver.remote.before", () => (order.push("3"), { kind: "pass" }));
-    expect(await h.all("deliver.remote.before", {} as never)).toEqual([{ kind: "headers", headers: ["A: 1"] }, undefined, { kind: "pass" }]);
+    expect((await h.all("deliver.remote.before", {} as never)) as unknown[]).toEqual([{ kind: "headers", headers: ["A: 1"] }, undefined, { kind: "pass" }]);
     expect(order).toEqual(["1", "3"]);
   });
 
