@@ -5,6 +5,7 @@
 import * as zlib from "node:zlib";
 import type { AuthUser, Connection, Core } from "../../core/types.ts";
 import type { StoreChange } from "../../core/store/types.ts";
+import { isStoreError } from "../../core/store/errors.ts";
 import { Args, CommandReader, ParseError, tokenize, type Chunk } from "./parser.ts";
 import { Selected } from "./selected.ts";
 import { flagList, formatSet } from "./format.ts";
@@ -341,7 +342,7 @@ export class Session {
       res = await spec.run(this, { tag, name, uid, args: new Args(tokens.slice(rest)) });
     } catch (e) {
       if (e instanceof ParseError) res = bad(e.message);
-      else if (e instanceof Error && e.name === "StoreError") {
+      else if (isStoreError(e)) {
         // The store's typed errors carry RFC 5530 response codes.
         const code = (e as Error & { code?: string }).code;
         res = no(e.message, code === "INVALID" ? "CANNOT" : code);

@@ -1,4 +1,5 @@
 // RFC 9051 §6.3.5 DELETE: INBOX cannot be deleted; children stay.
+import { isStoreError } from "../../../core/store/errors.ts";
 import { AUTHED, no, ok, type CommandSpec } from "../command.ts";
 import { canonicalName } from "../names.ts";
 import { fromWire } from "./list.ts";
@@ -16,7 +17,7 @@ export const del: CommandSpec = {
     try {
       await s.core.store.deleteMailbox(s.accountId, mb.name);
     } catch (e) {
-      if (e instanceof Error && e.name === "StoreError") throw e;
+      if (isStoreError(e)) throw e;
       s.conn.log.info("imap delete failed", { err: String(e) });
       return no("Cannot delete mailbox", "CANNOT");
     }
