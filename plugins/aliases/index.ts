@@ -29,13 +29,13 @@ export default definePlugin({
   async setup(core, cfg) {
     const expand = expandConfig(cfg);
     const srs = { secret: await srsSecret(core.db), maxAgeDays: cfg.srs.maxAgeDays, domain: cfg.srs.domain, rewrite: cfg.srs.enabled };
-    const router = createRouter({ dir: dbDirectory(core.db), expand, srs, log: core.log });
+    const router = createRouter({ dir: dbDirectory(core), expand, srs, log: core.log });
     // Bounces to SRS addresses must reach us: the SRS domain has to be one of ours.
     if (cfg.srs.domain && !(await router.expander.domain(cfg.srs.domain))) core.log.warn("aliases.srs.domain is not a local domain: bounces to forwarded mail will not come back here", { domain: cfg.srs.domain });
     core.hooks.on("route", (txn, rcpt) => router.route(txn, rcpt));
     core.hooks.on("smtp.sendas", (user, address) => router.sendAs(user, address));
   },
   commands: [aliasCommand],
-  admin: (core, cfg) => aliasesAdmin(core.db, expandConfig(cfg)),
-  adminRoutes: (core, cfg) => aliasesApi(core.db, expandConfig(cfg)),
+  admin: (core, cfg) => aliasesAdmin(core, expandConfig(cfg)),
+  adminRoutes: (core, cfg) => aliasesApi(core, expandConfig(cfg)),
 });

@@ -23,14 +23,14 @@ beforeAll(async () => {
   await t.domain("example.com");
   await t.domain("other.example");
   for (const u of ["alice", "bob", "carol"]) ids[u] = await t.user(`${u}@example.com`);
-  await addAlias(t.db, { address: "board@example.com", targets: ["alice@example.com", "bob@example.com"], membersOnly: true });
-  await addAlias(t.db, { address: "fwd@example.com", targets: ["friend@remote.test", "carol@example.com"] });
-  await addAlias(t.db, { address: "info@example.com", targets: ["alice@example.com"], senders: ["bob@example.com"] });
-  await setCatchAll(t.db, "other.example", ["carol@example.com"]);
-  await addAlias(t.db, { address: "shared@other.example", targets: ["carol@example.com"] });
-  await addAlias(t.db, { address: "@other.example", targets: ["carol@example.com"], senders: ["carol@example.com"] });
+  await addAlias(t, { address: "board@example.com", targets: ["alice@example.com", "bob@example.com"], membersOnly: true });
+  await addAlias(t, { address: "fwd@example.com", targets: ["friend@remote.test", "carol@example.com"] });
+  await addAlias(t, { address: "info@example.com", targets: ["alice@example.com"], senders: ["bob@example.com"] });
+  await setCatchAll(t, "other.example", ["carol@example.com"]);
+  await addAlias(t, { address: "shared@other.example", targets: ["carol@example.com"] });
+  await addAlias(t, { address: "@other.example", targets: ["carol@example.com"], senders: ["carol@example.com"] });
   const log = createLogger("error");
-  r = createRouter({ dir: dbDirectory(t.db), expand: { caseSensitive: false, separator: "+", tagFolder: false, maxDepth: 10, maxExpansion: 1000 }, srs, log });
+  r = createRouter({ dir: dbDirectory(t), expand: { caseSensitive: false, separator: "+", tagFolder: false, maxDepth: 10, maxExpansion: 1000 }, srs, log });
 });
 afterAll(() => t.close());
 
