@@ -10,6 +10,7 @@ import { GLOBAL_HELP, helpOf, type Command } from "./cli/command.ts";
 import { globalsOf } from "./cli/context.ts";
 import { domainCommand } from "./cli/domain.ts";
 import { installCommand, uninstallCommand } from "./cli/install.ts";
+import { backupCommand, restoreCommand, verifyBackupCommand } from "./cli/backup.ts";
 import { CommandError, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./cli/errors.ts";
 import { processIo, type Io } from "./cli/io.ts";
 import { pluginsCommand } from "./cli/plugins.ts";
@@ -31,7 +32,7 @@ const versionCommand: Command = {
 };
 
 // Commands a plugin provides for its own data (e.g. `dns` of mailauth) are listed here too.
-export const COMMANDS: Command[] = [serveCommand, domainCommand, userCommand, aliasCommand, queueCommand, dnsCommand, pluginsCommand, installCommand, uninstallCommand, versionCommand];
+export const COMMANDS: Command[] = [serveCommand, domainCommand, userCommand, aliasCommand, queueCommand, dnsCommand, pluginsCommand, backupCommand, restoreCommand, verifyBackupCommand, installCommand, uninstallCommand, versionCommand];
 
 function mainHelp(): string {
   const lines = ["kotakpos — a complete mail server in one executable", "", "Usage: kotakpos <command> [options]", "", "Commands:"];
