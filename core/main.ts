@@ -9,6 +9,7 @@ import { aliasCommand } from "./cli/alias.ts";
 import { GLOBAL_HELP, helpOf, type Command } from "./cli/command.ts";
 import { globalsOf } from "./cli/context.ts";
 import { domainCommand } from "./cli/domain.ts";
+import { embeddedSchema } from "./db/schema-version.ts";
 import { installCommand, uninstallCommand } from "./cli/install.ts";
 import { backupCommand, restoreCommand, verifyBackupCommand } from "./cli/backup.ts";
 import { CommandError, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./cli/errors.ts";
@@ -27,7 +28,10 @@ const versionCommand: Command = {
   usage: ["version"],
   options: { version: { type: "boolean" } },
   async run(ctx) {
-    ctx.io.out(`kotakpos ${VERSION} (bun ${Bun.version})\n`);
+    const s = embeddedSchema();
+    // KOTAKPOS_BUILD_TARGET is fixed at build time (scripts/build.ts); from source: "source".
+    const build = process.env.KOTAKPOS_BUILD_TARGET ? `${process.env.KOTAKPOS_BUILD_TARGET} binary` : `source (${process.platform}-${process.arch})`;
+    ctx.io.out(`kotakpos ${VERSION}\n  schema  ${s.count} (${s.tag})\n  build   ${build}\n  bun     ${Bun.version}\n`);
   },
 };
 

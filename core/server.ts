@@ -64,7 +64,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.log.level);
   mkdirSync(dataDir, { recursive: true });
 
-  const db = await openDb({ url: config.database.url || `file:${join(dataDir, "kotakpos.db")}`, authToken: config.database.authToken || undefined });
+  const db = await openDb({
+    url: config.database.url || `file:${join(dataDir, "kotakpos.db")}`,
+    authToken: config.database.authToken || undefined,
+    onBackup: (path) => log.warn("the database schema is being upgraded: backed up the database first", { path }),
+  });
   const shutdowns: Shutdown[] = [async () => db.close()];
   const stopAll = async () => {
     for (const fn of shutdowns.splice(0).reverse()) {
