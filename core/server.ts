@@ -7,7 +7,8 @@ import { registerDefaultAuth } from "./auth.ts";
 import { ConfigSchema, type Config } from "./config.ts";
 import { openDb } from "./db/open.ts";
 import { createHooks } from "./hooks.ts";
-import { buildHttpApp, serveHttp } from "./http.ts";
+import { buildHttpApp, serveHttp, serveMetrics } from "./http.ts";
+import { observeCore } from "./metrics.ts";
 import { createListenerSet } from "./listen.ts";
 import { createLogger } from "./log.ts";
 import { ConfigError, describeIssues, importPluginDir, resolvePlugins, setupPlugins, type Shutdown } from "./plugins.ts";
@@ -61,7 +62,7 @@ function defaultOffset(log: Logger): number {
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const dataDir = resolve(opts.dataDir);
   const config = parseConfig(opts.config);
-  const log = opts.log ?? createLogger(config.log.level);
+  const log = opts.log ?? createLogger(config.log.level, {}, undefined, config.log.format);
   mkdirSync(dataDir, { recursive: true });
 
   const db = await openDb({
@@ -118,6 +119,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const ports = config.listen.ports;
     const app = await buildHttpApp(core);
     for (const l of await serveHttp(core, app, { address, http: listeners.portFor(ports.http), https: listeners.portFor(ports.https) })) listeners.adopt(l);
+    observeCore(core);
+    if (config.metrics.listen) listeners.adopt(serveMetrics(config.metrics.listen));
     spool.start();
 
     const server: RunningServer = {
