@@ -13,6 +13,7 @@ import { createListenerSet } from "./listen.ts";
 import { createLogger } from "./log.ts";
 import { ConfigError, describeIssues, importPluginDir, resolvePlugins, setupPlugins, type Shutdown } from "./plugins.ts";
 import { registerDefaultRouting } from "./route.ts";
+import { applyReload, type Reloadable, type ReloadReport } from "./reload.ts";
 import { createSpool } from "./spool/index.ts";
 import { createStore } from "./store/index.ts";
 import { createTls } from "./tls.ts";
@@ -40,6 +41,8 @@ export interface RunningServer {
   listeners: Listener[];
   /** Bound port of a listener by name ("smtp", "imaps" …). */
   port(name: string): number;
+  /** Apply a new config (validated whole first; throws ConfigError and changes nothing). */
+  reload(next: Config): ReloadReport;
   stop(): Promise<void>;
 }
 
@@ -115,7 +118,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
     const extras = opts.loadPluginDir === false ? [] : await importPluginDir(config.plugins.dir || join(dataDir, "plugins"));
     const plugins = resolvePlugins(opts.plugins ?? builtinPlugins, extras, config.plugins.disabled);
-    shutdowns.push(...(await setupPlugins(core, plugins)));
+    const setUp: Reloadable["plugins"] = [];
+    shutdowns.push(...(await setupPlugins(core, plugins, (plugin, cfg) => setUp.push({ plugin, config: cfg }))));
     const ports = config.listen.ports;
     const app = await buildHttpApp(core);
     for (const l of await serveHttp(core, app, { address, http: listeners.portFor(ports.http), https: listeners.portFor(ports.https) })) listeners.adopt(l);
@@ -130,6 +134,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         const l = listeners.listeners.find((x) => x.name === name);
         if (!l) throw new Error(`no listener named ${name}`);
         return l.port;
+      },
+      reload(next) {
+        const report = applyReload({ config, plugins: setUp }, next);
+        log.info("config reloaded", { changed: report.changed.join(",") || "nothing", needsRestart: report.needsRestart.join(",") || undefined });
+        return report;
       },
       stop: stopAll,
     };
