@@ -207,6 +207,9 @@ export interface HookOpts {
 export interface HookMap {
   connect: (conn: Connection) => Verdict;
   "tls.certificate": (servername: string | undefined) => { key: string; cert: string } | { kind: "pass" };
+  /** Every certificate a plugin holds, with its names (servers that need the whole SNI
+   *  table up front, like Bun.serve on 443, ask for it at start and on each change). */
+  "tls.certificates": () => TlsCertificate[];
   auth: (conn: Connection | undefined, cred: Credentials) => AuthResult;
   "smtp.helo": (conn: Connection, helo: string) => Verdict;
   "smtp.mail": (txn: SmtpTxn, addr: Address) => Verdict;
@@ -248,10 +251,23 @@ export interface Hooks {
 
 // ---------- TLS ----------
 
+export interface TlsCertificate {
+  names: string[];
+  key: string;
+  cert: string;
+}
+
 export interface Tls {
   /** Secure context options for a servername (via the tls.certificate hook, falling
    *  back to the configured or self-signed certificate). */
   certificateFor(servername: string | undefined): Promise<{ key: string; cert: string }>;
+  /** The default pair and every plugin's certificate (tls.certificates), for SNI tables. */
+  certificates(): Promise<{ fallback: { key: string; cert: string }; named: TlsCertificate[] }>;
+  /** A certificate changed (issued, renewed, file replaced): every listener gives new
+   *  connections the new one; open connections keep theirs. */
+  changed(): void;
+  /** Called after each change; returns the unsubscribe function. */
+  onChange(cb: () => void): () => void;
 }
 
 // ---------- the core ----------
