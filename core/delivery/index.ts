@@ -31,6 +31,8 @@ export interface RecipientResult {
   status: string;
   /** The host that gave the reply (DSN Remote-MTA). */
   remoteMta?: string;
+  /** Transport security of the delivery: none, TLS with an unverified or a verified certificate. */
+  tls?: "none" | "unverified" | "verified";
   /** Delivered to a host without the DSN extension: a requested success notice is ours
    *  to send ("relayed", RFC 3461 §5.2.2). */
   relayed?: boolean;
@@ -166,7 +168,8 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     const parts = added.length ? [Buffer.from(added.map((h) => (h.endsWith("\r\n") ? h : h + "\r\n")).join("")), raw] : [raw];
     const res = await client.send({ mailFrom: job.mailFrom, recipients: job.recipients, dsn: job.dsn }, parts);
     const relayed = !client.extensions.has("DSN");
-    return res.recipients.map((r) => ({ ...r, status: statusOf(r.reply, r.permanent), remoteMta: client.hostname, ...(r.ok && relayed && { relayed }) }));
+    const tls = client.secure ? (client.verified ? "verified" : "unverified") : "none";
+    return res.recipients.map((r) => ({ ...r, status: statusOf(r.reply, r.permanent), remoteMta: client.hostname, tls, ...(r.ok && relayed && { relayed }) }));
   }
 
   function take(d: Destination, ms: number): Promise<Pending | null> {

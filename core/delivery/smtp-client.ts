@@ -87,6 +87,8 @@ export interface SmtpClient {
   readonly hostname: string;
   readonly address: string;
   readonly secure: boolean;
+  /** After STARTTLS: the chain verified against the system's CAs and matched the MX name. */
+  readonly verified: boolean;
   readonly extensions: Map<string, string>;
   /** Usable for another transaction. */
   readonly usable: boolean;
@@ -224,6 +226,7 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
 
   let extensions = new Map<string, string>();
   let secure = false;
+  let verified = false;
 
   async function ehlo(): Promise<void> {
     let r = await cmd(`EHLO ${opts.helo}`, t.command, "EHLO");
@@ -258,7 +261,9 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
         // Errors of the raw socket surface on the TLS socket; never leave one unhandled.
         plain.on("error", () => {});
         sock = await new Promise<tls.TLSSocket>((resolve, reject) => {
-          const ts = tls.connect({ socket: plain, servername: net.isIP(opts.hostname) ? undefined : opts.hostname, rejectUnauthorized: false });
+          // TLS 1.2 at least, as on our listeners; the certificate is checked (not required)
+          // so each delivery records whether it was verified.
+          const ts = tls.connect({ socket: plain, servername: net.isIP(opts.hostname) ? undefined : opts.hostname, rejectUnauthorized: false, minVersion: "TLSv1.2" });
           const timer = setTimeout(() => {
             ts.destroy();
             reject(new DeliveryError("TLS handshake timed out", false, undefined, true));
@@ -277,6 +282,8 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
         sock.setNoDelay(true);
         attach(sock);
         secure = true;
+        const ts = sock as tls.TLSSocket;
+        verified = ts.authorized && tls.checkServerIdentity(opts.hostname, ts.getPeerCertificate()) === undefined;
         // RFC 3207 §4.2: forget what we knew, EHLO again.
         await ehlo();
       } else if (opts.tls === "required") {
@@ -399,6 +406,9 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
     address: opts.address,
     get secure() {
       return secure;
+    },
+    get verified() {
+      return verified;
     },
     get extensions() {
       return extensions;
