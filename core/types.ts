@@ -227,6 +227,9 @@ export interface HookMap {
   bounced: (info: { id: string; recipient: string; error: string }) => void;
   nextHop: (msg: OutgoingMessage, domain: string) => NextHop[] | { kind: "pass" };
   "http.routes": (app: import("hono").Hono) => void;
+  /** Publish ("add") or withdraw ("delete") an ACME DNS-01 TXT record (RFC 8555 §8.4) at
+   *  `name` (_acme-challenge.<domain>); the acme plugin's RFC 2136 provider is one handler. */
+  "acme.dns01": (change: { action: "add" | "delete"; name: string; value: string }) => { kind: "done" } | { kind: "failed"; reason: string } | { kind: "pass" };
   disconnect: (conn: Connection) => void;
 }
 
