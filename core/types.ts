@@ -195,6 +195,9 @@ export interface NextHop {
   /** Lower number first. */
   preference: number;
   requireTls?: boolean;
+  /** TLS with a certificate valid for `host` (MTA-STS enforce, DANE); names the policy, e.g.
+   *  "MTA-STS policy of example.com". Implies requireTls. */
+  verifyTls?: string;
 }
 
 // ---------- hooks ----------
@@ -225,7 +228,8 @@ export interface HookMap {
   delivered: (info: { id: string; recipient: string; reply: string }) => void;
   deferred: (info: { id: string; recipient: string; error: string; attempts: number }) => { retryAt?: number } | void;
   bounced: (info: { id: string; recipient: string; error: string }) => void;
-  nextHop: (msg: OutgoingMessage, domain: string) => NextHop[] | { kind: "pass" };
+  /** Hosts for a destination; "defer" holds the mail (a policy no MX can satisfy). */
+  nextHop: (msg: OutgoingMessage, domain: string) => NextHop[] | { kind: "pass" } | { kind: "defer"; reply: Reply };
   "http.routes": (app: import("hono").Hono) => void;
   /** Publish ("add") or withdraw ("delete") an ACME DNS-01 TXT record (RFC 8555 §8.4) at
    *  `name` (_acme-challenge.<domain>); the acme plugin's RFC 2136 provider is one handler. */

@@ -61,6 +61,11 @@ export interface ConnectOptions {
   /** "opportunistic": STARTTLS when offered, certificate not verified (no MTA-STS/DANE);
    *  "required": fail (temporary) without TLS; "none": never (after a failed handshake). */
   tls: "opportunistic" | "required" | "none";
+  /** MTA-STS (RFC 8461 §4.2) or DANE: TLS required and the certificate must verify (chain
+   *  and MX host name); the text names the policy in the error (a temporary failure). */
+  verifyTls?: string;
+  /** Extra trusted CA certificates (PEM) for that check (delivery.caFile). */
+  ca?: string[];
   timeouts?: Partial<SmtpTimeouts>;
   log?: Logger;
   /** Aborts the connection attempt and the session (shutdown). */
@@ -263,7 +268,7 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
         sock = await new Promise<tls.TLSSocket>((resolve, reject) => {
           // TLS 1.2 at least, as on our listeners; the certificate is checked (not required)
           // so each delivery records whether it was verified.
-          const ts = tls.connect({ socket: plain, servername: net.isIP(opts.hostname) ? undefined : opts.hostname, rejectUnauthorized: false, minVersion: "TLSv1.2" });
+          const ts = tls.connect({ socket: plain, servername: net.isIP(opts.hostname) ? undefined : opts.hostname, rejectUnauthorized: false, minVersion: "TLSv1.2", ...(opts.ca?.length ? { ca: [...tls.rootCertificates, ...opts.ca] } : {}) });
           const timer = setTimeout(() => {
             ts.destroy();
             reject(new DeliveryError("TLS handshake timed out", false, undefined, true));
@@ -283,14 +288,16 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
         attach(sock);
         secure = true;
         const ts = sock as tls.TLSSocket;
-        verified = ts.authorized && tls.checkServerIdentity(opts.hostname, ts.getPeerCertificate()) === undefined;
+        const nameError = tls.checkServerIdentity(opts.hostname, ts.getPeerCertificate());
+        verified = ts.authorized && nameError === undefined;
+        if (opts.verifyTls && !verified) throw fatal(`${opts.verifyTls} requires a valid certificate: ${ts.authorizationError ?? nameError?.message ?? "not verified"}`, undefined, true);
         // RFC 3207 §4.2: forget what we knew, EHLO again.
         await ehlo();
       } else if (opts.tls === "required") {
-        throw fatal("STARTTLS refused", r, true);
+        throw fatal(`STARTTLS refused${opts.verifyTls ? ` (${opts.verifyTls} requires TLS)` : ""}`, r, true);
       }
     } else if (opts.tls === "required") {
-      throw fatal("TLS required but STARTTLS not offered", undefined, true);
+      throw fatal(`TLS required${opts.verifyTls ? ` by ${opts.verifyTls}` : ""} but STARTTLS not offered`, undefined, true);
     }
   } catch (e) {
     sock.destroy();
