@@ -290,7 +290,7 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
         const ts = sock as tls.TLSSocket;
         const nameError = tls.checkServerIdentity(opts.hostname, ts.getPeerCertificate());
         verified = ts.authorized && nameError === undefined;
-        if (opts.verifyTls && !verified) throw fatal(`${opts.verifyTls} requires a valid certificate: ${ts.authorizationError ?? nameError?.message ?? "not verified"}`, undefined, true);
+        if (opts.verifyTls && !verified) throw fatal(`${opts.verifyTls} requires a valid certificate: ${certProblem(ts.authorizationError, nameError)}`, undefined, true);
         // RFC 3207 §4.2: forget what we knew, EHLO again.
         await ehlo();
       } else if (opts.tls === "required") {
@@ -443,6 +443,22 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
       sock.destroy();
     },
   };
+}
+
+/** OpenSSL's verification codes in plain words (for deferral reasons and bounces). */
+const CERT_PROBLEMS: Record<string, string> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: "self-signed certificate",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "certificate not signed by a trusted CA (self-signed or unknown issuer)",
+  SELF_SIGNED_CERT_IN_CHAIN: "self-signed certificate in the chain",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "certificate issued by an unknown CA",
+  CERT_HAS_EXPIRED: "certificate expired",
+  CERT_NOT_YET_VALID: "certificate not yet valid",
+};
+
+function certProblem(code: Error | string | null | undefined, nameError: Error | undefined): string {
+  const c = code ? String(typeof code === "string" ? code : (code as Error & { code?: string }).code ?? code.message) : "";
+  if (c) return CERT_PROBLEMS[c] ? `${CERT_PROBLEMS[c]} (${c})` : c;
+  return nameError ? `certificate not valid for the host name (${nameError.message})` : "not verified";
 }
 
 /** The STARTTLS handshake failed: the caller may retry the host without TLS. */
