@@ -32,14 +32,15 @@ export const AcmeConfig = v.object({
   rfc2136: v.optional(
     v.pipe(
       v.object({
-        server: v.pipe(v.string(), v.regex(/^\S+$/, '"host" or "host:port"'), v.description('Primary DNS server taking the updates, "host" or "host:port".')),
-        zone: v.pipe(name, v.description("Zone that holds the _acme-challenge records.")),
-        keyName: v.pipe(v.string(), v.minLength(1), v.description("TSIG key name.")),
+        server: v.optional(v.pipe(v.string(), v.regex(/^\S*$/, '"host" or "host:port"'), v.description('Primary DNS server taking the updates, "host" or "host:port"; "" = DNS-01 by RFC 2136 is off.')), ""),
+        zone: v.optional(v.pipe(v.string(), v.description("Zone that holds the _acme-challenge records.")), ""),
+        keyName: v.optional(v.pipe(v.string(), v.description("TSIG key name.")), ""),
         algorithm: v.optional(v.picklist(["hmac-sha256", "hmac-sha512", "hmac-sha1"]), "hmac-sha256"),
-        secret: v.pipe(v.string(), v.regex(/^[A-Za-z0-9+/]+=*$/, "a base64 TSIG secret"), v.description("TSIG secret (base64), as in the server's key statement.")),
+        secret: v.optional(v.pipe(v.string(), v.regex(/^([A-Za-z0-9+/]+=*)?$/, "a base64 TSIG secret"), v.description("TSIG secret (base64), as in the server's key statement.")), ""),
       }),
-      v.description("DNS-01 by RFC 2136 dynamic update with TSIG (BIND, Knot, PowerDNS …): set challenge = \"dns-01\" and this section."),
+      v.description('DNS-01 by RFC 2136 dynamic update with TSIG (BIND, Knot, PowerDNS …): set challenge = "dns-01" and this section.'),
     ),
+    {},
   ),
   httpPort: v.optional(
     v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535), v.description("Port the CA's HTTP-01 check connects to, used by the self-check (80; change for a port mapping or tests).")),

@@ -4,6 +4,7 @@
 // the lifetime; status in `kotakpos tls status` and GET /api/admin/tls.
 import { readFileSync } from "node:fs";
 import { resolverFromConfig } from "../../core/dns/index.ts";
+import { ConfigError } from "../../core/plugins.ts";
 import { definePlugin, pass, type Core } from "../../core/types.ts";
 import { AcmeConfig, acmeEnabled, directoryUrl } from "./config.ts";
 import { adminApp, challengeApp, ChallengeTokens } from "./http.ts";
@@ -59,7 +60,8 @@ export default definePlugin({
         selfCheck: cfg.selfCheck && cfg.challenge === "http-01" ? { resolver: resolverFromConfig(core.config), port: cfg.httpPort, probe: tokens } : undefined,
       });
       const rfc = cfg.rfc2136;
-      if (rfc) {
+      if (rfc.server && !(rfc.zone && rfc.keyName && rfc.secret)) throw new ConfigError("config error: acme.rfc2136: server, zone, keyName and secret are needed together");
+      if (rfc.server) {
         const target = { server: rfc.server, zone: rfc.zone, keyName: rfc.keyName, algorithm: rfc.algorithm, secret: rfc.secret };
         core.hooks.on("acme.dns01", async (change) => {
           if (!inZone(change.name, rfc.zone)) return pass;
