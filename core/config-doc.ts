@@ -167,6 +167,7 @@ export const CORE_KEY_DOCS: Record<string, string> = {
   "delivery.retry": "Delays before each retry of a deferred delivery; the last one repeats until delivery.maxAge.",
   "delivery.maxAge": "A message still undelivered after this long bounces.",
   "delivery.warnAfter": "Send the sender a delay warning after this long (empty: never).",
+  "delivery.caFile": "PEM file of extra CAs trusted when MTA-STS or DANE requires a verified MX certificate (a private CA, tests).",
   "limits.maxMessageSize": "Largest message accepted, in bytes (announced in SMTP SIZE and IMAP APPENDLIMIT).",
   "limits.maxRecipients": "Recipients accepted in one SMTP transaction.",
   "log.level": 'Lowest level logged to stderr: "debug", "info", "warn" or "error".',

@@ -86,6 +86,8 @@ export const ConfigSchema = v.looseObject({
       maxAge: v.optional(duration, "5d"),
       /** Send a delay warning after this long (empty = never). */
       warnAfter: v.optional(v.string(), "4h"),
+      /** PEM file of extra CAs trusted when MTA-STS or DANE needs a verified MX certificate. */
+      caFile: v.optional(v.string(), ""),
     }),
     {},
   ),

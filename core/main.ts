@@ -19,6 +19,7 @@ import { queueCommand } from "./cli/queue.ts";
 import { reloadCommand, serveCommand } from "./cli/serve.ts";
 import { userCommand } from "./cli/user.ts";
 import { dnsCommand } from "../plugins/mailauth/cli.ts";
+import { tlsCommand } from "../plugins/acme/cli.ts";
 
 export const VERSION: string = pkg.version;
 
@@ -36,7 +37,23 @@ const versionCommand: Command = {
 };
 
 // Commands a plugin provides for its own data (e.g. `dns` of mailauth) are listed here too.
-export const COMMANDS: Command[] = [serveCommand, reloadCommand, domainCommand, userCommand, aliasCommand, queueCommand, dnsCommand, pluginsCommand, backupCommand, restoreCommand, verifyBackupCommand, installCommand, uninstallCommand, versionCommand];
+export const COMMANDS: Command[] = [
+  serveCommand,
+  reloadCommand,
+  domainCommand,
+  userCommand,
+  aliasCommand,
+  queueCommand,
+  dnsCommand,
+  tlsCommand,
+  pluginsCommand,
+  backupCommand,
+  restoreCommand,
+  verifyBackupCommand,
+  installCommand,
+  uninstallCommand,
+  versionCommand,
+];
 
 function mainHelp(): string {
   const lines = ["kotakpos — a complete mail server in one executable", "", "Usage: kotakpos <command> [options]", "", "Commands:"];

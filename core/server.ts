@@ -90,6 +90,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     registerDefaultAuth(hooks, store, config.auth.maxFailuresPerIp);
     registerDefaultRouting(hooks, store);
     const tls = await createTls({ db, hooks, log, hostname: config.hostname, certFile: config.tls.certFile, keyFile: config.tls.keyFile });
+    shutdowns.push(() => tls.close());
     const spool = createSpool({ db, store, config, log, hooks, hostname: config.hostname });
     shutdowns.push(() => spool.stop());
     const portOffset = opts.portOffset ?? config.listen.portOffset ?? defaultOffset(log);

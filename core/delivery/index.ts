@@ -31,6 +31,8 @@ export interface RecipientResult {
   status: string;
   /** The host that gave the reply (DSN Remote-MTA). */
   remoteMta?: string;
+  /** Transport security of the delivery: none, TLS with an unverified or a verified certificate. */
+  tls?: "none" | "unverified" | "verified";
   /** Delivered to a host without the DSN extension: a requested success notice is ours
    *  to send ("relayed", RFC 3461 §5.2.2). */
   relayed?: boolean;
@@ -50,6 +52,8 @@ export interface DeliveryOptions {
   /** EHLO name. */
   hostname: string;
   timeouts?: Partial<SmtpTimeouts>;
+  /** Extra CA certificates (PEM) trusted when a hop needs a verified certificate. */
+  ca?: string[];
   /** How long a connection waits for another job to the same destination (ms). */
   idleMs?: number;
 }
@@ -119,9 +123,9 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
       if (addresses.length === 0) errors.push(`${hop.host}: ${temporary ?? "no address"}`);
       for (const address of addresses) {
         const port = hop.port ?? config.delivery.port;
-        const tryTls = hop.requireTls ? "required" : noTls.has(`${address}:${port}`) ? "none" : "opportunistic";
+        const tryTls = hop.requireTls || hop.verifyTls ? "required" : noTls.has(`${address}:${port}`) ? "none" : "opportunistic";
         const attempt = (tls: "opportunistic" | "required" | "none") =>
-          connectSmtp({ address, port, hostname: hop.host, helo: opts.hostname, tls, timeouts: opts.timeouts, log, signal: shutdown.signal });
+          connectSmtp({ address, port, hostname: hop.host, helo: opts.hostname, tls, verifyTls: hop.verifyTls, ca: opts.ca, timeouts: opts.timeouts, log, signal: shutdown.signal });
         try {
           return await attempt(tryTls);
         } catch (e) {
@@ -166,7 +170,8 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     const parts = added.length ? [Buffer.from(added.map((h) => (h.endsWith("\r\n") ? h : h + "\r\n")).join("")), raw] : [raw];
     const res = await client.send({ mailFrom: job.mailFrom, recipients: job.recipients, dsn: job.dsn }, parts);
     const relayed = !client.extensions.has("DSN");
-    return res.recipients.map((r) => ({ ...r, status: statusOf(r.reply, r.permanent), remoteMta: client.hostname, ...(r.ok && relayed && { relayed }) }));
+    const tls = client.secure ? (client.verified ? "verified" : "unverified") : "none";
+    return res.recipients.map((r) => ({ ...r, status: statusOf(r.reply, r.permanent), remoteMta: client.hostname, tls, ...(r.ok && relayed && { relayed }) }));
   }
 
   function take(d: Destination, ms: number): Promise<Pending | null> {
@@ -252,6 +257,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
       try {
         const r = await hooks.first("nextHop", { id: job.id, mailFrom: job.mailFrom, recipients: job.recipients.map((x) => x.address), domain: job.domain, fromDomain: "", raw: new Uint8Array(0) }, job.domain);
         if (Array.isArray(r) && r.length > 0) hops = orderHops(r);
+        else if (!Array.isArray(r) && r.kind === "defer") return failAll(job, new DeliveryError(r.reply.text, false));
       } catch (e) {
         return failAll(job, e);
       }

@@ -61,6 +61,11 @@ export interface ConnectOptions {
   /** "opportunistic": STARTTLS when offered, certificate not verified (no MTA-STS/DANE);
    *  "required": fail (temporary) without TLS; "none": never (after a failed handshake). */
   tls: "opportunistic" | "required" | "none";
+  /** MTA-STS (RFC 8461 §4.2) or DANE: TLS required and the certificate must verify (chain
+   *  and MX host name); the text names the policy in the error (a temporary failure). */
+  verifyTls?: string;
+  /** Extra trusted CA certificates (PEM) for that check (delivery.caFile). */
+  ca?: string[];
   timeouts?: Partial<SmtpTimeouts>;
   log?: Logger;
   /** Aborts the connection attempt and the session (shutdown). */
@@ -87,6 +92,8 @@ export interface SmtpClient {
   readonly hostname: string;
   readonly address: string;
   readonly secure: boolean;
+  /** After STARTTLS: the chain verified against the system's CAs and matched the MX name. */
+  readonly verified: boolean;
   readonly extensions: Map<string, string>;
   /** Usable for another transaction. */
   readonly usable: boolean;
@@ -224,6 +231,7 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
 
   let extensions = new Map<string, string>();
   let secure = false;
+  let verified = false;
 
   async function ehlo(): Promise<void> {
     let r = await cmd(`EHLO ${opts.helo}`, t.command, "EHLO");
@@ -258,7 +266,9 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
         // Errors of the raw socket surface on the TLS socket; never leave one unhandled.
         plain.on("error", () => {});
         sock = await new Promise<tls.TLSSocket>((resolve, reject) => {
-          const ts = tls.connect({ socket: plain, servername: net.isIP(opts.hostname) ? undefined : opts.hostname, rejectUnauthorized: false });
+          // TLS 1.2 at least, as on our listeners; the certificate is checked (not required)
+          // so each delivery records whether it was verified.
+          const ts = tls.connect({ socket: plain, servername: net.isIP(opts.hostname) ? undefined : opts.hostname, rejectUnauthorized: false, minVersion: "TLSv1.2", ...(opts.ca?.length ? { ca: [...tls.rootCertificates, ...opts.ca] } : {}) });
           const timer = setTimeout(() => {
             ts.destroy();
             reject(new DeliveryError("TLS handshake timed out", false, undefined, true));
@@ -277,13 +287,17 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
         sock.setNoDelay(true);
         attach(sock);
         secure = true;
+        const ts = sock as tls.TLSSocket;
+        const nameError = tls.checkServerIdentity(opts.hostname, ts.getPeerCertificate());
+        verified = ts.authorized && nameError === undefined;
+        if (opts.verifyTls && !verified) throw fatal(`${opts.verifyTls} requires a valid certificate: ${certProblem(ts.authorizationError, nameError)}`, undefined, true);
         // RFC 3207 §4.2: forget what we knew, EHLO again.
         await ehlo();
       } else if (opts.tls === "required") {
-        throw fatal("STARTTLS refused", r, true);
+        throw fatal(`STARTTLS refused${opts.verifyTls ? ` (${opts.verifyTls} requires TLS)` : ""}`, r, true);
       }
     } else if (opts.tls === "required") {
-      throw fatal("TLS required but STARTTLS not offered", undefined, true);
+      throw fatal(`TLS required${opts.verifyTls ? ` by ${opts.verifyTls}` : ""} but STARTTLS not offered`, undefined, true);
     }
   } catch (e) {
     sock.destroy();
@@ -400,6 +414,9 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
     get secure() {
       return secure;
     },
+    get verified() {
+      return verified;
+    },
     get extensions() {
       return extensions;
     },
@@ -426,6 +443,22 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
       sock.destroy();
     },
   };
+}
+
+/** OpenSSL's verification codes in plain words (for deferral reasons and bounces). */
+const CERT_PROBLEMS: Record<string, string> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: "self-signed certificate",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "certificate not signed by a trusted CA (self-signed or unknown issuer)",
+  SELF_SIGNED_CERT_IN_CHAIN: "self-signed certificate in the chain",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "certificate issued by an unknown CA",
+  CERT_HAS_EXPIRED: "certificate expired",
+  CERT_NOT_YET_VALID: "certificate not yet valid",
+};
+
+function certProblem(code: Error | string | null | undefined, nameError: Error | undefined): string {
+  const c = code ? String(typeof code === "string" ? code : (code as Error & { code?: string }).code ?? code.message) : "";
+  if (c) return CERT_PROBLEMS[c] ? `${CERT_PROBLEMS[c]} (${c})` : c;
+  return nameError ? `certificate not valid for the host name (${nameError.message})` : "not verified";
 }
 
 /** The STARTTLS handshake failed: the caller may retry the host without TLS. */

@@ -9,6 +9,7 @@ import { resolverFromConfig, type Resolver } from "../../core/dns/index.ts";
 import type { MailauthConfig } from "./config.ts";
 import { activateRotation, ensureKeys, listKeys, pruneRetired, stageRotation, type DkimKey } from "./keys.ts";
 import { checkRecords, domainRecords, type CheckResult, type DnsRecord } from "./records.ts";
+import { hostCertificate, mtaStsId, mtaStsPolicy, spkiSha256 } from "./transport.ts";
 
 export interface MailauthContext {
   db: Db;
@@ -52,6 +53,9 @@ export async function recordsForDomain(ctx: MailauthContext, domain: string): Pr
     ipv6: ctx.mcfg.ipv6,
     dmarcPolicy: ctx.mcfg.dmarcPolicy,
     dmarcRua: ctx.mcfg.dmarcReports,
+    mtaStsId: mtaStsId(mtaStsPolicy(ctx.mcfg.mtaSts, ctx.config.hostname)),
+    tlsRptAddress: ctx.mcfg.tlsReports || `postmaster@${domain}`,
+    tlsaSpki: await hostCertificate(ctx.db, ctx.config).then((pem) => (pem ? spkiSha256(pem) : undefined)).catch(() => undefined),
   });
 }
 
