@@ -13,6 +13,7 @@ import { CommandError, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./c
 import { processIo, type Io } from "./cli/io.ts";
 import { pluginsCommand } from "./cli/plugins.ts";
 import { queueCommand } from "./cli/queue.ts";
+import { relayCommand } from "./cli/relay.ts";
 import { serveCommand } from "./cli/serve.ts";
 import { userCommand } from "./cli/user.ts";
 import { dnsCommand } from "../plugins/mailauth/cli.ts";
@@ -31,7 +32,7 @@ const versionCommand: Command = {
 };
 
 // Commands a plugin provides for its own data (e.g. `dns` of mailauth) are listed here too.
-export const COMMANDS: Command[] = [serveCommand, domainCommand, userCommand, aliasCommand, queueCommand, dnsCommand, tlsCommand, pluginsCommand, versionCommand];
+export const COMMANDS: Command[] = [serveCommand, domainCommand, userCommand, aliasCommand, queueCommand, relayCommand, dnsCommand, tlsCommand, pluginsCommand, versionCommand];
 
 function mainHelp(): string {
   const lines = ["kotakpos — a complete mail server in one executable", "", "Usage: kotakpos <command> [options]", "", "Commands:"];
