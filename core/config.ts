@@ -88,6 +88,18 @@ export const ConfigSchema = v.looseObject({
       warnAfter: v.optional(v.string(), "4h"),
       /** PEM file of extra CAs trusted when MTA-STS or DANE needs a verified MX certificate. */
       caFile: v.optional(v.string(), ""),
+      /** A smarthost for outbound mail (home lab, blocked port 25). */
+      relay: v.optional(
+        v.object({
+          url: v.optional(v.string(), ""),
+          preset: v.optional(v.string(), ""),
+          username: v.optional(v.string(), ""),
+          passwordFile: v.optional(v.string(), ""),
+          caFile: v.optional(v.string(), ""),
+          domains: v.optional(v.array(v.string()), []),
+        }),
+        {},
+      ),
     }),
     {},
   ),

@@ -16,6 +16,7 @@ import { CommandError, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./c
 import { processIo, type Io } from "./cli/io.ts";
 import { pluginsCommand } from "./cli/plugins.ts";
 import { queueCommand } from "./cli/queue.ts";
+import { relayCommand } from "./cli/relay.ts";
 import { reloadCommand, serveCommand } from "./cli/serve.ts";
 import { userCommand } from "./cli/user.ts";
 import { dnsCommand } from "../plugins/mailauth/cli.ts";
@@ -44,6 +45,7 @@ export const COMMANDS: Command[] = [
   userCommand,
   aliasCommand,
   queueCommand,
+  relayCommand,
   dnsCommand,
   tlsCommand,
   pluginsCommand,

@@ -198,6 +198,12 @@ export interface NextHop {
   /** TLS with a certificate valid for `host` (MTA-STS enforce, DANE); names the policy, e.g.
    *  "MTA-STS policy of example.com". Implies requireTls. */
   verifyTls?: string;
+  /** TLS from the first byte (port 465) instead of STARTTLS. */
+  implicitTls?: boolean;
+  /** AUTH after TLS (a smarthost). */
+  auth?: { username: string; password: string };
+  /** Extra CAs trusted for this hop's certificate (a relay with a private CA). */
+  ca?: string[];
 }
 
 // ---------- hooks ----------
