@@ -167,6 +167,8 @@ export const CORE_KEY_DOCS: Record<string, string> = {
   "delivery.retry": "Delays before each retry of a deferred delivery; the last one repeats until delivery.maxAge.",
   "delivery.maxAge": "A message still undelivered after this long bounces.",
   "delivery.warnAfter": "Send the sender a delay warning after this long (empty: never).",
+  "limits.maxHeaderSection": "Largest header section of a message, in bytes; larger is refused (552 5.3.4) before any check runs.",
+  "limits.maxHeaderField": "Largest single header field (with its folded lines), in bytes; larger is refused (554 5.6.0).",
   "limits.maxMessageSize": "Largest message accepted, in bytes (announced in SMTP SIZE and IMAP APPENDLIMIT).",
   "limits.maxRecipients": "Recipients accepted in one SMTP transaction.",
   "log.level": 'Lowest level logged to stderr: "debug", "info", "warn" or "error".',

@@ -94,6 +94,9 @@ export const ConfigSchema = v.looseObject({
       /** Largest message accepted (bytes), announced in SIZE and APPENDLIMIT. */
       maxMessageSize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 50 * 1024 * 1024),
       maxRecipients: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 1000),
+      /** Largest header section and largest single header field (bytes), checked before any check runs. */
+      maxHeaderSection: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 1024 * 1024),
+      maxHeaderField: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000)), 64 * 1024),
     }),
     {},
   ),

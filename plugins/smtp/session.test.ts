@@ -110,6 +110,7 @@ function setup(service: SmtpService = "smtp", opts: { ip?: string; allowLoopback
     hostname: "mx.example.test",
     maxMessageSize: 100_000,
     maxRecipients: 5,
+    headerLimits: { maxSection: 1024 * 1024, maxField: 64 * 1024 },
     maxErrors: 10,
     maxCommandsWithoutMail: 30,
     maxAuthFailures: 3,

@@ -6,6 +6,7 @@ import type { Spool } from "../../core/spool/types.ts";
 import type { Store } from "../../core/store/types.ts";
 import type { Connection, Hooks, Reply } from "../../core/types.ts";
 import { splitCommand } from "./command.ts";
+import type { HeaderLimits } from "./header-bounds.ts";
 import { formatReply, R, verdictOutcome, type Outcome } from "./reply.ts";
 import { createAuthExchange } from "./sasl.ts";
 import { bdat, data, dataEnd, mail, rcpt, type SessionCtx } from "./transaction.ts";
@@ -18,6 +19,8 @@ export interface SessionConfig {
   hostname: string;
   maxMessageSize: number;
   maxRecipients: number;
+  /** Header section bounds, checked before the smtp.data hooks (header-bounds.ts). */
+  headerLimits: HeaderLimits;
   /** Error replies before 421 and close. */
   maxErrors: number;
   /** Commands other than MAIL/RCPT/DATA/BDAT/QUIT since the last MAIL before 421. */

@@ -4,6 +4,7 @@
 import type { AuthUser, Address, Connection, IncomingMessage, Reply, Route, SmtpTxn, TxnState } from "../../core/types.ts";
 import { mailParams, parsePath, rcptParams, type MailParams } from "./command.ts";
 import { buildDeliveries, dropRanges, mergeChecks, type AcceptedRcpt } from "./deliver.ts";
+import { checkHeaderBounds } from "./header-bounds.ts";
 import { dateHeader, messageIdHeader, parseHeaders, receivedHeader, returnPathHeader, withProtocol } from "./headers.ts";
 import { R, verdictOutcome, type Outcome } from "./reply.ts";
 import type { SessionConfig, SessionDeps } from "./session.ts";
@@ -160,6 +161,11 @@ export async function bdat(c: SessionCtx, chunk: Buffer | null, size: number, la
 /** The message is complete: checks, our headers, then the durable commit — "250" only
  *  after spool.accept resolved (DESIGN.md "The durability contract"). */
 async function finish(c: SessionCtx, t: Txn, raw: Buffer): Promise<void> {
+  const bounds = checkHeaderBounds(raw, c.cfg.headerLimits);
+  if (bounds) {
+    c.conn.log.info("message refused: header bounds", { txn: t.id, ip: c.conn.remoteAddress, size: raw.length, code: bounds.code });
+    return c.reply(bounds);
+  }
   const headers = parseHeaders(raw);
   const prefix = [
     receivedHeader({
