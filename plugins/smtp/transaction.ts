@@ -4,6 +4,7 @@
 import type { AuthUser, Address, Connection, IncomingMessage, Reply, Route, SmtpTxn, TxnState } from "../../core/types.ts";
 import { mailParams, parsePath, rcptParams, type MailParams } from "./command.ts";
 import { buildDeliveries, dropRanges, mergeChecks, type AcceptedRcpt } from "./deliver.ts";
+import { authorsOf } from "./authors.ts";
 import { checkHeaderBounds } from "./header-bounds.ts";
 import { dateHeader, messageIdHeader, parseHeaders, receivedHeader, returnPathHeader, withProtocol } from "./headers.ts";
 import { R, verdictOutcome, type Outcome } from "./reply.ts";
@@ -180,6 +181,22 @@ async function finish(c: SessionCtx, t: Txn, raw: Buffer): Promise<void> {
   ];
   // RFC 6409 §8.3 / §8.4: a submission server may add a missing Message-ID and Date.
   if (c.submission && t.user) {
+    // The author addresses must be the user's, like MAIL FROM (we DKIM-sign their domain).
+    const authors = authorsOf(raw);
+    if (!authors.ok) {
+      c.conn.log.info("submission refused: author fields", { txn: t.id, user: t.user.address, reason: authors.reply.text });
+      return c.reply(authors.reply);
+    }
+    for (const [field, address] of [...authors.from.map((a) => ["From", a] as const), ...authors.sender.map((a) => ["Sender", a] as const)]) {
+      const s = await c.deps.hooks.first("smtp.sendas", t.user, address);
+      if (s.kind === "accept") continue;
+      c.conn.log.info("submission refused: not allowed to send as", { txn: t.id, user: t.user.address, field, address });
+      if (s.kind === "pass") return c.reply({ code: 550, enhanced: "5.7.1", text: `${field}: ${address} is not an address you may send as` });
+      const o = verdictOutcome(s, R.ok);
+      if (!o.ok) return c.respond(o);
+    }
+    // RFC 6409 §8.1: a missing From is added, from the authenticated identity.
+    if (authors.missingFrom) prefix.push(`From: <${t.user.address}>\r\n`);
     if (!headers.some((h) => h.name === "message-id")) prefix.push(messageIdHeader(c.cfg.hostname));
     if (!headers.some((h) => h.name === "date")) prefix.push(dateHeader());
   }
