@@ -79,7 +79,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const store = await createStore({ db, blobDir: config.blobs.path || join(dataDir, "blobs"), log });
     shutdowns.push(() => store.close());
     const hooks = createHooks(log);
-    registerDefaultAuth(hooks, store, config.auth.maxFailuresPerIp);
+    const limiter = registerDefaultAuth(hooks, store, { db, maxFailuresPerIp: config.auth.maxFailuresPerIp, log });
+    shutdowns.push(() => limiter.close());
     registerDefaultRouting(hooks, store);
     const tls = await createTls({ db, hooks, log, hostname: config.hostname, certFile: config.tls.certFile, keyFile: config.tls.keyFile });
     const spool = createSpool({ db, store, config, log, hooks, hostname: config.hostname });
