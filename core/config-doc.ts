@@ -139,6 +139,8 @@ export function coerce(s: SchemaNode, raw: string): unknown {
 /** One line per core key; the README documents the same keys (a test checks both). */
 export const CORE_KEY_DOCS: Record<string, string> = {
   hostname: "The server's host name: EHLO, Received headers, banners, certificates. Default: the machine's host name.",
+  "listen.maxConnections": "Open connections over all listeners (TLS handshakes included); more are refused with 421 or closed, and a log line says so.",
+  "listen.tlsHandshakeSeconds": "Seconds a client on an implicit-TLS port (465, 993, 995) or after STARTTLS has to finish its TLS handshake.",
   "listen.address": "Address every listener binds (0.0.0.0, ::, 127.0.0.1 …).",
   "listen.portOffset": "Added to every standard port (25 → 10025 with 10000). Unset: 0 when the process may bind ports below 1024, 10000 otherwise. `serve --port-offset N` overrides it.",
   "listen.ports.smtp": "SMTP (MX, inbound mail) port before the offset; 0 = any free port (tests).",

@@ -87,7 +87,15 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     shutdowns.push(() => spool.stop());
     const portOffset = opts.portOffset ?? config.listen.portOffset ?? defaultOffset(log);
     const address = opts.listenAddress ?? config.listen.address;
-    const listeners = createListenerSet({ address, portOffset, maxPerIp: config.listen.maxConnectionsPerIp, log, tls });
+    const listeners = createListenerSet({
+      address,
+      portOffset,
+      maxPerIp: config.listen.maxConnectionsPerIp,
+      maxConnections: config.listen.maxConnections,
+      tlsHandshakeTimeoutMs: config.listen.tlsHandshakeSeconds * 1000,
+      log,
+      tls,
+    });
     shutdowns.push(() => listeners.shutdown(config.listen.shutdownGraceSeconds * 1000));
     const closing = new AbortController();
     const core: Core = {
