@@ -18,6 +18,7 @@ const ACCOUNT_RESET_MS = 60 * 60_000;
 /** Rows expire: failures a day after the last one, known addresses after 30 days unused. */
 const FAILURE_TTL_MS = 24 * 60 * 60_000;
 const KNOWN_TTL_MS = 30 * 24 * 60 * 60_000;
+const KNOWN_REFRESH_MS = 60 * 60_000;
 /** While an attempt on a slowed-down account is being checked, others wait (no parallel guessing). */
 const IN_FLIGHT_MS = 10_000;
 
@@ -93,6 +94,9 @@ export function createLoginLimiter(db: Db, opts: { maxFailuresPerIp: number; log
     },
     async succeeded(ip, account, now = Date.now()) {
       inFlight.delete(account);
+      // A login from a known address refreshes its row at most hourly (no write, no fsync, per login).
+      const r = await db.query({ sql: "SELECT last_success FROM auth_known_addresses WHERE account = ? AND ip = ?", args: [account, ip] });
+      if (r.rows.length > 0 && now - Number(r.rows[0]!.last_success) < KNOWN_REFRESH_MS) return;
       await db.write((tx) =>
         tx.execute({
           sql: `INSERT INTO auth_known_addresses (account, ip, last_success) VALUES (?, ?, ?)
