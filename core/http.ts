@@ -27,7 +27,8 @@ export async function buildHttpApp(core: Core): Promise<Hono> {
     return c.json({ error: "internal error" }, 500);
   });
   app.use("*", bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json({ error: "request body too large" }, 413) }));
-  app.get("/healthz", (c) => c.text("ok\n"));
+  // 503 while the disk is full: reads work, but no mail can be accepted.
+  app.get("/healthz", (c) => (core.db.readOnly ? c.text(`${core.db.readOnly}\n`, 503) : c.text("ok\n")));
   const token = adminToken(core.dataDir);
   app.use("/api/admin/*", bearerAuth({ token }), async (c, next) => {
     // Plugins' admin sub-apps check for an admin on the context; the token holder is one.

@@ -53,12 +53,27 @@ export function createLoginLimiter(db: Db, opts: { maxFailuresPerIp: number; log
     return x ? { failures: Number(x.failures), last: Number(x.last_failure) } : null;
   }
 
-  async function bump(key: string, resetMs: number, now: number): Promise<void> {
-    await db.write((tx) =>
-      tx.execute({
-        sql: `INSERT INTO auth_failures (key, failures, last_failure) VALUES (?, 1, ?)
-              ON CONFLICT(key) DO UPDATE SET failures = CASE WHEN ? - last_failure >= ? THEN 1 ELSE failures + 1 END, last_failure = excluded.last_failure`,
-        args: [key, now, now, resetMs],
+  /** Limiter writes are best effort: a full disk (read-only database) must not stop logins. */
+  async function softly(what: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      opts.log.warn(`login limiter: could not record ${what}`, { err: (err as Error)?.message });
+    }
+  }
+
+  /** One failure for each key, in one transaction (one fsync). A key's count restarts
+   *  when its last failure is older than its reset time. */
+  async function bump(keys: [key: string, resetMs: number][], now: number): Promise<void> {
+    await softly("a failure", () =>
+      db.write(async (tx) => {
+        for (const [key, resetMs] of keys) {
+          await tx.execute({
+            sql: `INSERT INTO auth_failures (key, failures, last_failure) VALUES (?, 1, ?)
+                  ON CONFLICT(key) DO UPDATE SET failures = CASE WHEN ? - last_failure >= ? THEN 1 ELSE failures + 1 END, last_failure = excluded.last_failure`,
+            args: [key, now, now, resetMs],
+          });
+        }
       }),
     );
   }
@@ -87,22 +102,22 @@ export function createLoginLimiter(db: Db, opts: { maxFailuresPerIp: number; log
       return null;
     },
     async failed(ip, account, now = Date.now()) {
-      await bump(ipKey(ip), IP_WINDOW_MS, now);
-      if (account === null) return;
-      inFlight.delete(account);
-      await bump(acctKey(account), ACCOUNT_RESET_MS, now);
+      if (account !== null) inFlight.delete(account);
+      await bump([[ipKey(ip), IP_WINDOW_MS], ...(account === null ? [] : [[acctKey(account), ACCOUNT_RESET_MS] as [string, number]])], now);
     },
     async succeeded(ip, account, now = Date.now()) {
       inFlight.delete(account);
       // A login from a known address refreshes its row at most hourly (no write, no fsync, per login).
       const r = await db.query({ sql: "SELECT last_success FROM auth_known_addresses WHERE account = ? AND ip = ?", args: [account, ip] });
       if (r.rows.length > 0 && now - Number(r.rows[0]!.last_success) < KNOWN_REFRESH_MS) return;
-      await db.write((tx) =>
-        tx.execute({
-          sql: `INSERT INTO auth_known_addresses (account, ip, last_success) VALUES (?, ?, ?)
+      await softly("a login", () =>
+        db.write((tx) =>
+          tx.execute({
+            sql: `INSERT INTO auth_known_addresses (account, ip, last_success) VALUES (?, ?, ?)
                 ON CONFLICT(account, ip) DO UPDATE SET last_success = excluded.last_success`,
-          args: [account, ip, now],
-        }),
+            args: [account, ip, now],
+          }),
+        ),
       );
     },
     async prune(now = Date.now()) {

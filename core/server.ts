@@ -64,7 +64,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.log.level);
   mkdirSync(dataDir, { recursive: true });
 
-  const db = await openDb({ url: config.database.url || `file:${join(dataDir, "kotakpos.db")}`, authToken: config.database.authToken || undefined });
+  const db = await openDb({ url: config.database.url || `file:${join(dataDir, "kotakpos.db")}`, authToken: config.database.authToken || undefined, log });
   const shutdowns: Shutdown[] = [async () => db.close()];
   const stopAll = async () => {
     for (const fn of shutdowns.splice(0).reverse()) {
@@ -147,6 +147,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 /** What a new admin should do next, shown under the banner. */
 async function startHints(core: Core): Promise<string[]> {
   const hints: string[] = [];
+  if (core.db.readOnly) hints.push(`DISK FULL — ${core.db.readOnly}. Mail is refused (SMTP 452) and nothing can be changed; reading mail works. Free space and kotakpos resumes by itself.`);
   if (!core.config.hostname.includes(".")) hints.push(`hostname "${core.config.hostname}" is not a full DNS name: set hostname in ${join(core.dataDir, "kotakpos.toml")}`);
   if ((await core.store.listDomains()).length === 0) hints.push("no mail domain yet: kotakpos domain add example.com && kotakpos user add you@example.com");
   hints.push(`admin API token: ${join(core.dataDir, "admin.token")}`);

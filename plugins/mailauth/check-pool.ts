@@ -11,7 +11,8 @@ import type { InboundInput, InboundResult, MailauthResolver } from "./inbound.ts
 export class CheckDeadlineError extends Error {}
 
 export interface CheckPool {
-  check(input: Omit<InboundInput, "resolver">, signal?: AbortSignal): Promise<InboundResult>;
+  /** `deadlineMs` overrides the pool's deadline for this check. */
+  check(input: Omit<InboundInput, "resolver">, signal?: AbortSignal, deadlineMs?: number): Promise<InboundResult>;
   /** Shutdown: idle workers stop now, busy ones when their checks end (sessions finishing
    *  inside the shutdown grace still get their answer) or at their deadline. */
   close(): void;
@@ -128,7 +129,7 @@ export function createCheckPool(opts: CheckPoolOptions): CheckPool {
     get size() {
       return slots.length;
     },
-    check(input, signal) {
+    check(input, signal, deadlineMs = opts.deadlineMs) {
       return new Promise<InboundResult>((resolve, reject) => {
         const raw = input.raw;
         const copy = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
@@ -142,7 +143,7 @@ export function createCheckPool(opts: CheckPoolOptions): CheckPool {
             kill(slot, job);
           }
         };
-        job.timer = setTimeout(() => expire(`check took longer than ${opts.deadlineMs} ms`), opts.deadlineMs);
+        job.timer = setTimeout(() => expire(`check took longer than ${deadlineMs} ms`), deadlineMs);
         signal?.addEventListener("abort", () => job.slot && expire("check aborted"), { once: true });
         dispatch(job);
       });

@@ -113,10 +113,13 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     c.txn = undefined;
     hooks.notify("disconnect", conn);
   });
-  conn.setIdleTimeout(cfg.idleMs, () => {
+  // RFC 5321 §4.5.3.2: the timeouts are for waiting on the client, not on us.
+  const onIdle = () => {
+    if (busy) return conn.setIdleTimeout(cfg.idleMs, onIdle);
     log.info("idle timeout");
     closeWith(R.idle);
-  });
+  };
+  conn.setIdleTimeout(cfg.idleMs, onIdle);
   const onShutdown = () => {
     if (busy) shutdownAsked = true;
     else closeWith(R.shutdown);

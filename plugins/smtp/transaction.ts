@@ -4,6 +4,7 @@
 import type { AuthUser, Address, Connection, IncomingMessage, Reply, Route, SmtpTxn, TxnState } from "../../core/types.ts";
 import { mailParams, parsePath, rcptParams, type MailParams } from "./command.ts";
 import { buildDeliveries, dropRanges, mergeChecks, type AcceptedRcpt } from "./deliver.ts";
+import { isDiskFull } from "../../core/disk.ts";
 import { authorsOf } from "./authors.ts";
 import { checkHeaderBounds } from "./header-bounds.ts";
 import { dateHeader, messageIdHeader, parseHeaders, receivedHeader, returnPathHeader, withProtocol } from "./headers.ts";
@@ -224,6 +225,8 @@ async function finish(c: SessionCtx, t: Txn, raw: Buffer): Promise<void> {
     }));
   } catch (err) {
     c.conn.log.error("spool accept failed", { txn: t.id, err: (err as Error)?.message ?? String(err) });
+    // RFC 3463 §3.4: 4.3.1 "mail system full"; RFC 5321 §4.2.2: 452 insufficient storage.
+    if (isDiskFull(err)) return c.send({ code: 452, enhanced: "4.3.1", text: "Insufficient system storage (disk full), try again later" });
     return c.send(R.tempFail);
   }
   c.conn.log.info("message accepted", { txn: t.id, id, from: t.mailFrom.address, rcpts: t.rcpts.length, size: raw.length, quarantine: merged.verdict.kind === "quarantine" || undefined });
