@@ -163,6 +163,11 @@ export async function bdat(c: SessionCtx, chunk: Buffer | null, size: number, la
 /** The message is complete: checks, our headers, then the durable commit — "250" only
  *  after spool.accept resolved (DESIGN.md "The durability contract"). */
 async function finish(c: SessionCtx, t: Txn, raw: Buffer): Promise<void> {
+  // An empty message ("BDAT 0 LAST" alone, or DATA then "."): nothing to deliver.
+  if (raw.length === 0) return c.reply({ code: 554, enhanced: "5.6.0", text: "Empty message refused (no header, no body)" });
+  // RFC 5322 §3.5 (text excludes %d0) and no BINARYMIME offered: NUL never belongs in a
+  // message, and IMAP could not send it in a literal (RFC 9051 §4.3).
+  if (raw.indexOf(0) >= 0) return c.reply({ code: 554, enhanced: "5.6.0", text: "NUL bytes are not allowed in message data (RFC 5322 section 3.5)" });
   const bounds = checkHeaderBounds(raw, c.cfg.headerLimits);
   if (bounds) {
     c.conn.log.info("message refused: header bounds", { txn: t.id, ip: c.conn.remoteAddress, size: raw.length, code: bounds.code });
