@@ -120,8 +120,10 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     closeWith(R.idle);
   };
   conn.setIdleTimeout(cfg.idleMs, onIdle);
+  // A message still arriving (or being checked) is finished first, within the shutdown
+  // grace period: the client gets its 250, then the 421.
   const onShutdown = () => {
-    if (busy) shutdownAsked = true;
+    if (busy || reader.inData() || c.txn?.bdat) shutdownAsked = true;
     else closeWith(R.shutdown);
   };
   if (conn.closing.aborted) queueMicrotask(onShutdown);
@@ -132,7 +134,7 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     busy = true;
     try {
       while (!closed) {
-        if (shutdownAsked) {
+        if (shutdownAsked && !reader.inData() && !c.txn?.bdat) {
           closeWith(R.shutdown);
           break;
         }

@@ -127,3 +127,45 @@ describe("POP3", () => {
     await b.say("QUIT");
   });
 });
+
+describe("shutdown", () => {
+  test("a DATA transfer completing inside the grace period gets its 250, then 421; idle sessions do not hold the stop", async () => {
+    const srv = await startTestServer({ plugins: [smtp, imap, pop3], users: [ALICE], config: { listen: { shutdownGraceSeconds: 10 }, pop3: { authFailureDelayMs: 0 } } });
+    try {
+      // Idle sessions: SMTP after EHLO, IMAP with a mailbox selected, POP3 logged in.
+      const idleSmtp = await raw(srv.port("smtp"));
+      await idleSmtp.replies(1);
+      idleSmtp.send("EHLO idle.test\r\n");
+      await idleSmtp.replies(1);
+      const idleImap = await RawClient.connect(srv.port("imap"));
+      idleImap.write(`a LOGIN ${ALICE.address} ${ALICE.password}\r\nb SELECT INBOX\r\n`);
+      await idleImap.readUntil(/^b OK .*\r\n/m);
+      const idlePop = await raw(srv.port("pop3"));
+      idlePop.send(`USER ${ALICE.address}\r\nPASS ${ALICE.password}\r\n`);
+      const popEnd = Date.now() + 5000;
+      while (!/\+OK .*\r\n\+OK /s.test(idlePop.received) && Date.now() < popEnd) await Bun.sleep(20);
+
+      // A message half sent when the server is told to stop.
+      const c = await raw(srv.port("smtp"));
+      await c.replies(1);
+      c.send("EHLO c.test\r\nMAIL FROM:<x@remote.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n");
+      expect((await c.replies(4)).at(-1)).toStartWith("354");
+      c.send("Subject: in-grace\r\n\r\nfirst half\r\n");
+      await Bun.sleep(100);
+      const t0 = performance.now();
+      const stopped = srv.stop().then(() => performance.now() - t0);
+      await Bun.sleep(300);
+      c.send("second half\r\n.\r\n");
+      const r = await c.replies(2);
+      expect(r[0]).toMatch(/^250 2\.0\.0 OK queued as /);
+      expect(r[1]).toBe("421 4.3.2 Server shutting down, closing connection");
+      const ms = await stopped;
+      console.log(`stop with a DATA in flight and 3 idle sessions: ${ms.toFixed(0)} ms (grace 10000 ms)`);
+      expect(ms).toBeLessThan(5000);
+      expect(idleSmtp.received).toContain("421 4.3.2");
+      expect(idlePop.received).toContain("-ERR [SYS/TEMP] Server shutting down");
+    } finally {
+      await srv.cleanup();
+    }
+  }, 30_000);
+});
