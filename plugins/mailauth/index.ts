@@ -10,6 +10,7 @@ import { parseRawHeader } from "./header.ts";
 import { CheckDeadlineError, createCheckPool } from "./check-pool.ts";
 import { createKeyCache, ensureKeys } from "./keys.ts";
 import { signOutgoing } from "./outbound.ts";
+import { ownDomainCheck } from "./own-domain.ts";
 import type { MailauthContext } from "./service.ts";
 
 /** SPF may take its full 20 s (RFC 7208 §4.6.4) before DMARC starts; the client waits up
@@ -57,6 +58,17 @@ export default definePlugin({
           verdict: r.verdict.kind,
           forged: r.remove.length || undefined,
         });
+        const own = await ownDomainCheck({
+          mailFrom: txn.mailFrom.address,
+          spf: r.spf.status.result,
+          authors: r.dmarcAll.map((d) => ({ domain: (d.status.header?.from ?? d.domain).toLowerCase(), dmarc: d.status.result })),
+          dkimPass: r.dkim.filter((d) => d.status.result === "pass" && d.signingDomain).map((d) => d.signingDomain!.toLowerCase()),
+          isLocal: (d) => core.store.isLocalDomain(d),
+        });
+        if (own) {
+          txn.conn.log.info("own domain spoofed", { txn: txn.id, ip: txn.conn.remoteAddress, from: txn.mailFrom.address, reason: own.reply.text });
+          return { verdict: own, headers: [r.header] };
+        }
         return { verdict: r.verdict, headers: [r.header], ...(r.remove.length ? { removeHeaders: r.remove } : {}) };
       }, CHECK_TIMEOUT);
     }

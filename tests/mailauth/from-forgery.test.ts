@@ -98,3 +98,31 @@ describe("what Alice may send leaves signed for local.test only", () => {
     expect(subjects.sort()).toEqual(["granted", "no-from", "own-from"]);
   }, 30_000);
 });
+
+describe("our own domains on port 25, unauthenticated", () => {
+  /** A message to Alice over port 25 from `source`. */
+  async function inbound(source: string, mailFrom: string, from: string, tag: string): Promise<Sent> {
+    const msg = `From: ${from}\r\nTo: ${ALICE.address}\r\nSubject: ${tag}\r\nMessage-ID: <${tag}@x.test>\r\n\r\nHello.\r\n`;
+    const arg = JSON.stringify({ helo: "outside.test", from: mailFrom, to: [ALICE.address], msg, source });
+    const p = Bun.spawn([PYTHON, join(import.meta.dir, "send.py"), String(s.port("smtp")), arg], { stdout: "pipe", stderr: "pipe" });
+    const out = await new Response(p.stdout).text();
+    await p.exited;
+    return JSON.parse(out) as Sent;
+  }
+
+  test("MAIL FROM one of our domains from an address its SPF does not allow: 550 naming the domain", async () => {
+    const r = await inbound("127.0.0.5", "ceo@local.test", "CEO <ceo@local.test>", "own-envelope");
+    expect(r).toMatchObject({ ok: false, code: 550 });
+    expect(r.msg).toContain("local.test is a domain of this server");
+  });
+
+  test("a From of our domain behind a foreign envelope: 550 naming the domain", async () => {
+    const r = await inbound("127.0.0.5", "x@remote.test", "CEO <ceo@local.test>", "own-author");
+    expect(r).toMatchObject({ ok: false, code: 550 });
+    expect(r.msg).toContain("From: local.test");
+  });
+
+  test("from an address the domain's SPF allows (its MX), aligned: accepted", async () => {
+    expect(await inbound("127.0.0.1", "carol@other.test", "Carol <carol@other.test>", "own-allowed")).toEqual({ ok: true });
+  });
+});
