@@ -14,16 +14,19 @@ import type { DeepPartial } from "./config-file.ts";
 import { createAdminApi, type AdminApi, type PluginReport } from "./control/api.ts";
 import { openDb } from "./db/open.ts";
 import { createHooks } from "./hooks.ts";
-import { buildHttpApp, serveHttp } from "./http.ts";
+import { buildHttpApp, serveHttp, serveMetrics } from "./http.ts";
+import { observeCore } from "./metrics.ts";
 import { createListenerSet } from "./listen.ts";
 import { createLogger } from "./log.ts";
 import { dataPaths, type DataPaths } from "./paths.ts";
 import { configurePlugins, describeIssues, importPluginDir, resolvePlugins, setupPlugins, type ActivePlugin, type Shutdown } from "./plugins.ts";
 import { registerDefaultRouting } from "./route.ts";
 import { createSpool } from "./spool/index.ts";
+import { openBlobBackend } from "./store/blob-backend.ts";
 import { createStore } from "./store/index.ts";
 import { createTls } from "./tls.ts";
 import type { Store } from "./store/types.ts";
+import type { Db } from "./db/open.ts";
 import type { AdminMethods, Core, Hooks, Listener, Logger, Plugin, Tls } from "./types.ts";
 
 export type { DeepPartial };
@@ -74,7 +77,12 @@ function defaultOffset(log: Logger): number {
   return UNPRIVILEGED_OFFSET;
 }
 
-const noTls: Tls = { certificateFor: () => Promise.reject(new Error("no TLS outside serve")) };
+const noTls: Tls = {
+  certificateFor: () => Promise.reject(new Error("no TLS outside serve")),
+  certificates: () => Promise.reject(new Error("no TLS outside serve")),
+  changed: () => {},
+  onChange: () => () => {},
+};
 
 /** Run shutdown steps in reverse order; a failing step is logged, the rest still run. */
 function shutdownList(log: Logger) {
@@ -106,12 +114,13 @@ function pluginMethods(core: Core, active: ActivePlugin[]): Map<string, AdminMet
 
 type CoreParts = Omit<Core, "listen" | "onShutdown" | "closing">;
 
-/** Hooks with the core's defaults (auth, routing) registered behind every plugin's. */
-function coreHooks(log: Logger, store: Store, config: Config): Hooks {
+/** Hooks with the core's defaults (auth with its login limiter, routing) registered
+ *  behind every plugin's; `close` stops the limiter. */
+function coreHooks(log: Logger, db: Db, store: Store, config: Config): { hooks: Hooks; close(): void | Promise<void> } {
   const hooks = createHooks(log);
-  registerDefaultAuth(hooks, store, config.auth.maxFailuresPerIp);
+  const limiter = registerDefaultAuth(hooks, store, { db, maxFailuresPerIp: config.auth.maxFailuresPerIp, log });
   registerDefaultRouting(hooks, store);
-  return hooks;
+  return { hooks, close: () => limiter.close() };
 }
 
 /** Set the plugins up on a Core whose `listen` binds nothing, then shut them down again. */
@@ -141,7 +150,7 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
   const dataDir = resolve(opts.dataDir);
   const config = parseConfig(opts.config);
   const serving = opts.mode === "serve";
-  const log = opts.log ?? createLogger(serving || config.log.level === "debug" ? config.log.level : "warn");
+  const log = opts.log ?? createLogger(serving || config.log.level === "debug" ? config.log.level : "warn", {}, undefined, config.log.format);
   const paths = dataPaths(dataDir, config);
   if (serving) mkdirSync(dataDir, { recursive: true });
   const extras = opts.loadPluginDir ? await importPluginDir(paths.pluginDir) : [];
@@ -149,14 +158,26 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
   const active = configurePlugins(config, resolvePlugins(known, [], config.plugins.disabled));
   const disabled = known.filter((p) => config.plugins.disabled.includes(p.name)).map((p) => p.name);
 
-  const db = await openDb({ url: paths.databaseUrl, authToken: paths.databaseAuthToken });
+  const db = await openDb({
+    url: paths.databaseUrl,
+    authToken: paths.databaseAuthToken,
+    log,
+    onBackup: (path) => log.warn("the database schema is being upgraded: backed up the database first", { path }),
+  });
   const shutdowns = shutdownList(log);
   shutdowns.push(async () => db.close());
   try {
-    const store = await createStore({ db, blobDir: paths.blobDir, log });
+    const store = await createStore({ db, blobs: await openBlobBackend(config, dataDir), log });
     shutdowns.push(() => store.close());
-    const hooks = coreHooks(log, store, config);
-    const tls = serving ? await createTls({ db, hooks, log, hostname: config.hostname, certFile: config.tls.certFile, keyFile: config.tls.keyFile }) : noTls;
+    const defaults = coreHooks(log, db, store, config);
+    shutdowns.push(() => defaults.close());
+    const hooks = defaults.hooks;
+    let tls: Tls = noTls;
+    if (serving) {
+      const t = await createTls({ db, hooks, log, hostname: config.hostname, certFile: config.tls.certFile, keyFile: config.tls.keyFile });
+      shutdowns.push(() => t.close());
+      tls = t;
+    }
     // Outside serve the spool's scheduler never starts: queue commands only read and mark rows.
     const spool = createSpool({ db, store, config, log, hooks, hostname: config.hostname });
     shutdowns.push(() => spool.stop());
@@ -164,7 +185,17 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
 
     const portOffset = opts.portOffset ?? config.listen.portOffset ?? (serving ? defaultOffset(log) : 0);
     const address = opts.listenAddress ?? config.listen.address;
-    const listenerSet = serving ? createListenerSet({ address, portOffset, maxPerIp: config.listen.maxConnectionsPerIp, log, tls }) : null;
+    const listenerSet = serving
+      ? createListenerSet({
+          address,
+          portOffset,
+          maxPerIp: config.listen.maxConnectionsPerIp,
+          maxConnections: config.listen.maxConnections,
+          tlsHandshakeTimeoutMs: config.listen.tlsHandshakeSeconds * 1000,
+          log,
+          tls,
+        })
+      : null;
     if (listenerSet) shutdowns.push(() => listenerSet.shutdown(config.listen.shutdownGraceSeconds * 1000));
     const closing = new AbortController();
     const core: Core = {
@@ -187,6 +218,8 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
       const ports = config.listen.ports;
       const app = await buildHttpApp(core, active);
       for (const l of await serveHttp(core, app, { address, http: listenerSet.portFor(ports.http), https: listenerSet.portFor(ports.https) })) listenerSet.adopt(l);
+      observeCore(core);
+      if (config.metrics.listen) listenerSet.adopt(serveMetrics(config.metrics.listen));
       spool.start();
       listeners = listenerSet.listeners;
       report = async () => ({ plugins: active.map((a) => a.plugin.name), disabled, listeners: listeners.map((l) => `${l.name}:${l.port}`), hooks: hooks.list(), live: true });
@@ -196,7 +229,14 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
       report = async () => r;
     } else {
       // No plugin ran its setup here: a dry run with fresh hooks tells the order.
-      report = () => dryRun({ ...parts, hooks: coreHooks(log, store, config) }, active, disabled);
+      report = async () => {
+        const fresh = coreHooks(log, db, store, config);
+        try {
+          return await dryRun({ ...parts, hooks: fresh.hooks }, active, disabled);
+        } finally {
+          await fresh.close();
+        }
+      };
     }
     const admin = createAdminApi({ store, spool, plugins: report, methods: pluginMethods(core, active) });
     return { core, paths, plugins: active, disabled, listeners, admin, close: () => shutdowns.run() };

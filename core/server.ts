@@ -1,9 +1,10 @@
 // `serve`: the core opened in serve mode (core/open.ts: config → database → store → hooks →
-// TLS → spool → plugins → listeners), the banner, and the orderly stop.
+// TLS → spool → plugins → listeners), the banner, config reload, and the orderly stop.
 import type { Config } from "./config.ts";
 import type { AdminApi } from "./control/api.ts";
 import { openCore, type DeepPartial } from "./open.ts";
 import { adminTokenIn, configFileIn } from "./paths.ts";
+import { applyReload, type ReloadReport } from "./reload.ts";
 import type { Core, Listener, Logger, Plugin } from "./types.ts";
 
 export { parseConfig, UNPRIVILEGED_OFFSET, type DeepPartial } from "./open.ts";
@@ -30,6 +31,8 @@ export interface RunningServer {
   admin: AdminApi;
   /** Bound port of a listener by name ("smtp", "imaps" …). */
   port(name: string): number;
+  /** Apply a new config (validated whole first; throws ConfigError and changes nothing). */
+  reload(next: Config): ReloadReport;
   stop(): Promise<void>;
 }
 
@@ -44,6 +47,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       const l = listeners.find((x) => x.name === name);
       if (!l) throw new Error(`no listener named ${name}`);
       return l.port;
+    },
+    reload(next) {
+      const report = applyReload({ config: core.config, plugins: opened.plugins }, next);
+      core.log.info("config reloaded", { changed: report.changed.join(",") || "nothing", needsRestart: report.needsRestart.join(",") || undefined });
+      return report;
     },
     stop: opened.close,
   };
@@ -60,6 +68,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 /** What a new admin should do next, shown under the banner. */
 async function startHints(core: Core): Promise<string[]> {
   const hints: string[] = [];
+  if (core.db.readOnly) hints.push(`DISK FULL — ${core.db.readOnly}. Mail is refused (SMTP 452) and nothing can be changed; reading mail works. Free space and kotakpos resumes by itself.`);
   if (!core.config.hostname.includes(".")) hints.push(`hostname "${core.config.hostname}" is not a full DNS name: set hostname in ${configFileIn(core.dataDir)}`);
   if ((await core.store.listDomains()).length === 0) hints.push("no mail domain yet: kotakpos domain add example.com && kotakpos user add you@example.com");
   hints.push(`admin API token: ${adminTokenIn(core.dataDir)}`);

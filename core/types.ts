@@ -201,6 +201,15 @@ export interface NextHop {
   /** Lower number first. */
   preference: number;
   requireTls?: boolean;
+  /** TLS with a certificate valid for `host` (MTA-STS enforce, DANE); names the policy, e.g.
+   *  "MTA-STS policy of example.com". Implies requireTls. */
+  verifyTls?: string;
+  /** TLS from the first byte (port 465) instead of STARTTLS. */
+  implicitTls?: boolean;
+  /** AUTH after TLS (a smarthost). */
+  auth?: { username: string; password: string };
+  /** Extra CAs trusted for this hop's certificate (a relay with a private CA). */
+  ca?: string[];
 }
 
 // ---------- hooks ----------
@@ -215,6 +224,9 @@ export interface HookOpts {
 export interface HookMap {
   connect: (conn: Connection) => Verdict;
   "tls.certificate": (servername: string | undefined) => { kind: "certificate"; key: string; cert: string } | Pass;
+  /** Every certificate a plugin holds, with its names (servers that need the whole SNI
+   *  table up front, like Bun.serve on 443, ask for it at start and on each change). */
+  "tls.certificates": () => { kind: "certificates"; certificates: TlsCertificate[] } | Pass;
   auth: (conn: Connection | undefined, cred: Credentials) => AuthResult;
   "smtp.helo": (conn: Connection, helo: string) => Verdict;
   "smtp.mail": (txn: SmtpTxn, addr: Address) => Verdict;
@@ -231,9 +243,13 @@ export interface HookMap {
   /** May move the next attempt (the first handler answering "retry" wins). */
   deferred: (info: { id: string; recipient: string; error: string; attempts: number }) => { kind: "retry"; retryAt: number } | Pass | void;
   bounced: (info: { id: string; recipient: string; error: string }) => void;
-  /** Where to deliver the message for `domain` (smarthost, MTA-STS); pass = MX lookup. */
-  nextHop: (msg: OutgoingMessage, domain: string) => { kind: "hops"; hops: NextHop[] } | Pass;
+  /** Where to deliver the message for `domain` (smarthost, MTA-STS); pass = MX lookup;
+   *  "defer" holds the mail (a policy no MX can satisfy). */
+  nextHop: (msg: OutgoingMessage, domain: string) => { kind: "hops"; hops: NextHop[] } | Pass | { kind: "defer"; reply: Reply };
   "http.routes": (app: import("hono").Hono) => void;
+  /** Publish ("add") or withdraw ("delete") an ACME DNS-01 TXT record (RFC 8555 §8.4) at
+   *  `name` (_acme-challenge.<domain>); the acme plugin's RFC 2136 provider is one handler. */
+  "acme.dns01": (change: { action: "add" | "delete"; name: string; value: string }) => { kind: "done" } | { kind: "failed"; reason: string } | { kind: "pass" };
   disconnect: (conn: Connection) => void;
 }
 
@@ -252,6 +268,7 @@ export const TEMP_FAILURE: Reply = { code: 451, enhanced: "4.3.0", text: "Tempor
 export const HOOKS = {
   connect: { mode: "first", failure: { kind: "defer", reply: TEMP_FAILURE } },
   "tls.certificate": { mode: "first", failure: { kind: "pass" } },
+  "tls.certificates": { mode: "all", failure: undefined },
   auth: { mode: "first", failure: { kind: "reject", reply: { code: 454, enhanced: "4.7.0", text: "Temporary authentication failure" } } },
   "smtp.helo": { mode: "first", failure: { kind: "defer", reply: TEMP_FAILURE } },
   "smtp.mail": { mode: "first", failure: { kind: "defer", reply: TEMP_FAILURE } },
@@ -266,6 +283,7 @@ export const HOOKS = {
   bounced: { mode: "notify", failure: undefined },
   nextHop: { mode: "first", failure: { kind: "pass" } },
   "http.routes": { mode: "all", failure: undefined },
+  "acme.dns01": { mode: "first", failure: { kind: "failed", reason: "the DNS-01 handler failed" } },
   disconnect: { mode: "notify", failure: undefined },
 } as const satisfies { [K in keyof HookMap]: { mode: HookMode; failure: ReturnType<HookMap[K]> | undefined } };
 
@@ -299,10 +317,23 @@ export interface Hooks {
 
 // ---------- TLS ----------
 
+export interface TlsCertificate {
+  names: string[];
+  key: string;
+  cert: string;
+}
+
 export interface Tls {
   /** Secure context options for a servername (via the tls.certificate hook, falling
    *  back to the configured or self-signed certificate). */
   certificateFor(servername: string | undefined): Promise<{ key: string; cert: string }>;
+  /** The default pair and every plugin's certificate (tls.certificates), for SNI tables. */
+  certificates(): Promise<{ fallback: { key: string; cert: string }; named: TlsCertificate[] }>;
+  /** A certificate changed (issued, renewed, file replaced): every listener gives new
+   *  connections the new one; open connections keep theirs. */
+  changed(): void;
+  /** Called after each change; returns the unsubscribe function. */
+  onChange(cb: () => void): () => void;
 }
 
 // ---------- the core ----------

@@ -4,16 +4,20 @@
 // ok, 1 runtime error, 2 usage or config error; every error is one line on stderr.
 import pkg from "../../package.json" with { type: "json" };
 import { ConfigError } from "../config.ts";
+import { embeddedSchema } from "../db/schema-version.ts";
 import type { Plugin } from "../types.ts";
 import { parse } from "./args.ts";
+import { backupCommand, restoreCommand, verifyBackupCommand } from "./backup.ts";
 import { GLOBAL_HELP, helpOf, type Command } from "./command.ts";
 import { globalsOf, loadCliConfig, type Ctx } from "./context.ts";
 import { domainCommand } from "./domain.ts";
 import { CommandError, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./errors.ts";
+import { installCommand, uninstallCommand } from "./install.ts";
 import { processIo, type Io } from "./io.ts";
 import { pluginsCommand } from "./plugins.ts";
 import { queueCommand } from "./queue.ts";
-import { serveCommand } from "./serve.ts";
+import { relayCommand } from "./relay.ts";
+import { reloadCommand, serveCommand } from "./serve.ts";
 import { userCommand } from "./user.ts";
 
 export const VERSION: string = pkg.version;
@@ -24,12 +28,29 @@ const versionCommand: Command = {
   usage: ["version"],
   options: { version: { type: "boolean" } },
   async run(ctx) {
-    ctx.io.out(`kotakpos ${VERSION} (bun ${Bun.version})\n`);
+    const s = embeddedSchema();
+    // KOTAKPOS_BUILD_TARGET is fixed at build time (scripts/build.ts); from source: "source".
+    const build = process.env.KOTAKPOS_BUILD_TARGET ? `${process.env.KOTAKPOS_BUILD_TARGET} binary` : `source (${process.platform}-${process.arch})`;
+    ctx.io.out(`kotakpos ${VERSION}\n  schema  ${s.count} (${s.tag})\n  build   ${build}\n  bun     ${Bun.version}\n`);
   },
 };
 
-/** The core's own commands; plugins add theirs (Plugin.commands). */
-export const CORE_COMMANDS: Command[] = [serveCommand, domainCommand, userCommand, queueCommand, pluginsCommand, versionCommand];
+/** The core's own commands; plugins add theirs (Plugin.commands: alias, dns, tls …). */
+export const CORE_COMMANDS: Command[] = [
+  serveCommand,
+  reloadCommand,
+  domainCommand,
+  userCommand,
+  queueCommand,
+  relayCommand,
+  pluginsCommand,
+  backupCommand,
+  restoreCommand,
+  verifyBackupCommand,
+  installCommand,
+  uninstallCommand,
+  versionCommand,
+];
 
 /** The core's commands then the plugins' (a plugin cannot replace a core command). */
 export function commandsOf(plugins: readonly Plugin[]): Command[] {

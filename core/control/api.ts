@@ -1,8 +1,9 @@
-// The admin operations behind the CLI's domain/user/queue/plugins commands, plus every
-// plugin's admin methods ("<plugin>.<method>", Plugin.admin). One implementation over the
-// store and spool; the CLI calls it directly (core opened in admin mode) or through the
+// The admin operations behind the CLI's domain/user/queue/plugins/reload commands, plus
+// every plugin's admin methods ("<plugin>.<method>", Plugin.admin). One implementation over
+// the store and spool; the CLI calls it directly (core opened in admin mode) or through the
 // control socket of a running server, which runs the same code on its own store so that
 // sessions see the change (DESIGN.md).
+import type { ReloadReport } from "../reload.ts";
 import type { Spool, QueueEntry } from "../spool/types.ts";
 import type { Store } from "../store/types.ts";
 import type { AdminMethods } from "../types.ts";
@@ -41,6 +42,8 @@ export interface AdminApi {
   plugins(): Promise<PluginReport>;
   /** A plugin's admin method, "<plugin>.<method>" (see pluginAdmin for a typed view). */
   call(method: string, ...args: unknown[]): Promise<unknown>;
+  /** Re-read the config file in the running server (refused, changing nothing, when invalid). */
+  reload(): Promise<ReloadReport>;
 }
 
 /** The methods the control socket accepts (nothing else is callable through it). */
@@ -59,12 +62,19 @@ export const ADMIN_METHODS = [
   "queueRetry",
   "queueDelete",
   "plugins",
+  "reload",
 ] as const satisfies readonly (keyof AdminApi)[];
 
 /** A plugin method name: "<plugin>.<method>". */
 export const isPluginMethod = (name: string): boolean => /^[\w-]+\.\w+$/.test(name);
 
-export function createAdminApi(parts: { store: Store; spool: Spool; plugins: () => Promise<PluginReport>; methods: Map<string, AdminMethods[string]> }): AdminApi {
+export function createAdminApi(parts: {
+  store: Store;
+  spool: Spool;
+  plugins: () => Promise<PluginReport>;
+  methods: Map<string, AdminMethods[string]>;
+  reload?: () => Promise<ReloadReport>;
+}): AdminApi {
   const { store, spool, methods } = parts;
   return {
     isLocalDomain: (name) => store.isLocalDomain(name),
@@ -86,6 +96,11 @@ export function createAdminApi(parts: { store: Store; spool: Spool; plugins: () 
       if (!fn) throw new Error(`unknown admin method ${JSON.stringify(method)} (is its plugin disabled?)`);
       return fn(...args);
     },
+    reload:
+      parts.reload ??
+      (async () => {
+        throw new Error("no server is running here: the config is read when it starts");
+      }),
   };
 }
 

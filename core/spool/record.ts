@@ -146,7 +146,7 @@ export async function persistOutcomes(tx: Tx, p: { store: Store; owner: string; 
 export function reportOutcomes(log: Logger, hooks: Hooks, outcomes: Outcome[], notices: Notice[]): boolean {
   for (const x of outcomes) {
     if (x.status === "delivered") {
-      log.info("delivered", { id: x.row.msgId, to: x.row.recipient, reply: x.res.reply });
+      log.info("delivered", { id: x.row.msgId, to: x.row.recipient, reply: x.res.reply, tls: x.res.tls });
       hooks.run("delivered", { id: x.row.msgId, recipient: x.row.recipient, reply: x.res.reply });
     } else if (x.status === "failed") {
       log.info("delivery failed", { id: x.row.msgId, to: x.row.recipient, err: x.why });
