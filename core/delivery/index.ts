@@ -280,6 +280,8 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
       } catch (e) {
         return failAll(job, e);
       }
+      // close() may have run while the message loaded: nothing would take it from a queue.
+      if (closed) return failAll(job, new DeliveryError("shutting down", false));
       // One destination per relay (its connections carry mail for every domain), per hop list, or per domain.
       const key = hops ? (hops[0]!.auth || hops[0]!.implicitTls ? `relay|${hops[0]!.host}:${hops[0]!.port}` : `${job.domain}|${JSON.stringify(hops)}`) : job.domain;
       let d = dests.get(key);
