@@ -32,7 +32,7 @@ test.skipIf(missing !== null)(
 
     const data = join(tmp, "data");
     const offset = await freeOffset();
-    const s = await serve(bin, ["--data", data, "--port-offset", String(offset), "--listen", "127.0.0.1"], { cwd: home, timeoutMs: 90_000 });
+    const s = await serve(bin, ["--data", data, "--port-offset", String(offset), "--listen", "127.0.0.1"], { cwd: home, timeoutMs: 240_000 });
     console.log(`arm64 start-up under qemu: ${(s.bannerMs / 1000).toFixed(1)} s to the banner`);
     try {
       expect(await (await fetch(`http://127.0.0.1:${offset + 80}/healthz`)).text()).toBe("ok\n");
@@ -76,5 +76,5 @@ p.quit()
       expect((await s.signal("SIGTERM")).code).toBe(0);
     }
   },
-  240_000,
+  420_000,
 );

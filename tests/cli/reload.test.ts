@@ -115,7 +115,7 @@ test("reload applies a new size limit to new transactions; IDLE stays; a broken 
   } finally {
     expect((await s.signal("SIGTERM")).code).toBe(0);
   }
-}, 60_000);
+}, 180_000);
 
 test("reload without a running server says so", async () => {
   const r = await run(process.execPath, [join(repo, "main.ts"), "reload", "--data", join(tmp, "none")], { cwd: tmp });
