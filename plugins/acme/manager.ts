@@ -1,11 +1,12 @@
 // The certificate manager: one certificate per name, served by SNI; a loop that orders
 // missing certificates and renews due ones (one name failing never blocks the others),
 // keeps the previous certificate until a new one is issued, and tells the listeners.
-import * as acme from "acme-client";
 import type { Db } from "../../core/db/open.ts";
 import type { Resolver } from "../../core/dns/index.ts";
 import type { Logger, Tls, TlsCertificate } from "../../core/types.ts";
-import { OrderError, orderCertificate, type ChallengeAnswer } from "./order.ts";
+import type { ChallengeAnswer } from "./order.ts";
+import { OrderError } from "./order-error.ts";
+import { X509Certificate } from "node:crypto";
 import { backoffMs, renewAt, SKIP_RETRY_MS } from "./renewal.ts";
 import { selfCheck, type Probe } from "./selfcheck.ts";
 import { loadCerts, loadStatuses, saveCert, saveStatus, takeRenewal, type NameStatus, type StoredCert } from "./store.ts";
@@ -42,8 +43,10 @@ export interface Manager {
 const PARALLEL = 4;
 
 function info(certPem: string): { notBefore: number; notAfter: number; issuer: string } {
-  const i = acme.crypto.readCertificateInfo(certPem);
-  return { notBefore: i.notBefore.getTime(), notAfter: i.notAfter.getTime(), issuer: i.issuer.commonName ?? "unknown" };
+  // Node's own X.509 parser: acme-client (~30 MB resident) stays unloaded until an order.
+  const c = new X509Certificate(certPem);
+  const cn = /(?:^|\n)CN=([^\n]*)/.exec(c.issuer)?.[1];
+  return { notBefore: Date.parse(c.validFrom), notAfter: Date.parse(c.validTo), issuer: cn ?? "unknown" };
 }
 
 export async function createManager(o: ManagerOptions): Promise<Manager> {
@@ -81,6 +84,8 @@ export async function createManager(o: ManagerOptions): Promise<Manager> {
     }
     const old = certs.get(name);
     // The key stays across renewals (DANE TLSA 3 1 1 pins it).
+    const acme = await import("acme-client");
+    const { orderCertificate } = await import("./order.ts");
     const keyPem = old?.keyPem ?? (await acme.crypto.createPrivateEcdsaKey()).toString();
     const started = performance.now();
     try {

@@ -7,6 +7,7 @@ import { rootCertificates } from "node:tls";
 import * as acme from "acme-client";
 import type { Db } from "../../core/db/open.ts";
 import { loadAccount, saveAccount } from "./store.ts";
+import { OrderError } from "./order-error.ts";
 
 export interface ChallengeAnswer {
   /** Put the answer in place (HTTP-01 token, DNS-01 TXT record). */
@@ -21,17 +22,7 @@ const PERMANENT = new Set(
   ),
 );
 
-export class OrderError extends Error {
-  constructor(
-    message: string,
-    readonly permanent: boolean,
-    /** Seconds the CA asked us to wait (Retry-After), if it did. */
-    readonly retryAfter?: number,
-    readonly problemType?: string,
-  ) {
-    super(message);
-  }
-}
+export { OrderError };
 
 interface Problem {
   type?: string;

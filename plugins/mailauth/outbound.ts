@@ -1,7 +1,6 @@
 // Headers for a message leaving for a remote MX: DKIM signatures for the local domains of
 // the From header and of the envelope sender (RSA and Ed25519 each), and an ARC set
 // (RFC 8617 §5.1) when we forward mail that we received and authenticated ourselves.
-import { sealMessage } from "mailauth";
 import { domainToUnicode } from "node:url";
 import type { OutgoingMessage } from "../../core/types.ts";
 import { dkimSign, type SigningKey } from "./dkim-sign.ts";
@@ -61,6 +60,8 @@ export async function signOutgoing(msg: OutgoingMessage, deps: SignDeps): Promis
     // The chain state we recorded on receipt (arc=none|pass|fail); a failed chain is not sealed.
     const cv = /(?:^|;)\s*arc=(\w+)/i.exec(ar)?.[1]?.toLowerCase() ?? "none";
     if (cv === "none" || cv === "pass") {
+      // mailauth (~30 MB resident) is loaded when a message is first sealed, not at start.
+      const { sealMessage } = await import("mailauth");
       const seal = await sealMessage(Buffer.from(msg.raw.buffer, msg.raw.byteOffset, msg.raw.byteLength), {
         signingDomain: sealer.domain,
         selector: sealer.selector,

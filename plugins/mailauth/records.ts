@@ -2,7 +2,6 @@
 // A/AAAA/SPF/PTR) and a checker that queries DNS record by record: right, missing, wrong.
 import net from "node:net";
 import { domainToASCII } from "node:url";
-import { spf } from "mailauth";
 import { DnsError, type Resolver } from "../../core/dns/index.ts";
 import type { DkimKey } from "./keys.ts";
 
@@ -157,6 +156,7 @@ async function query<T>(fn: () => Promise<T[]>): Promise<{ ok: T[] } | { missing
 async function spfAuthorizes(domain: string, addrs: string[], resolver: Resolver, hostname: string): Promise<boolean> {
   if (addrs.length === 0) return false;
   for (const ip of addrs) {
+    const { spf } = await import("mailauth"); // loaded on first check, not at start
     const r = await spf({ sender: `postmaster@${domain}`, ip, helo: hostname, mta: hostname, resolver: resolver.resolve as never });
     if (r.status.result !== "pass") return false;
   }
