@@ -9,6 +9,7 @@ import { createLoginLimiter, type LoginLimiter } from "./login-limiter.ts";
 import { normalizeAddress } from "./store/names.ts";
 import type { Store } from "./store/types.ts";
 import type { Hooks, Logger, Reply } from "./types.ts";
+import { authFailures } from "./metrics.ts";
 
 export const BAD_CREDENTIALS: Reply = { code: 535, enhanced: "5.7.8", text: "Authentication credentials invalid" };
 
@@ -72,6 +73,7 @@ export function registerDefaultAuth(hooks: Hooks, store: Store, opts: DefaultAut
       if (!acct || acct.disabled) {
         await limiter.failed(ip, cred.username);
         conn?.log.info("auth failed", { user: cred.username, mech: cred.mechanism });
+        authFailures.inc({ service: conn?.service ?? "web" });
         return { kind: "reject", reply: BAD_CREDENTIALS };
       }
       await limiter.succeeded(ip, acct.address);

@@ -1,5 +1,6 @@
 // TCP listeners: plain, implicit TLS, and the STARTTLS upgrade; per-IP connection limits,
 // idle timeouts, graceful shutdown (DESIGN.md "Listeners and TLS").
+import { connections, connectionsRefused, sessions } from "./metrics.ts";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import type { Connection, ConnState, Listener, ListenSpec, Logger, Reply, Tls, TlsInfo } from "./types.ts";
@@ -43,17 +44,18 @@ export function isLoopback(addr: string): boolean {
   return addr === "::1" || addr.startsWith("127.") || addr.startsWith("::ffff:127.");
 }
 
-/** Cached secure contexts per servername, built from the tls.certificate hook's answer. */
+/** Secure contexts for the tls.certificate hook's answers, cached by certificate (not by
+ *  servername: a client's random SNI names must not grow the cache); a reload clears it. */
 function sniContexts(t: Tls, log: Logger) {
-  const cache = new Map<string, { pem: string; ctx: tls.SecureContext }>();
+  const cache = new Map<string, tls.SecureContext>();
+  t.onChange(() => cache.clear());
   return async (servername: string | undefined): Promise<tls.SecureContext> => {
     const c = await t.certificateFor(servername);
-    const key = servername ?? "";
-    const hit = cache.get(key);
-    if (hit && hit.pem === c.cert) return hit.ctx;
+    const hit = cache.get(c.cert);
+    if (hit) return hit;
     const ctx = tls.createSecureContext({ key: c.key, cert: c.cert, minVersion: "TLSv1.2" });
-    cache.set(key, { pem: c.cert, ctx });
-    log.debug("tls context", { servername: key });
+    cache.set(c.cert, ctx);
+    log.debug("tls context", { servername: servername ?? "" });
     return ctx;
   };
 }
@@ -247,6 +249,20 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
   /** Implicit-TLS sockets still in their handshake, with the timer that drops them. */
   const handshaking = new WeakMap<net.Socket, ReturnType<typeof setTimeout>>();
   let stopping = false;
+  // Hot reload: SNI lookups ask the tls.certificate hook per handshake already; the default
+  // pair of implicit-TLS servers (clients without SNI) is swapped here. Open connections
+  // keep the certificate they were given.
+  const tlsServers = new Set<tls.Server>();
+  const unsubscribe = opts.tls.onChange(() => {
+    void opts.tls.certificateFor(undefined).then(
+      (pem) => {
+        for (const s of tlsServers) s.setSecureContext({ ...pem, minVersion: "TLSv1.2" });
+        opts.log.info("certificates reloaded", { listeners: tlsServers.size });
+      },
+      (err: Error) => opts.log.error("certificate reload failed", { err: err.message }),
+    );
+  });
+
   let capLoggedAt = 0;
   let capRefusedSinceLog = 0;
 
@@ -258,6 +274,7 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
     }
     if (stats.open >= maxConnections) {
       stats.refusedGlobalCap++;
+      connectionsRefused.inc({ listener: spec.name, reason: "global_cap" });
       capRefusedSinceLog++;
       const now = Date.now();
       if (now - capLoggedAt >= CAP_LOG_INTERVAL_MS) {
@@ -282,6 +299,7 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
         socket,
         setTimeout(() => {
           stats.tlsHandshakeTimeouts++;
+          connectionsRefused.inc({ listener: spec.name, reason: "tls_handshake_timeout" });
           opts.log.info("tls handshake timeout", { service: spec.name, ip: socket.remoteAddress, ms: handshakeMs });
           socket.destroy();
         }, handshakeMs),
@@ -303,7 +321,10 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
     const n = (perIp.get(key) ?? 0) + 1;
     perIp.set(key, n);
     conns.add(conn);
+    connections.inc({ listener: spec.name });
+    sessions.inc({ listener: spec.name });
     conn.onClose(() => {
+      sessions.dec({ listener: spec.name });
       conns.delete(conn);
       const left = (perIp.get(key) ?? 1) - 1;
       if (left <= 0) perIp.delete(key);
@@ -315,6 +336,7 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
       stats.refusedPerIp++;
       const reply: Reply = { code: 421, enhanced: "4.7.0", text: "Too many connections from your address" };
       conn.log.warn("connection limit per address", { service: spec.name, ip, count: n });
+      connectionsRefused.inc({ listener: spec.name, reason: "per_ip_limit" });
       if (spec.onRefuse) spec.onRefuse(conn, reply);
       conn.close();
       return;
@@ -355,7 +377,10 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
       server.on("connection", (s: net.Socket) => {
         if (admit(spec, s) && spec.mode !== "implicit-tls") accept(spec, s);
       });
-      if (spec.mode === "implicit-tls") server.on("tlsClientError", (err) => opts.log.debug("tls client error", { service: spec.name, err: err.message }));
+      if (server instanceof tls.Server) {
+        server.on("tlsClientError", (err) => opts.log.debug("tls client error", { service: spec.name, err: err.message }));
+        tlsServers.add(server);
+      }
       server.on("error", (err) => opts.log.error("listener error", { service: spec.name, err: err.message }));
       await new Promise<void>((res, rej) => {
         const onErr = (e: Error) => rej(new Error(`cannot listen on ${opts.address}:${port} (${spec.name}): ${e.message}`));
@@ -377,6 +402,7 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
     },
     async shutdown(graceMs) {
       stopping = true;
+      unsubscribe();
       const closed = Promise.all(listeners.map((l) => l.close()));
       for (const c of conns) c.abortForShutdown();
       const deadline = Date.now() + graceMs;

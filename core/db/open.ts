@@ -10,7 +10,7 @@
 import { createClient, type Client, type InStatement, type ResultSet, type Transaction } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { DISK_FULL_TEXT, DiskFullError, freeBytes, isDiskFull, LOW_SPACE_BYTES } from "../disk.ts";
@@ -18,6 +18,7 @@ import type { Logger } from "../types.ts";
 import { openLocal, type LocalConn } from "./local.ts";
 import * as schema from "./schema.ts";
 import { migrationFiles } from "./migrations.gen.ts";
+import { dbSchemaState, schemaOf, SchemaTooNewError, type MigrationFiles } from "./schema-version.ts";
 
 export type Schema = typeof schema;
 export type Orm = LibSQLDatabase<Schema>;
@@ -54,6 +55,13 @@ export interface Db {
 export interface OpenDbOptions {
   url: string;
   authToken?: string;
+  /** Migrations to run (default: the ones embedded in this binary; tests pass others). */
+  migrations?: MigrationFiles;
+  /** Where to keep the automatic pre-upgrade backups of an embedded database
+   *  (default: "backups" beside the database file); the newest 3 are kept. */
+  backupDir?: string;
+  /** Told about an automatic backup. */
+  onBackup?: (path: string) => void;
   /** Most write fns sharing one transaction (bounds latency of the first). */
   maxBatch?: number;
   /** For the read-only mode's messages (disk full, recovered). */
@@ -141,7 +149,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       const migrator = createClient({ url: opts.url, concurrency: 1, timeout: 10_000 } as Parameters<typeof createClient>[0]);
       try {
         await migrator.execute("PRAGMA journal_mode=WAL");
-        await runMigrations(migrator);
+        await upgradeSafely(migrator, opts, path);
       } finally {
         migrator.close();
       }
@@ -210,7 +218,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   } else {
     // Remote libSQL server: interactive transactions over hrana; one client for all.
     const client = createClient({ url: opts.url, authToken: opts.authToken });
-    await runMigrations(client);
+    await upgradeSafely(client, opts, null);
     beginTx = async () => {
       const t: Transaction = await client.transaction("write");
       return {
@@ -347,11 +355,34 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   };
 }
 
-/** Runs the embedded migrations (core/db/migrations.gen.ts) with drizzle's migrate(). */
-async function runMigrations(client: Client): Promise<void> {
+/** Refuse a database from a newer kotakpos; back up an embedded one before migrating it
+ *  (DESIGN.md "Upgrades"); then migrate. drizzle runs the pending migrations as one
+ *  batch in one transaction, so a failing migration leaves the database as it was. */
+async function upgradeSafely(client: Client, opts: OpenDbOptions, path: string | null): Promise<void> {
+  const files = opts.migrations ?? migrationFiles;
+  const ours = schemaOf(files);
+  const state = await dbSchemaState(client);
+  if (state.newest > ours.newest) throw new SchemaTooNewError(state, ours);
+  if (state.applied > 0 && state.newest < ours.newest && path) {
+    const dir = opts.backupDir ?? join(dirname(resolve(path)), "backups");
+    const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+    const to = join(dir, `pre-upgrade-schema${state.applied}-${stamp}.db`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    await client.execute({ sql: "VACUUM INTO ?", args: [to] });
+    const old = readdirSync(dir).filter((f) => /^pre-upgrade-.*\.db$/.test(f)).sort((a, b) => statSync(join(dir, a)).mtimeMs - statSync(join(dir, b)).mtimeMs || a.localeCompare(b));
+    for (const f of old.slice(0, -KEEP_UPGRADE_BACKUPS)) rmSync(join(dir, f), { force: true });
+    opts.onBackup?.(to);
+  }
+  await runMigrations(client, files);
+}
+
+const KEEP_UPGRADE_BACKUPS = 3;
+
+/** Runs migrations (default: the embedded ones, core/db/migrations.gen.ts) with drizzle's migrate(). */
+async function runMigrations(client: Client, files: MigrationFiles): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "kotakpos-migrations-"));
   try {
-    for (const [name, text] of Object.entries(migrationFiles)) {
+    for (const [name, text] of Object.entries(files)) {
       const p = join(dir, name);
       mkdirSync(dirname(p), { recursive: true });
       writeFileSync(p, text);
