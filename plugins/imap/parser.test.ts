@@ -129,7 +129,9 @@ test("fuzz: random input split anywhere only ever yields events or ParseErrors",
   let seed = 7;
   const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const pieces = ["(", ")", "{3}", "{2+}", "~{1}", '"', "\\", "[", "]", " ", "\r\n", "\n", "abc", "BODY[1 (X)]", "\x00", "ü"];
+  let worst = 0;
   for (let round = 0; round < 200; round++) {
+    const t0 = performance.now();
     let s = "t FETCH ";
     for (let i = 0; i < 60; i++) s += pieces[Math.floor(rnd() * pieces.length)];
     const bytes = Buffer.from(s + "\r\n");
@@ -147,5 +149,8 @@ test("fuzz: random input split anywhere only ever yields events or ParseErrors",
         }
       }
     }
+    worst = Math.max(worst, performance.now() - t0);
   }
+  // Issue 11: no input may take more than 1 s of event-loop time.
+  expect(worst).toBeLessThan(1000);
 });

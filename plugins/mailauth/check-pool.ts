@@ -34,6 +34,9 @@ interface Job {
   resolve(r: InboundResult): void;
   reject(e: Error): void;
   timer: ReturnType<typeof setTimeout>;
+  /** (Re)starts the deadline: a check run again after its worker was killed for another's
+   *  sake gets its full time again. */
+  arm(): void;
   slot?: Slot;
   retried: boolean;
 }
@@ -112,6 +115,7 @@ export function createCheckPool(opts: CheckPoolOptions): CheckPool {
         job.reject(new Error("check worker stopped"));
       } else {
         job.retried = true;
+        job.arm();
         dispatch(job);
       }
     }
@@ -133,7 +137,18 @@ export function createCheckPool(opts: CheckPoolOptions): CheckPool {
       return new Promise<InboundResult>((resolve, reject) => {
         const raw = input.raw;
         const copy = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
-        const job: Job = { id: ++seq, input: { ...input, raw: copy }, resolve, reject, retried: false, timer: undefined as unknown as ReturnType<typeof setTimeout> };
+        const job: Job = {
+          id: ++seq,
+          input: { ...input, raw: copy },
+          resolve,
+          reject,
+          retried: false,
+          timer: undefined as unknown as ReturnType<typeof setTimeout>,
+          arm() {
+            clearTimeout(job.timer);
+            job.timer = setTimeout(() => expire(`check took longer than ${deadlineMs} ms`), deadlineMs);
+          },
+        };
         const expire = (why: string) => {
           const slot = job.slot;
           finish(job);
@@ -143,7 +158,7 @@ export function createCheckPool(opts: CheckPoolOptions): CheckPool {
             kill(slot, job);
           }
         };
-        job.timer = setTimeout(() => expire(`check took longer than ${deadlineMs} ms`), deadlineMs);
+        job.arm();
         signal?.addEventListener("abort", () => job.slot && expire("check aborted"), { once: true });
         dispatch(job);
       });

@@ -1,6 +1,7 @@
 // The mailauth plugin: SPF/DKIM/ARC/DMARC checks on incoming mail (smtp.data), DKIM
 // signatures (and ARC seals when forwarding) on outgoing mail (deliver.remote.before),
 // `kotakpos dns …` (cli.ts) and the admin API for DNS records and key rotation (api.ts).
+import { availableParallelism } from "node:os";
 import { definePlugin, pass, type DataCheck } from "../../core/types.ts";
 import { resolverFromConfig } from "../../core/dns/index.ts";
 import { adminApp } from "./api.ts";
@@ -21,7 +22,8 @@ const CHECK_TIMEOUT = { timeoutMs: 60_000 };
 /** The checks run in worker threads (check-pool.ts); one still running after this long is
  *  stopped by terminating its worker, before the hook timeout. */
 const CHECK_DEADLINE_MS = 50_000;
-const CHECK_WORKERS = 2;
+/** Leave a core to the event loop: checks of huge messages must not starve the sessions. */
+const CHECK_WORKERS = Math.max(1, availableParallelism() - 1);
 
 export default definePlugin({
   name: "mailauth",

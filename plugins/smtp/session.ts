@@ -99,6 +99,7 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
 
   // ---------- input ----------
 
+  let yielding = false;
   conn.onData((chunk) => {
     if (closed) return;
     reader.push(chunk);
@@ -107,6 +108,16 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
       conn.pause();
     }
     void pump();
+    // Fairness (issue 11): a client streaming a huge message gives the event loop back
+    // after each chunk, so new connections are accepted and greeted meanwhile.
+    if (reader.inData() && !yielding && !paused && !closed) {
+      yielding = true;
+      conn.pause();
+      setImmediate(() => {
+        yielding = false;
+        if (!paused && !closed) conn.resume();
+      });
+    }
   });
   conn.onClose(() => {
     closed = true;
@@ -155,7 +166,7 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
       flush();
       if (paused && !closed && reader.buffered() < LOW_WATER) {
         paused = false;
-        conn.resume();
+        if (!yielding) conn.resume();
       }
     }
   }

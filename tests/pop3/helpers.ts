@@ -38,7 +38,7 @@ export async function inboxUids(server: TestServer, address: string): Promise<nu
 
 /** A message of about `size` bytes with CRLF lines (some starting with a dot). */
 export function makeMessage(subject: string, size = 600): string {
-  const head = `From: Bob <bob@example.test>\r\nTo: alice@example.test\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, "")}.${Math.random().toString(36).slice(2)}@example.test>\r\nDate: Sun, 22 Nov 2026 03:00:00 +0000\r\n\r\n`;
+  const head = `From: Bob <bob@sender.test>\r\nTo: alice@example.test\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, "")}.${Math.random().toString(36).slice(2)}@sender.test>\r\nDate: Sun, 22 Nov 2026 03:00:00 +0000\r\n\r\n`;
   const lines = [".a line that starts with a dot", "..two dots", ".", "plain text line"];
   let body = "";
   for (let i = 0; body.length + head.length < size; i++) body += `${lines[i % lines.length]} ${i}\r\n`;

@@ -3,6 +3,8 @@
 // per listener (an office behind one address fills IMAP and still sends mail); past the
 // global cap new connections are refused clearly and a log line says so.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { createLogger } from "../../core/log.ts";
@@ -46,6 +48,16 @@ async function silent(port: number, src = "127.0.0.1"): Promise<Sock> {
   return { sock, data: () => buf, closed };
 }
 
+/** kotakpos_connections_refused_total by reason, from /metrics (one registry per process:
+ *  compare before and after). */
+async function refused(): Promise<Record<string, number>> {
+  const token = readFileSync(join(s.dataDir, "admin.token"), "utf8").trim();
+  const text = await (await fetch(`http://127.0.0.1:${s.port("http")}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^kotakpos_connections_refused_total\{[^}]*reason="([^"]+)"[^}]*\} (\d+)$/gm)) out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
+  return out;
+}
+
 const until = async (cond: () => boolean, ms = 5000) => {
   const end = Date.now() + ms;
   while (!cond() && Date.now() < end) await Bun.sleep(20);
@@ -54,6 +66,7 @@ const until = async (cond: () => boolean, ms = 5000) => {
 
 describe("implicit TLS: a client that never starts the handshake", () => {
   test("10 silent connections per port (465, 993, 995) are closed after the 1 s handshake timeout", async () => {
+    const before = await refused();
     const socks = await Promise.all(["submissions", "imaps", "pop3s"].flatMap((name) => Array.from({ length: 10 }, (_, i) => silent(s.port(name), `127.0.1.${i + 1}`))));
     const times = await Promise.all(socks.map((x) => Promise.race([x.closed, Bun.sleep(5000).then(() => Infinity)])));
     console.log(`silent TLS clients closed after ${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)} ms (timeout 1000 ms)`);
@@ -62,6 +75,7 @@ describe("implicit TLS: a client that never starts the handshake", () => {
       expect(t).toBeLessThan(5000);
     }
     expect(logLines.some((l) => l.includes("tls handshake timeout"))).toBe(true);
+    expect((await refused()).tls_handshake_timeout! - (before.tls_handshake_timeout ?? 0)).toBe(30);
   }, 20_000);
 
   test("a client that completes the handshake stays past the timeout", async () => {
@@ -96,6 +110,7 @@ describe("per-IP limit per listener", () => {
 describe("global connection cap (40)", () => {
   test("40 silent connections from 8 addresses: the next is refused (SMTP 421, IMAP BYE, TLS closed) and logged; freed slots serve again", async () => {
     await Bun.sleep(300); // earlier tests' sockets are gone
+    const before = await refused();
     const held = await Promise.all(Array.from({ length: 40 }, (_, i) => silent(s.port("smtp"), `127.0.3.${(i % 8) + 1}`)));
     await until(() => held.every((h) => h.data().startsWith("220 ")));
     const smtpRefused = await silent(s.port("smtp"), "127.0.4.1");
@@ -108,6 +123,7 @@ describe("global connection cap (40)", () => {
     expect(await Promise.race([tlsRefused.closed, Bun.sleep(900).then(() => Infinity)])).toBeLessThan(900);
     expect(logLines.filter((l) => l.includes("connection cap reached")).length).toBeGreaterThanOrEqual(1);
     console.log(logLines.find((l) => l.includes("connection cap reached"))?.trim());
+    expect((await refused()).global_cap! - (before.global_cap ?? 0)).toBe(3);
     for (const h of held.slice(0, 5)) h.sock.destroy();
     await Bun.sleep(200);
     const again = await silent(s.port("smtp"), "127.0.4.4");

@@ -169,3 +169,16 @@ describe("shutdown", () => {
     }
   }, 30_000);
 });
+
+describe("IMAP APPEND", () => {
+  test("a NUL inside a plain literal is BAD (RFC 9051 §4.3); nothing is stored", async () => {
+    const c = await RawClient.connect(s.port("imap"));
+    c.write(`a LOGIN ${ALICE.address} ${ALICE.password}\r\n`);
+    await c.readUntil(/^a OK .*\r\n/m);
+    const msg = "Subject: nul-append\r\n\r\na\0b\r\n";
+    c.write(`b APPEND INBOX {${msg.length}+}\r\n${msg}\r\n`);
+    expect(await c.readUntil(/^b .*\r\n/m)).toMatch(/^b BAD .*NUL/m);
+    expect((await mailbox(s, ALICE.address)).some((m) => m.includes("nul-append"))).toBe(false);
+    c.write("z LOGOUT\r\n");
+  });
+});

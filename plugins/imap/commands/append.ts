@@ -21,13 +21,16 @@ export const append: CommandSpec = {
       if (d === null) throw new ParseError("Invalid date-time");
       internalDate = d;
     }
-    let msg: Uint8Array;
+    let lit: { data: Uint8Array; binary: boolean };
     if (a.accept("UTF8")) {
       const l = a.list();
-      msg = l.literal().data;
+      lit = l.literal();
       l.end();
-    } else msg = a.literal().data;
+    } else lit = a.literal();
+    const msg = lit.data;
     if (!a.done()) throw new ParseError("MULTIAPPEND is not supported");
+    // RFC 9051 §4.3: a literal is CHAR8 (no NUL); only literal8 (BINARY, RFC 3516) may carry it.
+    if (!lit.binary && Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength).indexOf(0) >= 0) throw new ParseError("NUL is not allowed in a literal (use literal8)");
     if (msg.length === 0) return no("Empty message");
     if (msg.length > s.opts.appendLimit) return no("Message too large", "TOOBIG");
     const mb = await s.core.store.getMailbox(s.accountId, name);
