@@ -145,6 +145,24 @@ describe("acme with pebble", () => {
     await idling.catch(() => {});
   }, 30_000);
 
+  test("the CA unreachable: a temporary failure, backoff from a minute, the old certificate stays", async () => {
+    const before = await leafOf(srv.port("imaps"), HOST);
+    await pebble.pause();
+    try {
+      const r = await api("/tls/renew", { method: "POST", body: JSON.stringify({ names: [HOST] }) });
+      const st = ((await r.json()) as { names: { state: string; lastError: string; permanent: boolean; nextAttemptAt: string; failures: number }[] }).names[0]!;
+      expect(st.state).toBe("valid");
+      expect(st.permanent).toBe(false);
+      expect(st.lastError).toStartWith("temporary failure:");
+      const wait = Date.parse(st.nextAttemptAt) - Date.now();
+      expect(wait).toBeGreaterThan(40_000);
+      expect(wait).toBeLessThan(70_000 * 2 ** (st.failures - 1));
+      expect((await leafOf(srv.port("imaps"), HOST)).serial).toBe(before.serial);
+    } finally {
+      await pebble.restart({});
+    }
+  }, 40_000);
+
   test("the CA refusing a renewal (rejectedIdentifier) keeps the old certificate and puts the reason in the status", async () => {
     const before = await leafOf(srv.port("imaps"), HOST);
     // The same CA URL, now refusing the host name.
