@@ -123,9 +123,9 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
       if (addresses.length === 0) errors.push(`${hop.host}: ${temporary ?? "no address"}`);
       for (const address of addresses) {
         const port = hop.port ?? config.delivery.port;
-        const tryTls = hop.requireTls || hop.verifyTls ? "required" : noTls.has(`${address}:${port}`) ? "none" : "opportunistic";
+        const tryTls = hop.requireTls || hop.verifyTls || hop.tlsa?.length ? "required" : noTls.has(`${address}:${port}`) ? "none" : "opportunistic";
         const attempt = (tls: "opportunistic" | "required" | "none") =>
-          connectSmtp({ address, port, hostname: hop.host, helo: opts.hostname, tls, verifyTls: hop.verifyTls, ca: opts.ca, timeouts: opts.timeouts, log, signal: shutdown.signal });
+          connectSmtp({ address, port, hostname: hop.host, helo: opts.hostname, tls, verifyTls: hop.verifyTls, tlsa: hop.tlsa, ca: opts.ca, timeouts: opts.timeouts, log, signal: shutdown.signal });
         try {
           return await attempt(tryTls);
         } catch (e) {

@@ -6,7 +6,9 @@ import { readFileSync } from "node:fs";
 import * as v from "valibot";
 import { eq } from "drizzle-orm";
 import { settings } from "../../core/db/schema.ts";
-import { DnsError, resolverFromConfig } from "../../core/dns/index.ts";
+import * as dns from "node:dns";
+import { DnsError, parseServer, resolverFromConfig } from "../../core/dns/index.ts";
+import { daneFor } from "./dane.ts";
 import { mxHops } from "../../core/delivery/mx.ts";
 import { gzipSync } from "node:zlib";
 import { definePlugin, pass, type Core, type SmtpTxn } from "../../core/types.ts";
@@ -16,6 +18,7 @@ import { classify, dayOf, forget, parseRua, pending, record, reportJson, reportM
 
 export const MtastsConfig = v.object({
   enforce: v.optional(v.pipe(v.boolean(), v.description("Honour recipient domains' MTA-STS policies on outbound mail (RFC 8461).")), true),
+  dane: v.optional(v.pipe(v.boolean(), v.description("DANE (RFC 7672): when the resolver (dns.servers) validates DNSSEC and an MX host has TLSA records, deliver to it only over TLS with a matching certificate.")), true),
   reports: v.optional(v.pipe(v.boolean(), v.description("Count TLS results of outbound mail per domain and send the daily TLS-RPT report to domains that ask for it (RFC 8460).")), true),
   httpsPort: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535), v.description("Port of policy fetches (443; tests point it elsewhere).")), 443),
 });
@@ -72,6 +75,24 @@ export default definePlugin({
         return live?.policy;
       }
     }
+
+    // DANE first: with authenticated TLSA records it takes precedence over MTA-STS (RFC 8461 §2).
+    const daneServer = parseServer(core.config.dns.servers[0] ?? dns.getServers()[0] ?? "127.0.0.1");
+    if (cfg.dane)
+      core.hooks.on("nextHop", async (_msg, domain) => {
+        let hops;
+        try {
+          hops = await mxHops(domain, resolver);
+        } catch {
+          return pass;
+        }
+        const tlsa = await daneFor(daneServer, domain, hops.map((h) => h.host)).catch(() => undefined);
+        if (!tlsa) return pass;
+        return hops.map((h) => {
+          const recs = tlsa.get(h.host.toLowerCase());
+          return recs ? { ...h, tlsa: recs } : h;
+        });
+      });
 
     if (cfg.enforce) core.hooks.on("nextHop", async (_msg, domain) => {
       const policy = await policyOf(domain.toLowerCase());

@@ -15,8 +15,9 @@ export interface TestBind {
   stop(): Promise<void>;
 }
 
-/** `records`: zone-file lines relative to the zone ("mx IN A 127.0.0.1"). */
-export async function startBind(zone: string, records: string[]): Promise<TestBind> {
+/** `records`: zone-file lines relative to the zone ("mx IN A 127.0.0.1"). With `dnssec`
+ *  the zone is signed by named itself (dnssec-policy default, inline signing). */
+export async function startBind(zone: string, records: string[], opts: { dnssec?: boolean } = {}): Promise<TestBind> {
   const dir = mkdtempSync(join(tmpdir(), "kotakpos-bind-"));
   const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
   const key = { name: "kotakpos-test-key", algorithm: "hmac-sha256" as const, secret };
@@ -38,14 +39,15 @@ export async function startBind(zone: string, records: string[]): Promise<TestBi
   dnssec-validation no;
   allow-query { any; };
   notify no;
+  key-directory "${dir}";
 };
 controls { };
 key "${key.name}" { algorithm ${key.algorithm}; secret "${secret}"; };
-zone "${zone}" { type primary; file "${dir}/zone.db"; allow-update { key "${key.name}"; }; };
+zone "${zone}" { type primary; file "${dir}/zone.db"; allow-update { key "${key.name}"; };${opts.dnssec ? " dnssec-policy default; inline-signing yes;" : ""} };
 `,
     );
     const proc = Bun.spawn(["named", "-g", "-4", "-c", join(dir, "named.conf")], { stdout: "ignore", stderr: "pipe" });
-    if (await listening(port, proc, 10_000)) {
+    if ((await listening(port, proc, 10_000)) && (!opts.dnssec || (await signed(port, zone)))) {
       return {
         port,
         server: `127.0.0.1:${port}`,
@@ -79,4 +81,66 @@ async function listening(port: number, proc: Bun.Subprocess, ms: number): Promis
     await Bun.sleep(50);
   }
   return false;
+}
+
+const dig = (port: number, ...args: string[]) => Bun.spawnSync(["dig", "@127.0.0.1", "-p", String(port), ...args, "+short"]).stdout.toString();
+
+/** named signs in the background: wait for the zone's key-signing key. */
+async function signed(port: number, zone: string): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    if (/^257 3 /m.test(dig(port, zone, "DNSKEY"))) return true;
+    await Bun.sleep(100);
+  }
+  return false;
+}
+
+export interface TestResolver {
+  server: string;
+  stop(): Promise<void>;
+}
+
+/** A validating resolver (named) for the signed zone of `auth`, trusting its key directly
+ *  (a secure island): answers from it carry the AD bit. */
+export async function startValidatingResolver(auth: TestBind): Promise<TestResolver> {
+  const ksk = dig(auth.port, auth.zone, "DNSKEY").split("\n").find((l) => l.startsWith("257 "));
+  if (!ksk) throw new Error("the zone has no key-signing key");
+  const [flags, proto, alg, ...key] = ksk.trim().split(/\s+/);
+  const dir = mkdtempSync(join(tmpdir(), "kotakpos-resolver-"));
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    writeFileSync(
+      join(dir, "named.conf"),
+      `options {
+  directory "${dir}";
+  pid-file "${dir}/named.pid";
+  session-keyfile "${dir}/session.key";
+  listen-on port ${port} { 127.0.0.1; };
+  listen-on-v6 { none; };
+  recursion yes;
+  allow-recursion { 127.0.0.1; };
+  dnssec-validation yes;
+  notify no;
+};
+controls { };
+trust-anchors { "${auth.zone}." static-key ${flags} ${proto} ${alg} "${key.join("")}"; };
+zone "${auth.zone}" { type forward; forward only; forwarders { 127.0.0.1 port ${auth.port}; }; };
+`,
+    );
+    const proc = Bun.spawn(["named", "-g", "-4", "-c", join(dir, "named.conf")], { stdout: "ignore", stderr: "pipe" });
+    if (await listening(port, proc, 10_000)) {
+      return {
+        server: `127.0.0.1:${port}`,
+        async stop() {
+          proc.kill();
+          await proc.exited;
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    }
+    proc.kill();
+    if (attempt >= 2) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`resolver did not start: ${(await new Response(proc.stderr).text()).slice(-500)}`);
+    }
+  }
 }
