@@ -145,6 +145,17 @@ describe("acme with pebble", () => {
     await idling.catch(() => {});
   }, 30_000);
 
+  test("`kotakpos tls renew NAME` (CLI, database request) is picked up by the running server", async () => {
+    const before = await leafOf(srv.port("pop3s"), "mta-sts.example.test");
+    // The CLI reads the config file (the test server got its config in memory).
+    await Bun.write(join(srv.dataDir, "renew.toml"), `hostname = "${HOST}"\n[acme]\nenabled = true\n`);
+    let out = "";
+    const code = await main(["tls", "renew", "mta-sts.example.test", "--data", srv.dataDir, "--config", join(srv.dataDir, "renew.toml")], { out: (s: string) => void (out += s), err: () => {}, env: {} } as never);
+    expect(code).toBe(0);
+    expect(out).toContain("renewal requested for mta-sts.example.test");
+    await until(async () => ((await leafOf(srv.port("pop3s"), "mta-sts.example.test")).serial !== before.serial ? true : undefined), 30_000);
+  }, 40_000);
+
   test("the CA unreachable: a temporary failure, backoff from a minute, the old certificate stays", async () => {
     const before = await leafOf(srv.port("imaps"), HOST);
     await pebble.pause();
