@@ -201,6 +201,12 @@ export interface NextHop {
   /** DANE (RFC 7672): the host's usable TLSA records from a validated (AD) answer; TLS
    *  is then required and the certificate must match one of them. */
   tlsa?: { usage: number; selector: number; mtype: number; data: string }[];
+  /** TLS from the first byte (port 465) instead of STARTTLS. */
+  implicitTls?: boolean;
+  /** AUTH after TLS (a smarthost). */
+  auth?: { username: string; password: string };
+  /** Extra CAs trusted for this hop's certificate (a relay with a private CA). */
+  ca?: string[];
 }
 
 // ---------- hooks ----------

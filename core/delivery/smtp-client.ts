@@ -69,6 +69,10 @@ export interface ConnectOptions {
   ca?: string[];
   /** DANE (RFC 7672): TLS required and the chain must match one of these records. */
   tlsa?: TlsaRecord[];
+  /** TLS from the first byte (RFC 8314 §3.3, port 465) instead of STARTTLS. */
+  implicitTls?: boolean;
+  /** AUTH (RFC 4954) after TLS — a smarthost. Never sent without TLS. */
+  auth?: { username: string; password: string };
   timeouts?: Partial<SmtpTimeouts>;
   log?: Logger;
   /** Aborts the connection attempt and the session (shutdown). */
@@ -253,60 +257,85 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
     );
   }
 
+  /** The TLS handshake on the connected socket (STARTTLS or implicit), then the
+   *  certificate check: recorded always, required by verifyTls. */
+  async function handshake(): Promise<void> {
+    sock.removeAllListeners("data");
+    sock.removeAllListeners("close");
+    sock.removeAllListeners("error");
+    reader = replyReader();
+    const plain = sock as net.Socket;
+    // Errors of the raw socket surface on the TLS socket; never leave one unhandled.
+    plain.on("error", () => {});
+    sock = await new Promise<tls.TLSSocket>((resolve, reject) => {
+      // TLS 1.2 at least, as on our listeners; the certificate is checked (not required)
+      // so each delivery records whether it was verified.
+      const ts = tls.connect({ socket: plain, servername: net.isIP(opts.hostname) ? undefined : opts.hostname, rejectUnauthorized: false, minVersion: "TLSv1.2", ...(opts.ca?.length ? { ca: [...tls.rootCertificates, ...opts.ca] } : {}) });
+      const timer = setTimeout(() => {
+        ts.destroy();
+        reject(new DeliveryError("TLS handshake timed out", false, undefined, true));
+      }, t.command);
+      ts.once("secureConnect", () => {
+        clearTimeout(timer);
+        ts.removeAllListeners("error");
+        resolve(ts);
+      });
+      ts.once("error", (e) => {
+        clearTimeout(timer);
+        plain.destroy();
+        reject(new TlsFailure(`${opts.hostname}[${opts.address}]: TLS handshake failed: ${e.message}`));
+      });
+    });
+    sock.setNoDelay(true);
+    attach(sock);
+    secure = true;
+    const ts = sock as tls.TLSSocket;
+    const nameError = tls.checkServerIdentity(opts.hostname, ts.getPeerCertificate());
+    verified = ts.authorized && nameError === undefined;
+    if (opts.tlsa?.length) {
+      // DANE replaces the CA check (RFC 7672 §3.1): the TLSA records vouch for the key.
+      const usage = daneMatch(opts.tlsa, peerChain(ts));
+      verified = usage === 3 || (usage === 2 && nameError === undefined);
+      if (!verified) throw fatal(`DANE: the certificate matches none of the TLSA records of _25._tcp.${opts.hostname}${usage === 2 ? " for this host name" : ""}`, undefined, true);
+    } else if (opts.verifyTls && !verified) throw fatal(`${opts.verifyTls} requires a valid certificate: ${certProblem(ts.authorizationError, nameError)}`, undefined, true);
+  }
+
+  /** RFC 4954: AUTH PLAIN (RFC 4616), or LOGIN where only that is offered. */
+  async function authenticate(a: { username: string; password: string }): Promise<void> {
+    if (!secure) throw fatal("refusing to send the relay password without TLS", undefined, true);
+    const mechs = (extensions.get("AUTH") ?? "").toUpperCase().split(/\s+/);
+    let r: SmtpReply;
+    if (mechs.includes("PLAIN") || !mechs.includes("LOGIN")) {
+      r = await cmd(`AUTH PLAIN ${Buffer.from(`\0${a.username}\0${a.password}`).toString("base64")}`, t.command, "AUTH");
+    } else {
+      r = await cmd("AUTH LOGIN", t.command, "AUTH");
+      if (r.code === 334) r = await cmd(Buffer.from(a.username).toString("base64"), t.command, "AUTH");
+      if (r.code === 334) r = await cmd(Buffer.from(a.password).toString("base64"), t.command, "AUTH");
+    }
+    // The relay's refusal goes into the deferral as it is; it is never a bounce: a password
+    // fixed by the admin lets the queue go on.
+    if (r.code !== 235) throw new DeliveryError(`${opts.hostname}[${opts.address}]: authentication refused: ${replyText(r)}`, false, r, true);
+  }
+
   try {
+    if (opts.implicitTls) await handshake();
     // §4.5.3.2.1: wait for the greeting; a 554 greeting means "no service here".
     const greet = await reader.next(t.greeting, "greeting");
     if (greet.code !== 220) throw fatal("greeting", greet, true);
     await ehlo();
-    if (opts.tls !== "none" && extensions.has("STARTTLS")) {
+    if (!opts.implicitTls && opts.tls !== "none" && extensions.has("STARTTLS")) {
       const r = await cmd("STARTTLS", t.command, "STARTTLS");
       if (r.code === 220) {
-        sock.removeAllListeners("data");
-        sock.removeAllListeners("close");
-        sock.removeAllListeners("error");
-        reader = replyReader();
-        const plain = sock as net.Socket;
-        // Errors of the raw socket surface on the TLS socket; never leave one unhandled.
-        plain.on("error", () => {});
-        sock = await new Promise<tls.TLSSocket>((resolve, reject) => {
-          // TLS 1.2 at least, as on our listeners; the certificate is checked (not required)
-          // so each delivery records whether it was verified.
-          const ts = tls.connect({ socket: plain, servername: net.isIP(opts.hostname) ? undefined : opts.hostname, rejectUnauthorized: false, minVersion: "TLSv1.2", ...(opts.ca?.length ? { ca: [...tls.rootCertificates, ...opts.ca] } : {}) });
-          const timer = setTimeout(() => {
-            ts.destroy();
-            reject(new DeliveryError("TLS handshake timed out", false, undefined, true));
-          }, t.command);
-          ts.once("secureConnect", () => {
-            clearTimeout(timer);
-            ts.removeAllListeners("error");
-            resolve(ts);
-          });
-          ts.once("error", (e) => {
-            clearTimeout(timer);
-            plain.destroy();
-            reject(new TlsFailure(`${opts.hostname}[${opts.address}]: TLS handshake failed: ${e.message}`));
-          });
-        });
-        sock.setNoDelay(true);
-        attach(sock);
-        secure = true;
-        const ts = sock as tls.TLSSocket;
-        const nameError = tls.checkServerIdentity(opts.hostname, ts.getPeerCertificate());
-        verified = ts.authorized && nameError === undefined;
-        if (opts.tlsa?.length) {
-          // DANE replaces the CA check (RFC 7672 §3.1): the TLSA records vouch for the key.
-          const usage = daneMatch(opts.tlsa, peerChain(ts));
-          verified = usage === 3 || (usage === 2 && nameError === undefined);
-          if (!verified) throw fatal(`DANE: the certificate matches none of the TLSA records of _25._tcp.${opts.hostname}${usage === 2 ? " for this host name" : ""}`, undefined, true);
-        } else if (opts.verifyTls && !verified) throw fatal(`${opts.verifyTls} requires a valid certificate: ${certProblem(ts.authorizationError, nameError)}`, undefined, true);
+        await handshake();
         // RFC 3207 §4.2: forget what we knew, EHLO again.
         await ehlo();
       } else if (opts.tls === "required") {
         throw fatal(`STARTTLS refused${opts.verifyTls ? ` (${opts.verifyTls} requires TLS)` : ""}`, r, true);
       }
-    } else if (opts.tls === "required") {
+    } else if (!opts.implicitTls && opts.tls === "required") {
       throw fatal(`TLS required${opts.verifyTls ? ` by ${opts.verifyTls}` : ""} but STARTTLS not offered`, undefined, true);
     }
+    if (opts.auth) await authenticate(opts.auth);
   } catch (e) {
     sock.destroy();
     if (e instanceof DeliveryError && !(e instanceof TlsFailure)) throw new DeliveryError(e.message, e.permanent, e.reply, true);

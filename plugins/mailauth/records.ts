@@ -41,6 +41,8 @@ export interface RecordsInput {
   tlsRptAddress?: string;
   /** SHA-256 (hex) of the host's public key, for its TLSA 3 1 1 record (DANE, RFC 7672). */
   tlsaSpki?: string;
+  /** The smarthost's SPF include (delivery.relay preset) when the domain's mail goes through it. */
+  spfInclude?: string;
 }
 
 /** RFC 1035 §3.3.14 / §5.1: each character-string at most 255 bytes, quoted, `"` and `\` escaped. */
@@ -76,7 +78,8 @@ export function domainRecords(input: RecordsInput): DnsRecord[] {
   const host = domainToASCII(input.hostname.toLowerCase()) || input.hostname.toLowerCase();
   const out: DnsRecord[] = [];
   out.push({ name: d, type: "MX", value: `10 ${host}.`, data: host, priority: 10, purpose: "mail for the domain goes to this server (RFC 5321 §5)" });
-  out.push(txt(d, "v=spf1 mx -all", "SPF: only the domain's MX hosts send its mail (RFC 7208)"));
+  if (input.spfInclude) out.push(txt(d, `v=spf1 mx include:${input.spfInclude} -all`, "SPF: the domain's MX hosts and the relay it sends through (RFC 7208)"));
+  else out.push(txt(d, "v=spf1 mx -all", "SPF: only the domain's MX hosts send its mail (RFC 7208)"));
   for (const k of input.keys) {
     const note = k.state === "staged" ? "new key from a rotation: publish it, then activate the rotation" : k.state === "retired" ? "retired key: keep it a few days for mail in flight, then prune it" : undefined;
     out.push(txt(`${k.selector}._domainkey.${d}`, dkimRecordText(k), `DKIM ${k.algorithm} public key, selector ${k.selector} (RFC 6376${k.algorithm === "ed25519-sha256" ? ", RFC 8463" : ""})`, note));

@@ -1,5 +1,6 @@
 // What the CLI and the admin API share: the records of a local domain (creating its DKIM
 // keys on first use), the check, and key rotation.
+import { relayApplies, relaySpec } from "../../core/delivery/relay.ts";
 import { eq } from "drizzle-orm";
 import { domainToUnicode } from "node:url";
 import type { Config } from "../../core/config.ts";
@@ -42,6 +43,16 @@ async function localKeys(ctx: MailauthContext, domain: string): Promise<DkimKey[
   return ensureKeys(ctx.db, domain);
 }
 
+/** The SPF include of the configured relay preset, when this domain's mail goes through it. */
+function relayInclude(config: MailauthContext["config"], domain: string): string | undefined {
+  try {
+    const spec = relaySpec(config.delivery.relay);
+    return spec && relayApplies(config.delivery.relay, `postmaster@${domain}`) ? spec.spfInclude : undefined;
+  } catch {
+    return undefined; // a bad relay setting is reported by delivery and `kotakpos relay test`
+  }
+}
+
 export async function recordsForDomain(ctx: MailauthContext, domain: string): Promise<DnsRecord[]> {
   domain = normalizeDomain(domain);
   const keys = await localKeys(ctx, domain);
@@ -56,6 +67,7 @@ export async function recordsForDomain(ctx: MailauthContext, domain: string): Pr
     mtaStsId: mtaStsId(mtaStsPolicy(ctx.mcfg.mtaSts, ctx.config.hostname)),
     tlsRptAddress: ctx.mcfg.tlsReports || `postmaster@${domain}`,
     tlsaSpki: await hostCertificate(ctx.db, ctx.config).then((pem) => (pem ? spkiSha256(pem) : undefined)).catch(() => undefined),
+    spfInclude: relayInclude(ctx.config, domain),
   });
 }
 
