@@ -42,7 +42,7 @@ beforeAll(async () => {
     config: { ...base, hostname: "mx.b.test", listen: { ports: { http: httpPort, smtp: smtpPort } }, mailauth: { mtaSts: "enforce" }, acme: { enabled: true, directory: pebble.directory, caFile: pebble.caFile, httpPort } },
   });
   c = await startTestServer({ domains: ["b.test"], config: { ...base, hostname: "mx.b.test", listen: { address: "127.0.0.2", ports: { smtp: smtpPort } } } });
-  await until("B's certificates", async () => (await leafOf(b.port("https"), "mta-sts.b.test")).issuer.startsWith("Pebble") && (await leafOf(b.port("submissions"), "mx.b.test")).issuer.startsWith("Pebble"));
+  await until("B's certificates", async () => (await leafOf(b.port("submissions"), "mta-sts.b.test")).issuer.startsWith("Pebble") && (await leafOf(b.port("submissions"), "mx.b.test")).issuer.startsWith("Pebble"));
   const root = pemFile(join(b.dataDir, "pebble-root.pem"), await pebble.root());
   a = await startTestServer({
     domains: ["a.test"],
@@ -86,7 +86,8 @@ test("enforce: an MX with a self-signed certificate is deferred with the reason;
   await a.core.spool.retry(deferred.id);
   const msg = await until("Bob's message", async () => (await inbox(b, BOB.address)).find((m) => m.includes("Subject: Via MTA-STS")), 45_000);
   expect(msg).toContain("Hello over verified TLS.");
-  expect((await a.core.spool.get(deferred.id)).find((e) => e.recipient === BOB.address)?.status).toBe("delivered");
+  // A writes the final status right after B's 250.
+  await until("A's delivered row", async () => (await a.core.spool.get(deferred.id)).find((e) => e.recipient === BOB.address && e.status === "delivered"));
 }, 100_000);
 
 test("TLS-RPT: the day's results go to b.test's rua as a multipart/report with the gzipped JSON (RFC 8460)", async () => {
