@@ -171,7 +171,7 @@ export async function createManager(o: ManagerOptions): Promise<Manager> {
     },
     async renew(names) {
       const wanted = await o.names();
-      const todo = names && names.length ? names : wanted;
+      const todo = names?.length ? names : wanted;
       while (running) await running;
       await runNames(todo);
       return todo.map((n) => statusOf(n));

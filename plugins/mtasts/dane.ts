@@ -76,7 +76,7 @@ export async function daneFor(server: { host: string; port: number }, domain: st
   const out = new Map<string, TlsaRecord[]>();
   for (const h of hosts) {
     const t = await secureQuery(server, `_25._tcp.${h}`, T_TLSA).catch(() => undefined);
-    if (!t || !t.ad || t.rcode !== 0) continue;
+    if (!t?.ad || t.rcode !== 0) continue;
     const recs = t.answers.map((a) => parseTlsa(a.data)).filter(usable);
     if (recs.length) out.set(h.toLowerCase(), recs);
   }

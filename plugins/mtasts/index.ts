@@ -88,16 +88,19 @@ export default definePlugin({
         }
         const tlsa = await daneFor(daneServer, domain, hops.map((h) => h.host)).catch(() => undefined);
         if (!tlsa) return pass;
-        return hops.map((h) => {
-          const recs = tlsa.get(h.host.toLowerCase());
-          return recs ? { ...h, tlsa: recs } : h;
-        });
+        return {
+          kind: "hops",
+          hops: hops.map((h) => {
+            const recs = tlsa.get(h.host.toLowerCase());
+            return recs ? { ...h, tlsa: recs } : h;
+          }),
+        };
       });
 
     if (cfg.enforce) core.hooks.on("nextHop", async (_msg, domain) => {
       const policy = await policyOf(domain.toLowerCase());
-      // "testing" asks only for reports (TLS-RPT, not built); "none" withdraws the policy.
-      if (!policy || policy.mode !== "enforce") return pass;
+      // "testing" asks only for reports (TLS-RPT); "none" withdraws the policy.
+      if (policy?.mode !== "enforce") return pass;
       const label = `MTA-STS policy of ${domain}`;
       let hops;
       try {
