@@ -486,7 +486,7 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
 function peerChain(ts: tls.TLSSocket): Buffer[] {
   const out: Buffer[] = [];
   let c: tls.DetailedPeerCertificate | undefined = ts.getPeerCertificate(true);
-  while (c && c.raw && !out.some((b) => b.equals(c!.raw))) {
+  while (c?.raw && !out.some((b) => b.equals(c!.raw))) {
     out.push(c.raw);
     c = c.issuerCertificate;
   }
