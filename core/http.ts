@@ -95,7 +95,8 @@ export async function serveHttp(core: Core, app: Hono, bind: { address: string; 
         const next = start(bound, await tlsTable(core), true);
         const old = server;
         server = next;
-        void old.stop(false);
+        // Open requests finish on the old server; a client reset there is not our error.
+        old.stop(false).catch((err: Error) => core.log.debug("old https server stop", { err: err.message }));
         core.log.info("https certificates reloaded", { port: bound });
       };
       const off = core.tls.onChange(() => {

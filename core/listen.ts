@@ -167,6 +167,9 @@ class Conn implements Connection {
     plain.removeAllListeners("data");
     plain.removeAllListeners("close");
     plain.removeAllListeners("error");
+    // A reset during or after the handshake surfaces on the TLS socket too; an unhandled
+    // error on the raw one would be thrown (a peer that drops after STARTTLS).
+    plain.on("error", (e) => this.log.debug("socket error under TLS", { err: e.message }));
     const ctx = await this.contextFor(undefined);
     const secure = new tls.TLSSocket(plain, {
       isServer: true,

@@ -204,6 +204,9 @@ export interface NextHop {
   /** TLS with a certificate valid for `host` (MTA-STS enforce, DANE); names the policy, e.g.
    *  "MTA-STS policy of example.com". Implies requireTls. */
   verifyTls?: string;
+  /** DANE (RFC 7672): the host's usable TLSA records from a validated (AD) answer; TLS
+   *  is then required and the certificate must match one of them. */
+  tlsa?: { usage: number; selector: number; mtype: number; data: string }[];
   /** TLS from the first byte (port 465) instead of STARTTLS. */
   implicitTls?: boolean;
   /** AUTH after TLS (a smarthost). */

@@ -126,7 +126,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
       if (addresses.length === 0) errors.push(`${hop.host}: ${temporary ?? "no address"}`);
       for (const address of addresses) {
         const port = hop.port ?? config.delivery.port;
-        const tryTls = hop.requireTls || hop.verifyTls || hop.implicitTls ? "required" : noTls.has(`${address}:${port}`) ? "none" : "opportunistic";
+        const tryTls = hop.requireTls || hop.verifyTls || hop.implicitTls || hop.tlsa?.length ? "required" : noTls.has(`${address}:${port}`) ? "none" : "opportunistic";
         const attempt = (tls: "opportunistic" | "required" | "none") =>
           connectSmtp({
             address,
@@ -135,6 +135,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
             helo: opts.hostname,
             tls,
             verifyTls: hop.verifyTls,
+            tlsa: hop.tlsa,
             ca: hop.ca ?? opts.ca,
             implicitTls: hop.implicitTls,
             auth: hop.auth,

@@ -4,6 +4,7 @@
 // connection reused for several transactions.
 import net from "node:net";
 import tls from "node:tls";
+import { daneMatch, type TlsaRecord } from "./dane.ts";
 import type { Logger } from "../types.ts";
 import { dotStuff, has8bit, isUtf8Address, xtext } from "./wire.ts";
 
@@ -66,6 +67,8 @@ export interface ConnectOptions {
   verifyTls?: string;
   /** Extra trusted CA certificates (PEM) for that check (delivery.caFile). */
   ca?: string[];
+  /** DANE (RFC 7672): TLS required and the chain must match one of these records. */
+  tlsa?: TlsaRecord[];
   /** TLS from the first byte (RFC 8314 §3.3, port 465) instead of STARTTLS. */
   implicitTls?: boolean;
   /** AUTH (RFC 4954) after TLS — a smarthost. Never sent without TLS. */
@@ -289,7 +292,12 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
     const ts = sock as tls.TLSSocket;
     const nameError = tls.checkServerIdentity(opts.hostname, ts.getPeerCertificate());
     verified = ts.authorized && nameError === undefined;
-    if (opts.verifyTls && !verified) throw fatal(`${opts.verifyTls} requires a valid certificate: ${certProblem(ts.authorizationError, nameError)}`, undefined, true);
+    if (opts.tlsa?.length) {
+      // DANE replaces the CA check (RFC 7672 §3.1): the TLSA records vouch for the key.
+      const usage = daneMatch(opts.tlsa, peerChain(ts));
+      verified = usage === 3 || (usage === 2 && nameError === undefined);
+      if (!verified) throw fatal(`DANE: the certificate matches none of the TLSA records of _25._tcp.${opts.hostname}${usage === 2 ? " for this host name" : ""}`, undefined, true);
+    } else if (opts.verifyTls && !verified) throw fatal(`${opts.verifyTls} requires a valid certificate: ${certProblem(ts.authorizationError, nameError)}`, undefined, true);
   }
 
   /** RFC 4954: AUTH PLAIN (RFC 4616), or LOGIN where only that is offered. */
@@ -472,6 +480,17 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
       sock.destroy();
     },
   };
+}
+
+/** The presented chain as DER, leaf first. */
+function peerChain(ts: tls.TLSSocket): Buffer[] {
+  const out: Buffer[] = [];
+  let c: tls.DetailedPeerCertificate | undefined = ts.getPeerCertificate(true);
+  while (c?.raw && !out.some((b) => b.equals(c!.raw))) {
+    out.push(c.raw);
+    c = c.issuerCertificate;
+  }
+  return out;
 }
 
 /** OpenSSL's verification codes in plain words (for deferral reasons and bounces). */

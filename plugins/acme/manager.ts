@@ -9,7 +9,7 @@ import { OrderError } from "./order-error.ts";
 import { X509Certificate } from "node:crypto";
 import { backoffMs, renewAt, SKIP_RETRY_MS } from "./renewal.ts";
 import { selfCheck, type Probe } from "./selfcheck.ts";
-import { loadCerts, loadStatuses, saveCert, saveStatus, takeRenewal, type NameStatus, type StoredCert } from "./store.ts";
+import { loadCerts, loadStatuses, releaseLease, saveCert, saveStatus, takeLease, takeRenewal, type NameStatus, type StoredCert } from "./store.ts";
 
 export interface ManagerOptions {
   db: Db;
@@ -39,6 +39,9 @@ export interface Manager {
   stop(): Promise<void>;
 }
 
+/** The renewal lease outlives a few ticks, so a stopped instance's job moves on soon. */
+const LEASE_MS = 120_000;
+
 /** Orders at once (a slow CA answer for one name must not hold up the rest). */
 const PARALLEL = 4;
 
@@ -55,6 +58,7 @@ export async function createManager(o: ManagerOptions): Promise<Manager> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
+  const instance = crypto.randomUUID();
 
   const statusOf = (name: string): NameStatus => status.get(name) ?? { name, state: "pending", failures: 0, updatedAt: Date.now() };
   async function setStatus(s: NameStatus): Promise<void> {
@@ -123,7 +127,22 @@ export async function createManager(o: ManagerOptions): Promise<Manager> {
     }
   }
 
+  /** Certificates another instance issued (shared database): take them over. */
+  async function sync(): Promise<void> {
+    const fresh = await loadCerts(o.db);
+    let changed = false;
+    for (const [name, c] of fresh) {
+      if (certs.get(name)?.certPem === c.certPem) continue;
+      certs.set(name, c);
+      changed = true;
+    }
+    for (const s of await loadStatuses(o.db)) status.set(s.name, s);
+    if (changed) o.tls.changed();
+  }
+
   async function tick(): Promise<void> {
+    await sync();
+    if (!(await takeLease(o.db, instance, LEASE_MS))) return;
     const wanted = await o.names();
     const forced = await takeRenewal(o.db).catch(() => undefined);
     const now = Date.now();
@@ -157,7 +176,7 @@ export async function createManager(o: ManagerOptions): Promise<Manager> {
     },
     async renew(names) {
       const wanted = await o.names();
-      const todo = names && names.length ? names : wanted;
+      const todo = names?.length ? names : wanted;
       while (running) await running;
       await runNames(todo);
       return todo.map((n) => statusOf(n));
@@ -171,6 +190,7 @@ export async function createManager(o: ManagerOptions): Promise<Manager> {
       stopped = true;
       clearTimeout(timer);
       if (running) await running;
+      await releaseLease(o.db, instance).catch(() => {});
     },
   };
 }

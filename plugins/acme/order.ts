@@ -36,7 +36,7 @@ let installed = false;
 function setUpHttp(caPem: string | undefined): void {
   if (caPem && !extraCas.has(caPem)) {
     extraCas.add(caPem);
-    acme.axios.defaults.httpsAgent = new https.Agent({ ca: [...rootCertificates, ...extraCas], keepAlive: true });
+    acme.axios.defaults.httpsAgent = new https.Agent({ ca: [...rootCertificates, ...extraCas] });
   }
   if (installed) return;
   installed = true;

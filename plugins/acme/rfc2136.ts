@@ -4,6 +4,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import * as net from "node:net";
 import { parseServer } from "../../core/dns/index.ts";
+import { skipName, u16, u32, wireName } from "../../core/dns/wire.ts";
 
 export type TsigAlgorithm = "hmac-sha256" | "hmac-sha512" | "hmac-sha1";
 
@@ -30,25 +31,6 @@ const RCODES: Record<number, string> = { 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMA
 
 export class UpdateError extends Error {}
 
-/** A domain name in wire form, lower-cased (canonical, RFC 4034 §6.2), no compression. */
-function wireName(name: string): Buffer {
-  const labels = name.replace(/\.$/, "").toLowerCase().split(".").filter(Boolean);
-  const parts: Buffer[] = [];
-  for (const l of labels) {
-    const b = Buffer.from(l, "ascii");
-    if (b.length > 63) throw new UpdateError(`label too long in ${name}`);
-    parts.push(Buffer.from([b.length]), b);
-  }
-  parts.push(Buffer.from([0]));
-  return Buffer.concat(parts);
-}
-
-const u16 = (n: number) => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
-const u32 = (n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n >>> 0);
-  return b;
-};
 const u48 = (n: number) => {
   const b = Buffer.alloc(6);
   b.writeUIntBE(n, 0, 6);
@@ -85,17 +67,6 @@ function tsigVariables(t: UpdateTarget, timeSigned: number, fudge: number, error
 function tsigRecord(t: UpdateTarget, id: number, timeSigned: number, fudge: number, macBytes: Buffer): Buffer {
   const rdata = Buffer.concat([wireName(t.algorithm), u48(timeSigned), u16(fudge), u16(macBytes.length), macBytes, u16(id), u16(0), u16(0)]);
   return Buffer.concat([wireName(t.keyName), u16(T_TSIG), u16(C_ANY), u32(0), u16(rdata.length), rdata]);
-}
-
-/** Skip a (possibly compressed) name at `off`; returns the offset after it. */
-function skipName(b: Buffer, off: number): number {
-  for (;;) {
-    const len = b[off];
-    if (len === undefined) throw new UpdateError("truncated answer");
-    if (len === 0) return off + 1;
-    if ((len & 0xc0) === 0xc0) return off + 2;
-    off += 1 + len;
-  }
 }
 
 /** Check the answer: its TSIG (RFC 8945 §5.3: MAC over request MAC + answer + variables)

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import nodemailer from "nodemailer";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
 import { inbox, until } from "../delivery/pair.ts";
 import { freePort, startPebble, type Pebble } from "../helpers/pebble.ts";
@@ -15,6 +16,7 @@ import { mtaStsId, mtaStsPolicy } from "../../plugins/mailauth/transport.ts";
 
 const ALICE = { address: "alice@a.test", password: "alice-password-1" };
 const BOB = { address: "bob@b.test", password: "bob-password-1" };
+const TLSRPT = { address: "tls@b.test", password: "tls-password-1" };
 let dns: TestDns;
 let pebble: Pebble;
 let a: TestServer;
@@ -27,6 +29,7 @@ beforeAll(async () => {
     "mx.b.test": { A: ["127.0.0.1"] },
     "mta-sts.b.test": { A: ["127.0.0.1"] },
     "_mta-sts.b.test": { TXT: [`v=STSv1; id=${mtaStsId(mtaStsPolicy("enforce", "mx.b.test"))}`] },
+    "_smtp._tls.b.test": { TXT: ["v=TLSRPTv1; rua=mailto:tls@b.test"] },
     "a.test": { MX: [{ exchange: "mx.a.test", priority: 10 }] },
     "mx.a.test": { A: ["127.0.0.1"] },
   });
@@ -35,11 +38,11 @@ beforeAll(async () => {
   const base = { dns: { servers: [dns.server], timeout: "1s" } };
   b = await startTestServer({
     domains: ["b.test"],
-    users: [BOB],
+    users: [BOB, TLSRPT],
     config: { ...base, hostname: "mx.b.test", listen: { ports: { http: httpPort, smtp: smtpPort } }, mailauth: { mtaSts: "enforce" }, acme: { enabled: true, directory: pebble.directory, caFile: pebble.caFile, httpPort } },
   });
   c = await startTestServer({ domains: ["b.test"], config: { ...base, hostname: "mx.b.test", listen: { address: "127.0.0.2", ports: { smtp: smtpPort } } } });
-  await until("B's certificates", async () => (await leafOf(b.port("https"), "mta-sts.b.test")).issuer.startsWith("Pebble") && (await leafOf(b.port("submissions"), "mx.b.test")).issuer.startsWith("Pebble"));
+  await until("B's certificates", async () => (await leafOf(b.port("submissions"), "mta-sts.b.test")).issuer.startsWith("Pebble") && (await leafOf(b.port("submissions"), "mx.b.test")).issuer.startsWith("Pebble"));
   const root = pemFile(join(b.dataDir, "pebble-root.pem"), await pebble.root());
   a = await startTestServer({
     domains: ["a.test"],
@@ -75,14 +78,33 @@ test("B serves its policy at https://mta-sts.b.test/.well-known/mta-sts.txt with
 test("enforce: an MX with a self-signed certificate is deferred with the reason; with B's pebble certificate it is delivered", async () => {
   dns.set("mx.b.test", { A: ["127.0.0.2"] }); // C: self-signed
   await submit("Via MTA-STS");
-  const deferred = await until("deferred row", async () => (await a.core.spool.list()).find((e) => e.recipient === BOB.address && e.status === "deferred"));
+  const deferred = await until("deferred row", async () => (await a.core.spool.list()).find((e) => e.recipient === BOB.address && e.status === "deferred"), 45_000);
   expect(deferred.lastError).toContain("MTA-STS policy of b.test requires a valid certificate");
   expect(deferred.lastError).toMatch(/not signed by a trusted CA \(self-signed/);
 
   dns.set("mx.b.test", { A: ["127.0.0.1"] }); // B: pebble-issued
   await a.core.spool.retry(deferred.id);
-  const msg = await until("Bob's message", async () => (await inbox(b, BOB.address)).find((m) => m.includes("Subject: Via MTA-STS")));
+  const msg = await until("Bob's message", async () => (await inbox(b, BOB.address)).find((m) => m.includes("Subject: Via MTA-STS")), 45_000);
   expect(msg).toContain("Hello over verified TLS.");
-  // A records the outcome after B's 250: the message may be in B's INBOX a moment before.
-  await until("delivered recorded", async () => (await a.core.spool.get(deferred.id)).find((e) => e.recipient === BOB.address)?.status === "delivered");
-}, 30_000);
+  // A writes the final status right after B's 250.
+  await until("A's delivered row", async () => (await a.core.spool.get(deferred.id)).find((e) => e.recipient === BOB.address && e.status === "delivered"));
+}, 100_000);
+
+test("TLS-RPT: the day's results go to b.test's rua as a multipart/report with the gzipped JSON (RFC 8460)", async () => {
+  const token = (await Bun.file(join(a.dataDir, "admin.token")).text()).trim();
+  const r = await fetch(`http://127.0.0.1:${a.port("http")}/api/admin/tlsrpt/send`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ today: true }) });
+  expect(r.status).toBe(200);
+  const { sent } = (await r.json()) as { sent: { domain: string; to: string[] }[] };
+  expect(sent.find((x) => x.domain === "b.test")?.to).toEqual(["mailto:tls@b.test"]);
+  const mail = await until("the TLS report", async () => (await inbox(b, TLSRPT.address)).find((m) => m.includes("TLS-Report-Domain: b.test")), 45_000);
+  expect(mail).toMatch(/Subject: Report Domain: b\.test Submitter: mx\.a\.test Report-ID: </);
+  expect(mail).toContain('report-type="tlsrpt"');
+  const b64 = /Content-Disposition: attachment; filename="[^"]+"\r\n\r\n([A-Za-z0-9+/=\r\n]+)--/.exec(mail)![1]!;
+  const report = JSON.parse(gunzipSync(Buffer.from(b64.replace(/\s+/g, ""), "base64")).toString()) as { policies: { policy: Record<string, unknown>; summary: Record<string, number>; "failure-details": Record<string, unknown>[] }[] };
+  const p = report.policies[0]!;
+  expect(p.policy).toMatchObject({ "policy-type": "sts", "policy-domain": "b.test", "mx-host": ["mx.b.test"] });
+  expect(p.policy["policy-string"]).toContain("mode: enforce");
+  expect(p.summary["total-successful-session-count"]).toBeGreaterThanOrEqual(1);
+  expect(p.summary["total-failure-session-count"]).toBeGreaterThanOrEqual(1);
+  expect(p["failure-details"]).toContainEqual(expect.objectContaining({ "result-type": "certificate-not-trusted", "receiving-mx-hostname": "mx.b.test" }));
+}, 100_000);

@@ -145,6 +145,35 @@ describe("acme with pebble", () => {
     await idling.catch(() => {});
   }, 30_000);
 
+  test("`kotakpos tls renew NAME` (CLI, database request) is picked up by the running server", async () => {
+    const before = await leafOf(srv.port("pop3s"), "mta-sts.example.test");
+    // The CLI reads the config file (the test server got its config in memory).
+    await Bun.write(join(srv.dataDir, "renew.toml"), `hostname = "${HOST}"\n[acme]\nenabled = true\n`);
+    let out = "";
+    const code = await main(["tls", "renew", "mta-sts.example.test", "--data", srv.dataDir, "--config", join(srv.dataDir, "renew.toml")], { out: (s: string) => void (out += s), err: () => {}, env: {} } as never);
+    expect(code).toBe(0);
+    expect(out).toContain("renewal requested for mta-sts.example.test");
+    await until(async () => ((await leafOf(srv.port("pop3s"), "mta-sts.example.test")).serial !== before.serial ? true : undefined), 30_000);
+  }, 40_000);
+
+  test("the CA unreachable: a temporary failure, backoff from a minute, the old certificate stays", async () => {
+    const before = await leafOf(srv.port("imaps"), HOST);
+    await pebble.pause();
+    try {
+      const r = await api("/tls/renew", { method: "POST", body: JSON.stringify({ names: [HOST] }) });
+      const st = ((await r.json()) as { names: { state: string; lastError: string; permanent: boolean; nextAttemptAt: string; failures: number }[] }).names[0]!;
+      expect(st.state).toBe("valid");
+      expect(st.permanent).toBe(false);
+      expect(st.lastError).toStartWith("temporary failure:");
+      const wait = Date.parse(st.nextAttemptAt) - Date.now();
+      expect(wait).toBeGreaterThan(40_000);
+      expect(wait).toBeLessThan(70_000 * 2 ** (st.failures - 1));
+      expect((await leafOf(srv.port("imaps"), HOST)).serial).toBe(before.serial);
+    } finally {
+      await pebble.restart({});
+    }
+  }, 40_000);
+
   test("the CA refusing a renewal (rejectedIdentifier) keeps the old certificate and puts the reason in the status", async () => {
     const before = await leafOf(srv.port("imaps"), HOST);
     // The same CA URL, now refusing the host name.

@@ -16,6 +16,8 @@ export interface Pebble {
   /** Stop and start again at the same directory URL with the same API certificate (a new
    *  issuing CA and no accounts), e.g. with a blocklist. */
   restart(changes: Partial<PebbleOptions>): Promise<void>;
+  /** Stop the process only (restart brings it back). */
+  pause(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -117,6 +119,7 @@ export async function startPebble(opts: PebbleOptions): Promise<Pebble> {
       current = { ...current, ...changes };
       await spawn(current, true);
     },
+    pause: stopProc,
     async stop() {
       await stopProc();
       rmSync(dir, { recursive: true, force: true });
