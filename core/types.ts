@@ -177,6 +177,9 @@ export interface DataCheck {
    *  [start, end) covering whole fields with their CRLF (e.g. forged Authentication-Results
    *  carrying our authserv-id, RFC 8601 §5). Ranges from all checks are merged. */
   removeHeaders?: { start: number; end: number }[];
+  /** Local accounts whose copies go to their Junk mailbox with the $Junk keyword (a
+   *  per-account verdict, e.g. plugins/junk's classifier); the others keep their route. */
+  junk?: number[];
 }
 
 export interface OutgoingMessage {

@@ -60,6 +60,11 @@ describe("buildDeliveries", () => {
   test("quarantine sends local copies to Junk", () => {
     expect(buildDeliveries([rc([{ accountId: 1, mailbox: "INBOX" }], [])], true).local).toEqual([{ accountId: 1, mailbox: "Junk" }]);
   });
+  test("a per-account junk verdict moves only that account's copy, with $Junk", () => {
+    const d = buildDeliveries([rc([{ accountId: 1, mailbox: "INBOX" }, { accountId: 2, mailbox: "INBOX" }], [])], false, new Set([2]));
+    expect(d.local).toEqual([{ accountId: 1, mailbox: "INBOX" }, { accountId: 2, mailbox: "Junk", flags: ["$Junk"] }]);
+    expect(mergeChecks([{ verdict: { kind: "pass" }, junk: [3] }, { verdict: { kind: "pass" }, junk: [4, 3] }]).junk).toEqual(new Set([3, 4]));
+  });
 });
 
 describe("headers", () => {

@@ -1,0 +1,26 @@
+// Tables owned by plugins/junk, created by the plugin at setup (IF NOT EXISTS), so the
+// core's migrations know nothing of them. Per account: token counts, message totals,
+// what was learned from each message (so a move back and forth retrains, not double
+// counts) and the address book of recipients the user has written to.
+import type { Db } from "../../core/db/open.ts";
+
+export const JUNK_DDL = [
+  `CREATE TABLE IF NOT EXISTS junk_tokens (
+     account_id INTEGER NOT NULL, token TEXT NOT NULL, spam INTEGER NOT NULL, ham INTEGER NOT NULL,
+     PRIMARY KEY (account_id, token)) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS junk_totals (
+     account_id INTEGER PRIMARY KEY, spam INTEGER NOT NULL, ham INTEGER NOT NULL)`,
+  // state: 'junk' = filed into Junk at delivery (not learned), 'spam' / 'ham' = learned as.
+  `CREATE TABLE IF NOT EXISTS junk_messages (
+     account_id INTEGER NOT NULL, blob_id TEXT NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL,
+     PRIMARY KEY (account_id, blob_id)) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS junk_contacts (
+     account_id INTEGER NOT NULL, address TEXT NOT NULL, at INTEGER NOT NULL,
+     PRIMARY KEY (account_id, address)) WITHOUT ROWID`,
+];
+
+export async function ensureJunkSchema(db: Db): Promise<void> {
+  await db.write(async (tx) => {
+    for (const sql of JUNK_DDL) await tx.execute(sql);
+  });
+}
