@@ -4,7 +4,7 @@
 import { decodeTransfer, decodeWords, htmlToText, parseFields, parseStructure, splitHeader, decodeCharset, type MimePart } from "../../core/mime/index.ts";
 
 /** Text decoded per part at most: spam that matters shows itself early. */
-const MAX_PART_BYTES = 64 * 1024;
+const MAX_PART_BYTES = 32 * 1024;
 const MAX_TOKENS = 5000;
 const MAX_PARTS = 50;
 
@@ -15,7 +15,8 @@ const SKIP_HEADERS = new Set(["received", "authentication-results", "delivered-t
 const WORD_HEADERS = new Set(["subject", "from", "reply-to", "to", "cc", "content-type", "x-mailer", "user-agent", "list-id", "organization", "sender", "errors-to", "precedence", "mime-version"]);
 
 const URL_RE = /\b(?:https?|ftp):\/\/([a-z0-9.-]+)(?::\d+)?([^\s"'<>]*)/gi;
-const WORD_RE = /[^\s.,;:!?()[\]{}<>"'`|*=+~^]+/g;
+const SPLIT_RE = /[\s.,;:!?()[\]{}<>"'`|*=+~^]+/;
+const DIGITS = /^\d+$/;
 
 /** The domain and every parent domain up to the registrable-looking last two labels. */
 function domainTokens(prefix: string, host: string, out: Set<string>): void {
@@ -29,18 +30,25 @@ function domainTokens(prefix: string, host: string, out: Set<string>): void {
   if (labels.length === 1) out.add(`${prefix}:${labels[0]}`);
 }
 
+const TRIM = new Set([..."-_#/\\@$%&"].map((c) => c.charCodeAt(0)));
+
+/** Word tokens (lower-cased, 3–12 characters; longer ones by shape, numbers by length). */
 function words(prefix: string, text: string, out: Set<string>, pairs = false): void {
   let prev = "";
-  for (const m of text.matchAll(WORD_RE)) {
+  for (const raw of text.toLowerCase().split(SPLIT_RE)) {
     if (out.size >= MAX_TOKENS) return;
-    let w = m[0].toLowerCase().replace(/^[-_#/\\@$%&]+|[-_#/\\@$%&]+$/g, "");
-    if (w.length < 3) continue;
+    let a = 0;
+    let b = raw.length;
+    while (a < b && TRIM.has(raw.charCodeAt(a))) a++;
+    while (b > a && TRIM.has(raw.charCodeAt(b - 1))) b--;
+    if (b - a < 3) continue;
+    let w = a === 0 && b === raw.length ? raw : raw.slice(a, b);
     if (w.length > 12) {
       // SpamBayes: long words are mostly noise; keep their shape only.
       out.add(`${prefix}skip:${w[0]} ${Math.floor(w.length / 10) * 10}`);
       continue;
     }
-    if (/^\d+$/.test(w)) w = `#${w.length}`; // numbers: their length only
+    if (DIGITS.test(w)) w = `#${w.length}`; // numbers: their length only
     out.add(prefix + w);
     // Word pairs (as mox does): "click here" says more than "click" and "here".
     if (pairs && prev) out.add(`${prev} ${w}`);
