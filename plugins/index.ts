@@ -6,5 +6,6 @@ import pop3 from "./pop3/index.ts";
 import mailauth from "./mailauth/index.ts";
 import imap from "./imap/index.ts";
 import junk from "./junk/index.ts";
+import dnsbl from "./dnsbl/index.ts";
 
-export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, junk];
+export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, dnsbl, junk];

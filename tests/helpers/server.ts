@@ -14,6 +14,8 @@ export interface TestServerOptions {
   config?: DeepPartial<Config> & Record<string, unknown>;
   plugins?: Plugin[];
   dataDir?: string;
+  /** Receives every log line (as well as stderr), for tests that check what was logged. */
+  logSink?: (line: string) => void;
   /** Keep the data dir on cleanup (restart tests). */
   keepData?: boolean;
 }
@@ -48,7 +50,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     config,
     plugins: opts.plugins,
     loadPluginDir: true,
-    log: createLogger(config.log.level),
+    log: opts.logSink ? createLogger("info", {}, opts.logSink) : createLogger(config.log.level),
   });
   const store = server.core.store;
   for (const d of opts.domains ?? ["example.test"]) if (!(await store.isLocalDomain(d))) await store.addDomain(d);
