@@ -7,5 +7,6 @@ import mailauth from "./mailauth/index.ts";
 import imap from "./imap/index.ts";
 import junk from "./junk/index.ts";
 import dnsbl from "./dnsbl/index.ts";
+import ratelimit from "./ratelimit/index.ts";
 
-export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, dnsbl, junk];
+export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, ratelimit, dnsbl, junk];
