@@ -8,5 +8,6 @@ import imap from "./imap/index.ts";
 import junk from "./junk/index.ts";
 import dnsbl from "./dnsbl/index.ts";
 import ratelimit from "./ratelimit/index.ts";
+import rspamd from "./rspamd/index.ts";
 
-export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, ratelimit, dnsbl, junk];
+export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, ratelimit, dnsbl, rspamd, junk];

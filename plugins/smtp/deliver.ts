@@ -67,7 +67,8 @@ export interface AcceptedRcpt {
 
 /** Local targets deduplicated (two aliases of one account get one copy); quarantine puts
  *  the local copies in "Junk" (the store falls back to INBOX when it is missing), and so
- *  does a per-account junk verdict for that account's copies (with the $Junk keyword). */
+ *  does a per-account junk verdict for that account's copies; either way with the $Junk
+ *  keyword, so a later move out of Junk can be learned as "not junk". */
 export function buildDeliveries(rcpts: AcceptedRcpt[], quarantine: boolean, junk: ReadonlySet<number> = new Set()): Pick<AcceptedMessage, "local" | "remote"> {
   const local: DeliveryTarget[] = [];
   const seen = new Set<string>();
@@ -80,7 +81,7 @@ export function buildDeliveries(rcpts: AcceptedRcpt[], quarantine: boolean, junk
       const key = `${l.accountId}\0${mailbox.toUpperCase() === "INBOX" ? "INBOX" : mailbox}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      local.push(junked ? { accountId: l.accountId, mailbox, flags: ["$Junk"] } : { accountId: l.accountId, mailbox });
+      local.push(junked || quarantine ? { accountId: l.accountId, mailbox, flags: ["$Junk"] } : { accountId: l.accountId, mailbox });
     }
     for (const x of r.route.remote) {
       const key = `${x.address.toLowerCase()}\0${x.mailFrom ?? ""}`;
