@@ -9,5 +9,6 @@ import junk from "./junk/index.ts";
 import dnsbl from "./dnsbl/index.ts";
 import ratelimit from "./ratelimit/index.ts";
 import rspamd from "./rspamd/index.ts";
+import greylist from "./greylist/index.ts";
 
-export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, ratelimit, dnsbl, rspamd, junk];
+export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, ratelimit, greylist, dnsbl, rspamd, junk];
