@@ -127,7 +127,11 @@ export type AuthResult =
 // ---------- SMTP transaction ----------
 
 /** Per-transaction state; plugins add keys by interface merging. */
-export interface TxnState {}
+export interface TxnState {
+  /** Inbound DMARC outcome (RFC 7489), set by the mailauth plugin as its smtp.data check
+   *  starts, so other checks (plugins/junk's sender reputation) can await it. */
+  dmarc?: Promise<{ result: string; domain: string } | null>;
+}
 
 export interface Address {
   /** As given, without angle brackets; "" for the null reverse-path. */

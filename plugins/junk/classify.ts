@@ -6,15 +6,22 @@ import type { DataCheck, IncomingMessage, SmtpTxn } from "../../core/types.ts";
 import { LayeredModel, score, type ModelView } from "./bayes.ts";
 import type { ModelStore } from "./model-store.ts";
 import { tokenize } from "./tokenize.ts";
+import { decide, reputationKey } from "./reputation.ts";
 
 /** Default of `[junk] threshold` (the corpus test holds the floors at this value). */
 export const SPAM_THRESHOLD = 0.9;
+/** Until an account has learned this many messages of its own, the seed alone decides,
+ *  and its ham side knows little of today's mail (receipts, shipping notices): then only
+ *  a near-certain score files into Junk. */
+export const THIN_TRAINING = 5;
+export const THIN_THRESHOLD = 0.99;
 
 export interface AccountVerdict {
   accountId: number;
-  /** null: skipped (the sender is someone the user wrote to). */
+  /** null: not classified (`why` says why). */
   prob: number | null;
   junk: boolean;
+  why?: "known sender" | "trusted sender domain" | "junked sender domain";
 }
 
 /** The envelope sender and the From: addresses, lower-cased. */
@@ -28,18 +35,37 @@ export function senderAddresses(txn: Pick<SmtpTxn, "mailFrom">, msg: Pick<Incomi
   return [...out];
 }
 
-export async function classify(accounts: number[], txn: Pick<SmtpTxn, "mailFrom">, msg: IncomingMessage, models: ModelStore, seed: ModelView, threshold: number): Promise<AccountVerdict[]> {
+/** The From domain's reputation key when DMARC passed for it (aligned), else null. */
+function alignedDomain(msg: Pick<IncomingMessage, "headers">, dmarc: { result: string; domain: string } | null): string | null {
+  if (!dmarc || dmarc.result !== "pass") return null;
+  const from = msg.headers.find((h) => h.name === "from");
+  const host = from ? parseAddressList(from.value).find((a) => a.host)?.host : undefined;
+  if (!host) return null;
+  const d = host.toLowerCase();
+  const org = dmarc.domain.toLowerCase();
+  return d === org || d.endsWith(`.${org}`) ? reputationKey(d) : null;
+}
+
+export async function classify(accounts: number[], txn: Pick<SmtpTxn, "mailFrom">, msg: IncomingMessage, models: ModelStore, seed: ModelView, threshold: number, dmarc: { result: string; domain: string } | null = null): Promise<AccountVerdict[]> {
   const senders = senderAddresses(txn, msg);
+  const aligned = alignedDomain(msg, dmarc);
   let tokens: Set<string> | undefined;
   const out: AccountVerdict[] = [];
   for (const accountId of accounts) {
     if (await models.isContact(accountId, senders)) {
-      out.push({ accountId, prob: null, junk: false });
+      out.push({ accountId, prob: null, junk: false, why: "known sender" });
+      continue;
+    }
+    const rep = aligned ? decide(await models.sender(accountId, aligned)) : null;
+    if (rep) {
+      out.push({ accountId, prob: null, junk: rep === "junk", why: rep === "junk" ? "junked sender domain" : "trusted sender domain" });
       continue;
     }
     tokens ??= tokenize(msg.raw);
-    const { prob } = score(tokens, new LayeredModel(await models.model(accountId), seed));
-    out.push({ accountId, prob, junk: prob >= threshold });
+    const own = await models.model(accountId);
+    const { prob } = score(tokens, new LayeredModel(own, seed));
+    const t = own.nspam + own.nham < THIN_TRAINING ? Math.max(threshold, THIN_THRESHOLD) : threshold;
+    out.push({ accountId, prob, junk: prob >= t });
   }
   return out;
 }
@@ -49,7 +75,7 @@ export async function classify(accounts: number[], txn: Pick<SmtpTxn, "mailFrom"
 export function scoreHeader(v: AccountVerdict[]): string[] {
   if (v.length !== 1) return [];
   const [a] = v as [AccountVerdict];
-  if (a.prob === null) return ["X-Spam-Score: skipped (known sender)"];
+  if (a.prob === null) return [`X-Spam-Score: skipped (${a.why ?? "known sender"})`];
   return [`X-Spam-Score: ${a.prob.toFixed(3)} (${a.junk ? "junk" : "ok"}; kotakpos bayes)`];
 }
 

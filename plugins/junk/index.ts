@@ -27,7 +27,7 @@ export default definePlugin({
     const log = core.log.child({ plugin: "junk" });
     const models = new ModelStore(core.db);
     const seed = cfg.seed ? loadSeed() : new MemoryModel();
-    const trainer = createTrainer(core.store, models, log);
+    const trainer = createTrainer(core.store, models, log, core.config.hostname);
 
     core.hooks.on(
       "smtp.rcpt",
@@ -50,7 +50,9 @@ export default definePlugin({
         }
         const accounts = txn.state.junkAccounts ?? [];
         if (accounts.length === 0) return { verdict: pass };
-        const verdicts = await classify(accounts, txn, msg, models, seed, cfg.threshold);
+        // The DMARC result of the mailauth check running beside us (TxnState.dmarc).
+        const dmarc = await (txn.state.dmarc ?? Promise.resolve(null));
+        const verdicts = await classify(accounts, txn, msg, models, seed, cfg.threshold, dmarc);
         for (const v of verdicts) if (v.junk) log.info("junk filter: to Junk", { txn: txn.id, account: v.accountId, score: v.prob?.toFixed(3) });
         return toDataCheck(verdicts);
       },

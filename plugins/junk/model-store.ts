@@ -2,6 +2,7 @@
 // through on every training, one account at a time so memory and rows never disagree.
 import type { Db } from "../../core/db/open.ts";
 import { MemoryModel, type Counts } from "./bayes.ts";
+import type { SenderCounts } from "./reputation.ts";
 
 export type LearnedState = "junk" | "spam" | "ham";
 
@@ -97,6 +98,23 @@ export class ModelStore {
       args: [accountId, JSON.stringify(addresses.map((a) => a.toLowerCase()))],
     });
     return r.rows.length > 0;
+  }
+
+  async sender(accountId: number, domain: string): Promise<SenderCounts | null> {
+    const r = await this.db.query({ sql: "SELECT ham, spam FROM junk_senders WHERE account_id = ? AND domain = ?", args: [accountId, domain] });
+    const row = r.rows[0];
+    return row ? { ham: Number(row.ham), spam: Number(row.spam) } : null;
+  }
+
+  /** Counts one kept (ham) or junked (spam) message of a sender domain, or takes one back. */
+  async bumpSender(accountId: number, domain: string, kind: "spam" | "ham", delta: 1 | -1): Promise<void> {
+    const [ham, spam] = kind === "ham" ? [delta, 0] : [0, delta];
+    await this.db.write((tx) =>
+      tx.execute({
+        sql: "INSERT INTO junk_senders(account_id, domain, ham, spam) VALUES (?, ?, max(?, 0), max(?, 0)) ON CONFLICT(account_id, domain) DO UPDATE SET ham = max(ham + ?, 0), spam = max(spam + ?, 0)",
+        args: [accountId, domain, ham, spam, ham, spam],
+      }),
+    );
   }
 
   /** Forget an account's cached model (after its rows were removed). */

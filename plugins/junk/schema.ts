@@ -14,6 +14,10 @@ export const JUNK_DDL = [
   `CREATE TABLE IF NOT EXISTS junk_messages (
      account_id INTEGER NOT NULL, blob_id TEXT NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL,
      PRIMARY KEY (account_id, blob_id)) WITHOUT ROWID`,
+  // Sender reputation: DMARC-aligned sender domains (reputation.ts) kept / junked.
+  `CREATE TABLE IF NOT EXISTS junk_senders (
+     account_id INTEGER NOT NULL, domain TEXT NOT NULL, ham INTEGER NOT NULL, spam INTEGER NOT NULL,
+     PRIMARY KEY (account_id, domain)) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS junk_contacts (
      account_id INTEGER NOT NULL, address TEXT NOT NULL, at INTEGER NOT NULL,
      PRIMARY KEY (account_id, address)) WITHOUT ROWID`,

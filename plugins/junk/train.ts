@@ -8,6 +8,7 @@ import type { Logger } from "../../core/types.ts";
 import type { Mailbox, MessageMeta, Store, StoreChange } from "../../core/store/types.ts";
 import type { ModelStore } from "./model-store.ts";
 import { tokenize } from "./tokenize.ts";
+import { dmarcPassFrom, reputationKey } from "./reputation.ts";
 
 /** Origin of our own keyword changes: their events are not user actions. */
 export const JUNK_ORIGIN = "junk-filter";
@@ -26,13 +27,19 @@ export interface Trainer {
   learn(accountId: number, msg: MessageMeta, kind: "spam" | "ham"): Promise<void>;
 }
 
-export function createTrainer(store: Store, models: ModelStore, log: Logger): Trainer {
+export function createTrainer(store: Store, models: ModelStore, log: Logger, hostname: string): Trainer {
   async function learn(accountId: number, msg: MessageMeta, kind: "spam" | "ham"): Promise<boolean> {
     const state = await models.state(accountId, msg.blobId);
     if (state === kind) return false;
-    const tokens = tokenize(await store.read(msg));
-    if (state === "spam" || state === "ham") await models.learn(accountId, tokens, state, -1);
+    const raw = await store.read(msg);
+    const tokens = tokenize(raw);
+    const sender = dmarcPassFrom(raw, hostname);
+    if (state === "spam" || state === "ham") {
+      await models.learn(accountId, tokens, state, -1);
+      if (sender) await models.bumpSender(accountId, reputationKey(sender), state, -1);
+    }
     await models.learn(accountId, tokens, kind, 1);
+    if (sender) await models.bumpSender(accountId, reputationKey(sender), kind, 1);
     await models.setState(accountId, msg.blobId, kind);
     log.info("junk filter learned", { account: accountId, as: kind, uid: msg.uid, unlearned: state === "spam" || state === "ham" ? state : undefined });
     return true;

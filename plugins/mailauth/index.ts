@@ -34,7 +34,7 @@ export default definePlugin({
           const forged = forgedResults(parseRawHeader(msg.raw).fields, hostname);
           return { verdict: pass, ...(forged.length ? { removeHeaders: forged.map((f) => ({ start: f.start, end: f.end })) } : {}) };
         }
-        const r = await checkInbound({
+        const check = checkInbound({
           raw: msg.raw,
           ip: txn.conn.remoteAddress,
           helo: txn.helo,
@@ -43,6 +43,9 @@ export default definePlugin({
           resolver: resolver.resolve,
           trustedArcSealers: cfg.trustedArcSealers,
         });
+        // Shared with the other checks running in parallel (TxnState.dmarc).
+        txn.state.dmarc = check.then((x) => (x.dmarc ? { result: x.dmarc.status.result, domain: x.dmarc.domain } : null), () => null);
+        const r = await check;
         txn.conn.log.info("mailauth", {
           txn: txn.id,
           spf: r.spf.status.result,
