@@ -2,8 +2,8 @@
 // random 80 %, classify the other 20 %; floors: ≥ 95 % of spam caught, ≤ 1 % of ham
 // misfiled. The real figures are printed for the closing note.
 import { expect, test } from "bun:test";
-import { MemoryModel, score } from "./bayes.ts";
-import { loadCorpus, seededRandom, split } from "./corpus.ts";
+import { score } from "./bayes.ts";
+import { loadCorpus, trainedSplit } from "./corpus.ts";
 import { tokenize } from "./tokenize.ts";
 import { SPAM_THRESHOLD } from "./classify.ts";
 
@@ -11,12 +11,7 @@ test("SpamAssassin corpus: 80/20 split, spam caught ≥ 95 %, ham misfiled ≤ 1
   const corpus = loadCorpus();
   expect(corpus.spam.length).toBeGreaterThan(1800);
   expect(corpus.ham.length).toBeGreaterThan(4000);
-  const rnd = seededRandom(22);
-  const spam = split(corpus.spam, 0.8, rnd);
-  const ham = split(corpus.ham, 0.8, rnd);
-  const model = new MemoryModel();
-  for (const m of spam.train) model.learn(tokenize(m), "spam");
-  for (const m of ham.train) model.learn(tokenize(m), "ham");
+  const { model, spam, ham } = trainedSplit(corpus);
   const caught = spam.test.filter((m) => score(tokenize(m), model).prob >= SPAM_THRESHOLD).length;
   const misfiled = ham.test.filter((m) => score(tokenize(m), model).prob >= SPAM_THRESHOLD).length;
   const spamRate = caught / spam.test.length;

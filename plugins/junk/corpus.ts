@@ -4,6 +4,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { MemoryModel } from "./bayes.ts";
+import { tokenize } from "./tokenize.ts";
 
 export interface Corpus {
   spam: Uint8Array[];
@@ -53,4 +55,15 @@ export function split<T>(items: T[], fraction: number, rnd: () => number): { tra
   }
   const n = Math.round(a.length * fraction);
   return { train: a.slice(0, n), test: a.slice(n) };
+}
+
+/** The split: a seeded random 80 % of each kind learned, the other 20 % held out. */
+export function trainedSplit(corpus: Corpus, seed = 22): { model: MemoryModel; spam: { train: Uint8Array[]; test: Uint8Array[] }; ham: { train: Uint8Array[]; test: Uint8Array[] } } {
+  const rnd = seededRandom(seed);
+  const spam = split(corpus.spam, 0.8, rnd);
+  const ham = split(corpus.ham, 0.8, rnd);
+  const model = new MemoryModel();
+  for (const m of spam.train) model.learn(tokenize(m), "spam");
+  for (const m of ham.train) model.learn(tokenize(m), "ham");
+  return { model, spam, ham };
 }

@@ -4,11 +4,11 @@
 // corpus messages, 20 persistent connections, each durably delivered (target: the filter
 // costs under 10 %). Like smtp.ts, the load generator runs in a child process.
 // Prints ONE JSON line. Env: BENCH_MESSAGES (2000 per mode), BENCH_CONNECTIONS (20).
-import * as net from "node:net";
 import { builtinPlugins } from "../../plugins/index.ts";
+import { smtpConnection } from "./lib/smtp-load.ts";
 import { startTestServer, type TestServer } from "../../tests/helpers/server.ts";
-import { LayeredModel, MemoryModel, score } from "../../plugins/junk/bayes.ts";
-import { loadCorpus, seededRandom, split } from "../../plugins/junk/corpus.ts";
+import { LayeredModel, score } from "../../plugins/junk/bayes.ts";
+import { loadCorpus, seededRandom, split, trainedSplit } from "../../plugins/junk/corpus.ts";
 import { ModelStore } from "../../plugins/junk/model-store.ts";
 import { loadSeed } from "../../plugins/junk/seed.ts";
 import { tokenize } from "../../plugins/junk/tokenize.ts";
@@ -26,53 +26,6 @@ function payloads(msgs: Uint8Array[]): Buffer[] {
   });
 }
 
-async function connection(port: number, next: () => Buffer | null, latencies: number[]): Promise<void> {
-  const sock = net.connect({ host: "127.0.0.1", port });
-  sock.setNoDelay(true);
-  const envelope = Buffer.from(`MAIL FROM:<load@remote.test> BODY=8BITMIME\r\nRCPT TO:<${RCPT}>\r\nDATA\r\n`);
-  let buf = "";
-  let want = 0;
-  let wake: (() => void) | null = null;
-  const finals = () => {
-    let n = 0;
-    for (let i = buf.indexOf("\r\n"), start = 0; i >= 0; start = i + 2, i = buf.indexOf("\r\n", start)) if (buf[start + 3] === " ") n++;
-    return n;
-  };
-  sock.on("data", (d: Buffer) => {
-    buf += d.toString("latin1");
-    if (wake && finals() >= want) {
-      const w = wake;
-      wake = null;
-      w();
-    }
-  });
-  const closed = new Promise<void>((_, rej) => sock.on("error", rej));
-  closed.catch(() => {});
-  const expect = async (n: number): Promise<string[]> => {
-    want = n;
-    if (finals() < n) await Promise.race([new Promise<void>((res) => (wake = res)), closed]);
-    const lines = buf.split("\r\n").filter((l) => l[3] === " ");
-    buf = "";
-    return lines;
-  };
-  await expect(1);
-  sock.write("EHLO bench.test\r\n");
-  await expect(1);
-  for (let msg = next(); msg; msg = next()) {
-    const t0 = performance.now();
-    sock.write(envelope);
-    const r = await expect(3);
-    if (r[2]?.slice(0, 3) !== "354") throw new Error(`envelope refused: ${r.join(" | ")}`);
-    sock.write(msg);
-    const [done] = await expect(1);
-    if (!done?.startsWith("250 ")) throw new Error(`message refused: ${done}`);
-    latencies.push(performance.now() - t0);
-  }
-  sock.write("QUIT\r\n");
-  await expect(1);
-  sock.end();
-}
-
 if (process.argv[2] === "--client") {
   const port = Number(process.argv[3]);
   const c = loadCorpus();
@@ -83,7 +36,8 @@ if (process.argv[2] === "--client") {
     let left = n;
     const latencies: number[] = [];
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: CONNECTIONS }, () => connection(port, () => (left-- > 0 ? all[i++ % all.length]! : null), latencies)));
+    const envelope = Buffer.from(`MAIL FROM:<load@remote.test> BODY=8BITMIME\r\nRCPT TO:<${RCPT}>\r\nDATA\r\n`);
+    await Promise.all(Array.from({ length: CONNECTIONS }, () => smtpConnection(port, envelope, () => (left-- > 0 ? all[i++ % all.length]! : null), latencies)));
     return { seconds: (performance.now() - t0) / 1000, latencies };
   };
   await run(Math.min(200, Math.floor(MESSAGES / 10)));
@@ -98,13 +52,7 @@ const quantile = (xs: number[], q: number) => {
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 // ---- (1) classification cost, in-process
-const corpus = loadCorpus();
-const rnd = seededRandom(22);
-const spam = split(corpus.spam, 0.8, rnd);
-const ham = split(corpus.ham, 0.8, rnd);
-const trained = new MemoryModel();
-for (const m of spam.train) trained.learn(tokenize(m), "spam");
-for (const m of ham.train) trained.learn(tokenize(m), "ham");
+const { model: trained, spam, ham } = trainedSplit(loadCorpus());
 const model = new LayeredModel(trained, loadSeed());
 const test = [...spam.test, ...ham.test];
 for (const m of test.slice(0, 100)) score(tokenize(m), model); // warm-up (JIT)
