@@ -104,6 +104,9 @@ export function createTrainer(store: Store, models: ModelStore, log: Logger, hos
   return {
     async handle(ev) {
       if (ev.origin === JUNK_ORIGIN || (ev.kind !== "append" && ev.kind !== "flags")) return;
+      // A delivery not filed as junk (the common case) needs no look at all: everything
+      // filed into Junk at delivery carries $Junk.
+      if (ev.kind === "append" && ev.origin === undefined && ev.flags !== undefined && !ev.flags.some((f) => f.includes("$Junk"))) return;
       await models.serial(ev.accountId, async () => {
         const mb = await store.getMailboxById(ev.mailboxId);
         if (!mb) return;
