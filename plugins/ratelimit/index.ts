@@ -120,9 +120,9 @@ export default definePlugin({
     if (cfg.maxAuthFailures > 0) {
       const banReply = { code: 421, enhanced: "4.7.0", text: "Too many failed logins from your address; try again later" };
       core.hooks.on("connect", (conn: Connection) => (banned.has(conn.remoteAddress) ? { kind: "disconnect", reply: banReply } : pass), { plugin: "ratelimit" });
-      // Observes each login: decides it when the password is right (so it is checked once),
-      // passes a wrong one on to the core's check (which counts and refuses it) after
-      // counting it here.
+      // Observes each login without deciding it (the core's check and its limiter do):
+      // a wrong password is counted and logged here. The store's credential cache makes
+      // the core's second check of a right password cheap; a wrong one is hashed twice.
       core.hooks.on(
         "auth",
         async (conn: Connection | undefined, cred: Credentials) => {
@@ -130,10 +130,7 @@ export default definePlugin({
           if (!ip) return pass;
           if (banned.has(ip)) return { kind: "reject", reply: banReply };
           const acct = cred.authzid && cred.authzid.toLowerCase() !== cred.username.toLowerCase() ? null : await core.store.verifyPassword(cred.username, cred.password);
-          if (acct && !acct.disabled) {
-            conn.log.info("auth ok", { user: acct.address, mech: cred.mechanism });
-            return { kind: "user", user: { accountId: acct.id, address: acct.address } };
-          }
+          if (acct && !acct.disabled) return pass;
           // One line per failure in a fixed shape for fail2ban: `auth failure rip=<HOST>`.
           log.warn(`auth failure rip=${ip}`, { service: conn.service, user: cred.username });
           if (failures.add(ip) >= cfg.maxAuthFailures && !banned.has(ip)) {
