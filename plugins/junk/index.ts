@@ -62,6 +62,9 @@ export default definePlugin({
     const off = core.store.onChange((ev) => {
       trainer.handle(ev).catch((err) => log.error("junk training failed", { err: (err as Error)?.message ?? String(err) }));
     });
-    return off;
+    return () => {
+      off();
+      trainer.close();
+    };
   },
 });

@@ -4,11 +4,14 @@ import type { Db } from "../../core/db/open.ts";
 import { MemoryModel, type Counts } from "./bayes.ts";
 import type { SenderCounts } from "./reputation.ts";
 
+/** What a message was learned as ("junk" is kept readable for rows of earlier versions). */
 export type LearnedState = "junk" | "spam" | "ham";
 
 export class ModelStore {
   private readonly models = new Map<number, Promise<MemoryModel>>();
   private readonly queues = new Map<number, Promise<unknown>>();
+  /** Each account's correspondents, loaded at first use (checked for every message). */
+  private readonly contacts = new Map<number, Promise<Set<string>>>();
 
   constructor(private readonly db: Db) {}
 
@@ -80,24 +83,34 @@ export class ModelStore {
     );
   }
 
+  private contactSet(accountId: number): Promise<Set<string>> {
+    let c = this.contacts.get(accountId);
+    if (!c) {
+      c = this.db.query({ sql: "SELECT address FROM junk_contacts WHERE account_id = ?", args: [accountId] }).then((r) => new Set(r.rows.map((x) => String(x.address))));
+      c.catch(() => this.contacts.delete(accountId));
+      this.contacts.set(accountId, c);
+    }
+    return c;
+  }
+
   /** Remembers recipients the user wrote to (lower-cased addresses). */
   async addContacts(accountId: number, addresses: string[]): Promise<void> {
-    if (addresses.length === 0) return;
+    const fresh = addresses.map((a) => a.toLowerCase());
+    const set = await this.contactSet(accountId);
+    if (fresh.every((a) => set.has(a))) return;
+    for (const a of fresh) set.add(a);
     await this.db.write((tx) =>
       tx.execute({
         sql: "INSERT INTO junk_contacts(account_id, address, at) SELECT ?, value, ? FROM json_each(?) WHERE true ON CONFLICT(account_id, address) DO UPDATE SET at = excluded.at",
-        args: [accountId, Date.now(), JSON.stringify(addresses.map((a) => a.toLowerCase()))],
+        args: [accountId, Date.now(), JSON.stringify(fresh)],
       }),
     );
   }
 
   async isContact(accountId: number, addresses: string[]): Promise<boolean> {
     if (addresses.length === 0) return false;
-    const r = await this.db.query({
-      sql: "SELECT 1 FROM junk_contacts WHERE account_id = ? AND address IN (SELECT value FROM json_each(?)) LIMIT 1",
-      args: [accountId, JSON.stringify(addresses.map((a) => a.toLowerCase()))],
-    });
-    return r.rows.length > 0;
+    const set = await this.contactSet(accountId);
+    return addresses.some((a) => set.has(a.toLowerCase()));
   }
 
   async sender(accountId: number, domain: string): Promise<SenderCounts | null> {

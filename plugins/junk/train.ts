@@ -23,11 +23,14 @@ function isTrash(mb: Pick<Mailbox, "name" | "specialUse">): boolean {
 
 export interface Trainer {
   handle(ev: StoreChange): Promise<void>;
+  /** At shutdown: queued training is dropped (the database is closing). */
+  close(): void;
   /** Learns one stored message as spam or ham (the rspamd plugin's peer: webmail, JMAP). */
   learn(accountId: number, msg: MessageMeta, kind: "spam" | "ham"): Promise<void>;
 }
 
 export function createTrainer(store: Store, models: ModelStore, log: Logger, hostname: string): Trainer {
+  let closed = false;
   async function learn(accountId: number, msg: MessageMeta, kind: "spam" | "ham"): Promise<boolean> {
     const state = await models.state(accountId, msg.blobId);
     if (state === kind) return false;
@@ -54,22 +57,13 @@ export function createTrainer(store: Store, models: ModelStore, log: Logger, hos
   }
 
   async function onAppend(ev: StoreChange, mb: Mailbox): Promise<void> {
-    const msgs = await store.messages(mb.id, { uids: ev.uids });
-    // Copies and moves carry no flags in their event; deliveries do and have no origin.
-    const delivery = ev.origin === undefined && ev.flags !== undefined;
-    if (delivery) {
-      if (isJunkMailbox(mb)) for (const m of msgs) if (!(await models.state(mb.accountId, m.blobId))) await models.setState(mb.accountId, m.blobId, "junk");
-      return;
-    }
     if (isTrash(mb)) return;
     const kind = isJunkMailbox(mb) ? "spam" : "ham";
     const learned: number[] = [];
-    for (const m of msgs) {
-      // Out of Junk means "not spam" only for what was in Junk or learned as spam.
-      if (kind === "ham") {
-        const s = await models.state(mb.accountId, m.blobId);
-        if (s !== "junk" && s !== "spam") continue;
-      }
+    for (const m of await store.messages(mb.id, { uids: ev.uids })) {
+      // Out of Junk means "not spam" only for what was in Junk: filed there at delivery
+      // (it carries $Junk, which a copy keeps) or learned as spam.
+      if (kind === "ham" && !m.flags.includes("$Junk") && (await models.state(mb.accountId, m.blobId)) !== "spam") continue;
       await learn(mb.accountId, m, kind);
       learned.push(m.uid);
     }
@@ -78,12 +72,16 @@ export function createTrainer(store: Store, models: ModelStore, log: Logger, hos
 
   async function onFlags(ev: StoreChange, mb: Mailbox): Promise<void> {
     const want = new Map<number, "spam" | "ham">();
-    const readHam = !isJunkMailbox(mb) && !isTrash(mb);
+    const inJunk = isJunkMailbox(mb);
+    const readHam = !inJunk && !isTrash(mb);
     const seenOnly = new Set<number>();
     ev.uids.forEach((uid, i) => {
       const f = ev.flags?.[i];
       if (!f) return;
-      if (f.includes("$Junk") && !f.includes("$NotJunk")) want.set(uid, "spam");
+      // In Junk, $Junk says nothing new (moves in are learned when they arrive).
+      if (f.includes("$Junk") && !f.includes("$NotJunk")) {
+        if (!inJunk) want.set(uid, "spam");
+      }
       else if (f.includes("$NotJunk") && !f.includes("$Junk")) want.set(uid, "ham");
       else if (readHam && f.includes("\\Seen")) {
         want.set(uid, "ham");
@@ -94,25 +92,28 @@ export function createTrainer(store: Store, models: ModelStore, log: Logger, hos
     for (const m of await store.messages(mb.id, { uids: [...want.keys()] })) {
       const kind = want.get(m.uid)!;
       const s = await models.state(mb.accountId, m.blobId);
-      // Filed into Junk at delivery and still marked $Junk: nothing new was said. Reading
-      // a message learns it as ham only the first time (never overriding a spam verdict).
-      if (s === kind || (kind === "spam" && s === "junk") || (seenOnly.has(m.uid) && s !== null)) continue;
+      // Reading a message learns it as ham only the first time (never overriding a verdict).
+      if (s === kind || (seenOnly.has(m.uid) && s !== null)) continue;
       await learn(mb.accountId, m, kind);
     }
   }
 
   return {
     async handle(ev) {
-      if (ev.origin === JUNK_ORIGIN || (ev.kind !== "append" && ev.kind !== "flags")) return;
-      // A delivery not filed as junk (the common case) needs no look at all: everything
-      // filed into Junk at delivery carries $Junk.
-      if (ev.kind === "append" && ev.origin === undefined && ev.flags !== undefined && !ev.flags.some((f) => f.includes("$Junk"))) return;
+      if (closed || ev.origin === JUNK_ORIGIN || (ev.kind !== "append" && ev.kind !== "flags")) return;
+      // Deliveries (no origin, with flags) are not training; a later move out of Junk
+      // is, and finds the $Junk keyword that everything filed into Junk carries.
+      if (ev.kind === "append" && ev.origin === undefined && ev.flags !== undefined) return;
       await models.serial(ev.accountId, async () => {
+        if (closed) return;
         const mb = await store.getMailboxById(ev.mailboxId);
         if (!mb) return;
         if (ev.kind === "append") await onAppend(ev, mb);
         else await onFlags(ev, mb);
       });
+    },
+    close() {
+      closed = true;
     },
     async learn(accountId, msg, kind) {
       await models.serial(accountId, () => learn(accountId, msg, kind));
