@@ -7,10 +7,12 @@ import smtp from "./smtp/index.ts";
 import pop3 from "./pop3/index.ts";
 import mailauth from "./mailauth/index.ts";
 import imap from "./imap/index.ts";
+import acme from "./acme/index.ts";
+import mtasts from "./mtasts/index.ts";
 import junk from "./junk/index.ts";
 import dnsbl from "./dnsbl/index.ts";
 import ratelimit from "./ratelimit/index.ts";
 import rspamd from "./rspamd/index.ts";
 import greylist from "./greylist/index.ts";
 
-export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, greylist, dnsbl, rspamd, junk, ratelimit];
+export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, acme, mtasts, greylist, dnsbl, rspamd, junk, ratelimit];

@@ -4,6 +4,7 @@
 // refused at DATA; answers are cached.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { createLogger } from "../../core/log.ts";
 import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
 import { mailbox, swaks } from "../smtp/helpers.ts";
 import smtp from "../../plugins/smtp/index.ts";
@@ -27,7 +28,7 @@ afterAll(async () => {
 });
 
 async function server(cfg: Record<string, unknown>, logSink?: (l: string) => void): Promise<TestServer> {
-  const s = await startTestServer({ users: [{ address: RCPT, password: "pw-alice-1" }], plugins: [smtp, dnsbl], config: { dns: { servers: [dns.server] }, dnsbl: { checkPrivate: true, ...cfg } }, logSink });
+  const s = await startTestServer({ users: [{ address: RCPT, password: "pw-alice-1" }], plugins: [smtp, dnsbl], config: { dns: { servers: [dns.server] }, dnsbl: { checkPrivate: true, ...cfg } }, ...(logSink && { log: createLogger("info", {}, logSink) }) });
   servers.push(s);
   return s;
 }

@@ -6,6 +6,7 @@ import { afterAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { createLogger } from "../../core/log.ts";
 import { mailbox, pySend, run } from "../smtp/helpers.ts";
 import { python } from "../imap/helpers.ts";
 import smtp from "../../plugins/smtp/index.ts";
@@ -20,7 +21,7 @@ afterAll(async () => {
 });
 
 async function server(cfg: Record<string, unknown>, logSink?: (l: string) => void): Promise<TestServer> {
-  const s = await startTestServer({ users: [ALICE, ADMIN], plugins: [smtp, imap, ratelimit], config: { ratelimit: cfg }, logSink });
+  const s = await startTestServer({ users: [ALICE, ADMIN], plugins: [smtp, imap, ratelimit], config: { ratelimit: cfg }, ...(logSink && { log: createLogger("info", {}, logSink) }) });
   servers.push(s);
   return s;
 }
