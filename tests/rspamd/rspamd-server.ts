@@ -24,6 +24,7 @@ export async function startRspamd(): Promise<Rspamd> {
     `options {
   pidfile = "${dir}/rspamd.pid";
   url_tld = "${dir}/tld.dat";
+  hs_cache_dir = "${dir}";
   dns { nameserver = ["127.0.0.1:9"]; timeout = 0.2s; retransmits = 0; }
 }
 logging { type = "file"; filename = "${dir}/rspamd.log"; level = "info"; }
@@ -32,6 +33,7 @@ worker "normal" { bind_socket = "127.0.0.1:${normal}"; count = 1; mime = true; }
 worker "controller" { bind_socket = "127.0.0.1:${controller}"; count = 1; secure_ip = "127.0.0.1"; password = "not-needed-from-secure-ip"; }
 classifier "bayes" {
   tokenizer { name = "osb"; }
+  cache { type = "sqlite3"; file = "${dir}/learn_cache.sqlite"; }
   backend = "sqlite3";
   min_tokens = 1;
   min_learns = 1;
@@ -40,7 +42,9 @@ classifier "bayes" {
 }
 `,
   );
-  const proc = Bun.spawn(["rspamd", "-f", "-i", "-c", join(dir, "rspamd.conf")], { stdout: "ignore", stderr: "pipe", cwd: dir });
+  // DBDIR (hyperscan cache, learn cache) and the rest in the temp dir: nothing left behind.
+  const vars = ["DBDIR", "RUNDIR", "LOGDIR"].flatMap((v) => ["--var", `${v}=${dir}`]);
+  const proc = Bun.spawn(["rspamd", "-f", "-i", "-c", join(dir, "rspamd.conf"), ...vars], { stdout: "ignore", stderr: "pipe", cwd: dir });
   const url = `http://127.0.0.1:${normal}`;
   const controllerUrl = `http://127.0.0.1:${controller}`;
   const until = Date.now() + 60_000;
