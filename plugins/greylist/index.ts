@@ -17,10 +17,18 @@ export default definePlugin({
   config: GreylistConfig,
   async setup(core, cfg) {
     if (!cfg.enabled) return;
-    await core.db.write(async (tx) => {
-      for (const s of DDL) await tx.execute(s);
-    });
     const log = core.log.child({ plugin: "greylist" });
+    const have = await core.db.query({ sql: "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('greylist_triplets', 'greylist_passed')", args: [] });
+    if (Number(have.rows[0]?.n) !== 2) {
+      try {
+        await core.db.write(async (tx) => {
+          for (const s of DDL) await tx.execute(s);
+        });
+      } catch (err) {
+        log.warn("greylisting off: its tables could not be created", { err: (err as Error)?.message ?? String(err) });
+        return;
+      }
+    }
     core.hooks.on(
       "smtp.rcpt",
       async (txn, rcpt) => {

@@ -23,8 +23,14 @@ export default definePlugin({
   config: JunkConfig,
   async setup(core, cfg) {
     if (!cfg.enabled) return;
-    await ensureJunkSchema(core.db);
     const log = core.log.child({ plugin: "junk" });
+    try {
+      await ensureJunkSchema(core.db);
+    } catch (err) {
+      // E.g. a first start on a full disk: the server runs read-only, mail is not filtered.
+      log.warn("junk filter off: its tables could not be created", { err: (err as Error)?.message ?? String(err) });
+      return;
+    }
     const models = new ModelStore(core.db);
     const seed = cfg.seed ? loadSeed() : new MemoryModel();
     const trainer = createTrainer(core.store, models, log, core.config.hostname);

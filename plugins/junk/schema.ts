@@ -23,7 +23,13 @@ export const JUNK_DDL = [
      PRIMARY KEY (account_id, address)) WITHOUT ROWID`,
 ];
 
+const TABLES = ["junk_tokens", "junk_totals", "junk_messages", "junk_senders", "junk_contacts"];
+
+/** Creates the tables when missing. A read first: a server started read-only (full disk)
+ *  with the tables in place must not need a write. */
 export async function ensureJunkSchema(db: Db): Promise<void> {
+  const r = await db.query({ sql: "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN (SELECT value FROM json_each(?))", args: [JSON.stringify(TABLES)] });
+  if (Number(r.rows[0]?.n) === TABLES.length) return;
   await db.write(async (tx) => {
     for (const sql of JUNK_DDL) await tx.execute(sql);
   });
