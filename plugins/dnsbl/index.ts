@@ -71,9 +71,9 @@ export default definePlugin({
     core.hooks.on(
       "smtp.data",
       async (txn, msg) => {
-        if (txn.user || txn.internal || txn.conn.service !== "smtp") return { verdict: pass };
+        if (txn.user || txn.internal || txn.conn.service !== "smtp") return { kind: "check", verdict: pass };
         const ip = await txn.conn.state.dnsbl;
-        if (ip === "allowed") return { verdict: pass };
+        if (ip === "allowed") return { kind: "check", verdict: pass };
         let listing: Listing | null = ip ?? null;
         let what = "Client host";
         if (!listing && cfg.domainZones.length > 0) {
@@ -84,10 +84,10 @@ export default definePlugin({
           listing = found.find((x) => x !== null) ?? null;
           what = "Domain";
         }
-        if (!listing) return { verdict: pass };
+        if (!listing) return { kind: "check", verdict: pass };
         log.info(cfg.action === "reject" ? "message refused: listed" : "message to Junk: listed", { txn: txn.id, subject: listing.subject, list: listing.zone, answer: listing.answer });
-        if (cfg.action === "reject") return { verdict: refusal(listing, what) };
-        return { verdict: { kind: "quarantine", reason: `${listing.subject} listed by ${listing.zone}` }, headers: [`X-DNSBL: ${listing.subject} listed by ${listing.zone} (${listing.reason})`] };
+        if (cfg.action === "reject") return { kind: "check", verdict: refusal(listing, what) };
+        return { kind: "check", verdict: { kind: "quarantine", reason: `${listing.subject} listed by ${listing.zone}` }, headers: [`X-DNSBL: ${listing.subject} listed by ${listing.zone} (${listing.reason})`] };
       },
       { plugin: "dnsbl" },
     );

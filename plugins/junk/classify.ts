@@ -37,7 +37,7 @@ export function senderAddresses(txn: Pick<SmtpTxn, "mailFrom">, msg: Pick<Incomi
 
 /** The From domain's reputation key when DMARC passed for it (aligned), else null. */
 function alignedDomain(msg: Pick<IncomingMessage, "headers">, dmarc: { result: string; domain: string } | null): string | null {
-  if (!dmarc || dmarc.result !== "pass") return null;
+  if (dmarc?.result !== "pass") return null;
   const from = msg.headers.find((h) => h.name === "from");
   const host = from ? parseAddressList(from.value).find((a) => a.host)?.host : undefined;
   if (!host) return null;
@@ -81,5 +81,5 @@ export function scoreHeader(v: AccountVerdict[]): string[] {
 
 export function toDataCheck(v: AccountVerdict[]): DataCheck {
   const junk = v.filter((a) => a.junk).map((a) => a.accountId);
-  return { verdict: { kind: "pass" }, headers: scoreHeader(v), ...(junk.length > 0 && { junk }) };
+  return { kind: "check", verdict: { kind: "pass" }, headers: scoreHeader(v), ...(junk.length > 0 && { junk }) };
 }

@@ -48,14 +48,14 @@ export default definePlugin({
     core.hooks.on(
       "smtp.data",
       async (txn, msg) => {
-        if (txn.internal) return { verdict: pass };
+        if (txn.internal) return { kind: "check", verdict: pass };
         if (txn.user) {
           // Submission: the recipients join the sender's address book of correspondents.
           await models.addContacts(txn.user.accountId, txn.rcpts.filter((r) => r.domain).map((r) => `${r.local}@${r.domain}`));
-          return { verdict: pass };
+          return { kind: "check", verdict: pass };
         }
         const accounts = txn.state.junkAccounts ?? [];
-        if (accounts.length === 0) return { verdict: pass };
+        if (accounts.length === 0) return { kind: "check", verdict: pass };
         // The DMARC result of the mailauth check running beside us (TxnState.dmarc).
         const dmarc = await (txn.state.dmarc ?? Promise.resolve(null));
         const verdicts = await classify(accounts, txn, msg, models, seed, cfg.threshold, dmarc);

@@ -97,7 +97,7 @@ export default definePlugin({
       "smtp.data",
       (txn) => {
         const user = txn.user;
-        if (!user) return { verdict: pass };
+        if (!user) return { kind: "check", verdict: pass };
         const ip = txn.conn.remoteAddress;
         const n = txn.rcpts.length;
         messages.add(`a:${user.accountId}`);
@@ -112,7 +112,7 @@ export default definePlugin({
           seen.add(a);
           newRcpts.add(`a:${user.accountId}`);
         }
-        return { verdict: pass };
+        return { kind: "check", verdict: pass };
       },
       { plugin: "ratelimit" },
     );

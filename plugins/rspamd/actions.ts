@@ -16,15 +16,15 @@ export function toDataCheck(r: CheckResult): DataCheck {
   const text = clean(r.messages?.smtp_message ?? "");
   switch (r.action) {
     case "reject":
-      return { verdict: { kind: "reject", reply: { code: 554, enhanced: "5.7.1", text: text ? `Message refused as spam: ${text}` : "Message refused as spam" } } };
+      return { kind: "check", verdict: { kind: "reject", reply: { code: 554, enhanced: "5.7.1", text: text ? `Message refused as spam: ${text}` : "Message refused as spam" } } };
     case "soft reject":
-      return { verdict: { kind: "defer", reply: { code: 451, enhanced: "4.7.1", text: text || "Try again later" } } };
+      return { kind: "check", verdict: { kind: "defer", reply: { code: 451, enhanced: "4.7.1", text: text || "Try again later" } } };
     case "greylist":
-      return { verdict: { kind: "defer", reply: { code: 451, enhanced: "4.7.1", text: "Greylisted, please try again later" } } };
+      return { kind: "check", verdict: { kind: "defer", reply: { code: 451, enhanced: "4.7.1", text: "Greylisted, please try again later" } } };
     case "add header":
     case "rewrite subject":
-      return { verdict: { kind: "quarantine", reason: `rspamd: ${r.action} (score ${score})` }, headers: [...headers, "X-Spam: Yes"] };
+      return { kind: "check", verdict: { kind: "quarantine", reason: `rspamd: ${r.action} (score ${score})` }, headers: [...headers, "X-Spam: Yes"] };
     default:
-      return { verdict: { kind: "pass" }, headers };
+      return { kind: "check", verdict: { kind: "pass" }, headers };
   }
 }

@@ -24,7 +24,7 @@ export default definePlugin({
     core.hooks.on(
       "smtp.data",
       async (txn, msg, { signal }) => {
-        if (txn.internal || (txn.user && !cfg.outbound)) return { verdict: pass };
+        if (txn.internal || (txn.user && !cfg.outbound)) return { kind: "check", verdict: pass };
         try {
           const r = await client.check(msg.raw, { ip: txn.conn.remoteAddress, helo: txn.helo, from: txn.mailFrom.address, rcpts: txn.rcpts.map((a) => a.address), queueId: txn.id, ...(txn.user && { user: txn.user.address }) }, signal);
           log.info("rspamd checked", { txn: txn.id, action: r.action, score: r.score });
@@ -33,10 +33,10 @@ export default definePlugin({
           const e = (err as Error)?.message ?? String(err);
           if (cfg.onFailure === "defer") {
             log.warn("rspamd unavailable: message deferred", { txn: txn.id, err: e });
-            return { verdict: { kind: "defer", reply: { code: 451, enhanced: "4.7.1", text: "Spam check unavailable, please try again later" } } };
+            return { kind: "check", verdict: { kind: "defer", reply: { code: 451, enhanced: "4.7.1", text: "Spam check unavailable, please try again later" } } };
           }
           log.warn("rspamd unavailable: message accepted without a score", { txn: txn.id, err: e });
-          return { verdict: pass };
+          return { kind: "check", verdict: pass };
         }
       },
       { plugin: "rspamd", timeoutMs: cfg.timeout * 1000 + 1000 },
