@@ -131,7 +131,11 @@ export type AuthResult =
 // ---------- SMTP transaction ----------
 
 /** Per-transaction state; plugins add keys by interface merging. */
-export interface TxnState {}
+export interface TxnState {
+  /** Inbound DMARC outcome (RFC 7489), set by the mailauth plugin as its smtp.data check
+   *  starts, so other checks (plugins/junk's sender reputation) can await it. */
+  dmarc?: Promise<{ result: string; domain: string } | null>;
+}
 
 export interface Address {
   /** As given, without angle brackets; "" for the null reverse-path. */
@@ -183,6 +187,9 @@ export interface DataCheck {
    *  [start, end) covering whole fields with their CRLF (e.g. forged Authentication-Results
    *  carrying our authserv-id, RFC 8601 §5). Ranges from all checks are merged. */
   removeHeaders?: { start: number; end: number }[];
+  /** Local accounts whose copies go to their Junk mailbox with the $Junk keyword (a
+   *  per-account verdict, e.g. plugins/junk's classifier); the others keep their route. */
+  junk?: number[];
 }
 
 export interface OutgoingMessage {

@@ -1,4 +1,6 @@
 // The built-in plugins, in the order their hooks run. One import and one entry per plugin.
+// ratelimit stays after any plugin that accepts other credentials (app passwords): its
+// auth handler counts a login the account password does not match as a failure.
 import type { Plugin } from "../core/types.ts";
 import aliases from "./aliases/index.ts";
 import smtp from "./smtp/index.ts";
@@ -7,5 +9,10 @@ import mailauth from "./mailauth/index.ts";
 import imap from "./imap/index.ts";
 import acme from "./acme/index.ts";
 import mtasts from "./mtasts/index.ts";
+import junk from "./junk/index.ts";
+import dnsbl from "./dnsbl/index.ts";
+import ratelimit from "./ratelimit/index.ts";
+import rspamd from "./rspamd/index.ts";
+import greylist from "./greylist/index.ts";
 
-export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, acme, mtasts];
+export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, acme, mtasts, greylist, dnsbl, rspamd, junk, ratelimit];

@@ -101,7 +101,8 @@ function preview(raw: Uint8Array, structure: MimePart, offset: number): string {
 
 const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " };
 
-function htmlToText(html: string): string {
+/** HTML to plain text (tags, comments, style/script dropped; entities decoded); also used by plugins/junk. */
+export function htmlToText(html: string): string {
   return html
     .replace(/<(style|script|head|title)\b[\s\S]*?(<\/\1\s*>|$)/gi, " ")
     .replace(/<!--[\s\S]*?(-->|$)/g, " ")

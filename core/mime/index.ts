@@ -1,7 +1,7 @@
 // MIME parsing, once at delivery: structure with byte offsets, ENVELOPE, search fields.
 export { parseStructure, countLines, MAX_DEPTH } from "./structure.ts";
 export { parseEnvelope, envelopeFromFields } from "./envelope.ts";
-export { analyze, formatAddresses, parseDate, type Analysis } from "./analyze.ts";
+export { analyze, formatAddresses, htmlToText, parseDate, type Analysis } from "./analyze.ts";
 export { parseAddressList } from "./address.ts";
 export { decodeWords, decodeQP, decodeBase64, decodeTransfer } from "./decode.ts";
 export { parseValueWithParams } from "./params.ts";

@@ -44,9 +44,12 @@ export default definePlugin({
           const forged = forgedResults(parseRawHeader(msg.raw).fields, hostname);
           return { kind: "check", verdict: pass, ...(forged.length ? { removeHeaders: forged.map((f) => ({ start: f.start, end: f.end })) } : {}) };
         }
+        const check = pool.check({ raw: msg.raw, ip: txn.conn.remoteAddress, helo: txn.helo, mailFrom: txn.mailFrom.address, hostname, trustedArcSealers: cfg.trustedArcSealers }, signal);
+        // Shared with the other checks running in parallel (TxnState.dmarc).
+        txn.state.dmarc = check.then((x) => (x.dmarc ? { result: x.dmarc.status.result, domain: x.dmarc.domain } : null), () => null);
         let r;
         try {
-          r = await pool.check({ raw: msg.raw, ip: txn.conn.remoteAddress, helo: txn.helo, mailFrom: txn.mailFrom.address, hostname, trustedArcSealers: cfg.trustedArcSealers }, signal);
+          r = await check;
         } catch (err) {
           if (!(err instanceof CheckDeadlineError)) throw err;
           txn.conn.log.warn("mailauth checks too slow", { txn: txn.id, err: err.message });

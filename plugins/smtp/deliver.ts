@@ -11,6 +11,8 @@ export interface MergedChecks {
   headers: string[];
   /** Byte ranges of the message to drop (DataCheck.removeHeaders; added by the mailauth helper). */
   remove: { start: number; end: number }[];
+  /** Accounts whose local copies go to Junk (DataCheck.junk, from every check). */
+  junk: Set<number>;
 }
 
 const RANK: Record<DataResult["kind"], number> = { disconnect: 5, reject: 4, defer: 3, quarantine: 2, accept: 1, pass: 0 };
@@ -19,8 +21,10 @@ export function mergeChecks(checks: (DataCheck | undefined | null)[]): MergedChe
   let verdict: DataResult = { kind: "pass" };
   const headers: string[] = [];
   const remove: { start: number; end: number }[] = [];
+  const junk = new Set<number>();
   for (const c of checks) {
     if (!c) continue;
+    for (const a of c.junk ?? []) junk.add(a);
     for (const r of c.removeHeaders ?? []) remove.push(r);
     if (c.verdict && RANK[c.verdict.kind] > RANK[verdict.kind]) verdict = c.verdict;
     for (const h of c.headers ?? []) {
@@ -30,7 +34,7 @@ export function mergeChecks(checks: (DataCheck | undefined | null)[]): MergedChe
       if (/^[\x21-\x39\x3b-\x7e]+:/.test(line)) headers.push(line);
     }
   }
-  return { verdict, headers, remove };
+  return { verdict, headers, remove, junk };
 }
 
 /** The message without the given byte ranges (forged Authentication-Results, RFC 8601 §5;
@@ -62,19 +66,22 @@ export interface AcceptedRcpt {
 }
 
 /** Local targets deduplicated (two aliases of one account get one copy); quarantine puts
- *  the local copies in "Junk" (the store falls back to INBOX when it is missing). */
-export function buildDeliveries(rcpts: AcceptedRcpt[], quarantine: boolean): Pick<AcceptedMessage, "local" | "remote"> {
+ *  the local copies in "Junk" (the store falls back to INBOX when it is missing), and so
+ *  does a per-account junk verdict for that account's copies; either way with the $Junk
+ *  keyword, so a later move out of Junk can be learned as "not junk". */
+export function buildDeliveries(rcpts: AcceptedRcpt[], quarantine: boolean, junk: ReadonlySet<number> = new Set()): Pick<AcceptedMessage, "local" | "remote"> {
   const local: DeliveryTarget[] = [];
   const seen = new Set<string>();
   const remote: AcceptedMessage["remote"] = [];
   const seenRemote = new Set<string>();
   for (const r of rcpts) {
     for (const l of r.route.local) {
-      const mailbox = quarantine ? "Junk" : l.mailbox;
+      const junked = junk.has(l.accountId);
+      const mailbox = quarantine || junked ? "Junk" : l.mailbox;
       const key = `${l.accountId}\0${mailbox.toUpperCase() === "INBOX" ? "INBOX" : mailbox}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      local.push({ accountId: l.accountId, mailbox });
+      local.push(junked || quarantine ? { accountId: l.accountId, mailbox, flags: ["$Junk"] } : { accountId: l.accountId, mailbox });
     }
     for (const x of r.route.remote) {
       const key = `${x.address.toLowerCase()}\0${x.mailFrom ?? ""}`;

@@ -58,7 +58,12 @@ describe("buildDeliveries", () => {
     expect(d.remote).toEqual([{ address: "x@r.test", dsn: { notify: ["FAILURE"] } }]);
   });
   test("quarantine sends local copies to Junk", () => {
-    expect(buildDeliveries([rc([{ accountId: 1, mailbox: "INBOX" }], [])], true).local).toEqual([{ accountId: 1, mailbox: "Junk" }]);
+    expect(buildDeliveries([rc([{ accountId: 1, mailbox: "INBOX" }], [])], true).local).toEqual([{ accountId: 1, mailbox: "Junk", flags: ["$Junk"] }]);
+  });
+  test("a per-account junk verdict moves only that account's copy, with $Junk", () => {
+    const d = buildDeliveries([rc([{ accountId: 1, mailbox: "INBOX" }, { accountId: 2, mailbox: "INBOX" }], [])], false, new Set([2]));
+    expect(d.local).toEqual([{ accountId: 1, mailbox: "INBOX" }, { accountId: 2, mailbox: "Junk", flags: ["$Junk"] }]);
+    expect(mergeChecks([{ kind: "check", verdict: { kind: "pass" }, junk: [3] }, { kind: "check", verdict: { kind: "pass" }, junk: [4, 3] }]).junk).toEqual(new Set([3, 4]));
   });
 });
 

@@ -326,7 +326,7 @@ describe("port 25", () => {
     mode = "quarantine";
     await say(conn, "MAIL FROM:<a@b.c>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n", 3);
     expect(await say(conn, `${MSG}.\r\n`)).toEqual(["250 2.0.0 OK queued as m1"]);
-    expect(accepted[0]!.local).toEqual([{ accountId: 1, mailbox: "Junk" }]);
+    expect(accepted[0]!.local).toEqual([{ accountId: 1, mailbox: "Junk", flags: ["$Junk"] }]);
     expect(accepted[0]!.prefix[0]).toBe("Return-Path: <a@b.c>\r\n");
     expect(accepted[0]!.prefix[1]).toBe("X-Spam-Flag: YES\r\n");
     expect(accepted[0]!.prefix[2]).toBe("Authentication-Results: mx.example.test; spf=pass\r\n");

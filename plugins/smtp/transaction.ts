@@ -213,7 +213,7 @@ async function finish(c: SessionCtx, t: Txn, raw: Buffer): Promise<void> {
     c.conn.log.info("message refused by checks", { txn: t.id, code: o.reply.code });
     return c.respond(o);
   }
-  const { local, remote } = buildDeliveries(t.accepted, merged.verdict.kind === "quarantine");
+  const { local, remote } = buildDeliveries(t.accepted, merged.verdict.kind === "quarantine", merged.junk);
   let id: string;
   try {
     ({ id } = await c.deps.spool.accept({
@@ -234,6 +234,6 @@ async function finish(c: SessionCtx, t: Txn, raw: Buffer): Promise<void> {
     if (isDiskFull(err)) return c.send({ code: 452, enhanced: "4.3.1", text: "Insufficient system storage (disk full), try again later" });
     return c.send(R.tempFail);
   }
-  c.conn.log.info("message accepted", { txn: t.id, id, from: t.mailFrom.address, rcpts: t.rcpts.length, size: raw.length, quarantine: merged.verdict.kind === "quarantine" || undefined });
+  c.conn.log.info("message accepted", { txn: t.id, id, from: t.mailFrom.address, rcpts: t.rcpts.length, size: raw.length, quarantine: merged.verdict.kind === "quarantine" || undefined, junk: merged.junk.size || undefined });
   c.send({ code: 250, enhanced: "2.0.0", text: `OK queued as ${id}` });
 }

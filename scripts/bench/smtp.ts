@@ -3,8 +3,8 @@
 // comes after the fsync and the commit). The load generator runs in a child process (as
 // Postfix's smtp-source would) so it does not share the server's event loop.
 // Prints ONE JSON line. Env: BENCH_MESSAGES (5000), BENCH_CONNECTIONS (20), BENCH_SIZE (10240).
-import * as net from "node:net";
 import { builtinPlugins } from "../../plugins/index.ts";
+import { smtpConnection } from "./lib/smtp-load.ts";
 import { startTestServer } from "../../tests/helpers/server.ts";
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 5000);
@@ -30,60 +30,14 @@ function uniqueHeader(n: number): string {
   return `Message-ID: <${String(n).padStart(10, "0")}.${process.pid}@remote.test>\r\n`;
 }
 
-/** One persistent connection sending `count` messages one after another. */
-async function connection(port: number, count: () => boolean, latencies: number[]): Promise<void> {
-  const sock = net.connect({ host: "127.0.0.1", port });
-  sock.setNoDelay(true);
-  const msg = body(SIZE);
-  const envelope = Buffer.from(`MAIL FROM:<load@remote.test>\r\nRCPT TO:<${RCPT}>\r\nDATA\r\n`);
-  let buf = "";
-  let want = 0;
-  let wake: (() => void) | null = null;
-  sock.on("data", (d: Buffer) => {
-    buf += d.toString("latin1");
-    if (wake && finals() >= want) {
-      const w = wake;
-      wake = null;
-      w();
-    }
-  });
-  const closed = new Promise<void>((_, rej) => sock.on("error", rej));
-  closed.catch(() => {});
-  const finals = () => {
-    let n = 0;
-    for (let i = buf.indexOf("\r\n"), start = 0; i >= 0; start = i + 2, i = buf.indexOf("\r\n", start)) if (buf[start + 3] === " ") n++;
-    return n;
-  };
-  const expect = async (n: number): Promise<string[]> => {
-    want = n;
-    if (finals() < n) await Promise.race([new Promise<void>((res) => (wake = res)), closed]);
-    const lines = buf.split("\r\n").filter((l) => l[3] === " ");
-    buf = "";
-    return lines;
-  };
-  await expect(1);
-  sock.write("EHLO bench.test\r\n");
-  await expect(1);
-  while (count()) {
-    const t0 = performance.now();
-    sock.write(envelope);
-    const r = await expect(3);
-    if (r[2]?.slice(0, 3) !== "354") throw new Error(`envelope refused: ${r.join(" | ")}`);
-    sock.write(Buffer.concat([Buffer.from(uniqueHeader(++seq)), msg]));
-    const [done] = await expect(1);
-    if (!done?.startsWith("250 ")) throw new Error(`message refused: ${done}`);
-    latencies.push(performance.now() - t0);
-  }
-  sock.write("QUIT\r\n");
-  await expect(1);
-  sock.end();
-}
-
 async function load(port: number, messages: number): Promise<{ seconds: number; latencies: number[] }> {
   let left = messages;
   const latencies: number[] = [];
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONNECTIONS }, () => connection(port, () => left-- > 0, latencies)));
+  const msg = body(SIZE);
+  const envelope = Buffer.from(`MAIL FROM:<load@remote.test>\r\nRCPT TO:<${RCPT}>\r\nDATA\r\n`);
+  const next = () => (left-- > 0 ? Buffer.concat([Buffer.from(uniqueHeader(++seq)), msg]) : null);
+  await Promise.all(Array.from({ length: CONNECTIONS }, () => smtpConnection(port, envelope, next, latencies)));
   return { seconds: (performance.now() - t0) / 1000, latencies };
 }
 

@@ -1,0 +1,76 @@
+// The junk filter plugin (issue 22): a per-account Bayesian classifier on mail arriving
+// on port 25, trained from the user's own moves into and out of Junk and the $Junk /
+// $NotJunk keywords (store change events), starting from a small shared seed model.
+// Mail from addresses the user has written to (recorded at submission) is not classified.
+import { definePlugin, pass } from "../../core/types.ts";
+import { MemoryModel } from "./bayes.ts";
+import { classify, toDataCheck } from "./classify.ts";
+import { JunkConfig } from "./config.ts";
+import { ModelStore } from "./model-store.ts";
+import { ensureJunkSchema } from "./schema.ts";
+import { loadSeed } from "./seed.ts";
+import { createTrainer } from "./train.ts";
+
+declare module "../../core/types.ts" {
+  interface TxnState {
+    /** Local accounts among the accepted recipients (from their routes). */
+    junkAccounts?: number[];
+  }
+}
+
+export default definePlugin({
+  name: "junk",
+  config: JunkConfig,
+  async setup(core, cfg) {
+    if (!cfg.enabled) return;
+    const log = core.log.child({ plugin: "junk" });
+    try {
+      await ensureJunkSchema(core.db);
+    } catch (err) {
+      // E.g. a first start on a full disk: the server runs read-only, mail is not filtered.
+      log.warn("junk filter off: its tables could not be created", { err: (err as Error)?.message ?? String(err) });
+      return;
+    }
+    const models = new ModelStore(core.db);
+    const seed = cfg.seed ? loadSeed() : new MemoryModel();
+    const trainer = createTrainer(core.store, models, log, core.config.hostname);
+
+    core.hooks.on(
+      "smtp.rcpt",
+      (txn, _rcpt, route) => {
+        const list = (txn.state.junkAccounts ??= []);
+        for (const l of route.local) if (!list.includes(l.accountId)) list.push(l.accountId);
+        return pass;
+      },
+      { plugin: "junk" },
+    );
+
+    core.hooks.on(
+      "smtp.data",
+      async (txn, msg) => {
+        if (txn.internal) return { kind: "check", verdict: pass };
+        if (txn.user) {
+          // Submission: the recipients join the sender's address book of correspondents.
+          await models.addContacts(txn.user.accountId, txn.rcpts.filter((r) => r.domain).map((r) => `${r.local}@${r.domain}`));
+          return { kind: "check", verdict: pass };
+        }
+        const accounts = txn.state.junkAccounts ?? [];
+        if (accounts.length === 0) return { kind: "check", verdict: pass };
+        // The DMARC result of the mailauth check running beside us (TxnState.dmarc).
+        const dmarc = await (txn.state.dmarc ?? Promise.resolve(null));
+        const verdicts = await classify(accounts, txn, msg, models, seed, cfg.threshold, dmarc);
+        for (const v of verdicts) if (v.junk) log.info("junk filter: to Junk", { txn: txn.id, account: v.accountId, score: v.prob?.toFixed(3) });
+        return toDataCheck(verdicts);
+      },
+      { plugin: "junk" },
+    );
+
+    const off = core.store.onChange((ev) => {
+      trainer.handle(ev).catch((err) => log.error("junk training failed", { err: (err as Error)?.message ?? String(err) }));
+    });
+    return () => {
+      off();
+      trainer.close();
+    };
+  },
+});

@@ -1,0 +1,130 @@
+// The junk filter learning end to end (issue 22): mail arrives over SMTP (python smtplib),
+// the user reads and files it over IMAP (python imaplib); three messages of a kind moved
+// into Junk make the next one of that kind arrive in Junk, moving one out trains ham, and
+// mail from someone the user wrote to is never classified.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { python } from "../imap/helpers.ts";
+import { mailbox, pySend } from "../smtp/helpers.ts";
+import smtp from "../../plugins/smtp/index.ts";
+import imap from "../../plugins/imap/index.ts";
+import junk from "../../plugins/junk/index.ts";
+
+const ALICE = { address: "alice@example.test", password: "alice-pw-1" };
+const BOB = { address: "bob@example.test", password: "bob-pw-2" };
+let srv: TestServer;
+let aliceId = 0;
+
+beforeAll(async () => {
+  srv = await startTestServer({ users: [ALICE, BOB], plugins: [smtp, imap, junk] });
+  aliceId = (await srv.core.store.getAccount(ALICE.address))!.id;
+});
+afterAll(async () => {
+  await srv?.cleanup();
+});
+
+let n = 0;
+function message(from: string, subject: string, body: string): string {
+  n++;
+  return [`From: <${from}>`, `To: <${ALICE.address}>`, `Subject: ${subject}`, `Date: Thu, 03 Dec 2026 09:0${n % 10}:00 +0000`, `Message-ID: <m${n}@${from.split("@")[1]}>`, "", body, ""].join("\r\n");
+}
+
+const spam = (i: number) =>
+  message(
+    `promo${i}@zorblax-deals.test`,
+    `Zorblax quantum wallet upgrade ${i}`,
+    `The zorblax quantum wallet upgrade is ready.\r\nZorblax miners report new quantum credits in the wallet.\r\nSee https://zorblax-deals.test/claim?id=${i} for the quantum wallet upgrade.\r\nZorblax team`,
+  );
+
+async function deliver(raw: string, from: string): Promise<void> {
+  const r = await pySend(srv.port("smtp"), { from, to: [ALICE.address], msg: raw });
+  expect(r.ok).toBe(true);
+}
+
+async function totals(): Promise<{ spam: number; ham: number }> {
+  const r = await srv.core.db.query({ sql: "SELECT spam, ham FROM junk_totals WHERE account_id = ?", args: [aliceId] });
+  return { spam: Number(r.rows[0]?.spam ?? 0), ham: Number(r.rows[0]?.ham ?? 0) };
+}
+
+async function until(what: () => Promise<boolean>, label: string): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!(await what())) {
+    if (Date.now() > end) throw new Error(`timed out: ${label}`);
+    await Bun.sleep(50);
+  }
+}
+
+/** imaplib as alice: `body` runs with M logged in; r(k, v) records results. */
+async function imaplib(body: string): Promise<Record<string, unknown>> {
+  const script = `
+import imaplib, json, sys
+out = {}
+def dec(x):
+    if isinstance(x, bytes): return x.decode('utf-8', 'replace')
+    if isinstance(x, (list, tuple)): return [dec(y) for y in x]
+    return x
+def r(k, v): out[k] = dec(v)
+M = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
+M.login(${JSON.stringify(ALICE.address)}, ${JSON.stringify(ALICE.password)})
+${body}
+M.logout()
+print(json.dumps(out))
+`;
+  return JSON.parse(await python(script, [String(srv.port("imap"))]));
+}
+
+test("three messages moved into Junk over IMAP send the next of their kind to Junk; moving one out trains ham", async () => {
+  // Ordinary mail, read by the user (reading outside Junk teaches ham).
+  await deliver(message("carol@friends.test", "Lunch on Friday?", "Hi Alice,\r\nare we still on for lunch on Friday at the usual place?\r\nCarol"), "carol@friends.test");
+  await deliver(message("dan@work.test", "Minutes of the planning meeting", "Attached are my notes from the planning meeting.\r\nPlease review the schedule before Monday.\r\nDan"), "dan@work.test");
+  for (let i = 1; i <= 3; i++) await deliver(spam(i), `promo${i}@zorblax-deals.test`);
+  const inbox = await mailbox(srv, ALICE.address);
+  expect(inbox.length).toBe(5);
+  // Before any training the spam is not recognised: it is in the INBOX, scored.
+  expect(inbox[2]).toMatch(/^X-Spam-Score: 0\.\d{3} \(ok; kotakpos bayes\)\r$/m);
+  const r1 = await imaplib(`
+M.select('INBOX')
+r('read', M.uid('FETCH', '1:2', '(BODY[])')[0])
+r('move', M.uid('MOVE', '3:5', 'Junk')[0])
+`);
+  expect(r1.move).toBe("OK");
+  await until(async () => (await totals()).spam === 3 && (await totals()).ham === 2, "3 spam and 2 ham learned");
+
+  await deliver(spam(4), "promo4@zorblax-deals.test");
+  const junked = await mailbox(srv, ALICE.address, "Junk");
+  expect(junked.length).toBe(4);
+  expect(junked[3]).toContain("Zorblax quantum wallet upgrade 4");
+  expect(junked[3]).toMatch(/^X-Spam-Score: (0\.9\d\d|1\.000) \(junk; kotakpos bayes\)\r$/m);
+  // Ordinary mail from a new sender still reaches the INBOX.
+  await deliver(message("erin@friends.test", "Photos from the trip", "Hi Alice,\r\nhere are the photos from our trip, are we meeting on Friday?\r\nErin"), "erin@friends.test");
+  expect((await mailbox(srv, ALICE.address)).some((m) => m.includes("Photos from the trip"))).toBe(true);
+
+  // The filed message carries $Junk; moving it back out trains ham and marks $NotJunk.
+  const r2 = await imaplib(`
+M.select('Junk')
+r('flags', M.uid('FETCH', '4', '(FLAGS)')[1])
+r('move', M.uid('MOVE', '4', 'INBOX')[0])
+`);
+  expect(String(r2.flags)).toContain("$Junk");
+  expect(r2.move).toBe("OK");
+  await until(async () => (await totals()).ham === 3, "moved-out message learned as ham");
+  const r3 = await imaplib(`
+M.select('INBOX')
+typ, data = M.uid('SEARCH', 'KEYWORD', '$NotJunk')
+r('notjunk', data)
+`);
+  expect(String(r3.notjunk).trim().split(/\s+/).length).toBe(1);
+  const state = await srv.core.db.query({ sql: "SELECT state, count(*) AS n FROM junk_messages WHERE account_id = ? GROUP BY state ORDER BY state", args: [aliceId] });
+  expect(state.rows.map((r) => `${r.state}:${r.n}`)).toEqual(["ham:3", "spam:3"]);
+}, 60_000);
+
+test("mail from an address the user has written to is not classified", async () => {
+  // Alice writes to bob (submission, authenticated); bob's spam-like reply is let through.
+  const sent = await pySend(srv.port("submission"), { from: ALICE.address, to: [BOB.address], msg: message(ALICE.address, "Hello Bob", "Hi Bob, how are you?"), login: [ALICE.address, ALICE.password] });
+  expect(sent.ok).toBe(true);
+  await deliver(spam(5).replace("From: <promo5@zorblax-deals.test>", `From: <${BOB.address}>`), BOB.address);
+  const inbox = await mailbox(srv, ALICE.address);
+  const last = inbox.find((m) => m.includes("Zorblax quantum wallet upgrade 5"));
+  expect(last).toBeDefined();
+  expect(last).toContain("X-Spam-Score: skipped (known sender)");
+}, 30_000);
