@@ -15,7 +15,7 @@ import { registerDefaultRouting } from "./route.ts";
 import { createSpool } from "./spool/index.ts";
 import { createStore } from "./store/index.ts";
 import { createTls } from "./tls.ts";
-import type { Core, Listener, Logger, Plugin } from "./types.ts";
+import type { ControlMethod, Core, Listener, Logger, Plugin } from "./types.ts";
 import { builtinPlugins } from "../plugins/index.ts";
 
 export type DeepPartial<T> = T extends (infer U)[] ? U[] : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
@@ -40,6 +40,8 @@ export interface RunningServer {
   /** Bound port of a listener by name ("smtp", "imaps" …). */
   port(name: string): number;
   stop(): Promise<void>;
+  /** Control-socket methods the plugins registered. */
+  controlMethods: ReadonlyMap<string, ControlMethod>;
 }
 
 /** Validate a (partial) config against the schema; throws ConfigError naming the key. */
@@ -89,6 +91,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const listeners = createListenerSet({ address, portOffset, maxPerIp: config.listen.maxConnectionsPerIp, log, tls });
     shutdowns.push(() => listeners.shutdown(config.listen.shutdownGraceSeconds * 1000));
     const closing = new AbortController();
+    const controlMethods = new Map<string, ControlMethod>();
     const core: Core = {
       config,
       dataDir,
@@ -105,6 +108,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         return listeners.listen({ ...spec, port: std ?? spec.port });
       },
       onShutdown: (fn) => void shutdowns.push(fn),
+      registerControl: (name, fn) => void controlMethods.set(name, fn),
     };
     shutdowns.push(() => closing.abort());
 
@@ -125,6 +129,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         return l.port;
       },
       stop: stopAll,
+      controlMethods,
     };
     if (opts.banner) printBanner(server, config, dataDir, plugins, await startHints(core));
     log.info("ready", { listeners: listeners.listeners.map((l) => `${l.name}:${l.port}`).join(",") });

@@ -271,7 +271,13 @@ export interface Core {
   onShutdown(fn: () => Promise<void> | void): void;
   /** Aborted when shutdown begins. */
   readonly closing: AbortSignal;
+  /** Add a control-socket method ("plugin.verb"), which the CLI calls on a running server.
+   *  Absent where no server runs (a CLI command's dry run). */
+  registerControl?(name: string, fn: ControlMethod): void;
 }
+
+/** A plugin's control-socket method: JSON arguments in, a JSON-able result out. */
+export type ControlMethod = (...args: unknown[]) => Promise<unknown>;
 
 export interface Plugin<S extends v.GenericSchema = v.GenericSchema> {
   name: string;

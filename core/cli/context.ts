@@ -7,13 +7,13 @@ import { loadConfig } from "../config-file.ts";
 import { createAdminApi, type AdminApi } from "../control/api.ts";
 import { connectControl, ControlCallError } from "../control/client.ts";
 import { CONTROL_SOCKET_NAME } from "../control/protocol.ts";
-import { openDb } from "../db/open.ts";
+import { openDb, type Db } from "../db/open.ts";
 import { createLogger } from "../log.ts";
 import { importPluginDir } from "../plugins.ts";
 import { createHooks } from "../hooks.ts";
 import { createSpool } from "../spool/index.ts";
-import { createStore } from "../store/index.ts";
-import type { Plugin } from "../types.ts";
+import { createStore, type StoreImpl } from "../store/index.ts";
+import type { Logger, Plugin } from "../types.ts";
 import { builtinPlugins } from "../../plugins/index.ts";
 import { str, type Parsed } from "./args.ts";
 import { dryRunPlugins } from "./dry-run.ts";
@@ -74,15 +74,34 @@ export async function withAdmin<T>(ctx: Ctx, fn: (api: AdminApi) => Promise<T>):
       remote.close();
     }
   }
+  return withLocalStore(ctx, { config, plugins }, async ({ store, db, log, dataDir }) => {
+    // The spool's scheduler is never started here: queue commands only read and mark rows.
+    const spool = createSpool({ db, store, config, log, hooks: createHooks(log) });
+    const api = createAdminApi({ store, db, spool, plugins: () => dryRunPlugins({ config, plugins, db, store, log, dataDir }) });
+    return await fn(api);
+  });
+}
+
+export interface LocalStore {
+  store: StoreImpl;
+  db: Db;
+  log: Logger;
+  dataDir: string;
+}
+
+/** Run fn on the database and blob store opened by this process (no server running). */
+export async function withLocalStore<T>(ctx: Ctx, loaded: LoadedConfig, fn: (s: LocalStore) => Promise<T>): Promise<T> {
+  const { config } = loaded;
   const dataDir = ctx.globals.dataDir;
   const log = createLogger(config.log.level === "debug" ? "debug" : "warn");
   const db = await openDb({ url: config.database.url || `file:${join(dataDir, "kotakpos.db")}`, authToken: config.database.authToken || undefined });
   try {
     const store = await createStore({ db, blobDir: config.blobs.path || join(dataDir, "blobs"), log });
-    // The spool's scheduler is never started here: queue commands only read and mark rows.
-    const spool = createSpool({ db, store, config, log, hooks: createHooks(log) });
-    const api = createAdminApi({ store, db, spool, plugins: () => dryRunPlugins({ config, plugins, db, store, log, dataDir }) });
-    return await fn(api);
+    try {
+      return await fn({ store, db, log, dataDir });
+    } finally {
+      await store.close();
+    }
   } finally {
     await db.close();
   }

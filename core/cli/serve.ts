@@ -59,7 +59,7 @@ async function startControl(server: RunningServer, config: Config, plugins: Plug
   });
   try {
     const api = createAdminApi({ store: core.store, db: core.db, spool: core.spool, plugins: report });
-    return await startControlServer({ path: controlSocketPath(dataDir), api, log: core.log });
+    return await startControlServer({ path: controlSocketPath(dataDir), api, log: core.log, extra: server.controlMethods });
   } catch (err) {
     core.log.warn("no control socket; admin commands will open the database directly", { err: (err as Error).message });
     return null;

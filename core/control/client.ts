@@ -12,7 +12,11 @@ export class ControlCallError extends Error {
   }
 }
 
-export type RemoteAdmin = AdminApi & { close(): void };
+export type RemoteAdmin = AdminApi & {
+  /** A plugin's control method by name (see Core.registerControl). */
+  call(method: string, args: unknown[]): Promise<unknown>;
+  close(): void;
+};
 
 function connect(path: string): Promise<Socket | null> {
   return new Promise((resolve) => {
@@ -58,5 +62,5 @@ export async function connectControl(path: string): Promise<RemoteAdmin | null> 
       sock.write(JSON.stringify({ id, method, args }) + "\n");
     });
   const api = Object.fromEntries(ADMIN_METHODS.map((m) => [m, (...args: unknown[]) => call(m, args)])) as unknown as AdminApi;
-  return Object.assign(api, { close: () => void sock.end() });
+  return Object.assign(api, { call, close: () => void sock.end() });
 }
