@@ -83,7 +83,8 @@ export async function exportAccount(store: Store, accountId: number, dest: strin
           if (i >= 0) info += String.fromCharCode(97 + i);
         }
         info = [...info].sort().join("");
-        const file = join(dir, "cur", `${Math.floor(meta.internalDate / 1000)}.M${meta.uid}P${mb.uidvalidity}.${host},S=${raw.length}:2,${info}`);
+        // Named so that sorting by name (as import does) keeps the UID order.
+        const file = join(dir, "cur", `${String(meta.uid).padStart(10, "0")}.V${mb.uidvalidity}.${host},S=${raw.length}:2,${info}`);
         writeFileSync(file, raw);
         utimesSync(file, meta.internalDate / 1000, meta.internalDate / 1000);
         counts.found++;

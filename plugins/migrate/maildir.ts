@@ -74,16 +74,15 @@ interface Folder {
 export function maildirFolders(root: string, rootName: string): Folder[] {
   const out: Folder[] = [{ dir: root, name: rootName }];
   const walk = (dir: FsPath, prefix: string) => {
-    for (const ent of readdirSync(dir, { withFileTypes: true, encoding: "buffer" })) {
-      if (!ent.isDirectory()) continue;
-      const raw = ent.name;
+    for (const raw of readdirSync(dir, { encoding: "buffer" })) {
       const { name, valid } = decodeName(raw);
       if (["cur", "new", "tmp"].includes(name)) continue;
+      const path = sub(dir, valid ? raw.toString("utf8") : raw);
+      if (!statSync(path, { throwIfNoEntry: false })?.isDirectory()) continue;
       // Maildir++: ".A.B" is the folder A/B, beside the root.
       const parts = (name.startsWith(".") ? name.slice(1).split(".") : [name]).map((p) => p.replace(/\//g, "_")).filter((p) => p !== "");
       if (!parts.length) continue;
       const fname = (prefix ? prefix + "/" : "") + parts.join("/");
-      const path = sub(dir, valid ? raw.toString("utf8") : raw);
       if (isMaildir(path)) out.push({ dir: path, name: fname, note: valid ? undefined : `folder name is not valid UTF-8: imported as "${fname}"` });
       if (!name.startsWith(".")) walk(path, fname);
     }
