@@ -100,12 +100,12 @@ async function* events(client: ImapFlow, o: MigrateOptions, source: string): Asy
   // Real folders first, the \All view last (it dedups against them).
   boxes.sort((a, b) => Number(a.specialUse === "\\All") - Number(b.specialUse === "\\All"));
   o.onTotals({ messages: boxes.reduce((n, b) => n + (b.status?.messages ?? 0), 0) });
-  for (const b of list) if (b.flags.has("\\Noselect") && !b.flags.has("\\NonExistent")) yield { kind: "folder", folder: { name: targetName(b), subscribed: b.subscribed } };
+  for (const b of list) if (b.flags.has("\\Noselect") && !b.flags.has("\\NonExistent")) yield { kind: "folder", folder: { name: targetName(b), subscribed: Boolean(b.subscribed) } };
   for (const box of boxes) {
     if (o.signal.aborted) return;
     const name = targetName(box);
     const isAll = box.specialUse === "\\All";
-    yield { kind: "folder", folder: { name, specialUse: box.specialUse && box.specialUse !== "\\Inbox" ? box.specialUse : null, subscribed: box.subscribed } };
+    yield { kind: "folder", folder: { name, specialUse: box.specialUse && box.specialUse !== "\\Inbox" ? box.specialUse : null, subscribed: Boolean(box.subscribed) } };
     const mb = await client.mailboxOpen(box.path, { readOnly: true });
     const uidvalidity = Number(mb.uidValidity);
     const uids = ((await client.search({ all: true }, { uid: true })) || []).sort((a, b) => a - b);

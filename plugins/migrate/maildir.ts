@@ -6,7 +6,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { decodeMutf7 } from "../../core/store/mutf7.ts";
-import { notAMessage, toCrlf } from "./message.ts";
+import { notAMessage, removeFields, toCrlf } from "./message.ts";
+
+/** mbsync's own bookkeeping field in the Maildirs it writes (it removes it when it copies
+ *  a message out again, and so do we). */
+const MBSYNC_FIELDS = new Set(["x-tuid"]);
 import type { SourceEvent, SourceTotals } from "./types.ts";
 
 /** Maildir info flags (https://cr.yp.to/proto/maildir.html). */
@@ -147,7 +151,9 @@ export async function* readMaildir(root: string, rootName: string): AsyncGenerat
         continue;
       }
       // Dovecot keeps the received date as the file's mtime.
-      yield { kind: "message", msg: { folders: [folder.name], raw: toCrlf(raw), flags: m.isNew ? [] : flagsOfName(m.file, keywords), internalDate: Math.floor(mtime / 1000) * 1000, where } };
+      // Files in new/ normally carry no flags, but mbsync writes some there.
+      const own = removeFields(raw, MBSYNC_FIELDS).raw;
+      yield { kind: "message", msg: { folders: [folder.name], raw: toCrlf(own), flags: flagsOfName(m.file, keywords), internalDate: Math.floor(mtime / 1000) * 1000, where } };
     }
   }
 }
