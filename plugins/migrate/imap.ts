@@ -6,6 +6,7 @@
 // \Flagged and \Important views (Gmail's Starred, Important) are not copied (the messages
 // live in real folders, the flag comes along); \All (Gmail's All Mail) is copied last into
 // Archive, without the messages already copied from another folder (by Message-ID).
+import { isIP } from "node:net";
 import { ImapFlow, type ListResponse } from "imapflow";
 import type { Db } from "../../core/db/open.ts";
 import type { Store } from "../../core/store/types.ts";
@@ -79,6 +80,9 @@ export async function migrateFromImap(o: MigrateOptions): Promise<Report> {
     emitLogs: false,
   });
   client.on("error", () => {});
+  // imapflow passes `servername: false` for an IP host, which Bun's tls refuses; undefined
+  // means no SNI and the certificate checked against the IP, as intended.
+  if (isIP(u.host)) (client as unknown as { servername?: string }).servername = undefined;
   try {
     await client.connect();
   } catch (e) {
