@@ -69,11 +69,8 @@ export function createWriter(o: WriterOptions) {
     return mb;
   }
 
-  async function flush(): Promise<void> {
-    if (!pending.length) return;
-    const batch = pending;
-    pending = [];
-    pendingBytes = 0;
+  /** Writes one batch; counts once it is committed. */
+  async function write(batch: SourceMessage[]): Promise<void> {
     const items: BatchItem[] = [];
     const owner: number[] = [];
     for (const [i, m] of batch.entries()) {
@@ -94,11 +91,30 @@ export function createWriter(o: WriterOptions) {
     o.onProgress?.({ ...counts });
   }
 
+  // One batch is written while the source reads the next (parsing overlaps the fsyncs).
+  let inflight: Promise<void> | null = null;
+  async function flush(): Promise<void> {
+    if (inflight) await inflight;
+    inflight = null;
+    if (!pending.length) return;
+    const batch = pending;
+    pending = [];
+    pendingBytes = 0;
+    inflight = write(batch);
+  }
+
+  /** Everything read is committed. */
+  async function drain(): Promise<void> {
+    await flush();
+    if (inflight) await inflight;
+    inflight = null;
+  }
+
   return {
     counts,
     async handle(ev: SourceEvent): Promise<void> {
       if (ev.kind === "folder") {
-        await flush();
+        await drain();
         await resolve(ev.folder);
       } else if (ev.kind === "skip") {
         counts.found++;
@@ -106,7 +122,7 @@ export function createWriter(o: WriterOptions) {
         skippedList.push({ where: ev.where, reason: ev.reason });
         o.onProgress?.({ ...counts });
       } else if (ev.kind === "existing") {
-        await flush();
+        await drain();
         counts.found += ev.count;
         counts.existing += ev.count;
         counts.bytes += ev.bytes ?? 0;
@@ -121,7 +137,7 @@ export function createWriter(o: WriterOptions) {
         if (pending.length >= maxMessages || pendingBytes >= maxBytes) await flush();
       }
     },
-    flush,
+    drain,
     report(): Report {
       return { ...counts, skippedList, notes, folders: byName.size, seconds: (Date.now() - started) / 1000 };
     },
@@ -135,6 +151,6 @@ export async function runImport(events: AsyncIterable<SourceEvent>, o: WriterOpt
     await w.handle(ev);
     if (o.signal?.aborted) break;
   }
-  await w.flush();
+  await w.drain();
   return w.report();
 }
