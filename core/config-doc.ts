@@ -170,6 +170,8 @@ export const CORE_KEY_DOCS: Record<string, string> = {
   "limits.maxMessageSize": "Largest message accepted, in bytes (announced in SMTP SIZE and IMAP APPENDLIMIT).",
   "limits.maxRecipients": "Recipients accepted in one SMTP transaction.",
   "log.level": 'Lowest level logged to stderr: "debug", "info", "warn" or "error".',
+  "log.format": '"text": one line per event (time level message key=value …); "json": one JSON object per line with the same fields (journald, Loki).',
+  "metrics.listen": 'A separate plain-HTTP listener for Prometheus ("127.0.0.1:9108"), serving /metrics without a token. Empty: none; /metrics on the web listeners needs the admin token as a bearer token.',
   "plugins.disabled": "Names of built-in or extra plugins not to load.",
   "plugins.dir": 'Folder of extra plugins (.ts/.js files). Empty: "<data>/plugins".',
 };

@@ -100,6 +100,17 @@ export const ConfigSchema = v.looseObject({
   log: v.optional(
     v.object({
       level: v.optional(v.picklist(["debug", "info", "warn", "error"]), "info"),
+      /** "text": one line per event; "json": one JSON object per line (journald, Loki). */
+      format: v.optional(v.picklist(["text", "json"]), "text"),
+    }),
+    {},
+  ),
+  metrics: v.optional(
+    v.object({
+      /** "host:port" of a separate plain-HTTP listener serving only /metrics without a
+       *  token (e.g. 127.0.0.1:9108 for a local Prometheus); empty = none. /metrics on the
+       *  web listeners always needs the admin token as a bearer token. */
+      listen: v.optional(v.string(), ""),
     }),
     {},
   ),

@@ -8,6 +8,7 @@ import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { adminRoutes } from "./http-admin.ts";
+import { METRICS_CONTENT_TYPE, metricsText } from "./metrics.ts";
 import type { Core, Listener } from "./types.ts";
 
 /** The admin token: created once, readable only by the owner. */
@@ -29,6 +30,8 @@ export async function buildHttpApp(core: Core): Promise<Hono> {
   app.use("*", bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json({ error: "request body too large" }, 413) }));
   app.get("/healthz", (c) => c.text("ok\n"));
   const token = adminToken(core.dataDir);
+  // Prometheus scrapes with the admin token as bearer token (or metrics.listen, below).
+  app.get("/metrics", bearerAuth({ token }), async (c) => c.body(await metricsText(), 200, { "content-type": METRICS_CONTENT_TYPE }));
   app.use("/api/admin/*", bearerAuth({ token }), async (c, next) => {
     // Plugins' admin sub-apps check for an admin on the context; the token holder is one.
     c.set("adminUser" as never, { accountId: 0, address: "admin" } as never);
@@ -57,4 +60,24 @@ export async function serveHttp(core: Core, app: Hono, bind: { address: string; 
     out.push({ name, port: server.port ?? port, address: bind.address, close: async () => void (await server.stop(true)) });
   }
   return out;
+}
+
+/** `metrics.listen`: a plain-HTTP listener that serves only /metrics, without a token —
+ *  bind it to loopback or a monitoring network. */
+export function serveMetrics(listen: string): Listener {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(listen);
+  if (!m) throw new Error(`metrics.listen must be "host:port", not "${listen}"`);
+  const [, hostname, port] = m;
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = Bun.serve({
+      hostname,
+      port: Number(port),
+      fetch: async (req) =>
+        new URL(req.url).pathname === "/metrics" ? new Response(await metricsText(), { headers: { "content-type": METRICS_CONTENT_TYPE } }) : new Response("not found\n", { status: 404 }),
+    });
+  } catch (err) {
+    throw new Error(`cannot listen on ${listen} (metrics): ${(err as Error).message}`);
+  }
+  return { name: "metrics", port: server.port ?? Number(port), address: hostname!, close: async () => void (await server.stop(true)) };
 }

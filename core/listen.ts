@@ -1,5 +1,6 @@
 // TCP listeners: plain, implicit TLS, and the STARTTLS upgrade; per-IP connection limits,
 // idle timeouts, graceful shutdown (DESIGN.md "Listeners and TLS").
+import { connections, connectionsRefused, sessions } from "./metrics.ts";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import type { Connection, ConnState, Listener, ListenSpec, Logger, Reply, Tls, TlsInfo } from "./types.ts";
@@ -225,7 +226,10 @@ export function createListenerSet(opts: { address: string; portOffset: number; m
     const n = (perIp.get(ip) ?? 0) + 1;
     perIp.set(ip, n);
     conns.add(conn);
+    connections.inc({ listener: spec.name });
+    sessions.inc({ listener: spec.name });
     conn.onClose(() => {
+      sessions.dec({ listener: spec.name });
       conns.delete(conn);
       const left = (perIp.get(ip) ?? 1) - 1;
       if (left <= 0) perIp.delete(ip);
@@ -236,6 +240,7 @@ export function createListenerSet(opts: { address: string; portOffset: number; m
     if (n > opts.maxPerIp) {
       const reply: Reply = { code: 421, enhanced: "4.7.0", text: "Too many connections from your address" };
       conn.log.warn("connection limit", { ip, count: n });
+      connectionsRefused.inc({ listener: spec.name, reason: "per_ip_limit" });
       if (spec.onRefuse) spec.onRefuse(conn, reply);
       conn.close();
       return;

@@ -5,6 +5,7 @@ import type { Hooks, Logger } from "../types.ts";
 import type { BlobStore, Store } from "../store/types.ts";
 import type { AcceptedMessage, Spool } from "./types.ts";
 import { acceptMessage } from "./accept.ts";
+import { messagesReceived } from "../metrics.ts";
 import { deleteMessage, getMessage, listQueue, retryMessage } from "./admin.ts";
 import { scheduleFrom } from "./backoff.ts";
 import { createScheduler, type Scheduler } from "./scheduler.ts";
@@ -38,6 +39,7 @@ export function createSpool(opts: SpoolOptions): Spool {
   return {
     async accept(msg: AcceptedMessage) {
       const { id } = await acceptMessage(db, store, msg);
+      messagesReceived.inc({ destination: msg.remote.length === 0 ? "local" : msg.local.length === 0 ? "remote" : "mixed" });
       if (msg.remote.length > 0) {
         hooks.notify("message.queued", { id, recipients: msg.remote.map((r) => r.address) });
         scheduler?.kick();
