@@ -48,7 +48,15 @@ test("appendBatch: one write for the whole batch, UIDs in order, flags and dates
     [2, [], list[1]!.internalDate, "2"],
   ]);
   expect((await t.store.getMailboxById(inbox.id))!.unseen).toBe(1);
-  expect(t.events.filter((e) => e.kind === "append").length).toBe(3);
+  // One change event per mailbox, with every UID, its flags and the batch's last modseq.
+  expect(t.events.filter((e) => e.kind === "append").map((e) => [e.mailboxId, e.uids, e.flags])).toEqual([
+    [inbox.id, [1, 2], [["\\Seen", "$Label1"], []]],
+    [other.id, [1], [["\\Flagged"]]],
+  ]);
+  // Each message has its own modseq; the mailboxes' highest modseq follows.
+  const modseqs = [...list.map((m) => m.modseq), ...(await t.store.messages(other.id)).map((m) => m.modseq)];
+  expect(new Set(modseqs).size).toBe(3);
+  expect((await t.store.getMailboxById(inbox.id))!.highestModseq).toBe(Math.max(list[0]!.modseq, list[1]!.modseq));
 });
 
 test("appendBatch: the same bytes again in a mailbox are 'exists'; in another mailbox they share one blob", async () => {

@@ -10,7 +10,8 @@ import { emitAfterCommit, exec, MAILBOX_COLS, nextModseq, pin, read, toMailbox, 
 import { applyFlags, DELETED, formatFlags, keywordsFromJson, parseFlags, SEEN, sameFlags } from "./flags.ts";
 import { getMailboxInTx } from "./mailboxes.ts";
 import { sha256Hex } from "./blobs.ts";
-import type { AppendOptions, BatchItem, BatchOptions, BatchResult, DeliveryTarget, FlagOp, Mailbox, MessageMeta, ParsedMessage, Store, StoredBlob, UidSet } from "./types.ts";
+import { batchAppender } from "./batch.ts";
+import type { AppendOptions, DeliveryTarget, FlagOp, Mailbox, MessageMeta, ParsedMessage, Store, StoredBlob, UidSet } from "./types.ts";
 
 const MAX_UID = 2 ** 32 - 1;
 const encoder = new TextEncoder();
@@ -146,41 +147,6 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     return db.write(async (tx) => {
       const mb = await mailboxByIdInTx(tx, mailboxId);
       return insertMessage(tx, mb, blob, prefix.join(""), parsed, opts.flags ?? [], opts.internalDate ?? Date.now(), opts.origin);
-    });
-  }
-
-  /** Many messages in one group-committed write (import, migrate). Blobs are written
-   *  and parsed first, outside the transaction; a message whose exact bytes are already in
-   *  its target mailbox (or earlier in the batch) is not added again ("exists"). The same
-   *  content in two mailboxes shares one blob. `inTx` runs in the same transaction, so a
-   *  caller's own bookkeeping commits atomically with the rows. */
-  async function appendBatch(items: BatchItem[], opts: BatchOptions = {}): Promise<BatchResult[]> {
-    if (!items.length) return [];
-    const prepared = await Promise.all(items.map((it) => prepare(it.raw)));
-    return db.write(async (tx) => {
-      const boxes = new Map<number, Mailbox>();
-      const present = new Map<number, Set<string>>();
-      for (const it of items) {
-        if (boxes.has(it.mailboxId)) continue;
-        boxes.set(it.mailboxId, await mailboxByIdInTx(tx, it.mailboxId));
-        const ids = items.flatMap((x, j) => (x.mailboxId === it.mailboxId ? [prepared[j]!.blob.id] : []));
-        const r = await exec(tx, "SELECT blob_id FROM messages WHERE mailbox_id = ? AND blob_id IN (SELECT value FROM json_each(?))", [it.mailboxId, JSON.stringify(ids)]);
-        present.set(it.mailboxId, new Set(r.rows.map((x) => String(x.blob_id))));
-      }
-      const out: BatchResult[] = [];
-      for (const [i, it] of items.entries()) {
-        const { blob, parsed } = prepared[i]!;
-        const seen = present.get(it.mailboxId)!;
-        if (seen.has(blob.id)) {
-          out.push({ status: "exists", mailboxId: it.mailboxId, blobId: blob.id });
-          continue;
-        }
-        seen.add(blob.id);
-        const r = await insertMessage(tx, boxes.get(it.mailboxId)!, blob, "", parsed, it.flags ?? [], it.internalDate ?? Date.now(), opts.origin);
-        out.push({ status: "added", mailboxId: it.mailboxId, blobId: blob.id, uid: r.uid });
-      }
-      if (opts.inTx) await opts.inTx(tx, out);
-      return out;
     });
   }
 
@@ -371,5 +337,6 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     return r.rows.map((x) => Number(x.uid));
   }
 
+  const appendBatch = batchAppender(ctx, prepare);
   return { prepare, append, appendBatch, appendInTx, messages, uidList, read: readMessage, setFlags, copy, move, expunge, remove, vanished };
 }
