@@ -41,8 +41,29 @@ export function parseImapUrl(url: string): ImapUrl {
 }
 
 const VIRTUAL = new Set(["\\Flagged", "\\Important"]);
-/** UIDs fetched per FETCH command (bounds memory; a batch of the writer is similar). */
+/** Per FETCH command at most this many messages and bytes (bounds memory: a 20 MB
+ *  message travels nearly alone). */
 const CHUNK = 100;
+const CHUNK_BYTES = 32 * 1024 * 1024;
+
+/** Splits UIDs into FETCH chunks by count and by their RFC822.SIZE. */
+export function chunksOf(uids: number[], sizes: Map<number, number>): number[][] {
+  const out: number[][] = [];
+  let cur: number[] = [];
+  let bytes = 0;
+  for (const uid of uids) {
+    const sz = sizes.get(uid) ?? 0;
+    if (cur.length && (cur.length >= CHUNK || bytes + sz > CHUNK_BYTES)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(uid);
+    bytes += sz;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
 
 function targetName(box: ListResponse): string {
   if (box.path.toUpperCase() === "INBOX") return "INBOX";
@@ -112,15 +133,17 @@ async function* events(client: ImapFlow, o: MigrateOptions, source: string): Asy
     yield { kind: "folder", folder: { name, specialUse: box.specialUse && box.specialUse !== "\\Inbox" ? box.specialUse : null, subscribed: Boolean(box.subscribed) } };
     const mb = await client.mailboxOpen(box.path, { readOnly: true });
     const uidvalidity = Number(mb.uidValidity);
-    const uids = ((await client.search({ all: true }, { uid: true })) || []).sort((a, b) => a - b);
+    // Every UID with its size (RFC 9051 §6.4.5 FETCH RFC822.SIZE), to plan the chunks.
+    const sizes = new Map<number, number>();
+    if (mb.exists > 0) for await (const m of client.fetch("1:*", { uid: true, size: true })) sizes.set(m.uid, m.size ?? 0);
+    const uids = [...sizes.keys()].sort((a, b) => a - b);
     const done = await copiedUids(o.db, o.accountId, source, box.path, uidvalidity);
     // A new UIDVALIDITY (or the \All view): what was copied is known by Message-ID.
     const knownIds = isAll ? await copiedMessageIds(o.db, o.accountId, source) : done.size === 0 ? await copiedMessageIds(o.db, o.accountId, source, box.path) : new Set<string>();
     const todo = uids.filter((x) => !done.has(x));
-    if (uids.length - todo.length) yield { kind: "existing", count: uids.length - todo.length };
-    for (let i = 0; i < todo.length; i += CHUNK) {
+    if (uids.length - todo.length) yield { kind: "existing", count: uids.length - todo.length, bytes: uids.reduce((n, x) => n + (done.has(x) ? (sizes.get(x) ?? 0) : 0), 0) };
+    for (let chunk of chunksOf(todo, sizes)) {
       if (o.signal.aborted) return;
-      let chunk = todo.slice(i, i + CHUNK);
       const got = new Set<number>();
       if (knownIds.size) {
         // Envelopes first: a message copied before under another UID is not fetched whole.

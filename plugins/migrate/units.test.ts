@@ -3,7 +3,7 @@ import { expect, test } from "bun:test";
 import { fromLineDate } from "./mbox.ts";
 import { gmailLabels, splitLabels } from "./mbox-flags.ts";
 import { notAMessage, toCrlf, toLf } from "./message.ts";
-import { parseImapUrl } from "./imap.ts";
+import { chunksOf, parseImapUrl } from "./imap.ts";
 import { createProgress, formatReport, progressLine } from "./progress.ts";
 import { maildirFolderName } from "./export.ts";
 import { flagsOfName } from "./maildir.ts";
@@ -73,4 +73,16 @@ test("progress: a bar redrawn in place on a terminal, plain lines otherwise; the
   const report = formatReport({ ...c, skippedList: [{ where: "a.mbox message 3", reason: "not a message" }], notes: ["n"], folders: 2, seconds: 1 });
   expect(report).toContain("found 50 = imported 40 + skipped 2 + already there 8\n");
   expect(report).toContain("  a.mbox message 3: not a message\n");
+});
+
+test("FETCH chunks: at most 100 messages and 32 MB each; a bigger message goes alone", () => {
+  const uids = Array.from({ length: 250 }, (_, i) => i + 1);
+  const sizes = new Map(uids.map((u) => [u, u === 120 ? 40 * 1024 * 1024 : 10_000]));
+  expect(chunksOf(uids, sizes).map((c) => [c[0], c.length])).toEqual([
+    [1, 100],
+    [101, 19],
+    [120, 1],
+    [121, 100],
+    [221, 30],
+  ]);
 });
