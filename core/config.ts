@@ -30,6 +30,10 @@ export const ConfigSchema = v.looseObject({
         {},
       ),
       maxConnectionsPerIp: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 50),
+      /** Open connections over all listeners; more are refused (421 / closed) and logged. */
+      maxConnections: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 5000),
+      /** Seconds a client on an implicit-TLS port (465, 993, 995) has to finish its TLS handshake. */
+      tlsHandshakeSeconds: v.optional(v.pipe(v.number(), v.minValue(0.1)), 10),
       /** Seconds the server waits for sessions to finish on shutdown. */
       shutdownGraceSeconds: v.optional(v.pipe(v.number(), v.minValue(0)), 5),
     }),
@@ -86,6 +90,20 @@ export const ConfigSchema = v.looseObject({
       maxAge: v.optional(duration, "5d"),
       /** Send a delay warning after this long (empty = never). */
       warnAfter: v.optional(v.string(), "4h"),
+      /** PEM file of extra CAs trusted when MTA-STS or DANE needs a verified MX certificate. */
+      caFile: v.optional(v.string(), ""),
+      /** A smarthost for outbound mail (home lab, blocked port 25). */
+      relay: v.optional(
+        v.object({
+          url: v.optional(v.string(), ""),
+          preset: v.optional(v.string(), ""),
+          username: v.optional(v.string(), ""),
+          passwordFile: v.optional(v.string(), ""),
+          caFile: v.optional(v.string(), ""),
+          domains: v.optional(v.array(v.string()), []),
+        }),
+        {},
+      ),
     }),
     {},
   ),
@@ -94,6 +112,9 @@ export const ConfigSchema = v.looseObject({
       /** Largest message accepted (bytes), announced in SIZE and APPENDLIMIT. */
       maxMessageSize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 50 * 1024 * 1024),
       maxRecipients: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 1000),
+      /** Largest header section and largest single header field (bytes), checked before any check runs. */
+      maxHeaderSection: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 1024 * 1024),
+      maxHeaderField: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000)), 64 * 1024),
     }),
     {},
   ),

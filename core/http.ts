@@ -28,7 +28,8 @@ export async function buildHttpApp(core: Core): Promise<Hono> {
     return c.json({ error: "internal error" }, 500);
   });
   app.use("*", bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json({ error: "request body too large" }, 413) }));
-  app.get("/healthz", (c) => c.text("ok\n"));
+  // 503 while the disk is full: reads work, but no mail can be accepted.
+  app.get("/healthz", (c) => (core.db.readOnly ? c.text(`${core.db.readOnly}\n`, 503) : c.text("ok\n")));
   const token = adminToken(core.dataDir);
   // Prometheus scrapes with the admin token as bearer token (or metrics.listen, below).
   app.get("/metrics", bearerAuth({ token }), async (c) => c.body(await metricsText(), 200, { "content-type": METRICS_CONTENT_TYPE }));
@@ -43,21 +44,71 @@ export async function buildHttpApp(core: Core): Promise<Hono> {
   return app;
 }
 
-/** Bind "http" (plain) and "https" (TLS with the default certificate). */
+type TlsTable = { key: string; cert: string; serverName?: string }[];
+
+/** Bun.serve's SNI table: the default pair first (clients without SNI), then one entry per
+ *  name of each plugin certificate. */
+async function tlsTable(core: Core): Promise<TlsTable> {
+  const { fallback, named } = await core.tls.certificates();
+  return [fallback, ...named.flatMap((c) => c.names.map((serverName) => ({ key: c.key, cert: c.cert, serverName })))];
+}
+
+/** Fail like a plain bind when the port is taken: SO_REUSEPORT (needed for the certificate
+ *  swap below) would otherwise let a second server share it silently. */
+async function assertFree(address: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const net = await import("node:net");
+  await new Promise<void>((res, rej) => {
+    const probe = net.createServer();
+    probe.once("error", rej);
+    probe.listen({ port, host: address, exclusive: true }, () => probe.close(() => res()));
+  });
+}
+
+/** Bind "http" (plain) and "https" (TLS, certificate by SNI). Bun.serve cannot change its
+ *  certificates in place (reload() keeps the TLS setup): on a change a new server with
+ *  the new table binds the same port (SO_REUSEPORT) and the old one stops accepting,
+ *  letting its open requests finish. */
 export async function serveHttp(core: Core, app: Hono, bind: { address: string; http: number; https: number }): Promise<Listener[]> {
-  const pem = await core.tls.certificateFor(undefined);
   const out: Listener[] = [];
-  for (const [name, port, tls] of [
-    ["http", bind.http, undefined],
-    ["https", bind.https, { key: pem.key, cert: pem.cert }],
+  const start = (port: number, tls: TlsTable | undefined, reusePort: boolean) =>
+    Bun.serve({ hostname: bind.address, port, reusePort, fetch: app.fetch, tls, error: () => new Response("internal error", { status: 500 }) });
+  for (const [name, port, secure] of [
+    ["http", bind.http, false],
+    ["https", bind.https, true],
   ] as const) {
     let server: ReturnType<typeof Bun.serve>;
     try {
-      server = Bun.serve({ hostname: bind.address, port, fetch: app.fetch, tls, error: () => new Response("internal error", { status: 500 }) });
+      if (secure) await assertFree(bind.address, port);
+      server = start(port, secure ? await tlsTable(core) : undefined, secure);
     } catch (err) {
       throw new Error(`cannot listen on ${bind.address}:${port} (${name}): ${(err as Error).message}`);
     }
-    out.push({ name, port: server.port ?? port, address: bind.address, close: async () => void (await server.stop(true)) });
+    const bound = server.port ?? port;
+    let unsubscribe = () => {};
+    if (secure) {
+      let swapping = Promise.resolve();
+      const swap = async () => {
+        const next = start(bound, await tlsTable(core), true);
+        const old = server;
+        server = next;
+        void old.stop(false);
+        core.log.info("https certificates reloaded", { port: bound });
+      };
+      const off = core.tls.onChange(() => {
+        swapping = swapping.then(swap).catch((err: Error) => core.log.error("https certificate reload failed", { err: err.message }));
+      });
+      unsubscribe = () => void off();
+    }
+    out.push({
+      name,
+      port: bound,
+      address: bind.address,
+      close: async () => {
+        unsubscribe();
+        await server.stop(true);
+      },
+    });
   }
   return out;
 }

@@ -16,9 +16,11 @@ import { CommandError, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./c
 import { processIo, type Io } from "./cli/io.ts";
 import { pluginsCommand } from "./cli/plugins.ts";
 import { queueCommand } from "./cli/queue.ts";
+import { relayCommand } from "./cli/relay.ts";
 import { reloadCommand, serveCommand } from "./cli/serve.ts";
 import { userCommand } from "./cli/user.ts";
 import { dnsCommand } from "../plugins/mailauth/cli.ts";
+import { tlsCommand } from "../plugins/acme/cli.ts";
 import { exportCommand, importCommand, migrateCommand } from "../plugins/migrate/cli.ts";
 
 export const VERSION: string = pkg.version;
@@ -37,7 +39,27 @@ const versionCommand: Command = {
 };
 
 // Commands a plugin provides for its own data (e.g. `dns` of mailauth) are listed here too.
-export const COMMANDS: Command[] = [serveCommand, reloadCommand, domainCommand, userCommand, aliasCommand, queueCommand, dnsCommand, importCommand, migrateCommand, exportCommand, pluginsCommand, backupCommand, restoreCommand, verifyBackupCommand, installCommand, uninstallCommand, versionCommand];
+export const COMMANDS: Command[] = [
+  serveCommand,
+  reloadCommand,
+  domainCommand,
+  userCommand,
+  aliasCommand,
+  queueCommand,
+  relayCommand,
+  dnsCommand,
+  tlsCommand,
+  importCommand,
+  migrateCommand,
+  exportCommand,
+  pluginsCommand,
+  backupCommand,
+  restoreCommand,
+  verifyBackupCommand,
+  installCommand,
+  uninstallCommand,
+  versionCommand,
+];
 
 function mainHelp(): string {
   const lines = ["kotakpos — a complete mail server in one executable", "", "Usage: kotakpos <command> [options]", "", "Commands:"];

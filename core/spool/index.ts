@@ -1,4 +1,5 @@
 // The spool: durable accept, queue admin, and the delivery scheduler (serve only).
+import { readFileSync } from "node:fs";
 import type { Db } from "../db/open.ts";
 import type { Config } from "../config.ts";
 import type { Hooks, Logger } from "../types.ts";
@@ -57,7 +58,7 @@ export function createSpool(opts: SpoolOptions): Spool {
     start() {
       if (scheduler) return;
       const dlog = log.child({ part: "delivery" });
-      const delivery = createDelivery({ config, hooks, log: dlog, resolver: opts.resolver ?? resolverFromConfig(config), hostname, timeouts: opts.timeouts });
+      const delivery = createDelivery({ config, hooks, log: dlog, resolver: opts.resolver ?? resolverFromConfig(config), hostname, timeouts: opts.timeouts, ca: config.delivery.caFile ? [readFileSync(config.delivery.caFile, "utf8")] : undefined });
       scheduler = createScheduler({ db, store, hooks, log: dlog, delivery, schedule: scheduleFrom(config), hostname, readBlob, pollMs: opts.pollMs });
       scheduler.start();
     },
