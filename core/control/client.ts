@@ -12,11 +12,7 @@ export class ControlCallError extends Error {
   }
 }
 
-export type RemoteAdmin = AdminApi & {
-  /** A plugin's control method by name (see Core.registerControl). */
-  call(method: string, args: unknown[]): Promise<unknown>;
-  close(): void;
-};
+export type RemoteAdmin = AdminApi & { close(): void };
 
 function connect(path: string): Promise<Socket | null> {
   return new Promise((resolve) => {
@@ -62,5 +58,6 @@ export async function connectControl(path: string): Promise<RemoteAdmin | null> 
       sock.write(JSON.stringify({ id, method, args }) + "\n");
     });
   const api = Object.fromEntries(ADMIN_METHODS.map((m) => [m, (...args: unknown[]) => call(m, args)])) as unknown as AdminApi;
-  return Object.assign(api, { call, close: () => void sock.end() });
+  api.call = (method, ...args) => call(method, args);
+  return Object.assign(api, { close: () => void sock.end() });
 }

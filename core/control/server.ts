@@ -2,8 +2,8 @@
 // of the CLI run here, on the server's own store, so that open sessions see the change.
 import { createConnection, createServer, type Socket } from "node:net";
 import { chmodSync, existsSync, unlinkSync } from "node:fs";
-import type { ControlMethod, Logger } from "../types.ts";
-import { ADMIN_METHODS, type AdminApi } from "./api.ts";
+import type { Logger } from "../types.ts";
+import { ADMIN_METHODS, isPluginMethod, type AdminApi } from "./api.ts";
 import { lineSplitter, type ControlRequest, type ControlResponse } from "./protocol.ts";
 
 export interface ControlServer {
@@ -30,7 +30,7 @@ function answers(path: string): Promise<boolean> {
   });
 }
 
-async function handle(api: AdminApi, extra: ReadonlyMap<string, ControlMethod>, line: string): Promise<ControlResponse> {
+async function handle(api: AdminApi, line: string): Promise<ControlResponse> {
   let req: ControlRequest;
   try {
     req = JSON.parse(line) as ControlRequest;
@@ -38,13 +38,13 @@ async function handle(api: AdminApi, extra: ReadonlyMap<string, ControlMethod>, 
     return { id: 0, ok: false, error: "malformed request (not JSON)" };
   }
   const id = typeof req.id === "number" ? req.id : 0;
-  const known = typeof req.method === "string" && (METHODS.has(req.method) || extra.has(req.method));
+  const known = typeof req.method === "string" && (METHODS.has(req.method) || isPluginMethod(req.method));
   if (!known || !Array.isArray(req.args) || req.args.length > 4) {
     return { id, ok: false, error: `unknown control method ${JSON.stringify(req.method)}` };
   }
   try {
-    const fn = extra.get(req.method) ?? (api[req.method as keyof AdminApi] as ControlMethod);
-    return { id, ok: true, result: (await fn(...req.args)) ?? null };
+    const result = METHODS.has(req.method) ? await (api[req.method as keyof AdminApi] as (...args: unknown[]) => Promise<unknown>)(...req.args) : await api.call(req.method, ...req.args);
+    return { id, ok: true, result: result ?? null };
   } catch (err) {
     return { id, ok: false, error: (err as Error)?.message ?? String(err) };
   }
@@ -52,9 +52,8 @@ async function handle(api: AdminApi, extra: ReadonlyMap<string, ControlMethod>, 
 
 /** Listen on `path`; null (with a warning) when that is not possible — the CLI then
  *  falls back to opening the database itself. */
-export async function startControlServer(opts: { path: string; api: AdminApi; log: Logger; extra?: ReadonlyMap<string, ControlMethod> }): Promise<ControlServer | null> {
+export async function startControlServer(opts: { path: string; api: AdminApi; log: Logger }): Promise<ControlServer | null> {
   const { path, api, log } = opts;
-  const extra = opts.extra ?? new Map<string, ControlMethod>();
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
     log.warn("control socket path too long; admin commands will open the database directly", { path });
     return null;
@@ -78,7 +77,7 @@ export async function startControlServer(opts: { path: string; api: AdminApi; lo
       lineSplitter(
         (line) => {
           chain = chain.then(async () => {
-            const res = await handle(api, extra, line);
+            const res = await handle(api, line);
             if (!sock.destroyed) sock.write(JSON.stringify(res) + "\n");
           });
         },

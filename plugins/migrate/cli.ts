@@ -4,7 +4,7 @@
 import { resolve } from "node:path";
 import { positionals, str, type Parsed } from "../../core/cli/args.ts";
 import type { Command } from "../../core/cli/command.ts";
-import { controlSocketPath, loadCliConfig, withLocalStore, type Ctx } from "../../core/cli/context.ts";
+import { controlSocketPath, loadCliConfig, withCore, type Ctx } from "../../core/cli/context.ts";
 import { CommandError, EXIT_OK, EXIT_RUNTIME, UsageError } from "../../core/cli/errors.ts";
 import { connectControl, ControlCallError, type RemoteAdmin } from "../../core/control/client.ts";
 import type { JobStatus } from "./control.ts";
@@ -27,18 +27,18 @@ function interruptible(): { signal: AbortSignal; release(): void } {
 async function viaServer(remote: RemoteAdmin, spec: JobSpec, show: ReturnType<typeof createProgress>, signal: AbortSignal): Promise<Report> {
   let id: string;
   try {
-    id = String(await remote.call("migrate.start", [spec]));
+    id = String(await remote.call("migrate.start", spec));
   } catch (e) {
-    if (e instanceof ControlCallError && e.message.startsWith("unknown control method")) throw new CommandError("the running server has the migrate plugin disabled");
+    if (e instanceof ControlCallError && /unknown (control|admin) method/.test(e.message)) throw new CommandError("the running server has the migrate plugin disabled");
     throw e;
   }
   let cancelled = false;
   for (;;) {
     if (signal.aborted && !cancelled) {
       cancelled = true;
-      await remote.call("migrate.cancel", [id]);
+      await remote.call("migrate.cancel", id);
     }
-    const st = (await remote.call("migrate.status", [id])) as JobStatus;
+    const st = (await remote.call("migrate.status", id)) as JobStatus;
     show.setTotals(st.totals);
     show.update(st.counts);
     if (st.done) {
@@ -64,8 +64,10 @@ async function run(ctx: Ctx, spec: JobSpec): Promise<number> {
         remote.close();
       }
     } else {
-      report = await withLocalStore(ctx, loaded, ({ store, db }) =>
-        runJob(spec, { store, db }, { onProgress: (c) => show.update(c), onTotals: (t) => show.setTotals(t), signal: stop.signal }),
+      report = await withCore(
+        ctx,
+        ({ core }) => runJob(spec, { store: core.store, db: core.db }, { onProgress: (c) => show.update(c), onTotals: (t) => show.setTotals(t), signal: stop.signal }),
+        loaded,
       );
     }
   } catch (e) {

@@ -133,7 +133,7 @@ const url = () => `imap://${USER}@127.0.0.1:${port}`;
 test.skipIf(!HAVE)("migrate: killed half-way, run again: every folder, message, flag and date; nothing twice", async () => {
   const total = INBOX_COUNT + 9;
   // A separate process, killed with SIGKILL once the first batch is committed.
-  const child = Bun.spawn(["bun", join(import.meta.dir, "../../core/main.ts"), "migrate", "alice@example.test", url(), "--password-stdin", "--data", data.dir], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const child = Bun.spawn(["bun", join(import.meta.dir, "../../main.ts"), "migrate", "alice@example.test", url(), "--password-stdin", "--data", data.dir], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
   child.stdin.write(PASS + "\n");
   child.stdin.end();
   let atKill = 0;

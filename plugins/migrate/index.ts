@@ -1,18 +1,22 @@
 // The migrate plugin: import from mbox / Maildir / .eml, migrate from another IMAP server,
-// export (CLI commands in cli.ts). In a running server it offers the control methods the
-// CLI uses, so the server's own Store does the writing.
+// export (CLI commands in cli.ts). Its admin methods run a job and report its progress, so
+// with a server running the CLI has the server's own Store do the writing.
 import { definePlugin } from "../../core/types.ts";
+import { exportCommand, importCommand, migrateCommand } from "./cli.ts";
 import { createJobRunner } from "./control.ts";
 import type { JobSpec } from "./jobs.ts";
 
 export default definePlugin({
   name: "migrate",
-  setup(core) {
-    if (!core.registerControl) return;
+  commands: [importCommand, migrateCommand, exportCommand],
+  admin(core) {
     const jobs = createJobRunner(core);
-    core.registerControl("migrate.start", async (spec) => jobs.start(spec as JobSpec));
-    core.registerControl("migrate.status", async (id) => jobs.status(String(id)));
-    core.registerControl("migrate.cancel", async (id) => jobs.cancel(String(id)));
-    return () => jobs.stop();
+    core.onShutdown(() => jobs.stop());
+    return {
+      start: async (spec: JobSpec) => jobs.start(spec),
+      status: async (id: string) => jobs.status(String(id)),
+      cancel: async (id: string) => jobs.cancel(String(id)),
+    };
   },
+  setup() {},
 });

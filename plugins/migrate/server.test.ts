@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { ImapFlow } from "imapflow";
 import { startTestServer, type TestServer } from "../../tests/helpers/server.ts";
 import { controlSocketPath } from "../../core/cli/context.ts";
-import { createAdminApi } from "../../core/control/api.ts";
 import { startControlServer, type ControlServer } from "../../core/control/server.ts";
 import { createLogger } from "../../core/log.ts";
 import { cli, dumpAccount, makeDataDir, type DataDir } from "./test-helpers.ts";
@@ -20,9 +19,7 @@ let files = "";
 
 beforeAll(async () => {
   server = await startTestServer({ users: [ALICE], config: { auth: { allowPlaintextOnLoopback: false } } });
-  const { store, db, spool } = server.core;
-  const api = createAdminApi({ store, db, spool, plugins: async () => ({ plugins: [], disabled: [], listeners: [], hooks: [], live: true }) });
-  control = await startControlServer({ path: controlSocketPath(server.dataDir), api, log: createLogger("error"), extra: server.controlMethods });
+  control = await startControlServer({ path: controlSocketPath(server.dataDir), api: server.admin, log: createLogger("error") });
   files = mkdtempSync(join(tmpdir(), "kotakpos-migrate-srv-"));
 });
 afterAll(async () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "bun:test";
-import { main } from "../../core/main.ts";
+import { main } from "../../main.ts";
 import type { Io } from "../../core/cli/io.ts";
 import { openDb } from "../../core/db/open.ts";
 import { createStore, type StoreImpl } from "../../core/store/index.ts";

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { withDovecot } from "./lib/dovecot.ts";
-import { main } from "../../core/main.ts";
+import { main } from "../../main.ts";
 import type { Io } from "../../core/cli/io.ts";
 import { openDb } from "../../core/db/open.ts";
 import { createStore } from "../../core/store/index.ts";
