@@ -14,5 +14,6 @@ import dnsbl from "./dnsbl/index.ts";
 import ratelimit from "./ratelimit/index.ts";
 import rspamd from "./rspamd/index.ts";
 import greylist from "./greylist/index.ts";
+import migrate from "./migrate/index.ts";
 
-export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, acme, mtasts, greylist, dnsbl, rspamd, junk, ratelimit];
+export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, acme, mtasts, migrate, greylist, dnsbl, rspamd, junk, ratelimit];

@@ -7,6 +7,8 @@ export interface Io {
   /** Ask on the terminal without echo; null when stdin is not a terminal. */
   promptHidden(prompt: string): Promise<string | null>;
   env: Record<string, string | undefined>;
+  /** Standard error is a terminal (progress bars redraw in place). */
+  errIsTTY?: boolean;
 }
 
 /** Read one line from a TTY in raw mode, echoing nothing (passwords). */
@@ -56,4 +58,5 @@ export const processIo: Io = {
   readStdin: readStdinLine,
   promptHidden: async (prompt) => (process.stdin.isTTY ? promptTty(prompt) : null),
   env: process.env,
+  errIsTTY: Boolean(process.stderr.isTTY),
 };

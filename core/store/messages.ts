@@ -10,6 +10,7 @@ import { emitAfterCommit, exec, MAILBOX_COLS, nextModseq, pin, read, toMailbox, 
 import { applyFlags, DELETED, formatFlags, keywordsFromJson, parseFlags, SEEN, sameFlags } from "./flags.ts";
 import { getMailboxInTx } from "./mailboxes.ts";
 import { sha256Hex } from "./blobs.ts";
+import { batchAppender } from "./batch.ts";
 import type { AppendOptions, DeliveryTarget, FlagOp, Mailbox, MessageMeta, ParsedMessage, Store, StoredBlob, UidSet } from "./types.ts";
 
 const MAX_UID = 2 ** 32 - 1;
@@ -78,7 +79,7 @@ async function nextModseqOfMailbox(tx: Tx, mailboxId: number): Promise<{ account
   return { accountId: Number(r.rows[0]!.id), modseq: Number(r.rows[0]!.modseq) };
 }
 
-export type MessageOps = Pick<Store, "prepare" | "append" | "appendInTx" | "messages" | "uidList" | "read" | "setFlags" | "copy" | "move" | "expunge" | "remove" | "vanished">;
+export type MessageOps = Pick<Store, "prepare" | "append" | "appendBatch" | "appendInTx" | "messages" | "uidList" | "read" | "setFlags" | "copy" | "move" | "expunge" | "remove" | "vanished">;
 
 export function messageOps(ctx: StoreCtx): MessageOps {
   const { db, blobs } = ctx;
@@ -336,5 +337,6 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     return r.rows.map((x) => Number(x.uid));
   }
 
-  return { prepare, append, appendInTx, messages, uidList, read: readMessage, setFlags, copy, move, expunge, remove, vanished };
+  const appendBatch = batchAppender(ctx, prepare);
+  return { prepare, append, appendBatch, appendInTx, messages, uidList, read: readMessage, setFlags, copy, move, expunge, remove, vanished };
 }

@@ -78,6 +78,22 @@ export interface AppendOptions {
   origin?: string;
 }
 
+/** One message of Store.appendBatch. */
+export interface BatchItem {
+  mailboxId: number;
+  raw: Uint8Array;
+  flags?: string[];
+  internalDate?: number;
+}
+
+export type BatchResult = { status: "added"; mailboxId: number; blobId: string; uid: number } | { status: "exists"; mailboxId: number; blobId: string };
+
+export interface BatchOptions {
+  origin?: string;
+  /** Runs inside the batch's transaction after the rows (the caller's bookkeeping). */
+  inTx?(tx: Tx, results: BatchResult[]): Promise<void>;
+}
+
 export interface DeliveryTarget {
   accountId: number;
   mailbox: string; // name; falls back to INBOX if missing
@@ -117,6 +133,8 @@ export interface Store {
 
   // messages
   append(mailboxId: number, raw: Uint8Array, opts?: AppendOptions): Promise<{ uid: number; uidvalidity: number; modseq: number; id: number }>;
+  /** Many messages, one group-committed write; exact duplicates in a mailbox are skipped. */
+  appendBatch(items: BatchItem[], opts?: BatchOptions): Promise<BatchResult[]>;
   /** In an open write transaction (spool accept): rows for a blob already stored. */
   appendInTx(tx: Tx, target: DeliveryTarget, blob: StoredBlob, prefix: string[], parsed: ParsedMessage, opts?: { internalDate?: number }): Promise<{ uid: number; mailboxId: number }>;
   /** Store a blob durably (fsync) and parse it once: before a write transaction. */

@@ -2,53 +2,8 @@
 // IMAP4rev2 / UTF8=ACCEPT (RFC 9051 §5.1, RFC 6855); LIST patterns (RFC 9051 §6.3.9).
 export const DELIM = "/";
 
-export function encodeMutf7(s: string): string {
-  let out = "";
-  let i = 0;
-  while (i < s.length) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x20 && c <= 0x7e) {
-      out += c === 0x26 ? "&-" : s[i];
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < s.length && !(s.charCodeAt(j) >= 0x20 && s.charCodeAt(j) <= 0x7e)) j++;
-    const units = Buffer.alloc((j - i) * 2);
-    for (let k = i; k < j; k++) units.writeUInt16BE(s.charCodeAt(k), (k - i) * 2);
-    out += "&" + units.toString("base64").replace(/=+$/, "").replace(/\//g, ",") + "-";
-    i = j;
-  }
-  return out;
-}
-
-/** Decodes modified UTF-7; null when malformed. */
-export function decodeMutf7(s: string): string | null {
-  let out = "";
-  for (let i = 0; i < s.length; ) {
-    const c = s[i]!;
-    if (c.charCodeAt(0) > 0x7e) return null;
-    if (c !== "&") {
-      out += c;
-      i++;
-      continue;
-    }
-    const end = s.indexOf("-", i);
-    if (end < 0) return null;
-    if (end === i + 1) {
-      out += "&";
-      i = end + 1;
-      continue;
-    }
-    const b64 = s.slice(i + 1, end);
-    if (!/^[A-Za-z0-9+,]+$/.test(b64)) return null;
-    const buf = Buffer.from(b64.replace(/,/g, "/"), "base64");
-    if (buf.length % 2) return null;
-    for (let k = 0; k < buf.length; k += 2) out += String.fromCharCode(buf.readUInt16BE(k));
-    i = end + 1;
-  }
-  return out;
-}
+// Modified UTF-7 lives in the core: the migrate plugin reads and writes such names too.
+export { decodeMutf7, encodeMutf7 } from "../../core/store/mutf7.ts";
 
 /** Canonical form of a name the client sent: "INBOX" in any case is INBOX (§5.1). */
 export function canonicalName(name: string): string {
