@@ -193,6 +193,22 @@ export function createResolver(opts: ResolverOptions): Resolver {
   return r;
 }
 
+/** The address's labels in reverse order, as PTR and DNSBL names use them: "2.0.0.192" for
+ *  192.0.0.2; an IPv6 address as 32 nibbles (RFC 3596 §2.5). */
+export function reverseLabels(ip: string): string {
+  if (net.isIPv4(ip)) return ip.split(".").reverse().join(".");
+  const [head, tail = ""] = ip.split("::");
+  const h = head ? head.split(":") : [];
+  const t = tail ? tail.split(":") : [];
+  const groups = ip.includes("::") ? [...h, ...Array(8 - h.length - t.length).fill("0"), ...t] : h;
+  return groups.map((g) => g.padStart(4, "0")).join("").split("").reverse().join(".");
+}
+
+/** The PTR name of an address (RFC 1035 §3.5, RFC 3596 §2.5). */
+export function reverseName(ip: string): string {
+  return reverseLabels(ip) + (net.isIPv4(ip) ? ".in-addr.arpa" : ".ip6.arpa");
+}
+
 /** The resolver the config asks for (`dns.servers`, `dns.timeout`). */
 export function resolverFromConfig(config: Config): Resolver {
   return createResolver({ servers: config.dns.servers, timeoutMs: durationMs(config.dns.timeout) });

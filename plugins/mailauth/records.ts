@@ -3,7 +3,9 @@
 import net from "node:net";
 import { domainToASCII } from "node:url";
 import { spf } from "mailauth";
-import { DnsError, type Resolver } from "../../core/dns/index.ts";
+import { DnsError, reverseName, type Resolver } from "../../core/dns/index.ts";
+
+export { reverseName };
 import type { DkimKey } from "./keys.ts";
 
 export type RecordType = "MX" | "TXT" | "A" | "AAAA" | "PTR";
@@ -51,16 +53,6 @@ function txt(name: string, text: string, purpose: string, note?: string): DnsRec
 /** The p= value of a DKIM key as its TXT record (RFC 6376 §3.6.1, RFC 8463 §4.2). */
 export function dkimRecordText(k: Pick<DkimKey, "algorithm" | "publicKey">): string {
   return `v=DKIM1; k=${k.algorithm === "rsa-sha256" ? "rsa" : "ed25519"}; p=${k.publicKey}`;
-}
-
-export function reverseName(ip: string): string {
-  if (net.isIPv4(ip)) return ip.split(".").reverse().join(".") + ".in-addr.arpa";
-  // Expand the IPv6 address to 32 nibbles (RFC 3596 §2.5).
-  const [head, tail = ""] = ip.split("::");
-  const h = head ? head.split(":") : [];
-  const t = tail ? tail.split(":") : [];
-  const groups = ip.includes("::") ? [...h, ...Array(8 - h.length - t.length).fill("0"), ...t] : h;
-  return groups.map((g) => g.padStart(4, "0")).join("").split("").reverse().join(".") + ".ip6.arpa";
 }
 
 /** Every record `domain` needs, in the order an admin would add them. */
