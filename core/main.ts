@@ -16,6 +16,7 @@ import { queueCommand } from "./cli/queue.ts";
 import { serveCommand } from "./cli/serve.ts";
 import { userCommand } from "./cli/user.ts";
 import { dnsCommand } from "../plugins/mailauth/cli.ts";
+import { checkCommand } from "../plugins/console/cli.ts";
 
 export const VERSION: string = pkg.version;
 
@@ -30,7 +31,7 @@ const versionCommand: Command = {
 };
 
 // Commands a plugin provides for its own data (e.g. `dns` of mailauth) are listed here too.
-export const COMMANDS: Command[] = [serveCommand, domainCommand, userCommand, aliasCommand, queueCommand, dnsCommand, pluginsCommand, versionCommand];
+export const COMMANDS: Command[] = [serveCommand, domainCommand, userCommand, aliasCommand, queueCommand, dnsCommand, checkCommand, pluginsCommand, versionCommand];
 
 function mainHelp(): string {
   const lines = ["kotakpos — a complete mail server in one executable", "", "Usage: kotakpos <command> [options]", "", "Commands:"];

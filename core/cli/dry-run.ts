@@ -16,7 +16,17 @@ const noTls: Tls = {
   certificateFor: () => Promise.reject(new Error("no TLS in a dry run")),
 };
 
-export async function dryRunPlugins(opts: { config: Config; plugins: Plugin[]; db: Db; store: Store; log: Logger; dataDir: string }): Promise<PluginReport> {
+export async function dryRunPlugins(opts: {
+  config: Config;
+  plugins: Plugin[];
+  db: Db;
+  store: Store;
+  log: Logger;
+  dataDir: string;
+  /** Runs with the plugins set up, before they are shut down (a command that needs their
+   *  hooks without a server, e.g. `kotakpos check`). */
+  use?: (core: Core) => Promise<void>;
+}): Promise<PluginReport> {
   const { config, db, store, log } = opts;
   const plugins = resolvePlugins(opts.plugins, [], config.plugins.disabled);
   const hooks = createHooks(log);
@@ -42,7 +52,11 @@ export async function dryRunPlugins(opts: { config: Config; plugins: Plugin[]; d
     onShutdown: (fn) => void shutdowns.push(fn),
   };
   shutdowns.push(...(await setupPlugins(core, plugins)));
-  closing.abort();
+  try {
+    await opts.use?.(core);
+  } finally {
+    closing.abort();
+  }
   for (const fn of shutdowns.reverse()) await fn();
   return {
     plugins: plugins.map((p) => p.name),

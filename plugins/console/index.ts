@@ -11,7 +11,8 @@ import { definePlugin, pass, type AuthResult } from "../../core/types.ts";
 import css from "../../webui/console/console.css" with { type: "text" };
 import js from "../../webui/console/console.js" with { type: "text" };
 import { autoconfigRoutes } from "./autoconfig.ts";
-import { runChecks, type ChecksEnv } from "./checks.ts";
+import { runChecks } from "./checks.ts";
+import { checksEnvOf } from "./env.ts";
 import { ConsoleConfig } from "./config.ts";
 import { guard, type ConsoleCtx, type Env } from "./context.ts";
 import { alertMessage, createHealth } from "./health.ts";
@@ -21,7 +22,7 @@ import { loginRoutes } from "./routes-login.tsx";
 import { setupRoutes } from "./routes-setup.tsx";
 import { createSecurity } from "./security.ts";
 import { createSessions } from "./sessions.ts";
-import { createSetupState, getSetting } from "./setup-state.ts";
+import { createSetupState } from "./setup-state.ts";
 
 const BAD_CREDENTIALS = { code: 535, enhanced: "5.7.8", text: "Authentication credentials invalid (two-factor login is on: use an app password)" };
 
@@ -34,21 +35,7 @@ export default definePlugin({
     const security = createSecurity(core.db);
     const setup = createSetupState(core.db, core.dataDir);
 
-    async function checksEnv(): Promise<ChecksEnv> {
-      const saved = await getSetting(core.db, "console.publicAddresses");
-      return {
-        hostname: core.config.hostname.toLowerCase(),
-        resolver,
-        publicAddresses: cfg.publicAddresses.length ? cfg.publicAddresses : saved ? (JSON.parse(saved) as string[]) : [],
-        probeDomain: cfg.probeDomain,
-        probePort: core.config.delivery.port,
-        dnsblsV4: cfg.dnsblsV4,
-        dnsblsV6: cfg.dnsblsV6,
-        domainBls: cfg.domainBls,
-        timeoutMs: durationMs(cfg.checkTimeout),
-        records: async (domain) => (await core.hooks.all("dns.records", domain, true)).flat().filter(Boolean),
-      };
-    }
+    const checksEnv = () => checksEnvOf(core, cfg, resolver);
 
     const health = createHealth({
       db: core.db,
