@@ -87,7 +87,9 @@ export default definePlugin({
       return base ? [`finish setup in a browser: ${base}/setup?token=${token}  (token also in ${core.dataDir}/setup.token)`] : [];
     });
 
-    core.hooks.on("http.routes", (root) => {
+    core.hooks.on("http.routes", async (root) => {
+      // A serving server without setup done has its token file from the first start on.
+      await setup.token();
       const app = root as unknown as Hono<Env>;
       const asset = (body: string, type: string) => () => new Response(body, { headers: { "Content-Type": type, "Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff" } });
       app.get("/console/console.css", asset(css, "text/css; charset=utf-8"));
