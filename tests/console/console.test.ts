@@ -213,7 +213,7 @@ test("a user turns on TOTP and an app password; IMAP takes the app password, ref
   await page.click("button:has-text('Create')");
   const appPassword = (await page.textContent("#new-secret"))!.trim();
   expect(appPassword).toMatch(/^[a-z]{4}-[a-z]{4}-[a-z]{4}-[a-z]{4}$/);
-  await shoot(page, "account-app-password");
+  await screenshot(page, "account-app-password"); // a POST's answer: desktop only
 
   expect(await imapLogin(ALICE.address, appPassword)).toBe(true);
   expect(await imapLogin(ALICE.address, ALICE.password)).toBe(false);
