@@ -8,7 +8,7 @@ import net from "node:net";
 import DNS from "dns2";
 import { durationMs, type Config } from "../config.ts";
 
-export type RrType = "A" | "AAAA" | "MX" | "TXT" | "PTR" | "CNAME" | "NS";
+export type RrType = "A" | "AAAA" | "MX" | "TXT" | "PTR" | "CNAME" | "NS" | "SRV";
 
 /** ENOTFOUND = NXDOMAIN; ENODATA = the name exists without records of this type;
  *  anything else (ETIMEOUT, ESERVFAIL, EREFUSED …) is temporary. */
@@ -80,6 +80,9 @@ interface Answer {
   data?: string[] | string;
   domain?: string;
   ns?: string;
+  weight?: number;
+  port?: number;
+  target?: string;
 }
 
 interface Response {
@@ -185,6 +188,9 @@ export function createResolver(opts: ResolverOptions): Resolver {
           return (await query(name, t)).map((a) => (a.domain ?? "").replace(/\.$/, ""));
         case "NS":
           return (await query(name, t)).map((a) => (a.ns ?? "").replace(/\.$/, ""));
+        case "SRV":
+          // node:dns shape (RFC 2782): { priority, weight, port, name }; "." = not offered.
+          return (await query(name, t)).map((a) => ({ priority: a.priority ?? 0, weight: a.weight ?? 0, port: a.port ?? 0, name: (a.target ?? "").replace(/\.$/, "") || "." }));
         default:
           throw new DnsError("EBADRESP", name, t, `unsupported type ${rrtype}`);
       }

@@ -1,5 +1,6 @@
 // The settings to type into a mail app (IMAP 993, POP3 995, SMTP 465/587), shown at the
-// end of the wizard and on the account page. Ports are the standard ones plus the offset.
+// end of the wizard and on the account page (ports: core/config.ts clientPort).
+import { clientPort } from "../../core/config.ts";
 import type { Core } from "../../core/types.ts";
 
 export interface MailSettingsData {
@@ -11,17 +12,9 @@ export interface MailSettingsData {
   submission: number;
 }
 
-/** The port clients use for a listener: its configured standard port plus the offset
- *  (the same rule as `serve`: unset offset = 0 as root, 10000 otherwise). A port of 0
- *  (any free port, tests) cannot be advertised: the standard port is named instead. */
-export function publicPort(core: Core, name: "imaps" | "pop3s" | "submissions" | "submission" | "imap" | "pop3", std: number): number {
-  const off = core.config.listen.portOffset ?? (process.getuid?.() === 0 ? 0 : 10000);
-  const configured = (core.config.listen.ports as Record<string, number>)[name];
-  return (configured || std) + off;
-}
-
 export function mailSettings(core: Core, address: string): MailSettingsData {
-  return { address, host: core.config.hostname, imaps: publicPort(core, "imaps", 993), pop3s: publicPort(core, "pop3s", 995), submissions: publicPort(core, "submissions", 465), submission: publicPort(core, "submission", 587) };
+  const port = (name: string, std: number) => clientPort(core.config, name, std);
+  return { address, host: core.config.hostname, imaps: port("imaps", 993), pop3s: port("pop3s", 995), submissions: port("submissions", 465), submission: port("submission", 587) };
 }
 
 export function MailSettings(p: { s: MailSettingsData }) {

@@ -8,7 +8,7 @@ import { DnsError, reverseName, type Resolver } from "../../core/dns/index.ts";
 export { reverseName };
 import type { DkimKey } from "./keys.ts";
 
-export type RecordType = "MX" | "TXT" | "A" | "AAAA" | "PTR";
+export type RecordType = "MX" | "TXT" | "A" | "AAAA" | "PTR" | "SRV";
 
 export interface DnsRecord {
   /** Owner name, fully qualified, without the trailing dot. */
@@ -20,6 +20,8 @@ export interface DnsRecord {
   data: string;
   /** MX preference. */
   priority?: number;
+  /** SRV port. */
+  port?: number;
   /** What it is for, one line. */
   purpose: string;
   /** The value is a placeholder the admin must fill in (an address we do not know). */
@@ -37,6 +39,30 @@ export interface RecordsInput {
   dmarcPolicy: "none" | "quarantine" | "reject";
   /** Address for aggregate reports (rua=mailto:…); empty = none. */
   dmarcRua: string;
+  /** Ports clients use (standard + offset), for the RFC 6186 SRV records; none = no SRV. */
+  ports?: { submissions: number; submission: number; imaps: number; pop3s: number };
+}
+
+/** RFC 6186 §3 SRV records (and RFC 8314 §5.1 _submissions): mail apps find the servers.
+ *  Plain IMAP and POP3 get the null target "." (RFC 6186 §4): implicit TLS is preferred. */
+function srvRecords(d: string, host: string, p: NonNullable<RecordsInput["ports"]>): DnsRecord[] {
+  const srv = (service: string, port: number, target: string, what: string): DnsRecord => ({
+    name: `_${service}._tcp.${d}`,
+    type: "SRV",
+    value: target === "." ? "0 0 0 ." : `0 1 ${port} ${target}.`,
+    data: target === "." ? "." : target,
+    port,
+    purpose: `${what} (RFC 6186${service === "submissions" ? ", RFC 8314" : ""})`,
+    ...(target === "." ? { note: 'null target "." = not offered; some DNS panels refuse it: then leave it out' } : {}),
+  });
+  return [
+    srv("submissions", p.submissions, host, "mail apps send over implicit TLS"),
+    srv("submission", p.submission, host, "mail apps send with STARTTLS"),
+    srv("imaps", p.imaps, host, "mail apps read over IMAP with implicit TLS"),
+    srv("pop3s", p.pop3s, host, "mail apps read over POP3 with implicit TLS"),
+    srv("imap", 0, ".", "plain IMAP is not advertised"),
+    srv("pop3", 0, ".", "plain POP3 is not advertised"),
+  ];
 }
 
 /** RFC 1035 §3.3.14 / §5.1: each character-string at most 255 bytes, quoted, `"` and `\` escaped. */
@@ -69,6 +95,7 @@ export function domainRecords(input: RecordsInput): DnsRecord[] {
   }
   const rua = input.dmarcRua ? `; rua=mailto:${input.dmarcRua}` : "";
   out.push(txt(`_dmarc.${d}`, `v=DMARC1; p=${input.dmarcPolicy}; adkim=r; aspf=r${rua}`, "DMARC: what receivers do with mail that fails SPF and DKIM alignment (RFC 7489)"));
+  if (input.ports) out.push(...srvRecords(d, host, input.ports));
   // The host name: its addresses, an SPF record for the HELO identity, reverse DNS.
   if (input.ipv4.length === 0) out.push({ name: host, type: "A", value: "<IPv4 address of this server>", data: "", purpose: `address of ${host}`, placeholder: true });
   for (const ip of input.ipv4) out.push({ name: host, type: "A", value: ip, data: ip, purpose: `address of ${host}` });
@@ -163,6 +190,14 @@ async function checkOne(r: DnsRecord, opts: CheckOptions, serverAddrs: () => Pro
       if ("error" in q) return res("error", [], q.error);
       if ("missing" in q) return res("missing", []);
       return q.ok.some((h) => h.toLowerCase().replace(/\.$/, "") === r.data) ? res("right", q.ok) : res("wrong", q.ok);
+    }
+    case "SRV": {
+      const q = await query(() => resolver.resolve(r.name, "SRV") as Promise<{ port: number; name: string }[]>);
+      if ("error" in q) return res("error", [], q.error);
+      if ("missing" in q) return res("missing", []);
+      const found = q.ok.map((s) => (s.name === "." ? "0 0 0 ." : `${s.port} ${s.name}.`));
+      const ok = r.data === "." ? q.ok.every((s) => s.name === ".") : q.ok.some((s) => s.name.toLowerCase() === r.data && s.port === r.port);
+      return ok ? res("right", found) : res("wrong", found);
     }
     case "TXT": {
       const q = await query(() => resolver.txt(r.name));

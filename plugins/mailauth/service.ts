@@ -2,7 +2,7 @@
 // keys on first use), the check, and key rotation.
 import { eq } from "drizzle-orm";
 import { domainToUnicode } from "node:url";
-import type { Config } from "../../core/config.ts";
+import { clientPort, type Config } from "../../core/config.ts";
 import type { Db } from "../../core/db/open.ts";
 import { domains } from "../../core/db/schema.ts";
 import { resolverFromConfig, type Resolver } from "../../core/dns/index.ts";
@@ -41,6 +41,11 @@ async function localKeys(ctx: MailauthContext, domain: string): Promise<DkimKey[
   return ensureKeys(ctx.db, domain);
 }
 
+function clientPorts(config: Config): NonNullable<Parameters<typeof domainRecords>[0]["ports"]> {
+  const port = (name: string, std: number) => clientPort(config, name, std);
+  return { submissions: port("submissions", 465), submission: port("submission", 587), imaps: port("imaps", 993), pop3s: port("pop3s", 995) };
+}
+
 export async function recordsForDomain(ctx: MailauthContext, domain: string): Promise<DnsRecord[]> {
   domain = normalizeDomain(domain);
   const keys = await localKeys(ctx, domain);
@@ -52,6 +57,7 @@ export async function recordsForDomain(ctx: MailauthContext, domain: string): Pr
     ipv6: ctx.mcfg.ipv6,
     dmarcPolicy: ctx.mcfg.dmarcPolicy,
     dmarcRua: ctx.mcfg.dmarcReports,
+    ports: clientPorts(ctx.config),
   });
 }
 

@@ -15,6 +15,9 @@ import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
 import { DESKTOP, launchChromium, newContext, PHONE, screenshot } from "../helpers/browser.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
+// The browser's DOMParser (page.evaluate runs in Chromium; DOM types are not in our lib).
+declare const DOMParser: new () => { parseFromString(s: string, type: string): { querySelector(s: string): { textContent: string | null } | null; querySelectorAll(s: string): Iterable<{ getAttribute(n: string): string | null; querySelector(s: string): { textContent: string | null } | null }>; documentElement: { nodeName: string; namespaceURI: string | null } } };
+
 const IP = "192.0.2.10";
 const PTR_NAME = "10.2.0.192.in-addr.arpa";
 const ADMIN = { address: "admin@example.test", password: "admin-password-1" };
@@ -174,7 +177,7 @@ test("an admin creates two users", async () => {
 });
 
 function imapLogin(user: string, pass: string): Promise<boolean> {
-  const c = new ImapFlow({ host: "127.0.0.1", port: srv.port("imap"), secure: false, tls: { rejectUnauthorized: false, servername: "mx.example.test" }, auth: { user, pass }, logger: false });
+  const c = new ImapFlow({ host: "127.0.0.1", port: srv.port("imap"), secure: false, tls: { rejectUnauthorized: false, servername: "mx.example.test" } as never, auth: { user, pass }, logger: false });
   return c.connect().then(
     async () => {
       await c.logout();
