@@ -7,6 +7,8 @@ import net from "node:net";
 import os from "node:os";
 import { DnsError, reverseLabels, reverseName, type Resolver } from "../../core/dns/index.ts";
 import type { DnsRecordStatus } from "../../core/types.ts";
+import type { QueueEntry } from "../../core/spool/types.ts";
+import type { CertInfo } from "./certificate.ts";
 
 export type Status = "pass" | "warn" | "fail" | "unknown";
 
@@ -45,6 +47,9 @@ export interface ChecksEnv {
   timeoutMs: number;
   /** The records of a domain, checked (the dns.records hook). */
   records?: (domain: string) => Promise<DnsRecordStatus[]>;
+  /** The certificate for the host name and the outbound queue (a running server only). */
+  certificate?: () => Promise<CertInfo | null>;
+  queue?: () => Promise<QueueEntry[]>;
 }
 
 const worst = (xs: Status[]): Status => (xs.includes("fail") ? "fail" : xs.includes("warn") ? "warn" : xs.includes("unknown") ? "unknown" : "pass");
@@ -254,6 +259,38 @@ export async function checkDnsRecords(env: ChecksEnv, domain: string): Promise<C
   };
 }
 
+const DAY = 86_400_000;
+
+/** A certificate within 14 days of expiry means renewal is failing (ACME renews at 30). */
+export async function checkCertificate(env: ChecksEnv): Promise<CheckResult | null> {
+  if (!env.certificate) return null;
+  const base = { id: "tls", title: "TLS certificate" };
+  const c = await env.certificate();
+  if (!c) return { ...base, status: "fail", summary: "no certificate for the host name", fix: "Set tls.certFile and tls.keyFile, or let ACME get one once the host name resolves here." };
+  const days = Math.floor((c.notAfter - Date.now()) / DAY);
+  if (days < 0) return { ...base, status: "fail", summary: `the certificate expired ${-days} days ago`, fix: "Renew it now: mail apps and other servers refuse expired certificates." };
+  if (days <= 14) return { ...base, status: "fail", summary: `the certificate expires in ${days} days and was not renewed`, fix: "Renewal is failing: check that the host name still resolves here and port 80 is reachable (ACME), or replace tls.certFile." };
+  if (c.selfSigned) return { ...base, status: "warn", summary: `self-signed, valid ${days} more days`, fix: "Mail apps warn about it; a certificate from ACME or tls.certFile removes the warning." };
+  return { ...base, status: "pass", summary: `issued by ${c.issuer}, valid ${days} more days` };
+}
+
+/** The queue is stuck when messages wait long after several tries (the scheduler or the
+ *  network is failing). */
+export async function checkQueue(env: ChecksEnv): Promise<CheckResult | null> {
+  if (!env.queue) return null;
+  const base = { id: "queue", title: "Outbound queue" };
+  const waiting = (await env.queue()).filter((q) => q.status === "queued" || q.status === "deferred" || q.status === "inflight");
+  const stuck = waiting.filter((q) => q.attempts >= 3 && Date.now() - q.createdAt > 3600_000);
+  if (stuck.length === 0) return { ...base, status: "pass", summary: waiting.length ? `${waiting.length} waiting, none stuck` : "empty" };
+  return {
+    ...base,
+    status: "fail",
+    summary: `${stuck.length} message(s) stuck for over an hour: ${[...new Set(stuck.map((q) => q.recipient.split("@")[1]))].slice(0, 5).join(", ")}`,
+    fix: "Look at the errors in the admin queue page: port 25 blocked, a blocklisting, or a receiving server refusing.",
+    items: stuck.slice(0, 10).map((q) => ({ label: q.recipient, status: "fail" as const, note: q.lastError ?? "" })),
+  };
+}
+
 /** Every check: the server's, then each domain's records. */
 export async function runChecks(env: ChecksEnv, domains: string[]): Promise<CheckResult[]> {
   const info = await addressInfo(env);
@@ -265,8 +302,10 @@ export async function runChecks(env: ChecksEnv, domains: string[]): Promise<Chec
     checkDnsbl(env, info, 6),
     checkDomainBl(env),
     ...domains.map((d) => checkDnsRecords(env, d)),
+    checkCertificate(env),
+    checkQueue(env),
   ]);
-  return out;
+  return out.filter((r): r is CheckResult => r !== null);
 }
 
 export const overall = (results: CheckResult[]): Status => worst(results.map((r) => r.status));

@@ -2,7 +2,9 @@
 // security headers (a strict CSP: own scripts and styles only), the session, and the CSRF
 // check on every POST (a form without the right _csrf field is refused, 403).
 import type { Context, Hono, MiddlewareHandler } from "hono";
+import { clientPort } from "../../core/config.ts";
 import type { Core } from "../../core/types.ts";
+import { certificateInfo } from "./certificate.ts";
 import type { CheckResult, ChecksEnv } from "./checks.ts";
 import type { ConsoleConfig } from "./config.ts";
 import { sameString } from "./crypto.ts";
@@ -44,8 +46,28 @@ export function clientIp(c: C): string {
 
 export const isHttps = (c: C): boolean => new URL(c.req.url).protocol === "https:";
 
+/** Once a real (not self-signed) certificate exists, console pages over plain HTTP move to
+ *  HTTPS (ACME challenges and autoconfig are not console paths: they stay on port 80). */
+function httpsRedirect(ctx: ConsoleCtx): (c: C) => Promise<Response | null> {
+  let real: { until: number; yes: boolean } | undefined;
+  return async (c) => {
+    if (isHttps(c)) return null;
+    if (!real || real.until < Date.now()) {
+      const cert = await certificateInfo(ctx.core);
+      real = { until: Date.now() + 60_000, yes: !!cert && !cert.selfSigned && cert.notAfter > Date.now() };
+    }
+    if (!real.yes) return null;
+    const url = new URL(c.req.url);
+    const port = clientPort(ctx.core.config, "https", 443);
+    return c.redirect(`https://${url.hostname}${port === 443 ? "" : `:${port}`}${url.pathname}${url.search}`, 301);
+  };
+}
+
 export function consoleMiddleware(ctx: ConsoleCtx): MiddlewareHandler<Env> {
+  const toHttps = httpsRedirect(ctx);
   return async (c, next) => {
+    const moved = await toHttps(c);
+    if (moved) return moved;
     const session = await ctx.sessions.get(c);
     c.set("session", session);
     c.set("csrf", ctx.sessions.csrfFor(c, session));
@@ -71,8 +93,6 @@ export function consoleMiddleware(ctx: ConsoleCtx): MiddlewareHandler<Env> {
 /** Mount the middleware on each console path (not on "*": /api and /healthz are the core's). */
 export function guard(app: Hono<Env>, ctx: ConsoleCtx, prefixes: string[]): void {
   const mw = consoleMiddleware(ctx);
-  for (const p of prefixes) {
-    app.use(p, mw);
-    app.use(`${p}/*`, mw);
-  }
+  // Hono's "/x/*" matches "/x" too: one registration per prefix, or it runs twice.
+  for (const p of prefixes) app.use(`${p}/*`, mw);
 }

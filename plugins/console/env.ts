@@ -3,11 +3,13 @@
 import { durationMs } from "../../core/config.ts";
 import { resolverFromConfig, type Resolver } from "../../core/dns/index.ts";
 import type { Core } from "../../core/types.ts";
+import { certificateInfo } from "./certificate.ts";
 import type { ChecksEnv } from "./checks.ts";
 import type { ConsoleConfig } from "./config.ts";
 import { getSetting } from "./setup-state.ts";
 
-export async function checksEnvOf(core: Core, cfg: ConsoleConfig, resolver: Resolver = resolverFromConfig(core.config)): Promise<ChecksEnv> {
+/** `live`: a serving core (certificate and queue are checked too). */
+export async function checksEnvOf(core: Core, cfg: ConsoleConfig, resolver: Resolver = resolverFromConfig(core.config), live = false): Promise<ChecksEnv> {
   const saved = await getSetting(core.db, "console.publicAddresses");
   return {
     hostname: core.config.hostname.toLowerCase(),
@@ -20,5 +22,6 @@ export async function checksEnvOf(core: Core, cfg: ConsoleConfig, resolver: Reso
     domainBls: cfg.domainBls,
     timeoutMs: durationMs(cfg.checkTimeout),
     records: async (domain) => (await core.hooks.all("dns.records", domain, true)).flat().filter(Boolean),
+    ...(live ? { certificate: () => certificateInfo(core), queue: () => core.spool.list() } : {}),
   };
 }

@@ -35,7 +35,7 @@ export default definePlugin({
     const security = createSecurity(core.db);
     const setup = createSetupState(core.db, core.dataDir);
 
-    const checksEnv = () => checksEnvOf(core, cfg, resolver);
+    const checksEnv = () => checksEnvOf(core, cfg, resolver, true);
 
     const health = createHealth({
       db: core.db,

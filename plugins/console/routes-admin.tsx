@@ -1,9 +1,9 @@
 // Admin pages (admin accounts only): dashboard, domains with their DNS records checked
 // live, accounts (add, reset password, make admin), the outbound queue (retry, delete),
 // and the health page (every check with its history, run now).
-import { X509Certificate } from "node:crypto";
 import type { Hono } from "hono";
 import { isStoreError } from "../../core/store/errors.ts";
+import { certificateInfo } from "./certificate.ts";
 import { checkDnsRecords, overall } from "./checks.ts";
 import type { C, ConsoleCtx, Env } from "./context.ts";
 import { toLogin, viewerOf } from "./routes-login.tsx";
@@ -29,15 +29,7 @@ export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
       status,
     );
 
-  async function certificate(): Promise<{ subject: string; issuer: string; notAfter: number; selfSigned: boolean } | null> {
-    try {
-      const pem = await core.tls.certificateFor(core.config.hostname);
-      const x = new X509Certificate(pem.cert);
-      return { subject: x.subject.replace(/\n/g, ", "), issuer: x.issuer.replace(/\n/g, ", "), notAfter: Date.parse(x.validTo), selfSigned: x.subject === x.issuer };
-    } catch {
-      return null;
-    }
-  }
+  const certificate = () => certificateInfo(core);
 
   app.get("/admin", async (c) => {
     const v = await admin(c);

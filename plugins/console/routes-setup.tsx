@@ -4,10 +4,11 @@
 import net from "node:net";
 import type { Hono } from "hono";
 import { renderSVG } from "uqr";
-import { addressInfo, checkDnsbl, checkDomainBl, checkDnsRecords, checkHostname, checkPort25, checkPtr, type CheckResult } from "./checks.ts";
+import { certificateInfo } from "./certificate.ts";
+import { addressInfo, checkCertificate, checkDnsbl, checkDomainBl, checkDnsRecords, checkHostname, checkPort25, checkPtr, type CheckResult } from "./checks.ts";
 import { clientIp, type C, type ConsoleCtx, type Env } from "./context.ts";
 import { setSetting } from "./setup-state.ts";
-import { CheckCard, Csrf, Notice, Page } from "./ui.tsx";
+import { CheckCard, Csrf, Notice, Page, when } from "./ui.tsx";
 import { mailSettings, MailSettings } from "./mail-settings.tsx";
 
 const STEPS = [
@@ -16,6 +17,7 @@ const STEPS = [
   ["outbound", "Port 25 & blocklists"],
   ["account", "Domain & admin"],
   ["dns", "DNS records"],
+  ["tls", "Certificate"],
   ["finish", "Finish"],
 ] as const;
 type Step = (typeof STEPS)[number][0];
@@ -139,6 +141,35 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
         </>,
       );
     }
+    if (step === "tls") {
+      const [cert, info] = await Promise.all([certificateInfo(core), addressInfo(env)]);
+      const resolvesHere = info.addresses.length > 0 && [...info.hostA, ...info.hostAAAA].some((a) => info.addresses.includes(a));
+      const r = (await checkCertificate({ ...env, certificate: async () => cert }))!;
+      return w(
+        <>
+          <CheckCard r={r} />
+          <section class="card">
+            <h2>Certificate for {core.config.hostname}</h2>
+            {cert && (
+              <dl class="settings">
+                <dt>Names</dt>
+                <dd>{cert.names.join(", ") || cert.subject}</dd>
+                <dt>Issuer</dt>
+                <dd>{cert.selfSigned ? "self-signed (made at first start)" : cert.issuer}</dd>
+                <dt>Expires</dt>
+                <dd>{when(cert.notAfter)}</dd>
+              </dl>
+            )}
+            <p class="small muted">
+              {resolvesHere
+                ? `${core.config.hostname} resolves to this server: a certificate from an ACME authority (Let's Encrypt) can be issued for it. Re-check to follow the progress.`
+                : `${core.config.hostname} does not resolve to this server yet: fix step 1 first; until then the self-signed certificate is used.`}{" "}
+              Your own certificate can be set with tls.certFile and tls.keyFile in kotakpos.toml.
+            </p>
+          </section>
+        </>,
+      );
+    }
     // finish
     const admins = await security.admins();
     const admin = admins.length ? await core.store.getAccountById(admins[0]!) : null;
@@ -157,6 +188,16 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
             </p>
           </section>
         </div>
+        <section class="card">
+          <h2>Test message</h2>
+          {c.req.query("sent") === "1" && <Notice kind="ok">Sent: it is in {admin?.address}'s inbox. Open it in your mail app to see that reading works.</Notice>}
+          <form method="post" action={`/setup/test-message?token=${encodeURIComponent(token!)}`}>
+            <Csrf token={csrf} />
+            <button type="submit" class="secondary" disabled={!admin}>
+              Send me a test message
+            </button>
+          </form>
+        </section>
         <section class="card">
           <h2>Finish</h2>
           <p>When you finish, this setup link stops working for good. Everything here stays available in the admin pages.</p>
@@ -200,6 +241,28 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
     await sessions.end(c, c.get("session"));
     await sessions.start(c, acct.id, true, clientIp(c));
     return c.redirect(`/setup?token=${encodeURIComponent(token!)}&step=dns`, 303);
+  });
+
+  app.post("/setup/test-message", async (c) => {
+    const token = c.req.query("token");
+    if (!(await gate(c, token))) return forbidden(c);
+    const admins = await security.admins();
+    const a = admins.length ? await core.store.getAccountById(admins[0]!) : null;
+    if (!a) return c.redirect(`/setup?token=${encodeURIComponent(token!)}&step=account`, 303);
+    const raw = [
+      `From: kotakpos <postmaster@${a.address.split("@")[1]}>`,
+      `To: ${a.address}`,
+      "Subject: Test message from kotakpos",
+      `Date: ${new Date().toUTCString().replace("GMT", "+0000")}`,
+      `Message-ID: <${crypto.randomUUID()}@${core.config.hostname}>`,
+      "MIME-Version: 1.0",
+      "Content-Type: text/plain; charset=utf-8",
+      "",
+      `Your mail server ${core.config.hostname} delivers to your mailbox. Reply to a friend to test sending.`,
+      "",
+    ].join("\r\n");
+    await core.spool.accept({ raw: new TextEncoder().encode(raw), prefix: [], mailFrom: "", local: [{ accountId: a.id, mailbox: "INBOX" }], remote: [], internal: true });
+    return c.redirect(`/setup?token=${encodeURIComponent(token!)}&step=finish&sent=1`, 303);
   });
 
   app.post("/setup/finish", async (c) => {

@@ -134,10 +134,21 @@ test("the wizard goes from token to done; the PTR check turns green after the zo
   expect(await records.textContent()).toContain("v=spf1 mx -all");
   await shoot(page, "setup-5-dns");
 
-  // Step 6: the settings for a mail app, QR code, .mobileconfig; then finish.
+  // Step 6: the certificate (self-signed here: no ACME authority in this test).
+  await page.goto(url("tls"));
+  expect(await page.locator('[data-check="tls"] > .head .pill').textContent()).toBe("warning");
+  expect(await page.textContent("main")).toContain("self-signed");
+  await shoot(page, "setup-6-tls");
+
+  // Step 7: the settings for a mail app, QR code, .mobileconfig, a test message; then finish.
   await page.goto(url("finish"));
   expect(await page.locator(".qr svg").count()).toBe(1);
-  await shoot(page, "setup-6-finish");
+  await page.click("text=Send me a test message");
+  expect(await page.textContent(".notice")).toContain("inbox");
+  const acct = await srv.core.store.getAccount(ADMIN.address);
+  const inbox = await srv.core.store.getMailbox(acct!.id, "INBOX");
+  expect((await srv.core.store.messages(inbox!.id)).map((m) => m.subject)).toContain("Test message from kotakpos");
+  await shoot(page, "setup-7-finish");
   await page.click("text=Finish setup");
   await page.waitForURL(/\/admin\?setup=done/);
   expect(await page.textContent(".notice")).toContain("Setup is finished");
@@ -310,4 +321,20 @@ test("a health check that changes sends exactly one alert message", async () => 
   await page.close();
   figures.largestPageKB = Math.round((Math.max(...Object.values(pageBytes)) / 1024) * 10) / 10;
   figures.assetsKB = Math.round(((await (await fetch(`${base}/console/console.css`, { tls: { rejectUnauthorized: false } } as RequestInit)).text()).length / 1024) * 10) / 10;
+});
+
+test("web logins share the core's limiter: after too many failures the login is refused, IMAP too", async () => {
+  const opts = { tls: { rejectUnauthorized: false } } as RequestInit;
+  const get = await fetch(`${base}/login`, opts);
+  const cookie = get.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await get.text())![1]!;
+  const statuses: number[] = [];
+  for (let i = 0; i < 11; i++) {
+    const r = await fetch(`${base}/login`, { ...opts, method: "POST", headers: { cookie, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ _csrf: csrf, address: "bob@example.test", password: `wrong-${i}` }), redirect: "manual" });
+    statuses.push(r.status);
+  }
+  expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+  expect(statuses[10]).toBe(429);
+  // The same limiter guards IMAP from this address (the right password is refused now).
+  expect(await imapLogin("bob@example.test", "bob-password-12")).toBe(false);
 });
