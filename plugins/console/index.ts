@@ -10,6 +10,8 @@ import { resolverFromConfig } from "../../core/dns/index.ts";
 import { definePlugin, pass, type AuthResult } from "../../core/types.ts";
 import css from "../../webui/console/console.css" with { type: "text" };
 import js from "../../webui/console/console.js" with { type: "text" };
+import { createActivity } from "./activity.ts";
+import { adminApiClient } from "./admin-api.ts";
 import { autoconfigRoutes } from "./autoconfig.ts";
 import { runChecks } from "./checks.ts";
 import { checksEnvOf } from "./env.ts";
@@ -18,6 +20,7 @@ import { guard, type ConsoleCtx, type Env } from "./context.ts";
 import { alertMessage, createHealth } from "./health.ts";
 import { accountRoutes } from "./routes-account.tsx";
 import { adminPageRoutes } from "./routes-admin.tsx";
+import { moreAdminRoutes } from "./routes-admin-more.tsx";
 import { loginRoutes } from "./routes-login.tsx";
 import { setupRoutes } from "./routes-setup.tsx";
 import { createSecurity } from "./security.ts";
@@ -52,6 +55,7 @@ export default definePlugin({
       },
     });
 
+    const activity = createActivity(core.hooks);
     const ctx: ConsoleCtx = { core, cfg, sessions, security, setup, health, checksEnv, runChecks: async () => runChecks(await checksEnv(), (await core.store.listDomains()).map((d) => d.name)) };
 
     // App passwords for IMAP/POP3/SMTP; with TOTP on, only they work outside the web.
@@ -100,6 +104,7 @@ export default definePlugin({
       setupRoutes(app, ctx);
       accountRoutes(app, ctx);
       adminPageRoutes(app, ctx);
+      moreAdminRoutes(app, ctx, adminApiClient(root, core.dataDir), activity);
       autoconfigRoutes(root, core);
     });
 

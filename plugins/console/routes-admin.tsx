@@ -172,7 +172,7 @@ export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
                   </td>
                   <td data-k="Added">{when(d.createdAt)}</td>
                   <td>
-                    <a href={`/admin/domains/${encodeURIComponent(d.name)}`}>DNS records</a>
+                    <a href={`/admin/domains/${encodeURIComponent(d.name)}`}>DNS records</a> · <a href={`/admin/domains/${encodeURIComponent(d.name)}/dkim`}>DKIM keys</a>
                   </td>
                 </tr>
               ))}

@@ -19,12 +19,14 @@ const ADMIN_NAV: [string, string][] = [
   ["/admin", "Dashboard"],
   ["/admin/domains", "Domains"],
   ["/admin/accounts", "Accounts"],
+  ["/admin/aliases", "Aliases"],
   ["/admin/queue", "Queue"],
+  ["/admin/activity", "Deliveries"],
   ["/admin/health", "Health"],
 ];
 
 export function Page(p: { title: string; viewer?: Viewer; csrf?: string; path?: string; narrow?: boolean; children: Child }) {
-  const nav: [string, string][] = p.viewer ? [...(p.viewer.admin ? ADMIN_NAV : []), ["/account", "My account"]] : [];
+  const nav: [string, string][] = p.viewer ? [...(p.viewer.admin ? ADMIN_NAV : []), ...(p.viewer.admin ? [] : [["/account", "My account"] as [string, string]])] : [];
   const on = (href: string) => (p.path === href || (href !== "/admin" && p.path?.startsWith(href + "/")) ? "on" : "");
   return (
     <>
@@ -52,7 +54,9 @@ export function Page(p: { title: string; viewer?: Viewer; csrf?: string; path?: 
             </nav>
             {p.viewer && (
               <div class="who">
-                <span>{p.viewer.address}</span>
+                <a href="/account" title="My account" class={p.path === "/account" ? "on" : ""}>
+                  {p.viewer.address}
+                </a>
                 <form method="post" action="/logout" class="inline">
                   <input type="hidden" name="_csrf" value={p.csrf} />
                   <button type="submit">Log out</button>
