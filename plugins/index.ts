@@ -6,5 +6,7 @@ import pop3 from "./pop3/index.ts";
 import mailauth from "./mailauth/index.ts";
 import imap from "./imap/index.ts";
 import webConsole from "./console/index.ts";
+import acme from "./acme/index.ts";
+import mtasts from "./mtasts/index.ts";
 
-export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, webConsole];
+export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, acme, mtasts, webConsole];
