@@ -5,6 +5,7 @@ import type { Context, Hono, MiddlewareHandler } from "hono";
 import { clientPort } from "../../core/config.ts";
 import type { Core } from "../../core/types.ts";
 import { certificateInfo } from "./certificate.ts";
+import type { AdminApi } from "./admin-api.ts";
 import type { CheckResult, ChecksEnv } from "./checks.ts";
 import type { ConsoleConfig } from "./config.ts";
 import { sameString } from "./crypto.ts";
@@ -23,6 +24,8 @@ export interface ConsoleCtx {
   checksEnv(): Promise<ChecksEnv>;
   /** Every check, the server's and each local domain's records. */
   runChecks(): Promise<CheckResult[]>;
+  /** Other plugins' admin API, in process (set when the routes are mounted). */
+  api?: AdminApi;
 }
 
 export type Form = Record<string, string>;

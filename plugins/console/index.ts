@@ -98,13 +98,14 @@ export default definePlugin({
       const asset = (body: string, type: string) => () => new Response(body, { headers: { "Content-Type": type, "Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff" } });
       app.get("/console/console.css", asset(css, "text/css; charset=utf-8"));
       app.get("/console/console.js", asset(js, "text/javascript; charset=utf-8"));
+      ctx.api = adminApiClient(root, core.dataDir);
       guard(app, ctx, ["/setup", "/login", "/logout", "/account", "/admin"]);
       app.get("/", (c) => c.redirect("/login", 303));
       loginRoutes(app, ctx);
       setupRoutes(app, ctx);
       accountRoutes(app, ctx);
       adminPageRoutes(app, ctx);
-      moreAdminRoutes(app, ctx, adminApiClient(root, core.dataDir), activity);
+      moreAdminRoutes(app, ctx, ctx.api, activity);
       autoconfigRoutes(root, core);
     });
 

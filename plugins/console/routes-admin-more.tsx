@@ -1,7 +1,9 @@
 // More admin pages: aliases and groups (the aliases plugin's admin API), DKIM keys and
 // their rotation (the mailauth plugin's admin API), and recent deliveries with reasons.
 import type { Hono } from "hono";
+import { acmeRenew, acmeStatus, AcmeTable } from "./acme-status.tsx";
 import type { Activity } from "./activity.ts";
+import { certificateInfo } from "./certificate.ts";
 import type { AdminApi } from "./admin-api.ts";
 import type { C, ConsoleCtx, Env } from "./context.ts";
 import { toLogin, viewerOf } from "./routes-login.tsx";
@@ -22,6 +24,48 @@ interface KeyInfo {
 type Flash = { kind: "ok" | "error"; text: string } | undefined;
 
 export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, activity: Activity): void {
+  // ---- TLS certificates: the one in use, and ACME's names (the acme plugin's API)
+  async function tlsPage(c: C, v: Viewer, flash?: Flash) {
+    const [cert, acme] = await Promise.all([certificateInfo(ctx.core), acmeStatus(api)]);
+    return frame(
+      c,
+      v,
+      "TLS",
+      "/admin/tls",
+      <>
+        <h1>TLS certificates</h1>
+        {flash && <Notice kind={flash.kind}>{flash.text}</Notice>}
+        <section class="card">
+          <h2>In use for {ctx.core.config.hostname}</h2>
+          {cert ? (
+            <dl class="settings">
+              <dt>Names</dt>
+              <dd>{cert.names.join(", ") || cert.subject}</dd>
+              <dt>Issuer</dt>
+              <dd>{cert.selfSigned ? "self-signed" : cert.issuer}</dd>
+              <dt>Expires</dt>
+              <dd>{when(cert.notAfter)}</dd>
+            </dl>
+          ) : (
+            <p class="muted">No certificate.</p>
+          )}
+        </section>
+        <AcmeTable s={acme} csrf={c.get("csrf")} action="/admin/tls/renew" />
+      </>,
+    );
+  }
+  app.get("/admin/tls", async (c) => {
+    const v = await admin(c);
+    return v instanceof Response ? v : tlsPage(c, v);
+  });
+  app.post("/admin/tls/renew", async (c) => {
+    const v = await admin(c);
+    if (v instanceof Response) return v;
+    const err = await acmeRenew(api);
+    return tlsPage(c, v, err ? { kind: "error", text: err } : { kind: "ok", text: "Ordered: the table shows the progress." });
+  });
+
+
   async function admin(c: C): Promise<Viewer | Response> {
     const v = await viewerOf(ctx, c);
     if (!v) return toLogin(c);

@@ -4,6 +4,7 @@
 import net from "node:net";
 import type { Hono } from "hono";
 import { renderSVG } from "uqr";
+import { acmeRenew, acmeStatus, AcmeTable } from "./acme-status.tsx";
 import { certificateInfo } from "./certificate.ts";
 import { addressInfo, checkCertificate, checkDnsbl, checkDomainBl, checkDnsRecords, checkHostname, checkPort25, checkPtr, type CheckResult } from "./checks.ts";
 import { clientIp, type C, type ConsoleCtx, type Env } from "./context.ts";
@@ -142,7 +143,7 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
       );
     }
     if (step === "tls") {
-      const [cert, info] = await Promise.all([certificateInfo(core), addressInfo(env)]);
+      const [cert, info, acme] = await Promise.all([certificateInfo(core), addressInfo(env), acmeStatus(ctx.api)]);
       const resolvesHere = info.addresses.length > 0 && [...info.hostA, ...info.hostAAAA].some((a) => info.addresses.includes(a));
       const r = (await checkCertificate({ ...env, certificate: async () => cert }))!;
       return w(
@@ -161,12 +162,16 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
               </dl>
             )}
             <p class="small muted">
-              {resolvesHere
-                ? `${core.config.hostname} resolves to this server: a certificate from an ACME authority (Let's Encrypt) can be issued for it. Re-check to follow the progress.`
-                : `${core.config.hostname} does not resolve to this server yet: fix step 1 first; until then the self-signed certificate is used.`}{" "}
+              {!resolvesHere
+                ? `${core.config.hostname} does not resolve to this server yet: fix step 1 first; until then the self-signed certificate is used.`
+                : acme?.acme
+                  ? `${core.config.hostname} resolves to this server: the ACME authority below issues its certificate. Re-check to follow the progress.`
+                  : `${core.config.hostname} resolves to this server.`}{" "}
               Your own certificate can be set with tls.certFile and tls.keyFile in kotakpos.toml.
             </p>
           </section>
+          {c.req.query("acme") && <Notice kind={c.req.query("acme") === "ok" ? "ok" : "error"}>{c.req.query("acme") === "ok" ? "Ordered: re-check to follow the progress." : c.req.query("acme")}</Notice>}
+          <AcmeTable s={acme} csrf={csrf} action={`/setup/acme?token=${encodeURIComponent(token!)}`} />
         </>,
       );
     }
@@ -241,6 +246,13 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
     await sessions.end(c, c.get("session"));
     await sessions.start(c, acct.id, true, clientIp(c));
     return c.redirect(`/setup?token=${encodeURIComponent(token!)}&step=dns`, 303);
+  });
+
+  app.post("/setup/acme", async (c) => {
+    const token = c.req.query("token");
+    if (!(await gate(c, token))) return forbidden(c);
+    const err = await acmeRenew(ctx.api);
+    return c.redirect(`/setup?token=${encodeURIComponent(token!)}&step=tls&acme=${encodeURIComponent(err ?? "ok")}`, 303);
   });
 
   app.post("/setup/test-message", async (c) => {

@@ -22,6 +22,7 @@ const ADMIN_NAV: [string, string][] = [
   ["/admin/aliases", "Aliases"],
   ["/admin/queue", "Queue"],
   ["/admin/activity", "Deliveries"],
+  ["/admin/tls", "TLS"],
   ["/admin/health", "Health"],
 ];
 

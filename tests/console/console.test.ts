@@ -202,7 +202,7 @@ test("an admin creates two users", async () => {
   expect(await page.textContent(".notice")).toContain("New keys made");
   expect(await page.locator("#dkim-keys .pill.warn").count()).toBe(2);
   await shoot(page, "admin-dkim");
-  for (const path of ["/admin/domains", "/admin/domains/example.test", "/admin/queue", "/admin/activity"]) {
+  for (const path of ["/admin/domains", "/admin/domains/example.test", "/admin/queue", "/admin/activity", "/admin/tls"]) {
     await page.goto(base + path);
     await shoot(page, "admin" + path.replaceAll("/", "-").replace("-admin", "").replace(/\./g, "_"));
   }
