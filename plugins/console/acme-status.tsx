@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // The ACME plugin's status (GET /api/admin/tls, through the admin API) as a table, for the
 // wizard's certificate step and the admin TLS page; a "get certificates now" button posts
 // to /api/admin/tls/renew. Without the acme plugin the table says so.

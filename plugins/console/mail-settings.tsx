@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // The settings to type into a mail app (IMAP 993, POP3 995, SMTP 465/587), shown at the
 // end of the wizard and on the account page (ports: core/config.ts clientPort).
 import { clientPort } from "../../core/config.ts";

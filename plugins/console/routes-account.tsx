@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // Account pages (every user): change password, two-factor login with TOTP (RFC 6238, QR
 // code, recovery codes), app passwords (named, revocable, last use) for mail apps.
 import type { Hono } from "hono";

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // More admin pages: aliases and groups (the aliases plugin's admin API), DKIM keys and
 // their rotation (the mailauth plugin's admin API), and recent deliveries with reasons.
 import type { Hono } from "hono";
@@ -6,8 +7,8 @@ import type { Activity } from "./activity.ts";
 import { certificateInfo } from "./certificate.ts";
 import type { AdminApi } from "./admin-api.ts";
 import type { C, ConsoleCtx, Env } from "./context.ts";
-import { toLogin, viewerOf } from "./routes-login.tsx";
-import { Csrf, Notice, Page, when, type Viewer } from "./ui.tsx";
+import { adminFrame, adminOf } from "./routes-login.tsx";
+import { Csrf, Notice, when, type Viewer } from "./ui.tsx";
 
 interface AliasRow {
   address: string;
@@ -24,6 +25,8 @@ interface KeyInfo {
 type Flash = { kind: "ok" | "error"; text: string } | undefined;
 
 export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, activity: Activity): void {
+  const admin = (c: C) => adminOf(ctx, c);
+  const frame = adminFrame;
   // ---- TLS certificates: the one in use, and ACME's names (the acme plugin's API)
   async function tlsPage(c: C, v: Viewer, flash?: Flash) {
     const [cert, acme] = await Promise.all([certificateInfo(ctx.core), acmeStatus(api)]);
@@ -66,19 +69,6 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, 
   });
 
 
-  async function admin(c: C): Promise<Viewer | Response> {
-    const v = await viewerOf(ctx, c);
-    if (!v) return toLogin(c);
-    if (!v.admin) return c.text("Forbidden: admin accounts only.", 403);
-    return v;
-  }
-  const frame = (c: C, v: Viewer, title: string, path: string, body: unknown, status: 200 | 400 = 200) =>
-    c.html(
-      <Page title={title} viewer={v} csrf={c.get("csrf")} path={path}>
-        {body as never}
-      </Page>,
-      status,
-    );
 
   // ---- aliases and groups
   async function aliasesPage(c: C, v: Viewer, flash?: Flash, status: 200 | 400 = 200) {

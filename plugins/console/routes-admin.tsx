@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // Admin pages (admin accounts only): dashboard, domains with their DNS records checked
 // live, accounts (add, reset password, make admin), the outbound queue (retry, delete),
 // and the health page (every check with its history, run now).
@@ -6,28 +7,16 @@ import { isStoreError } from "../../core/store/errors.ts";
 import { certificateInfo } from "./certificate.ts";
 import { checkDnsRecords, overall } from "./checks.ts";
 import type { C, ConsoleCtx, Env } from "./context.ts";
-import { toLogin, viewerOf } from "./routes-login.tsx";
-import { CheckCard, Csrf, Notice, Page, Pill, when, type Viewer } from "./ui.tsx";
+import { adminFrame, adminOf } from "./routes-login.tsx";
+import { CheckCard, Csrf, Notice, Pill, when, type Viewer } from "./ui.tsx";
 
 type Flash = { kind: "ok" | "error"; text: string } | undefined;
 
 export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
   const { core, security } = ctx;
 
-  /** The admin viewing, or a response (login redirect, 403). */
-  async function admin(c: C): Promise<Viewer | Response> {
-    const v = await viewerOf(ctx, c);
-    if (!v) return toLogin(c);
-    if (!v.admin) return c.text("Forbidden: admin accounts only.", 403);
-    return v;
-  }
-  const frame = (c: C, v: Viewer, title: string, path: string, body: unknown, status: 200 | 400 = 200) =>
-    c.html(
-      <Page title={title} viewer={v} csrf={c.get("csrf")} path={path}>
-        {body as never}
-      </Page>,
-      status,
-    );
+  const admin = (c: C) => adminOf(ctx, c);
+  const frame = adminFrame;
 
   const certificate = () => certificateInfo(core);
 

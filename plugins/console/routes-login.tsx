@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // Login (through the core's `auth` hook, so its per-IP and per-account limiter applies),
 // the TOTP step, logout, and the guard the other pages use.
 import type { Hono } from "hono";
@@ -16,6 +17,23 @@ export async function viewerOf(ctx: ConsoleCtx, c: C): Promise<(Viewer & { user:
 }
 
 export const toLogin = (c: C) => c.redirect(`/login?next=${encodeURIComponent(new URL(c.req.url).pathname)}`, 303);
+
+/** The admin viewing, or the response to send instead (login redirect, 403). */
+export async function adminOf(ctx: ConsoleCtx, c: C): Promise<Viewer | Response> {
+  const v = await viewerOf(ctx, c);
+  if (!v) return toLogin(c);
+  if (!v.admin) return c.text("Forbidden: admin accounts only.", 403);
+  return v;
+}
+
+/** An admin page in the console's frame. */
+export const adminFrame = (c: C, v: Viewer, title: string, path: string, body: unknown, status: 200 | 400 = 200) =>
+  c.html(
+    <Page title={title} viewer={v} csrf={c.get("csrf")} path={path}>
+      {body as never}
+    </Page>,
+    status,
+  );
 
 /** Only same-site paths may follow a login. */
 const safeNext = (n: string | undefined) => (n && /^\/(?!\/)[\w\-/.]*$/.test(n) ? n : "");

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // The setup wizard (/setup?token=…): step by step, each step checked live with a re-check
 // button. Without the one-time token it answers 403 and nothing else; once finished it
 // can never run again (the token file is deleted, the route refuses).

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // Server-rendered page parts (hono/jsx): the frame, status pills, check cards, forms.
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";

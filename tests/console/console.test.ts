@@ -12,7 +12,7 @@ import * as OTPAuth from "otpauth";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { startAiosmtpd, type Aiosmtpd } from "../delivery/aiosmtpd.ts";
 import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
-import { DESKTOP, launchChromium, newContext, PHONE, screenshot } from "../helpers/browser.ts";
+import { launchChromium, newContext, PHONE, screenshot } from "../helpers/browser.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
 // The browser's DOMParser (page.evaluate runs in Chromium; DOM types are not in our lib).
