@@ -33,7 +33,7 @@ export async function dryRunPlugins(opts: {
   const { config, db, store, log } = opts;
   const plugins = resolvePlugins(opts.plugins, [], config.plugins.disabled);
   const hooks = createHooks(log);
-  registerDefaultAuth(hooks, store, config.auth.maxFailuresPerIp);
+  registerDefaultAuth(hooks, store, { db, maxFailuresPerIp: config.auth.maxFailuresPerIp, log }).close();
   registerDefaultRouting(hooks, store);
   const closing = new AbortController();
   const listeners: string[] = [];
