@@ -154,6 +154,14 @@ export function accountRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
 
   app.get("/account", (c) => render(c));
 
+  // For same-origin scripts (the webmail): who is logged in and the CSRF token their
+  // writes must carry in X-CSRF-Token. No CORS: other sites cannot read it.
+  app.get("/account/session.json", async (c) => {
+    const v = await viewerOf(ctx, c);
+    if (!v) return c.json({ error: "not logged in" }, 401);
+    return c.json({ address: v.address, admin: v.admin, csrf: c.get("csrf") });
+  });
+
   app.post("/account/password", async (c) => {
     const v = await viewerOf(ctx, c);
     if (!v) return toLogin(c);

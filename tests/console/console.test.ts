@@ -284,6 +284,10 @@ test("POSTs without the CSRF token are refused; http.auth gives the session and 
   expect(await srv.core.store.getAccount("mallory@example.test")).toBeNull();
   const who = await srv.core.hooks.first("http.auth", new Request(base + "/jmap", { headers: { cookie } }));
   expect(who).toMatchObject({ kind: "user", admin: true, user: { address: ADMIN.address } });
+  expect(await srv.core.hooks.first("http.auth", new Request(base + "/jmap"))).toEqual({ kind: "pass" });
+  const session = (await (await fetch(`${base}/account/session.json`, { ...opts, headers: { cookie } })).json()) as { address: string; csrf: string };
+  expect(session).toEqual({ address: ADMIN.address, admin: true, csrf: (who as { csrf: string }).csrf } as never);
+  expect((await fetch(`${base}/account/session.json`, opts)).status).toBe(401);
   // The admin API takes an admin's session; a write needs the X-CSRF-Token header.
   const csrf = (who as { csrf: string }).csrf;
   const post = (h: Record<string, string>) => fetch(`${base}/api/admin/domains`, { ...opts, method: "POST", headers: { cookie, "content-type": "application/json", ...h }, body: JSON.stringify({ name: "second.test" }) });
