@@ -47,6 +47,9 @@ export function clientIp(c: C): string {
   }
 }
 
+/** A path parameter of the route (always there when the route matched). */
+export const param = (c: C, name: string): string => (c.req.param() as Record<string, string>)[name] ?? "";
+
 export const isHttps = (c: C): boolean => new URL(c.req.url).protocol === "https:";
 
 /** Once a real (not self-signed) certificate exists, console pages over plain HTTP move to

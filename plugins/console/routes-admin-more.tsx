@@ -6,8 +6,8 @@ import { acmeRenew, acmeStatus, AcmeTable } from "./acme-status.tsx";
 import type { Activity } from "./activity.ts";
 import { certificateInfo } from "./certificate.ts";
 import type { AdminApi } from "./admin-api.ts";
-import type { C, ConsoleCtx, Env } from "./context.ts";
-import { adminFrame, adminOf } from "./routes-login.tsx";
+import { param, type C, type ConsoleCtx, type Env } from "./context.ts";
+import { adminFrame, asAdmin } from "./routes-login.tsx";
 import { Csrf, Notice, when, type Viewer } from "./ui.tsx";
 
 interface AliasRow {
@@ -25,7 +25,6 @@ interface KeyInfo {
 type Flash = { kind: "ok" | "error"; text: string } | undefined;
 
 export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, activity: Activity): void {
-  const admin = (c: C) => adminOf(ctx, c);
   const frame = adminFrame;
   // ---- TLS certificates: the one in use, and ACME's names (the acme plugin's API)
   async function tlsPage(c: C, v: Viewer, flash?: Flash) {
@@ -57,16 +56,11 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, 
       </>,
     );
   }
-  app.get("/admin/tls", async (c) => {
-    const v = await admin(c);
-    return v instanceof Response ? v : tlsPage(c, v);
-  });
-  app.post("/admin/tls/renew", async (c) => {
-    const v = await admin(c);
-    if (v instanceof Response) return v;
+  app.get("/admin/tls", asAdmin(ctx, (c, v) => tlsPage(c, v)));
+  app.post("/admin/tls/renew", asAdmin(ctx, async (c, v) => {
     const err = await acmeRenew(api);
     return tlsPage(c, v, err ? { kind: "error", text: err } : { kind: "ok", text: "Ordered: the table shows the progress." });
-  });
+  }));
 
 
 
@@ -152,24 +146,17 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, 
       status,
     );
   }
-  app.get("/admin/aliases", async (c) => {
-    const v = await admin(c);
-    return v instanceof Response ? v : aliasesPage(c, v);
-  });
-  app.post("/admin/aliases", async (c) => {
-    const v = await admin(c);
-    if (v instanceof Response) return v;
+  app.get("/admin/aliases", asAdmin(ctx, (c, v) => aliasesPage(c, v)));
+  app.post("/admin/aliases", asAdmin(ctx, async (c, v) => {
     const f = c.get("form");
     const targets = (f.targets ?? "").split(/[\s,]+/).filter(Boolean);
     const r = await api<{ alias: AliasRow }>("POST", "/aliases", { address: (f.address ?? "").trim(), targets, kind: f.kind === "group" ? "group" : "alias" });
     return r.status === 201 ? aliasesPage(c, v, { kind: "ok", text: `${r.body.alias.address} added.` }) : aliasesPage(c, v, { kind: "error", text: r.body.error ?? `refused (${r.status})` }, 400);
-  });
-  app.post("/admin/aliases/:address/delete", async (c) => {
-    const v = await admin(c);
-    if (v instanceof Response) return v;
-    const r = await api<{ deleted: boolean }>("DELETE", `/aliases/${encodeURIComponent(c.req.param("address"))}`);
-    return aliasesPage(c, v, r.status === 200 ? { kind: "ok", text: `${c.req.param("address")} deleted.` } : { kind: "error", text: r.body.error ?? `refused (${r.status})` });
-  });
+  }));
+  app.post("/admin/aliases/:address/delete", asAdmin(ctx, async (c, v) => {
+    const r = await api<{ deleted: boolean }>("DELETE", `/aliases/${encodeURIComponent(param(c, "address"))}`);
+    return aliasesPage(c, v, r.status === 200 ? { kind: "ok", text: `${param(c, "address")} deleted.` } : { kind: "error", text: r.body.error ?? `refused (${r.status})` });
+  }));
 
   // ---- DKIM keys of a domain (mailauth's admin API)
   async function dkimPage(c: C, v: Viewer, domain: string, flash?: Flash) {
@@ -229,23 +216,16 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, 
       </>,
     );
   }
-  app.get("/admin/domains/:name/dkim", async (c) => {
-    const v = await admin(c);
-    return v instanceof Response ? v : dkimPage(c, v, c.req.param("name").toLowerCase());
-  });
-  app.post("/admin/domains/:name/dkim", async (c) => {
-    const v = await admin(c);
-    if (v instanceof Response) return v;
-    const domain = c.req.param("name").toLowerCase();
+  app.get("/admin/domains/:name/dkim", asAdmin(ctx, (c, v) => dkimPage(c, v, param(c, "name").toLowerCase())));
+  app.post("/admin/domains/:name/dkim", asAdmin(ctx, async (c, v) => {
+    const domain = param(c, "name").toLowerCase();
     const step = c.get("form").step;
     const r = await api<KeyInfo[]>("POST", `/domains/${encodeURIComponent(domain)}/dkim/rotate`, { step });
     return dkimPage(c, v, domain, r.status === 200 ? { kind: "ok", text: step === "stage" ? "New keys made: publish their records (DNS records page), then activate." : step === "activate" ? "The new keys sign now; the old ones are retired." : "Retired keys removed." } : { kind: "error", text: r.body.error ?? `refused (${r.status})` });
-  });
+  }));
 
   // ---- recent deliveries
-  app.get("/admin/activity", async (c) => {
-    const v = await admin(c);
-    if (v instanceof Response) return v;
+  app.get("/admin/activity", asAdmin(ctx, async (c, v) => {
     const list = activity.recent();
     return frame(
       c,
@@ -289,5 +269,5 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, 
         </section>
       </>,
     );
-  });
+  }));
 }

@@ -6,8 +6,8 @@ import type { Hono } from "hono";
 import { isStoreError } from "../../core/store/errors.ts";
 import { certificateInfo } from "./certificate.ts";
 import { checkDnsRecords, overall } from "./checks.ts";
-import type { C, ConsoleCtx, Env } from "./context.ts";
-import { adminFrame, adminOf } from "./routes-login.tsx";
+import { param, type C, type ConsoleCtx, type Env } from "./context.ts";
+import { adminFrame, asAdmin } from "./routes-login.tsx";
 import { CheckCard, Csrf, Notice, Pill, when, type Viewer } from "./ui.tsx";
 
 type Flash = { kind: "ok" | "error"; text: string } | undefined;
@@ -15,14 +15,11 @@ type Flash = { kind: "ok" | "error"; text: string } | undefined;
 export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
   const { core, security } = ctx;
 
-  const admin = (c: C) => adminOf(ctx, c);
   const frame = adminFrame;
 
   const certificate = () => certificateInfo(core);
 
-  app.get("/admin", async (c) => {
-    const v = await admin(c);
-    if (v instanceof Response) return v;
+  app.get("/admin", asAdmin(ctx, async (c, v) => {
     const [domains, accounts, queue, cert, history] = await Promise.all([core.store.listDomains(), core.store.listAccounts(), core.spool.list(), certificate(), ctx.health.history(8)]);
     const latest = ctx.health.latest();
     const day = Date.now() - 24 * 3600_000;
@@ -130,7 +127,7 @@ export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
         </section>
       </>,
     );
-  });
+  }));
 
   // ---- domains
   async function domainsPage(c: C, v: Viewer, flash?: Flash, status: 200 | 400 = 200) {
@@ -185,13 +182,8 @@ export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
       status,
     );
   }
-  app.get("/admin/domains", async (c) => {
-    const v = await admin(c);
-    return v instanceof Response ? v : domainsPage(c, v);
-  });
-  app.post("/admin/domains", async (c) => {
-    const v = await admin(c);
-    if (v instanceof Response) return v;
+  app.get("/admin/domains", asAdmin(ctx, (c, v) => domainsPage(c, v)));
+  app.post("/admin/domains", asAdmin(ctx, async (c, v) => {
     const name = (c.get("form").name ?? "").trim().toLowerCase().replace(/\.$/, "");
     if (!/^([\p{L}\p{N}]([\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+[\p{L}]{2,63}$/u.test(name)) return domainsPage(c, v, { kind: "error", text: "Give a domain name like example.org." }, 400);
     try {
@@ -201,11 +193,9 @@ export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
       throw e;
     }
     return domainsPage(c, v, { kind: "ok", text: `${name} added. Publish its DNS records next.` });
-  });
-  app.get("/admin/domains/:name", async (c) => {
-    const v = await admin(c);
-    if (v instanceof Response) return v;
-    const name = c.req.param("name").toLowerCase();
+  }));
+  app.get("/admin/domains/:name", asAdmin(ctx, async (c, v) => {
+    const name = param(c, "name").toLowerCase();
     if (!(await core.store.isLocalDomain(name))) return c.text("No such domain.", 404);
     const r = await checkDnsRecords(await ctx.checksEnv(), name);
     return frame(
@@ -223,7 +213,7 @@ export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
         </div>
       </>,
     );
-  });
+  }));
 
   // ---- accounts
   async function accountsPage(c: C, v: Viewer, flash?: Flash, status: 200 | 400 = 200) {
@@ -314,13 +304,8 @@ export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
       status,
     );
   }
-  app.get("/admin/accounts", async (c) => {
-    const v = await admin(c);
-    return v instanceof Response ? v : accountsPage(c, v);
-  });
-  app.post("/admin/accounts", async (c) => {
-    const v = await admin(c);
-    if (v instanceof Response) return v;
+  app.get("/admin/accounts", asAdmin(ctx, (c, v) => accountsPage(c, v)));
+  app.post("/admin/accounts", asAdmin(ctx, async (c, v) => {
     const f = c.get("form");
     const local = (f.local ?? "").trim().toLowerCase();
     const address = `${local}@${(f.domain ?? "").trim().toLowerCase()}`;
@@ -333,23 +318,19 @@ export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
       throw e;
     }
     return accountsPage(c, v, { kind: "ok", text: `${address} created.` });
-  });
-  app.post("/admin/accounts/:address/password", async (c) => {
-    const v = await admin(c);
-    if (v instanceof Response) return v;
+  }));
+  app.post("/admin/accounts/:address/password", asAdmin(ctx, async (c, v) => {
     const pw = c.get("form").password ?? "";
     if (pw.length < 10) return accountsPage(c, v, { kind: "error", text: "Choose a password of at least 10 characters." }, 400);
-    const ok = await core.store.setPassword(c.req.param("address"), pw);
-    return accountsPage(c, v, ok ? { kind: "ok", text: `Password of ${c.req.param("address")} changed.` } : { kind: "error", text: "No such account." });
-  });
-  app.post("/admin/accounts/:address/admin", async (c) => {
-    const v = await admin(c);
-    if (v instanceof Response) return v;
-    const a = await core.store.getAccount(c.req.param("address"));
+    const ok = await core.store.setPassword(param(c, "address"), pw);
+    return accountsPage(c, v, ok ? { kind: "ok", text: `Password of ${param(c, "address")} changed.` } : { kind: "error", text: "No such account." });
+  }));
+  app.post("/admin/accounts/:address/admin", asAdmin(ctx, async (c, v) => {
+    const a = await core.store.getAccount(param(c, "address"));
     if (!a) return accountsPage(c, v, { kind: "error", text: "No such account." }, 400);
     await security.setAdmin(a.id, c.get("form").admin === "1");
     return accountsPage(c, v, { kind: "ok", text: `${a.address} is ${c.get("form").admin === "1" ? "now an admin" : "no longer an admin"}.` });
-  });
+  }));
 
   // ---- queue
   async function queuePage(c: C, v: Viewer, flash?: Flash) {
@@ -410,22 +391,15 @@ export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
       </>,
     );
   }
-  app.get("/admin/queue", async (c) => {
-    const v = await admin(c);
-    return v instanceof Response ? v : queuePage(c, v);
-  });
-  app.post("/admin/queue/:id/retry", async (c) => {
-    const v = await admin(c);
-    if (v instanceof Response) return v;
-    const n = await core.spool.retry(c.req.param("id"));
+  app.get("/admin/queue", asAdmin(ctx, (c, v) => queuePage(c, v)));
+  app.post("/admin/queue/:id/retry", asAdmin(ctx, async (c, v) => {
+    const n = await core.spool.retry(param(c, "id"));
     return queuePage(c, v, { kind: "ok", text: `${n} recipient(s) will be retried now.` });
-  });
-  app.post("/admin/queue/:id/delete", async (c) => {
-    const v = await admin(c);
-    if (v instanceof Response) return v;
-    const n = await core.spool.delete(c.req.param("id"));
+  }));
+  app.post("/admin/queue/:id/delete", asAdmin(ctx, async (c, v) => {
+    const n = await core.spool.delete(param(c, "id"));
     return queuePage(c, v, n ? { kind: "ok", text: "Deleted from the queue." } : { kind: "error", text: "No such message in the queue." });
-  });
+  }));
 
   // ---- health
   async function healthPage(c: C, v: Viewer) {
@@ -469,16 +443,12 @@ export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
       </>,
     );
   }
-  app.get("/admin/health", async (c) => {
-    const v = await admin(c);
-    if (v instanceof Response) return v;
+  app.get("/admin/health", asAdmin(ctx, async (c, v) => {
     if (!ctx.health.latest()) await ctx.health.run();
     return healthPage(c, v);
-  });
-  app.post("/admin/health", async (c) => {
-    const v = await admin(c);
-    if (v instanceof Response) return v;
+  }));
+  app.post("/admin/health", asAdmin(ctx, async (c, v) => {
     await ctx.health.run();
     return healthPage(c, v);
-  });
+  }));
 }

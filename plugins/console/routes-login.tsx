@@ -26,6 +26,14 @@ export async function adminOf(ctx: ConsoleCtx, c: C): Promise<Viewer | Response>
   return v;
 }
 
+/** A route handler for admins only (others get the login redirect or 403). */
+export const asAdmin =
+  <X extends C>(ctx: ConsoleCtx, fn: (c: X, v: Viewer) => Promise<Response> | Response) =>
+  async (c: X): Promise<Response> => {
+    const v = await adminOf(ctx, c);
+    return v instanceof Response ? v : fn(c, v);
+  };
+
 /** An admin page in the console's frame. */
 export const adminFrame = (c: C, v: Viewer, title: string, path: string, body: unknown, status: 200 | 400 = 200) =>
   c.html(
