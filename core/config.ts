@@ -173,3 +173,16 @@ export function clientPort(config: Config, name: string, std: number): number {
   const off = config.listen.portOffset ?? (process.getuid?.() === 0 ? 0 : 10000);
   return ((config.listen.ports as Record<string, number>)[name] || std) + off;
 }
+
+/** A config problem (core or plugin section): the message is the one line the CLI prints
+ *  before exiting 2. */
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly key?: string,
+    readonly source?: string,
+  ) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}

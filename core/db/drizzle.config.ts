@@ -3,7 +3,7 @@ import { defineConfig } from "drizzle-kit";
 
 export default defineConfig({
   dialect: "turso",
-  // Plugins' own tables live beside them (plugins/<name>/schema.ts).
-  schema: ["./core/db/schema.ts", "./plugins/console/schema.ts"],
+  // The core's tables and every plugin's own (plugins/<name>/schema.ts): one database.
+  schema: ["./core/db/schema.ts", "./plugins/*/schema.ts"],
   out: "./core/db/migrations",
 });

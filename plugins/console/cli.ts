@@ -1,14 +1,11 @@
 // kotakpos check [DOMAIN] [--json]: the wizard's checks from the command line (for people
-// on SSH). Exit 0 when every check passes, 1 otherwise. Wired into core/main.ts.
-import { join } from "node:path";
+// on SSH). Exit 0 when every check passes, 1 otherwise. Contributed by the plugin (Plugin.commands).
 import type { Command } from "../../core/cli/command.ts";
 import { loadCliConfig } from "../../core/cli/context.ts";
-import { dryRunPlugins } from "../../core/cli/dry-run.ts";
 import { EXIT_OK, EXIT_RUNTIME, UsageError } from "../../core/cli/errors.ts";
 import { domainName } from "../../core/cli/validate.ts";
-import { openDb } from "../../core/db/open.ts";
 import { createLogger } from "../../core/log.ts";
-import { createStore } from "../../core/store/index.ts";
+import { openCore } from "../../core/open.ts";
 import { overall, runChecks, type CheckResult } from "./checks.ts";
 import { consoleConfigOf } from "./config.ts";
 import { checksEnvOf } from "./env.ts";
@@ -42,28 +39,20 @@ export const checkCommand: Command = {
     if (p.positionals.length > 1) throw new UsageError("usage: kotakpos check [DOMAIN] [--json]");
     const only = p.positionals[0] !== undefined ? domainName(p.positionals[0]) : undefined;
     const { config, plugins } = await loadCliConfig(ctx);
-    const dataDir = ctx.globals.dataDir;
-    const log = createLogger(config.log.level === "debug" ? "debug" : "error");
-    const db = await openDb({ url: config.database.url || `file:${join(dataDir, "kotakpos.db")}`, authToken: config.database.authToken || undefined });
     let results: CheckResult[] = [];
-    try {
-      const store = await createStore({ db, blobDir: config.blobs.path || join(dataDir, "blobs"), log });
-      await dryRunPlugins({
-        config,
-        plugins,
-        db,
-        store,
-        log,
-        dataDir,
-        use: async (core) => {
-          const domains = only ? [only] : (await store.listDomains()).map((d) => d.name);
-          results = await runChecks(await checksEnvOf(core, consoleConfigOf(config as unknown as Record<string, unknown>)), domains);
-        },
-      });
-      await store.close();
-    } finally {
-      await db.close();
-    }
+    // The plugins set up as in a dry run (nothing bound), for their dns.records handlers.
+    const opened = await openCore({
+      dataDir: ctx.globals.dataDir,
+      config,
+      mode: "dry-run",
+      plugins,
+      log: createLogger(config.log.level === "debug" ? "debug" : "error"),
+      use: async (core) => {
+        const domains = only ? [only] : (await core.store.listDomains()).map((d) => d.name);
+        results = await runChecks(await checksEnvOf(core, consoleConfigOf(config as unknown as Record<string, unknown>)), domains);
+      },
+    });
+    await opened.close();
     ctx.io.out(p.values.json === true ? JSON.stringify({ status: overall(results), checks: results }, null, 2) + "\n" : formatChecks(results));
     return overall(results) === "pass" ? EXIT_OK : EXIT_RUNTIME;
   },

@@ -13,6 +13,7 @@ import js from "../../webui/console/console.js" with { type: "text" };
 import { createActivity } from "./activity.ts";
 import { adminApiClient } from "./admin-api.ts";
 import { autoconfigRoutes } from "./autoconfig.ts";
+import { checkCommand } from "./cli.ts";
 import { runChecks } from "./checks.ts";
 import { checksEnvOf } from "./env.ts";
 import { ConsoleConfig } from "./config.ts";
@@ -32,6 +33,7 @@ const BAD_CREDENTIALS = { code: 535, enhanced: "5.7.8", text: "Authentication cr
 export default definePlugin({
   name: "console",
   config: ConsoleConfig,
+  commands: [checkCommand],
   setup(core, cfg) {
     const resolver = resolverFromConfig(core.config);
     const sessions = createSessions(core.db);

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Io } from "../../core/cli/io.ts";
-import { main } from "../../core/main.ts";
+import { main } from "../../main.ts";
 import { startAiosmtpd, type Aiosmtpd } from "../delivery/aiosmtpd.ts";
 import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
 
