@@ -4,7 +4,7 @@
 // It also answers `http.auth` (a request's session, for the JMAP and webmail plugins)
 // and `auth` (app passwords; with two-factor login on, the main password works only on
 // the web), and contributes the setup URL to the start-up banner.
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import { durationMs } from "../../core/config.ts";
 import { resolverFromConfig } from "../../core/dns/index.ts";
 import { definePlugin, pass, type AuthResult } from "../../core/types.ts";

@@ -108,7 +108,7 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, 
                       <td>
                         <form method="post" action={`/admin/aliases/${encodeURIComponent(a.address)}/delete`} class="inline" data-confirm={`Delete ${a.address}?`}>
                           <Csrf token={csrf} />
-                          <button class="small danger">Delete</button>
+                          <button type="submit" class="small danger">Delete</button>
                         </form>
                       </td>
                     </tr>
@@ -167,7 +167,7 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, 
       <form method="post" action={`/admin/domains/${encodeURIComponent(domain)}/dkim`} class="inline">
         <Csrf token={csrf} />
         <input type="hidden" name="step" value={name} />
-        <button class={`small ${cls}`}>{label}</button>
+        <button type="submit" class={`small ${cls}`}>{label}</button>
       </form>
     );
     return frame(

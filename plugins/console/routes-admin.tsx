@@ -374,11 +374,11 @@ export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
                       <td>
                         <form method="post" action={`/admin/queue/${encodeURIComponent(q.id)}/retry`} class="inline">
                           <Csrf token={csrf} />
-                          <button class="small secondary">Retry now</button>
+                          <button type="submit" class="small secondary">Retry now</button>
                         </form>{" "}
                         <form method="post" action={`/admin/queue/${encodeURIComponent(q.id)}/delete`} class="inline" data-confirm="Delete this message from the queue?">
                           <Csrf token={csrf} />
-                          <button class="small danger">Delete</button>
+                          <button type="submit" class="small danger">Delete</button>
                         </form>
                       </td>
                     </tr>

@@ -58,14 +58,14 @@ function Wizard(p: { token: string; step: Step; csrf: string; children: unknown 
 export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
   const { core, setup, security, sessions } = ctx;
 
-  async function gate(c: C, token: string | undefined): Promise<boolean> {
+  async function gate(token: string | undefined): Promise<boolean> {
     return !(await setup.isDone()) && (await setup.valid(token));
   }
   const hasAdmin = async () => (await security.admins()).length > 0;
 
   app.get("/setup", async (c) => {
     const token = c.req.query("token");
-    if (!(await gate(c, token))) return forbidden(c);
+    if (!(await gate(token))) return forbidden(c);
     const step = (STEPS.find(([s]) => s === c.req.query("step"))?.[0] ?? "address") as Step;
     const env = await ctx.checksEnv();
     const csrf = c.get("csrf");
@@ -221,7 +221,7 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
 
   app.post("/setup/address", async (c) => {
     const token = c.req.query("token");
-    if (!(await gate(c, token))) return forbidden(c);
+    if (!(await gate(token))) return forbidden(c);
     const list = (c.get("form").addresses ?? "").split(/[\s,]+/).filter(Boolean);
     if (list.some((a) => net.isIP(a) === 0)) return c.text("Not an IP address: give addresses like 192.0.2.10 or 2001:db8::1.", 400);
     await setSetting(core.db, "console.publicAddresses", JSON.stringify(list));
@@ -230,7 +230,7 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
 
   app.post("/setup/account", async (c) => {
     const token = c.req.query("token");
-    if (!(await gate(c, token))) return forbidden(c);
+    if (!(await gate(token))) return forbidden(c);
     if (await hasAdmin()) return c.redirect(`/setup?token=${encodeURIComponent(token!)}&step=dns`, 303);
     const f = c.get("form");
     const domain = (f.domain ?? "").trim().toLowerCase().replace(/\.$/, "");
@@ -251,14 +251,14 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
 
   app.post("/setup/acme", async (c) => {
     const token = c.req.query("token");
-    if (!(await gate(c, token))) return forbidden(c);
+    if (!(await gate(token))) return forbidden(c);
     const err = await acmeRenew(ctx.api);
     return c.redirect(`/setup?token=${encodeURIComponent(token!)}&step=tls&acme=${encodeURIComponent(err ?? "ok")}`, 303);
   });
 
   app.post("/setup/test-message", async (c) => {
     const token = c.req.query("token");
-    if (!(await gate(c, token))) return forbidden(c);
+    if (!(await gate(token))) return forbidden(c);
     const admins = await security.admins();
     const a = admins.length ? await core.store.getAccountById(admins[0]!) : null;
     if (!a) return c.redirect(`/setup?token=${encodeURIComponent(token!)}&step=account`, 303);
@@ -280,7 +280,7 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
 
   app.post("/setup/finish", async (c) => {
     const token = c.req.query("token");
-    if (!(await gate(c, token))) return forbidden(c);
+    if (!(await gate(token))) return forbidden(c);
     if (!(await hasAdmin())) return c.redirect(`/setup?token=${encodeURIComponent(token!)}&step=account`, 303);
     await setup.finish();
     core.log.info("setup finished");
