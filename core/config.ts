@@ -166,6 +166,14 @@ export function durationMs(d: string): number {
   return n * unit;
 }
 
+/** The port mail apps use for a listener: its configured standard port plus the offset
+ *  (as `serve`: an unset offset is 0 as root, 10000 otherwise). A configured 0 ("any free
+ *  port", tests) cannot be advertised: the standard port is named instead. */
+export function clientPort(config: Config, name: string, std: number): number {
+  const off = config.listen.portOffset ?? (process.getuid?.() === 0 ? 0 : 10000);
+  return ((config.listen.ports as Record<string, number>)[name] || std) + off;
+}
+
 /** A config problem (core or plugin section): the message is the one line the CLI prints
  *  before exiting 2. */
 export class ConfigError extends Error {

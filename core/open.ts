@@ -45,6 +45,9 @@ export interface OpenCoreOptions {
   portOffset?: number;
   listenAddress?: string;
   log?: Logger;
+  /** dry-run: runs with the plugins set up, before they shut down (a command that needs
+   *  their hooks without a server, e.g. `kotakpos check`). */
+  use?: (core: Core) => Promise<void>;
 }
 
 export interface OpenedCore {
@@ -124,7 +127,7 @@ function coreHooks(log: Logger, db: Db, store: Store, config: Config): { hooks: 
 }
 
 /** Set the plugins up on a Core whose `listen` binds nothing, then shut them down again. */
-async function dryRun(parts: CoreParts, active: ActivePlugin[], disabled: string[]): Promise<PluginReport> {
+async function dryRun(parts: CoreParts, active: ActivePlugin[], disabled: string[], use?: (core: Core) => Promise<void>): Promise<PluginReport> {
   const asked: string[] = [];
   const shutdowns = shutdownList(parts.log);
   const closing = new AbortController();
@@ -140,6 +143,7 @@ async function dryRun(parts: CoreParts, active: ActivePlugin[], disabled: string
   shutdowns.push(() => closing.abort());
   try {
     shutdowns.push(...(await setupPlugins(core, active)));
+    await use?.(core);
   } finally {
     await shutdowns.run();
   }
@@ -224,7 +228,7 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
       listeners = listenerSet.listeners;
       report = async () => ({ plugins: active.map((a) => a.plugin.name), disabled, listeners: listeners.map((l) => `${l.name}:${l.port}`), hooks: hooks.list(), live: true });
     } else if (opts.mode === "dry-run") {
-      const r = await dryRun({ ...parts, hooks }, active, disabled);
+      const r = await dryRun({ ...parts, hooks }, active, disabled, opts.use);
       listeners = r.listeners.map((l) => ({ name: l.slice(0, l.lastIndexOf(":")), port: Number(l.slice(l.lastIndexOf(":") + 1)), address, close: async () => {} }));
       report = async () => r;
     } else {

@@ -7,6 +7,7 @@ import smtp from "./smtp/index.ts";
 import pop3 from "./pop3/index.ts";
 import mailauth from "./mailauth/index.ts";
 import imap from "./imap/index.ts";
+import webConsole from "./console/index.ts";
 import acme from "./acme/index.ts";
 import mtasts from "./mtasts/index.ts";
 import junk from "./junk/index.ts";
@@ -16,4 +17,4 @@ import rspamd from "./rspamd/index.ts";
 import greylist from "./greylist/index.ts";
 import migrate from "./migrate/index.ts";
 
-export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, acme, mtasts, migrate, greylist, dnsbl, rspamd, junk, ratelimit];
+export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, acme, mtasts, migrate, webConsole, greylist, dnsbl, rspamd, junk, ratelimit];

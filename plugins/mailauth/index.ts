@@ -5,6 +5,7 @@ import { availableParallelism } from "node:os";
 import { definePlugin, pass, type DataCheck } from "../../core/types.ts";
 import { resolverFromConfig } from "../../core/dns/index.ts";
 import { adminApp } from "./api.ts";
+import { checkDomain, recordsForDomain } from "./service.ts";
 import { dnsCommand } from "./cli.ts";
 import { MailauthConfig } from "./config.ts";
 import { forgedResults } from "./forged.ts";
@@ -85,6 +86,12 @@ export default definePlugin({
         return headers.length ? { kind: "headers", headers } : pass;
       });
     }
+
+    // The records for the console's wizard and health checks (one list for all plugins).
+    const ctx = (): MailauthContext => ({ db: core.db, config: core.config, mcfg: cfg, resolver });
+    core.hooks.on("dns.records", async (domain, check) =>
+      check ? (await checkDomain(ctx(), domain)).map((r) => ({ ...r.record, status: r.status, found: r.found, ...(r.detail ? { detail: r.detail } : {}) })) : await recordsForDomain(ctx(), domain),
+    );
 
     core.hooks.on("http.routes", (app) => {
       // RFC 8461 §3.3: the policy at https://mta-sts.<domain>/.well-known/mta-sts.txt.
