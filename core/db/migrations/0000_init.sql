@@ -44,6 +44,17 @@ CREATE TABLE `counters` (
 	`value` integer NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `destroyed` (
+	`account_id` integer NOT NULL,
+	`kind` text NOT NULL,
+	`object_id` integer NOT NULL,
+	`thread_id` integer DEFAULT 0 NOT NULL,
+	`modseq` integer NOT NULL,
+	PRIMARY KEY(`account_id`, `kind`, `object_id`),
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `destroyed_modseq` ON `destroyed` (`account_id`,`modseq`);--> statement-breakpoint
 CREATE TABLE `dkim_keys` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`domain` text NOT NULL,
@@ -76,6 +87,8 @@ CREATE TABLE `mailboxes` (
 	`unseen` integer DEFAULT 0 NOT NULL,
 	`size` integer DEFAULT 0 NOT NULL,
 	`subscribed` integer DEFAULT true NOT NULL,
+	`created_modseq` integer DEFAULT 0 NOT NULL,
+	`changed_modseq` integer DEFAULT 0 NOT NULL,
 	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
@@ -101,10 +114,16 @@ CREATE TABLE `messages` (
 	`message_id` text DEFAULT '' NOT NULL,
 	`sent_date` integer,
 	`preview` text DEFAULT '' NOT NULL,
+	`email_id` integer DEFAULT 0 NOT NULL,
+	`thread_id` integer DEFAULT 0 NOT NULL,
+	`created_modseq` integer DEFAULT 0 NOT NULL,
 	FOREIGN KEY (`mailbox_id`) REFERENCES `mailboxes`(`id`) ON UPDATE no action ON DELETE cascade,
 	FOREIGN KEY (`blob_id`) REFERENCES `blobs`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
+CREATE INDEX `messages_email` ON `messages` (`email_id`);--> statement-breakpoint
+CREATE INDEX `messages_thread` ON `messages` (`thread_id`);--> statement-breakpoint
+CREATE INDEX `messages_message_id` ON `messages` (`message_id`);--> statement-breakpoint
 CREATE UNIQUE INDEX `messages_mailbox_uid` ON `messages` (`mailbox_id`,`uid`);--> statement-breakpoint
 CREATE INDEX `messages_mailbox_modseq` ON `messages` (`mailbox_id`,`modseq`);--> statement-breakpoint
 CREATE INDEX `messages_deleted` ON `messages` (`mailbox_id`,`uid`) WHERE (flags & 8) <> 0;--> statement-breakpoint
