@@ -26,7 +26,9 @@ export async function buildHttpApp(core: Core): Promise<Hono> {
     core.log.error("http error", { path: c.req.path, err: err.message });
     return c.json({ error: "internal error" }, 500);
   });
-  app.use("*", bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json({ error: "request body too large" }, 413) }));
+  const limit = bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json({ error: "request body too large" }, 413) });
+  // JMAP uploads and requests carry their own, advertised limits (plugins/jmap config).
+  app.use("*", (c, next) => (c.req.path.startsWith("/jmap/") ? next() : limit(c, next)));
   app.get("/healthz", (c) => c.text("ok\n"));
   const token = adminToken(core.dataDir);
   app.use("/api/admin/*", bearerAuth({ token }), async (c, next) => {

@@ -5,5 +5,6 @@ import smtp from "./smtp/index.ts";
 import pop3 from "./pop3/index.ts";
 import mailauth from "./mailauth/index.ts";
 import imap from "./imap/index.ts";
+import jmap from "./jmap/index.ts";
 
-export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3];
+export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, jmap];

@@ -38,7 +38,7 @@ async function insertMailbox(ctx: StoreCtx, tx: Tx, accountId: number, name: str
   );
   if (!r.rows.length) throw new StoreError("ALREADYEXISTS", `mailbox ${name} exists`);
   const mb = toMailbox(r.rows[0]!);
-  emitAfterCommit(ctx, tx, { accountId, mailboxId: mb.id, kind: "mailbox", uids: [], modseq: mb.highestModseq });
+  emitAfterCommit(ctx, tx, { accountId, mailboxId: mb.id, kind: "mailbox", uids: [], modseq });
   return mb;
 }
 

@@ -7,7 +7,7 @@ import { read, type StoreCtx } from "./ctx.ts";
 import { matchesInJs, needsJs, toSql } from "./query.ts";
 import type { EmailCondition, EmailSort, MessageMeta, ObjectChanges, Store } from "./types.ts";
 
-export type ObjectOps = Pick<Store, "accountModseq" | "emailsById" | "threadEmails" | "queryEmails" | "emailChanges" | "mailboxChanges" | "threadChanges">;
+export type ObjectOps = Pick<Store, "mailboxThreadCounts" | "accountModseq" | "emailsById" | "threadEmails" | "queryEmails" | "emailChanges" | "mailboxChanges" | "threadChanges">;
 
 const ids = (rows: Row[], col: string) => rows.map((r) => Number(r[col]));
 
@@ -147,7 +147,17 @@ export function objectOps(ctx: StoreCtx): ObjectOps {
     return collect(list, max, now);
   }
 
-  return { accountModseq, emailsById, threadEmails, queryEmails, emailChanges, mailboxChanges, threadChanges };
+  async function mailboxThreadCounts(accountId: number): Promise<Map<number, { total: number; unread: number }>> {
+    const r = await read(
+      ctx,
+      `SELECT m.mailbox_id, count(DISTINCT m.thread_id) AS total, count(DISTINCT CASE WHEN (m.flags & 1) = 0 THEN m.thread_id END) AS unread
+       FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ? GROUP BY m.mailbox_id`,
+      [accountId],
+    );
+    return new Map(r.rows.map((x) => [Number(x.mailbox_id), { total: Number(x.total), unread: Number(x.unread) }]));
+  }
+
+  return { mailboxThreadCounts, accountModseq, emailsById, threadEmails, queryEmails, emailChanges, mailboxChanges, threadChanges };
 }
 
 const SORT_SQL: Record<EmailSort["property"], string> = {

@@ -182,6 +182,8 @@ export interface Store {
   // account-wide objects (JMAP; ids in core/store/ids.ts)
   /** The account's modseq: every change to its mailboxes or messages raises it. */
   accountModseq(accountId: number): Promise<number>;
+  /** Per mailbox: distinct threads, and threads with an unseen message (JMAP Mailbox). */
+  mailboxThreadCounts(accountId: number): Promise<Map<number, { total: number; unread: number }>>;
   /** The rows of these email ids in the account (others' ids simply do not match). */
   emailsById(accountId: number, emailIds: number[]): Promise<MessageMeta[]>;
   /** Thread id → its email ids, oldest first. */
