@@ -63,7 +63,7 @@ export async function handleApi(deps: ApiDeps, user: AuthUser, body: string): Pr
     if (!using.has(capabilityOf(name))) return [["error", { type: "unknownMethod", description: `${name} needs ${capabilityOf(name)} in "using"` }, callId]];
     try {
       const args = resolveRefs(rawArgs, responses);
-      const out = await m(args, ctx);
+      const out = await m(args, ctx, callId);
       return Array.isArray(out) ? out : [[name, out, callId]];
     } catch (e) {
       if (e instanceof MethodError) return [["error", { type: e.type, description: e.message, ...e.extra }, callId]];

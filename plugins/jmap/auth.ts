@@ -7,7 +7,7 @@ import type { AuthUser, Connection, Core, Credentials } from "../../core/types.t
 
 /** The `auth` hook takes the connection it guards; HTTP has a request instead, so this is
  *  the part of a Connection the auth handlers read (address, logger), for one request. */
-function requestConnection(core: Core, remoteAddress: string, remotePort: number, secure: boolean): Connection {
+export function requestConnection(core: Core, remoteAddress: string, remotePort: number, secure: boolean): Connection {
   const closed = new AbortController();
   return {
     id: "jmap",

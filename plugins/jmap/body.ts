@@ -140,7 +140,8 @@ export function partJson(p: Part, bytes: Uint8Array, emailBlob: string, props: s
  *  character boundary. */
 export function bodyValue(m: MimePart, bytes: Uint8Array, maxBytes: number): { value: string; isEncodingProblem: boolean; isTruncated: boolean } {
   const raw = partBytes(m, bytes);
-  let value = decodeCharset(raw, m.params.charset);
+  // "with any CRLF replaced with a single LF" (RFC 8621 §4.1.4).
+  let value = decodeCharset(raw, m.params.charset).replace(/\r\n/g, "\n");
   const isEncodingProblem = value.includes("\uFFFD");
   let isTruncated = false;
   if (maxBytes > 0) {

@@ -19,7 +19,7 @@ export interface MethodCtx {
 }
 
 export type MethodResult = Record<string, unknown> | Invocation[];
-export type Method = (args: Record<string, unknown>, ctx: MethodCtx) => Promise<MethodResult>;
+export type Method = (args: Record<string, unknown>, ctx: MethodCtx, callId: string) => Promise<MethodResult>;
 
 export const CORE = "urn:ietf:params:jmap:core";
 export const MAIL = "urn:ietf:params:jmap:mail";

@@ -15,6 +15,8 @@ import { emailSetMethods } from "./email-set.ts";
 import { queryMethods } from "./email-query.ts";
 import { problem } from "./errors.ts";
 import { mailboxMethods } from "./mailbox.ts";
+import { identityMethods } from "./identity.ts";
+import { submissionMethods } from "./submission.ts";
 import { eventSource } from "./push.ts";
 import { sessionObject, sessionStateOf } from "./session.ts";
 
@@ -25,7 +27,7 @@ export function mountJmap(core: Core, cfg: JmapConfig, app: Hono): void {
   const sweep = setInterval(() => uploads.sweep(), Math.min(cfg.uploadTtlMs, 3600_000));
   sweep.unref?.();
   core.onShutdown(() => clearInterval(sweep));
-  const methods = new Map<string, Method>(Object.entries({ "Core/echo": echo, ...mailboxMethods, ...emailGet, ...queryMethods, ...emailSetMethods(uploads) }));
+  const methods = new Map<string, Method>(Object.entries({ "Core/echo": echo, ...mailboxMethods, ...emailGet, ...queryMethods, ...emailSetMethods(uploads), ...identityMethods, ...submissionMethods() }));
   const inFlight = new Map<number, number>();
 
   /** Runs `fn` for an authenticated user; 401/429 otherwise. */

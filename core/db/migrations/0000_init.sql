@@ -75,6 +75,51 @@ CREATE TABLE `domains` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `domains_name_unique` ON `domains` (`name`);--> statement-breakpoint
+CREATE TABLE `jmap_identities` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`account_id` integer NOT NULL,
+	`name` text DEFAULT '' NOT NULL,
+	`email` text NOT NULL,
+	`reply_to` text,
+	`bcc` text,
+	`text_signature` text DEFAULT '' NOT NULL,
+	`html_signature` text DEFAULT '' NOT NULL,
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE TABLE `jmap_submissions` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`account_id` integer NOT NULL,
+	`identity_id` text NOT NULL,
+	`email_id` integer NOT NULL,
+	`thread_id` integer NOT NULL,
+	`envelope` text NOT NULL,
+	`send_at` integer NOT NULL,
+	`spool_id` text NOT NULL,
+	`modseq` integer NOT NULL,
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `jmap_submissions_account` ON `jmap_submissions` (`account_id`,`modseq`);--> statement-breakpoint
+CREATE TABLE `jmap_vacation` (
+	`account_id` integer PRIMARY KEY NOT NULL,
+	`is_enabled` integer DEFAULT false NOT NULL,
+	`from_date` integer,
+	`to_date` integer,
+	`subject` text,
+	`text_body` text,
+	`html_body` text,
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE TABLE `jmap_vacation_sent` (
+	`account_id` integer NOT NULL,
+	`sender` text NOT NULL,
+	`sent_at` integer NOT NULL,
+	PRIMARY KEY(`account_id`, `sender`),
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
 CREATE TABLE `mailboxes` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`account_id` integer NOT NULL,
