@@ -13,7 +13,7 @@ beforeAll(async () => {
   srv = await startJmap();
   jmap = Jmap.for(srv);
   acct = (await jmap.session()).accountId;
-});
+}, 30_000);
 afterAll(async () => {
   await srv.cleanup();
 });

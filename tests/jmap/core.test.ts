@@ -11,7 +11,7 @@ beforeAll(async () => {
   srv = await startJmap();
   alice = Jmap.for(srv);
   acct = (await alice.session()).accountId;
-});
+}, 30_000);
 afterAll(async () => {
   await srv.cleanup();
 });

@@ -19,7 +19,7 @@ beforeAll(async () => {
   // jmap-jam only sends "Authorization: Bearer <token>"; the server speaks HTTP Basic
   // (the issue's auth), so the token is user:password in base64 and only the scheme word
   // is rewritten on the way out.
-  globalThis.fetch = ((input: RequestInfo | URL, init: RequestInit = {}) => {
+  globalThis.fetch = ((input: string | URL | Request, init: RequestInit = {}) => {
     const h = new Headers(init.headers);
     const a = h.get("authorization");
     if (a?.startsWith("Bearer ")) h.set("authorization", "Basic " + a.slice(7));
@@ -27,7 +27,7 @@ beforeAll(async () => {
   }) as typeof fetch;
   jam = new JamClient({ sessionUrl: `http://127.0.0.1:${srv.port("http")}/.well-known/jmap`, bearerToken: Buffer.from(`${ALICE.address}:${ALICE.password}`).toString("base64") });
   accountId = await jam.getPrimaryAccount();
-});
+}, 30_000);
 afterAll(async () => {
   globalThis.fetch = realFetch;
   await srv.cleanup();
@@ -62,7 +62,7 @@ test("a message delivered by SMTP: query + get, keywords, move (same id), destro
   const boxes = await mailboxIds();
   const [{ q, g }] = await jam.requestMany((b) => {
     const q = b.Email.query({ accountId, filter: { inMailbox: boxes.inbox! }, sort: [{ property: "receivedAt", isAscending: false }], collapseThreads: true, calculateTotal: true });
-    const g = b.Email.get({ accountId, ids: q.$ref("/ids"), properties: ["subject", "from", "mailboxIds", "keywords", "messageId", "textBody", "bodyValues", "threadId"], fetchTextBodyValues: true });
+    const g = b.Email.get({ accountId, ids: q.$ref("/ids"), properties: ["id", "subject", "from", "mailboxIds", "keywords", "messageId", "textBody", "bodyValues", "threadId"], fetchTextBodyValues: true });
     return { q, g };
   });
   expect(q.total).toBe(1);
@@ -86,7 +86,7 @@ test("a message delivered by SMTP: query + get, keywords, move (same id), destro
 
     const [s2] = await jam.api.Email.set({ accountId, update: { [email.id]: { [`mailboxIds/${boxes.inbox}`]: null, [`mailboxIds/${boxes.archive}`]: true } } });
     expect(s2.updated).toEqual({ [email.id]: null });
-    const [after] = await jam.api.Email.get({ accountId, ids: [email.id], properties: ["mailboxIds", "keywords", "threadId"] });
+    const [after] = await jam.api.Email.get({ accountId, ids: [email.id], properties: ["id", "mailboxIds", "keywords", "threadId"] });
     expect(after.list[0]).toEqual({ id: email.id, mailboxIds: { [boxes.archive!]: true }, keywords: { $seen: true, $flagged: true }, threadId: email.threadId });
     expect((await c.status("INBOX", { messages: true })).messages).toBe(0);
     expect((await c.status("Archive", { messages: true })).messages).toBe(1);
@@ -121,29 +121,30 @@ test("upload a blob, send it as an attachment through EmailSubmission; Bob's IMA
           textBody: [{ partId: "t", type: "text/plain" }],
           bodyValues: { t: { value: "See the attachment.\r\n" } },
           attachments: [{ blobId: up.blobId, type: "application/octet-stream", name: "data.bin" }],
-        },
+          // jam's types want the server-set part fields (size …) on create too.
+        } as never,
       },
     });
     const sub = b.EmailSubmission.set({
       accountId,
       create: { send: { identityId: identity.id, emailId: "#draft" } },
-      onSuccessUpdateEmail: { "#send": { [`mailboxIds/${boxes.drafts}`]: null, [`mailboxIds/${boxes.sent}`]: true, "keywords/$draft": null } },
+      onSuccessUpdateEmail: { "#send": { [`mailboxIds/${boxes.drafts}`]: null, [`mailboxIds/${boxes.sent}`]: true, "keywords/$draft": null } as never },
     });
     return { set, sub };
   });
-  const draftId = (set.created as Record<string, { id: string }>).draft!.id;
+  const draftId = ((set as { created: Record<string, { id: string }> }).created).draft!.id;
   // The implicit Email/set (RFC 8621 §7.5) answers with the same call id, so jam keeps it.
   expect((sub as unknown as { updated: Record<string, null> }).updated).toEqual({ [draftId]: null });
-  const [subs] = await jam.api.EmailSubmission.get({ accountId, ids: null });
+  const [subs] = await jam.api.EmailSubmission.get({ accountId });
   expect(subs.list).toEqual([expect.objectContaining({ emailId: draftId, identityId: identity.id, undoStatus: "final" })]);
-  expect(subs.list[0]!.envelope).toEqual({ mailFrom: { email: ALICE.address, parameters: null }, rcptTo: [{ email: BOB.address, parameters: null }] });
+  expect(subs.list[0]!.envelope as unknown).toEqual({ mailFrom: { email: ALICE.address, parameters: null }, rcptTo: [{ email: BOB.address, parameters: null }] });
   // onSuccessUpdateEmail moved it to Sent and cleared $draft (same email id).
   const [sent] = await jam.api.Email.get({ accountId, ids: [draftId], properties: ["mailboxIds", "keywords", "blobId", "attachments"] });
   expect(sent.list[0]!.mailboxIds).toEqual({ [boxes.sent!]: true });
   expect(sent.list[0]!.keywords).toEqual({ $seen: true });
   const sentAttachment = sent.list[0]!.attachments![0]!;
   expect(sentAttachment).toMatchObject({ name: "data.bin", type: "application/octet-stream", size: 3000 });
-  const dl = await jam.downloadBlob({ accountId, blobId: sentAttachment.blobId, mimeType: "application/octet-stream", fileName: "data.bin" });
+  const dl = await jam.downloadBlob({ accountId, blobId: sentAttachment.blobId!, mimeType: "application/octet-stream", fileName: "data.bin" });
   expect(new Uint8Array(await dl.arrayBuffer())).toEqual(attachment);
   const draftBytes = new Uint8Array(await (await jam.downloadBlob({ accountId, blobId: sent.list[0]!.blobId, mimeType: "message/rfc822", fileName: "m.eml" })).arrayBuffer());
 
