@@ -50,7 +50,12 @@ export function mountJmap(core: Core, cfg: JmapConfig, app: Hono): void {
       try {
         const len = Number(c.req.header("content-length") ?? "0");
         if (len > cfg.maxSizeRequest) return problem("limit", "request too large", { limit: "maxSizeRequest" });
-        return await handleApi({ core, cfg, methods, sessionState: async (u) => sessionStateOf(u) }, user, await c.req.text());
+        const body = await c.req.text();
+        const t0 = performance.now();
+        const res = await handleApi({ core, cfg, methods, sessionState: async (u) => sessionStateOf(u) }, user, body);
+        // Server time of the method calls (W3C Server-Timing), read by scripts/bench/jmap.ts.
+        res.headers.set("server-timing", `app;dur=${(performance.now() - t0).toFixed(2)}`);
+        return res;
       } finally {
         const left = (inFlight.get(user.accountId) ?? 1) - 1;
         if (left <= 0) inFlight.delete(user.accountId);
