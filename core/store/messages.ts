@@ -116,7 +116,7 @@ export function messageOps(ctx: StoreCtx): MessageOps {
   }
 
   /** The row insert shared by append, appendInTx: blob ref, modseq, uid, counters. */
-  async function insertMessage(tx: Tx, mb: Mailbox, blob: StoredBlob, prefix: string, parsed: ParsedMessage, flags: string[], internalDate: number, origin?: string) {
+  async function insertMessage(tx: Tx, mb: Mailbox, blob: StoredBlob, prefix: string, parsed: ParsedMessage, flags: string[], internalDate: number, origin?: string, delivered = false) {
     const f = parseFlags(flags);
     await exec(tx, "INSERT INTO blobs(id, size, refcount, orphaned_at) VALUES (?, ?, 1, NULL) ON CONFLICT(id) DO UPDATE SET refcount = refcount + 1, orphaned_at = NULL", [blob.id, blob.size]);
     const modseq = await nextModseq(tx, mb.accountId);
@@ -159,7 +159,7 @@ export function messageOps(ctx: StoreCtx): MessageOps {
         modseq,
       ],
     );
-    emitAfterCommit(ctx, tx, { accountId: mb.accountId, mailboxId: mb.id, kind: "append", uids: [uid], modseq, origin, flags: [formatFlags(f.mask, f.keywords)] });
+    emitAfterCommit(ctx, tx, { accountId: mb.accountId, mailboxId: mb.id, kind: "append", uids: [uid], modseq, origin, flags: [formatFlags(f.mask, f.keywords)], ...(delivered && { delivered }) });
     return { uid, uidvalidity: Number(u.rows[0]!.uidvalidity), modseq, id: Number(r.rows[0]!.id), emailId: Number(r.rows[0]!.email_id), threadId: Number(r.rows[0]!.thread_id) };
   }
 
@@ -176,7 +176,7 @@ export function messageOps(ctx: StoreCtx): MessageOps {
   async function appendInTx(tx: Tx, target: DeliveryTarget, blob: StoredBlob, prefix: string[], parsed: ParsedMessage, opts: { internalDate?: number } = {}) {
     const mb = (await getMailboxInTx(tx, target.accountId, target.mailbox)) ?? (await getMailboxInTx(tx, target.accountId, "INBOX"));
     if (!mb) throw new StoreError("NONEXISTENT", `account ${target.accountId} has no INBOX`);
-    const r = await insertMessage(tx, mb, blob, prefix.join(""), parsed, target.flags ?? [], opts.internalDate ?? Date.now());
+    const r = await insertMessage(tx, mb, blob, prefix.join(""), parsed, target.flags ?? [], opts.internalDate ?? Date.now(), undefined, true);
     return { uid: r.uid, mailboxId: mb.id };
   }
 

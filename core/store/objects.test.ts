@@ -117,3 +117,12 @@ test("queryEmails: conditions in SQL and on the body, sorts, other accounts excl
   const b = await t.store.createAccount("v@a.test", "pw");
   expect(await t.store.queryEmails(b.id, null, [])).toEqual([]);
 });
+
+test("change events mark mail delivery (appendInTx), not APPEND or MOVE", async () => {
+  t.events.length = 0;
+  await t.store.append(inbox.id, msg("appended"));
+  const { blob, parsed } = await t.store.prepare(msg("delivered"), ["Return-Path: <a@x.test>\r\n"]);
+  await t.db.write((tx) => t.store.appendInTx(tx, { accountId: a.id, mailbox: "INBOX" }, blob, ["Return-Path: <a@x.test>\r\n"], parsed));
+  await t.store.move(inbox.id, [1], other.id);
+  expect(t.events.filter((e) => e.kind === "append").map((e) => e.delivered ?? false)).toEqual([false, true, false]);
+});

@@ -75,6 +75,9 @@ export interface StoreChange {
   modseq: number;
   /** Session that caused it (so it can skip its own echo where the RFC says so). */
   origin?: string;
+  /** "append" by mail delivery (the spool's local delivery), not APPEND/COPY/MOVE/import:
+   *  what auto-replies (JMAP VacationResponse, RFC 3834) react to. */
+  delivered?: boolean;
   /** "append" and "flags": the new flags of each UID in `uids` (same order), when the store
    *  knows them without a read, so caches can update in place instead of re-reading. */
   flags?: string[][];

@@ -17,6 +17,7 @@ import { problem } from "./errors.ts";
 import { mailboxMethods } from "./mailbox.ts";
 import { identityMethods } from "./identity.ts";
 import { submissionMethods } from "./submission.ts";
+import { startVacation, vacationMethods } from "./vacation.ts";
 import { eventSource } from "./push.ts";
 import { sessionObject, sessionStateOf } from "./session.ts";
 
@@ -27,7 +28,7 @@ export function mountJmap(core: Core, cfg: JmapConfig, app: Hono): void {
   const sweep = setInterval(() => uploads.sweep(), Math.min(cfg.uploadTtlMs, 3600_000));
   sweep.unref?.();
   core.onShutdown(() => clearInterval(sweep));
-  const methods = new Map<string, Method>(Object.entries({ "Core/echo": echo, ...mailboxMethods, ...emailGet, ...queryMethods, ...emailSetMethods(uploads), ...identityMethods, ...submissionMethods() }));
+  const methods = new Map<string, Method>(Object.entries({ "Core/echo": echo, ...mailboxMethods, ...emailGet, ...queryMethods, ...emailSetMethods(uploads), ...identityMethods, ...submissionMethods(), ...vacationMethods }));
   const inFlight = new Map<number, number>();
 
   /** Runs `fn` for an authenticated user; 401/429 otherwise. */
@@ -38,7 +39,7 @@ export function mountJmap(core: Core, cfg: JmapConfig, app: Hono): void {
   };
   const origin = (c: Context) => new URL(c.req.url).origin;
 
-  const session = (c: Context) => authed(c, async (user) => Response.json(sessionObject(cfg, user, origin(c), false), { headers: { "cache-control": "no-cache, no-store" } }));
+  const session = (c: Context) => authed(c, async (user) => Response.json(sessionObject(cfg, user, origin(c), true), { headers: { "cache-control": "no-cache, no-store" } }));
   app.get("/.well-known/jmap", session);
   app.get("/jmap/session", session);
 
@@ -101,5 +102,7 @@ export default definePlugin({
   config: JmapConfigSchema,
   setup(core, cfg) {
     core.hooks.on("http.routes", (app) => mountJmap(core, cfg, app), { plugin: "jmap" });
+    const stop = startVacation(core);
+    return stop;
   },
 });

@@ -26,7 +26,7 @@ interface Envelope {
   rcptTo: { email: string; parameters: Record<string, string | null> | null }[];
 }
 
-function splitAddress(email: string): Address | null {
+export function splitAddress(email: string): Address | null {
   const at = email.lastIndexOf("@");
   if (at <= 0 || at === email.length - 1 || /[\s<>]/.test(email)) return null;
   return { address: email, local: email.slice(0, at), domain: email.slice(at + 1).toLowerCase(), params: {} };
@@ -38,6 +38,39 @@ function withoutBcc(bytes: Uint8Array, headerEnd: number): Uint8Array {
   const kept = head.replace(/^bcc:.*\r?\n(?:[ \t].*\r?\n)*/gim, "");
   if (kept.length === head.length) return bytes;
   return Buffer.concat([Buffer.from(kept, "latin1"), Buffer.from(bytes.subarray(headerEnd))]);
+}
+
+/** Routes each recipient as SMTP RCPT does (`route`, then `smtp.rcpt`): local mailbox
+ *  targets and remote addresses, or the recipients that cannot be reached. */
+export async function routeAll(core: Core, txn: SmtpTxn, rcpts: string[]): Promise<{ local: DeliveryTarget[]; remote: { address: string; mailFrom?: string }[] } | { invalid: string[] }> {
+  const local: DeliveryTarget[] = [];
+  const remote: { address: string; mailFrom?: string }[] = [];
+  const invalid: string[] = [];
+  for (const email of rcpts) {
+    const addr = splitAddress(email);
+    if (!addr) {
+      invalid.push(email);
+      continue;
+    }
+    const isLocal = await core.store.isLocalDomain(addr.domain);
+    const routed = await core.hooks.first("route", txn, addr);
+    let route: Route | null = null;
+    if ("local" in routed) route = routed;
+    else if (routed.kind === "pass" && !isLocal) route = { local: [], remote: [{ address: addr.address }] };
+    if (!route || (route.local.length === 0 && route.remote.length === 0)) {
+      invalid.push(email);
+      continue;
+    }
+    const v = await core.hooks.first("smtp.rcpt", txn, addr, route);
+    if (v.kind === "reject" || v.kind === "defer" || v.kind === "disconnect") {
+      invalid.push(email);
+      continue;
+    }
+    txn.rcpts.push(addr);
+    for (const l of route.local) local.push({ accountId: l.accountId, mailbox: l.mailbox });
+    remote.push(...route.remote);
+  }
+  return invalid.length ? { invalid } : { local, remote };
 }
 
 export interface Submitted {
@@ -55,34 +88,9 @@ export async function submit(core: Core, user: AuthUser, remote: string, bytes: 
   if (env.rcptTo.length > MAX_RCPTS) return setError("tooManyRecipients", `at most ${MAX_RCPTS}`, ["envelope"]);
   const conn = requestConnection(core, remote, 0, false);
   const txn: SmtpTxn = { id: `jmap${Date.now().toString(36)}`, conn, helo: "jmap", user, mailFrom: from, rcpts: [], state: {} as TxnState };
-  const local: DeliveryTarget[] = [];
-  const remoteRcpts: { address: string; mailFrom?: string }[] = [];
-  const invalid: string[] = [];
-  for (const r of env.rcptTo) {
-    const addr = splitAddress(r.email);
-    if (!addr) {
-      invalid.push(r.email);
-      continue;
-    }
-    const isLocal = await core.store.isLocalDomain(addr.domain);
-    const routed = await core.hooks.first("route", txn, addr);
-    let route: Route | null = null;
-    if ("local" in routed) route = routed;
-    else if (routed.kind === "pass" && !isLocal) route = { local: [], remote: [{ address: addr.address }] };
-    if (!route || (route.local.length === 0 && route.remote.length === 0)) {
-      invalid.push(r.email);
-      continue;
-    }
-    const v = await core.hooks.first("smtp.rcpt", txn, addr, route);
-    if (v.kind === "reject" || v.kind === "defer" || v.kind === "disconnect") {
-      invalid.push(r.email);
-      continue;
-    }
-    txn.rcpts.push(addr);
-    for (const l of route.local) local.push({ accountId: l.accountId, mailbox: l.mailbox });
-    remoteRcpts.push(...route.remote);
-  }
-  if (invalid.length) return { ...setError("invalidRecipients", "these recipients cannot be reached"), invalidRecipients: invalid };
+  const routed = await routeAll(core, txn, env.rcptTo.map((r) => r.email));
+  if ("invalid" in routed) return { ...setError("invalidRecipients", "these recipients cannot be reached"), invalidRecipients: routed.invalid };
+  const { local, remote: remoteRcpts } = routed;
   const raw = Buffer.from(withoutBcc(bytes, headerEnd));
   const headers = rawFields(raw, 0, headerEnd).map((f) => ({ name: f.name.toLowerCase(), value: f.value.trim() }));
   const msg: IncomingMessage = { raw, prefix: [`Received: from jmap by ${core.config.hostname} (kotakpos) with HTTP id ${txn.id}; ${new Date().toUTCString()}\r\n`], headers };
