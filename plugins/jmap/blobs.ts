@@ -7,6 +7,7 @@ import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseObjectId } from "../../core/store/ids.ts";
 import type { Store } from "../../core/store/types.ts";
+import { analyze } from "../../core/mime/index.ts";
 import { numberParts, partBytes } from "./body.ts";
 
 export interface Uploads {
@@ -60,7 +61,14 @@ export function createUploads(dir: string, ttlMs: number): Uploads {
 
 /** The bytes behind any blob id the account may read, or null. */
 export async function readBlob(store: Store, uploads: Uploads, accountId: number, blobId: string): Promise<Uint8Array | null> {
-  if (blobId.startsWith("U")) return uploads.get(accountId, blobId);
+  const up = /^(U[0-9a-f]{64})(?:_([0-9]{1,6}))?$/.exec(blobId);
+  if (up) {
+    const bytes = await uploads.get(accountId, up[1]!);
+    if (!bytes || !up[2]) return bytes;
+    // A part of an uploaded message (Email/parse gives its parts such ids).
+    const part = numberParts(analyze(bytes).structure).byId.get(up[2]);
+    return part ? partBytes(part.mime, bytes) : null;
+  }
   const m = /^M([0-9a-z]{1,11})(?:_([0-9]{1,6}))?$/.exec(blobId);
   if (!m) return null;
   const emailId = parseObjectId("e", "e" + m[1]);

@@ -12,7 +12,7 @@ export const EMAIL_PROPS = [
   "id", "blobId", "threadId", "mailboxIds", "keywords", "size", "receivedAt", "messageId", "inReplyTo", "references", "sender", "from", "to", "cc", "bcc", "replyTo",
   "subject", "sentAt", "hasAttachment", "preview", "bodyValues", "textBody", "htmlBody", "attachments", "headers", "bodyStructure",
 ] as const;
-const DEFAULT_PROPS = EMAIL_PROPS.filter((p) => p !== "headers" && p !== "bodyStructure");
+export const DEFAULT_PROPS = EMAIL_PROPS.filter((p) => p !== "headers" && p !== "bodyStructure");
 /** Properties answered from the row alone. */
 const CHEAP = new Set(["id", "blobId", "threadId", "mailboxIds", "keywords", "size", "receivedAt", "messageId", "inReplyTo", "sender", "from", "to", "cc", "bcc", "replyTo", "subject", "sentAt", "hasAttachment", "preview"]);
 
@@ -28,7 +28,7 @@ export function keywordsOf(flags: string[]): Record<string, true> {
   return out;
 }
 
-function validProperty(p: string): boolean {
+export function validProperty(p: string): boolean {
   return (EMAIL_PROPS as readonly string[]).includes(p) || parseHeaderProperty(p) !== null;
 }
 
@@ -41,12 +41,12 @@ export interface BodyOptions {
 }
 
 /** One Email object with the requested properties. */
-export async function emailJson(ctx: MethodCtx, m: MessageMeta, properties: string[], opts: BodyOptions): Promise<Record<string, unknown>> {
+export async function emailJson(ctx: MethodCtx, m: MessageMeta, properties: string[], opts: BodyOptions, given?: { bytes: Uint8Array; blobId: string }): Promise<Record<string, unknown>> {
   const needBytes = properties.some((p) => !CHEAP.has(p));
-  const bytes = needBytes ? await ctx.core.store.read(m) : null;
+  const bytes = given ? given.bytes : needBytes ? await ctx.core.store.read(m) : null;
   let fields: RawField[] | undefined;
   const top = () => (fields ??= rawFields(bytes!, m.structure.headerStart, m.structure.bodyStart));
-  const blob = emailBlobId(m.emailId);
+  const blob = given ? given.blobId : emailBlobId(m.emailId);
   let parts: { root: Part; byId: Map<string, Part> } | undefined;
   const numbered = () => (parts ??= numberParts(m.structure));
   let lists: ReturnType<typeof bodyLists> | undefined;
@@ -112,6 +112,20 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** bodyProperties, fetch*BodyValues, maxBodyValueBytes of Email/get and Email/parse. */
+export function bodyOptions(args: Record<string, unknown>): BodyOptions {
+  const bodyProperties = args.bodyProperties === undefined || args.bodyProperties === null ? DEFAULT_BODY_PROPS : stringArray(args.bodyProperties, "bodyProperties");
+  const badBody = bodyProperties.filter((p) => !(BODY_PART_PROPS as readonly string[]).includes(p) && parseHeaderProperty(p) === null);
+  if (badBody.length) throw new MethodError("invalidArguments", `unknown body properties: ${badBody.join(", ")}`);
+  return {
+    bodyProperties,
+    fetchText: args.fetchTextBodyValues === true,
+    fetchHtml: args.fetchHTMLBodyValues === true,
+    fetchAll: args.fetchAllBodyValues === true,
+    maxBodyValueBytes: optInt(args.maxBodyValueBytes, "maxBodyValueBytes", 0),
+  };
+}
+
 const get: Method = async (args, ctx) => {
   const accountId = await ownAccount(args, ctx);
   const state = await stateOf(ctx, accountId);
@@ -121,16 +135,7 @@ const get: Method = async (args, ctx) => {
   const bad = properties.filter((p) => !validProperty(p));
   if (bad.length) throw new MethodError("invalidArguments", `unknown properties: ${bad.join(", ")}`);
   if (!properties.includes("id")) properties = ["id", ...properties];
-  const bodyProperties = args.bodyProperties === undefined || args.bodyProperties === null ? DEFAULT_BODY_PROPS : stringArray(args.bodyProperties, "bodyProperties");
-  const badBody = bodyProperties.filter((p) => !(BODY_PART_PROPS as readonly string[]).includes(p) && parseHeaderProperty(p) === null);
-  if (badBody.length) throw new MethodError("invalidArguments", `unknown body properties: ${badBody.join(", ")}`);
-  const opts: BodyOptions = {
-    bodyProperties,
-    fetchText: args.fetchTextBodyValues === true,
-    fetchHtml: args.fetchHTMLBodyValues === true,
-    fetchAll: args.fetchAllBodyValues === true,
-    maxBodyValueBytes: optInt(args.maxBodyValueBytes, "maxBodyValueBytes", 0),
-  };
+  const opts = bodyOptions(args);
   const nums = ids.map((id) => parseObjectId("e", id)).filter((n): n is number => n !== null);
   const rows = new Map((await ctx.core.store.emailsById(accountId, nums)).map((m) => [m.emailId, m]));
   const list: Record<string, unknown>[] = [];

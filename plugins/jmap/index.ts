@@ -12,6 +12,7 @@ import { JmapConfigSchema, type JmapConfig } from "./config.ts";
 import { accountIdOf, type Method } from "./context.ts";
 import { emailGet } from "./email.ts";
 import { emailSetMethods } from "./email-set.ts";
+import { moreEmailMethods } from "./email-more.ts";
 import { queryMethods } from "./email-query.ts";
 import { problem } from "./errors.ts";
 import { mailboxMethods } from "./mailbox.ts";
@@ -28,7 +29,7 @@ export function mountJmap(core: Core, cfg: JmapConfig, app: Hono): void {
   const sweep = setInterval(() => uploads.sweep(), Math.min(cfg.uploadTtlMs, 3600_000));
   sweep.unref?.();
   core.onShutdown(() => clearInterval(sweep));
-  const methods = new Map<string, Method>(Object.entries({ "Core/echo": echo, ...mailboxMethods, ...emailGet, ...queryMethods, ...emailSetMethods(uploads), ...identityMethods, ...submissionMethods(), ...vacationMethods }));
+  const methods = new Map<string, Method>(Object.entries({ "Core/echo": echo, ...mailboxMethods, ...emailGet, ...queryMethods, ...emailSetMethods(uploads), ...moreEmailMethods(uploads), ...identityMethods, ...submissionMethods(), ...vacationMethods }));
   const inFlight = new Map<number, number>();
 
   /** Runs `fn` for an authenticated user; 401/429 otherwise. */
