@@ -30,6 +30,10 @@ export const ConfigSchema = v.looseObject({
         {},
       ),
       maxConnectionsPerIp: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 50),
+      /** Open connections over all listeners; more are refused (421 / closed) and logged. */
+      maxConnections: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 5000),
+      /** Seconds a client on an implicit-TLS port (465, 993, 995) has to finish its TLS handshake. */
+      tlsHandshakeSeconds: v.optional(v.pipe(v.number(), v.minValue(0.1)), 10),
       /** Seconds the server waits for sessions to finish on shutdown. */
       shutdownGraceSeconds: v.optional(v.pipe(v.number(), v.minValue(0)), 5),
     }),
@@ -47,6 +51,15 @@ export const ConfigSchema = v.looseObject({
     v.object({
       /** Folder of message blobs; "<data>/blobs" when empty. */
       path: v.optional(v.string(), ""),
+      /** "s3://bucket/prefix": blobs in S3-compatible object storage instead of the folder. */
+      url: v.optional(v.string(), ""),
+      /** S3 API endpoint (http(s)://host:port); empty: AWS for the region. */
+      endpoint: v.optional(v.string(), ""),
+      region: v.optional(v.string(), ""),
+      /** JSON file {"accessKeyId","secretAccessKey"}; empty: $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY. */
+      credentialsFile: v.optional(v.string(), ""),
+      /** MiB of blobs cached in memory for reads (S3 only). */
+      cacheMiB: v.optional(v.pipe(v.number(), v.minValue(0)), 64),
     }),
     {},
   ),
@@ -86,6 +99,20 @@ export const ConfigSchema = v.looseObject({
       maxAge: v.optional(duration, "5d"),
       /** Send a delay warning after this long (empty = never). */
       warnAfter: v.optional(v.string(), "4h"),
+      /** PEM file of extra CAs trusted when MTA-STS or DANE needs a verified MX certificate. */
+      caFile: v.optional(v.string(), ""),
+      /** A smarthost for outbound mail (home lab, blocked port 25). */
+      relay: v.optional(
+        v.object({
+          url: v.optional(v.string(), ""),
+          preset: v.optional(v.string(), ""),
+          username: v.optional(v.string(), ""),
+          passwordFile: v.optional(v.string(), ""),
+          caFile: v.optional(v.string(), ""),
+          domains: v.optional(v.array(v.string()), []),
+        }),
+        {},
+      ),
     }),
     {},
   ),
@@ -94,12 +121,26 @@ export const ConfigSchema = v.looseObject({
       /** Largest message accepted (bytes), announced in SIZE and APPENDLIMIT. */
       maxMessageSize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 50 * 1024 * 1024),
       maxRecipients: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 1000),
+      /** Largest header section and largest single header field (bytes), checked before any check runs. */
+      maxHeaderSection: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 1024 * 1024),
+      maxHeaderField: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000)), 64 * 1024),
     }),
     {},
   ),
   log: v.optional(
     v.object({
       level: v.optional(v.picklist(["debug", "info", "warn", "error"]), "info"),
+      /** "text": one line per event; "json": one JSON object per line (journald, Loki). */
+      format: v.optional(v.picklist(["text", "json"]), "text"),
+    }),
+    {},
+  ),
+  metrics: v.optional(
+    v.object({
+      /** "host:port" of a separate plain-HTTP listener serving only /metrics without a
+       *  token (e.g. 127.0.0.1:9108 for a local Prometheus); empty = none. /metrics on the
+       *  web listeners always needs the admin token as a bearer token. */
+      listen: v.optional(v.string(), ""),
     }),
     {},
   ),

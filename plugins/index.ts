@@ -5,6 +5,8 @@ import smtp from "./smtp/index.ts";
 import pop3 from "./pop3/index.ts";
 import mailauth from "./mailauth/index.ts";
 import imap from "./imap/index.ts";
+import acme from "./acme/index.ts";
+import mtasts from "./mtasts/index.ts";
 import jmap from "./jmap/index.ts";
 
-export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, jmap];
+export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, acme, mtasts, jmap];

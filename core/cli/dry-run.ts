@@ -14,13 +14,16 @@ import type { Core, Listener, Logger, Plugin, Tls } from "../types.ts";
 
 const noTls: Tls = {
   certificateFor: () => Promise.reject(new Error("no TLS in a dry run")),
+  certificates: () => Promise.reject(new Error("no TLS in a dry run")),
+  changed: () => {},
+  onChange: () => () => {},
 };
 
 export async function dryRunPlugins(opts: { config: Config; plugins: Plugin[]; db: Db; store: Store; log: Logger; dataDir: string }): Promise<PluginReport> {
   const { config, db, store, log } = opts;
   const plugins = resolvePlugins(opts.plugins, [], config.plugins.disabled);
   const hooks = createHooks(log);
-  registerDefaultAuth(hooks, store, config.auth.maxFailuresPerIp);
+  registerDefaultAuth(hooks, store, { db, maxFailuresPerIp: config.auth.maxFailuresPerIp, log }).close();
   registerDefaultRouting(hooks, store);
   const closing = new AbortController();
   const listeners: string[] = [];

@@ -47,24 +47,10 @@ export function remoteOf(c: Context): { address: string; port: number } {
 
 export type AuthOutcome = { ok: true; user: AuthUser } | { ok: false; status: 401 | 429; text: string };
 
-/** Successful Basic credentials for a short while (key: sha-256 of the header), so each
- *  API call does not pay an argon2id verification. A password change takes effect for
- *  new credentials at once and for cached ones within CACHE_MS. */
-const CACHE_MS = 60_000;
-const cache = new Map<string, { user: AuthUser; until: number }>();
-
-/** Authenticates a request from its Authorization: Basic header. */
+/** Authenticates a request from its Authorization: Basic header (each request: the
+ *  store's credential cache makes a repeated login cheap, see core/store/credential-cache.ts). */
 export async function authenticate(core: Core, c: Context): Promise<AuthOutcome> {
-  const h = c.req.header("authorization") ?? "";
-  const key = new Bun.CryptoHasher("sha256").update(h).digest("hex");
-  const hit = cache.get(key);
-  if (hit && hit.until > Date.now()) return { ok: true, user: hit.user };
-  const r = await verify(core, c, h);
-  if (r.ok) {
-    if (cache.size > 10_000) cache.clear();
-    cache.set(key, { user: r.user, until: Date.now() + CACHE_MS });
-  }
-  return r;
+  return verify(core, c, c.req.header("authorization") ?? "");
 }
 
 async function verify(core: Core, c: Context, h: string): Promise<AuthOutcome> {
