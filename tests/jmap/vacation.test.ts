@@ -1,22 +1,37 @@
 // VacationResponse (RFC 8621 §8) applied at local delivery by RFC 3834's rules: one reply
-// per sender, none to a mailing list or to the null sender. Mail comes in over SMTP from
-// nodemailer; Bob, the sender, reads the replies with imapflow.
+// per sender, none to a mailing list, bulk mail, auto-replies or the null sender. Mail comes
+// in over SMTP from nodemailer, Alice's inbox is read with imapflow, replies reach the
+// sink MTA (aiosmtpd) that remote.test's mail is routed to.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { ImapFlow } from "imapflow";
 import nodemailer from "nodemailer";
 import type { TestServer } from "../helpers/server.ts";
-import { ALICE, BOB, Jmap, startJmap } from "./helpers.ts";
+import { builtinPlugins } from "../../plugins/index.ts";
+import { definePlugin } from "../../core/types.ts";
+import { startAiosmtpd, type Aiosmtpd } from "../delivery/aiosmtpd.ts";
+import { ALICE, BOB, Jmap } from "./helpers.ts";
+import { startTestServer } from "../helpers/server.ts";
 
 let srv: TestServer;
+let peer: Aiosmtpd;
 let alice: Jmap;
 let acct: string;
 beforeAll(async () => {
-  srv = await startJmap();
+  // remote.test's mail goes to aiosmtpd (a sink MTA), where the replies are read.
+  peer = await startAiosmtpd();
+  const route = definePlugin({
+    name: "test-remote-route",
+    setup(core) {
+      core.hooks.on("nextHop", (_msg, domain) => (domain === "remote.test" ? [{ host: "127.0.0.1", port: peer.port, preference: 0 }] : { kind: "pass" }));
+    },
+  });
+  srv = await startTestServer({ users: [ALICE, BOB], plugins: [...builtinPlugins, route] });
   alice = Jmap.for(srv);
   acct = (await alice.session()).accountId;
 }, 30_000);
 afterAll(async () => {
   await srv.cleanup();
+  await peer.stop();
 });
 
 const USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", "urn:ietf:params:jmap:vacationresponse"];
@@ -27,18 +42,21 @@ async function send(opts: { from: string; envelopeFrom: string; subject: string;
   await t.sendMail({ from: opts.from, to: ALICE.address, subject: opts.subject, text: "hi\n", headers: opts.headers, envelope: { from: opts.envelopeFrom, to: [ALICE.address] } });
 }
 
-async function inboxOf(user: { address: string; password: string }): Promise<{ subject: string; autoSubmitted: string; returnPath: string }[]> {
-  const c = new ImapFlow({ host: "127.0.0.1", port: srv.port("imap"), secure: false, tls: tlsOptions, auth: { user: user.address, pass: user.password }, logger: false });
+/** Vacation replies the sink MTA received for `to`. */
+function repliesTo(to: string): { mailFrom: string; subject: string; autoSubmitted: string }[] {
+  return peer
+    .messages()
+    .filter((m) => m.rcptTo.includes(to))
+    .map((m) => ({ mailFrom: m.mailFrom, subject: /^Subject: (.*)$/im.exec(m.data)?.[1]?.trim() ?? "", autoSubmitted: /^Auto-Submitted: (.*)$/im.exec(m.data)?.[1]?.trim() ?? "" }));
+}
+
+async function inboxSubjects(): Promise<string[]> {
+  const c = new ImapFlow({ host: "127.0.0.1", port: srv.port("imap"), secure: false, tls: tlsOptions, auth: { user: ALICE.address, pass: ALICE.password }, logger: false });
   await c.connect();
   try {
     const lock = await c.getMailboxLock("INBOX");
-    const out: { subject: string; autoSubmitted: string; returnPath: string }[] = [];
-    if ((c.mailbox as { exists: number }).exists > 0) {
-      for await (const m of c.fetch("1:*", { envelope: true, headers: ["auto-submitted", "return-path"] })) {
-        const h = m.headers!.toString();
-        out.push({ subject: m.envelope!.subject!, autoSubmitted: /auto-submitted:\s*(.*)/i.exec(h)?.[1]?.trim() ?? "", returnPath: /return-path:\s*(.*)/i.exec(h)?.[1]?.trim() ?? "" });
-      }
-    }
+    const out: string[] = [];
+    for await (const m of c.fetch("1:*", { envelope: true })) out.push(m.envelope!.subject!);
     lock.release();
     return out;
   } finally {
@@ -47,8 +65,8 @@ async function inboxOf(user: { address: string; password: string }): Promise<{ s
 }
 
 async function settle(): Promise<void> {
-  // The reply is sent after the delivery commits (a store change event): give it a moment.
-  await Bun.sleep(400);
+  // The reply is queued after the delivery commits (a store change event), then delivered.
+  await Bun.sleep(1500);
 }
 
 test("VacationResponse/get|set; one reply per sender; none to lists or the null sender", async () => {
@@ -61,20 +79,23 @@ test("VacationResponse/get|set; one reply per sender; none to lists or the null 
   expect(bad.notCreated.x.type).toBe("singleton");
   expect(bad.notUpdated.other.type).toBe("notFound");
 
-  await send({ from: BOB.address, envelopeFrom: BOB.address, subject: "first" });
+  // Mail from outside (our own domain's senders must log in now): replies go out by SMTP.
+  const DAVE = "dave@remote.test";
+  await send({ from: DAVE, envelopeFrom: DAVE, subject: "first" });
   await settle();
-  await send({ from: BOB.address, envelopeFrom: BOB.address, subject: "second" });
-  await send({ from: BOB.address, envelopeFrom: BOB.address, subject: "list post", headers: { "List-Id": "<team.example.test>" } });
-  await send({ from: BOB.address, envelopeFrom: "", subject: "a bounce" });
-  await send({ from: BOB.address, envelopeFrom: BOB.address, subject: "an auto-reply", headers: { "Auto-Submitted": "auto-replied" } });
+  await send({ from: DAVE, envelopeFrom: DAVE, subject: "second" });
+  await send({ from: DAVE, envelopeFrom: DAVE, subject: "list post", headers: { "List-Id": "<team.remote.test>" } });
+  await send({ from: DAVE, envelopeFrom: "", subject: "a bounce" });
+  await send({ from: DAVE, envelopeFrom: DAVE, subject: "an auto-reply", headers: { "Auto-Submitted": "auto-replied" } });
+  await send({ from: "news@remote.test", envelopeFrom: "news@remote.test", subject: "bulk", headers: { Precedence: "bulk" } });
   await settle();
-  expect((await inboxOf(ALICE)).map((m) => m.subject)).toEqual(["first", "second", "list post", "a bounce", "an auto-reply"]);
-  const replies = await inboxOf(BOB);
-  expect(replies).toEqual([{ subject: "Away", autoSubmitted: "auto-replied", returnPath: "<>" }]);
+  expect(await inboxSubjects()).toEqual(["first", "second", "list post", "a bounce", "an auto-reply", "bulk"]);
+  expect(repliesTo(DAVE)).toEqual([{ mailFrom: "<>", subject: "Away", autoSubmitted: "auto-replied" }]);
+  expect(repliesTo("news@remote.test")).toEqual([]);
 
-  // Turned off (new settings also forget who was answered): no reply to Bob any more.
+  // Turned off (new settings also forget who was answered): no reply to Dave any more.
   await alice.call([["VacationResponse/set", { accountId: acct, update: { singleton: { isEnabled: false } } }, "s"]], USING);
-  await send({ from: BOB.address, envelopeFrom: BOB.address, subject: "while off" });
+  await send({ from: DAVE, envelopeFrom: DAVE, subject: "while off" });
   await settle();
-  expect((await inboxOf(BOB)).length).toBe(1);
+  expect((repliesTo(DAVE)).length).toBe(1);
 }, 30_000);
