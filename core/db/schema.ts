@@ -103,6 +103,8 @@ export const messages = sqliteTable(
   },
   (t) => [
     index("messages_email").on(t.emailId),
+    // JMAP's mailbox listing, newest first, reads this index in order (LIMIT, no sort).
+    index("messages_mailbox_date").on(t.mailboxId, t.internalDate, t.emailId),
     index("messages_thread").on(t.threadId),
     index("messages_message_id").on(t.messageId),
     uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid),

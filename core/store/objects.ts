@@ -54,7 +54,8 @@ export function objectOps(ctx: StoreCtx): ObjectOps {
     return out;
   }
 
-  async function queryEmails(accountId: number, filter: EmailCondition | null, sort: EmailSort[]): Promise<{ emailId: number; threadId: number }[]> {
+  async function queryEmails(accountId: number, filter: EmailCondition | null, sort: EmailSort[], limit?: number): Promise<{ emailId: number; threadId: number }[]> {
+    const lim = limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(limit))}`;
     const order = sort.map((s) => `${SORT_SQL[s.property]}${s.isAscending ? "" : " DESC"}`);
     order.push("m.email_id DESC");
     if (filter && needsJs(filter)) {
@@ -64,11 +65,12 @@ export function objectOps(ctx: StoreCtx): ObjectOps {
       for (const row of r.rows) {
         const meta = toMeta(row);
         if (await matchesInJs(ctx, filter, meta)) out.push({ emailId: meta.emailId, threadId: meta.threadId });
+        if (limit !== undefined && out.length >= limit) break;
       }
       return out;
     }
     const where = filter ? toSql(filter) : { sql: "1", args: [] };
-    const r = await read(ctx, `SELECT m.email_id, m.thread_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ? AND (${where.sql}) ORDER BY ${order.join(", ")}`, [accountId, ...where.args]);
+    const r = await read(ctx, `SELECT m.email_id, m.thread_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ? AND (${where.sql}) ORDER BY ${order.join(", ")}${lim}`, [accountId, ...where.args]);
     return r.rows.map((x) => ({ emailId: Number(x.email_id), threadId: Number(x.thread_id) }));
   }
 

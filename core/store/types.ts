@@ -191,8 +191,9 @@ export interface Store {
   emailsById(accountId: number, emailIds: number[]): Promise<MessageMeta[]>;
   /** Thread id → its email ids, oldest first. */
   threadEmails(accountId: number, threadIds: number[]): Promise<Map<number, number[]>>;
-  /** Matching emails in sort order (ties: newest email id first). */
-  queryEmails(accountId: number, filter: EmailCondition | null, sort: EmailSort[]): Promise<{ emailId: number; threadId: number }[]>;
+  /** Matching emails in sort order (ties: newest email id first); the first `limit` only
+   *  when given. */
+  queryEmails(accountId: number, filter: EmailCondition | null, sort: EmailSort[], limit?: number): Promise<{ emailId: number; threadId: number }[]>;
   /** Changes since a modseq; null when they cannot be calculated (unknown state). */
   emailChanges(accountId: number, since: number, max: number): Promise<ObjectChanges | null>;
   mailboxChanges(accountId: number, since: number, max: number): Promise<ObjectChanges | null>;

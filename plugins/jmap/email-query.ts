@@ -77,30 +77,45 @@ export function toSort(v: unknown): EmailSort[] {
   });
 }
 
-/** The full result list (collapsed to one email per thread when asked). */
-async function results(ctx: MethodCtx, accountId: number, args: Record<string, unknown>): Promise<string[]> {
+/** The result list (collapsed to one email per thread when asked): complete, or — with
+ *  `need` — at least its first `need` ids (the first page without reading every row). */
+async function results(ctx: MethodCtx, accountId: number, args: Record<string, unknown>, need?: number): Promise<{ ids: string[]; complete: boolean }> {
   const filter = args.filter === undefined || args.filter === null ? null : toCondition(args.filter);
-  const rows = await ctx.core.store.queryEmails(accountId, filter, toSort(args.sort));
-  const out: string[] = [];
-  const seen = new Set<number>();
-  for (const r of rows) {
-    if (args.collapseThreads === true) {
-      if (seen.has(r.threadId)) continue;
-      seen.add(r.threadId);
+  const sort = toSort(args.sort);
+  const collapse = args.collapseThreads === true;
+  const collect = (rows: { emailId: number; threadId: number }[]) => {
+    const out: string[] = [];
+    const seen = new Set<number>();
+    for (const r of rows) {
+      if (collapse) {
+        if (seen.has(r.threadId)) continue;
+        seen.add(r.threadId);
+      }
+      out.push(emailObjectId(r.emailId));
     }
-    out.push(emailObjectId(r.emailId));
+    return out;
+  };
+  if (need !== undefined) {
+    // Threads are short: a few rows per wanted id usually cover the page.
+    const fetch = collapse ? need * 4 + 20 : need;
+    const rows = await ctx.core.store.queryEmails(accountId, filter, sort, fetch);
+    const ids = collect(rows);
+    if (rows.length < fetch) return { ids, complete: true };
+    if (ids.length >= need) return { ids: ids.slice(0, need), complete: false };
   }
-  return out;
+  return { ids: collect(await ctx.core.store.queryEmails(accountId, filter, sort)), complete: true };
 }
 
 const query: Method = async (args, ctx) => {
   const accountId = await ownAccount(args, ctx);
   const queryState = await stateOf(ctx, accountId);
-  const ids = await results(ctx, accountId, args);
   let position = typeof args.position === "number" && Number.isSafeInteger(args.position) ? args.position : 0;
   if (args.position !== undefined && typeof args.position !== "number") throw new MethodError("invalidArguments", "position must be an integer");
   const requested = args.limit === undefined || args.limit === null ? MAX_RESULTS : optInt(args.limit, "limit", MAX_RESULTS);
   const limit = Math.min(requested, MAX_RESULTS);
+  // The first page without a total or an anchor needs only its own rows.
+  const firstPage = position >= 0 && args.calculateTotal !== true && (args.anchor === undefined || args.anchor === null);
+  const { ids } = await results(ctx, accountId, args, firstPage ? position + limit : undefined);
   if (args.anchor !== undefined && args.anchor !== null) {
     // RFC 8620 §5.5: the anchor's index plus anchorOffset (clamped to 0).
     const at = ids.indexOf(String(args.anchor));
@@ -137,7 +152,7 @@ const queryChanges: Method = async (args, ctx) => {
     const m = await store.threadEmails(accountId, [...t.created, ...t.updated]);
     for (const list of m.values()) for (const id of list) touched.add(emailObjectId(id));
   }
-  const now = await results(ctx, accountId, args);
+  const now = (await results(ctx, accountId, args)).ids;
   const index = new Map(now.map((id, i) => [id, i]));
   const removed = [...touched];
   const added = removed.filter((id) => index.has(id)).map((id) => ({ id, index: index.get(id)! })).sort((a, b) => a.index - b.index);

@@ -180,6 +180,7 @@ CREATE TABLE `messages` (
 );
 --> statement-breakpoint
 CREATE INDEX `messages_email` ON `messages` (`email_id`);--> statement-breakpoint
+CREATE INDEX `messages_mailbox_date` ON `messages` (`mailbox_id`,`internal_date`,`email_id`);--> statement-breakpoint
 CREATE INDEX `messages_thread` ON `messages` (`thread_id`);--> statement-breakpoint
 CREATE INDEX `messages_message_id` ON `messages` (`message_id`);--> statement-breakpoint
 CREATE UNIQUE INDEX `messages_mailbox_uid` ON `messages` (`mailbox_id`,`uid`);--> statement-breakpoint
