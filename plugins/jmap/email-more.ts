@@ -7,7 +7,7 @@ import type { MessageMeta } from "../../core/store/types.ts";
 import { readBlob, type Uploads } from "./blobs.ts";
 import { bodyOptions, DEFAULT_PROPS, emailBlobId, emailJson, validProperty } from "./email.ts";
 import { toCondition } from "./email-query.ts";
-import { flagsOf } from "./email-set.ts";
+import { newEmailTarget } from "./email-set.ts";
 import { MethodError, setError, type SetError } from "./errors.ts";
 import { ownAccount, resolveId, stateOf, stringArray, type Method } from "./context.ts";
 
@@ -30,17 +30,12 @@ export function moreEmailMethods(uploads: Uploads): Record<string, Method> {
         notCreated[cid] = setError("blobNotFound", "no such blob", ["blobId"]);
         continue;
       }
-      const mids = Object.entries((o.mailboxIds ?? {}) as Record<string, unknown>).filter(([, v]) => v === true).map(([k]) => parseObjectId("m", resolveId(k, ctx)));
-      const mb = mids.length === 1 && mids[0] !== null ? await store.getMailboxById(mids[0]!) : null;
-      if (!mb || mb.accountId !== accountId) {
-        notCreated[cid] = setError(mids.length > 1 ? "tooManyMailboxes" : "invalidProperties", "exactly one existing mailbox", ["mailboxIds"]);
+      const target = await newEmailTarget(ctx, accountId, o);
+      if ("type" in target) {
+        notCreated[cid] = target;
         continue;
       }
-      const flags = flagsOf((o.keywords ?? {}) as Record<string, unknown>, []);
-      if (!Array.isArray(flags)) {
-        notCreated[cid] = flags;
-        continue;
-      }
+      const { mb, flags } = target;
       const at = typeof o.receivedAt === "string" ? Date.parse(o.receivedAt) : Date.now();
       const r = await store.append(mb.id, bytes, { flags, internalDate: Number.isNaN(at) ? Date.now() : at, origin: "jmap" });
       const id = emailObjectId(r.emailId);

@@ -3,12 +3,13 @@
 // drafts created from parts (composed with nodemailer's MailComposer).
 import MailComposer from "nodemailer/lib/mail-composer";
 import { emailObjectId, mailboxObjectId, parseObjectId, threadObjectId } from "../../core/store/ids.ts";
-import type { MessageMeta } from "../../core/store/types.ts";
+import type { Mailbox, MessageMeta } from "../../core/store/types.ts";
 import type { Uploads } from "./blobs.ts";
 import { readBlob } from "./blobs.ts";
 import { emailBlobId } from "./email.ts";
 import { MethodError, setError, type SetError } from "./errors.ts";
 import { ownAccount, resolveId, stateOf, type Method, type MethodCtx } from "./context.ts";
+import { SetOutcome, setArgs } from "./standard.ts";
 
 const SYSTEM: Record<string, string> = { $seen: "\\Seen", $answered: "\\Answered", $flagged: "\\Flagged", $draft: "\\Draft" };
 const KEYWORD = /^[\x21-\x7e]{1,255}$/;
@@ -77,6 +78,17 @@ async function update(ctx: MethodCtx, accountId: number, m: MessageMeta, patch: 
     mailboxId = target;
   }
   return null;
+}
+
+/** Where a new email goes (Email/set create, Email/import): its one mailbox of this
+ *  account and its flags from the keywords. */
+export async function newEmailTarget(ctx: MethodCtx, accountId: number, o: Record<string, unknown>): Promise<{ mb: Mailbox; flags: string[] } | SetError> {
+  const mids = Object.entries((o.mailboxIds ?? {}) as Record<string, unknown>).filter(([, v]) => v === true).map(([k]) => parseObjectId("m", resolveId(k, ctx)));
+  if (mids.length !== 1) return setError(mids.length > 1 ? "tooManyMailboxes" : "invalidProperties", "exactly one mailbox", ["mailboxIds"]);
+  const mb = mids[0] === null ? null : await ctx.core.store.getMailboxById(mids[0]!);
+  if (!mb || mb.accountId !== accountId) return setError("invalidProperties", "no such mailbox", ["mailboxIds"]);
+  const flags = flagsOf((o.keywords ?? {}) as Record<string, unknown>, []);
+  return Array.isArray(flags) ? { mb, flags } : flags;
 }
 
 type Composer = NonNullable<ConstructorParameters<typeof MailComposer>[0]>;
@@ -149,18 +161,9 @@ export function emailSetMethods(uploads: Uploads): Record<string, Method> {
     const accountId = await ownAccount(args, ctx);
     const store = ctx.core.store;
     const oldState = await stateOf(ctx, accountId);
-    if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) throw new MethodError("stateMismatch", "ifInState does not match");
-    const create = (args.create ?? {}) as Record<string, Record<string, unknown>>;
-    const upd = (args.update ?? {}) as Record<string, Record<string, unknown>>;
-    const destroy = (args.destroy ?? []) as string[];
-    if (typeof create !== "object" || typeof upd !== "object" || !Array.isArray(destroy)) throw new MethodError("invalidArguments", "create/update/destroy");
-    if (Object.keys(create).length + Object.keys(upd).length + destroy.length > ctx.cfg.maxObjectsInSet) throw new MethodError("requestTooLarge", `at most ${ctx.cfg.maxObjectsInSet} objects`);
-    const created: Record<string, unknown> = {};
-    const notCreated: Record<string, SetError> = {};
-    const updated: Record<string, null> = {};
-    const notUpdated: Record<string, SetError> = {};
-    const destroyed: string[] = [];
-    const notDestroyed: Record<string, SetError> = {};
+    const { create, update: upd, destroy } = setArgs(args, ctx, oldState);
+    const out = new SetOutcome();
+    const { created, notCreated, updated, notUpdated, destroyed, notDestroyed } = out;
 
     for (const [cid, o] of Object.entries(create)) {
       if (!o || typeof o !== "object") {
@@ -172,21 +175,12 @@ export function emailSetMethods(uploads: Uploads): Record<string, Method> {
         notCreated[cid] = setError("invalidProperties", "cannot be set", bad);
         continue;
       }
-      const mids = Object.entries((o.mailboxIds ?? {}) as Record<string, unknown>).filter(([, v]) => v === true).map(([k]) => parseObjectId("m", resolveId(k, ctx)));
-      if (mids.length !== 1) {
-        notCreated[cid] = setError(mids.length > 1 ? "tooManyMailboxes" : "invalidProperties", "exactly one mailbox", ["mailboxIds"]);
+      const target = await newEmailTarget(ctx, accountId, o);
+      if ("type" in target) {
+        notCreated[cid] = target;
         continue;
       }
-      const mb = mids[0] === null ? null : await store.getMailboxById(mids[0]!);
-      if (!mb || mb.accountId !== accountId) {
-        notCreated[cid] = setError("invalidProperties", "no such mailbox", ["mailboxIds"]);
-        continue;
-      }
-      const flags = flagsOf((o.keywords ?? {}) as Record<string, unknown>, []);
-      if (!Array.isArray(flags)) {
-        notCreated[cid] = flags;
-        continue;
-      }
+      const { mb, flags } = target;
       const raw = await compose(ctx, accountId, o, uploads);
       if (!(raw instanceof Uint8Array)) {
         notCreated[cid] = raw;
@@ -226,18 +220,7 @@ export function emailSetMethods(uploads: Uploads): Record<string, Method> {
       await store.remove(m.mailboxId, [m.uid], { origin: "jmap" });
       destroyed.push(rawId);
     }
-    const orNull = <T extends object>(o: T) => (Object.keys(o).length ? o : null);
-    return {
-      accountId: args.accountId,
-      oldState,
-      newState: await stateOf(ctx, accountId),
-      created: orNull(created),
-      updated: orNull(updated),
-      destroyed: destroyed.length ? destroyed : null,
-      notCreated: orNull(notCreated),
-      notUpdated: orNull(notUpdated),
-      notDestroyed: orNull(notDestroyed),
-    };
+    return out.response(args.accountId, oldState, await stateOf(ctx, accountId));
   };
   return { "Email/set": set };
 }

@@ -6,7 +6,7 @@ import { jmapIdentities } from "../../core/db/schema.ts";
 import type { AuthUser, Core } from "../../core/types.ts";
 import { MethodError, setError, type SetError } from "./errors.ts";
 import { ownAccount, resolveId, type Method, type MethodCtx } from "./context.ts";
-import { getArgs, pick } from "./standard.ts";
+import { getArgs, pick, SetOutcome, setArgs } from "./standard.ts";
 
 const PROPS = ["id", "name", "email", "replyTo", "bcc", "textSignature", "htmlSignature", "mayDelete"] as const;
 const idOf = (n: number) => "i" + n.toString(36);
@@ -84,16 +84,12 @@ const changes: Method = async (args, ctx) => {
 const set: Method = async (args, ctx) => {
   const accountId = await ownAccount(args, ctx);
   const oldState = await state(ctx);
-  if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) throw new MethodError("stateMismatch", "ifInState does not match");
-  const created: Record<string, unknown> = {};
-  const notCreated: Record<string, SetError> = {};
-  const updated: Record<string, null> = {};
-  const notUpdated: Record<string, SetError> = {};
-  const destroyed: string[] = [];
-  const notDestroyed: Record<string, SetError> = {};
+  const { create, update, destroy } = setArgs(args, ctx, oldState);
+  const out = new SetOutcome();
+  const { created, notCreated, updated, notUpdated, destroyed, notDestroyed } = out;
   const str = (v: unknown, d = "") => (typeof v === "string" ? v : d);
   const json = (v: unknown) => (Array.isArray(v) ? JSON.stringify(v) : null);
-  for (const [cid, o] of Object.entries((args.create ?? {}) as Record<string, Record<string, unknown>>)) {
+  for (const [cid, o] of Object.entries(create)) {
     const email = str(o?.email);
     if (!email || !(await maySendAs(ctx.core, ctx.user, email))) {
       notCreated[cid] = setError("forbiddenFrom", "you may not send as this address", ["email"]);
@@ -109,7 +105,7 @@ const set: Method = async (args, ctx) => {
     ctx.createdIds.set(cid, idOf(id));
     created[cid] = { id: idOf(id), mayDelete: true, ...(o.name === undefined && { name: "" }), ...(o.textSignature === undefined && { textSignature: "" }), ...(o.htmlSignature === undefined && { htmlSignature: "" }) };
   }
-  for (const [rawId, patch] of Object.entries((args.update ?? {}) as Record<string, Record<string, unknown>>)) {
+  for (const [rawId, patch] of Object.entries(update)) {
     const n = numOf(resolveId(rawId, ctx));
     const bad = Object.keys(patch ?? {}).filter((k) => !["name", "replyTo", "bcc", "textSignature", "htmlSignature"].includes(k));
     if (!n) {
@@ -130,14 +126,13 @@ const set: Method = async (args, ctx) => {
     if (ok) updated[rawId] = null;
     else notUpdated[rawId] = setError("notFound");
   }
-  for (const rawId of (args.destroy ?? []) as string[]) {
+  for (const rawId of destroy) {
     const n = numOf(resolveId(rawId, ctx));
     const ok = n ? await ctx.core.db.write(async (tx) => (await tx.orm.delete(jmapIdentities).where(and(eq(jmapIdentities.id, n), eq(jmapIdentities.accountId, accountId))).returning({ id: jmapIdentities.id })).length > 0) : false;
     if (ok) destroyed.push(rawId);
     else notDestroyed[rawId] = setError(rawId === "i0" ? "forbidden" : "notFound");
   }
-  const orNull = <T extends object>(o: T) => (Object.keys(o).length ? o : null);
-  return { accountId: args.accountId, oldState, newState: await state(ctx), created: orNull(created), updated: orNull(updated), destroyed: destroyed.length ? destroyed : null, notCreated: orNull(notCreated), notUpdated: orNull(notUpdated), notDestroyed: orNull(notDestroyed) };
+  return out.response(args.accountId, oldState, await state(ctx));
 };
 
 export const identityMethods: Record<string, Method> = { "Identity/get": get, "Identity/changes": changes, "Identity/set": set };

@@ -6,7 +6,7 @@ import { mailboxObjectId, parseObjectId } from "../../core/store/ids.ts";
 import type { Mailbox } from "../../core/store/types.ts";
 import { MethodError, setError, type SetError } from "./errors.ts";
 import { ownAccount, parseState, stateOf, type Method, type MethodCtx } from "./context.ts";
-import { changesResponse, getArgs, pick } from "./standard.ts";
+import { changesResponse, getArgs, pick, SetOutcome, setArgs } from "./standard.ts";
 
 const DELIM = "/";
 export const MAILBOX_PROPS = ["id", "name", "parentId", "role", "sortOrder", "totalEmails", "unreadEmails", "totalThreads", "unreadThreads", "myRights", "isSubscribed"] as const;
@@ -136,15 +136,9 @@ const set: Method = async (args, ctx) => {
   const accountId = await ownAccount(args, ctx);
   const store = ctx.core.store;
   const oldState = await stateOf(ctx, accountId);
-  if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) throw new MethodError("stateMismatch", "ifInState does not match");
-  const create = (args.create ?? {}) as Record<string, Record<string, unknown>>;
-  const update = (args.update ?? {}) as Record<string, Record<string, unknown>>;
-  const destroy = (args.destroy ?? []) as string[];
-  if (typeof create !== "object" || typeof update !== "object" || !Array.isArray(destroy)) throw new MethodError("invalidArguments", "create/update/destroy");
-  if (Object.keys(create).length + Object.keys(update).length + destroy.length > ctx.cfg.maxObjectsInSet) throw new MethodError("requestTooLarge", `at most ${ctx.cfg.maxObjectsInSet} objects`);
-  const out: Record<string, unknown> = { accountId: args.accountId, oldState, created: {}, updated: {}, destroyed: [], notCreated: {}, notUpdated: {}, notDestroyed: {} };
-  const created = out.created as Record<string, unknown>;
-  const notCreated = out.notCreated as Record<string, SetError>;
+  const { create, update, destroy } = setArgs(args, ctx, oldState);
+  const out = new SetOutcome();
+  const { created, notCreated, notUpdated, notDestroyed } = out;
   const fail = (e: unknown): SetError => {
     if (isStoreError(e, "ALREADYEXISTS")) return setError("invalidProperties", e.message, ["name"]);
     if (isStoreError(e, "HASCHILDREN")) return setError("mailboxHasChild", e.message);
@@ -183,7 +177,7 @@ const set: Method = async (args, ctx) => {
     const list = await store.listMailboxes(accountId);
     const mb = list.find((m) => m.id === parseObjectId("m", id));
     if (!mb) {
-      (out.notUpdated as Record<string, SetError>)[rawId] = setError("notFound");
+      notUpdated[rawId] = setError("notFound");
       continue;
     }
     try {
@@ -191,18 +185,18 @@ const set: Method = async (args, ctx) => {
       const cur = { name: cut < 0 ? mb.name : mb.name.slice(cut + 1), parentId: cut < 0 ? null : mailboxObjectId(list.find((m) => m.name === mb.name.slice(0, cut))?.id ?? 0) };
       const bad = Object.keys(patch).filter((k) => !["name", "parentId", "isSubscribed", "sortOrder"].includes(k) && !(k === "role" && patch.role === roleOf(mb)));
       if (bad.length) {
-        (out.notUpdated as Record<string, SetError>)[rawId] = setError("invalidProperties", "not settable", bad);
+        notUpdated[rawId] = setError("invalidProperties", "not settable", bad);
         continue;
       }
       if ("name" in patch || "parentId" in patch) {
         const to = fullName(patch.name ?? cur.name, "parentId" in patch ? patch.parentId : cur.parentId, list, ctx);
         if (typeof to !== "string") {
-          (out.notUpdated as Record<string, SetError>)[rawId] = to;
+          notUpdated[rawId] = to;
           continue;
         }
         if (to !== mb.name) {
           if (mb.name === "INBOX") {
-            (out.notUpdated as Record<string, SetError>)[rawId] = setError("forbidden", "the inbox cannot be renamed");
+            notUpdated[rawId] = setError("forbidden", "the inbox cannot be renamed");
             continue;
           }
           await store.renameMailbox(accountId, mb.name, to);
@@ -212,31 +206,27 @@ const set: Method = async (args, ctx) => {
         const now = (await store.getMailboxById(mb.id))!;
         await store.setSubscribed(accountId, now.name, patch.isSubscribed);
       }
-      (out.updated as Record<string, unknown>)[rawId] = null;
+      out.updated[rawId] = null;
     } catch (e) {
-      (out.notUpdated as Record<string, SetError>)[rawId] = fail(e);
+      notUpdated[rawId] = fail(e);
     }
   }
   for (const rawId of destroy) {
     const id = rawId.startsWith("#") ? (ctx.createdIds.get(rawId.slice(1)) ?? rawId) : rawId;
     const mb = (await store.listMailboxes(accountId)).find((m) => m.id === parseObjectId("m", id));
-    const notDestroyed = out.notDestroyed as Record<string, SetError>;
     if (!mb) notDestroyed[rawId] = setError("notFound");
     else if (mb.name === "INBOX") notDestroyed[rawId] = setError("forbidden", "the inbox cannot be destroyed");
     else if (mb.messages > 0 && args.onDestroyRemoveEmails !== true) notDestroyed[rawId] = setError("mailboxHasEmail", "the mailbox has emails");
     else {
       try {
         await store.deleteMailbox(accountId, mb.name);
-        (out.destroyed as string[]).push(rawId);
+        out.destroyed.push(rawId);
       } catch (e) {
         notDestroyed[rawId] = fail(e);
       }
     }
   }
-  out.newState = await stateOf(ctx, accountId);
-  for (const k of ["notCreated", "notUpdated", "notDestroyed", "created", "updated"]) if (!Object.keys(out[k] as object).length) out[k] = null;
-  if (!(out.destroyed as string[]).length) out.destroyed = null;
-  return out;
+  return out.response(args.accountId, oldState, await stateOf(ctx, accountId));
 };
 
 const queryChanges: Method = async () => {

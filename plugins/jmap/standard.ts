@@ -1,6 +1,6 @@
 // Shapes shared by the standard methods (RFC 8620 §5.1 /get, §5.2 /changes).
 import type { ObjectChanges } from "../../core/store/types.ts";
-import { MethodError } from "./errors.ts";
+import { MethodError, type SetError } from "./errors.ts";
 import { optInt, parseState, stringArray, type MethodCtx } from "./context.ts";
 
 /** The ids and property list of a /get call (null ids: all objects). */
@@ -43,4 +43,46 @@ export async function changesResponse(
     updated: c.updated.map(toId),
     destroyed: c.destroyed.map(toId),
   };
+}
+
+/** The create / update / destroy arguments of a /set call (RFC 8620 §5.3), checked:
+ *  ifInState against the current state, shapes, and maxObjectsInSet. */
+export function setArgs(
+  args: Record<string, unknown>,
+  ctx: MethodCtx,
+  oldState: string,
+): { create: Record<string, Record<string, unknown>>; update: Record<string, Record<string, unknown>>; destroy: string[] } {
+  if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) throw new MethodError("stateMismatch", "ifInState does not match");
+  const create = (args.create ?? {}) as Record<string, Record<string, unknown>>;
+  const update = (args.update ?? {}) as Record<string, Record<string, unknown>>;
+  const destroy = (args.destroy ?? []) as string[];
+  if (typeof create !== "object" || Array.isArray(create) || typeof update !== "object" || Array.isArray(update) || !Array.isArray(destroy)) throw new MethodError("invalidArguments", "create and update must be objects, destroy an array");
+  if (Object.keys(create).length + Object.keys(update).length + destroy.length > ctx.cfg.maxObjectsInSet) throw new MethodError("requestTooLarge", `at most ${ctx.cfg.maxObjectsInSet} objects`);
+  return { create, update, destroy };
+}
+
+/** The outcome of a /set call, collected object by object, then the response (empty maps
+ *  as null, §5.3). */
+export class SetOutcome {
+  created: Record<string, unknown> = {};
+  notCreated: Record<string, SetError> = {};
+  updated: Record<string, unknown> = {};
+  notUpdated: Record<string, SetError> = {};
+  destroyed: string[] = [];
+  notDestroyed: Record<string, SetError> = {};
+
+  response(accountId: unknown, oldState: string, newState: string): Record<string, unknown> {
+    const orNull = <T extends object>(o: T) => (Object.keys(o).length ? o : null);
+    return {
+      accountId,
+      oldState,
+      newState,
+      created: orNull(this.created),
+      updated: orNull(this.updated),
+      destroyed: this.destroyed.length ? this.destroyed : null,
+      notCreated: orNull(this.notCreated),
+      notUpdated: orNull(this.notUpdated),
+      notDestroyed: orNull(this.notDestroyed),
+    };
+  }
 }
