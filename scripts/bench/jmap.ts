@@ -5,6 +5,7 @@
 // Server-Timing header and client time; IMAP: client time), then requests/s with N
 // clients. kotakpos runs in a child process. Prints ONE JSON line.
 // usage: bun scripts/bench/jmap.ts [--messages M] [--requests R] [--clients N] [--seconds S]
+import { readFileSync } from "node:fs";
 import { Client } from "./lib/imap-client.ts";
 
 const arg = (name: string, dflt: number) => {
@@ -48,6 +49,14 @@ if (process.argv.includes("--serve")) {
 }
 
 // ---------- the load ----------
+
+/** CPU seconds (user + system) the server process used so far: a per-listing cost that
+ *  does not depend on how busy the machine is. */
+function cpuSecs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = f.slice(f.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -101,7 +110,7 @@ while (!line.includes("\n")) {
   if (done) throw new Error("server exited");
   line += new TextDecoder().decode(value);
 }
-const ports = JSON.parse(line.split("\n")[0]!) as { http: number; imap: number };
+const ports = JSON.parse(line.split("\n")[0]!) as { http: number; imap: number; pid: number };
 // Keep reading the child's stdout (its log lines), so a full pipe never blocks it.
 void (async () => {
   while (!(await reader.read()).done);
@@ -132,14 +141,20 @@ try {
   const jClient: number[] = [];
   const iClient: number[] = [];
   let listed = { jmap: 0, imap: 0 };
+  let jCpu = 0;
+  let iCpu = 0;
   for (let i = 0; i < REQUESTS; i++) {
+    let c0 = cpuSecs(ports.pid);
     let t0 = performance.now();
     const j = await jmapListing(base, accountId, inboxId);
     jClient.push(performance.now() - t0);
+    jCpu += cpuSecs(ports.pid) - c0;
     jServer.push(j.server);
+    c0 = cpuSecs(ports.pid);
     t0 = performance.now();
     const n = await imapListing(imapClients[0]!);
     iClient.push(performance.now() - t0);
+    iCpu += cpuSecs(ports.pid) - c0;
     listed = { jmap: j.ids, imap: n };
   }
   const jmapRps = await throughput(() => jmapListing(base, accountId, inboxId), CLIENTS, SECONDS);
@@ -150,8 +165,9 @@ try {
       bench: "jmap",
       messages: MESSAGES,
       listed,
-      jmap: { serverMs: { p50: pct(jServer, 50), p99: pct(jServer, 99) }, clientMs: { p50: pct(jClient, 50), p99: pct(jClient, 99) }, rps: jmapRps },
-      imap: { clientMs: { p50: pct(iClient, 50), p99: pct(iClient, 99) }, rps: imapRps },
+      jmap: { serverMs: { p50: pct(jServer, 50), p99: pct(jServer, 99) }, clientMs: { p50: pct(jClient, 50), p99: pct(jClient, 99) }, serverCpuMsPerListing: Math.round((jCpu / REQUESTS) * 1e5) / 100, rps: jmapRps },
+      imap: { clientMs: { p50: pct(iClient, 50), p99: pct(iClient, 99) }, serverCpuMsPerListing: Math.round((iCpu / REQUESTS) * 1e5) / 100, rps: imapRps },
+      load: Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]),
       clients: CLIENTS,
       targetP99Ms: 20,
     }),
