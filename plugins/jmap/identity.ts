@@ -2,7 +2,7 @@
 // there, not destroyable) and identities for addresses the user may send as (the same
 // `smtp.sendas` check as submission on port 587: their aliases with send-as rights).
 import { and, eq } from "drizzle-orm";
-import { jmapIdentities } from "../../core/db/schema.ts";
+import { jmapIdentities } from "./schema.ts";
 import type { AuthUser, Core } from "../../core/types.ts";
 import { MethodError, setError, type SetError } from "./errors.ts";
 import { ownAccount, resolveId, type Method, type MethodCtx } from "./context.ts";

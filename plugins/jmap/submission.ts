@@ -4,7 +4,7 @@
 // whose remote delivery signs with DKIM (`deliver.remote.before`). Bcc is removed
 // (§7.5), the envelope comes from the headers when not given.
 import { and, desc, eq, gt, inArray } from "drizzle-orm";
-import { jmapSubmissions } from "../../core/db/schema.ts";
+import { jmapSubmissions } from "./schema.ts";
 import { emailObjectId, parseObjectId, threadObjectId } from "../../core/store/ids.ts";
 import type { Address, AuthUser, Core, DataCheck, IncomingMessage, Route, SmtpTxn, TxnState } from "../../core/types.ts";
 import type { DeliveryTarget } from "../../core/store/types.ts";
@@ -55,8 +55,8 @@ export async function routeAll(core: Core, txn: SmtpTxn, rcpts: string[]): Promi
     const isLocal = await core.store.isLocalDomain(addr.domain);
     const routed = await core.hooks.first("route", txn, addr);
     let route: Route | null = null;
-    if ("local" in routed) route = routed;
-    else if (routed.kind === "pass" && !isLocal) route = { local: [], remote: [{ address: addr.address }] };
+    if (routed.kind === "route") route = routed;
+    else if (routed.kind === "pass" && !isLocal) route = { kind: "route", local: [], remote: [{ address: addr.address }] };
     if (!route || (route.local.length === 0 && route.remote.length === 0)) {
       invalid.push(email);
       continue;

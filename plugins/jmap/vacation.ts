@@ -4,7 +4,7 @@
 // from the null reverse-path with Auto-Submitted: auto-replied.
 import { eq } from "drizzle-orm";
 import MailComposer from "nodemailer/lib/mail-composer";
-import { jmapVacation } from "../../core/db/schema.ts";
+import { jmapVacation } from "./schema.ts";
 import type { StoreChange } from "../../core/store/types.ts";
 import type { Core, SmtpTxn, TxnState } from "../../core/types.ts";
 import { requestConnection } from "./auth.ts";

@@ -22,7 +22,7 @@ beforeAll(async () => {
   const route = definePlugin({
     name: "test-remote-route",
     setup(core) {
-      core.hooks.on("nextHop", (_msg, domain) => (domain === "remote.test" ? [{ host: "127.0.0.1", port: peer.port, preference: 0 }] : { kind: "pass" }));
+      core.hooks.on("nextHop", (_msg, domain) => (domain === "remote.test" ? { kind: "hops", hops: [{ host: "127.0.0.1", port: peer.port, preference: 0 }] } : { kind: "pass" }));
     },
   });
   srv = await startTestServer({ users: [ALICE, BOB], plugins: [...builtinPlugins, route] });

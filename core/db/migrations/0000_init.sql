@@ -10,17 +10,6 @@ CREATE TABLE `accounts` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `accounts_address_unique` ON `accounts` (`address`);--> statement-breakpoint
-CREATE TABLE `aliases` (
-	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
-	`address` text NOT NULL,
-	`targets` text NOT NULL,
-	`kind` text DEFAULT 'alias' NOT NULL,
-	`members_only` integer DEFAULT false NOT NULL,
-	`senders` text DEFAULT '[]' NOT NULL,
-	`created_at` integer NOT NULL
-);
---> statement-breakpoint
-CREATE UNIQUE INDEX `aliases_address_unique` ON `aliases` (`address`);--> statement-breakpoint
 CREATE TABLE `auth_failures` (
 	`key` text PRIMARY KEY NOT NULL,
 	`failures` integer NOT NULL,
@@ -68,17 +57,6 @@ CREATE TABLE `destroyed` (
 );
 --> statement-breakpoint
 CREATE INDEX `destroyed_modseq` ON `destroyed` (`account_id`,`modseq`);--> statement-breakpoint
-CREATE TABLE `dkim_keys` (
-	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
-	`domain` text NOT NULL,
-	`selector` text NOT NULL,
-	`algorithm` text NOT NULL,
-	`private_key` text NOT NULL,
-	`public_key` text NOT NULL,
-	`active` integer DEFAULT true NOT NULL,
-	`created_at` integer NOT NULL
-);
---> statement-breakpoint
 CREATE TABLE `domains` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`name` text NOT NULL,
@@ -88,51 +66,6 @@ CREATE TABLE `domains` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `domains_name_unique` ON `domains` (`name`);--> statement-breakpoint
-CREATE TABLE `jmap_identities` (
-	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
-	`account_id` integer NOT NULL,
-	`name` text DEFAULT '' NOT NULL,
-	`email` text NOT NULL,
-	`reply_to` text,
-	`bcc` text,
-	`text_signature` text DEFAULT '' NOT NULL,
-	`html_signature` text DEFAULT '' NOT NULL,
-	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
-);
---> statement-breakpoint
-CREATE TABLE `jmap_submissions` (
-	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
-	`account_id` integer NOT NULL,
-	`identity_id` text NOT NULL,
-	`email_id` integer NOT NULL,
-	`thread_id` integer NOT NULL,
-	`envelope` text NOT NULL,
-	`send_at` integer NOT NULL,
-	`spool_id` text NOT NULL,
-	`modseq` integer NOT NULL,
-	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
-);
---> statement-breakpoint
-CREATE INDEX `jmap_submissions_account` ON `jmap_submissions` (`account_id`,`modseq`);--> statement-breakpoint
-CREATE TABLE `jmap_vacation` (
-	`account_id` integer PRIMARY KEY NOT NULL,
-	`is_enabled` integer DEFAULT false NOT NULL,
-	`from_date` integer,
-	`to_date` integer,
-	`subject` text,
-	`text_body` text,
-	`html_body` text,
-	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
-);
---> statement-breakpoint
-CREATE TABLE `jmap_vacation_sent` (
-	`account_id` integer NOT NULL,
-	`sender` text NOT NULL,
-	`sent_at` integer NOT NULL,
-	PRIMARY KEY(`account_id`, `sender`),
-	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
-);
---> statement-breakpoint
 CREATE TABLE `mailboxes` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`account_id` integer NOT NULL,
@@ -224,4 +157,70 @@ CREATE TABLE `tombstones` (
 	FOREIGN KEY (`mailbox_id`) REFERENCES `mailboxes`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
-CREATE INDEX `tombstones_modseq` ON `tombstones` (`mailbox_id`,`modseq`);
+CREATE INDEX `tombstones_modseq` ON `tombstones` (`mailbox_id`,`modseq`);--> statement-breakpoint
+CREATE TABLE `aliases` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`address` text NOT NULL,
+	`targets` text NOT NULL,
+	`kind` text DEFAULT 'alias' NOT NULL,
+	`members_only` integer DEFAULT false NOT NULL,
+	`senders` text DEFAULT '[]' NOT NULL,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `aliases_address_unique` ON `aliases` (`address`);--> statement-breakpoint
+CREATE TABLE `jmap_identities` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`account_id` integer NOT NULL,
+	`name` text DEFAULT '' NOT NULL,
+	`email` text NOT NULL,
+	`reply_to` text,
+	`bcc` text,
+	`text_signature` text DEFAULT '' NOT NULL,
+	`html_signature` text DEFAULT '' NOT NULL,
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE TABLE `jmap_submissions` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`account_id` integer NOT NULL,
+	`identity_id` text NOT NULL,
+	`email_id` integer NOT NULL,
+	`thread_id` integer NOT NULL,
+	`envelope` text NOT NULL,
+	`send_at` integer NOT NULL,
+	`spool_id` text NOT NULL,
+	`modseq` integer NOT NULL,
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `jmap_submissions_account` ON `jmap_submissions` (`account_id`,`modseq`);--> statement-breakpoint
+CREATE TABLE `jmap_vacation` (
+	`account_id` integer PRIMARY KEY NOT NULL,
+	`is_enabled` integer DEFAULT false NOT NULL,
+	`from_date` integer,
+	`to_date` integer,
+	`subject` text,
+	`text_body` text,
+	`html_body` text,
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE TABLE `jmap_vacation_sent` (
+	`account_id` integer NOT NULL,
+	`sender` text NOT NULL,
+	`sent_at` integer NOT NULL,
+	PRIMARY KEY(`account_id`, `sender`),
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE TABLE `dkim_keys` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`domain` text NOT NULL,
+	`selector` text NOT NULL,
+	`algorithm` text NOT NULL,
+	`private_key` text NOT NULL,
+	`public_key` text NOT NULL,
+	`active` integer DEFAULT true NOT NULL,
+	`created_at` integer NOT NULL
+);
