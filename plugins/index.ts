@@ -16,5 +16,6 @@ import ratelimit from "./ratelimit/index.ts";
 import rspamd from "./rspamd/index.ts";
 import greylist from "./greylist/index.ts";
 import migrate from "./migrate/index.ts";
+import jmap from "./jmap/index.ts";
 
-export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, acme, mtasts, migrate, webConsole, greylist, dnsbl, rspamd, junk, ratelimit];
+export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, acme, mtasts, migrate, webConsole, jmap, greylist, dnsbl, rspamd, junk, ratelimit];

@@ -50,6 +50,10 @@ export const mailboxes = sqliteTable(
     unseen: integer("unseen").notNull().default(0),
     size: integer("size").notNull().default(0),
     subscribed: integer("subscribed", { mode: "boolean" }).notNull().default(true),
+    /** Account modseq when the row was created / last renamed or (un)subscribed: JMAP
+     *  Mailbox/changes (core/store/objects.ts). */
+    createdModseq: integer("created_modseq").notNull().default(0),
+    changedModseq: integer("changed_modseq").notNull().default(0),
   },
   (t) => [uniqueIndex("mailboxes_account_name").on(t.accountId, t.name)],
 );
@@ -92,13 +96,38 @@ export const messages = sqliteTable(
     messageId: text("message_id").notNull().default(""),
     sentDate: integer("sent_date"),
     preview: text("preview").notNull().default(""),
+    /** Stable object ids (core/store/ids.ts): the email id survives MOVE; COPY makes a
+     *  new one. The thread id is the email id of the thread's first message. */
+    emailId: integer("email_id").notNull().default(0),
+    threadId: integer("thread_id").notNull().default(0),
+    /** Account modseq at which this email id first appeared (JMAP created vs updated). */
+    createdModseq: integer("created_modseq").notNull().default(0),
   },
   (t) => [
+    index("messages_email").on(t.emailId),
+    // JMAP's mailbox listing, newest first, reads this index in order (LIMIT, no sort).
+    index("messages_mailbox_date").on(t.mailboxId, t.internalDate, t.emailId),
+    index("messages_thread").on(t.threadId),
+    index("messages_message_id").on(t.messageId),
     uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid),
     index("messages_mailbox_modseq").on(t.mailboxId, t.modseq),
     // EXPUNGE looks only at messages flagged \Deleted (8): a small partial index, no scan.
     index("messages_deleted").on(t.mailboxId, t.uid).where(sql`(flags & 8) <> 0`),
   ],
+);
+
+/** Destroyed object ids per account (JMAP Foo/changes, RFC 8620 §5.2): emails (with their
+ *  thread) and mailboxes. A move destroys nothing: the email id lives on. */
+export const destroyed = sqliteTable(
+  "destroyed",
+  {
+    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ["email", "mailbox"] }).notNull(),
+    objectId: integer("object_id").notNull(),
+    threadId: integer("thread_id").notNull().default(0),
+    modseq: integer("modseq").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.kind, t.objectId] }), index("destroyed_modseq").on(t.accountId, t.modseq)],
 );
 
 /** Expunged messages (QRESYNC VANISHED, RFC 7162 §3.2.10). */

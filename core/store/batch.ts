@@ -57,6 +57,9 @@ async function insertRows(ctx: StoreCtx, tx: Tx, mb: Mailbox, rows: Row[], origi
      SELECT ?, ${[0, 1, 2, 3, 4, 5, 6].map(col).join(", ")}, '', ${[7, 8, 9, 10, 11, 12, 13, 14, 15, 16].map(col).join(", ")} FROM json_each(?)`,
     [mb.id, JSON.stringify(values)],
   );
+  // Object ids (core/store/ids.ts): each imported message is a new email, its own thread
+  // (linking imports by References is not done here), created at its modseq.
+  await exec(tx, "UPDATE messages SET email_id = id, thread_id = id, created_modseq = modseq WHERE mailbox_id = ? AND uid >= ?", [mb.id, firstUid]);
   const uids = rows.map((_, i) => firstUid + i);
   emitAfterCommit(ctx, tx, { accountId: mb.accountId, mailboxId: mb.id, kind: "append", uids, modseq: lastModseq, origin, flags: fl.map((f) => formatFlags(f.mask, f.keywords)) });
   return uids;

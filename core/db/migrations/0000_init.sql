@@ -46,6 +46,17 @@ CREATE TABLE `counters` (
 	`value` integer NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `destroyed` (
+	`account_id` integer NOT NULL,
+	`kind` text NOT NULL,
+	`object_id` integer NOT NULL,
+	`thread_id` integer DEFAULT 0 NOT NULL,
+	`modseq` integer NOT NULL,
+	PRIMARY KEY(`account_id`, `kind`, `object_id`),
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `destroyed_modseq` ON `destroyed` (`account_id`,`modseq`);--> statement-breakpoint
 CREATE TABLE `domains` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`name` text NOT NULL,
@@ -67,6 +78,8 @@ CREATE TABLE `mailboxes` (
 	`unseen` integer DEFAULT 0 NOT NULL,
 	`size` integer DEFAULT 0 NOT NULL,
 	`subscribed` integer DEFAULT true NOT NULL,
+	`created_modseq` integer DEFAULT 0 NOT NULL,
+	`changed_modseq` integer DEFAULT 0 NOT NULL,
 	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
@@ -92,10 +105,17 @@ CREATE TABLE `messages` (
 	`message_id` text DEFAULT '' NOT NULL,
 	`sent_date` integer,
 	`preview` text DEFAULT '' NOT NULL,
+	`email_id` integer DEFAULT 0 NOT NULL,
+	`thread_id` integer DEFAULT 0 NOT NULL,
+	`created_modseq` integer DEFAULT 0 NOT NULL,
 	FOREIGN KEY (`mailbox_id`) REFERENCES `mailboxes`(`id`) ON UPDATE no action ON DELETE cascade,
 	FOREIGN KEY (`blob_id`) REFERENCES `blobs`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
+CREATE INDEX `messages_email` ON `messages` (`email_id`);--> statement-breakpoint
+CREATE INDEX `messages_mailbox_date` ON `messages` (`mailbox_id`,`internal_date`,`email_id`);--> statement-breakpoint
+CREATE INDEX `messages_thread` ON `messages` (`thread_id`);--> statement-breakpoint
+CREATE INDEX `messages_message_id` ON `messages` (`message_id`);--> statement-breakpoint
 CREATE UNIQUE INDEX `messages_mailbox_uid` ON `messages` (`mailbox_id`,`uid`);--> statement-breakpoint
 CREATE INDEX `messages_mailbox_modseq` ON `messages` (`mailbox_id`,`modseq`);--> statement-breakpoint
 CREATE INDEX `messages_deleted` ON `messages` (`mailbox_id`,`uid`) WHERE (flags & 8) <> 0;--> statement-breakpoint
@@ -190,6 +210,51 @@ CREATE TABLE `web_sessions` (
 );
 --> statement-breakpoint
 CREATE INDEX `web_sessions_account` ON `web_sessions` (`account_id`);--> statement-breakpoint
+CREATE TABLE `jmap_identities` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`account_id` integer NOT NULL,
+	`name` text DEFAULT '' NOT NULL,
+	`email` text NOT NULL,
+	`reply_to` text,
+	`bcc` text,
+	`text_signature` text DEFAULT '' NOT NULL,
+	`html_signature` text DEFAULT '' NOT NULL,
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE TABLE `jmap_submissions` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`account_id` integer NOT NULL,
+	`identity_id` text NOT NULL,
+	`email_id` integer NOT NULL,
+	`thread_id` integer NOT NULL,
+	`envelope` text NOT NULL,
+	`send_at` integer NOT NULL,
+	`spool_id` text NOT NULL,
+	`modseq` integer NOT NULL,
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `jmap_submissions_account` ON `jmap_submissions` (`account_id`,`modseq`);--> statement-breakpoint
+CREATE TABLE `jmap_vacation` (
+	`account_id` integer PRIMARY KEY NOT NULL,
+	`is_enabled` integer DEFAULT false NOT NULL,
+	`from_date` integer,
+	`to_date` integer,
+	`subject` text,
+	`text_body` text,
+	`html_body` text,
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE TABLE `jmap_vacation_sent` (
+	`account_id` integer NOT NULL,
+	`sender` text NOT NULL,
+	`sent_at` integer NOT NULL,
+	PRIMARY KEY(`account_id`, `sender`),
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
 CREATE TABLE `dkim_keys` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`domain` text NOT NULL,
