@@ -165,3 +165,11 @@ export function durationMs(d: string): number {
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "ms"];
   return n * unit;
 }
+
+/** The port mail apps use for a listener: its configured standard port plus the offset
+ *  (as `serve`: an unset offset is 0 as root, 10000 otherwise). A configured 0 ("any free
+ *  port", tests) cannot be advertised: the standard port is named instead. */
+export function clientPort(config: Config, name: string, std: number): number {
+  const off = config.listen.portOffset ?? (process.getuid?.() === 0 ? 0 : 10000);
+  return ((config.listen.ports as Record<string, number>)[name] || std) + off;
+}

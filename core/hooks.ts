@@ -20,12 +20,15 @@ function failureResult(name: HookName): unknown {
       return { verdict: { kind: "defer", reply: TEMP_FAILURE } };
     case "tls.certificate":
     case "nextHop":
+    case "http.auth":
       return { kind: "pass" };
     case "auth":
       return { kind: "reject", reply: { code: 454, enhanced: "4.7.0", text: "Temporary authentication failure" } };
     case "deliver.remote.before":
     case "tls.certificates":
     case "http.routes":
+    case "banner":
+    case "dns.records":
     case "disconnect":
     case "message.queued":
     case "delivered":

@@ -3,13 +3,13 @@
 // the `http.routes` hook. Served by Bun.serve beside the TCP listeners.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { adminRoutes } from "./http-admin.ts";
 import { METRICS_CONTENT_TYPE, metricsText } from "./metrics.ts";
-import type { Core, Listener } from "./types.ts";
+import type { AuthUser, Core, Listener } from "./types.ts";
 
 /** The admin token: created once, readable only by the owner. */
 export function adminToken(dataDir: string): string {
@@ -33,9 +33,20 @@ export async function buildHttpApp(core: Core): Promise<Hono> {
   const token = adminToken(core.dataDir);
   // Prometheus scrapes with the admin token as bearer token (or metrics.listen, below).
   app.get("/metrics", bearerAuth({ token }), async (c) => c.body(await metricsText(), 200, { "content-type": METRICS_CONTENT_TYPE }));
-  app.use("/api/admin/*", bearerAuth({ token }), async (c, next) => {
+  const bearer = bearerAuth({ token });
+  const setAdmin = (c: Context, user: AuthUser) => c.set("adminUser" as never, user as never);
+  app.use("/api/admin/*", async (c, next) => {
     // Plugins' admin sub-apps check for an admin on the context; the token holder is one.
-    c.set("adminUser" as never, { accountId: 0, address: "admin" } as never);
+    if (c.req.header("authorization") !== undefined)
+      return bearer(c, async () => {
+        setAdmin(c, { accountId: 0, address: "admin" });
+        await next();
+      });
+    // Else an admin's web session (the http.auth hook); a write must carry its CSRF token.
+    const who = await core.hooks.first("http.auth", c.req.raw);
+    if (who.kind !== "user" || !who.admin) return c.json({ error: "admin token or admin login required" }, 401);
+    if (!["GET", "HEAD", "OPTIONS"].includes(c.req.method) && c.req.header("x-csrf-token") !== who.csrf) return c.json({ error: "missing or wrong X-CSRF-Token header" }, 403);
+    setAdmin(c, who.user);
     await next();
   });
   app.route("/api/admin", adminRoutes(core));

@@ -20,6 +20,7 @@ import { relayCommand } from "./cli/relay.ts";
 import { reloadCommand, serveCommand } from "./cli/serve.ts";
 import { userCommand } from "./cli/user.ts";
 import { dnsCommand } from "../plugins/mailauth/cli.ts";
+import { checkCommand } from "../plugins/console/cli.ts";
 import { tlsCommand } from "../plugins/acme/cli.ts";
 
 export const VERSION: string = pkg.version;
@@ -48,6 +49,7 @@ export const COMMANDS: Command[] = [
   relayCommand,
   dnsCommand,
   tlsCommand,
+  checkCommand,
   pluginsCommand,
   backupCommand,
   restoreCommand,

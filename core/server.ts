@@ -154,7 +154,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       },
       stop: stopAll,
     };
-    if (opts.banner) printBanner(server, config, dataDir, plugins, await startHints(core));
+    if (opts.banner) printBanner(server, config, dataDir, plugins, await startHints(core, webUrls(server, config)));
     log.info("ready", { listeners: listeners.listeners.map((l) => `${l.name}:${l.port}`).join(",") });
     return server;
   } catch (err) {
@@ -164,13 +164,19 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 }
 
 /** What a new admin should do next, shown under the banner. */
-async function startHints(core: Core): Promise<string[]> {
-  const hints: string[] = [];
+async function startHints(core: Core, web: { http?: string; https?: string }): Promise<string[]> {
+  const hints: string[] = (await core.hooks.all("banner", web)).flat();
   if (core.db.readOnly) hints.push(`DISK FULL — ${core.db.readOnly}. Mail is refused (SMTP 452) and nothing can be changed; reading mail works. Free space and kotakpos resumes by itself.`);
   if (!core.config.hostname.includes(".")) hints.push(`hostname "${core.config.hostname}" is not a full DNS name: set hostname in ${join(core.dataDir, "kotakpos.toml")}`);
   if ((await core.store.listDomains()).length === 0) hints.push("no mail domain yet: kotakpos domain add example.com && kotakpos user add you@example.com");
   hints.push(`admin API token: ${join(core.dataDir, "admin.token")}`);
   return hints;
+}
+
+function webUrls(s: RunningServer, config: Config): { http?: string; https?: string } {
+  const out: { http?: string; https?: string } = {};
+  for (const l of s.listeners) if (l.name === "http" || l.name === "https") out[l.name] = `${l.name}://${config.hostname}:${l.port}`;
+  return out;
 }
 
 function printBanner(s: RunningServer, config: Config, dataDir: string, plugins: Plugin[], hints: string[]): void {

@@ -119,6 +119,29 @@ export interface AuthUser {
   address: string; // canonical "user@domain"
 }
 
+/** A DNS record to publish and, when checked, what DNS has. */
+export interface DnsRecordStatus {
+  name: string;
+  type: string; // "MX", "TXT", "A", "AAAA", "PTR", "SRV", "CNAME" …
+  /** As it goes in a zone file. */
+  value: string;
+  purpose: string;
+  note?: string;
+  status?: "right" | "missing" | "wrong" | "error";
+  found?: string[];
+  detail?: string;
+}
+
+/** A web request's user, from the `http.auth` hook. */
+export interface HttpAuth {
+  kind: "user";
+  user: AuthUser;
+  /** The account may use the admin pages and the admin API. */
+  admin: boolean;
+  /** The session's CSRF token. */
+  csrf: string;
+}
+
 export type AuthResult =
   | { kind: "pass" }
   | { kind: "user"; user: AuthUser }
@@ -237,6 +260,15 @@ export interface HookMap {
   /** Hosts for a destination; "defer" holds the mail (a policy no MX can satisfy). */
   nextHop: (msg: OutgoingMessage, domain: string) => NextHop[] | { kind: "pass" } | { kind: "defer"; reply: Reply };
   "http.routes": (app: import("hono").Hono) => void;
+  /** Who sends this web request (a session cookie …); the first handler that knows wins.
+   *  A cookie-authenticated write must carry the session's `csrf` token (header
+   *  X-CSRF-Token or form field _csrf): callers compare it before acting. */
+  "http.auth": (req: Request) => HttpAuth | { kind: "pass" };
+  /** The DNS records a local domain needs (each plugin adds its own), checked against DNS
+   *  when `check` is true. */
+  "dns.records": (domain: string, check: boolean) => DnsRecordStatus[];
+  /** Extra lines for the start-up banner (e.g. the setup URL), given the web base URLs. */
+  banner: (web: { http?: string; https?: string }) => string[];
   /** Publish ("add") or withdraw ("delete") an ACME DNS-01 TXT record (RFC 8555 §8.4) at
    *  `name` (_acme-challenge.<domain>); the acme plugin's RFC 2136 provider is one handler. */
   "acme.dns01": (change: { action: "add" | "delete"; name: string; value: string }) => { kind: "done" } | { kind: "failed"; reason: string } | { kind: "pass" };

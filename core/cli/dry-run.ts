@@ -19,7 +19,17 @@ const noTls: Tls = {
   onChange: () => () => {},
 };
 
-export async function dryRunPlugins(opts: { config: Config; plugins: Plugin[]; db: Db; store: Store; log: Logger; dataDir: string }): Promise<PluginReport> {
+export async function dryRunPlugins(opts: {
+  config: Config;
+  plugins: Plugin[];
+  db: Db;
+  store: Store;
+  log: Logger;
+  dataDir: string;
+  /** Runs with the plugins set up, before they are shut down (a command that needs their
+   *  hooks without a server, e.g. `kotakpos check`). */
+  use?: (core: Core) => Promise<void>;
+}): Promise<PluginReport> {
   const { config, db, store, log } = opts;
   const plugins = resolvePlugins(opts.plugins, [], config.plugins.disabled);
   const hooks = createHooks(log);
@@ -45,7 +55,11 @@ export async function dryRunPlugins(opts: { config: Config; plugins: Plugin[]; d
     onShutdown: (fn) => void shutdowns.push(fn),
   };
   shutdowns.push(...(await setupPlugins(core, plugins)));
-  closing.abort();
+  try {
+    await opts.use?.(core);
+  } finally {
+    closing.abort();
+  }
   for (const fn of shutdowns.reverse()) await fn();
   return {
     plugins: plugins.map((p) => p.name),

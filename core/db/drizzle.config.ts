@@ -3,6 +3,7 @@ import { defineConfig } from "drizzle-kit";
 
 export default defineConfig({
   dialect: "turso",
-  schema: "./core/db/schema.ts",
+  // Plugins' own tables live beside them (plugins/<name>/schema.ts).
+  schema: ["./core/db/schema.ts", "./plugins/console/schema.ts"],
   out: "./core/db/migrations",
 });

@@ -9,7 +9,7 @@ import net from "node:net";
 import DNS from "dns2";
 import { durationMs, type Config } from "../config.ts";
 
-export type RrType = "A" | "AAAA" | "MX" | "TXT" | "PTR" | "CNAME" | "NS";
+export type RrType = "A" | "AAAA" | "MX" | "TXT" | "PTR" | "CNAME" | "NS" | "SRV";
 
 /** ENOTFOUND = NXDOMAIN; ENODATA = the name exists without records of this type;
  *  anything else (ETIMEOUT, ESERVFAIL, EREFUSED …) is temporary. */
@@ -81,6 +81,9 @@ interface Answer {
   data?: string[] | string;
   domain?: string;
   ns?: string;
+  weight?: number;
+  port?: number;
+  target?: string;
 }
 
 interface Response {
@@ -188,12 +191,31 @@ export function createResolver(opts: ResolverOptions): Resolver {
           return (await query(name, t)).map((a) => (a.domain ?? "").replace(/\.$/, ""));
         case "NS":
           return (await query(name, t)).map((a) => (a.ns ?? "").replace(/\.$/, ""));
+        case "SRV":
+          // node:dns shape (RFC 2782): { priority, weight, port, name }; "." = not offered.
+          return (await query(name, t)).map((a) => ({ priority: a.priority ?? 0, weight: a.weight ?? 0, port: a.port ?? 0, name: (a.target ?? "").replace(/\.$/, "") || "." }));
         default:
           throw new DnsError("EBADRESP", name, t, `unsupported type ${rrtype}`);
       }
     },
   };
   return r;
+}
+
+/** The address's labels in reverse order, as PTR and DNSBL names use them: "2.0.0.192" for
+ *  192.0.0.2; an IPv6 address as 32 nibbles (RFC 3596 §2.5). */
+export function reverseLabels(ip: string): string {
+  if (net.isIPv4(ip)) return ip.split(".").reverse().join(".");
+  const [head, tail = ""] = ip.split("::");
+  const h = head ? head.split(":") : [];
+  const t = tail ? tail.split(":") : [];
+  const groups = ip.includes("::") ? [...h, ...Array(8 - h.length - t.length).fill("0"), ...t] : h;
+  return groups.map((g) => g.padStart(4, "0")).join("").split("").reverse().join(".");
+}
+
+/** The PTR name of an address (RFC 1035 §3.5, RFC 3596 §2.5). */
+export function reverseName(ip: string): string {
+  return reverseLabels(ip) + (net.isIPv4(ip) ? ".in-addr.arpa" : ".ip6.arpa");
 }
 
 /** The resolver the config asks for (`dns.servers`, `dns.timeout`). */

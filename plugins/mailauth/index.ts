@@ -4,6 +4,7 @@
 import { definePlugin, pass, type DataCheck } from "../../core/types.ts";
 import { resolverFromConfig } from "../../core/dns/index.ts";
 import { adminApp } from "./api.ts";
+import { checkDomain, recordsForDomain } from "./service.ts";
 import { MailauthConfig } from "./config.ts";
 import { forgedResults } from "./forged.ts";
 import { parseRawHeader } from "./header.ts";
@@ -80,6 +81,11 @@ export default definePlugin({
         return headers.length ? { headers } : {};
       });
     }
+
+    // The records for the console's wizard and health checks (one list for all plugins).
+    core.hooks.on("dns.records", async (domain, check) =>
+      check ? (await checkDomain(ctx(), domain)).map((r) => ({ ...r.record, status: r.status, found: r.found, ...(r.detail ? { detail: r.detail } : {}) })) : await recordsForDomain(ctx(), domain),
+    );
 
     core.hooks.on("http.routes", (app) => {
       app.route("/api/admin", adminApp(ctx));

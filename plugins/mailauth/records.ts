@@ -3,10 +3,12 @@
 import net from "node:net";
 import { domainToASCII } from "node:url";
 import { spf } from "mailauth";
-import { DnsError, type Resolver } from "../../core/dns/index.ts";
+import { DnsError, reverseName, type Resolver } from "../../core/dns/index.ts";
+
+export { reverseName };
 import type { DkimKey } from "./keys.ts";
 
-export type RecordType = "MX" | "TXT" | "A" | "AAAA" | "PTR" | "CNAME" | "TLSA";
+export type RecordType = "MX" | "TXT" | "A" | "AAAA" | "PTR" | "CNAME" | "TLSA" | "SRV";
 
 export interface DnsRecord {
   /** Owner name, fully qualified, without the trailing dot. */
@@ -18,6 +20,8 @@ export interface DnsRecord {
   data: string;
   /** MX preference. */
   priority?: number;
+  /** SRV port. */
+  port?: number;
   /** What it is for, one line. */
   purpose: string;
   /** The value is a placeholder the admin must fill in (an address we do not know). */
@@ -43,6 +47,32 @@ export interface RecordsInput {
   tlsaSpki?: string;
   /** The smarthost's SPF include (delivery.relay preset) when the domain's mail goes through it. */
   spfInclude?: string;
+  /** Ports clients use (standard + offset), for the RFC 6186 SRV records; none = no SRV. */
+  ports?: { submissions: number; submission: number; imaps: number; pop3s: number };
+}
+
+/** Client discovery: the autoconfig host, and RFC 6186 §3 SRV records (RFC 8314 §5.1
+ *  _submissions) so mail apps find the servers.
+ *  Plain IMAP and POP3 get the null target "." (RFC 6186 §4): implicit TLS is preferred. */
+function srvRecords(d: string, host: string, p: NonNullable<RecordsInput["ports"]>): DnsRecord[] {
+  const srv = (service: string, port: number, target: string, what: string): DnsRecord => ({
+    name: `_${service}._tcp.${d}`,
+    type: "SRV",
+    value: target === "." ? "0 0 0 ." : `0 1 ${port} ${target}.`,
+    data: target === "." ? "." : target,
+    port,
+    purpose: `${what} (RFC 6186${service === "submissions" ? ", RFC 8314" : ""})`,
+    ...(target === "." ? { note: 'null target "." = not offered; some DNS panels refuse it: then leave it out' } : {}),
+  });
+  return [
+    { name: `autoconfig.${d}`, type: "CNAME", value: `${host}.`, data: host, purpose: "Thunderbird's autoconfig host: this server answers it", note: "not proxied (Cloudflare: DNS only)" },
+    srv("submissions", p.submissions, host, "mail apps send over implicit TLS"),
+    srv("submission", p.submission, host, "mail apps send with STARTTLS"),
+    srv("imaps", p.imaps, host, "mail apps read over IMAP with implicit TLS"),
+    srv("pop3s", p.pop3s, host, "mail apps read over POP3 with implicit TLS"),
+    srv("imap", 0, ".", "plain IMAP is not advertised"),
+    srv("pop3", 0, ".", "plain POP3 is not advertised"),
+  ];
 }
 
 /** RFC 1035 §3.3.14 / §5.1: each character-string at most 255 bytes, quoted, `"` and `\` escaped. */
@@ -59,16 +89,6 @@ function txt(name: string, text: string, purpose: string, note?: string): DnsRec
 /** The p= value of a DKIM key as its TXT record (RFC 6376 §3.6.1, RFC 8463 §4.2). */
 export function dkimRecordText(k: Pick<DkimKey, "algorithm" | "publicKey">): string {
   return `v=DKIM1; k=${k.algorithm === "rsa-sha256" ? "rsa" : "ed25519"}; p=${k.publicKey}`;
-}
-
-export function reverseName(ip: string): string {
-  if (net.isIPv4(ip)) return ip.split(".").reverse().join(".") + ".in-addr.arpa";
-  // Expand the IPv6 address to 32 nibbles (RFC 3596 §2.5).
-  const [head, tail = ""] = ip.split("::");
-  const h = head ? head.split(":") : [];
-  const t = tail ? tail.split(":") : [];
-  const groups = ip.includes("::") ? [...h, ...Array(8 - h.length - t.length).fill("0"), ...t] : h;
-  return groups.map((g) => g.padStart(4, "0")).join("").split("").reverse().join(".") + ".ip6.arpa";
 }
 
 /** Every record `domain` needs, in the order an admin would add them. */
@@ -94,6 +114,7 @@ export function domainRecords(input: RecordsInput): DnsRecord[] {
   if (input.tlsRptAddress) out.push(txt(`_smtp._tls.${d}`, `v=TLSRPTv1; rua=mailto:${input.tlsRptAddress}`, "TLS-RPT: where senders report TLS failures (RFC 8460)"));
   if (input.tlsaSpki)
     out.push({ name: `_25._tcp.${host}`, type: "TLSA", value: `3 1 1 ${input.tlsaSpki}`, data: `3 1 1 ${input.tlsaSpki}`, purpose: "DANE: the key of this server's certificate (RFC 7672; only in a DNSSEC-signed zone)", note: "the key is kept across renewals; change it only with a new record first" });
+  if (input.ports) out.push(...srvRecords(d, host, input.ports));
   // The host name: its addresses, an SPF record for the HELO identity, reverse DNS.
   if (input.ipv4.length === 0) out.push({ name: host, type: "A", value: "<IPv4 address of this server>", data: "", purpose: `address of ${host}`, placeholder: true });
   for (const ip of input.ipv4) out.push({ name: host, type: "A", value: ip, data: ip, purpose: `address of ${host}` });
@@ -202,6 +223,14 @@ async function checkOne(r: DnsRecord, opts: CheckOptions, serverAddrs: () => Pro
     case "TLSA":
       // The resolver has no TLSA query; DANE needs DNSSEC, checked by the validating resolver.
       return res("right", [], "not checked here: verify with `dig TLSA` at a DNSSEC-validating resolver");
+    case "SRV": {
+      const q = await query(() => resolver.resolve(r.name, "SRV") as Promise<{ port: number; name: string }[]>);
+      if ("error" in q) return res("error", [], q.error);
+      if ("missing" in q) return res("missing", []);
+      const found = q.ok.map((s) => (s.name === "." ? "0 0 0 ." : `${s.port} ${s.name}.`));
+      const ok = r.data === "." ? q.ok.every((s) => s.name === ".") : q.ok.some((s) => s.name.toLowerCase() === r.data && s.port === r.port);
+      return ok ? res("right", found) : res("wrong", found);
+    }
     case "TXT": {
       const q = await query(() => resolver.txt(r.name));
       if ("error" in q) return res("error", [], q.error);

@@ -3,7 +3,7 @@
 import { relayApplies, relaySpec } from "../../core/delivery/relay.ts";
 import { eq } from "drizzle-orm";
 import { domainToUnicode } from "node:url";
-import type { Config } from "../../core/config.ts";
+import { clientPort, type Config } from "../../core/config.ts";
 import type { Db } from "../../core/db/open.ts";
 import { domains } from "../../core/db/schema.ts";
 import { resolverFromConfig, type Resolver } from "../../core/dns/index.ts";
@@ -53,6 +53,12 @@ function relayInclude(config: MailauthContext["config"], domain: string): string
   }
 }
 
+/** The ports mail apps use (core/config.ts clientPort), for the RFC 6186 SRV records. */
+function clientPorts(config: Config): NonNullable<Parameters<typeof domainRecords>[0]["ports"]> {
+  const port = (name: string, std: number) => clientPort(config, name, std);
+  return { submissions: port("submissions", 465), submission: port("submission", 587), imaps: port("imaps", 993), pop3s: port("pop3s", 995) };
+}
+
 export async function recordsForDomain(ctx: MailauthContext, domain: string): Promise<DnsRecord[]> {
   domain = normalizeDomain(domain);
   const keys = await localKeys(ctx, domain);
@@ -68,6 +74,7 @@ export async function recordsForDomain(ctx: MailauthContext, domain: string): Pr
     tlsRptAddress: ctx.mcfg.tlsReports || `postmaster@${domain}`,
     tlsaSpki: await hostCertificate(ctx.db, ctx.config).then((pem) => (pem ? spkiSha256(pem) : undefined)).catch(() => undefined),
     spfInclude: relayInclude(ctx.config, domain),
+    ports: clientPorts(ctx.config),
   });
 }
 

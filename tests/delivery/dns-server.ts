@@ -8,6 +8,10 @@ export interface ZoneRecords {
   AAAA?: string[];
   /** Each record as its character-strings (a long string is split into 255-byte pieces). */
   TXT?: (string | string[])[];
+  /** RFC 2782; target "." = service not offered. */
+  SRV?: { priority: number; weight: number; port: number; target: string }[];
+  /** Reverse DNS: names for a *.in-addr.arpa / *.ip6.arpa owner. */
+  PTR?: string[];
   /** Answer SERVFAIL for this name (a temporary DNS failure). */
   SERVFAIL?: boolean;
 }
@@ -66,6 +70,8 @@ export async function startTestDns(initial: Record<string, ZoneRecords> = {}, op
     if (q.type === Packet.TYPE.MX) for (const m of rec.MX ?? []) response.answers.push({ ...base, type: Packet.TYPE.MX, exchange: m.exchange, priority: m.priority } as never);
     if (q.type === Packet.TYPE.A) for (const a of rec.A ?? []) response.answers.push({ ...base, type: Packet.TYPE.A, address: a } as never);
     if (q.type === Packet.TYPE.AAAA) for (const a of rec.AAAA ?? []) response.answers.push({ ...base, type: Packet.TYPE.AAAA, address: a } as never);
+    if (q.type === Packet.TYPE.SRV) for (const r of rec.SRV ?? []) response.answers.push({ ...base, type: Packet.TYPE.SRV, ...r, target: r.target === "." ? "" : r.target } as never);
+    if (q.type === Packet.TYPE.PTR) for (const d of rec.PTR ?? []) response.answers.push({ ...base, type: Packet.TYPE.PTR, domain: d } as never);
     if (q.type === Packet.TYPE.TXT)
       for (const t of rec.TXT ?? []) response.answers.push({ ...base, type: Packet.TYPE.TXT, data: Array.isArray(t) ? t : split255(t) } as never);
     if (response.answers.length === 0) return negative();

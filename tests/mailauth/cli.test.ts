@@ -45,6 +45,13 @@ test("dns DOMAIN --json: every record as {name, type, value}; keys made once", a
     "CNAME mta-sts.example.test",
     "TXT _mta-sts.example.test",
     "TXT _smtp._tls.example.test",
+    "CNAME autoconfig.example.test",
+    "SRV _submissions._tcp.example.test",
+    "SRV _submission._tcp.example.test",
+    "SRV _imaps._tcp.example.test",
+    "SRV _pop3s._tcp.example.test",
+    "SRV _imap._tcp.example.test",
+    "SRV _pop3._tcp.example.test",
     "A mx.example.test",
     "TXT mx.example.test",
     "PTR 10.2.0.192.in-addr.arpa",
@@ -62,13 +69,17 @@ test("dns check DOMAIN: missing records, then right once published as printed (e
   expect(missing.out).toContain("missing MX    example.test");
   // Publish exactly what `kotakpos dns` printed.
   const records = JSON.parse((await cli(["dns", "example.test", "--json"])).out) as { name: string; type: string; value: string }[];
-  const zone: Record<string, { MX?: { exchange: string; priority: number }[]; A?: string[]; TXT?: string[] }> = {};
+  const zone: Record<string, { MX?: { exchange: string; priority: number }[]; A?: string[]; TXT?: string[]; SRV?: { priority: number; weight: number; port: number; target: string }[] }> = {};
   for (const r of records) {
     const z = (zone[r.name] ??= {});
     if (r.type === "MX") (z.MX ??= []).push({ exchange: r.value.split(" ")[1]!.replace(/\.$/, ""), priority: Number(r.value.split(" ")[0]) });
     if (r.type === "A") (z.A ??= []).push(r.value);
     // The test DNS server has no CNAME: the policy host gets the server's address instead.
     if (r.type === "CNAME") (z.A ??= []).push("192.0.2.10");
+    if (r.type === "SRV") {
+      const [priority, weight, port, target] = r.value.split(" ");
+      (z.SRV ??= []).push({ priority: Number(priority), weight: Number(weight), port: Number(port), target: target === "." ? "." : target!.replace(/\.$/, "") });
+    }
     // Zone-file strings back to the record text.
     if (r.type === "TXT") (z.TXT ??= []).push(JSON.parse(`[${r.value.replace(/" "/g, '","')}]`).join(""));
   }
@@ -76,7 +87,7 @@ test("dns check DOMAIN: missing records, then right once published as printed (e
   const check = await cli(["dns", "check", "example.test", "--json"]);
   const res = JSON.parse(check.out) as { type: string; status: string }[];
   // PTR is served by the address owner; the test DNS server has none.
-  expect(res.filter((c) => c.type !== "PTR").map((c) => c.status)).toEqual(Array(10).fill("right"));
+  expect(res.filter((c) => c.type !== "PTR").map((c) => c.status)).toEqual(Array(17).fill("right"));
   expect(res.find((c) => c.type === "PTR")!.status).toBe("missing");
   expect(check.code).toBe(1);
 });

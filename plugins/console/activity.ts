@@ -1,0 +1,27 @@
+// Recent deliveries, deferrals and bounces with their reason (from the delivered /
+// deferred / bounced hooks), kept in memory for the admin's activity page.
+import type { Hooks } from "../../core/types.ts";
+
+export interface ActivityEntry {
+  at: number;
+  kind: "delivered" | "deferred" | "bounced";
+  id: string;
+  recipient: string;
+  detail: string;
+}
+
+const KEEP = 200;
+
+export function createActivity(hooks: Hooks) {
+  const entries: ActivityEntry[] = [];
+  const add = (e: Omit<ActivityEntry, "at">) => {
+    entries.unshift({ at: Date.now(), ...e });
+    entries.length = Math.min(entries.length, KEEP);
+  };
+  hooks.on("delivered", (i) => add({ kind: "delivered", id: i.id, recipient: i.recipient, detail: i.reply }));
+  hooks.on("deferred", (i) => add({ kind: "deferred", id: i.id, recipient: i.recipient, detail: `${i.error} (try ${i.attempts})` }));
+  hooks.on("bounced", (i) => add({ kind: "bounced", id: i.id, recipient: i.recipient, detail: i.error }));
+  return { recent: (): readonly ActivityEntry[] => entries };
+}
+
+export type Activity = ReturnType<typeof createActivity>;
