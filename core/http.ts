@@ -27,7 +27,9 @@ export async function buildHttpApp(core: Core): Promise<Hono> {
     core.log.error("http error", { path: c.req.path, err: err.message });
     return c.json({ error: "internal error" }, 500);
   });
-  app.use("*", bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json({ error: "request body too large" }, 413) }));
+  const limit = bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json({ error: "request body too large" }, 413) });
+  // JMAP uploads and requests carry their own, advertised limits (plugins/jmap config).
+  app.use("*", (c, next) => (c.req.path.startsWith("/jmap/") ? next() : limit(c, next)));
   // 503 while the disk is full: reads work, but no mail can be accepted.
   app.get("/healthz", (c) => (core.db.readOnly ? c.text(`${core.db.readOnly}\n`, 503) : c.text("ok\n")));
   const token = adminToken(core.dataDir);

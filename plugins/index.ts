@@ -8,5 +8,6 @@ import imap from "./imap/index.ts";
 import webConsole from "./console/index.ts";
 import acme from "./acme/index.ts";
 import mtasts from "./mtasts/index.ts";
+import jmap from "./jmap/index.ts";
 
-export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, acme, mtasts, webConsole];
+export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, acme, mtasts, webConsole, jmap];

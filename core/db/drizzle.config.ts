@@ -4,6 +4,6 @@ import { defineConfig } from "drizzle-kit";
 export default defineConfig({
   dialect: "turso",
   // Plugins' own tables live beside them (plugins/<name>/schema.ts).
-  schema: ["./core/db/schema.ts", "./plugins/console/schema.ts"],
+  schema: ["./core/db/schema.ts", "./plugins/*/schema.ts"],
   out: "./core/db/migrations",
 });

@@ -48,6 +48,10 @@ export const mailboxes = sqliteTable(
     unseen: integer("unseen").notNull().default(0),
     size: integer("size").notNull().default(0),
     subscribed: integer("subscribed", { mode: "boolean" }).notNull().default(true),
+    /** Account modseq when the row was created / last renamed or (un)subscribed: JMAP
+     *  Mailbox/changes (core/store/objects.ts). */
+    createdModseq: integer("created_modseq").notNull().default(0),
+    changedModseq: integer("changed_modseq").notNull().default(0),
   },
   (t) => [uniqueIndex("mailboxes_account_name").on(t.accountId, t.name)],
 );
@@ -90,13 +94,36 @@ export const messages = sqliteTable(
     messageId: text("message_id").notNull().default(""),
     sentDate: integer("sent_date"),
     preview: text("preview").notNull().default(""),
+    /** Stable object ids (core/store/ids.ts): the email id survives MOVE; COPY makes a
+     *  new one. The thread id is the email id of the thread's first message. */
+    emailId: integer("email_id").notNull().default(0),
+    threadId: integer("thread_id").notNull().default(0),
+    /** Account modseq at which this email id first appeared (JMAP created vs updated). */
+    createdModseq: integer("created_modseq").notNull().default(0),
   },
   (t) => [
+    index("messages_email").on(t.emailId),
+    index("messages_thread").on(t.threadId),
+    index("messages_message_id").on(t.messageId),
     uniqueIndex("messages_mailbox_uid").on(t.mailboxId, t.uid),
     index("messages_mailbox_modseq").on(t.mailboxId, t.modseq),
     // EXPUNGE looks only at messages flagged \Deleted (8): a small partial index, no scan.
     index("messages_deleted").on(t.mailboxId, t.uid).where(sql`(flags & 8) <> 0`),
   ],
+);
+
+/** Destroyed object ids per account (JMAP Foo/changes, RFC 8620 §5.2): emails (with their
+ *  thread) and mailboxes. A move destroys nothing: the email id lives on. */
+export const destroyed = sqliteTable(
+  "destroyed",
+  {
+    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ["email", "mailbox"] }).notNull(),
+    objectId: integer("object_id").notNull(),
+    threadId: integer("thread_id").notNull().default(0),
+    modseq: integer("modseq").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.kind, t.objectId] }), index("destroyed_modseq").on(t.accountId, t.modseq)],
 );
 
 /** Expunged messages (QRESYNC VANISHED, RFC 7162 §3.2.10). */
@@ -193,4 +220,54 @@ export const authKnownAddresses = sqliteTable(
     lastSuccess: integer("last_success").notNull(),
   },
   (t) => [primaryKey({ columns: [t.account, t.ip] })],
+);
+
+// owned by plugins/jmap: identities beyond the account's own address (RFC 8621 §6),
+// submissions (§7) and vacation responses (RFC 8621 §8, RFC 3834).
+export const jmapIdentities = sqliteTable("jmap_identities", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+  name: text("name").notNull().default(""),
+  email: text("email").notNull(),
+  replyTo: text("reply_to"), // JSON EmailAddress[]
+  bcc: text("bcc"), // JSON EmailAddress[]
+  textSignature: text("text_signature").notNull().default(""),
+  htmlSignature: text("html_signature").notNull().default(""),
+});
+
+export const jmapSubmissions = sqliteTable(
+  "jmap_submissions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    identityId: text("identity_id").notNull(),
+    emailId: integer("email_id").notNull(),
+    threadId: integer("thread_id").notNull(),
+    envelope: text("envelope").notNull(), // JSON Envelope
+    sendAt: integer("send_at").notNull(),
+    spoolId: text("spool_id").notNull(),
+    modseq: integer("modseq").notNull(),
+  },
+  (t) => [index("jmap_submissions_account").on(t.accountId, t.modseq)],
+);
+
+export const jmapVacation = sqliteTable("jmap_vacation", {
+  accountId: integer("account_id").primaryKey().references(() => accounts.id, { onDelete: "cascade" }),
+  isEnabled: integer("is_enabled", { mode: "boolean" }).notNull().default(false),
+  fromDate: integer("from_date"),
+  toDate: integer("to_date"),
+  subject: text("subject"),
+  textBody: text("text_body"),
+  htmlBody: text("html_body"),
+});
+
+/** One auto-reply per sender per period (RFC 3834 §2). */
+export const jmapVacationSent = sqliteTable(
+  "jmap_vacation_sent",
+  {
+    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    sender: text("sender").notNull(),
+    sentAt: integer("sent_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.sender] })],
 );

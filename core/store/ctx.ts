@@ -75,7 +75,7 @@ export async function nextUidvalidity(tx: Tx): Promise<number> {
   return v;
 }
 
-export const MAILBOX_COLS = "id, account_id, name, special_use, uidvalidity, uidnext, highest_modseq, messages, unseen, size, subscribed";
+export const MAILBOX_COLS = "id, account_id, name, special_use, uidvalidity, uidnext, highest_modseq, messages, unseen, size, subscribed, created_modseq, changed_modseq";
 
 export function toMailbox(r: Row): Mailbox {
   return {
@@ -90,6 +90,8 @@ export function toMailbox(r: Row): Mailbox {
     unseen: Number(r.unseen),
     size: Number(r.size),
     subscribed: Boolean(Number(r.subscribed)),
+    createdModseq: Number(r.created_modseq),
+    changedModseq: Math.max(Number(r.changed_modseq), Number(r.highest_modseq)),
   };
 }
 

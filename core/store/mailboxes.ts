@@ -28,15 +28,17 @@ async function insertMailbox(ctx: StoreCtx, tx: Tx, accountId: number, name: str
   const n = await exec(tx, "SELECT count(*) AS n FROM mailboxes WHERE account_id = ?", [accountId]);
   if (Number(n.rows[0]!.n) >= MAX_MAILBOXES) throw new StoreError("CANNOT", `too many mailboxes (limit ${MAX_MAILBOXES})`);
   const uidvalidity = await nextUidvalidity(tx);
+  // A new mailbox is an account change (JMAP Mailbox/changes "created").
+  const modseq = await nextModseq(tx, accountId);
   const r = await exec(
     tx,
-    `INSERT INTO mailboxes(account_id, name, special_use, uidvalidity, uidnext, highest_modseq, messages, unseen, size, subscribed)
-     VALUES (?, ?, ?, ?, 1, 1, 0, 0, 0, 1) ON CONFLICT(account_id, name) DO NOTHING RETURNING ${MAILBOX_COLS}`,
-    [accountId, name, specialUse, uidvalidity],
+    `INSERT INTO mailboxes(account_id, name, special_use, uidvalidity, uidnext, highest_modseq, messages, unseen, size, subscribed, created_modseq, changed_modseq)
+     VALUES (?, ?, ?, ?, 1, 1, 0, 0, 0, 1, ?, ?) ON CONFLICT(account_id, name) DO NOTHING RETURNING ${MAILBOX_COLS}`,
+    [accountId, name, specialUse, uidvalidity, modseq, modseq],
   );
   if (!r.rows.length) throw new StoreError("ALREADYEXISTS", `mailbox ${name} exists`);
   const mb = toMailbox(r.rows[0]!);
-  emitAfterCommit(ctx, tx, { accountId, mailboxId: mb.id, kind: "mailbox", uids: [], modseq: mb.highestModseq });
+  emitAfterCommit(ctx, tx, { accountId, mailboxId: mb.id, kind: "mailbox", uids: [], modseq });
   return mb;
 }
 
@@ -89,11 +91,19 @@ export function mailboxOps(ctx: StoreCtx): MailboxOps {
       if (!mb) throw new StoreError("NONEXISTENT", `no mailbox ${name}`);
       const kids = await exec(tx, `SELECT 1 FROM mailboxes WHERE account_id = ? AND ${INFERIOR} LIMIT 1`, [accountId, ...inferiorArgs(name)]);
       if (kids.rows.length) throw new StoreError("HASCHILDREN", `mailbox ${name} has inferior mailboxes`);
+      const modseq = await nextModseq(tx, accountId);
+      // Its emails and the mailbox itself are destroyed objects (JMAP */changes).
+      await exec(
+        tx,
+        `INSERT OR REPLACE INTO destroyed(account_id, kind, object_id, thread_id, modseq)
+         SELECT ?, 'email', email_id, thread_id, ? FROM messages WHERE mailbox_id = ?
+         UNION ALL SELECT ?, 'mailbox', ?, 0, ?`,
+        [accountId, modseq, mb.id, accountId, mb.id, modseq],
+      );
       await unrefMessages(tx, "mailbox_id = ?", [mb.id]);
       await exec(tx, "DELETE FROM messages WHERE mailbox_id = ?", [mb.id]);
       await exec(tx, "DELETE FROM tombstones WHERE mailbox_id = ?", [mb.id]);
       await exec(tx, "DELETE FROM mailboxes WHERE id = ?", [mb.id]);
-      const modseq = await nextModseq(tx, accountId);
       emitAfterCommit(ctx, tx, { accountId, mailboxId: mb.id, kind: "mailbox", uids: [], modseq });
     });
   }
@@ -116,7 +126,7 @@ export function mailboxOps(ctx: StoreCtx): MailboxOps {
         if (!(await getMailboxInTx(tx, accountId, sup))) await insertMailbox(ctx, tx, accountId, sup, null);
       }
       const modseq = await nextModseq(tx, accountId);
-      await exec(tx, "UPDATE mailboxes SET name = ? WHERE id = ?", [to, mb.id]);
+      await exec(tx, "UPDATE mailboxes SET name = ?, changed_modseq = ? WHERE id = ?", [to, modseq, mb.id]);
       emitAfterCommit(ctx, tx, { accountId, mailboxId: mb.id, kind: "mailbox", uids: [], modseq });
       if (from === "INBOX") {
         await insertMailbox(ctx, tx, accountId, "INBOX", null);
@@ -126,7 +136,7 @@ export function mailboxOps(ctx: StoreCtx): MailboxOps {
       for (const k of kids.rows) {
         const newName = to + String(k.name).slice(from.length);
         if (await getMailboxInTx(tx, accountId, newName)) throw new StoreError("ALREADYEXISTS", `mailbox ${newName} exists`);
-        await exec(tx, "UPDATE mailboxes SET name = ? WHERE id = ?", [newName, Number(k.id)]);
+        await exec(tx, "UPDATE mailboxes SET name = ?, changed_modseq = ? WHERE id = ?", [newName, modseq, Number(k.id)]);
         emitAfterCommit(ctx, tx, { accountId, mailboxId: Number(k.id), kind: "mailbox", uids: [], modseq });
       }
     });
@@ -134,8 +144,12 @@ export function mailboxOps(ctx: StoreCtx): MailboxOps {
 
   async function setSubscribed(accountId: number, name: string, subscribed: boolean): Promise<void> {
     await db.write(async (tx) => {
-      const r = await exec(tx, "UPDATE mailboxes SET subscribed = ? WHERE account_id = ? AND name = ?", [subscribed ? 1 : 0, accountId, normalizeMailboxName(name)]);
-      if (!r.rowsAffected) throw new StoreError("NONEXISTENT", `no mailbox ${name}`);
+      const mb = await getMailboxInTx(tx, accountId, name);
+      if (!mb) throw new StoreError("NONEXISTENT", `no mailbox ${name}`);
+      if (mb.subscribed === subscribed) return;
+      const modseq = await nextModseq(tx, accountId);
+      await exec(tx, "UPDATE mailboxes SET subscribed = ?, changed_modseq = ? WHERE id = ?", [subscribed ? 1 : 0, modseq, mb.id]);
+      emitAfterCommit(ctx, tx, { accountId, mailboxId: mb.id, kind: "mailbox", uids: [], modseq });
     });
   }
 

@@ -6,12 +6,15 @@ let t: TestStore;
 let a: Account;
 let inbox: Mailbox;
 let other: Mailbox;
+/** The account's modseq after set-up (creating mailboxes takes modseqs too). */
+let m0: number;
 beforeEach(async () => {
   t = await makeStore();
   a = await t.store.createAccount("u@a.test", "pw");
   inbox = (await t.store.getMailbox(a.id, "INBOX"))!;
   other = await t.store.createMailbox(a.id, "Other");
   t.events.length = 0;
+  m0 = await accountModseq();
 });
 afterEach(async () => {
   expect(await t.store.check()).toEqual([]);
@@ -24,28 +27,28 @@ async function accountModseq(): Promise<number> {
 }
 const mb = async (id: number) => (await t.store.getMailboxById(id))!;
 
-test("append: UIDs increase, modseq per account increases (starting at 2), counters follow", async () => {
+test("append: UIDs increase, modseq per account increases, counters follow", async () => {
   const r1 = await t.store.append(inbox.id, msg("1"));
   const r2 = await t.store.append(other.id, msg("2"));
   const r3 = await t.store.append(inbox.id, msg("3"), { flags: ["\\seen"], internalDate: 1_000_000 });
   expect([r1.uid, r2.uid, r3.uid]).toEqual([1, 1, 2]);
-  expect([r1.modseq, r2.modseq, r3.modseq]).toEqual([2, 3, 4]);
+  expect([r1.modseq, r2.modseq, r3.modseq]).toEqual([m0 + 1, m0 + 2, m0 + 3]);
   expect(r1.uidvalidity).toBe(inbox.uidvalidity);
-  expect(await accountModseq()).toBe(4);
+  expect(await accountModseq()).toBe(m0 + 3);
   const m = await mb(inbox.id);
-  expect([m.uidnext, m.messages, m.unseen, m.highestModseq]).toEqual([3, 2, 1, 4]);
+  expect([m.uidnext, m.messages, m.unseen, m.highestModseq]).toEqual([3, 2, 1, m0 + 3]);
   const list = await t.store.messages(inbox.id);
   expect(list.map((x) => [x.uid, x.modseq, x.flags])).toEqual([
-    [1, 2, []],
-    [2, 4, ["\\Seen"]],
+    [1, m0 + 1, []],
+    [2, m0 + 3, ["\\Seen"]],
   ]);
   expect(list[1]!.internalDate).toBe(1_000_000);
   expect(await t.store.uidList(inbox.id)).toEqual([
-    { uid: 1, modseq: 2, flags: [] },
-    { uid: 2, modseq: 4, flags: ["\\Seen"] },
+    { uid: 1, modseq: m0 + 1, flags: [] },
+    { uid: 2, modseq: m0 + 3, flags: ["\\Seen"] },
   ]);
   expect((await t.store.messages(inbox.id, { uids: [2, 99] })).map((x) => x.uid)).toEqual([2]);
-  expect((await t.store.messages(inbox.id, { changedSince: 2 })).map((x) => x.uid)).toEqual([2]);
+  expect((await t.store.messages(inbox.id, { changedSince: m0 + 1 })).map((x) => x.uid)).toEqual([2]);
   await expect(t.store.append(99999, msg("x"))).rejects.toMatchObject({ code: "NONEXISTENT" });
 });
 
@@ -79,7 +82,7 @@ test("200 concurrent appends: distinct UIDs 1..200, distinct modseqs, counts rig
   expect(new Set(results.map((r) => r.modseq)).size).toBe(200);
   expect((await mb(inbox.id)).messages).toBe(100);
   expect((await mb(other.id)).uidnext).toBe(101);
-  expect(await accountModseq()).toBe(201);
+  expect(await accountModseq()).toBe(m0 + 200);
   expect(t.events.filter((e) => e.kind === "append").length).toBe(200);
 });
 
@@ -99,7 +102,7 @@ test("flags: add/remove/set, keywords, unseen counter, modseq only for real chan
     [2, ["\\Seen", "$Important"]],
   ]);
   const m1 = r1.changed[0]!.modseq;
-  expect(m1).toBe(5);
+  expect(m1).toBe(m0 + 4);
   expect((await mb(inbox.id)).unseen).toBe(1);
   // no-op change: no new modseq, no event
   const r2 = await t.store.setFlags(inbox.id, [1], "add", ["\\seen"]);
@@ -122,16 +125,16 @@ test("flags: add/remove/set, keywords, unseen counter, modseq only for real chan
 });
 
 test("CONDSTORE: UNCHANGEDSINCE fails messages modified later, updates the rest", async () => {
-  await t.store.append(inbox.id, msg("a")); // modseq 2
-  await t.store.append(inbox.id, msg("b")); // modseq 3
-  await t.store.setFlags(inbox.id, [2], "add", ["\\Answered"]); // uid 2 → modseq 4
-  const r = await t.store.setFlags(inbox.id, [1, 2], "add", ["\\Flagged"], { unchangedSince: 3 });
+  await t.store.append(inbox.id, msg("a")); // modseq m0 + 1
+  await t.store.append(inbox.id, msg("b")); // modseq m0 + 2
+  await t.store.setFlags(inbox.id, [2], "add", ["\\Answered"]); // uid 2 → modseq m0 + 3
+  const r = await t.store.setFlags(inbox.id, [1, 2], "add", ["\\Flagged"], { unchangedSince: m0 + 2 });
   expect(r.failed).toEqual([2]);
   expect(r.changed.map((c) => c.uid)).toEqual([1]);
-  expect(r.changed[0]!.modseq).toBe(5);
+  expect(r.changed[0]!.modseq).toBe(m0 + 4);
   const r2 = await t.store.setFlags(inbox.id, [1], "add", ["\\Flagged"], { unchangedSince: 0 });
   expect(r2.failed).toEqual([1]);
-  expect((await t.store.messages(inbox.id, { changedSince: 4 })).map((m) => m.uid)).toEqual([1]);
+  expect((await t.store.messages(inbox.id, { changedSince: m0 + 3 })).map((m) => m.uid)).toEqual([1]);
 });
 
 test("copy keeps flags and internal date, returns the UID map, fires one event", async () => {

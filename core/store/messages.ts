@@ -10,13 +10,17 @@ import { emitAfterCommit, exec, MAILBOX_COLS, nextModseq, pin, read, toMailbox, 
 import { applyFlags, DELETED, formatFlags, keywordsFromJson, parseFlags, SEEN, sameFlags } from "./flags.ts";
 import { getMailboxInTx } from "./mailboxes.ts";
 import { sha256Hex } from "./blobs.ts";
+import { threadRefs } from "./threads.ts";
 import type { AppendOptions, DeliveryTarget, FlagOp, Mailbox, MessageMeta, ParsedMessage, Store, StoredBlob, UidSet } from "./types.ts";
 
 const MAX_UID = 2 ** 32 - 1;
 const encoder = new TextEncoder();
 
-const MSG_COLS =
-  "id, mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id, prefix, envelope, structure, subject, from_addr, to_addr, cc_addr, bcc_addr, message_id, sent_date, preview";
+export const MSG_COLS =
+  "id, mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id, prefix, envelope, structure, subject, from_addr, to_addr, cc_addr, bcc_addr, message_id, sent_date, preview, email_id, thread_id, created_modseq";
+
+/** The id the next messages row gets (AUTOINCREMENT: never reused): a new email id. */
+const NEXT_ROW_ID = "(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0) + 1)";
 
 /** Defines `key` as a getter that parses the JSON once, on first use: listings that only
  *  need sizes or flags (POP3 LIST, FETCH FLAGS) never pay for envelope/structure. */
@@ -32,7 +36,7 @@ function lazyJson<T>(obj: object, key: string, json: string): void {
   });
 }
 
-function toMeta(r: Row): MessageMeta {
+export function toMeta(r: Row): MessageMeta {
   const prefix = String(r.prefix);
   const meta = {
     id: Number(r.id),
@@ -52,6 +56,9 @@ function toMeta(r: Row): MessageMeta {
     messageId: String(r.message_id),
     sentDate: r.sent_date === null ? null : Number(r.sent_date),
     preview: String(r.preview),
+    emailId: Number(r.email_id),
+    threadId: Number(r.thread_id),
+    createdModseq: Number(r.created_modseq),
   } as MessageMeta;
   lazyJson<Envelope>(meta, "envelope", String(r.envelope));
   lazyJson<MimePart>(meta, "structure", String(r.structure));
@@ -78,6 +85,19 @@ async function nextModseqOfMailbox(tx: Tx, mailboxId: number): Promise<{ account
   return { accountId: Number(r.rows[0]!.id), modseq: Number(r.rows[0]!.modseq) };
 }
 
+/** The thread of the first stored message this one refers to (RFC 5256 §3 REFERENCES,
+ *  first step: link by Message-ID), or null for a new thread. */
+async function findThread(tx: Tx, accountId: number, refs: string[]): Promise<number | null> {
+  if (!refs.length) return null;
+  const r = await exec(
+    tx,
+    `SELECT m.thread_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
+     WHERE m.message_id IN (SELECT value FROM json_each(?)) AND b.account_id = ? LIMIT 1`,
+    [JSON.stringify(refs.slice(-50)), accountId],
+  );
+  return r.rows.length ? Number(r.rows[0]!.thread_id) : null;
+}
+
 export type MessageOps = Pick<Store, "prepare" | "append" | "appendInTx" | "messages" | "uidList" | "read" | "setFlags" | "copy" | "move" | "expunge" | "remove" | "vanished">;
 
 export function messageOps(ctx: StoreCtx): MessageOps {
@@ -92,7 +112,7 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     const put = blobs.put(raw, id);
     const a = analyze(raw, prefixSize);
     const blob = await put;
-    return { blob, parsed: { ...a, size: prefixSize + raw.length, prefixSize } };
+    return { blob, parsed: { ...a, size: prefixSize + raw.length, prefixSize, threadRefs: threadRefs(raw) } };
   }
 
   /** The row insert shared by append, appendInTx: blob ref, modseq, uid, counters. */
@@ -110,10 +130,11 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     if (!u.rows.length) throw new StoreError("NONEXISTENT", `no mailbox ${mb.id}`);
     const uid = Number(u.rows[0]!.uid);
     if (uid > MAX_UID) throw new StoreError("CANNOT", "mailbox UID space exhausted");
+    const thread = await findThread(tx, mb.accountId, parsed.threadRefs ?? []);
     const r = await exec(
       tx,
-      `INSERT INTO messages(mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id, prefix, envelope, structure, subject, from_addr, to_addr, cc_addr, bcc_addr, message_id, sent_date, preview)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      `INSERT INTO messages(mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id, prefix, envelope, structure, subject, from_addr, to_addr, cc_addr, bcc_addr, message_id, sent_date, preview, email_id, thread_id, created_modseq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_ROW_ID}, coalesce(?, ${NEXT_ROW_ID}), ?) RETURNING id, email_id, thread_id`,
       [
         mb.id,
         uid,
@@ -134,10 +155,12 @@ export function messageOps(ctx: StoreCtx): MessageOps {
         parsed.messageId,
         parsed.sentDate,
         parsed.preview,
+        thread,
+        modseq,
       ],
     );
     emitAfterCommit(ctx, tx, { accountId: mb.accountId, mailboxId: mb.id, kind: "append", uids: [uid], modseq, origin, flags: [formatFlags(f.mask, f.keywords)] });
-    return { uid, uidvalidity: Number(u.rows[0]!.uidvalidity), modseq, id: Number(r.rows[0]!.id) };
+    return { uid, uidvalidity: Number(u.rows[0]!.uidvalidity), modseq, id: Number(r.rows[0]!.id), emailId: Number(r.rows[0]!.email_id), threadId: Number(r.rows[0]!.thread_id) };
   }
 
   async function append(mailboxId: number, raw: Uint8Array, opts: AppendOptions = {}) {
@@ -225,8 +248,9 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     });
   }
 
-  /** Copies rows (flags, keywords, internal date kept) into `to` with new UIDs in order. */
-  async function copyInTx(tx: Tx, from: Mailbox, uids: UidSet, to: Mailbox, origin?: string) {
+  /** Copies rows (flags, keywords, internal date, thread kept) into `to` with new UIDs in
+   *  order. A copy is a new email (new email id); a move (`keepIds`) keeps the email id. */
+  async function copyInTx(tx: Tx, from: Mailbox, uids: UidSet, to: Mailbox, origin?: string, keepIds = false) {
     const f = uidFilter(uids);
     const src = await exec(tx, `SELECT uid FROM messages WHERE mailbox_id = ?${f.sql} ORDER BY uid`, [from.id, ...f.args]);
     const srcUids = src.rows.map((r) => Number(r.uid));
@@ -237,11 +261,14 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     const where = `mailbox_id = ?${f.sql}`;
     await exec(
       tx,
-      `INSERT INTO messages(mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id, prefix, envelope, structure, subject, from_addr, to_addr, cc_addr, bcc_addr, message_id, sent_date, preview)
-       SELECT ?, ? + row_number() OVER (ORDER BY uid) - 1, ?, flags, keywords, internal_date, size, blob_id, prefix, envelope, structure, subject, from_addr, to_addr, cc_addr, bcc_addr, message_id, sent_date, preview
+      `INSERT INTO messages(mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id, prefix, envelope, structure, subject, from_addr, to_addr, cc_addr, bcc_addr, message_id, sent_date, preview, email_id, thread_id, created_modseq)
+       SELECT ?, ? + row_number() OVER (ORDER BY uid) - 1, ?, flags, keywords, internal_date, size, blob_id, prefix, envelope, structure, subject, from_addr, to_addr, cc_addr, bcc_addr, message_id, sent_date, preview,
+         ${keepIds ? "email_id" : "0"}, thread_id, ${keepIds ? "created_modseq" : "?"}
        FROM messages WHERE ${where} ORDER BY uid`,
-      [to.id, base, modseq, from.id, ...f.args],
+      keepIds ? [to.id, base, modseq, from.id, ...f.args] : [to.id, base, modseq, modseq, from.id, ...f.args],
     );
+    // A copy's email id is its own row id (the rows just made: UIDs from `base` on).
+    if (!keepIds) await exec(tx, "UPDATE messages SET email_id = id WHERE mailbox_id = ? AND uid >= ?", [to.id, base]);
     await exec(
       tx,
       `UPDATE blobs SET refcount = blobs.refcount + c.n, orphaned_at = NULL
@@ -265,9 +292,9 @@ export function messageOps(ctx: StoreCtx): MessageOps {
 
   /** Deletes rows matched by uids (and `extra` condition), leaving tombstones. One scan
    *  finds the rows; the other statements then address them by UID (index lookups). */
-  async function removeInTx(tx: Tx, mailboxId: number, uids: UidSet | undefined, extra: string, origin?: string, given?: { accountId: number; modseq: number }): Promise<number[]> {
+  async function removeInTx(tx: Tx, mailboxId: number, uids: UidSet | undefined, extra: string, origin?: string, given?: { accountId: number; modseq: number }, moved = false): Promise<number[]> {
     const f = uidFilter(uids);
-    const rows = await exec(tx, `SELECT uid, size, flags, blob_id FROM messages WHERE mailbox_id = ?${f.sql}${extra} ORDER BY uid`, [mailboxId, ...f.args]);
+    const rows = await exec(tx, `SELECT uid, size, flags, blob_id, email_id, thread_id FROM messages WHERE mailbox_id = ?${f.sql}${extra} ORDER BY uid`, [mailboxId, ...f.args]);
     if (!rows.rows.length) {
       if (!given) await mailboxByIdInTx(tx, mailboxId); // a missing mailbox is still an error
       return [];
@@ -278,8 +305,10 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     let unseen = 0;
     const gone: number[] = [];
     const perBlob = new Map<string, number>();
+    const destroyed: [number, number][] = [];
     for (const r of rows.rows) {
       gone.push(Number(r.uid));
+      destroyed.push([Number(r.email_id), Number(r.thread_id)]);
       size += Number(r.size);
       if (!(Number(r.flags) & SEEN)) unseen++;
       const b = String(r.blob_id);
@@ -287,6 +316,14 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     }
     const goneJson = JSON.stringify(gone);
     await exec(tx, "INSERT OR REPLACE INTO tombstones(mailbox_id, uid, modseq) SELECT ?, value, ? FROM json_each(?)", [mb.id, modseq, goneJson]);
+    // A move within the account keeps the email ids alive: nothing destroyed for JMAP.
+    if (!moved) {
+      await exec(
+        tx,
+        "INSERT OR REPLACE INTO destroyed(account_id, kind, object_id, thread_id, modseq) SELECT ?, 'email', json_extract(value, '$[0]'), json_extract(value, '$[1]'), ? FROM json_each(?)",
+        [mb.accountId, modseq, JSON.stringify(destroyed)],
+      );
+    }
     await unrefBlobs(tx, perBlob);
     await exec(tx, "DELETE FROM messages WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?))", [mb.id, goneJson]);
     await exec(tx, "UPDATE mailboxes SET highest_modseq = ?, messages = messages - ?, unseen = unseen - ?, size = size - ? WHERE id = ?", [modseq, gone.length, unseen, size, mb.id]);
@@ -309,11 +346,12 @@ export function messageOps(ctx: StoreCtx): MessageOps {
       const from = await mailboxByIdInTx(tx, fromMailboxId);
       const to = await mailboxByIdInTx(tx, toMailboxId);
       if (from.id === to.id) throw new StoreError("CANNOT", "source and target are the same mailbox");
-      const r = await copyInTx(tx, from, uids, to, opts.origin);
+      const same = from.accountId === to.accountId;
+      const r = await copyInTx(tx, from, uids, to, opts.origin, same);
       if (r.map.length) {
         const moved = r.map.map((m) => m[0]);
         // Same account: the copy's modseq covers the expunge; otherwise the source's own.
-        await removeInTx(tx, from.id, moved, "", opts.origin, from.accountId === to.accountId ? { accountId: from.accountId, modseq: r.modseq } : undefined);
+        await removeInTx(tx, from.id, moved, "", opts.origin, same ? { accountId: from.accountId, modseq: r.modseq } : undefined, same);
       }
       return { uidvalidity: r.uidvalidity, map: r.map };
     });

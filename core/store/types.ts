@@ -32,6 +32,10 @@ export interface Mailbox {
   /** Sum of message sizes (STATUS SIZE). */
   size: number;
   subscribed: boolean;
+  /** Account modseq at creation, and of the last change to the row or its messages
+   *  (JMAP Mailbox/changes). */
+  createdModseq: number;
+  changedModseq: number;
 }
 
 /** A message row: its IMAP state plus what was parsed once at delivery (`Analysis`:
@@ -50,6 +54,12 @@ export interface MessageMeta extends Analysis {
   /** Length of the per-message prefix (headers we added) in bytes; body offsets in
    *  `structure` are relative to the full message (prefix included). */
   prefixSize: number;
+  /** Stable ids (core/store/ids.ts): the email id survives MOVE; the thread id is the
+   *  email id of the thread's first message. */
+  emailId: number;
+  threadId: number;
+  /** Account modseq when this email id appeared. */
+  createdModseq: number;
 }
 
 /** A sequence of UIDs: explicit list or ranges (inclusive); "*" is resolved by callers. */
@@ -84,6 +94,41 @@ export interface DeliveryTarget {
   flags?: string[];
 }
 
+/** One Email/query condition (RFC 8621 §4.4.1), mailbox ids and dates already resolved
+ *  to row ids and ms; every present field must match. */
+export interface EmailLeaf {
+  inMailbox?: number;
+  inMailboxOtherThan?: number[];
+  before?: number;
+  after?: number;
+  minSize?: number;
+  maxSize?: number;
+  hasKeyword?: string;
+  notKeyword?: string;
+  hasAttachment?: boolean;
+  text?: string;
+  from?: string;
+  to?: string;
+  cc?: string;
+  bcc?: string;
+  subject?: string;
+  body?: string;
+}
+export type EmailCondition = EmailLeaf | { operator: "AND" | "OR" | "NOT"; conditions: EmailCondition[] };
+export interface EmailSort {
+  property: "receivedAt" | "sentAt" | "size" | "from" | "to" | "subject";
+  isAscending: boolean;
+}
+
+/** Object ids changed since a state (RFC 8620 §5.2); newModseq is the state they reach. */
+export interface ObjectChanges {
+  created: number[];
+  updated: number[];
+  destroyed: number[];
+  newModseq: number;
+  hasMoreChanges: boolean;
+}
+
 export interface Store {
   // domains
   addDomain(name: string): Promise<Domain>;
@@ -113,7 +158,7 @@ export interface Store {
   setSubscribed(accountId: number, name: string, subscribed: boolean): Promise<void>;
 
   // messages
-  append(mailboxId: number, raw: Uint8Array, opts?: AppendOptions): Promise<{ uid: number; uidvalidity: number; modseq: number; id: number }>;
+  append(mailboxId: number, raw: Uint8Array, opts?: AppendOptions): Promise<{ uid: number; uidvalidity: number; modseq: number; id: number; emailId: number; threadId: number }>;
   /** In an open write transaction (spool accept): rows for a blob already stored. */
   appendInTx(tx: Tx, target: DeliveryTarget, blob: StoredBlob, prefix: string[], parsed: ParsedMessage, opts?: { internalDate?: number }): Promise<{ uid: number; mailboxId: number }>;
   /** Store a blob durably (fsync) and parse it once: before a write transaction. */
@@ -134,6 +179,22 @@ export interface Store {
   /** UIDs expunged with modseq > since (QRESYNC VANISHED). */
   vanished(mailboxId: number, since: number): Promise<number[]>;
 
+  // account-wide objects (JMAP; ids in core/store/ids.ts)
+  /** The account's modseq: every change to its mailboxes or messages raises it. */
+  accountModseq(accountId: number): Promise<number>;
+  /** Per mailbox: distinct threads, and threads with an unseen message (JMAP Mailbox). */
+  mailboxThreadCounts(accountId: number): Promise<Map<number, { total: number; unread: number }>>;
+  /** The rows of these email ids in the account (others' ids simply do not match). */
+  emailsById(accountId: number, emailIds: number[]): Promise<MessageMeta[]>;
+  /** Thread id → its email ids, oldest first. */
+  threadEmails(accountId: number, threadIds: number[]): Promise<Map<number, number[]>>;
+  /** Matching emails in sort order (ties: newest email id first). */
+  queryEmails(accountId: number, filter: EmailCondition | null, sort: EmailSort[]): Promise<{ emailId: number; threadId: number }[]>;
+  /** Changes since a modseq; null when they cannot be calculated (unknown state). */
+  emailChanges(accountId: number, since: number, max: number): Promise<ObjectChanges | null>;
+  mailboxChanges(accountId: number, since: number, max: number): Promise<ObjectChanges | null>;
+  threadChanges(accountId: number, since: number, max: number): Promise<ObjectChanges | null>;
+
   // events (DESIGN.md: mailbox changes are events, not hooks)
   onChange(cb: (ev: StoreChange) => void): () => void;
   /** Invariant check (counts, uids, refcounts, blobs present): [] when consistent. */
@@ -151,6 +212,8 @@ export interface StoredBlob {
 export interface ParsedMessage extends Analysis {
   size: number; // prefix + raw
   prefixSize: number;
+  /** Message-IDs this one replies to (References, else In-Reply-To), for its thread. */
+  threadRefs?: string[];
 }
 
 /** Content-addressed, immutable blob storage (filesystem; S3 later). */

@@ -102,6 +102,8 @@ const MAILBOX: Mailbox = {
   unseen: 0,
   size: 0,
   subscribed: true,
+  createdModseq: 1,
+  changedModseq: 1,
 };
 
 /** A store with one account (alice@example.test / secret) whose INBOX holds `raws`. */

@@ -57,6 +57,17 @@ CREATE TABLE `counters` (
 	`value` integer NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `destroyed` (
+	`account_id` integer NOT NULL,
+	`kind` text NOT NULL,
+	`object_id` integer NOT NULL,
+	`thread_id` integer DEFAULT 0 NOT NULL,
+	`modseq` integer NOT NULL,
+	PRIMARY KEY(`account_id`, `kind`, `object_id`),
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `destroyed_modseq` ON `destroyed` (`account_id`,`modseq`);--> statement-breakpoint
 CREATE TABLE `dkim_keys` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`domain` text NOT NULL,
@@ -77,6 +88,51 @@ CREATE TABLE `domains` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `domains_name_unique` ON `domains` (`name`);--> statement-breakpoint
+CREATE TABLE `jmap_identities` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`account_id` integer NOT NULL,
+	`name` text DEFAULT '' NOT NULL,
+	`email` text NOT NULL,
+	`reply_to` text,
+	`bcc` text,
+	`text_signature` text DEFAULT '' NOT NULL,
+	`html_signature` text DEFAULT '' NOT NULL,
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE TABLE `jmap_submissions` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`account_id` integer NOT NULL,
+	`identity_id` text NOT NULL,
+	`email_id` integer NOT NULL,
+	`thread_id` integer NOT NULL,
+	`envelope` text NOT NULL,
+	`send_at` integer NOT NULL,
+	`spool_id` text NOT NULL,
+	`modseq` integer NOT NULL,
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `jmap_submissions_account` ON `jmap_submissions` (`account_id`,`modseq`);--> statement-breakpoint
+CREATE TABLE `jmap_vacation` (
+	`account_id` integer PRIMARY KEY NOT NULL,
+	`is_enabled` integer DEFAULT false NOT NULL,
+	`from_date` integer,
+	`to_date` integer,
+	`subject` text,
+	`text_body` text,
+	`html_body` text,
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE TABLE `jmap_vacation_sent` (
+	`account_id` integer NOT NULL,
+	`sender` text NOT NULL,
+	`sent_at` integer NOT NULL,
+	PRIMARY KEY(`account_id`, `sender`),
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
 CREATE TABLE `mailboxes` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`account_id` integer NOT NULL,
@@ -89,6 +145,8 @@ CREATE TABLE `mailboxes` (
 	`unseen` integer DEFAULT 0 NOT NULL,
 	`size` integer DEFAULT 0 NOT NULL,
 	`subscribed` integer DEFAULT true NOT NULL,
+	`created_modseq` integer DEFAULT 0 NOT NULL,
+	`changed_modseq` integer DEFAULT 0 NOT NULL,
 	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
@@ -114,10 +172,16 @@ CREATE TABLE `messages` (
 	`message_id` text DEFAULT '' NOT NULL,
 	`sent_date` integer,
 	`preview` text DEFAULT '' NOT NULL,
+	`email_id` integer DEFAULT 0 NOT NULL,
+	`thread_id` integer DEFAULT 0 NOT NULL,
+	`created_modseq` integer DEFAULT 0 NOT NULL,
 	FOREIGN KEY (`mailbox_id`) REFERENCES `mailboxes`(`id`) ON UPDATE no action ON DELETE cascade,
 	FOREIGN KEY (`blob_id`) REFERENCES `blobs`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
+CREATE INDEX `messages_email` ON `messages` (`email_id`);--> statement-breakpoint
+CREATE INDEX `messages_thread` ON `messages` (`thread_id`);--> statement-breakpoint
+CREATE INDEX `messages_message_id` ON `messages` (`message_id`);--> statement-breakpoint
 CREATE UNIQUE INDEX `messages_mailbox_uid` ON `messages` (`mailbox_id`,`uid`);--> statement-breakpoint
 CREATE INDEX `messages_mailbox_modseq` ON `messages` (`mailbox_id`,`modseq`);--> statement-breakpoint
 CREATE INDEX `messages_deleted` ON `messages` (`mailbox_id`,`uid`) WHERE (flags & 8) <> 0;--> statement-breakpoint
@@ -159,4 +223,45 @@ CREATE TABLE `tombstones` (
 	FOREIGN KEY (`mailbox_id`) REFERENCES `mailboxes`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
-CREATE INDEX `tombstones_modseq` ON `tombstones` (`mailbox_id`,`modseq`);
+CREATE INDEX `tombstones_modseq` ON `tombstones` (`mailbox_id`,`modseq`);--> statement-breakpoint
+CREATE TABLE `account_security` (
+	`account_id` integer PRIMARY KEY NOT NULL,
+	`admin` integer DEFAULT false NOT NULL,
+	`totp_secret` text,
+	`totp_enabled` integer DEFAULT false NOT NULL,
+	`totp_last_step` integer DEFAULT 0 NOT NULL,
+	`recovery_codes` text DEFAULT '[]' NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `app_passwords` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`account_id` integer NOT NULL,
+	`name` text NOT NULL,
+	`hash` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`last_used` integer
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `app_passwords_hash_unique` ON `app_passwords` (`hash`);--> statement-breakpoint
+CREATE INDEX `app_passwords_account` ON `app_passwords` (`account_id`);--> statement-breakpoint
+CREATE TABLE `health_history` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`check_id` text NOT NULL,
+	`status` text NOT NULL,
+	`summary` text NOT NULL,
+	`signature` text NOT NULL,
+	`at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `health_history_check` ON `health_history` (`check_id`,`at`);--> statement-breakpoint
+CREATE TABLE `web_sessions` (
+	`id` text PRIMARY KEY NOT NULL,
+	`account_id` integer NOT NULL,
+	`csrf` text NOT NULL,
+	`complete` integer DEFAULT false NOT NULL,
+	`ip` text DEFAULT '' NOT NULL,
+	`created_at` integer NOT NULL,
+	`expires_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `web_sessions_account` ON `web_sessions` (`account_id`);

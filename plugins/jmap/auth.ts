@@ -1,0 +1,90 @@
+// HTTP Basic authentication (RFC 7617) for the JMAP endpoints, through the core's `auth`
+// hook so the same login limiter (per IP and per account) and app passwords apply as for
+// IMAP and submission.
+import type { Context } from "hono";
+import { getConnInfo } from "hono/bun";
+import type { AuthUser, Connection, Core, Credentials } from "../../core/types.ts";
+
+/** The `auth` hook takes the connection it guards; HTTP has a request instead, so this is
+ *  the part of a Connection the auth handlers read (address, logger), for one request. */
+export function requestConnection(core: Core, remoteAddress: string, remotePort: number, secure: boolean): Connection {
+  const closed = new AbortController();
+  return {
+    id: "jmap",
+    service: secure ? "https" : "http",
+    remoteAddress,
+    remotePort,
+    localAddress: "",
+    localPort: 0,
+    isLoopback: remoteAddress === "127.0.0.1" || remoteAddress === "::1" || remoteAddress.startsWith("::ffff:127."),
+    secure,
+    log: core.log.child({ jmap: remoteAddress }),
+    closing: closed.signal,
+    state: {},
+    onData() {},
+    onClose() {},
+    write() {},
+    drain: async () => {},
+    pause() {},
+    resume() {},
+    upgradeTls: async () => {
+      throw new Error("not a socket");
+    },
+    setIdleTimeout() {},
+    close() {},
+    destroy() {},
+  };
+}
+
+export function remoteOf(c: Context): { address: string; port: number } {
+  try {
+    const info = getConnInfo(c);
+    return { address: info.remote.address ?? "unknown", port: info.remote.port ?? 0 };
+  } catch {
+    return { address: "unknown", port: 0 };
+  }
+}
+
+export type AuthOutcome = { ok: true; user: AuthUser } | { ok: false; status: 401 | 429; text: string };
+
+/** Successful Basic credentials for a short while (key: sha-256 of the header), so each
+ *  API call does not pay an argon2id verification. A password change takes effect for
+ *  new credentials at once and for cached ones within CACHE_MS. */
+const CACHE_MS = 60_000;
+const cache = new Map<string, { user: AuthUser; until: number }>();
+
+/** Authenticates a request from its Authorization: Basic header. */
+export async function authenticate(core: Core, c: Context): Promise<AuthOutcome> {
+  const h = c.req.header("authorization") ?? "";
+  const key = new Bun.CryptoHasher("sha256").update(h).digest("hex");
+  const hit = cache.get(key);
+  if (hit && hit.until > Date.now()) return { ok: true, user: hit.user };
+  const r = await verify(core, c, h);
+  if (r.ok) {
+    if (cache.size > 10_000) cache.clear();
+    cache.set(key, { user: r.user, until: Date.now() + CACHE_MS });
+  }
+  return r;
+}
+
+async function verify(core: Core, c: Context, h: string): Promise<AuthOutcome> {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(h);
+  if (!m) return { ok: false, status: 401, text: "authentication required" };
+  const decoded = Buffer.from(m[1]!, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon <= 0) return { ok: false, status: 401, text: "malformed credentials" };
+  const cred: Credentials = { mechanism: "PLAIN", username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+  const remote = remoteOf(c);
+  const conn = requestConnection(core, remote.address, remote.port, new URL(c.req.url).protocol === "https:");
+  const r = await core.hooks.first("auth", conn, cred);
+  if (r.kind === "user") return { ok: true, user: r.user };
+  if (r.kind === "reject" && r.reply.code < 500) return { ok: false, status: 429, text: r.reply.text };
+  return { ok: false, status: 401, text: r.kind === "reject" ? r.reply.text : "authentication failed" };
+}
+
+export function unauthorized(status: 401 | 429, text: string): Response {
+  return new Response(JSON.stringify({ type: "about:blank", status, detail: text }), {
+    status,
+    headers: { "content-type": "application/problem+json", ...(status === 401 && { "www-authenticate": 'Basic realm="kotakpos", charset="UTF-8"' }) },
+  });
+}
