@@ -9,5 +9,6 @@ import webConsole from "./console/index.ts";
 import acme from "./acme/index.ts";
 import mtasts from "./mtasts/index.ts";
 import jmap from "./jmap/index.ts";
+import webmail from "./webmail/index.ts";
 
-export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, acme, mtasts, webConsole, jmap];
+export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, acme, mtasts, webConsole, jmap, webmail];
