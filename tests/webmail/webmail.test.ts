@@ -12,6 +12,9 @@ import { launchChromium, newContext, PHONE, screenshot } from "../helpers/browse
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { pySend } from "../smtp/helpers.ts";
 
+// The page's DOM as the browser-side callbacks use it (page.evaluate runs in Chromium).
+declare const document: { querySelector(sel: string): { content: string; textContent: string | null } | null; querySelectorAll(sel: string): ArrayLike<unknown> };
+
 const ALICE = { address: "alice@example.test", password: "alice-password-1" };
 const BOB = { address: "bob@example.test", password: "bob-password-1" };
 const tmp = mkdtempSync(join(tmpdir(), "kotakpos-webmail-"));
@@ -246,7 +249,7 @@ test("another user's message cannot be read by changing an id", async () => {
   const inbox = (await srv.core.store.getMailbox(aliceAcct.id, "INBOX"))!;
   const [m] = await srv.core.store.messages(inbox.id);
   const res = await page.evaluate(async () => {
-    const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')!.content;
+    const csrf = document.querySelector('meta[name="csrf-token"]')!.content;
     const s = await (await fetch("/jmap/session", { headers: { "x-csrf-token": csrf } })).json();
     const mine = s.primaryAccounts["urn:ietf:params:jmap:mail"];
     const body = (acc: string, ids: string[]) => JSON.stringify({ using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"], methodCalls: [["Email/get", { accountId: acc, ids, properties: ["subject"] }, "0"]] });
@@ -256,14 +259,14 @@ test("another user's message cannot be read by changing an id", async () => {
   const call = (accountId: string, ids: string[]) =>
     page.evaluate(
       async ([acc, idList]) => {
-        const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')!.content;
+        const csrf = document.querySelector('meta[name="csrf-token"]')!.content;
         const r = await fetch("/jmap/api", { method: "POST", headers: { "x-csrf-token": csrf, "content-type": "application/json" }, body: JSON.stringify({ using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"], methodCalls: [["Email/get", { accountId: acc, ids: idList, properties: ["subject"] }, "0"]] }) });
         return (await r.json()).methodResponses[0];
       },
       [accountId, ids] as [string, string[]],
     );
   const ids = await page.evaluate(async () => {
-    const csrf = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')!.content;
+    const csrf = document.querySelector('meta[name="csrf-token"]')!.content;
     return (await (await fetch("/jmap/session", { headers: { "x-csrf-token": csrf } })).json()).accounts;
   });
   const aliceEmailIds = (await fetch(`${base}/jmap/api`, {
