@@ -284,6 +284,32 @@ test("another user's message cannot be read by changing an id", async () => {
   await ctx.close();
 }, 60_000);
 
+test("a vacation reply set in the webmail answers the next sender once", async () => {
+  const { ctx, page } = await login(ALICE);
+  await page.click("#vacation");
+  await page.waitForSelector("form.settings");
+  await page.check("#v-on");
+  await page.fill("#v-subject", "Away until Monday");
+  await page.fill("#v-body", "I am away and will answer on Monday.");
+  await page.click("form.settings button[type=submit]");
+  await page.waitForSelector("#toast.show:has-text('Vacation reply is on.')");
+  await shoot(page, "webmail-vacation");
+  await ctx.close();
+  for (let i = 0; i < 2; i++) expect((await smtp(BOB.address, ALICE.address, `From: ${BOB.address}\r\nTo: ${ALICE.address}\r\nSubject: are you there ${i}?\r\n\r\nhello\r\n`)).ok).toBe(true);
+  const bobInbox = async () => {
+    const acct = (await srv.core.store.getAccount(BOB.address))!;
+    const box = (await srv.core.store.getMailbox(acct.id, "INBOX"))!;
+    const out: string[] = [];
+    for (const m of await srv.core.store.messages(box.id)) out.push(Buffer.from(await srv.core.store.read(m)).toString("utf8"));
+    return out.filter((m) => /^Subject: Away until Monday/m.test(m));
+  };
+  for (let i = 0; i < 100 && (await bobInbox()).length === 0; i++) await Bun.sleep(100);
+  await Bun.sleep(500);
+  const replies = await bobInbox();
+  expect(replies.length).toBe(1);
+  expect(replies[0]).toContain("I am away and will answer on Monday.");
+}, 60_000);
+
 test("phone width: the list, then the message on its own", async () => {
   const { ctx, page } = await login(ALICE, PHONE);
   await page.waitForSelector("#messages li.msg");

@@ -616,6 +616,46 @@ async function compose(opts = {}) {
   (to ? text : toIn).focus();
 }
 
+// ---------- settings: vacation reply (RFC 8621 §8) ----------
+
+async function vacationSettings() {
+  const r = await guarded(() => call([["VacationResponse/get", { accountId: state.accountId, ids: ["singleton"] }]]));
+  if (!r) return;
+  const v = r["0"].list[0] ?? { isEnabled: false, subject: "", textBody: "", fromDate: null, toDate: null };
+  const on = el("input", { type: "checkbox", id: "v-on", checked: v.isEnabled });
+  const subject = el("input", { type: "text", id: "v-subject", value: v.subject ?? "", placeholder: "Away until …" });
+  const from = el("input", { type: "date", id: "v-from", value: v.fromDate ? v.fromDate.slice(0, 10) : "" });
+  const to = el("input", { type: "date", id: "v-to", value: v.toDate ? v.toDate.slice(0, 10) : "" });
+  const body = el("textarea", { id: "v-body", rows: "8" });
+  body.value = v.textBody ?? "";
+  const form = el(
+    "form",
+    { class: "composer settings", "aria-label": "Vacation reply" },
+    el("div", { class: "tools" }, el("button", { type: "button", class: "only-phone", text: "← Back", onclick: () => document.body.classList.remove("reading") }), el("h2", { text: "Vacation reply" })),
+    el("p", { class: "muted small", text: "While it is on, senders get this answer once every few days — never mailing lists, bounces or other automatic replies." }),
+    el("label", { class: "check" }, on, el("span", { text: " Send a vacation reply" })),
+    el("label", { class: "field" }, el("span", { text: "From" }), from),
+    el("label", { class: "field" }, el("span", { text: "Until" }), to),
+    el("label", { class: "field" }, el("span", { text: "Subject" }), subject),
+    body,
+    el("div", { class: "send-row" }, el("button", { type: "submit", class: "primary", text: "Save" }), el("a", { class: "button", href: "/account", text: "Password, two-factor login, app passwords" })),
+  );
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const patch = {
+      isEnabled: on.checked,
+      subject: subject.value || null,
+      textBody: body.value || null,
+      fromDate: from.value ? new Date(`${from.value}T00:00:00`).toISOString() : null,
+      toDate: to.value ? new Date(`${to.value}T23:59:59`).toISOString() : null,
+    };
+    const res = await guarded(() => call([["VacationResponse/set", { accountId: state.accountId, update: { singleton: patch } }]]).then(checkSet("updated", "singleton")));
+    if (res) toast(on.checked ? "Vacation reply is on." : "Vacation reply is off.");
+  });
+  document.body.classList.add("reading");
+  $("#reader").replaceChildren(form);
+}
+
 // ---------- live updates, keyboard, start ----------
 
 let refreshing = null;
@@ -657,6 +697,7 @@ async function start() {
   listen(() => refresh());
   $("#compose").addEventListener("click", () => compose());
   $("#new-folder").addEventListener("click", createFolder);
+  $("#vacation").addEventListener("click", vacationSettings);
   $("#more").addEventListener("click", () => loadList(true));
   $("#menu").addEventListener("click", () => document.body.classList.toggle("show-folders"));
   $("#search").addEventListener("submit", (ev) => {
