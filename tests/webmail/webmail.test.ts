@@ -284,6 +284,40 @@ test("another user's message cannot be read by changing an id", async () => {
   await ctx.close();
 }, 60_000);
 
+test("rich text: bold and a list go out as multipart/alternative with a plain-text twin", async () => {
+  const { ctx, page } = await login(ALICE);
+  await page.click("#compose");
+  await page.fill("#c-to", BOB.address);
+  await page.fill("#c-subject", "Formatted note");
+  await page.click("#c-rich-toggle");
+  await page.click("#c-rich");
+  await page.keyboard.type("Plain start ");
+  await page.click(".rich-bar button[title=Bold]");
+  await page.keyboard.type("bold words");
+  await page.click(".rich-bar button[title=Bold]");
+  await page.keyboard.press("Enter");
+  await page.click(".rich-bar button[title='Bulleted list']");
+  await page.keyboard.type("first item");
+  await shoot(page, "webmail-rich");
+  await page.click("form.composer button[type=submit]");
+  await page.waitForSelector("#toast.show:has-text('Sent.')");
+  await ctx.close();
+  const acct = (await srv.core.store.getAccount(BOB.address))!;
+  const box = (await srv.core.store.getMailbox(acct.id, "INBOX"))!;
+  let raw = "";
+  for (let i = 0; i < 100 && !raw; i++) {
+    for (const m of await srv.core.store.messages(box.id)) {
+      const text = Buffer.from(await srv.core.store.read(m)).toString("utf8");
+      if (text.includes("Subject: Formatted note")) raw = text;
+    }
+    if (!raw) await Bun.sleep(100);
+  }
+  expect(raw).toMatch(/Content-Type: multipart\/alternative/i);
+  expect(raw).toMatch(/<(b|strong)>bold words<\/(b|strong)>/);
+  expect(raw).toContain("<li>first item</li>");
+  expect(raw).toMatch(/Content-Type: text\/plain[\s\S]*bold words/);
+}, 60_000);
+
 test("a vacation reply set in the webmail answers the next sender once", async () => {
   const { ctx, page } = await login(ALICE);
   await page.click("#vacation");

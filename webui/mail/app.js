@@ -484,6 +484,44 @@ async function compose(opts = {}) {
   const subjIn = el("input", { id: "c-subject", type: "text", value: subject, "aria-label": "Subject" });
   const text = el("textarea", { id: "c-body", rows: "14", "aria-label": "Message" });
   text.value = body;
+  // Simple rich text (bold, italic, lists, links, quotes): sent as multipart/alternative.
+  const rich = el("div", { id: "c-rich", class: "rich", contenteditable: "true", role: "textbox", "aria-multiline": "true", "aria-label": "Message", hidden: true });
+  const cmd = (name, arg) => () => (rich.focus(), document.execCommand(name, false, arg));
+  const richBar = el(
+    "div",
+    { class: "rich-bar", role: "toolbar", "aria-label": "Formatting", hidden: true },
+    el("button", { type: "button", title: "Bold", "aria-label": "Bold", onclick: cmd("bold") }, el("b", { text: "B" })),
+    el("button", { type: "button", title: "Italic", "aria-label": "Italic", onclick: cmd("italic") }, el("i", { text: "I" })),
+    el("button", { type: "button", title: "Bulleted list", text: "• List", onclick: cmd("insertUnorderedList") }),
+    el("button", { type: "button", title: "Numbered list", text: "1. List", onclick: cmd("insertOrderedList") }),
+    el("button", { type: "button", title: "Quote", text: "❝ Quote", onclick: cmd("formatBlock", "blockquote") }),
+    el("button", {
+      type: "button",
+      title: "Link",
+      text: "Link",
+      onclick: () => {
+        const url = prompt("Link address (https://…)");
+        if (url && /^(https?:|mailto:)/i.test(url)) cmd("createLink", url)();
+      },
+    }),
+  );
+  let isRich = false;
+  const richToggle = el("button", {
+    type: "button",
+    class: "link",
+    id: "c-rich-toggle",
+    text: "Rich text",
+    onclick: () => {
+      isRich = !isRich;
+      if (isRich) {
+        rich.replaceChildren(textBody(text.value));
+        rich.innerHTML = rich.firstChild.innerHTML.replace(/\n/g, "<br>");
+      } else text.value = rich.innerText;
+      rich.hidden = richBar.hidden = !isRich;
+      text.hidden = isRich;
+      richToggle.textContent = isRich ? "Plain text" : "Rich text";
+    },
+  });
   const fileIn = el("input", { type: "file", multiple: true, id: "c-files", "aria-label": "Attach files" });
   const fileList = el("ul", { class: "attachments" });
   const renderFiles = () =>
@@ -521,9 +559,14 @@ async function compose(opts = {}) {
       from: [{ name: ident?.name || null, email: ident?.email ?? me }],
       to: parseAddrs(toIn.value),
       subject: subjIn.value,
-      bodyValues: { t: { value: text.value } },
+      bodyValues: { t: { value: isRich ? rich.innerText : text.value } },
       textBody: [{ partId: "t", type: "text/plain" }],
     };
+    if (isRich) {
+      // what was typed, through the same sanitizer as received mail
+      email.bodyValues.h = { value: sanitize(rich.innerHTML, { allowRemote: false, cidUrls: new Map() }).html };
+      email.htmlBody = [{ partId: "h", type: "text/html" }];
+    }
     if (ccIn.value.trim()) email.cc = parseAddrs(ccIn.value);
     if (bccIn.value.trim()) email.bcc = parseAddrs(bccIn.value);
     if (opts.reply) {
@@ -597,7 +640,9 @@ async function compose(opts = {}) {
     field("Cc", ccIn),
     field("Bcc", bccIn),
     field("Subject", subjIn),
+    el("div", { class: "rich-row" }, richBar, richToggle),
     text,
+    rich,
     datalist,
     el("div", { class: "attach-row" }, el("label", { class: "button", for: "c-files", text: "Attach files" }), fileIn, el("span", { class: "muted small", text: "or drop them here" })),
     fileList,
@@ -669,7 +714,7 @@ async function refresh() {
 }
 
 function keys(ev) {
-  if (ev.target.closest("input, textarea, select") || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  if (ev.target.closest("input, textarea, select, [contenteditable]") || ev.ctrlKey || ev.metaKey || ev.altKey) return;
   const i = state.ids.indexOf(state.selected);
   const open = state.open && state.open.id === state.selected ? state.open : null;
   const act = {
