@@ -88,7 +88,9 @@ async function assertFree(address: string, port: number): Promise<void> {
 export async function serveHttp(core: Core, app: Hono, bind: { address: string; http: number; https: number }): Promise<Listener[]> {
   const out: Listener[] = [];
   const start = (port: number, tls: TlsTable | undefined, reusePort: boolean) =>
-    Bun.serve({ hostname: bind.address, port, reusePort, fetch: app.fetch, tls, error: () => new Response("internal error", { status: 500 }) });
+    // idleTimeout: JMAP's event source is a long response kept alive by pings (every 30 s
+    // from the webmail); Bun's default of 10 s would cut it. 255 is Bun's maximum.
+    Bun.serve({ hostname: bind.address, port, reusePort, fetch: app.fetch, tls, idleTimeout: 255, error: () => new Response("internal error", { status: 500 }) });
   for (const [name, port, secure] of [
     ["http", bind.http, false],
     ["https", bind.https, true],

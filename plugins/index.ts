@@ -17,5 +17,6 @@ import rspamd from "./rspamd/index.ts";
 import greylist from "./greylist/index.ts";
 import migrate from "./migrate/index.ts";
 import jmap from "./jmap/index.ts";
+import webmail from "./webmail/index.ts";
 
-export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, acme, mtasts, migrate, webConsole, jmap, greylist, dnsbl, rspamd, junk, ratelimit];
+export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, acme, mtasts, migrate, webConsole, jmap, webmail, greylist, dnsbl, rspamd, junk, ratelimit];

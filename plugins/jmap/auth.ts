@@ -45,12 +45,21 @@ export function remoteOf(c: Context): { address: string; port: number } {
   }
 }
 
-export type AuthOutcome = { ok: true; user: AuthUser } | { ok: false; status: 401 | 429; text: string };
+export type AuthOutcome = { ok: true; user: AuthUser } | { ok: false; status: 401 | 403 | 429; text: string };
 
-/** Authenticates a request from its Authorization: Basic header (each request: the
- *  store's credential cache makes a repeated login cheap, see core/store/credential-cache.ts). */
+/** Authenticates a request: its Authorization: Basic header (each request: the store's
+ *  credential cache makes a repeated login cheap, see core/store/credential-cache.ts), else
+ *  the web session cookie (the `http.auth` hook of the web console), whose writes must carry
+ *  the session's CSRF token in an X-CSRF-Token header (a cross-site form or fetch cannot know it). */
 export async function authenticate(core: Core, c: Context): Promise<AuthOutcome> {
-  return verify(core, c, c.req.header("authorization") ?? "");
+  const h = c.req.header("authorization") ?? "";
+  if (!h) {
+    const who = await core.hooks.first("http.auth", c.req.raw);
+    if (who.kind !== "user") return { ok: false, status: 401, text: "authentication required" };
+    if (!["GET", "HEAD"].includes(c.req.method) && c.req.header("x-csrf-token") !== who.csrf) return { ok: false, status: 403, text: "missing or wrong X-CSRF-Token header" };
+    return { ok: true, user: who.user };
+  }
+  return verify(core, c, h);
 }
 
 async function verify(core: Core, c: Context, h: string): Promise<AuthOutcome> {
@@ -68,9 +77,11 @@ async function verify(core: Core, c: Context, h: string): Promise<AuthOutcome> {
   return { ok: false, status: 401, text: r.kind === "reject" ? r.reply.text : "authentication failed" };
 }
 
-export function unauthorized(status: 401 | 429, text: string): Response {
+/** A refusal; the Basic challenge only for clients that do not use the web session (a
+ *  browser would pop up a password dialog over the webmail). */
+export function unauthorized(status: 401 | 403 | 429, text: string, challenge = true): Response {
   return new Response(JSON.stringify({ type: "about:blank", status, detail: text }), {
     status,
-    headers: { "content-type": "application/problem+json", ...(status === 401 && { "www-authenticate": 'Basic realm="kotakpos", charset="UTF-8"' }) },
+    headers: { "content-type": "application/problem+json", ...(status === 401 && challenge && { "www-authenticate": 'Basic realm="kotakpos", charset="UTF-8"' }) },
   });
 }

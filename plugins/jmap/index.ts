@@ -35,7 +35,7 @@ export function mountJmap(core: Core, cfg: JmapConfig, app: Hono): void {
   /** Runs `fn` for an authenticated user; 401/429 otherwise. */
   const authed = async (c: Context, fn: (user: AuthUser) => Promise<Response>): Promise<Response> => {
     const a = await authenticate(core, c);
-    if (!a.ok) return unauthorized(a.status, a.text);
+    if (!a.ok) return unauthorized(a.status, a.text, c.req.header("x-csrf-token") === undefined);
     return fn(a.user);
   };
   const origin = (c: Context) => new URL(c.req.url).origin;
