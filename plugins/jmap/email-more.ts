@@ -125,7 +125,7 @@ export function moreEmailMethods(uploads: Uploads): Record<string, Method> {
   return { "Email/import": importEmails, "Email/copy": copy, "Email/parse": parse, "SearchSnippet/get": snippets };
 }
 
-const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 /** HTML-escaped text with the search terms in <mark> (RFC 8621 §5). */
 function mark(text: string, terms: string[]): string {
@@ -135,10 +135,10 @@ function mark(text: string, terms: string[]): string {
   while (i < text.length) {
     const t = terms.find((x) => x && lower.startsWith(x, i));
     if (t) {
-      out += `<mark>${escape(text.slice(i, i + t.length))}</mark>`;
+      out += `<mark>${escapeHtml(text.slice(i, i + t.length))}</mark>`;
       i += t.length;
     } else {
-      out += escape(text[i]!);
+      out += escapeHtml(text[i]!);
       i++;
     }
   }
