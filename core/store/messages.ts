@@ -308,7 +308,7 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     return db.write(async (tx) => {
       const from = await mailboxByIdInTx(tx, fromMailboxId);
       const to = await mailboxByIdInTx(tx, toMailboxId);
-      if (from.id === to.id) throw new StoreError("CANNOT", "source and target are the same mailbox");
+      // Into the same mailbox is allowed (RFC 6851 does not forbid it): new UIDs, old ones expunged.
       const r = await copyInTx(tx, from, uids, to, opts.origin);
       if (r.map.length) {
         const moved = r.map.map((m) => m[0]);

@@ -8,6 +8,7 @@ import type { StoreChange } from "../../core/store/types.ts";
 import { Args, CommandReader, ParseError, tokenize, type Chunk } from "./parser.ts";
 import { Selected } from "./selected.ts";
 import { flagList, formatSet } from "./format.ts";
+import { SYSTEM_FLAGS } from "./flags.ts";
 import { commands } from "./commands/index.ts";
 import { bad, no, type Result } from "./command.ts";
 import { encodeMutf7 } from "./names.ts";
@@ -475,7 +476,7 @@ export class Session {
           added++;
         }
       }
-      if (added > 0) this.send(`* ${sel.uids.length} EXISTS`);
+      if (added > 0) this.reportExists(added);
       return;
     }
     sel.needFull = false;
@@ -514,12 +515,61 @@ export class Session {
         added++;
       }
     }
-    if (added > 0) this.send(`* ${sel.uids.length} EXISTS`);
+    if (added > 0) this.reportExists(added);
+  }
+
+  /** EXISTS for `added` new messages at the end of the map; for IMAP4rev1 sessions also
+   *  RECENT (RFC 3501 §7.3.2), the new ones claimed as \Recent if no session saw them yet. */
+  private reportExists(added: number): void {
+    const sel = this.selected!;
+    this.send(`* ${sel.uids.length} EXISTS`);
+    if (this.rev2) return;
+    const fresh = sel.uids.slice(sel.uids.length - added);
+    const recent = sel.readOnly ? this.opts.cache.peekRecent(sel.id, fresh) : this.opts.cache.claimRecent(sel.id, fresh);
+    for (const u of recent) sel.recent.add(u);
+    this.send(`* ${sel.recent.size} RECENT`);
+  }
+
+  /** The FLAGS list of a message as this session shows it: new keywords announced first,
+   *  \Recent added for IMAP4rev1 sessions. */
+  flagsOf(uid: number, flags: readonly string[]): string {
+    const sel = this.selected;
+    if (!sel) return flagList(flags);
+    for (const f of flags) if (f.charCodeAt(0) !== 92 /* \ */ && !sel.keywords.has(f)) this.announceKeywords(flags);
+    if (sel.recent.size && sel.recent.has(uid)) return flagList([...flags, "\\Recent"]);
+    return flagList(flags);
+  }
+
+  /** RFC 9051 §7.3.5 / RFC 3501 §7.2.6: FLAGS (and PERMANENTFLAGS) updated before a FETCH
+   *  shows a keyword the client has not heard of. */
+  private announceKeywords(flags: readonly string[]): void {
+    const sel = this.selected!;
+    for (const f of flags) if (f.charCodeAt(0) !== 92) sel.keywords.add(f);
+    this.sendFlags();
+  }
+
+  /** The FLAGS and PERMANENTFLAGS responses of SELECT (RFC 9051 §7.3.5, §7.1). */
+  sendFlags(): void {
+    const sel = this.selected!;
+    const flags = [...SYSTEM_FLAGS, ...[...sel.keywords].sort()];
+    this.send(`* FLAGS ${flagList(flags)}`);
+    this.send(sel.readOnly ? "* OK [PERMANENTFLAGS ()] Read-only mailbox" : `* OK [PERMANENTFLAGS ${flagList([...flags, "\\*"])}] Flags permitted`);
   }
 
   /** FLAGS/UID/MODSEQ items of an unsolicited or STORE FETCH response. */
   flagItems(uid: number, flags: readonly string[], modseq: number): string {
-    return `UID ${uid} FLAGS ${flagList(flags)}${this.condstore ? ` MODSEQ (${modseq})` : ""}`;
+    return `UID ${uid} FLAGS ${this.flagsOf(uid, flags)}${this.condstore ? ` MODSEQ (${modseq})` : ""}`;
+  }
+
+  /** RFC 7162 §3.1: the first CONDSTORE-enabling command while a mailbox is selected
+   *  tells the client the mailbox's HIGHESTMODSEQ. */
+  async enableCondstore(): Promise<void> {
+    if (this.condstore) return;
+    this.condstore = true;
+    const sel = this.selected;
+    if (!sel) return;
+    const mb = await this.core.store.getMailboxById(sel.id);
+    if (mb && this.selected === sel) this.send(`* OK [HIGHESTMODSEQ ${mb.highestModseq}] Highest`);
   }
 
   /** Report expunged UIDs that are in the map, and drop them from it:

@@ -28,8 +28,8 @@ export async function statusItems(s: Session, mb: Mailbox, items: string[]): Pro
       case "UIDVALIDITY": v = mb.uidvalidity; break;
       case "UNSEEN": v = mb.unseen; break;
       case "SIZE": v = mb.size; break;
-      case "RECENT": v = 0; break;
-      case "HIGHESTMODSEQ": v = mb.highestModseq; s.condstore = true; break;
+      case "RECENT": v = s.rev2 ? 0 : await s.opts.cache.recentCount(mb.id); break;
+      case "HIGHESTMODSEQ": v = mb.highestModseq; await s.enableCondstore(); break;
       case "APPENDLIMIT": v = s.opts.appendLimit; break;
       case "DELETED":
         if (deleted === null) deleted = (await s.opts.cache.uidList(mb.id)).filter((m) => m.flags.includes("\\Deleted")).length;

@@ -18,7 +18,7 @@ export const enable: CommandSpec = {
       if (cap === "QRESYNC" && !s.enabled.has("CONDSTORE")) {
         s.enabled.add("CONDSTORE");
       }
-      if (cap === "QRESYNC" || cap === "CONDSTORE") s.condstore = true;
+      if (cap === "QRESYNC" || cap === "CONDSTORE") await s.enableCondstore();
     }
     s.send(`* ENABLED${newly.map((x) => " " + x).join("")}`);
     return ok("ENABLE completed");

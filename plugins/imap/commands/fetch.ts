@@ -69,9 +69,13 @@ function memo(m: MessageMeta, key: string, make: () => string): string {
   return v;
 }
 
+/** RFC 3516 §4.2: BINARY data with a NUL goes out as a literal8 ("~{n}"). A plain literal
+ *  may not carry NUL (RFC 9051 §4.3), so BODY data has its NULs shown as 0x80 (as Dovecot
+ *  does): same length, nothing else changed. */
 function literal(data: Uint8Array, binary: boolean): (string | Uint8Array)[] {
-  const hasNul = binary && data.includes(0);
-  return [`${hasNul ? "~" : ""}{${data.length}}\r\n`, data];
+  const hasNul = data.includes(0);
+  if (hasNul && !binary) data = Uint8Array.from(data, (b) => (b === 0 ? 0x80 : b));
+  return [`${hasNul && binary ? "~" : ""}{${data.length}}\r\n`, data];
 }
 
 export const fetch: CommandSpec = {
@@ -97,7 +101,7 @@ export const fetch: CommandSpec = {
     c.args.end();
     // RFC 7162 §3.2.6: VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC enabled.
     if (vanished && (!c.uid || changedSince === null || !s.qresync)) return bad("VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC");
-    if (changedSince !== null || items.some((i) => i.k === "MODSEQ")) s.condstore = true;
+    if (changedSince !== null || items.some((i) => i.k === "MODSEQ")) await s.enableCondstore();
     const idx = resolveSet(s, set, c.uid);
     if (idx === null) return bad("Invalid sequence set");
     if (vanished && changedSince !== null) {
@@ -164,7 +168,7 @@ export const fetch: CommandSpec = {
         const out: (string | Uint8Array)[] = [];
         const add = (s: string) => out.push(out.length ? " " + s : s);
         if (wantUid) add(`UID ${r.uid}`);
-        if (wantFlags || seenSet.has(r.uid)) add(`FLAGS ${flagList(r.flags)}`);
+        if (wantFlags || seenSet.has(r.uid)) add(`FLAGS ${s.flagsOf(r.uid, r.flags)}`);
         if (wantModseq) add(`MODSEQ (${r.modseq})`);
         let bytes: Uint8Array | null = null;
         const load = async () => (bytes ??= await s.core.store.read(r.meta!));

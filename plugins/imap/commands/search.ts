@@ -17,6 +17,7 @@ export type Key =
   | { k: "all" }
   | { k: "none" }
   | { k: "flag"; flag: string; has: boolean }
+  | { k: "recent"; has: boolean }
   | { k: "header"; field: string; value: string }
   | { k: "body"; value: string; text: boolean }
   | { k: "date"; sent: boolean; op: "before" | "on" | "since"; day: number }
@@ -77,11 +78,14 @@ export function parseKey(a: Args, depth = 0): Key {
   if (flag) return { k: "flag", flag: flag[0], has: flag[1] };
   switch (up) {
     case "ALL":
-    case "OLD": // no \Recent (IMAP4rev2 removed it): every message is old
       return { k: "all" };
-    case "NEW":
+    // RFC 3501 §6.4.4 (IMAP4rev2 has no \Recent: the session's set is empty there).
+    case "OLD":
+      return { k: "recent", has: false };
     case "RECENT":
-      return { k: "none" };
+      return { k: "recent", has: true };
+    case "NEW":
+      return { k: "and", list: [{ k: "recent", has: true }, { k: "flag", flag: "\\Seen", has: false }] };
     case "KEYWORD":
     case "UNKEYWORD": {
       const f = parseFlags(new Args([{ t: "atom", v: a.atom() }]))[0]!;
@@ -221,7 +225,7 @@ function includes(hay: string, needle: string): boolean {
   return hay.toLowerCase().includes(n);
 }
 
-function match(k: Key, r: Row, ctx: { maxUid: number; count: number; saved: Set<number>; now: number }): boolean {
+function match(k: Key, r: Row, ctx: { maxUid: number; count: number; saved: Set<number>; now: number; recent: Set<number> }): boolean {
   switch (k.k) {
     case "all":
       return true;
@@ -229,6 +233,8 @@ function match(k: Key, r: Row, ctx: { maxUid: number; count: number; saved: Set<
       return false;
     case "flag":
       return r.flags.includes(k.flag) === k.has;
+    case "recent":
+      return ctx.recent.has(r.uid) === k.has;
     case "modseq":
       return r.modseq >= k.n;
     case "set":
@@ -258,6 +264,10 @@ function match(k: Key, r: Row, ctx: { maxUid: number; count: number; saved: Set<
       if (STORED_HEADERS.has(k.field) && k.value !== "") {
         const v = k.field === "message-id" ? m.messageId : (m[k.field as "subject"] as string);
         if (includes(v, k.value)) return true;
+        // Group names (RFC 5322 §3.4) are not in the stored address text: the envelope's
+        // group-start markers have them.
+        const list = k.field === "message-id" || k.field === "subject" ? null : m.envelope[k.field as "to"];
+        if (list?.some((x) => x.host === null && x.mailbox !== null && includes(x.mailbox, k.value))) return true;
         if (!r.bytes) return false;
       }
       const vals = r.bytes ? headerValues(r.bytes, m.structure, k.field) : [];
@@ -298,7 +308,7 @@ export async function runSearch(s: Session, key: Key): Promise<{ uids: number[];
   });
   // Sequence number (0 when not in the session's map), by binary search: no per-search Map.
   const seqOf = (uid: number): number => sel.indexOf(uid) + 1;
-  const ctx = { maxUid: sel.uids.length ? sel.uids[sel.uids.length - 1]! : 0, count: sel.uids.length, saved: new Set(s.searchRes ?? []), now: Date.now() };
+  const ctx = { maxUid: sel.uids.length ? sel.uids[sel.uids.length - 1]! : 0, count: sel.uids.length, saved: new Set(s.searchRes ?? []), now: Date.now(), recent: sel.recent };
   const out = { uids: [] as number[], seqs: [] as number[], modseqs: [] as number[] };
   const consider = (r: Row) => {
     if (match(key, r, ctx)) {
@@ -360,10 +370,17 @@ export const search: CommandSpec = {
     walk(key, (k) => {
       if (k.k === "modseq") usesModseq = true;
     });
-    if (usesModseq) s.condstore = true;
+    if (usesModseq) await s.enableCondstore();
     const res = await runSearch(s, key);
     const nums = c.uid ? res.uids : res.seqs;
-    const highest = res.modseqs.length ? Math.max(...res.modseqs) : 0;
+    // RFC 4731 §3.2 / RFC 7162 §3.1.5: with only MIN and/or MAX, MODSEQ is that of the
+    // messages returned; otherwise the highest of all matches.
+    let highest = 0;
+    const partialOnly = ret && !ret.has("ALL") && !ret.has("COUNT") && (ret.has("MIN") || ret.has("MAX"));
+    if (partialOnly && res.modseqs.length) {
+      if (ret!.has("MIN")) highest = res.modseqs[0]!;
+      if (ret!.has("MAX")) highest = Math.max(highest, res.modseqs.at(-1)!);
+    } else for (const m of res.modseqs) if (m > highest) highest = m;
     if (!ret && s.rev2) ret = new Set(["ALL"]);
     if (!ret) {
       s.send(`* SEARCH${nums.map((n) => " " + n).join("")}${usesModseq && nums.length ? ` (MODSEQ ${highest})` : ""}`);

@@ -23,7 +23,7 @@ export const store: CommandSpec = {
         if (m !== "UNCHANGEDSINCE") throw new ParseError(`Unknown STORE modifier ${m}`);
         unchangedSince = l.number();
       }
-      s.condstore = true;
+      await s.enableCondstore();
     }
     const m = /^([+-]?)FLAGS(\.SILENT)?$/i.exec(a.atom());
     if (!m) throw new ParseError("Expected FLAGS, +FLAGS or -FLAGS");
