@@ -9,6 +9,7 @@ import { formatSet, parseDate } from "../format.ts";
 import { parseFlags } from "../flags.ts";
 import { Args, ParseError } from "../parser.ts";
 import { decodePartBody } from "../sections.ts";
+import { decodeWords } from "../../../core/mime/decode.ts";
 import { inSet, parseSeqSet, resolveSeqSet, resolveUidSet, type SeqSet } from "../sequence.ts";
 import type { Session } from "../session.ts";
 import { indexOfUid } from "../cache.ts";
@@ -178,18 +179,6 @@ function headerValues(bytes: Uint8Array, root: MimePart, field: string): string[
     if (i > 0 && line.slice(0, i).trim().toLowerCase() === field) out.push(decodeWords(line.slice(i + 1).trim()));
   }
   return out;
-}
-
-/** RFC 2047 encoded words, so that header searches match what the user sees. */
-export function decodeWords(s: string): string {
-  return s.replace(/=\?([^?]+)\?([bBqQ])\?([^?]*)\?=/g, (_m, cs: string, enc: string, text: string) => {
-    try {
-      const bytes = enc.toUpperCase() === "B" ? Buffer.from(text, "base64") : Buffer.from(text.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1");
-      return new TextDecoder(cs.split("*")[0]!.toLowerCase() as "utf-8").decode(bytes);
-    } catch {
-      return text;
-    }
-  });
 }
 
 function textOf(part: Part, bytes: Uint8Array, out: string[]): void {

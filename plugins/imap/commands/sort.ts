@@ -6,12 +6,19 @@ import { SELECTED, bad, no, ok, type CommandSpec } from "../command.ts";
 import { ParseError, type Args } from "../parser.ts";
 import type { Session } from "../session.ts";
 import { baseSubject } from "../subject.ts";
+import { decodeWords } from "../../../core/mime/decode.ts";
 import { parseKey, runSearch, type Key } from "./search.ts";
 
 const KEYS = new Set(["ARRIVAL", "CC", "DATE", "FROM", "SIZE", "SUBJECT", "TO", "DISPLAYFROM", "DISPLAYTO"]);
 
 function first(list: EnvelopeAddress[] | null): EnvelopeAddress | null {
   return list?.find((a) => a.host !== null || a.mailbox !== null) ?? null;
+}
+
+/** RFC 4790 §9.2 i;ascii-casemap, the comparator of RFC 5256 §3: ASCII letters folded to
+ *  upper case (so "[" and "_" sort after letters), everything else compared as is. */
+export function asciiCasemap(s: string): string {
+  return s.replace(/[a-z]+/g, (m) => m.toUpperCase());
 }
 
 function keyOf(k: string, m: MessageMeta): string | number {
@@ -24,15 +31,17 @@ function keyOf(k: string, m: MessageMeta): string | number {
     case "SIZE":
       return m.size;
     case "SUBJECT":
-      return baseSubject(m.subject).base;
+      return asciiCasemap(baseSubject(m.subject).base);
     case "FROM":
     case "TO":
     case "CC":
-      return (first(k === "FROM" ? e.from : k === "TO" ? e.to : e.cc)?.mailbox ?? "").toLowerCase();
+      return asciiCasemap(first(k === "FROM" ? e.from : k === "TO" ? e.to : e.cc)?.mailbox ?? "");
     case "DISPLAYFROM":
     case "DISPLAYTO": {
+      // RFC 5957 §3: the decoded display name, else the address itself.
       const a = first(k === "DISPLAYFROM" ? e.from : e.to);
-      return (a?.name || (a ? `${a.mailbox ?? ""}@${a.host ?? ""}` : "")).toLowerCase();
+      const name = a?.name ? decodeWords(a.name).trim() : "";
+      return asciiCasemap(name || (a ? `${a.mailbox ?? ""}@${a.host ?? ""}` : ""));
     }
   }
   return 0;
