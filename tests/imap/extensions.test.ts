@@ -34,7 +34,8 @@ async function bob(): Promise<RawClient> {
 test("LIST-EXTENDED, LIST-STATUS, SPECIAL-USE selection", async () => {
   const c = await bob();
   await c.cmd("CREATE Lists/Sub");
-  await c.cmd("UNSUBSCRIBE Lists");
+  // CREATE subscribes nothing (RFC 9051 §6.3.4); the child is subscribed by hand.
+  await c.cmd("SUBSCRIBE Lists/Sub");
   const r = await c.cmd('LIST (SUBSCRIBED) "" "*" RETURN (CHILDREN STATUS (MESSAGES UNSEEN))');
   expect(r).toContain('* LIST (\\HasNoChildren \\Subscribed) "/" INBOX');
   expect(r).toContain("* STATUS INBOX (MESSAGES 3 UNSEEN 2)");

@@ -1,6 +1,7 @@
-// RFC 9051 §6.3.5 DELETE: INBOX cannot be deleted; children stay.
+// RFC 9051 §6.3.5 DELETE: INBOX cannot be deleted; children stay; so does a subscription.
 import { AUTHED, no, ok, type CommandSpec } from "../command.ts";
 import { canonicalName } from "../names.ts";
+import { addOrphanSubscription } from "../subscriptions.ts";
 import { fromWire } from "./list.ts";
 
 export const del: CommandSpec = {
@@ -15,6 +16,8 @@ export const del: CommandSpec = {
     if (s.selected?.id === mb.id) s.deselect();
     try {
       await s.core.store.deleteMailbox(s.accountId, mb.name);
+      // The subscription stays (RFC 9051 §6.3.5): LIST shows it \NonExistent.
+      if (mb.subscribed) await addOrphanSubscription(s.core.db, s.accountId, mb.name);
     } catch (e) {
       if (e instanceof Error && e.name === "StoreError") throw e;
       s.conn.log.info("imap delete failed", { err: String(e) });
