@@ -5,7 +5,7 @@
 import type { Db } from "../db/open.ts";
 import { aliases } from "../db/schema.ts";
 import type { Spool, QueueEntry } from "../spool/types.ts";
-import type { Store } from "../store/types.ts";
+import type { Quota, QuotaLimits, Store } from "../store/types.ts";
 import { AliasAdminError, addAlias, addDomainAlias, getAlias, listDomainAliases, removeAlias, removeDomainAlias, type DomainAlias } from "../../plugins/aliases/admin.ts";
 
 export type AliasInsert = typeof aliases.$inferInsert;
@@ -38,6 +38,10 @@ export interface AdminApi {
   createAccount(address: string, password: string): Promise<void>;
   setPassword(address: string, password: string): Promise<boolean>;
   deleteAccount(address: string): Promise<boolean>;
+  /** RFC 9208 quota of an account: limits (null: none) and usage; null when no account. */
+  getQuota(address: string): Promise<Quota | null>;
+  /** Sets both limits (null: none); false when there is no such account. */
+  setQuota(address: string, limits: QuotaLimits): Promise<boolean>;
   /** Checked by the aliases plugin (targets exist, senders are users, no loop; throws
    *  with the reason). "create" (default): false when the alias exists already;
    *  "append": add targets and senders to it; "replace": replace them. */
@@ -67,6 +71,8 @@ export const ADMIN_METHODS = [
   "createAccount",
   "setPassword",
   "deleteAccount",
+  "getQuota",
+  "setQuota",
   "addAlias",
   "listAliases",
   "deleteAlias",
@@ -92,6 +98,16 @@ export function createAdminApi(parts: { store: Store; db: Db; spool: Spool; plug
     createAccount: async (address, password) => void (await store.createAccount(address, password)),
     setPassword: (address, password) => store.setPassword(address, password),
     deleteAccount: (address) => store.deleteAccount(address),
+    getQuota: async (address) => {
+      const a = await store.getAccount(address);
+      return a ? store.getQuota(a.id) : null;
+    },
+    setQuota: async (address, limits) => {
+      const a = await store.getAccount(address);
+      if (!a) return false;
+      await store.setQuota(a.id, limits);
+      return true;
+    },
     addAlias: async (row, mode = "create") => {
       if (mode === "create" && (await getAlias(db, row.address))) return false;
       const list = (json: string | undefined): string[] | undefined => (json === undefined ? undefined : (JSON.parse(json) as string[]));

@@ -7,6 +7,7 @@ import type { StoreCtx } from "./ctx.ts";
 import { accountOps } from "./accounts.ts";
 import { mailboxOps } from "./mailboxes.ts";
 import { messageOps } from "./messages.ts";
+import { quotaOps } from "./quota.ts";
 import { checkStore } from "./check.ts";
 import { runGc, type GcOptions, type GcResult } from "./gc.ts";
 import type { Store, StoreChange } from "./types.ts";
@@ -80,6 +81,7 @@ export async function createStore(opts: StoreOptions): Promise<StoreImpl> {
     ...accountOps(ctx),
     ...mailboxOps(ctx),
     ...messageOps(ctx),
+    ...quotaOps(ctx),
     onChange(cb: (ev: StoreChange) => void): () => void {
       ctx.listeners.add(cb);
       return () => ctx.listeners.delete(cb);

@@ -6,6 +6,7 @@ import type { Tx } from "../db/open.ts";
 import { analyze } from "../mime/index.ts";
 import type { Envelope, MimePart } from "../mime/types.ts";
 import { StoreError } from "./errors.ts";
+import { checkQuotaInTx } from "./quota.ts";
 import { emitAfterCommit, exec, MAILBOX_COLS, nextModseq, pin, read, toMailbox, unrefBlobs, type StoreCtx } from "./ctx.ts";
 import { applyFlags, DELETED, formatFlags, keywordsFromJson, parseFlags, SEEN, sameFlags } from "./flags.ts";
 import { getMailboxInTx } from "./mailboxes.ts";
@@ -145,6 +146,7 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     const { blob, parsed } = await prepare(raw, prefix);
     return db.write(async (tx) => {
       const mb = await mailboxByIdInTx(tx, mailboxId);
+      await checkQuotaInTx(tx, mb.accountId, parsed.size, 1);
       return insertMessage(tx, mb, blob, prefix.join(""), parsed, opts.flags ?? [], opts.internalDate ?? Date.now(), opts.origin);
     });
   }
@@ -298,6 +300,9 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     return db.write(async (tx) => {
       const from = await mailboxByIdInTx(tx, fromMailboxId);
       const to = await mailboxByIdInTx(tx, toMailboxId);
+      const f = uidFilter(uids);
+      const add = await exec(tx, `SELECT count(*) AS n, coalesce(sum(size), 0) AS size FROM messages WHERE mailbox_id = ?${f.sql}`, [from.id, ...f.args]);
+      await checkQuotaInTx(tx, to.accountId, Number(add.rows[0]!.size), Number(add.rows[0]!.n));
       const r = await copyInTx(tx, from, uids, to, opts.origin);
       return { uidvalidity: r.uidvalidity, map: r.map };
     });

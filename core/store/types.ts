@@ -70,6 +70,17 @@ export interface StoreChange {
   flags?: string[][];
 }
 
+/** Admin-set limits (RFC 9208 STORAGE in KiB, MESSAGE); null: unlimited. */
+export interface QuotaLimits {
+  storageKib: number | null;
+  messages: number | null;
+}
+
+export interface Quota extends QuotaLimits {
+  usedBytes: number;
+  usedMessages: number;
+}
+
 export interface AppendOptions {
   flags?: string[];
   internalDate?: number;
@@ -100,6 +111,10 @@ export interface Store {
   deleteAccount(address: string): Promise<boolean>;
   /** The account when the password matches, else null (constant-ish time). */
   verifyPassword(address: string, password: string): Promise<Account | null>;
+
+  // quota (RFC 9208): APPEND and COPY fail with OVERQUOTA at the limit
+  getQuota(accountId: number): Promise<Quota>;
+  setQuota(accountId: number, limits: QuotaLimits): Promise<void>;
 
   // mailboxes
   listMailboxes(accountId: number): Promise<Mailbox[]>;

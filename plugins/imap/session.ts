@@ -406,6 +406,9 @@ export class Session {
       "THREAD=REFERENCES",
       "WITHIN",
       "PREVIEW",
+      "QUOTA",
+      "QUOTA=RES-STORAGE",
+      "QUOTA=RES-MESSAGE",
     );
     return caps;
   }

@@ -21,6 +21,7 @@ import { lsub } from "./lsub.ts";
 import { move } from "./move.ts";
 import { namespace } from "./namespace.ts";
 import { check, noop } from "./noop.ts";
+import { getquota, getquotaroot, setquota } from "./quota.ts";
 import { rename } from "./rename.ts";
 import { search } from "./search.ts";
 import { sort } from "./sort.ts";
@@ -35,7 +36,7 @@ import { unselect } from "./unselect.ts";
 const all: CommandSpec[] = [
   append, authenticate, capability, check, close, compress, copy, create, del, enable, examineCmd, expunge, fetch, id, idle,
   listCmd, login, logout, lsub, move, namespace, noop, rename, search, selectCmd, sort, starttls, status, store, subscribe,
-  thread, unselect, unsubscribe,
+  thread, unselect, unsubscribe, getquota, getquotaroot, setquota,
 ];
 
 export const commands = new Map<string, CommandSpec>(all.map((c) => [c.name, c]));
