@@ -79,7 +79,7 @@ async function nextModseqOfMailbox(tx: Tx, mailboxId: number): Promise<{ account
   return { accountId: Number(r.rows[0]!.id), modseq: Number(r.rows[0]!.modseq) };
 }
 
-export type MessageOps = Pick<Store, "prepare" | "append" | "appendInTx" | "messages" | "uidList" | "read" | "setFlags" | "copy" | "move" | "expunge" | "remove" | "vanished">;
+export type MessageOps = Pick<Store, "prepare" | "append" | "appendMany" | "appendInTx" | "messages" | "uidList" | "read" | "setFlags" | "copy" | "move" | "expunge" | "remove" | "vanished">;
 
 export function messageOps(ctx: StoreCtx): MessageOps {
   const { db, blobs } = ctx;
@@ -148,6 +148,22 @@ export function messageOps(ctx: StoreCtx): MessageOps {
       const mb = await mailboxByIdInTx(tx, mailboxId);
       await checkQuotaInTx(tx, mb.accountId, parsed.size, 1);
       return insertMessage(tx, mb, blob, prefix.join(""), parsed, opts.flags ?? [], opts.internalDate ?? Date.now(), opts.origin);
+    });
+  }
+
+  /** Several messages into one mailbox in one transaction: all or none (MULTIAPPEND,
+   *  RFC 3502 §3). */
+  async function appendMany(mailboxId: number, items: { raw: Uint8Array; opts?: AppendOptions }[]) {
+    const prepared: { blob: StoredBlob; parsed: ParsedMessage; opts: AppendOptions }[] = [];
+    for (const it of items) prepared.push({ ...(await prepare(it.raw, it.opts?.prefix ?? [])), opts: it.opts ?? {} });
+    return db.write(async (tx) => {
+      const mb = await mailboxByIdInTx(tx, mailboxId);
+      await checkQuotaInTx(tx, mb.accountId, prepared.reduce((n, p) => n + p.parsed.size, 0), prepared.length);
+      const out = [];
+      for (const p of prepared) {
+        out.push(await insertMessage(tx, mb, p.blob, (p.opts.prefix ?? []).join(""), p.parsed, p.opts.flags ?? [], p.opts.internalDate ?? Date.now(), p.opts.origin));
+      }
+      return out;
     });
   }
 
@@ -341,5 +357,5 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     return r.rows.map((x) => Number(x.uid));
   }
 
-  return { prepare, append, appendInTx, messages, uidList, read: readMessage, setFlags, copy, move, expunge, remove, vanished };
+  return { prepare, append, appendMany, appendInTx, messages, uidList, read: readMessage, setFlags, copy, move, expunge, remove, vanished };
 }

@@ -129,6 +129,8 @@ export interface Store {
 
   // messages
   append(mailboxId: number, raw: Uint8Array, opts?: AppendOptions): Promise<{ uid: number; uidvalidity: number; modseq: number; id: number }>;
+  /** Several messages, one transaction: all are stored or none (IMAP MULTIAPPEND). */
+  appendMany(mailboxId: number, items: { raw: Uint8Array; opts?: AppendOptions }[]): Promise<{ uid: number; uidvalidity: number; modseq: number; id: number }[]>;
   /** In an open write transaction (spool accept): rows for a blob already stored. */
   appendInTx(tx: Tx, target: DeliveryTarget, blob: StoredBlob, prefix: string[], parsed: ParsedMessage, opts?: { internalDate?: number }): Promise<{ uid: number; mailboxId: number }>;
   /** Store a blob durably (fsync) and parse it once: before a write transaction. */

@@ -5,7 +5,7 @@
 import * as zlib from "node:zlib";
 import type { AuthUser, Connection, Core } from "../../core/types.ts";
 import type { StoreChange } from "../../core/store/types.ts";
-import { Args, CommandReader, ParseError, tokenize, type Chunk } from "./parser.ts";
+import { APPENDING, Args, CommandReader, ParseError, tokenize, type Chunk } from "./parser.ts";
 import { Selected } from "./selected.ts";
 import { flagList, formatSet } from "./format.ts";
 import { SYSTEM_FLAGS } from "./flags.ts";
@@ -69,7 +69,7 @@ export class Session {
     this.reader = new CommandReader({
       maxLine: opts.maxLine,
       // Before login only small literals (a password); APPEND's message after.
-      maxLiteral: (cmd) => (this.state === "notauth" ? PREAUTH_LITERAL : cmd === "APPEND" ? opts.appendLimit : opts.maxLiteral),
+      maxLiteral: (cmd) => (this.state === "notauth" ? PREAUTH_LITERAL : APPENDING.has(cmd) ? opts.appendLimit : opts.maxLiteral),
       maxLiterals: opts.maxLiteral * 4,
       maxLiteralCount: 64,
     });
@@ -406,6 +406,8 @@ export class Session {
       "THREAD=REFERENCES",
       "WITHIN",
       "PREVIEW",
+      "MULTIAPPEND",
+      "CATENATE",
       "QUOTA",
       "QUOTA=RES-STORAGE",
       "QUOTA=RES-MESSAGE",
