@@ -13,6 +13,7 @@ import { commands } from "./commands/index.ts";
 import { bad, no, type Result } from "./command.ts";
 import { encodeMutf7 } from "./names.ts";
 import type { MailboxCache } from "./cache.ts";
+import { updateContexts, type UpdateContext } from "./contexts.ts";
 
 export type State = "notauth" | "auth" | "selected" | "logout";
 
@@ -48,6 +49,8 @@ export class Session {
   condstore = false;
   /** SEARCH RETURN (SAVE) result as UIDs, for "$" (RFC 5182). */
   searchRes: number[] | null = null;
+  /** Live SEARCH/SORT results (RETURN (UPDATE), RFC 5267 §4), by tag. */
+  contexts = new Map<string, UpdateContext>();
   authFailures = 0;
   badCommands = 0;
   idling = false;
@@ -356,6 +359,7 @@ export class Session {
     // §7.5.1: no EXPUNGE during FETCH, STORE, SEARCH (their UID forms may).
     try {
       await this.syncSelected(uid || !spec.noExpunge);
+      if (this.contexts.size) await updateContexts(this);
     } catch (e) {
       this.conn.log.warn("imap sync failed", { err: String(e) });
     }
@@ -406,6 +410,10 @@ export class Session {
       "THREAD=REFERENCES",
       "WITHIN",
       "PREVIEW",
+      "ESORT",
+      "CONTEXT=SEARCH",
+      "CONTEXT=SORT",
+      "PARTIAL",
       "MULTIAPPEND",
       "CATENATE",
       "QUOTA",
@@ -599,6 +607,7 @@ export class Session {
   deselect(): void {
     this.selected = null;
     this.searchRes = null;
+    this.contexts.clear();
     if (this.state === "selected") this.state = "auth";
   }
 }

@@ -3,6 +3,7 @@
 import type { CommandSpec } from "../command.ts";
 import { append } from "./append.ts";
 import { authenticate } from "./authenticate.ts";
+import { cancelupdate } from "./cancelupdate.ts";
 import { capability } from "./capability.ts";
 import { close } from "./close.ts";
 import { compress } from "./compress.ts";
@@ -36,7 +37,7 @@ import { unselect } from "./unselect.ts";
 const all: CommandSpec[] = [
   append, authenticate, capability, check, close, compress, copy, create, del, enable, examineCmd, expunge, fetch, id, idle,
   listCmd, login, logout, lsub, move, namespace, noop, rename, search, selectCmd, sort, starttls, status, store, subscribe,
-  thread, unselect, unsubscribe, getquota, getquotaroot, setquota,
+  thread, unselect, unsubscribe, getquota, getquotaroot, setquota, cancelupdate,
 ];
 
 export const commands = new Map<string, CommandSpec>(all.map((c) => [c.name, c]));

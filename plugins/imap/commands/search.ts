@@ -13,6 +13,8 @@ import { decodeWords } from "../../../core/mime/decode.ts";
 import { inSet, parseSeqSet, resolveSeqSet, resolveUidSet, type SeqSet } from "../sequence.ts";
 import type { Session } from "../session.ts";
 import { indexOfUid } from "../cache.ts";
+import { esearchLine, parseReturn, returnAll } from "../esearch.ts";
+import { startContext } from "../contexts.ts";
 
 export type Key =
   | { k: "all" }
@@ -336,17 +338,7 @@ export const search: CommandSpec = {
   noExpunge: true,
   async run(s, c) {
     const a = c.args;
-    let ret: Set<string> | null = null;
-    if (a.accept("RETURN")) {
-      ret = new Set();
-      const l = a.list();
-      while (!l.done()) {
-        const o = l.atom().toUpperCase();
-        if (!["MIN", "MAX", "ALL", "COUNT", "SAVE"].includes(o)) throw new ParseError(`Unknown RETURN option ${o}`);
-        ret.add(o);
-      }
-      if (ret.size === 0) ret.add("ALL");
-    }
+    let ret = parseReturn(a);
     if (a.accept("CHARSET")) {
       const cs = a.astring().toUpperCase();
       if (cs !== "UTF-8" && cs !== "US-ASCII") return no("Unsupported charset", "BADCHARSET (UTF-8 US-ASCII)");
@@ -359,33 +351,31 @@ export const search: CommandSpec = {
     walk(key, (k) => {
       if (k.k === "modseq") usesModseq = true;
     });
+    if (ret?.update && ret.save) return bad("UPDATE and SAVE together");
     if (usesModseq) await s.enableCondstore();
     const res = await runSearch(s, key);
     const nums = c.uid ? res.uids : res.seqs;
     // RFC 4731 §3.2 / RFC 7162 §3.1.5: with only MIN and/or MAX, MODSEQ is that of the
     // messages returned; otherwise the highest of all matches.
     let highest = 0;
-    const partialOnly = ret && !ret.has("ALL") && !ret.has("COUNT") && (ret.has("MIN") || ret.has("MAX"));
+    const partialOnly = ret && !ret.all && !ret.count && !ret.partial && (ret.min || ret.max);
     if (partialOnly && res.modseqs.length) {
-      if (ret!.has("MIN")) highest = res.modseqs[0]!;
-      if (ret!.has("MAX")) highest = Math.max(highest, res.modseqs.at(-1)!);
+      if (ret!.min) highest = res.modseqs[0]!;
+      if (ret!.max) highest = Math.max(highest, res.modseqs.at(-1)!);
     } else for (const m of res.modseqs) if (m > highest) highest = m;
-    if (!ret && s.rev2) ret = new Set(["ALL"]);
+    // IMAP4rev2 (RFC 9051 §6.4.4): SEARCH always answers with ESEARCH.
+    if (!ret && s.rev2) ret = returnAll();
     if (!ret) {
       s.send(`* SEARCH${nums.map((n) => " " + n).join("")}${usesModseq && nums.length ? ` (MODSEQ ${highest})` : ""}`);
-    } else {
-      // RFC 4731 §3.1 / RFC 5182: SAVE alone answers nothing but keeps the result.
-      if (ret.has("SAVE")) s.searchRes = res.uids;
-      const only = ret.has("SAVE") && ret.size === 1;
-      if (!only) {
-        let line = `* ESEARCH (TAG "${c.tag}")${c.uid ? " UID" : ""}`;
-        if (nums.length && ret.has("MIN")) line += ` MIN ${nums[0]}`;
-        if (nums.length && ret.has("MAX")) line += ` MAX ${nums[nums.length - 1]}`;
-        if (ret.has("COUNT")) line += ` COUNT ${nums.length}`;
-        if (nums.length && ret.has("ALL")) line += ` ALL ${formatSet(nums)}`;
-        if (usesModseq && nums.length) line += ` MODSEQ ${highest}`;
-        s.send(line);
-      }
+      return ok(`${c.uid ? "UID " : ""}SEARCH completed`);
+    }
+    // RFC 4731 §3.1 / RFC 5182: SAVE alone answers nothing but keeps the result.
+    if (ret.save) s.searchRes = res.uids;
+    const only = ret.save && !ret.min && !ret.max && !ret.count && !ret.partial && !ret.all;
+    if (!only) s.send(esearchLine(c.tag, c.uid, nums, ret, false, usesModseq ? highest : null));
+    if (ret.update) {
+      const code = startContext(s, { tag: c.tag, uid: c.uid, key, crit: null, uids: res.uids });
+      if (code) return ok(`${c.uid ? "UID " : ""}SEARCH completed`, code);
     }
     return ok(`${c.uid ? "UID " : ""}SEARCH completed`);
   },
