@@ -17,7 +17,7 @@ const MAX_UID = 2 ** 32 - 1;
 const encoder = new TextEncoder();
 
 const MSG_COLS =
-  "id, mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id, prefix, envelope, structure, subject, from_addr, to_addr, cc_addr, bcc_addr, message_id, sent_date, preview";
+  "id, mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id, prefix, envelope, structure, subject, from_addr, to_addr, cc_addr, bcc_addr, message_id, sent_date, preview, saved_at";
 
 /** Defines `key` as a getter that parses the JSON once, on first use: listings that only
  *  need sizes or flags (POP3 LIST, FETCH FLAGS) never pay for envelope/structure. */
@@ -42,6 +42,7 @@ function toMeta(r: Row): MessageMeta {
     modseq: Number(r.modseq),
     flags: formatFlags(Number(r.flags), keywordsFromJson(String(r.keywords))),
     internalDate: Number(r.internal_date),
+    savedAt: Number(r.saved_at),
     size: Number(r.size),
     blobId: String(r.blob_id),
     prefixSize: prefix.length === 0 ? 0 : encoder.encode(prefix).length,

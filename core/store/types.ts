@@ -44,6 +44,8 @@ export interface MessageMeta extends Analysis {
   /** System flags ("\\Seen" …) and keywords ("$Forwarded" …), sorted. */
   flags: string[];
   internalDate: number; // ms since epoch
+  /** When it was saved into this mailbox (RFC 8514 SAVEDATE), ms since epoch. */
+  savedAt: number;
   /** Bytes of the full message as FETCH RFC822 returns it (prefix + blob). */
   size: number;
   blobId: string;

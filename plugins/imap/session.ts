@@ -414,6 +414,7 @@ export class Session {
       "CONTEXT=SEARCH",
       "CONTEXT=SORT",
       "PARTIAL",
+      "SAVEDATE",
       "MULTIAPPEND",
       "CATENATE",
       "QUOTA",

@@ -70,3 +70,23 @@ test("ENVELOPE of group syntax: only the group markers", async () => {
   expect(r).toContain('((NIL NIL "group" NIL)(NIL NIL NIL NIL)(NIL NIL "group2" NIL)(NIL NIL NIL NIL))');
   c.close();
 });
+
+test("SAVEDATE (RFC 8514): when the message was saved here, not its INTERNALDATE", async () => {
+  const c = await rawLogin(srv, 0);
+  const m = "Subject: old\r\n\r\nx\r\n";
+  await c.cmd(`APPEND INBOX " 1-Jan-2001 10:00:00 +0000" {${m.length}+}\r\n${m}`);
+  await c.cmd("SELECT INBOX");
+  const today = new Date();
+  const day = `${today.getUTCDate()}-${["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][today.getUTCMonth()]}-${today.getUTCFullYear()}`;
+  const r = await c.cmd("FETCH 4 (INTERNALDATE SAVEDATE)");
+  expect(r).toMatch(/INTERNALDATE "01-Jan-2001 10:00:00 \+0000" SAVEDATE "\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d \+0000"/);
+  expect(await c.cmd(`SEARCH SAVEDON ${day}`)).toContain("* SEARCH 1 2 3 4\r\n");
+  expect(await c.cmd("SEARCH SAVEDBEFORE 1-Jan-2002")).toContain("* SEARCH\r\n");
+  expect(await c.cmd("SEARCH SAVEDATESUPPORTED")).toContain("* SEARCH 1 2 3 4\r\n");
+  expect(await c.cmd("SEARCH BEFORE 1-Jan-2002")).toContain("* SEARCH 4\r\n");
+  // A copy keeps INTERNALDATE and is saved today.
+  await c.cmd("COPY 4 Archive");
+  await c.cmd("EXAMINE Archive");
+  expect(await c.cmd(`SEARCH SAVEDON ${day} BEFORE 1-Jan-2002`)).toContain("* SEARCH 1\r\n");
+  c.close();
+});

@@ -12,7 +12,7 @@ import { indexOfUid } from "../cache.ts";
 import { resolveSet } from "./search.ts";
 
 type Item =
-  | { k: "FLAGS" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "UID" | "MODSEQ" | "PREVIEW" }
+  | { k: "FLAGS" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "UID" | "MODSEQ" | "PREVIEW" | "SAVEDATE" }
   | { k: "RFC822" | "RFC822.HEADER" | "RFC822.TEXT" }
   | { k: "SECTION"; binary: boolean; peek: boolean; sec: Section; partial: [number, number] | null; size: boolean };
 
@@ -21,7 +21,7 @@ const MACROS: Record<string, string[]> = {
   FAST: ["FLAGS", "INTERNALDATE", "RFC822.SIZE"],
   FULL: ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"],
 };
-const SIMPLE = new Set(["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY", "UID", "MODSEQ", "RFC822", "RFC822.HEADER", "RFC822.TEXT", "PREVIEW"]);
+const SIMPLE = new Set(["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY", "UID", "MODSEQ", "RFC822", "RFC822.HEADER", "RFC822.TEXT", "PREVIEW", "SAVEDATE"]);
 const BATCH = 200;
 
 export function parseItem(raw: string): Item {
@@ -181,6 +181,9 @@ export const fetch: CommandSpec = {
               break;
             case "INTERNALDATE":
               add(memo(m!, "D", () => `INTERNALDATE ${imapDateTime(m!.internalDate)}`));
+              break;
+            case "SAVEDATE": // RFC 8514 §4.1
+              add(`SAVEDATE ${imapDateTime(m!.savedAt)}`);
               break;
             case "RFC822.SIZE":
               add(`RFC822.SIZE ${m!.size}`);

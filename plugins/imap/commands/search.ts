@@ -23,7 +23,7 @@ export type Key =
   | { k: "recent"; has: boolean }
   | { k: "header"; field: string; value: string }
   | { k: "body"; value: string; text: boolean }
-  | { k: "date"; sent: boolean; op: "before" | "on" | "since"; day: number }
+  | { k: "date"; sent: boolean; saved?: boolean; op: "before" | "on" | "since"; day: number }
   | { k: "within"; older: boolean; secs: number }
   | { k: "size"; larger: boolean; n: number }
   | { k: "set"; uid: boolean; set: SeqSet | "$" }
@@ -114,6 +114,15 @@ export function parseKey(a: Args, depth = 0): Key {
       return { k: "date", sent: false, op: "on", day: date(a) };
     case "SINCE":
       return { k: "date", sent: false, op: "since", day: date(a) };
+    // RFC 8514 §4.2: the save date (every message has one here).
+    case "SAVEDBEFORE":
+      return { k: "date", sent: false, saved: true, op: "before", day: date(a) };
+    case "SAVEDON":
+      return { k: "date", sent: false, saved: true, op: "on", day: date(a) };
+    case "SAVEDSINCE":
+      return { k: "date", sent: false, saved: true, op: "since", day: date(a) };
+    case "SAVEDATESUPPORTED":
+      return { k: "all" };
     case "SENTBEFORE":
       return { k: "date", sent: true, op: "before", day: date(a) };
     case "SENTON":
@@ -243,7 +252,7 @@ function match(k: Key, r: Row, ctx: { maxUid: number; count: number; saved: Set<
       const m = r.meta!;
       // §6.4.4: dates disregard time and timezone: the Date: header's own calendar day;
       // internal dates are kept in UTC.
-      const day = k.sent ? (headerDay(m.envelope.date) ?? Math.floor((m.sentDate ?? m.internalDate) / DAY) * DAY) : Math.floor(m.internalDate / DAY) * DAY;
+      const day = k.sent ? (headerDay(m.envelope.date) ?? Math.floor((m.sentDate ?? m.internalDate) / DAY) * DAY) : Math.floor((k.saved ? m.savedAt : m.internalDate) / DAY) * DAY;
       return k.op === "before" ? day < k.day : k.op === "on" ? day === k.day : day >= k.day;
     }
     case "within": {
