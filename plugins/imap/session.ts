@@ -415,6 +415,7 @@ export class Session {
       "CONTEXT=SORT",
       "PARTIAL",
       "SAVEDATE",
+      "REPLACE",
       "MULTIAPPEND",
       "CATENATE",
       "QUOTA",

@@ -24,6 +24,7 @@ import { namespace } from "./namespace.ts";
 import { check, noop } from "./noop.ts";
 import { getquota, getquotaroot, setquota } from "./quota.ts";
 import { rename } from "./rename.ts";
+import { replace } from "./replace.ts";
 import { search } from "./search.ts";
 import { sort } from "./sort.ts";
 import { thread } from "./thread.ts";
@@ -37,7 +38,7 @@ import { unselect } from "./unselect.ts";
 const all: CommandSpec[] = [
   append, authenticate, capability, check, close, compress, copy, create, del, enable, examineCmd, expunge, fetch, id, idle,
   listCmd, login, logout, lsub, move, namespace, noop, rename, search, selectCmd, sort, starttls, status, store, subscribe,
-  thread, unselect, unsubscribe, getquota, getquotaroot, setquota, cancelupdate,
+  thread, unselect, unsubscribe, getquota, getquotaroot, setquota, cancelupdate, replace,
 ];
 
 export const commands = new Map<string, CommandSpec>(all.map((c) => [c.name, c]));
