@@ -415,6 +415,7 @@ export class Session {
       "CONTEXT=SORT",
       "PARTIAL",
       "SAVEDATE",
+      "UNAUTHENTICATE",
       "REPLACE",
       "MULTIAPPEND",
       "CATENATE",
@@ -431,6 +432,20 @@ export class Session {
     this.state = "auth";
     this.conn.setIdleTimeout(this.opts.idleTimeoutMs, () => this.bye("Autologout; idle for too long"));
     this.unsubscribe = this.core.store.onChange((ev) => this.onStoreChange(ev));
+  }
+
+  /** RFC 8437 UNAUTHENTICATE: back to the not-authenticated state, as if newly connected
+   *  (TLS and compression stay): no mailbox, no ENABLEd extensions, no store events. */
+  logoutToNotAuth(): void {
+    this.deselect();
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.user = null;
+    this.state = "notauth";
+    this.enabled.clear();
+    this.condstore = false;
+    this.authFailures = 0;
+    this.conn.setIdleTimeout(this.opts.preAuthTimeoutMs, () => this.bye("Autologout; idle for too long"));
   }
 
   get accountId(): number {

@@ -33,12 +33,13 @@ import { starttls } from "./starttls.ts";
 import { status } from "./status.ts";
 import { store } from "./store.ts";
 import { subscribe, unsubscribe } from "./subscribe.ts";
+import { unauthenticate } from "./unauthenticate.ts";
 import { unselect } from "./unselect.ts";
 
 const all: CommandSpec[] = [
   append, authenticate, capability, check, close, compress, copy, create, del, enable, examineCmd, expunge, fetch, id, idle,
   listCmd, login, logout, lsub, move, namespace, noop, rename, search, selectCmd, sort, starttls, status, store, subscribe,
-  thread, unselect, unsubscribe, getquota, getquotaroot, setquota, cancelupdate, replace,
+  thread, unselect, unsubscribe, getquota, getquotaroot, setquota, cancelupdate, replace, unauthenticate,
 ];
 
 export const commands = new Map<string, CommandSpec>(all.map((c) => [c.name, c]));
