@@ -340,6 +340,12 @@ export class Session {
       this.send(`${tag} BAD ${uid ? "UID " : ""}${name} not allowed now`);
       return;
     }
+    // RFC 9586 §3: once UIDONLY is on, commands taking message numbers need their UID form.
+    if (spec.uid && !uid && this.uidOnly) {
+      this.send(`${tag} BAD [UIDREQUIRED] Use UID ${name}`);
+      this.countBad();
+      return;
+    }
     let res: Result | null;
     try {
       res = await spec.run(this, { tag, name, uid, args: new Args(tokens.slice(rest)) });
@@ -416,6 +422,7 @@ export class Session {
       "PARTIAL",
       "SAVEDATE",
       "UNAUTHENTICATE",
+      "UIDONLY",
       "REPLACE",
       "MULTIAPPEND",
       "CATENATE",
@@ -462,6 +469,10 @@ export class Session {
   }
   get qresync(): boolean {
     return this.enabled.has("QRESYNC");
+  }
+  /** RFC 9586: no message sequence numbers either way. */
+  get uidOnly(): boolean {
+    return this.enabled.has("UIDONLY");
   }
 
   /** A mailbox name as this client spells it. */
@@ -532,7 +543,7 @@ export class Session {
       const m = fresh.get(sel.uids[i]!);
       if (m && m.modseq !== sel.modseqs[i]) {
         sel.modseqs[i] = m.modseq;
-        this.send(`* ${i + 1} FETCH (${this.flagItems(sel.uids[i]!, m.flags, m.modseq)})`);
+        this.sendFetch(i + 1, sel.uids[i]!, this.flagItems(sel.uids[i]!, m.flags, m.modseq));
       }
     }
     // New messages: UIDs above the highest we know.
@@ -586,6 +597,13 @@ export class Session {
     this.send(sel.readOnly ? "* OK [PERMANENTFLAGS ()] Read-only mailbox" : `* OK [PERMANENTFLAGS ${flagList([...flags, "\\*"])}] Flags permitted`);
   }
 
+  /** An untagged FETCH whose items start with "UID n"; under UIDONLY (RFC 9586 §3.3) a
+   *  UIDFETCH named by the UID instead, without the UID item. */
+  sendFetch(seq: number, uid: number, items: string): void {
+    if (this.uidOnly) this.send(`* ${uid} UIDFETCH (${items.replace(/^UID \d+ ?/, "")})`);
+    else this.send(`* ${seq} FETCH (${items})`);
+  }
+
   /** FLAGS/UID/MODSEQ items of an unsolicited or STORE FETCH response. */
   flagItems(uid: number, flags: readonly string[], modseq: number): string {
     return `UID ${uid} FLAGS ${this.flagsOf(uid, flags)}${this.condstore ? ` MODSEQ (${modseq})` : ""}`;
@@ -609,7 +627,7 @@ export class Session {
     if (!sel) return;
     const idx = uids.map((u) => sel.indexOf(u)).filter((i) => i >= 0).sort((a, b) => b - a);
     if (idx.length === 0) return;
-    if (this.qresync) {
+    if (this.qresync || this.uidOnly) {
       this.send(`* VANISHED ${formatSet(idx.map((i) => sel.uids[i]!))}`);
       for (const i of idx) sel.removeAt(i);
       return;

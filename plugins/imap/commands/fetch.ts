@@ -112,7 +112,8 @@ export const fetch: CommandSpec = {
       const shown = inSet.filter((u) => u <= max || parsed.some(([, b]) => b === Infinity));
       if (shown.length) s.send(`* VANISHED (EARLIER) ${formatSet(shown)}`);
     }
-    const wantUid = c.uid || items.some((i) => i.k === "UID");
+    // Under UIDONLY the UID names the response (UIDFETCH, RFC 9586 §3.3).
+    const wantUid = !s.uidOnly && (c.uid || items.some((i) => i.k === "UID"));
     const wantModseq = s.condstore && (changedSince !== null || items.some((i) => i.k === "MODSEQ" || i.k === "FLAGS"));
     const needMeta = items.some((i) => !["FLAGS", "UID", "MODSEQ"].includes(i.k));
     const setsSeen = !sel.readOnly && items.some((i) => (i.k === "SECTION" && !i.peek) || i.k === "RFC822" || i.k === "RFC822.TEXT");
@@ -242,8 +243,10 @@ export const fetch: CommandSpec = {
           }
         }
         // Text only (no literal of message bytes): one string, one output part.
-        if (!bytes && out.every((p) => typeof p === "string")) s.send(`* ${seq} FETCH (${out.join("")})`);
-        else s.sendParts([`* ${seq} FETCH (`, ...out, ")"]);
+        if (out.length === 0) add(`UID ${r.uid}`); // UID FETCH (UID) under UIDONLY
+        const head = s.uidOnly ? `* ${r.uid} UIDFETCH (` : `* ${seq} FETCH (`;
+        if (!bytes && out.every((p) => typeof p === "string")) s.send(`${head}${out.join("")})`);
+        else s.sendParts([head, ...out, ")"]);
         if (bytes) await s.drainIfNeeded();
       }
     }

@@ -65,7 +65,7 @@ async function select(s: Session, c: Ctx, readOnly: boolean) {
     const recent = readOnly ? s.opts.cache.peekRecent(mb.id, uids) : s.opts.cache.claimRecent(mb.id, uids);
     for (const u of recent) sel.recent.add(u);
     s.send(`* ${recent.length} RECENT`);
-    if (firstUnseen) s.send(`* OK [UNSEEN ${firstUnseen}] First unseen`);
+    if (firstUnseen && !s.uidOnly) s.send(`* OK [UNSEEN ${firstUnseen}] First unseen`);
   }
   s.send(`* OK [UIDVALIDITY ${mb.uidvalidity}] UIDs valid`);
   s.send(`* OK [UIDNEXT ${mb.uidnext}] Predicted next UID`);
@@ -82,7 +82,7 @@ async function select(s: Session, c: Ctx, readOnly: boolean) {
     if (vanished.length) s.send(`* VANISHED (EARLIER) ${formatSet(vanished)}`);
     for (let i = 0; i < list.length; i++) {
       const m = list[i]!;
-      if (m.modseq > qr.modseq) s.send(`* ${i + 1} FETCH (${s.flagItems(m.uid, m.flags, m.modseq)})`);
+      if (m.modseq > qr.modseq) s.sendFetch(i + 1, m.uid, s.flagItems(m.uid, m.flags, m.modseq));
     }
   }
   return ok(`${c.name} completed`, readOnly ? "READ-ONLY" : "READ-WRITE");
