@@ -423,6 +423,8 @@ export class Session {
       "SAVEDATE",
       "UNAUTHENTICATE",
       "UIDONLY",
+      "METADATA",
+      "METADATA-SERVER",
       "REPLACE",
       "MULTIAPPEND",
       "CATENATE",

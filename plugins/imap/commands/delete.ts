@@ -2,6 +2,7 @@
 import { AUTHED, no, ok, type CommandSpec } from "../command.ts";
 import { canonicalName } from "../names.ts";
 import { addOrphanSubscription } from "../subscriptions.ts";
+import { dropMailboxEntries } from "../metadata.ts";
 import { fromWire } from "./list.ts";
 
 export const del: CommandSpec = {
@@ -18,6 +19,7 @@ export const del: CommandSpec = {
       await s.core.store.deleteMailbox(s.accountId, mb.name);
       // The subscription stays (RFC 9051 §6.3.5): LIST shows it \NonExistent.
       if (mb.subscribed) await addOrphanSubscription(s.core.db, s.accountId, mb.name);
+      await dropMailboxEntries(s.core.db, mb.id);
     } catch (e) {
       if (e instanceof Error && e.name === "StoreError") throw e;
       s.conn.log.info("imap delete failed", { err: String(e) });

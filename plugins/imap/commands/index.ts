@@ -19,6 +19,7 @@ import { listCmd } from "./list.ts";
 import { login } from "./login.ts";
 import { logout } from "./logout.ts";
 import { lsub } from "./lsub.ts";
+import { getmetadata, setmetadata } from "./metadata.ts";
 import { move } from "./move.ts";
 import { namespace } from "./namespace.ts";
 import { check, noop } from "./noop.ts";
@@ -39,7 +40,7 @@ import { unselect } from "./unselect.ts";
 const all: CommandSpec[] = [
   append, authenticate, capability, check, close, compress, copy, create, del, enable, examineCmd, expunge, fetch, id, idle,
   listCmd, login, logout, lsub, move, namespace, noop, rename, search, selectCmd, sort, starttls, status, store, subscribe,
-  thread, unselect, unsubscribe, getquota, getquotaroot, setquota, cancelupdate, replace, unauthenticate,
+  thread, unselect, unsubscribe, getquota, getquotaroot, setquota, cancelupdate, replace, unauthenticate, getmetadata, setmetadata,
 ];
 
 export const commands = new Map<string, CommandSpec>(all.map((c) => [c.name, c]));
