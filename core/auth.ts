@@ -2,6 +2,7 @@
 // failure limiter that guards every protocol (DESIGN.md "Security rules").
 import type { Store } from "./store/types.ts";
 import type { Hooks, Reply } from "./types.ts";
+import { authFailures } from "./metrics.ts";
 
 const WINDOW_MS = 5 * 60_000;
 
@@ -54,6 +55,7 @@ export function registerDefaultAuth(hooks: Hooks, store: Store, maxFailuresPerIp
         byIp.fail(ip);
         byAccount.fail(cred.username.toLowerCase());
         conn?.log.info("auth failed", { user: cred.username, mech: cred.mechanism });
+        authFailures.inc({ service: conn?.service ?? "web" });
         return { kind: "reject", reply: BAD_CREDENTIALS };
       }
       conn?.log.info("auth ok", { user: acct.address, mech: cred.mechanism });

@@ -86,6 +86,20 @@ export const ConfigSchema = v.looseObject({
       maxAge: v.optional(duration, "5d"),
       /** Send a delay warning after this long (empty = never). */
       warnAfter: v.optional(v.string(), "4h"),
+      /** PEM file of extra CAs trusted when MTA-STS or DANE needs a verified MX certificate. */
+      caFile: v.optional(v.string(), ""),
+      /** A smarthost for outbound mail (home lab, blocked port 25). */
+      relay: v.optional(
+        v.object({
+          url: v.optional(v.string(), ""),
+          preset: v.optional(v.string(), ""),
+          username: v.optional(v.string(), ""),
+          passwordFile: v.optional(v.string(), ""),
+          caFile: v.optional(v.string(), ""),
+          domains: v.optional(v.array(v.string()), []),
+        }),
+        {},
+      ),
     }),
     {},
   ),
@@ -100,6 +114,17 @@ export const ConfigSchema = v.looseObject({
   log: v.optional(
     v.object({
       level: v.optional(v.picklist(["debug", "info", "warn", "error"]), "info"),
+      /** "text": one line per event; "json": one JSON object per line (journald, Loki). */
+      format: v.optional(v.picklist(["text", "json"]), "text"),
+    }),
+    {},
+  ),
+  metrics: v.optional(
+    v.object({
+      /** "host:port" of a separate plain-HTTP listener serving only /metrics without a
+       *  token (e.g. 127.0.0.1:9108 for a local Prometheus); empty = none. /metrics on the
+       *  web listeners always needs the admin token as a bearer token. */
+      listen: v.optional(v.string(), ""),
     }),
     {},
   ),

@@ -24,6 +24,7 @@ function failureResult(name: HookName): unknown {
     case "auth":
       return { kind: "reject", reply: { code: 454, enhanced: "4.7.0", text: "Temporary authentication failure" } };
     case "deliver.remote.before":
+    case "tls.certificates":
     case "http.routes":
     case "disconnect":
     case "message.queued":

@@ -8,6 +8,7 @@ import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { adminRoutes } from "./http-admin.ts";
+import { METRICS_CONTENT_TYPE, metricsText } from "./metrics.ts";
 import type { Core, Listener } from "./types.ts";
 
 /** The admin token: created once, readable only by the owner. */
@@ -29,6 +30,8 @@ export async function buildHttpApp(core: Core): Promise<Hono> {
   app.use("*", bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json({ error: "request body too large" }, 413) }));
   app.get("/healthz", (c) => c.text("ok\n"));
   const token = adminToken(core.dataDir);
+  // Prometheus scrapes with the admin token as bearer token (or metrics.listen, below).
+  app.get("/metrics", bearerAuth({ token }), async (c) => c.body(await metricsText(), 200, { "content-type": METRICS_CONTENT_TYPE }));
   app.use("/api/admin/*", bearerAuth({ token }), async (c, next) => {
     // Plugins' admin sub-apps check for an admin on the context; the token holder is one.
     c.set("adminUser" as never, { accountId: 0, address: "admin" } as never);
@@ -40,21 +43,91 @@ export async function buildHttpApp(core: Core): Promise<Hono> {
   return app;
 }
 
-/** Bind "http" (plain) and "https" (TLS with the default certificate). */
+type TlsTable = { key: string; cert: string; serverName?: string }[];
+
+/** Bun.serve's SNI table: the default pair first (clients without SNI), then one entry per
+ *  name of each plugin certificate. */
+async function tlsTable(core: Core): Promise<TlsTable> {
+  const { fallback, named } = await core.tls.certificates();
+  return [fallback, ...named.flatMap((c) => c.names.map((serverName) => ({ key: c.key, cert: c.cert, serverName })))];
+}
+
+/** Fail like a plain bind when the port is taken: SO_REUSEPORT (needed for the certificate
+ *  swap below) would otherwise let a second server share it silently. */
+async function assertFree(address: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const net = await import("node:net");
+  await new Promise<void>((res, rej) => {
+    const probe = net.createServer();
+    probe.once("error", rej);
+    probe.listen({ port, host: address, exclusive: true }, () => probe.close(() => res()));
+  });
+}
+
+/** Bind "http" (plain) and "https" (TLS, certificate by SNI). Bun.serve cannot change its
+ *  certificates in place (reload() keeps the TLS setup): on a change a new server with
+ *  the new table binds the same port (SO_REUSEPORT) and the old one stops accepting,
+ *  letting its open requests finish. */
 export async function serveHttp(core: Core, app: Hono, bind: { address: string; http: number; https: number }): Promise<Listener[]> {
-  const pem = await core.tls.certificateFor(undefined);
   const out: Listener[] = [];
-  for (const [name, port, tls] of [
-    ["http", bind.http, undefined],
-    ["https", bind.https, { key: pem.key, cert: pem.cert }],
+  const start = (port: number, tls: TlsTable | undefined, reusePort: boolean) =>
+    Bun.serve({ hostname: bind.address, port, reusePort, fetch: app.fetch, tls, error: () => new Response("internal error", { status: 500 }) });
+  for (const [name, port, secure] of [
+    ["http", bind.http, false],
+    ["https", bind.https, true],
   ] as const) {
     let server: ReturnType<typeof Bun.serve>;
     try {
-      server = Bun.serve({ hostname: bind.address, port, fetch: app.fetch, tls, error: () => new Response("internal error", { status: 500 }) });
+      if (secure) await assertFree(bind.address, port);
+      server = start(port, secure ? await tlsTable(core) : undefined, secure);
     } catch (err) {
       throw new Error(`cannot listen on ${bind.address}:${port} (${name}): ${(err as Error).message}`);
     }
-    out.push({ name, port: server.port ?? port, address: bind.address, close: async () => void (await server.stop(true)) });
+    const bound = server.port ?? port;
+    let unsubscribe = () => {};
+    if (secure) {
+      let swapping = Promise.resolve();
+      const swap = async () => {
+        const next = start(bound, await tlsTable(core), true);
+        const old = server;
+        server = next;
+        void old.stop(false);
+        core.log.info("https certificates reloaded", { port: bound });
+      };
+      const off = core.tls.onChange(() => {
+        swapping = swapping.then(swap).catch((err: Error) => core.log.error("https certificate reload failed", { err: err.message }));
+      });
+      unsubscribe = () => void off();
+    }
+    out.push({
+      name,
+      port: bound,
+      address: bind.address,
+      close: async () => {
+        unsubscribe();
+        await server.stop(true);
+      },
+    });
   }
   return out;
+}
+
+/** `metrics.listen`: a plain-HTTP listener that serves only /metrics, without a token —
+ *  bind it to loopback or a monitoring network. */
+export function serveMetrics(listen: string): Listener {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(listen);
+  if (!m) throw new Error(`metrics.listen must be "host:port", not "${listen}"`);
+  const [, hostname, port] = m;
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = Bun.serve({
+      hostname,
+      port: Number(port),
+      fetch: async (req) =>
+        new URL(req.url).pathname === "/metrics" ? new Response(await metricsText(), { headers: { "content-type": METRICS_CONTENT_TYPE } }) : new Response("not found\n", { status: 404 }),
+    });
+  } catch (err) {
+    throw new Error(`cannot listen on ${listen} (metrics): ${(err as Error).message}`);
+  }
+  return { name: "metrics", port: server.port ?? Number(port), address: hostname!, close: async () => void (await server.stop(true)) };
 }

@@ -8,12 +8,12 @@ import type { Connection, Tls } from "./types.ts";
 
 let pem: { key: string; cert: string };
 let set: ListenerSet;
+const t: Tls = { certificateFor: async () => pem, certificates: async () => ({ fallback: pem, named: [] }), changed: () => {}, onChange: () => () => {} };
 const log = createLogger("error");
 
 beforeAll(async () => {
   const p = await selfsigned.generate([{ name: "commonName", value: "localhost" }], { keySize: 2048, algorithm: "sha256" });
   pem = { key: p.private, cert: p.cert };
-  const t: Tls = { certificateFor: async () => pem };
   set = createListenerSet({ address: "127.0.0.1", portOffset: 0, maxPerIp: 3, log, tls: t });
 });
 afterAll(() => set.shutdown(100));
@@ -88,7 +88,7 @@ describe("listeners", () => {
   });
 
   test("shutdown aborts sessions' closing signal and stops accepting", async () => {
-    const own = createListenerSet({ address: "127.0.0.1", portOffset: 0, maxPerIp: 10, log, tls: { certificateFor: async () => pem } });
+    const own = createListenerSet({ address: "127.0.0.1", portOffset: 0, maxPerIp: 10, log, tls: t });
     let sawAbort = false;
     const l = await own.listen({
       name: "t5",

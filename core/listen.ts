@@ -1,5 +1,6 @@
 // TCP listeners: plain, implicit TLS, and the STARTTLS upgrade; per-IP connection limits,
 // idle timeouts, graceful shutdown (DESIGN.md "Listeners and TLS").
+import { connections, connectionsRefused, sessions } from "./metrics.ts";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import type { Connection, ConnState, Listener, ListenSpec, Logger, Reply, Tls, TlsInfo } from "./types.ts";
@@ -21,17 +22,18 @@ export function isLoopback(addr: string): boolean {
   return addr === "::1" || addr.startsWith("127.") || addr.startsWith("::ffff:127.");
 }
 
-/** Cached secure contexts per servername, built from the tls.certificate hook's answer. */
+/** Secure contexts for the tls.certificate hook's answers, cached by certificate (not by
+ *  servername: a client's random SNI names must not grow the cache); a reload clears it. */
 function sniContexts(t: Tls, log: Logger) {
-  const cache = new Map<string, { pem: string; ctx: tls.SecureContext }>();
+  const cache = new Map<string, tls.SecureContext>();
+  t.onChange(() => cache.clear());
   return async (servername: string | undefined): Promise<tls.SecureContext> => {
     const c = await t.certificateFor(servername);
-    const key = servername ?? "";
-    const hit = cache.get(key);
-    if (hit && hit.pem === c.cert) return hit.ctx;
+    const hit = cache.get(c.cert);
+    if (hit) return hit;
     const ctx = tls.createSecureContext({ key: c.key, cert: c.cert, minVersion: "TLSv1.2" });
-    cache.set(key, { pem: c.cert, ctx });
-    log.debug("tls context", { servername: key });
+    cache.set(c.cert, ctx);
+    log.debug("tls context", { servername: servername ?? "" });
     return ctx;
   };
 }
@@ -214,6 +216,19 @@ export function createListenerSet(opts: { address: string; portOffset: number; m
   const perIp = new Map<string, number>();
   const contextFor = sniContexts(opts.tls, opts.log);
   let stopping = false;
+  // Hot reload: SNI lookups ask the tls.certificate hook per handshake already; the default
+  // pair of implicit-TLS servers (clients without SNI) is swapped here. Open connections
+  // keep the certificate they were given.
+  const tlsServers = new Set<tls.Server>();
+  const unsubscribe = opts.tls.onChange(() => {
+    void opts.tls.certificateFor(undefined).then(
+      (pem) => {
+        for (const s of tlsServers) s.setSecureContext({ ...pem, minVersion: "TLSv1.2" });
+        opts.log.info("certificates reloaded", { listeners: tlsServers.size });
+      },
+      (err: Error) => opts.log.error("certificate reload failed", { err: err.message }),
+    );
+  });
 
   function accept(spec: ListenSpec, socket: net.Socket): void {
     if (stopping) {
@@ -225,7 +240,10 @@ export function createListenerSet(opts: { address: string; portOffset: number; m
     const n = (perIp.get(ip) ?? 0) + 1;
     perIp.set(ip, n);
     conns.add(conn);
+    connections.inc({ listener: spec.name });
+    sessions.inc({ listener: spec.name });
     conn.onClose(() => {
+      sessions.dec({ listener: spec.name });
       conns.delete(conn);
       const left = (perIp.get(ip) ?? 1) - 1;
       if (left <= 0) perIp.delete(ip);
@@ -236,6 +254,7 @@ export function createListenerSet(opts: { address: string; portOffset: number; m
     if (n > opts.maxPerIp) {
       const reply: Reply = { code: 421, enhanced: "4.7.0", text: "Too many connections from your address" };
       conn.log.warn("connection limit", { ip, count: n });
+      connectionsRefused.inc({ listener: spec.name, reason: "per_ip_limit" });
       if (spec.onRefuse) spec.onRefuse(conn, reply);
       conn.close();
       return;
@@ -270,7 +289,10 @@ export function createListenerSet(opts: { address: string; portOffset: number; m
               (s) => accept(spec, s),
             )
           : net.createServer((s) => accept(spec, s));
-      if (spec.mode === "implicit-tls") server.on("tlsClientError", (err) => opts.log.debug("tls client error", { service: spec.name, err: err.message }));
+      if (server instanceof tls.Server) {
+        server.on("tlsClientError", (err) => opts.log.debug("tls client error", { service: spec.name, err: err.message }));
+        tlsServers.add(server);
+      }
       server.on("error", (err) => opts.log.error("listener error", { service: spec.name, err: err.message }));
       await new Promise<void>((res, rej) => {
         const onErr = (e: Error) => rej(new Error(`cannot listen on ${opts.address}:${port} (${spec.name}): ${e.message}`));
@@ -292,6 +314,7 @@ export function createListenerSet(opts: { address: string; portOffset: number; m
     },
     async shutdown(graceMs) {
       stopping = true;
+      unsubscribe();
       const closed = Promise.all(listeners.map((l) => l.close()));
       for (const c of conns) c.abortForShutdown();
       const deadline = Date.now() + graceMs;

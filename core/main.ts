@@ -9,13 +9,18 @@ import { aliasCommand } from "./cli/alias.ts";
 import { GLOBAL_HELP, helpOf, type Command } from "./cli/command.ts";
 import { globalsOf } from "./cli/context.ts";
 import { domainCommand } from "./cli/domain.ts";
+import { embeddedSchema } from "./db/schema-version.ts";
+import { installCommand, uninstallCommand } from "./cli/install.ts";
+import { backupCommand, restoreCommand, verifyBackupCommand } from "./cli/backup.ts";
 import { CommandError, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./cli/errors.ts";
 import { processIo, type Io } from "./cli/io.ts";
 import { pluginsCommand } from "./cli/plugins.ts";
 import { queueCommand } from "./cli/queue.ts";
-import { serveCommand } from "./cli/serve.ts";
+import { relayCommand } from "./cli/relay.ts";
+import { reloadCommand, serveCommand } from "./cli/serve.ts";
 import { userCommand } from "./cli/user.ts";
 import { dnsCommand } from "../plugins/mailauth/cli.ts";
+import { tlsCommand } from "../plugins/acme/cli.ts";
 
 export const VERSION: string = pkg.version;
 
@@ -25,12 +30,32 @@ const versionCommand: Command = {
   usage: ["version"],
   options: { version: { type: "boolean" } },
   async run(ctx) {
-    ctx.io.out(`kotakpos ${VERSION} (bun ${Bun.version})\n`);
+    const s = embeddedSchema();
+    // KOTAKPOS_BUILD_TARGET is fixed at build time (scripts/build.ts); from source: "source".
+    const build = process.env.KOTAKPOS_BUILD_TARGET ? `${process.env.KOTAKPOS_BUILD_TARGET} binary` : `source (${process.platform}-${process.arch})`;
+    ctx.io.out(`kotakpos ${VERSION}\n  schema  ${s.count} (${s.tag})\n  build   ${build}\n  bun     ${Bun.version}\n`);
   },
 };
 
 // Commands a plugin provides for its own data (e.g. `dns` of mailauth) are listed here too.
-export const COMMANDS: Command[] = [serveCommand, domainCommand, userCommand, aliasCommand, queueCommand, dnsCommand, pluginsCommand, versionCommand];
+export const COMMANDS: Command[] = [
+  serveCommand,
+  reloadCommand,
+  domainCommand,
+  userCommand,
+  aliasCommand,
+  queueCommand,
+  relayCommand,
+  dnsCommand,
+  tlsCommand,
+  pluginsCommand,
+  backupCommand,
+  restoreCommand,
+  verifyBackupCommand,
+  installCommand,
+  uninstallCommand,
+  versionCommand,
+];
 
 function mainHelp(): string {
   const lines = ["kotakpos — a complete mail server in one executable", "", "Usage: kotakpos <command> [options]", "", "Commands:"];

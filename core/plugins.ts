@@ -76,7 +76,7 @@ export function resolvePlugins(builtins: Plugin[], extras: Plugin[], disabled: s
 }
 
 /** Validate every plugin's config section first (nothing starts on a config error), then run setup in order. */
-export async function setupPlugins(core: Core, plugins: Plugin[]): Promise<Shutdown[]> {
+export async function setupPlugins(core: Core, plugins: Plugin[], keep?: (plugin: Plugin, config: unknown) => void): Promise<Shutdown[]> {
   const raw = core.config as Record<string, unknown>;
   const configs = plugins.map((p) => {
     if (!p.config) return undefined;
@@ -90,6 +90,7 @@ export async function setupPlugins(core: Core, plugins: Plugin[]): Promise<Shutd
       hooks: { value: hooksFor(core.hooks, p.name) },
       log: { value: core.log.child({ plugin: p.name }) },
     });
+    keep?.(p, configs[i]);
     const stop = await p.setup(scoped, configs[i]);
     if (typeof stop === "function") shutdowns.push(stop);
     core.log.debug("plugin ready", { plugin: p.name });

@@ -7,11 +7,13 @@ import { registerDefaultAuth } from "./auth.ts";
 import { ConfigSchema, type Config } from "./config.ts";
 import { openDb } from "./db/open.ts";
 import { createHooks } from "./hooks.ts";
-import { buildHttpApp, serveHttp } from "./http.ts";
+import { buildHttpApp, serveHttp, serveMetrics } from "./http.ts";
+import { observeCore } from "./metrics.ts";
 import { createListenerSet } from "./listen.ts";
 import { createLogger } from "./log.ts";
 import { ConfigError, describeIssues, importPluginDir, resolvePlugins, setupPlugins, type Shutdown } from "./plugins.ts";
 import { registerDefaultRouting } from "./route.ts";
+import { applyReload, type Reloadable, type ReloadReport } from "./reload.ts";
 import { createSpool } from "./spool/index.ts";
 import { createStore } from "./store/index.ts";
 import { createTls } from "./tls.ts";
@@ -39,6 +41,8 @@ export interface RunningServer {
   listeners: Listener[];
   /** Bound port of a listener by name ("smtp", "imaps" …). */
   port(name: string): number;
+  /** Apply a new config (validated whole first; throws ConfigError and changes nothing). */
+  reload(next: Config): ReloadReport;
   stop(): Promise<void>;
 }
 
@@ -61,10 +65,14 @@ function defaultOffset(log: Logger): number {
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const dataDir = resolve(opts.dataDir);
   const config = parseConfig(opts.config);
-  const log = opts.log ?? createLogger(config.log.level);
+  const log = opts.log ?? createLogger(config.log.level, {}, undefined, config.log.format);
   mkdirSync(dataDir, { recursive: true });
 
-  const db = await openDb({ url: config.database.url || `file:${join(dataDir, "kotakpos.db")}`, authToken: config.database.authToken || undefined });
+  const db = await openDb({
+    url: config.database.url || `file:${join(dataDir, "kotakpos.db")}`,
+    authToken: config.database.authToken || undefined,
+    onBackup: (path) => log.warn("the database schema is being upgraded: backed up the database first", { path }),
+  });
   const shutdowns: Shutdown[] = [async () => db.close()];
   const stopAll = async () => {
     for (const fn of shutdowns.splice(0).reverse()) {
@@ -82,6 +90,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     registerDefaultAuth(hooks, store, config.auth.maxFailuresPerIp);
     registerDefaultRouting(hooks, store);
     const tls = await createTls({ db, hooks, log, hostname: config.hostname, certFile: config.tls.certFile, keyFile: config.tls.keyFile });
+    shutdowns.push(() => tls.close());
     const spool = createSpool({ db, store, config, log, hooks, hostname: config.hostname });
     shutdowns.push(() => spool.stop());
     const portOffset = opts.portOffset ?? config.listen.portOffset ?? defaultOffset(log);
@@ -110,10 +119,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
     const extras = opts.loadPluginDir === false ? [] : await importPluginDir(config.plugins.dir || join(dataDir, "plugins"));
     const plugins = resolvePlugins(opts.plugins ?? builtinPlugins, extras, config.plugins.disabled);
-    shutdowns.push(...(await setupPlugins(core, plugins)));
+    const setUp: Reloadable["plugins"] = [];
+    shutdowns.push(...(await setupPlugins(core, plugins, (plugin, cfg) => setUp.push({ plugin, config: cfg }))));
     const ports = config.listen.ports;
     const app = await buildHttpApp(core);
     for (const l of await serveHttp(core, app, { address, http: listeners.portFor(ports.http), https: listeners.portFor(ports.https) })) listeners.adopt(l);
+    observeCore(core);
+    if (config.metrics.listen) listeners.adopt(serveMetrics(config.metrics.listen));
     spool.start();
 
     const server: RunningServer = {
@@ -123,6 +135,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         const l = listeners.listeners.find((x) => x.name === name);
         if (!l) throw new Error(`no listener named ${name}`);
         return l.port;
+      },
+      reload(next) {
+        const report = applyReload({ config, plugins: setUp }, next);
+        log.info("config reloaded", { changed: report.changed.join(",") || "nothing", needsRestart: report.needsRestart.join(",") || undefined });
+        return report;
       },
       stop: stopAll,
     };

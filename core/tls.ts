@@ -1,10 +1,13 @@
-// Certificates: the tls.certificate hook first (ACME plugins), then a configured PEM pair,
-// then a self-signed certificate generated on first start and kept in the database.
-import { readFileSync } from "node:fs";
+// Certificates: the tls.certificate hook first (the acme plugin), then a configured PEM pair
+// (re-read when its files change: certbot, a proxy's renewals), then a self-signed
+// certificate generated on first start and kept in the database. `changed()` tells the
+// listeners to give new connections the new certificates (hot reload).
+import { readFileSync, unwatchFile, watchFile } from "node:fs";
+import { createSecureContext } from "node:tls";
 import { and, eq, gt } from "drizzle-orm";
 import type { Db } from "./db/open.ts";
 import { certificates } from "./db/schema.ts";
-import type { Hooks, Logger, Tls } from "./types.ts";
+import type { Hooks, Logger, Tls, TlsCertificate } from "./types.ts";
 
 export interface Pem {
   key: string;
@@ -49,15 +52,64 @@ async function selfSigned(db: Db, hostname: string, log: Logger): Promise<Pem> {
   return { key: pems.private, cert: pems.cert };
 }
 
-export async function createTls(opts: { db: Db; hooks: Hooks; log: Logger; hostname: string; certFile?: string; keyFile?: string }): Promise<Tls> {
-  const fallback: Pem =
-    opts.certFile && opts.keyFile
-      ? { cert: readFileSync(opts.certFile, "utf8"), key: readFileSync(opts.keyFile, "utf8") }
-      : await selfSigned(opts.db, opts.hostname, opts.log);
+/** Read a PEM pair; throws with the reason when the files are unreadable or do not match. */
+function readPair(certFile: string, keyFile: string): Pem {
+  const pem = { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") };
+  createSecureContext(pem); // rejects a key that does not belong to the certificate
+  return pem;
+}
+
+/** How often the configured files are polled (a watch on the path survives certbot's
+ *  symlink swaps, where an inotify watch on the old inode would not). */
+const FILE_POLL_MS = 2_000;
+
+export async function createTls(opts: { db: Db; hooks: Hooks; log: Logger; hostname: string; certFile?: string; keyFile?: string }): Promise<Tls & { close(): void }> {
+  const { certFile, keyFile } = opts;
+  const files = certFile && keyFile ? { certFile, keyFile } : undefined;
+  let fallback: Pem = files ? readPair(files.certFile, files.keyFile) : await selfSigned(opts.db, opts.hostname, opts.log);
+  const listeners = new Set<() => void>();
+  const changed = (): void => {
+    for (const cb of listeners) {
+      try {
+        cb();
+      } catch (err) {
+        opts.log.error("certificate reload failed", { err: (err as Error).message });
+      }
+    }
+  };
+  const reread = (): void => {
+    if (!files) return;
+    try {
+      const next = readPair(files.certFile, files.keyFile);
+      if (next.cert === fallback.cert && next.key === fallback.key) return;
+      fallback = next;
+      opts.log.info("certificate files changed: reloaded", { certFile: files.certFile });
+      changed();
+    } catch (err) {
+      // Half-written files (cert replaced before the key) come right on the next poll.
+      opts.log.warn("certificate files unusable, keeping the previous certificate", { err: (err as Error).message });
+    }
+  };
+  if (files) for (const f of [files.certFile, files.keyFile]) watchFile(f, { interval: FILE_POLL_MS }, reread);
   return {
     async certificateFor(servername) {
       const r = await opts.hooks.first("tls.certificate", servername);
       return "cert" in r ? r : fallback;
+    },
+    async certificates() {
+      const named: TlsCertificate[] = (await opts.hooks.all("tls.certificates")).flatMap((l) => l ?? []);
+      // A plugin's certificate for the host name replaces the fallback as the default.
+      const own = named.find((c) => c.names.includes(opts.hostname));
+      return { fallback: own ? { key: own.key, cert: own.cert } : fallback, named };
+    },
+    changed,
+    onChange(cb) {
+      listeners.add(cb);
+      return () => listeners.delete(cb);
+    },
+    close() {
+      if (files) for (const f of [files.certFile, files.keyFile]) unwatchFile(f, reread);
+      listeners.clear();
     },
   };
 }

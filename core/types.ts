@@ -195,6 +195,15 @@ export interface NextHop {
   /** Lower number first. */
   preference: number;
   requireTls?: boolean;
+  /** TLS with a certificate valid for `host` (MTA-STS enforce, DANE); names the policy, e.g.
+   *  "MTA-STS policy of example.com". Implies requireTls. */
+  verifyTls?: string;
+  /** TLS from the first byte (port 465) instead of STARTTLS. */
+  implicitTls?: boolean;
+  /** AUTH after TLS (a smarthost). */
+  auth?: { username: string; password: string };
+  /** Extra CAs trusted for this hop's certificate (a relay with a private CA). */
+  ca?: string[];
 }
 
 // ---------- hooks ----------
@@ -207,6 +216,9 @@ export interface HookOpts {
 export interface HookMap {
   connect: (conn: Connection) => Verdict;
   "tls.certificate": (servername: string | undefined) => { key: string; cert: string } | { kind: "pass" };
+  /** Every certificate a plugin holds, with its names (servers that need the whole SNI
+   *  table up front, like Bun.serve on 443, ask for it at start and on each change). */
+  "tls.certificates": () => TlsCertificate[];
   auth: (conn: Connection | undefined, cred: Credentials) => AuthResult;
   "smtp.helo": (conn: Connection, helo: string) => Verdict;
   "smtp.mail": (txn: SmtpTxn, addr: Address) => Verdict;
@@ -222,8 +234,12 @@ export interface HookMap {
   delivered: (info: { id: string; recipient: string; reply: string }) => void;
   deferred: (info: { id: string; recipient: string; error: string; attempts: number }) => { retryAt?: number } | void;
   bounced: (info: { id: string; recipient: string; error: string }) => void;
-  nextHop: (msg: OutgoingMessage, domain: string) => NextHop[] | { kind: "pass" };
+  /** Hosts for a destination; "defer" holds the mail (a policy no MX can satisfy). */
+  nextHop: (msg: OutgoingMessage, domain: string) => NextHop[] | { kind: "pass" } | { kind: "defer"; reply: Reply };
   "http.routes": (app: import("hono").Hono) => void;
+  /** Publish ("add") or withdraw ("delete") an ACME DNS-01 TXT record (RFC 8555 §8.4) at
+   *  `name` (_acme-challenge.<domain>); the acme plugin's RFC 2136 provider is one handler. */
+  "acme.dns01": (change: { action: "add" | "delete"; name: string; value: string }) => { kind: "done" } | { kind: "failed"; reason: string } | { kind: "pass" };
   disconnect: (conn: Connection) => void;
 }
 
@@ -248,10 +264,23 @@ export interface Hooks {
 
 // ---------- TLS ----------
 
+export interface TlsCertificate {
+  names: string[];
+  key: string;
+  cert: string;
+}
+
 export interface Tls {
   /** Secure context options for a servername (via the tls.certificate hook, falling
    *  back to the configured or self-signed certificate). */
   certificateFor(servername: string | undefined): Promise<{ key: string; cert: string }>;
+  /** The default pair and every plugin's certificate (tls.certificates), for SNI tables. */
+  certificates(): Promise<{ fallback: { key: string; cert: string }; named: TlsCertificate[] }>;
+  /** A certificate changed (issued, renewed, file replaced): every listener gives new
+   *  connections the new one; open connections keep theirs. */
+  changed(): void;
+  /** Called after each change; returns the unsubscribe function. */
+  onChange(cb: () => void): () => void;
 }
 
 // ---------- the core ----------

@@ -1,14 +1,47 @@
-// npm run build: the single executable dist/kotakpos (bun build --compile through
-// Bun.build). It runs with no Node, Bun or node_modules on the machine.
+// npm run build [-- --target linux-x64|linux-arm64] [OUTFILE]: the single executable
+// (bun build --compile through Bun.build). It runs with no Node, Bun or node_modules on
+// the machine. Without --target: dist/kotakpos for this machine; with it:
+// dist/kotakpos-<target>, the other architecture's Bun runtime and libSQL addon fetched
+// from the npm registry at build time.
 import type { BunPlugin } from "bun";
-import { mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 const root = join(import.meta.dir, "..");
-const outfile = process.argv[2] ?? join(root, "dist", "kotakpos");
+const TARGETS = { "linux-x64": { bun: "bun-linux-x64", arch: "x64" }, "linux-arm64": { bun: "bun-linux-arm64", arch: "arm64" } } as const;
+type Target = keyof typeof TARGETS;
 
-/** The libSQL native addon for this machine (glibc builds; see TOOLCHAIN.md). */
-const nativePackage = `@libsql/${process.platform}-${process.arch}-gnu`;
+const args = process.argv.slice(2);
+const ti = args.indexOf("--target");
+const targetName = ti >= 0 ? args.splice(ti, 2)[1] : undefined;
+if (targetName !== undefined && !(targetName in TARGETS)) {
+  console.error(`unknown --target ${targetName}: one of ${Object.keys(TARGETS).join(", ")}`);
+  process.exit(2);
+}
+const target = targetName as Target | undefined;
+const outfile = args[0] ?? join(root, "dist", target ? `kotakpos-${target}` : "kotakpos");
+const arch = target ? TARGETS[target].arch : process.arch;
+
+/** The libSQL native addon for the target (glibc builds; see TOOLCHAIN.md): the installed
+ *  one for this machine, else its npm package unpacked into .build/. */
+const nativePackage = `@libsql/linux-${arch}-gnu`;
+function nativeAddon(): string {
+  if (arch === process.arch) return nativePackage;
+  const version = (JSON.parse(readFileSync(join(root, "node_modules/libsql/package.json"), "utf8")) as { optionalDependencies: Record<string, string> }).optionalDependencies[nativePackage];
+  if (!version) throw new Error(`libsql names no ${nativePackage}`);
+  const dir = join(root, ".build", `${nativePackage.replace("/", "+")}-${version}`);
+  const addon = join(dir, "package", "index.node");
+  if (!existsSync(addon)) {
+    mkdirSync(dir, { recursive: true });
+    const pack = Bun.spawnSync(["npm", "pack", "--silent", `${nativePackage}@${version}`], { cwd: dir });
+    const tgz = pack.stdout.toString().trim().split("\n").pop();
+    if (pack.exitCode !== 0 || !tgz) throw new Error(`npm pack ${nativePackage}@${version} failed: ${pack.stderr.toString()}`);
+    const untar = Bun.spawnSync(["tar", "xzf", tgz], { cwd: dir });
+    if (untar.exitCode !== 0 || !existsSync(addon)) throw new Error(`unpacking ${tgz} failed: ${untar.stderr.toString()}`);
+  }
+  return addon;
+}
+const addonRequire = nativeAddon();
 
 /** node_modules/libsql/index.js picks its native addon with a dynamic
  *  require(`@libsql/${target}`) that the bundler cannot follow; make it static so the
@@ -18,7 +51,7 @@ const libsqlNative: BunPlugin = {
   setup(build) {
     build.onLoad({ filter: /[\\/]node_modules[\\/]libsql[\\/]index\.js$/ }, async (args) => {
       const src = await Bun.file(args.path).text();
-      const out = src.replace(/require\(`@libsql\/\$\{target\}`\)/, `require(${JSON.stringify(nativePackage)})`);
+      const out = src.replace(/require\(`@libsql\/\$\{target\}`\)/, `require(${JSON.stringify(addonRequire)})`);
       if (out === src) throw new Error(`${args.path}: the dynamic require of the native addon was not found (libsql changed?)`);
       return { contents: out, loader: "js" };
     });
@@ -32,10 +65,14 @@ const result = await Bun.build({
   target: "bun",
   format: "esm",
   minify: { syntax: true, whitespace: true },
-  bytecode: process.env.KOTAKPOS_BYTECODE !== "0",
+  // bytecode is made for the building machine's architecture only
+  bytecode: process.env.KOTAKPOS_BYTECODE !== "0" && arch === process.arch,
   plugins: [libsqlNative],
+  // `kotakpos version` names the build it is
+  define: { "process.env.KOTAKPOS_BUILD_TARGET": JSON.stringify(`linux-${arch}`) },
   compile: {
     outfile,
+    ...(target && { target: TARGETS[target].bun }),
     // A server binary must not pick up .env or bunfig.toml from wherever it is started.
     autoloadDotenv: false,
     autoloadBunfig: false,

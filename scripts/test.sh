@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 
 # ---- test peers: real clients other people wrote (DESIGN.md "Testing against real peers")
-PEERS=(swaks python3-aiosmtpd isync fetchmail opendkim-tools python3-dkim)
+PEERS=($(grep -v '^#' scripts/test-peers.txt))
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 if command -v dpkg-query >/dev/null; then
   missing=()

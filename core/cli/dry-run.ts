@@ -14,6 +14,9 @@ import type { Core, Listener, Logger, Plugin, Tls } from "../types.ts";
 
 const noTls: Tls = {
   certificateFor: () => Promise.reject(new Error("no TLS in a dry run")),
+  certificates: () => Promise.reject(new Error("no TLS in a dry run")),
+  changed: () => {},
+  onChange: () => () => {},
 };
 
 export async function dryRunPlugins(opts: { config: Config; plugins: Plugin[]; db: Db; store: Store; log: Logger; dataDir: string }): Promise<PluginReport> {

@@ -6,10 +6,12 @@ import { createAdminApi, type PluginReport } from "../control/api.ts";
 import { startControlServer, type ControlServer } from "../control/server.ts";
 import { startServer, type RunningServer } from "../server.ts";
 import type { Plugin } from "../types.ts";
+import type { ReloadReport } from "../reload.ts";
 import { intOption, positionals, str } from "./args.ts";
 import type { Command } from "./command.ts";
 import { controlSocketPath, loadCliConfig } from "./context.ts";
-import { UsageError } from "./errors.ts";
+import { CommandError, UsageError } from "./errors.ts";
+import { connectControl, ControlCallError } from "../control/client.ts";
 
 /** Seconds beyond the grace period before a stuck shutdown is cut short. */
 const STOP_MARGIN_S = 3;
@@ -24,6 +26,8 @@ export const serveCommand: Command = {
     "                     listen.portOffset: 0 as root, 10000 otherwise",
     "  --listen ADDRESS   address every listener binds (overrides listen.address)",
     "",
+    "SIGHUP (or kotakpos reload) reads the config file again and applies it without dropping",
+    "a session; an invalid file is refused and the running config stays in force.",
     "SIGTERM or SIGINT stops it: listeners close, sessions get listen.shutdownGraceSeconds",
     "to finish, the database is closed, exit status 0.",
   ],
@@ -38,7 +42,13 @@ export const serveCommand: Command = {
     const signals = catchSignals();
     try {
       const server = await startServer({ dataDir: ctx.globals.dataDir, config, plugins, loadPluginDir: false, portOffset, listenAddress: address, banner: true });
-      const control = await startControl(server, config, plugins, ctx.globals.dataDir);
+      // kotakpos reload, SIGHUP (systemd ExecReload): the config file read again, applied in place.
+      const reload = async (): Promise<ReloadReport> => server.reload((await loadCliConfig(ctx, overrides)).config);
+      const onHup = () =>
+        void reload().catch((err: unknown) => server.core.log.error("config reload refused; the running config stays in force", { err: (err as Error).message }));
+      process.on("SIGHUP", onHup);
+      server.core.onShutdown(() => void process.off("SIGHUP", onHup));
+      const control = await startControl(server, config, plugins, ctx.globals.dataDir, reload);
       return await signals.attach(server, config.listen.shutdownGraceSeconds, control);
     } catch (err) {
       signals.detach();
@@ -48,7 +58,7 @@ export const serveCommand: Command = {
 };
 
 /** The control socket, so admin commands run inside this process (sessions see them). */
-async function startControl(server: RunningServer, config: Config, plugins: Plugin[], dataDir: string): Promise<ControlServer | null> {
+async function startControl(server: RunningServer, config: Config, plugins: Plugin[], dataDir: string, reload: () => Promise<ReloadReport>): Promise<ControlServer | null> {
   const { core } = server;
   const report = async (): Promise<PluginReport> => ({
     plugins: plugins.filter((p) => !config.plugins.disabled.includes(p.name)).map((p) => p.name),
@@ -58,7 +68,7 @@ async function startControl(server: RunningServer, config: Config, plugins: Plug
     live: true,
   });
   try {
-    const api = createAdminApi({ store: core.store, db: core.db, spool: core.spool, plugins: report });
+    const api = createAdminApi({ store: core.store, db: core.db, spool: core.spool, plugins: report, reload });
     return await startControlServer({ path: controlSocketPath(dataDir), api, log: core.log });
   } catch (err) {
     core.log.warn("no control socket; admin commands will open the database directly", { err: (err as Error).message });
@@ -121,3 +131,24 @@ function catchSignals() {
     },
   };
 }
+
+export const reloadCommand: Command = {
+  name: "reload",
+  summary: "make the running server read its config file again (no session is dropped)",
+  usage: ["reload"],
+  details: ["Listeners, database, blob folder, plugin set and metrics listener need a restart; the rest applies at once."],
+  async run(ctx, p) {
+    positionals(p, []);
+    const remote = await connectControl(controlSocketPath(ctx.globals.dataDir));
+    if (!remote) throw new CommandError(`no running server answers at ${controlSocketPath(ctx.globals.dataDir)}: nothing to reload`);
+    try {
+      const r = await remote.reload();
+      ctx.io.out(`reloaded: ${r.changed.length ? r.changed.join(", ") : "no change"}\n`);
+      if (r.needsRestart.length) ctx.io.out(`needs a restart to apply: ${r.needsRestart.join(", ")}\n`);
+    } catch (e) {
+      throw e instanceof ControlCallError ? new CommandError(`reload refused, the running config stays in force: ${e.message}`) : e;
+    } finally {
+      remote.close();
+    }
+  },
+};

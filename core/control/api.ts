@@ -3,6 +3,7 @@
 // opened by the CLI) or through the control socket of a running server, which runs the
 // same code on its own store so that sessions see the change (DESIGN.md).
 import type { Db } from "../db/open.ts";
+import type { ReloadReport } from "../reload.ts";
 import { aliases } from "../db/schema.ts";
 import type { Spool, QueueEntry } from "../spool/types.ts";
 import type { Quota, QuotaLimits, Store } from "../store/types.ts";
@@ -58,6 +59,8 @@ export interface AdminApi {
   queueRetry(id: string): Promise<number>;
   queueDelete(id: string): Promise<number>;
   plugins(): Promise<PluginReport>;
+  /** Re-read the config file in the running server (refused, changing nothing, when invalid). */
+  reload(): Promise<ReloadReport>;
 }
 
 /** The methods the control socket accepts (nothing else is callable through it). */
@@ -84,9 +87,10 @@ export const ADMIN_METHODS = [
   "queueRetry",
   "queueDelete",
   "plugins",
+  "reload",
 ] as const satisfies readonly (keyof AdminApi)[];
 
-export function createAdminApi(parts: { store: Store; db: Db; spool: Spool; plugins: () => Promise<PluginReport> }): AdminApi {
+export function createAdminApi(parts: { store: Store; db: Db; spool: Spool; plugins: () => Promise<PluginReport>; reload?: () => Promise<ReloadReport> }): AdminApi {
   const { store, db, spool } = parts;
   return {
     isLocalDomain: (name) => store.isLocalDomain(name),
@@ -133,5 +137,10 @@ export function createAdminApi(parts: { store: Store; db: Db; spool: Spool; plug
     queueRetry: (id) => spool.retry(id),
     queueDelete: (id) => spool.delete(id),
     plugins: parts.plugins,
+    reload:
+      parts.reload ??
+      (async () => {
+        throw new Error("no server is running here: the config is read when it starts");
+      }),
   };
 }

@@ -10,12 +10,13 @@
 import { createClient, type Client, type InStatement, type ResultSet, type Transaction } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { openLocal } from "./local.ts";
 import * as schema from "./schema.ts";
 import { migrationFiles } from "./migrations.gen.ts";
+import { dbSchemaState, schemaOf, SchemaTooNewError, type MigrationFiles } from "./schema-version.ts";
 
 export type Schema = typeof schema;
 export type Orm = LibSQLDatabase<Schema>;
@@ -49,6 +50,13 @@ export interface Db {
 export interface OpenDbOptions {
   url: string;
   authToken?: string;
+  /** Migrations to run (default: the ones embedded in this binary; tests pass others). */
+  migrations?: MigrationFiles;
+  /** Where to keep the automatic pre-upgrade backups of an embedded database
+   *  (default: "backups" beside the database file); the newest 3 are kept. */
+  backupDir?: string;
+  /** Told about an automatic backup. */
+  onBackup?: (path: string) => void;
   /** Most write fns sharing one transaction (bounds latency of the first). */
   maxBatch?: number;
 }
@@ -83,9 +91,12 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     // Migrations through @libsql/client (drizzle's migrator needs it), then our own
     // connection for writes: one connection, so PRAGMAs stick and transactions never overlap.
     const migrator = createClient({ url: opts.url, concurrency: 1, timeout: 10_000 } as Parameters<typeof createClient>[0]);
-    await migrator.execute("PRAGMA journal_mode=WAL");
-    await runMigrations(migrator);
-    migrator.close();
+    try {
+      await migrator.execute("PRAGMA journal_mode=WAL");
+      await upgradeSafely(migrator, opts, path);
+    } finally {
+      migrator.close();
+    }
     const conn = openLocal(path, { timeoutMs: 10_000 });
     conn.exec("PRAGMA journal_mode=WAL");
     // FULL in WAL mode fsyncs the WAL at every COMMIT: durable on power loss (NORMAL is not).
@@ -128,7 +139,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   } else {
     // Remote libSQL server: interactive transactions over hrana; one client for all.
     const client = createClient({ url: opts.url, authToken: opts.authToken });
-    await runMigrations(client);
+    await upgradeSafely(client, opts, null);
     beginTx = async () => {
       const t: Transaction = await client.transaction("write");
       return {
@@ -262,11 +273,34 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   };
 }
 
-/** Runs the embedded migrations (core/db/migrations.gen.ts) with drizzle's migrate(). */
-async function runMigrations(client: Client): Promise<void> {
+/** Refuse a database from a newer kotakpos; back up an embedded one before migrating it
+ *  (DESIGN.md "Upgrades"); then migrate. drizzle runs the pending migrations as one
+ *  batch in one transaction, so a failing migration leaves the database as it was. */
+async function upgradeSafely(client: Client, opts: OpenDbOptions, path: string | null): Promise<void> {
+  const files = opts.migrations ?? migrationFiles;
+  const ours = schemaOf(files);
+  const state = await dbSchemaState(client);
+  if (state.newest > ours.newest) throw new SchemaTooNewError(state, ours);
+  if (state.applied > 0 && state.newest < ours.newest && path) {
+    const dir = opts.backupDir ?? join(dirname(resolve(path)), "backups");
+    const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+    const to = join(dir, `pre-upgrade-schema${state.applied}-${stamp}.db`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    await client.execute({ sql: "VACUUM INTO ?", args: [to] });
+    const old = readdirSync(dir).filter((f) => /^pre-upgrade-.*\.db$/.test(f)).sort((a, b) => statSync(join(dir, a)).mtimeMs - statSync(join(dir, b)).mtimeMs || a.localeCompare(b));
+    for (const f of old.slice(0, -KEEP_UPGRADE_BACKUPS)) rmSync(join(dir, f), { force: true });
+    opts.onBackup?.(to);
+  }
+  await runMigrations(client, files);
+}
+
+const KEEP_UPGRADE_BACKUPS = 3;
+
+/** Runs migrations (default: the embedded ones, core/db/migrations.gen.ts) with drizzle's migrate(). */
+async function runMigrations(client: Client, files: MigrationFiles): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "kotakpos-migrations-"));
   try {
-    for (const [name, text] of Object.entries(migrationFiles)) {
+    for (const [name, text] of Object.entries(files)) {
       const p = join(dir, name);
       mkdirSync(dirname(p), { recursive: true });
       writeFileSync(p, text);

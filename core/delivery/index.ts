@@ -8,6 +8,7 @@ import type { Hooks, Logger, NextHop, OutgoingMessage } from "../types.ts";
 import type { Resolver } from "../dns/index.ts";
 import { connectSmtp, DeliveryError, TlsFailure, type SmtpClient, type SmtpTimeouts } from "./smtp-client.ts";
 import { hostAddresses, mxHops, orderHops, RouteError } from "./mx.ts";
+import { relayApplies, relayHops, relaySpec } from "./relay.ts";
 
 export interface DeliveryJob {
   /** Spool message id. */
@@ -31,6 +32,8 @@ export interface RecipientResult {
   status: string;
   /** The host that gave the reply (DSN Remote-MTA). */
   remoteMta?: string;
+  /** Transport security of the delivery: none, TLS with an unverified or a verified certificate. */
+  tls?: "none" | "unverified" | "verified";
   /** Delivered to a host without the DSN extension: a requested success notice is ours
    *  to send ("relayed", RFC 3461 §5.2.2). */
   relayed?: boolean;
@@ -50,6 +53,8 @@ export interface DeliveryOptions {
   /** EHLO name. */
   hostname: string;
   timeouts?: Partial<SmtpTimeouts>;
+  /** Extra CA certificates (PEM) trusted when a hop needs a verified certificate. */
+  ca?: string[];
   /** How long a connection waits for another job to the same destination (ms). */
   idleMs?: number;
 }
@@ -119,9 +124,22 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
       if (addresses.length === 0) errors.push(`${hop.host}: ${temporary ?? "no address"}`);
       for (const address of addresses) {
         const port = hop.port ?? config.delivery.port;
-        const tryTls = hop.requireTls ? "required" : noTls.has(`${address}:${port}`) ? "none" : "opportunistic";
+        const tryTls = hop.requireTls || hop.verifyTls || hop.implicitTls ? "required" : noTls.has(`${address}:${port}`) ? "none" : "opportunistic";
         const attempt = (tls: "opportunistic" | "required" | "none") =>
-          connectSmtp({ address, port, hostname: hop.host, helo: opts.hostname, tls, timeouts: opts.timeouts, log, signal: shutdown.signal });
+          connectSmtp({
+            address,
+            port,
+            hostname: hop.host,
+            helo: opts.hostname,
+            tls,
+            verifyTls: hop.verifyTls,
+            ca: hop.ca ?? opts.ca,
+            implicitTls: hop.implicitTls,
+            auth: hop.auth,
+            timeouts: opts.timeouts,
+            log,
+            signal: shutdown.signal,
+          });
         try {
           return await attempt(tryTls);
         } catch (e) {
@@ -141,7 +159,8 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
         }
       }
     }
-    throw new DeliveryError(`no host of ${d.domain} took the connection: ${errors.join("; ") || "no hosts"}`, false, undefined, true);
+    const what = d.key.startsWith("relay|") ? `the relay ${hops[0]!.host} did not take the connection` : `no host of ${d.domain} took the connection`;
+    throw new DeliveryError(`${what}: ${errors.join("; ") || "no hosts"}`, false, undefined, true);
   }
 
   function fromDomain(raw: Uint8Array, mailFrom: string): string {
@@ -166,7 +185,8 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     const parts = added.length ? [Buffer.from(added.map((h) => (h.endsWith("\r\n") ? h : h + "\r\n")).join("")), raw] : [raw];
     const res = await client.send({ mailFrom: job.mailFrom, recipients: job.recipients, dsn: job.dsn }, parts);
     const relayed = !client.extensions.has("DSN");
-    return res.recipients.map((r) => ({ ...r, status: statusOf(r.reply, r.permanent), remoteMta: client.hostname, ...(r.ok && relayed && { relayed }) }));
+    const tls = client.secure ? (client.verified ? "verified" : "unverified") : "none";
+    return res.recipients.map((r) => ({ ...r, status: statusOf(r.reply, r.permanent), remoteMta: client.hostname, tls, ...(r.ok && relayed && { relayed }) }));
   }
 
   function take(d: Destination, ms: number): Promise<Pending | null> {
@@ -248,14 +268,19 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
       if (closed) return failAll(job, new DeliveryError("shutting down", false));
       let hops: NextHop[] | undefined;
       // nextHop decides by destination (smarthost, MTA-STS): it gets the envelope, not the
-      // bytes, which are loaded only once a connection is ready.
+      // bytes, which are loaded only once a connection is ready. A configured relay comes
+      // first: the final destination's policies are then the relay's business.
       try {
-        const r = await hooks.first("nextHop", { id: job.id, mailFrom: job.mailFrom, recipients: job.recipients.map((x) => x.address), domain: job.domain, fromDomain: "", raw: new Uint8Array(0) }, job.domain);
+        const relay = relaySpec(config.delivery.relay);
+        if (relay && relayApplies(config.delivery.relay, job.mailFrom)) hops = relayHops(relay);
+        const r = hops ? undefined : await hooks.first("nextHop", { id: job.id, mailFrom: job.mailFrom, recipients: job.recipients.map((x) => x.address), domain: job.domain, fromDomain: "", raw: new Uint8Array(0) }, job.domain);
         if (Array.isArray(r) && r.length > 0) hops = orderHops(r);
+        else if (r && !Array.isArray(r) && r.kind === "defer") return failAll(job, new DeliveryError(r.reply.text, false));
       } catch (e) {
         return failAll(job, e);
       }
-      const key = hops ? `${job.domain}|${JSON.stringify(hops)}` : job.domain;
+      // One destination per relay (its connections carry mail for every domain), per hop list, or per domain.
+      const key = hops ? (hops[0]!.auth || hops[0]!.implicitTls ? `relay|${hops[0]!.host}:${hops[0]!.port}` : `${job.domain}|${JSON.stringify(hops)}`) : job.domain;
       let d = dests.get(key);
       if (!d) dests.set(key, (d = { key, domain: job.domain, hops, queue: [], active: 0, waiters: [] }));
       const dest = d;

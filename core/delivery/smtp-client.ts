@@ -61,6 +61,15 @@ export interface ConnectOptions {
   /** "opportunistic": STARTTLS when offered, certificate not verified (no MTA-STS/DANE);
    *  "required": fail (temporary) without TLS; "none": never (after a failed handshake). */
   tls: "opportunistic" | "required" | "none";
+  /** MTA-STS (RFC 8461 §4.2) or DANE: TLS required and the certificate must verify (chain
+   *  and MX host name); the text names the policy in the error (a temporary failure). */
+  verifyTls?: string;
+  /** Extra trusted CA certificates (PEM) for that check (delivery.caFile). */
+  ca?: string[];
+  /** TLS from the first byte (RFC 8314 §3.3, port 465) instead of STARTTLS. */
+  implicitTls?: boolean;
+  /** AUTH (RFC 4954) after TLS — a smarthost. Never sent without TLS. */
+  auth?: { username: string; password: string };
   timeouts?: Partial<SmtpTimeouts>;
   log?: Logger;
   /** Aborts the connection attempt and the session (shutdown). */
@@ -87,6 +96,8 @@ export interface SmtpClient {
   readonly hostname: string;
   readonly address: string;
   readonly secure: boolean;
+  /** After STARTTLS: the chain verified against the system's CAs and matched the MX name. */
+  readonly verified: boolean;
   readonly extensions: Map<string, string>;
   /** Usable for another transaction. */
   readonly usable: boolean;
@@ -224,6 +235,7 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
 
   let extensions = new Map<string, string>();
   let secure = false;
+  let verified = false;
 
   async function ehlo(): Promise<void> {
     let r = await cmd(`EHLO ${opts.helo}`, t.command, "EHLO");
@@ -242,49 +254,80 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
     );
   }
 
+  /** The TLS handshake on the connected socket (STARTTLS or implicit), then the
+   *  certificate check: recorded always, required by verifyTls. */
+  async function handshake(): Promise<void> {
+    sock.removeAllListeners("data");
+    sock.removeAllListeners("close");
+    sock.removeAllListeners("error");
+    reader = replyReader();
+    const plain = sock as net.Socket;
+    // Errors of the raw socket surface on the TLS socket; never leave one unhandled.
+    plain.on("error", () => {});
+    sock = await new Promise<tls.TLSSocket>((resolve, reject) => {
+      // TLS 1.2 at least, as on our listeners; the certificate is checked (not required)
+      // so each delivery records whether it was verified.
+      const ts = tls.connect({ socket: plain, servername: net.isIP(opts.hostname) ? undefined : opts.hostname, rejectUnauthorized: false, minVersion: "TLSv1.2", ...(opts.ca?.length ? { ca: [...tls.rootCertificates, ...opts.ca] } : {}) });
+      const timer = setTimeout(() => {
+        ts.destroy();
+        reject(new DeliveryError("TLS handshake timed out", false, undefined, true));
+      }, t.command);
+      ts.once("secureConnect", () => {
+        clearTimeout(timer);
+        ts.removeAllListeners("error");
+        resolve(ts);
+      });
+      ts.once("error", (e) => {
+        clearTimeout(timer);
+        plain.destroy();
+        reject(new TlsFailure(`${opts.hostname}[${opts.address}]: TLS handshake failed: ${e.message}`));
+      });
+    });
+    sock.setNoDelay(true);
+    attach(sock);
+    secure = true;
+    const ts = sock as tls.TLSSocket;
+    const nameError = tls.checkServerIdentity(opts.hostname, ts.getPeerCertificate());
+    verified = ts.authorized && nameError === undefined;
+    if (opts.verifyTls && !verified) throw fatal(`${opts.verifyTls} requires a valid certificate: ${certProblem(ts.authorizationError, nameError)}`, undefined, true);
+  }
+
+  /** RFC 4954: AUTH PLAIN (RFC 4616), or LOGIN where only that is offered. */
+  async function authenticate(a: { username: string; password: string }): Promise<void> {
+    if (!secure) throw fatal("refusing to send the relay password without TLS", undefined, true);
+    const mechs = (extensions.get("AUTH") ?? "").toUpperCase().split(/\s+/);
+    let r: SmtpReply;
+    if (mechs.includes("PLAIN") || !mechs.includes("LOGIN")) {
+      r = await cmd(`AUTH PLAIN ${Buffer.from(`\0${a.username}\0${a.password}`).toString("base64")}`, t.command, "AUTH");
+    } else {
+      r = await cmd("AUTH LOGIN", t.command, "AUTH");
+      if (r.code === 334) r = await cmd(Buffer.from(a.username).toString("base64"), t.command, "AUTH");
+      if (r.code === 334) r = await cmd(Buffer.from(a.password).toString("base64"), t.command, "AUTH");
+    }
+    // The relay's refusal goes into the deferral as it is; it is never a bounce: a password
+    // fixed by the admin lets the queue go on.
+    if (r.code !== 235) throw new DeliveryError(`${opts.hostname}[${opts.address}]: authentication refused: ${replyText(r)}`, false, r, true);
+  }
+
   try {
+    if (opts.implicitTls) await handshake();
     // §4.5.3.2.1: wait for the greeting; a 554 greeting means "no service here".
     const greet = await reader.next(t.greeting, "greeting");
     if (greet.code !== 220) throw fatal("greeting", greet, true);
     await ehlo();
-    if (opts.tls !== "none" && extensions.has("STARTTLS")) {
+    if (!opts.implicitTls && opts.tls !== "none" && extensions.has("STARTTLS")) {
       const r = await cmd("STARTTLS", t.command, "STARTTLS");
       if (r.code === 220) {
-        sock.removeAllListeners("data");
-        sock.removeAllListeners("close");
-        sock.removeAllListeners("error");
-        reader = replyReader();
-        const plain = sock as net.Socket;
-        // Errors of the raw socket surface on the TLS socket; never leave one unhandled.
-        plain.on("error", () => {});
-        sock = await new Promise<tls.TLSSocket>((resolve, reject) => {
-          const ts = tls.connect({ socket: plain, servername: net.isIP(opts.hostname) ? undefined : opts.hostname, rejectUnauthorized: false });
-          const timer = setTimeout(() => {
-            ts.destroy();
-            reject(new DeliveryError("TLS handshake timed out", false, undefined, true));
-          }, t.command);
-          ts.once("secureConnect", () => {
-            clearTimeout(timer);
-            ts.removeAllListeners("error");
-            resolve(ts);
-          });
-          ts.once("error", (e) => {
-            clearTimeout(timer);
-            plain.destroy();
-            reject(new TlsFailure(`${opts.hostname}[${opts.address}]: TLS handshake failed: ${e.message}`));
-          });
-        });
-        sock.setNoDelay(true);
-        attach(sock);
-        secure = true;
+        await handshake();
         // RFC 3207 §4.2: forget what we knew, EHLO again.
         await ehlo();
       } else if (opts.tls === "required") {
-        throw fatal("STARTTLS refused", r, true);
+        throw fatal(`STARTTLS refused${opts.verifyTls ? ` (${opts.verifyTls} requires TLS)` : ""}`, r, true);
       }
-    } else if (opts.tls === "required") {
-      throw fatal("TLS required but STARTTLS not offered", undefined, true);
+    } else if (!opts.implicitTls && opts.tls === "required") {
+      throw fatal(`TLS required${opts.verifyTls ? ` by ${opts.verifyTls}` : ""} but STARTTLS not offered`, undefined, true);
     }
+    if (opts.auth) await authenticate(opts.auth);
   } catch (e) {
     sock.destroy();
     if (e instanceof DeliveryError && !(e instanceof TlsFailure)) throw new DeliveryError(e.message, e.permanent, e.reply, true);
@@ -400,6 +443,9 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
     get secure() {
       return secure;
     },
+    get verified() {
+      return verified;
+    },
     get extensions() {
       return extensions;
     },
@@ -426,6 +472,22 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
       sock.destroy();
     },
   };
+}
+
+/** OpenSSL's verification codes in plain words (for deferral reasons and bounces). */
+const CERT_PROBLEMS: Record<string, string> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: "self-signed certificate",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "certificate not signed by a trusted CA (self-signed or unknown issuer)",
+  SELF_SIGNED_CERT_IN_CHAIN: "self-signed certificate in the chain",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "certificate issued by an unknown CA",
+  CERT_HAS_EXPIRED: "certificate expired",
+  CERT_NOT_YET_VALID: "certificate not yet valid",
+};
+
+function certProblem(code: Error | string | null | undefined, nameError: Error | undefined): string {
+  const c = code ? String(typeof code === "string" ? code : (code as Error & { code?: string }).code ?? code.message) : "";
+  if (c) return CERT_PROBLEMS[c] ? `${CERT_PROBLEMS[c]} (${c})` : c;
+  return nameError ? `certificate not valid for the host name (${nameError.message})` : "not verified";
 }
 
 /** The STARTTLS handshake failed: the caller may retry the host without TLS. */

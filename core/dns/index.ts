@@ -3,6 +3,7 @@
 // of one TXT record are joined (Bun's node:dns splits them; TOOLCHAIN.md).
 // Errors say whether the answer is final (not found) or temporary (RFC 5321 §5.1: a
 // temporary DNS failure defers delivery; a missing domain fails it).
+import { dnsLatency } from "../metrics.ts";
 import dns from "node:dns";
 import net from "node:net";
 import DNS from "dns2";
@@ -113,7 +114,9 @@ export function createResolver(opts: ResolverOptions): Resolver {
       let res: Response;
       try {
         const client = DNS.UDPClient({ dns: s.host, port: s.port, timeout, socketType: net.isIPv6(s.host) ? "udp6" : "udp4" } as never);
+        const end = dnsLatency.startTimer({ type });
         res = (await client(qname, type)) as unknown as Response;
+        end();
       } catch (e) {
         last = new DnsError("ETIMEOUT", qname, type, `${s.host}:${s.port}: ${(e as Error).message}`);
         continue;

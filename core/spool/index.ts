@@ -1,10 +1,12 @@
 // The spool: durable accept, queue admin, and the delivery scheduler (serve only).
+import { readFileSync } from "node:fs";
 import type { Db } from "../db/open.ts";
 import type { Config } from "../config.ts";
 import type { Hooks, Logger } from "../types.ts";
 import type { BlobStore, Store } from "../store/types.ts";
 import type { AcceptedMessage, Spool } from "./types.ts";
 import { acceptMessage } from "./accept.ts";
+import { messagesReceived } from "../metrics.ts";
 import { deleteMessage, getMessage, listQueue, retryMessage } from "./admin.ts";
 import { scheduleFrom } from "./backoff.ts";
 import { createScheduler, type Scheduler } from "./scheduler.ts";
@@ -38,6 +40,7 @@ export function createSpool(opts: SpoolOptions): Spool {
   return {
     async accept(msg: AcceptedMessage) {
       const { id } = await acceptMessage(db, store, msg);
+      messagesReceived.inc({ destination: msg.remote.length === 0 ? "local" : msg.local.length === 0 ? "remote" : "mixed" });
       if (msg.remote.length > 0) {
         hooks.notify("message.queued", { id, recipients: msg.remote.map((r) => r.address) });
         scheduler?.kick();
@@ -55,7 +58,7 @@ export function createSpool(opts: SpoolOptions): Spool {
     start() {
       if (scheduler) return;
       const dlog = log.child({ part: "delivery" });
-      const delivery = createDelivery({ config, hooks, log: dlog, resolver: opts.resolver ?? resolverFromConfig(config), hostname, timeouts: opts.timeouts });
+      const delivery = createDelivery({ config, hooks, log: dlog, resolver: opts.resolver ?? resolverFromConfig(config), hostname, timeouts: opts.timeouts, ca: config.delivery.caFile ? [readFileSync(config.delivery.caFile, "utf8")] : undefined });
       scheduler = createScheduler({ db, store, hooks, log: dlog, delivery, schedule: scheduleFrom(config), hostname, readBlob, pollMs: opts.pollMs });
       scheduler.start();
     },

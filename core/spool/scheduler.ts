@@ -295,7 +295,7 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
 
     for (const x of outcomes) {
       if (x.status === "delivered") {
-        log.info("delivered", { id: x.row.msgId, to: x.row.recipient, reply: x.res.reply });
+        log.info("delivered", { id: x.row.msgId, to: x.row.recipient, reply: x.res.reply, tls: x.res.tls });
         hooks.notify("delivered", { id: x.row.msgId, recipient: x.row.recipient, reply: x.res.reply });
       } else if (x.status === "failed") {
         log.info("delivery failed", { id: x.row.msgId, to: x.row.recipient, err: x.why });

@@ -12,6 +12,11 @@ export const MailauthConfig = v.object({
   ipv4: v.optional(v.pipe(v.array(ip), v.description("Public IPv4 addresses of this server, for the suggested A and PTR records; empty = a placeholder.")), []),
   ipv6: v.optional(v.pipe(v.array(ip), v.description("Public IPv6 addresses of this server, for the suggested AAAA and PTR records.")), []),
   trustedArcSealers: v.optional(v.pipe(v.array(domain), v.description("Forwarders and mailing lists (ARC sealing domains) whose passing ARC chain overrides a DMARC failure.")), []),
+  mtaSts: v.optional(
+    v.pipe(v.picklist(["testing", "enforce", "none"]), v.description('MTA-STS mode served at https://mta-sts.DOMAIN/.well-known/mta-sts.txt: "testing" first, "enforce" once reports look clean, "none" to withdraw.')),
+    "testing",
+  ),
+  tlsReports: v.optional(v.pipe(v.string(), v.description('Address for TLS-RPT reports in the suggested _smtp._tls record; "" = postmaster@DOMAIN.')), ""),
   arcSeal: v.optional(v.pipe(v.boolean(), v.description("ARC-seal mail forwarded to remote addresses (RFC 8617), so receivers can trust our checks.")), true),
 });
 

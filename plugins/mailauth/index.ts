@@ -10,6 +10,7 @@ import { parseRawHeader } from "./header.ts";
 import { checkInbound } from "./inbound.ts";
 import { createKeyCache, ensureKeys } from "./keys.ts";
 import { signOutgoing } from "./outbound.ts";
+import { mtaStsPolicy } from "./transport.ts";
 import type { MailauthContext } from "./service.ts";
 
 /** SPF may take its full 20 s (RFC 7208 §4.6.4) before DMARC starts; the client waits up
@@ -65,6 +66,13 @@ export default definePlugin({
 
     core.hooks.on("http.routes", (app) => {
       app.route("/api/admin", adminApp(ctx));
+      // RFC 8461 §3.3: the policy at https://mta-sts.<domain>/.well-known/mta-sts.txt.
+      app.get("/.well-known/mta-sts.txt", async (c) => {
+        const host = (c.req.header("host") ?? "").toLowerCase().replace(/:\d+$/, "");
+        const domain = host.startsWith("mta-sts.") ? host.slice("mta-sts.".length) : "";
+        if (!domain || !(await core.store.isLocalDomain(domain))) return c.text("no MTA-STS policy here\n", 404);
+        return c.text(mtaStsPolicy(cfg.mtaSts, hostname), 200, { "content-type": "text/plain; charset=utf-8", "cache-control": "max-age=3600" });
+      });
     });
 
     // No "domain added" event exists: keys are made lazily (first signature, `kotakpos dns`,

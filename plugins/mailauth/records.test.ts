@@ -37,6 +37,8 @@ test("every record a domain needs, with zone-file values", () => {
   expect(r[3]!.data).toBe(`v=DKIM1; k=ed25519; p=${"B".repeat(44)}`);
   expect(r[4]!.data).toBe("v=DMARC1; p=quarantine; adkim=r; aspf=r");
   expect(formatZone(r)).toContain("example.test.\t3600\tIN\tMX\t10 mx.example.test.");
+  // sending through a relay preset: its SPF include
+  expect(domainRecords({ ...input, spfInclude: "sendgrid.net" })[1]!.data).toBe("v=spf1 mx include:sendgrid.net -all");
 });
 
 test("unknown addresses become placeholders", () => {

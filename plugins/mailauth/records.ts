@@ -6,7 +6,7 @@ import { spf } from "mailauth";
 import { DnsError, type Resolver } from "../../core/dns/index.ts";
 import type { DkimKey } from "./keys.ts";
 
-export type RecordType = "MX" | "TXT" | "A" | "AAAA" | "PTR";
+export type RecordType = "MX" | "TXT" | "A" | "AAAA" | "PTR" | "CNAME" | "TLSA";
 
 export interface DnsRecord {
   /** Owner name, fully qualified, without the trailing dot. */
@@ -35,6 +35,14 @@ export interface RecordsInput {
   dmarcPolicy: "none" | "quarantine" | "reject";
   /** Address for aggregate reports (rua=mailto:…); empty = none. */
   dmarcRua: string;
+  /** The `id` of the MTA-STS policy served for the domain; undefined: none. */
+  mtaStsId?: string;
+  /** TLS-RPT report address (RFC 8460). */
+  tlsRptAddress?: string;
+  /** SHA-256 (hex) of the host's public key, for its TLSA 3 1 1 record (DANE, RFC 7672). */
+  tlsaSpki?: string;
+  /** The smarthost's SPF include (delivery.relay preset) when the domain's mail goes through it. */
+  spfInclude?: string;
 }
 
 /** RFC 1035 §3.3.14 / §5.1: each character-string at most 255 bytes, quoted, `"` and `\` escaped. */
@@ -70,13 +78,22 @@ export function domainRecords(input: RecordsInput): DnsRecord[] {
   const host = domainToASCII(input.hostname.toLowerCase()) || input.hostname.toLowerCase();
   const out: DnsRecord[] = [];
   out.push({ name: d, type: "MX", value: `10 ${host}.`, data: host, priority: 10, purpose: "mail for the domain goes to this server (RFC 5321 §5)" });
-  out.push(txt(d, "v=spf1 mx -all", "SPF: only the domain's MX hosts send its mail (RFC 7208)"));
+  if (input.spfInclude) out.push(txt(d, `v=spf1 mx include:${input.spfInclude} -all`, "SPF: the domain's MX hosts and the relay it sends through (RFC 7208)"));
+  else out.push(txt(d, "v=spf1 mx -all", "SPF: only the domain's MX hosts send its mail (RFC 7208)"));
   for (const k of input.keys) {
     const note = k.state === "staged" ? "new key from a rotation: publish it, then activate the rotation" : k.state === "retired" ? "retired key: keep it a few days for mail in flight, then prune it" : undefined;
     out.push(txt(`${k.selector}._domainkey.${d}`, dkimRecordText(k), `DKIM ${k.algorithm} public key, selector ${k.selector} (RFC 6376${k.algorithm === "ed25519-sha256" ? ", RFC 8463" : ""})`, note));
   }
   const rua = input.dmarcRua ? `; rua=mailto:${input.dmarcRua}` : "";
   out.push(txt(`_dmarc.${d}`, `v=DMARC1; p=${input.dmarcPolicy}; adkim=r; aspf=r${rua}`, "DMARC: what receivers do with mail that fails SPF and DKIM alignment (RFC 7489)"));
+  // Transport security: MTA-STS (RFC 8461), TLS-RPT (RFC 8460), DANE (RFC 7672).
+  if (input.mtaStsId) {
+    out.push({ name: `mta-sts.${d}`, type: "CNAME", value: `${host}.`, data: host, purpose: "MTA-STS policy host: this server serves the policy (its certificate comes by ACME)" });
+    out.push(txt(`_mta-sts.${d}`, `v=STSv1; id=${input.mtaStsId}`, "MTA-STS: senders fetch the policy and require TLS to the MX (RFC 8461)"));
+  }
+  if (input.tlsRptAddress) out.push(txt(`_smtp._tls.${d}`, `v=TLSRPTv1; rua=mailto:${input.tlsRptAddress}`, "TLS-RPT: where senders report TLS failures (RFC 8460)"));
+  if (input.tlsaSpki)
+    out.push({ name: `_25._tcp.${host}`, type: "TLSA", value: `3 1 1 ${input.tlsaSpki}`, data: `3 1 1 ${input.tlsaSpki}`, purpose: "DANE: the key of this server's certificate (RFC 7672; only in a DNSSEC-signed zone)", note: "the key is kept across renewals; change it only with a new record first" });
   // The host name: its addresses, an SPF record for the HELO identity, reverse DNS.
   if (input.ipv4.length === 0) out.push({ name: host, type: "A", value: "<IPv4 address of this server>", data: "", purpose: `address of ${host}`, placeholder: true });
   for (const ip of input.ipv4) out.push({ name: host, type: "A", value: ip, data: ip, purpose: `address of ${host}` });
@@ -172,13 +189,31 @@ async function checkOne(r: DnsRecord, opts: CheckOptions, serverAddrs: () => Pro
       if ("missing" in q) return res("missing", []);
       return q.ok.some((h) => h.toLowerCase().replace(/\.$/, "") === r.data) ? res("right", q.ok) : res("wrong", q.ok);
     }
+    case "CNAME": {
+      // A CNAME to the host name, or addresses of the host name's own, both work.
+      const q = await query(() => resolver.resolve(r.name, "CNAME") as Promise<string[]>);
+      if ("ok" in q && q.ok.some((h) => h.toLowerCase().replace(/\.$/, "") === r.data)) return res("right", q.ok);
+      const a = await query(() => resolver.a(r.name));
+      if ("error" in a) return res("error", [], a.error);
+      if ("missing" in a) return res("missing", "ok" in q ? q.ok : []);
+      const addrs = await serverAddrs();
+      return a.ok.some((x) => addrs.includes(x)) ? res("right", a.ok) : res("wrong", a.ok, `does not lead to ${r.data}`);
+    }
+    case "TLSA":
+      // The resolver has no TLSA query; DANE needs DNSSEC, checked by the validating resolver.
+      return res("right", [], "not checked here: verify with `dig TLSA` at a DNSSEC-validating resolver");
     case "TXT": {
       const q = await query(() => resolver.txt(r.name));
       if ("error" in q) return res("error", [], q.error);
       const all = "missing" in q ? [] : q.ok;
-      const kind = r.data.split(";")[0]!.split(" ")[0]!.toLowerCase(); // v=spf1 | v=dkim1 | v=dmarc1
+      const kind = r.data.split(";")[0]!.split(" ")[0]!.toLowerCase(); // v=spf1 | v=dkim1 | v=dmarc1 | v=stsv1 | v=tlsrptv1
       const mine = all.filter((t) => t.trim().toLowerCase().startsWith(kind));
       if (mine.length === 0) return res("missing", all.length ? all : []);
+      if (kind === "v=stsv1") {
+        if (mine.length > 1) return res("wrong", mine, "more than one STSv1 record");
+        return tags(mine[0]!).get("id") === tags(r.data).get("id") ? res("right", mine) : res("wrong", mine, "the id is not the served policy's: senders keep the old policy");
+      }
+      if (kind === "v=tlsrptv1") return tags(mine[0]!).get("rua") ? res("right", mine) : res("wrong", mine, "no rua= tag");
       if (kind === "v=spf1") {
         // RFC 7208 §4.5: more than one SPF record is a permerror.
         if (mine.length > 1) return res("wrong", mine, "more than one SPF record (permerror)");

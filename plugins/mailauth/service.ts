@@ -1,5 +1,6 @@
 // What the CLI and the admin API share: the records of a local domain (creating its DKIM
 // keys on first use), the check, and key rotation.
+import { relayApplies, relaySpec } from "../../core/delivery/relay.ts";
 import { eq } from "drizzle-orm";
 import { domainToUnicode } from "node:url";
 import type { Config } from "../../core/config.ts";
@@ -9,6 +10,7 @@ import { resolverFromConfig, type Resolver } from "../../core/dns/index.ts";
 import type { MailauthConfig } from "./config.ts";
 import { activateRotation, ensureKeys, listKeys, pruneRetired, stageRotation, type DkimKey } from "./keys.ts";
 import { checkRecords, domainRecords, type CheckResult, type DnsRecord } from "./records.ts";
+import { hostCertificate, mtaStsId, mtaStsPolicy, spkiSha256 } from "./transport.ts";
 
 export interface MailauthContext {
   db: Db;
@@ -41,6 +43,16 @@ async function localKeys(ctx: MailauthContext, domain: string): Promise<DkimKey[
   return ensureKeys(ctx.db, domain);
 }
 
+/** The SPF include of the configured relay preset, when this domain's mail goes through it. */
+function relayInclude(config: MailauthContext["config"], domain: string): string | undefined {
+  try {
+    const spec = relaySpec(config.delivery.relay);
+    return spec && relayApplies(config.delivery.relay, `postmaster@${domain}`) ? spec.spfInclude : undefined;
+  } catch {
+    return undefined; // a bad relay setting is reported by delivery and `kotakpos relay test`
+  }
+}
+
 export async function recordsForDomain(ctx: MailauthContext, domain: string): Promise<DnsRecord[]> {
   domain = normalizeDomain(domain);
   const keys = await localKeys(ctx, domain);
@@ -52,6 +64,10 @@ export async function recordsForDomain(ctx: MailauthContext, domain: string): Pr
     ipv6: ctx.mcfg.ipv6,
     dmarcPolicy: ctx.mcfg.dmarcPolicy,
     dmarcRua: ctx.mcfg.dmarcReports,
+    mtaStsId: mtaStsId(mtaStsPolicy(ctx.mcfg.mtaSts, ctx.config.hostname)),
+    tlsRptAddress: ctx.mcfg.tlsReports || `postmaster@${domain}`,
+    tlsaSpki: await hostCertificate(ctx.db, ctx.config).then((pem) => (pem ? spkiSha256(pem) : undefined)).catch(() => undefined),
+    spfInclude: relayInclude(ctx.config, domain),
   });
 }
 

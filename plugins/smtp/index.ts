@@ -33,7 +33,8 @@ export default definePlugin({
   async setup(core, cfg) {
     const deps = { hooks: core.hooks, store: core.store, spool: core.spool };
     for (const l of LISTENERS) {
-      const sessionConfig = {
+      // Built per connection: a config reload applies to the next session.
+      const sessionConfig = () => ({
         service: l.name,
         hostname: core.config.hostname,
         maxMessageSize: core.config.limits.maxMessageSize,
@@ -44,13 +45,13 @@ export default definePlugin({
         maxDataLine: cfg.maxDataLineLength,
         idleMs: cfg.idleTimeoutSeconds * 1000,
         allowPlaintextAuthOnLoopback: core.config.auth.allowPlaintextOnLoopback,
-      };
+      });
       // Standard ports; the core applies [listen.ports] and the port offset.
       await core.listen({
         name: l.name,
         port: l.port,
         mode: l.mode,
-        onConnection: (conn: Connection) => startSession(conn, deps, sessionConfig),
+        onConnection: (conn: Connection) => startSession(conn, deps, sessionConfig()),
         onRefuse: (conn: Connection, reply: Reply) => conn.write(formatReply(reply)),
       });
     }

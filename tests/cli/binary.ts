@@ -5,9 +5,10 @@ import { join } from "node:path";
 
 const root = join(import.meta.dir, "..", "..");
 
-/** Build the binary with scripts/build.ts (as `npm run build` does) to `outfile`. */
-export async function buildBinary(outfile: string): Promise<string> {
-  const proc = Bun.spawn([process.execPath, join(root, "scripts", "build.ts"), outfile], { cwd: root, stdout: "pipe", stderr: "pipe" });
+/** Build the binary with scripts/build.ts (as `npm run build` does) to `outfile`, for
+ *  this machine or `target` ("linux-arm64" …). */
+export async function buildBinary(outfile: string, target?: string): Promise<string> {
+  const proc = Bun.spawn([process.execPath, join(root, "scripts", "build.ts"), outfile, ...(target ? ["--target", target] : [])], { cwd: root, stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) throw new Error(`build failed (${code}): ${err || out}`);
   return outfile;
