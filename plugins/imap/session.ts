@@ -14,6 +14,7 @@ import { bad, no, type Result } from "./command.ts";
 import { encodeMutf7 } from "./names.ts";
 import type { MailboxCache } from "./cache.ts";
 import { updateContexts, type UpdateContext } from "./contexts.ts";
+import { flushNotify, noteChange, type NotifyState } from "./notify.ts";
 
 export type State = "notauth" | "auth" | "selected" | "logout";
 
@@ -93,6 +94,7 @@ export class Session {
 
   private onClose(): void {
     this.closed = true;
+    this.setNotify(null);
     this.inflater?.destroy();
     this.deflater?.destroy();
     this.state = "logout";
@@ -366,6 +368,7 @@ export class Session {
     try {
       await this.syncSelected(uid || !spec.noExpunge);
       if (this.contexts.size) await updateContexts(this);
+      if (this.notify && (this.notify.pendingStatus.size || this.notify.namesChanged)) await flushNotify(this, this.notify);
     } catch (e) {
       this.conn.log.warn("imap sync failed", { err: String(e) });
     }
@@ -425,6 +428,7 @@ export class Session {
       "UIDONLY",
       "METADATA",
       "METADATA-SERVER",
+      "NOTIFY",
       "REPLACE",
       "MULTIAPPEND",
       "CATENATE",
@@ -452,6 +456,7 @@ export class Session {
     this.user = null;
     this.state = "notauth";
     this.enabled.clear();
+    this.setNotify(null);
     this.condstore = false;
     this.authFailures = 0;
     this.conn.setIdleTimeout(this.opts.preAuthTimeoutMs, () => this.bye("Autologout; idle for too long"));
@@ -485,6 +490,7 @@ export class Session {
   // ---------- changes from other sessions ----------
 
   private onStoreChange(ev: StoreChange): void {
+    if (this.notify && ev.accountId === this.user?.accountId) noteChange(this, this.notify, ev);
     const sel = this.selected;
     if (!sel || ev.mailboxId !== sel.id || ev.accountId !== this.user?.accountId) return;
     // Our own flag changes and expunges were already reported by the command itself.
@@ -495,6 +501,23 @@ export class Session {
     if (ev.kind === "mailbox") sel.mailboxChanged = true;
     sel.dirty = true;
     this.idlePush?.();
+  }
+
+  /** NOTIFY (RFC 5465) state; null when not asked for. */
+  notify: NotifyState | null = null;
+
+  setNotify(n: NotifyState | null): void {
+    if (this.notify?.timer) clearTimeout(this.notify.timer);
+    this.notify = n;
+  }
+
+  /** NOTIFY events go out at once unless a command is running (then before its tagged
+   *  response); during IDLE too (RFC 5465 §3). */
+  async flushNotifyIfIdle(): Promise<void> {
+    if (!this.notify || this.closed) return;
+    if (this.busy && !this.idling) return;
+    await flushNotify(this, this.notify);
+    this.flush();
   }
 
   /** While IDLE runs: push changes as they come (RFC 2177), batched briefly. */

@@ -22,6 +22,7 @@ import { lsub } from "./lsub.ts";
 import { getmetadata, setmetadata } from "./metadata.ts";
 import { move } from "./move.ts";
 import { namespace } from "./namespace.ts";
+import { notify } from "./notify.ts";
 import { check, noop } from "./noop.ts";
 import { getquota, getquotaroot, setquota } from "./quota.ts";
 import { rename } from "./rename.ts";
@@ -40,7 +41,7 @@ import { unselect } from "./unselect.ts";
 const all: CommandSpec[] = [
   append, authenticate, capability, check, close, compress, copy, create, del, enable, examineCmd, expunge, fetch, id, idle,
   listCmd, login, logout, lsub, move, namespace, noop, rename, search, selectCmd, sort, starttls, status, store, subscribe,
-  thread, unselect, unsubscribe, getquota, getquotaroot, setquota, cancelupdate, replace, unauthenticate, getmetadata, setmetadata,
+  thread, unselect, unsubscribe, getquota, getquotaroot, setquota, cancelupdate, replace, unauthenticate, getmetadata, setmetadata, notify,
 ];
 
 export const commands = new Map<string, CommandSpec>(all.map((c) => [c.name, c]));
