@@ -5,6 +5,8 @@ import { findPart, parseSection, sectionBytes } from "./sections.ts";
 import type { Session } from "./session.ts";
 
 export interface ImapUrl {
+  /** The user of an absolute URL ("imap://user@host/…"), else null. */
+  user: string | null;
   mailbox: string;
   uidvalidity: number | null;
   uid: number;
@@ -14,9 +16,19 @@ export interface ImapUrl {
 
 export function parseImapUrl(url: string): ImapUrl | null {
   let path = url;
-  const abs = /^imap:\/\/[^/]*(\/.*)$/i.exec(url);
-  if (abs) path = abs[1]!;
-  const m = /^\/([^;/][^;]*?)(?:;UIDVALIDITY=(\d+))?\/;UID=(\d+)(?:\/;SECTION=([^;]*))?(?:\/?;PARTIAL=(\d+)(?:\.(\d+))?)?(?:;URLAUTH=.*)?$/i.exec(path);
+  let user: string | null = null;
+  const abs = /^imap:\/\/(?:([^@/;]+)(?:;AUTH=[^@/]*)?@)?[^/]*(\/.*)$/i.exec(url);
+  if (abs) {
+    path = abs[2]!;
+    if (abs[1] !== undefined) {
+      try {
+        user = decodeURIComponent(abs[1]);
+      } catch {
+        return null;
+      }
+    }
+  }
+  const m = /^\/([^;/][^;]*?)(?:;UIDVALIDITY=(\d+))?\/;UID=(\d+)(?:\/;SECTION=([^;]*))?(?:\/?;PARTIAL=(\d+)(?:\.(\d+))?)?(?:;EXPIRE=[^;]+)?(?:;URLAUTH=.*)?$/i.exec(path);
   if (!m) return null;
   let mailbox: string;
   let section: string;
@@ -29,13 +41,14 @@ export function parseImapUrl(url: string): ImapUrl | null {
   const uid = Number(m[3]);
   if (!uid) return null;
   const partial: [number, number] | null = m[5] !== undefined ? [Number(m[5]), m[6] !== undefined ? Number(m[6]) : Infinity] : null;
-  return { mailbox, uidvalidity: m[2] ? Number(m[2]) : null, uid, section, partial };
+  return { user, mailbox, uidvalidity: m[2] ? Number(m[2]) : null, uid, section, partial };
 }
 
-/** The bytes a URL names, or null (→ BADURL) when it names nothing this user can read. */
-export async function fetchImapUrl(s: Session, u: ImapUrl): Promise<Uint8Array | null> {
+/** The bytes a URL names in an account's mailboxes (the session's unless given), or null
+ *  (→ BADURL) when it names nothing there. */
+export async function fetchImapUrl(s: Session, u: ImapUrl, accountId = s.accountId): Promise<Uint8Array | null> {
   const store = s.core.store;
-  const mb = await store.getMailbox(s.accountId, u.mailbox === "inbox" ? "INBOX" : u.mailbox);
+  const mb = await store.getMailbox(accountId, u.mailbox.toUpperCase() === "INBOX" ? "INBOX" : u.mailbox);
   if (!mb || (u.uidvalidity !== null && u.uidvalidity !== mb.uidvalidity)) return null;
   const [meta] = await s.opts.cache.messages(mb.id, [u.uid]);
   if (!meta) return null;

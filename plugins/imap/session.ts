@@ -429,6 +429,7 @@ export class Session {
       "METADATA",
       "METADATA-SERVER",
       "NOTIFY",
+      "URLAUTH",
       "REPLACE",
       "MULTIAPPEND",
       "CATENATE",

@@ -37,11 +37,12 @@ import { store } from "./store.ts";
 import { subscribe, unsubscribe } from "./subscribe.ts";
 import { unauthenticate } from "./unauthenticate.ts";
 import { unselect } from "./unselect.ts";
+import { genurlauth, resetkey, urlfetch } from "./urlauth.ts";
 
 const all: CommandSpec[] = [
   append, authenticate, capability, check, close, compress, copy, create, del, enable, examineCmd, expunge, fetch, id, idle,
   listCmd, login, logout, lsub, move, namespace, noop, rename, search, selectCmd, sort, starttls, status, store, subscribe,
-  thread, unselect, unsubscribe, getquota, getquotaroot, setquota, cancelupdate, replace, unauthenticate, getmetadata, setmetadata, notify,
+  thread, unselect, unsubscribe, getquota, getquotaroot, setquota, cancelupdate, replace, unauthenticate, getmetadata, setmetadata, notify, genurlauth, urlfetch, resetkey,
 ];
 
 export const commands = new Map<string, CommandSpec>(all.map((c) => [c.name, c]));
