@@ -49,7 +49,7 @@ test("CATENATE: TEXT literals and URLs of our own messages", async () => {
   const mid = "\r\n--c\r\n";
   const tail = "\r\n--c--\r\n";
   const r = await c.cmd(
-    `APPEND Drafts CATENATE (TEXT {${head.length}+}\r\n${head} URL "/INBOX;UIDVALIDITY=${uv}/;UID=1/;SECTION=1.MIME" URL "/INBOX;UIDVALIDITY=${uv}/;UID=1/;SECTION=1" TEXT {${mid.length}+}\r\n${mid} URL "imap://alice@example.test/INBOX/;UID=1/;SECTION=2.MIME" URL "/INBOX/;UID=1/;SECTION=2" TEXT {${tail.length}+}\r\n${tail})`,
+    `APPEND Drafts CATENATE (TEXT {${head.length}+}\r\n${head} URL "/INBOX;UIDVALIDITY=${uv}/;UID=1/;SECTION=1.MIME" URL "/INBOX;UIDVALIDITY=${uv}/;UID=1/;SECTION=1" TEXT {${mid.length}+}\r\n${mid} URL "imap://alice%40example.test@mx.example.test/INBOX/;UID=1/;SECTION=2.MIME" URL "/INBOX/;UID=1/;SECTION=2" TEXT {${tail.length}+}\r\n${tail})`,
   );
   expect(r).toMatch(/OK \[APPENDUID \d+ 1\]/);
   await c.cmd("SELECT Drafts");
