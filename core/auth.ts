@@ -1,46 +1,65 @@
-// The default `auth` handler (the store's argon2id check) and the per-IP / per-account
-// failure limiter that guards every protocol (DESIGN.md "Security rules").
+// Logins for every protocol (SMTP, IMAP, POP3, web): the `auth` hook's two core handlers.
+//   first: the login name is made canonical once (names that are not canonical are refused,
+//          never fixed up), then the limiter decides whether this attempt may be checked;
+//          every later handler (plugins: app passwords …) sees the canonical name.
+//   last:  the store's argon2id check, which records the outcome in the limiter.
+// The limiter (login-limiter.ts) keeps its state in the database across restarts.
+import type { Db } from "./db/open.ts";
+import { createLoginLimiter, type LoginLimiter } from "./login-limiter.ts";
+import { normalizeAddress } from "./store/names.ts";
 import type { Store } from "./store/types.ts";
-import type { Hooks, Reply } from "./types.ts";
+import type { Hooks, Logger, Reply } from "./types.ts";
 import { authFailures } from "./metrics.ts";
 
-const WINDOW_MS = 5 * 60_000;
-
-/** Counts failures per key in a sliding window. */
-export function createFailureLimiter(max: number, windowMs = WINDOW_MS) {
-  const hits = new Map<string, number[]>();
-  const recent = (key: string, now: number) => (hits.get(key) ?? []).filter((t) => now - t < windowMs);
-  return {
-    blocked(key: string, now = Date.now()): boolean {
-      const r = recent(key, now);
-      if (r.length === 0) hits.delete(key);
-      else hits.set(key, r);
-      return r.length >= max;
-    },
-    fail(key: string, now = Date.now()): void {
-      const r = recent(key, now);
-      r.push(now);
-      hits.set(key, r);
-    },
-    clear(key: string): void {
-      hits.delete(key);
-    },
-  };
-}
-
-export const TOO_MANY_FAILURES: Reply = { code: 421, enhanced: "4.7.0", text: "Too many failed logins; try again later" };
 export const BAD_CREDENTIALS: Reply = { code: 535, enhanced: "5.7.8", text: "Authentication credentials invalid" };
 
-/** Registers the limiter (runs before plugins' auth handlers) and the store check (runs last). */
-export function registerDefaultAuth(hooks: Hooks, store: Store, maxFailuresPerIp: number): void {
-  const byIp = createFailureLimiter(maxFailuresPerIp);
-  // An account under attack from many IPs is slowed too (a looser bound than per IP).
-  const byAccount = createFailureLimiter(maxFailuresPerIp * 3);
+/** The canonical login name ("local@domain", lower case, domain in U-label form), or null
+ *  when `name` is not already written that way apart from letter case: surrounding or inner
+ *  white space, a trailing dot, control characters, no "@". One spelling per account means
+ *  one limiter key per account (issue 11: "alice@x." and " alice@x" bypassed it). */
+export function loginName(name: string): string | null {
+  if (!name || name.length > 320 || /[\s\x00-\x1f\x7f]/u.test(name) || name.endsWith(".")) return null;
+  let n: { address: string };
+  try {
+    n = normalizeAddress(name);
+  } catch {
+    return null;
+  }
+  // Only letter case (and the IDN form of the domain) may differ from the canonical form.
+  const at = name.lastIndexOf("@");
+  if (name.slice(0, at).toLowerCase() !== n.address.slice(0, n.address.lastIndexOf("@"))) return null;
+  return n.address;
+}
+
+export interface DefaultAuthOptions {
+  db: Db;
+  /** Failures per IP address in the window before that address is refused. */
+  maxFailuresPerIp: number;
+  log: Logger;
+}
+
+/** Registers the canonical-name + limiter gate (before plugins' auth handlers) and the
+ *  store's password check (after them). Returns the limiter (tests, the admin side). */
+export function registerDefaultAuth(hooks: Hooks, store: Store, opts: DefaultAuthOptions): LoginLimiter {
+  const limiter = createLoginLimiter(opts.db, { maxFailuresPerIp: opts.maxFailuresPerIp, log: opts.log });
   hooks.on(
     "auth",
-    (conn, cred) => {
+    async (conn, cred) => {
       const ip = conn?.remoteAddress ?? "local";
-      if (byIp.blocked(ip) || byAccount.blocked(cred.username.toLowerCase())) return { kind: "reject", reply: TOO_MANY_FAILURES };
+      const name = loginName(cred.username);
+      if (!name) {
+        conn?.log.info("auth refused: login name not canonical", { user: cred.username.slice(0, 100), mech: cred.mechanism });
+        await limiter.failed(ip, null);
+        return { kind: "reject", reply: BAD_CREDENTIALS };
+      }
+      cred.username = name;
+      const gate = await limiter.check(ip, name);
+      if (gate) {
+        // Hammering a slowed-down account counts against the address doing it.
+        if (gate.code !== 421) await limiter.failed(ip, null);
+        conn?.log.info("auth refused by the limiter", { user: name, ip, reason: gate.text });
+        return { kind: "reject", reply: gate };
+      }
       return { kind: "pass" };
     },
     { plugin: "core" },
@@ -50,17 +69,18 @@ export function registerDefaultAuth(hooks: Hooks, store: Store, maxFailuresPerIp
     async (conn, cred) => {
       const ip = conn?.remoteAddress ?? "local";
       // A SASL authzid other than the authcid would mean proxy auth: not supported.
-      const acct = cred.authzid && cred.authzid.toLowerCase() !== cred.username.toLowerCase() ? null : await store.verifyPassword(cred.username, cred.password);
+      const acct = cred.authzid && cred.authzid.toLowerCase() !== cred.username ? null : await store.verifyPassword(cred.username, cred.password);
       if (!acct || acct.disabled) {
-        byIp.fail(ip);
-        byAccount.fail(cred.username.toLowerCase());
+        await limiter.failed(ip, cred.username);
         conn?.log.info("auth failed", { user: cred.username, mech: cred.mechanism });
         authFailures.inc({ service: conn?.service ?? "web" });
         return { kind: "reject", reply: BAD_CREDENTIALS };
       }
+      await limiter.succeeded(ip, acct.address);
       conn?.log.info("auth ok", { user: acct.address, mech: cred.mechanism });
       return { kind: "user", user: { accountId: acct.id, address: acct.address } };
     },
     { plugin: "core", last: true },
   );
+  return limiter;
 }

@@ -139,6 +139,8 @@ export function coerce(s: SchemaNode, raw: string): unknown {
 /** One line per core key; the README documents the same keys (a test checks both). */
 export const CORE_KEY_DOCS: Record<string, string> = {
   hostname: "The server's host name: EHLO, Received headers, banners, certificates. Default: the machine's host name.",
+  "listen.maxConnections": "Open connections over all listeners (TLS handshakes included); more are refused with 421 or closed, and a log line says so.",
+  "listen.tlsHandshakeSeconds": "Seconds a client on an implicit-TLS port (465, 993, 995) or after STARTTLS has to finish its TLS handshake.",
   "listen.address": "Address every listener binds (0.0.0.0, ::, 127.0.0.1 …).",
   "listen.portOffset": "Added to every standard port (25 → 10025 with 10000). Unset: 0 when the process may bind ports below 1024, 10000 otherwise. `serve --port-offset N` overrides it.",
   "listen.ports.smtp": "SMTP (MX, inbound mail) port before the offset; 0 = any free port (tests).",
@@ -174,6 +176,8 @@ export const CORE_KEY_DOCS: Record<string, string> = {
   "delivery.relay.passwordFile": "File holding the relay password (one line). Or set $KOTAKPOS_RELAY_PASSWORD; the password never goes in this file and is never logged.",
   "delivery.relay.caFile": "PEM file of a CA to trust for the relay's certificate (a private CA or a self-signed relay).",
   "delivery.relay.domains": "Sender domains whose mail goes through the relay. Empty: all outbound mail.",
+  "limits.maxHeaderSection": "Largest header section of a message, in bytes; larger is refused (552 5.3.4) before any check runs.",
+  "limits.maxHeaderField": "Largest single header field (with its folded lines), in bytes; larger is refused (554 5.6.0).",
   "limits.maxMessageSize": "Largest message accepted, in bytes (announced in SMTP SIZE and IMAP APPENDLIMIT).",
   "limits.maxRecipients": "Recipients accepted in one SMTP transaction.",
   "log.level": 'Lowest level logged to stderr: "debug", "info", "warn" or "error".',

@@ -30,6 +30,10 @@ export const ConfigSchema = v.looseObject({
         {},
       ),
       maxConnectionsPerIp: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 50),
+      /** Open connections over all listeners; more are refused (421 / closed) and logged. */
+      maxConnections: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 5000),
+      /** Seconds a client on an implicit-TLS port (465, 993, 995) has to finish its TLS handshake. */
+      tlsHandshakeSeconds: v.optional(v.pipe(v.number(), v.minValue(0.1)), 10),
       /** Seconds the server waits for sessions to finish on shutdown. */
       shutdownGraceSeconds: v.optional(v.pipe(v.number(), v.minValue(0)), 5),
     }),
@@ -108,6 +112,9 @@ export const ConfigSchema = v.looseObject({
       /** Largest message accepted (bytes), announced in SIZE and APPENDLIMIT. */
       maxMessageSize: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 50 * 1024 * 1024),
       maxRecipients: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 1000),
+      /** Largest header section and largest single header field (bytes), checked before any check runs. */
+      maxHeaderSection: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 1024 * 1024),
+      maxHeaderField: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000)), 64 * 1024),
     }),
     {},
   ),

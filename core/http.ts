@@ -28,7 +28,8 @@ export async function buildHttpApp(core: Core): Promise<Hono> {
     return c.json({ error: "internal error" }, 500);
   });
   app.use("*", bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json({ error: "request body too large" }, 413) }));
-  app.get("/healthz", (c) => c.text("ok\n"));
+  // 503 while the disk is full: reads work, but no mail can be accepted.
+  app.get("/healthz", (c) => (core.db.readOnly ? c.text(`${core.db.readOnly}\n`, 503) : c.text("ok\n")));
   const token = adminToken(core.dataDir);
   // Prometheus scrapes with the admin token as bearer token (or metrics.listen, below).
   app.get("/metrics", bearerAuth({ token }), async (c) => c.body(await metricsText(), 200, { "content-type": METRICS_CONTENT_TYPE }));

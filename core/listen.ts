@@ -5,8 +5,30 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import type { Connection, ConnState, Listener, ListenSpec, Logger, Reply, Tls, TlsInfo } from "./types.ts";
 
+/** Connections refused or dropped by the limits, since start (logged too). */
+export interface ListenerStats {
+  open: number;
+  refusedGlobalCap: number;
+  refusedPerIp: number;
+  tlsHandshakeTimeouts: number;
+}
+
+export interface ListenerSetOptions {
+  address: string;
+  portOffset: number;
+  /** Connections per client IP, per listener (README: an office behind one NAT address). */
+  maxPerIp: number;
+  /** Open connections over all listeners (TLS handshakes in progress included). */
+  maxConnections?: number;
+  /** A client on an implicit-TLS port must finish its handshake within this. */
+  tlsHandshakeTimeoutMs?: number;
+  log: Logger;
+  tls: Tls;
+}
+
 export interface ListenerSet {
   listen(spec: ListenSpec): Promise<Listener>;
+  readonly stats: ListenerStats;
   readonly listeners: Listener[];
   /** Port after the offset for a standard port (0 stays 0: any free port). */
   portFor(standard: number): number;
@@ -62,6 +84,7 @@ class Conn implements Connection {
     readonly service: string,
     log: Logger,
     private contextFor: (name: string | undefined) => Promise<tls.SecureContext>,
+    private handshakeMs = 30_000,
   ) {
     this.remoteAddress = socket.remoteAddress ?? "?";
     this.remotePort = socket.remotePort ?? 0;
@@ -153,7 +176,7 @@ class Conn implements Connection {
     this.socket = secure;
     this.attach(secure);
     await new Promise<void>((res, rej) => {
-      const t = setTimeout(() => rej(new Error("TLS handshake timed out")), 30_000);
+      const t = setTimeout(() => rej(new Error("TLS handshake timed out")), this.handshakeMs);
       secure.once("secure", () => {
         clearTimeout(t);
         res();
@@ -210,11 +233,21 @@ function tlsInfo(s: tls.TLSSocket): TlsInfo {
   };
 }
 
-export function createListenerSet(opts: { address: string; portOffset: number; maxPerIp: number; log: Logger; tls: Tls }): ListenerSet {
+const DEFAULT_MAX_CONNECTIONS = 5000;
+const DEFAULT_TLS_HANDSHAKE_MS = 10_000;
+/** At most one "connection cap reached" log line per this interval (a flood must not flood the log). */
+const CAP_LOG_INTERVAL_MS = 10_000;
+
+export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
   const listeners: Listener[] = [];
   const conns = new Set<Conn>();
   const perIp = new Map<string, number>();
   const contextFor = sniContexts(opts.tls, opts.log);
+  const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const handshakeMs = opts.tlsHandshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_MS;
+  const stats: ListenerStats = { open: 0, refusedGlobalCap: 0, refusedPerIp: 0, tlsHandshakeTimeouts: 0 };
+  /** Implicit-TLS sockets still in their handshake, with the timer that drops them. */
+  const handshaking = new WeakMap<net.Socket, ReturnType<typeof setTimeout>>();
   let stopping = false;
   // Hot reload: SNI lookups ask the tls.certificate hook per handshake already; the default
   // pair of implicit-TLS servers (clients without SNI) is swapped here. Open connections
@@ -230,30 +263,79 @@ export function createListenerSet(opts: { address: string; portOffset: number; m
     );
   });
 
+  let capLoggedAt = 0;
+  let capRefusedSinceLog = 0;
+
+  /** Every raw socket (before any TLS handshake) passes here: the global cap. */
+  function admit(spec: ListenSpec, socket: net.Socket): boolean {
+    if (stopping) {
+      socket.destroy();
+      return false;
+    }
+    if (stats.open >= maxConnections) {
+      stats.refusedGlobalCap++;
+      connectionsRefused.inc({ listener: spec.name, reason: "global_cap" });
+      capRefusedSinceLog++;
+      const now = Date.now();
+      if (now - capLoggedAt >= CAP_LOG_INTERVAL_MS) {
+        opts.log.warn("connection cap reached: refusing new connections", { cap: maxConnections, open: stats.open, refused: capRefusedSinceLog, service: spec.name, ip: socket.remoteAddress });
+        capLoggedAt = now;
+        capRefusedSinceLog = 0;
+      }
+      if (spec.mode === "implicit-tls" || !spec.onRefuse) {
+        // No TLS session to speak in (and no handshake work spent on it): just close.
+        socket.destroy();
+      } else {
+        const conn = new Conn(socket, spec.name, opts.log, contextFor, handshakeMs);
+        spec.onRefuse(conn, { code: 421, enhanced: "4.3.2", text: "Server busy: too many connections, try again later" });
+        conn.close();
+      }
+      return false;
+    }
+    stats.open++;
+    socket.once("close", () => stats.open--);
+    if (spec.mode === "implicit-tls") {
+      handshaking.set(
+        socket,
+        setTimeout(() => {
+          stats.tlsHandshakeTimeouts++;
+          connectionsRefused.inc({ listener: spec.name, reason: "tls_handshake_timeout" });
+          opts.log.info("tls handshake timeout", { service: spec.name, ip: socket.remoteAddress, ms: handshakeMs });
+          socket.destroy();
+        }, handshakeMs),
+      );
+    }
+    return true;
+  }
+
   function accept(spec: ListenSpec, socket: net.Socket): void {
+    clearTimeout(handshaking.get(socket));
+    handshaking.delete(socket);
     if (stopping) {
       socket.destroy();
       return;
     }
-    const conn = new Conn(socket, spec.name, opts.log, contextFor);
+    const conn = new Conn(socket, spec.name, opts.log, contextFor, handshakeMs);
     const ip = conn.remoteAddress;
-    const n = (perIp.get(ip) ?? 0) + 1;
-    perIp.set(ip, n);
+    const key = `${spec.name} ${ip}`;
+    const n = (perIp.get(key) ?? 0) + 1;
+    perIp.set(key, n);
     conns.add(conn);
     connections.inc({ listener: spec.name });
     sessions.inc({ listener: spec.name });
     conn.onClose(() => {
       sessions.dec({ listener: spec.name });
       conns.delete(conn);
-      const left = (perIp.get(ip) ?? 1) - 1;
-      if (left <= 0) perIp.delete(ip);
-      else perIp.set(ip, left);
+      const left = (perIp.get(key) ?? 1) - 1;
+      if (left <= 0) perIp.delete(key);
+      else perIp.set(key, left);
       conn.log.debug("disconnected");
     });
     conn.log.debug("connected", { service: spec.name, ip, port: conn.remotePort });
     if (n > opts.maxPerIp) {
+      stats.refusedPerIp++;
       const reply: Reply = { code: 421, enhanced: "4.7.0", text: "Too many connections from your address" };
-      conn.log.warn("connection limit", { ip, count: n });
+      conn.log.warn("connection limit per address", { service: spec.name, ip, count: n });
       connectionsRefused.inc({ listener: spec.name, reason: "per_ip_limit" });
       if (spec.onRefuse) spec.onRefuse(conn, reply);
       conn.close();
@@ -271,6 +353,7 @@ export function createListenerSet(opts: { address: string; portOffset: number; m
     get listeners() {
       return listeners;
     },
+    stats,
     portFor: (p) => (p === 0 ? 0 : p + opts.portOffset),
     adopt(l) {
       listeners.push(l);
@@ -288,7 +371,12 @@ export function createListenerSet(opts: { address: string; portOffset: number; m
               },
               (s) => accept(spec, s),
             )
-          : net.createServer((s) => accept(spec, s));
+          : net.createServer();
+      // "connection" carries the raw socket (for TLS: before the handshake, the same object
+      // that later reaches accept).
+      server.on("connection", (s: net.Socket) => {
+        if (admit(spec, s) && spec.mode !== "implicit-tls") accept(spec, s);
+      });
       if (server instanceof tls.Server) {
         server.on("tlsClientError", (err) => opts.log.debug("tls client error", { service: spec.name, err: err.message }));
         tlsServers.add(server);

@@ -71,6 +71,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const db = await openDb({
     url: config.database.url || `file:${join(dataDir, "kotakpos.db")}`,
     authToken: config.database.authToken || undefined,
+    log,
     onBackup: (path) => log.warn("the database schema is being upgraded: backed up the database first", { path }),
   });
   const shutdowns: Shutdown[] = [async () => db.close()];
@@ -87,7 +88,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const store = await createStore({ db, blobDir: config.blobs.path || join(dataDir, "blobs"), log });
     shutdowns.push(() => store.close());
     const hooks = createHooks(log);
-    registerDefaultAuth(hooks, store, config.auth.maxFailuresPerIp);
+    const limiter = registerDefaultAuth(hooks, store, { db, maxFailuresPerIp: config.auth.maxFailuresPerIp, log });
+    shutdowns.push(() => limiter.close());
     registerDefaultRouting(hooks, store);
     const tls = await createTls({ db, hooks, log, hostname: config.hostname, certFile: config.tls.certFile, keyFile: config.tls.keyFile });
     shutdowns.push(() => tls.close());
@@ -95,7 +97,15 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     shutdowns.push(() => spool.stop());
     const portOffset = opts.portOffset ?? config.listen.portOffset ?? defaultOffset(log);
     const address = opts.listenAddress ?? config.listen.address;
-    const listeners = createListenerSet({ address, portOffset, maxPerIp: config.listen.maxConnectionsPerIp, log, tls });
+    const listeners = createListenerSet({
+      address,
+      portOffset,
+      maxPerIp: config.listen.maxConnectionsPerIp,
+      maxConnections: config.listen.maxConnections,
+      tlsHandshakeTimeoutMs: config.listen.tlsHandshakeSeconds * 1000,
+      log,
+      tls,
+    });
     shutdowns.push(() => listeners.shutdown(config.listen.shutdownGraceSeconds * 1000));
     const closing = new AbortController();
     const core: Core = {
@@ -155,6 +165,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 /** What a new admin should do next, shown under the banner. */
 async function startHints(core: Core): Promise<string[]> {
   const hints: string[] = [];
+  if (core.db.readOnly) hints.push(`DISK FULL — ${core.db.readOnly}. Mail is refused (SMTP 452) and nothing can be changed; reading mail works. Free space and kotakpos resumes by itself.`);
   if (!core.config.hostname.includes(".")) hints.push(`hostname "${core.config.hostname}" is not a full DNS name: set hostname in ${join(core.dataDir, "kotakpos.toml")}`);
   if ((await core.store.listDomains()).length === 0) hints.push("no mail domain yet: kotakpos domain add example.com && kotakpos user add you@example.com");
   hints.push(`admin API token: ${join(core.dataDir, "admin.token")}`);

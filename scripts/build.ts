@@ -58,10 +58,14 @@ const libsqlNative: BunPlugin = {
   },
 };
 
+/** Files started with `new Worker(new URL("./x.ts", import.meta.url))`. */
+const WORKERS = ["plugins/mailauth/check-worker.ts"];
+
 mkdirSync(join(outfile, ".."), { recursive: true });
 const started = performance.now();
 const result = await Bun.build({
-  entrypoints: [join(root, "core", "main.ts")],
+  // Worker threads are separate entry points in a compiled binary (Bun's docs, "Worker").
+  entrypoints: [join(root, "core", "main.ts"), ...WORKERS.map((w) => join(root, w))],
   target: "bun",
   format: "esm",
   minify: { syntax: true, whitespace: true },

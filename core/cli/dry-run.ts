@@ -23,7 +23,7 @@ export async function dryRunPlugins(opts: { config: Config; plugins: Plugin[]; d
   const { config, db, store, log } = opts;
   const plugins = resolvePlugins(opts.plugins, [], config.plugins.disabled);
   const hooks = createHooks(log);
-  registerDefaultAuth(hooks, store, config.auth.maxFailuresPerIp);
+  registerDefaultAuth(hooks, store, { db, maxFailuresPerIp: config.auth.maxFailuresPerIp, log }).close();
   registerDefaultRouting(hooks, store);
   const closing = new AbortController();
   const listeners: string[] = [];

@@ -81,8 +81,8 @@ function baseCode(raw: number): string {
   return BASE[raw & 0xff] ?? "SQLITE_UNKNOWN";
 }
 
-export function openLocal(path: string, opts: { timeoutMs: number }): LocalConn {
-  const db = new (Database as unknown as new (p: string, o: object) => NativeDatabase)(path, { timeout: opts.timeoutMs });
+export function openLocal(path: string, opts: { timeoutMs: number; readonly?: boolean }): LocalConn {
+  const db = new (Database as unknown as new (p: string, o: object) => NativeDatabase)(path, { timeout: opts.timeoutMs, ...(opts.readonly && { readonly: true }) });
   const cache = new Map<string, Cached>();
 
   function prepare(sql: string): Cached {

@@ -13,7 +13,9 @@ import { migrate } from "drizzle-orm/libsql/migrator";
 import { mkdtempSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { openLocal } from "./local.ts";
+import { DISK_FULL_TEXT, DiskFullError, freeBytes, isDiskFull, LOW_SPACE_BYTES } from "../disk.ts";
+import type { Logger } from "../types.ts";
+import { openLocal, type LocalConn } from "./local.ts";
 import * as schema from "./schema.ts";
 import { migrationFiles } from "./migrations.gen.ts";
 import { dbSchemaState, schemaOf, SchemaTooNewError, type MigrationFiles } from "./schema-version.ts";
@@ -44,6 +46,9 @@ export interface Db {
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** True for an embedded file database (blob fsync matters, WAL in use). */
   readonly local: boolean;
+  /** Why writes are refused (started on a full disk: "disk full: …"), else undefined.
+   *  Reads work; writing resumes by itself once space is freed. */
+  readonly readOnly: string | undefined;
   close(): Promise<void>;
 }
 
@@ -59,7 +64,12 @@ export interface OpenDbOptions {
   onBackup?: (path: string) => void;
   /** Most write fns sharing one transaction (bounds latency of the first). */
   maxBatch?: number;
+  /** For the read-only mode's messages (disk full, recovered). */
+  log?: Logger;
 }
+
+/** How often a database opened read-only (disk full) looks for free space again. */
+const RECOVER_CHECK_MS = 2_000;
 
 interface Pending {
   fn: (tx: Tx) => Promise<unknown>;
@@ -87,53 +97,122 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   let query: (stmt: InStatement) => Promise<ResultSet>;
   let ormClient: Client;
   let closeWriter: () => void;
+  let readOnly: string | undefined;
+  let recoverTimer: ReturnType<typeof setInterval> | undefined;
   if (path) {
-    // Migrations through @libsql/client (drizzle's migrator needs it), then our own
-    // connection for writes: one connection, so PRAGMAs stick and transactions never overlap.
-    const migrator = createClient({ url: opts.url, concurrency: 1, timeout: 10_000 } as Parameters<typeof createClient>[0]);
+    const dir = dirname(resolve(path));
+    let conn: LocalConn | null = null;
+    let readConn: LocalConn;
+    /** The write connection and the cached read connection of normal operation. */
+    const openWritable = (): { w: LocalConn; r: LocalConn } => {
+      const w = openLocal(path, { timeoutMs: 10_000 });
+      try {
+        w.exec("PRAGMA journal_mode=WAL");
+        // FULL in WAL mode fsyncs the WAL at every COMMIT: durable on power loss (NORMAL is not).
+        w.exec("PRAGMA synchronous=FULL");
+        w.exec("PRAGMA busy_timeout=10000");
+        w.exec("PRAGMA foreign_keys=ON");
+        // Reads run synchronously to completion (autocommit), so one connection serves all.
+        const r = openLocal(path, { timeoutMs: 10_000 });
+        r.exec("PRAGMA query_only=ON");
+        return { w, r };
+      } catch (err) {
+        w.close();
+        throw err;
+      }
+    };
+    /** Reads only, on a full disk: a read-only connection when SQLite can still use its
+     *  -shm file; else the file opened as immutable (no -shm needed, which SQLite could not
+     *  grow: SQLITE_IOERR_SHMSIZE). That happens after a clean close removed -wal and -shm,
+     *  so no committed transaction waits in a WAL. */
+    const openReadOnly = (): LocalConn => {
+      try {
+        const r = openLocal(path, { timeoutMs: 1_000, readonly: true });
+        try {
+          r.exec("PRAGMA query_only=ON");
+          r.execute("SELECT 1 FROM sqlite_master LIMIT 1");
+          return r;
+        } catch (err) {
+          r.close();
+          throw err;
+        }
+      } catch (err) {
+        opts.log?.warn("database opened as immutable (no room for its -shm file)", { err: (err as Error).message });
+        const r = openLocal(`file:${encodeURI(resolve(path))}?immutable=1`, { timeoutMs: 10_000, readonly: true });
+        r.exec("PRAGMA query_only=ON");
+        r.execute("SELECT 1 FROM sqlite_master LIMIT 1");
+        return r;
+      }
+    };
+    const migrateWith = async () => {
+      // Migrations through @libsql/client (drizzle's migrator needs it).
+      const migrator = createClient({ url: opts.url, concurrency: 1, timeout: 10_000 } as Parameters<typeof createClient>[0]);
+      try {
+        await migrator.execute("PRAGMA journal_mode=WAL");
+        await upgradeSafely(migrator, opts, path);
+      } finally {
+        migrator.close();
+      }
+    };
     try {
-      await migrator.execute("PRAGMA journal_mode=WAL");
-      await upgradeSafely(migrator, opts, path);
-    } finally {
-      migrator.close();
+      await migrateWith();
+      // Then our own connection for writes: one connection, so PRAGMAs stick and
+      // transactions never overlap.
+      ({ w: conn, r: readConn } = openWritable());
+    } catch (err) {
+      // A full disk must not keep the mail people already have from them: open for reads.
+      const full = isDiskFull(err) || (String((err as { code?: string }).code ?? "").startsWith("SQLITE_IOERR") && freeBytes(dir) < LOW_SPACE_BYTES);
+      if (!full) throw err;
+      readConn = openReadOnly();
+      readOnly = `${DISK_FULL_TEXT} (${dir}, ${Math.floor(freeBytes(dir) / 1024)} KB free): read-only until space is freed`;
+      opts.log?.error(`${readOnly}; mail is refused (SMTP 452, IMAP NO [OVERQUOTA]) but can be read`, { err: (err as Error).message });
+      recoverTimer = setInterval(() => {
+        if (freeBytes(dir) < LOW_SPACE_BYTES) return;
+        readConn.close();
+        try {
+          ({ w: conn, r: readConn } = openWritable());
+        } catch (e) {
+          readConn = openReadOnly();
+          opts.log?.warn("disk still full: staying read-only", { err: (e as Error).message });
+          return;
+        }
+        clearInterval(recoverTimer);
+        readOnly = undefined;
+        opts.log?.info("disk space available again: writes resumed");
+        migrateWith().catch((e: unknown) => opts.log?.error("migrations after disk-full recovery failed", { err: (e as Error).message }));
+      }, RECOVER_CHECK_MS);
+      recoverTimer.unref?.();
     }
-    const conn = openLocal(path, { timeoutMs: 10_000 });
-    conn.exec("PRAGMA journal_mode=WAL");
-    // FULL in WAL mode fsyncs the WAL at every COMMIT: durable on power loss (NORMAL is not).
-    conn.exec("PRAGMA synchronous=FULL");
-    conn.exec("PRAGMA busy_timeout=10000");
-    conn.exec("PRAGMA foreign_keys=ON");
     const txn: WriteTxn = {
-      execute: async (s) => conn.execute(s),
-      batch: async (stmts) => stmts.map((s) => conn.execute(s)),
-      commit: async () => conn.exec("COMMIT"),
+      execute: async (st) => conn!.execute(st),
+      batch: async (stmts) => stmts.map((st) => conn!.execute(st)),
+      commit: async () => conn!.exec("COMMIT"),
       rollback: async () => {
-        if (conn.inTransaction) conn.exec("ROLLBACK");
+        if (conn?.inTransaction) conn.exec("ROLLBACK");
       },
     };
     beginTx = async () => {
+      if (!conn || readOnly) throw new DiskFullError();
       conn.exec("BEGIN IMMEDIATE");
       return txn;
     };
     reader = createClient({ url: opts.url, concurrency: 8, timeout: 10_000 } as Parameters<typeof createClient>[0]);
-    // Reads run synchronously to completion (autocommit), so one connection serves all.
-    const readConn = openLocal(path, { timeoutMs: 10_000 });
-    readConn.exec("PRAGMA query_only=ON");
-    query = async (s) => readConn.execute(s);
+    query = async (st) => readConn.execute(st);
     // db.orm reads on the same cached connection; anything else goes to the real client.
     // query_only makes a write through db.orm fail at once instead of waiting (busy) on
     // the writer's open transaction while blocking the thread that must finish it.
     ormClient = new Proxy(reader, {
       get(target, prop, receiver) {
-        if (prop === "execute") return async (s: InStatement) => readConn.execute(s);
-        if (prop === "batch") return async (stmts: InStatement[]) => stmts.map((s) => readConn.execute(s));
+        if (prop === "execute") return async (st: InStatement) => readConn.execute(st);
+        if (prop === "batch") return async (stmts: InStatement[]) => stmts.map((st) => readConn.execute(st));
         const v = Reflect.get(target, prop, receiver) as unknown;
         // methods use private fields: call them on the real client, not the proxy
         return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
     closeWriter = () => {
-      conn.close();
+      clearInterval(recoverTimer);
+      conn?.close();
       readConn.close();
     };
   } else {
@@ -256,6 +335,9 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     client: reader,
     query: (s) => (closed ? Promise.reject(new Error("database is closed")) : query(s)),
     local,
+    get readOnly() {
+      return readOnly;
+    },
     write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
       if (closed) return Promise.reject(new Error("database is closed"));
       return new Promise<T>((resolve, reject) => {

@@ -211,3 +211,22 @@ export const imapMetadata = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.accountId, t.mailboxId, t.entry] })],
 );
+
+/** The login limiter (core/auth.ts), kept across restarts: failures per key ("ip:…" or
+ *  "acct:…"); rows expire a day after their last failure. */
+export const authFailures = sqliteTable("auth_failures", {
+  key: text("key").primaryKey(),
+  failures: integer("failures").notNull(),
+  lastFailure: integer("last_failure").notNull(),
+});
+
+/** Addresses each account logged in from successfully: exempt from that account's slow-down. */
+export const authKnownAddresses = sqliteTable(
+  "auth_known_addresses",
+  {
+    account: text("account").notNull(),
+    ip: text("ip").notNull(),
+    lastSuccess: integer("last_success").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.account, t.ip] })],
+);

@@ -1,4 +1,4 @@
-import { test, expect, beforeEach, afterEach } from "bun:test";
+import { spyOn, test, expect, beforeEach, afterEach } from "bun:test";
 import { makeStore, msg, type TestStore } from "./test-helpers.ts";
 import { isStoreError } from "./errors.ts";
 
@@ -58,6 +58,21 @@ test("passwords: argon2id, verify, wrong, unknown user, change", async () => {
   // disabled accounts never authenticate
   await t.db.client.execute("UPDATE accounts SET disabled = 1");
   expect(await t.store.verifyPassword("u@a.test", "new")).toBeNull();
+});
+
+test("a repeated login is answered from the credential cache, without argon2; a wrong password never is", async () => {
+  await t.store.createAccount("c@a.test", "pw-c");
+  const verify = spyOn(Bun.password, "verify");
+  try {
+    expect(await t.store.verifyPassword("c@a.test", "pw-c")).not.toBeNull();
+    expect(verify).toHaveBeenCalledTimes(1);
+    for (let i = 0; i < 3; i++) expect(await t.store.verifyPassword("C@a.test", "pw-c")).not.toBeNull();
+    expect(verify).toHaveBeenCalledTimes(1);
+    for (let i = 0; i < 2; i++) expect(await t.store.verifyPassword("c@a.test", "pw-x")).toBeNull();
+    expect(verify).toHaveBeenCalledTimes(3);
+  } finally {
+    verify.mockRestore();
+  }
 });
 
 test("deleteAccount drops mailboxes, messages and blob references", async () => {

@@ -1,6 +1,7 @@
 // Domains and accounts. Passwords are argon2id hashes (Bun.password).
 import type { Row } from "@libsql/client";
 import { StoreError } from "./errors.ts";
+import { createCredentialCache } from "./credential-cache.ts";
 import { normalizeAddress, normalizeDomain } from "./names.ts";
 import { exec, read, unrefMessages, type StoreCtx } from "./ctx.ts";
 import { createMailboxInTx } from "./mailboxes.ts";
@@ -26,15 +27,24 @@ const toAccount = (r: Row): Account => ({
 });
 const ACCOUNT_COLS = "id, address, domain_id, created_at, disabled";
 
+/** OWASP Password Storage Cheat Sheet (2025): argon2id, 19 MiB, 2 iterations, 1 lane.
+ *  Logins are cached (credential-cache.ts), so this cost is paid by first logins and wrong
+ *  passwords — where a lower memory cost per concurrent verify also bounds what a flood of
+ *  wrong passwords can take. Hashes made with other parameters still verify (they are in
+ *  the hash string). */
+export const ARGON2 = { algorithm: "argon2id", memoryCost: 19_456, timeCost: 2 } as const;
+
 let dummyHash: Promise<string> | null = null;
 function hash(password: string): Promise<string> {
-  return Bun.password.hash(password, { algorithm: "argon2id" });
+  return Bun.password.hash(password, ARGON2);
 }
 
 export type AccountOps = Pick<Store, "addDomain" | "listDomains" | "deleteDomain" | "isLocalDomain" | "createAccount" | "getAccount" | "getAccountById" | "listAccounts" | "setPassword" | "deleteAccount" | "verifyPassword">;
 
 export function accountOps(ctx: StoreCtx): AccountOps {
   const { db } = ctx;
+  // Successful logins remembered briefly (credential-cache.ts): no argon2 per reconnect.
+  const credentials = createCredentialCache();
 
   async function addDomain(name: string): Promise<Domain> {
     const d = normalizeDomain(name);
@@ -156,7 +166,11 @@ export function accountOps(ctx: StoreCtx): AccountOps {
       await Bun.password.verify(password, await dummyHash).catch(() => false);
       return null;
     }
-    const ok = await Bun.password.verify(password, String(row.password_hash)).catch(() => false);
+    const stored = String(row.password_hash);
+    const canonical = String(row.address);
+    if (credentials.has(canonical, stored, password)) return toAccount(row);
+    const ok = await Bun.password.verify(password, stored).catch(() => false);
+    if (ok) credentials.remember(canonical, stored, password);
     return ok ? toAccount(row) : null;
   }
 

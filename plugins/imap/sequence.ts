@@ -5,6 +5,7 @@ import { ParseError } from "./parser.ts";
 export type SeqSet = [lo: number, hi: number][];
 
 const MAX_RANGES = 10_000;
+const MAX_NUMBER = 4_294_967_295;
 
 export function parseSeqSet(s: string): SeqSet {
   if (!/^[0-9:*,]+$/.test(s)) throw new ParseError("Bad sequence set");
@@ -16,8 +17,8 @@ export function parseSeqSet(s: string): SeqSet {
     if (!m) throw new ParseError("Bad sequence set");
     const a = m[1] === "*" ? Infinity : Number(m[1]);
     const b = m[2] === undefined ? a : m[2] === "*" ? Infinity : Number(m[2]);
-    // RFC 9051 §9: nz-number; 0 is never valid.
-    if (a === 0 || b === 0 || !(a <= Number.MAX_SAFE_INTEGER || a === Infinity)) throw new ParseError("Bad sequence number");
+    // RFC 9051 §9: nz-number, a non-zero unsigned 32-bit number (0 < n < 4,294,967,296).
+    if (a === 0 || b === 0 || (a !== Infinity && a > MAX_NUMBER) || (b !== Infinity && b > MAX_NUMBER)) throw new ParseError("Bad sequence number");
     out.push(a <= b ? [a, b] : [b, a]);
   }
   return out;

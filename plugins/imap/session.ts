@@ -2,6 +2,7 @@
 // → selected → logout), command dispatch, and the moments at which other sessions'
 // changes are reported (§7.5.1: EXISTS/FETCH after any command, EXPUNGE never during
 // FETCH, STORE or SEARCH).
+import { isDiskFull } from "../../core/disk.ts";
 import * as zlib from "node:zlib";
 import type { AuthUser, Connection, Core } from "../../core/types.ts";
 import type { StoreChange } from "../../core/store/types.ts";
@@ -353,6 +354,8 @@ export class Session {
       res = await spec.run(this, { tag, name, uid, args: new Args(tokens.slice(rest)) });
     } catch (e) {
       if (e instanceof ParseError) res = bad(e.message);
+      // A full disk: storage is exhausted for now, not a bug and not a permanent refusal.
+      else if (isDiskFull(e)) res = no("Disk full: nothing can be stored now, try again later", "OVERQUOTA");
       else if (e instanceof Error && e.name === "StoreError") {
         // The store's typed errors carry RFC 5530 response codes.
         const code = (e as Error & { code?: string }).code;

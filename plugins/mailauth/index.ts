@@ -7,15 +7,20 @@ import { adminApp } from "./api.ts";
 import { MailauthConfig } from "./config.ts";
 import { forgedResults } from "./forged.ts";
 import { parseRawHeader } from "./header.ts";
-import { checkInbound } from "./inbound.ts";
+import { CheckDeadlineError, createCheckPool } from "./check-pool.ts";
 import { createKeyCache, ensureKeys } from "./keys.ts";
 import { signOutgoing } from "./outbound.ts";
 import { mtaStsPolicy } from "./transport.ts";
+import { ownDomainCheck } from "./own-domain.ts";
 import type { MailauthContext } from "./service.ts";
 
 /** SPF may take its full 20 s (RFC 7208 §4.6.4) before DMARC starts; the client waits up
  *  to 10 minutes for the reply to DATA (RFC 5321 §4.5.3.2.6). A timeout defers (451). */
 const CHECK_TIMEOUT = { timeoutMs: 60_000 };
+/** The checks run in worker threads (check-pool.ts); one still running after this long is
+ *  stopped by terminating its worker, before the hook timeout. */
+const CHECK_DEADLINE_MS = 50_000;
+const CHECK_WORKERS = 2;
 
 export default definePlugin({
   name: "mailauth",
@@ -27,7 +32,9 @@ export default definePlugin({
     const ctx = (): MailauthContext => ({ db: core.db, config: core.config, mcfg: cfg, resolver });
 
     if (cfg.verify) {
-      core.hooks.on("smtp.data", async (txn, msg): Promise<DataCheck> => {
+      const pool = createCheckPool({ workers: CHECK_WORKERS, deadlineMs: CHECK_DEADLINE_MS, resolver: resolver.resolve, log: core.log });
+      core.onShutdown(async () => pool.close());
+      core.hooks.on("smtp.data", async (txn, msg, { signal }): Promise<DataCheck> => {
         // Our own bounces are not checked (DESIGN.md).
         if (txn.internal) return { verdict: pass };
         // Authenticated submissions are not inbound mail; forged results are still dropped.
@@ -35,15 +42,14 @@ export default definePlugin({
           const forged = forgedResults(parseRawHeader(msg.raw).fields, hostname);
           return { verdict: pass, ...(forged.length ? { removeHeaders: forged.map((f) => ({ start: f.start, end: f.end })) } : {}) };
         }
-        const r = await checkInbound({
-          raw: msg.raw,
-          ip: txn.conn.remoteAddress,
-          helo: txn.helo,
-          mailFrom: txn.mailFrom.address,
-          hostname,
-          resolver: resolver.resolve,
-          trustedArcSealers: cfg.trustedArcSealers,
-        });
+        let r;
+        try {
+          r = await pool.check({ raw: msg.raw, ip: txn.conn.remoteAddress, helo: txn.helo, mailFrom: txn.mailFrom.address, hostname, trustedArcSealers: cfg.trustedArcSealers }, signal);
+        } catch (err) {
+          if (!(err instanceof CheckDeadlineError)) throw err;
+          txn.conn.log.warn("mailauth checks too slow", { txn: txn.id, err: err.message });
+          return { verdict: { kind: "defer", reply: { code: 451, enhanced: "4.7.0", text: "Authentication checks (SPF/DKIM/DMARC) took too long, try again later" } } };
+        }
         txn.conn.log.info("mailauth", {
           txn: txn.id,
           spf: r.spf.status.result,
@@ -53,6 +59,17 @@ export default definePlugin({
           verdict: r.verdict.kind,
           forged: r.remove.length || undefined,
         });
+        const own = await ownDomainCheck({
+          mailFrom: txn.mailFrom.address,
+          spf: r.spf.status.result,
+          authors: r.dmarcAll.map((d) => ({ domain: (d.status.header?.from ?? d.domain).toLowerCase(), dmarc: d.status.result })),
+          dkimPass: r.dkim.filter((d) => d.status.result === "pass" && d.signingDomain).map((d) => d.signingDomain!.toLowerCase()),
+          isLocal: (d) => core.store.isLocalDomain(d),
+        });
+        if (own) {
+          txn.conn.log.info("own domain spoofed", { txn: txn.id, ip: txn.conn.remoteAddress, from: txn.mailFrom.address, reason: own.reply.text });
+          return { verdict: own, headers: [r.header] };
+        }
         return { verdict: r.verdict, headers: [r.header], ...(r.remove.length ? { removeHeaders: r.remove } : {}) };
       }, CHECK_TIMEOUT);
     }

@@ -28,11 +28,25 @@ function ourResults(fields: RawField[], hostname: string): string | null {
   return f ? fieldValue(f) : null;
 }
 
+/** Did this message reach us from outside, unauthenticated? Our own Received field is the
+ *  topmost one (the per-message prefix); its with-protocol (RFC 3848) has an "A" when a user
+ *  authenticated. Mail we made ourselves (bounces) has none. */
+export function receivedFromOutside(fields: RawField[], hostname: string): boolean {
+  const r = fields.find((f) => f.name === "received");
+  if (!r) return false;
+  const m = /\bby\s+(\S+)\s+\(kotakpos\)\s+with\s+(\S+)/i.exec(fieldValue(r));
+  return !!m && m[1]!.toLowerCase() === hostname.toLowerCase() && !/A$/i.test(m[2]!);
+}
+
 export async function signOutgoing(msg: OutgoingMessage, deps: SignDeps): Promise<string[]> {
   const { fields } = parseRawHeader(msg.raw);
   const fromD = unicode(fromDomain(fields) ?? msg.fromDomain ?? "");
   const envD = domainOf(msg.mailFrom);
-  const candidates = [...new Set([fromD, envD].filter((d): d is string => !!d))];
+  // A signature of the From domain says "this author is ours": only for mail a user
+  // submitted (its From was checked against smtp.sendas) or that we made. Mail from outside
+  // that we forward is never signed for its From domain, even when that domain is ours.
+  const outside = receivedFromOutside(fields, deps.hostname);
+  const candidates = [...new Set([fromD, envD].filter((d): d is string => !!d && !(outside && d === fromD)))];
   const local: string[] = [];
   for (const d of candidates) if (await deps.isLocal(d)) local.push(d);
   const perDomain = await Promise.all(local.map((d) => deps.keys.signingKeys(d)));

@@ -195,7 +195,8 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
       case "USER": {
         if (!cmd.rest.trim()) return bad("USER needs a user name");
         if (!credentialsAllowed()) return no(PLAINTEXT_REFUSED);
-        pendingUser = cmd.rest.trim();
+        // The name as sent: the core refuses one that is not canonical (no fixing up).
+        pendingUser = cmd.rest;
         return send("+OK Send your password");
       }
       case "PASS": {

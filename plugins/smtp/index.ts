@@ -39,6 +39,7 @@ export default definePlugin({
         hostname: core.config.hostname,
         maxMessageSize: core.config.limits.maxMessageSize,
         maxRecipients: core.config.limits.maxRecipients,
+        headerLimits: { maxSection: core.config.limits.maxHeaderSection, maxField: core.config.limits.maxHeaderField },
         maxErrors: cfg.maxErrors,
         maxCommandsWithoutMail: cfg.maxCommandsWithoutMail,
         maxAuthFailures: cfg.maxAuthFailures,

@@ -110,6 +110,7 @@ function setup(service: SmtpService = "smtp", opts: { ip?: string; allowLoopback
     hostname: "mx.example.test",
     maxMessageSize: 100_000,
     maxRecipients: 5,
+    headerLimits: { maxSection: 1024 * 1024, maxField: 64 * 1024 },
     maxErrors: 10,
     maxCommandsWithoutMail: 30,
     maxAuthFailures: 3,
@@ -369,8 +370,9 @@ describe("port 25", () => {
     const m = accepted[0]!;
     expect(m.dsn).toEqual({ ret: "HDRS", envid: "x+y" });
     expect(m.remote).toEqual([{ address: "far@remote.test", dsn: { notify: ["FAILURE", "DELAY"], orcpt: "rfc822;far@remote.test" } }]);
-    // Submission adds Message-ID and Date when missing (RFC 6409 §8).
-    expect(m.prefix.map((p) => p.split(":")[0])).toEqual(["Received", "Message-ID", "Date"]);
+    // Submission adds From (the authenticated user), Message-ID and Date when missing (RFC 6409 §8).
+    expect(m.prefix.map((p) => p.split(":")[0])).toEqual(["Received", "From", "Message-ID", "Date"]);
+    expect(m.prefix[1]).toBe("From: <alice@example.test>\r\n");
     expect(m.prefix[0]).toContain("with ESMTPA id");
   });
 });
@@ -398,7 +400,7 @@ describe("submission", () => {
     expect(await say(conn, "MAIL FROM:<bob@example.test>\r\n")).toEqual(["550 5.7.1 Sender address not owned by the authenticated user"]);
     const r = await say(conn, "MAIL FROM:<Alice@example.test>\r\nRCPT TO:<someone@remote.test>\r\nRCPT TO:<bob@example.test>\r\nDATA\r\n", 4);
     expect(r).toEqual(["250 2.1.0 Sender OK", "250 2.1.5 Recipient OK", "250 2.1.5 Recipient OK", "354 End data with <CR><LF>.<CR><LF>"]);
-    await say(conn, "Message-ID: <x@y>\r\nDate: Sun, 22 Nov 2026 02:03:04 +0000\r\n\r\nhi\r\n.\r\n");
+    await say(conn, "From: alice@example.test\r\nMessage-ID: <x@y>\r\nDate: Sun, 22 Nov 2026 02:03:04 +0000\r\n\r\nhi\r\n.\r\n");
     expect(accepted[0]!.remote).toEqual([{ address: "someone@remote.test" }]);
     expect(accepted[0]!.local).toEqual([{ accountId: 2, mailbox: "INBOX" }]);
     expect(accepted[0]!.prefix).toHaveLength(1);

@@ -6,6 +6,7 @@ import type { Spool } from "../../core/spool/types.ts";
 import type { Store } from "../../core/store/types.ts";
 import type { Connection, Hooks, Reply } from "../../core/types.ts";
 import { splitCommand } from "./command.ts";
+import type { HeaderLimits } from "./header-bounds.ts";
 import { formatReply, R, verdictOutcome, type Outcome } from "./reply.ts";
 import { createAuthExchange } from "./sasl.ts";
 import { bdat, data, dataEnd, mail, rcpt, type SessionCtx } from "./transaction.ts";
@@ -18,6 +19,8 @@ export interface SessionConfig {
   hostname: string;
   maxMessageSize: number;
   maxRecipients: number;
+  /** Header section bounds, checked before the smtp.data hooks (header-bounds.ts). */
+  headerLimits: HeaderLimits;
   /** Error replies before 421 and close. */
   maxErrors: number;
   /** Commands other than MAIL/RCPT/DATA/BDAT/QUIT since the last MAIL before 421. */
@@ -110,12 +113,17 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     c.txn = undefined;
     hooks.notify("disconnect", conn);
   });
-  conn.setIdleTimeout(cfg.idleMs, () => {
+  // RFC 5321 §4.5.3.2: the timeouts are for waiting on the client, not on us.
+  const onIdle = () => {
+    if (busy) return conn.setIdleTimeout(cfg.idleMs, onIdle);
     log.info("idle timeout");
     closeWith(R.idle);
-  });
+  };
+  conn.setIdleTimeout(cfg.idleMs, onIdle);
+  // A message still arriving (or being checked) is finished first, within the shutdown
+  // grace period: the client gets its 250, then the 421.
   const onShutdown = () => {
-    if (busy) shutdownAsked = true;
+    if (busy || reader.inData() || c.txn?.bdat) shutdownAsked = true;
     else closeWith(R.shutdown);
   };
   if (conn.closing.aborted) queueMicrotask(onShutdown);
@@ -126,7 +134,7 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     busy = true;
     try {
       while (!closed) {
-        if (shutdownAsked) {
+        if (shutdownAsked && !reader.inData() && !c.txn?.bdat) {
           closeWith(R.shutdown);
           break;
         }

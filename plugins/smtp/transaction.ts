@@ -4,6 +4,9 @@
 import type { AuthUser, Address, Connection, IncomingMessage, Reply, Route, SmtpTxn, TxnState } from "../../core/types.ts";
 import { mailParams, parsePath, rcptParams, type MailParams } from "./command.ts";
 import { buildDeliveries, dropRanges, mergeChecks, type AcceptedRcpt } from "./deliver.ts";
+import { isDiskFull } from "../../core/disk.ts";
+import { authorsOf } from "./authors.ts";
+import { checkHeaderBounds } from "./header-bounds.ts";
 import { dateHeader, messageIdHeader, parseHeaders, receivedHeader, returnPathHeader, withProtocol } from "./headers.ts";
 import { R, verdictOutcome, type Outcome } from "./reply.ts";
 import type { SessionConfig, SessionDeps } from "./session.ts";
@@ -160,6 +163,16 @@ export async function bdat(c: SessionCtx, chunk: Buffer | null, size: number, la
 /** The message is complete: checks, our headers, then the durable commit — "250" only
  *  after spool.accept resolved (DESIGN.md "The durability contract"). */
 async function finish(c: SessionCtx, t: Txn, raw: Buffer): Promise<void> {
+  // An empty message ("BDAT 0 LAST" alone, or DATA then "."): nothing to deliver.
+  if (raw.length === 0) return c.reply({ code: 554, enhanced: "5.6.0", text: "Empty message refused (no header, no body)" });
+  // RFC 5322 §3.5 (text excludes %d0) and no BINARYMIME offered: NUL never belongs in a
+  // message, and IMAP could not send it in a literal (RFC 9051 §4.3).
+  if (raw.indexOf(0) >= 0) return c.reply({ code: 554, enhanced: "5.6.0", text: "NUL bytes are not allowed in message data (RFC 5322 section 3.5)" });
+  const bounds = checkHeaderBounds(raw, c.cfg.headerLimits);
+  if (bounds) {
+    c.conn.log.info("message refused: header bounds", { txn: t.id, ip: c.conn.remoteAddress, size: raw.length, code: bounds.code });
+    return c.reply(bounds);
+  }
   const headers = parseHeaders(raw);
   const prefix = [
     receivedHeader({
@@ -174,6 +187,22 @@ async function finish(c: SessionCtx, t: Txn, raw: Buffer): Promise<void> {
   ];
   // RFC 6409 §8.3 / §8.4: a submission server may add a missing Message-ID and Date.
   if (c.submission && t.user) {
+    // The author addresses must be the user's, like MAIL FROM (we DKIM-sign their domain).
+    const authors = authorsOf(raw);
+    if (!authors.ok) {
+      c.conn.log.info("submission refused: author fields", { txn: t.id, user: t.user.address, reason: authors.reply.text });
+      return c.reply(authors.reply);
+    }
+    for (const [field, address] of [...authors.from.map((a) => ["From", a] as const), ...authors.sender.map((a) => ["Sender", a] as const)]) {
+      const s = await c.deps.hooks.first("smtp.sendas", t.user, address);
+      if (s.kind === "accept") continue;
+      c.conn.log.info("submission refused: not allowed to send as", { txn: t.id, user: t.user.address, field, address });
+      if (s.kind === "pass") return c.reply({ code: 550, enhanced: "5.7.1", text: `${field}: ${address} is not an address you may send as` });
+      const o = verdictOutcome(s, R.ok);
+      if (!o.ok) return c.respond(o);
+    }
+    // RFC 6409 §8.1: a missing From is added, from the authenticated identity.
+    if (authors.missingFrom) prefix.push(`From: <${t.user.address}>\r\n`);
     if (!headers.some((h) => h.name === "message-id")) prefix.push(messageIdHeader(c.cfg.hostname));
     if (!headers.some((h) => h.name === "date")) prefix.push(dateHeader());
   }
@@ -201,6 +230,8 @@ async function finish(c: SessionCtx, t: Txn, raw: Buffer): Promise<void> {
     }));
   } catch (err) {
     c.conn.log.error("spool accept failed", { txn: t.id, err: (err as Error)?.message ?? String(err) });
+    // RFC 3463 §3.4: 4.3.1 "mail system full"; RFC 5321 §4.2.2: 452 insufficient storage.
+    if (isDiskFull(err)) return c.send({ code: 452, enhanced: "4.3.1", text: "Insufficient system storage (disk full), try again later" });
     return c.send(R.tempFail);
   }
   c.conn.log.info("message accepted", { txn: t.id, id, from: t.mailFrom.address, rcpts: t.rcpts.length, size: raw.length, quarantine: merged.verdict.kind === "quarantine" || undefined });

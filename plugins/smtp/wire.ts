@@ -53,6 +53,8 @@ export interface WireReader {
   discard(): void;
   /** Unconsumed bytes held (for backpressure). */
   buffered(): number;
+  /** True while message data is being received (after DATA's 354, inside a BDAT chunk). */
+  inData(): boolean;
 }
 
 type Mode = "command" | "data" | "bdat" | "dead";
@@ -331,6 +333,9 @@ export function createWireReader(limits: WireLimits): WireReader {
     },
     buffered() {
       return buf.length - pos;
+    },
+    inData() {
+      return mode === "data" || mode === "bdat";
     },
   };
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { startServer, type DeepPartial, type RunningServer } from "../../core/server.ts";
 import { createLogger } from "../../core/log.ts";
 import type { Config } from "../../core/config.ts";
-import type { Plugin } from "../../core/types.ts";
+import type { Logger, Plugin } from "../../core/types.ts";
 
 export interface TestServerOptions {
   domains?: string[];
@@ -16,6 +16,8 @@ export interface TestServerOptions {
   dataDir?: string;
   /** Keep the data dir on cleanup (restart tests). */
   keepData?: boolean;
+  /** A logger of the test's own (e.g. to read the log lines); default: stderr at the config's level. */
+  log?: Logger;
 }
 
 export interface TestServer extends RunningServer {
@@ -48,7 +50,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     config,
     plugins: opts.plugins,
     loadPluginDir: true,
-    log: createLogger(config.log.level),
+    log: opts.log ?? createLogger(config.log.level),
   });
   const store = server.core.store;
   for (const d of opts.domains ?? ["example.test"]) if (!(await store.isLocalDomain(d))) await store.addDomain(d);

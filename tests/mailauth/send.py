@@ -1,5 +1,5 @@
 # python3 smtplib client for the mailauth e2e tests: send.py PORT JSON
-# JSON: {helo, from, to: [...], msg, starttls?, login?: [user, pw]}
+# JSON: {helo, from, to: [...], msg, starttls?, login?: [user, pw], source?: "127.0.0.x"}
 # Prints one JSON line: {"ok": true} or {"ok": false, "code": N, "msg": "..."}.
 import json
 import smtplib
@@ -10,7 +10,7 @@ port = int(sys.argv[1])
 a = json.loads(sys.argv[2])
 out = {}
 try:
-    s = smtplib.SMTP("127.0.0.1", port, timeout=20)
+    s = smtplib.SMTP("127.0.0.1", port, timeout=20, source_address=(a["source"], 0) if a.get("source") else None)
     s.ehlo(a.get("helo", "client.test"))
     if a.get("starttls"):
         ctx = ssl.create_default_context()

@@ -72,6 +72,8 @@ export async function mailbox(s: TestServer, address: string, name = "INBOX"): P
 /** A raw TCP SMTP client for input no real client would send. */
 export interface RawClient {
   send(data: string | Uint8Array): void;
+  /** Send; resolves when the last byte has been handed to the kernel. */
+  sendAll(data: string | Uint8Array): Promise<void>;
   /** Wait for `n` more final reply lines ("ddd ") or the close; returns them. */
   replies(n?: number): Promise<string[]>;
   /** All bytes received so far. */
@@ -106,6 +108,9 @@ export async function raw(port: number): Promise<RawClient> {
   const client: RawClient = {
     send(data) {
       sock.write(typeof data === "string" ? Buffer.from(data, "latin1") : data);
+    },
+    sendAll(data) {
+      return new Promise((res, rej) => sock.write(typeof data === "string" ? Buffer.from(data, "latin1") : data, (err) => (err ? rej(err) : res())));
     },
     async replies(n = 1) {
       const deadline = Date.now() + 20_000;

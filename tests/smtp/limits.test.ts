@@ -42,7 +42,7 @@ describe("limits", () => {
     expect((await login("wrong")).stdout).toContain("535 5.7.8 Authentication credentials invalid");
     expect((await login("wrong")).stdout).toContain("535 5.7.8 Authentication credentials invalid");
     const r = await login(PW);
-    expect(r.stdout).toContain("421 4.7.0 Too many failed logins; try again later");
+    expect(r.stdout).toContain("421 4.7.0 Too many failed logins from your address; try again later");
     expect(r.stdout).not.toContain("235 ");
   });
 

@@ -1,0 +1,156 @@
+// A small pool of worker threads running the inbound checks (check-worker.ts), so that a
+// message whose DKIM verification is slow (huge header sections, many signatures) never
+// blocks the event loop: sessions, TLS handshakes, new connections and SIGTERM go on. Each
+// check has a deadline that is really enforced: past it (or when the hook's own timeout
+// aborts it) the worker is terminated and replaced. Checks that shared that worker are
+// run once more on a fresh one.
+import type { Logger } from "../../core/types.ts";
+import type { CheckJob, ToPool, ToWorker } from "./check-protocol.ts";
+import type { InboundInput, InboundResult, MailauthResolver } from "./inbound.ts";
+
+export class CheckDeadlineError extends Error {}
+
+export interface CheckPool {
+  /** `deadlineMs` overrides the pool's deadline for this check. */
+  check(input: Omit<InboundInput, "resolver">, signal?: AbortSignal, deadlineMs?: number): Promise<InboundResult>;
+  /** Shutdown: idle workers stop now, busy ones when their checks end (sessions finishing
+   *  inside the shutdown grace still get their answer) or at their deadline. */
+  close(): void;
+  /** Workers alive now (for tests and logs). */
+  readonly size: number;
+}
+
+export interface CheckPoolOptions {
+  /** Most workers at once; each runs many checks (most time is spent waiting for DNS). */
+  workers: number;
+  deadlineMs: number;
+  resolver: MailauthResolver;
+  log: Logger;
+}
+
+interface Job {
+  id: number;
+  input: CheckJob;
+  resolve(r: InboundResult): void;
+  reject(e: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+  slot?: Slot;
+  retried: boolean;
+}
+
+interface Slot {
+  worker: Worker;
+  jobs: Map<number, Job>;
+  dead: boolean;
+}
+
+/** In the compiled binary each entry point sits under /$bunfs/root/ by its path from the
+ *  repository root (scripts/build.ts lists this worker), not beside the bundled caller. */
+const WORKER_URL = import.meta.url.startsWith("file:///$bunfs/")
+  ? "file:///$bunfs/root/plugins/mailauth/check-worker.js"
+  : new URL("./check-worker.ts", import.meta.url).href;
+
+export function createCheckPool(opts: CheckPoolOptions): CheckPool {
+  const slots: Slot[] = [];
+  let seq = 0;
+  let closed = false;
+
+  function spawn(): Slot {
+    const worker = new Worker(WORKER_URL);
+    const slot: Slot = { worker, jobs: new Map(), dead: false };
+    worker.onmessage = (ev: MessageEvent<ToPool>) => onMessage(slot, ev.data);
+    worker.onerror = (ev: ErrorEvent) => {
+      opts.log.error("mailauth check worker failed", { err: ev.message });
+      kill(slot, null);
+    };
+    // A worker must never keep the process alive on its own.
+    (worker as Worker & { unref?: () => void }).unref?.();
+    slots.push(slot);
+    return slot;
+  }
+
+  function post(slot: Slot, m: ToWorker): void {
+    if (!slot.dead) slot.worker.postMessage(m);
+  }
+
+  function onMessage(slot: Slot, m: ToPool): void {
+    if (m.type === "resolve") {
+      opts.resolver(m.name, m.rrtype).then(
+        (value) => post(slot, { type: "resolved", qid: m.qid, ok: true, value }),
+        (err: unknown) => post(slot, { type: "resolved", qid: m.qid, ok: false, message: (err as Error)?.message ?? String(err), code: (err as { code?: string })?.code }),
+      );
+      return;
+    }
+    const job = slot.jobs.get(m.id);
+    if (!job) return;
+    finish(job);
+    if (m.type === "done") job.resolve(m.result);
+    else job.reject(new Error(m.message));
+  }
+
+  function finish(job: Job): void {
+    clearTimeout(job.timer);
+    const slot = job.slot;
+    job.slot = undefined;
+    if (!slot) return;
+    slot.jobs.delete(job.id);
+    if (closed && slot.jobs.size === 0) kill(slot, null);
+  }
+
+  /** Terminate a worker; its other checks run again elsewhere (once). */
+  function kill(slot: Slot, culprit: Job | null): void {
+    if (slot.dead) return;
+    slot.dead = true;
+    slot.worker.terminate();
+    slots.splice(slots.indexOf(slot), 1);
+    for (const job of [...slot.jobs.values()]) {
+      job.slot = undefined;
+      slot.jobs.delete(job.id);
+      if (job === culprit) continue;
+      if (job.retried) {
+        clearTimeout(job.timer);
+        job.reject(new Error("check worker stopped"));
+      } else {
+        job.retried = true;
+        dispatch(job);
+      }
+    }
+  }
+
+  function dispatch(job: Job): void {
+    let slot = slots.reduce<Slot | undefined>((best, s) => (!best || s.jobs.size < best.jobs.size ? s : best), undefined);
+    if (!slot || (slot.jobs.size > 0 && slots.length < opts.workers)) slot = spawn();
+    job.slot = slot;
+    slot.jobs.set(job.id, job);
+    post(slot, { type: "check", id: job.id, input: job.input });
+  }
+
+  return {
+    get size() {
+      return slots.length;
+    },
+    check(input, signal, deadlineMs = opts.deadlineMs) {
+      return new Promise<InboundResult>((resolve, reject) => {
+        const raw = input.raw;
+        const copy = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
+        const job: Job = { id: ++seq, input: { ...input, raw: copy }, resolve, reject, retried: false, timer: undefined as unknown as ReturnType<typeof setTimeout> };
+        const expire = (why: string) => {
+          const slot = job.slot;
+          finish(job);
+          reject(new CheckDeadlineError(why));
+          if (slot) {
+            opts.log.warn("mailauth check stopped: worker terminated", { reason: why, size: raw.byteLength });
+            kill(slot, job);
+          }
+        };
+        job.timer = setTimeout(() => expire(`check took longer than ${deadlineMs} ms`), deadlineMs);
+        signal?.addEventListener("abort", () => job.slot && expire("check aborted"), { once: true });
+        dispatch(job);
+      });
+    },
+    close() {
+      closed = true;
+      for (const s of [...slots]) if (s.jobs.size === 0) kill(s, null);
+    },
+  };
+}
