@@ -605,8 +605,11 @@ export class Session {
   flagsOf(uid: number, flags: readonly string[]): string {
     const sel = this.selected;
     if (!sel) return flagList(flags);
-    for (const f of flags) if (f.charCodeAt(0) !== 92 /* \ */ && !sel.keywords.has(f)) this.announceKeywords(flags);
-    if (sel.recent.size && sel.recent.has(uid)) return flagList([...flags, "\\Recent"]);
+    for (let i = 0; i < flags.length; i++) {
+      const f = flags[i]!;
+      if (f.charCodeAt(0) !== 92 /* \ */ && !sel.keywords.has(f)) this.announceKeywords(flags);
+    }
+    if (sel.recent.size && sel.recent.has(uid)) return flags.length ? `(${flags.join(" ")} \\Recent)` : "(\\Recent)";
     return flagList(flags);
   }
 
