@@ -51,6 +51,15 @@ export const ConfigSchema = v.looseObject({
     v.object({
       /** Folder of message blobs; "<data>/blobs" when empty. */
       path: v.optional(v.string(), ""),
+      /** "s3://bucket/prefix": blobs in S3-compatible object storage instead of the folder. */
+      url: v.optional(v.string(), ""),
+      /** S3 API endpoint (http(s)://host:port); empty: AWS for the region. */
+      endpoint: v.optional(v.string(), ""),
+      region: v.optional(v.string(), ""),
+      /** JSON file {"accessKeyId","secretAccessKey"}; empty: $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY. */
+      credentialsFile: v.optional(v.string(), ""),
+      /** MiB of blobs cached in memory for reads (S3 only). */
+      cacheMiB: v.optional(v.pipe(v.number(), v.minValue(0)), 64),
     }),
     {},
   ),

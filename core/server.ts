@@ -1,5 +1,6 @@
 // Boot: config → database → store → hooks → TLS → spool → plugins → listeners; and the
 // orderly stop (stop accepting, let sessions finish or abort them, close the database).
+import { openBlobBackend } from "./store/blob-backend.ts";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as v from "valibot";
@@ -85,7 +86,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     }
   };
   try {
-    const store = await createStore({ db, blobDir: config.blobs.path || join(dataDir, "blobs"), log });
+    const store = await createStore({ db, blobs: await openBlobBackend(config, dataDir), log });
     shutdowns.push(() => store.close());
     const hooks = createHooks(log);
     const limiter = registerDefaultAuth(hooks, store, { db, maxFailuresPerIp: config.auth.maxFailuresPerIp, log });

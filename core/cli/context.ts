@@ -1,6 +1,7 @@
 // What every command shares: where the data lives, the validated config, and the admin
 // operations — through the running server's control socket when it answers (so sessions
 // see the change), else on the database opened directly (WAL makes that safe).
+import { openBlobBackend } from "../store/blob-backend.ts";
 import { join, resolve } from "node:path";
 import type { Config } from "../config.ts";
 import { loadConfig } from "../config-file.ts";
@@ -78,7 +79,7 @@ export async function withAdmin<T>(ctx: Ctx, fn: (api: AdminApi) => Promise<T>):
   const log = createLogger(config.log.level === "debug" ? "debug" : "warn");
   const db = await openDb({ url: config.database.url || `file:${join(dataDir, "kotakpos.db")}`, authToken: config.database.authToken || undefined });
   try {
-    const store = await createStore({ db, blobDir: config.blobs.path || join(dataDir, "blobs"), log });
+    const store = await createStore({ db, blobs: await openBlobBackend(config, dataDir), log });
     // The spool's scheduler is never started here: queue commands only read and mark rows.
     const spool = createSpool({ db, store, config, log, hooks: createHooks(log) });
     const api = createAdminApi({ store, db, spool, plugins: () => dryRunPlugins({ config, plugins, db, store, log, dataDir }) });

@@ -12,19 +12,26 @@ import type { BlobStore, StoredBlob } from "./types.ts";
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
-export interface FsBlobStore extends BlobStore {
-  readonly dir: string;
+/** What the store needs of a blob backend: the filesystem (below) or S3 (s3-blobs.ts). */
+export interface BlobBackend extends BlobStore {
+  readonly kind: "fs" | "s3";
   /** put() when the caller already hashed the data. */
   put(data: Uint8Array, knownId?: string): Promise<StoredBlob>;
-  path(id: string): string;
-  /** Synchronous unlink (used by GC so no prepare() can interleave; see gc.ts). */
+  /** Delete now, in order with later puts of the same id (GC calls it after its commit
+   *  and after re-checking pins, so no prepare() can interleave; see gc.ts). */
   deleteSync(id: string): void;
   /** Removes temp files older than `olderThanMs` (left by a crash mid-write). */
   cleanTemp(olderThanMs: number): Promise<number>;
-  /** Batches and blobs written by the writer thread (benchmarks). */
+  /** Batches and blobs written (benchmarks). */
   writeStats(): { batches: number; blobs: number };
-  /** Stops the writer thread (pending writes fail). */
+  /** Stops background work (pending writes fail). */
   close(): void;
+}
+
+export interface FsBlobStore extends BlobBackend {
+  readonly kind: "fs";
+  readonly dir: string;
+  path(id: string): string;
 }
 
 export function sha256Hex(data: Uint8Array): string {
@@ -86,6 +93,7 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
   }
 
   return {
+    kind: "fs",
     dir,
     path,
     put(data: Uint8Array, knownId?: string): Promise<StoredBlob> {

@@ -2,12 +2,12 @@
 import type { ResultSet, Row } from "@libsql/client";
 import type { Db, Tx } from "../db/open.ts";
 import type { Logger } from "../types.ts";
-import type { FsBlobStore } from "./blobs.ts";
+import type { BlobBackend } from "./blobs.ts";
 import type { Mailbox, StoreChange } from "./types.ts";
 
 export interface StoreCtx {
   db: Db;
-  blobs: FsBlobStore;
+  blobs: BlobBackend;
   log: Logger;
   /** Blob ids written by prepare() whose rows may not be committed yet: GC keeps them. */
   pins: Map<string, number>;

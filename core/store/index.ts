@@ -2,7 +2,7 @@
 // flags, UIDs and MODSEQ in libSQL; raw messages as content-addressed blobs on disk.
 import type { Db } from "../db/open.ts";
 import type { Logger } from "../types.ts";
-import { createFsBlobStore } from "./blobs.ts";
+import { createFsBlobStore, type BlobBackend } from "./blobs.ts";
 import type { StoreCtx } from "./ctx.ts";
 import { accountOps } from "./accounts.ts";
 import { mailboxOps } from "./mailboxes.ts";
@@ -16,7 +16,10 @@ export { StoreError, isStoreError, type StoreErrorCode } from "./errors.ts";
 
 export interface StoreOptions {
   db: Db;
-  blobDir: string;
+  /** The blobs folder (when `blobs` is not given). */
+  blobDir?: string;
+  /** A blob backend (openBlobBackend: the folder or S3). */
+  blobs?: BlobBackend;
   log: Logger;
   gc?: Partial<GcOptions> & {
     /** Run GC periodically (default every 10 min); 0 disables GC timers. */
@@ -34,7 +37,7 @@ export interface StoreImpl extends Store {
 }
 
 export async function createStore(opts: StoreOptions): Promise<StoreImpl> {
-  const blobs = await createFsBlobStore(opts.blobDir);
+  const blobs = opts.blobs ?? (await createFsBlobStore(opts.blobDir ?? "blobs"));
   const ctx: StoreCtx = { db: opts.db, blobs, log: opts.log, pins: new Map(), listeners: new Set() };
   const gcDefaults: GcOptions = { graceMs: opts.gc?.graceMs ?? 60 * 60_000, orphanFileAgeMs: opts.gc?.orphanFileAgeMs ?? 10 * 60_000 };
   let gcRunning: Promise<GcResult> | null = null;
