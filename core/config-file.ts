@@ -5,7 +5,10 @@ import type { GenericSchema } from "valibot";
 import { parse as parseToml } from "smol-toml";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { ConfigSchema, type Config } from "./config.ts";
+import { ConfigError, ConfigSchema, type Config } from "./config.ts";
+import { configFileIn } from "./paths.ts";
+
+export { ConfigError };
 import type { Plugin } from "./types.ts";
 import {
   CORE_KEY_DOCS,
@@ -43,23 +46,8 @@ export interface LoadConfigOptions {
   warn?: (msg: string) => void;
 }
 
-/** A config problem: the message is the one line the CLI prints before exiting 2. */
-export class ConfigError extends Error {
-  constructor(
-    message: string,
-    readonly key?: string,
-    readonly source?: string,
-  ) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
-
-export const CONFIG_FILE_NAME = "kotakpos.toml";
-
 /** The config file path for a data dir and an optional --config value. */
-export const configPath = (dataDir: string, configFile?: string): string =>
-  resolve(configFile ?? join(dataDir, CONFIG_FILE_NAME));
+export const configPath = (dataDir: string, configFile?: string): string => resolve(configFile ?? configFileIn(dataDir));
 
 type Obj = Record<string, unknown>;
 const isPlainObject = (x: unknown): x is Obj => !!x && typeof x === "object" && !Array.isArray(x) && !(x instanceof Date);

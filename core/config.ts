@@ -165,3 +165,16 @@ export function durationMs(d: string): number {
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "ms"];
   return n * unit;
 }
+
+/** A config problem (core or plugin section): the message is the one line the CLI prints
+ *  before exiting 2. */
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly key?: string,
+    readonly source?: string,
+  ) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createHooks } from "./hooks.ts";
 import { createLogger } from "./log.ts";
-import type { Address, Connection, SmtpTxn } from "./types.ts";
+import { HOOKS, type Address, type Connection, type HookName, type SmtpTxn } from "./types.ts";
 
 const log = createLogger("error");
 const txn = {} as SmtpTxn;
@@ -61,7 +61,7 @@ describe("hooks", () => {
       peak = Math.max(peak, running);
       await Bun.sleep(20);
       running--;
-      return { verdict: { kind: "pass" as const } };
+      return { kind: "check" as const, verdict: { kind: "pass" as const } };
     };
     h.on("smtp.data", slow);
     h.on("smtp.data", slow);
@@ -84,7 +84,41 @@ describe("hooks", () => {
     h.notify("disconnect", {} as Connection);
     await Bun.sleep(5);
     expect(seen).toEqual(["a", "c"]);
-    await h.all("disconnect", {} as Connection);
-    expect(seen).toEqual(["a", "c", "a", "c"]);
+    const order: string[] = [];
+    h.on("deliver.remote.before", () => (order.push("1"), { kind: "headers", headers: ["A: 1"] }));
+    h.on("deliver.remote.before", () => {
+      throw new Error("2");
+    });
+    h.on("deliver.remote.before", () => (order.push("3"), { kind: "pass" }));
+    expect((await h.all("deliver.remote.before", {} as never)) as unknown[]).toEqual([{ kind: "headers", headers: ["A: 1"] }, undefined, { kind: "pass" }]);
+    expect(order).toEqual(["1", "3"]);
+  });
+
+  test("run follows the declaration table; asking for another mode is refused", async () => {
+    const h = createHooks(log);
+    h.on("smtp.mail", () => ({ kind: "accept" }));
+    h.on("delivered", () => undefined);
+    expect(await h.run("smtp.mail", txn, addr)).toEqual({ kind: "accept" });
+    expect(h.run("delivered", { id: "x", recipient: "a@b.test", reply: "250" })).toBeUndefined();
+    expect(() => h.all("smtp.mail", txn, addr)).toThrow('hook smtp.mail runs "first", not "all"');
+    expect(() => h.notify("route", txn, addr)).toThrow(/runs "first"/);
+  });
+
+  test("every hook is declared, and each failure result of a deciding hook has a kind", async () => {
+    const names: HookName[] = ["connect", "tls.certificate", "auth", "smtp.helo", "smtp.mail", "route", "smtp.rcpt", "smtp.data", "deliver.remote.before", "smtp.sendas", "message.queued", "delivered", "deferred", "bounced", "nextHop", "http.routes", "disconnect", "tls.certificates", "acme.dns01"];
+    expect(Object.keys(HOOKS).sort()).toEqual([...names].sort());
+    for (const n of names) {
+      const { mode, failure } = HOOKS[n];
+      if (mode === "first") expect((failure as { kind?: string } | undefined)?.kind, n).toBeString();
+      // A failing handler yields the declared result.
+      const h = createHooks(log);
+      h.on(n, () => {
+        throw new Error("boom");
+      });
+      const args = [txn, addr, {}] as never[];
+      const r = await (h.run as (name: HookName, ...a: never[]) => unknown)(n, ...args);
+      if (mode === "first") expect(r, n).toEqual(failure);
+      if (mode === "all" || mode === "parallel") expect(r, n).toEqual([failure]);
+    }
   });
 });

@@ -1,6 +1,9 @@
-// The typed hook pipeline (DESIGN.md "Plugins and the hook pipeline"). Handlers return a
-// result; a throw or a timeout becomes a temporary failure (defer), never a 5xx.
-import type { Connection, HookHandler, HookMap, HookName, Hooks, Logger, Reply } from "./types.ts";
+// The typed hook pipeline (DESIGN.md "Plugins and the hook pipeline"). Generic: how each
+// hook runs and what a failing handler yields are declared in HOOKS (core/types.ts, beside
+// HookMap). A throw or a timeout becomes that failure result — a temporary one, never a 5xx.
+import { HOOKS, TEMP_FAILURE, type Connection, type HookHandler, type HookMap, type HookMode, type HookName, type Hooks, type Logger, type Reply } from "./types.ts";
+
+export { TEMP_FAILURE };
 
 interface Entry {
   plugin: string;
@@ -11,34 +14,14 @@ interface Entry {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** What a failed handler yields, per hook: an unknown error is temporary. */
-export const TEMP_FAILURE: Reply = { code: 451, enhanced: "4.3.0", text: "Temporary failure, please try again later" };
-
-function failureResult(name: HookName): unknown {
-  switch (name) {
-    case "smtp.data":
-      return { verdict: { kind: "defer", reply: TEMP_FAILURE } };
-    case "tls.certificate":
-    case "nextHop":
-      return { kind: "pass" };
-    case "auth":
-      return { kind: "reject", reply: { code: 454, enhanced: "4.7.0", text: "Temporary authentication failure" } };
-    case "deliver.remote.before":
-    case "tls.certificates":
-    case "http.routes":
-    case "disconnect":
-    case "message.queued":
-    case "delivered":
-    case "deferred":
-    case "bounced":
-      return undefined;
-    default:
-      return { kind: "defer", reply: TEMP_FAILURE };
-  }
-}
-
 function isPass(r: unknown): boolean {
   return r === undefined || r === null || (typeof r === "object" && (r as { kind?: string }).kind === "pass");
+}
+
+/** The mode a caller asked for must be the declared one (a mismatch is a programming error). */
+function declared(name: HookName, mode: HookMode): HookMode {
+  if (HOOKS[name].mode !== mode) throw new Error(`hook ${name} runs "${HOOKS[name].mode}", not "${mode}"`);
+  return mode;
 }
 
 export function createHooks(log: Logger): Hooks {
@@ -65,11 +48,30 @@ export function createHooks(log: Logger): Hooks {
       return await call(name, e, args);
     } catch (err) {
       log.error("hook failed", { hook: name, plugin: e.plugin, err: (err as Error)?.message ?? String(err) });
-      return failureResult(name);
+      return HOOKS[name].failure;
     }
   }
 
   const entries = (name: HookName) => table.get(name) ?? [];
+
+  const runners: Record<HookMode, (name: HookName, args: unknown[]) => unknown> = {
+    async first(name, args) {
+      for (const e of entries(name)) {
+        const r = await safeCall(name, e, args);
+        if (!isPass(r)) return r;
+      }
+      return { kind: "pass" };
+    },
+    async all(name, args) {
+      const out: unknown[] = [];
+      for (const e of entries(name)) out.push(await safeCall(name, e, args));
+      return out;
+    },
+    parallel: (name, args) => Promise.all(entries(name).map((e) => safeCall(name, e, args))),
+    notify(name, args) {
+      for (const e of entries(name)) void safeCall(name, e, args);
+    },
+  };
 
   return {
     on(name, handler, opts) {
@@ -81,24 +83,11 @@ export function createHooks(log: Logger): Hooks {
       else list.push(e);
       table.set(name, list);
     },
-    async first(name, ...args) {
-      for (const e of entries(name)) {
-        const r = await safeCall(name, e, args);
-        if (!isPass(r)) return r as never;
-      }
-      return { kind: "pass" } as never;
-    },
-    async all(name, ...args) {
-      const out: unknown[] = [];
-      for (const e of entries(name)) out.push(await safeCall(name, e, args));
-      return out as never;
-    },
-    async parallel(name, ...args) {
-      return (await Promise.all(entries(name).map((e) => safeCall(name, e, args)))) as never;
-    },
-    notify(name, ...args) {
-      for (const e of entries(name)) void safeCall(name, e, args);
-    },
+    run: ((name: HookName, ...args: unknown[]) => runners[HOOKS[name].mode](name, args)) as Hooks["run"],
+    first: ((name: HookName, ...args: unknown[]) => runners[declared(name, "first")](name, args)) as Hooks["first"],
+    all: ((name: HookName, ...args: unknown[]) => runners[declared(name, "all")](name, args)) as Hooks["all"],
+    parallel: ((name: HookName, ...args: unknown[]) => runners[declared(name, "parallel")](name, args)) as Hooks["parallel"],
+    notify: ((name: HookName, ...args: unknown[]) => void runners[declared(name, "notify")](name, args)) as Hooks["notify"],
     list() {
       const out: { hook: HookName; plugin: string }[] = [];
       for (const [hook, list] of table) for (const e of list) out.push({ hook, plugin: e.plugin });
@@ -120,8 +109,8 @@ export function hooksFor(hooks: Hooks, plugin: string): Hooks {
  *  -ERR; SMTP answers 503 until QUIT instead, RFC 5321 §3.1): fires `disconnect` when the
  *  connection ends; false when a handler refused it. */
 export async function admitConnection(hooks: Hooks, conn: Connection, refuse: (conn: Connection, reply: Reply) => void): Promise<boolean> {
-  conn.onClose(() => hooks.notify("disconnect", conn));
-  const verdict = await hooks.first("connect", conn);
+  conn.onClose(() => hooks.run("disconnect", conn));
+  const verdict = await hooks.run("connect", conn);
   if (verdict.kind === "reject" || verdict.kind === "defer" || verdict.kind === "disconnect") {
     refuse(conn, verdict.reply);
     conn.close();

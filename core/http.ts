@@ -1,26 +1,28 @@
 // The HTTP(S) server: health check, the admin API under /api/admin (bearer token kept in
-// <data>/admin.token, mode 0600, made at first start), and whatever plugins mount through
-// the `http.routes` hook. Served by Bun.serve beside the TCP listeners.
+// <data>/admin.token, mode 0600, made at first start) with the plugins' admin routes
+// (Plugin.adminRoutes) under it, and whatever plugins mount through the `http.routes`
+// hook. Served by Bun.serve beside the TCP listeners.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { Hono } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { adminRoutes } from "./http-admin.ts";
+import { adminTokenIn } from "./paths.ts";
+import type { ActivePlugin } from "./plugins.ts";
 import { METRICS_CONTENT_TYPE, metricsText } from "./metrics.ts";
 import type { Core, Listener } from "./types.ts";
 
 /** The admin token: created once, readable only by the owner. */
 export function adminToken(dataDir: string): string {
-  const path = join(dataDir, "admin.token");
+  const path = adminTokenIn(dataDir);
   if (existsSync(path)) return readFileSync(path, "utf8").trim();
   const token = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
   writeFileSync(path, token + "\n", { mode: 0o600 });
   return token;
 }
 
-export async function buildHttpApp(core: Core): Promise<Hono> {
+export async function buildHttpApp(core: Core, plugins: ActivePlugin[]): Promise<Hono> {
   const app = new Hono();
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse();
@@ -39,7 +41,8 @@ export async function buildHttpApp(core: Core): Promise<Hono> {
     await next();
   });
   app.route("/api/admin", adminRoutes(core));
-  await core.hooks.all("http.routes", app);
+  for (const { plugin, config } of plugins) if (plugin.adminRoutes) app.route("/api/admin", plugin.adminRoutes(core, config));
+  await core.hooks.run("http.routes", app);
   app.notFound((c) => c.json({ error: "not found" }, 404));
   return app;
 }

@@ -4,13 +4,23 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as v from "valibot";
+import { Hono } from "hono";
+import { positionals } from "./cli/args.ts";
+import { withAdmin } from "./cli/context.ts";
+import { CommandError, UsageError } from "./cli/errors.ts";
+import { pluginAdmin } from "./control/api.ts";
 import { hooksFor } from "./hooks.ts";
+import { ConfigError } from "./config.ts";
 import * as api from "./types.ts";
 import type { Core, Plugin } from "./types.ts";
 
 export type Shutdown = () => void | Promise<void>;
 
-export class ConfigError extends Error {}
+/** A plugin in use with its validated config section. */
+export interface ActivePlugin {
+  plugin: Plugin;
+  config: unknown;
+}
 
 /** "key.path = value: message" for the first issues of a failed parse. */
 export function describeIssues(section: string, issues: readonly v.BaseIssue<unknown>[]): string {
@@ -29,7 +39,8 @@ function isPlugin(x: unknown): x is Plugin {
 
 let modulesRegistered = false;
 /** Modules an extra plugin may import by bare name, also from the compiled binary where no
- *  node_modules sit next to it: `import { definePlugin, pass, reject, v } from "kotakpos"`
+ *  node_modules sit next to it: `import { definePlugin, pass, reject, v, Hono, withAdmin,
+ *  pluginAdmin, positionals, CommandError, UsageError } from "kotakpos"`
  *  and `import * as v from "valibot"`. Both resolve to the copies built into kotakpos, so a
  *  plugin's schema is checked by the same valibot as the core's. */
 export function registerPluginModules(): void {
@@ -40,7 +51,22 @@ export function registerPluginModules(): void {
     setup(build) {
       build.module("valibot", () => ({ exports: { ...v }, loader: "object" }));
       build.module("kotakpos", () => ({
-        exports: { definePlugin: api.definePlugin, pass: api.pass, accept: api.accept, reject: api.reject, defer: api.defer, disconnect: api.disconnect, v },
+        exports: {
+          definePlugin: api.definePlugin,
+          pass: api.pass,
+          accept: api.accept,
+          reject: api.reject,
+          defer: api.defer,
+          disconnect: api.disconnect,
+          v,
+          // For Plugin.commands and Plugin.adminRoutes.
+          Hono,
+          withAdmin,
+          pluginAdmin,
+          positionals,
+          CommandError,
+          UsageError,
+        },
         loader: "object",
       }));
     },
@@ -75,23 +101,26 @@ export function resolvePlugins(builtins: Plugin[], extras: Plugin[], disabled: s
   return out;
 }
 
-/** Validate every plugin's config section first (nothing starts on a config error), then run setup in order. */
-export async function setupPlugins(core: Core, plugins: Plugin[], keep?: (plugin: Plugin, config: unknown) => void): Promise<Shutdown[]> {
-  const raw = core.config as Record<string, unknown>;
-  const configs = plugins.map((p) => {
-    if (!p.config) return undefined;
-    const r = v.safeParse(p.config, raw[p.name] ?? {});
-    if (!r.success) throw new ConfigError(`config error: ${describeIssues(p.name, r.issues)}`);
-    return r.output;
+/** Validate every plugin's config section (nothing starts on a config error). */
+export function configurePlugins(config: object, plugins: Plugin[]): ActivePlugin[] {
+  const raw = config as Record<string, unknown>;
+  return plugins.map((plugin) => {
+    if (!plugin.config) return { plugin, config: undefined };
+    const r = v.safeParse(plugin.config, raw[plugin.name] ?? {});
+    if (!r.success) throw new ConfigError(`config error: ${describeIssues(plugin.name, r.issues)}`);
+    return { plugin, config: r.output };
   });
+}
+
+/** Run each plugin's setup in order, on a Core whose hooks and log carry its name. */
+export async function setupPlugins(core: Core, active: ActivePlugin[]): Promise<Shutdown[]> {
   const shutdowns: Shutdown[] = [];
-  for (const [i, p] of plugins.entries()) {
+  for (const { plugin: p, config } of active) {
     const scoped: Core = Object.create(core, {
       hooks: { value: hooksFor(core.hooks, p.name) },
       log: { value: core.log.child({ plugin: p.name }) },
     });
-    keep?.(p, configs[i]);
-    const stop = await p.setup(scoped, configs[i]);
+    const stop = await p.setup(scoped, config);
     if (typeof stop === "function") shutdowns.push(stop);
     core.log.debug("plugin ready", { plugin: p.name });
   }

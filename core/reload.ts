@@ -7,7 +7,8 @@
 // those changes are reported and left as they are.
 import * as v from "valibot";
 import type { Config } from "./config.ts";
-import { ConfigError, describeIssues } from "./plugins.ts";
+import { ConfigError } from "./config.ts";
+import { describeIssues } from "./plugins.ts";
 import type { Plugin } from "./types.ts";
 
 /** Top-level keys whose change needs a restart. */

@@ -7,10 +7,10 @@ export function registerDefaultRouting(hooks: Hooks, store: Store): void {
   hooks.on(
     "route",
     async (_txn, rcpt) => {
-      if (!(await store.isLocalDomain(rcpt.domain))) return { local: [], remote: [{ address: rcpt.address }] };
+      if (!(await store.isLocalDomain(rcpt.domain))) return { kind: "route", local: [], remote: [{ address: rcpt.address }] };
       const acct = await store.getAccount(`${rcpt.local}@${rcpt.domain}`);
       if (!acct || acct.disabled) return { kind: "reject", reply: { code: 550, enhanced: "5.1.1", text: "No such user here" } };
-      return { local: [{ accountId: acct.id, mailbox: "INBOX" }], remote: [] };
+      return { kind: "route", local: [{ accountId: acct.id, mailbox: "INBOX" }], remote: [] };
     },
     { plugin: "core", last: true },
   );

@@ -37,7 +37,7 @@ function peerCN(port: number, servername?: string): Promise<string> {
 test("the certificate is chosen per SNI through the tls.certificate hook; the self-signed one answers the rest", async () => {
   const hooks = createHooks(log);
   const other = await selfsigned.generate([{ name: "commonName", value: "other.test" }], { keyType: "ec", curve: "P-256", algorithm: "sha256" });
-  hooks.on("tls.certificate", (name) => (name === "other.test" ? { key: other.private, cert: other.cert } : { kind: "pass" }));
+  hooks.on("tls.certificate", (name) => (name === "other.test" ? { kind: "certificate", key: other.private, cert: other.cert } : { kind: "pass" }));
   const t = await createTls({ db, hooks, log, hostname: "mx.example.test" });
   const set = createListenerSet({ address: "127.0.0.1", portOffset: 0, maxPerIp: 10, log, tls: t });
   const l = await set.listen({ name: "x", port: 0, mode: "implicit-tls", onConnection: (c) => c.write("hi\r\n") });

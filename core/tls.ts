@@ -93,11 +93,11 @@ export async function createTls(opts: { db: Db; hooks: Hooks; log: Logger; hostn
   if (files) for (const f of [files.certFile, files.keyFile]) watchFile(f, { interval: FILE_POLL_MS }, reread);
   return {
     async certificateFor(servername) {
-      const r = await opts.hooks.first("tls.certificate", servername);
-      return "cert" in r ? r : fallback;
+      const r = await opts.hooks.run("tls.certificate", servername);
+      return r.kind === "certificate" ? { key: r.key, cert: r.cert } : fallback;
     },
     async certificates() {
-      const named: TlsCertificate[] = (await opts.hooks.all("tls.certificates")).flatMap((l) => l ?? []);
+      const named: TlsCertificate[] = (await opts.hooks.run("tls.certificates")).flatMap((r) => (r?.kind === "certificates" ? r.certificates : []));
       // A plugin's certificate for the host name replaces the fallback as the default.
       const own = named.find((c) => c.names.includes(opts.hostname));
       return { fallback: own ? { key: own.key, cert: own.cert } : fallback, named };

@@ -5,6 +5,10 @@ import type { Config } from "./config.ts";
 import type { Store } from "./store/types.ts";
 import type { Spool } from "./spool/types.ts";
 import type { Db } from "./db/open.ts";
+import type { Hono } from "hono";
+import type { Command } from "./cli/command.ts";
+
+export type { Command };
 
 // ---------- replies and verdicts (RFC 3463 enhanced status codes) ----------
 
@@ -152,6 +156,7 @@ export interface SmtpTxn {
 
 /** Where a recipient goes after alias expansion. */
 export interface Route {
+  kind: "route";
   /** Local mailboxes (account id + mailbox name, usually "INBOX"). */
   local: { accountId: number; mailbox: string }[];
   /** Remote addresses to queue for MX delivery (with SRS sender when forwarding). */
@@ -170,6 +175,7 @@ export interface IncomingMessage {
 export type DataResult = Verdict | { kind: "quarantine"; reason: string };
 
 export interface DataCheck {
+  kind: "check";
   verdict: DataResult;
   /** Header lines to add at the top, e.g. "Authentication-Results: …". */
   headers?: string[];
@@ -212,30 +218,34 @@ export interface HookOpts {
   signal: AbortSignal;
 }
 
-/** Every hook with its arguments and result. How each runs is in core/hooks.ts. */
+/** Every hook with its arguments and result; how each runs and what a failed handler
+ *  yields is declared in HOOKS below. Every result carries a `kind` ("pass": let the next
+ *  handler decide). */
 export interface HookMap {
   connect: (conn: Connection) => Verdict;
-  "tls.certificate": (servername: string | undefined) => { key: string; cert: string } | { kind: "pass" };
+  "tls.certificate": (servername: string | undefined) => { kind: "certificate"; key: string; cert: string } | Pass;
   /** Every certificate a plugin holds, with its names (servers that need the whole SNI
    *  table up front, like Bun.serve on 443, ask for it at start and on each change). */
-  "tls.certificates": () => TlsCertificate[];
+  "tls.certificates": () => { kind: "certificates"; certificates: TlsCertificate[] } | Pass;
   auth: (conn: Connection | undefined, cred: Credentials) => AuthResult;
   "smtp.helo": (conn: Connection, helo: string) => Verdict;
   "smtp.mail": (txn: SmtpTxn, addr: Address) => Verdict;
   /** Expand a recipient (returns pass to let the next handler decide). The core's default
    *  (local account → INBOX, unknown local user → 550 5.1.1, other domain → remote) runs last. */
-  route: (txn: SmtpTxn, rcpt: Address) => Route | { kind: "pass" } | { kind: "reject"; reply: Reply } | { kind: "defer"; reply: Reply };
+  route: (txn: SmtpTxn, rcpt: Address) => Route | Pass | { kind: "reject"; reply: Reply } | { kind: "defer"; reply: Reply };
   "smtp.rcpt": (txn: SmtpTxn, rcpt: Address, route: Route) => Verdict;
   "smtp.data": (txn: SmtpTxn, msg: IncomingMessage) => DataCheck;
-  "deliver.remote.before": (msg: OutgoingMessage) => { headers?: string[] };
+  "deliver.remote.before": (msg: OutgoingMessage) => { kind: "headers"; headers: string[] } | Pass;
   /** May the user send with this MAIL FROM address? accept / reject / pass. */
   "smtp.sendas": (user: AuthUser, address: string) => Verdict;
   "message.queued": (info: { id: string; recipients: string[] }) => void;
   delivered: (info: { id: string; recipient: string; reply: string }) => void;
-  deferred: (info: { id: string; recipient: string; error: string; attempts: number }) => { retryAt?: number } | void;
+  /** May move the next attempt (the first handler answering "retry" wins). */
+  deferred: (info: { id: string; recipient: string; error: string; attempts: number }) => { kind: "retry"; retryAt: number } | Pass | void;
   bounced: (info: { id: string; recipient: string; error: string }) => void;
-  /** Hosts for a destination; "defer" holds the mail (a policy no MX can satisfy). */
-  nextHop: (msg: OutgoingMessage, domain: string) => NextHop[] | { kind: "pass" } | { kind: "defer"; reply: Reply };
+  /** Where to deliver the message for `domain` (smarthost, MTA-STS); pass = MX lookup;
+   *  "defer" holds the mail (a policy no MX can satisfy). */
+  nextHop: (msg: OutgoingMessage, domain: string) => { kind: "hops"; hops: NextHop[] } | Pass | { kind: "defer"; reply: Reply };
   "http.routes": (app: import("hono").Hono) => void;
   /** Publish ("add") or withdraw ("delete") an ACME DNS-01 TXT record (RFC 8555 §8.4) at
    *  `name` (_acme-challenge.<domain>); the acme plugin's RFC 2136 provider is one handler. */
@@ -243,20 +253,63 @@ export interface HookMap {
   disconnect: (conn: Connection) => void;
 }
 
+export type Pass = { kind: "pass" };
+
+/** How a hook runs: "first" — handlers in order, the first result that is not pass wins
+ *  (pass if none); "all" — every handler in order, results collected; "parallel" — every
+ *  handler at once, results collected; "notify" — fire and forget. */
+export type HookMode = "first" | "all" | "parallel" | "notify";
+
+/** A temporary failure: what an unknown error in a handler becomes (never a 5xx). */
+export const TEMP_FAILURE: Reply = { code: 451, enhanced: "4.3.0", text: "Temporary failure, please try again later" };
+
+/** Each hook's run mode and what a handler that throws or times out yields instead of
+ *  its result (logged; undefined = nothing, the handler is skipped). */
+export const HOOKS = {
+  connect: { mode: "first", failure: { kind: "defer", reply: TEMP_FAILURE } },
+  "tls.certificate": { mode: "first", failure: { kind: "pass" } },
+  "tls.certificates": { mode: "all", failure: undefined },
+  auth: { mode: "first", failure: { kind: "reject", reply: { code: 454, enhanced: "4.7.0", text: "Temporary authentication failure" } } },
+  "smtp.helo": { mode: "first", failure: { kind: "defer", reply: TEMP_FAILURE } },
+  "smtp.mail": { mode: "first", failure: { kind: "defer", reply: TEMP_FAILURE } },
+  route: { mode: "first", failure: { kind: "defer", reply: TEMP_FAILURE } },
+  "smtp.rcpt": { mode: "first", failure: { kind: "defer", reply: TEMP_FAILURE } },
+  "smtp.data": { mode: "parallel", failure: { kind: "check", verdict: { kind: "defer", reply: TEMP_FAILURE } } },
+  "deliver.remote.before": { mode: "all", failure: undefined },
+  "smtp.sendas": { mode: "first", failure: { kind: "defer", reply: TEMP_FAILURE } },
+  "message.queued": { mode: "notify", failure: undefined },
+  delivered: { mode: "notify", failure: undefined },
+  deferred: { mode: "all", failure: undefined },
+  bounced: { mode: "notify", failure: undefined },
+  nextHop: { mode: "first", failure: { kind: "pass" } },
+  "http.routes": { mode: "all", failure: undefined },
+  "acme.dns01": { mode: "first", failure: { kind: "failed", reason: "the DNS-01 handler failed" } },
+  disconnect: { mode: "notify", failure: undefined },
+} as const satisfies { [K in keyof HookMap]: { mode: HookMode; failure: ReturnType<HookMap[K]> | undefined } };
+
 export type HookName = keyof HookMap;
 export type HookHandler<K extends HookName> = (
   ...args: [...Parameters<HookMap[K]>, HookOpts]
 ) => Promise<ReturnType<HookMap[K]>> | ReturnType<HookMap[K]>;
 
+/** What running a hook yields, by its declared mode. */
+export type HookRun<K extends HookName> = (typeof HOOKS)[K]["mode"] extends "first"
+  ? Promise<ReturnType<HookMap[K]>>
+  : (typeof HOOKS)[K]["mode"] extends "notify"
+    ? void
+    : Promise<ReturnType<HookMap[K]>[]>;
+
 export interface Hooks {
   on<K extends HookName>(name: K, handler: HookHandler<K>, opts?: { plugin?: string; timeoutMs?: number; last?: boolean }): void;
-  /** "first": handlers in order; the first result that is not pass wins. Returns pass if none. */
+  /** Run a hook as HOOKS declares it. */
+  run<K extends HookName>(name: K, ...args: Parameters<HookMap[K]>): HookRun<K>;
+  /** The same for a hook declared "first" (throws for any other). */
   first<K extends HookName>(name: K, ...args: Parameters<HookMap[K]>): Promise<ReturnType<HookMap[K]>>;
-  /** "all": every handler, in order, results collected (errors logged, skipped). */
+  /** The same for a hook declared "all" (throws for any other). */
   all<K extends HookName>(name: K, ...args: Parameters<HookMap[K]>): Promise<ReturnType<HookMap[K]>[]>;
-  /** "parallel": every handler at once, results collected (errors → defer verdict). */
+  /** The same for a hook declared "parallel" (throws for any other). */
   parallel<K extends HookName>(name: K, ...args: Parameters<HookMap[K]>): Promise<ReturnType<HookMap[K]>[]>;
-  /** "notify": fire and forget, errors logged. */
+  /** The same for a hook declared "notify" (throws for any other). */
   notify<K extends HookName>(name: K, ...args: Parameters<HookMap[K]>): void;
   /** Registered handlers (plugin names), in run order, for `kotakpos plugins`. */
   list(): { hook: HookName; plugin: string }[];
@@ -302,11 +355,27 @@ export interface Core {
   readonly closing: AbortSignal;
 }
 
+/** The Hono env of admin routes: the HTTP server puts the authenticated admin on the
+ *  context (`c.get("adminUser")`) before a plugin's admin routes run. */
+export type AdminEnv = { Variables: { adminUser?: AuthUser } };
+
+/** Admin operations a plugin offers, by method name. Callable as "<plugin>.<method>"
+ *  through the control socket of a running server (so its sessions see the change) or
+ *  directly on the database when none runs; arguments and results must be JSON. */
+export type AdminMethods = Record<string, (...args: never[]) => Promise<unknown>>;
+
 export interface Plugin<S extends v.GenericSchema = v.GenericSchema> {
   name: string;
   /** Schema of the plugin's own config section (`[name]` in kotakpos.toml). */
   config?: S;
   setup(core: Core, config: v.InferOutput<S>): void | (() => void | Promise<void>) | Promise<void | (() => void | Promise<void>)>;
+  /** CLI commands it adds: `kotakpos <command.name> …` (built-in and extra plugins). */
+  commands?: Command[];
+  /** Its admin methods (see AdminMethods). Built from the core without running `setup`,
+   *  so they work whether or not a server runs. */
+  admin?(core: Core, config: v.InferOutput<S>): AdminMethods;
+  /** Its admin HTTP routes, mounted under /api/admin behind the admin token. */
+  adminRoutes?(core: Core, config: v.InferOutput<S>): Hono<AdminEnv>;
 }
 
 export function definePlugin<S extends v.GenericSchema>(p: Plugin<S>): Plugin<S> {

@@ -65,7 +65,7 @@ mkdirSync(join(outfile, ".."), { recursive: true });
 const started = performance.now();
 const result = await Bun.build({
   // Worker threads are separate entry points in a compiled binary (Bun's docs, "Worker").
-  entrypoints: [join(root, "core", "main.ts"), ...WORKERS.map((w) => join(root, w))],
+  entrypoints: [join(root, "main.ts"), ...WORKERS.map((w) => join(root, w))],
   target: "bun",
   format: "esm",
   minify: { syntax: true, whitespace: true },

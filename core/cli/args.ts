@@ -16,10 +16,11 @@ export interface Parsed {
   positionals: string[];
 }
 
-/** Parse argv against the command's options plus the global ones; usage errors exit 2. */
-export function parse(argv: string[], options: OptionSpec = {}): Parsed {
+/** Parse argv against the command's options plus the global ones; usage errors exit 2.
+ *  `lenient`: unknown options pass (only the global ones are wanted yet). */
+export function parse(argv: string[], options: OptionSpec = {}, opts: { lenient?: boolean } = {}): Parsed {
   try {
-    const r = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    const r = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: !opts.lenient });
     return { values: r.values as Parsed["values"], positionals: r.positionals };
   } catch (e) {
     // parseArgs messages are long and mention internals; keep the first sentence.

@@ -1,5 +1,5 @@
 // kotakpos backup DEST [--incremental [PREV]] | restore SRC --data DIR | verify-backup SRC
-import { join } from "node:path";
+import { dataPaths } from "../paths.ts";
 import { backup, BackupError } from "../backup/backup.ts";
 import { ManifestError } from "../backup/manifest.ts";
 import { restore } from "../backup/restore.ts";
@@ -43,12 +43,13 @@ export const backupCommand: Command = {
     const { config } = await loadCliConfig(ctx);
     if (config.blobs.url) throw new CommandError(`the blobs are in object storage (${config.blobs.url}): back the bucket up with its own versioning or replication; kotakpos backup covers an embedded database with a blobs folder`);
     const dataDir = ctx.globals.dataDir;
+    const paths = dataPaths(dataDir, config, ctx.globals.configFile);
     const r = await expected(() =>
       backup({
         dataDir,
-        dbUrl: config.database.url || `file:${join(dataDir, "kotakpos.db")}`,
-        blobDir: config.blobs.path || join(dataDir, "blobs"),
-        configFile: ctx.globals.configFile ?? join(dataDir, "kotakpos.toml"),
+        dbUrl: paths.databaseUrl,
+        blobDir: paths.blobDir,
+        configFile: paths.configFile,
         dest: dest!,
         incremental: p.values.incremental === true ? (from ?? true) : false,
         version: pkg.version,

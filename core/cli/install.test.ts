@@ -12,7 +12,7 @@ const tmp = mkdtempSync(join(tmpdir(), "kotakpos-install-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function cli(args: string[], asUser?: number): { code: number; out: string; err: string } {
-  const cmd = [bun, join(repo, "core/main.ts"), ...args];
+  const cmd = [bun, join(repo, "main.ts"), ...args];
   const r = Bun.spawnSync(asUser === undefined ? cmd : ["setpriv", `--reuid=${asUser}`, `--regid=${asUser}`, "--clear-groups", ...cmd], { cwd: tmp, env: { ...process.env, KOTAKPOS_DATA: "" } });
   return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
 }

@@ -1,11 +1,8 @@
 // kotakpos serve — validate the config (exit 2 before binding anything), start the
 // server, print the banner, stop gracefully on SIGTERM/SIGINT.
 import { isIP } from "node:net";
-import type { Config } from "../config.ts";
-import { createAdminApi, type PluginReport } from "../control/api.ts";
 import { startControlServer, type ControlServer } from "../control/server.ts";
 import { startServer, type RunningServer } from "../server.ts";
-import type { Plugin } from "../types.ts";
 import type { ReloadReport } from "../reload.ts";
 import { intOption, positionals, str } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -48,7 +45,7 @@ export const serveCommand: Command = {
         void reload().catch((err: unknown) => server.core.log.error("config reload refused; the running config stays in force", { err: (err as Error).message }));
       process.on("SIGHUP", onHup);
       server.core.onShutdown(() => void process.off("SIGHUP", onHup));
-      const control = await startControl(server, config, plugins, ctx.globals.dataDir, reload);
+      const control = await startControl(server, ctx.globals.dataDir, reload);
       return await signals.attach(server, config.listen.shutdownGraceSeconds, control);
     } catch (err) {
       signals.detach();
@@ -58,18 +55,10 @@ export const serveCommand: Command = {
 };
 
 /** The control socket, so admin commands run inside this process (sessions see them). */
-async function startControl(server: RunningServer, config: Config, plugins: Plugin[], dataDir: string, reload: () => Promise<ReloadReport>): Promise<ControlServer | null> {
+async function startControl(server: RunningServer, dataDir: string, reload: () => Promise<ReloadReport>): Promise<ControlServer | null> {
   const { core } = server;
-  const report = async (): Promise<PluginReport> => ({
-    plugins: plugins.filter((p) => !config.plugins.disabled.includes(p.name)).map((p) => p.name),
-    disabled: plugins.filter((p) => config.plugins.disabled.includes(p.name)).map((p) => p.name),
-    listeners: server.listeners.map((l) => `${l.name}:${l.port}`),
-    hooks: core.hooks.list(),
-    live: true,
-  });
   try {
-    const api = createAdminApi({ store: core.store, db: core.db, spool: core.spool, plugins: report, reload });
-    return await startControlServer({ path: controlSocketPath(dataDir), api, log: core.log });
+    return await startControlServer({ path: controlSocketPath(dataDir), api: { ...server.admin, reload }, log: core.log });
   } catch (err) {
     core.log.warn("no control socket; admin commands will open the database directly", { err: (err as Error).message });
     return null;

@@ -1,16 +1,12 @@
-// The admin operations behind the CLI's domain/user/alias/queue/plugins commands. One
-// implementation over the store, database and spool; the CLI calls it directly (database
-// opened by the CLI) or through the control socket of a running server, which runs the
-// same code on its own store so that sessions see the change (DESIGN.md).
-import type { Db } from "../db/open.ts";
+// The admin operations behind the CLI's domain/user/queue/plugins/reload commands, plus
+// every plugin's admin methods ("<plugin>.<method>", Plugin.admin). One implementation over
+// the store and spool; the CLI calls it directly (core opened in admin mode) or through the
+// control socket of a running server, which runs the same code on its own store so that
+// sessions see the change (DESIGN.md).
 import type { ReloadReport } from "../reload.ts";
-import { aliases } from "../db/schema.ts";
 import type { Spool, QueueEntry } from "../spool/types.ts";
 import type { Quota, QuotaLimits, Store } from "../store/types.ts";
-import { AliasAdminError, addAlias, addDomainAlias, getAlias, listDomainAliases, removeAlias, removeDomainAlias, type DomainAlias } from "../../plugins/aliases/admin.ts";
-
-export type AliasInsert = typeof aliases.$inferInsert;
-export type AliasRow = typeof aliases.$inferSelect;
+import type { AdminMethods } from "../types.ts";
 
 export interface PluginReport {
   /** Plugins set up, in order. */
@@ -43,22 +39,13 @@ export interface AdminApi {
   getQuota(address: string): Promise<Quota | null>;
   /** Sets both limits (null: none); false when there is no such account. */
   setQuota(address: string, limits: QuotaLimits): Promise<boolean>;
-  /** Checked by the aliases plugin (targets exist, senders are users, no loop; throws
-   *  with the reason). "create" (default): false when the alias exists already;
-   *  "append": add targets and senders to it; "replace": replace them. */
-  addAlias(row: AliasInsert, mode?: "create" | "append" | "replace"): Promise<boolean>;
-  listAliases(): Promise<AliasRow[]>;
-  /** The whole alias, or only these targets of it; false when there is no such alias. */
-  deleteAlias(address: string, targets?: string[]): Promise<boolean>;
-  /** Domain aliases: all mail to `domain` is mail to the same address at `target`. */
-  addDomainAlias(domain: string, target: string): Promise<DomainAlias>;
-  deleteDomainAlias(domain: string): Promise<boolean>;
-  listDomainAliases(): Promise<DomainAlias[]>;
   queueList(): Promise<QueueEntry[]>;
   queueGet(id: string): Promise<QueueEntry[]>;
   queueRetry(id: string): Promise<number>;
   queueDelete(id: string): Promise<number>;
   plugins(): Promise<PluginReport>;
+  /** A plugin's admin method, "<plugin>.<method>" (see pluginAdmin for a typed view). */
+  call(method: string, ...args: unknown[]): Promise<unknown>;
   /** Re-read the config file in the running server (refused, changing nothing, when invalid). */
   reload(): Promise<ReloadReport>;
 }
@@ -76,12 +63,6 @@ export const ADMIN_METHODS = [
   "deleteAccount",
   "getQuota",
   "setQuota",
-  "addAlias",
-  "listAliases",
-  "deleteAlias",
-  "addDomainAlias",
-  "deleteDomainAlias",
-  "listDomainAliases",
   "queueList",
   "queueGet",
   "queueRetry",
@@ -90,8 +71,17 @@ export const ADMIN_METHODS = [
   "reload",
 ] as const satisfies readonly (keyof AdminApi)[];
 
-export function createAdminApi(parts: { store: Store; db: Db; spool: Spool; plugins: () => Promise<PluginReport>; reload?: () => Promise<ReloadReport> }): AdminApi {
-  const { store, db, spool } = parts;
+/** A plugin method name: "<plugin>.<method>". */
+export const isPluginMethod = (name: string): boolean => /^[\w-]+\.\w+$/.test(name);
+
+export function createAdminApi(parts: {
+  store: Store;
+  spool: Spool;
+  plugins: () => Promise<PluginReport>;
+  methods: Map<string, AdminMethods[string]>;
+  reload?: () => Promise<ReloadReport>;
+}): AdminApi {
+  const { store, spool, methods } = parts;
   return {
     isLocalDomain: (name) => store.isLocalDomain(name),
     addDomain: async (name) => void (await store.addDomain(name)),
@@ -112,35 +102,28 @@ export function createAdminApi(parts: { store: Store; db: Db; spool: Spool; plug
       await store.setQuota(a.id, limits);
       return true;
     },
-    addAlias: async (row, mode = "create") => {
-      if (mode === "create" && (await getAlias(db, row.address))) return false;
-      const list = (json: string | undefined): string[] | undefined => (json === undefined ? undefined : (JSON.parse(json) as string[]));
-      const kind = row.kind === undefined ? undefined : row.kind === "group" ? "group" : "alias";
-      await addAlias(db, { address: row.address, targets: list(row.targets) ?? [], kind, membersOnly: row.membersOnly, senders: list(row.senders) }, { replace: mode === "replace" });
-      return true;
-    },
-    listAliases: () => db.orm.select().from(aliases).orderBy(aliases.address),
-    deleteAlias: async (address, targets = []) => {
-      try {
-        await removeAlias(db, address, targets);
-        return true;
-      } catch (e) {
-        if (e instanceof AliasAdminError && e.message.startsWith("no alias")) return false;
-        throw e;
-      }
-    },
-    addDomainAlias: (domain, target) => addDomainAlias(db, domain, target),
-    deleteDomainAlias: (domain) => removeDomainAlias(db, domain),
-    listDomainAliases: () => listDomainAliases(db),
     queueList: () => spool.list(),
     queueGet: (id) => spool.get(id),
     queueRetry: (id) => spool.retry(id),
     queueDelete: (id) => spool.delete(id),
     plugins: parts.plugins,
+    async call(method, ...args) {
+      const fn = methods.get(method) as ((...a: unknown[]) => Promise<unknown>) | undefined;
+      if (!fn) throw new Error(`unknown admin method ${JSON.stringify(method)} (is its plugin disabled?)`);
+      return fn(...args);
+    },
     reload:
       parts.reload ??
       (async () => {
         throw new Error("no server is running here: the config is read when it starts");
       }),
   };
+}
+
+/** A plugin's admin methods as a typed object over an AdminApi (local or remote):
+ *  `pluginAdmin<AliasesAdmin>(api, "aliases").add(…)` calls "aliases.add". */
+export function pluginAdmin<M extends AdminMethods>(api: AdminApi, plugin: string): M {
+  return new Proxy({} as M, {
+    get: (_t, name) => (typeof name === "string" ? (...args: unknown[]) => api.call(`${plugin}.${name}`, ...args) : undefined),
+  });
 }

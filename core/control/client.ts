@@ -58,5 +58,6 @@ export async function connectControl(path: string): Promise<RemoteAdmin | null> 
       sock.write(JSON.stringify({ id, method, args }) + "\n");
     });
   const api = Object.fromEntries(ADMIN_METHODS.map((m) => [m, (...args: unknown[]) => call(m, args)])) as unknown as AdminApi;
+  api.call = (method, ...args) => call(method, args);
   return Object.assign(api, { close: () => void sock.end() });
 }

@@ -3,8 +3,6 @@
 //   response: {"id": 1, "ok": true, "result": …} | {"id": 1, "ok": false, "error": "…"}
 // Requests on one connection are answered in order.
 
-export const CONTROL_SOCKET_NAME = "control.sock";
-
 /** Longest line accepted either way (a queue listing can be large). */
 export const MAX_LINE = 16 * 1024 * 1024;
 

@@ -3,7 +3,7 @@
 import { createConnection, createServer, type Socket } from "node:net";
 import { chmodSync, existsSync, unlinkSync } from "node:fs";
 import type { Logger } from "../types.ts";
-import { ADMIN_METHODS, type AdminApi } from "./api.ts";
+import { ADMIN_METHODS, isPluginMethod, type AdminApi } from "./api.ts";
 import { lineSplitter, type ControlRequest, type ControlResponse } from "./protocol.ts";
 
 export interface ControlServer {
@@ -38,12 +38,13 @@ async function handle(api: AdminApi, line: string): Promise<ControlResponse> {
     return { id: 0, ok: false, error: "malformed request (not JSON)" };
   }
   const id = typeof req.id === "number" ? req.id : 0;
-  if (typeof req.method !== "string" || !METHODS.has(req.method) || !Array.isArray(req.args) || req.args.length > 4) {
+  const known = typeof req.method === "string" && (METHODS.has(req.method) || isPluginMethod(req.method));
+  if (!known || !Array.isArray(req.args) || req.args.length > 4) {
     return { id, ok: false, error: `unknown control method ${JSON.stringify(req.method)}` };
   }
   try {
-    const fn = api[req.method as keyof AdminApi] as (...args: unknown[]) => Promise<unknown>;
-    return { id, ok: true, result: (await fn(...req.args)) ?? null };
+    const result = METHODS.has(req.method) ? await (api[req.method as keyof AdminApi] as (...args: unknown[]) => Promise<unknown>)(...req.args) : await api.call(req.method, ...req.args);
+    return { id, ok: true, result: result ?? null };
   } catch (err) {
     return { id, ok: false, error: (err as Error)?.message ?? String(err) };
   }

@@ -3,6 +3,7 @@ import { defineConfig } from "drizzle-kit";
 
 export default defineConfig({
   dialect: "turso",
-  schema: "./core/db/schema.ts",
+  // The core's tables and every plugin's own (plugins/<name>/schema.ts): one database.
+  schema: ["./core/db/schema.ts", "./plugins/*/schema.ts"],
   out: "./core/db/migrations",
 });

@@ -1,5 +1,6 @@
-// The database schema (drizzle, SQLite dialect for libSQL). Migrations are generated
-// from this file by `npm run db:generate` and embedded in the binary.
+// The core's database schema (drizzle, SQLite dialect for libSQL). Plugins keep their own
+// tables in plugins/<name>/schema.ts; migrations are generated from all of them together
+// by `npm run db:generate` (one database) and embedded in the binary.
 import { sql } from "drizzle-orm";
 import { sqliteTable, integer, text, index, uniqueIndex, primaryKey } from "drizzle-orm/sqlite-core";
 
@@ -11,6 +12,7 @@ export const settings = sqliteTable("settings", {
 export const domains = sqliteTable("domains", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   name: text("name").notNull().unique(),
+  // owned by plugins/aliases (its admin and expansion read and write them)
   /** Domain alias: all mail to this domain goes to the target domain. */
   aliasOf: integer("alias_of"),
   catchAll: text("catch_all"),
@@ -113,24 +115,6 @@ export const tombstones = sqliteTable(
   (t) => [primaryKey({ columns: [t.mailboxId, t.uid] }), index("tombstones_modseq").on(t.mailboxId, t.modseq)],
 );
 
-export const aliases = sqliteTable(
-  "aliases",
-  {
-    id: integer("id").primaryKey({ autoIncrement: true }),
-    /** "local@domain" (lower-case), or "@domain" for a catch-all. */
-    address: text("address").notNull().unique(),
-    /** JSON array of target addresses (local accounts, other aliases, remote). */
-    targets: text("targets").notNull(),
-    /** "alias" or "group". */
-    kind: text("kind").notNull().default("alias"),
-    /** Groups: only members may post. */
-    membersOnly: integer("members_only", { mode: "boolean" }).notNull().default(false),
-    /** JSON array of account addresses allowed to send as this address. */
-    senders: text("senders").notNull().default("[]"),
-    createdAt: integer("created_at").notNull(),
-  },
-);
-
 /** One row per recipient of a queued message (DESIGN: spool). */
 export const spool = sqliteTable(
   "spool",
@@ -157,17 +141,6 @@ export const spool = sqliteTable(
   },
   (t) => [index("spool_due").on(t.status, t.nextAttempt), index("spool_msg").on(t.msgId)],
 );
-
-export const dkimKeys = sqliteTable("dkim_keys", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  domain: text("domain").notNull(),
-  selector: text("selector").notNull(),
-  algorithm: text("algorithm").notNull(), // "rsa-sha256" | "ed25519-sha256"
-  privateKey: text("private_key").notNull(), // PEM
-  publicKey: text("public_key").notNull(), // base64 for the p= tag
-  active: integer("active", { mode: "boolean" }).notNull().default(true),
-  createdAt: integer("created_at").notNull(),
-});
 
 export const certificates = sqliteTable("certificates", {
   id: integer("id").primaryKey({ autoIncrement: true }),

@@ -61,6 +61,8 @@ export interface DeliveryOptions {
 
 interface Pending {
   job: DeliveryJob;
+  /** The message, loaded once (nextHop and deliver.remote.before see it). */
+  msg: OutgoingMessage;
   resolve(r: RecipientResult[]): void;
   /** Already retried once on a fresh connection after a reused one failed. */
   retried?: boolean;
@@ -170,18 +172,15 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     return (m?.[2] ?? mailFrom.split("@")[1] ?? "").toLowerCase();
   }
 
-  async function run(client: SmtpClient, job: DeliveryJob): Promise<RecipientResult[]> {
+  async function outgoing(job: DeliveryJob): Promise<OutgoingMessage> {
     const raw = await job.load();
-    const out: OutgoingMessage = {
-      id: job.id,
-      mailFrom: job.mailFrom,
-      recipients: job.recipients.map((r) => r.address),
-      domain: job.domain,
-      fromDomain: fromDomain(raw, job.mailFrom),
-      raw,
-    };
+    return { id: job.id, mailFrom: job.mailFrom, recipients: job.recipients.map((r) => r.address), domain: job.domain, fromDomain: fromDomain(raw, job.mailFrom), raw };
+  }
+
+  async function run(client: SmtpClient, job: DeliveryJob, out: OutgoingMessage): Promise<RecipientResult[]> {
+    const { raw } = out;
     // deliver.remote.before: headers go on top (DKIM-Signature, ARC-*).
-    const added = (await hooks.all("deliver.remote.before", out)).flatMap((r) => r?.headers ?? []);
+    const added = (await hooks.run("deliver.remote.before", out)).flatMap((r) => (r?.kind === "headers" ? r.headers : []));
     const parts = added.length ? [Buffer.from(added.map((h) => (h.endsWith("\r\n") ? h : h + "\r\n")).join("")), raw] : [raw];
     const res = await client.send({ mailFrom: job.mailFrom, recipients: job.recipients, dsn: job.dsn }, parts);
     const relayed = !client.extensions.has("DSN");
@@ -225,7 +224,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
           }
         }
         try {
-          p.resolve(await run(client, p.job));
+          p.resolve(await run(client, p.job, p.msg));
           sent++;
         } catch (e) {
           if (sent > 0 && !p.retried && e instanceof DeliveryError) {
@@ -267,25 +266,29 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     async deliver(job) {
       if (closed) return failAll(job, new DeliveryError("shutting down", false));
       let hops: NextHop[] | undefined;
-      // nextHop decides by destination (smarthost, MTA-STS): it gets the envelope, not the
-      // bytes, which are loaded only once a connection is ready. A configured relay comes
-      // first: the final destination's policies are then the relay's business.
+      let msg: OutgoingMessage;
+      // nextHop decides by destination (smarthost, MTA-STS) and gets the real message. A
+      // configured relay comes first: the final destination's policies are then the relay's
+      // business.
       try {
+        msg = await outgoing(job);
         const relay = relaySpec(config.delivery.relay);
         if (relay && relayApplies(config.delivery.relay, job.mailFrom)) hops = relayHops(relay);
-        const r = hops ? undefined : await hooks.first("nextHop", { id: job.id, mailFrom: job.mailFrom, recipients: job.recipients.map((x) => x.address), domain: job.domain, fromDomain: "", raw: new Uint8Array(0) }, job.domain);
-        if (Array.isArray(r) && r.length > 0) hops = orderHops(r);
-        else if (r && !Array.isArray(r) && r.kind === "defer") return failAll(job, new DeliveryError(r.reply.text, false));
+        const r = hops ? undefined : await hooks.run("nextHop", msg, job.domain);
+        if (r?.kind === "hops" && r.hops.length > 0) hops = orderHops(r.hops);
+        else if (r?.kind === "defer") return failAll(job, new DeliveryError(r.reply.text, false));
       } catch (e) {
         return failAll(job, e);
       }
+      // close() may have run while the message loaded: nothing would take it from a queue.
+      if (closed) return failAll(job, new DeliveryError("shutting down", false));
       // One destination per relay (its connections carry mail for every domain), per hop list, or per domain.
       const key = hops ? (hops[0]!.auth || hops[0]!.implicitTls ? `relay|${hops[0]!.host}:${hops[0]!.port}` : `${job.domain}|${JSON.stringify(hops)}`) : job.domain;
       let d = dests.get(key);
       if (!d) dests.set(key, (d = { key, domain: job.domain, hops, queue: [], active: 0, waiters: [] }));
       const dest = d;
       return new Promise<RecipientResult[]>((resolve) => {
-        const p: Pending = { job, resolve };
+        const p: Pending = { job, msg, resolve };
         const w = dest.waiters.shift();
         if (w) w(p);
         else {

@@ -42,7 +42,7 @@ export function createSpool(opts: SpoolOptions): Spool {
       const { id } = await acceptMessage(db, store, msg);
       messagesReceived.inc({ destination: msg.remote.length === 0 ? "local" : msg.local.length === 0 ? "remote" : "mixed" });
       if (msg.remote.length > 0) {
-        hooks.notify("message.queued", { id, recipients: msg.remote.map((r) => r.address) });
+        hooks.run("message.queued", { id, recipients: msg.remote.map((r) => r.address) });
         scheduler?.kick();
       }
       return { id };

@@ -7,25 +7,18 @@
 // lost, never in a tight loop). Leases carry the owner; a second instance on the same
 // libSQL database takes only rows whose lease has expired, and live owners renew theirs.
 import { and, asc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
-import type { Db, Tx } from "../db/open.ts";
+import type { Db } from "../db/open.ts";
 import { spool } from "../db/schema.ts";
 import type { Address, Hooks, Logger, SmtpTxn } from "../types.ts";
 import type { Store } from "../store/types.ts";
 import type { Delivery, DeliveryJob, RecipientResult } from "../delivery/index.ts";
 import type { AcceptedMessage } from "./types.ts";
-import { FINAL, releaseIfDone } from "./admin.ts";
-import { commitMessage, domainOf, newMsgId, prepareMessage, type Prepared } from "./accept.ts";
-import { expired, nextAttemptAt, type Schedule } from "./backoff.ts";
+import { FINAL } from "./admin.ts";
+import { domainOf, newMsgId, prepareMessage, type Prepared } from "./accept.ts";
+import { nextAttemptAt, type Schedule } from "./backoff.ts";
 import { buildDsn, type DsnRecipient } from "./dsn.ts";
+import { askRetry, classify, dsnRecipients, noticeGroups, parseDsn, persistOutcomes, reportOutcomes, type Notice, type Outcome, type Row } from "./record.ts";
 
-type Row = typeof spool.$inferSelect;
-
-interface RowDsn {
-  ret?: "FULL" | "HDRS";
-  envid?: string;
-  notify?: string[];
-  orcpt?: string;
-}
 
 export interface SchedulerOptions {
   db: Db;
@@ -80,8 +73,6 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
   let timer: ReturnType<typeof setTimeout> | null = null;
   let heartbeat: ReturnType<typeof setInterval> | null = null;
   const jobs = new Set<Promise<void>>();
-
-  const parseDsn = (r: Row): RowDsn => (r.dsn ? (JSON.parse(r.dsn) as RowDsn) : {});
 
   async function claim(limit: number): Promise<Row[]> {
     const now = Date.now();
@@ -146,16 +137,6 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     await record(rows, results);
   }
 
-  /** A notification for the envelope sender, unless it is the null sender, our own
-   *  bounce, or the recipient asked for none (RFC 3461 §4.1 NOTIFY). */
-  function wantsDsn(r: Row, kind: "FAILURE" | "DELAY" | "SUCCESS"): boolean {
-    if (r.internal || r.mailFrom === "") return false;
-    const notify = parseDsn(r).notify;
-    // No NOTIFY: failures, and delays when warnings are configured (§4.1 leaves it to us).
-    if (!notify?.length) return kind !== "SUCCESS";
-    return notify.includes(kind);
-  }
-
   async function prepareNotice(rows: Row[], recipients: DsnRecipient[]): Promise<{ msg: AcceptedMessage; prep: Prepared } | null> {
     const first = rows[0]!;
     const to = first.mailFrom;
@@ -179,8 +160,8 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     const at = to.lastIndexOf("@");
     const rcpt: Address = { address: to, local: to.slice(0, at), domain: domainOf(to), params: {} };
     const txn = { id: first.msgId, helo: o.hostname, mailFrom: { address: "", local: "", domain: "", params: {} }, rcpts: [rcpt], state: {}, internal: true } as unknown as SmtpTxn;
-    const route = await hooks.first("route", txn, rcpt);
-    if (!("local" in route)) {
+    const route = await hooks.run("route", txn, rcpt);
+    if (route.kind !== "route") {
       if (route.kind === "defer") throw new Error(`cannot route the notice to ${to} now: ${route.reply.text}`);
       log.warn("delivery status notification dropped: its recipient does not route", { id: first.msgId, to, why: route.kind === "reject" ? route.reply.text : "no route" });
       return null;
@@ -190,98 +171,34 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     return { msg, prep: await prepareMessage(store, msg) };
   }
 
+  /** The results of one attempt: classify, build the notices, persist, report (record.ts). */
   async function record(rows: Row[], results: RecipientResult[]): Promise<void> {
     const now = Date.now();
-    const byAddr = new Map(results.map((r) => [r.address, r]));
-    type Outcome = { row: Row; res: RecipientResult; status: "delivered" | "failed" | "deferred" | "queued"; next: number; attempts: number; why: string };
-    const outcomes: Outcome[] = [];
-    for (const row of rows) {
-      const res = byAddr.get(row.recipient) ?? { address: row.recipient, ok: false, permanent: false, reply: "no result", status: "4.0.0" };
-      let status: Outcome["status"] = res.ok ? "delivered" : res.permanent ? "failed" : "deferred";
-      let next = row.nextAttempt;
-      let attempts = row.attempts;
-      let why = res.reply;
-      if (status === "deferred" && stopping) {
-        // Shut down before or during the attempt: it does not count.
-        status = "queued";
-        next = now;
-        attempts -= 1;
-      } else if (status === "deferred" && expired(schedule, row.createdAt, now)) {
-        status = "failed";
-        why = `${res.reply} (gave up after ${row.attempts} attempts)`;
-        res.status = res.status.startsWith("4") ? "4.4.7" : res.status;
-      } else if (status === "deferred") {
-        const answers = await hooks.all("deferred", { id: row.msgId, recipient: row.recipient, error: res.reply, attempts: row.attempts });
-        const at = answers.find((a) => a && typeof a.retryAt === "number")?.retryAt;
-        if (at !== undefined) next = at;
+    const outcomes = classify(rows, results, { now, stopping, schedule });
+    await askRetry(hooks, outcomes);
+    const { failed, delayed, relayed } = noticeGroups(outcomes, now, schedule);
+    const notice = async (xs: Outcome[], action: DsnRecipient["action"]): Promise<Notice | null> => {
+      if (xs.length === 0) return null;
+      try {
+        const n = await prepareNotice(xs.map((x) => x.row), dsnRecipients(xs, action, now, schedule));
+        return n ? { ...n, id: newMsgId() } : null;
+      } catch (e) {
+        log.error("could not prepare a delivery status notification", { id: xs[0]!.row.msgId, err: (e as Error).message });
+        throw e;
       }
-      outcomes.push({ row, res, status, next, attempts, why });
-    }
-
-    const failed = outcomes.filter((x) => x.status === "failed" && wantsDsn(x.row, "FAILURE"));
-    const delayed =
-      schedule.warnAfter > 0
-        ? outcomes.filter((x) => x.status === "deferred" && !x.row.warned && now - x.row.createdAt >= schedule.warnAfter && wantsDsn(x.row, "DELAY"))
-        : [];
-    const relayed = outcomes.filter((x) => x.status === "delivered" && x.res.relayed && wantsDsn(x.row, "SUCCESS"));
-    const notice = async (xs: Outcome[], action: DsnRecipient["action"]) =>
-      xs.length === 0
-        ? null
-        : prepareNotice(
-            xs.map((x) => x.row),
-            xs.map((x) => ({
-              address: x.row.recipient,
-              orcpt: parseDsn(x.row).orcpt,
-              action,
-              status: x.res.status,
-              diagnostic: x.why,
-              remoteMta: x.res.remoteMta,
-              lastAttempt: now,
-              willRetryUntil: action === "delayed" ? x.row.createdAt + schedule.maxAge : undefined,
-            })),
-          ).catch((e) => {
-            log.error("could not prepare a delivery status notification", { id: xs[0]!.row.msgId, err: (e as Error).message });
-            throw e;
-          });
-    type Notice = { msg: AcceptedMessage; prep: Prepared; id: string };
-    const made = (n: { msg: AcceptedMessage; prep: Prepared } | null): Notice | null => (n ? { ...n, id: newMsgId() } : null);
+    };
     let bounce: Notice | null = null;
     try {
-      bounce = made(await notice(failed, "failed"));
+      bounce = await notice(failed, "failed");
     } catch {
       // Without its bounce a failure is not final yet: keep it deferred, try again later.
       for (const x of failed) x.status = "deferred";
     }
     // Delay warnings and success reports are informational: if one cannot be made, go on.
-    const warning = made(await notice(delayed, "delayed").catch(() => null));
-    const success = made(await notice(relayed, "relayed").catch(() => null));
+    const warning = await notice(delayed, "delayed").catch(() => null);
+    const success = await notice(relayed, "relayed").catch(() => null);
     let notices = [bounce, warning, success].filter((n): n is Notice => n !== null);
-
-    const persist = () =>
-      db.write(async (tx: Tx) => {
-        let final = false;
-        for (const x of outcomes) {
-          const done = x.status === "delivered" || x.status === "failed";
-          const res = await tx.orm
-            .update(spool)
-            .set({
-              status: x.status,
-              nextAttempt: x.next,
-              attempts: x.attempts,
-              lastError: x.why.slice(0, 1000),
-              leaseOwner: null,
-              leaseUntil: null,
-              updatedAt: now,
-              ...(warning && notices.includes(warning) && delayed.includes(x) ? { warned: true } : {}),
-            })
-            // Only while the lease is ours: after a takeover the new owner records.
-            .where(and(eq(spool.id, x.row.id), eq(spool.leaseOwner, owner), eq(spool.status, "inflight")))
-            .returning({ id: spool.id });
-          if (done && res.length > 0) final = true;
-        }
-        if (final) await releaseIfDone(tx, rows[0]!.msgId, rows[0]!.blobId);
-        for (const n of notices) await commitMessage(tx, store, n.msg, n.prep, n.id);
-      });
+    const persist = () => db.write((tx) => persistOutcomes(tx, { store, owner, now, outcomes, warned: new Set(warning && notices.includes(warning) ? delayed : []), notices }));
     try {
       await persist();
     } catch (e) {
@@ -292,21 +209,7 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
       notices = [];
       await persist();
     }
-
-    for (const x of outcomes) {
-      if (x.status === "delivered") {
-        log.info("delivered", { id: x.row.msgId, to: x.row.recipient, reply: x.res.reply, tls: x.res.tls });
-        hooks.notify("delivered", { id: x.row.msgId, recipient: x.row.recipient, reply: x.res.reply });
-      } else if (x.status === "failed") {
-        log.info("delivery failed", { id: x.row.msgId, to: x.row.recipient, err: x.why });
-        hooks.notify("bounced", { id: x.row.msgId, recipient: x.row.recipient, error: x.why });
-      } else if (x.status === "deferred") {
-        log.info("delivery deferred", { id: x.row.msgId, to: x.row.recipient, err: x.why, next: new Date(x.next).toISOString() });
-      }
-    }
-    const queued = notices.filter((n) => n.msg.remote.length > 0);
-    for (const n of queued) hooks.notify("message.queued", { id: n.id, recipients: n.msg.remote.map((r) => r.address) });
-    if (queued.length) kick();
+    if (reportOutcomes(log, hooks, outcomes, notices)) kick();
   }
 
   /** Final rows are kept for `queue show` for maxAge, then removed. */

@@ -186,20 +186,26 @@ test("two schedulers on one database never send a message twice (leases)", async
 
 test("deliver.remote.before headers go on top; nextHop (smarthost) replaces the MX lookup", async () => {
   const { spool: s, hooks } = makeSpool();
-  hooks.on("deliver.remote.before", (msg) => ({ headers: [`X-Signed-For: ${msg.domain} ${msg.fromDomain}`] }));
-  hooks.on("nextHop", (_msg, domain) => (domain === "relay.test" ? [{ host: "127.0.0.1", port: peer.port, preference: 0 }] : { kind: "pass" }));
+  hooks.on("deliver.remote.before", (msg) => ({ kind: "headers", headers: [`X-Signed-For: ${msg.domain} ${msg.fromDomain}`] }));
+  const seen: string[] = [];
+  hooks.on("nextHop", (msg, domain) => {
+    // nextHop sees the real message, not just the envelope.
+    seen.push(`${msg.id} ${msg.mailFrom} ${msg.recipients.join(",")} ${msg.fromDomain} ${Buffer.from(msg.raw).includes("Subject: hooks")}`);
+    return domain === "relay.test" ? { kind: "hops", hops: [{ host: "127.0.0.1", port: peer.port, preference: 0 }] } : { kind: "pass" };
+  });
   s.start();
   const { id } = await s.accept({ raw: message("hooks"), prefix: ["Received: by mx.a.test\r\n"], mailFrom: "alice@a.test", local: [], remote: [{ address: "x@relay.test" }] });
   await until("delivered", async () => (await rows(id))[0]!.status === "delivered");
   const got = peer.messages().find((m) => m.data.includes("Subject: hooks"))!;
   expect(got.data).toStartWith("X-Signed-For: relay.test a.test\r\nReceived: by mx.a.test\r\n");
+  expect(seen).toEqual([`${id} alice@a.test x@relay.test a.test true`]);
 });
 
 test("the deferred hook sets the retry time; queue retry makes it due now", async () => {
   const port = await freePort();
   const { spool: s, hooks } = makeSpool({ port, retry: ["1s"] });
   const far = Date.now() + 3_600_000;
-  hooks.on("deferred", () => ({ retryAt: far }));
+  hooks.on("deferred", () => ({ kind: "retry", retryAt: far }));
   s.start();
   const { id } = await s.accept({ raw: message("hook-retry"), prefix: [], mailFrom: "alice@a.test", local: [], remote: [{ address: "bob@b.test" }] });
   await until("deferred", async () => (await rows(id))[0]!.status === "deferred");

@@ -41,6 +41,14 @@ test("accounts: create, duplicate, lookup, list by domain, invalid addresses", a
   expect((await t.store.listAccounts("a.test")).map((x) => x.address)).toEqual(["alice@a.test", "carol@a.test"]);
   expect((await t.store.listAccounts()).length).toBe(3);
   expect((await t.store.listDomains()).map((d) => d.name)).toEqual(["a.test", "b.test"]);
+  // Batched lookup (alias expansion): keyed by the address asked for; caseFold finds
+  // stored spellings that differ only in case.
+  const found = await t.store.findAccounts(["alice@a.test", "bob@b.test", "nobody@a.test", "CAROL@a.test", "alice@a.test"]);
+  expect([...found.keys()].sort()).toEqual(["alice@a.test", "bob@b.test"]);
+  expect(found.get("alice@a.test")!.id).toBe(a.id);
+  const folded = await t.store.findAccounts(["nobody@a.test", "CAROL@a.test"], { caseFold: true });
+  expect([...folded].map(([k, v]) => `${k}=${v.address}`)).toEqual(["CAROL@a.test=carol@a.test"]);
+  expect((await t.store.findAccounts([])).size).toBe(0);
 });
 
 test("passwords: argon2id, verify, wrong, unknown user, change", async () => {

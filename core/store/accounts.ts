@@ -39,7 +39,7 @@ function hash(password: string): Promise<string> {
   return Bun.password.hash(password, ARGON2);
 }
 
-export type AccountOps = Pick<Store, "addDomain" | "listDomains" | "deleteDomain" | "isLocalDomain" | "createAccount" | "getAccount" | "getAccountById" | "listAccounts" | "setPassword" | "deleteAccount" | "verifyPassword">;
+export type AccountOps = Pick<Store, "addDomain" | "listDomains" | "deleteDomain" | "isLocalDomain" | "createAccount" | "getAccount" | "getAccountById" | "listAccounts" | "findAccounts" | "setPassword" | "deleteAccount" | "verifyPassword">;
 
 export function accountOps(ctx: StoreCtx): AccountOps {
   const { db } = ctx;
@@ -174,5 +174,25 @@ export function accountOps(ctx: StoreCtx): AccountOps {
     return ok ? toAccount(row) : null;
   }
 
-  return { addDomain, listDomains, deleteDomain, isLocalDomain, createAccount, getAccount, getAccountById, listAccounts, setPassword, deleteAccount, verifyPassword };
+  async function findAccounts(addresses: string[], opts: { caseFold?: boolean } = {}): Promise<Map<string, Account>> {
+    const keys = [...new Set(addresses)];
+    const out = new Map<string, Account>();
+    if (!keys.length) return out;
+    // The whole list as ONE bound JSON parameter: one statement for a 1,000-member group.
+    const exact = await read(ctx, `SELECT ${ACCOUNT_COLS} FROM accounts WHERE address IN (SELECT value FROM json_each(?))`, [JSON.stringify(keys)]);
+    for (const r of exact.rows) out.set(String(r.address), toAccount(r));
+    const misses = keys.filter((k) => !out.has(k));
+    if (opts.caseFold && misses.length) {
+      // Accounts created with capitals in the local part: a scan, only for the misses.
+      const lowered = new Map(misses.map((m) => [m.toLowerCase(), m]));
+      const r = await read(ctx, `SELECT ${ACCOUNT_COLS} FROM accounts WHERE lower(address) IN (SELECT value FROM json_each(?))`, [JSON.stringify([...lowered.keys()])]);
+      for (const row of r.rows) {
+        const k = lowered.get(String(row.address).toLowerCase());
+        if (k && !out.has(k)) out.set(k, toAccount(row));
+      }
+    }
+    return out;
+  }
+
+  return { addDomain, listDomains, deleteDomain, isLocalDomain, createAccount, getAccount, getAccountById, listAccounts, findAccounts, setPassword, deleteAccount, verifyPassword };
 }

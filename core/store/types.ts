@@ -109,6 +109,9 @@ export interface Store {
   getAccount(address: string): Promise<Account | null>;
   getAccountById(id: number): Promise<Account | null>;
   listAccounts(domain?: string): Promise<Account[]>;
+  /** Many accounts at once (one query, for alias expansion), keyed by the address asked
+   *  for, as stored; `caseFold` also matches stored addresses case-insensitively. */
+  findAccounts(addresses: string[], opts?: { caseFold?: boolean }): Promise<Map<string, Account>>;
   setPassword(address: string, password: string): Promise<boolean>;
   deleteAccount(address: string): Promise<boolean>;
   /** The account when the password matches, else null (constant-ish time). */

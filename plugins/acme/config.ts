@@ -35,7 +35,7 @@ export const AcmeConfig = v.object({
         server: v.optional(v.pipe(v.string(), v.regex(/^\S*$/, '"host" or "host:port"'), v.description('Primary DNS server taking the updates, "host" or "host:port"; "" = DNS-01 by RFC 2136 is off.')), ""),
         zone: v.optional(v.pipe(v.string(), v.description("Zone that holds the _acme-challenge records.")), ""),
         keyName: v.optional(v.pipe(v.string(), v.description("TSIG key name.")), ""),
-        algorithm: v.optional(v.picklist(["hmac-sha256", "hmac-sha512", "hmac-sha1"]), "hmac-sha256"),
+        algorithm: v.optional(v.pipe(v.picklist(["hmac-sha256", "hmac-sha512", "hmac-sha1"]), v.description("TSIG algorithm of the key.")), "hmac-sha256"),
         secret: v.optional(v.pipe(v.string(), v.regex(/^([A-Za-z0-9+/]+=*)?$/, "a base64 TSIG secret"), v.description("TSIG secret (base64), as in the server's key statement.")), ""),
       }),
       v.description('DNS-01 by RFC 2136 dynamic update with TSIG (BIND, Knot, PowerDNS …): set challenge = "dns-01" and this section.'),

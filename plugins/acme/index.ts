@@ -4,7 +4,8 @@
 // the lifetime; status in `kotakpos tls status` and GET /api/admin/tls.
 import { readFileSync } from "node:fs";
 import { resolverFromConfig } from "../../core/dns/index.ts";
-import { ConfigError } from "../../core/plugins.ts";
+import { ConfigError } from "../../core/config.ts";
+import { tlsCommand } from "./cli.ts";
 import { definePlugin, pass, type Core } from "../../core/types.ts";
 import { AcmeConfig, acmeEnabled, directoryUrl } from "./config.ts";
 import { adminApp, challengeApp, ChallengeTokens } from "./http.ts";
@@ -74,8 +75,11 @@ export default definePlugin({
         });
       }
       const m = manager;
-      core.hooks.on("tls.certificate", (servername) => m.certificateFor(servername) ?? pass);
-      core.hooks.on("tls.certificates", () => m.certificates());
+      core.hooks.on("tls.certificate", (servername) => {
+        const c = m.certificateFor(servername);
+        return c ? { kind: "certificate", ...c } : pass;
+      });
+      core.hooks.on("tls.certificates", () => ({ kind: "certificates", certificates: m.certificates() }));
       m.start();
     }
     const admin = adminApp({ directory, manager });
@@ -85,4 +89,5 @@ export default definePlugin({
     });
     return () => manager?.stop();
   },
+  commands: [tlsCommand],
 });

@@ -1,15 +1,24 @@
-// Alias administration as plain functions over the database, shared by the CLI
+// Alias administration as plain functions over the database and the Store, shared by the CLI
 // (`kotakpos alias …`) and the admin HTTP API. Every change is checked before it is
 // written: addresses well-formed, the domain ours, targets existing, senders real users,
 // and no loop or too-deep nesting — a loop is the admin's error here, never a mail storm.
 import { and, eq, inArray, isNotNull } from "drizzle-orm";
-import type { Db } from "../../core/db/open.ts";
-import { accounts, aliases, domains } from "../../core/db/schema.ts";
+import { domains } from "../../core/db/schema.ts";
+import { aliases } from "./schema.ts";
 import { domainForms, isValidDomain, isValidLocal, normDomain, normLocal, splitAddress } from "./address.ts";
-import { dbDirectory, toAliasRow, withOverrides, type AliasRow, type Directory } from "./directory.ts";
+import { dbDirectory, toAliasRow, withOverrides, type AliasesDb, type AliasRow, type Directory } from "./directory.ts";
 import { createExpander, Lookup, type ExpandConfig } from "./expand.ts";
 
-export class AliasAdminError extends Error {}
+/** A refused alias change: NONEXISTENT (no such alias) or INVALID (bad input, loop …). */
+export class AliasAdminError extends Error {
+  constructor(
+    message: string,
+    readonly code: "NONEXISTENT" | "INVALID" = "INVALID",
+  ) {
+    super(message);
+    this.name = "AliasAdminError";
+  }
+}
 
 export const DEFAULT_EXPAND: ExpandConfig = { caseSensitive: false, separator: "+", tagFolder: false, maxDepth: 10, maxExpansion: 10_000 };
 
@@ -30,8 +39,8 @@ export interface AddOptions {
   expand?: Partial<ExpandConfig>;
 }
 
-const fail = (msg: string): never => {
-  throw new AliasAdminError(msg);
+const fail = (msg: string, code?: AliasAdminError["code"]): never => {
+  throw new AliasAdminError(msg, code);
 };
 
 function cfgOf(p?: Partial<ExpandConfig>): ExpandConfig {
@@ -70,9 +79,9 @@ function sameSet(a: string[], b: string[]): boolean {
 }
 
 /** Create an alias, or add targets to an existing one (or replace them). Returns the row. */
-export async function addAlias(db: Db, input: AliasInput, opts: AddOptions = {}): Promise<AliasRow> {
+export async function addAlias(ad: AliasesDb, input: AliasInput, opts: AddOptions = {}): Promise<AliasRow> {
   const cfg = cfgOf(opts.expand);
-  const dir = dbDirectory(db);
+  const dir = dbDirectory(ad);
   const lk = new Lookup(dir, cfg);
   const address = await aliasKey(lk, input.address, cfg);
   if (!input.targets.length && !opts.replace && !input.senders?.length && input.membersOnly === undefined && !input.kind) fail("give at least one target");
@@ -87,7 +96,7 @@ export async function addAlias(db: Db, input: AliasInput, opts: AddOptions = {})
   });
 
   const existing = (await dir.aliases([address])).get(address) ?? null;
-  const senders = await checkSenders(db, input.senders ?? []);
+  const senders = await checkSenders(ad, input.senders ?? []);
   const merged: AliasRow = {
     address,
     targets: [...new Set(opts.replace || !existing ? targets : [...existing.targets, ...targets])],
@@ -122,7 +131,7 @@ export async function addAlias(db: Db, input: AliasInput, opts: AddOptions = {})
     senders: JSON.stringify(merged.senders),
   };
   if (existing && sameSet(existing.targets, merged.targets) && existing.kind === merged.kind && existing.membersOnly === merged.membersOnly && sameSet(existing.senders, merged.senders)) return merged;
-  await db.write((tx) =>
+  await ad.db.write((tx) =>
     tx.orm
       .insert(aliases)
       .values({ ...row, createdAt: Date.now() })
@@ -132,10 +141,10 @@ export async function addAlias(db: Db, input: AliasInput, opts: AddOptions = {})
 }
 
 /** Senders must be existing accounts; stored lower-cased. */
-async function checkSenders(db: Db, raw: string[]): Promise<string[]> {
+async function checkSenders(ad: AliasesDb, raw: string[]): Promise<string[]> {
   if (!raw.length) return [];
   const out: string[] = [];
-  const dir = dbDirectory(db);
+  const dir = dbDirectory(ad);
   for (const s of raw) {
     const p = parseAddress(s, "sender", false);
     const a = `${p.local}@${p.domain}`;
@@ -147,8 +156,8 @@ async function checkSenders(db: Db, raw: string[]): Promise<string[]> {
 }
 
 /** An existing alias's address in its canonical spelling, with the lookup that found it. */
-async function lookupAlias(db: Db, rawAddress: string, expand?: Partial<ExpandConfig>): Promise<{ dir: ReturnType<typeof dbDirectory>; lk: Lookup; address: string }> {
-  const dir = dbDirectory(db);
+async function lookupAlias(ad: AliasesDb, rawAddress: string, expand?: Partial<ExpandConfig>): Promise<{ dir: ReturnType<typeof dbDirectory>; lk: Lookup; address: string }> {
+  const dir = dbDirectory(ad);
   const lk = new Lookup(dir, cfgOf(expand));
   const p = parseAddress(rawAddress, "address", true);
   await lk.prefetch([`${p.local}@${p.domain}`]);
@@ -156,32 +165,32 @@ async function lookupAlias(db: Db, rawAddress: string, expand?: Partial<ExpandCo
 }
 
 /** Delete an alias, or only some of its targets (the alias goes when none is left). */
-export async function removeAlias(db: Db, rawAddress: string, targets: string[] = [], expand?: Partial<ExpandConfig>): Promise<{ deleted: boolean; row: AliasRow | null }> {
-  const { dir, lk, address } = await lookupAlias(db, rawAddress, expand);
+export async function removeAlias(ad: AliasesDb, rawAddress: string, targets: string[] = [], expand?: Partial<ExpandConfig>): Promise<{ deleted: boolean; row: AliasRow | null }> {
+  const { dir, lk, address } = await lookupAlias(ad, rawAddress, expand);
   const existing = (await dir.aliases([address])).get(address);
-  if (!existing) fail(`no alias ${address}`);
+  if (!existing) fail(`no alias ${address}`, "NONEXISTENT");
   if (targets.length) {
     await lk.prefetch(targets);
     const drop = new Set(targets.map((t) => lk.canonical(t.trim())));
     const left = existing!.targets.filter((t) => !drop.has(lk.canonical(t)) && !drop.has(t));
     if (left.length === existing!.targets.length) fail(`${address} has none of these targets: ${targets.join(", ")}`);
     if (left.length) {
-      await db.write((tx) => tx.orm.update(aliases).set({ targets: JSON.stringify(left) }).where(eq(aliases.address, address)));
+      await ad.db.write((tx) => tx.orm.update(aliases).set({ targets: JSON.stringify(left) }).where(eq(aliases.address, address)));
       return { deleted: false, row: { ...existing!, targets: left } };
     }
   }
-  await db.write((tx) => tx.orm.delete(aliases).where(eq(aliases.address, address)));
+  await ad.db.write((tx) => tx.orm.delete(aliases).where(eq(aliases.address, address)));
   return { deleted: true, row: null };
 }
 
-export async function getAlias(db: Db, rawAddress: string, expand?: Partial<ExpandConfig>): Promise<AliasRow | null> {
-  const { dir, address } = await lookupAlias(db, rawAddress, expand);
+export async function getAlias(ad: AliasesDb, rawAddress: string, expand?: Partial<ExpandConfig>): Promise<AliasRow | null> {
+  const { dir, address } = await lookupAlias(ad, rawAddress, expand);
   return (await dir.aliases([address])).get(address) ?? null;
 }
 
 /** Every alias (and catch-all), by address; optionally of one domain. */
-export async function listAliases(db: Db, opts: { domain?: string } = {}): Promise<AliasRow[]> {
-  const rows = (await db.orm.select().from(aliases).orderBy(aliases.address)).map(toAliasRow);
+export async function listAliases(ad: AliasesDb, opts: { domain?: string } = {}): Promise<AliasRow[]> {
+  const rows = (await ad.db.orm.select().from(aliases).orderBy(aliases.address)).map(toAliasRow);
   if (!opts.domain) return rows;
   const d = normDomain(opts.domain);
   return rows.filter((r) => normDomain(r.address.slice(r.address.lastIndexOf("@") + 1)) === d);
@@ -189,15 +198,15 @@ export async function listAliases(db: Db, opts: { domain?: string } = {}): Promi
 
 // ---- catch-all: the "@domain" alias row ----
 
-export async function setCatchAll(db: Db, domain: string, targets: string[], expand?: Partial<ExpandConfig>): Promise<AliasRow> {
-  return addAlias(db, { address: `@${domain.replace(/^@/, "")}`, targets }, { replace: true, expand });
+export async function setCatchAll(ad: AliasesDb, domain: string, targets: string[], expand?: Partial<ExpandConfig>): Promise<AliasRow> {
+  return addAlias(ad, { address: `@${domain.replace(/^@/, "")}`, targets }, { replace: true, expand });
 }
 
-export async function removeCatchAll(db: Db, domain: string): Promise<boolean> {
+export async function removeCatchAll(ad: AliasesDb, domain: string): Promise<boolean> {
   try {
-    return (await removeAlias(db, `@${domain.replace(/^@/, "")}`)).deleted;
+    return (await removeAlias(ad, `@${domain.replace(/^@/, "")}`)).deleted;
   } catch (e) {
-    if (e instanceof AliasAdminError && e.message.startsWith("no alias")) return false;
+    if (e instanceof AliasAdminError && e.code === "NONEXISTENT") return false;
     throw e;
   }
 }
@@ -209,10 +218,10 @@ export interface DomainAlias {
   target: string;
 }
 
-export async function addDomainAlias(db: Db, rawAlias: string, rawTarget: string): Promise<DomainAlias> {
+export async function addDomainAlias(ad: AliasesDb, rawAlias: string, rawTarget: string): Promise<DomainAlias> {
   if (!isValidDomain(rawAlias)) fail(`"${rawAlias}" is not a domain name like example.org`);
   if (!isValidDomain(rawTarget)) fail(`"${rawTarget}" is not a domain name like example.com`);
-  const dir: Directory = dbDirectory(db);
+  const dir: Directory = dbDirectory(ad);
   const alias = normDomain(rawAlias);
   const infos = await dir.domains([alias, normDomain(rawTarget)]);
   const target = infos.get(normDomain(rawTarget));
@@ -220,33 +229,32 @@ export async function addDomainAlias(db: Db, rawAlias: string, rawTarget: string
   if (target!.kind === "loop") fail(`domain alias loop: ${target!.chain.join(" -> ")}`);
   const canonical = (target as Extract<typeof target, { kind: "local" }>).canonical;
   if (normDomain(canonical) === alias) fail(`refused: domain alias loop: ${alias} -> ${normDomain(rawTarget)} -> ${alias}`);
-  const [targetRow] = await db.orm.select({ id: domains.id }).from(domains).where(eq(domains.name, canonical));
-  const [current] = await db.orm.select({ id: domains.id, name: domains.name }).from(domains).where(inArray(domains.name, domainForms(alias)));
+  const [targetRow] = await ad.db.orm.select({ id: domains.id }).from(domains).where(eq(domains.name, canonical));
+  const [current] = await ad.db.orm.select({ id: domains.id, name: domains.name }).from(domains).where(inArray(domains.name, domainForms(alias)));
   if (current) {
     // An existing domain becomes an alias only if nothing of its own would be hidden.
-    const users = await db.orm.select({ id: accounts.id }).from(accounts).where(eq(accounts.domainId, current.id)).limit(1);
-    if (users.length) fail(`${alias} has users: a domain alias would hide their mailboxes (delete them first)`);
-    const own = (await listAliases(db, { domain: alias })).length;
+    if ((await ad.store.listAccounts(current.name)).length) fail(`${alias} has users: a domain alias would hide their mailboxes (delete them first)`);
+    const own = (await listAliases(ad, { domain: alias })).length;
     if (own) fail(`${alias} has ${own} alias(es) of its own: delete them first`);
-    await db.write((tx) => tx.orm.update(domains).set({ aliasOf: targetRow!.id }).where(eq(domains.id, current.id)));
+    await ad.db.write((tx) => tx.orm.update(domains).set({ aliasOf: targetRow!.id }).where(eq(domains.id, current.id)));
   } else {
-    await db.write((tx) => tx.orm.insert(domains).values({ name: alias, aliasOf: targetRow!.id, createdAt: Date.now() }));
+    await ad.db.write((tx) => tx.orm.insert(domains).values({ name: alias, aliasOf: targetRow!.id, createdAt: Date.now() }));
   }
   return { domain: alias, target: canonical };
 }
 
 /** Stop aliasing a domain: its row goes (it never had users of its own). */
-export async function removeDomainAlias(db: Db, rawAlias: string): Promise<boolean> {
+export async function removeDomainAlias(ad: AliasesDb, rawAlias: string): Promise<boolean> {
   const alias = normDomain(rawAlias);
-  const rows = await db.orm.select({ id: domains.id, name: domains.name }).from(domains).where(isNotNull(domains.aliasOf));
+  const rows = await ad.db.orm.select({ id: domains.id, name: domains.name }).from(domains).where(isNotNull(domains.aliasOf));
   const row = rows.find((r) => normDomain(r.name) === alias);
   if (!row) return false;
-  await db.write((tx) => tx.orm.delete(domains).where(and(eq(domains.id, row.id), isNotNull(domains.aliasOf))));
+  await ad.db.write((tx) => tx.orm.delete(domains).where(and(eq(domains.id, row.id), isNotNull(domains.aliasOf))));
   return true;
 }
 
-export async function listDomainAliases(db: Db): Promise<DomainAlias[]> {
-  const all = await db.orm.select({ id: domains.id, name: domains.name, aliasOf: domains.aliasOf }).from(domains).orderBy(domains.name);
+export async function listDomainAliases(ad: AliasesDb): Promise<DomainAlias[]> {
+  const all = await ad.db.orm.select({ id: domains.id, name: domains.name, aliasOf: domains.aliasOf }).from(domains).orderBy(domains.name);
   const byId = new Map(all.map((d) => [d.id, d.name]));
   return all.filter((d) => d.aliasOf !== null).map((d) => ({ domain: d.name, target: byId.get(d.aliasOf!) ?? `#${d.aliasOf}` }));
 }

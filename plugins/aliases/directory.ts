@@ -1,8 +1,12 @@
-// Batched lookups over the database for alias expansion: one query per table per level of
-// the expansion (not one per member), so a 1,000-member group costs a handful of queries.
+// Batched lookups for alias expansion: one query per table per level of the expansion (not
+// one per member), so a 1,000-member group costs a handful of queries. The plugin's own
+// table and the domains' alias columns are read here; accounts and mailboxes only through
+// Store methods (store.findAccounts, store.listMailboxes).
 import { eq, inArray, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import type { Db } from "../../core/db/open.ts";
-import { accounts, aliases, domains, mailboxes } from "../../core/db/schema.ts";
+import { domains } from "../../core/db/schema.ts";
+import type { Store } from "../../core/store/types.ts";
+import { aliases } from "./schema.ts";
 import { domainForms } from "./address.ts";
 
 export interface AliasRow {
@@ -65,8 +69,14 @@ export function toAliasRow(r: typeof aliases.$inferSelect): AliasRow {
 /** Longest chain of domain aliases followed before calling it a loop. */
 const MAX_DOMAIN_CHAIN = 8;
 
-export function dbDirectory(db: Db): Directory {
-  const orm = db.orm;
+/** What the aliases plugin works on: its own rows in the database, the rest via the Store. */
+export interface AliasesDb {
+  db: Db;
+  store: Store;
+}
+
+export function dbDirectory(ad: AliasesDb): Directory {
+  const orm = ad.db.orm;
   return {
     async domains(names) {
       type Row = { id: number; name: string; aliasOf: number | null; catchAll: string | null };
@@ -114,27 +124,12 @@ export function dbDirectory(db: Db): Directory {
     },
 
     async accounts(addresses, caseFold) {
-      const keys = [...new Set(addresses)];
-      const out = new Map<string, AccountRow>();
-      if (!keys.length) return out;
-      const cols = { id: accounts.id, address: accounts.address, disabled: accounts.disabled };
-      for (const r of await orm.select(cols).from(accounts).where(inJson(accounts.address, keys))) out.set(r.address, r);
-      const misses = keys.filter((k) => !out.has(k));
-      if (caseFold && misses.length) {
-        // Accounts created with capitals in the local part: a scan, only for the misses.
-        const lowered = new Map(misses.map((m) => [m.toLowerCase(), m]));
-        const rows = await orm.select(cols).from(accounts).where(inJson(sql`lower(${accounts.address})`, [...lowered.keys()]));
-        for (const r of rows) {
-          const k = lowered.get(r.address.toLowerCase());
-          if (k && !out.has(k)) out.set(k, r);
-        }
-      }
-      return out;
+      const found = await ad.store.findAccounts(addresses, { caseFold });
+      return new Map([...found].map(([k, a]) => [k, { id: a.id, address: a.address, disabled: a.disabled }]));
     },
 
     async mailboxes(accountId) {
-      const rows = await orm.select({ name: mailboxes.name }).from(mailboxes).where(eq(mailboxes.accountId, accountId));
-      return rows.map((r) => r.name);
+      return (await ad.store.listMailboxes(accountId)).map((m) => m.name);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { aliases } from "../../core/db/schema.ts";
+import { aliases } from "./schema.ts";
 import { testDb, type TestDb } from "../../tests/aliases/db.ts";
 import { dbDirectory } from "./directory.ts";
 import { createExpander, type ExpandConfig, type Expansion } from "./expand.ts";
@@ -46,7 +46,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const exp = (a: string, c: Partial<ExpandConfig> = {}) => createExpander(dbDirectory(t.db), { ...cfg, ...c }).expand(a);
+const exp = (a: string, c: Partial<ExpandConfig> = {}) => createExpander(dbDirectory(t), { ...cfg, ...c }).expand(a);
 function ok(e: Expansion) {
   if (e.kind !== "ok") throw new Error(`expected ok, got ${JSON.stringify(e)}`);
   return e;

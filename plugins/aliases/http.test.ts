@@ -17,9 +17,9 @@ beforeAll(async () => {
     if (c.req.header("authorization") === "Bearer admin") c.set("adminUser", { accountId: 1, address: "alice@example.com" });
     await next();
   });
-  app.route("/", aliasesApi(t.db, {}));
+  app.route("/api/admin", aliasesApi(t, {}));
   open = new Hono();
-  open.route("/", aliasesApi(t.db, {}));
+  open.route("/api/admin", aliasesApi(t, {}));
 });
 afterAll(() => t.close());
 

@@ -1,15 +1,15 @@
-// The admin HTTP API of aliases (used by the web UI), mounted through the `http.routes`
-// hook. Refuses every request unless the HTTP server's admin authentication has put the
+// The admin HTTP API of aliases (used by the web UI), mounted under /api/admin by the core
+// (Plugin.adminRoutes). Refuses every request unless the HTTP server's admin authentication has put the
 // admin on the context (`c.set("adminUser", user)`): mounted without it, it stays shut.
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import * as v from "valibot";
-import type { Db } from "../../core/db/open.ts";
-import type { AuthUser } from "../../core/types.ts";
+import type { AliasesDb } from "./directory.ts";
+import type { AdminEnv } from "../../core/types.ts";
 import { AliasAdminError, addAlias, addDomainAlias, getAlias, listAliases, listDomainAliases, removeAlias, removeDomainAlias } from "./admin.ts";
 import type { ExpandConfig } from "./expand.ts";
 
-export type AdminEnv = { Variables: { adminUser?: AuthUser } };
+export type { AdminEnv };
 
 const Address = v.pipe(v.string(), v.maxLength(320));
 const AliasBody = v.object({
@@ -40,36 +40,36 @@ async function run(c: Context, fn: () => Promise<Response>): Promise<Response> {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof AliasAdminError) return c.json({ error: e.message }, e.message.startsWith("no alias") ? 404 : 400);
+    if (e instanceof AliasAdminError) return c.json({ error: e.message }, e.code === "NONEXISTENT" ? 404 : 400);
     throw e;
   }
 }
 
-export function aliasesApi(db: Db, expand: Partial<ExpandConfig>): Hono<AdminEnv> {
+export function aliasesApi(ad: AliasesDb, expand: Partial<ExpandConfig>): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
   // "/x/*" also matches "/x" itself.
-  app.use("/api/admin/aliases/*", guard);
-  app.use("/api/admin/domain-aliases/*", guard);
+  app.use("/aliases/*", guard);
+  app.use("/domain-aliases/*", guard);
 
-  app.get("/api/admin/aliases", async (c) => c.json({ aliases: await listAliases(db, { domain: c.req.query("domain") || undefined }) }));
+  app.get("/aliases", async (c) => c.json({ aliases: await listAliases(ad, { domain: c.req.query("domain") || undefined }) }));
 
-  app.get("/api/admin/aliases/:address", (c) =>
+  app.get("/aliases/:address", (c) =>
     run(c, async () => {
-      const row = await getAlias(db, c.req.param("address"), expand);
+      const row = await getAlias(ad, c.req.param("address"), expand);
       return row ? c.json({ alias: row }) : c.json({ error: "no such alias" }, 404);
     }),
   );
 
-  app.post("/api/admin/aliases", (c) =>
+  app.post("/aliases", (c) =>
     run(c, async () => {
       const body = await json(c, AliasBody);
       if (body instanceof Response) return body;
-      const row = await addAlias(db, body, { replace: body.replace, expand });
+      const row = await addAlias(ad, body, { replace: body.replace, expand });
       return c.json({ alias: row }, 201);
     }),
   );
 
-  app.delete("/api/admin/aliases/:address", (c) =>
+  app.delete("/aliases/:address", (c) =>
     run(c, async () => {
       // Optional body {targets: [...]}: remove only those targets.
       let targets: string[] = [];
@@ -78,23 +78,23 @@ export function aliasesApi(db: Db, expand: Partial<ExpandConfig>): Hono<AdminEnv
         if (body instanceof Response) return body;
         targets = body.targets;
       }
-      const r = await removeAlias(db, c.req.param("address"), targets, expand);
+      const r = await removeAlias(ad, c.req.param("address"), targets, expand);
       return c.json({ deleted: r.deleted, alias: r.row });
     }),
   );
 
-  app.get("/api/admin/domain-aliases", async (c) => c.json({ domainAliases: await listDomainAliases(db) }));
+  app.get("/domain-aliases", async (c) => c.json({ domainAliases: await listDomainAliases(ad) }));
 
-  app.post("/api/admin/domain-aliases", (c) =>
+  app.post("/domain-aliases", (c) =>
     run(c, async () => {
       const body = await json(c, DomainAliasBody);
       if (body instanceof Response) return body;
-      return c.json({ domainAlias: await addDomainAlias(db, body.domain, body.target) }, 201);
+      return c.json({ domainAlias: await addDomainAlias(ad, body.domain, body.target) }, 201);
     }),
   );
 
-  app.delete("/api/admin/domain-aliases/:domain", async (c) =>
-    (await removeDomainAlias(db, c.req.param("domain"))) ? c.json({ deleted: true }) : c.json({ error: "no such domain alias" }, 404),
+  app.delete("/domain-aliases/:domain", async (c) =>
+    (await removeDomainAlias(ad, c.req.param("domain"))) ? c.json({ deleted: true }) : c.json({ error: "no such domain alias" }, 404),
   );
   return app;
 }

@@ -23,14 +23,14 @@ beforeAll(async () => {
   await t.domain("example.com");
   await t.domain("other.example");
   for (const u of ["alice", "bob", "carol"]) ids[u] = await t.user(`${u}@example.com`);
-  await addAlias(t.db, { address: "board@example.com", targets: ["alice@example.com", "bob@example.com"], membersOnly: true });
-  await addAlias(t.db, { address: "fwd@example.com", targets: ["friend@remote.test", "carol@example.com"] });
-  await addAlias(t.db, { address: "info@example.com", targets: ["alice@example.com"], senders: ["bob@example.com"] });
-  await setCatchAll(t.db, "other.example", ["carol@example.com"]);
-  await addAlias(t.db, { address: "shared@other.example", targets: ["carol@example.com"] });
-  await addAlias(t.db, { address: "@other.example", targets: ["carol@example.com"], senders: ["carol@example.com"] });
+  await addAlias(t, { address: "board@example.com", targets: ["alice@example.com", "bob@example.com"], membersOnly: true });
+  await addAlias(t, { address: "fwd@example.com", targets: ["friend@remote.test", "carol@example.com"] });
+  await addAlias(t, { address: "info@example.com", targets: ["alice@example.com"], senders: ["bob@example.com"] });
+  await setCatchAll(t, "other.example", ["carol@example.com"]);
+  await addAlias(t, { address: "shared@other.example", targets: ["carol@example.com"] });
+  await addAlias(t, { address: "@other.example", targets: ["carol@example.com"], senders: ["carol@example.com"] });
   const log = createLogger("error");
-  r = createRouter({ dir: dbDirectory(t.db), expand: { caseSensitive: false, separator: "+", tagFolder: false, maxDepth: 10, maxExpansion: 1000 }, srs, log });
+  r = createRouter({ dir: dbDirectory(t), expand: { caseSensitive: false, separator: "+", tagFolder: false, maxDepth: 10, maxExpansion: 1000 }, srs, log });
 });
 afterAll(() => t.close());
 
@@ -49,10 +49,10 @@ test("no SRS for the null sender nor for our own senders", async () => {
 
 test("a bounce to our SRS address goes back to the original sender", async () => {
   const srsAddr = srsForward("sender@origin.test", "example.com", srs);
-  expect(await r.route(txn(""), addr(srsAddr))).toEqual({ local: [], remote: [{ address: "sender@origin.test" }] });
+  expect(await r.route(txn(""), addr(srsAddr))).toEqual({ kind: "route", local: [], remote: [{ address: "sender@origin.test" }] });
   // The original sender was one of ours: to the mailbox.
   const own = srsForward("bob@example.com", "example.com", srs);
-  expect(await r.route(txn(""), addr(own))).toEqual({ local: [{ accountId: ids.bob!, mailbox: "INBOX" }], remote: [] });
+  expect(await r.route(txn(""), addr(own))).toEqual({ kind: "route", local: [{ accountId: ids.bob!, mailbox: "INBOX" }], remote: [] });
 });
 
 test("forged or expired SRS addresses are refused", async () => {
@@ -76,7 +76,7 @@ test("members only: members (by envelope or login, any spelling) post, others ge
 test("unknown local users and remote recipients pass to the core's default", async () => {
   expect(await r.route(txn("a@b.test"), addr("nobody@example.com"))).toEqual({ kind: "pass" });
   expect(await r.route(txn("a@b.test"), addr("someone@remote.test"))).toEqual({ kind: "pass" });
-  expect(await r.route(txn("a@b.test"), addr("Bob@Example.com"))).toEqual({ local: [{ accountId: ids.bob!, mailbox: "INBOX" }], remote: [] });
+  expect(await r.route(txn("a@b.test"), addr("Bob@Example.com"))).toEqual({ kind: "route", local: [{ accountId: ids.bob!, mailbox: "INBOX" }], remote: [] });
 });
 
 test("send-as: own address in any spelling, granted aliases, the catch-all grant", async () => {

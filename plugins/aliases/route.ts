@@ -50,8 +50,8 @@ export function createRouter(opts: RouterOptions): Router {
     }
     // The original sender may be one of ours (a local user's message was forwarded).
     const e = await expander.expand(r.address);
-    if (e.kind === "ok") return { local: e.local.map((l) => ({ accountId: l.accountId, mailbox: l.mailbox })), remote: e.remote.map((address) => ({ address })) };
-    if (e.kind === "notlocal") return { local: [], remote: [{ address: r.address }] };
+    if (e.kind === "ok") return { kind: "route", local: e.local.map((l) => ({ accountId: l.accountId, mailbox: l.mailbox })), remote: e.remote.map((address) => ({ address })) };
+    if (e.kind === "notlocal") return { kind: "route", local: [], remote: [{ address: r.address }] };
     return rejectWith(550, "5.1.1", "The original sender of the forwarded message is unknown here");
   }
 
@@ -82,6 +82,7 @@ export function createRouter(opts: RouterOptions): Router {
     if (e.skipped.length) log.warn("alias targets skipped (unknown or disabled)", { rcpt: e.address, skipped: e.skipped });
     const mailFrom = e.remote.length ? await forwardSender(txn.mailFrom.address, e.domain) : undefined;
     return {
+      kind: "route",
       local: e.local.map((l) => ({ accountId: l.accountId, mailbox: l.mailbox })),
       remote: e.remote.map((address) => (mailFrom === undefined ? { address } : { address, mailFrom })),
     };

@@ -7,18 +7,15 @@ import { Session, type ImapOptions } from "./session.ts";
 import { MailboxCache } from "./cache.ts";
 
 const ConfigSchema = v.object({
-  /** Longest command line (bytes). RFC 9051 §4 asks for at least 8192. */
-  maxLine: v.optional(v.pipe(v.number(), v.integer(), v.minValue(8192)), 65536),
-  /** Largest literal in commands other than APPEND. */
-  maxLiteral: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024)), 65536),
-  maxBadCommands: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 20),
-  maxAuthFailures: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 3),
-  /** Minutes of silence before autologout (RFC 9051 §5.4: at least 30). */
-  idleTimeoutMinutes: v.optional(v.pipe(v.number(), v.minValue(30)), 31),
-  /** Seconds a connection may stay silent before logging in. */
-  preAuthTimeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1)), 120),
-  /** Messages whose parsed metadata (envelope, structure) is kept in memory. */
-  metadataCache: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 5000),
+  // RFC 9051 §4 asks for at least 8192.
+  maxLine: v.optional(v.pipe(v.number(), v.integer(), v.minValue(8192), v.description("Longest IMAP command line in bytes (RFC 9051 asks for at least 8192).")), 65536),
+  maxLiteral: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024), v.description("Largest literal in IMAP commands other than APPEND, in bytes.")), 65536),
+  maxBadCommands: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.description("BAD replies in one IMAP session before BYE and close.")), 20),
+  maxAuthFailures: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.description("Failed LOGIN/AUTHENTICATE attempts per IMAP connection before BYE and close.")), 3),
+  // RFC 9051 §5.4: the autologout timer is at least 30 minutes.
+  idleTimeoutMinutes: v.optional(v.pipe(v.number(), v.minValue(30), v.description("Minutes of silence before autologout (RFC 9051: at least 30).")), 31),
+  preAuthTimeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.description("Seconds an IMAP connection may stay silent before logging in.")), 120),
+  metadataCache: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.description("Messages whose parsed metadata (envelope, structure) IMAP keeps in memory.")), 5000),
 });
 
 export default definePlugin({

@@ -6,6 +6,7 @@ import { isDiskFull } from "../../core/disk.ts";
 import * as zlib from "node:zlib";
 import type { AuthUser, Connection, Core } from "../../core/types.ts";
 import type { StoreChange } from "../../core/store/types.ts";
+import { isStoreError } from "../../core/store/errors.ts";
 import { APPENDING, Args, CommandReader, ParseError, tokenize, type Chunk } from "./parser.ts";
 import { Selected } from "./selected.ts";
 import { flagList, formatSet } from "./format.ts";
@@ -356,7 +357,7 @@ export class Session {
       if (e instanceof ParseError) res = bad(e.message);
       // A full disk: storage is exhausted for now, not a bug and not a permanent refusal.
       else if (isDiskFull(e)) res = no("Disk full: nothing can be stored now, try again later", "OVERQUOTA");
-      else if (e instanceof Error && e.name === "StoreError") {
+      else if (isStoreError(e)) {
         // The store's typed errors carry RFC 5530 response codes.
         const code = (e as Error & { code?: string }).code;
         res = no(e.message, code === "INVALID" ? "CANNOT" : code);

@@ -6,12 +6,12 @@
 //   GET  /domains/:domain/dkim         keys (selector, algorithm, state), no private keys
 //   POST /domains/:domain/dkim/rotate  body {"step": "stage" | "activate" | "prune"}
 import { Hono } from "hono";
-import type { AuthUser } from "../../core/types.ts";
+import type { AdminEnv } from "../../core/types.ts";
 import { checkDomain, keysOf, NotLocalDomain, recordsForDomain, rotate, type MailauthContext } from "./service.ts";
 
 const DOMAIN = /^[\p{L}\p{N}.-]{1,253}$/u;
 
-type Env = { Variables: { adminUser?: AuthUser } };
+type Env = AdminEnv;
 
 export function adminApp(ctx: () => MailauthContext): Hono<Env> {
   const app = new Hono<Env>();

@@ -1,9 +1,7 @@
 // kotakpos dns DOMAIN [--json] | dns check DOMAIN [--json] | dns rotate DOMAIN [--activate|--prune]
-// Wired into core/main.ts's command list; the logic lives in records.ts / service.ts.
+// The plugin's command (Plugin.commands); the logic lives in records.ts / service.ts.
 import type { Command } from "../../core/cli/command.ts";
-import { join } from "node:path";
-import { loadCliConfig, type Ctx } from "../../core/cli/context.ts";
-import { openDb } from "../../core/db/open.ts";
+import { withCore, type Ctx } from "../../core/cli/context.ts";
 import { CommandError, EXIT_OK, EXIT_RUNTIME, UsageError } from "../../core/cli/errors.ts";
 import { domainName } from "../../core/cli/validate.ts";
 import { mailauthConfigOf } from "./config.ts";
@@ -13,15 +11,11 @@ import { checkDomain, NotLocalDomain, recordsForDomain, rotate, type MailauthCon
 /** The database opened directly (WAL: safe beside a running server, whose key cache
  *  picks up a rotation within a minute). */
 async function withContext<T>(ctx: Ctx, fn: (m: MailauthContext) => Promise<T>): Promise<T> {
-  const { config } = await loadCliConfig(ctx);
-  const db = await openDb({ url: config.database.url || `file:${join(ctx.globals.dataDir, "kotakpos.db")}`, authToken: config.database.authToken || undefined });
   try {
-    return await fn({ db, config, mcfg: mailauthConfigOf(config as Record<string, unknown>) });
+    return await withCore(ctx, ({ core }) => fn({ db: core.db, config: core.config, mcfg: mailauthConfigOf(core.config as Record<string, unknown>) }));
   } catch (e) {
     if (e instanceof NotLocalDomain) throw new CommandError(`${e.domain} is not a local domain (kotakpos domain add ${e.domain})`);
     throw e;
-  } finally {
-    await db.close();
   }
 }
 

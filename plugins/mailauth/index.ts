@@ -1,9 +1,10 @@
 // The mailauth plugin: SPF/DKIM/ARC/DMARC checks on incoming mail (smtp.data), DKIM
 // signatures (and ARC seals when forwarding) on outgoing mail (deliver.remote.before),
-// and the admin API for DNS records and key rotation (http.routes).
+// `kotakpos dns …` (cli.ts) and the admin API for DNS records and key rotation (api.ts).
 import { definePlugin, pass, type DataCheck } from "../../core/types.ts";
 import { resolverFromConfig } from "../../core/dns/index.ts";
 import { adminApp } from "./api.ts";
+import { dnsCommand } from "./cli.ts";
 import { MailauthConfig } from "./config.ts";
 import { forgedResults } from "./forged.ts";
 import { parseRawHeader } from "./header.ts";
@@ -29,18 +30,17 @@ export default definePlugin({
     const resolver = resolverFromConfig(core.config);
     const keys = createKeyCache(core.db);
     const hostname = core.config.hostname;
-    const ctx = (): MailauthContext => ({ db: core.db, config: core.config, mcfg: cfg, resolver });
 
     if (cfg.verify) {
       const pool = createCheckPool({ workers: CHECK_WORKERS, deadlineMs: CHECK_DEADLINE_MS, resolver: resolver.resolve, log: core.log });
       core.onShutdown(async () => pool.close());
       core.hooks.on("smtp.data", async (txn, msg, { signal }): Promise<DataCheck> => {
         // Our own bounces are not checked (DESIGN.md).
-        if (txn.internal) return { verdict: pass };
+        if (txn.internal) return { kind: "check", verdict: pass };
         // Authenticated submissions are not inbound mail; forged results are still dropped.
         if (txn.user) {
           const forged = forgedResults(parseRawHeader(msg.raw).fields, hostname);
-          return { verdict: pass, ...(forged.length ? { removeHeaders: forged.map((f) => ({ start: f.start, end: f.end })) } : {}) };
+          return { kind: "check", verdict: pass, ...(forged.length ? { removeHeaders: forged.map((f) => ({ start: f.start, end: f.end })) } : {}) };
         }
         let r;
         try {
@@ -48,7 +48,7 @@ export default definePlugin({
         } catch (err) {
           if (!(err instanceof CheckDeadlineError)) throw err;
           txn.conn.log.warn("mailauth checks too slow", { txn: txn.id, err: err.message });
-          return { verdict: { kind: "defer", reply: { code: 451, enhanced: "4.7.0", text: "Authentication checks (SPF/DKIM/DMARC) took too long, try again later" } } };
+          return { kind: "check", verdict: { kind: "defer", reply: { code: 451, enhanced: "4.7.0", text: "Authentication checks (SPF/DKIM/DMARC) took too long, try again later" } } };
         }
         txn.conn.log.info("mailauth", {
           txn: txn.id,
@@ -68,21 +68,20 @@ export default definePlugin({
         });
         if (own) {
           txn.conn.log.info("own domain spoofed", { txn: txn.id, ip: txn.conn.remoteAddress, from: txn.mailFrom.address, reason: own.reply.text });
-          return { verdict: own, headers: [r.header] };
+          return { kind: "check", verdict: own, headers: [r.header] };
         }
-        return { verdict: r.verdict, headers: [r.header], ...(r.remove.length ? { removeHeaders: r.remove } : {}) };
+        return { kind: "check", verdict: r.verdict, headers: [r.header], ...(r.remove.length ? { removeHeaders: r.remove } : {}) };
       }, CHECK_TIMEOUT);
     }
 
     if (cfg.sign) {
       core.hooks.on("deliver.remote.before", async (msg) => {
         const headers = await signOutgoing(msg, { keys, isLocal: (d) => core.store.isLocalDomain(d), hostname, arcSeal: cfg.arcSeal });
-        return headers.length ? { headers } : {};
+        return headers.length ? { kind: "headers", headers } : pass;
       });
     }
 
     core.hooks.on("http.routes", (app) => {
-      app.route("/api/admin", adminApp(ctx));
       // RFC 8461 §3.3: the policy at https://mta-sts.<domain>/.well-known/mta-sts.txt.
       app.get("/.well-known/mta-sts.txt", async (c) => {
         const host = (c.req.header("host") ?? "").toLowerCase().replace(/:\d+$/, "");
@@ -100,5 +99,10 @@ export default definePlugin({
         await ensureKeys(core.db, d.name);
       }
     })().catch((err) => core.log.warn("DKIM key generation failed", { err: (err as Error).message }));
+  },
+  commands: [dnsCommand],
+  adminRoutes(core, cfg) {
+    const ctx: MailauthContext = { db: core.db, config: core.config, mcfg: cfg, resolver: resolverFromConfig(core.config) };
+    return adminApp(() => ctx);
   },
 });

@@ -8,7 +8,7 @@ import { domainToASCII } from "node:url";
 import { promisify } from "node:util";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../../core/db/open.ts";
-import { dkimKeys } from "../../core/db/schema.ts";
+import { dkimKeys } from "./schema.ts";
 import type { DkimAlgorithm, SigningKey } from "./dkim-sign.ts";
 
 const generateKeyPair = promisify(genCb);

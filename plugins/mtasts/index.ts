@@ -85,7 +85,7 @@ export default definePlugin({
       const allowed = hops.filter((h) => mxMatches(h.host, policy.mx));
       if (allowed.length === 0)
         return { kind: "defer", reply: { code: 451, enhanced: "4.7.5", text: `${label} (enforce) lists none of its MX hosts (${hops.map((h) => h.host).join(", ")}); allowed: ${policy.mx.join(", ")}` } };
-      return allowed.map((h) => ({ ...h, verifyTls: label }));
+      return { kind: "hops", hops: allowed.map((h) => ({ ...h, verifyTls: label })) };
     });
   },
 });

@@ -10,11 +10,11 @@ const count = v.pipe(v.number(), v.integer(), v.minValue(1));
 
 export const Pop3ConfigSchema = v.optional(
   v.object({
-    /** RFC 1939 §3: the autologout timer must be at least 10 minutes. */
-    idleTimeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1)), 600),
-    maxErrors: v.optional(count, 10),
-    maxAuthFailures: v.optional(count, 3),
-    authFailureDelayMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 2000),
+    // RFC 1939 §3: the autologout timer must be at least 10 minutes.
+    idleTimeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.description("Seconds a POP3 session may stay silent before it is closed (RFC 1939: at least 600).")), 600),
+    maxErrors: v.optional(v.pipe(count, v.description("-ERR replies in one POP3 session before it is closed.")), 10),
+    maxAuthFailures: v.optional(v.pipe(count, v.description("Failed logins per POP3 connection before it is closed.")), 3),
+    authFailureDelayMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.description("Milliseconds before answering a failed POP3 login.")), 2000),
   }),
   {},
 );

@@ -1,13 +1,9 @@
 // Multi-line responses (RFC 1939 §3): CRLF line endings, byte-stuffing of lines that
 // begin with ".", and the ".CRLF" terminator. Also TOP's header+n-lines cut (§7).
+import { dotStuff } from "../../core/dot-stuff.ts";
 
 const CR = 0x0d;
 const LF = 0x0a;
-const DOT = 0x2e;
-const CRLF = Buffer.from("\r\n");
-const TERM = Buffer.from(".\r\n");
-const DOT_BUF = Buffer.from(".");
-const LF_DOT = Buffer.from("\n.");
 
 function asBuffer(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -39,22 +35,8 @@ export function toCrlf(b: Uint8Array): Buffer {
 
 /** Byte-stuff (a "." is prepended to lines beginning with ".") and terminate with
  *  ".CRLF"; a message not ending in CRLF gets one first. Input must be CRLF-clean.
- *  Returns the pieces to write, so a large message is not copied. */
-export function stuffAndTerminate(msg: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  let start = 0;
-  if (msg.length > 0 && msg[0] === DOT) {
-    out.push(DOT_BUF);
-  }
-  for (let i = msg.indexOf(LF_DOT); i >= 0; i = msg.indexOf(LF_DOT, i + 1)) {
-    out.push(msg.subarray(start, i + 1), DOT_BUF);
-    start = i + 1;
-  }
-  out.push(msg.subarray(start));
-  if (msg.length > 0 && !(msg[msg.length - 2] === CR && msg[msg.length - 1] === LF)) out.push(CRLF);
-  out.push(TERM);
-  return out;
-}
+ *  The one dot-stuffing of SMTP and POP3 (core/dot-stuff.ts); pieces, not a copy. */
+export const stuffAndTerminate = (msg: Buffer): Buffer[] => dotStuff([msg]);
 
 /** RFC 1939 §7 TOP: the header, the blank line after it, and the first `lines` lines of
  *  the body. Input must be CRLF-clean. A message without a body yields all of it. */

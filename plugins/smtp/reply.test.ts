@@ -36,19 +36,19 @@ describe("verdictOutcome", () => {
 describe("mergeChecks", () => {
   test("reject beats defer beats quarantine; headers collected and sanitized", () => {
     const m = mergeChecks([
-      { verdict: { kind: "quarantine", reason: "spam" }, headers: ["X-Spam: yes"] },
-      { verdict: { kind: "defer", reply: { code: 451, text: "dns" } }, headers: ["Authentication-Results: x;\n spf=pass\r\n"] },
-      { verdict: { kind: "pass" }, headers: ["bad header\r\n\r\nbody"] },
+      { kind: "check", verdict: { kind: "quarantine", reason: "spam" }, headers: ["X-Spam: yes"] },
+      { kind: "check", verdict: { kind: "defer", reply: { code: 451, text: "dns" } }, headers: ["Authentication-Results: x;\n spf=pass\r\n"] },
+      { kind: "check", verdict: { kind: "pass" }, headers: ["bad header\r\n\r\nbody"] },
     ]);
     expect(m.verdict.kind).toBe("defer");
     expect(m.headers).toEqual(["X-Spam: yes\r\n", "Authentication-Results: x;\r\n spf=pass\r\n"]);
-    expect(mergeChecks([{ verdict: { kind: "reject", reply: { code: 550, text: "no" } } }, { verdict: { kind: "defer", reply: { code: 451, text: "x" } } }]).verdict.kind).toBe("reject");
+    expect(mergeChecks([{ kind: "check", verdict: { kind: "reject", reply: { code: 550, text: "no" } } }, { kind: "check", verdict: { kind: "defer", reply: { code: 451, text: "x" } } }]).verdict.kind).toBe("reject");
     expect(mergeChecks([]).verdict.kind).toBe("pass");
   });
 });
 
 describe("buildDeliveries", () => {
-  const rc = (local: { accountId: number; mailbox: string }[], remote: { address: string }[], notify?: string[]) => ({ route: { local, remote }, dsn: notify ? { notify } : {} });
+  const rc = (local: { accountId: number; mailbox: string }[], remote: { address: string }[], notify?: string[]) => ({ route: { kind: "route" as const, local, remote }, dsn: notify ? { notify } : {} });
   test("local targets deduplicated, DSN per remote recipient", () => {
     const d = buildDeliveries([rc([{ accountId: 1, mailbox: "INBOX" }], []), rc([{ accountId: 1, mailbox: "inbox" }], [{ address: "x@r.test" }], ["FAILURE"]), rc([{ accountId: 2, mailbox: "INBOX" }], [{ address: "X@r.test" }])], false);
     expect(d.local).toEqual([

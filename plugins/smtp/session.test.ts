@@ -96,9 +96,9 @@ function setup(service: SmtpService = "smtp", opts: { ip?: string; allowLoopback
   opts.hooks?.(hooks);
   const accounts: Record<string, number> = { "alice@example.test": 1, "bob@example.test": 2 };
   hooks.on("route", (_t, rcpt) => {
-    if (rcpt.domain !== "example.test") return { local: [], remote: [{ address: rcpt.address }] };
+    if (rcpt.domain !== "example.test") return { kind: "route", local: [], remote: [{ address: rcpt.address }] };
     const id = accounts[`${rcpt.local.toLowerCase()}@${rcpt.domain}`];
-    return id ? { local: [{ accountId: id, mailbox: "INBOX" }], remote: [] } : { kind: "reject", reply: { code: 550, enhanced: "5.1.1", text: "No such user here" } };
+    return id ? { kind: "route", local: [{ accountId: id, mailbox: "INBOX" }], remote: [] } : { kind: "reject", reply: { code: 550, enhanced: "5.1.1", text: "No such user here" } };
   }, { last: true });
   hooks.on("smtp.sendas", (user, address) => (address.toLowerCase() === user.address ? { kind: "accept" } : { kind: "pass" }), { last: true });
   hooks.on("auth", (_c, cred) =>
@@ -316,8 +316,8 @@ describe("port 25", () => {
     let mode: "reject" | "quarantine" = "reject";
     const { conn, accepted } = setup("smtp", {
       hooks: (h) => {
-        h.on("smtp.data", () => (mode === "reject" ? { verdict: { kind: "reject", reply: { code: 550, enhanced: "5.7.1", text: "Spam" } } } : { verdict: { kind: "quarantine", reason: "spam" }, headers: ["X-Spam-Flag: YES"] }));
-        h.on("smtp.data", () => ({ verdict: { kind: "pass" }, headers: ["Authentication-Results: mx.example.test; spf=pass"] }));
+        h.on("smtp.data", () => (mode === "reject" ? { kind: "check", verdict: { kind: "reject", reply: { code: 550, enhanced: "5.7.1", text: "Spam" } } } : { kind: "check", verdict: { kind: "quarantine", reason: "spam" }, headers: ["X-Spam-Flag: YES"] }));
+        h.on("smtp.data", () => ({ kind: "check", verdict: { kind: "pass" }, headers: ["Authentication-Results: mx.example.test; spf=pass"] }));
       },
     });
     await conn.replies(1);

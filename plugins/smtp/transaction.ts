@@ -103,10 +103,10 @@ export async function rcpt(c: SessionCtx, args: string): Promise<void> {
   }
   const r = await c.deps.hooks.first("route", t, addr);
   let route: Route;
-  if ("local" in r) route = r;
+  if (r.kind === "route") route = r;
   else if (r.kind === "reject" || r.kind === "defer") return c.respond(verdictOutcome(r.reply.code < 500 ? { kind: "defer", reply: r.reply } : { kind: "reject", reply: r.reply }, R.rcptOk));
   else if (local) return c.reply(R.noSuchUser);
-  else route = { local: [], remote: [{ address: addr.address }] };
+  else route = { kind: "route", local: [], remote: [{ address: addr.address }] };
   if (route.local.length === 0 && route.remote.length === 0) return c.reply(R.noSuchUser);
   const o = verdictOutcome(await c.deps.hooks.first("smtp.rcpt", t, addr, route), R.rcptOk);
   if (o.ok) {

@@ -5,7 +5,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDb } from "../../core/db/open.ts";
-import { accounts, aliases, domains } from "../../core/db/schema.ts";
+import { createStore } from "../../core/store/index.ts";
+import { accounts, domains } from "../../core/db/schema.ts";
+import { aliases } from "../../plugins/aliases/schema.ts";
 import type { Address, Logger } from "../../core/types.ts";
 import { dbDirectory } from "../../plugins/aliases/directory.ts";
 import { createRouter } from "../../plugins/aliases/route.ts";
@@ -31,7 +33,7 @@ try {
   });
 
   const router = createRouter({
-    dir: dbDirectory(db),
+    dir: dbDirectory({ db, store: await createStore({ db, blobDir: join(dir, "blobs"), log, gc: { intervalMs: 0 } }) }),
     expand: { caseSensitive: false, separator: "+", tagFolder: false, maxDepth: 10, maxExpansion: 10_000 },
     srs: { secret: "bench", maxAgeDays: 21, domain: "", rewrite: true },
     log,

@@ -25,7 +25,7 @@ function duKiB(path: string): number {
 
 async function cli(args: string[]): Promise<number> {
   const t0 = performance.now();
-  const p = Bun.spawn([process.execPath, join(root, "core/main.ts"), ...args], { stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn([process.execPath, join(root, "main.ts"), ...args], { stdout: "pipe", stderr: "pipe" });
   const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
   if (code !== 0) throw new Error(`kotakpos ${args.join(" ")}: ${err}`);
   return (performance.now() - t0) / 1000;

@@ -46,7 +46,7 @@ async function run(disabled: string[]): Promise<Figures & { connections: number 
     const signed = await Promise.all(
       msgs.map(async (raw, i) => {
         const out = { id: `d${i}`, mailFrom: ALICE.address, recipients: [BOB.address], domain: "b.test", fromDomain: "a.test", raw };
-        const headers = (await a.core.hooks.all("deliver.remote.before", out)).flatMap((r) => r?.headers ?? []);
+        const headers = (await a.core.hooks.run("deliver.remote.before", out)).flatMap((r) => (r?.kind === "headers" ? r.headers : []));
         return [Buffer.from(headers.map((h) => (h.endsWith("\r\n") ? h : h + "\r\n")).join("")), raw];
       }),
     );

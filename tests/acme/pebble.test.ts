@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ImapFlow } from "imapflow";
 import { join } from "node:path";
-import { main } from "../../core/main.ts";
+import { main } from "../../main.ts";
 import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
 import { freePort, startPebble, type Pebble } from "../helpers/pebble.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";

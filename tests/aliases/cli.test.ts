@@ -1,11 +1,11 @@
-// `kotakpos alias …` in-process (core/main.ts) on a fresh data dir: the options of the
+// `kotakpos alias …` in-process (main.ts) on a fresh data dir: the options of the
 // aliases plugin's admin (groups, members-only, senders, append/replace, targets removed,
 // domain aliases) and its refusals as one-line errors.
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../core/main.ts";
+import { main } from "../../main.ts";
 import type { Io } from "../../core/cli/io.ts";
 
 const data = mkdtempSync(join(tmpdir(), "kotakpos-aliases-cli-"));

@@ -18,7 +18,7 @@ afterAll(async () => {
 
 /** The CLI as its own process, as an admin runs it beside the server. */
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const p = Bun.spawn([process.execPath, join(repo, "core/main.ts"), ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, KOTAKPOS_DATA: "" } });
+  const p = Bun.spawn([process.execPath, join(repo, "main.ts"), ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, KOTAKPOS_DATA: "" } });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { code, out, err };
 }

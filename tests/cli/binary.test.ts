@@ -182,13 +182,21 @@ describe("admin commands", () => {
       join(data, "plugins", "hello.ts"),
       [
         'import * as v from "valibot";',
-        'import { definePlugin, reject, type Core } from "kotakpos";',
+        'import { definePlugin, reject, withAdmin, pluginAdmin, type Core } from "kotakpos";',
         "export default definePlugin({",
         '  name: "hello",',
         "  config: v.object({ greeting: v.optional(v.string(), \"hi\") }),",
         "  setup(core: Core, cfg: { greeting: string }) {",
         '    core.hooks.on("connect", () => reject(554, "5.7.1", cfg.greeting));',
         "  },",
+        "  admin: (core: Core) => ({ domains: async () => (await core.store.listDomains()).length }),",
+        "  commands: [{",
+        '    name: "hello", summary: "greet", usage: ["hello"],',
+        "    async run(ctx: any) {",
+        '      const n = await withAdmin(ctx, (api: any) => pluginAdmin(api, "hello").domains());',
+        "      ctx.io.out(`hello: ${n} domains\\n`);",
+        "    },",
+        "  }],",
         "});",
       ].join("\n"),
     );
@@ -197,6 +205,9 @@ describe("admin commands", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/plugins: .*hello/);
     expect(r.stdout).toMatch(/connect\s+.*hello/);
+    // Its command works in the binary too (through its admin method on the database).
+    expect((await run(bin, ["domain", "add", "hello.test", "--data", data], { cwd: home })).code).toBe(0);
+    expect(await run(bin, ["hello", "--data", data], { cwd: home })).toMatchObject({ code: 0, stdout: "hello: 1 domains\n", stderr: "" });
     // Its config section is validated like the core's.
     writeFileSync(join(data, "kotakpos.toml"), "[hello]\ngreeting = 5\n");
     const bad = await run(bin, ["plugins", "--data", data], { cwd: home });

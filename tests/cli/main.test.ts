@@ -1,10 +1,10 @@
-// The CLI run in-process (core/main.ts `main(argv, io)`), with a scripted terminal: the
+// The CLI run in-process (main.ts `main(argv, io)`), with a scripted terminal: the
 // admin commands against a real database, exit codes and one-line errors.
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../core/main.ts";
+import { main } from "../../main.ts";
 import type { Io } from "../../core/cli/io.ts";
 import { openDb } from "../../core/db/open.ts";
 import { createStore } from "../../core/store/index.ts";

@@ -55,7 +55,7 @@ test("reload applies a new size limit to new transactions; IDLE stays; a broken 
   const home = join(tmp, "home");
   mkdirSync(home);
   const bin = join(home, "kotakpos");
-  writeFileSync(bin, `#!/bin/sh\nexec ${process.execPath} ${join(repo, "core/main.ts")} "$@"\n`, { mode: 0o755 });
+  writeFileSync(bin, `#!/bin/sh\nexec ${process.execPath} ${join(repo, "main.ts")} "$@"\n`, { mode: 0o755 });
   const data = join(tmp, "data");
   mkdirSync(data);
   const file = join(data, "kotakpos.toml");
@@ -118,7 +118,7 @@ test("reload applies a new size limit to new transactions; IDLE stays; a broken 
 }, 60_000);
 
 test("reload without a running server says so", async () => {
-  const r = await run(process.execPath, [join(repo, "core/main.ts"), "reload", "--data", join(tmp, "none")], { cwd: tmp });
+  const r = await run(process.execPath, [join(repo, "main.ts"), "reload", "--data", join(tmp, "none")], { cwd: tmp });
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/^kotakpos: no running server answers at .*control\.sock: nothing to reload\n$/);
 });

@@ -30,7 +30,7 @@ const slow = definePlugin({
   setup(core) {
     core.hooks.on("smtp.data", async () => {
       await Bun.sleep(120);
-      return { verdict: { kind: "pass" } };
+      return { kind: "check", verdict: { kind: "pass" } };
     });
   },
 });
@@ -82,7 +82,7 @@ afterAll(async () => {
 });
 
 async function spawnA(): Promise<void> {
-  proc = Bun.spawn([process.execPath, join(ROOT, "core/main.ts"), "serve", "--data", aDir, "--config", configFile], { stdout: "ignore", stderr: "inherit", cwd: ROOT });
+  proc = Bun.spawn([process.execPath, join(ROOT, "main.ts"), "serve", "--data", aDir, "--config", configFile], { stdout: "ignore", stderr: "inherit", cwd: ROOT });
   await waitPort(submissionPort, proc, 20_000);
 }
 

@@ -20,7 +20,7 @@ beforeAll(async () => {
   dns.set("nomail.test", { MX: [{ exchange: "", priority: 0 }] });
   const [pa, pb] = await twoPorts();
   [a, b] = await Promise.all([startSide("a.test", ALICE, pa, pb, dns), startSide("b.test", BOB, pb, pa, dns)]);
-  await addAlias(a.core.db, { address: "fwd@a.test", targets: ["someone@nomail.test"] });
+  await addAlias(a.core, { address: "fwd@a.test", targets: ["someone@nomail.test"] });
 });
 afterAll(async () => {
   for (const s of [a, b]) {

@@ -12,7 +12,7 @@ import type { TestServer } from "../helpers/server.ts";
 import { freePort, waitPort } from "./aiosmtpd.ts";
 import type { TestDns } from "./dns-server.ts";
 import { inbox, startDnsFor, startSide, until } from "./pair.ts";
-import { main } from "../../core/main.ts";
+import { main } from "../../main.ts";
 
 const ALICE = { address: "alice@a.test", password: "alice-password-1" };
 const CAROL = { address: "carol@c.test", password: "carol-password-1" };

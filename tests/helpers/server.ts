@@ -7,6 +7,7 @@ import { startServer, type DeepPartial, type RunningServer } from "../../core/se
 import { createLogger } from "../../core/log.ts";
 import type { Config } from "../../core/config.ts";
 import type { Logger, Plugin } from "../../core/types.ts";
+import { builtinPlugins } from "../../plugins/index.ts";
 
 export interface TestServerOptions {
   domains?: string[];
@@ -48,7 +49,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const server = await startServer({
     dataDir,
     config,
-    plugins: opts.plugins,
+    plugins: opts.plugins ?? builtinPlugins,
     loadPluginDir: true,
     log: opts.log ?? createLogger(config.log.level),
   });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../core/main.ts";
+import { main } from "../../main.ts";
 import type { Io } from "../../core/cli/io.ts";
 import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
 

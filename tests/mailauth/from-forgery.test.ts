@@ -32,7 +32,7 @@ beforeAll(async () => {
     for (const r of records.filter((x) => x.type === "TXT")) dns.set(r.name, { ...(dns.zone.get(r.name) ?? {}), TXT: [r.data] });
   }
   // A shared address Alice is granted to send as (the aliases plugin's smtp.sendas).
-  await addAlias(s.core.db, { address: "team@local.test", targets: [ALICE.address], senders: [ALICE.address] });
+  await addAlias(s.core, { address: "team@local.test", targets: [ALICE.address], senders: [ALICE.address] });
 }, 30_000);
 afterAll(async () => {
   await s?.cleanup();

@@ -24,7 +24,7 @@ const fanOut = definePlugin({
       const m = /^fan-(\d+)$/.exec(rcpt.local);
       if (!m || rcpt.domain !== "example.test") return { kind: "pass" };
       const acct = await core.store.getAccount(MANY[Number(m[1]) % MANY.length]!);
-      return { local: [{ accountId: acct!.id, mailbox: "INBOX" }], remote: [] };
+      return { kind: "route", local: [{ accountId: acct!.id, mailbox: "INBOX" }], remote: [] };
     });
   },
 });

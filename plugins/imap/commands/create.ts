@@ -1,4 +1,5 @@
 // RFC 9051 §6.3.4 CREATE (superior names created too), with CREATE-SPECIAL-USE (RFC 6154 §3).
+import { isStoreError } from "../../../core/store/errors.ts";
 import { isDiskFull } from "../../../core/disk.ts";
 import { AUTHED, no, ok, type CommandSpec } from "../command.ts";
 import { DELIM, canonicalName, validName } from "../names.ts";
@@ -49,7 +50,7 @@ export const create: CommandSpec = {
       for (const n of made) if (!(await removeOrphanSubscription(s.core.db, s.accountId, n))) await store.setSubscribed(s.accountId, n, false);
     } catch (e) {
       // Store errors and a full disk have their own response codes (session.ts).
-      if ((e instanceof Error && e.name === "StoreError") || isDiskFull(e)) throw e;
+      if (isStoreError(e) || isDiskFull(e)) throw e;
       s.conn.log.info("imap create failed", { err: String(e) });
       return no("Cannot create mailbox", "CANNOT");
     }

@@ -1,4 +1,5 @@
 // RFC 9051 §6.3.5 DELETE: INBOX cannot be deleted; children stay; so does a subscription.
+import { isStoreError } from "../../../core/store/errors.ts";
 import { isDiskFull } from "../../../core/disk.ts";
 import { AUTHED, no, ok, type CommandSpec } from "../command.ts";
 import { canonicalName } from "../names.ts";
@@ -23,7 +24,7 @@ export const del: CommandSpec = {
       await dropMailboxEntries(s.core.db, mb.id);
     } catch (e) {
       // Store errors and a full disk have their own response codes (session.ts).
-      if ((e instanceof Error && e.name === "StoreError") || isDiskFull(e)) throw e;
+      if (isStoreError(e) || isDiskFull(e)) throw e;
       s.conn.log.info("imap delete failed", { err: String(e) });
       return no("Cannot delete mailbox", "CANNOT");
     }

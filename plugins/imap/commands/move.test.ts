@@ -1,9 +1,43 @@
+// MOVE (RFC 6851 §3.3): the moving session gets COPYUID and EXPUNGE; another session with
+// the source selected is told of the expunge at its next command (RFC 9051 §7.5.1), one
+// with the target selected sees the new message as EXISTS (§7.4.1).
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { startImap, twoSessions, type TestServer } from "../../../tests/helpers/imap-sessions.ts";
+import { deliver, rawLogin } from "../../../tests/imap/helpers.ts";
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await startImap();
+});
+afterAll(() => s.cleanup());
+
+test("UID MOVE: COPYUID to the mover; EXPUNGE to a second session on the source, EXISTS to one on the target", async () => {
+  const out = await twoSessions(
+    s,
+    `
+a.create("Moved")
+for i in range(3): a.append("INBOX", None, None, msg(i))
+a.select("INBOX"); b.select("INBOX"); c.select("Moved")
+for x in (a, b, c): x.untagged_responses.clear()
+typ, data = a.uid("MOVE", "2", "Moved")
+out["mover"] = [typ, untagged(a, "EXPUNGE"), a.untagged_responses.get("OK", [b""])[-1].decode()]
+b.noop(); c.noop()
+out["source"] = untagged(b, "EXPUNGE")
+out["target"] = untagged(c, "EXISTS")
+out["left"] = a.uid("SEARCH", "ALL")[1][0].decode()
+`,
+  );
+  const o = out as { mover: [string, string[], string]; source: string[]; target: string[]; left: string };
+  expect(o.mover[0]).toBe("OK");
+  expect(o.mover[1]).toEqual(["2"]);
+  expect(o.mover[2]).toMatch(/COPYUID \d+ 2 1/);
+  expect(o.source).toEqual(["2"]);
+  expect(o.target).toEqual(["1"]);
+  expect(o.left).toBe("1 3");
+});
+
 // MOVE into the selected mailbox itself (RFC 6851 does not forbid it): COPYUID with the new
 // UIDs, EXPUNGE of the old ones, EXISTS for the new ones; another session sees the same.
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { TestServer } from "../../../tests/helpers/server.ts";
-import { deliver, rawLogin, startImap } from "../../../tests/imap/helpers.ts";
-
 let srv: TestServer;
 beforeAll(async () => {
   srv = await startImap();

@@ -1,4 +1,5 @@
 // RFC 9051 §6.3.6 RENAME (children move along; renaming INBOX moves its messages).
+import { isStoreError } from "../../../core/store/errors.ts";
 import { isDiskFull } from "../../../core/disk.ts";
 import { AUTHED, no, ok, type CommandSpec } from "../command.ts";
 import { DELIM, canonicalName, validName } from "../names.ts";
@@ -27,7 +28,7 @@ export const rename: CommandSpec = {
       await store.renameMailbox(s.accountId, src.name, to);
     } catch (e) {
       // Store errors and a full disk have their own response codes (session.ts).
-      if ((e instanceof Error && e.name === "StoreError") || isDiskFull(e)) throw e;
+      if (isStoreError(e) || isDiskFull(e)) throw e;
       s.conn.log.info("imap rename failed", { err: String(e) });
       return no("Cannot rename mailbox", "CANNOT");
     }

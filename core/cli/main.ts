@@ -1,26 +1,24 @@
-#!/usr/bin/env bun
-// The kotakpos command line: `kotakpos <command> [options]`. Exit status 0 ok, 1 runtime
-// error, 2 usage or config error; every error is one line on stderr.
-import pkg from "../package.json" with { type: "json" };
-import { ConfigError } from "./config-file.ts";
-import { ConfigError as PluginConfigError } from "./plugins.ts";
-import { parse } from "./cli/args.ts";
-import { aliasCommand } from "./cli/alias.ts";
-import { GLOBAL_HELP, helpOf, type Command } from "./cli/command.ts";
-import { globalsOf } from "./cli/context.ts";
-import { domainCommand } from "./cli/domain.ts";
-import { embeddedSchema } from "./db/schema-version.ts";
-import { installCommand, uninstallCommand } from "./cli/install.ts";
-import { backupCommand, restoreCommand, verifyBackupCommand } from "./cli/backup.ts";
-import { CommandError, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./cli/errors.ts";
-import { processIo, type Io } from "./cli/io.ts";
-import { pluginsCommand } from "./cli/plugins.ts";
-import { queueCommand } from "./cli/queue.ts";
-import { relayCommand } from "./cli/relay.ts";
-import { reloadCommand, serveCommand } from "./cli/serve.ts";
-import { userCommand } from "./cli/user.ts";
-import { dnsCommand } from "../plugins/mailauth/cli.ts";
-import { tlsCommand } from "../plugins/acme/cli.ts";
+// The kotakpos command line: `kotakpos <command> [options]`, run by the composition root
+// (main.ts) with the built-in plugins. The core's commands, then every plugin's
+// (Plugin.commands: built-ins, and extra plugins from the plugins folder). Exit status 0
+// ok, 1 runtime error, 2 usage or config error; every error is one line on stderr.
+import pkg from "../../package.json" with { type: "json" };
+import { ConfigError } from "../config.ts";
+import { embeddedSchema } from "../db/schema-version.ts";
+import type { Plugin } from "../types.ts";
+import { parse } from "./args.ts";
+import { backupCommand, restoreCommand, verifyBackupCommand } from "./backup.ts";
+import { GLOBAL_HELP, helpOf, type Command } from "./command.ts";
+import { globalsOf, loadCliConfig, type Ctx } from "./context.ts";
+import { domainCommand } from "./domain.ts";
+import { CommandError, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./errors.ts";
+import { installCommand, uninstallCommand } from "./install.ts";
+import { processIo, type Io } from "./io.ts";
+import { pluginsCommand } from "./plugins.ts";
+import { queueCommand } from "./queue.ts";
+import { relayCommand } from "./relay.ts";
+import { reloadCommand, serveCommand } from "./serve.ts";
+import { userCommand } from "./user.ts";
 
 export const VERSION: string = pkg.version;
 
@@ -37,17 +35,14 @@ const versionCommand: Command = {
   },
 };
 
-// Commands a plugin provides for its own data (e.g. `dns` of mailauth) are listed here too.
-export const COMMANDS: Command[] = [
+/** The core's own commands; plugins add theirs (Plugin.commands: alias, dns, tls …). */
+export const CORE_COMMANDS: Command[] = [
   serveCommand,
   reloadCommand,
   domainCommand,
   userCommand,
-  aliasCommand,
   queueCommand,
   relayCommand,
-  dnsCommand,
-  tlsCommand,
   pluginsCommand,
   backupCommand,
   restoreCommand,
@@ -57,9 +52,16 @@ export const COMMANDS: Command[] = [
   versionCommand,
 ];
 
-function mainHelp(): string {
+/** The core's commands then the plugins' (a plugin cannot replace a core command). */
+export function commandsOf(plugins: readonly Plugin[]): Command[] {
+  const out = [...CORE_COMMANDS];
+  for (const p of plugins) for (const c of p.commands ?? []) if (!out.some((x) => x.name === c.name)) out.push(c);
+  return out;
+}
+
+function mainHelp(commands: Command[]): string {
   const lines = ["kotakpos — a complete mail server in one executable", "", "Usage: kotakpos <command> [options]", "", "Commands:"];
-  for (const c of COMMANDS) for (const u of c.usage) lines.push(`  ${u}`);
+  for (const c of commands) for (const u of c.usage) lines.push(`  ${u}`);
   lines.push("", ...GLOBAL_HELP, "", "`kotakpos <command> --help` explains a command.");
   return lines.join("\n") + "\n";
 }
@@ -82,9 +84,11 @@ function takeWord(argv: string[]): { word?: string; rest: string[] } {
   return { rest: argv };
 }
 
-/** Run the CLI; resolves with the exit status (serve resolves after a signal stopped it). */
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+/** Run the CLI with these built-in plugins; resolves with the exit status (serve resolves
+ *  after a signal stopped it). */
+export async function runCli(argv: string[], builtins: Plugin[], io: Io = processIo): Promise<number> {
   try {
+    const commands = commandsOf(builtins);
     let { word, rest } = takeWord(argv);
     if (word === "help") {
       ({ word, rest } = takeWord(rest));
@@ -93,13 +97,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     if (word === undefined) {
       if (rest.includes("--version")) word = "version";
       else if (rest.includes("--help") || rest.includes("-h")) {
-        io.out(mainHelp());
+        io.out(mainHelp(commands));
         return EXIT_OK;
       } else {
         throw new UsageError("missing command: kotakpos <command> [options] (kotakpos --help lists them)");
       }
     }
-    let cmd = COMMANDS.find((c) => c.name === word);
+    let cmd = commands.find((c) => c.name === word);
+    // Not a core or built-in command: perhaps an extra plugin's (<data>/plugins).
+    if (!cmd) cmd = await extraCommand(word, { io, globals: globalsOf(parse(rest, {}, { lenient: true }), io.env), builtins });
     if (!cmd) throw new UsageError(`unknown command "${word}" (kotakpos --help lists them)`);
     const path = [cmd.name];
     while (cmd.sub) {
@@ -121,11 +127,17 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       io.out(helpOf(cmd, path));
       return EXIT_OK;
     }
-    const status = await cmd.run!({ io, globals: globalsOf(parsed, io.env) }, parsed);
+    const status = await cmd.run!({ io, globals: globalsOf(parsed, io.env), builtins }, parsed);
     return status ?? EXIT_OK;
   } catch (err) {
     return report(err, io);
   }
+}
+
+/** A command of an extra plugin: the plugins folder is where the config says. */
+async function extraCommand(word: string, ctx: Ctx): Promise<Command | undefined> {
+  const { plugins } = await loadCliConfig(ctx);
+  return commandsOf(plugins.filter((p) => !ctx.builtins.includes(p))).find((c) => c.name === word);
 }
 
 /** One line on stderr; the exit status by the kind of error. */
@@ -136,7 +148,7 @@ function report(err: unknown, io: Io): number {
     line(`kotakpos: ${e.message}`);
     return EXIT_USAGE;
   }
-  if (e instanceof ConfigError || e instanceof PluginConfigError) {
+  if (e instanceof ConfigError) {
     line(e.message.startsWith("config error") ? e.message : `config error: ${e.message}`);
     return EXIT_USAGE;
   }
@@ -147,12 +159,4 @@ function report(err: unknown, io: Io): number {
   line(`kotakpos: ${e.message || e.name}`);
   if (io.env.KOTAKPOS_DEBUG && e.stack) io.err(e.stack + "\n");
   return EXIT_RUNTIME;
-}
-
-if (import.meta.main) {
-  const status = await main(process.argv.slice(2));
-  // Let buffered output reach a pipe before leaving.
-  await new Promise<void>((r) => process.stdout.write("", () => r()));
-  await new Promise<void>((r) => process.stderr.write("", () => r()));
-  process.exit(status);
 }

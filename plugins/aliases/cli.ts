@@ -1,11 +1,15 @@
-// kotakpos alias add|list|del — rows of the aliases table (core/db/schema.ts), which the
-// aliases plugin expands at RCPT time.
-import type { AliasInsert, AliasRow } from "../control/api.ts";
-import { positionals, type OptionSpec, type Parsed } from "./args.ts";
-import type { Command } from "./command.ts";
-import { withAdmin } from "./context.ts";
-import { CommandError, UsageError } from "./errors.ts";
-import { domainName, mailAddress } from "./validate.ts";
+// kotakpos alias add|list|del|domain — the aliases plugin's command (Plugin.commands), on
+// its admin methods (methods.ts) through the running server or the database directly.
+import { pluginAdmin, type AdminApi } from "../../core/control/api.ts";
+import { positionals, type OptionSpec, type Parsed } from "../../core/cli/args.ts";
+import type { Command } from "../../core/cli/command.ts";
+import { withAdmin, type Ctx } from "../../core/cli/context.ts";
+import { CommandError, UsageError } from "../../core/cli/errors.ts";
+import { domainName, mailAddress } from "../../core/cli/validate.ts";
+import type { AliasDbRow as AliasRow, AliasesAdmin, AliasInsert } from "./methods.ts";
+
+/** The aliases admin methods of the running server, or of the database opened directly. */
+const withAliases = <T>(ctx: Ctx, fn: (a: AliasesAdmin, api: AdminApi) => Promise<T>): Promise<T> => withAdmin(ctx, (api) => fn(pluginAdmin<AliasesAdmin>(api, "aliases"), api));
 
 /** The alias address: "local@domain" or "@domain" (catch-all), domain lower-cased. */
 export function aliasAddress(raw: string): { address: string; domain: string } {
@@ -82,10 +86,10 @@ const add: Command = {
     if (p.values.append && p.values.replace) throw new UsageError("--append and --replace exclude each other");
     const mode = p.values.append ? "append" : p.values.replace ? "replace" : "create";
     const row: AliasInsert = { address, targets: JSON.stringify(targets), createdAt: Date.now(), ...aliasRowOptions(p) };
-    await withAdmin(ctx, async (api) => {
+    await withAliases(ctx, async (aliases, api) => {
       if (!(await api.isLocalDomain(domain))) throw new CommandError(`no domain ${domain} (add it first: kotakpos domain add ${domain})`);
-      // The aliases plugin checks the rest: users shadowed, unknown targets, loops.
-      if (!(await api.addAlias(row, mode))) throw new CommandError(`alias ${address} already exists (delete it first)`);
+      // The plugin's admin checks the rest: users shadowed, unknown targets, loops.
+      if (!(await aliases.add(row, mode))) throw new CommandError(`alias ${address} already exists (delete it first)`);
     });
     ctx.io.out(`added alias ${address} -> ${targets.join(", ")}\n`);
   },
@@ -97,7 +101,7 @@ const list: Command = {
   usage: ["alias list"],
   async run(ctx, p) {
     positionals(p, []);
-    const rows = await withAdmin(ctx, (api) => api.listAliases());
+    const rows = await withAliases(ctx, (a) => a.list());
     for (const r of rows) ctx.io.out(formatAlias(r) + "\n");
   },
 };
@@ -110,7 +114,7 @@ const del: Command = {
     const [raw, ...rawTargets] = positionals(p, ["ADDRESS"], { rest: true });
     const { address } = aliasAddress(raw!);
     const targets = rawTargets.map((t) => mailAddress(t).address);
-    const gone = await withAdmin(ctx, (api) => api.deleteAlias(address, targets));
+    const gone = await withAliases(ctx, (a) => a.delete(address, targets));
     if (!gone) throw new CommandError(`no alias ${address}`);
     ctx.io.out(targets.length ? `removed ${targets.join(", ")} from ${address}\n` : `deleted alias ${address}\n`);
   },
@@ -122,7 +126,7 @@ const domainAdd: Command = {
   usage: ["alias domain add ALIAS-DOMAIN TARGET-DOMAIN"],
   async run(ctx, p) {
     const [rawAlias, rawTarget] = positionals(p, ["ALIAS-DOMAIN", "TARGET-DOMAIN"]);
-    const r = await withAdmin(ctx, (api) => api.addDomainAlias(domainName(rawAlias!), domainName(rawTarget!)));
+    const r = await withAliases(ctx, (a) => a.addDomain(domainName(rawAlias!), domainName(rawTarget!)));
     ctx.io.out(`added domain alias ${r.domain} -> ${r.target}\n`);
   },
 };
@@ -133,7 +137,7 @@ const domainList: Command = {
   usage: ["alias domain list"],
   async run(ctx, p) {
     positionals(p, []);
-    for (const d of await withAdmin(ctx, (api) => api.listDomainAliases())) ctx.io.out(`${d.domain} -> ${d.target}\n`);
+    for (const d of await withAliases(ctx, (a) => a.listDomains())) ctx.io.out(`${d.domain} -> ${d.target}\n`);
   },
 };
 
@@ -144,7 +148,7 @@ const domainDel: Command = {
   async run(ctx, p) {
     const [raw] = positionals(p, ["ALIAS-DOMAIN"]);
     const name = domainName(raw!);
-    if (!(await withAdmin(ctx, (api) => api.deleteDomainAlias(name)))) throw new CommandError(`no domain alias ${name}`);
+    if (!(await withAliases(ctx, (a) => a.deleteDomain(name)))) throw new CommandError(`no domain alias ${name}`);
     ctx.io.out(`deleted domain alias ${name}\n`);
   },
 };
