@@ -27,7 +27,8 @@ out["other2"] = untagged(b, "FETCH")
 `,
   );
   const o = out as Record<string, string[]>;
-  expect(o.storer.join(" ")).toMatch(/^1 \(.*FLAGS \(\\Flagged\)/);
+  // a selected first, so the new messages are \Recent to a only (RFC 3501 §2.3.2).
+  expect(o.storer.join(" ")).toMatch(/^1 \(.*FLAGS \(\\Flagged \\Recent\)/);
   expect(o.other.join(" ")).toMatch(/^1 \(.*FLAGS \(\\Flagged\)/);
   expect(o.silent).toEqual([]);
   expect(o.other2.join(" ")).toMatch(/^2 \(.*FLAGS \(\\Seen\)/);
