@@ -14,6 +14,21 @@ export function registerDefaultRouting(hooks: Hooks, store: Store): void {
     },
     { plugin: "core", last: true },
   );
+  // RFC 9208 §4.3 / RFC 3463 4.2.2: a local recipient at its quota is refused for now (452),
+  // before the message is accepted, so nothing accepted is lost to the quota.
+  hooks.on(
+    "smtp.rcpt",
+    async (_txn, _rcpt, route) => {
+      for (const t of route.local) {
+        const q = await store.getQuota(t.accountId);
+        if ((q.storageKib !== null && q.usedBytes >= q.storageKib * 1024) || (q.messages !== null && q.usedMessages >= q.messages)) {
+          return { kind: "defer", reply: { code: 452, enhanced: "4.2.2", text: "Mailbox full" } };
+        }
+      }
+      return { kind: "pass" };
+    },
+    { plugin: "core" },
+  );
   // Own address only; the aliases plugin accepts addresses granted to the user.
   hooks.on(
     "smtp.sendas",

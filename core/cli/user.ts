@@ -1,5 +1,5 @@
-// kotakpos user add|list|passwd|del — passwords from --password-stdin or a prompt.
-import { positionals } from "./args.ts";
+// kotakpos user add|list|passwd|quota|del — passwords from --password-stdin or a prompt.
+import { positionals, str } from "./args.ts";
 import type { Command } from "./command.ts";
 import { withAdmin } from "./context.ts";
 import { CommandError } from "./errors.ts";
@@ -62,6 +62,45 @@ const passwd: Command = {
   },
 };
 
+/** "100M", "2G", "512K", "1048576" (bytes), or "none" → KiB (RFC 9208 STORAGE units). */
+export function parseStorage(v: string): number | null {
+  if (v.toLowerCase() === "none") return null;
+  const m = /^(\d+)([KMGT]?)$/i.exec(v.trim());
+  if (!m) throw new CommandError(`bad size ${v} (e.g. 500M, 2G, none)`);
+  const mult = { "": 1 / 1024, K: 1, M: 1024, G: 1024 ** 2, T: 1024 ** 3 }[m[2]!.toUpperCase() as "K"];
+  return Math.ceil(Number(m[1]) * mult);
+}
+
+function parseCount(v: string): number | null {
+  if (v.toLowerCase() === "none") return null;
+  if (!/^\d+$/.test(v)) throw new CommandError(`bad message count ${v} (a number or none)`);
+  return Number(v);
+}
+
+const quota: Command = {
+  name: "quota",
+  summary: "show or set an account's quota (IMAP QUOTA, RFC 9208)",
+  usage: ["user quota ADDRESS [--storage SIZE|none] [--messages N|none]"],
+  details: ["SIZE: bytes, or with K, M, G, T (1024-based), e.g. 500M. Over quota, IMAP APPEND and", "COPY get NO [OVERQUOTA] and SMTP delivery 452 4.2.2."],
+  options: { storage: { type: "string" }, messages: { type: "string" } },
+  async run(ctx, p) {
+    const [raw] = positionals(p, ["ADDRESS"]);
+    const { address } = mailAddress(raw!);
+    const storage = str(p, "storage");
+    const messages = str(p, "messages");
+    const q = await withAdmin(ctx, async (api) => {
+      const cur = await api.getQuota(address);
+      if (!cur) throw new CommandError(`no user ${address}`);
+      if (storage === undefined && messages === undefined) return cur;
+      const limits = { storageKib: storage === undefined ? cur.storageKib : parseStorage(storage), messages: messages === undefined ? cur.messages : parseCount(messages) };
+      await api.setQuota(address, limits);
+      return (await api.getQuota(address))!;
+    });
+    const kib = Math.ceil(q.usedBytes / 1024);
+    ctx.io.out(`${address} storage ${kib} KiB of ${q.storageKib === null ? "unlimited" : `${q.storageKib} KiB`}, messages ${q.usedMessages} of ${q.messages ?? "unlimited"}\n`);
+  },
+};
+
 const del: Command = {
   name: "del",
   summary: "delete an account and its mailboxes",
@@ -78,6 +117,6 @@ const del: Command = {
 export const userCommand: Command = {
   name: "user",
   summary: "manage accounts",
-  usage: ["user add ADDRESS [--password-stdin]", "user list [DOMAIN]", "user passwd ADDRESS [--password-stdin]", "user del ADDRESS"],
-  sub: [add, list, passwd, del],
+  usage: ["user add ADDRESS [--password-stdin]", "user list [DOMAIN]", "user passwd ADDRESS [--password-stdin]", "user quota ADDRESS [--storage SIZE|none] [--messages N|none]", "user del ADDRESS"],
+  sub: [add, list, passwd, quota, del],
 };

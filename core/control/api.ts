@@ -5,7 +5,7 @@
 // sessions see the change (DESIGN.md).
 import type { ReloadReport } from "../reload.ts";
 import type { Spool, QueueEntry } from "../spool/types.ts";
-import type { Store } from "../store/types.ts";
+import type { Quota, QuotaLimits, Store } from "../store/types.ts";
 import type { AdminMethods } from "../types.ts";
 
 export interface PluginReport {
@@ -35,6 +35,10 @@ export interface AdminApi {
   createAccount(address: string, password: string): Promise<void>;
   setPassword(address: string, password: string): Promise<boolean>;
   deleteAccount(address: string): Promise<boolean>;
+  /** RFC 9208 quota of an account: limits (null: none) and usage; null when no account. */
+  getQuota(address: string): Promise<Quota | null>;
+  /** Sets both limits (null: none); false when there is no such account. */
+  setQuota(address: string, limits: QuotaLimits): Promise<boolean>;
   queueList(): Promise<QueueEntry[]>;
   queueGet(id: string): Promise<QueueEntry[]>;
   queueRetry(id: string): Promise<number>;
@@ -57,6 +61,8 @@ export const ADMIN_METHODS = [
   "createAccount",
   "setPassword",
   "deleteAccount",
+  "getQuota",
+  "setQuota",
   "queueList",
   "queueGet",
   "queueRetry",
@@ -86,6 +92,16 @@ export function createAdminApi(parts: {
     createAccount: async (address, password) => void (await store.createAccount(address, password)),
     setPassword: (address, password) => store.setPassword(address, password),
     deleteAccount: (address) => store.deleteAccount(address),
+    getQuota: async (address) => {
+      const a = await store.getAccount(address);
+      return a ? store.getQuota(a.id) : null;
+    },
+    setQuota: async (address, limits) => {
+      const a = await store.getAccount(address);
+      if (!a) return false;
+      await store.setQuota(a.id, limits);
+      return true;
+    },
     queueList: () => spool.list(),
     queueGet: (id) => spool.get(id),
     queueRetry: (id) => spool.retry(id),

@@ -102,6 +102,9 @@ export const messages = sqliteTable(
     threadId: integer("thread_id").notNull().default(0),
     /** Account modseq at which this email id first appeared (JMAP created vs updated). */
     createdModseq: integer("created_modseq").notNull().default(0),
+    /** When the message was saved into this mailbox (RFC 8514 SAVEDATE): the row's insert
+     *  time, so a COPY or MOVE gets its own while INTERNALDATE is kept. */
+    savedAt: integer("saved_at").notNull().default(sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`),
   },
   (t) => [
     index("messages_email").on(t.emailId),
@@ -177,6 +180,39 @@ export const certificates = sqliteTable("certificates", {
   notAfter: integer("not_after").notNull(),
   createdAt: integer("created_at").notNull(),
 });
+
+/** Per-account quota set by the admin (RFC 9208 STORAGE in KiB, MESSAGE count); null or no
+ *  row: unlimited. Usage is the sum over the account's mailboxes. */
+export const quotas = sqliteTable("quotas", {
+  accountId: integer("account_id").primaryKey().references(() => accounts.id, { onDelete: "cascade" }),
+  storageKib: integer("storage_kib"),
+  messages: integer("messages"),
+});
+
+// owned by plugins/imap: subscribed names that have no mailbox (RFC 3501 §6.3.6: a
+// subscription outlives DELETE; LIST shows it \NonExistent, RFC 5258 §3.1).
+export const imapSubscriptions = sqliteTable(
+  "imap_subscriptions",
+  {
+    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.name] })],
+);
+
+// owned by plugins/imap: METADATA (RFC 5464) entries. Server entries have mailbox_id 0;
+// /shared server entries account_id 0 (all users see them).
+export const imapMetadata = sqliteTable(
+  "imap_metadata",
+  {
+    accountId: integer("account_id").notNull(),
+    mailboxId: integer("mailbox_id").notNull(),
+    /** "/private/comment", "/shared/vendor/x/y", lower-case. */
+    entry: text("entry").notNull(),
+    value: text("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.mailboxId, t.entry] })],
+);
 
 /** The login limiter (core/auth.ts), kept across restarts: failures per key ("ip:…" or
  *  "acct:…"); rows expire a day after their last failure. */

@@ -79,6 +79,8 @@ function quoteLocal(v: string): string {
 
 /** One address from its tokens (between separators). */
 function toAddress(toks: Tok[]): EnvelopeAddress | null {
+  // Only comments (e.g. "group: (comment) ;"): no address at all (RFC 3501 §7.4.2).
+  if (toks.every((t) => t.t === "comment")) return null;
   const lt = toks.findIndex((t) => t.t === "special" && t.v === "<");
   let addr = "";
   let name = "";

@@ -17,6 +17,13 @@ test("address lists: names, quotes, comments, groups (RFC 9051 §7.5.2 markers)"
     { name: null, adl: null, mailbox: "undisclosed-recipients", host: null },
     { name: null, adl: null, mailbox: null, host: null },
   ]);
+  // RFC 3501 §7.4.2: groups give their markers only, a comment is no address.
+  expect(parseAddressList("group:;, group2: (comment) ;")).toEqual([
+    { name: null, adl: null, mailbox: "group", host: null },
+    { name: null, adl: null, mailbox: null, host: null },
+    { name: null, adl: null, mailbox: "group2", host: null },
+    { name: null, adl: null, mailbox: null, host: null },
+  ]);
   expect(parseAddressList("Team: a@x.test, B <b@x.test>; c@y.test")).toEqual([
     { name: null, adl: null, mailbox: "Team", host: null },
     { name: null, adl: null, mailbox: "a", host: "x.test" },

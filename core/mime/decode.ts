@@ -35,6 +35,13 @@ export function decodeQP(s: string | Uint8Array, header = false): Uint8Array {
       out[o++] = c;
     } else if (header && c === 95 /* _ */) {
       out[o++] = 32;
+    } else if (!header && (c === 32 || c === 9)) {
+      // Rule 3: whitespace at the end of an encoded line is transport padding: dropped.
+      let j = i + 1;
+      while (j < len && (at(j) === 32 || at(j) === 9)) j++;
+      const eol = j >= len || at(j) === 10 || (at(j) === 13 && j + 1 < len && at(j + 1) === 10);
+      if (!eol) for (let k = i; k < j; k++) out[o++] = at(k);
+      i = j - 1;
     } else {
       out[o++] = c & 0xff;
     }

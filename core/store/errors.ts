@@ -5,7 +5,8 @@ export type StoreErrorCode =
   | "HASCHILDREN" // mailbox has inferiors (IMAP [HASCHILDREN])
   | "INUSE" // e.g. domain still has accounts
   | "CANNOT" // operation not allowed (delete INBOX, rename into itself) (IMAP [CANNOT])
-  | "INVALID"; // malformed name or address
+  | "INVALID" // malformed name or address
+  | "OVERQUOTA"; // the account's quota would be exceeded (IMAP [OVERQUOTA], RFC 9208 §4.3)
 
 export class StoreError extends Error {
   constructor(

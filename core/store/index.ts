@@ -8,6 +8,7 @@ import { accountOps } from "./accounts.ts";
 import { mailboxOps } from "./mailboxes.ts";
 import { messageOps } from "./messages.ts";
 import { objectOps } from "./objects.ts";
+import { quotaOps } from "./quota.ts";
 import { checkStore } from "./check.ts";
 import { runGc, type GcOptions, type GcResult } from "./gc.ts";
 import type { Store, StoreChange } from "./types.ts";
@@ -85,6 +86,7 @@ export async function createStore(opts: StoreOptions): Promise<StoreImpl> {
     ...mailboxOps(ctx),
     ...messageOps(ctx),
     ...objectOps(ctx),
+    ...quotaOps(ctx),
     onChange(cb: (ev: StoreChange) => void): () => void {
       ctx.listeners.add(cb);
       return () => ctx.listeners.delete(cb);

@@ -185,7 +185,12 @@ test("move = new UIDs in target + tombstones in source (VANISHED), one modseq", 
   ]);
   expect(t.events[0]!.modseq).toBe(t.events[1]!.modseq);
   expect((await mb(inbox.id)).uidnext).toBe(5); // UIDs are never reused
-  await expect(t.store.move(inbox.id, [1], inbox.id)).rejects.toMatchObject({ code: "CANNOT" });
+  // Into the same mailbox: a new UID, the old one gone, the counts unchanged.
+  const same = await t.store.move(inbox.id, [1], inbox.id);
+  expect(same.map).toEqual([[1, 5]]);
+  expect((await t.store.messages(inbox.id)).map((m) => m.uid)).toEqual([3, 5]);
+  expect((await mb(inbox.id)).messages).toBe(2);
+  expect(await t.store.check()).toEqual([]);
 });
 
 test("expunge only \\Deleted (optionally restricted to UIDs); remove ignores flags; tombstones", async () => {

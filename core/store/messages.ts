@@ -6,6 +6,7 @@ import type { Tx } from "../db/open.ts";
 import { analyze } from "../mime/index.ts";
 import type { Envelope, MimePart } from "../mime/types.ts";
 import { StoreError } from "./errors.ts";
+import { checkQuotaInTx } from "./quota.ts";
 import { emitAfterCommit, exec, MAILBOX_COLS, nextModseq, pin, read, toMailbox, unrefBlobs, type StoreCtx } from "./ctx.ts";
 import { applyFlags, DELETED, formatFlags, keywordsFromJson, parseFlags, SEEN, sameFlags } from "./flags.ts";
 import { getMailboxInTx } from "./mailboxes.ts";
@@ -18,7 +19,7 @@ const MAX_UID = 2 ** 32 - 1;
 const encoder = new TextEncoder();
 
 export const MSG_COLS =
-  "id, mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id, prefix, envelope, structure, subject, from_addr, to_addr, cc_addr, bcc_addr, message_id, sent_date, preview, email_id, thread_id, created_modseq";
+  "id, mailbox_id, uid, modseq, flags, keywords, internal_date, size, blob_id, prefix, envelope, structure, subject, from_addr, to_addr, cc_addr, bcc_addr, message_id, sent_date, preview, saved_at, email_id, thread_id, created_modseq";
 
 /** The id the next messages row gets (AUTOINCREMENT: never reused): a new email id. */
 const NEXT_ROW_ID = "(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0) + 1)";
@@ -46,6 +47,7 @@ export function toMeta(r: Row): MessageMeta {
     modseq: Number(r.modseq),
     flags: formatFlags(Number(r.flags), keywordsFromJson(String(r.keywords))),
     internalDate: Number(r.internal_date),
+    savedAt: Number(r.saved_at),
     size: Number(r.size),
     blobId: String(r.blob_id),
     prefixSize: prefix.length === 0 ? 0 : encoder.encode(prefix).length,
@@ -99,7 +101,7 @@ async function findThread(tx: Tx, accountId: number, refs: string[]): Promise<nu
   return r.rows.length ? Number(r.rows[0]!.thread_id) : null;
 }
 
-export type MessageOps = Pick<Store, "prepare" | "append" | "appendBatch" | "appendInTx" | "messages" | "uidList" | "read" | "setFlags" | "copy" | "move" | "expunge" | "remove" | "vanished">;
+export type MessageOps = Pick<Store, "prepare" | "append" | "appendBatch" | "appendMany" | "appendInTx" | "messages" | "uidList" | "read" | "setFlags" | "copy" | "move" | "expunge" | "remove" | "vanished">;
 
 export function messageOps(ctx: StoreCtx): MessageOps {
   const { db, blobs } = ctx;
@@ -169,7 +171,24 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     const { blob, parsed } = await prepare(raw, prefix);
     return db.write(async (tx) => {
       const mb = await mailboxByIdInTx(tx, mailboxId);
+      await checkQuotaInTx(tx, mb.accountId, parsed.size, 1);
       return insertMessage(tx, mb, blob, prefix.join(""), parsed, opts.flags ?? [], opts.internalDate ?? Date.now(), opts.origin);
+    });
+  }
+
+  /** Several messages into one mailbox in one transaction: all or none (MULTIAPPEND,
+   *  RFC 3502 §3). */
+  async function appendMany(mailboxId: number, items: { raw: Uint8Array; opts?: AppendOptions }[]) {
+    const prepared: { blob: StoredBlob; parsed: ParsedMessage; opts: AppendOptions }[] = [];
+    for (const it of items) prepared.push({ ...(await prepare(it.raw, it.opts?.prefix ?? [])), opts: it.opts ?? {} });
+    return db.write(async (tx) => {
+      const mb = await mailboxByIdInTx(tx, mailboxId);
+      await checkQuotaInTx(tx, mb.accountId, prepared.reduce((n, p) => n + p.parsed.size, 0), prepared.length);
+      const out = [];
+      for (const p of prepared) {
+        out.push(await insertMessage(tx, mb, p.blob, (p.opts.prefix ?? []).join(""), p.parsed, p.opts.flags ?? [], p.opts.internalDate ?? Date.now(), p.opts.origin));
+      }
+      return out;
     });
   }
 
@@ -336,6 +355,9 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     return db.write(async (tx) => {
       const from = await mailboxByIdInTx(tx, fromMailboxId);
       const to = await mailboxByIdInTx(tx, toMailboxId);
+      const f = uidFilter(uids);
+      const add = await exec(tx, `SELECT count(*) AS n, coalesce(sum(size), 0) AS size FROM messages WHERE mailbox_id = ?${f.sql}`, [from.id, ...f.args]);
+      await checkQuotaInTx(tx, to.accountId, Number(add.rows[0]!.size), Number(add.rows[0]!.n));
       const r = await copyInTx(tx, from, uids, to, opts.origin);
       return { uidvalidity: r.uidvalidity, map: r.map };
     });
@@ -346,7 +368,7 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     return db.write(async (tx) => {
       const from = await mailboxByIdInTx(tx, fromMailboxId);
       const to = await mailboxByIdInTx(tx, toMailboxId);
-      if (from.id === to.id) throw new StoreError("CANNOT", "source and target are the same mailbox");
+      // Into the same mailbox is allowed (RFC 6851 does not forbid it): new UIDs, old ones expunged.
       const same = from.accountId === to.accountId;
       const r = await copyInTx(tx, from, uids, to, opts.origin, same);
       if (r.map.length) {
@@ -376,5 +398,5 @@ export function messageOps(ctx: StoreCtx): MessageOps {
   }
 
   const appendBatch = batchAppender(ctx, prepare);
-  return { prepare, append, appendBatch, appendInTx, messages, uidList, read: readMessage, setFlags, copy, move, expunge, remove, vanished };
+  return { prepare, append, appendBatch, appendMany, appendInTx, messages, uidList, read: readMessage, setFlags, copy, move, expunge, remove, vanished };
 }

@@ -48,6 +48,8 @@ export interface MessageMeta extends Analysis {
   /** System flags ("\\Seen" …) and keywords ("$Forwarded" …), sorted. */
   flags: string[];
   internalDate: number; // ms since epoch
+  /** When it was saved into this mailbox (RFC 8514 SAVEDATE), ms since epoch. */
+  savedAt: number;
   /** Bytes of the full message as FETCH RFC822 returns it (prefix + blob). */
   size: number;
   blobId: string;
@@ -81,6 +83,17 @@ export interface StoreChange {
   /** "append" and "flags": the new flags of each UID in `uids` (same order), when the store
    *  knows them without a read, so caches can update in place instead of re-reading. */
   flags?: string[][];
+}
+
+/** Admin-set limits (RFC 9208 STORAGE in KiB, MESSAGE); null: unlimited. */
+export interface QuotaLimits {
+  storageKib: number | null;
+  messages: number | null;
+}
+
+export interface Quota extends QuotaLimits {
+  usedBytes: number;
+  usedMessages: number;
 }
 
 export interface AppendOptions {
@@ -168,6 +181,10 @@ export interface Store {
   /** The account when the password matches, else null (constant-ish time). */
   verifyPassword(address: string, password: string): Promise<Account | null>;
 
+  // quota (RFC 9208): APPEND and COPY fail with OVERQUOTA at the limit
+  getQuota(accountId: number): Promise<Quota>;
+  setQuota(accountId: number, limits: QuotaLimits): Promise<void>;
+
   // mailboxes
   listMailboxes(accountId: number): Promise<Mailbox[]>;
   /** "INBOX" matches case-insensitively. */
@@ -183,6 +200,8 @@ export interface Store {
   append(mailboxId: number, raw: Uint8Array, opts?: AppendOptions): Promise<{ uid: number; uidvalidity: number; modseq: number; id: number; emailId: number; threadId: number }>;
   /** Many messages, one group-committed write; exact duplicates in a mailbox are skipped. */
   appendBatch(items: BatchItem[], opts?: BatchOptions): Promise<BatchResult[]>;
+  /** Several messages, one transaction: all are stored or none (IMAP MULTIAPPEND). */
+  appendMany(mailboxId: number, items: { raw: Uint8Array; opts?: AppendOptions }[]): Promise<{ uid: number; uidvalidity: number; modseq: number; id: number; emailId: number; threadId: number }[]>;
   /** In an open write transaction (spool accept): rows for a blob already stored. */
   appendInTx(tx: Tx, target: DeliveryTarget, blob: StoredBlob, prefix: string[], parsed: ParsedMessage, opts?: { internalDate?: number }): Promise<{ uid: number; mailboxId: number }>;
   /** Store a blob durably (fsync) and parse it once: before a write transaction. */

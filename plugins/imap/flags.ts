@@ -1,7 +1,9 @@
 // Flags (RFC 9051 §2.3.2): system flags in canonical case, keywords as atoms.
 import { ParseError, type Args } from "./parser.ts";
 
-const SYSTEM = new Map(["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"].map((f) => [f.toLowerCase(), f]));
+/** RFC 9051 §2.3.2, in the order SELECT's FLAGS lists them. */
+export const SYSTEM_FLAGS = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
+const SYSTEM = new Map(SYSTEM_FLAGS.map((f) => [f.toLowerCase(), f]));
 const MAX_FLAGS = 100;
 
 /** A flag list; \Recent may not be stored (§2.3.2); unknown \-flags are refused. */

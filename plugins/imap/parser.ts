@@ -29,6 +29,8 @@ const CR = 13;
 const LF = 10;
 const EMPTY = Buffer.alloc(0);
 // RFC 9051 §4.3: literal = "{" number64 ["+"] "}" CRLF; RFC 3516 literal8 = "~{" …
+/** Commands whose literals are messages (RFC 8508 REPLACE carries one too). */
+export const APPENDING = new Set(["APPEND", "REPLACE", "UID REPLACE"]);
 const LITERAL_AT_END = /(~?)\{(\d{1,20})(\+?)\}$/;
 const TAG_AND_NAME = /^([^\s(){%*"\\\]+]+) ([A-Za-z]+)(?: ([A-Za-z]+))?/;
 
@@ -122,8 +124,10 @@ export class CommandReader {
       const size = Number(lit[2]);
       const sync = lit[3] !== "+";
       const max = this.limits.maxLiteral(this.command);
-      const isAppend = this.command === "APPEND";
-      const overTotal = !isAppend && this.literalTotal + size > this.limits.maxLiterals;
+      const isAppend = APPENDING.has(this.command);
+      // Messages (MULTIAPPEND, CATENATE parts, RFC 3502 / 4469) may sum to a few times the
+      // per-message limit; other commands' literals to maxLiterals.
+      const overTotal = this.literalTotal + size > (isAppend ? max * 4 : this.limits.maxLiterals);
       if (size > max || overTotal || this.literalCount >= this.limits.maxLiteralCount || !Number.isSafeInteger(size)) {
         const tag = this.tag;
         this.resetCommand();

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseStructure } from "../../core/mime/index.ts";
-import { binaryBytes, decodeQp, filterHeader, findPart, parseSection, sectionBytes } from "./sections.ts";
+import { decodeQP } from "../../core/mime/decode.ts";
+import { binaryBytes, filterHeader, findPart, parseSection, sectionBytes } from "./sections.ts";
 
 const raw = Buffer.from(
   [
@@ -57,7 +58,10 @@ describe("sections", () => {
 
   test("header filter and quoted-printable", () => {
     expect(Buffer.from(filterHeader(Buffer.from("A: 1\r\nB: 2\r\n\tcont\r\n\r\n"), ["b"], false)).toString()).toBe("B: 2\r\n\tcont\r\n\r\n");
-    expect(Buffer.from(decodeQp(Buffer.from("a=3D=\r\nb=ZZ"))).toString()).toBe("a=b=ZZ");
+    expect(Buffer.from(decodeQP(Buffer.from("a=3D=\r\nb=ZZ"))).toString()).toBe("a=b=ZZ");
+    // RFC 2045 §6.7 rules 3 and 5: trailing whitespace is padding; "=" then whitespace then
+    // CRLF is a soft break.
+    expect(Buffer.from(decodeQP(Buffer.from("a b \t\r\nc= \t\r\nd \r\n"))).toString()).toBe("a b\r\ncd\r\n");
   });
 });
 

@@ -1,6 +1,7 @@
 // BODY[section] and BINARY[section] (RFC 9051 §6.4.5, RFC 3516): sections are sliced out
 // of the stored message bytes with the byte offsets kept in the parsed structure.
 import type { MimePart } from "../../core/mime/types.ts";
+import { decodeQP } from "../../core/mime/decode.ts";
 import { ParseError } from "./parser.ts";
 
 export interface Section {
@@ -147,37 +148,8 @@ export function decodePartBody(p: MimePart, msg: Uint8Array): Uint8Array | "unkn
     case "BASE64":
       return Buffer.from(Buffer.from(body).toString("latin1").replace(/[^A-Za-z0-9+/=]/g, ""), "base64");
     case "QUOTED-PRINTABLE":
-      return decodeQp(body);
+      return decodeQP(body);
     default:
       return "unknown";
   }
-}
-
-export function decodeQp(body: Uint8Array): Uint8Array {
-  const out = Buffer.alloc(body.length);
-  let o = 0;
-  const hex = (c: number) => (c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1);
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i]!;
-    if (c !== 0x3d) {
-      out[o++] = c;
-      continue;
-    }
-    // Soft line break "=\r\n" (or "=\n"), else "=XX".
-    if (body[i + 1] === 0x0d && body[i + 2] === 0x0a) {
-      i += 2;
-      continue;
-    }
-    if (body[i + 1] === 0x0a) {
-      i += 1;
-      continue;
-    }
-    const h = hex(body[i + 1] ?? -1);
-    const l = hex(body[i + 2] ?? -1);
-    if (h >= 0 && l >= 0) {
-      out[o++] = h * 16 + l;
-      i += 2;
-    } else out[o++] = c;
-  }
-  return out.subarray(0, o);
 }

@@ -11,6 +11,11 @@ export class Selected {
   mailboxChanged = false;
   /** New messages announced by events: [uid, modseq]. */
   appended: [number, number][] = [];
+  /** Keywords the client was told about by FLAGS (RFC 9051 §7.3.5): a new one is announced
+   *  before any FETCH shows it. */
+  keywords = new Set<string>();
+  /** IMAP4rev1 \Recent (RFC 3501 §2.3.2): UIDs this session was the first to see. */
+  recent = new Set<number>();
 
   constructor(
     public mailbox: Mailbox,
@@ -41,6 +46,7 @@ export class Selected {
 
   /** Remove one message from the map (after telling the client). */
   removeAt(i: number): void {
+    if (this.recent.size) this.recent.delete(this.uids[i]!);
     this.uids.splice(i, 1);
     this.modseqs.splice(i, 1);
   }

@@ -7,13 +7,16 @@ import * as zlib from "node:zlib";
 import type { AuthUser, Connection, Core } from "../../core/types.ts";
 import type { StoreChange } from "../../core/store/types.ts";
 import { isStoreError } from "../../core/store/errors.ts";
-import { Args, CommandReader, ParseError, tokenize, type Chunk } from "./parser.ts";
+import { APPENDING, Args, CommandReader, ParseError, tokenize, type Chunk } from "./parser.ts";
 import { Selected } from "./selected.ts";
 import { flagList, formatSet } from "./format.ts";
+import { SYSTEM_FLAGS } from "./flags.ts";
 import { commands } from "./commands/index.ts";
 import { bad, no, type Result } from "./command.ts";
 import { encodeMutf7 } from "./names.ts";
 import type { MailboxCache } from "./cache.ts";
+import { updateContexts, type UpdateContext } from "./contexts.ts";
+import { flushNotify, noteChange, type NotifyState } from "./notify.ts";
 
 export type State = "notauth" | "auth" | "selected" | "logout";
 
@@ -49,6 +52,8 @@ export class Session {
   condstore = false;
   /** SEARCH RETURN (SAVE) result as UIDs, for "$" (RFC 5182). */
   searchRes: number[] | null = null;
+  /** Live SEARCH/SORT results (RETURN (UPDATE), RFC 5267 §4), by tag. */
+  contexts = new Map<string, UpdateContext>();
   authFailures = 0;
   badCommands = 0;
   idling = false;
@@ -70,7 +75,7 @@ export class Session {
     this.reader = new CommandReader({
       maxLine: opts.maxLine,
       // Before login only small literals (a password); APPEND's message after.
-      maxLiteral: (cmd) => (this.state === "notauth" ? PREAUTH_LITERAL : cmd === "APPEND" ? opts.appendLimit : opts.maxLiteral),
+      maxLiteral: (cmd) => (this.state === "notauth" ? PREAUTH_LITERAL : APPENDING.has(cmd) ? opts.appendLimit : opts.maxLiteral),
       maxLiterals: opts.maxLiteral * 4,
       maxLiteralCount: 64,
     });
@@ -91,6 +96,7 @@ export class Session {
 
   private onClose(): void {
     this.closed = true;
+    this.setNotify(null);
     this.inflater?.destroy();
     this.deflater?.destroy();
     this.state = "logout";
@@ -338,6 +344,12 @@ export class Session {
       this.send(`${tag} BAD ${uid ? "UID " : ""}${name} not allowed now`);
       return;
     }
+    // RFC 9586 §3: once UIDONLY is on, commands taking message numbers need their UID form.
+    if (spec.uid && !uid && this.uidOnly) {
+      this.send(`${tag} BAD [UIDREQUIRED] Use UID ${name}`);
+      this.countBad();
+      return;
+    }
     let res: Result | null;
     try {
       res = await spec.run(this, { tag, name, uid, args: new Args(tokens.slice(rest)) });
@@ -359,6 +371,8 @@ export class Session {
     // §7.5.1: no EXPUNGE during FETCH, STORE, SEARCH (their UID forms may).
     try {
       await this.syncSelected(uid || !spec.noExpunge);
+      if (this.contexts.size) await updateContexts(this);
+      if (this.notify && (this.notify.pendingStatus.size || this.notify.namesChanged)) await flushNotify(this, this.notify);
     } catch (e) {
       this.conn.log.warn("imap sync failed", { err: String(e) });
     }
@@ -409,6 +423,23 @@ export class Session {
       "THREAD=REFERENCES",
       "WITHIN",
       "PREVIEW",
+      "ESORT",
+      "CONTEXT=SEARCH",
+      "CONTEXT=SORT",
+      "PARTIAL",
+      "SAVEDATE",
+      "UNAUTHENTICATE",
+      "UIDONLY",
+      "METADATA",
+      "METADATA-SERVER",
+      "NOTIFY",
+      "URLAUTH",
+      "REPLACE",
+      "MULTIAPPEND",
+      "CATENATE",
+      "QUOTA",
+      "QUOTA=RES-STORAGE",
+      "QUOTA=RES-MESSAGE",
     );
     return caps;
   }
@@ -419,6 +450,21 @@ export class Session {
     this.state = "auth";
     this.conn.setIdleTimeout(this.opts.idleTimeoutMs, () => this.bye("Autologout; idle for too long"));
     this.unsubscribe = this.core.store.onChange((ev) => this.onStoreChange(ev));
+  }
+
+  /** RFC 8437 UNAUTHENTICATE: back to the not-authenticated state, as if newly connected
+   *  (TLS and compression stay): no mailbox, no ENABLEd extensions, no store events. */
+  logoutToNotAuth(): void {
+    this.deselect();
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.user = null;
+    this.state = "notauth";
+    this.enabled.clear();
+    this.setNotify(null);
+    this.condstore = false;
+    this.authFailures = 0;
+    this.conn.setIdleTimeout(this.opts.preAuthTimeoutMs, () => this.bye("Autologout; idle for too long"));
   }
 
   get accountId(): number {
@@ -436,6 +482,10 @@ export class Session {
   get qresync(): boolean {
     return this.enabled.has("QRESYNC");
   }
+  /** RFC 9586: no message sequence numbers either way. */
+  get uidOnly(): boolean {
+    return this.enabled.has("UIDONLY");
+  }
 
   /** A mailbox name as this client spells it. */
   wireName(name: string): string {
@@ -445,6 +495,7 @@ export class Session {
   // ---------- changes from other sessions ----------
 
   private onStoreChange(ev: StoreChange): void {
+    if (this.notify && ev.accountId === this.user?.accountId) noteChange(this, this.notify, ev);
     const sel = this.selected;
     if (!sel || ev.mailboxId !== sel.id || ev.accountId !== this.user?.accountId) return;
     // Our own flag changes and expunges were already reported by the command itself.
@@ -455,6 +506,23 @@ export class Session {
     if (ev.kind === "mailbox") sel.mailboxChanged = true;
     sel.dirty = true;
     this.idlePush?.();
+  }
+
+  /** NOTIFY (RFC 5465) state; null when not asked for. */
+  notify: NotifyState | null = null;
+
+  setNotify(n: NotifyState | null): void {
+    if (this.notify?.timer) clearTimeout(this.notify.timer);
+    this.notify = n;
+  }
+
+  /** NOTIFY events go out at once unless a command is running (then before its tagged
+   *  response); during IDLE too (RFC 5465 §3). */
+  async flushNotifyIfIdle(): Promise<void> {
+    if (!this.notify || this.closed) return;
+    if (this.busy && !this.idling) return;
+    await flushNotify(this, this.notify);
+    this.flush();
   }
 
   /** While IDLE runs: push changes as they come (RFC 2177), batched briefly. */
@@ -479,7 +547,7 @@ export class Session {
           added++;
         }
       }
-      if (added > 0) this.send(`* ${sel.uids.length} EXISTS`);
+      if (added > 0) this.reportExists(added);
       return;
     }
     sel.needFull = false;
@@ -505,7 +573,7 @@ export class Session {
       const m = fresh.get(sel.uids[i]!);
       if (m && m.modseq !== sel.modseqs[i]) {
         sel.modseqs[i] = m.modseq;
-        this.send(`* ${i + 1} FETCH (${this.flagItems(sel.uids[i]!, m.flags, m.modseq)})`);
+        this.sendFetch(i + 1, sel.uids[i]!, this.flagItems(sel.uids[i]!, m.flags, m.modseq));
       }
     }
     // New messages: UIDs above the highest we know.
@@ -518,12 +586,71 @@ export class Session {
         added++;
       }
     }
-    if (added > 0) this.send(`* ${sel.uids.length} EXISTS`);
+    if (added > 0) this.reportExists(added);
+  }
+
+  /** EXISTS for `added` new messages at the end of the map; for IMAP4rev1 sessions also
+   *  RECENT (RFC 3501 §7.3.2), the new ones claimed as \Recent if no session saw them yet. */
+  private reportExists(added: number): void {
+    const sel = this.selected!;
+    this.send(`* ${sel.uids.length} EXISTS`);
+    if (this.rev2) return;
+    const fresh = sel.uids.slice(sel.uids.length - added);
+    const recent = sel.readOnly ? this.opts.cache.peekRecent(sel.id, fresh) : this.opts.cache.claimRecent(sel.id, fresh);
+    for (const u of recent) sel.recent.add(u);
+    this.send(`* ${sel.recent.size} RECENT`);
+  }
+
+  /** The FLAGS list of a message as this session shows it: new keywords announced first,
+   *  \Recent added for IMAP4rev1 sessions. */
+  flagsOf(uid: number, flags: readonly string[]): string {
+    const sel = this.selected;
+    if (!sel) return flagList(flags);
+    for (let i = 0; i < flags.length; i++) {
+      const f = flags[i]!;
+      if (f.charCodeAt(0) !== 92 /* \ */ && !sel.keywords.has(f)) this.announceKeywords(flags);
+    }
+    if (sel.recent.size && sel.recent.has(uid)) return flags.length ? `(${flags.join(" ")} \\Recent)` : "(\\Recent)";
+    return flagList(flags);
+  }
+
+  /** RFC 9051 §7.3.5 / RFC 3501 §7.2.6: FLAGS (and PERMANENTFLAGS) updated before a FETCH
+   *  shows a keyword the client has not heard of. */
+  private announceKeywords(flags: readonly string[]): void {
+    const sel = this.selected!;
+    for (const f of flags) if (f.charCodeAt(0) !== 92) sel.keywords.add(f);
+    this.sendFlags();
+  }
+
+  /** The FLAGS and PERMANENTFLAGS responses of SELECT (RFC 9051 §7.3.5, §7.1). */
+  sendFlags(): void {
+    const sel = this.selected!;
+    const flags = [...SYSTEM_FLAGS, ...[...sel.keywords].sort()];
+    this.send(`* FLAGS ${flagList(flags)}`);
+    this.send(sel.readOnly ? "* OK [PERMANENTFLAGS ()] Read-only mailbox" : `* OK [PERMANENTFLAGS ${flagList([...flags, "\\*"])}] Flags permitted`);
+  }
+
+  /** An untagged FETCH whose items start with "UID n"; under UIDONLY (RFC 9586 §3.3) a
+   *  UIDFETCH named by the UID instead, without the UID item. */
+  sendFetch(seq: number, uid: number, items: string): void {
+    if (this.uidOnly) this.send(`* ${uid} UIDFETCH (${items.replace(/^UID \d+ ?/, "")})`);
+    else this.send(`* ${seq} FETCH (${items})`);
   }
 
   /** FLAGS/UID/MODSEQ items of an unsolicited or STORE FETCH response. */
   flagItems(uid: number, flags: readonly string[], modseq: number): string {
-    return `UID ${uid} FLAGS ${flagList(flags)}${this.condstore ? ` MODSEQ (${modseq})` : ""}`;
+    return `UID ${uid} FLAGS ${this.flagsOf(uid, flags)}${this.condstore ? ` MODSEQ (${modseq})` : ""}`;
+  }
+
+  /** RFC 7162 §3.1: the first CONDSTORE-enabling command while a mailbox is selected
+   *  tells the client the mailbox's HIGHESTMODSEQ. */
+  async enableCondstore(): Promise<void> {
+    if (this.condstore) return;
+    this.condstore = true;
+    const sel = this.selected;
+    if (!sel) return;
+    const mb = await this.core.store.getMailboxById(sel.id);
+    if (mb && this.selected === sel) this.send(`* OK [HIGHESTMODSEQ ${mb.highestModseq}] Highest`);
   }
 
   /** Report expunged UIDs that are in the map, and drop them from it:
@@ -533,7 +660,7 @@ export class Session {
     if (!sel) return;
     const idx = uids.map((u) => sel.indexOf(u)).filter((i) => i >= 0).sort((a, b) => b - a);
     if (idx.length === 0) return;
-    if (this.qresync) {
+    if (this.qresync || this.uidOnly) {
       this.send(`* VANISHED ${formatSet(idx.map((i) => sel.uids[i]!))}`);
       for (const i of idx) sel.removeAt(i);
       return;
@@ -548,6 +675,7 @@ export class Session {
   deselect(): void {
     this.selected = null;
     this.searchRes = null;
+    this.contexts.clear();
     if (this.state === "selected") this.state = "auth";
   }
 }

@@ -4,7 +4,7 @@ import type { Mailbox } from "../../core/store/types.ts";
 import { ParseError, type Args } from "./parser.ts";
 import type { Session } from "./session.ts";
 
-const ITEMS = new Set(["MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED", "SIZE", "RECENT", "HIGHESTMODSEQ", "APPENDLIMIT"]);
+const ITEMS = new Set(["MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED", "DELETED-STORAGE", "SIZE", "RECENT", "HIGHESTMODSEQ", "APPENDLIMIT"]);
 
 export function parseStatusItems(l: Args): string[] {
   const out: string[] = [];
@@ -28,9 +28,17 @@ export async function statusItems(s: Session, mb: Mailbox, items: string[]): Pro
       case "UIDVALIDITY": v = mb.uidvalidity; break;
       case "UNSEEN": v = mb.unseen; break;
       case "SIZE": v = mb.size; break;
-      case "RECENT": v = 0; break;
-      case "HIGHESTMODSEQ": v = mb.highestModseq; s.condstore = true; break;
+      case "RECENT": v = s.rev2 ? 0 : await s.opts.cache.recentCount(mb.id); break;
+      case "HIGHESTMODSEQ": v = mb.highestModseq; await s.enableCondstore(); break;
       case "APPENDLIMIT": v = s.opts.appendLimit; break;
+      case "DELETED-STORAGE": {
+        // RFC 9208 §4.2.2: KiB an EXPUNGE would free.
+        const uids = (await s.opts.cache.uidList(mb.id)).filter((m) => m.flags.includes("\\Deleted")).map((m) => m.uid);
+        let bytes = 0;
+        for (const m of uids.length ? await s.opts.cache.messages(mb.id, uids) : []) bytes += m.size;
+        v = Math.ceil(bytes / 1024);
+        break;
+      }
       case "DELETED":
         if (deleted === null) deleted = (await s.opts.cache.uidList(mb.id)).filter((m) => m.flags.includes("\\Deleted")).length;
         v = deleted;

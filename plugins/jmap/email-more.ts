@@ -72,7 +72,7 @@ export function moreEmailMethods(uploads: Uploads): Record<string, Method> {
       }
       try {
         const a = analyze(bytes);
-        const meta = { ...a, id: 0, mailboxId: 0, uid: 0, modseq: 0, flags: [], internalDate: 0, size: bytes.length, blobId: "", prefixSize: 0, emailId: 0, threadId: 0, createdModseq: 0 } satisfies MessageMeta;
+        const meta = { ...a, id: 0, mailboxId: 0, uid: 0, modseq: 0, flags: [], internalDate: 0, size: bytes.length, blobId: "", prefixSize: 0, emailId: 0, threadId: 0, createdModseq: 0, savedAt: 0 } satisfies MessageMeta;
         const out = await emailJson(ctx, meta, properties, opts, { bytes, blobId });
         parsed[blobId] = { ...out, ...(properties.includes("blobId") && { blobId }) };
       } catch {

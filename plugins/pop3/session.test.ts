@@ -69,7 +69,10 @@ describe("AUTHORIZATION state", () => {
     const conn = new FakeConn();
     conn.isLoopback = false;
     const c = await open(fs, conn);
-    expect(await c.cmd("CAPA", true)).not.toContain("SASL");
+    const plain = await c.cmd("CAPA", true);
+    expect(plain).not.toContain("SASL");
+    expect(plain).not.toContain("\r\nUSER\r\n");
+    expect(plain).toContain("\r\nSTLS\r\n");
     expect(await c.cmd("USER alice@example.test")).toStartWith("-ERR [AUTH] Plaintext authentication disallowed");
     expect(await c.cmd("AUTH PLAIN " + Buffer.from("\0alice@example.test\0secret").toString("base64"))).toStartWith("-ERR [AUTH]");
     expect(fs.authCalls).toHaveLength(0);
@@ -78,6 +81,7 @@ describe("AUTHORIZATION state", () => {
     expect(await c.cmd("STLS")).toStartWith("-ERR");
     const capa = await c.cmd("CAPA", true);
     expect(capa).toContain("SASL PLAIN");
+    expect(capa).toContain("\r\nUSER\r\n");
     expect(capa).not.toContain("STLS");
     expect(await c.cmd("USER alice@example.test")).toStartWith("+OK");
     expect(await c.cmd("PASS secret")).toStartWith("+OK");

@@ -95,6 +95,18 @@ describe("user", () => {
     expect((await cli(d, ["user", "list"])).out).toBe("");
   });
 
+  test("quota: show, set storage and messages, clear; bad sizes", async () => {
+    const d = freshData();
+    await cli(d, ["domain", "add", "example.test"]);
+    await cli(d, ["user", "add", "q@example.test", "--password-stdin"], { stdin: "pw\n" });
+    expect((await cli(d, ["user", "quota", "q@example.test"])).out).toBe("q@example.test storage 0 KiB of unlimited, messages 0 of unlimited\n");
+    expect((await cli(d, ["user", "quota", "q@example.test", "--storage", "500M"])).out).toBe("q@example.test storage 0 KiB of 512000 KiB, messages 0 of unlimited\n");
+    expect((await cli(d, ["user", "quota", "q@example.test", "--messages", "1000"])).out).toBe("q@example.test storage 0 KiB of 512000 KiB, messages 0 of 1000\n");
+    expect((await cli(d, ["user", "quota", "q@example.test", "--storage", "none"])).out).toBe("q@example.test storage 0 KiB of unlimited, messages 0 of 1000\n");
+    expect((await cli(d, ["user", "quota", "q@example.test", "--storage", "lots"])).err).toBe("kotakpos: bad size lots (e.g. 500M, 2G, none)\n");
+    expect((await cli(d, ["user", "quota", "nobody@example.test"])).err).toBe("kotakpos: no user nobody@example.test\n");
+  });
+
   test("the password is never an argument", async () => {
     const d = freshData();
     await cli(d, ["domain", "add", "example.test"]);

@@ -34,7 +34,8 @@ async function bob(): Promise<RawClient> {
 test("LIST-EXTENDED, LIST-STATUS, SPECIAL-USE selection", async () => {
   const c = await bob();
   await c.cmd("CREATE Lists/Sub");
-  await c.cmd("UNSUBSCRIBE Lists");
+  // CREATE subscribes nothing (RFC 9051 §6.3.4); the child is subscribed by hand.
+  await c.cmd("SUBSCRIBE Lists/Sub");
   const r = await c.cmd('LIST (SUBSCRIBED) "" "*" RETURN (CHILDREN STATUS (MESSAGES UNSEEN))');
   expect(r).toContain('* LIST (\\HasNoChildren \\Subscribed) "/" INBOX');
   expect(r).toContain("* STATUS INBOX (MESSAGES 3 UNSEEN 2)");
@@ -112,10 +113,11 @@ test("CONDSTORE: UNCHANGEDSINCE fails with MODIFIED, CHANGEDSINCE filters", asyn
   const sel = await c.cmd("SELECT Cond (CONDSTORE)");
   const hm = Number(/HIGHESTMODSEQ (\d+)/.exec(sel)![1]);
   const r1 = await c.cmd(`STORE 1 (UNCHANGEDSINCE ${hm}) +FLAGS (\\Seen)`);
-  expect(r1).toMatch(/\* 1 FETCH \(UID 1 FLAGS \(\\Seen\) MODSEQ \(\d+\)\)/);
+  // (\Recent: this session is the first to see the messages, RFC 3501 §2.3.2.)
+  expect(r1).toMatch(/\* 1 FETCH \(UID 1 FLAGS \(\\Seen \\Recent\) MODSEQ \(\d+\)\)/);
   const r2 = await c.cmd(`STORE 1:2 (UNCHANGEDSINCE ${hm}) +FLAGS (\\Flagged)`);
   expect(r2).toMatch(/OK \[MODIFIED 1\]/);
-  expect(r2).toMatch(/\* 2 FETCH \(UID 2 FLAGS \(\\Flagged\) MODSEQ/);
+  expect(r2).toMatch(/\* 2 FETCH \(UID 2 FLAGS \(\\Flagged \\Recent\) MODSEQ/);
   const f = await c.cmd(`FETCH 1:* (FLAGS) (CHANGEDSINCE ${hm})`);
   expect(f.match(/FETCH/g)?.length).toBe(3); // two responses + the tagged line
   const st = await c.cmd("STATUS Cond (HIGHESTMODSEQ)");

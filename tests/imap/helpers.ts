@@ -92,3 +92,19 @@ export class RawClient {
     this.sock.destroy();
   }
 }
+
+/** A raw client logged in as USERS[i]. */
+export async function rawLogin(srv: TestServer, i = 0, service: "imap" = "imap"): Promise<RawClient> {
+  const c = await RawClient.connect(srv.port(service));
+  const r = await c.cmd(`LOGIN ${USERS[i]!.address} ${USERS[i]!.password}`);
+  if (!/^t\d+ OK/m.test(r)) throw new Error(`login failed: ${r}`);
+  return c;
+}
+
+/** Appends a message through the store (as delivery would) to a user's mailbox. */
+export async function deliver(srv: TestServer, i: number, mailbox: string, raw: string, flags: string[] = []): Promise<number> {
+  const store = srv.core.store;
+  const acct = (await store.getAccount(USERS[i]!.address))!;
+  const mb = (await store.getMailbox(acct.id, mailbox))!;
+  return (await store.append(mb.id, new TextEncoder().encode(raw), { flags })).uid;
+}

@@ -81,7 +81,8 @@ test("mailboxes, append, fetch, search, flags, move, delete", async () => {
     for await (const m of c.fetch("1:*", { uid: true, flags: true, envelope: true, bodyStructure: true, internalDate: true, size: true })) msgs.push(m);
     expect(msgs.map((m) => m.envelope?.subject)).toEqual(["first", "second"]);
     expect(msgs[0]!.envelope?.from?.[0]?.address).toBe("carol@example.test");
-    expect([...(msgs[0]!.flags ?? [])]).toEqual(["\\Seen"]);
+    // \Recent: this IMAP4rev1 session is the first to see the message (RFC 3501 §2.3.2).
+    expect([...(msgs[0]!.flags ?? [])]).toEqual(["\\Seen", "\\Recent"]);
     expect((msgs[0]!.internalDate as Date).toISOString()).toBe("2024-03-01T10:00:00.000Z");
     expect(msgs[0]!.bodyStructure?.type).toBe("multipart/alternative");
     expect(msgs[0]!.bodyStructure?.childNodes?.map((n) => n.type)).toEqual(["text/plain", "text/html"]);
@@ -100,9 +101,9 @@ test("mailboxes, append, fetch, search, flags, move, delete", async () => {
 
     await c.messageFlagsAdd("2", ["\\Flagged", "$Label1"]);
     const f = await one(c, "2", { flags: true });
-    expect([...(f.flags ?? [])].sort()).toEqual(["$Label1", "\\Flagged"]);
+    expect([...(f.flags ?? [])].sort()).toEqual(["$Label1", "\\Flagged", "\\Recent"]);
     await c.messageFlagsRemove("2", ["$Label1"]);
-    expect([...((await one(c, "2", { flags: true })).flags ?? [])]).toEqual(["\\Flagged"]);
+    expect([...((await one(c, "2", { flags: true })).flags ?? [])]).toEqual(["\\Flagged", "\\Recent"]);
 
     const moved = await c.messageMove("1", "Archive");
     expect(moved && moved.uidMap?.get(1)).toBeGreaterThan(0);

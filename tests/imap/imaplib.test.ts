@@ -194,7 +194,8 @@ r('statusArchive', M.status('Archive2', '(MESSAGES)'))
     expect(out.untagged.FLAGS[0]).toContain("$Important");
     expect(out.untagged.UIDVALIDITY[0]).toMatch(/^\d+$/);
     expect(out.untagged.UIDNEXT).toEqual(["3"]);
-    expect(out.flags[1]).toEqual(["1 (UID 1 FLAGS (\\Flagged $Important))", "2 (UID 2 FLAGS ())"]);
+    // \Recent: the first session to see them (RFC 3501 §2.3.2).
+    expect(out.flags[1]).toEqual(["1 (UID 1 FLAGS (\\Flagged $Important \\Recent))", "2 (UID 2 FLAGS (\\Recent))"]);
     const env = out.envelope[1][0] as string;
     expect(env).toContain('(("Bob Example" NIL "bob" "example.test"))');
     expect(env).toContain('"=?utf-8?q?caf=C3=A9?= meeting"');
@@ -203,9 +204,9 @@ r('statusArchive', M.status('Archive2', '(MESSAGES)'))
     expect(env).toContain(`RFC822.SIZE ${Buffer.byteLength(MSG)}`);
     expect(out.bs[1][0]).toMatch(/BODYSTRUCTURE \("TEXT" "PLAIN" .* "7BIT" \d+ \d+ /);
     expect(out.peek[1][0][1]).toBe("Subject: =?utf-8?q?caf=C3=A9?= meeting\r\nX-Tag: blue\r\n\r\n");
-    expect(out.flagsAfterPeek[1]).toEqual(["2 (FLAGS ())"]);
+    expect(out.flagsAfterPeek[1]).toEqual(["2 (FLAGS (\\Recent))"]);
     expect(out.body[1][0][1]).toBe("Hello Alice, the yearly numbers are in.\r\n");
-    expect(out.flagsAfterBody[1]).toEqual(["2 (FLAGS (\\Seen))"]);
+    expect(out.flagsAfterBody[1]).toEqual(["2 (FLAGS (\\Seen \\Recent))"]);
     expect(out.partial[1][0][0]).toContain("BODY[]<0> {10}");
     expect(out.partial[1][0][1]).toBe("From: Bob ");
     expect(out.rfc822[1][0][1]).toContain("X-Tag: blue\r\n\r\n");
@@ -227,9 +228,9 @@ r('statusArchive', M.status('Archive2', '(MESSAGES)'))
     expect(out.s_seq[1]).toEqual(["2"]);
     expect(out.s_charset[0]).toBe("NO");
     expect(out.s_charset[1][0]).toContain("BADCHARSET");
-    expect(out.store[1]).toEqual(["1 (UID 1 FLAGS (\\Deleted \\Flagged $Important))"]);
+    expect(out.store[1]).toEqual(["1 (UID 1 FLAGS (\\Deleted \\Flagged $Important \\Recent))"]);
     expect(out.storeSilent[1]).toEqual([null]);
-    expect(out.flagsNow[1]).toEqual(["1 (FLAGS (\\Deleted \\Flagged $Important))", "2 (FLAGS (\\Answered \\Seen))"]);
+    expect(out.flagsNow[1]).toEqual(["1 (FLAGS (\\Deleted \\Flagged $Important \\Recent))", "2 (FLAGS (\\Answered \\Seen \\Recent))"]);
     expect(out.copy[0]).toBe("OK");
     expect(out.copy[1][0]).toMatch(/^\[COPYUID \d+ 1 \d+\]/);
     expect(out.copyMissing[0]).toBe("NO");

@@ -66,6 +66,21 @@ CREATE TABLE `domains` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `domains_name_unique` ON `domains` (`name`);--> statement-breakpoint
+CREATE TABLE `imap_metadata` (
+	`account_id` integer NOT NULL,
+	`mailbox_id` integer NOT NULL,
+	`entry` text NOT NULL,
+	`value` text NOT NULL,
+	PRIMARY KEY(`account_id`, `mailbox_id`, `entry`)
+);
+--> statement-breakpoint
+CREATE TABLE `imap_subscriptions` (
+	`account_id` integer NOT NULL,
+	`name` text NOT NULL,
+	PRIMARY KEY(`account_id`, `name`),
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
 CREATE TABLE `mailboxes` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`account_id` integer NOT NULL,
@@ -108,6 +123,7 @@ CREATE TABLE `messages` (
 	`email_id` integer DEFAULT 0 NOT NULL,
 	`thread_id` integer DEFAULT 0 NOT NULL,
 	`created_modseq` integer DEFAULT 0 NOT NULL,
+	`saved_at` integer DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER)) NOT NULL,
 	FOREIGN KEY (`mailbox_id`) REFERENCES `mailboxes`(`id`) ON UPDATE no action ON DELETE cascade,
 	FOREIGN KEY (`blob_id`) REFERENCES `blobs`(`id`) ON UPDATE no action ON DELETE no action
 );
@@ -119,6 +135,13 @@ CREATE INDEX `messages_message_id` ON `messages` (`message_id`);--> statement-br
 CREATE UNIQUE INDEX `messages_mailbox_uid` ON `messages` (`mailbox_id`,`uid`);--> statement-breakpoint
 CREATE INDEX `messages_mailbox_modseq` ON `messages` (`mailbox_id`,`modseq`);--> statement-breakpoint
 CREATE INDEX `messages_deleted` ON `messages` (`mailbox_id`,`uid`) WHERE (flags & 8) <> 0;--> statement-breakpoint
+CREATE TABLE `quotas` (
+	`account_id` integer PRIMARY KEY NOT NULL,
+	`storage_kib` integer,
+	`messages` integer,
+	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
 CREATE TABLE `settings` (
 	`key` text PRIMARY KEY NOT NULL,
 	`value` text NOT NULL

@@ -4,6 +4,7 @@ import { isDiskFull } from "../../../core/disk.ts";
 import { AUTHED, no, ok, type CommandSpec } from "../command.ts";
 import { DELIM, canonicalName, validName } from "../names.ts";
 import { ParseError } from "../parser.ts";
+import { removeOrphanSubscription } from "../subscriptions.ts";
 import { fromWire } from "./list.ts";
 
 export const SPECIAL_USES = ["\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash"];
@@ -37,12 +38,16 @@ export const create: CommandSpec = {
     const store = s.core.store;
     if (await store.getMailbox(s.accountId, name)) return no("Mailbox exists", "ALREADYEXISTS");
     const parts = name.split(DELIM);
+    const made: string[] = [];
     try {
       for (let i = 1; i < parts.length; i++) {
         const parent = canonicalName(parts.slice(0, i).join(DELIM));
-        if (!(await store.getMailbox(s.accountId, parent))) await store.createMailbox(s.accountId, parent);
+        if (!(await store.getMailbox(s.accountId, parent))) made.push((await store.createMailbox(s.accountId, parent)).name);
       }
-      await store.createMailbox(s.accountId, name, use);
+      made.push((await store.createMailbox(s.accountId, name, use)).name);
+      // RFC 9051 §6.3.4: CREATE does not subscribe (the store's default is subscribed);
+      // a name subscribed before it existed is subscribed now.
+      for (const n of made) if (!(await removeOrphanSubscription(s.core.db, s.accountId, n))) await store.setSubscribed(s.accountId, n, false);
     } catch (e) {
       // Store errors and a full disk have their own response codes (session.ts).
       if (isStoreError(e) || isDiskFull(e)) throw e;

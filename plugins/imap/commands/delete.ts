@@ -1,8 +1,10 @@
-// RFC 9051 §6.3.5 DELETE: INBOX cannot be deleted; children stay.
+// RFC 9051 §6.3.5 DELETE: INBOX cannot be deleted; children stay; so does a subscription.
 import { isStoreError } from "../../../core/store/errors.ts";
 import { isDiskFull } from "../../../core/disk.ts";
 import { AUTHED, no, ok, type CommandSpec } from "../command.ts";
 import { canonicalName } from "../names.ts";
+import { addOrphanSubscription } from "../subscriptions.ts";
+import { dropMailboxEntries } from "../metadata.ts";
 import { fromWire } from "./list.ts";
 
 export const del: CommandSpec = {
@@ -17,6 +19,9 @@ export const del: CommandSpec = {
     if (s.selected?.id === mb.id) s.deselect();
     try {
       await s.core.store.deleteMailbox(s.accountId, mb.name);
+      // The subscription stays (RFC 9051 §6.3.5): LIST shows it \NonExistent.
+      if (mb.subscribed) await addOrphanSubscription(s.core.db, s.accountId, mb.name);
+      await dropMailboxEntries(s.core.db, mb.id);
     } catch (e) {
       // Store errors and a full disk have their own response codes (session.ts).
       if (isStoreError(e) || isDiskFull(e)) throw e;

@@ -12,7 +12,7 @@ import { indexOfUid } from "../cache.ts";
 import { resolveSet } from "./search.ts";
 
 type Item =
-  | { k: "FLAGS" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "UID" | "MODSEQ" | "PREVIEW" }
+  | { k: "FLAGS" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "UID" | "MODSEQ" | "PREVIEW" | "SAVEDATE" }
   | { k: "RFC822" | "RFC822.HEADER" | "RFC822.TEXT" }
   | { k: "SECTION"; binary: boolean; peek: boolean; sec: Section; partial: [number, number] | null; size: boolean };
 
@@ -21,7 +21,7 @@ const MACROS: Record<string, string[]> = {
   FAST: ["FLAGS", "INTERNALDATE", "RFC822.SIZE"],
   FULL: ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"],
 };
-const SIMPLE = new Set(["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY", "UID", "MODSEQ", "RFC822", "RFC822.HEADER", "RFC822.TEXT", "PREVIEW"]);
+const SIMPLE = new Set(["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY", "UID", "MODSEQ", "RFC822", "RFC822.HEADER", "RFC822.TEXT", "PREVIEW", "SAVEDATE"]);
 const BATCH = 200;
 
 export function parseItem(raw: string): Item {
@@ -69,9 +69,13 @@ function memo(m: MessageMeta, key: string, make: () => string): string {
   return v;
 }
 
+/** RFC 3516 §4.2: BINARY data with a NUL goes out as a literal8 ("~{n}"). A plain literal
+ *  may not carry NUL (RFC 9051 §4.3), so BODY data has its NULs shown as 0x80 (as Dovecot
+ *  does): same length, nothing else changed. */
 function literal(data: Uint8Array, binary: boolean): (string | Uint8Array)[] {
-  const hasNul = binary && data.includes(0);
-  return [`${hasNul ? "~" : ""}{${data.length}}\r\n`, data];
+  const hasNul = data.includes(0);
+  if (hasNul && !binary) data = Uint8Array.from(data, (b) => (b === 0 ? 0x80 : b));
+  return [`${hasNul && binary ? "~" : ""}{${data.length}}\r\n`, data];
 }
 
 export const fetch: CommandSpec = {
@@ -97,7 +101,7 @@ export const fetch: CommandSpec = {
     c.args.end();
     // RFC 7162 §3.2.6: VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC enabled.
     if (vanished && (!c.uid || changedSince === null || !s.qresync)) return bad("VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC");
-    if (changedSince !== null || items.some((i) => i.k === "MODSEQ")) s.condstore = true;
+    if (changedSince !== null || items.some((i) => i.k === "MODSEQ")) await s.enableCondstore();
     const idx = resolveSet(s, set, c.uid);
     if (idx === null) return bad("Invalid sequence set");
     if (vanished && changedSince !== null) {
@@ -108,7 +112,8 @@ export const fetch: CommandSpec = {
       const shown = inSet.filter((u) => u <= max || parsed.some(([, b]) => b === Infinity));
       if (shown.length) s.send(`* VANISHED (EARLIER) ${formatSet(shown)}`);
     }
-    const wantUid = c.uid || items.some((i) => i.k === "UID");
+    // Under UIDONLY the UID names the response (UIDFETCH, RFC 9586 §3.3).
+    const wantUid = !s.uidOnly && (c.uid || items.some((i) => i.k === "UID"));
     const wantModseq = s.condstore && (changedSince !== null || items.some((i) => i.k === "MODSEQ" || i.k === "FLAGS"));
     const needMeta = items.some((i) => !["FLAGS", "UID", "MODSEQ"].includes(i.k));
     const setsSeen = !sel.readOnly && items.some((i) => (i.k === "SECTION" && !i.peek) || i.k === "RFC822" || i.k === "RFC822.TEXT");
@@ -164,7 +169,7 @@ export const fetch: CommandSpec = {
         const out: (string | Uint8Array)[] = [];
         const add = (s: string) => out.push(out.length ? " " + s : s);
         if (wantUid) add(`UID ${r.uid}`);
-        if (wantFlags || seenSet.has(r.uid)) add(`FLAGS ${flagList(r.flags)}`);
+        if (wantFlags || seenSet.has(r.uid)) add(`FLAGS ${s.flagsOf(r.uid, r.flags)}`);
         if (wantModseq) add(`MODSEQ (${r.modseq})`);
         let bytes: Uint8Array | null = null;
         const load = async () => (bytes ??= await s.core.store.read(r.meta!));
@@ -177,6 +182,9 @@ export const fetch: CommandSpec = {
               break;
             case "INTERNALDATE":
               add(memo(m!, "D", () => `INTERNALDATE ${imapDateTime(m!.internalDate)}`));
+              break;
+            case "SAVEDATE": // RFC 8514 §4.1
+              add(`SAVEDATE ${imapDateTime(m!.savedAt)}`);
               break;
             case "RFC822.SIZE":
               add(`RFC822.SIZE ${m!.size}`);
@@ -235,8 +243,10 @@ export const fetch: CommandSpec = {
           }
         }
         // Text only (no literal of message bytes): one string, one output part.
-        if (!bytes && out.every((p) => typeof p === "string")) s.send(`* ${seq} FETCH (${out.join("")})`);
-        else s.sendParts([`* ${seq} FETCH (`, ...out, ")"]);
+        if (out.length === 0) add(`UID ${r.uid}`); // UID FETCH (UID) under UIDONLY
+        const head = s.uidOnly ? `* ${r.uid} UIDFETCH (` : `* ${seq} FETCH (`;
+        if (!bytes && out.every((p) => typeof p === "string")) s.send(`${head}${out.join("")})`);
+        else s.sendParts([head, ...out, ")"]);
         if (bytes) await s.drainIfNeeded();
       }
     }

@@ -1,6 +1,7 @@
 // RFC 2177 / RFC 9051 §6.3.13 IDLE: changes are pushed as they happen (batched for a
 // moment so a burst becomes one update) until the client sends DONE.
 import { AUTHED, bad, ok, type CommandSpec } from "../command.ts";
+import { updateContexts } from "../contexts.ts";
 
 const BATCH_MS = 50;
 
@@ -22,6 +23,7 @@ export const idle: CommandSpec = {
       }
       inflight = s
         .syncSelected(true)
+        .then(() => (s.contexts.size ? updateContexts(s) : undefined))
         .catch((e) => s.conn.log.warn("imap idle sync failed", { err: String(e) }))
         .finally(() => (inflight = null));
     };

@@ -1,5 +1,6 @@
 // RFC 6851 MOVE / UID MOVE (RFC 9051 §6.4.8): COPYUID first as an untagged OK, then the
-// EXPUNGE (or VANISHED) responses, then the tagged OK.
+// EXPUNGE (or VANISHED) responses, then the tagged OK. Into the selected mailbox itself
+// too: the messages get new UIDs (announced by EXISTS) and the old ones are expunged.
 import { SELECTED, no, ok, type CommandSpec } from "../command.ts";
 import { formatSetInOrder } from "../sequence.ts";
 import { transferArgs } from "./copy.ts";
@@ -14,7 +15,6 @@ export const move: CommandSpec = {
     if (sel.readOnly) return no("Mailbox is read-only", "READ-ONLY");
     const dest = await s.core.store.getMailbox(s.accountId, name);
     if (!dest) return no("No such mailbox", "TRYCREATE");
-    if (dest.id === sel.id) return no("Cannot move into the same mailbox", "CANNOT");
     const done = `${c.uid ? "UID " : ""}MOVE completed`;
     if (uids.length === 0) return ok(done);
     const res = await s.core.store.move(sel.id, uids, dest.id, { origin: s.conn.id });

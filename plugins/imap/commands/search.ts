@@ -9,17 +9,21 @@ import { formatSet, parseDate } from "../format.ts";
 import { parseFlags } from "../flags.ts";
 import { Args, ParseError } from "../parser.ts";
 import { decodePartBody } from "../sections.ts";
+import { decodeWords } from "../../../core/mime/decode.ts";
 import { inSet, parseSeqSet, resolveSeqSet, resolveUidSet, type SeqSet } from "../sequence.ts";
 import type { Session } from "../session.ts";
 import { indexOfUid } from "../cache.ts";
+import { esearchLine, parseReturn, returnAll } from "../esearch.ts";
+import { startContext } from "../contexts.ts";
 
 export type Key =
   | { k: "all" }
   | { k: "none" }
   | { k: "flag"; flag: string; has: boolean }
+  | { k: "recent"; has: boolean }
   | { k: "header"; field: string; value: string }
   | { k: "body"; value: string; text: boolean }
-  | { k: "date"; sent: boolean; op: "before" | "on" | "since"; day: number }
+  | { k: "date"; sent: boolean; saved?: boolean; op: "before" | "on" | "since"; day: number }
   | { k: "within"; older: boolean; secs: number }
   | { k: "size"; larger: boolean; n: number }
   | { k: "set"; uid: boolean; set: SeqSet | "$" }
@@ -77,11 +81,14 @@ export function parseKey(a: Args, depth = 0): Key {
   if (flag) return { k: "flag", flag: flag[0], has: flag[1] };
   switch (up) {
     case "ALL":
-    case "OLD": // no \Recent (IMAP4rev2 removed it): every message is old
       return { k: "all" };
-    case "NEW":
+    // RFC 3501 §6.4.4 (IMAP4rev2 has no \Recent: the session's set is empty there).
+    case "OLD":
+      return { k: "recent", has: false };
     case "RECENT":
-      return { k: "none" };
+      return { k: "recent", has: true };
+    case "NEW":
+      return { k: "and", list: [{ k: "recent", has: true }, { k: "flag", flag: "\\Seen", has: false }] };
     case "KEYWORD":
     case "UNKEYWORD": {
       const f = parseFlags(new Args([{ t: "atom", v: a.atom() }]))[0]!;
@@ -107,6 +114,15 @@ export function parseKey(a: Args, depth = 0): Key {
       return { k: "date", sent: false, op: "on", day: date(a) };
     case "SINCE":
       return { k: "date", sent: false, op: "since", day: date(a) };
+    // RFC 8514 §4.2: the save date (every message has one here).
+    case "SAVEDBEFORE":
+      return { k: "date", sent: false, saved: true, op: "before", day: date(a) };
+    case "SAVEDON":
+      return { k: "date", sent: false, saved: true, op: "on", day: date(a) };
+    case "SAVEDSINCE":
+      return { k: "date", sent: false, saved: true, op: "since", day: date(a) };
+    case "SAVEDATESUPPORTED":
+      return { k: "all" };
     case "SENTBEFORE":
       return { k: "date", sent: true, op: "before", day: date(a) };
     case "SENTON":
@@ -176,18 +192,6 @@ function headerValues(bytes: Uint8Array, root: MimePart, field: string): string[
   return out;
 }
 
-/** RFC 2047 encoded words, so that header searches match what the user sees. */
-export function decodeWords(s: string): string {
-  return s.replace(/=\?([^?]+)\?([bBqQ])\?([^?]*)\?=/g, (_m, cs: string, enc: string, text: string) => {
-    try {
-      const bytes = enc.toUpperCase() === "B" ? Buffer.from(text, "base64") : Buffer.from(text.replace(/_/g, " ").replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1");
-      return new TextDecoder(cs.split("*")[0]!.toLowerCase() as "utf-8").decode(bytes);
-    } catch {
-      return text;
-    }
-  });
-}
-
 function textOf(part: Part, bytes: Uint8Array, out: string[]): void {
   if (part.parts && part.parts.length) {
     for (const p of part.parts) textOf(p, bytes, out);
@@ -221,7 +225,7 @@ function includes(hay: string, needle: string): boolean {
   return hay.toLowerCase().includes(n);
 }
 
-function match(k: Key, r: Row, ctx: { maxUid: number; count: number; saved: Set<number>; now: number }): boolean {
+function match(k: Key, r: Row, ctx: { maxUid: number; count: number; saved: Set<number>; now: number; recent: Set<number> }): boolean {
   switch (k.k) {
     case "all":
       return true;
@@ -229,6 +233,8 @@ function match(k: Key, r: Row, ctx: { maxUid: number; count: number; saved: Set<
       return false;
     case "flag":
       return r.flags.includes(k.flag) === k.has;
+    case "recent":
+      return ctx.recent.has(r.uid) === k.has;
     case "modseq":
       return r.modseq >= k.n;
     case "set":
@@ -246,7 +252,7 @@ function match(k: Key, r: Row, ctx: { maxUid: number; count: number; saved: Set<
       const m = r.meta!;
       // §6.4.4: dates disregard time and timezone: the Date: header's own calendar day;
       // internal dates are kept in UTC.
-      const day = k.sent ? (headerDay(m.envelope.date) ?? Math.floor((m.sentDate ?? m.internalDate) / DAY) * DAY) : Math.floor(m.internalDate / DAY) * DAY;
+      const day = k.sent ? (headerDay(m.envelope.date) ?? Math.floor((m.sentDate ?? m.internalDate) / DAY) * DAY) : Math.floor((k.saved ? m.savedAt : m.internalDate) / DAY) * DAY;
       return k.op === "before" ? day < k.day : k.op === "on" ? day === k.day : day >= k.day;
     }
     case "within": {
@@ -258,6 +264,10 @@ function match(k: Key, r: Row, ctx: { maxUid: number; count: number; saved: Set<
       if (STORED_HEADERS.has(k.field) && k.value !== "") {
         const v = k.field === "message-id" ? m.messageId : (m[k.field as "subject"] as string);
         if (includes(v, k.value)) return true;
+        // Group names (RFC 5322 §3.4) are not in the stored address text: the envelope's
+        // group-start markers have them.
+        const list = k.field === "message-id" || k.field === "subject" ? null : m.envelope[k.field as "to"];
+        if (list?.some((x) => x.host === null && x.mailbox !== null && includes(x.mailbox, k.value))) return true;
         if (!r.bytes) return false;
       }
       const vals = r.bytes ? headerValues(r.bytes, m.structure, k.field) : [];
@@ -298,7 +308,7 @@ export async function runSearch(s: Session, key: Key): Promise<{ uids: number[];
   });
   // Sequence number (0 when not in the session's map), by binary search: no per-search Map.
   const seqOf = (uid: number): number => sel.indexOf(uid) + 1;
-  const ctx = { maxUid: sel.uids.length ? sel.uids[sel.uids.length - 1]! : 0, count: sel.uids.length, saved: new Set(s.searchRes ?? []), now: Date.now() };
+  const ctx = { maxUid: sel.uids.length ? sel.uids[sel.uids.length - 1]! : 0, count: sel.uids.length, saved: new Set(s.searchRes ?? []), now: Date.now(), recent: sel.recent };
   const out = { uids: [] as number[], seqs: [] as number[], modseqs: [] as number[] };
   const consider = (r: Row) => {
     if (match(key, r, ctx)) {
@@ -337,17 +347,7 @@ export const search: CommandSpec = {
   noExpunge: true,
   async run(s, c) {
     const a = c.args;
-    let ret: Set<string> | null = null;
-    if (a.accept("RETURN")) {
-      ret = new Set();
-      const l = a.list();
-      while (!l.done()) {
-        const o = l.atom().toUpperCase();
-        if (!["MIN", "MAX", "ALL", "COUNT", "SAVE"].includes(o)) throw new ParseError(`Unknown RETURN option ${o}`);
-        ret.add(o);
-      }
-      if (ret.size === 0) ret.add("ALL");
-    }
+    let ret = parseReturn(a);
     if (a.accept("CHARSET")) {
       const cs = a.astring().toUpperCase();
       if (cs !== "UTF-8" && cs !== "US-ASCII") return no("Unsupported charset", "BADCHARSET (UTF-8 US-ASCII)");
@@ -360,26 +360,31 @@ export const search: CommandSpec = {
     walk(key, (k) => {
       if (k.k === "modseq") usesModseq = true;
     });
-    if (usesModseq) s.condstore = true;
+    if (ret?.update && ret.save) return bad("UPDATE and SAVE together");
+    if (usesModseq) await s.enableCondstore();
     const res = await runSearch(s, key);
     const nums = c.uid ? res.uids : res.seqs;
-    const highest = res.modseqs.length ? Math.max(...res.modseqs) : 0;
-    if (!ret && s.rev2) ret = new Set(["ALL"]);
+    // RFC 4731 §3.2 / RFC 7162 §3.1.5: with only MIN and/or MAX, MODSEQ is that of the
+    // messages returned; otherwise the highest of all matches.
+    let highest = 0;
+    const partialOnly = ret && !ret.all && !ret.count && !ret.partial && (ret.min || ret.max);
+    if (partialOnly && res.modseqs.length) {
+      if (ret!.min) highest = res.modseqs[0]!;
+      if (ret!.max) highest = Math.max(highest, res.modseqs.at(-1)!);
+    } else for (const m of res.modseqs) if (m > highest) highest = m;
+    // IMAP4rev2 (RFC 9051 §6.4.4): SEARCH always answers with ESEARCH.
+    if (!ret && s.rev2) ret = returnAll();
     if (!ret) {
       s.send(`* SEARCH${nums.map((n) => " " + n).join("")}${usesModseq && nums.length ? ` (MODSEQ ${highest})` : ""}`);
-    } else {
-      // RFC 4731 §3.1 / RFC 5182: SAVE alone answers nothing but keeps the result.
-      if (ret.has("SAVE")) s.searchRes = res.uids;
-      const only = ret.has("SAVE") && ret.size === 1;
-      if (!only) {
-        let line = `* ESEARCH (TAG "${c.tag}")${c.uid ? " UID" : ""}`;
-        if (nums.length && ret.has("MIN")) line += ` MIN ${nums[0]}`;
-        if (nums.length && ret.has("MAX")) line += ` MAX ${nums[nums.length - 1]}`;
-        if (ret.has("COUNT")) line += ` COUNT ${nums.length}`;
-        if (nums.length && ret.has("ALL")) line += ` ALL ${formatSet(nums)}`;
-        if (usesModseq && nums.length) line += ` MODSEQ ${highest}`;
-        s.send(line);
-      }
+      return ok(`${c.uid ? "UID " : ""}SEARCH completed`);
+    }
+    // RFC 4731 §3.1 / RFC 5182: SAVE alone answers nothing but keeps the result.
+    if (ret.save) s.searchRes = res.uids;
+    const only = ret.save && !ret.min && !ret.max && !ret.count && !ret.partial && !ret.all;
+    if (!only) s.send(esearchLine(c.tag, c.uid, nums, ret, false, usesModseq ? highest : null));
+    if (ret.update) {
+      const code = startContext(s, { tag: c.tag, uid: c.uid, key, crit: null, uids: res.uids });
+      if (code) return ok(`${c.uid ? "UID " : ""}SEARCH completed`, code);
     }
     return ok(`${c.uid ? "UID " : ""}SEARCH completed`);
   },

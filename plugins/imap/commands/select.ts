@@ -1,15 +1,13 @@
 // RFC 9051 §6.3.2 SELECT and §6.3.3 EXAMINE, with CONDSTORE (RFC 7162 §3.1.8) and
 // QRESYNC (§3.2.5) parameters.
 import { AUTHED, no, ok, type CommandSpec, type Ctx } from "../command.ts";
-import { astr, flagList, formatSet } from "../format.ts";
+import { astr, formatSet } from "../format.ts";
 import { canonicalName } from "../names.ts";
 import { ParseError } from "../parser.ts";
 import { Selected } from "../selected.ts";
 import { parseSeqSet, resolveUidSet } from "../sequence.ts";
 import type { Session } from "../session.ts";
 import { fromWire } from "./list.ts";
-
-export const SYSTEM_FLAGS = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"];
 
 interface Qresync {
   uidvalidity: number;
@@ -45,7 +43,8 @@ async function select(s: Session, c: Ctx, readOnly: boolean) {
   const mb = await s.core.store.getMailbox(s.accountId, name);
   if (!mb) return no("No such mailbox", "NONEXISTENT");
   const list = await s.opts.cache.uidList(mb.id);
-  const keywords = new Set<string>();
+  const sel = new Selected(mb, readOnly, list.map((m) => m.uid), list.map((m) => m.modseq));
+  const keywords = sel.keywords;
   let firstUnseen = 0;
   let highest = mb.highestModseq;
   for (let i = 0; i < list.length; i++) {
@@ -54,19 +53,22 @@ async function select(s: Session, c: Ctx, readOnly: boolean) {
     if (!firstUnseen && !m.flags.includes("\\Seen")) firstUnseen = i + 1;
     if (m.modseq > highest) highest = m.modseq;
   }
-  const flags = [...SYSTEM_FLAGS, ...[...keywords].sort()];
-  const sel = new Selected({ ...mb, highestModseq: highest }, readOnly, list.map((m) => m.uid), list.map((m) => m.modseq));
+  sel.mailbox = { ...mb, highestModseq: highest };
   s.selected = sel;
   s.state = "selected";
-  s.send(`* FLAGS ${flagList(flags)}`);
+  s.sendFlags();
   s.send(`* ${list.length} EXISTS`);
   if (!s.rev2) {
-    s.send("* 0 RECENT");
-    if (firstUnseen) s.send(`* OK [UNSEEN ${firstUnseen}] First unseen`);
+    // RFC 3501 §2.3.2: SELECT takes the messages no session saw yet as \Recent; EXAMINE
+    // only shows them (§6.3.2).
+    const uids = sel.uids;
+    const recent = readOnly ? s.opts.cache.peekRecent(mb.id, uids) : s.opts.cache.claimRecent(mb.id, uids);
+    for (const u of recent) sel.recent.add(u);
+    s.send(`* ${recent.length} RECENT`);
+    if (firstUnseen && !s.uidOnly) s.send(`* OK [UNSEEN ${firstUnseen}] First unseen`);
   }
   s.send(`* OK [UIDVALIDITY ${mb.uidvalidity}] UIDs valid`);
   s.send(`* OK [UIDNEXT ${mb.uidnext}] Predicted next UID`);
-  s.send(readOnly ? "* OK [PERMANENTFLAGS ()] Read-only mailbox" : `* OK [PERMANENTFLAGS ${flagList([...flags, "\\*"])}] Flags permitted`);
   s.send(`* OK [HIGHESTMODSEQ ${highest}] Highest`);
   if (s.rev2) s.send(`* LIST () "/" ${astr(s.wireName(mb.name), s.utf8)}`);
   if (qr && qr.uidvalidity === mb.uidvalidity) {
@@ -80,7 +82,7 @@ async function select(s: Session, c: Ctx, readOnly: boolean) {
     if (vanished.length) s.send(`* VANISHED (EARLIER) ${formatSet(vanished)}`);
     for (let i = 0; i < list.length; i++) {
       const m = list[i]!;
-      if (m.modseq > qr.modseq) s.send(`* ${i + 1} FETCH (${s.flagItems(m.uid, m.flags, m.modseq)})`);
+      if (m.modseq > qr.modseq) s.sendFetch(i + 1, m.uid, s.flagItems(m.uid, m.flags, m.modseq));
     }
   }
   return ok(`${c.name} completed`, readOnly ? "READ-ONLY" : "READ-WRITE");

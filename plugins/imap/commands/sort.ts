@@ -6,12 +6,21 @@ import { SELECTED, bad, no, ok, type CommandSpec } from "../command.ts";
 import { ParseError, type Args } from "../parser.ts";
 import type { Session } from "../session.ts";
 import { baseSubject } from "../subject.ts";
+import { decodeWords } from "../../../core/mime/decode.ts";
 import { parseKey, runSearch, type Key } from "./search.ts";
+import { esearchLine, parseReturn } from "../esearch.ts";
+import { startContext } from "../contexts.ts";
 
 const KEYS = new Set(["ARRIVAL", "CC", "DATE", "FROM", "SIZE", "SUBJECT", "TO", "DISPLAYFROM", "DISPLAYTO"]);
 
 function first(list: EnvelopeAddress[] | null): EnvelopeAddress | null {
   return list?.find((a) => a.host !== null || a.mailbox !== null) ?? null;
+}
+
+/** RFC 4790 §9.2 i;ascii-casemap, the comparator of RFC 5256 §3: ASCII letters folded to
+ *  upper case (so "[" and "_" sort after letters), everything else compared as is. */
+export function asciiCasemap(s: string): string {
+  return s.replace(/[a-z]+/g, (m) => m.toUpperCase());
 }
 
 function keyOf(k: string, m: MessageMeta): string | number {
@@ -24,15 +33,17 @@ function keyOf(k: string, m: MessageMeta): string | number {
     case "SIZE":
       return m.size;
     case "SUBJECT":
-      return baseSubject(m.subject).base;
+      return asciiCasemap(baseSubject(m.subject).base);
     case "FROM":
     case "TO":
     case "CC":
-      return (first(k === "FROM" ? e.from : k === "TO" ? e.to : e.cc)?.mailbox ?? "").toLowerCase();
+      return asciiCasemap(first(k === "FROM" ? e.from : k === "TO" ? e.to : e.cc)?.mailbox ?? "");
     case "DISPLAYFROM":
     case "DISPLAYTO": {
+      // RFC 5957 §3: the decoded display name, else the address itself.
       const a = first(k === "DISPLAYFROM" ? e.from : e.to);
-      return (a?.name || (a ? `${a.mailbox ?? ""}@${a.host ?? ""}` : "")).toLowerCase();
+      const name = a?.name ? decodeWords(a.name).trim() : "";
+      return asciiCasemap(name || (a ? `${a.mailbox ?? ""}@${a.host ?? ""}` : ""));
     }
   }
   return 0;
@@ -56,14 +67,31 @@ export function parseCriteriaTail(a: Args): Key | null {
   return list.length === 1 ? list[0]! : { k: "and", list };
 }
 
+export type SortCrit = { key: string; reverse: boolean }[];
+
+/** The matching messages in sort order, ties by sequence number (RFC 5256 §3). */
+export async function sortedRows(s: Session, key: Key, crit: SortCrit): Promise<{ seq: number; meta: MessageMeta }[]> {
+  const rows = (await searched(s, key)).map((r) => ({ ...r, keys: crit.map((k) => keyOf(k.key, r.meta)) }));
+  rows.sort((x, y) => {
+    for (let i = 0; i < crit.length; i++) {
+      const a = x.keys[i]!;
+      const b = y.keys[i]!;
+      if (a !== b) return (a < b ? -1 : 1) * (crit[i]!.reverse ? -1 : 1);
+    }
+    return x.seq - y.seq;
+  });
+  return rows;
+}
+
 export const sort: CommandSpec = {
   name: "SORT",
   states: SELECTED,
   uid: true,
   noExpunge: true,
   async run(s, c) {
+    const ret = parseReturn(c.args);
     const l = c.args.list();
-    const crit: { key: string; reverse: boolean }[] = [];
+    const crit: SortCrit = [];
     while (!l.done()) {
       const reverse = l.accept("REVERSE");
       const key = l.atom().toUpperCase();
@@ -73,16 +101,16 @@ export const sort: CommandSpec = {
     if (crit.length === 0) return bad("Empty sort criteria");
     const key = parseCriteriaTail(c.args);
     if (!key) return no("Unsupported charset", "BADCHARSET (UTF-8 US-ASCII)");
-    const rows = (await searched(s, key)).map((r) => ({ ...r, keys: crit.map((k) => keyOf(k.key, r.meta)) }));
-    rows.sort((x, y) => {
-      for (let i = 0; i < crit.length; i++) {
-        const a = x.keys[i]!;
-        const b = y.keys[i]!;
-        if (a !== b) return (a < b ? -1 : 1) * (crit[i]!.reverse ? -1 : 1);
-      }
-      return x.seq - y.seq;
-    });
-    s.send(`* SORT${rows.map((r) => " " + (c.uid ? r.meta.uid : r.seq)).join("")}`);
-    return ok(`${c.uid ? "UID " : ""}SORT completed`);
+    if (ret?.save) return bad("SAVE is not a SORT result option");
+    const rows = await sortedRows(s, key, crit);
+    const nums = rows.map((r) => (c.uid ? r.meta.uid : r.seq));
+    if (!ret) {
+      s.send(`* SORT${nums.map((n) => " " + n).join("")}`);
+      return ok(`${c.uid ? "UID " : ""}SORT completed`);
+    }
+    // ESORT (RFC 5267 §3): the answer as ESEARCH.
+    s.send(esearchLine(c.tag, c.uid, nums, ret, true, null));
+    const code = ret.update ? startContext(s, { tag: c.tag, uid: c.uid, key, crit, uids: rows.map((r) => r.meta.uid) }) : undefined;
+    return ok(`${c.uid ? "UID " : ""}SORT completed`, code);
   },
 };

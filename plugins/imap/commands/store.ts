@@ -23,7 +23,7 @@ export const store: CommandSpec = {
         if (m !== "UNCHANGEDSINCE") throw new ParseError(`Unknown STORE modifier ${m}`);
         unchangedSince = l.number();
       }
-      s.condstore = true;
+      await s.enableCondstore();
     }
     const m = /^([+-]?)FLAGS(\.SILENT)?$/i.exec(a.atom());
     if (!m) throw new ParseError("Expected FLAGS, +FLAGS or -FLAGS");
@@ -49,9 +49,9 @@ export const store: CommandSpec = {
       if (i < 0) continue;
       const x = changed.get(u) ?? current?.get(u);
       if (!x) continue;
-      if (!silent) s.send(`* ${i + 1} FETCH (${s.flagItems(u, x.flags, x.modseq)})`);
+      if (!silent) s.sendFetch(i + 1, u, s.flagItems(u, x.flags, x.modseq));
       // RFC 7162 §3.1.3: with CONDSTORE the new MODSEQ is reported even with .SILENT.
-      else if (s.condstore && changed.has(u)) s.send(`* ${i + 1} FETCH (UID ${u} MODSEQ (${x.modseq}))`);
+      else if (s.condstore && changed.has(u)) s.sendFetch(i + 1, u, `UID ${u} MODSEQ (${x.modseq})`);
     }
     const done = `${c.uid ? "UID " : ""}STORE completed`;
     if (failed.size) {

@@ -1,0 +1,42 @@
+import { test, expect, beforeEach, afterEach } from "bun:test";
+import { makeStore, msg, type TestStore } from "./test-helpers.ts";
+import type { Account, Mailbox } from "./types.ts";
+
+let t: TestStore;
+let a: Account;
+let inbox: Mailbox;
+let other: Mailbox;
+beforeEach(async () => {
+  t = await makeStore();
+  a = await t.store.createAccount("q@a.test", "pw");
+  inbox = (await t.store.getMailbox(a.id, "INBOX"))!;
+  other = await t.store.createMailbox(a.id, "Other");
+});
+afterEach(async () => {
+  expect(await t.store.check()).toEqual([]);
+  await t.cleanup();
+});
+
+test("no quota: unlimited, usage summed over the mailboxes", async () => {
+  await t.store.append(inbox.id, msg("one"));
+  await t.store.append(other.id, msg("two"));
+  const q = await t.store.getQuota(a.id);
+  expect(q).toMatchObject({ storageKib: null, messages: null, usedMessages: 2 });
+  expect(q.usedBytes).toBe((await t.store.getMailboxById(inbox.id))!.size + (await t.store.getMailboxById(other.id))!.size);
+});
+
+test("append, appendMany and copy stop at the limit with OVERQUOTA, leaving nothing behind", async () => {
+  await t.store.setQuota(a.id, { storageKib: null, messages: 2 });
+  await t.store.append(inbox.id, msg("one"));
+  await expect(t.store.appendMany(inbox.id, [{ raw: msg("two") }, { raw: msg("three") }])).rejects.toMatchObject({ code: "OVERQUOTA" });
+  expect((await t.store.getQuota(a.id)).usedMessages).toBe(1);
+  await t.store.append(inbox.id, msg("two"));
+  await expect(t.store.append(inbox.id, msg("three"))).rejects.toMatchObject({ code: "OVERQUOTA" });
+  await expect(t.store.copy(inbox.id, [1], other.id)).rejects.toMatchObject({ code: "OVERQUOTA" });
+  // A move within the account changes no usage.
+  expect((await t.store.move(inbox.id, [1], other.id)).map.length).toBe(1);
+  await t.store.setQuota(a.id, { storageKib: 1, messages: null });
+  await expect(t.store.append(inbox.id, msg("x".repeat(2000)))).rejects.toMatchObject({ code: "OVERQUOTA" });
+  await expect(t.store.setQuota(a.id, { storageKib: -1, messages: null })).rejects.toMatchObject({ code: "INVALID" });
+  await expect(t.store.setQuota(9999, { storageKib: 1, messages: null })).rejects.toMatchObject({ code: "NONEXISTENT" });
+});
