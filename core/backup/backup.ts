@@ -10,6 +10,7 @@ import { chmodSync, copyFileSync, cpSync, existsSync, linkSync, mkdirSync, readd
 import { dirname, join, relative, resolve } from "node:path";
 import { blobPathIn, fileSha256, MANIFEST, readManifest, type Manifest } from "./manifest.ts";
 import { embeddedSchema } from "../db/schema-version.ts";
+import { filePath } from "../db/open.ts";
 
 export interface BackupOptions {
   /** The data directory of the server. */
@@ -47,11 +48,6 @@ export class BackupError extends Error {
   }
 }
 
-export function localDbPath(url: string): string | null {
-  if (!url.startsWith("file:")) return null;
-  const rest = decodeURIComponent(url.slice(5).split("?")[0]!);
-  return rest.startsWith("//") ? rest.replace(/^\/\/(localhost)?/, "") : rest;
-}
 
 /** Newest backup beside `dest` (by its manifest's time), for --incremental. */
 export function previousBackup(dest: string): string | null {
@@ -85,7 +81,7 @@ function linkOrCopy(src: string, dst: string, tryLink: boolean): boolean {
 
 export async function backup(opts: BackupOptions): Promise<BackupResult> {
   const started = performance.now();
-  const dbPath = localDbPath(opts.dbUrl);
+  const dbPath = filePath(opts.dbUrl);
   if (!dbPath) throw new BackupError(`the database is a libSQL server (${opts.dbUrl}): back it up with the server's own tools; kotakpos backup covers the embedded database`);
   if (!existsSync(dbPath)) throw new BackupError(`no database at ${dbPath}`);
   const dest = resolve(opts.dest);

@@ -87,7 +87,7 @@ interface WriteTxn {
 
 /** Open (creating and migrating as needed) the database at `url`. */
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
-  const path = opts.url.startsWith("file:") ? filePath(opts.url) : null;
+  const path = filePath(opts.url);
   if (opts.url.startsWith("file:") && !path) throw new Error(`unsupported database URL ${opts.url} (in-memory databases are not supported)`);
   const local = path !== null;
   if (path) mkdirSync(dirname(resolve(path)), { recursive: true });
@@ -393,7 +393,9 @@ async function runMigrations(client: Client, files: MigrationFiles): Promise<voi
   }
 }
 
-function filePath(url: string): string | null {
+/** The file of an embedded database URL (`file:…`), or null for memory or a server URL. */
+export function filePath(url: string): string | null {
+  if (!url.startsWith("file:")) return null;
   const rest = decodeURIComponent(url.slice("file:".length).split("?")[0]!);
   if (rest === ":memory:" || rest === "") return null;
   return rest.startsWith("//") ? rest.replace(/^\/\/(localhost)?/, "") : rest;

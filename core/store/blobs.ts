@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { createBlobWriter } from "./blob-writer.ts";
 import type { BlobStore, StoredBlob } from "./types.ts";
 
-const HEX64 = /^[0-9a-f]{64}$/;
+/** A blob id: SHA-256 in lower-case hex. */
+export const HEX64 = /^[0-9a-f]{64}$/;
 
 /** What the store needs of a blob backend: the filesystem (below) or S3 (s3-blobs.ts). */
 export interface BlobBackend extends BlobStore {

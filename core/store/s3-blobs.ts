@@ -5,10 +5,8 @@
 // is committed. Reads go through a small in-memory LRU cache (blobs are immutable).
 // Ordering: a GC delete and a later put of the same id (the same content delivered again)
 // run one after the other, never interleaved.
-import { sha256Hex, type BlobBackend } from "./blobs.ts";
+import { HEX64, sha256Hex, type BlobBackend } from "./blobs.ts";
 import type { StoredBlob } from "./types.ts";
-
-const HEX64 = /^[0-9a-f]{64}$/;
 
 export interface S3BlobOptions {
   /** "s3://bucket" or "s3://bucket/prefix". */
