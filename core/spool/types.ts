@@ -18,7 +18,8 @@ export interface AcceptedMessage {
   internal?: boolean;
 }
 
-export type SpoolStatus = "queued" | "inflight" | "deferred" | "delivered" | "failed";
+/** "held": not delivered until released (e.g. plugins/ratelimit after a burst from the account). */
+export type SpoolStatus = "queued" | "inflight" | "deferred" | "held" | "delivered" | "failed";
 
 export interface QueueEntry {
   id: string; // message id in the spool
@@ -41,6 +42,13 @@ export interface Spool {
   /** Make deferred entries of this message due now. */
   retry(id: string): Promise<number>;
   delete(id: string): Promise<number>;
+  /** Hold the pending rows of messages with one of these envelope senders
+   *  (case-insensitive; our own bounces never): the scheduler skips held rows, so they are
+   *  neither delivered nor bounced until released (a row in flight finishes its attempt;
+   *  if that fails for now, it stays held). Returns the message ids. */
+  hold(mailFrom: string[]): Promise<string[]>;
+  /** Held rows of these messages become due now; returns how many rows. */
+  release(ids: string[]): Promise<number>;
   /** Start the delivery scheduler (serve only). */
   start(): void;
   stop(): Promise<void>;
