@@ -158,6 +158,9 @@ export interface TxnState {
   /** Inbound DMARC outcome (RFC 7489), set by the mailauth plugin as its smtp.data check
    *  starts, so other checks (plugins/junk's sender reputation) can await it. */
   dmarc?: Promise<{ result: string; domain: string } | null>;
+  /** Accounts whose copy goes to Junk, set by the junk plugin as its smtp.data check starts
+   *  (plugins/greylist remembers a DMARC-aligned sender only when its mail was kept). */
+  junked?: Promise<number[]>;
 }
 
 export interface Address {

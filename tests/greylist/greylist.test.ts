@@ -1,10 +1,15 @@
 // Greylisting with swaks as the sending MTA (issue 22): the first attempt is deferred
 // with 451 4.7.1, a retry before the delay too, a retry after it passes; the sender's
-// domain is then remembered (another recipient is not greylisted). Off by default.
+// domain is then remembered (another recipient is not greylisted). Off by default. A
+// DMARC-aligned known sender (SPF and DMARC on the test DNS server) is not greylisted from
+// another network when SPF passes there; a forger of that domain still is.
 import { afterAll, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { startTestDns } from "../delivery/dns-server.ts";
 import { mailbox, swaks } from "../smtp/helpers.ts";
 import smtp from "../../plugins/smtp/index.ts";
+import mailauth from "../../plugins/mailauth/index.ts";
+import junk from "../../plugins/junk/index.ts";
 import greylist from "../../plugins/greylist/index.ts";
 
 const USERS = [
@@ -38,3 +43,33 @@ test("off by default", async () => {
   servers.push(s);
   expect((await send(s, "alice@example.test")).code).toBe(0);
 }, 30_000);
+
+test("a DMARC-aligned sender whose mail was kept skips greylisting from another network when SPF passes; a forger does not", async () => {
+  const dns = await startTestDns({
+    // shop.test's servers: 127.0.0.0/16 (the test connects from 127.0.0.1 and 127.0.9.9).
+    "shop.test": { TXT: ["v=spf1 ip4:127.0.0.0/16 -all"] },
+    "_dmarc.shop.test": { TXT: ["v=DMARC1; p=none"] },
+  });
+  const s = await startTestServer({ users: USERS, plugins: [smtp, mailauth, greylist, junk], config: { greylist: { enabled: true, delaySeconds: 1 }, dns: { servers: [dns.server], timeout: "1s" } } });
+  servers.push(s);
+  try {
+    const from = (ip: string, to: string, envelope = "orders@shop.test") =>
+      swaks(s.port("smtp"), ["--to", to, "--from", envelope, "--h-From", "<orders@shop.test>", "--local-interface", ip, "--body", "Your order has shipped."]);
+    expect((await from("127.0.0.1", "alice@example.test")).stdout).toContain("451 4.7.1 Greylisted");
+    await Bun.sleep(1100);
+    expect((await from("127.0.0.1", "alice@example.test")).code).toBe(0);
+    const [kept] = await mailbox(s, "alice@example.test");
+    expect(kept).toMatch(/dmarc=pass[^;]*header\.from=shop\.test/);
+    // Another network (127.0.9.0/24) that shop.test's SPF authorizes: not greylisted.
+    expect((await from("127.0.9.9", "bob@example.test")).code).toBe(0);
+    // A network outside shop.test's SPF claiming to be shop.test: greylisted as usual.
+    expect((await from("127.1.0.9", "bob@example.test")).stdout).toContain("451 4.7.1 Greylisted");
+    // An envelope domain that DMARC did not align with is not remembered: esp.test is greylisted elsewhere.
+    expect((await from("127.0.0.1", "alice@example.test", "bounce@esp.test")).stdout).toContain("451 4.7.1 Greylisted");
+    await Bun.sleep(1100);
+    expect((await from("127.0.0.1", "alice@example.test", "bounce@esp.test")).code).toBe(0);
+    expect((await from("127.0.9.9", "bob@example.test", "bounce@esp.test")).stdout).toContain("451 4.7.1 Greylisted");
+  } finally {
+    await dns.close();
+  }
+}, 60_000);
