@@ -216,6 +216,9 @@ export interface DataCheck {
   /** Local accounts whose copies go to their Junk mailbox with the $Junk keyword (a
    *  per-account verdict, e.g. plugins/junk's classifier); the others keep their route. */
   junk?: number[];
+  /** Header lines for one account's copy only (a per-account verdict, e.g. plugins/junk's
+   *  X-Spam-Score), where `headers` would show every recipient the others' verdicts. */
+  accountHeaders?: { accountId: number; headers: string[] }[];
 }
 
 export interface OutgoingMessage {

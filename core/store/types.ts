@@ -124,6 +124,9 @@ export interface DeliveryTarget {
   accountId: number;
   mailbox: string; // name; falls back to INBOX if missing
   flags?: string[];
+  /** Header lines (CRLF-terminated) for this copy only, after the shared prefix (e.g. the
+   *  junk filter's X-Spam-Score, one per recipient account). */
+  headers?: string[];
 }
 
 /** One Email/query condition (RFC 8621 §4.4.1), mailbox ids and dates already resolved

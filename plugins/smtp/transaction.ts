@@ -213,7 +213,7 @@ async function finish(c: SessionCtx, t: Txn, raw: Buffer): Promise<void> {
     c.conn.log.info("message refused by checks", { txn: t.id, code: o.reply.code });
     return c.respond(o);
   }
-  const { local, remote } = buildDeliveries(t.accepted, merged.verdict.kind === "quarantine", merged.junk);
+  const { local, remote } = buildDeliveries(t.accepted, merged.verdict.kind === "quarantine", merged.junk, merged.accountHeaders);
   let id: string;
   try {
     ({ id } = await c.deps.spool.accept({
