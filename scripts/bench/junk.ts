@@ -19,11 +19,13 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const RCPT = "bench@example.test";
 const TRAIN_ACCOUNT = 600; // messages learned by the account before the SMTP run
 
-/** Corpus messages as DATA payloads: bare CR/LF normalised, dot-stuffed (RFC 5321 §4.5.2). */
+/** Corpus messages as DATA payloads: bare CR/LF normalised, dot-stuffed (RFC 5321 §4.5.2);
+ *  the few with a line over 998 octets (RFC 5321 §4.5.3.1.6, refused with 500) left out. */
 function payloads(msgs: Uint8Array[]): Buffer[] {
-  return msgs.map((m) => {
+  return msgs.flatMap((m) => {
     const s = Buffer.from(m).toString("latin1").replace(/\r(?!\n)/g, "").replace(/(^|\r\n)\./g, "$1..");
-    return Buffer.from(`${s}${s.endsWith("\r\n") ? "" : "\r\n"}.\r\n`, "latin1");
+    if (s.split("\r\n").some((l) => l.length > 998)) return [];
+    return [Buffer.from(`${s}${s.endsWith("\r\n") ? "" : "\r\n"}.\r\n`, "latin1")];
   });
 }
 
