@@ -7,6 +7,7 @@ import type { Spool } from "./spool/types.ts";
 import type { Db } from "./db/open.ts";
 import type { Hono } from "hono";
 import type { Command } from "./cli/command.ts";
+import type { MimePart } from "./mime/types.ts";
 
 export type { Command };
 
@@ -200,6 +201,9 @@ export interface IncomingMessage {
   prefix: string[];
   /** Parsed headers (lower-cased names), for checks that need them. */
   headers: { name: string; value: string }[];
+  /** raw's MIME structure (offsets from 0), parsed at the first call and then shared by
+   *  the checks that need it and the store (which would parse it again otherwise). */
+  structure?: () => MimePart;
 }
 
 export type DataResult = Verdict | { kind: "quarantine"; reason: string };

@@ -1,5 +1,6 @@
 // The durable spool (DESIGN.md "Storage and durability"): one blob, one row per recipient.
 import type { DeliveryTarget } from "../store/types.ts";
+import type { MimePart } from "../mime/types.ts";
 
 export interface AcceptedMessage {
   /** As received, CRLF line endings, without our added headers. */
@@ -16,6 +17,8 @@ export interface AcceptedMessage {
   dsn?: { ret?: "FULL" | "HDRS"; envid?: string };
   /** Our own bounce: never bounce it again. */
   internal?: boolean;
+  /** raw's MIME structure at offset 0 when a check parsed it already (not parsed twice). */
+  structure?: MimePart;
 }
 
 /** "held": not delivered until released (e.g. plugins/ratelimit after a burst from the account). */

@@ -113,13 +113,13 @@ export function messageOps(ctx: StoreCtx): MessageOps {
   const { db, blobs } = ctx;
 
   /** Stores the blob durably (fsync) and parses it once, before any transaction. */
-  async function prepare(raw: Uint8Array, prefix: string[] = []): Promise<{ blob: StoredBlob; parsed: ParsedMessage }> {
+  async function prepare(raw: Uint8Array, prefix: string[] = [], structure?: MimePart): Promise<{ blob: StoredBlob; parsed: ParsedMessage }> {
     const prefixSize = prefix.length ? encoder.encode(prefix.join("")).length : 0;
     // Pin before the file exists so GC can never unlink it under us (see gc.ts).
     const id = sha256Hex(raw);
     pin(ctx, id);
     const put = blobs.put(raw, id);
-    const a = analyze(raw, prefixSize);
+    const a = analyze(raw, prefixSize, structure);
     const blob = await put;
     return { blob, parsed: { ...a, size: prefixSize + raw.length, prefixSize, threadRefs: threadRefs(raw) } };
   }

@@ -2,6 +2,7 @@
 // IMAP, POP3, SMTP, webmail and the CLI use only this interface.
 import type { Analysis } from "../mime/analyze.ts";
 import type { Tx } from "../db/open.ts";
+import type { MimePart } from "../mime/types.ts";
 
 export interface Domain {
   id: number;
@@ -208,7 +209,8 @@ export interface Store {
   /** In an open write transaction (spool accept): rows for a blob already stored. */
   appendInTx(tx: Tx, target: DeliveryTarget, blob: StoredBlob, prefix: string[], parsed: ParsedMessage, opts?: { internalDate?: number }): Promise<{ uid: number; mailboxId: number }>;
   /** Store a blob durably (fsync) and parse it once: before a write transaction. */
-  prepare(raw: Uint8Array, prefix?: string[]): Promise<{ blob: StoredBlob; parsed: ParsedMessage }>;
+  /** `structure`: raw's MIME structure at offset 0, when parsed already (IncomingMessage.structure). */
+  prepare(raw: Uint8Array, prefix?: string[], structure?: MimePart): Promise<{ blob: StoredBlob; parsed: ParsedMessage }>;
   /** Messages of a mailbox in UID order; optionally only these UIDs / changed since. */
   messages(mailboxId: number, opts?: { uids?: UidSet; changedSince?: number }): Promise<MessageMeta[]>;
   /** Just (uid, modseq, flags) in UID order: cheap, for sequence maps and FLAGS fetches. */

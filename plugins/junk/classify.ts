@@ -61,7 +61,7 @@ export async function classify(accounts: number[], txn: Pick<SmtpTxn, "mailFrom"
       out.push({ accountId, prob: null, junk: rep === "junk", why: rep === "junk" ? "junked sender domain" : "trusted sender domain" });
       continue;
     }
-    tokens ??= tokenize(msg.raw);
+    tokens ??= tokenize(msg.raw, msg.structure?.());
     const own = await models.model(accountId);
     const { prob } = score(tokens, new LayeredModel(own, seed));
     const t = own.nspam + own.nham < THIN_TRAINING ? Math.max(threshold, THIN_THRESHOLD) : threshold;
