@@ -6,11 +6,15 @@
 import { afterAll, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { startTestDns } from "../delivery/dns-server.ts";
-import { mailbox, swaks } from "../smtp/helpers.ts";
+import { mailbox, pySend, swaks } from "../smtp/helpers.ts";
 import smtp from "../../plugins/smtp/index.ts";
 import mailauth from "../../plugins/mailauth/index.ts";
 import junk from "../../plugins/junk/index.ts";
 import greylist from "../../plugins/greylist/index.ts";
+import { LayeredModel, MemoryModel, score } from "../../plugins/junk/bayes.ts";
+import { loadCorpus } from "../../plugins/junk/corpus.ts";
+import { loadSeed } from "../../plugins/junk/seed.ts";
+import { tokenize } from "../../plugins/junk/tokenize.ts";
 
 const USERS = [
   { address: "alice@example.test", password: "alice-pw-1" },
@@ -69,6 +73,38 @@ test("a DMARC-aligned sender whose mail was kept skips greylisting from another 
     await Bun.sleep(1100);
     expect((await from("127.0.0.1", "alice@example.test", "bounce@esp.test")).code).toBe(0);
     expect((await from("127.0.9.9", "bob@example.test", "bounce@esp.test")).stdout).toContain("451 4.7.1 Greylisted");
+  } finally {
+    await dns.close();
+  }
+}, 60_000);
+
+test("a DMARC-aligned sender whose mail was filed into Junk is not remembered", async () => {
+  const dns = await startTestDns({ "deals.test": { TXT: ["v=spf1 ip4:127.0.0.0/16 -all"] }, "_dmarc.deals.test": { TXT: ["v=DMARC1; p=none"] } });
+  const s = await startTestServer({ users: USERS, plugins: [smtp, mailauth, greylist, junk], config: { greylist: { enabled: true, delaySeconds: 1 }, dns: { servers: [dns.server], timeout: "1s" } } });
+  servers.push(s);
+  try {
+    // A spam of the SpamAssassin corpus that a new account's seed model files into Junk, sent as deals.test.
+    const seed = new LayeredModel(new MemoryModel(), loadSeed());
+    const asDeals = (m: Uint8Array) =>
+      Buffer.from(m)
+        .toString("latin1")
+        .replace(/^From:.*(\r\n[ \t].*)*/im, "From: <promo@deals.test>");
+    const spam = loadCorpus()
+      .spam.map(asDeals)
+      .find(
+        (m) => /^From: <promo@deals\.test>/m.test(m) && !/[^\x00-\x7f]/.test(m) && m.split("\r\n").every((l) => l.length <= 998 && l !== ".") && score(tokenize(Buffer.from(m)), seed).prob >= 0.995,
+      )!;
+    expect(spam).toBeDefined();
+    const send = () => pySend(s.port("smtp"), { from: "promo@deals.test", to: ["alice@example.test"], msg: spam });
+    expect(JSON.stringify(await send())).toContain("Greylisted");
+    await Bun.sleep(1100);
+    expect((await send()).ok).toBe(true);
+    const [junked] = await mailbox(s, "alice@example.test", "Junk");
+    expect(junked).toMatch(/dmarc=pass[^;]*header\.from=deals\.test/);
+    expect(junked).toMatch(/^X-Spam-Score: \S+ \(junk; kotakpos bayes\)/m);
+    // Junked, so not a known sender: from another network it is greylisted.
+    const other = await swaks(s.port("smtp"), ["--to", "bob@example.test", "--from", "promo@deals.test", "--h-From", "<promo@deals.test>", "--local-interface", "127.0.9.9", "--body", "hello"]);
+    expect(other.stdout).toContain("451 4.7.1 Greylisted");
   } finally {
     await dns.close();
   }
