@@ -47,6 +47,15 @@ export const ConfigSchema = v.looseObject({
     }),
     {},
   ),
+  /** Several instances on one libSQL server (DESIGN.md "Several instances"). */
+  cluster: v.optional(
+    v.object({
+      /** How often (ms) an instance on a remote database looks for other instances'
+       *  mailbox changes (IDLE, NOTIFY, JMAP push); 0: never. */
+      changePollMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 500),
+    }),
+    {},
+  ),
   blobs: v.optional(
     v.object({
       /** Folder of message blobs; "<data>/blobs" when empty. */

@@ -173,6 +173,8 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
   try {
     const store = await createStore({ db, blobs: await openBlobBackend(config, dataDir), log });
     shutdowns.push(() => store.close());
+    // Another instance may write the same remote database: follow its mailbox changes.
+    if (serving && !db.local && config.cluster.changePollMs > 0) store.followOthers(config.cluster.changePollMs);
     const defaults = coreHooks(log, db, store, config);
     shutdowns.push(() => defaults.close());
     const hooks = defaults.hooks;

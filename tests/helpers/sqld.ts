@@ -21,7 +21,13 @@ export async function startSqld(): Promise<TestSqld> {
   const proc = Bun.spawn([SQLD, "--db-path", join(dir, "db"), "--http-listen-addr", `127.0.0.1:${port}`, "--no-welcome"], { stdout: "ignore", stderr: "ignore" });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
-    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (i > 200 || proc.exitCode !== null) {
       proc.kill();
       rmSync(dir, { recursive: true, force: true });

@@ -119,7 +119,10 @@ export async function spawnInstance(shared: Shared, extra: Record<string, unknow
 
 /** Submit `count` messages to rcpt<n>@c.test through an instance's submission port. */
 export async function bulkSend(port: number, subject: string, first: number, count: number, conns = 4): Promise<number[]> {
-  const p = Bun.spawn(["/usr/bin/python3", join(import.meta.dir, "bulk_send.py"), String(port), ANN.address, ANN.password, "c.test", subject, String(first), String(count), String(conns)], { stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn(["/usr/bin/python3", join(import.meta.dir, "bulk_send.py"), String(port), ANN.address, ANN.password, "c.test", subject, String(first), String(count), String(conns)], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   if (code !== 0) throw new Error(`bulk_send exited ${code}: ${err}`);
   if (err) console.error(err.slice(0, 2000));
