@@ -5,6 +5,9 @@
 // modseq, mailboxes created, renamed or destroyed — and emits the same StoreChange events
 // its own writes would have, marked `remote`. IMAP IDLE/NOTIFY, POP3 and JMAP push then
 // see mail accepted elsewhere; side effects (training, auto-replies) ignore `remote`.
+// A row keeps only its last modseq: a remote change to a message that our own write then
+// touched is not replayed, but our own event carries the row's whole current flags (and
+// a UID a session does not know makes it look again), so no state is lost.
 import type { Row } from "@libsql/client";
 import { formatFlags } from "./flags.ts";
 import { read, type StoreCtx } from "./ctx.ts";
