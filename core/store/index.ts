@@ -23,6 +23,8 @@ export interface StoreOptions {
   /** A blob backend (openBlobBackend: the folder or S3). */
   blobs?: BlobBackend;
   log: Logger;
+  /** Take or renew a singleton job's lease (core/lease.ts): periodic GC runs only when held. */
+  singleton?: (name: string, ttlMs: number) => Promise<boolean>;
   gc?: Partial<GcOptions> & {
     /** Run GC periodically (default every 10 min); 0 disables GC timers. */
     intervalMs?: number;
@@ -70,7 +72,8 @@ export async function createStore(opts: StoreOptions): Promise<StoreImpl> {
   // The full directory walk runs at the first collection and then daily.
   const SCAN_EVERY_MS = 24 * 60 * 60_000;
   let lastScan = 0;
-  const periodic = () => {
+  const periodic = async () => {
+    if (opts.singleton && !(await opts.singleton("gc", interval * 2).catch(() => false))) return;
     const scanFiles = Date.now() - lastScan >= SCAN_EVERY_MS;
     if (scanFiles) lastScan = Date.now();
     logGc(gc({ scanFiles }));
@@ -78,8 +81,8 @@ export async function createStore(opts: StoreOptions): Promise<StoreImpl> {
   const startTimer =
     interval > 0
       ? setTimeout(() => {
-          periodic();
-          timer = setInterval(periodic, interval);
+          void periodic();
+          timer = setInterval(() => void periodic(), interval);
           timer.unref?.();
         }, startDelay)
       : null;
