@@ -67,6 +67,9 @@ export const ConfigSchema = v.looseObject({
       region: v.optional(v.string(), ""),
       /** JSON file {"accessKeyId","secretAccessKey"}; empty: $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY. */
       credentialsFile: v.optional(v.string(), ""),
+      /** Where the blobs were before `kotakpos migrate-blobs` (s3://… or a folder): read
+       *  from there while a blob is not yet in the new place. */
+      previous: v.optional(v.string(), ""),
       /** MiB of blobs cached in memory for reads (S3 only). */
       cacheMiB: v.optional(v.pipe(v.number(), v.minValue(0)), 64),
     }),
