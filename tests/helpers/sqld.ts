@@ -11,6 +11,7 @@ export interface TestSqld {
   /** http:// URL for database.url */
   url: string;
   port: number;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -38,6 +39,7 @@ export async function startSqld(): Promise<TestSqld> {
   return {
     url,
     port,
+    pid: proc.pid,
     async stop() {
       proc.kill();
       await proc.exited;

@@ -85,13 +85,12 @@ function toToml(obj: Record<string, unknown>, path: string[] = []): string {
   return [...(path.length && scalars.length ? [`[${path.join(".")}]`] : []), ...scalars, ...tables].join("\n");
 }
 
-/** Another instance: `kotakpos serve` in its own process with its own data directory. */
-export async function spawnInstance(shared: Shared, extra: Record<string, unknown> = {}): Promise<Spawned> {
-  const dataDir = mkdtempSync(join(tmpdir(), "kp-instance-"));
+/** Another instance: `kotakpos serve` in its own process with its own data directory
+ *  (a new one unless given); `config` as for startInProcess (Shared.config, or any). */
+export async function spawnInstance(config: Record<string, unknown>, dataDir = mkdtempSync(join(tmpdir(), "kp-instance-"))): Promise<Spawned> {
   const ports = { smtp: await freePort(), submission: await freePort(), imap: await freePort(), http: await freePort() };
   const cfg = {
-    ...shared.config,
-    ...extra,
+    ...config,
     listen: { address: "127.0.0.1", portOffset: 0, ports: { ...ports, submissions: 0, imaps: 0, pop3: 0, pop3s: 0, https: 0 } },
     auth: { allowPlaintextOnLoopback: true },
     log: { level: process.env.KOTAKPOS_TEST_LOG ?? "error" },
@@ -100,7 +99,7 @@ export async function spawnInstance(shared: Shared, extra: Record<string, unknow
   writeFileSync(configFile, `${toToml(cfg)}\n`);
   const proc = Bun.spawn([process.execPath, join(ROOT, "main.ts"), "serve", "--data", dataDir, "--config", configFile], { stdout: "ignore", stderr: "inherit", cwd: ROOT, env: process.env });
   try {
-    await waitPort(ports.imap, proc, 30_000);
+    await waitPort(ports.imap, proc, 60_000);
   } catch (e) {
     proc.kill("SIGKILL");
     throw e;

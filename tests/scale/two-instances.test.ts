@@ -18,7 +18,7 @@ beforeAll(async () => {
   if (!SQLD) return;
   shared = await startShared();
   b = await startInProcess(shared);
-  a = await spawnInstance(shared);
+  a = await spawnInstance(shared.config);
 }, 60_000);
 afterAll(async () => {
   await a?.stop("SIGKILL");
