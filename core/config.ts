@@ -53,6 +53,9 @@ export const ConfigSchema = v.looseObject({
       /** How often (ms) an instance on a remote database looks for other instances'
        *  mailbox changes (IDLE, NOTIFY, JMAP push); 0: never. */
       changePollMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 500),
+      /** Spool lease on a remote database: renewed every third of it while a delivery
+       *  runs; a dead instance's deliveries are taken over this long after it stopped. */
+      leaseSeconds: v.optional(v.pipe(v.number(), v.minValue(1)), 60),
     }),
     {},
   ),

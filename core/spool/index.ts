@@ -67,7 +67,7 @@ export function createSpool(opts: SpoolOptions): Spool {
         timeouts: opts.timeouts,
         ca: config.delivery.caFile ? [readFileSync(config.delivery.caFile, "utf8")] : undefined,
       });
-      scheduler = createScheduler({ db, store, hooks, log: dlog, delivery, schedule: scheduleFrom(config), hostname, readBlob, pollMs: opts.pollMs });
+      scheduler = createScheduler({ db, store, hooks, log: dlog, delivery, schedule: scheduleFrom(config), hostname, readBlob, pollMs: opts.pollMs, leaseMs: db.local ? undefined : config.cluster.leaseSeconds * 1000 });
       scheduler.start();
     },
     async stop() {

@@ -49,6 +49,8 @@ export async function startShared(): Promise<Shared> {
     dns: { servers: [dns.server], timeout: "1s" },
     delivery: { port: sink.port, retry: ["1s"], maxAge: "1h", warnAfter: "" },
     plugins: { disabled: ["mailauth", "dnsbl", "junk", "greylist", "ratelimit", "rspamd"] },
+    // Short, so the kill -9 test's takeover comes soon; long enough to be renewed under load.
+    cluster: { leaseSeconds: 6 },
   };
   return {
     sqld,

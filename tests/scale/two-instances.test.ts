@@ -42,11 +42,14 @@ test.skipIf(!SQLD)(
     // idle() resolves only when IDLE is broken off: do not wait for it.
     void watcher.idle();
     await Bun.sleep(300);
-    const t0 = Date.now();
+    let seenAt = 0;
+    void exists.then(() => (seenAt = Date.now()));
     expect((await pySend(a.ports.smtp, { from: "someone@remote.test", to: [ANN.address], msg: "Subject: via A\r\n\r\naccepted by instance A\r\n" })).ok).toBe(true);
+    // Timed from the sender's return (just after the 250: python starting up is not counted).
+    const accepted = Date.now();
     const count = await Promise.race([exists, Bun.sleep(2000).then(() => -1)]);
     expect(count).toBe(1);
-    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(seenAt - accepted).toBeLessThan(2000);
 
     // A flag set through instance A's IMAP
     const setter = imap(a.ports.imap);
@@ -82,6 +85,14 @@ test.skipIf(!SQLD)(
     const got = arrivals(shared.sink, "once");
     expect(got.size).toBe(N);
     const dup = [...got].filter(([, n]) => n !== 1);
+    if (dup.length) {
+      // Say how it happened: the rows of the duplicated recipients.
+      const rows = await b.core.db.query({
+        sql: "SELECT recipient, status, attempts, last_error FROM spool WHERE recipient IN (SELECT value FROM json_each(?))",
+        args: [JSON.stringify(dup.slice(0, 10).map(([n]) => `rcpt${n}@c.test`))],
+      });
+      console.error("delivered more than once:", JSON.stringify(rows.rows));
+    }
     expect(dup).toEqual([]);
     // Both instances delivered (the leases shared the work, neither did it all alone).
     const owners = await b.core.db.query("SELECT count(*) AS n FROM spool WHERE status = 'delivered'");
