@@ -30,7 +30,7 @@ const tlsOptions = { rejectUnauthorized: false, servername: "mx.example.test" };
 const imap = (port: number) => new ImapFlow({ host: "127.0.0.1", port, secure: false, tls: tlsOptions, auth: { user: ANN.address, pass: ANN.password }, logger: false });
 
 test.skipIf(!SQLD)(
-  "IMAP IDLE on B sees mail accepted on A within 2 s; a flag set on A reaches a CONDSTORE client on B",
+  "IMAP IDLE and JMAP push on B see mail accepted on A within 2 s; a flag set on A reaches a CONDSTORE client on B",
   async () => {
     const watcher = imap(b.port("imap"));
     await watcher.connect();
@@ -39,6 +39,24 @@ test.skipIf(!SQLD)(
     const startModseq = BigInt(box.highestModseq!); // imapflow updates box as it goes
     const exists = new Promise<number>((resolve) => watcher.on("exists", (d: { count: number }) => resolve(d.count)));
     const flags = new Promise<{ uid?: number; flags: Set<string>; modseq?: bigint }>((resolve) => watcher.on("flags", resolve));
+    // JMAP push on B too (RFC 8620 §7.3 event source)
+    const ac = new AbortController();
+    const es = await fetch(`http://127.0.0.1:${b.port("http")}/jmap/eventsource?types=*&closeafter=no&ping=0`, {
+      headers: { authorization: `Basic ${btoa(`${ANN.address}:${ANN.password}`)}` },
+      signal: ac.signal,
+    });
+    expect(es.status).toBe(200);
+    const pushed = (async () => {
+      const reader = es.body!.getReader();
+      let buf = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return null;
+        buf += new TextDecoder().decode(value);
+        const m = /^event: state\ndata: (.*)$/m.exec(buf);
+        if (m) return JSON.parse(m[1]!) as { changed: Record<string, Record<string, string>> };
+      }
+    })().catch(() => null);
     // idle() resolves only when IDLE is broken off: do not wait for it.
     void watcher.idle();
     await Bun.sleep(300);
@@ -50,6 +68,9 @@ test.skipIf(!SQLD)(
     const count = await Promise.race([exists, Bun.sleep(2000).then(() => -1)]);
     expect(count).toBe(1);
     expect(seenAt - accepted).toBeLessThan(2000);
+    const state = await Promise.race([pushed, Bun.sleep(2000).then(() => null)]);
+    ac.abort();
+    expect(Object.values(state?.changed ?? {})[0]).toHaveProperty("Email");
 
     // A flag set through instance A's IMAP
     const setter = imap(a.ports.imap);
