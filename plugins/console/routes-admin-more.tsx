@@ -56,17 +56,13 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, 
       </>,
     );
   }
-  app.get(
-    "/admin/tls",
-    asAdmin(ctx, (c, v) => tlsPage(c, v)),
-  );
-  app.post(
-    "/admin/tls/renew",
-    asAdmin(ctx, async (c, v) => {
-      const err = await acmeRenew(api);
-      return tlsPage(c, v, err ? { kind: "error", text: err } : { kind: "ok", text: "Ordered: the table shows the progress." });
-    }),
-  );
+  app.get("/admin/tls", asAdmin(ctx, (c, v) => tlsPage(c, v)));
+  app.post("/admin/tls/renew", asAdmin(ctx, async (c, v) => {
+    const err = await acmeRenew(api);
+    return tlsPage(c, v, err ? { kind: "error", text: err } : { kind: "ok", text: "Ordered: the table shows the progress." });
+  }));
+
+
 
   // ---- aliases and groups
   async function aliasesPage(c: C, v: Viewer, flash?: Flash, status: 200 | 400 = 200) {
@@ -112,9 +108,7 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, 
                       <td>
                         <form method="post" action={`/admin/aliases/${encodeURIComponent(a.address)}/delete`} class="inline" data-confirm={`Delete ${a.address}?`}>
                           <Csrf token={csrf} />
-                          <button type="submit" class="small danger">
-                            Delete
-                          </button>
+                          <button type="submit" class="small danger">Delete</button>
                         </form>
                       </td>
                     </tr>
@@ -152,26 +146,17 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, 
       status,
     );
   }
-  app.get(
-    "/admin/aliases",
-    asAdmin(ctx, (c, v) => aliasesPage(c, v)),
-  );
-  app.post(
-    "/admin/aliases",
-    asAdmin(ctx, async (c, v) => {
-      const f = c.get("form");
-      const targets = (f.targets ?? "").split(/[\s,]+/).filter(Boolean);
-      const r = await api<{ alias: AliasRow }>("POST", "/aliases", { address: (f.address ?? "").trim(), targets, kind: f.kind === "group" ? "group" : "alias" });
-      return r.status === 201 ? aliasesPage(c, v, { kind: "ok", text: `${r.body.alias.address} added.` }) : aliasesPage(c, v, { kind: "error", text: r.body.error ?? `refused (${r.status})` }, 400);
-    }),
-  );
-  app.post(
-    "/admin/aliases/:address/delete",
-    asAdmin(ctx, async (c, v) => {
-      const r = await api<{ deleted: boolean }>("DELETE", `/aliases/${encodeURIComponent(param(c, "address"))}`);
-      return aliasesPage(c, v, r.status === 200 ? { kind: "ok", text: `${param(c, "address")} deleted.` } : { kind: "error", text: r.body.error ?? `refused (${r.status})` });
-    }),
-  );
+  app.get("/admin/aliases", asAdmin(ctx, (c, v) => aliasesPage(c, v)));
+  app.post("/admin/aliases", asAdmin(ctx, async (c, v) => {
+    const f = c.get("form");
+    const targets = (f.targets ?? "").split(/[\s,]+/).filter(Boolean);
+    const r = await api<{ alias: AliasRow }>("POST", "/aliases", { address: (f.address ?? "").trim(), targets, kind: f.kind === "group" ? "group" : "alias" });
+    return r.status === 201 ? aliasesPage(c, v, { kind: "ok", text: `${r.body.alias.address} added.` }) : aliasesPage(c, v, { kind: "error", text: r.body.error ?? `refused (${r.status})` }, 400);
+  }));
+  app.post("/admin/aliases/:address/delete", asAdmin(ctx, async (c, v) => {
+    const r = await api<{ deleted: boolean }>("DELETE", `/aliases/${encodeURIComponent(param(c, "address"))}`);
+    return aliasesPage(c, v, r.status === 200 ? { kind: "ok", text: `${param(c, "address")} deleted.` } : { kind: "error", text: r.body.error ?? `refused (${r.status})` });
+  }));
 
   // ---- DKIM keys of a domain (mailauth's admin API)
   async function dkimPage(c: C, v: Viewer, domain: string, flash?: Flash) {
@@ -182,9 +167,7 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, 
       <form method="post" action={`/admin/domains/${encodeURIComponent(domain)}/dkim`} class="inline">
         <Csrf token={csrf} />
         <input type="hidden" name="step" value={name} />
-        <button type="submit" class={`small ${cls}`}>
-          {label}
-        </button>
+        <button type="submit" class={`small ${cls}`}>{label}</button>
       </form>
     );
     return frame(
@@ -233,82 +216,58 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, 
       </>,
     );
   }
-  app.get(
-    "/admin/domains/:name/dkim",
-    asAdmin(ctx, (c, v) => dkimPage(c, v, param(c, "name").toLowerCase())),
-  );
-  app.post(
-    "/admin/domains/:name/dkim",
-    asAdmin(ctx, async (c, v) => {
-      const domain = param(c, "name").toLowerCase();
-      const step = c.get("form").step;
-      const r = await api<KeyInfo[]>("POST", `/domains/${encodeURIComponent(domain)}/dkim/rotate`, { step });
-      return dkimPage(
-        c,
-        v,
-        domain,
-        r.status === 200
-          ? {
-              kind: "ok",
-              text:
-                step === "stage"
-                  ? "New keys made: publish their records (DNS records page), then activate."
-                  : step === "activate"
-                    ? "The new keys sign now; the old ones are retired."
-                    : "Retired keys removed.",
-            }
-          : { kind: "error", text: r.body.error ?? `refused (${r.status})` },
-      );
-    }),
-  );
+  app.get("/admin/domains/:name/dkim", asAdmin(ctx, (c, v) => dkimPage(c, v, param(c, "name").toLowerCase())));
+  app.post("/admin/domains/:name/dkim", asAdmin(ctx, async (c, v) => {
+    const domain = param(c, "name").toLowerCase();
+    const step = c.get("form").step;
+    const r = await api<KeyInfo[]>("POST", `/domains/${encodeURIComponent(domain)}/dkim/rotate`, { step });
+    return dkimPage(c, v, domain, r.status === 200 ? { kind: "ok", text: step === "stage" ? "New keys made: publish their records (DNS records page), then activate." : step === "activate" ? "The new keys sign now; the old ones are retired." : "Retired keys removed." } : { kind: "error", text: r.body.error ?? `refused (${r.status})` });
+  }));
 
   // ---- recent deliveries
-  app.get(
-    "/admin/activity",
-    asAdmin(ctx, async (c, v) => {
-      const list = activity.recent();
-      return frame(
-        c,
-        v,
-        "Deliveries",
-        "/admin/activity",
-        <>
-          <h1>Recent deliveries</h1>
-          <p class="muted small">Outbound deliveries, retries and bounces since the server started, newest first, with the receiving server's answer.</p>
-          <section class="card">
-            {list.length === 0 ? (
-              <p class="muted">Nothing delivered since the server started.</p>
-            ) : (
-              <div class="scroll">
-                <table class="stack" id="activity">
-                  <thead>
+  app.get("/admin/activity", asAdmin(ctx, async (c, v) => {
+    const list = activity.recent();
+    return frame(
+      c,
+      v,
+      "Deliveries",
+      "/admin/activity",
+      <>
+        <h1>Recent deliveries</h1>
+        <p class="muted small">Outbound deliveries, retries and bounces since the server started, newest first, with the receiving server's answer.</p>
+        <section class="card">
+          {list.length === 0 ? (
+            <p class="muted">Nothing delivered since the server started.</p>
+          ) : (
+            <div class="scroll">
+              <table class="stack" id="activity">
+                <thead>
+                  <tr>
+                    <th>When</th>
+                    <th>Recipient</th>
+                    <th>Result</th>
+                    <th>Reason</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {list.map((e) => (
                     <tr>
-                      <th>When</th>
-                      <th>Recipient</th>
-                      <th>Result</th>
-                      <th>Reason</th>
+                      <td data-k="When">{when(e.at)}</td>
+                      <td data-k="Recipient">{e.recipient}</td>
+                      <td data-k="Result">
+                        <span class={`pill ${e.kind === "delivered" ? "pass" : e.kind === "deferred" ? "warn" : "fail"}`}>{e.kind}</span>
+                      </td>
+                      <td data-k="Reason" class="small">
+                        {e.detail}
+                      </td>
                     </tr>
-                  </thead>
-                  <tbody>
-                    {list.map((e) => (
-                      <tr>
-                        <td data-k="When">{when(e.at)}</td>
-                        <td data-k="Recipient">{e.recipient}</td>
-                        <td data-k="Result">
-                          <span class={`pill ${e.kind === "delivered" ? "pass" : e.kind === "deferred" ? "warn" : "fail"}`}>{e.kind}</span>
-                        </td>
-                        <td data-k="Reason" class="small">
-                          {e.detail}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
-          </section>
-        </>,
-      );
-    }),
-  );
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </section>
+      </>,
+    );
+  }));
 }

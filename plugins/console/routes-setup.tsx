@@ -81,14 +81,7 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
           <section class="card">
             <h2>This server's public address</h2>
             <p class="small muted">
-              {info.source === "configured"
-                ? "As set here or in kotakpos.toml."
-                : info.source === "interfaces"
-                  ? "Detected on this machine's network interfaces."
-                  : info.source === "dns"
-                    ? "Taken from the host name's DNS record: this machine has no public address of its own (NAT)."
-                    : "Not detected."}{" "}
-              Correct it if it is wrong.
+              {info.source === "configured" ? "As set here or in kotakpos.toml." : info.source === "interfaces" ? "Detected on this machine's network interfaces." : info.source === "dns" ? "Taken from the host name's DNS record: this machine has no public address of its own (NAT)." : "Not detected."} Correct it if it is wrong.
             </p>
             <form method="post" action={`/setup/address?token=${encodeURIComponent(token!)}`}>
               <Csrf token={csrf} />
@@ -143,8 +136,7 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
           <p class="muted">Create these records at your DNS host, then press Re-check. Each row shows the expected and the actual value.</p>
           <div class="fix">
             <b>Provider quirks</b>
-            Most panels want the name without the domain (<code>@</code> for the domain itself, <code>_dmarc</code> …). Do not proxy mail records (Cloudflare: grey cloud, "DNS only"). A null SRV
-            target is written as a single dot <code>.</code>; some panels refuse it — leave that record out then. A TTL of 3600 is fine; while fixing mistakes, use 300.
+            Most panels want the name without the domain (<code>@</code> for the domain itself, <code>_dmarc</code> …). Do not proxy mail records (Cloudflare: grey cloud, "DNS only"). A null SRV target is written as a single dot <code>.</code>; some panels refuse it — leave that record out then. A TTL of 3600 is fine; while fixing mistakes, use 300.
           </div>
           <br />
           {cards(await Promise.all(domains.map((d) => checkDnsRecords(env, d))), true)}
@@ -179,9 +171,7 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
               Your own certificate can be set with tls.certFile and tls.keyFile in kotakpos.toml.
             </p>
           </section>
-          {c.req.query("acme") && (
-            <Notice kind={c.req.query("acme") === "ok" ? "ok" : "error"}>{c.req.query("acme") === "ok" ? "Ordered: re-check to follow the progress." : c.req.query("acme")}</Notice>
-          )}
+          {c.req.query("acme") && <Notice kind={c.req.query("acme") === "ok" ? "ok" : "error"}>{c.req.query("acme") === "ok" ? "Ordered: re-check to follow the progress." : c.req.query("acme")}</Notice>}
           <AcmeTable s={acme} csrf={csrf} action={`/setup/acme?token=${encodeURIComponent(token!)}`} />
         </>,
       );
