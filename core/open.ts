@@ -189,7 +189,7 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
       tls = t;
     }
     // Outside serve the spool's scheduler never starts: queue commands only read and mark rows.
-    const spool = createSpool({ db, store, config, log, hooks, hostname: config.hostname });
+    const spool = createSpool({ db, store, config, log, hooks, hostname: config.hostname, owner: leases.owner });
     shutdowns.push(() => spool.stop());
     const parts: CoreParts = { config, dataDir, log, hooks, store, spool, db, tls, leases };
 
