@@ -62,6 +62,9 @@ export interface Connection {
   readonly localPort: number;
   readonly isLoopback: boolean;
   readonly secure: boolean;
+  /** May a password be sent here: over TLS, or from loopback when
+   *  `auth.allowPlaintextOnLoopback` is on (tests). Computed by the core for every protocol. */
+  readonly plaintextLoginAllowed: boolean;
   readonly tls?: TlsInfo;
   readonly log: Logger;
   /** Aborted when the server shuts down: say goodbye and close. */

@@ -9,11 +9,12 @@ import { createLineReader, type LineItem } from "./lines.ts";
 import type { MaildropLocks } from "./locks.ts";
 import { createMaildrop, deletedUids, dropStat, lookup, markGone, type DropMessage, type Maildrop } from "./maildrop.ts";
 import { decodePlain } from "../../core/sasl.ts";
+import { SessionLoop } from "../../core/session.ts";
 import { runTransactionCommand, TRANSACTION_COMMANDS, type TxnIo } from "./transaction.ts";
 
 export type Pop3Conn = Pick<
   Connection,
-  "id" | "secure" | "isLoopback" | "log" | "closing" | "onData" | "onClose" | "write" | "drain" | "pause" | "resume" | "upgradeTls" | "setIdleTimeout" | "close"
+  "id" | "secure" | "plaintextLoginAllowed" | "log" | "closing" | "onData" | "onClose" | "write" | "drain" | "pause" | "resume" | "upgradeTls" | "setIdleTimeout" | "close"
 >;
 
 export interface Pop3Limits {
@@ -34,14 +35,13 @@ export interface Pop3Deps {
   auth(cred: Credentials): Promise<AuthResult>;
   locks: MaildropLocks;
   limits: Pop3Limits;
-  allowPlaintextOnLoopback: boolean;
 }
 
 /** RFC 2449 §4: a command line is at most 255 octets with its CRLF. */
 const MAX_COMMAND = 253;
 /** SASL responses (RFC 5034 §4) may be longer than commands. */
 const MAX_LINE = 4096;
-/** Pipelined lines buffered before reading from the socket pauses. */
+/** Pipelined lines buffered before reading from the socket pauses, and resumes. */
 const QUEUE_HIGH = 64;
 const QUEUE_LOW = 8;
 /** RETRs queued behind the current command whose reads may start early, and the largest
@@ -56,12 +56,10 @@ type State = "authorization" | "transaction" | "update";
 export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   const { limits } = deps;
   const reader = createLineReader(MAX_LINE);
+  /** Whole lines read but not handled yet (PIPELINING). */
   const queue: LineItem[] = [];
   let state: State = "authorization";
   let ended = false;
-  let busy = false;
-  let paused = false;
-  let errors = 0;
   let authFailures = 0;
   let pendingUser: string | null = null;
   let saslPending = false;
@@ -70,21 +68,59 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   let unsubscribe: (() => void) | null = null;
   const ahead = new Map<DropMessage, Promise<Uint8Array>>();
 
+  const loop = new SessionLoop<LineItem>(
+    conn,
+    {
+      push(chunk) {
+        // A loop, not push(...items): one chunk may hold tens of thousands of lines.
+        for (const item of reader.push(chunk)) queue.push(item);
+      },
+      next() {
+        const item = queue.shift();
+        if (item) readAhead();
+        return item ?? null;
+      },
+      buffered: () => queue.length,
+    },
+    // RFC 1939 §3: the autologout timer, before and after login.
+    { highWater: QUEUE_HIGH, lowWater: QUEUE_LOW, maxErrors: limits.maxErrors, preAuthMs: limits.idleMs, idleMs: limits.idleMs },
+    {
+      handle,
+      failed: () => no("[SYS/TEMP] Internal error, try again later"),
+      // RFC 1939 §3: an idle session is logged out without entering UPDATE. A client still
+      // reading a long RETR is not idle: the timer starts again.
+      timedOut(busy) {
+        if (busy) return false;
+        end("-ERR Disconnected for inactivity");
+        return true;
+      },
+      shutdown(busy) {
+        if (busy) return false;
+        end("-ERR [SYS/TEMP] Server shutting down");
+        return true;
+      },
+    },
+  );
+
   const send = (line: string) => {
     if (!ended) conn.write(`${line}\r\n`);
   };
   const end = (line: string) => {
     send(line);
     ended = true;
-    queue.length = 0;
+    loop.close();
+    clearQueue();
     conn.close();
+  };
+  const clearQueue = () => {
+    queue.length = 0;
   };
   const no = (text: string) => send(`-ERR ${text}`);
   const bad = (text: string) => {
-    if (++errors >= limits.maxErrors) end(`-ERR ${text}; too many errors, closing connection`);
+    if (loop.error()) end(`-ERR ${text}; too many errors, closing connection`);
     else no(text);
   };
-  const credentialsAllowed = () => conn.secure || (conn.isLoopback && deps.allowPlaintextOnLoopback);
+  const credentialsAllowed = () => conn.plaintextLoginAllowed;
 
   function releaseMaildrop(): void {
     unsubscribe?.();
@@ -95,55 +131,13 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
 
   conn.onClose(() => {
     ended = true;
-    queue.length = 0;
+    loop.close();
+    clearQueue();
     ahead.clear();
     // Closed without QUIT (or idle, or shutdown): deletions are not applied (RFC 1939 §6).
     releaseMaildrop();
   });
-  conn.onData((chunk) => {
-    if (ended) return;
-    // A loop, not push(...items): one chunk may hold tens of thousands of lines.
-    for (const item of reader.push(chunk)) queue.push(item);
-    if (queue.length >= QUEUE_HIGH && !paused) {
-      paused = true;
-      conn.pause();
-    }
-    void pump();
-  });
-  // RFC 1939 §3: an idle session is logged out without entering UPDATE. A client still
-  // reading a long RETR is not idle: the timer starts again.
-  const onIdle = () => {
-    if (busy) conn.setIdleTimeout(limits.idleMs, onIdle);
-    else end("-ERR Disconnected for inactivity");
-  };
-  conn.setIdleTimeout(limits.idleMs, onIdle);
-  conn.closing.addEventListener("abort", () => {
-    if (!busy && !ended) end("-ERR [SYS/TEMP] Server shutting down");
-  });
-
-  async function pump(): Promise<void> {
-    if (busy) return;
-    busy = true;
-    try {
-      while (queue.length > 0 && !ended) {
-        const item = queue.shift()!;
-        readAhead();
-        try {
-          await handle(item);
-        } catch (err) {
-          conn.log.error("pop3 command failed", { err: (err as Error)?.message ?? String(err) });
-          no("[SYS/TEMP] Internal error, try again later");
-        }
-        if (conn.closing.aborted && !ended) end("-ERR [SYS/TEMP] Server shutting down");
-        if (paused && queue.length <= QUEUE_LOW && !ended) {
-          paused = false;
-          conn.resume();
-        }
-      }
-    } finally {
-      busy = false;
-    }
-  }
+  conn.onData((chunk) => loop.feed(chunk));
 
   /** PIPELINING: start the store reads of queued RETRs while this answer is written. */
   function readAhead(): void {
@@ -223,13 +217,14 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
     if (conn.secure) return bad("TLS is already active");
     send("+OK Begin TLS negotiation now");
     // Anything the client sent after STLS, before the handshake, is not trusted.
-    queue.length = 0;
+    clearQueue();
     reader.reset();
     pendingUser = null;
     try {
       await conn.upgradeTls();
     } catch {
       ended = true; // the core has closed the connection
+      loop.close();
     }
   }
 
@@ -358,6 +353,7 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
 
   // RFC 1939 §4: the greeting. No APOP timestamp: APOP is not offered.
   send(`+OK ${deps.hostname} POP3 server ready`);
+  loop.start();
 }
 
 function oneLine(s: string): string {

@@ -17,6 +17,10 @@ class FakeConn implements Connection {
   readonly localPort = 25;
   readonly isLoopback: boolean;
   secure = false;
+  allowLoopback = false;
+  get plaintextLoginAllowed() {
+    return this.secure || (this.isLoopback && this.allowLoopback);
+  }
   tls?: TlsInfo;
   readonly log = log;
   readonly state: ConnState = {};
@@ -92,6 +96,7 @@ interface Setup {
 
 function setup(service: SmtpService = "smtp", opts: { ip?: string; allowLoopback?: boolean; cfg?: Partial<SessionConfig>; spool?: (m: AcceptedMessage) => Promise<{ id: string }>; hooks?: (h: Hooks) => void } = {}): Setup {
   const conn = new FakeConn(service, opts.ip);
+  conn.allowLoopback = opts.allowLoopback ?? false;
   const hooks = createHooks(log);
   opts.hooks?.(hooks);
   const accounts: Record<string, number> = { "alice@example.test": 1, "bob@example.test": 2 };
@@ -116,7 +121,6 @@ function setup(service: SmtpService = "smtp", opts: { ip?: string; allowLoopback
     maxAuthFailures: 3,
     maxDataLine: 1000,
     idleMs: 0,
-    allowPlaintextAuthOnLoopback: opts.allowLoopback ?? false,
     ...opts.cfg,
   };
   startSession(

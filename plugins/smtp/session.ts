@@ -4,6 +4,7 @@
 // commands are buffered and flushed when the input runs dry (RFC 2920 §3.2).
 import type { Spool } from "../../core/spool/types.ts";
 import type { Store } from "../../core/store/types.ts";
+import { SessionLoop } from "../../core/session.ts";
 import type { Connection, Hooks, Reply } from "../../core/types.ts";
 import { splitCommand } from "./command.ts";
 import type { HeaderLimits } from "./header-bounds.ts";
@@ -31,7 +32,6 @@ export interface SessionConfig {
   maxDataLine: number;
   /** RFC 5321 §4.5.3.2: at least 5 minutes. */
   idleMs: number;
-  allowPlaintextAuthOnLoopback: boolean;
 }
 
 export interface SessionDeps {
@@ -57,15 +57,42 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
   const out: string[] = [];
   const submission = cfg.service !== "smtp";
 
-  let ready = false; // greeting sent
-  let busy = false;
   let closed = false;
-  let paused = false;
-  let shutdownAsked = false;
   let rejectedSession = false; // 554 greeting: only QUIT (RFC 5321 §3.1)
-  let errors = 0;
   const c: SessionCtx = { conn, deps, cfg, reader, submission, helo: "", esmtp: false, user: undefined, txn: undefined, commandsWithoutMail: 0, send, reply, respond };
   const auth = createAuthExchange({ conn, hooks, send, reply, closeWith, maxFailures: cfg.maxAuthFailures });
+  const loop = new SessionLoop<WireEvent>(
+    conn,
+    { push: (b) => reader.push(b), next: () => reader.read(), buffered: () => reader.buffered() },
+    // RFC 5321 §4.5.3.2: one timeout (at least 5 minutes) whether logged in or not.
+    { highWater: HIGH_WATER, lowWater: LOW_WATER, maxErrors: cfg.maxErrors, preAuthMs: cfg.idleMs, idleMs: cfg.idleMs },
+    {
+      handle,
+      failed() {
+        // An unknown error is temporary (DESIGN.md): 451, the transaction is dropped.
+        c.txn = undefined;
+        auth.cancel();
+        send(R.tempFail);
+      },
+      timedOut(busy) {
+        if (busy) return false;
+        log.info("idle timeout");
+        closeWith(R.idle);
+        return true;
+      },
+      // A message still arriving (or being checked) is finished first, within the shutdown
+      // grace period: the client gets its 250, then the 421.
+      shutdown(busy) {
+        if (busy || reader.inData() || c.txn?.bdat) return false;
+        closeWith(R.shutdown);
+        return true;
+      },
+      drained: flush,
+      // Fairness (issue 11): a client streaming a huge message gives the event loop back
+      // after each chunk, so new connections are accepted and greeted meanwhile.
+      yieldWhile: () => reader.inData(),
+    },
+  );
 
   // ---------- output ----------
 
@@ -82,13 +109,14 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     send(r);
     flush();
     closed = true;
+    loop.close();
     conn.close();
   }
   /** Send a reply; 5xx replies count toward the error limit. */
   function reply(r: Reply): void {
     send(r);
-    if (r.code >= 500 && ++errors >= cfg.maxErrors) {
-      log.info("too many errors", { errors });
+    if (r.code >= 500 && loop.error()) {
+      log.info("too many errors", { errors: cfg.maxErrors });
       closeWith(R.tooManyErrors);
     }
   }
@@ -99,77 +127,13 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
 
   // ---------- input ----------
 
-  let yielding = false;
-  conn.onData((chunk) => {
-    if (closed) return;
-    reader.push(chunk);
-    if (busy && !paused && reader.buffered() > HIGH_WATER) {
-      paused = true;
-      conn.pause();
-    }
-    void pump();
-    // Fairness (issue 11): a client streaming a huge message gives the event loop back
-    // after each chunk, so new connections are accepted and greeted meanwhile.
-    if (reader.inData() && !yielding && !paused && !closed) {
-      yielding = true;
-      conn.pause();
-      setImmediate(() => {
-        yielding = false;
-        if (!paused && !closed) conn.resume();
-      });
-    }
-  });
+  conn.onData((chunk) => loop.feed(chunk));
   conn.onClose(() => {
     closed = true;
+    loop.close();
     c.txn = undefined;
     hooks.notify("disconnect", conn);
   });
-  // RFC 5321 §4.5.3.2: the timeouts are for waiting on the client, not on us.
-  const onIdle = () => {
-    if (busy) return conn.setIdleTimeout(cfg.idleMs, onIdle);
-    log.info("idle timeout");
-    closeWith(R.idle);
-  };
-  conn.setIdleTimeout(cfg.idleMs, onIdle);
-  // A message still arriving (or being checked) is finished first, within the shutdown
-  // grace period: the client gets its 250, then the 421.
-  const onShutdown = () => {
-    if (busy || reader.inData() || c.txn?.bdat) shutdownAsked = true;
-    else closeWith(R.shutdown);
-  };
-  if (conn.closing.aborted) queueMicrotask(onShutdown);
-  else conn.closing.addEventListener("abort", onShutdown, { once: true });
-
-  async function pump(): Promise<void> {
-    if (busy || closed || !ready) return;
-    busy = true;
-    try {
-      while (!closed) {
-        if (shutdownAsked && !reader.inData() && !c.txn?.bdat) {
-          closeWith(R.shutdown);
-          break;
-        }
-        const ev = reader.read();
-        if (!ev) break;
-        try {
-          await handle(ev);
-        } catch (err) {
-          // An unknown error is temporary (DESIGN.md): 451, the transaction is dropped.
-          log.error("smtp command failed", { err: (err as Error)?.message ?? String(err) });
-          c.txn = undefined;
-          auth.cancel();
-          send(R.tempFail);
-        }
-      }
-    } finally {
-      busy = false;
-      flush();
-      if (paused && !closed && reader.buffered() < LOW_WATER) {
-        paused = false;
-        if (!yielding) conn.resume();
-      }
-    }
-  }
 
   async function handle(ev: WireEvent): Promise<void> {
     switch (ev.type) {
@@ -213,8 +177,7 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
       send({ ...o.reply, code: 554 });
     } else return closeWith(o.reply.code === 421 ? o.reply : { ...o.reply, code: 421 });
     flush();
-    ready = true;
-    void pump();
+    loop.start();
   }
 
   // ---------- commands ----------
@@ -286,9 +249,9 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     send({ code: 250, text: lines.join("\n") }, false);
   }
 
-  /** RFC 4954 §4 / DESIGN.md: passwords only over TLS (loopback exception for tests). */
+  /** RFC 4954 §4 / DESIGN.md: passwords only over TLS (the core's loopback exception for tests). */
   function authOffered(): boolean {
-    return submission && (conn.secure || (conn.isLoopback && cfg.allowPlaintextAuthOnLoopback));
+    return submission && conn.plaintextLoginAllowed;
   }
 
   // ---------- STARTTLS (RFC 3207) ----------
@@ -309,6 +272,7 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
       await conn.upgradeTls();
     } catch {
       closed = true; // the core closed the connection
+      loop.close();
     }
   }
 
