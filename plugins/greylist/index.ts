@@ -2,15 +2,10 @@
 // (client network, sender, recipient) triplet is deferred with 451 4.7.1 at RCPT; a retry
 // after the delay passes, and the sender's domain is then remembered for its network so
 // its later mail (to anyone here) is never greylisted again. Authenticated submissions
-// and our own bounces are never greylisted. Kept in plugin-owned tables.
+// and our own bounces are never greylisted. Kept in plugin-owned tables (schema.ts).
 import { definePlugin, defer, pass } from "../../core/types.ts";
 import { GreylistConfig } from "./config.ts";
 import { clientNet, senderKey } from "./triplet.ts";
-
-const DDL = [
-  `CREATE TABLE IF NOT EXISTS greylist_triplets (net TEXT NOT NULL, sender TEXT NOT NULL, rcpt TEXT NOT NULL, first_seen INTEGER NOT NULL, PRIMARY KEY (net, sender, rcpt)) WITHOUT ROWID`,
-  `CREATE TABLE IF NOT EXISTS greylist_passed (net TEXT NOT NULL, domain TEXT NOT NULL, until INTEGER NOT NULL, PRIMARY KEY (net, domain)) WITHOUT ROWID`,
-];
 
 export default definePlugin({
   name: "greylist",
@@ -18,17 +13,6 @@ export default definePlugin({
   async setup(core, cfg) {
     if (!cfg.enabled) return;
     const log = core.log.child({ plugin: "greylist" });
-    const have = await core.db.query({ sql: "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('greylist_triplets', 'greylist_passed')", args: [] });
-    if (Number(have.rows[0]?.n) !== 2) {
-      try {
-        await core.db.write(async (tx) => {
-          for (const s of DDL) await tx.execute(s);
-        });
-      } catch (err) {
-        log.warn("greylisting off: its tables could not be created", { err: (err as Error)?.message ?? String(err) });
-        return;
-      }
-    }
     core.hooks.on(
       "smtp.rcpt",
       async (txn, rcpt) => {

@@ -233,6 +233,21 @@ CREATE TABLE `web_sessions` (
 );
 --> statement-breakpoint
 CREATE INDEX `web_sessions_account` ON `web_sessions` (`account_id`);--> statement-breakpoint
+CREATE TABLE `greylist_passed` (
+	`net` text NOT NULL,
+	`domain` text NOT NULL,
+	`until` integer NOT NULL,
+	PRIMARY KEY(`net`, `domain`)
+);
+--> statement-breakpoint
+CREATE TABLE `greylist_triplets` (
+	`net` text NOT NULL,
+	`sender` text NOT NULL,
+	`rcpt` text NOT NULL,
+	`first_seen` integer NOT NULL,
+	PRIMARY KEY(`net`, `sender`, `rcpt`)
+);
+--> statement-breakpoint
 CREATE TABLE `jmap_identities` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`account_id` integer NOT NULL,
@@ -278,6 +293,43 @@ CREATE TABLE `jmap_vacation_sent` (
 	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
+CREATE TABLE `junk_contacts` (
+	`account_id` integer NOT NULL,
+	`address` text NOT NULL,
+	`at` integer NOT NULL,
+	PRIMARY KEY(`account_id`, `address`)
+);
+--> statement-breakpoint
+CREATE TABLE `junk_messages` (
+	`account_id` integer NOT NULL,
+	`blob_id` text NOT NULL,
+	`state` text NOT NULL,
+	`at` integer NOT NULL,
+	PRIMARY KEY(`account_id`, `blob_id`)
+);
+--> statement-breakpoint
+CREATE TABLE `junk_senders` (
+	`account_id` integer NOT NULL,
+	`domain` text NOT NULL,
+	`ham` integer NOT NULL,
+	`spam` integer NOT NULL,
+	PRIMARY KEY(`account_id`, `domain`)
+);
+--> statement-breakpoint
+CREATE TABLE `junk_tokens` (
+	`account_id` integer NOT NULL,
+	`token` text NOT NULL,
+	`spam` integer NOT NULL,
+	`ham` integer NOT NULL,
+	PRIMARY KEY(`account_id`, `token`)
+);
+--> statement-breakpoint
+CREATE TABLE `junk_totals` (
+	`account_id` integer PRIMARY KEY NOT NULL,
+	`spam` integer NOT NULL,
+	`ham` integer NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `dkim_keys` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`domain` text NOT NULL,
@@ -288,3 +340,15 @@ CREATE TABLE `dkim_keys` (
 	`active` integer DEFAULT true NOT NULL,
 	`created_at` integer NOT NULL
 );
+--> statement-breakpoint
+CREATE TABLE `migrate_copied` (
+	`account_id` integer NOT NULL,
+	`source` text NOT NULL,
+	`folder` text NOT NULL,
+	`uidvalidity` integer NOT NULL,
+	`uid` integer NOT NULL,
+	`message_id` text NOT NULL,
+	PRIMARY KEY(`account_id`, `source`, `folder`, `uidvalidity`, `uid`)
+);
+--> statement-breakpoint
+CREATE INDEX `migrate_copied_msgid` ON `migrate_copied` (`account_id`,`source`,`message_id`);
