@@ -1,22 +1,12 @@
-import { test, expect, beforeEach, afterEach } from "bun:test";
-import { makeStore, msg, type TestStore } from "./test-helpers.ts";
+import { test, expect } from "bun:test";
+import { accountFixture, msg, type TestStore } from "./test-helpers.ts";
 import type { Account, Mailbox } from "./types.ts";
 
 let t: TestStore;
 let a: Account;
 let inbox: Mailbox;
 let other: Mailbox;
-beforeEach(async () => {
-  t = await makeStore();
-  a = await t.store.createAccount("u@a.test", "pw");
-  inbox = (await t.store.getMailbox(a.id, "INBOX"))!;
-  other = await t.store.createMailbox(a.id, "Other");
-  t.events.length = 0;
-});
-afterEach(async () => {
-  expect(await t.store.check()).toEqual([]);
-  await t.cleanup();
-});
+accountFixture("u@a.test", (f) => void ({ t, a, inbox, other } = f));
 
 /** Counts the write transactions the store asks for. */
 function countWrites(): { n: number } {
