@@ -12,10 +12,6 @@ export const settings = sqliteTable("settings", {
 export const domains = sqliteTable("domains", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   name: text("name").notNull().unique(),
-  // owned by plugins/aliases (its admin and expansion read and write them)
-  /** Domain alias: all mail to this domain goes to the target domain. */
-  aliasOf: integer("alias_of"),
-  catchAll: text("catch_all"),
   createdAt: integer("created_at").notNull(),
 });
 

@@ -1,8 +1,8 @@
 // The aliases plugin: expands recipients at RCPT time (aliases, groups, catch-all,
 // plus-addressing, domain aliases), forwards with SRS, reverses SRS bounces, grants
 // send-as; `kotakpos alias …` (cli.ts), its admin methods (methods.ts) and admin API
-// (http.ts). Its rules live in the database (`aliases`, `domains.aliasOf`,
-// `domains.catchAll`); admin.ts changes them.
+// (http.ts). Its rules live in the database (`aliases`, `alias_domains`: domain
+// alias and catch-all, plugins/aliases/schema.ts); admin.ts changes them.
 import { definePlugin } from "../../core/types.ts";
 import { AliasesConfig } from "./config.ts";
 import { dbDirectory } from "./directory.ts";

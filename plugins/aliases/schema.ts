@@ -1,5 +1,6 @@
-// The aliases plugin's table (migrations generated with the core's: npm run db:generate).
-// Its domain settings live in the core's `domains` table (aliasOf, catchAll).
+// The aliases plugin's tables (migrations generated with the core's: npm run db:generate).
+// Its per-domain settings are its own rows, keyed by the core's domain id (domains are
+// read through the Store).
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 export const aliases = sqliteTable(
@@ -19,3 +20,13 @@ export const aliases = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
 );
+
+/** Per-domain settings of the aliases plugin. */
+export const aliasDomains = sqliteTable("alias_domains", {
+  /** The core's `domains.id`. */
+  domainId: integer("domain_id").primaryKey(),
+  /** Domain alias: all mail to this domain goes to the target domain (its id). */
+  aliasOf: integer("alias_of"),
+  /** The domain's catch-all: one address or a list (JSON array, or comma/space separated). */
+  catchAll: text("catch_all"),
+});

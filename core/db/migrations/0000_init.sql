@@ -60,8 +60,6 @@ CREATE INDEX `destroyed_modseq` ON `destroyed` (`account_id`,`modseq`);--> state
 CREATE TABLE `domains` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`name` text NOT NULL,
-	`alias_of` integer,
-	`catch_all` text,
 	`created_at` integer NOT NULL
 );
 --> statement-breakpoint
@@ -181,6 +179,12 @@ CREATE TABLE `tombstones` (
 );
 --> statement-breakpoint
 CREATE INDEX `tombstones_modseq` ON `tombstones` (`mailbox_id`,`modseq`);--> statement-breakpoint
+CREATE TABLE `alias_domains` (
+	`domain_id` integer PRIMARY KEY NOT NULL,
+	`alias_of` integer,
+	`catch_all` text
+);
+--> statement-breakpoint
 CREATE TABLE `aliases` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`address` text NOT NULL,
