@@ -8,7 +8,7 @@ import { createHooks } from "../hooks.ts";
 import { createLogger } from "../log.ts";
 import { createResolver } from "../dns/index.ts";
 import { createDelivery, statusOf, type DeliveryJob } from "./index.ts";
-import { startTestDns, type TestDns } from "../../tests/delivery/dns-server.ts";
+import { startTestDns, type TestDns } from "../../tests/helpers/dns-server.ts";
 
 interface Counter {
   open: number;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createResolver } from "../dns/index.ts";
 import { hostAddresses, mxHops, orderHops, RouteError } from "./mx.ts";
-import { startTestDns, type TestDns } from "../../tests/delivery/dns-server.ts";
+import { startTestDns, type TestDns } from "../../tests/helpers/dns-server.ts";
 
 let dns: TestDns;
 beforeAll(async () => {

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import net from "node:net";
 import { connectSmtp, DeliveryError } from "./smtp-client.ts";
-import { startAiosmtpd, freePort, type Aiosmtpd } from "../../tests/delivery/aiosmtpd.ts";
+import { startAiosmtpd, freePort, type Aiosmtpd } from "../../tests/helpers/aiosmtpd.ts";
 
 let plain: Aiosmtpd;
 let tlsPeer: Aiosmtpd;

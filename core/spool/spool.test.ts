@@ -16,9 +16,9 @@ import { ConfigSchema } from "../config.ts";
 import { createResolver } from "../dns/index.ts";
 import { createSpool } from "./index.ts";
 import { createStore, type StoreImpl } from "../store/index.ts";
-import { startTestDns, type TestDns } from "../../tests/delivery/dns-server.ts";
-import { startAiosmtpd, freePort, type Aiosmtpd } from "../../tests/delivery/aiosmtpd.ts";
-import { until } from "../../tests/delivery/until.ts";
+import { startTestDns, type TestDns } from "../../tests/helpers/dns-server.ts";
+import { startAiosmtpd, freePort, type Aiosmtpd } from "../../tests/helpers/aiosmtpd.ts";
+import { until } from "../../tests/helpers/until.ts";
 
 let dns: TestDns;
 let peer: Aiosmtpd;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createResolver } from "../../core/dns/index.ts";
 import { parseConfig } from "../../core/server.ts";
-import { startTestDns, type TestDns } from "../../tests/delivery/dns-server.ts";
+import { startTestDns, type TestDns } from "../../tests/helpers/dns-server.ts";
 import { Hono } from "hono";
 import { adminApp } from "./api.ts";
 import { mailauthConfigOf } from "./config.ts";

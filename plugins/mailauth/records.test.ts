@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createResolver } from "../../core/dns/index.ts";
-import { startTestDns, type TestDns } from "../../tests/delivery/dns-server.ts";
+import { startTestDns, type TestDns } from "../../tests/helpers/dns-server.ts";
 import type { DkimKey } from "./keys.ts";
 import { checkRecords, dkimRecordText, domainRecords, formatCheck, formatZone, quoteTxt, reverseName, type RecordsInput } from "./records.ts";
 

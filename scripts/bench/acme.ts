@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as tls from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freeOffset } from "../../tests/cli/binary.ts";
-import { startTestDns } from "../../tests/delivery/dns-server.ts";
+import { freeOffset } from "../../tests/helpers/binary.ts";
+import { startTestDns } from "../../tests/helpers/dns-server.ts";
 import { startPebble } from "../../tests/helpers/pebble.ts";
 import { leafOf, pemFile, sClient } from "../../tests/helpers/tls.ts";
 

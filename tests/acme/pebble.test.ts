@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ImapFlow } from "imapflow";
 import { join } from "node:path";
 import { main } from "../../main.ts";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
 import { freePort, startPebble, type Pebble } from "../helpers/pebble.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { leafOf, pemFile, sClient } from "../helpers/tls.ts";

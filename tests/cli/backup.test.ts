@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { python } from "../imap/helpers.ts";
+import { python } from "../helpers/imap.ts";
 
 const repo = join(import.meta.dir, "../..");
 const tmp = mkdtempSync(join(tmpdir(), "kotakpos-backup-"));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildBinary, freeOffset, portFree, run, serve, STANDARD_PORTS, tcpConnect } from "./binary.ts";
+import { buildBinary, freeOffset, portFree, run, serve, STANDARD_PORTS, tcpConnect } from "../helpers/binary.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "kotakpos-bin-"));
 let bin = "";

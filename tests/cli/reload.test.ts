@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freeOffset, run, serve } from "./binary.ts";
+import { freeOffset, run, serve } from "../helpers/binary.ts";
 
 const repo = join(import.meta.dir, "../..");
 const tmp = mkdtempSync(join(tmpdir(), "kotakpos-reload-"));

@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Io } from "../../core/cli/io.ts";
 import { main } from "../../main.ts";
-import { startAiosmtpd, type Aiosmtpd } from "../delivery/aiosmtpd.ts";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
+import { startAiosmtpd, type Aiosmtpd } from "../helpers/aiosmtpd.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
 
 let dir: string;
 let dns: TestDns;

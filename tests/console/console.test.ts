@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { ImapFlow } from "imapflow";
 import * as OTPAuth from "otpauth";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { startAiosmtpd, type Aiosmtpd } from "../delivery/aiosmtpd.ts";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
+import { startAiosmtpd, type Aiosmtpd } from "../helpers/aiosmtpd.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
 import { launchChromium, newContext, PHONE, screenshot } from "../helpers/browser.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 

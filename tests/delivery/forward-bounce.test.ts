@@ -8,8 +8,8 @@ import { eq } from "drizzle-orm";
 import { spool } from "../../core/db/schema.ts";
 import { addAlias } from "../../plugins/aliases/admin.ts";
 import type { TestServer } from "../helpers/server.ts";
-import type { TestDns } from "./dns-server.ts";
-import { ALICE, BOB, inbox, startDnsFor, startSide, twoPorts, until } from "./pair.ts";
+import type { TestDns } from "../helpers/dns-server.ts";
+import { ALICE, BOB, inbox, startDnsFor, startSide, twoPorts, until } from "../helpers/pair.ts";
 
 let dns: TestDns;
 let a: TestServer;

@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { $ } from "bun";
 import nodemailer from "nodemailer";
 import type { TestServer } from "../helpers/server.ts";
-import { freePort, waitPort } from "./aiosmtpd.ts";
-import type { TestDns } from "./dns-server.ts";
-import { inbox, startDnsFor, startSide, until } from "./pair.ts";
+import { freePort, waitPort } from "../helpers/aiosmtpd.ts";
+import type { TestDns } from "../helpers/dns-server.ts";
+import { inbox, startDnsFor, startSide, until } from "../helpers/pair.ts";
 import { main } from "../../main.ts";
 
 const ALICE = { address: "alice@a.test", password: "alice-password-1" };

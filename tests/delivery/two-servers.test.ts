@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import nodemailer from "nodemailer";
 import type { TestServer } from "../helpers/server.ts";
-import type { TestDns } from "./dns-server.ts";
-import { ALICE, BOB, inbox, startDnsFor, startSide, twoPorts, until } from "./pair.ts";
+import type { TestDns } from "../helpers/dns-server.ts";
+import { ALICE, BOB, inbox, startDnsFor, startSide, twoPorts, until } from "../helpers/pair.ts";
 import { rmSync } from "node:fs";
 
 let dns: TestDns;

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startSide, startDnsFor, twoPorts, until, inbox, ALICE, BOB } from "../delivery/pair.ts";
-import type { TestDns } from "../delivery/dns-server.ts";
+import { startSide, startDnsFor, twoPorts, until, inbox, ALICE, BOB } from "../helpers/pair.ts";
+import type { TestDns } from "../helpers/dns-server.ts";
 import type { TestServer } from "../helpers/server.ts";
 
 let dns: TestDns;

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { pySend } from "../smtp/helpers.ts";
-import { python } from "../imap/helpers.ts";
-import { freeOffset } from "../cli/binary.ts";
+import { pySend } from "../helpers/smtp.ts";
+import { python } from "../helpers/imap.ts";
+import { freeOffset } from "../helpers/binary.ts";
 
 let s: TestServer;
 let metricsPort = 0;

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestServer } from "../helpers/server.ts";
-import { startImap, USERS } from "./helpers.ts";
+import { startImap, USERS } from "../helpers/imap.ts";
 
 const MBSYNC = Bun.which("mbsync");
 let srv: TestServer;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import type { TestServer } from "../helpers/server.ts";
-import { RawClient, startImap, USERS } from "./helpers.ts";
+import { RawClient, startImap, USERS } from "../helpers/imap.ts";
 
 let srv: TestServer;
 let strict: TestServer;

@@ -8,7 +8,7 @@ import nodemailer from "nodemailer";
 import type { TestServer } from "../helpers/server.ts";
 import { builtinPlugins } from "../../plugins/index.ts";
 import { definePlugin } from "../../core/types.ts";
-import { startAiosmtpd, type Aiosmtpd } from "../delivery/aiosmtpd.ts";
+import { startAiosmtpd, type Aiosmtpd } from "../helpers/aiosmtpd.ts";
 import { ALICE, BOB, Jmap } from "./helpers.ts";
 import { startTestServer } from "../helpers/server.ts";
 

@@ -4,9 +4,9 @@
 // a forged From of the trusted domain (DMARC fails) is left to the classifier.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
-import { python } from "../imap/helpers.ts";
-import { mailbox, pySend } from "../smtp/helpers.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
+import { python } from "../helpers/imap.ts";
+import { mailbox, pySend } from "../helpers/smtp.ts";
 import smtp from "../../plugins/smtp/index.ts";
 import imap from "../../plugins/imap/index.ts";
 import mailauth from "../../plugins/mailauth/index.ts";

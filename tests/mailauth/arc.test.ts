@@ -8,7 +8,7 @@ import { createKeyCache, listKeys } from "../../plugins/mailauth/keys.ts";
 import { signOutgoing } from "../../plugins/mailauth/outbound.ts";
 import { dkimRecordText } from "../../plugins/mailauth/records.ts";
 import { tempDb } from "../../plugins/mailauth/test-db.ts";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
 import { dkimpy, message } from "./fixtures.ts";
 
 let dns: TestDns;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createPrivateKey } from "node:crypto";
 import { createResolver } from "../../core/dns/index.ts";
 import { checkInbound } from "../../plugins/mailauth/inbound.ts";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
 import { dkimpy, makeKey, message, signed, tempDir, type TestKey } from "./fixtures.ts";
 
 let dns: TestDns;

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createResolver } from "../../core/dns/index.ts";
 import { checkInbound, type InboundInput } from "../../plugins/mailauth/inbound.ts";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
 import { makeKey, message, signed, type TestKey } from "./fixtures.ts";
 
 let dns: TestDns;

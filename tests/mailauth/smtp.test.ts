@@ -7,7 +7,7 @@ import mailauth from "../../plugins/mailauth/index.ts";
 import { recordsForDomain } from "../../plugins/mailauth/service.ts";
 import { mailauthConfigOf } from "../../plugins/mailauth/config.ts";
 import smtp from "../../plugins/smtp/index.ts";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { dkimpy, makeKey, message, PYTHON, signed, type TestKey } from "./fixtures.ts";
 

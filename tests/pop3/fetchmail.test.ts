@@ -6,7 +6,7 @@ import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import pop3 from "../../plugins/pop3/index.ts";
-import { deliver, inboxUids, makeMessage } from "./helpers.ts";
+import { deliver, inboxUids, makeMessage } from "../helpers/pop3.ts";
 
 const ALICE = "alice@example.test";
 let server: TestServer;

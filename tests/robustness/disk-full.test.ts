@@ -8,8 +8,8 @@ import { closeSync, existsSync, mkdtempSync, openSync, rmSync, unlinkSync, write
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freeBytes } from "../../core/disk.ts";
-import { buildBinary, freeOffset, run as runBin, serve, type Served } from "../cli/binary.ts";
-import { run } from "../smtp/helpers.ts";
+import { buildBinary, freeOffset, run as runBin, serve, type Served } from "../helpers/binary.ts";
+import { run } from "../helpers/smtp.ts";
 
 const ALICE = { address: "alice@example.test", password: "alice-pw" };
 const tmp = mkdtempSync(join(tmpdir(), "kotakpos-diskfull-"));

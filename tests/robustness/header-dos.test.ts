@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildBinary, freeOffset, run, serve, type Served } from "../cli/binary.ts";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
-import { raw } from "../smtp/helpers.ts";
+import { buildBinary, freeOffset, run, serve, type Served } from "../helpers/binary.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
+import { raw } from "../helpers/smtp.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "kotakpos-dos-"));
 let bin = "";

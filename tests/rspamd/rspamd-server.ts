@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../delivery/aiosmtpd.ts";
+import { freePort } from "../helpers/aiosmtpd.ts";
 
 export interface Rspamd {
   url: string;

@@ -6,7 +6,7 @@ import type { TestServer } from "../helpers/server.ts";
 import nodemailer from "nodemailer";
 import { definePlugin } from "../../core/types.ts";
 import smtp from "../../plugins/smtp/index.ts";
-import { mailbox, pySend, smtpServer, swaks } from "./helpers.ts";
+import { mailbox, pySend, smtpServer, swaks } from "../helpers/smtp.ts";
 
 const ALICE = "alice@example.test";
 const BOB = "bob@example.test";

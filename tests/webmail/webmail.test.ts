@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium, newContext, PHONE, screenshot } from "../helpers/browser.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { pySend } from "../smtp/helpers.ts";
+import { pySend } from "../helpers/smtp.ts";
 
 // The page's DOM as the browser-side callbacks use it (page.evaluate runs in Chromium).
 declare const document: { querySelector(sel: string): { content: string; textContent: string | null } | null; querySelectorAll(sel: string): ArrayLike<unknown> };

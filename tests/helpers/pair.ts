@@ -1,6 +1,6 @@
 // Two kotakpos instances (a.test and b.test) and a test DNS server pointing their MX
 // records at 127.0.0.1; each delivers to the other's SMTP port (`delivery.port`).
-import { startTestServer, type TestServer, type TestServerOptions } from "../helpers/server.ts";
+import { startTestServer, type TestServer, type TestServerOptions } from "./server.ts";
 import { startTestDns, type TestDns, type TestDnsOptions } from "./dns-server.ts";
 import { freePort } from "./aiosmtpd.ts";
 export { until } from "./until.ts";
