@@ -164,7 +164,7 @@ export const CORE_KEY_DOCS: Record<string, string> = {
   "blobs.cacheMiB": "Memory for recently read blobs (S3 only): messages read again are not fetched again.",
   "tls.certFile": "PEM certificate chain to use instead of the ACME/self-signed one.",
   "tls.keyFile": "PEM private key for tls.certFile.",
-  "auth.allowPlaintextOnLoopback": "Accept passwords over unencrypted connections from loopback (tests only).",
+  "auth.allowPlaintextOnLoopback": "Accept passwords over unencrypted connections from loopback (tests only); the one setting for SMTP submission, IMAP and POP3.",
   "auth.maxFailuresPerIp": "Failed logins per IP address per 5 minutes before further attempts are refused.",
   "dns.servers": 'DNS resolvers as "host" or "host:port" (e.g. ["127.0.0.1:5353"]). Empty: the system resolvers.',
   "dns.timeout": "Timeout of one DNS query (a duration: 500ms, 5s, 1m …).",
