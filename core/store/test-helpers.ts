@@ -52,8 +52,22 @@ export function msg(subject: string, body = "hello\r\n", extra = ""): Uint8Array
   return new TextEncoder().encode(`From: a@x.test\r\nTo: b@example.test\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, "")}@x.test>\r\n${extra}\r\n${body}`);
 }
 
-/** One account's fixture: a fresh store per test with the account, its INBOX and a mailbox
- *  "Other" (change events of the set-up cleared), the consistency check after each test. */
+/** Registers beforeEach/afterEach for the tests of the calling file: a fresh store per
+ *  test, handed to `set` (e.g. `(f) => void (t = f)`), the consistency check after each. */
+export function storeFixture(set: (t: TestStore) => void | Promise<void>): void {
+  let t: TestStore | undefined;
+  beforeEach(async () => {
+    t = await makeStore();
+    await set(t);
+  });
+  afterEach(async () => {
+    expect(await t!.store.check()).toEqual([]);
+    await t!.cleanup();
+  });
+}
+
+/** One account's fixture: a store with the account, its INBOX and a mailbox "Other" (the
+ *  change events of the set-up cleared). */
 export interface AccountFixture {
   t: TestStore;
   a: Account;
@@ -61,20 +75,14 @@ export interface AccountFixture {
   other: Mailbox;
 }
 
-/** Registers beforeEach/afterEach for the tests of the calling file; `set` receives the
- *  fixture before each test (e.g. `(f) => ({ t, a, inbox, other } = f)`) and may set up more. */
+/** storeFixture with one account; `set` receives the fixture before each test (e.g.
+ *  `(f) => ({ t, a, inbox, other } = f)`) and may set up more. */
 export function accountFixture(address: string, set: (f: AccountFixture) => void | Promise<void>): void {
-  let t: TestStore | undefined;
-  beforeEach(async () => {
-    t = await makeStore();
+  storeFixture(async (t) => {
     const a = await t.store.createAccount(address, "pw");
     const inbox = (await t.store.getMailbox(a.id, "INBOX"))!;
     const other = await t.store.createMailbox(a.id, "Other");
     t.events.length = 0;
     await set({ t, a, inbox, other });
-  });
-  afterEach(async () => {
-    expect(await t!.store.check()).toEqual([]);
-    await t!.cleanup();
   });
 }
