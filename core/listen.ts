@@ -182,7 +182,11 @@ class Conn implements Connection {
     const secure = new tls.TLSSocket(plain, {
       isServer: true,
       secureContext: ctx,
-      SNICallback: (name, cb) => this.contextFor(name).then((c) => cb(null, c), (e: Error) => cb(e)),
+      SNICallback: (name, cb) =>
+        this.contextFor(name).then(
+          (c) => cb(null, c),
+          (e: Error) => cb(e),
+        ),
     });
     this.socket = secure;
     this.attach(secure);
@@ -378,7 +382,11 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
               {
                 // Bun ignores `secureContext` here: the default pair answers clients without SNI.
                 ...(await opts.tls.certificateFor(undefined)),
-                SNICallback: (name, cb) => contextFor(name).then((c) => cb(null, c), (e: Error) => cb(e)),
+                SNICallback: (name, cb) =>
+                  contextFor(name).then(
+                    (c) => cb(null, c),
+                    (e: Error) => cb(e),
+                  ),
                 minVersion: "TLSv1.2",
               },
               (s) => accept(spec, s),

@@ -20,12 +20,7 @@ export interface Reply {
   text: string;
 }
 
-export type Verdict =
-  | { kind: "pass" }
-  | { kind: "accept" }
-  | { kind: "reject"; reply: Reply }
-  | { kind: "defer"; reply: Reply }
-  | { kind: "disconnect"; reply: Reply };
+export type Verdict = { kind: "pass" } | { kind: "accept" } | { kind: "reject"; reply: Reply } | { kind: "defer"; reply: Reply } | { kind: "disconnect"; reply: Reply };
 
 // ---------- logging ----------
 
@@ -149,10 +144,7 @@ export interface HttpAuth {
   csrf: string;
 }
 
-export type AuthResult =
-  | { kind: "pass" }
-  | { kind: "user"; user: AuthUser }
-  | { kind: "reject"; reply: Reply };
+export type AuthResult = { kind: "pass" } | { kind: "user"; user: AuthUser } | { kind: "reject"; reply: Reply };
 
 // ---------- SMTP transaction ----------
 
@@ -336,9 +328,7 @@ export const HOOKS = {
 } as const satisfies { [K in keyof HookMap]: { mode: HookMode; failure: ReturnType<HookMap[K]> | undefined } };
 
 export type HookName = keyof HookMap;
-export type HookHandler<K extends HookName> = (
-  ...args: [...Parameters<HookMap[K]>, HookOpts]
-) => Promise<ReturnType<HookMap[K]>> | ReturnType<HookMap[K]>;
+export type HookHandler<K extends HookName> = (...args: [...Parameters<HookMap[K]>, HookOpts]) => Promise<ReturnType<HookMap[K]>> | ReturnType<HookMap[K]>;
 
 /** What running a hook yields, by its declared mode. */
 export type HookRun<K extends HookName> = (typeof HOOKS)[K]["mode"] extends "first"

@@ -58,5 +58,10 @@ test("host addresses: IPv6 and IPv4, literals as themselves", async () => {
 });
 
 test("orderHops keeps preference order for hook-given hops", () => {
-  expect(orderHops([{ host: "b", preference: 5 }, { host: "a", preference: 1 }]).map((h) => h.host)).toEqual(["a", "b"]);
+  expect(
+    orderHops([
+      { host: "b", preference: 5 },
+      { host: "a", preference: 1 },
+    ]).map((h) => h.host),
+  ).toEqual(["a", "b"]);
 });

@@ -58,7 +58,15 @@ export function createSpool(opts: SpoolOptions): Spool {
     start() {
       if (scheduler) return;
       const dlog = log.child({ part: "delivery" });
-      const delivery = createDelivery({ config, hooks, log: dlog, resolver: opts.resolver ?? resolverFromConfig(config), hostname, timeouts: opts.timeouts, ca: config.delivery.caFile ? [readFileSync(config.delivery.caFile, "utf8")] : undefined });
+      const delivery = createDelivery({
+        config,
+        hooks,
+        log: dlog,
+        resolver: opts.resolver ?? resolverFromConfig(config),
+        hostname,
+        timeouts: opts.timeouts,
+        ca: config.delivery.caFile ? [readFileSync(config.delivery.caFile, "utf8")] : undefined,
+      });
       scheduler = createScheduler({ db, store, hooks, log: dlog, delivery, schedule: scheduleFrom(config), hostname, readBlob, pollMs: opts.pollMs });
       scheduler.start();
     },

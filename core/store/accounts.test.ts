@@ -1,4 +1,4 @@
-import { spyOn, test, expect, } from "bun:test";
+import { spyOn, test, expect } from "bun:test";
 import { storeFixture, msg, type TestStore } from "./test-helpers.ts";
 import { isStoreError } from "./errors.ts";
 

@@ -1,4 +1,4 @@
-import { test, expect, } from "bun:test";
+import { test, expect } from "bun:test";
 import { storeFixture, msg, type TestStore } from "./test-helpers.ts";
 
 let t: TestStore;

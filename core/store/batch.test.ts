@@ -80,7 +80,12 @@ test("appendBatch: inTx commits with the rows, and a failure there rolls the row
 });
 
 test("appendBatch: an unknown mailbox fails the batch, nothing written", async () => {
-  await expect(t.store.appendBatch([{ mailboxId: inbox.id, raw: msg("x") }, { mailboxId: 99999, raw: msg("y") }])).rejects.toThrow();
+  await expect(
+    t.store.appendBatch([
+      { mailboxId: inbox.id, raw: msg("x") },
+      { mailboxId: 99999, raw: msg("y") },
+    ]),
+  ).rejects.toThrow();
   expect((await t.store.messages(inbox.id)).length).toBe(0);
   // The blobs written before the transaction have no row: GC's orphan sweep takes them.
   await t.store.gc({ orphanFileAgeMs: -1, graceMs: 0 });

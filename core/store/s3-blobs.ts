@@ -79,9 +79,11 @@ export function createS3BlobStore(opts: S3BlobOptions): S3BlobBackend {
     const prev = chain.get(id) ?? Promise.resolve();
     const p = prev.catch(() => {}).then(op);
     chain.set(id, p);
-    void p.catch(() => {}).finally(() => {
-      if (chain.get(id) === p) chain.delete(id);
-    });
+    void p
+      .catch(() => {})
+      .finally(() => {
+        if (chain.get(id) === p) chain.delete(id);
+      });
     return p;
   };
   let writes = 0;

@@ -83,9 +83,7 @@ export async function loadCerts(db: Db): Promise<Map<string, StoredCert>> {
 export async function saveCert(db: Db, c: StoredCert): Promise<void> {
   await db.write(async (tx) => {
     await tx.orm.insert(certificates).values({ names: JSON.stringify([c.name]), keyPem: c.keyPem, certPem: c.certPem, issuer: ISSUER, notAfter: c.notAfter, createdAt: c.createdAt });
-    await tx.orm
-      .delete(certificates)
-      .where(and(eq(certificates.issuer, ISSUER), eq(certificates.names, JSON.stringify([c.name])), lt(certificates.notAfter, c.createdAt)));
+    await tx.orm.delete(certificates).where(and(eq(certificates.issuer, ISSUER), eq(certificates.names, JSON.stringify([c.name])), lt(certificates.notAfter, c.createdAt)));
   });
 }
 

@@ -175,7 +175,12 @@ export async function removeAlias(ad: AliasesDb, rawAddress: string, targets: st
     const left = existing!.targets.filter((t) => !drop.has(lk.canonical(t)) && !drop.has(t));
     if (left.length === existing!.targets.length) fail(`${address} has none of these targets: ${targets.join(", ")}`);
     if (left.length) {
-      await ad.db.write((tx) => tx.orm.update(aliases).set({ targets: JSON.stringify(left) }).where(eq(aliases.address, address)));
+      await ad.db.write((tx) =>
+        tx.orm
+          .update(aliases)
+          .set({ targets: JSON.stringify(left) })
+          .where(eq(aliases.address, address)),
+      );
       return { deleted: false, row: { ...existing!, targets: left } };
     }
   }

@@ -26,7 +26,7 @@ export interface AccountRow {
 
 /** A local domain after following domain aliases (`alias_domains.alias_of`). */
 export type DomainInfo =
-  | { kind: "local"; /** stored name of the final domain */ canonical: string; /** alias_domains.catch_all of it */ catchAll: string | null; rewritten: boolean }
+  | { kind: "local" /** stored name of the final domain */; canonical: string /** alias_domains.catch_all of it */; catchAll: string | null; rewritten: boolean }
   | { kind: "loop"; chain: string[] };
 
 export interface Directory {

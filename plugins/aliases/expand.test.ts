@@ -38,7 +38,10 @@ beforeAll(async () => {
   await alias("dead@example.com", ["nobody@example.com", "off@example.com"]);
   await alias("keep@example.com", ["keep@example.com"]);
   await alias("dave@example.com", ["dave@example.com", "dave@elsewhere.test"]);
-  await alias("big@example.com", Array.from({ length: 60 }, (_, i) => `u${i}@remote.test`));
+  await alias(
+    "big@example.com",
+    Array.from({ length: 60 }, (_, i) => `u${i}@remote.test`),
+  );
   await alias("diamond@example.com", ["left@example.com", "right@example.com"]);
   await alias("left@example.com", ["carol@example.com"]);
   await alias("right@example.com", ["carol@example.com"]);
@@ -51,7 +54,10 @@ function ok(e: Expansion) {
   if (e.kind !== "ok") throw new Error(`expected ok, got ${JSON.stringify(e)}`);
   return e;
 }
-const accountsOf = (e: Expansion) => ok(e).local.map((l) => l.accountId).sort();
+const accountsOf = (e: Expansion) =>
+  ok(e)
+    .local.map((l) => l.accountId)
+    .sort();
 
 test("a group with overlapping nested members delivers once per account", async () => {
   const e = ok(await exp("team@example.com"));

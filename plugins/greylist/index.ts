@@ -29,14 +29,22 @@ export default definePlugin({
         const waitMs = cfg.delaySeconds * 1000;
         if (first !== null && now - first >= waitMs && now - first < cfg.retryHours * 3_600_000) {
           await core.db.write(async (tx) => {
-            await tx.execute({ sql: "INSERT INTO greylist_passed(net, domain, until) VALUES (?, ?, ?) ON CONFLICT(net, domain) DO UPDATE SET until = excluded.until", args: [net, domain, now + cfg.passedDays * 86_400_000] });
+            await tx.execute({
+              sql: "INSERT INTO greylist_passed(net, domain, until) VALUES (?, ?, ?) ON CONFLICT(net, domain) DO UPDATE SET until = excluded.until",
+              args: [net, domain, now + cfg.passedDays * 86_400_000],
+            });
             await tx.execute({ sql: "DELETE FROM greylist_triplets WHERE net = ? AND sender = ? AND rcpt = ?", args: [net, sender, to] });
           });
           log.info("greylist passed", { txn: txn.id, net, sender, rcpt: to });
           return pass;
         }
         if (first === null || now - first >= cfg.retryHours * 3_600_000) {
-          await core.db.write((tx) => tx.execute({ sql: "INSERT INTO greylist_triplets(net, sender, rcpt, first_seen) VALUES (?, ?, ?, ?) ON CONFLICT(net, sender, rcpt) DO UPDATE SET first_seen = excluded.first_seen", args: [net, sender, to, now] }));
+          await core.db.write((tx) =>
+            tx.execute({
+              sql: "INSERT INTO greylist_triplets(net, sender, rcpt, first_seen) VALUES (?, ?, ?, ?) ON CONFLICT(net, sender, rcpt) DO UPDATE SET first_seen = excluded.first_seen",
+              args: [net, sender, to, now],
+            }),
+          );
         }
         const left = Math.max(1, Math.ceil((waitMs - (now - (first ?? now))) / 1000));
         log.info("greylisted", { txn: txn.id, net, sender, rcpt: to, retryIn: left });

@@ -43,7 +43,10 @@ export default definePlugin({
         if (txn.internal) return { kind: "check", verdict: pass };
         if (txn.user) {
           // Submission: the recipients join the sender's address book of correspondents.
-          await models.addContacts(txn.user.accountId, txn.rcpts.filter((r) => r.domain).map((r) => `${r.local}@${r.domain}`));
+          await models.addContacts(
+            txn.user.accountId,
+            txn.rcpts.filter((r) => r.domain).map((r) => `${r.local}@${r.domain}`),
+          );
           return { kind: "check", verdict: pass };
         }
         const accounts = txn.state.junkAccounts ?? [];

@@ -26,7 +26,10 @@ beforeAll(async () => {
     c.set("adminUser" as never, { accountId: 0, address: "admin" } as never);
     await next();
   });
-  app.route("/", adminApp(() => ctx));
+  app.route(
+    "/",
+    adminApp(() => ctx),
+  );
   bare = adminApp(() => ctx);
 });
 afterAll(async () => {

@@ -112,7 +112,13 @@ export async function migrateFromImap(o: MigrateOptions): Promise<Report> {
     throw new JobError(`${u.host}:${u.port}: ${err.message}`);
   }
   try {
-    return await runImport(events(client, o, source), { store: o.store, accountId: o.accountId, onProgress: o.onProgress, signal: o.signal, remember: (tx, keys) => rememberCopied(tx, o.accountId, source, keys) });
+    return await runImport(events(client, o, source), {
+      store: o.store,
+      accountId: o.accountId,
+      onProgress: o.onProgress,
+      signal: o.signal,
+      remember: (tx, keys) => rememberCopied(tx, o.accountId, source, keys),
+    });
   } finally {
     await client.logout().catch(() => client.close());
   }

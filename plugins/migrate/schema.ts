@@ -41,8 +41,9 @@ export async function copiedUids(db: Db, accountId: number, source: string, fold
 
 /** Message-IDs copied from this source: in one folder (its UIDVALIDITY changed), or in any. */
 export async function copiedMessageIds(db: Db, accountId: number, source: string, folder?: string): Promise<Set<string>> {
-  const r = folder === undefined
-    ? await db.query({ sql: "SELECT DISTINCT message_id FROM migrate_copied WHERE account_id = ? AND source = ? AND message_id <> ''", args: [accountId, source] })
-    : await db.query({ sql: "SELECT DISTINCT message_id FROM migrate_copied WHERE account_id = ? AND source = ? AND folder = ? AND message_id <> ''", args: [accountId, source, folder] });
+  const r =
+    folder === undefined
+      ? await db.query({ sql: "SELECT DISTINCT message_id FROM migrate_copied WHERE account_id = ? AND source = ? AND message_id <> ''", args: [accountId, source] })
+      : await db.query({ sql: "SELECT DISTINCT message_id FROM migrate_copied WHERE account_id = ? AND source = ? AND folder = ? AND message_id <> ''", args: [accountId, source, folder] });
   return new Set(r.rows.map((x) => String(x.message_id)));
 }

@@ -59,7 +59,6 @@ export async function dumpAccount(dataDir: string, address: string, opts: { skip
   });
 }
 
-
 /** Runs /usr/bin/python3 with a script; its stdout. */
 export function python(script: string, args: string[] = []): string {
   const r = Bun.spawnSync(["/usr/bin/python3", "-c", script, ...args], { stdout: "pipe", stderr: "pipe" });

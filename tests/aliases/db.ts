@@ -37,7 +37,10 @@ export async function testDb(): Promise<TestDb> {
     async user(address, opts = {}) {
       const d = address.slice(address.lastIndexOf("@") + 1);
       const [r] = await db.write((tx) =>
-        tx.orm.insert(accounts).values({ address, domainId: ids.get(d)!, passwordHash: "x", disabled: opts.disabled ?? false, createdAt: Date.now() }).returning({ id: accounts.id }),
+        tx.orm
+          .insert(accounts)
+          .values({ address, domainId: ids.get(d)!, passwordHash: "x", disabled: opts.disabled ?? false, createdAt: Date.now() })
+          .returning({ id: accounts.id }),
       );
       for (const name of ["INBOX", ...(opts.folders ?? [])]) await db.write((tx) => tx.orm.insert(mailboxes).values({ accountId: r!.id, name, uidvalidity: uidv++ }));
       return r!.id;

@@ -23,7 +23,8 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out, err };
 }
 
-const bodyOf = (n: number) => `From: load@remote.test\r\nTo: alice@example.test\r\nSubject: load ${n}\r\nMessage-ID: <load-${n}@remote.test>\r\n\r\n${Array.from({ length: 40 }, (_, i) => `line ${i} of message ${n}: the quick brown fox\r\n`).join("")}`;
+const bodyOf = (n: number) =>
+  `From: load@remote.test\r\nTo: alice@example.test\r\nSubject: load ${n}\r\nMessage-ID: <load-${n}@remote.test>\r\n\r\n${Array.from({ length: 40 }, (_, i) => `line ${i} of message ${n}: the quick brown fox\r\n`).join("")}`;
 
 const FETCH_ALL = `
 import imaplib, sys, json

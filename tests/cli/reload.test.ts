@@ -49,7 +49,8 @@ async function ehloSize(port: number): Promise<number> {
   return Number(/250-SIZE (\d+)/.exec(r)![1]);
 }
 
-const config = (size: number | string) => `hostname = "mx.reload.test"\n[auth]\nallowPlaintextOnLoopback = true\n[limits]\nmaxMessageSize = ${typeof size === "number" ? size : JSON.stringify(size)}\n[plugins]\ndisabled = ["mailauth"]\n`;
+const config = (size: number | string) =>
+  `hostname = "mx.reload.test"\n[auth]\nallowPlaintextOnLoopback = true\n[limits]\nmaxMessageSize = ${typeof size === "number" ? size : JSON.stringify(size)}\n[plugins]\ndisabled = ["mailauth"]\n`;
 
 test("reload applies a new size limit to new transactions; IDLE stays; a broken file changes nothing", async () => {
   const home = join(tmp, "home");

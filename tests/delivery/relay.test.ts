@@ -54,7 +54,13 @@ async function startRelay(name: string, opts: { tls: boolean }) {
     proc.kill();
     await proc.exited;
   });
-  return { port, relayed: () => readdirSync(out).filter((f) => f.endsWith(".json")).map((f) => JSON.parse(readFileSync(join(out, f), "utf8")) as { tls: boolean; authUser: string; rcptTo: string[] }) };
+  return {
+    port,
+    relayed: () =>
+      readdirSync(out)
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => JSON.parse(readFileSync(join(out, f), "utf8")) as { tls: boolean; authUser: string; rcptTo: string[] }),
+  };
 }
 
 async function sideA(name: string, relayPort: number, passwordFile: string): Promise<TestServer> {

@@ -42,7 +42,6 @@ async function submit(to: string[], subject: string, text = "Hello from Alice.\n
   }
 }
 
-
 test("a message submitted at A arrives in Bob's INBOX at B", async () => {
   const info = await submit([BOB.address], "Hi Bob");
   expect(info.accepted).toEqual([BOB.address]);
@@ -90,7 +89,12 @@ test("null MX: an immediate bounce, no retries", async () => {
 });
 
 test("two MX hosts, the first down: delivered through the second", async () => {
-  dns.set("b2.test", { MX: [{ exchange: "mx1.b2.test", priority: 10 }, { exchange: "mx2.b2.test", priority: 20 }] });
+  dns.set("b2.test", {
+    MX: [
+      { exchange: "mx1.b2.test", priority: 10 },
+      { exchange: "mx2.b2.test", priority: 20 },
+    ],
+  });
   dns.set("mx1.b2.test", { A: ["127.0.0.2"] }); // loopback address where nothing listens
   dns.set("mx2.b2.test", { A: ["127.0.0.1"] });
   await b.core.store.addDomain("b2.test");

@@ -28,7 +28,12 @@ afterAll(async () => {
 });
 
 async function server(cfg: Record<string, unknown>, logSink?: (l: string) => void): Promise<TestServer> {
-  const s = await startTestServer({ users: [{ address: RCPT, password: "pw-alice-1" }], plugins: [smtp, dnsbl], config: { dns: { servers: [dns.server] }, dnsbl: { checkPrivate: true, ...cfg } }, ...(logSink && { log: createLogger("info", {}, logSink) }) });
+  const s = await startTestServer({
+    users: [{ address: RCPT, password: "pw-alice-1" }],
+    plugins: [smtp, dnsbl],
+    config: { dns: { servers: [dns.server] }, dnsbl: { checkPrivate: true, ...cfg } },
+    ...(logSink && { log: createLogger("info", {}, logSink) }),
+  });
   servers.push(s);
   return s;
 }

@@ -39,7 +39,14 @@ export async function startDnsWith(opts: TestDnsOptions, ...domains: string[]): 
   return dns;
 }
 
-export async function startSide(domain: string, user: { address: string; password: string }, smtpPort: number, peerPort: number, dns: TestDns, opts: Partial<TestServerOptions> = {}): Promise<TestServer> {
+export async function startSide(
+  domain: string,
+  user: { address: string; password: string },
+  smtpPort: number,
+  peerPort: number,
+  dns: TestDns,
+  opts: Partial<TestServerOptions> = {},
+): Promise<TestServer> {
   return startTestServer({
     domains: [domain],
     users: [user],

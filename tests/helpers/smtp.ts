@@ -90,11 +90,13 @@ export async function raw(port: number): Promise<RawClient> {
   let consumed = 0;
   let closed = false;
   let wake: (() => void) | null = null;
-  const closedP = new Promise<void>((res) => sock.on("close", () => {
-    closed = true;
-    wake?.();
-    res();
-  }));
+  const closedP = new Promise<void>((res) =>
+    sock.on("close", () => {
+      closed = true;
+      wake?.();
+      res();
+    }),
+  );
   sock.on("error", () => {});
   sock.on("data", (d: Buffer) => {
     buf += decoder.write(d);

@@ -80,7 +80,10 @@ async function serverState(folder: string): Promise<Record<string, string>> {
   if (!mb) return {};
   const out: Record<string, string> = {};
   for (const m of await store.messages(mb.id)) {
-    out[m.subject] = m.flags.map((f) => FLAG_LETTERS[f] ?? "").sort().join("");
+    out[m.subject] = m.flags
+      .map((f) => FLAG_LETTERS[f] ?? "")
+      .sort()
+      .join("");
   }
   return out;
 }

@@ -97,5 +97,5 @@ test("VacationResponse/get|set; one reply per sender; none to lists or the null 
   await alice.call([["VacationResponse/set", { accountId: acct, update: { singleton: { isEnabled: false } } }, "s"]], USING);
   await send({ from: DAVE, envelopeFrom: DAVE, subject: "while off" });
   await settle();
-  expect((repliesTo(DAVE)).length).toBe(1);
+  expect(repliesTo(DAVE).length).toBe(1);
 }, 30_000);

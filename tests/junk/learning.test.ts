@@ -120,7 +120,12 @@ r('notjunk', data)
 
 test("mail from an address the user has written to is not classified", async () => {
   // Alice writes to bob (submission, authenticated); bob's spam-like reply is let through.
-  const sent = await pySend(srv.port("submission"), { from: ALICE.address, to: [BOB.address], msg: message(ALICE.address, "Hello Bob", "Hi Bob, how are you?"), login: [ALICE.address, ALICE.password] });
+  const sent = await pySend(srv.port("submission"), {
+    from: ALICE.address,
+    to: [BOB.address],
+    msg: message(ALICE.address, "Hello Bob", "Hi Bob, how are you?"),
+    login: [ALICE.address, ALICE.password],
+  });
   expect(sent.ok).toBe(true);
   await deliver(spam(5).replace("From: <promo5@zorblax-deals.test>", `From: <${BOB.address}>`), BOB.address);
   const inbox = await mailbox(srv, ALICE.address);

@@ -40,13 +40,16 @@ async function deliver(envelopeFrom: string, from: string, subject: string, body
 }
 
 async function imaplib(body: string): Promise<void> {
-  await python(`
+  await python(
+    `
 import imaplib, sys
 M = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
 M.login(${JSON.stringify(ALICE.address)}, ${JSON.stringify(ALICE.password)})
 ${body}
 M.logout()
-`, [String(srv.port("imap"))]);
+`,
+    [String(srv.port("imap"))],
+  );
 }
 
 async function senders(): Promise<string[]> {

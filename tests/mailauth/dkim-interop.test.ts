@@ -66,7 +66,12 @@ test("dkimpy signs with RSA-2048, kotakpos verifies", async () => {
   expect(r.dkim.map((d) => [d.status.result, d.signingDomain])).toEqual([["pass", "a.test"]]);
   expect(r.header).toContain("dkim=pass");
   // Tampered: fails.
-  const bad = Buffer.from(Buffer.concat([Buffer.from(sig), msg]).toString("latin1").replace("Hello", "Howdy"), "latin1");
+  const bad = Buffer.from(
+    Buffer.concat([Buffer.from(sig), msg])
+      .toString("latin1")
+      .replace("Hello", "Howdy"),
+    "latin1",
+  );
   expect((await verifyOurs(bad)).dkim[0]!.status.result).toBe("fail");
 });
 

@@ -15,7 +15,9 @@ const haveFetchmail = Bun.which("fetchmail") !== null;
 
 beforeAll(async () => {
   server = await startTestServer({
-    plugins: [pop3], users: [{ address: ALICE, password: "alice pw" }] });
+    plugins: [pop3],
+    users: [{ address: ALICE, password: "alice pw" }],
+  });
   dir = mkdtempSync(join(tmpdir(), "kotakpos-fetchmail-"));
 });
 afterAll(async () => {
