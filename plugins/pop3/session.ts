@@ -3,12 +3,12 @@
 // arrival order, which is what PIPELINING (RFC 2449 §6.6) needs.
 import type { AuthResult, AuthUser, Connection, Credentials } from "../../core/types.ts";
 import type { Store, StoreChange } from "../../core/store/types.ts";
+import { createAuthorization } from "./authorization.ts";
 import { capabilities } from "./capa.ts";
 import { parseCommand, parseNumber, type Command } from "./command.ts";
 import { createLineReader, type LineItem } from "./lines.ts";
 import type { MaildropLocks } from "./locks.ts";
 import { createMaildrop, deletedUids, dropStat, lookup, markGone, type DropMessage, type Maildrop } from "./maildrop.ts";
-import { decodePlain } from "../../core/sasl.ts";
 import { SessionLoop } from "../../core/session.ts";
 import { runTransactionCommand, TRANSACTION_COMMANDS, type TxnIo } from "./transaction.ts";
 
@@ -49,8 +49,6 @@ const QUEUE_LOW = 8;
 const READ_AHEAD = 4;
 const READ_AHEAD_MAX_BYTES = 1 << 20;
 
-const PLAINTEXT_REFUSED = "[AUTH] Plaintext authentication disallowed on non-secure connections; use STLS first";
-
 type State = "authorization" | "transaction" | "update";
 
 export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
@@ -60,9 +58,6 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   const queue: LineItem[] = [];
   let state: State = "authorization";
   let ended = false;
-  let authFailures = 0;
-  let pendingUser: string | null = null;
-  let saslPending = false;
   let lockedAccount: number | null = null;
   let drop: Maildrop | null = null;
   let unsubscribe: (() => void) | null = null;
@@ -120,7 +115,24 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
     if (loop.error()) end(`-ERR ${text}; too many errors, closing connection`);
     else no(text);
   };
-  const credentialsAllowed = () => conn.plaintextLoginAllowed;
+  const authorization = createAuthorization({
+    conn,
+    deps,
+    send,
+    no,
+    bad,
+    end,
+    ended: () => ended,
+    resetInput() {
+      clearQueue();
+      reader.reset();
+    },
+    closed() {
+      ended = true;
+      loop.close();
+    },
+    loggedIn: openMaildrop,
+  });
 
   function releaseMaildrop(): void {
     unsubscribe?.();
@@ -141,7 +153,7 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
 
   /** PIPELINING: start the store reads of queued RETRs while this answer is written. */
   function readAhead(): void {
-    if (state !== "transaction" || !drop || saslPending) return;
+    if (state !== "transaction" || !drop) return;
     for (const m of ahead.keys()) if (m.deleted) ahead.delete(m); // DELE overtook its RETR
     for (const item of queue.slice(0, READ_AHEAD)) {
       if (ahead.size >= READ_AHEAD) return;
@@ -157,11 +169,7 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   }
 
   async function handle(item: LineItem): Promise<void> {
-    if (saslPending) {
-      saslPending = false;
-      if (item.kind === "toolong") return bad("Authentication response too long");
-      return saslResponse(item.bytes);
-    }
+    if (authorization.saslPending) return authorization.saslLine(item);
     if (item.kind === "toolong") return bad("Line too long");
     const parsed = parseCommand(item.bytes);
     if (!parsed.ok) return bad(parsed.error);
@@ -169,7 +177,7 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
     if (item.bytes.length > MAX_COMMAND && cmd.keyword !== "AUTH") return bad("Line too long");
     if (cmd.keyword === "CAPA") return capa(cmd);
     if (cmd.keyword === "QUIT") return quit(cmd);
-    if (state === "authorization") return authorizationCommand(cmd);
+    if (state === "authorization") return authorization.command(cmd);
     if (TRANSACTION_COMMANDS.has(cmd.keyword)) return runTransactionCommand(txnIo(drop!), cmd);
     if (["USER", "PASS", "AUTH", "APOP"].includes(cmd.keyword)) return bad("Already authenticated");
     if (cmd.keyword === "STLS") return bad("STLS is only allowed before authentication");
@@ -178,105 +186,8 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
 
   function capa(cmd: Command): void {
     if (cmd.args.length) return bad("CAPA takes no arguments");
-    const caps = capabilities({ loggedIn: state !== "authorization", secure: conn.secure, credentialsAllowed: credentialsAllowed() });
+    const caps = capabilities({ loggedIn: state !== "authorization", secure: conn.secure, credentialsAllowed: conn.plaintextLoginAllowed });
     send(`+OK Capability list follows\r\n${caps.join("\r\n")}\r\n.`);
-  }
-
-  async function authorizationCommand(cmd: Command): Promise<void> {
-    switch (cmd.keyword) {
-      case "STLS":
-        return stls(cmd);
-      case "USER": {
-        if (!cmd.rest.trim()) return bad("USER needs a user name");
-        if (!credentialsAllowed()) return no(PLAINTEXT_REFUSED);
-        // The name as sent: the core refuses one that is not canonical (no fixing up).
-        pendingUser = cmd.rest;
-        return send("+OK Send your password");
-      }
-      case "PASS": {
-        const user = pendingUser;
-        pendingUser = null;
-        if (user === null) return bad("Send USER first");
-        if (!credentialsAllowed()) return no(PLAINTEXT_REFUSED);
-        // RFC 1939 §7: the password is the rest of the line, spaces included.
-        if (cmd.rest === "") return bad("PASS needs a password");
-        return login({ mechanism: "USER", username: user, password: cmd.rest });
-      }
-      case "AUTH":
-        return auth(cmd);
-      case "APOP":
-        return no("APOP is not supported");
-    }
-    if (TRANSACTION_COMMANDS.has(cmd.keyword)) return bad("Not authenticated");
-    return bad("Unknown command");
-  }
-
-  /** RFC 2595 §4 STLS. */
-  async function stls(cmd: Command): Promise<void> {
-    if (cmd.args.length) return bad("STLS takes no arguments");
-    if (conn.secure) return bad("TLS is already active");
-    send("+OK Begin TLS negotiation now");
-    // Anything the client sent after STLS, before the handshake, is not trusted.
-    clearQueue();
-    reader.reset();
-    pendingUser = null;
-    try {
-      await conn.upgradeTls();
-    } catch {
-      ended = true; // the core has closed the connection
-      loop.close();
-    }
-  }
-
-  /** RFC 5034 AUTH, with the initial response (SASL-IR) or a "+ " continuation. */
-  async function auth(cmd: Command): Promise<void> {
-    if (cmd.args.length === 0) {
-      // Not in RFC 5034, but clients from the RFC 1734 era list mechanisms this way.
-      return send(credentialsAllowed() ? "+OK\r\nPLAIN\r\n." : "+OK\r\n.");
-    }
-    if (cmd.args.length > 2) return bad("Too many arguments to AUTH");
-    if (cmd.args[0]!.toUpperCase() !== "PLAIN") return no("Unsupported authentication mechanism");
-    if (!credentialsAllowed()) return no(PLAINTEXT_REFUSED);
-    const ir = cmd.args[1];
-    if (ir === undefined) {
-      saslPending = true;
-      return send("+ ");
-    }
-    // RFC 5034 §4: "=" is an empty initial response (decodePlain reads it so).
-    return plainResponse(ir);
-  }
-
-  async function saslResponse(line: Buffer): Promise<void> {
-    const text = line.toString("latin1").trim();
-    if (text === "*") return no("Authentication cancelled");
-    return plainResponse(text);
-  }
-
-  async function plainResponse(b64: string): Promise<void> {
-    const r = decodePlain(b64);
-    if (!r.ok) return bad(r.error);
-    return login(r.cred);
-  }
-
-  async function login(cred: Credentials): Promise<void> {
-    let res: AuthResult;
-    try {
-      res = await deps.auth(cred);
-    } catch (err) {
-      conn.log.error("pop3 auth hook failed", { err: (err as Error)?.message });
-      return no("[SYS/TEMP] Authentication is temporarily unavailable");
-    }
-    if (ended) return;
-    if (res.kind === "user") return openMaildrop(res.user);
-    authFailures++;
-    // RFC 3206: [AUTH] for bad credentials, [SYS/TEMP] for transient refusals (rate limit).
-    const temporary = res.kind === "reject" && res.reply.code < 500;
-    const text = res.kind === "reject" ? oneLine(res.reply.text) : "Authentication failed";
-    const line = `-ERR ${temporary ? "[SYS/TEMP]" : "[AUTH]"} ${text}`;
-    if (limits.authFailureDelayMs > 0) await Bun.sleep(limits.authFailureDelayMs);
-    if (ended) return;
-    if (authFailures >= limits.maxAuthFailures) return end(`${line}; too many failures, closing connection`);
-    send(line);
   }
 
   async function openMaildrop(user: AuthUser): Promise<void> {
@@ -354,8 +265,4 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   // RFC 1939 §4: the greeting. No APOP timestamp: APOP is not offered.
   send(`+OK ${deps.hostname} POP3 server ready`);
   loop.start();
-}
-
-function oneLine(s: string): string {
-  return s.replace(/[\r\n]+/g, " ");
 }
