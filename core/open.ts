@@ -202,6 +202,7 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
           maxPerIp: config.listen.maxConnectionsPerIp,
           maxConnections: config.listen.maxConnections,
           tlsHandshakeTimeoutMs: config.listen.tlsHandshakeSeconds * 1000,
+          allowPlaintextOnLoopback: () => config.auth.allowPlaintextOnLoopback,
           log,
           tls,
         })

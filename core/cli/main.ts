@@ -118,7 +118,9 @@ export async function runCli(argv: string[], builtins: Plugin[], io: Io = proces
           io.out(helpOf(cmd, path));
           return EXIT_OK;
         }
-        throw new UsageError(next.word === undefined ? `missing subcommand: kotakpos ${path.join(" ")} ${cmd.sub.map((s) => s.name).join("|")}` : `unknown subcommand "${path.join(" ")} ${next.word}"`);
+        throw new UsageError(
+          next.word === undefined ? `missing subcommand: kotakpos ${path.join(" ")} ${cmd.sub.map((s) => s.name).join("|")}` : `unknown subcommand "${path.join(" ")} ${next.word}"`,
+        );
       }
       cmd = sub;
       path.push(sub.name);

@@ -19,7 +19,6 @@ import { nextAttemptAt, type Schedule } from "./backoff.ts";
 import { buildDsn, type DsnRecipient } from "./dsn.ts";
 import { askRetry, classify, dsnRecipients, noticeGroups, parseDsn, persistOutcomes, reportOutcomes, type Notice, type Outcome, type Row } from "./record.ts";
 
-
 export interface SchedulerOptions {
   db: Db;
   store: Store;
@@ -105,7 +104,12 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
         await tx.orm
           .update(spool)
           .set({ status: "inflight", leaseOwner: owner, leaseUntil: now + lease, attempts: g[0]!.attempts, nextAttempt: g[0]!.nextAttempt, updatedAt: now })
-          .where(inArray(spool.id, g.map((r) => r.id)));
+          .where(
+            inArray(
+              spool.id,
+              g.map((r) => r.id),
+            ),
+          );
       }
       return due;
     });
@@ -184,7 +188,10 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     const notice = async (xs: Outcome[], action: DsnRecipient["action"]): Promise<Notice | null> => {
       if (xs.length === 0) return null;
       try {
-        const n = await prepareNotice(xs.map((x) => x.row), dsnRecipients(xs, action, now, schedule));
+        const n = await prepareNotice(
+          xs.map((x) => x.row),
+          dsnRecipients(xs, action, now, schedule),
+        );
         return n ? { ...n, id: newMsgId() } : null;
       } catch (e) {
         log.error("could not prepare a delivery status notification", { id: xs[0]!.row.msgId, err: (e as Error).message });
@@ -272,17 +279,20 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     start() {
       if (running) return;
       running = true;
-      heartbeat = setInterval(() => {
-        if (inflight === 0) return;
-        void db
-          .write((tx) =>
-            tx.orm
-              .update(spool)
-              .set({ leaseUntil: Date.now() + lease })
-              .where(and(eq(spool.leaseOwner, owner), eq(spool.status, "inflight"))),
-          )
-          .catch((e) => log.warn("lease renewal failed", { err: (e as Error).message }));
-      }, Math.max(lease / 3, 300));
+      heartbeat = setInterval(
+        () => {
+          if (inflight === 0) return;
+          void db
+            .write((tx) =>
+              tx.orm
+                .update(spool)
+                .set({ leaseUntil: Date.now() + lease })
+                .where(and(eq(spool.leaseOwner, owner), eq(spool.status, "inflight"))),
+            )
+            .catch((e) => log.warn("lease renewal failed", { err: (e as Error).message }));
+        },
+        Math.max(lease / 3, 300),
+      );
       void tick();
     },
     kick,

@@ -79,9 +79,11 @@ export function createS3BlobStore(opts: S3BlobOptions): S3BlobBackend {
     const prev = chain.get(id) ?? Promise.resolve();
     const p = prev.catch(() => {}).then(op);
     chain.set(id, p);
-    void p.catch(() => {}).finally(() => {
-      if (chain.get(id) === p) chain.delete(id);
-    });
+    void p
+      .catch(() => {})
+      .finally(() => {
+        if (chain.get(id) === p) chain.delete(id);
+      });
     return p;
   };
   let writes = 0;
@@ -121,7 +123,10 @@ export function createS3BlobStore(opts: S3BlobOptions): S3BlobBackend {
       // orphaned (it commits a new row): an object written after that is kept.
       void serial(id, async () => {
         if (writtenBefore !== undefined) {
-          const st = await client.file(keyOf(id)).stat().catch(() => null);
+          const st = await client
+            .file(keyOf(id))
+            .stat()
+            .catch(() => null);
           if (st && st.lastModified.getTime() > writtenBefore) return;
         }
         await client.delete(keyOf(id));

@@ -215,7 +215,13 @@ export interface Store {
   uidList(mailboxId: number): Promise<{ uid: number; modseq: number; flags: string[] }[]>;
   /** The full message bytes (prefix + blob). */
   read(msg: Pick<MessageMeta, "blobId" | "id">): Promise<Uint8Array>;
-  setFlags(mailboxId: number, uids: UidSet, op: FlagOp, flags: string[], opts?: { unchangedSince?: number; origin?: string }): Promise<{ changed: { uid: number; modseq: number; flags: string[] }[]; failed: number[] }>;
+  setFlags(
+    mailboxId: number,
+    uids: UidSet,
+    op: FlagOp,
+    flags: string[],
+    opts?: { unchangedSince?: number; origin?: string },
+  ): Promise<{ changed: { uid: number; modseq: number; flags: string[] }[]; failed: number[] }>;
   copy(fromMailboxId: number, uids: UidSet, toMailboxId: number, opts?: { origin?: string }): Promise<{ uidvalidity: number; map: [from: number, to: number][] }>;
   move(fromMailboxId: number, uids: UidSet, toMailboxId: number, opts?: { origin?: string }): Promise<{ uidvalidity: number; map: [from: number, to: number][] }>;
   /** Expunge messages flagged \Deleted (restricted to `uids` when given). Returns expunged UIDs. */

@@ -83,9 +83,7 @@ export async function loadCerts(db: Db): Promise<Map<string, StoredCert>> {
 export async function saveCert(db: Db, c: StoredCert): Promise<void> {
   await db.write(async (tx) => {
     await tx.orm.insert(certificates).values({ names: JSON.stringify([c.name]), keyPem: c.keyPem, certPem: c.certPem, issuer: ISSUER, notAfter: c.notAfter, createdAt: c.createdAt });
-    await tx.orm
-      .delete(certificates)
-      .where(and(eq(certificates.issuer, ISSUER), eq(certificates.names, JSON.stringify([c.name])), lt(certificates.notAfter, c.createdAt)));
+    await tx.orm.delete(certificates).where(and(eq(certificates.issuer, ISSUER), eq(certificates.names, JSON.stringify([c.name])), lt(certificates.notAfter, c.createdAt)));
   });
 }
 
@@ -100,4 +98,3 @@ export async function takeRenewal(db: Db): Promise<string[] | undefined> {
   await db.write((tx) => tx.orm.delete(settings).where(inArray(settings.key, [RENEW_KEY])));
   return JSON.parse(v) as string[];
 }
-

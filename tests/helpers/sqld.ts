@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../delivery/aiosmtpd.ts";
+import { freePort } from "./aiosmtpd.ts";
 
 export const SQLD = process.env.KOTAKPOS_SQLD;
 

@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { startS3, type TestS3 } from "../helpers/s3.ts";
 import { startSqld, type TestSqld } from "../helpers/sqld.ts";
-import { freePort, startAiosmtpd, waitPort, type Aiosmtpd } from "../delivery/aiosmtpd.ts";
-import { startDnsFor } from "../delivery/pair.ts";
-import type { TestDns } from "../delivery/dns-server.ts";
+import { freePort, startAiosmtpd, waitPort, type Aiosmtpd } from "../helpers/aiosmtpd.ts";
+import { startDnsFor } from "../helpers/pair.ts";
+import type { TestDns } from "../helpers/dns-server.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 export const ANN = { address: "ann@example.test", password: "ann-password-1" };

@@ -4,10 +4,10 @@
 // the other after the leases expire (DESIGN.md "Several instances").
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { ImapFlow } from "imapflow";
-import { pySend } from "../smtp/helpers.ts";
+import { pySend } from "../helpers/smtp.ts";
 import type { TestServer } from "../helpers/server.ts";
 import { SQLD } from "../helpers/sqld.ts";
-import { until } from "../delivery/until.ts";
+import { until } from "../helpers/until.ts";
 import { ANN, arrivals, bulkSend, setDelay, spawnInstance, startInProcess, startShared, type Shared, type Spawned } from "./cluster.ts";
 
 let shared: Shared;
