@@ -3,7 +3,7 @@
 // after the delay passes, and the sender's domain is then remembered for its network so
 // its later mail (to anyone here) is never greylisted again. A DMARC-aligned known
 // sender (known.ts) is not greylisted from any network when SPF passes for it. Authenticated
-// submissions and our own bounces are never greylisted. Kept in plugin-owned tables.
+// submissions and our own bounces are never greylisted. Kept in plugin-owned tables (schema.ts).
 import type { SPFResult } from "mailauth";
 import { resolverFromConfig } from "../../core/dns/index.ts";
 import { definePlugin, defer, pass, type SmtpTxn } from "../../core/types.ts";
@@ -21,28 +21,12 @@ declare module "../../core/types.ts" {
 /** RFC 7208 §4.6.4 limits the lookups; this bounds the time an SPF check at RCPT may take. */
 const SPF_TIME_LIMIT_MS = 5_000;
 
-const DDL = [
-  `CREATE TABLE IF NOT EXISTS greylist_triplets (net TEXT NOT NULL, sender TEXT NOT NULL, rcpt TEXT NOT NULL, first_seen INTEGER NOT NULL, PRIMARY KEY (net, sender, rcpt)) WITHOUT ROWID`,
-  `CREATE TABLE IF NOT EXISTS greylist_passed (net TEXT NOT NULL, domain TEXT NOT NULL, until INTEGER NOT NULL, PRIMARY KEY (net, domain)) WITHOUT ROWID`,
-];
-
 export default definePlugin({
   name: "greylist",
   config: GreylistConfig,
   async setup(core, cfg) {
     if (!cfg.enabled) return;
     const log = core.log.child({ plugin: "greylist" });
-    const have = await core.db.query({ sql: "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('greylist_triplets', 'greylist_passed')", args: [] });
-    if (Number(have.rows[0]?.n) !== 2) {
-      try {
-        await core.db.write(async (tx) => {
-          for (const s of DDL) await tx.execute(s);
-        });
-      } catch (err) {
-        log.warn("greylisting off: its tables could not be created", { err: (err as Error)?.message ?? String(err) });
-        return;
-      }
-    }
     const resolver = resolverFromConfig(core.config);
     /** Remembered DMARC-aligned domains → until, so a busy sender costs no write per message. */
     const aligned = new Map<string, number>();

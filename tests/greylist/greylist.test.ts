@@ -5,8 +5,8 @@
 // another network when SPF passes there; a forger of that domain still is.
 import { afterAll, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { startTestDns } from "../delivery/dns-server.ts";
-import { mailbox, pySend, swaks } from "../smtp/helpers.ts";
+import { startTestDns } from "../helpers/dns-server.ts";
+import { mailbox, pySend, swaks } from "../helpers/smtp.ts";
 import smtp from "../../plugins/smtp/index.ts";
 import mailauth from "../../plugins/mailauth/index.ts";
 import junk from "../../plugins/junk/index.ts";

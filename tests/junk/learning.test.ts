@@ -4,8 +4,8 @@
 // mail from someone the user wrote to is never classified.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { python } from "../imap/helpers.ts";
-import { mailbox, pySend } from "../smtp/helpers.ts";
+import { python } from "../helpers/imap.ts";
+import { mailbox, pySend } from "../helpers/smtp.ts";
 import smtp from "../../plugins/smtp/index.ts";
 import imap from "../../plugins/imap/index.ts";
 import junk from "../../plugins/junk/index.ts";
