@@ -86,7 +86,11 @@ export async function releaseMessages(db: Db, ids: string[]): Promise<number> {
     const res = await tx.orm
       .update(spool)
       // A row whose attempt is still running goes back to in flight (its outcome records).
-      .set({ status: sql`case when ${spool.leaseOwner} is not null then 'inflight' else 'queued' end`, nextAttempt: sql`case when ${spool.leaseOwner} is not null then ${spool.nextAttempt} else ${Date.now()} end`, updatedAt: Date.now() })
+      .set({
+        status: sql`case when ${spool.leaseOwner} is not null then 'inflight' else 'queued' end`,
+        nextAttempt: sql`case when ${spool.leaseOwner} is not null then ${spool.nextAttempt} else ${Date.now()} end`,
+        updatedAt: Date.now(),
+      })
       .where(and(inArray(spool.msgId, ids), eq(spool.status, "held")))
       .returning({ id: spool.id });
     return res.length;

@@ -211,7 +211,17 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     const mb = (await getMailboxInTx(tx, target.accountId, target.mailbox)) ?? (await getMailboxInTx(tx, target.accountId, "INBOX"));
     if (!mb) throw new StoreError("NONEXISTENT", `account ${target.accountId} has no INBOX`);
     const own = target.headers?.length ? target.headers.join("") : "";
-    const r = await insertMessage(tx, mb, blob, prefix.join("") + own, own ? withMoreHeader(parsed, encoder.encode(own).length) : parsed, target.flags ?? [], opts.internalDate ?? Date.now(), undefined, true);
+    const r = await insertMessage(
+      tx,
+      mb,
+      blob,
+      prefix.join("") + own,
+      own ? withMoreHeader(parsed, encoder.encode(own).length) : parsed,
+      target.flags ?? [],
+      opts.internalDate ?? Date.now(),
+      undefined,
+      true,
+    );
     return { uid: r.uid, mailboxId: mb.id };
   }
 

@@ -58,7 +58,7 @@ function reference(tokens: string[], m: MemoryModel): number {
 
 test("score keeps the 150 strongest tokens (ties in token order) as the textbook form does", () => {
   let seed = 42;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let round = 0; round < 20; round++) {
     const m = new MemoryModel();
     // Few distinct counts: many ties at the cut.

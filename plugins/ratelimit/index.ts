@@ -61,7 +61,11 @@ export default definePlugin({
 
     function limitReply(user: AuthUser, ip: string, reason: string) {
       log.warn("submission rate limit", { user: user.address, ip, limit: reason });
-      alertOnce(`limit:${user.accountId}`, `Sending limit reached by ${user.address}`, `The account ${user.address} reached its sending limit (${reason}); its further messages are deferred with 451 until the hour has passed.\r\nLast client address: ${ip}.\r\nIf the account was not expected to send this much, it may be compromised: change its password.`);
+      alertOnce(
+        `limit:${user.accountId}`,
+        `Sending limit reached by ${user.address}`,
+        `The account ${user.address} reached its sending limit (${reason}); its further messages are deferred with 451 until the hour has passed.\r\nLast client address: ${ip}.\r\nIf the account was not expected to send this much, it may be compromised: change its password.`,
+      );
       return defer(451, "4.7.0", `Sending limit reached: at most ${reason}; try again later`);
     }
 

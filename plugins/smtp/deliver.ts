@@ -87,7 +87,12 @@ export interface AcceptedRcpt {
  *  does a per-account junk verdict for that account's copies; either way with the $Junk
  *  keyword, so a later move out of Junk can be learned as "not junk". An account's own
  *  header lines (DataCheck.accountHeaders) go with its copies only. */
-export function buildDeliveries(rcpts: AcceptedRcpt[], quarantine: boolean, junk: ReadonlySet<number> = new Set(), accountHeaders: ReadonlyMap<number, string[]> = new Map()): Pick<AcceptedMessage, "local" | "remote"> {
+export function buildDeliveries(
+  rcpts: AcceptedRcpt[],
+  quarantine: boolean,
+  junk: ReadonlySet<number> = new Set(),
+  accountHeaders: ReadonlyMap<number, string[]> = new Map(),
+): Pick<AcceptedMessage, "local" | "remote"> {
   const local: DeliveryTarget[] = [];
   const seen = new Set<string>();
   const remote: AcceptedMessage["remote"] = [];
