@@ -9,6 +9,7 @@ import type { Spool } from "./spool/types.ts";
 import type { Db } from "./db/open.ts";
 import type { Hono } from "hono";
 import type { Command } from "./cli/command.ts";
+import type { MimePart } from "./mime/types.ts";
 
 export type { Command };
 
@@ -155,6 +156,9 @@ export interface TxnState {
   /** Inbound DMARC outcome (RFC 7489), set by the mailauth plugin as its smtp.data check
    *  starts, so other checks (plugins/junk's sender reputation) can await it. */
   dmarc?: Promise<{ result: string; domain: string } | null>;
+  /** Accounts whose copy goes to Junk, set by the junk plugin as its smtp.data check starts
+   *  (plugins/greylist remembers a DMARC-aligned sender only when its mail was kept). */
+  junked?: Promise<number[]>;
 }
 
 export interface Address {
@@ -194,6 +198,9 @@ export interface IncomingMessage {
   prefix: string[];
   /** Parsed headers (lower-cased names), for checks that need them. */
   headers: { name: string; value: string }[];
+  /** raw's MIME structure (offsets from 0), parsed at the first call and then shared by
+   *  the checks that need it and the store (which would parse it again otherwise). */
+  structure?: () => MimePart;
 }
 
 export type DataResult = Verdict | { kind: "quarantine"; reason: string };
@@ -210,6 +217,9 @@ export interface DataCheck {
   /** Local accounts whose copies go to their Junk mailbox with the $Junk keyword (a
    *  per-account verdict, e.g. plugins/junk's classifier); the others keep their route. */
   junk?: number[];
+  /** Header lines for one account's copy only (a per-account verdict, e.g. plugins/junk's
+   *  X-Spam-Score), where `headers` would show every recipient the others' verdicts. */
+  accountHeaders?: { accountId: number; headers: string[] }[];
 }
 
 export interface OutgoingMessage {

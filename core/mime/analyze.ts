@@ -1,7 +1,7 @@
 // Parse once at delivery (DESIGN.md): structure, envelope and the decoded search fields
 // (subject, addresses, Message-ID, Date, a short text preview).
 import type { Envelope, EnvelopeAddress, MimePart } from "./types.ts";
-import { parseStructure } from "./structure.ts";
+import { parseStructure, shiftStructure } from "./structure.ts";
 import { envelopeFromFields } from "./envelope.ts";
 import { getField, parseFields, splitHeader } from "./header.ts";
 import { decodeTransfer, decodeWords } from "./decode.ts";
@@ -31,8 +31,10 @@ export interface Analysis {
 
 /** Analyzes `raw` (the message without our prefix); offsets in `structure` are shifted by
  *  `prefixSize` and the top-level header starts at 0 so it includes the prefix. */
-export function analyze(raw: Uint8Array, prefixSize = 0): Analysis {
-  const structure = parseStructure(raw, prefixSize);
+/** `parsed`: the structure of raw at offset 0 when a check parsed it already (shared, not
+ *  parsed twice). */
+export function analyze(raw: Uint8Array, prefixSize = 0, parsed?: MimePart): Analysis {
+  const structure = parsed ? shiftStructure(parsed, prefixSize) : parseStructure(raw, prefixSize);
   structure.headerStart = 0;
   const { headerEnd } = splitHeader(raw, 0, raw.length);
   const fields = parseFields(raw, 0, headerEnd);

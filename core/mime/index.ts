@@ -1,5 +1,5 @@
 // MIME parsing, once at delivery: structure with byte offsets, ENVELOPE, search fields.
-export { parseStructure, countLines, MAX_DEPTH } from "./structure.ts";
+export { parseStructure, shiftStructure, countLines, MAX_DEPTH } from "./structure.ts";
 export { parseEnvelope, envelopeFromFields } from "./envelope.ts";
 export { analyze, formatAddresses, htmlToText, parseDate, type Analysis } from "./analyze.ts";
 export { parseAddressList } from "./address.ts";

@@ -307,3 +307,20 @@ describe("odd but real input", () => {
     expect(q.parts!.length).toBeLessThanOrEqual(6000);
   });
 });
+
+test("shiftStructure moves every offset as parsing with that offset does (the top's headerStart stays)", async () => {
+  const { shiftStructure } = await import("./structure.ts");
+  const { analyze } = await import("./analyze.ts");
+  const b = enc(
+    crlf(
+      'Subject: t\nContent-Type: multipart/mixed; boundary="x"\n\n--x\nContent-Type: text/plain\n\nhello\n--x\nContent-Type: message/rfc822\n\nSubject: inner\nContent-Type: multipart/alternative; boundary="y"\n\n--y\n\ninner text\n--y\nContent-Type: text/html\n\n<p>hi</p>\n--y--\n--x--\n',
+    ),
+  );
+  const base = parseStructure(b);
+  const shifted = shiftStructure(base, 57);
+  const direct = parseStructure(b, 57);
+  expect(shifted).toEqual({ ...direct, headerStart: base.headerStart });
+  expect(shifted.parts![1]!.message!.body.parts![1]!.bodyStart).toBe(direct.parts![1]!.message!.body.parts![1]!.bodyStart);
+  // analyze with a structure parsed before = analyze parsing it itself.
+  expect(analyze(b, 57, base)).toEqual(analyze(b, 57));
+});

@@ -21,6 +21,19 @@ export function parseStructure(bytes: Uint8Array, offset = 0): MimePart {
   return parsePart({ bytes, offset, parts: 0 }, 0, bytes.length, 0, false);
 }
 
+/** The structure with every byte offset moved by `delta` (more header lines before the
+ *  message: a per-copy prefix); the top part's headerStart stays 0, as analyze() sets it. */
+export function shiftStructure(part: MimePart, delta: number, top = true): MimePart {
+  return {
+    ...part,
+    headerStart: top ? part.headerStart : part.headerStart + delta,
+    bodyStart: part.bodyStart + delta,
+    end: part.end + delta,
+    ...(part.parts && { parts: part.parts.map((p) => shiftStructure(p, delta, false)) }),
+    ...(part.message && { message: { ...part.message, body: shiftStructure(part.message.body, delta, false) } }),
+  };
+}
+
 /** Counts lines in [start, end): a last line without a line break counts too. */
 export function countLines(bytes: Uint8Array, start: number, end: number): number {
   if (end <= start) return 0;

@@ -34,7 +34,7 @@ export interface Prepared {
 
 /** Outside any transaction: the blob written and fsynced, the message parsed once. */
 export function prepareMessage(store: Store, msg: AcceptedMessage): Promise<Prepared> {
-  return store.prepare(msg.raw, msg.prefix);
+  return store.prepare(msg.raw, msg.prefix, msg.structure);
 }
 
 /** Inside a write transaction: mailbox rows for local targets, spool rows for remote ones. */

@@ -1,4 +1,4 @@
-// Queue administration (`kotakpos queue list|show|retry|delete`) and the blob reference
+// Queue administration (`kotakpos queue list|show|retry|delete`, Spool.hold/release) and the blob reference
 // bookkeeping shared with the scheduler.
 import { and, asc, eq, inArray, notInArray, sql, count } from "drizzle-orm";
 import type { Db, Tx } from "../db/open.ts";
@@ -58,6 +58,40 @@ export async function retryMessage(db: Db, id: string): Promise<number> {
       .update(spool)
       .set({ nextAttempt: Date.now(), status: "queued", updatedAt: Date.now() })
       .where(and(eq(spool.msgId, id), inArray(spool.status, ["queued", "deferred"])))
+      .returning({ id: spool.id });
+    return res.length;
+  });
+}
+
+/** Hold the queued/deferred/in-flight rows of messages from these envelope senders (Spool.hold). */
+export async function holdMessages(db: Db, mailFrom: string[]): Promise<string[]> {
+  const from = [...new Set(mailFrom.map((a) => a.toLowerCase()))].filter(Boolean);
+  if (from.length === 0) return [];
+  return db.write(async (tx) => {
+    const res = await tx.orm
+      .update(spool)
+      .set({ status: "held", updatedAt: Date.now() })
+      // Rows in flight too: their attempt's outcome is still recorded (persistOutcomes),
+      // and a temporary failure leaves them held.
+      .where(and(inArray(sql`lower(${spool.mailFrom})`, from), inArray(spool.status, ["queued", "deferred", "inflight"]), eq(spool.internal, false)))
+      .returning({ msgId: spool.msgId });
+    return [...new Set(res.map((r) => r.msgId))];
+  });
+}
+
+/** Held rows of these messages become due now (Spool.release); returns how many rows. */
+export async function releaseMessages(db: Db, ids: string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  return db.write(async (tx) => {
+    const res = await tx.orm
+      .update(spool)
+      // A row whose attempt is still running goes back to in flight (its outcome records).
+      .set({
+        status: sql`case when ${spool.leaseOwner} is not null then 'inflight' else 'queued' end`,
+        nextAttempt: sql`case when ${spool.leaseOwner} is not null then ${spool.nextAttempt} else ${Date.now()} end`,
+        updatedAt: Date.now(),
+      })
+      .where(and(inArray(spool.msgId, ids), eq(spool.status, "held")))
       .returning({ id: spool.id });
     return res.length;
   });

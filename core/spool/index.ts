@@ -7,7 +7,7 @@ import type { BlobStore, Store } from "../store/types.ts";
 import type { AcceptedMessage, Spool } from "./types.ts";
 import { acceptMessage } from "./accept.ts";
 import { messagesReceived } from "../metrics.ts";
-import { deleteMessage, getMessage, listQueue, retryMessage } from "./admin.ts";
+import { deleteMessage, getMessage, holdMessages, listQueue, releaseMessages, retryMessage } from "./admin.ts";
 import { scheduleFrom } from "./backoff.ts";
 import { createScheduler, type Scheduler } from "./scheduler.ts";
 import { createDelivery } from "../delivery/index.ts";
@@ -57,6 +57,12 @@ export function createSpool(opts: SpoolOptions): Spool {
       return n;
     },
     delete: (id) => deleteMessage(db, id),
+    hold: (mailFrom) => holdMessages(db, mailFrom),
+    async release(ids) {
+      const n = await releaseMessages(db, ids);
+      scheduler?.kick();
+      return n;
+    },
     start() {
       if (scheduler) return;
       const dlog = log.child({ part: "delivery" });

@@ -7,7 +7,7 @@
 //   persist   the outcomes and the notices in one transaction, only for rows whose lease
 //             is still ours;
 //   report    log lines and the delivered / bounced / message.queued hooks.
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Tx } from "../db/open.ts";
 import { spool } from "../db/schema.ts";
 import type { Hooks, Logger } from "../types.ts";
@@ -122,7 +122,8 @@ export async function persistOutcomes(tx: Tx, p: { store: Store; owner: string; 
     const res = await tx.orm
       .update(spool)
       .set({
-        status: x.status,
+        // A row held while in flight (Spool.hold) stays held when this attempt failed for now.
+        status: x.status === "deferred" ? sql`case when ${spool.status} = 'held' then 'held' else 'deferred' end` : x.status,
         nextAttempt: x.next,
         attempts: x.attempts,
         lastError: x.why.slice(0, 1000),
@@ -132,7 +133,7 @@ export async function persistOutcomes(tx: Tx, p: { store: Store; owner: string; 
         ...(p.warned.has(x) ? { warned: true } : {}),
       })
       // Only while the lease is ours: after a takeover the new owner records.
-      .where(and(eq(spool.id, x.row.id), eq(spool.leaseOwner, p.owner), eq(spool.status, "inflight")))
+      .where(and(eq(spool.id, x.row.id), eq(spool.leaseOwner, p.owner), inArray(spool.status, ["inflight", "held"])))
       .returning({ id: spool.id });
     if (done && res.length > 0) final = true;
   }

@@ -1,5 +1,6 @@
 // The durable spool (DESIGN.md "Storage and durability"): one blob, one row per recipient.
 import type { DeliveryTarget } from "../store/types.ts";
+import type { MimePart } from "../mime/types.ts";
 
 export interface AcceptedMessage {
   /** As received, CRLF line endings, without our added headers. */
@@ -16,9 +17,12 @@ export interface AcceptedMessage {
   dsn?: { ret?: "FULL" | "HDRS"; envid?: string };
   /** Our own bounce: never bounce it again. */
   internal?: boolean;
+  /** raw's MIME structure at offset 0 when a check parsed it already (not parsed twice). */
+  structure?: MimePart;
 }
 
-export type SpoolStatus = "queued" | "inflight" | "deferred" | "delivered" | "failed";
+/** "held": not delivered until released (e.g. plugins/ratelimit after a burst from the account). */
+export type SpoolStatus = "queued" | "inflight" | "deferred" | "held" | "delivered" | "failed";
 
 export interface QueueEntry {
   id: string; // message id in the spool
@@ -41,6 +45,13 @@ export interface Spool {
   /** Make deferred entries of this message due now. */
   retry(id: string): Promise<number>;
   delete(id: string): Promise<number>;
+  /** Hold the pending rows of messages with one of these envelope senders
+   *  (case-insensitive; our own bounces never): the scheduler skips held rows, so they are
+   *  neither delivered nor bounced until released (a row in flight finishes its attempt;
+   *  if that fails for now, it stays held). Returns the message ids. */
+  hold(mailFrom: string[]): Promise<string[]>;
+  /** Held rows of these messages become due now; returns how many rows. */
+  release(ids: string[]): Promise<number>;
   /** Start the delivery scheduler (serve only). */
   start(): void;
   stop(): Promise<void>;

@@ -3,7 +3,7 @@
 // counts in the same transaction as the rows; expunges leave tombstones (RFC 7162 §3.2.10).
 import type { Row } from "@libsql/client";
 import type { Tx } from "../db/open.ts";
-import { analyze } from "../mime/index.ts";
+import { analyze, shiftStructure } from "../mime/index.ts";
 import type { Envelope, MimePart } from "../mime/types.ts";
 import { StoreError } from "./errors.ts";
 import { checkQuotaInTx } from "./quota.ts";
@@ -26,6 +26,12 @@ const NEXT_ROW_ID = "(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'me
 
 /** Defines `key` as a getter that parses the JSON once, on first use: listings that only
  *  need sizes or flags (POP3 LIST, FETCH FLAGS) never pay for envelope/structure. */
+/** The parse of a message whose stored prefix is `bytes` longer (DeliveryTarget.headers):
+ *  the same message, its offsets moved. */
+function withMoreHeader(parsed: ParsedMessage, bytes: number): ParsedMessage {
+  return { ...parsed, structure: shiftStructure(parsed.structure, bytes), size: parsed.size + bytes, prefixSize: parsed.prefixSize + bytes };
+}
+
 function lazyJson<T>(obj: object, key: string, json: string): void {
   Object.defineProperty(obj, key, {
     enumerable: true,
@@ -110,13 +116,13 @@ export function messageOps(ctx: StoreCtx): MessageOps {
   const { db, blobs } = ctx;
 
   /** Stores the blob durably (fsync) and parses it once, before any transaction. */
-  async function prepare(raw: Uint8Array, prefix: string[] = []): Promise<{ blob: StoredBlob; parsed: ParsedMessage }> {
+  async function prepare(raw: Uint8Array, prefix: string[] = [], structure?: MimePart): Promise<{ blob: StoredBlob; parsed: ParsedMessage }> {
     const prefixSize = prefix.length ? encoder.encode(prefix.join("")).length : 0;
     // Pin before the file exists so GC can never unlink it under us (see gc.ts).
     const id = sha256Hex(raw);
     pin(ctx, id);
     const put = blobs.put(raw, id);
-    const a = analyze(raw, prefixSize);
+    const a = analyze(raw, prefixSize, structure);
     const blob = await put;
     return { blob, parsed: { ...a, size: prefixSize + raw.length, prefixSize, threadRefs: threadRefs(raw) } };
   }
@@ -204,7 +210,18 @@ export function messageOps(ctx: StoreCtx): MessageOps {
   async function appendInTx(tx: Tx, target: DeliveryTarget, blob: StoredBlob, prefix: string[], parsed: ParsedMessage, opts: { internalDate?: number } = {}) {
     const mb = (await getMailboxInTx(tx, target.accountId, target.mailbox)) ?? (await getMailboxInTx(tx, target.accountId, "INBOX"));
     if (!mb) throw new StoreError("NONEXISTENT", `account ${target.accountId} has no INBOX`);
-    const r = await insertMessage(tx, mb, blob, prefix.join(""), parsed, target.flags ?? [], opts.internalDate ?? Date.now(), undefined, true);
+    const own = target.headers?.length ? target.headers.join("") : "";
+    const r = await insertMessage(
+      tx,
+      mb,
+      blob,
+      prefix.join("") + own,
+      own ? withMoreHeader(parsed, encoder.encode(own).length) : parsed,
+      target.flags ?? [],
+      opts.internalDate ?? Date.now(),
+      undefined,
+      true,
+    );
     return { uid: r.uid, mailboxId: mb.id };
   }
 

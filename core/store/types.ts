@@ -2,6 +2,7 @@
 // IMAP, POP3, SMTP, webmail and the CLI use only this interface.
 import type { Analysis } from "../mime/analyze.ts";
 import type { Tx } from "../db/open.ts";
+import type { MimePart } from "../mime/types.ts";
 
 export interface Domain {
   id: number;
@@ -127,6 +128,9 @@ export interface DeliveryTarget {
   accountId: number;
   mailbox: string; // name; falls back to INBOX if missing
   flags?: string[];
+  /** Header lines (CRLF-terminated) for this copy only, after the shared prefix (e.g. the
+   *  junk filter's X-Spam-Score, one per recipient account). */
+  headers?: string[];
 }
 
 /** One Email/query condition (RFC 8621 §4.4.1), mailbox ids and dates already resolved
@@ -208,7 +212,8 @@ export interface Store {
   /** In an open write transaction (spool accept): rows for a blob already stored. */
   appendInTx(tx: Tx, target: DeliveryTarget, blob: StoredBlob, prefix: string[], parsed: ParsedMessage, opts?: { internalDate?: number }): Promise<{ uid: number; mailboxId: number }>;
   /** Store a blob durably (fsync) and parse it once: before a write transaction. */
-  prepare(raw: Uint8Array, prefix?: string[]): Promise<{ blob: StoredBlob; parsed: ParsedMessage }>;
+  /** `structure`: raw's MIME structure at offset 0, when parsed already (IncomingMessage.structure). */
+  prepare(raw: Uint8Array, prefix?: string[], structure?: MimePart): Promise<{ blob: StoredBlob; parsed: ParsedMessage }>;
   /** Messages of a mailbox in UID order; optionally only these UIDs / changed since. */
   messages(mailboxId: number, opts?: { uids?: UidSet; changedSince?: number }): Promise<MessageMeta[]>;
   /** Just (uid, modseq, flags) in UID order: cheap, for sequence maps and FLAGS fetches. */

@@ -37,3 +37,40 @@ describe("Robinson / Fisher", () => {
     expect([l.nspam, l.nham]).toEqual([1, 1]);
   });
 });
+
+/** The textbook form (all candidates sorted by strength, the first 150 combined): the
+ *  buffer-based `score` must give the same probability. */
+function reference(tokens: string[], m: MemoryModel): number {
+  const cands: { p: number; d: number }[] = [];
+  for (const t of tokens) {
+    const c = m.get(t);
+    if (!c) continue;
+    const p = tokenProb(c, m.nspam, m.nham);
+    if (Math.abs(p - 0.5) >= 0.1) cands.push({ p, d: Math.abs(p - 0.5) });
+  }
+  cands.sort((a, b) => b.d - a.d);
+  const clues = cands.slice(0, 150);
+  if (clues.length === 0) return 0.5;
+  const lnS = clues.reduce((x, c) => x + Math.log(1 - c.p), 0);
+  const lnH = clues.reduce((x, c) => x + Math.log(c.p), 0);
+  return (1 - chi2Q(-2 * lnS, 2 * clues.length) - (1 - chi2Q(-2 * lnH, 2 * clues.length)) + 1) / 2;
+}
+
+test("score keeps the 150 strongest tokens (ties in token order) as the textbook form does", () => {
+  let seed = 42;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let round = 0; round < 20; round++) {
+    const m = new MemoryModel();
+    // Few distinct counts: many ties at the cut.
+    for (let i = 0; i < 400; i++) m.tokens.set(`t${i}`, { spam: Math.floor(rnd() * 4), ham: Math.floor(rnd() * 4) });
+    m.nspam = 10;
+    m.nham = 12;
+    const tokens = Array.from({ length: 50 + Math.floor(rnd() * 350) }, () => `t${Math.floor(rnd() * 450)}`);
+    const uniq = [...new Set(tokens)];
+    expect(score(uniq, m).prob).toBeCloseTo(reference(uniq, m), 12);
+  }
+  const m = new MemoryModel();
+  m.learn(["cash", "prize", "now"], "spam");
+  m.learn(["meeting", "notes"], "ham");
+  expect(score(["cash", "prize", "meeting"], m, 2).clues.map((c) => c.token)).toEqual(["cash", "prize"]);
+});

@@ -17,7 +17,7 @@ export interface ModelView {
 export interface Score {
   /** 0 (ham) … 1 (spam). */
   prob: number;
-  /** The strongest tokens used, for the header and the log. */
+  /** The strongest tokens used (strongest first), when asked for (`score(…, n)`). */
   clues: { token: string; p: number }[];
 }
 
@@ -49,28 +49,75 @@ export function chi2Q(x2: number, v: number): number {
   return Math.min(sum, 1);
 }
 
-export function score(tokens: Iterable<string>, model: ModelView): Score {
-  const cands: { token: string; p: number; d: number }[] = [];
+/** Grown as needed and reused: scoring allocates nothing per token (it runs for every
+ *  message on port 25; the event loop is single-threaded, so one buffer serves all). */
+let probs = new Float64Array(1024);
+let dists = new Float64Array(1024);
+
+/** The message's spam probability from its tokens: the MAX_DISCRIMINATORS tokens farthest
+ *  from 0.5 (at least MIN_STRENGTH away), combined by Fisher's method. `clues` > 0 also
+ *  returns that many of the strongest tokens (diagnostics). */
+export function score(tokens: Iterable<string>, model: ModelView, clues = 0): Score {
+  const nspam = model.nspam;
+  const nham = model.nham;
+  let n = 0;
+  const names: string[] = [];
   for (const t of tokens) {
     const c = model.get(t);
     if (!c) continue;
-    const p = tokenProb(c, model.nspam, model.nham);
+    const p = tokenProb(c, nspam, nham);
     const d = Math.abs(p - 0.5);
-    if (d >= MIN_STRENGTH) cands.push({ token: t, p, d });
+    if (d < MIN_STRENGTH) continue;
+    if (n === probs.length) {
+      const grow = (a: Float64Array) => {
+        const b = new Float64Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      probs = grow(probs);
+      dists = grow(dists);
+    }
+    probs[n] = p;
+    dists[n] = d;
+    if (clues > 0) names.push(t);
+    n++;
   }
-  cands.sort((a, b) => b.d - a.d);
-  const clues = cands.slice(0, MAX_DISCRIMINATORS);
-  if (clues.length === 0) return { prob: 0.5, clues: [] };
+  if (n === 0) return { prob: 0.5, clues: [] };
+  // The cut: the MAX_DISCRIMINATORS-th largest distance; ties at the cut are taken in token
+  // order (what a stable sort by distance would keep).
+  let cut = 0;
+  let atCut = Number.POSITIVE_INFINITY;
+  if (n > MAX_DISCRIMINATORS) {
+    const sorted = dists.slice(0, n).sort();
+    cut = sorted[n - MAX_DISCRIMINATORS]!;
+    let above = 0;
+    for (let i = n - 1; i >= 0 && sorted[i]! > cut; i--) above++;
+    atCut = MAX_DISCRIMINATORS - above;
+  }
   let lnS = 0;
   let lnH = 0;
-  for (const c of clues) {
-    lnS += Math.log(1 - c.p);
-    lnH += Math.log(c.p);
+  let used = 0;
+  const kept: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const d = dists[i]!;
+    if (d < cut) continue;
+    if (d === cut && n > MAX_DISCRIMINATORS) {
+      if (atCut <= 0) continue;
+      atCut--;
+    }
+    const p = probs[i]!;
+    lnS += Math.log(1 - p);
+    lnH += Math.log(p);
+    used++;
+    if (clues > 0) kept.push(i);
   }
-  const n = clues.length;
-  const s = 1 - chi2Q(-2 * lnS, 2 * n);
-  const h = 1 - chi2Q(-2 * lnH, 2 * n);
-  return { prob: (s - h + 1) / 2, clues: clues.map(({ token, p }) => ({ token, p })) };
+  const s = 1 - chi2Q(-2 * lnS, 2 * used);
+  const h = 1 - chi2Q(-2 * lnH, 2 * used);
+  const top = kept
+    .sort((a, b) => dists[b]! - dists[a]! || a - b)
+    .slice(0, clues)
+    .map((i) => ({ token: names[i]!, p: probs[i]! }));
+  return { prob: (s - h + 1) / 2, clues: top };
 }
 
 /** An in-memory model (tests, the seed, and the per-account cache). */

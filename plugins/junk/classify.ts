@@ -69,7 +69,7 @@ export async function classify(
       out.push({ accountId, prob: null, junk: rep === "junk", why: rep === "junk" ? "junked sender domain" : "trusted sender domain" });
       continue;
     }
-    tokens ??= tokenize(msg.raw);
+    tokens ??= tokenize(msg.raw, msg.structure?.());
     const own = await models.model(accountId);
     const { prob } = score(tokens, new LayeredModel(own, seed));
     const t = own.nspam + own.nham < THIN_TRAINING ? Math.max(threshold, THIN_THRESHOLD) : threshold;
@@ -78,16 +78,14 @@ export async function classify(
   return out;
 }
 
-/** The header for the stored copy. The prefix is shared by every recipient of the
- *  message, so a score is shown only when one account was classified. */
-export function scoreHeader(v: AccountVerdict[]): string[] {
-  if (v.length !== 1) return [];
-  const [a] = v as [AccountVerdict];
-  if (a.prob === null) return [`X-Spam-Score: skipped (${a.why ?? "known sender"})`];
-  return [`X-Spam-Score: ${a.prob.toFixed(3)} (${a.junk ? "junk" : "ok"}; kotakpos bayes)`];
+/** The header of one account's copy: its own score (or why none), never the others' (a
+ *  Bcc recipient's verdict is not shown to the other recipients). */
+export function scoreHeader(a: AccountVerdict): string {
+  if (a.prob === null) return `X-Spam-Score: skipped (${a.why ?? "known sender"})`;
+  return `X-Spam-Score: ${a.prob.toFixed(3)} (${a.junk ? "junk" : "ok"}; kotakpos bayes)`;
 }
 
 export function toDataCheck(v: AccountVerdict[]): DataCheck {
   const junk = v.filter((a) => a.junk).map((a) => a.accountId);
-  return { kind: "check", verdict: { kind: "pass" }, headers: scoreHeader(v), ...(junk.length > 0 && { junk }) };
+  return { kind: "check", verdict: { kind: "pass" }, accountHeaders: v.map((a) => ({ accountId: a.accountId, headers: [scoreHeader(a)] })), ...(junk.length > 0 && { junk }) };
 }

@@ -2,7 +2,7 @@
 // on port 25, trained from the user's own moves into and out of Junk and the $Junk /
 // $NotJunk keywords (store change events), starting from a small shared seed model.
 // Mail from addresses the user has written to (recorded at submission) is not classified.
-import { definePlugin, pass } from "../../core/types.ts";
+import { definePlugin, pass, type DataCheck, type IncomingMessage, type SmtpTxn } from "../../core/types.ts";
 import { MemoryModel } from "./bayes.ts";
 import { classify, toDataCheck } from "./classify.ts";
 import { JunkConfig } from "./config.ts";
@@ -37,25 +37,35 @@ export default definePlugin({
       { plugin: "junk" },
     );
 
+    async function check(txn: SmtpTxn, msg: IncomingMessage): Promise<DataCheck> {
+      if (txn.internal) return { kind: "check", verdict: pass };
+      if (txn.user) {
+        // Submission: the recipients join the sender's address book of correspondents.
+        await models.addContacts(
+          txn.user.accountId,
+          txn.rcpts.filter((r) => r.domain).map((r) => `${r.local}@${r.domain}`),
+        );
+        return { kind: "check", verdict: pass };
+      }
+      const accounts = txn.state.junkAccounts ?? [];
+      if (accounts.length === 0) return { kind: "check", verdict: pass };
+      // The DMARC result of the mailauth check running beside us (TxnState.dmarc).
+      const dmarc = await (txn.state.dmarc ?? Promise.resolve(null));
+      const verdicts = await classify(accounts, txn, msg, models, seed, cfg.threshold, dmarc);
+      for (const v of verdicts) if (v.junk) log.info("junk filter: to Junk", { txn: txn.id, account: v.accountId, score: v.prob?.toFixed(3) });
+      return toDataCheck(verdicts);
+    }
+
     core.hooks.on(
       "smtp.data",
-      async (txn, msg) => {
-        if (txn.internal) return { kind: "check", verdict: pass };
-        if (txn.user) {
-          // Submission: the recipients join the sender's address book of correspondents.
-          await models.addContacts(
-            txn.user.accountId,
-            txn.rcpts.filter((r) => r.domain).map((r) => `${r.local}@${r.domain}`),
-          );
-          return { kind: "check", verdict: pass };
-        }
-        const accounts = txn.state.junkAccounts ?? [];
-        if (accounts.length === 0) return { kind: "check", verdict: pass };
-        // The DMARC result of the mailauth check running beside us (TxnState.dmarc).
-        const dmarc = await (txn.state.dmarc ?? Promise.resolve(null));
-        const verdicts = await classify(accounts, txn, msg, models, seed, cfg.threshold, dmarc);
-        for (const v of verdicts) if (v.junk) log.info("junk filter: to Junk", { txn: txn.id, account: v.accountId, score: v.prob?.toFixed(3) });
-        return toDataCheck(verdicts);
+      (txn, msg) => {
+        const result = check(txn, msg);
+        // Shared with the checks running beside this one (TxnState.junked).
+        txn.state.junked = result.then(
+          (c) => c.junk ?? [],
+          () => [],
+        );
+        return result;
       },
       { plugin: "junk" },
     );

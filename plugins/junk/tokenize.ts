@@ -47,7 +47,9 @@ function domainTokens(prefix: string, host: string, out: Set<string>): void {
   if (labels.length === 1) out.add(`${prefix}:${labels[0]}`);
 }
 
-const TRIM = new Set([..."-_#/\\@$%&"].map((c) => c.charCodeAt(0)));
+/** Characters trimmed off a word's ends, as a table by char code (ASCII only). */
+const TRIM = new Uint8Array(128);
+for (const c of "-_#/\\@$%&") TRIM[c.charCodeAt(0)] = 1;
 
 /** Word tokens (lower-cased, 3–12 characters; longer ones by shape, numbers by length). */
 function words(prefix: string, text: string, out: Set<string>, pairs = false): void {
@@ -56,8 +58,8 @@ function words(prefix: string, text: string, out: Set<string>, pairs = false): v
     if (out.size >= MAX_TOKENS) return;
     let a = 0;
     let b = raw.length;
-    while (a < b && TRIM.has(raw.charCodeAt(a))) a++;
-    while (b > a && TRIM.has(raw.charCodeAt(b - 1))) b--;
+    while (a < b && TRIM[raw.charCodeAt(a)] === 1) a++;
+    while (b > a && TRIM[raw.charCodeAt(b - 1)] === 1) b--;
     if (b - a < 3) continue;
     let w = a === 0 && b === raw.length ? raw : raw.slice(a, b);
     if (w.length > 12) {
@@ -65,7 +67,8 @@ function words(prefix: string, text: string, out: Set<string>, pairs = false): v
       out.add(`${prefix}skip:${w[0]} ${Math.floor(w.length / 10) * 10}`);
       continue;
     }
-    if (DIGITS.test(w)) w = `#${w.length}`; // numbers: their length only
+    const c0 = w.charCodeAt(0);
+    if (c0 >= 48 && c0 <= 57 && DIGITS.test(w)) w = `#${w.length}`; // numbers: their length only
     out.add(prefix + w);
     // Word pairs (as mox does): "click here" says more than "click" and "here".
     if (pairs && prev) out.add(`${prev} ${w}`);
@@ -144,11 +147,12 @@ function walk(bytes: Uint8Array, p: MimePart, out: Set<string>, budget: { parts:
   words("", urls(text, out), out, true);
 }
 
-/** The message's tokens (a set: each counts once per message, as in SpamBayes). */
-export function tokenize(raw: Uint8Array): Set<string> {
+/** The message's tokens (a set: each counts once per message, as in SpamBayes). At
+ *  delivery the structure parsed for the store is passed in (IncomingMessage.structure). */
+export function tokenize(raw: Uint8Array, structure: MimePart = parseStructure(raw)): Set<string> {
   const out = new Set<string>();
   const { headerEnd } = splitHeader(raw, 0, raw.length);
   headerTokens(raw, 0, headerEnd, out);
-  walk(raw, parseStructure(raw), out, { parts: MAX_PARTS });
+  walk(raw, structure, out, { parts: MAX_PARTS });
   return out;
 }

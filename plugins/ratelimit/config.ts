@@ -8,9 +8,26 @@ export const RatelimitConfig = v.object({
   recipientsPerHour: v.optional(v.pipe(count, v.description("Recipients one account may submit to per hour (0 = no limit).")), 2000),
   ipMessagesPerHour: v.optional(v.pipe(count, v.description("Messages submitted per hour from one IP address, all accounts together (0 = no limit).")), 1000),
   ipRecipientsPerHour: v.optional(v.pipe(count, v.description("Recipients submitted to per hour from one IP address (0 = no limit).")), 4000),
-  burstNewRecipients: v.optional(v.pipe(count, v.description("New recipients (never written to before) within burstMinutes that hold the account's sending and alert the admins (0 = off).")), 100),
+  burstNewRecipients: v.optional(
+    v.pipe(
+      count,
+      v.description(
+        "New recipients (never written to before) within burstMinutes that hold the account: its submissions are deferred, its queued outbound mail is held (not delivered) until an admin releases it, and the admins are alerted (0 = off).",
+      ),
+    ),
+    100,
+  ),
   burstMinutes: v.optional(v.pipe(v.number(), v.minValue(1), v.description("Window of the burst check, in minutes.")), 10),
-  holdMinutes: v.optional(v.pipe(v.number(), v.minValue(1), v.description("How long a held account's submissions are deferred (451) after a burst.")), 60),
+  holdMinutes: v.optional(
+    v.pipe(
+      v.number(),
+      v.minValue(0),
+      v.description(
+        "How long a held account's submissions are deferred (451) after a burst; 0 = until an admin releases it (`kotakpos ratelimit release ADDRESS`). Its mail already queued stays held until released either way.",
+      ),
+    ),
+    0,
+  ),
   maxAuthFailures: v.optional(
     v.pipe(
       count,

@@ -13,6 +13,16 @@ export interface MergedChecks {
   remove: { start: number; end: number }[];
   /** Accounts whose local copies go to Junk (DataCheck.junk, from every check). */
   junk: Set<number>;
+  /** Header lines for one account's copies only (DataCheck.accountHeaders), CRLF-terminated. */
+  accountHeaders: Map<number, string[]>;
+}
+
+/** One header line as a check gave it, CRLF-terminated, or null when it is not a field. A
+ *  header line must not smuggle an empty line (which would end the header section). */
+function headerLine(h: string): string | null {
+  const body = h.replace(/[\r\n]+$/, "").replace(/\r(?!\n)/g, " ");
+  const line = body.replace(/\r?\n([ \t])?/g, (_, w: string | undefined) => `\r\n${w ?? "\t"}`) + "\r\n";
+  return /^[\x21-\x39\x3b-\x7e]+:/.test(line) ? line : null;
 }
 
 const RANK: Record<DataResult["kind"], number> = { disconnect: 5, reject: 4, defer: 3, quarantine: 2, accept: 1, pass: 0 };
@@ -22,19 +32,26 @@ export function mergeChecks(checks: (DataCheck | undefined | null)[]): MergedChe
   const headers: string[] = [];
   const remove: { start: number; end: number }[] = [];
   const junk = new Set<number>();
+  const accountHeaders = new Map<number, string[]>();
   for (const c of checks) {
     if (!c) continue;
     for (const a of c.junk ?? []) junk.add(a);
+    for (const { accountId, headers: hs } of c.accountHeaders ?? []) {
+      const list = accountHeaders.get(accountId) ?? [];
+      for (const h of hs) {
+        const line = headerLine(h);
+        if (line) list.push(line);
+      }
+      if (list.length) accountHeaders.set(accountId, list);
+    }
     for (const r of c.removeHeaders ?? []) remove.push(r);
     if (c.verdict && RANK[c.verdict.kind] > RANK[verdict.kind]) verdict = c.verdict;
     for (const h of c.headers ?? []) {
-      // A header line must not smuggle an empty line (which would end the header section).
-      const body = h.replace(/[\r\n]+$/, "").replace(/\r(?!\n)/g, " ");
-      const line = body.replace(/\r?\n([ \t])?/g, (_, w: string | undefined) => `\r\n${w ?? "\t"}`) + "\r\n";
-      if (/^[\x21-\x39\x3b-\x7e]+:/.test(line)) headers.push(line);
+      const line = headerLine(h);
+      if (line) headers.push(line);
     }
   }
-  return { verdict, headers, remove, junk };
+  return { verdict, headers, remove, junk, accountHeaders };
 }
 
 /** The message without the given byte ranges (forged Authentication-Results, RFC 8601 §5;
@@ -68,8 +85,14 @@ export interface AcceptedRcpt {
 /** Local targets deduplicated (two aliases of one account get one copy); quarantine puts
  *  the local copies in "Junk" (the store falls back to INBOX when it is missing), and so
  *  does a per-account junk verdict for that account's copies; either way with the $Junk
- *  keyword, so a later move out of Junk can be learned as "not junk". */
-export function buildDeliveries(rcpts: AcceptedRcpt[], quarantine: boolean, junk: ReadonlySet<number> = new Set()): Pick<AcceptedMessage, "local" | "remote"> {
+ *  keyword, so a later move out of Junk can be learned as "not junk". An account's own
+ *  header lines (DataCheck.accountHeaders) go with its copies only. */
+export function buildDeliveries(
+  rcpts: AcceptedRcpt[],
+  quarantine: boolean,
+  junk: ReadonlySet<number> = new Set(),
+  accountHeaders: ReadonlyMap<number, string[]> = new Map(),
+): Pick<AcceptedMessage, "local" | "remote"> {
   const local: DeliveryTarget[] = [];
   const seen = new Set<string>();
   const remote: AcceptedMessage["remote"] = [];
@@ -81,7 +104,8 @@ export function buildDeliveries(rcpts: AcceptedRcpt[], quarantine: boolean, junk
       const key = `${l.accountId}\0${mailbox.toUpperCase() === "INBOX" ? "INBOX" : mailbox}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      local.push(junked || quarantine ? { accountId: l.accountId, mailbox, flags: ["$Junk"] } : { accountId: l.accountId, mailbox });
+      const headers = accountHeaders.get(l.accountId);
+      local.push({ accountId: l.accountId, mailbox, ...((junked || quarantine) && { flags: ["$Junk"] }), ...(headers && { headers }) });
     }
     for (const x of r.route.remote) {
       const key = `${x.address.toLowerCase()}\0${x.mailFrom ?? ""}`;

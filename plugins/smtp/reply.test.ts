@@ -100,6 +100,44 @@ describe("buildDeliveries", () => {
       ]).junk,
     ).toEqual(new Set([3, 4]));
   });
+  test("an account's own header lines go with its copies only, sanitized like the shared ones", () => {
+    const m = mergeChecks([
+      {
+        kind: "check",
+        verdict: { kind: "pass" },
+        accountHeaders: [
+          { accountId: 1, headers: ["X-Spam-Score: 0.1"] },
+          { accountId: 2, headers: ["X-Spam-Score: 0.9\r\n\r\nX-Evil: 1", "not a header"] },
+        ],
+      },
+    ]);
+    expect(m.accountHeaders).toEqual(
+      new Map([
+        [1, ["X-Spam-Score: 0.1\r\n"]],
+        [2, ["X-Spam-Score: 0.9\r\n\t\r\n\tX-Evil: 1\r\n"]],
+      ]),
+    );
+    const d = buildDeliveries(
+      [
+        rc(
+          [
+            { accountId: 1, mailbox: "INBOX" },
+            { accountId: 2, mailbox: "INBOX" },
+            { accountId: 3, mailbox: "INBOX" },
+          ],
+          [],
+        ),
+      ],
+      false,
+      new Set([2]),
+      m.accountHeaders,
+    );
+    expect(d.local).toEqual([
+      { accountId: 1, mailbox: "INBOX", headers: ["X-Spam-Score: 0.1\r\n"] },
+      { accountId: 2, mailbox: "Junk", flags: ["$Junk"], headers: ["X-Spam-Score: 0.9\r\n\t\r\n\tX-Evil: 1\r\n"] },
+      { accountId: 3, mailbox: "INBOX" },
+    ]);
+  });
 });
 
 describe("headers", () => {

@@ -5,6 +5,8 @@ import type { AuthUser, Address, Connection, IncomingMessage, Reply, Route, Smtp
 import { mailParams, parsePath, rcptParams, type MailParams } from "./command.ts";
 import { buildDeliveries, dropRanges, mergeChecks, type AcceptedRcpt } from "./deliver.ts";
 import { isDiskFull } from "../../core/disk.ts";
+import { parseStructure } from "../../core/mime/index.ts";
+import type { MimePart } from "../../core/mime/types.ts";
 import { authorsOf } from "./authors.ts";
 import { checkHeaderBounds } from "./header-bounds.ts";
 import { dateHeader, messageIdHeader, parseHeaders, receivedHeader, returnPathHeader, withProtocol } from "./headers.ts";
@@ -206,19 +208,22 @@ async function finish(c: SessionCtx, t: Txn, raw: Buffer): Promise<void> {
     if (!headers.some((h) => h.name === "message-id")) prefix.push(messageIdHeader(c.cfg.hostname));
     if (!headers.some((h) => h.name === "date")) prefix.push(dateHeader());
   }
-  const msg: IncomingMessage = { raw, prefix, headers };
+  let structure: MimePart | undefined; // parsed once, by the first check that asks (or the store)
+  const msg: IncomingMessage = { raw, prefix, headers, structure: () => (structure ??= parseStructure(raw)) };
   const merged = mergeChecks(await c.deps.hooks.parallel("smtp.data", t, msg));
   const o = verdictOutcome(merged.verdict, R.ok);
   if (!o.ok) {
     c.conn.log.info("message refused by checks", { txn: t.id, code: o.reply.code });
     return c.respond(o);
   }
-  const { local, remote } = buildDeliveries(t.accepted, merged.verdict.kind === "quarantine", merged.junk);
+  const { local, remote } = buildDeliveries(t.accepted, merged.verdict.kind === "quarantine", merged.junk, merged.accountHeaders);
   let id: string;
   try {
+    // Forged header fields the checks asked to drop (mailauth helper: DataCheck.removeHeaders).
+    const stored = dropRanges(raw, merged.remove);
     ({ id } = await c.deps.spool.accept({
-      // Forged header fields the checks asked to drop (mailauth helper: DataCheck.removeHeaders).
-      raw: dropRanges(raw, merged.remove),
+      raw: stored,
+      ...(stored === raw && structure && { structure }),
       // Return-Path at final delivery (RFC 5321 §4.4) — only when every copy stays here, as
       // one prefix serves all recipients and a relay must not add it. Then the checks'
       // Authentication-Results above our Received (RFC 8601 §5).

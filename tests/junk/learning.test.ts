@@ -133,3 +133,51 @@ test("mail from an address the user has written to is not classified", async () 
   expect(last).toBeDefined();
   expect(last).toContain("X-Spam-Score: skipped (known sender)");
 }, 30_000);
+
+test("a message to two accounts: each copy carries its own X-Spam-Score, and IMAP reads each copy whole", async () => {
+  // Alice has written to news@partner.test; Bob has not.
+  const sent = await pySend(srv.port("submission"), {
+    from: ALICE.address,
+    to: ["news@partner.test"],
+    msg: message(ALICE.address, "Subscribe", "Please subscribe me."),
+    login: [ALICE.address, ALICE.password],
+  });
+  expect(sent.ok).toBe(true);
+  const body = "Our spring catalogue is out.\r\nSee https://partner.test/spring for the new range.\r\nPartner news";
+  const raw = message("news@partner.test", "Spring catalogue", body).replace(`To: <${ALICE.address}>`, `To: <${ALICE.address}>, <${BOB.address}>`);
+  expect((await pySend(srv.port("smtp"), { from: "news@partner.test", to: [ALICE.address, BOB.address], msg: raw })).ok).toBe(true);
+  const alices = (await mailbox(srv, ALICE.address)).find((m) => m.includes("Spring catalogue"))!;
+  const bobs = (await mailbox(srv, BOB.address)).find((m) => m.includes("Spring catalogue"))!;
+  expect(alices.match(/^X-Spam-Score: .*$/gm)).toEqual(["X-Spam-Score: skipped (known sender)"]);
+  expect(bobs.match(/^X-Spam-Score: .*$/gm)).toHaveLength(1);
+  expect(bobs).toMatch(/^X-Spam-Score: 0\.\d{3} \(ok; kotakpos bayes\)\r$/m);
+  // The copies' stored structures follow their own prefixes: imaplib fetches the body text,
+  // a header field and the sizes of both.
+  const fetch = (user: { address: string; password: string }) =>
+    python(
+      `
+import imaplib, json, sys
+M = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
+M.login(sys.argv[2], sys.argv[3])
+M.select('INBOX')
+typ, data = M.uid('SEARCH', 'SUBJECT', '"Spring catalogue"')
+uid = data[0].split()[-1]
+typ, d = M.uid('FETCH', uid, '(RFC822.SIZE BODY.PEEK[TEXT] BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[])')
+size = int(d[0][0].decode().split('RFC822.SIZE ')[1].split()[0])
+print(json.dumps({'size': size, 'items': [it[1].decode() for it in d if isinstance(it, tuple)]}))
+M.logout()
+`,
+      [String(srv.port("imap")), user.address, user.password],
+    ).then((o) => JSON.parse(o) as { size: number; items: string[] });
+  for (const [user, stored] of [
+    [ALICE, alices],
+    [BOB, bobs],
+  ] as const) {
+    const r = await fetch(user);
+    const [text, subject, whole] = r.items;
+    expect(text).toBe(`${body}\r\n`);
+    expect(subject).toBe("Subject: Spring catalogue\r\n\r\n");
+    expect(whole).toBe(stored);
+    expect(r.size).toBe(Buffer.byteLength(stored));
+  }
+}, 30_000);

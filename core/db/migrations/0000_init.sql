@@ -361,4 +361,29 @@ CREATE TABLE `migrate_copied` (
 	PRIMARY KEY(`account_id`, `source`, `folder`, `uidvalidity`, `uid`)
 );
 --> statement-breakpoint
-CREATE INDEX `migrate_copied_msgid` ON `migrate_copied` (`account_id`,`source`,`message_id`);
+CREATE INDEX `migrate_copied_msgid` ON `migrate_copied` (`account_id`,`source`,`message_id`);--> statement-breakpoint
+CREATE TABLE `ratelimit_counts` (
+	`key` text NOT NULL,
+	`minute` integer NOT NULL,
+	`n` integer NOT NULL,
+	PRIMARY KEY(`key`, `minute`)
+);
+--> statement-breakpoint
+CREATE INDEX `ratelimit_counts_minute` ON `ratelimit_counts` (`minute`);--> statement-breakpoint
+CREATE TABLE `ratelimit_flags` (
+	`key` text PRIMARY KEY NOT NULL,
+	`until` integer NOT NULL,
+	`note` text DEFAULT '' NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `ratelimit_recipients` (
+	`account_id` integer NOT NULL,
+	`address` text NOT NULL,
+	PRIMARY KEY(`account_id`, `address`)
+);
+--> statement-breakpoint
+CREATE TABLE `ratelimit_senders` (
+	`account_id` integer NOT NULL,
+	`mail_from` text NOT NULL,
+	PRIMARY KEY(`account_id`, `mail_from`)
+);
