@@ -6,6 +6,7 @@
 // usage: bun scripts/bench/imap.ts [--clients N] [--seconds S] [--rounds R] [--messages M] [--idle I]
 //        [--no-dovecot] [--no-kotakpos]
 import { readFileSync } from "node:fs";
+import { processCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
 import { freePort, withDovecot } from "./lib/dovecot.ts";
 import { Client } from "./lib/imap-client.ts";
 import * as net from "node:net";
@@ -112,13 +113,6 @@ function pct(xs: number[], p: number): number {
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 100) / 100;
 }
 
-/** CPU seconds (user + system) used so far by a process (Linux /proc). */
-function cpuSecs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const v = f.slice(f.lastIndexOf(")") + 2).split(" ");
-  return (Number(v[11]) + Number(v[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
-
 async function load(port: number, cpu?: () => number) {
   // Warm-up: one short round per client.
   const warm = Object.fromEntries(["select", "fetch_flags", "fetch_envelope", "fetch_bodystructure", "fetch_body", "search", "store", "append", "expunge"].map((k) => [k, [] as number[]])) as Record<OpName, number[]>;
@@ -142,7 +136,7 @@ async function load(port: number, cpu?: () => number) {
     ops: all.length,
     p50Ms: pct(all, 50),
     p99Ms: pct(all, 99),
-    // Server CPU per operation (kotakpos only): steadier than ops/s on a shared machine.
+    // Server CPU per operation (Dovecot: its whole process tree): steadier than ops/s on a shared machine.
     ...(cpu ? { serverCpuMsPerOp: Math.round((best!.cpu / all.length) * 1e5) / 100 } : {}),
     perOp: Object.fromEntries(Object.entries(lat).map(([k, v]) => [k, { n: v.length, p50Ms: pct(v, 50), p99Ms: pct(v, 99) }])),
   };
@@ -195,7 +189,7 @@ async function benchKotakpos() {
   const { port, pid } = JSON.parse(await nextLine()) as { port: number; pid: number };
   try {
     const rssStart = await rss();
-    const result = await load(port, () => cpuSecs(pid));
+    const result = await load(port, () => processCpuSeconds(pid));
     const rssAfterLoad = rssMiB(pid);
     const rssBeforeIdle = await rss();
     const idle = await idleConnections(port, IDLE);
@@ -233,7 +227,7 @@ function benchDovecot() {
       loginConf: `  process_limit = ${IDLE + 200}\n  client_limit = 1`,
       extraConf: `service imap {\n  process_limit = ${IDLE + 200}\n}\ndefault_client_limit = ${IDLE + 400}`,
     },
-    load,
+    (port, pid) => load(port, () => treeCpuSeconds(pid)),
   );
 }
 
