@@ -3,7 +3,8 @@
 // sender, to bounces or other auto-generated mail, to mailing lists or bulk mail; sent
 // from the null reverse-path with Auto-Submitted: auto-replied.
 import { eq } from "drizzle-orm";
-import MailComposer from "nodemailer/lib/mail-composer";
+import type MailComposer from "nodemailer/lib/mail-composer";
+import { composer } from "./composer.ts";
 import { jmapVacation } from "./schema.ts";
 import type { StoreChange } from "../../core/store/types.ts";
 import type { Core, SmtpTxn, TxnState } from "../../core/types.ts";
@@ -152,7 +153,7 @@ async function answer(core: Core, ev: StoreChange): Promise<void> {
     const subj = field(fields, "subject");
     const msgId = asMessageIds(field(fields, "message-id") ?? "")?.[0];
     const refs = [...(asMessageIds(field(fields, "references") ?? "") ?? []), ...(msgId ? [msgId] : [])];
-    const raw = await new MailComposer({
+    const raw = await new (await composer())({
       from: account.address,
       to: t.to,
       subject: v.subject ?? `Auto: ${subj ? asText(subj) : "(no subject)"}`,
