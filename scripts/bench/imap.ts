@@ -3,8 +3,11 @@
 // server's RSS with 1,000 idle IDLE connections. kotakpos runs in a child process (so its
 // RSS is its own); Debian's Dovecot (when installed) gets the same load in the same run.
 // Prints ONE JSON line.
+// --soak MINUTES then keeps the same load on kotakpos for that long (sessions log in and
+// out every 30 s) and reports its RSS after a full collection every 30 s: the growth over
+// a 10-minute mixed load (issue 18) is `soakGrowthMiB`, from the 1-minute sample to the end.
 // usage: bun scripts/bench/imap.ts [--clients N] [--seconds S] [--rounds R] [--messages M] [--idle I]
-//        [--no-dovecot] [--no-kotakpos]
+//        [--soak MINUTES] [--no-dovecot] [--no-kotakpos]
 import { readFileSync } from "node:fs";
 import { processCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
 import { freePort, withDovecot } from "./lib/dovecot.ts";
@@ -21,6 +24,7 @@ const SECONDS = arg("seconds", 6);
 const ROUNDS = arg("rounds", 2);
 const MESSAGES = arg("messages", 200);
 const IDLE = arg("idle", 1000);
+const SOAK_MINUTES = arg("soak", 0);
 const PASS = "bench-pw";
 const users = Array.from({ length: CLIENTS }, (_, i) => `u${i}@example.test`);
 
@@ -66,7 +70,8 @@ if (process.argv.includes("--serve")) {
     Bun.gc(true);
     await Bun.sleep(100);
     Bun.gc(true);
-    console.log(JSON.stringify({ rssMiB: Math.round((process.memoryUsage().rss / 1048576) * 10) / 10 }));
+    const { heapStats } = await import("bun:jsc");
+    console.log(JSON.stringify({ rssMiB: Math.round((process.memoryUsage().rss / 1048576) * 10) / 10, heapMiB: Math.round((heapStats().heapSize / 1048576) * 10) / 10 }));
   }
   await new Promise(() => {});
 }
@@ -164,6 +169,26 @@ async function idleConnections(port: number, count: number): Promise<Client[]> {
   return out;
 }
 
+/** The mixed load for SOAK_MINUTES in 30-second stretches, the RSS after each. */
+async function soakRss(port: number, rss: () => Promise<number>): Promise<{ minute: number; rssMiB: number }[]> {
+  const t0 = performance.now();
+  const end = t0 + SOAK_MINUTES * 60_000;
+  const out = [{ minute: 0, rssMiB: await rss() }];
+  while (performance.now() < end) {
+    const lat = Object.fromEntries(["select", "fetch_flags", "fetch_envelope", "fetch_bodystructure", "fetch_body", "search", "store", "append", "expunge"].map((k) => [k, [] as number[]])) as Record<OpName, number[]>;
+    const until = Math.min(end, performance.now() + 30_000);
+    await Promise.all(users.map((u, a) => clientLoop(port, u, a, until, lat)));
+    out.push({ minute: Math.round(((performance.now() - t0) / 60_000) * 10) / 10, rssMiB: await rss() });
+  }
+  return out;
+}
+
+/** RSS growth from the first sample at or after one minute (caches warm) to the last. */
+function soakGrowth(samples: { minute: number; rssMiB: number }[]): number {
+  const from = samples.find((s) => s.minute >= 1) ?? samples[0]!;
+  return Math.round((samples.at(-1)!.rssMiB - from.rssMiB) * 10) / 10;
+}
+
 async function benchKotakpos() {
   const prof = process.env.IMAP_BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.IMAP_BENCH_PROF}`] : [];
   const child = Bun.spawn([process.execPath, ...prof, import.meta.path, "--serve", ...process.argv.slice(2)], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
@@ -181,10 +206,13 @@ async function benchKotakpos() {
     return line;
   };
   // RSS after a full garbage collection in the server.
+  let heapMiB = 0; // the JS heap's live size at the last rss() (RSS also holds freed pages)
   const rss = async (): Promise<number> => {
     child.stdin.write("rss\n");
     child.stdin.flush();
-    return (JSON.parse(await nextLine()) as { rssMiB: number }).rssMiB;
+    const r = JSON.parse(await nextLine()) as { rssMiB: number; heapMiB: number };
+    heapMiB = r.heapMiB;
+    return r.rssMiB;
   };
   const { port, pid } = JSON.parse(await nextLine()) as { port: number; pid: number };
   try {
@@ -192,10 +220,13 @@ async function benchKotakpos() {
     const result = await load(port, () => processCpuSeconds(pid));
     const rssAfterLoad = rssMiB(pid);
     const rssBeforeIdle = await rss();
+    const heapBeforeIdle = heapMiB;
     const idle = await idleConnections(port, IDLE);
     await Bun.sleep(500);
     const rssIdle = await rss();
+    const idleSessionsHeapMiB = Math.round((heapMiB - heapBeforeIdle) * 10) / 10;
     for (const c of idle) c.close();
+    const soak = SOAK_MINUTES > 0 ? await soakRss(port, rss) : null;
     return {
       ...result,
       rssStartMiB: rssStart,
@@ -204,6 +235,8 @@ async function benchKotakpos() {
       rssBeforeIdleMiB: rssBeforeIdle,
       rssWithIdleMiB: rssIdle,
       idleSessionsMiB: Math.round((rssIdle - rssBeforeIdle) * 10) / 10,
+      idleSessionsHeapMiB,
+      ...(soak && { soakMinutes: SOAK_MINUTES, rssOverTimeMiB: soak, soakGrowthMiB: soakGrowth(soak) }),
     };
   } finally {
     child.kill("SIGTERM");
