@@ -7,7 +7,9 @@
 // out every 30 s) and reports its RSS after a full collection every 30 s: the growth over
 // a 10-minute mixed load (issue 18) is `soakGrowthMiB`, from the 1-minute sample to the end.
 // usage: bun scripts/bench/imap.ts [--clients N] [--seconds S] [--rounds R] [--messages M] [--idle I]
-//        [--soak MINUTES] [--no-dovecot] [--no-kotakpos]
+//        [--soak MINUTES] [--logins] [--no-dovecot] [--no-kotakpos]
+// --logins: each client's loop is a new session (connect, LOGIN, the commands, LOGOUT), the
+// issue's "mixed load with logins"; without it one long session per client.
 import { readFileSync } from "node:fs";
 import { processCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
 import { freePort, withDovecot } from "./lib/dovecot.ts";
@@ -25,6 +27,7 @@ const ROUNDS = arg("rounds", 2);
 const MESSAGES = arg("messages", 200);
 const IDLE = arg("idle", 1000);
 const SOAK_MINUTES = arg("soak", 0);
+const LOGINS = process.argv.includes("--logins");
 const PASS = "bench-pw";
 const users = Array.from({ length: CLIENTS }, (_, i) => `u${i}@example.test`);
 
@@ -78,10 +81,10 @@ if (process.argv.includes("--serve")) {
 
 // ---------- the load ----------
 
-type OpName = "select" | "fetch_flags" | "fetch_envelope" | "fetch_bodystructure" | "fetch_body" | "search" | "store" | "append" | "expunge";
+type OpName = "login" | "select" | "fetch_flags" | "fetch_envelope" | "fetch_bodystructure" | "fetch_body" | "search" | "store" | "append" | "expunge";
 
 async function clientLoop(port: number, user: string, account: number, until: number, lat: Record<OpName, number[]>): Promise<void> {
-  const c = await Client.open(port);
+  let c = await Client.open(port);
   await c.cmd(`LOGIN ${user} ${PASS}`);
   let i = 0;
   const time = async (op: OpName, command: string) => {
@@ -92,6 +95,15 @@ async function clientLoop(port: number, user: string, account: number, until: nu
   };
   while (performance.now() < until) {
     i++;
+    if (LOGINS && i > 1) {
+      // The issue's load with logins: every loop is a new session (connect, LOGIN … LOGOUT).
+      await c.cmd("LOGOUT").catch(() => "");
+      c.close();
+      const t0 = performance.now();
+      c = await Client.open(port);
+      await c.cmd(`LOGIN ${user} ${PASS}`);
+      lat.login.push(performance.now() - t0);
+    }
     const sel = await time("select", "SELECT INBOX");
     const exists = Number(/\* (\d+) EXISTS/.exec(sel)?.[1] ?? 0);
     const k = 1 + ((i * 37) % Math.max(1, exists));
@@ -120,7 +132,7 @@ function pct(xs: number[], p: number): number {
 
 async function load(port: number, cpu?: () => number) {
   // Warm-up: one short round per client.
-  const warm = Object.fromEntries(["select", "fetch_flags", "fetch_envelope", "fetch_bodystructure", "fetch_body", "search", "store", "append", "expunge"].map((k) => [k, [] as number[]])) as Record<OpName, number[]>;
+  const warm = Object.fromEntries(["login", "select", "fetch_flags", "fetch_envelope", "fetch_bodystructure", "fetch_body", "search", "store", "append", "expunge"].map((k) => [k, [] as number[]])) as Record<OpName, number[]>;
   await Promise.all(users.map((u, a) => clientLoop(port, u, a, performance.now() + 300, warm)));
   // Best of ROUNDS (the machine may be shared): each round is SECONDS long.
   let best: { secs: number; lat: Record<OpName, number[]>; n: number; cpu: number } | null = null;
@@ -175,7 +187,7 @@ async function soakRss(port: number, rss: () => Promise<number>): Promise<{ minu
   const end = t0 + SOAK_MINUTES * 60_000;
   const out = [{ minute: 0, rssMiB: await rss() }];
   while (performance.now() < end) {
-    const lat = Object.fromEntries(["select", "fetch_flags", "fetch_envelope", "fetch_bodystructure", "fetch_body", "search", "store", "append", "expunge"].map((k) => [k, [] as number[]])) as Record<OpName, number[]>;
+    const lat = Object.fromEntries(["login", "select", "fetch_flags", "fetch_envelope", "fetch_bodystructure", "fetch_body", "search", "store", "append", "expunge"].map((k) => [k, [] as number[]])) as Record<OpName, number[]>;
     const until = Math.min(end, performance.now() + 30_000);
     await Promise.all(users.map((u, a) => clientLoop(port, u, a, until, lat)));
     out.push({ minute: Math.round(((performance.now() - t0) / 60_000) * 10) / 10, rssMiB: await rss() });
@@ -269,10 +281,14 @@ const dovecot = process.argv.includes("--no-dovecot") ? null : await benchDoveco
 console.log(
   JSON.stringify({
     bench: "imap",
+    sessions: LOGINS ? "login per loop" : "long",
     clients: CLIENTS,
     seconds: SECONDS,
     messagesPerMailbox: MESSAGES,
     kotakpos,
     dovecot,
+    // kotakpos ÷ Dovecot ops/s, and Dovecot ÷ kotakpos server CPU per op (> 1: kotakpos cheaper).
+    ratio: kotakpos && dovecot && "opsPerSec" in dovecot ? Math.round((kotakpos.opsPerSec / dovecot.opsPerSec) * 100) / 100 : null,
+    cpuRatio: kotakpos?.serverCpuMsPerOp && dovecot && "serverCpuMsPerOp" in dovecot && dovecot.serverCpuMsPerOp ? Math.round((dovecot.serverCpuMsPerOp / kotakpos.serverCpuMsPerOp) * 100) / 100 : null,
   }),
 );

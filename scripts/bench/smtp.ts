@@ -8,6 +8,8 @@
 // Prints ONE JSON line. Env: BENCH_MESSAGES (5000), BENCH_CONNECTIONS (20), BENCH_SIZE (10240),
 // BENCH_CHECKS (0).
 import { builtinPlugins } from "../../plugins/index.ts";
+import { threadCpuSeconds } from "./lib/cpu.ts";
+import { DKIM_SELECTOR, SENDER_DOMAIN, startSenderDns } from "./lib/sender-dns.ts";
 import { smtpConnection } from "./lib/smtp-load.ts";
 import { startTestServer } from "../../tests/helpers/server.ts";
 
@@ -17,7 +19,6 @@ const SIZE = Number(process.env.BENCH_SIZE ?? 10240);
 const WARMUP = Math.min(200, Math.floor(MESSAGES / 10));
 const RCPT = "bench@example.test";
 const CHECKS = process.env.BENCH_CHECKS === "1";
-const SELECTOR = "bench2026";
 
 /** The message minus its first header line, which makes each message unique (so the
  *  content-addressed blob store really writes every one); `sign` prepends a DKIM
@@ -58,7 +59,7 @@ if (process.argv[2] === "--client") {
     const { createPrivateKey } = await import("node:crypto");
     const { dkimSign } = await import("../../plugins/mailauth/dkim-sign.ts");
     const privateKey = createPrivateKey(process.argv[4]);
-    sign = (m) => dkimSign(m, [{ domain: "remote.test", selector: SELECTOR, algorithm: "rsa-sha256", privateKey }]).join("");
+    sign = (m) => dkimSign(m, [{ domain: SENDER_DOMAIN, selector: DKIM_SELECTOR, algorithm: "rsa-sha256", privateKey }]).join("");
   }
   await load(port, WARMUP, sign);
   const r = await load(port, MESSAGES, sign);
@@ -66,27 +67,10 @@ if (process.argv[2] === "--client") {
   process.exit(0);
 }
 
-// Parent: the server. Without BENCH_CHECKS, built-in plugins minus mailauth; with it, a
-// local DNS server answers for the sender domain remote.test (SPF allows 127.0.0.1, an
-// RSA-2048 DKIM key, DMARC p=reject), with a TTL so the resolver may cache as it would.
-let dns: { server: string; readonly queries: number; close(): Promise<void> } | null = null;
-let keyPem = "";
-if (CHECKS) {
-  const { newKeyPair } = await import("../../plugins/mailauth/keys.ts");
-  const { dkimRecordText } = await import("../../plugins/mailauth/records.ts");
-  const { startTestDns } = await import("../../tests/delivery/dns-server.ts");
-  const kp = await newKeyPair("rsa-sha256");
-  keyPem = kp.privateKey;
-  dns = await startTestDns(
-    {
-      "remote.test": { TXT: ["v=spf1 ip4:127.0.0.1 -all"] },
-      "bench.test": { TXT: ["v=spf1 ip4:127.0.0.1 -all"] },
-      "_dmarc.remote.test": { TXT: ["v=DMARC1; p=reject"] },
-      [`${SELECTOR}._domainkey.remote.test`]: { TXT: [dkimRecordText({ algorithm: "rsa-sha256", publicKey: kp.publicKey })] },
-    },
-    { ttl: 300, negativeTtl: 300 },
-  );
-}
+// Parent: the server. Without BENCH_CHECKS, built-in plugins minus mailauth; with it, the
+// sender domain's records on a local DNS server (lib/sender-dns.ts).
+const dns = CHECKS ? await startSenderDns(["bench.test"]) : null;
+const keyPem = dns?.keyPem ?? "";
 const server = await startTestServer({
   users: [{ address: RCPT, password: "bench-password" }],
   plugins: CHECKS ? builtinPlugins : builtinPlugins.filter((p) => p.name !== "mailauth"),
@@ -113,11 +97,19 @@ function cpu(): { process: number; main: number } {
 try {
   const port = server.port("smtp");
   const cpu0 = cpu();
+  const threads0 = threadCpuSeconds();
   const child = Bun.spawn([process.execPath, import.meta.path, "--client", String(port), ...(keyPem ? [keyPem] : [])], { stdout: "pipe", stderr: "inherit", env: process.env });
   const [out, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
   if (code !== 0) throw new Error(`load generator failed (exit ${code})`);
   const r = JSON.parse(out) as { seconds: number; latencies: number[] };
   const cpu1 = cpu();
+  const threads1 = threadCpuSeconds();
+  const byThread = Object.fromEntries(
+    Object.entries(threads1)
+      .map(([k, v]) => [k, Math.round(((v - (threads0[k] ?? 0)) * 1000 * 100) / (MESSAGES + WARMUP)) / 100] as const)
+      .filter(([, v]) => v > 0)
+      .sort((a, b) => b[1] - a[1]),
+  );
   const store = server.core.store;
   const acct = await store.getAccount(RCPT);
   const inbox = await store.getMailbox(acct!.id, "INBOX");
@@ -146,6 +138,7 @@ try {
       // Server CPU per message (warm-up included): steadier than msg/s on a shared machine.
       cpuMsPerMsg: Math.round(((cpu1.process - cpu0.process) * 1000 * 100) / (MESSAGES + WARMUP)) / 100,
       mainThreadCpuMsPerMsg: Math.round(((cpu1.main - cpu0.main) * 1000 * 100) / (MESSAGES + WARMUP)) / 100,
+      cpuMsPerMsgByThread: byThread,
       delivered: inbox?.messages ?? 0,
       ...(dns && { dnsQueries: dns.queries }),
       expected: MESSAGES + WARMUP,
