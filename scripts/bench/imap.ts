@@ -269,7 +269,8 @@ function benchDovecot() {
           const m = message(n, a);
           return [`${1700000000 + n}.M${n}P1.bench,S=${m.length}:2,${n % 4 ? "S" : ""}`, m] as [string, string | Uint8Array];
         }),
-      loginConf: `  process_limit = ${IDLE + 200}\n  client_limit = 1`,
+      // High-performance mode (issue 18): login processes serve many clients and live on.
+      loginConf: `  service_count = 0\n  process_min_avail = 2\n  client_limit = ${IDLE + 200}`,
       extraConf: `service imap {\n  process_limit = ${IDLE + 200}\n}\ndefault_client_limit = ${IDLE + 400}`,
     },
     (port, pid) => load(port, () => treeCpuSeconds(pid)),
