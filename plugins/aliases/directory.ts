@@ -2,7 +2,7 @@
 // one per member), so a 1,000-member group costs a handful of queries. The plugin's own
 // table and the domains' alias columns are read here; accounts and mailboxes only through
 // Store methods (store.findAccounts, store.listMailboxes).
-import { eq, inArray, sql, type SQL, type SQLWrapper } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import type { Db } from "../../core/db/open.ts";
 import { domains } from "../../core/db/schema.ts";
 import type { Store } from "../../core/store/types.ts";
@@ -41,12 +41,6 @@ export interface Directory {
   mailboxes(accountId: number): Promise<string[]>;
 }
 
-/** `col IN (list)` with the whole list as ONE bound JSON parameter: one statement for a
- *  1,000-member group (no parameter limit, no chunking), about twice as fast as IN (?, ?, …). */
-function inJson(col: SQLWrapper, values: string[]): SQL {
-  return sql`${col} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
-}
-
 function parseList(json: string): string[] {
   try {
     const v: unknown = JSON.parse(json);
@@ -77,6 +71,15 @@ export interface AliasesDb {
 
 export function dbDirectory(ad: AliasesDb): Directory {
   const orm = ad.db.orm;
+  // Built once: drizzle otherwise builds a query's SQL on every call (~100 µs of CPU, more
+  // than running it), and this lookup runs for every recipient of every message. The list
+  // is ONE bound JSON parameter: one statement for a 1,000-member group (no parameter
+  // limit, no chunking), about twice as fast as IN (?, ?, …).
+  const aliasQuery = orm
+    .select()
+    .from(aliases)
+    .where(sql`${aliases.address} IN (SELECT value FROM json_each(${sql.placeholder("keys")}))`)
+    .prepare();
   return {
     async domains(names) {
       type Row = { id: number; name: string; aliasOf: number | null; catchAll: string | null };
@@ -119,7 +122,7 @@ export function dbDirectory(ad: AliasesDb): Directory {
     async aliases(addresses) {
       const keys = [...new Set(addresses)];
       if (!keys.length) return new Map();
-      const rows = await orm.select().from(aliases).where(inJson(aliases.address, keys));
+      const rows = await aliasQuery.all({ keys: JSON.stringify(keys) });
       return new Map(rows.map((r) => [r.address, toAliasRow(r)]));
     },
 
