@@ -1,5 +1,7 @@
 // The contracts between the core and the plugins. Plugins import types from here and
 // reach the running core only through the `Core` object handed to `setup`.
+import type { Leases } from "./lease.ts";
+export type { Leases } from "./lease.ts";
 import type * as v from "valibot";
 import type { Config } from "./config.ts";
 import type { Store } from "./store/types.ts";
@@ -392,6 +394,8 @@ export interface Core {
   readonly spool: Spool;
   readonly db: Db;
   readonly tls: Tls;
+  /** Singleton jobs across instances on one database (core/lease.ts). */
+  readonly leases: Leases;
   /** Bind a listener (port offset applied). Listeners are closed on shutdown. */
   listen(spec: ListenSpec): Promise<Listener>;
   /** Register a function to run on shutdown (reverse order). */

@@ -14,6 +14,7 @@ import { domainCommand } from "./domain.ts";
 import { CommandError, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./errors.ts";
 import { installCommand, uninstallCommand } from "./install.ts";
 import { processIo, type Io } from "./io.ts";
+import { migrateBlobsCommand } from "./migrate-blobs.ts";
 import { pluginsCommand } from "./plugins.ts";
 import { queueCommand } from "./queue.ts";
 import { relayCommand } from "./relay.ts";
@@ -47,6 +48,7 @@ export const CORE_COMMANDS: Command[] = [
   backupCommand,
   restoreCommand,
   verifyBackupCommand,
+  migrateBlobsCommand,
   installCommand,
   uninstallCommand,
   versionCommand,

@@ -171,6 +171,14 @@ export const spool = sqliteTable(
   (t) => [index("spool_due").on(t.status, t.nextAttempt), index("spool_msg").on(t.msgId)],
 );
 
+/** Singleton jobs (ACME, TLS reports, health checks, blob GC) run on one instance at a
+ *  time when several share a libSQL server: the holder and its expiry (core/lease.ts). */
+export const leases = sqliteTable("leases", {
+  name: text("name").primaryKey(),
+  owner: text("owner").notNull(),
+  until: integer("until").notNull(),
+});
+
 export const certificates = sqliteTable("certificates", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   names: text("names").notNull(), // JSON array of DNS names

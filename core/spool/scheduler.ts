@@ -31,6 +31,10 @@ export interface SchedulerOptions {
   readBlob(id: string): Promise<Uint8Array>;
   /** Rows held in memory at most (claimed, not finished). */
   maxInflight?: number;
+  /** This instance's name in lease rows (core.leases.owner); default: a new one. */
+  owner?: string;
+  /** Lease of claimed rows (ms); default: the first retry delay, 1 s to 5 min. */
+  leaseMs?: number;
   /** Idle poll interval (ms): other instances' accepts and retries come due meanwhile. */
   pollMs?: number;
 }
@@ -59,8 +63,8 @@ function groupBy<T>(items: T[], key: (t: T) => string): T[][] {
 
 export function createScheduler(o: SchedulerOptions): Scheduler {
   const { db, store, hooks, log, delivery, schedule } = o;
-  const owner = `${o.hostname}#${process.pid}#${newMsgId()}`;
-  const lease = Math.min(Math.max(schedule.retry[0]!, 1000), 300_000);
+  const owner = o.owner ?? `${o.hostname}#${process.pid}#${newMsgId()}`;
+  const lease = o.leaseMs ?? Math.min(Math.max(schedule.retry[0]!, 1000), 300_000);
   const maxInflight = o.maxInflight ?? 1000;
   const pollMs = o.pollMs ?? 1000;
   let inflight = 0;

@@ -83,6 +83,9 @@ export interface StoreChange {
   /** "append" and "flags": the new flags of each UID in `uids` (same order), when the store
    *  knows them without a read, so caches can update in place instead of re-reading. */
   flags?: string[][];
+  /** Made by another instance on the same database (seen by the change feed): listeners
+   *  with side effects (training, auto-replies) leave it to the instance that made it. */
+  remote?: boolean;
 }
 
 /** Admin-set limits (RFC 9208 STORAGE in KiB, MESSAGE); null: unlimited. */

@@ -101,24 +101,3 @@ export async function takeRenewal(db: Db): Promise<string[] | undefined> {
   return JSON.parse(v) as string[];
 }
 
-const LEASE_KEY = "acme.lease";
-
-/** The renewal job runs on one instance at a time (several may share the database): take
- *  or extend the lease; false while another live instance holds it. */
-export async function takeLease(db: Db, owner: string, ttlMs: number, now = Date.now()): Promise<boolean> {
-  return db.write(async (tx) => {
-    const rows = await tx.orm.select().from(settings).where(eq(settings.key, LEASE_KEY));
-    const cur = rows[0] ? (JSON.parse(rows[0].value) as { owner: string; expiresAt: number }) : undefined;
-    if (cur && cur.owner !== owner && cur.expiresAt > now) return false;
-    const value = JSON.stringify({ owner, expiresAt: now + ttlMs });
-    await tx.orm.insert(settings).values({ key: LEASE_KEY, value }).onConflictDoUpdate({ target: settings.key, set: { value } });
-    return true;
-  });
-}
-
-export async function releaseLease(db: Db, owner: string): Promise<void> {
-  await db.write(async (tx) => {
-    const rows = await tx.orm.select().from(settings).where(eq(settings.key, LEASE_KEY));
-    if (rows[0] && (JSON.parse(rows[0].value) as { owner: string }).owner === owner) await tx.orm.delete(settings).where(eq(settings.key, LEASE_KEY));
-  });
-}

@@ -66,6 +66,8 @@ export default definePlugin({
     );
 
     const off = core.store.onChange((ev) => {
+      // Another instance's change: that instance trains on it.
+      if (ev.remote) return;
       trainer.handle(ev).catch((err) => log.error("junk training failed", { err: (err as Error)?.message ?? String(err) }));
     });
     return () => {

@@ -162,7 +162,11 @@ function setUpReports(core: Core, policyOf: (domain: string) => Policy | undefin
     }
     return sent;
   }
-  const timer = setInterval(() => void sendReports(dayOf(Date.now())).catch((e: Error) => core.log.warn("tls-rpt: sending failed", { err: e.message })), 3_600_000);
+  // One instance sends (a singleton lease when several share the database).
+  const hourly = async () => {
+    if (await core.leases.hold("tlsrpt", 2 * 3_600_000)) await sendReports(dayOf(Date.now()));
+  };
+  const timer = setInterval(() => void hourly().catch((e: Error) => core.log.warn("tls-rpt: sending failed", { err: e.message })), 3_600_000);
   timer.unref?.();
   core.onShutdown(() => clearInterval(timer));
   core.hooks.on("http.routes", (app) => {

@@ -53,7 +53,7 @@ export default definePlugin({
     // User moves and copies (events without flags, or with a session origin); deliveries
     // (no origin, with flags) are not training.
     const off = core.store.onChange((ev) => {
-      if (ev.kind !== "append" || (ev.origin === undefined && ev.flags !== undefined)) return;
+      if (ev.remote || ev.kind !== "append" || (ev.origin === undefined && ev.flags !== undefined)) return;
       void (async () => {
         const mb = await core.store.getMailboxById(ev.mailboxId);
         if (!mb || isTrash(mb)) return;
