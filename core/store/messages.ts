@@ -243,11 +243,12 @@ export function messageOps(ctx: StoreCtx): MessageOps {
   }
 
   /** Prefix + blob. The row must still exist (an expunged message is gone). */
-  async function readMessage(msg: { blobId: string; id: number }): Promise<Uint8Array> {
+  async function readMessage(msg: { blobId: string; id: number; size?: number }): Promise<Uint8Array> {
     const r = await read(ctx, "SELECT prefix FROM messages WHERE id = ?", [msg.id]);
     if (!r.rows.length) throw new StoreError("NONEXISTENT", `message ${msg.id} was expunged`);
-    const body = await blobs.get(msg.blobId);
     const prefix = String(r.rows[0]!.prefix);
+    // The row's size is prefix + blob: the blob's size, for the blob store's read choice.
+    const body = await blobs.get(msg.blobId, msg.size === undefined ? undefined : msg.size - Buffer.byteLength(prefix));
     if (!prefix) return body;
     const p = encoder.encode(prefix);
     const out = new Uint8Array(p.length + body.length);

@@ -219,7 +219,7 @@ export interface Store {
   /** Just (uid, modseq, flags) in UID order: cheap, for sequence maps and FLAGS fetches. */
   uidList(mailboxId: number): Promise<{ uid: number; modseq: number; flags: string[] }[]>;
   /** The full message bytes (prefix + blob). */
-  read(msg: Pick<MessageMeta, "blobId" | "id">): Promise<Uint8Array>;
+  read(msg: Pick<MessageMeta, "blobId" | "id"> & { size?: number }): Promise<Uint8Array>;
   setFlags(
     mailboxId: number,
     uids: UidSet,
@@ -278,7 +278,9 @@ export interface ParsedMessage extends Analysis {
 export interface BlobStore {
   /** Write durably (temp file, fsync, rename, fsync dir); idempotent for equal content. */
   put(data: Uint8Array): Promise<StoredBlob>;
-  get(id: string): Promise<Uint8Array>;
+  /** `size` (when the caller knows it, e.g. from the message row) lets a small blob be read
+   *  the cheapest way. */
+  get(id: string, size?: number): Promise<Uint8Array>;
   has(id: string): Promise<boolean>;
   delete(id: string): Promise<void>;
   list(): AsyncIterable<{ id: string; mtimeMs: number }>;

@@ -40,12 +40,6 @@ export interface Directory {
   mailboxes(accountId: number): Promise<string[]>;
 }
 
-/** `col IN (list)` with the whole list as ONE bound JSON parameter: one statement for a
- *  1,000-member group (no parameter limit, no chunking), about twice as fast as IN (?, ?, …). */
-function inJson(col: SQLWrapper, values: string[]): SQL {
-  return sql`${col} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
-}
-
 function parseList(json: string): string[] {
   try {
     const v: unknown = JSON.parse(json);
@@ -76,6 +70,15 @@ export interface AliasesDb {
 
 export function dbDirectory(ad: AliasesDb): Directory {
   const orm = ad.db.orm;
+  // Built once: drizzle otherwise builds a query's SQL on every call (~100 µs of CPU, more
+  // than running it), and this lookup runs for every recipient of every message. The list
+  // is ONE bound JSON parameter: one statement for a 1,000-member group (no parameter
+  // limit, no chunking), about twice as fast as IN (?, ?, …).
+  const aliasQuery = orm
+    .select()
+    .from(aliases)
+    .where(sql`${aliases.address} IN (SELECT value FROM json_each(${sql.placeholder("keys")}))`)
+    .prepare();
   return {
     async domains(names) {
       type Row = { id: number; name: string; aliasOf: number | null; catchAll: string | null };
@@ -114,7 +117,7 @@ export function dbDirectory(ad: AliasesDb): Directory {
     async aliases(addresses) {
       const keys = [...new Set(addresses)];
       if (!keys.length) return new Map();
-      const rows = await orm.select().from(aliases).where(inJson(aliases.address, keys));
+      const rows = await aliasQuery.all({ keys: JSON.stringify(keys) });
       return new Map(rows.map((r) => [r.address, toAliasRow(r)]));
     },
 

@@ -1,7 +1,8 @@
 // Email/set (RFC 8621 §4.6): keywords and mailboxIds updates (one mailbox per email:
 // maxMailboxesPerEmail = 1; a new mailbox is a store MOVE, so the id stays), destroy, and
 // drafts created from parts (composed with nodemailer's MailComposer).
-import MailComposer from "nodemailer/lib/mail-composer";
+import type MailComposer from "nodemailer/lib/mail-composer";
+import { composer } from "./composer.ts";
 import { emailObjectId, mailboxObjectId, parseObjectId, threadObjectId } from "../../core/store/ids.ts";
 import type { Mailbox, MessageMeta } from "../../core/store/types.ts";
 import type { Uploads } from "./blobs.ts";
@@ -160,7 +161,7 @@ async function compose(ctx: MethodCtx, accountId: number, o: Record<string, unkn
     headers,
     keepBcc: true,
   };
-  const raw = await new MailComposer(opts).compile().build();
+  const raw = await new (await composer())(opts).compile().build();
   return new Uint8Array(raw);
 }
 

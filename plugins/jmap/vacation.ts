@@ -2,8 +2,9 @@
 // rules of RFC 3834: at most one reply per sender per REPLY_DAYS; never to the null
 // sender, to bounces or other auto-generated mail, to mailing lists or bulk mail; sent
 // from the null reverse-path with Auto-Submitted: auto-replied.
-import { eq } from "drizzle-orm";
-import MailComposer from "nodemailer/lib/mail-composer";
+import { eq, sql } from "drizzle-orm";
+import type MailComposer from "nodemailer/lib/mail-composer";
+import { composer } from "./composer.ts";
 import { jmapVacation } from "./schema.ts";
 import type { StoreChange } from "../../core/store/types.ts";
 import type { Core, SmtpTxn, TxnState } from "../../core/types.ts";
@@ -20,8 +21,20 @@ type Vacation = typeof jmapVacation.$inferSelect;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z"));
 
+/** The query built once per database: drizzle otherwise builds its SQL on every call
+ *  (~120 µs of CPU, against ~25 µs to run it), and this one runs for every delivery. */
+const prepareLoad = (db: Core["db"]) =>
+  db.orm
+    .select()
+    .from(jmapVacation)
+    .where(eq(jmapVacation.accountId, sql.placeholder("accountId")))
+    .prepare();
+const loadQueries = new WeakMap<Core["db"], ReturnType<typeof prepareLoad>>();
+
 async function load(core: Core, accountId: number): Promise<Vacation> {
-  const r = await core.db.orm.select().from(jmapVacation).where(eq(jmapVacation.accountId, accountId));
+  let q = loadQueries.get(core.db);
+  if (!q) loadQueries.set(core.db, (q = prepareLoad(core.db)));
+  const r = await q.all({ accountId });
   return r[0] ?? { accountId, isEnabled: false, fromDate: null, toDate: null, subject: null, textBody: null, htmlBody: null };
 }
 
@@ -173,7 +186,7 @@ async function answer(core: Core, ev: StoreChange): Promise<void> {
     const subj = field(fields, "subject");
     const msgId = asMessageIds(field(fields, "message-id") ?? "")?.[0];
     const refs = [...(asMessageIds(field(fields, "references") ?? "") ?? []), ...(msgId ? [msgId] : [])];
-    const raw = await new MailComposer({
+    const raw = await new (await composer())({
       from: account.address,
       to: t.to,
       subject: v.subject ?? `Auto: ${subj ? asText(subj) : "(no subject)"}`,

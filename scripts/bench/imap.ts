@@ -3,9 +3,15 @@
 // server's RSS with 1,000 idle IDLE connections. kotakpos runs in a child process (so its
 // RSS is its own); Debian's Dovecot (when installed) gets the same load in the same run.
 // Prints ONE JSON line.
+// --soak MINUTES then keeps the same load on kotakpos for that long (sessions log in and
+// out every 30 s) and reports its RSS after a full collection every 30 s: the growth over
+// a 10-minute mixed load (issue 18) is `soakGrowthMiB`, from the 1-minute sample to the end.
 // usage: bun scripts/bench/imap.ts [--clients N] [--seconds S] [--rounds R] [--messages M] [--idle I]
-//        [--no-dovecot] [--no-kotakpos]
+//        [--soak MINUTES] [--logins] [--no-dovecot] [--no-kotakpos]
+// --logins: each client's loop is a new session (connect, LOGIN, the commands, LOGOUT), the
+// issue's "mixed load with logins"; without it one long session per client.
 import { readFileSync } from "node:fs";
+import { processCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
 import { freePort, withDovecot } from "./lib/dovecot.ts";
 import { Client } from "./lib/imap-client.ts";
 import * as net from "node:net";
@@ -20,6 +26,8 @@ const SECONDS = arg("seconds", 6);
 const ROUNDS = arg("rounds", 2);
 const MESSAGES = arg("messages", 200);
 const IDLE = arg("idle", 1000);
+const SOAK_MINUTES = arg("soak", 0);
+const LOGINS = process.argv.includes("--logins");
 const PASS = "bench-pw";
 const users = Array.from({ length: CLIENTS }, (_, i) => `u${i}@example.test`);
 
@@ -65,17 +73,18 @@ if (process.argv.includes("--serve")) {
     Bun.gc(true);
     await Bun.sleep(100);
     Bun.gc(true);
-    console.log(JSON.stringify({ rssMiB: Math.round((process.memoryUsage().rss / 1048576) * 10) / 10 }));
+    const { heapStats } = await import("bun:jsc");
+    console.log(JSON.stringify({ rssMiB: Math.round((process.memoryUsage().rss / 1048576) * 10) / 10, heapMiB: Math.round((heapStats().heapSize / 1048576) * 10) / 10 }));
   }
   await new Promise(() => {});
 }
 
 // ---------- the load ----------
 
-type OpName = "select" | "fetch_flags" | "fetch_envelope" | "fetch_bodystructure" | "fetch_body" | "search" | "store" | "append" | "expunge";
+type OpName = "login" | "select" | "fetch_flags" | "fetch_envelope" | "fetch_bodystructure" | "fetch_body" | "search" | "store" | "append" | "expunge";
 
 async function clientLoop(port: number, user: string, account: number, until: number, lat: Record<OpName, number[]>): Promise<void> {
-  const c = await Client.open(port);
+  let c = await Client.open(port);
   await c.cmd(`LOGIN ${user} ${PASS}`);
   let i = 0;
   const time = async (op: OpName, command: string) => {
@@ -86,6 +95,15 @@ async function clientLoop(port: number, user: string, account: number, until: nu
   };
   while (performance.now() < until) {
     i++;
+    if (LOGINS && i > 1) {
+      // The issue's load with logins: every loop is a new session (connect, LOGIN … LOGOUT).
+      await c.cmd("LOGOUT").catch(() => "");
+      c.close();
+      const t0 = performance.now();
+      c = await Client.open(port);
+      await c.cmd(`LOGIN ${user} ${PASS}`);
+      lat.login.push(performance.now() - t0);
+    }
     const sel = await time("select", "SELECT INBOX");
     const exists = Number(/\* (\d+) EXISTS/.exec(sel)?.[1] ?? 0);
     const k = 1 + ((i * 37) % Math.max(1, exists));
@@ -112,19 +130,11 @@ function pct(xs: number[], p: number): number {
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 100) / 100;
 }
 
-/** CPU seconds (user + system) used so far by a process (Linux /proc). */
-function cpuSecs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const v = f.slice(f.lastIndexOf(")") + 2).split(" ");
-  return (Number(v[11]) + Number(v[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
-
 async function load(port: number, cpu?: () => number) {
   // Warm-up: one short round per client.
-  const warm = Object.fromEntries(["select", "fetch_flags", "fetch_envelope", "fetch_bodystructure", "fetch_body", "search", "store", "append", "expunge"].map((k) => [k, [] as number[]])) as Record<
-    OpName,
-    number[]
-  >;
+  const warm = Object.fromEntries(
+    ["login", "select", "fetch_flags", "fetch_envelope", "fetch_bodystructure", "fetch_body", "search", "store", "append", "expunge"].map((k) => [k, [] as number[]]),
+  ) as Record<OpName, number[]>;
   await Promise.all(users.map((u, a) => clientLoop(port, u, a, performance.now() + 300, warm)));
   // Best of ROUNDS (the machine may be shared): each round is SECONDS long.
   let best: { secs: number; lat: Record<OpName, number[]>; n: number; cpu: number } | null = null;
@@ -145,7 +155,7 @@ async function load(port: number, cpu?: () => number) {
     ops: all.length,
     p50Ms: pct(all, 50),
     p99Ms: pct(all, 99),
-    // Server CPU per operation (kotakpos only): steadier than ops/s on a shared machine.
+    // Server CPU per operation (Dovecot: its whole process tree): steadier than ops/s on a shared machine.
     ...(cpu ? { serverCpuMsPerOp: Math.round((best!.cpu / all.length) * 1e5) / 100 } : {}),
     perOp: Object.fromEntries(Object.entries(lat).map(([k, v]) => [k, { n: v.length, p50Ms: pct(v, 50), p99Ms: pct(v, 99) }])),
   };
@@ -173,6 +183,28 @@ async function idleConnections(port: number, count: number): Promise<Client[]> {
   return out;
 }
 
+/** The mixed load for SOAK_MINUTES in 30-second stretches, the RSS after each. */
+async function soakRss(port: number, rss: () => Promise<number>): Promise<{ minute: number; rssMiB: number }[]> {
+  const t0 = performance.now();
+  const end = t0 + SOAK_MINUTES * 60_000;
+  const out = [{ minute: 0, rssMiB: await rss() }];
+  while (performance.now() < end) {
+    const lat = Object.fromEntries(
+      ["login", "select", "fetch_flags", "fetch_envelope", "fetch_bodystructure", "fetch_body", "search", "store", "append", "expunge"].map((k) => [k, [] as number[]]),
+    ) as Record<OpName, number[]>;
+    const until = Math.min(end, performance.now() + 30_000);
+    await Promise.all(users.map((u, a) => clientLoop(port, u, a, until, lat)));
+    out.push({ minute: Math.round(((performance.now() - t0) / 60_000) * 10) / 10, rssMiB: await rss() });
+  }
+  return out;
+}
+
+/** RSS growth from the first sample at or after one minute (caches warm) to the last. */
+function soakGrowth(samples: { minute: number; rssMiB: number }[]): number {
+  const from = samples.find((s) => s.minute >= 1) ?? samples[0]!;
+  return Math.round((samples.at(-1)!.rssMiB - from.rssMiB) * 10) / 10;
+}
+
 async function benchKotakpos() {
   const prof = process.env.IMAP_BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.IMAP_BENCH_PROF}`] : [];
   const child = Bun.spawn([process.execPath, ...prof, import.meta.path, "--serve", ...process.argv.slice(2)], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
@@ -190,21 +222,27 @@ async function benchKotakpos() {
     return line;
   };
   // RSS after a full garbage collection in the server.
+  let heapMiB = 0; // the JS heap's live size at the last rss() (RSS also holds freed pages)
   const rss = async (): Promise<number> => {
     child.stdin.write("rss\n");
     child.stdin.flush();
-    return (JSON.parse(await nextLine()) as { rssMiB: number }).rssMiB;
+    const r = JSON.parse(await nextLine()) as { rssMiB: number; heapMiB: number };
+    heapMiB = r.heapMiB;
+    return r.rssMiB;
   };
   const { port, pid } = JSON.parse(await nextLine()) as { port: number; pid: number };
   try {
     const rssStart = await rss();
-    const result = await load(port, () => cpuSecs(pid));
+    const result = await load(port, () => processCpuSeconds(pid));
     const rssAfterLoad = rssMiB(pid);
     const rssBeforeIdle = await rss();
+    const heapBeforeIdle = heapMiB;
     const idle = await idleConnections(port, IDLE);
     await Bun.sleep(500);
     const rssIdle = await rss();
+    const idleSessionsHeapMiB = Math.round((heapMiB - heapBeforeIdle) * 10) / 10;
     for (const c of idle) c.close();
+    const soak = SOAK_MINUTES > 0 ? await soakRss(port, rss) : null;
     return {
       ...result,
       rssStartMiB: rssStart,
@@ -213,6 +251,8 @@ async function benchKotakpos() {
       rssBeforeIdleMiB: rssBeforeIdle,
       rssWithIdleMiB: rssIdle,
       idleSessionsMiB: Math.round((rssIdle - rssBeforeIdle) * 10) / 10,
+      idleSessionsHeapMiB,
+      ...(soak && { soakMinutes: SOAK_MINUTES, rssOverTimeMiB: soak, soakGrowthMiB: soakGrowth(soak) }),
     };
   } finally {
     child.kill("SIGTERM");
@@ -233,10 +273,11 @@ function benchDovecot() {
           const m = message(n, a);
           return [`${1700000000 + n}.M${n}P1.bench,S=${m.length}:2,${n % 4 ? "S" : ""}`, m] as [string, string | Uint8Array];
         }),
-      loginConf: `  process_limit = ${IDLE + 200}\n  client_limit = 1`,
+      // High-performance mode (issue 18): login processes serve many clients and live on.
+      loginConf: `  service_count = 0\n  process_min_avail = 2\n  client_limit = ${IDLE + 200}`,
       extraConf: `service imap {\n  process_limit = ${IDLE + 200}\n}\ndefault_client_limit = ${IDLE + 400}`,
     },
-    load,
+    (port, pid) => load(port, () => treeCpuSeconds(pid)),
   );
 }
 
@@ -245,10 +286,15 @@ const dovecot = process.argv.includes("--no-dovecot") ? null : await benchDoveco
 console.log(
   JSON.stringify({
     bench: "imap",
+    sessions: LOGINS ? "login per loop" : "long",
     clients: CLIENTS,
     seconds: SECONDS,
     messagesPerMailbox: MESSAGES,
     kotakpos,
     dovecot,
+    // kotakpos ÷ Dovecot ops/s, and Dovecot ÷ kotakpos server CPU per op (> 1: kotakpos cheaper).
+    ratio: kotakpos && dovecot && "opsPerSec" in dovecot ? Math.round((kotakpos.opsPerSec / dovecot.opsPerSec) * 100) / 100 : null,
+    cpuRatio:
+      kotakpos?.serverCpuMsPerOp && dovecot && "serverCpuMsPerOp" in dovecot && dovecot.serverCpuMsPerOp ? Math.round((dovecot.serverCpuMsPerOp / kotakpos.serverCpuMsPerOp) * 100) / 100 : null,
   }),
 );

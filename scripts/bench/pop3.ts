@@ -3,6 +3,7 @@
 // Prints ONE JSON line.  usage: bun scripts/bench/pop3.ts [--messages N] [--conns C]
 import * as net from "node:net";
 import { join } from "node:path";
+import { processCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
 import { freePort, withDovecot } from "./lib/dovecot.ts";
 import { startTestServer } from "../../tests/helpers/server.ts";
 
@@ -91,14 +92,17 @@ async function round(port: number, users: string[], pass: string, count: number)
 
 /** The client runs in its own process, as it would against Dovecot: it must not share
  *  the server's event loop. */
-async function measure(port: number, users: string[], pass: string): Promise<{ msgPerSec: number; mibPerSec: number; seconds: number }> {
+async function measure(port: number, users: string[], pass: string, cpu: () => number): Promise<{ msgPerSec: number; mibPerSec: number; seconds: number; serverCpuUsPerMsg: number }> {
+  const c0 = cpu();
   const proc = Bun.spawn([process.execPath, import.meta.path, "--client", String(port), "--messages", String(PER_ACCOUNT), "--rounds", String(ROUNDS), "--pass", pass, "--users", users.join(",")], {
     stdout: "pipe",
     stderr: "pipe",
   });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) throw new Error(`client failed: ${err.trim()}`);
-  return JSON.parse(out);
+  // Server CPU per RETR over the warm-up and every round (logins included, a handful).
+  const retrs = users.length * (Math.min(50, PER_ACCOUNT) + ROUNDS * PER_ACCOUNT);
+  return { ...(JSON.parse(out) as { msgPerSec: number; mibPerSec: number; seconds: number }), serverCpuUsPerMsg: Math.round(((cpu() - c0) * 1e6) / retrs) };
 }
 
 async function client(port: number, users: string[], pass: string): Promise<{ msgPerSec: number; mibPerSec: number; seconds: number }> {
@@ -127,7 +131,7 @@ async function benchKotakpos() {
         await Promise.all(batch);
       }
     }
-    return await measure(server.port("pop3"), users, "bench-pw");
+    return await measure(server.port("pop3"), users, "bench-pw", () => processCpuSeconds(process.pid));
   } finally {
     await server.cleanup();
   }
@@ -142,7 +146,7 @@ function benchDovecot() {
       password: "bench-pw",
       messages: (_u, a) => Array.from({ length: PER_ACCOUNT }, (_, i) => [`${1700000000 + i + 1}.M${i + 1}P1.bench,S=${SIZE}:2,`, message(i + 1, a)] as [string, string | Uint8Array]),
     },
-    (port) => measure(port, users, "bench-pw"),
+    (port, pid) => measure(port, users, "bench-pw", () => treeCpuSeconds(pid)),
   );
 }
 
@@ -161,6 +165,8 @@ if (process.argv.includes("--client")) {
       pipelineWindow: WINDOW,
       kotakpos,
       dovecot,
+      ratio: dovecot && "msgPerSec" in dovecot ? Math.round((kotakpos.msgPerSec / dovecot.msgPerSec) * 100) / 100 : null,
+      cpuRatio: dovecot && "serverCpuUsPerMsg" in dovecot ? Math.round((dovecot.serverCpuUsPerMsg / kotakpos.serverCpuUsPerMsg) * 100) / 100 : null,
     }),
   );
 }

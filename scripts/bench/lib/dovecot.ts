@@ -26,8 +26,9 @@ export interface DovecotOptions {
   extraConf?: string;
 }
 
-/** Runs `run(port)` against a fresh Dovecot; its error (and log tail) when it fails. */
-export async function withDovecot<T>(o: DovecotOptions, run: (port: number) => Promise<T>): Promise<T | { error: string; log?: string }> {
+/** Runs `run(port, masterPid)` against a fresh Dovecot (the pid for scripts/bench/lib/cpu.ts
+ *  treeCpuSeconds); its error (and log tail) when it fails. */
+export async function withDovecot<T>(o: DovecotOptions, run: (port: number, masterPid: number) => Promise<T>): Promise<T | { error: string; log?: string }> {
   if (!existsSync("/usr/sbin/dovecot")) return { error: "dovecot not installed" };
   const dir = mkdtempSync(join(tmpdir(), `kotakpos-bench-dovecot-${o.protocol}-`));
   // Dovecot's login and auth processes run as their own users and must reach base_dir.
@@ -86,7 +87,7 @@ ${o.extraConf ?? ""}
       for (let i = 0; i < 100 && !existsSync(join(dir, "run", "master.pid")) && master.exitCode === null; i++) await Bun.sleep(50);
       if (master.exitCode !== null) return { error: `dovecot did not start: ${(await new Response(master.stderr).text()).trim()}` };
       await Bun.sleep(200);
-      return await run(port);
+      return await run(port, master.pid);
     } finally {
       master.kill("SIGTERM");
       await master.exited;
