@@ -440,6 +440,7 @@ export class Session {
       "QUOTA",
       "QUOTA=RES-STORAGE",
       "QUOTA=RES-MESSAGE",
+      "OBJECTID",
     );
     return caps;
   }

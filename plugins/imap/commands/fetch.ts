@@ -10,9 +10,10 @@ import { parseSeqSet, resolveSeqSet, resolveUidSet, type SeqSet } from "../seque
 import type { Session } from "../session.ts";
 import { indexOfUid } from "../cache.ts";
 import { resolveSet } from "./search.ts";
+import { emailIdItem, threadIdItem } from "../objectid.ts";
 
 type Item =
-  | { k: "FLAGS" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "UID" | "MODSEQ" | "PREVIEW" | "SAVEDATE" }
+  | { k: "FLAGS" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "UID" | "MODSEQ" | "PREVIEW" | "SAVEDATE" | "EMAILID" | "THREADID" }
   | { k: "RFC822" | "RFC822.HEADER" | "RFC822.TEXT" }
   | { k: "SECTION"; binary: boolean; peek: boolean; sec: Section; partial: [number, number] | null; size: boolean };
 
@@ -21,7 +22,7 @@ const MACROS: Record<string, string[]> = {
   FAST: ["FLAGS", "INTERNALDATE", "RFC822.SIZE"],
   FULL: ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"],
 };
-const SIMPLE = new Set(["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY", "UID", "MODSEQ", "RFC822", "RFC822.HEADER", "RFC822.TEXT", "PREVIEW", "SAVEDATE"]);
+const SIMPLE = new Set(["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY", "UID", "MODSEQ", "RFC822", "RFC822.HEADER", "RFC822.TEXT", "PREVIEW", "SAVEDATE", "EMAILID", "THREADID"]);
 const BATCH = 200;
 
 export function parseItem(raw: string): Item {
@@ -188,6 +189,12 @@ export const fetch: CommandSpec = {
               break;
             case "RFC822.SIZE":
               add(`RFC822.SIZE ${m!.size}`);
+              break;
+            case "EMAILID": // RFC 8474 §5.1
+              add(emailIdItem(m!));
+              break;
+            case "THREADID":
+              add(threadIdItem(m!));
               break;
             case "ENVELOPE":
               add(memo(m!, s.utf8 ? "E8" : "E", () => `ENVELOPE ${formatEnvelope(m!.envelope, s.utf8)}`));

@@ -8,6 +8,7 @@ import { Selected } from "../selected.ts";
 import { parseSeqSet, resolveUidSet } from "../sequence.ts";
 import type { Session } from "../session.ts";
 import { fromWire } from "./list.ts";
+import { mailboxIdItem } from "../objectid.ts";
 
 interface Qresync {
   uidvalidity: number;
@@ -70,6 +71,7 @@ async function select(s: Session, c: Ctx, readOnly: boolean) {
   s.send(`* OK [UIDVALIDITY ${mb.uidvalidity}] UIDs valid`);
   s.send(`* OK [UIDNEXT ${mb.uidnext}] Predicted next UID`);
   s.send(`* OK [HIGHESTMODSEQ ${highest}] Highest`);
+  s.send(`* OK [${mailboxIdItem(mb)}] Ok`); // RFC 8474 §4.2
   if (s.rev2) s.send(`* LIST () "/" ${astr(s.wireName(mb.name), s.utf8)}`);
   if (qr && qr.uidvalidity === mb.uidvalidity) {
     // RFC 7162 §3.2.5.2: what vanished and what changed since the client's modseq.
