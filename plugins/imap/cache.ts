@@ -22,11 +22,6 @@ export class MailboxCache {
   private gens = new Map<number, number>();
   /** Keyed by metaKey(mailbox, uid); in least-recently-used order. */
   private metas = new Map<number | string, MessageMeta>();
-  /** IMAP4rev1 \Recent (RFC 3501 §2.3.2): per mailbox, the highest UID some session has
-   *  already been told about; UIDs above it are \Recent to the next session that looks.
-   *  Kept in memory: a mailbox not yet seen since start counts its messages as not recent,
-   *  except those delivered since start (their append event sets the mark below them). */
-  private recentMark = new Map<number, number>();
 
   constructor(
     private store: Store,
@@ -42,7 +37,6 @@ export class MailboxCache {
 
   onChange(ev: StoreChange): void {
     this.gens.set(ev.mailboxId, (this.gens.get(ev.mailboxId) ?? 0) + 1);
-    if (ev.kind === "append" && ev.uids.length && !this.recentMark.has(ev.mailboxId)) this.recentMark.set(ev.mailboxId, Math.min(...ev.uids) - 1);
     if (ev.kind === "expunge") for (const u of ev.uids) this.metas.delete(metaKey(ev.mailboxId, u));
     if (ev.kind === "mailbox") {
       this.dropList(ev.mailboxId);
@@ -65,33 +59,6 @@ export class MailboxCache {
     this.lists.set(mailboxId, list);
     this.listEntries += list.length;
     while (this.listEntries > MAX_LIST_ENTRIES) this.dropList(this.lists.keys().next().value!);
-  }
-
-  /** Of these new UIDs (ascending), the ones no session saw before; they are now seen. */
-  claimRecent(mailboxId: number, uids: readonly number[]): number[] {
-    const out = this.peekRecent(mailboxId, uids);
-    const last = uids.at(-1);
-    if (last !== undefined && last > (this.recentMark.get(mailboxId) ?? 0)) this.recentMark.set(mailboxId, last);
-    return out;
-  }
-
-  /** Of these UIDs (ascending), the ones no session saw yet (EXAMINE: RFC 3501 §6.3.2). */
-  peekRecent(mailboxId: number, uids: readonly number[]): number[] {
-    const mark = this.recentMark.get(mailboxId);
-    if (mark === undefined) return [];
-    let i = uids.length;
-    while (i > 0 && uids[i - 1]! > mark) i--;
-    return uids.slice(i);
-  }
-
-  /** STATUS RECENT: messages no session has seen yet. */
-  async recentCount(mailboxId: number): Promise<number> {
-    const mark = this.recentMark.get(mailboxId);
-    if (mark === undefined) return 0;
-    const list = await this.uidList(mailboxId);
-    let n = 0;
-    for (let i = list.length - 1; i >= 0 && list[i]!.uid > mark; i--) n++;
-    return n;
   }
 
   /** The mailbox's messages in UID order; shared: callers must not modify it. */

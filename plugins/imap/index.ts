@@ -5,6 +5,7 @@ import { admitConnection } from "../../core/hooks.ts";
 import { definePlugin, type Connection } from "../../core/types.ts";
 import { Session, type ImapOptions } from "./session.ts";
 import { MailboxCache } from "./cache.ts";
+import { RecentMarks } from "./recent.ts";
 
 const ConfigSchema = v.object({
   // RFC 9051 §4 asks for at least 8192.
@@ -36,6 +37,7 @@ export default definePlugin({
       allowPlaintextOnLoopback: core.config.auth.allowPlaintextOnLoopback,
       hostname: core.config.hostname,
       cache,
+      recent: new RecentMarks(core.db),
     };
     const refuse = (conn: { write(s: string): void }, reply: { text: string }) => conn.write(`* BYE ${reply.text}\r\n`);
     const onConnection = async (conn: Connection) => {

@@ -15,6 +15,7 @@ import { commands } from "./commands/index.ts";
 import { bad, no, type Result } from "./command.ts";
 import { encodeMutf7 } from "./names.ts";
 import type { MailboxCache } from "./cache.ts";
+import type { RecentMarks } from "./recent.ts";
 import { updateContexts, type UpdateContext } from "./contexts.ts";
 import { flushNotify, noteChange, type NotifyState } from "./notify.ts";
 
@@ -33,6 +34,7 @@ export interface ImapOptions {
   hostname: string;
   /** Shared by the sessions of this process. */
   cache: MailboxCache;
+  recent: RecentMarks;
 }
 
 const TAG_RE = /^[^\s(){%*"\\\]+\x00-\x1f\x7f]+$/;
@@ -548,7 +550,7 @@ export class Session {
           added++;
         }
       }
-      if (added > 0) this.reportExists(added);
+      if (added > 0) await this.reportExists(sel, added);
       return;
     }
     sel.needFull = false;
@@ -587,18 +589,17 @@ export class Session {
         added++;
       }
     }
-    if (added > 0) this.reportExists(added);
+    if (added > 0) await this.reportExists(sel, added);
   }
 
   /** EXISTS for `added` new messages at the end of the map; for IMAP4rev1 sessions also
    *  RECENT (RFC 3501 §7.3.2), the new ones claimed as \Recent if no session saw them yet. */
-  private reportExists(added: number): void {
-    const sel = this.selected!;
+  private async reportExists(sel: Selected, added: number): Promise<void> {
     this.send(`* ${sel.uids.length} EXISTS`);
     if (this.rev2) return;
     const fresh = sel.uids.slice(sel.uids.length - added);
-    const recent = sel.readOnly ? this.opts.cache.peekRecent(sel.id, fresh) : this.opts.cache.claimRecent(sel.id, fresh);
-    for (const u of recent) sel.recent.add(u);
+    const recent = sel.readOnly ? await this.opts.recent.peek(sel.id, fresh) : await this.opts.recent.claim(sel.id, fresh);
+    for (const u of recent) if (sel.indexOf(u) >= 0) sel.recent.add(u);
     this.send(`* ${sel.recent.size} RECENT`);
   }
 

@@ -34,7 +34,7 @@ export async function statusItems(s: Session, mb: Mailbox, items: string[]): Pro
       case "UIDVALIDITY": v = mb.uidvalidity; break;
       case "UNSEEN": v = mb.unseen; break;
       case "SIZE": v = mb.size; break;
-      case "RECENT": v = s.rev2 ? 0 : await s.opts.cache.recentCount(mb.id); break;
+      case "RECENT": v = s.rev2 ? 0 : await s.opts.recent.count(mb.id, (await s.opts.cache.uidList(mb.id)).map((m) => m.uid)); break;
       case "HIGHESTMODSEQ": v = mb.highestModseq; await s.enableCondstore(); break;
       case "APPENDLIMIT": v = s.opts.appendLimit; break;
       case "DELETED-STORAGE": {

@@ -233,6 +233,12 @@ CREATE TABLE `web_sessions` (
 );
 --> statement-breakpoint
 CREATE INDEX `web_sessions_account` ON `web_sessions` (`account_id`);--> statement-breakpoint
+CREATE TABLE `imap_recent` (
+	`mailbox_id` integer PRIMARY KEY NOT NULL,
+	`mark` integer NOT NULL,
+	FOREIGN KEY (`mailbox_id`) REFERENCES `mailboxes`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
 CREATE TABLE `jmap_identities` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`account_id` integer NOT NULL,

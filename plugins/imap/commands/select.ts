@@ -63,7 +63,7 @@ async function select(s: Session, c: Ctx, readOnly: boolean) {
     // RFC 3501 §2.3.2: SELECT takes the messages no session saw yet as \Recent; EXAMINE
     // only shows them (§6.3.2).
     const uids = sel.uids;
-    const recent = readOnly ? s.opts.cache.peekRecent(mb.id, uids) : s.opts.cache.claimRecent(mb.id, uids);
+    const recent = readOnly ? await s.opts.recent.peek(mb.id, uids) : await s.opts.recent.claim(mb.id, uids);
     for (const u of recent) sel.recent.add(u);
     s.send(`* ${recent.length} RECENT`);
     if (firstUnseen && !s.uidOnly) s.send(`* OK [UNSEEN ${firstUnseen}] First unseen`);
