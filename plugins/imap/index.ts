@@ -6,6 +6,7 @@ import { definePlugin, type Connection } from "../../core/types.ts";
 import { Session, type ImapOptions } from "./session.ts";
 import { MailboxCache } from "./cache.ts";
 import { RecentMarks } from "./recent.ts";
+import { ImapEvents } from "./events.ts";
 
 const ConfigSchema = v.object({
   // RFC 9051 §4 asks for at least 8192.
@@ -38,6 +39,7 @@ export default definePlugin({
       hostname: core.config.hostname,
       cache,
       recent: new RecentMarks(core.db),
+      events: new ImapEvents(),
     };
     const refuse = (conn: { write(s: string): void }, reply: { text: string }) => conn.write(`* BYE ${reply.text}\r\n`);
     const onConnection = async (conn: Connection) => {

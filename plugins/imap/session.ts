@@ -16,8 +16,9 @@ import { bad, no, type Result } from "./command.ts";
 import { encodeMutf7 } from "./names.ts";
 import type { MailboxCache } from "./cache.ts";
 import type { RecentMarks } from "./recent.ts";
+import type { ImapEvent, ImapEvents } from "./events.ts";
 import { updateContexts, type UpdateContext } from "./contexts.ts";
-import { flushNotify, noteChange, type NotifyState } from "./notify.ts";
+import { flushNotify, noteChange, noteImapEvent, pendingNotify, type NotifyState } from "./notify.ts";
 
 export type State = "notauth" | "auth" | "selected" | "logout";
 
@@ -35,6 +36,7 @@ export interface ImapOptions {
   /** Shared by the sessions of this process. */
   cache: MailboxCache;
   recent: RecentMarks;
+  events: ImapEvents;
 }
 
 const TAG_RE = /^[^\s(){%*"\\\]+\x00-\x1f\x7f]+$/;
@@ -374,7 +376,7 @@ export class Session {
     try {
       await this.syncSelected(uid || !spec.noExpunge);
       if (this.contexts.size) await updateContexts(this);
-      if (this.notify && (this.notify.pendingStatus.size || this.notify.namesChanged)) await flushNotify(this, this.notify);
+      if (this.notify && pendingNotify(this.notify)) await flushNotify(this, this.notify);
     } catch (e) {
       this.conn.log.warn("imap sync failed", { err: String(e) });
     }
@@ -452,7 +454,12 @@ export class Session {
     this.user = user;
     this.state = "auth";
     this.conn.setIdleTimeout(this.opts.idleTimeoutMs, () => this.bye("Autologout; idle for too long"));
-    this.unsubscribe = this.core.store.onChange((ev) => this.onStoreChange(ev));
+    const offStore = this.core.store.onChange((ev) => this.onStoreChange(ev));
+    const offImap = this.opts.events.on((ev) => this.onImapEvent(ev));
+    this.unsubscribe = () => {
+      offStore();
+      offImap();
+    };
   }
 
   /** RFC 8437 UNAUTHENTICATE: back to the not-authenticated state, as if newly connected
@@ -509,6 +516,14 @@ export class Session {
     if (ev.kind === "mailbox") sel.mailboxChanged = true;
     sel.dirty = true;
     this.idlePush?.();
+  }
+
+  /** IMAP-only changes (subscriptions without a mailbox, METADATA): only NOTIFY wants
+   *  them, and never the session's own (it knows what it did). */
+  private onImapEvent(ev: ImapEvent): void {
+    if (!this.notify || ev.origin === this.conn.id) return;
+    if (ev.accountId !== this.user?.accountId && ev.accountId !== 0) return;
+    noteImapEvent(this, this.notify, ev);
   }
 
   /** NOTIFY (RFC 5465) state; null when not asked for. */
