@@ -140,7 +140,21 @@ export function noteImapEvent(s: Session, n: NotifyState, ev: ImapEvent): void {
 
 /** A mailbox-shaped stand-in for a name with no mailbox (filters match by name). */
 function nameOnly(s: Session, name: string): Mailbox {
-  return { id: -1, accountId: s.accountId, name, specialUse: null, uidvalidity: 0, uidnext: 0, highestModseq: 0, messages: 0, unseen: 0, size: 0, subscribed: true, createdModseq: 0, changedModseq: 0 };
+  return {
+    id: -1,
+    accountId: s.accountId,
+    name,
+    specialUse: null,
+    uidvalidity: 0,
+    uidnext: 0,
+    highestModseq: 0,
+    messages: 0,
+    unseen: 0,
+    size: 0,
+    subscribed: true,
+    createdModseq: 0,
+    changedModseq: 0,
+  };
 }
 
 /** Called from the session's store listener for events of its account. */
@@ -205,7 +219,12 @@ export async function flushNotify(s: Session, n: NotifyState): Promise<void> {
       if (!mb || mb.accountId !== s.accountId || !eventsFor(n.spec, mb, selectedId, true)?.has("MAILBOXMETADATACHANGE")) continue;
       wire = astr(s.wireName(mb.name), s.utf8);
     }
-    s.send(`* METADATA ${wire} ${[...entries].sort().map((e) => astr(e, s.utf8)).join(" ")}`);
+    s.send(
+      `* METADATA ${wire} ${[...entries]
+        .sort()
+        .map((e) => astr(e, s.utf8))
+        .join(" ")}`,
+    );
   }
   const pending = [...n.pendingStatus];
   n.pendingStatus.clear();

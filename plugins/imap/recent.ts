@@ -23,7 +23,11 @@ export class RecentMarks {
     const old = await this.db.write(async (tx) => {
       const [row] = await tx.orm.select({ mark: imapRecent.mark }).from(imapRecent).where(eq(imapRecent.mailboxId, mailboxId));
       const was = row?.mark ?? 0;
-      if (last > was) await tx.orm.insert(imapRecent).values({ mailboxId, mark: last }).onConflictDoUpdate({ target: imapRecent.mailboxId, set: { mark: last } });
+      if (last > was)
+        await tx.orm
+          .insert(imapRecent)
+          .values({ mailboxId, mark: last })
+          .onConflictDoUpdate({ target: imapRecent.mailboxId, set: { mark: last } });
       return was;
     });
     this.known.set(mailboxId, Math.max(old, last));
