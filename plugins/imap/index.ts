@@ -7,6 +7,7 @@ import { Session, type ImapOptions } from "./session.ts";
 import { MailboxCache } from "./cache.ts";
 import { RecentMarks } from "./recent.ts";
 import { ImapEvents } from "./events.ts";
+import { resolveAuthorized } from "./urlauth.ts";
 
 const ConfigSchema = v.object({
   // RFC 9051 §4 asks for at least 8192.
@@ -41,6 +42,12 @@ export default definePlugin({
       recent: new RecentMarks(core.db),
       events: new ImapEvents(),
     };
+    // BURL (RFC 4468): the submission server fetches "submit+user" URLAUTH URLs here.
+    core.hooks.on("url.fetch", async (url, user) => {
+      if (!/^imap:\/\//i.test(url)) return { kind: "pass" };
+      const data = await resolveAuthorized({ core, opts }, url, { user: user.address, submit: true });
+      return data ? { kind: "data", data } : { kind: "fail", temporary: false, reason: "IMAP URL resolution failed" };
+    });
     const refuse = (conn: { write(s: string): void }, reply: { text: string }) => conn.write(`* BYE ${reply.text}\r\n`);
     const onConnection = async (conn: Connection) => {
       // RFC 9051 §7.1.5: a server refusing the connection greets with BYE.

@@ -10,6 +10,7 @@ import type { HeaderLimits } from "./header-bounds.ts";
 import { formatReply, R, verdictOutcome, type Outcome } from "./reply.ts";
 import { createAuthExchange } from "./sasl.ts";
 import { bdat, data, dataEnd, mail, rcpt, type SessionCtx } from "./transaction.ts";
+import { burl, BURL_KEYWORD } from "./burl.ts";
 import { createWireReader, type WireEvent } from "./wire.ts";
 
 export type SmtpService = "smtp" | "submission" | "submissions";
@@ -47,7 +48,7 @@ const MAX_AUTH_LINE = 12288;
 const HIGH_WATER = 256 * 1024;
 const LOW_WATER = 64 * 1024;
 
-const MAIL_VERBS = new Set(["MAIL", "RCPT", "DATA", "BDAT", "QUIT"]);
+const MAIL_VERBS = new Set(["MAIL", "RCPT", "DATA", "BDAT", "BURL", "QUIT"]);
 const HTTP_VERBS = new Set(["GET", "POST", "HEAD", "PUT", "CONNECT", "OPTIONS", "DELETE"]);
 
 export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionConfig): void {
@@ -239,6 +240,8 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
         return rcpt(c, args);
       case "DATA":
         return data(c, args);
+      case "BURL":
+        return burl(c, args);
       case "RSET":
         if (args) return reply(R.noParams);
         c.txn = undefined;
@@ -280,7 +283,7 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     if (extended) {
       lines.push("PIPELINING", `SIZE ${cfg.maxMessageSize}`, "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES");
       if (!conn.secure) lines.push("STARTTLS");
-      if (authOffered()) lines.push("AUTH PLAIN LOGIN");
+      if (authOffered()) lines.push("AUTH PLAIN LOGIN", BURL_KEYWORD);
       lines.push("CHUNKING", "DSN");
     }
     send({ code: 250, text: lines.join("\n") }, false);
