@@ -26,6 +26,7 @@ export default definePlugin({
   config: ConfigSchema,
   async setup(core, cfg) {
     const cache = new MailboxCache(core.store, cfg.metadataCache);
+    const recent = new RecentMarks(core.db);
     // Registered before any session's listener: the cache is fresh when sessions look.
     const unsubscribe = core.store.onChange((ev) => cache.onChange(ev));
     const opts: ImapOptions = {
@@ -39,7 +40,7 @@ export default definePlugin({
       allowPlaintextOnLoopback: core.config.auth.allowPlaintextOnLoopback,
       hostname: core.config.hostname,
       cache,
-      recent: new RecentMarks(core.db),
+      recent,
       events: new ImapEvents(),
     };
     // BURL (RFC 4468): the submission server fetches "submit+user" URLAUTH URLs here.
@@ -56,6 +57,9 @@ export default definePlugin({
     // Standard ports; the core applies [listen.ports] and the port offset.
     await core.listen({ name: "imap", port: 143, mode: "plain", onConnection, onRefuse: refuse });
     await core.listen({ name: "imaps", port: 993, mode: "implicit-tls", onConnection, onRefuse: refuse });
-    return unsubscribe;
+    return async () => {
+      unsubscribe();
+      await recent.flush(); // the \Recent marks written behind (recent.ts)
+    };
   },
 });
