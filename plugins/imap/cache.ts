@@ -23,6 +23,10 @@ export class MailboxCache {
   /** Keyed by metaKey(mailbox, uid); in least-recently-used order. */
   private metas = new Map<number | string, MessageMeta>();
 
+  /** Email and thread ids (OBJECTID) by metaKey, for FETCHes that want nothing else of
+   *  the row (imapflow asks EMAILID with every FETCH); fixed for a (mailbox, uid) too. */
+  private ids = new Map<number | string, { emailId: number; threadId: number }>();
+
   constructor(
     private store: Store,
     private maxMetas: number,
@@ -37,7 +41,12 @@ export class MailboxCache {
 
   onChange(ev: StoreChange): void {
     this.gens.set(ev.mailboxId, (this.gens.get(ev.mailboxId) ?? 0) + 1);
-    if (ev.kind === "expunge") for (const u of ev.uids) this.metas.delete(metaKey(ev.mailboxId, u));
+    if (ev.kind === "expunge") {
+      for (const u of ev.uids) {
+        this.metas.delete(metaKey(ev.mailboxId, u));
+        this.ids.delete(metaKey(ev.mailboxId, u));
+      }
+    }
     if (ev.kind === "mailbox") {
       this.dropList(ev.mailboxId);
       // Deleted or renamed: forget what we knew about its messages (ids are not reused,
@@ -76,6 +85,28 @@ export class MailboxCache {
       this.keep(mailboxId, list);
     }
     return list;
+  }
+
+  /** Email and thread ids of these UIDs (those still present), by UID. */
+  async objectIds(mailboxId: number, uids: readonly number[]): Promise<Map<number, { emailId: number; threadId: number }>> {
+    const out = new Map<number, { emailId: number; threadId: number }>();
+    const missing: number[] = [];
+    for (const u of uids) {
+      const k = metaKey(mailboxId, u);
+      const hit = this.ids.get(k) ?? this.metas.get(k);
+      if (hit) out.set(u, { emailId: hit.emailId, threadId: hit.threadId });
+      else missing.push(u);
+    }
+    if (missing.length) {
+      for (const r of await this.store.objectIds(mailboxId, missing)) {
+        const v = { emailId: r.emailId, threadId: r.threadId };
+        out.set(r.uid, v);
+        this.ids.set(metaKey(mailboxId, r.uid), v);
+      }
+      // Bounded like the UID lists (a few dozen bytes each); oldest first out.
+      while (this.ids.size > MAX_LIST_ENTRIES) this.ids.delete(this.ids.keys().next().value!);
+    }
+    return out;
   }
 
   /** Metadata of these UIDs (those still present), in UID order. Flags and modseq in the

@@ -1,9 +1,10 @@
-// OBJECTID (RFC 8474) on the wire with Python's imaplib, checked against what JMAP says
-// about the same mailbox, email and thread: one id scheme for both protocols.
+// OBJECTID (RFC 8474) on the wire with Python's imaplib and imapflow, checked against what
+// JMAP says about the same mailbox, email and thread: one id scheme for both protocols.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestServer } from "../../tests/helpers/server.ts";
 import { deliver, python, rawLogin, startImap, USERS } from "../../tests/imap/helpers.ts";
 import { Jmap } from "../../tests/jmap/helpers.ts";
+import { ImapFlow } from "imapflow";
 
 let srv: TestServer;
 beforeAll(async () => {
@@ -107,6 +108,33 @@ test("the ids survive RENAME and MOVE, COPY makes a new email id (RFC 8474 §4, 
   // The copy has a new email id in the same thread; the moved message keeps its own.
   expect(after).toContain(`* 2 FETCH (EMAILID (${eid}) THREADID (${tid}))`);
   expect(after).toMatch(new RegExp(`\\* 1 FETCH \\(EMAILID \\((?!${eid}\\))[^)\\s]+\\) THREADID \\(${tid}\\)\\)`));
+  // With other items the ids come from the message's row.
+  expect(await c.cmd("FETCH 2 (RFC822.SIZE EMAILID)")).toMatch(new RegExp(`\\* 2 FETCH \\(RFC822\\.SIZE \\d+ EMAILID \\(${eid}\\)\\)`));
   expect(await c.cmd("SEARCH EMAILID")).toMatch(/t\d+ BAD/);
   c.close();
+});
+
+// Not a literal in the call: imapflow's TlsOptions type lacks servername (node's has it).
+const tlsOptions = { rejectUnauthorized: false, servername: "mx.example.test" };
+
+test("imapflow reads the same ids (it asks EMAILID with every FETCH)", async () => {
+  const jmap = Jmap.for(srv);
+  const { accountId } = await jmap.session();
+  const [[, mbs], , [, emails]] = await jmap.call([
+    ["Mailbox/get", { accountId, properties: ["role"] }, "m"],
+    ["Email/query", { accountId, sort: [{ property: "receivedAt", isAscending: true }] }, "q"],
+    ["Email/get", { accountId, "#ids": { resultOf: "q", name: "Email/query", path: "/ids" }, properties: ["threadId", "subject", "mailboxIds"] }, "g"],
+  ]);
+  const inboxId = mbs.list.find((m: { role: string | null }) => m.role === "inbox").id;
+  const c = new ImapFlow({ host: "127.0.0.1", port: srv.port("imap"), secure: false, tls: tlsOptions, auth: { user: USERS[0]!.address, pass: USERS[0]!.password }, logger: false });
+  await c.connect();
+  const box = await c.mailboxOpen("INBOX");
+  expect(box.mailboxId).toBe(inboxId);
+  const seen: Record<string, string> = {};
+  // Flags only: EMAILID comes from the ids, not the whole row.
+  for await (const m of c.fetch("1:*", { uid: true, flags: true, threadId: true })) seen[m.emailId!] = m.threadId!;
+  const inInbox = emails.list.filter((e: { mailboxIds: Record<string, boolean> }) => e.mailboxIds[inboxId]);
+  expect(Object.keys(seen).length).toBe(inInbox.length);
+  for (const e of inInbox as { id: string; threadId: string }[]) expect(seen[e.id]).toBe(e.threadId);
+  await c.logout();
 });
