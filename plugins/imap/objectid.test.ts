@@ -2,7 +2,7 @@
 // JMAP says about the same mailbox, email and thread: one id scheme for both protocols.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestServer } from "../../tests/helpers/server.ts";
-import { deliver, python, rawLogin, startImap, USERS } from "../../tests/imap/helpers.ts";
+import { deliver, python, rawLogin, startImap, USERS } from "../../tests/helpers/imap.ts";
 import { Jmap } from "../../tests/jmap/helpers.ts";
 import { ImapFlow } from "imapflow";
 

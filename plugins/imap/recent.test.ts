@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestServer, type TestServer } from "../../tests/helpers/server.ts";
-import { deliver, rawLogin, USERS } from "../../tests/imap/helpers.ts";
+import { deliver, rawLogin, USERS } from "../../tests/helpers/imap.ts";
 import { imapRecent } from "./schema.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "kotakpos-recent-"));

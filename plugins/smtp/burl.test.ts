@@ -5,7 +5,7 @@
 // RESETKEY, before AUTH) get the RFC's errors and deliver nothing.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestServer } from "../../tests/helpers/server.ts";
-import { python, rawLogin, startImap } from "../../tests/imap/helpers.ts";
+import { python, rawLogin, startImap } from "../../tests/helpers/imap.ts";
 
 let srv: TestServer;
 beforeAll(async () => {

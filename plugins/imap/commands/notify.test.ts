@@ -4,7 +4,7 @@
 // server annotations; NOTIFY SET STATUS; NONE; BADEVENT.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestServer } from "../../../tests/helpers/server.ts";
-import { deliver, rawLogin, startImap, USERS } from "../../../tests/imap/helpers.ts";
+import { deliver, rawLogin, startImap, USERS } from "../../../tests/helpers/imap.ts";
 import { Jmap } from "../../../tests/jmap/helpers.ts";
 
 let srv: TestServer;

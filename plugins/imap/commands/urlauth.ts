@@ -5,9 +5,8 @@
 import { AUTHED, bad, no, ok, type CommandSpec } from "../command.ts";
 import { astr, str } from "../format.ts";
 import { parseImapUrl } from "../imapurl.ts";
-import { canonicalName } from "../names.ts";
+import { canonicalName, fromWire } from "../names.ts";
 import { accessKey, resetKeys, resolveAuthorized, splitUrlauth, token } from "../urlauth.ts";
-import { fromWire } from "./list.ts";
 
 const sameUser = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
