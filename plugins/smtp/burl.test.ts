@@ -107,4 +107,4 @@ print(s.docmd("BURL", sys.argv[2] + " LAST")[0])`,
   );
   expect(after.trim()).toBe("554");
   imap.close();
-});
+}, 60_000); // two Python clients and a delivery: more than the default 5 s under load
