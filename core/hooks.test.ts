@@ -128,6 +128,7 @@ describe("hooks", () => {
       "http.auth",
       "dns.records",
       "banner",
+      "url.fetch",
     ];
     expect(Object.keys(HOOKS).sort()).toEqual([...names].sort());
     for (const n of names) {

@@ -300,6 +300,10 @@ export interface HookMap {
    *  `name` (_acme-challenge.<domain>); the acme plugin's RFC 2136 provider is one handler. */
   "acme.dns01": (change: { action: "add" | "delete"; name: string; value: string }) => { kind: "done" } | { kind: "failed"; reason: string } | { kind: "pass" };
   disconnect: (conn: Connection) => void;
+  /** The bytes an authorized URL names, fetched for a message submission by `user` (SMTP
+   *  BURL, RFC 4468 §3); the imap plugin resolves its URLAUTH URLs (RFC 4467). "fail":
+   *  known but refused or unreadable (temporary when worth retrying); pass: not known. */
+  "url.fetch": (url: string, user: AuthUser) => { kind: "data"; data: Uint8Array } | { kind: "fail"; temporary: boolean; reason: string } | Pass;
 }
 
 export type Pass = { kind: "pass" };
@@ -337,6 +341,7 @@ export const HOOKS = {
   banner: { mode: "all", failure: undefined },
   "acme.dns01": { mode: "first", failure: { kind: "failed", reason: "the DNS-01 handler failed" } },
   disconnect: { mode: "notify", failure: undefined },
+  "url.fetch": { mode: "first", failure: { kind: "fail", temporary: true, reason: "URL fetch failed" } },
 } as const satisfies { [K in keyof HookMap]: { mode: HookMode; failure: ReturnType<HookMap[K]> | undefined } };
 
 export type HookName = keyof HookMap;

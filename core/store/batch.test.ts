@@ -90,3 +90,29 @@ test("appendBatch: an unknown mailbox fails the batch, nothing written", async (
   // The blobs written before the transaction have no row: GC's orphan sweep takes them.
   await t.store.gc({ orphanFileAgeMs: -1, graceMs: 0 });
 });
+
+test("appendBatch: quota as for APPEND — a batch that would pass the limit adds nothing (OVERQUOTA)", async () => {
+  await t.store.setQuota(a.id, { storageKib: null, messages: 3 });
+  await t.store.appendBatch([{ mailboxId: inbox.id, raw: msg("one") }]);
+  // Two mailboxes of one account count together: 1 + 3 > 3.
+  const over = t.store.appendBatch([
+    { mailboxId: inbox.id, raw: msg("two") },
+    { mailboxId: other.id, raw: msg("three") },
+    { mailboxId: other.id, raw: msg("four") },
+  ]);
+  await expect(over).rejects.toMatchObject({ code: "OVERQUOTA" });
+  expect((await t.store.messages(inbox.id)).map((m) => m.subject)).toEqual(["one"]);
+  expect((await t.store.messages(other.id)).length).toBe(0);
+  // Bytes already there ("exists") cost nothing: the same batch minus one new message fits.
+  const r = await t.store.appendBatch([
+    { mailboxId: inbox.id, raw: msg("one") },
+    { mailboxId: inbox.id, raw: msg("two") },
+    { mailboxId: other.id, raw: msg("three") },
+  ]);
+  expect(r.map((x) => x.status)).toEqual(["exists", "added", "added"]);
+  expect((await t.store.getQuota(a.id)).usedMessages).toBe(3);
+  // Storage: a limit in KiB below what the next message needs.
+  await t.store.setQuota(a.id, { storageKib: 1, messages: null });
+  await expect(t.store.appendBatch([{ mailboxId: other.id, raw: msg("x".repeat(2000)) }])).rejects.toMatchObject({ code: "OVERQUOTA" });
+  await t.store.gc({ orphanFileAgeMs: -1, graceMs: 0 });
+});

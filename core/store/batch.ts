@@ -3,12 +3,15 @@
 // first, outside the transaction; a message whose exact bytes are already in its target
 // mailbox (or earlier in the batch) is not added again ("exists"). The same content in two
 // mailboxes shares one blob. `inTx` runs in the same transaction, so a caller's own
-// bookkeeping commits atomically with the rows.
+// bookkeeping commits atomically with the rows. Quota is checked as for APPEND, over the
+// whole batch: an account that the new messages would take over its limit gets nothing
+// and the batch fails with OVERQUOTA (MULTIAPPEND's all-or-nothing, RFC 3502 §6.3.11).
 import type { Tx } from "../db/open.ts";
 import { emitAfterCommit, exec, type StoreCtx } from "./ctx.ts";
 import { StoreError } from "./errors.ts";
 import { formatFlags, parseFlags, SEEN } from "./flags.ts";
 import { mailboxByIdInTx } from "./messages.ts";
+import { checkQuotaInTx } from "./quota.ts";
 import type { BatchItem, BatchOptions, BatchResult, Mailbox, ParsedMessage, StoredBlob } from "./types.ts";
 
 const MAX_UID = 2 ** 32 - 1;
@@ -106,12 +109,20 @@ export function batchAppender(ctx: StoreCtx, prepare: (raw: Uint8Array) => Promi
           }
         }
       }
+      const mbs = new Map<number, Mailbox>();
+      const adding = new Map<number, { bytes: number; count: number }>();
       for (const [mailboxId, idx] of groups) {
-        if (!idx.length) {
-          await mailboxByIdInTx(tx, mailboxId); // a missing mailbox is an error even then
-          continue;
-        }
-        const mb = await mailboxByIdInTx(tx, mailboxId);
+        const mb = await mailboxByIdInTx(tx, mailboxId); // a missing mailbox fails the batch
+        mbs.set(mailboxId, mb);
+        const a = adding.get(mb.accountId) ?? { bytes: 0, count: 0 };
+        for (const i of idx) a.bytes += prepared[i]!.parsed.size;
+        a.count += idx.length;
+        adding.set(mb.accountId, a);
+      }
+      for (const [accountId, a] of adding) if (a.count) await checkQuotaInTx(tx, accountId, a.bytes, a.count);
+      for (const [mailboxId, idx] of groups) {
+        if (!idx.length) continue;
+        const mb = mbs.get(mailboxId)!;
         const rows = idx.map((i) => ({ ...prepared[i]!, flags: items[i]!.flags ?? [], internalDate: items[i]!.internalDate ?? Date.now() }));
         const uids = await insertRows(ctx, tx, mb, rows, opts.origin);
         idx.forEach((i, k) => (out[i] = { status: "added", mailboxId, blobId: prepared[i]!.blob.id, uid: uids[k]! }));

@@ -7,7 +7,7 @@ import { read, type StoreCtx } from "./ctx.ts";
 import { matchesInJs, needsJs, toSql } from "./query.ts";
 import type { EmailCondition, EmailSort, MessageMeta, ObjectChanges, Store } from "./types.ts";
 
-export type ObjectOps = Pick<Store, "mailboxThreadCounts" | "accountModseq" | "emailsById" | "threadEmails" | "queryEmails" | "emailChanges" | "mailboxChanges" | "threadChanges">;
+export type ObjectOps = Pick<Store, "mailboxThreadCounts" | "accountModseq" | "emailsById" | "objectIds" | "threadEmails" | "queryEmails" | "emailChanges" | "mailboxChanges" | "threadChanges">;
 
 const ids = (rows: Row[], col: string) => rows.map((r) => Number(r[col]));
 
@@ -38,6 +38,12 @@ export function objectOps(ctx: StoreCtx): ObjectOps {
       [JSON.stringify(emailIds), accountId],
     );
     return r.rows.map(toMeta);
+  }
+
+  async function objectIds(mailboxId: number, uids: number[]): Promise<{ uid: number; emailId: number; threadId: number }[]> {
+    if (!uids.length) return [];
+    const r = await read(ctx, "SELECT uid, email_id, thread_id FROM messages WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid", [mailboxId, JSON.stringify(uids)]);
+    return r.rows.map((x) => ({ uid: Number(x.uid), emailId: Number(x.email_id), threadId: Number(x.thread_id) }));
   }
 
   async function threadEmails(accountId: number, threadIds: number[]): Promise<Map<number, number[]>> {
@@ -166,7 +172,7 @@ export function objectOps(ctx: StoreCtx): ObjectOps {
     return new Map(r.rows.map((x) => [Number(x.mailbox_id), { total: Number(x.total), unread: Number(x.unread) }]));
   }
 
-  return { mailboxThreadCounts, accountModseq, emailsById, threadEmails, queryEmails, emailChanges, mailboxChanges, threadChanges };
+  return { mailboxThreadCounts, accountModseq, emailsById, objectIds, threadEmails, queryEmails, emailChanges, mailboxChanges, threadChanges };
 }
 
 const SORT_SQL: Record<EmailSort["property"], string> = {

@@ -1,8 +1,9 @@
 // Per-account quota (RFC 9208 resources STORAGE in units of 1024 octets and MESSAGE), set by
 // the admin. Usage is the sum over the account's mailboxes (their counters are kept in the
-// same transactions as the messages, so it is exact and cheap). APPEND and COPY into an
-// account at or over its limit fail with OVERQUOTA; SMTP delivery is refused at RCPT time
-// (core/route.ts), so a message already accepted is never lost to the quota.
+// same transactions as the messages, so it is exact and cheap). APPEND, COPY and imports
+// (appendBatch) into an account at or over its limit fail with OVERQUOTA; SMTP delivery is
+// refused at RCPT time (core/route.ts), so a message already accepted is never lost to the
+// quota.
 import type { Tx } from "../db/open.ts";
 import { exec, read, type StoreCtx } from "./ctx.ts";
 import { StoreError } from "./errors.ts";

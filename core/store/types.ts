@@ -243,6 +243,9 @@ export interface Store {
   mailboxThreadCounts(accountId: number): Promise<Map<number, { total: number; unread: number }>>;
   /** The rows of these email ids in the account (others' ids simply do not match). */
   emailsById(accountId: number, emailIds: number[]): Promise<MessageMeta[]>;
+  /** The email and thread ids of these UIDs of a mailbox (IMAP OBJECTID's EMAILID and
+   *  THREADID without the rest of the row), ascending by UID; gone UIDs are left out. */
+  objectIds(mailboxId: number, uids: number[]): Promise<{ uid: number; emailId: number; threadId: number }[]>;
   /** Thread id → its email ids, oldest first. */
   threadEmails(accountId: number, threadIds: number[]): Promise<Map<number, number[]>>;
   /** Matching emails in sort order (ties: newest email id first); the first `limit` only

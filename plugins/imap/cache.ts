@@ -22,11 +22,10 @@ export class MailboxCache {
   private gens = new Map<number, number>();
   /** Keyed by metaKey(mailbox, uid); in least-recently-used order. */
   private metas = new Map<number | string, MessageMeta>();
-  /** IMAP4rev1 \Recent (RFC 3501 §2.3.2): per mailbox, the highest UID some session has
-   *  already been told about; UIDs above it are \Recent to the next session that looks.
-   *  Kept in memory: a mailbox not yet seen since start counts its messages as not recent,
-   *  except those delivered since start (their append event sets the mark below them). */
-  private recentMark = new Map<number, number>();
+
+  /** Email and thread ids (OBJECTID) by metaKey, for FETCHes that want nothing else of
+   *  the row (imapflow asks EMAILID with every FETCH); fixed for a (mailbox, uid) too. */
+  private ids = new Map<number | string, { emailId: number; threadId: number }>();
 
   constructor(
     private store: Store,
@@ -42,8 +41,12 @@ export class MailboxCache {
 
   onChange(ev: StoreChange): void {
     this.gens.set(ev.mailboxId, (this.gens.get(ev.mailboxId) ?? 0) + 1);
-    if (ev.kind === "append" && ev.uids.length && !this.recentMark.has(ev.mailboxId)) this.recentMark.set(ev.mailboxId, Math.min(...ev.uids) - 1);
-    if (ev.kind === "expunge") for (const u of ev.uids) this.metas.delete(metaKey(ev.mailboxId, u));
+    if (ev.kind === "expunge") {
+      for (const u of ev.uids) {
+        this.metas.delete(metaKey(ev.mailboxId, u));
+        this.ids.delete(metaKey(ev.mailboxId, u));
+      }
+    }
     if (ev.kind === "mailbox") {
       this.dropList(ev.mailboxId);
       // Deleted or renamed: forget what we knew about its messages (ids are not reused,
@@ -67,33 +70,6 @@ export class MailboxCache {
     while (this.listEntries > MAX_LIST_ENTRIES) this.dropList(this.lists.keys().next().value!);
   }
 
-  /** Of these new UIDs (ascending), the ones no session saw before; they are now seen. */
-  claimRecent(mailboxId: number, uids: readonly number[]): number[] {
-    const out = this.peekRecent(mailboxId, uids);
-    const last = uids.at(-1);
-    if (last !== undefined && last > (this.recentMark.get(mailboxId) ?? 0)) this.recentMark.set(mailboxId, last);
-    return out;
-  }
-
-  /** Of these UIDs (ascending), the ones no session saw yet (EXAMINE: RFC 3501 §6.3.2). */
-  peekRecent(mailboxId: number, uids: readonly number[]): number[] {
-    const mark = this.recentMark.get(mailboxId);
-    if (mark === undefined) return [];
-    let i = uids.length;
-    while (i > 0 && uids[i - 1]! > mark) i--;
-    return uids.slice(i);
-  }
-
-  /** STATUS RECENT: messages no session has seen yet. */
-  async recentCount(mailboxId: number): Promise<number> {
-    const mark = this.recentMark.get(mailboxId);
-    if (mark === undefined) return 0;
-    const list = await this.uidList(mailboxId);
-    let n = 0;
-    for (let i = list.length - 1; i >= 0 && list[i]!.uid > mark; i--) n++;
-    return n;
-  }
-
   /** The mailbox's messages in UID order; shared: callers must not modify it. */
   async uidList(mailboxId: number): Promise<readonly UidEntry[]> {
     const hit = this.lists.get(mailboxId);
@@ -109,6 +85,28 @@ export class MailboxCache {
       this.keep(mailboxId, list);
     }
     return list;
+  }
+
+  /** Email and thread ids of these UIDs (those still present), by UID. */
+  async objectIds(mailboxId: number, uids: readonly number[]): Promise<Map<number, { emailId: number; threadId: number }>> {
+    const out = new Map<number, { emailId: number; threadId: number }>();
+    const missing: number[] = [];
+    for (const u of uids) {
+      const k = metaKey(mailboxId, u);
+      const hit = this.ids.get(k) ?? this.metas.get(k);
+      if (hit) out.set(u, { emailId: hit.emailId, threadId: hit.threadId });
+      else missing.push(u);
+    }
+    if (missing.length) {
+      for (const r of await this.store.objectIds(mailboxId, missing)) {
+        const v = { emailId: r.emailId, threadId: r.threadId };
+        out.set(r.uid, v);
+        this.ids.set(metaKey(mailboxId, r.uid), v);
+      }
+      // Bounded like the UID lists (a few dozen bytes each); oldest first out.
+      while (this.ids.size > MAX_LIST_ENTRIES) this.ids.delete(this.ids.keys().next().value!);
+    }
+    return out;
   }
 
   /** Metadata of these UIDs (those still present), in UID order. Flags and modseq in the

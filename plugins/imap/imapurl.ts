@@ -2,7 +2,14 @@
 // (RFC 4469 §3) takes them: "/INBOX;UIDVALIDITY=5/;UID=3/;SECTION=1.MIME;PARTIAL=0.100",
 // relative, or absolute "imap://user@host/…" for this server.
 import { findPart, parseSection, sectionBytes } from "./sections.ts";
-import type { Session } from "./session.ts";
+import type { Core } from "../../core/types.ts";
+import type { MailboxCache } from "./cache.ts";
+
+/** What resolving a URL needs: a session, or the plugin itself (BURL, urlauth.ts). */
+export interface UrlContext {
+  core: Core;
+  opts: { cache: MailboxCache };
+}
 
 export interface ImapUrl {
   /** The user of an absolute URL ("imap://user@host/…"), else null. */
@@ -44,9 +51,9 @@ export function parseImapUrl(url: string): ImapUrl | null {
   return { user, mailbox, uidvalidity: m[2] ? Number(m[2]) : null, uid, section, partial };
 }
 
-/** The bytes a URL names in an account's mailboxes (the session's unless given), or null
- *  (→ BADURL) when it names nothing there. */
-export async function fetchImapUrl(s: Session, u: ImapUrl, accountId = s.accountId): Promise<Uint8Array | null> {
+/** The bytes a URL names in an account's mailboxes, or null (→ BADURL) when it names
+ *  nothing there. */
+export async function fetchImapUrl(s: UrlContext, u: ImapUrl, accountId: number): Promise<Uint8Array | null> {
   const store = s.core.store;
   const mb = await store.getMailbox(accountId, u.mailbox.toUpperCase() === "INBOX" ? "INBOX" : u.mailbox);
   if (!mb || (u.uidvalidity !== null && u.uidvalidity !== mb.uidvalidity)) return null;

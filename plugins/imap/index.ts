@@ -5,6 +5,9 @@ import { admitConnection } from "../../core/hooks.ts";
 import { definePlugin, type Connection } from "../../core/types.ts";
 import { Session, type ImapOptions } from "./session.ts";
 import { MailboxCache } from "./cache.ts";
+import { RecentMarks } from "./recent.ts";
+import { ImapEvents } from "./events.ts";
+import { resolveAuthorized } from "./urlauth.ts";
 
 const ConfigSchema = v.object({
   // RFC 9051 §4 asks for at least 8192.
@@ -23,6 +26,7 @@ export default definePlugin({
   config: ConfigSchema,
   async setup(core, cfg) {
     const cache = new MailboxCache(core.store, cfg.metadataCache);
+    const recent = new RecentMarks(core.db);
     // Registered before any session's listener: the cache is fresh when sessions look.
     const unsubscribe = core.store.onChange((ev) => cache.onChange(ev));
     const opts: ImapOptions = {
@@ -35,7 +39,15 @@ export default definePlugin({
       preAuthTimeoutMs: cfg.preAuthTimeoutSeconds * 1000,
       hostname: core.config.hostname,
       cache,
+      recent,
+      events: new ImapEvents(),
     };
+    // BURL (RFC 4468): the submission server fetches "submit+user" URLAUTH URLs here.
+    core.hooks.on("url.fetch", async (url, user) => {
+      if (!/^imap:\/\//i.test(url)) return { kind: "pass" };
+      const data = await resolveAuthorized({ core, opts }, url, { user: user.address, submit: true });
+      return data ? { kind: "data", data } : { kind: "fail", temporary: false, reason: "IMAP URL resolution failed" };
+    });
     const refuse = (conn: { write(s: string): void }, reply: { text: string }) => conn.write(`* BYE ${reply.text}\r\n`);
     const onConnection = async (conn: Connection) => {
       // RFC 9051 §7.1.5: a server refusing the connection greets with BYE.
@@ -44,6 +56,9 @@ export default definePlugin({
     // Standard ports; the core applies [listen.ports] and the port offset.
     await core.listen({ name: "imap", port: 143, mode: "plain", onConnection, onRefuse: refuse });
     await core.listen({ name: "imaps", port: 993, mode: "implicit-tls", onConnection, onRefuse: refuse });
-    return unsubscribe;
+    return async () => {
+      unsubscribe();
+      await recent.flush(); // the \Recent marks written behind (recent.ts)
+    };
   },
 });

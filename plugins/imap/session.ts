@@ -16,8 +16,10 @@ import { commands } from "./commands/index.ts";
 import { bad, no, type Result } from "./command.ts";
 import { encodeMutf7 } from "./names.ts";
 import type { MailboxCache } from "./cache.ts";
+import type { RecentMarks } from "./recent.ts";
+import type { ImapEvent, ImapEvents } from "./events.ts";
 import { updateContexts, type UpdateContext } from "./contexts.ts";
-import { flushNotify, noteChange, type NotifyState } from "./notify.ts";
+import { flushNotify, noteChange, noteImapEvent, pendingNotify, type NotifyState } from "./notify.ts";
 
 export type State = "notauth" | "auth" | "selected" | "logout";
 
@@ -33,6 +35,8 @@ export interface ImapOptions {
   hostname: string;
   /** Shared by the sessions of this process. */
   cache: MailboxCache;
+  recent: RecentMarks;
+  events: ImapEvents;
 }
 
 const TAG_RE = /^[^\s(){%*"\\\]+\x00-\x1f\x7f]+$/;
@@ -364,7 +368,7 @@ export class Session {
     try {
       await this.syncSelected(uid || !spec.noExpunge);
       if (this.contexts.size) await updateContexts(this);
-      if (this.notify && (this.notify.pendingStatus.size || this.notify.namesChanged)) await flushNotify(this, this.notify);
+      if (this.notify && pendingNotify(this.notify)) await flushNotify(this, this.notify);
     } catch (e) {
       this.conn.log.warn("imap sync failed", { err: String(e) });
     }
@@ -432,6 +436,7 @@ export class Session {
       "QUOTA",
       "QUOTA=RES-STORAGE",
       "QUOTA=RES-MESSAGE",
+      "OBJECTID",
     );
     return caps;
   }
@@ -441,7 +446,12 @@ export class Session {
     this.user = user;
     this.state = "auth";
     this.loop.authenticated(true);
-    this.unsubscribe = this.core.store.onChange((ev) => this.onStoreChange(ev));
+    const offStore = this.core.store.onChange((ev) => this.onStoreChange(ev));
+    const offImap = this.opts.events.on((ev) => this.onImapEvent(ev));
+    this.unsubscribe = () => {
+      offStore();
+      offImap();
+    };
   }
 
   /** RFC 8437 UNAUTHENTICATE: back to the not-authenticated state, as if newly connected
@@ -500,6 +510,14 @@ export class Session {
     this.idlePush?.();
   }
 
+  /** IMAP-only changes (subscriptions without a mailbox, METADATA): only NOTIFY wants
+   *  them, and never the session's own (it knows what it did). */
+  private onImapEvent(ev: ImapEvent): void {
+    if (!this.notify || ev.origin === this.conn.id) return;
+    if (ev.accountId !== this.user?.accountId && ev.accountId !== 0) return;
+    noteImapEvent(this, this.notify, ev);
+  }
+
   /** NOTIFY (RFC 5465) state; null when not asked for. */
   notify: NotifyState | null = null;
 
@@ -539,7 +557,7 @@ export class Session {
           added++;
         }
       }
-      if (added > 0) this.reportExists(added);
+      if (added > 0) await this.reportExists(sel, added);
       return;
     }
     sel.needFull = false;
@@ -578,18 +596,17 @@ export class Session {
         added++;
       }
     }
-    if (added > 0) this.reportExists(added);
+    if (added > 0) await this.reportExists(sel, added);
   }
 
   /** EXISTS for `added` new messages at the end of the map; for IMAP4rev1 sessions also
    *  RECENT (RFC 3501 §7.3.2), the new ones claimed as \Recent if no session saw them yet. */
-  private reportExists(added: number): void {
-    const sel = this.selected!;
+  private async reportExists(sel: Selected, added: number): Promise<void> {
     this.send(`* ${sel.uids.length} EXISTS`);
     if (this.rev2) return;
     const fresh = sel.uids.slice(sel.uids.length - added);
-    const recent = sel.readOnly ? this.opts.cache.peekRecent(sel.id, fresh) : this.opts.cache.claimRecent(sel.id, fresh);
-    for (const u of recent) sel.recent.add(u);
+    const recent = sel.readOnly ? await this.opts.recent.peek(sel.id, fresh) : await this.opts.recent.claim(sel.id, fresh);
+    for (const u of recent) if (sel.indexOf(u) >= 0) sel.recent.add(u);
     this.send(`* ${sel.recent.size} RECENT`);
   }
 

@@ -1,10 +1,11 @@
 // STATUS data items (RFC 9051 §6.3.11, STATUS=SIZE RFC 8438, HIGHESTMODSEQ RFC 7162 §3.1.8),
-// shared by STATUS and LIST-STATUS (RFC 5819).
+// MAILBOXID (RFC 8474 §4.3), shared by STATUS and LIST-STATUS (RFC 5819).
 import type { Mailbox } from "../../core/store/types.ts";
 import { ParseError, type Args } from "./parser.ts";
 import type { Session } from "./session.ts";
+import { mailboxIdItem } from "./objectid.ts";
 
-const ITEMS = new Set(["MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED", "DELETED-STORAGE", "SIZE", "RECENT", "HIGHESTMODSEQ", "APPENDLIMIT"]);
+const ITEMS = new Set(["MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "DELETED", "DELETED-STORAGE", "SIZE", "RECENT", "HIGHESTMODSEQ", "APPENDLIMIT", "MAILBOXID"]);
 
 export function parseStatusItems(l: Args): string[] {
   const out: string[] = [];
@@ -21,6 +22,11 @@ export async function statusItems(s: Session, mb: Mailbox, items: string[]): Pro
   const parts: string[] = [];
   let deleted: number | null = null;
   for (const it of items) {
+    // RFC 8474 §4.3: not a number but "MAILBOXID (id)".
+    if (it === "MAILBOXID") {
+      parts.push(mailboxIdItem(mb));
+      continue;
+    }
     let v: number | string;
     switch (it) {
       case "MESSAGES": v = mb.messages; break;
@@ -28,7 +34,7 @@ export async function statusItems(s: Session, mb: Mailbox, items: string[]): Pro
       case "UIDVALIDITY": v = mb.uidvalidity; break;
       case "UNSEEN": v = mb.unseen; break;
       case "SIZE": v = mb.size; break;
-      case "RECENT": v = s.rev2 ? 0 : await s.opts.cache.recentCount(mb.id); break;
+      case "RECENT": v = s.rev2 ? 0 : await s.opts.recent.count(mb.id, (await s.opts.cache.uidList(mb.id)).map((m) => m.uid)); break;
       case "HIGHESTMODSEQ": v = mb.highestModseq; await s.enableCondstore(); break;
       case "APPENDLIMIT": v = s.opts.appendLimit; break;
       case "DELETED-STORAGE": {

@@ -6,10 +6,11 @@ import { splitCommand } from "./command.ts";
 import { R, verdictOutcome } from "./reply.ts";
 import type { AuthExchange } from "./sasl.ts";
 import { data, mail, rcpt, type SessionCtx } from "./transaction.ts";
+import { burl, BURL_KEYWORD } from "./burl.ts";
 
 /** RFC 5321 §4.5.3.1.4: 512 octets for a command line; AUTH lines may be longer. */
 const MAX_COMMAND = 510;
-const MAIL_VERBS = new Set(["MAIL", "RCPT", "DATA", "BDAT", "QUIT"]);
+const MAIL_VERBS = new Set(["MAIL", "RCPT", "DATA", "BDAT", "BURL", "QUIT"]);
 const HTTP_VERBS = new Set(["GET", "POST", "HEAD", "PUT", "CONNECT", "OPTIONS", "DELETE"]);
 
 /** The session as its commands see it. */
@@ -47,6 +48,8 @@ export async function command(c: CommandCtx, line: string, binary: boolean): Pro
       return rcpt(c, args);
     case "DATA":
       return data(c, args);
+    case "BURL":
+      return burl(c, args);
     case "RSET":
       if (args) return reply(R.noParams);
       c.txn = undefined;
@@ -89,7 +92,7 @@ async function hello(c: CommandCtx, args: string, extended: boolean): Promise<vo
   if (extended) {
     lines.push("PIPELINING", `SIZE ${cfg.maxMessageSize}`, "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES");
     if (!conn.secure) lines.push("STARTTLS");
-    if (authOffered(c)) lines.push("AUTH PLAIN LOGIN");
+    if (authOffered(c)) lines.push("AUTH PLAIN LOGIN", BURL_KEYWORD);
     lines.push("CHUNKING", "DSN");
   }
   send({ code: 250, text: lines.join("\n") }, false);

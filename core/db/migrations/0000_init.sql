@@ -258,6 +258,12 @@ CREATE TABLE `greylist_triplets` (
 	PRIMARY KEY(`net`, `sender`, `rcpt`)
 );
 --> statement-breakpoint
+CREATE TABLE `imap_recent` (
+	`mailbox_id` integer PRIMARY KEY NOT NULL,
+	`mark` integer NOT NULL,
+	FOREIGN KEY (`mailbox_id`) REFERENCES `mailboxes`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
 CREATE TABLE `jmap_identities` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`account_id` integer NOT NULL,

@@ -63,7 +63,7 @@ export async function buildMessage(s: Session, m: AppendMessage): Promise<Uint8A
       const u = parseImapUrl(p.url);
       // Our own mailboxes only (another user's would need URLAUTH, RFC 4469 §3).
       const own = u && (u.user === null || u.user.toLowerCase() === s.user!.address.toLowerCase());
-      data = u && own ? await fetchImapUrl(s, u) : null;
+      data = u && own ? await fetchImapUrl(s, u, s.accountId) : null;
       // RFC 4469 §5: BADURL names the URL that failed.
       if (!data) return no("URL does not name a message or part", `BADURL ${p.url.replace(/[\]\r\n]/g, "")}`);
     }

@@ -5,6 +5,7 @@ import { AUTHED, no, ok, type CommandSpec } from "../command.ts";
 import { DELIM, canonicalName, validName, fromWire } from "../names.ts";
 import { ParseError } from "../parser.ts";
 import { removeOrphanSubscription } from "../subscriptions.ts";
+import { mailboxIdItem } from "../objectid.ts";
 
 export const SPECIAL_USES = ["\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash"];
 
@@ -38,12 +39,15 @@ export const create: CommandSpec = {
     if (await store.getMailbox(s.accountId, name)) return no("Mailbox exists", "ALREADYEXISTS");
     const parts = name.split(DELIM);
     const made: string[] = [];
+    let created = "";
     try {
       for (let i = 1; i < parts.length; i++) {
         const parent = canonicalName(parts.slice(0, i).join(DELIM));
         if (!(await store.getMailbox(s.accountId, parent))) made.push((await store.createMailbox(s.accountId, parent)).name);
       }
-      made.push((await store.createMailbox(s.accountId, name, use)).name);
+      const mb = await store.createMailbox(s.accountId, name, use);
+      made.push(mb.name);
+      created = mailboxIdItem(mb);
       // RFC 9051 §6.3.4: CREATE does not subscribe (the store's default is subscribed);
       // a name subscribed before it existed is subscribed now.
       for (const n of made) if (!(await removeOrphanSubscription(s.core.db, s.accountId, n))) await store.setSubscribed(s.accountId, n, false);
@@ -53,6 +57,6 @@ export const create: CommandSpec = {
       s.conn.log.info("imap create failed", { err: String(e) });
       return no("Cannot create mailbox", "CANNOT");
     }
-    return ok("CREATE completed");
+    return ok("CREATE completed", created); // RFC 8474 §4.1
   },
 };

@@ -9,9 +9,10 @@ import { binaryBytes, parseSection, sectionBytes, sectionLabel, type Section } f
 import { parseSeqSet, resolveSeqSet, resolveUidSet, type SeqSet, resolveSet } from "../sequence.ts";
 import type { Session } from "../session.ts";
 import { indexOfUid } from "../cache.ts";
+import { emailIdItem, threadIdItem } from "../objectid.ts";
 
 type Item =
-  | { k: "FLAGS" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "UID" | "MODSEQ" | "PREVIEW" | "SAVEDATE" }
+  | { k: "FLAGS" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "UID" | "MODSEQ" | "PREVIEW" | "SAVEDATE" | "EMAILID" | "THREADID" }
   | { k: "RFC822" | "RFC822.HEADER" | "RFC822.TEXT" }
   | { k: "SECTION"; binary: boolean; peek: boolean; sec: Section; partial: [number, number] | null; size: boolean };
 
@@ -20,7 +21,7 @@ const MACROS: Record<string, string[]> = {
   FAST: ["FLAGS", "INTERNALDATE", "RFC822.SIZE"],
   FULL: ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"],
 };
-const SIMPLE = new Set(["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY", "UID", "MODSEQ", "RFC822", "RFC822.HEADER", "RFC822.TEXT", "PREVIEW", "SAVEDATE"]);
+const SIMPLE = new Set(["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY", "UID", "MODSEQ", "RFC822", "RFC822.HEADER", "RFC822.TEXT", "PREVIEW", "SAVEDATE", "EMAILID", "THREADID"]);
 const BATCH = 200;
 
 export function parseItem(raw: string): Item {
@@ -114,7 +115,9 @@ export const fetch: CommandSpec = {
     // Under UIDONLY the UID names the response (UIDFETCH, RFC 9586 §3.3).
     const wantUid = !s.uidOnly && (c.uid || items.some((i) => i.k === "UID"));
     const wantModseq = s.condstore && (changedSince !== null || items.some((i) => i.k === "MODSEQ" || i.k === "FLAGS"));
-    const needMeta = items.some((i) => !["FLAGS", "UID", "MODSEQ"].includes(i.k));
+    const needMeta = items.some((i) => !["FLAGS", "UID", "MODSEQ", "EMAILID", "THREADID"].includes(i.k));
+    // OBJECTID alone (imapflow adds EMAILID to every FETCH): the ids, not the whole row.
+    const wantIds = !needMeta && items.some((i) => i.k === "EMAILID" || i.k === "THREADID");
     const setsSeen = !sel.readOnly && items.some((i) => (i.k === "SECTION" && !i.peek) || i.k === "RFC822" || i.k === "RFC822.TEXT");
     const wantFlags = items.some((i) => i.k === "FLAGS");
     const uids = idx.map((i) => sel.uids[i]!);
@@ -126,7 +129,7 @@ export const fetch: CommandSpec = {
       const batch = needMeta ? uids.slice(b, b + BATCH) : uids;
       // Flags and modseq from the (cached) list; metadata from the (cached) messages.
       const list = await s.opts.cache.uidList(sel.id);
-      let rows: { uid: number; modseq: number; flags: string[]; meta?: MessageMeta }[];
+      let rows: { uid: number; modseq: number; flags: string[]; meta?: MessageMeta; ids?: { emailId: number; threadId: number } }[];
       rows = [];
       if (needMeta) {
         for (const m of await s.opts.cache.messages(sel.id, batch)) {
@@ -143,6 +146,11 @@ export const fetch: CommandSpec = {
         }
       }
       if (changedSince !== null) rows = rows.filter((r) => r.modseq > changedSince!);
+      if (wantIds) {
+        const ids = await s.opts.cache.objectIds(sel.id, rows.map((r) => r.uid));
+        for (const r of rows) r.ids = ids.get(r.uid);
+        rows = rows.filter((r) => r.ids); // (expunged meanwhile)
+      }
       // §6.4.5: fetching a body section sets \Seen (not .PEEK); the new flags are reported.
       const seenSet = new Set<number>();
       if (setsSeen) {
@@ -187,6 +195,12 @@ export const fetch: CommandSpec = {
               break;
             case "RFC822.SIZE":
               add(`RFC822.SIZE ${m!.size}`);
+              break;
+            case "EMAILID": // RFC 8474 §5.1
+              add(emailIdItem((m ?? r.ids)!));
+              break;
+            case "THREADID":
+              add(threadIdItem((m ?? r.ids)!));
               break;
             case "ENVELOPE":
               add(memo(m!, s.utf8 ? "E8" : "E", () => `ENVELOPE ${formatEnvelope(m!.envelope, s.utf8)}`));

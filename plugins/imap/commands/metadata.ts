@@ -88,6 +88,8 @@ export const setmetadata: CommandSpec = {
     // Server /shared entries are the administrator's.
     if (t.id === SERVER && changes.some((x) => x.entry.startsWith("/shared"))) return no("Server /shared entries are set by the administrator", "NOPERM");
     if ((await writeEntries(s.core.db, s.accountId, t.id, changes)) === "toomany") return no("Too many entries", "METADATA TOOMANY");
+    // NOTIFY Mailbox/ServerMetadataChange (RFC 5465 §5.6-5.7) for the user's other sessions.
+    s.opts.events.emit({ kind: "metadata", accountId: s.accountId, mailboxId: t.id, entries: changes.map((x) => x.entry), origin: s.conn.id });
     return ok("SETMETADATA completed");
   },
 };

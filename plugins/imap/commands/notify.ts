@@ -1,7 +1,7 @@
 // RFC 5465 NOTIFY SET / NOTIFY NONE (the work is in ../notify.ts).
 import { AUTHED, no, ok, type CommandSpec } from "../command.ts";
 import { canonicalName, fromWire } from "../names.ts";
-import { NotifyState, eventsFor, parseNotify, statusLine } from "../notify.ts";
+import { NotifyState, SUPPORTED_EVENTS, eventsFor, parseNotify, rememberMailboxes, statusLine } from "../notify.ts";
 
 export const notify: CommandSpec = {
   name: "NOTIFY",
@@ -9,14 +9,14 @@ export const notify: CommandSpec = {
   async run(s, c) {
     const p = parseNotify(c.args, (n) => canonicalName(fromWire(s, n)));
     // §3.1: unsupported events are NO [BADEVENT] listing what we do support.
-    if (p.bad.length) return no("Unsupported event", "BADEVENT (MessageNew MessageExpunge FlagChange MailboxName)");
+    if (p.bad.length) return no("Unsupported event", `BADEVENT (${SUPPORTED_EVENTS})`);
     if (!p.spec) {
       s.setNotify(null);
       return ok("NOTIFY completed");
     }
     const st = new NotifyState(p.spec);
     const mbs = await s.core.store.listMailboxes(s.accountId);
-    st.names = new Map(mbs.map((m) => [m.id, m.name]));
+    rememberMailboxes(st, mbs);
     s.setNotify(st);
     // §3.1 STATUS: the current state of every non-selected mailbox with message events.
     if (p.status) {

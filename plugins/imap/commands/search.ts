@@ -15,6 +15,7 @@ import type { Session } from "../session.ts";
 import { indexOfUid } from "../cache.ts";
 import { esearchLine, parseReturn, returnAll } from "../esearch.ts";
 import { startContext } from "../contexts.ts";
+import { searchObjectId } from "../objectid.ts";
 
 export type Key =
   | { k: "all" }
@@ -28,6 +29,7 @@ export type Key =
   | { k: "size"; larger: boolean; n: number }
   | { k: "set"; uid: boolean; set: SeqSet | "$" }
   | { k: "modseq"; n: number }
+  | { k: "objectid"; thread: boolean; n: number }
   | { k: "not"; a: Key }
   | { k: "or"; a: Key; b: Key }
   | { k: "and"; list: Key[] };
@@ -144,6 +146,11 @@ export function parseKey(a: Args, depth = 0): Key {
       }
       return { k: "modseq", n: a.number() };
     }
+    // RFC 8474 §5.2
+    case "EMAILID":
+      return { k: "objectid", thread: false, n: searchObjectId("e", a.astring()) };
+    case "THREADID":
+      return { k: "objectid", thread: true, n: searchObjectId("t", a.astring()) };
     default:
       if (/^[0-9:*,]+$/.test(word) || word === "$") return { k: "set", uid: false, set: word === "$" ? "$" : parseSeqSet(word) };
       throw new ParseError(`Unknown search key ${word.slice(0, 30)}`);
@@ -226,6 +233,8 @@ function match(k: Key, r: Row, ctx: { maxUid: number; count: number; saved: Set<
       return ctx.recent.has(r.uid) === k.has;
     case "modseq":
       return r.modseq >= k.n;
+    case "objectid":
+      return (k.thread ? r.meta!.threadId : r.meta!.emailId) === k.n;
     case "set":
       if (k.set === "$") return ctx.saved.has(r.uid);
       return k.uid ? inSet(k.set, r.uid, ctx.maxUid) : inSet(k.set, r.seq, ctx.count);
@@ -292,7 +301,7 @@ export async function runSearch(s: Session, key: Key): Promise<{ uids: number[];
   let needMeta = false;
   let needBytes = false;
   walk(key, (k) => {
-    if (k.k === "size" || k.k === "date" || k.k === "within" || k.k === "header") needMeta = true;
+    if (k.k === "size" || k.k === "date" || k.k === "within" || k.k === "header" || k.k === "objectid") needMeta = true;
     if (k.k === "body" || (k.k === "header" && (!STORED_HEADERS.has(k.field) || k.value === ""))) needMeta = needBytes = true;
   });
   // Sequence number (0 when not in the session's map), by binary search: no per-search Map.

@@ -7,6 +7,7 @@ import { ParseError } from "../parser.ts";
 import { Selected } from "../selected.ts";
 import { parseSeqSet, resolveUidSet } from "../sequence.ts";
 import type { Session } from "../session.ts";
+import { mailboxIdItem } from "../objectid.ts";
 
 interface Qresync {
   uidvalidity: number;
@@ -61,7 +62,7 @@ async function select(s: Session, c: Ctx, readOnly: boolean) {
     // RFC 3501 §2.3.2: SELECT takes the messages no session saw yet as \Recent; EXAMINE
     // only shows them (§6.3.2).
     const uids = sel.uids;
-    const recent = readOnly ? s.opts.cache.peekRecent(mb.id, uids) : s.opts.cache.claimRecent(mb.id, uids);
+    const recent = readOnly ? await s.opts.recent.peek(mb.id, uids) : await s.opts.recent.claim(mb.id, uids);
     for (const u of recent) sel.recent.add(u);
     s.send(`* ${recent.length} RECENT`);
     if (firstUnseen && !s.uidOnly) s.send(`* OK [UNSEEN ${firstUnseen}] First unseen`);
@@ -69,6 +70,7 @@ async function select(s: Session, c: Ctx, readOnly: boolean) {
   s.send(`* OK [UIDVALIDITY ${mb.uidvalidity}] UIDs valid`);
   s.send(`* OK [UIDNEXT ${mb.uidnext}] Predicted next UID`);
   s.send(`* OK [HIGHESTMODSEQ ${highest}] Highest`);
+  s.send(`* OK [${mailboxIdItem(mb)}] Ok`); // RFC 8474 §4.2
   if (s.rev2) s.send(`* LIST () "/" ${astr(s.wireName(mb.name), s.utf8)}`);
   if (qr && qr.uidvalidity === mb.uidvalidity) {
     // RFC 7162 §3.2.5.2: what vanished and what changed since the client's modseq.

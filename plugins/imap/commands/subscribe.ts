@@ -13,8 +13,12 @@ async function setSub(s: Session, c: Ctx, on: boolean) {
     if (!on) await removeOrphanSubscription(s.core.db, s.accountId, name);
     else if (!validName(name)) return no("Invalid mailbox name", "CANNOT");
     else await addOrphanSubscription(s.core.db, s.accountId, name);
+    // NOTIFY SubscriptionChange (RFC 5465 §5.5) for the user's other sessions.
+    s.opts.events.emit({ kind: "subscription", accountId: s.accountId, name, subscribed: on, origin: s.conn.id });
     return ok(`${c.name} completed`);
   }
+  // (Other sessions see the store's mailbox event; this one knows what it did.)
+  s.notify?.subs.set(mb.id, on);
   await s.core.store.setSubscribed(s.accountId, mb.name, on);
   return ok(`${c.name} completed`);
 }

@@ -1,12 +1,12 @@
 // RFC 4467 URLAUTH: GENURLAUTH issues an INTERNAL token for a URL of the user's own
 // mailboxes; URLFETCH returns what an authorized URL names (to whoever its access
-// identifier admits); RESETKEY invalidates the tokens of a mailbox, or of all of them.
+// identifier admits; "submit+" URLs are for BURL, RFC 4468, never over IMAP); RESETKEY
+// invalidates the tokens of a mailbox, or of all of them.
 import { AUTHED, bad, no, ok, type CommandSpec } from "../command.ts";
 import { astr, str } from "../format.ts";
-import { fetchImapUrl, parseImapUrl } from "../imapurl.ts";
+import { parseImapUrl } from "../imapurl.ts";
 import { canonicalName, fromWire } from "../names.ts";
-import type { Session } from "../session.ts";
-import { accessKey, resetKeys, splitUrlauth, token, tokenMatches } from "../urlauth.ts";
+import { accessKey, resetKeys, resolveAuthorized, splitUrlauth, token } from "../urlauth.ts";
 
 const sameUser = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
@@ -34,31 +34,6 @@ export const genurlauth: CommandSpec = {
   },
 };
 
-/** The bytes an authorized URL gives this session, or null. */
-async function authorized(s: Session, url: string): Promise<Uint8Array | null> {
-  const u = parseImapUrl(url);
-  const a = splitUrlauth(url);
-  if (!u || !a || !a.token || !u.user || a.mech?.toUpperCase() !== "INTERNAL") return null;
-  if (a.expire !== null && a.expire <= Date.now()) return null;
-  const me = s.user!.address;
-  let access: string;
-  try {
-    access = decodeURIComponent(a.access).toLowerCase();
-  } catch {
-    return null;
-  }
-  // §3: anonymous / authuser admit any logged-in user here; user+X only X; submit+X only a
-  // submission server (we have no BURL yet): never over IMAP.
-  if (access.startsWith("user+") ? !sameUser(access.slice(5), me) : access.startsWith("submit+")) return null;
-  const owner = await s.core.store.getAccount(u.user);
-  if (!owner) return null;
-  const mb = await s.core.store.getMailbox(owner.id, canonicalName(u.mailbox));
-  if (!mb) return null;
-  const key = await accessKey(s.core.db, owner.id, mb.id, false);
-  if (!key || !tokenMatches(key, a.rump, a.token)) return null;
-  return fetchImapUrl(s, u, owner.id);
-}
-
 export const urlfetch: CommandSpec = {
   name: "URLFETCH",
   states: AUTHED,
@@ -67,7 +42,7 @@ export const urlfetch: CommandSpec = {
     while (!c.args.done()) urls.push(c.args.astring());
     if (urls.length === 0) return bad("URLFETCH needs a URL");
     for (const url of urls) {
-      const data = await authorized(s, url);
+      const data = await resolveAuthorized(s, url, { user: s.user!.address, submit: false });
       // §6.3: a URL that gives nothing is NIL, not an error.
       if (!data) s.send(`* URLFETCH ${str(url)} NIL`);
       else s.sendParts([`* URLFETCH ${str(url)} {${data.length}}\r\n`, data]);
