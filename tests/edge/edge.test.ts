@@ -1,0 +1,162 @@
+// The edge relay (issue 20), three kotakpos instances on loopback: C (a sender elsewhere,
+// c.test), E (the edge: MX of home.test in the test DNS) and H (home.test, which opens
+// every connection itself). Pairing with a one-time code that pins E's certificate; C → E
+// → H by ODMR (RFC 2645); H's user reads it over IMAP (imaplib) and writes to C through E
+// (smtplib); an unknown recipient is refused by E at RCPT; a wrong credential is refused
+// and rate-limited; H stopped: the mail waits on E and arrives after H's restart.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import type { TestDns } from "../delivery/dns-server.ts";
+import { inbox, serverConfig, startDnsFor, startSide, twoPorts, until } from "../delivery/pair.ts";
+import { decodeCode } from "../../plugins/edge/code.ts";
+import { login, openLink } from "../../plugins/edge/odmr-client.ts";
+import type { EdgeStatus } from "../../plugins/edge/index.ts";
+
+const CAROL = { address: "carol@c.test", password: "carol-password-1" };
+const HANNA = { address: "hanna@home.test", password: "hanna-password-1" };
+
+let dns: TestDns;
+let c: TestServer;
+let e: TestServer;
+let h: TestServer;
+let hDir = "";
+let code = "";
+
+const homeConfig = (dnsServer: string) => ({
+  hostname: "mx.home.test",
+  dns: { servers: [dnsServer], timeout: "1s" },
+  // Nothing at home is reachable from outside; mail goes out through the edge only.
+  delivery: { port: 9, retry: ["1s"], maxAge: "1h", warnAfter: "" },
+  edge: { pollSeconds: 0.5 },
+});
+
+async function startHome(): Promise<TestServer> {
+  return startTestServer({ dataDir: hDir || undefined, domains: ["home.test"], users: [HANNA], keepData: true, config: homeConfig(dns.server) });
+}
+
+async function python(script: string): Promise<string> {
+  const p = Bun.spawn(["python3", "-c", script], { stdout: "pipe", stderr: "pipe" });
+  const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  await p.exited;
+  return out + err;
+}
+
+/** smtplib to a submission port: log in, send; prints "sent" or the error. */
+const submit = (port: number, user: { address: string; password: string }, to: string, subject: string) =>
+  python(`
+import smtplib
+from email.message import EmailMessage
+m = EmailMessage(); m["From"] = "${user.address}"; m["To"] = "${to}"; m["Subject"] = "${subject}"
+m.set_content("hello from ${user.address}")
+with smtplib.SMTP("127.0.0.1", ${port}) as s:
+    s.login("${user.address}", "${user.password}")
+    s.send_message(m)
+print("sent")
+`);
+
+const status = (s: TestServer) => s.admin.call("edge.status") as Promise<EdgeStatus>;
+
+beforeAll(async () => {
+  dns = await startDnsFor("c.test");
+  dns.set("home.test", { MX: [{ exchange: "mx.edge.test", priority: 10 }] });
+  dns.set("mx.edge.test", { A: ["127.0.0.1"] });
+  const [cPort, ePort] = await twoPorts();
+  c = await startSide("c.test", CAROL, cPort, ePort, dns);
+  e = await startTestServer({ domains: ["edge.test"], config: serverConfig("edge.test", ePort, cPort, dns, { listen: { ports: { smtp: ePort, odmr: 0 } } }) });
+  h = await startHome();
+  hDir = h.dataDir;
+  code = ((await e.admin.call("edge.add", "home.test")) as { code: string }).code;
+}, 30_000);
+
+afterAll(async () => {
+  for (const s of [h, e, c]) await s?.cleanup();
+  for (const s of [h, c]) if (s) rmSync(s.dataDir, { recursive: true, force: true });
+  await dns?.close();
+});
+
+test("pairing: the code carries the edge's certificate fingerprint and works once", async () => {
+  const parts = decodeCode(code)!;
+  expect(parts.domain).toBe("home.test");
+  expect(parts.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+  const joined = await h.admin.call("edge.join", `127.0.0.1:${e.port("odmr")}`, code);
+  expect(joined).toEqual({ domain: "home.test", host: "127.0.0.1", port: e.port("odmr") });
+  // Spent: a second join with the same code is refused.
+  await expect(h.admin.call("edge.join", `127.0.0.1:${e.port("odmr")}`, code)).rejects.toThrow(/refused the credential of home.test: 535/);
+  // A code whose fingerprint is not the edge's certificate: the home refuses to log in.
+  const forged = code.slice(0, 4) + Buffer.from(Buffer.from(code.slice(4), "base64url").map((b, i) => (i === 40 ? b ^ 1 : b))).toString("base64url");
+  await expect(h.admin.call("edge.join", `127.0.0.1:${e.port("odmr")}`, forged)).rejects.toThrow(/is not the one of the pairing/);
+  // The home's recipients reach the edge.
+  const s = await until("recipients synced", async () => ((await status(e)).homes[0]?.recipients === 1 ? status(e) : null));
+  expect(s.homes[0]).toMatchObject({ domain: "home.test", paired: true, recipients: 1 });
+  expect((await status(h)).edges[0]).toMatchObject({ domain: "home.test", edge: `127.0.0.1:${e.port("odmr")}`, lastError: null });
+}, 30_000);
+
+test("C → E → H by ODMR: the home's user reads it over IMAP, with the edge's Authentication-Results", async () => {
+  expect(await submit(c.port("submission"), CAROL, HANNA.address, "to the home")).toContain("sent");
+  await until("mail at home", async () => (await inbox(h, HANNA.address)).find((m) => m.includes("Subject: to the home")), 20_000);
+  const out = await python(`
+import imaplib
+m = imaplib.IMAP4("127.0.0.1", ${h.port("imap")})
+m.login("${HANNA.address}", "${HANNA.password}")
+m.select("INBOX")
+typ, data = m.search(None, 'SUBJECT "to the home"')
+typ, msg = m.fetch(data[0].split()[-1], "(RFC822)")
+print(msg[0][1].decode())
+m.logout()
+`);
+  expect(out).toContain("hello from carol@c.test");
+  expect(out).toMatch(/Authentication-Results: mx\.edge\.test;/);
+  expect(out).toMatch(/Received: from [^\r\n]* by mx\.home\.test \(kotakpos\) with ODMR/);
+}, 30_000);
+
+test("E refuses an unknown recipient of home.test at RCPT (no backscatter), takes a known one", async () => {
+  const out = await python(`
+import smtplib
+s = smtplib.SMTP("127.0.0.1", ${e.port("smtp")})
+s.ehlo("sender.c.test")
+s.mail("carol@c.test")
+print("unknown", s.rcpt("nobody@home.test"))
+print("known", s.rcpt("${HANNA.address}"))
+print("tagged", s.rcpt("hanna+news@home.test"))
+print("other", s.rcpt("someone@elsewhere.test"))
+s.quit()
+`);
+  expect(out).toContain("unknown (550, b'5.1.1 nobody@home.test: no such user here')");
+  expect(out).toContain("known (250,");
+  expect(out).toContain("tagged (250,");
+  expect(out).toMatch(/other \(5\d\d, b'5\.7\.1/);
+}, 30_000);
+
+test("H's user writes to C through E (send-as only for the paired domain)", async () => {
+  expect(await submit(h.port("submission"), HANNA, CAROL.address, "from the home")).toContain("sent");
+  const msg = await until("mail at C", async () => (await inbox(c, CAROL.address)).find((m) => m.includes("Subject: from the home")), 20_000);
+  expect(msg).toMatch(/Received: from home\.test \(\[127\.0\.0\.1\]\) by mx\.edge\.test \(kotakpos edge\) with ESMTPSA/);
+  expect(msg).toMatch(/DKIM-Signature: [^\r\n]*d=home\.test/);
+  // The link's credential cannot send as another domain.
+  const [link] = await h.core.db.orm.select().from((await import("../../plugins/edge/schema.ts")).edgeLinks);
+  const l = await openLink({ host: "127.0.0.1", port: e.port("odmr"), fingerprint: link!.fingerprint }, "test");
+  try {
+    await login(l, "home.test", link!.secret);
+    expect((await l.cmd("MAIL FROM:<ceo@c.test>")).code).toBe(550);
+  } finally {
+    l.close();
+  }
+}, 30_000);
+
+test("a wrong pairing credential is refused and rate-limited", async () => {
+  const [link] = await h.core.db.orm.select().from((await import("../../plugins/edge/schema.ts")).edgeLinks);
+  const l = await openLink({ host: "127.0.0.1", port: e.port("odmr"), fingerprint: link!.fingerprint }, "test");
+  try {
+    const replies: number[] = [];
+    for (let i = 0; i < 6; i++) replies.push((await l.cmd(`AUTH PLAIN ${Buffer.from("\0home.test\0wrong-" + i).toString("base64")}`)).code);
+    // Each failure counts for the address (the spent code above was one): refused with 535
+    // until the limit, then 454 before the credential is even looked at.
+    expect(replies.slice(0, 3)).toEqual([535, 535, 535]);
+    expect(replies.at(-1)).toBe(454);
+    // Banned now even with the right credential, from this address.
+    expect((await l.cmd(`AUTH PLAIN ${Buffer.from(`\0home.test\0${link!.secret}`).toString("base64")}`)).code).toBe(454);
+  } finally {
+    l.close();
+  }
+}, 30_000);
