@@ -27,7 +27,7 @@ export class AuthLimiter {
   banned(ip: string): boolean {
     const f = this.fails.get(ip);
     if (f && f.until > Date.now()) return true;
-    if (f && f.until && f.until <= Date.now()) this.fails.delete(ip);
+    if (f?.until && f.until <= Date.now()) this.fails.delete(ip);
     return false;
   }
   /** Records a failure; the delay before answering (ms). A success does not wipe the
