@@ -129,11 +129,20 @@ export default definePlugin({
       if (!knownRecipient(p, rcpt.address)) return { kind: "reject", reply: { code: 550, enhanced: "5.1.1", text: `${rcpt.address}: no such user here` } };
       return { kind: "route", local: [], remote: [{ address: rcpt.address }], relay: true };
     });
+    const warned = new Map<string, number>();
     core.hooks.on("nextHop", async (_msg, domain) => {
       const p = await getPeer(core.db, domain);
       if (!p?.secretHash) return pass;
       // The mail waits in the spool until the home's next ATRN offers its link.
-      if (!linksOf.reachable(p.domain)) return { kind: "defer", reply: { code: 451, enhanced: "4.4.1", text: `waiting for the home of ${p.domain} to fetch its mail (ODMR)` } };
+      if (!linksOf.reachable(p.domain)) {
+        // Tell the admin (once an hour per domain) when the home has been away a while.
+        const away = Date.now() - (p.lastSeen ?? p.pairedAt ?? 0);
+        if (away > 10 * 60_000 && Date.now() - (warned.get(p.domain) ?? 0) > 3_600_000) {
+          warned.set(p.domain, Date.now());
+          core.log.warn("edge: mail waits for a home that has not fetched it", { domain: p.domain, lastSeen: p.lastSeen ? new Date(p.lastSeen).toISOString() : "never" });
+        }
+        return { kind: "defer", reply: { code: 451, enhanced: "4.4.1", text: `waiting for the home of ${p.domain} to fetch its mail (ODMR)` } };
+      }
       return { kind: "hops", hops: [{ host: p.domain, preference: 0, connect: () => linksOf.take(p.domain, 20_000) }] };
     });
 

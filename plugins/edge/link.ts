@@ -88,6 +88,6 @@ export class Links {
   }
 
   close(): void {
-    for (const list of this.idle.values()) for (const e of list.splice(0)) (clearTimeout(e.timer), e.sock.destroy());
+    for (const list of this.idle.values()) for (const e of list.splice(0)) clearTimeout(e.timer), e.sock.destroy();
   }
 }

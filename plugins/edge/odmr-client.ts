@@ -72,7 +72,8 @@ export async function openLink(t: LinkTarget, helo: string): Promise<OpenLink> {
     // The pin replaces the CA check: only the edge that made the pairing code has this key.
     const der = secure.getPeerCertificate().raw;
     const seen = der ? createHash("sha256").update(der).digest("hex") : "";
-    if (seen !== t.fingerprint) throw new LinkError(`${where}: the edge's certificate (SHA-256 ${seen.slice(0, 16)}…) is not the one of the pairing (${t.fingerprint.slice(0, 16)}…): refusing to log in`);
+    if (seen !== t.fingerprint)
+      throw new LinkError(`${where}: the edge's certificate (SHA-256 ${seen.slice(0, 16)}…) is not the one of the pairing (${t.fingerprint.slice(0, 16)}…): refusing to log in`);
     if ((await cmd(`EHLO ${helo}`)).code !== 250) throw new LinkError(`${where}: EHLO refused`);
   } catch (e) {
     sock.destroy();

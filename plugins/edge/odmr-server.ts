@@ -106,7 +106,12 @@ export function odmrSession(core: Core, links: Links, limiter: AuthLimiter, conn
   }
 
   async function atrn(arg: string): Promise<boolean> {
-    const asked = arg.trim() ? arg.trim().toLowerCase().split(/\s*,\s*/) : [domain!];
+    const asked = arg.trim()
+      ? arg
+          .trim()
+          .toLowerCase()
+          .split(/\s*,\s*/)
+      : [domain!];
     if (asked.some((d) => d !== domain)) {
       send({ code: 530, enhanced: "5.7.0", text: `Not authorized for ${asked.filter((d) => d !== domain).join(", ")}` });
       return false;
@@ -185,7 +190,15 @@ export function odmrSession(core: Core, links: Links, limiter: AuthLimiter, conn
           send({ code: 552, enhanced: "5.3.4", text: "Recipient list refused" });
           continue;
         }
-        const list = [...new Set(d.raw.toString("utf8").split("\r\n").map((l) => l.trim().toLowerCase()).filter((l) => l.endsWith("@" + domain)))];
+        const list = [
+          ...new Set(
+            d.raw
+              .toString("utf8")
+              .split("\r\n")
+              .map((l) => l.trim().toLowerCase())
+              .filter((l) => l.endsWith("@" + domain)),
+          ),
+        ];
         await setRecipients(core.db, domain, list);
         send({ code: 250, enhanced: "2.0.0", text: `${list.length} recipients of ${domain}` });
         continue;

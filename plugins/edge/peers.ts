@@ -27,12 +27,22 @@ export async function credentialKind(db: Db, domain: string, password: string): 
 /** The home presented the one-time secret: it gets its credential and the code is spent. */
 export async function completePairing(db: Db, domain: string): Promise<string> {
   const secret = newSecret();
-  await db.write((tx) => tx.orm.update(edgePeers).set({ secretHash: hashSecret(secret), codeHash: null, pairedAt: Date.now() }).where(eq(edgePeers.domain, domain)));
+  await db.write((tx) =>
+    tx.orm
+      .update(edgePeers)
+      .set({ secretHash: hashSecret(secret), codeHash: null, pairedAt: Date.now() })
+      .where(eq(edgePeers.domain, domain)),
+  );
   return secret;
 }
 
 export async function setRecipients(db: Db, domain: string, recipients: string[]): Promise<void> {
-  await db.write((tx) => tx.orm.update(edgePeers).set({ recipients: JSON.stringify(recipients), syncedAt: Date.now() }).where(eq(edgePeers.domain, domain)));
+  await db.write((tx) =>
+    tx.orm
+      .update(edgePeers)
+      .set({ recipients: JSON.stringify(recipients), syncedAt: Date.now() })
+      .where(eq(edgePeers.domain, domain)),
+  );
 }
 
 export async function touchPeer(db: Db, domain: string, lastError: string | null = null): Promise<void> {

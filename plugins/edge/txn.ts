@@ -36,12 +36,12 @@ export async function txnCommand(verb: string, arg: string, t: Txn, wire: Wire, 
   switch (verb) {
     case "MAIL": {
       const m = PATH.exec(arg);
-      if (!m || m[1]!.toUpperCase() !== "FROM") return send({ code: 501, enhanced: "5.5.4", text: "Syntax: MAIL FROM:<address>" }), true;
-      if (t.mailFrom !== undefined) return send({ code: 503, enhanced: "5.5.1", text: "Nested MAIL command" }), true;
+      if (!m || m[1]!.toUpperCase() !== "FROM") return (send({ code: 501, enhanced: "5.5.4", text: "Syntax: MAIL FROM:<address>" }), true);
+      if (t.mailFrom !== undefined) return (send({ code: 503, enhanced: "5.5.1", text: "Nested MAIL command" }), true);
       const size = /\bSIZE=(\d+)/i.exec(arg);
-      if (size && Number(size[1]) > h.maxSize) return send({ code: 552, enhanced: "5.3.4", text: `Message too big (limit ${h.maxSize} bytes)` }), true;
+      if (size && Number(size[1]) > h.maxSize) return (send({ code: 552, enhanced: "5.3.4", text: `Message too big (limit ${h.maxSize} bytes)` }), true);
       const refused = await h.mail(m[2]!);
-      if (refused) return send(refused), true;
+      if (refused) return (send(refused), true);
       t.mailFrom = m[2]!;
       t.rcpts = [];
       send({ code: 250, enhanced: "2.1.0", text: "Sender OK" });
@@ -49,17 +49,17 @@ export async function txnCommand(verb: string, arg: string, t: Txn, wire: Wire, 
     }
     case "RCPT": {
       const m = PATH.exec(arg);
-      if (t.mailFrom === undefined) return send({ code: 503, enhanced: "5.5.1", text: "MAIL first" }), true;
-      if (!m || m[1]!.toUpperCase() !== "TO" || !m[2]!.includes("@")) return send({ code: 501, enhanced: "5.5.4", text: "Syntax: RCPT TO:<address>" }), true;
-      if (t.rcpts.length >= h.maxRecipients) return send({ code: 452, enhanced: "4.5.3", text: "Too many recipients" }), true;
+      if (t.mailFrom === undefined) return (send({ code: 503, enhanced: "5.5.1", text: "MAIL first" }), true);
+      if (!m || m[1]!.toUpperCase() !== "TO" || !m[2]!.includes("@")) return (send({ code: 501, enhanced: "5.5.4", text: "Syntax: RCPT TO:<address>" }), true);
+      if (t.rcpts.length >= h.maxRecipients) return (send({ code: 452, enhanced: "4.5.3", text: "Too many recipients" }), true);
       const r = await h.rcpt(m[2]!, t.mailFrom);
-      if ("code" in r) return send(r), true;
+      if ("code" in r) return (send(r), true);
       t.rcpts.push(r);
       send({ code: 250, enhanced: "2.1.5", text: "Recipient OK" });
       return true;
     }
     case "DATA": {
-      if (t.mailFrom === undefined || t.rcpts.length === 0) return send({ code: 503, enhanced: "5.5.1", text: "MAIL and RCPT first" }), true;
+      if (t.mailFrom === undefined || t.rcpts.length === 0) return (send({ code: 503, enhanced: "5.5.1", text: "MAIL and RCPT first" }), true);
       send({ code: 354, text: "End data with <CR><LF>.<CR><LF>" });
       const d = await wire.data(h.maxSize);
       const mailFrom = t.mailFrom;
@@ -68,7 +68,11 @@ export async function txnCommand(verb: string, arg: string, t: Txn, wire: Wire, 
       t.rcpts = [];
       if (d === null) return true;
       if ("error" in d) {
-        send(d.error === "too-big" ? { code: 552, enhanced: "5.3.4", text: `Message too big (limit ${h.maxSize} bytes)` } : { code: 554, enhanced: "5.6.0", text: "Bare LF or CR in message data is not allowed (RFC 5321 section 2.3.8)" });
+        send(
+          d.error === "too-big"
+            ? { code: 552, enhanced: "5.3.4", text: `Message too big (limit ${h.maxSize} bytes)` }
+            : { code: 554, enhanced: "5.6.0", text: "Bare LF or CR in message data is not allowed (RFC 5321 section 2.3.8)" },
+        );
         return true;
       }
       send(await h.data(d.raw, mailFrom, rcpts));

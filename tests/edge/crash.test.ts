@@ -94,7 +94,10 @@ m.logout()
   );
   const out = await new Response(p.stdout).text();
   if ((await p.exited) !== 0) return [];
-  return out.split("\n").filter((l) => l.startsWith("Subject: ")).map((l) => l.slice(9).trim());
+  return out
+    .split("\n")
+    .filter((l) => l.startsWith("Subject: "))
+    .map((l) => l.slice(9).trim());
 }
 
 const edgeStatus = async (): Promise<EdgeStatus> => JSON.parse((await cli(["edge", "status", "--json", "--data", eDir])).out) as EdgeStatus;
