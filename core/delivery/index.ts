@@ -252,7 +252,10 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
 
   function pump(): void {
     for (const d of dests.values()) {
-      while (d.queue.length > 0 && d.active < perDomain && active < concurrency && !closed) {
+      // A held connection (NextHop.connect, an ODMR link) is one session: one worker takes
+      // the destination's messages over it one after another.
+      const limit = d.hops?.[0]?.connect ? 1 : perDomain;
+      while (d.queue.length > 0 && d.active < limit && active < concurrency && !closed) {
         d.active++;
         active++;
         void worker(d, d.queue.shift()!);
