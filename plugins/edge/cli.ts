@@ -59,7 +59,8 @@ const status: Command = {
           ? `home ${h.domain}: ${h.connected ? "connected" : "not connected"}, last seen ${when(h.lastSeen)}, ${h.queued} queued, ${h.recipients} recipients known${h.lastError ? `, last error: ${h.lastError}` : ""}\n`
           : `home ${h.domain}: waiting for \`kotakpos edge join\` at home\n`,
       );
-    for (const e of s.edges) ctx.io.out(`edge of ${e.domain}: ${e.edge}, last fetch ${when(e.lastOk)}, ${e.pulled} messages fetched${e.lastError ? `, last error: ${e.lastError}` : ""}\n`);
+    for (const e of s.edges)
+      ctx.io.out(`edge of ${e.domain}: ${e.edge}, last fetch ${when(e.lastOk)}, ${e.pulled} messages fetched, ${e.queued} outbound queued${e.lastError ? `, last error: ${e.lastError}` : ""}\n`);
   },
 };
 

@@ -40,7 +40,7 @@ export interface EdgeStatus {
   /** This server as an edge: its paired home domains. */
   homes: { domain: string; paired: boolean; recipients: number; lastSeen: number | null; queued: number; connected: boolean; lastError: string | null }[];
   /** This server as a home: the edges it pulls from. */
-  edges: { domain: string; edge: string; lastOk: number | null; pulled: number; lastError: string | null }[];
+  edges: { domain: string; edge: string; lastOk: number | null; pulled: number; queued: number; lastError: string | null }[];
 }
 
 export interface EdgeAdmin {
@@ -77,7 +77,9 @@ export function edgeAdmin(core: Core): EdgeAdmin {
           lastError: p.lastError,
         })),
       );
-      const edges = (await links(core)).map((l) => ({ domain: l.domain, edge: `${l.host}:${l.port}`, lastOk: l.lastOk, pulled: l.pulled, lastError: l.lastError }));
+      const spool = await core.spool.list();
+      const outbound = (d: string) => spool.filter((q) => (q.status === "queued" || q.status === "deferred" || q.status === "inflight") && q.mailFrom.toLowerCase().endsWith("@" + d)).length;
+      const edges = (await links(core)).map((l) => ({ domain: l.domain, edge: `${l.host}:${l.port}`, lastOk: l.lastOk, pulled: l.pulled, queued: outbound(l.domain), lastError: l.lastError }));
       return { homes, edges };
     },
     async remove(domain) {

@@ -199,5 +199,5 @@ print("sent")
     const r = await cli(["edge", "status", "--data", hDir]);
     return r.out.includes("last error") ? null : r;
   });
-  expect(st.out).toMatch(/^edge of home\.test: 127\.0\.0\.1:\d+, last fetch \d{4}-\d\d-\d\dT[\d:]+Z, \d+ messages fetched\n$/);
+  expect(st.out).toMatch(/^edge of home\.test: 127\.0\.0\.1:\d+, last fetch \d{4}-\d\d-\d\dT[\d:]+Z, \d+ messages fetched, 0 outbound queued\n$/);
 }, 120_000);

@@ -160,3 +160,24 @@ test("a wrong pairing credential is refused and rate-limited", async () => {
     l.close();
   }
 }, 30_000);
+
+test("edge remove unpairs: the credential is revoked on the edge, the link gone at home", async () => {
+  const [link] = await h.core.db.orm.select().from((await import("../../plugins/edge/schema.ts")).edgeLinks);
+  const { credentialKind } = await import("../../plugins/edge/peers.ts");
+  expect(await credentialKind(e.core.db, "home.test", link!.secret)).toBe("linked");
+  expect(await e.admin.call("edge.remove", "home.test")).toEqual({ removed: ["home home.test (its credential revoked)"] });
+  expect(await credentialKind(e.core.db, "home.test", link!.secret)).toBeNull();
+  expect((await status(e)).homes).toEqual([]);
+  expect(await h.admin.call("edge.remove", "home.test")).toEqual({ removed: ["link of home.test to its edge"] });
+  expect(await status(h)).toEqual({ homes: [], edges: [] });
+  // No longer the MX of home.test: an unauthenticated RCPT there is relaying, refused.
+  const out = await python(`
+import smtplib
+s = smtplib.SMTP("127.0.0.1", ${e.port("smtp")})
+s.ehlo("sender.c.test")
+s.mail("carol@c.test")
+print("rcpt", s.rcpt("${HANNA.address}"))
+s.quit()
+`);
+  expect(out).toMatch(/rcpt \(5\d\d, b'5\.7\.1/);
+}, 30_000);
