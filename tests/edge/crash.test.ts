@@ -121,7 +121,9 @@ beforeAll(async () => {
     join(hDir, "plugins", "slow-home.ts"),
     'import { definePlugin, pass } from "kotakpos";\nexport default definePlugin({ name: "slow-home", setup(core) { core.hooks.on("smtp.rcpt", async () => { await Bun.sleep(400); return pass; }); } });\n',
   );
-  configFile(hDir, [`hostname = "mx.home.test"`, `[delivery]`, `port = 9`, `retry = ["1s"]`, `warnAfter = ""`, `[edge]`, `pollSeconds = 0.5`], { imap: ports.hImap });
+  configFile(hDir, [`hostname = "mx.home.test"`, `[delivery]`, `port = 9`, `retry = ["1s"]`, `warnAfter = ""`, `[edge]`, `pollSeconds = 0.5`, `[plugins]`, `disabled = ["smtp"]`], {
+    imap: ports.hImap,
+  });
 }, 30_000);
 
 afterAll(async () => {
@@ -142,6 +144,10 @@ test("kill -9 of the home while mail waits, then of the edge mid-transfer: every
   const joined = await cli(["edge", "join", `127.0.0.1:${ports.eOdmr}`, code, "--data", hDir]);
   expect(joined).toEqual({ code: 0, out: `paired: home.test now fetches its mail from 127.0.0.1:${ports.eOdmr} and sends through it\n`, err: "" });
   let h = await spawn(hDir, ports.hImap);
+  // The home listens for no SMTP at all (the smtp plugin is off): its mail comes by the link.
+  const listeners = (await cli(["plugins", "--data", hDir])).out.split("\n").find((l) => l.startsWith("listeners: "));
+  expect(listeners).toContain("imap:");
+  expect(listeners).not.toMatch(/\b(smtp|submission|submissions):/);
   await until("recipients at the edge", async () => (await edgeStatus()).homes[0]?.recipients === 1);
 
   // The home dies; mail for it is accepted by the edge and waits there.
