@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import net from "node:net";
 import tls from "node:tls";
 import type { Address, Connection, Core, Reply, Route, SmtpTxn } from "../../core/types.ts";
+import { detachedConnection } from "../../core/detached-connection.ts";
 import { replyLine, txnCommand, type Routed, type Txn, type TxnHandlers } from "./txn.ts";
 import { Wire } from "./wire.ts";
 
@@ -99,31 +100,17 @@ export async function syncRecipients(l: OpenLink, recipients: string[]): Promise
 
 /** A stand-in connection for the hooks (route, smtp.rcpt) of mail that came by the link. */
 function linkConnection(core: Core, sock: tls.TLSSocket): Connection {
-  return {
+  return detachedConnection({
     id: "odmr",
     service: "odmr",
     remoteAddress: sock.remoteAddress ?? "",
-    remotePort: sock.remotePort ?? 0,
-    localAddress: sock.localAddress ?? "",
-    localPort: sock.localPort ?? 0,
-    isLoopback: false,
+    remotePort: sock.remotePort,
+    localAddress: sock.localAddress,
+    localPort: sock.localPort,
     secure: true,
     log: core.log.child({ edge: sock.remoteAddress ?? "" }),
     closing: core.closing,
-    state: {},
-    onData() {},
-    onClose() {},
-    write() {},
-    drain: async () => {},
-    pause() {},
-    resume() {},
-    upgradeTls: async () => {
-      throw new Error("not a socket");
-    },
-    setIdleTimeout() {},
-    close() {},
-    destroy() {},
-  };
+  });
 }
 
 const addressOf = (a: string): Address => ({ address: a, local: a.slice(0, a.lastIndexOf("@")), domain: a.slice(a.lastIndexOf("@") + 1).toLowerCase(), params: {} });
