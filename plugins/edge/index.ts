@@ -15,7 +15,7 @@ import { hopVia, join, links, pullOnce, recipientsOf, recordPull } from "./home.
 import { linkIdentity } from "./identity.ts";
 import { Links } from "./link.ts";
 import { AuthLimiter, odmrSession } from "./odmr-server.ts";
-import { getPeer, knownRecipient, waitingFor } from "./peers.ts";
+import { getPeer, knownRecipient, touchPeerError, waitingFor } from "./peers.ts";
 import { edgeLinks, edgePeers } from "./schema.ts";
 
 const pause = (ms: number, signal: AbortSignal) =>
@@ -35,6 +35,8 @@ interface Runtime {
   links: Links;
 }
 const running = new WeakMap<Db, Runtime>();
+/** A home that logged in this recently counts as connected (it polls every few seconds). */
+const RECENT_LOGIN_MS = 60_000;
 
 export interface EdgeStatus {
   /** This server as an edge: its paired home domains. */
@@ -73,7 +75,8 @@ export function edgeAdmin(core: Core): EdgeAdmin {
           recipients: (JSON.parse(p.recipients) as string[]).length,
           lastSeen: p.lastSeen,
           queued: (await waitingFor(core, p.domain)).count,
-          connected: rt?.links.reachable(p.domain) ?? false,
+          // Logged in lately (each poll logs in), or offering its link right now.
+          connected: (p.lastSeen !== null && Date.now() - p.lastSeen < RECENT_LOGIN_MS) || (rt?.links.reachable(p.domain) ?? false),
           lastError: p.lastError,
         })),
       );
@@ -132,6 +135,17 @@ export default definePlugin({
       return { kind: "route", local: [], remote: [{ address: rcpt.address }], relay: true };
     });
     const warned = new Map<string, number>();
+    // A delivery down a home's link that failed (not merely "waiting"): its last error.
+    core.hooks.on("deferred", async (info) => {
+      const domain = info.recipient.slice(info.recipient.lastIndexOf("@") + 1).toLowerCase();
+      if (info.error.startsWith("waiting for the home")) return pass;
+      if ((await getPeer(core.db, domain))?.secretHash) await touchPeerError(core.db, domain, info.error);
+      return pass;
+    });
+    core.hooks.on("delivered", async (info) => {
+      const domain = info.recipient.slice(info.recipient.lastIndexOf("@") + 1).toLowerCase();
+      if ((await getPeer(core.db, domain))?.lastError) await touchPeerError(core.db, domain, null);
+    });
     core.hooks.on("nextHop", async (_msg, domain) => {
       const p = await getPeer(core.db, domain);
       if (!p?.secretHash) return pass;

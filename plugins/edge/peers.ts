@@ -45,8 +45,14 @@ export async function setRecipients(db: Db, domain: string, recipients: string[]
   );
 }
 
-export async function touchPeer(db: Db, domain: string, lastError: string | null = null): Promise<void> {
-  await db.write((tx) => tx.orm.update(edgePeers).set({ lastSeen: Date.now(), lastError }).where(eq(edgePeers.domain, domain)));
+/** The home logged in (each poll): seen now. */
+export async function touchPeer(db: Db, domain: string): Promise<void> {
+  await db.write((tx) => tx.orm.update(edgePeers).set({ lastSeen: Date.now() }).where(eq(edgePeers.domain, domain)));
+}
+
+/** A delivery to the home failed; a later successful one clears it. */
+export async function touchPeerError(db: Db, domain: string, lastError: string | null): Promise<void> {
+  await db.write((tx) => tx.orm.update(edgePeers).set({ lastError }).where(eq(edgePeers.domain, domain)));
 }
 
 /** Is the address one of the home's (a listed address, its +tag form, or a catch-all)? */

@@ -172,7 +172,7 @@ print("sent")
   );
   expect(await new Response(t.stdout).text()).toContain("sent");
   const queued = await until("all queued at the edge", async () => ((await edgeStatus()).homes[0]?.queued === N ? edgeStatus() : null), 20_000);
-  expect(queued.homes[0]).toMatchObject({ domain: "home.test", paired: true, connected: false, queued: N });
+  expect(queued.homes[0]).toMatchObject({ domain: "home.test", paired: true, queued: N, lastError: null });
 
   // The home comes back (timed from when it is up, its start-up aside); the edge is killed
   // in the middle of handing the mail over, and timed again from its own restart.

@@ -88,7 +88,7 @@ test("pairing: the code carries the edge's certificate fingerprint and works onc
   await expect(h.admin.call("edge.join", `127.0.0.1:${e.port("odmr")}`, forged)).rejects.toThrow(/is not the one of the pairing/);
   // The home's recipients reach the edge.
   const s = await until("recipients synced", async () => ((await status(e)).homes[0]?.recipients === 1 ? status(e) : null));
-  expect(s.homes[0]).toMatchObject({ domain: "home.test", paired: true, recipients: 1 });
+  expect(s.homes[0]).toMatchObject({ domain: "home.test", paired: true, recipients: 1, connected: true, queued: 0 });
   expect((await status(h)).edges[0]).toMatchObject({ domain: "home.test", edge: `127.0.0.1:${e.port("odmr")}`, lastError: null });
 }, 30_000);
 
