@@ -1,7 +1,10 @@
 // The home side: pairing (`edge join`), the pull loop (ODMR every few seconds, again at
 // once after mail came), the recipient list it keeps the edge's copy of, and outbound
 // mail through the edge (its credential, its pinned certificate).
+import { isIP } from "node:net";
 import { eq, sql } from "drizzle-orm";
+import { settings } from "../../core/db/schema.ts";
+import { resolverFromConfig } from "../../core/dns/index.ts";
 import type { Hono } from "hono";
 import type { Core, NextHop } from "../../core/types.ts";
 import { decodeCode } from "./code.ts";
@@ -25,7 +28,7 @@ export async function join(core: Core, address: string, code: string): Promise<{
   if (!at) throw new Error(`"${address}" is not HOST or HOST:PORT`);
   const c = decodeCode(code);
   if (!c) throw new Error("that is not a pairing code (it starts with kp1-; copy it whole from `kotakpos edge add` on the edge)");
-  const l = await openLink({ ...at, fingerprint: c.fingerprint }, core.config.hostname);
+  const l = await openLink({ ...at, fingerprint: c.fingerprint }, core.config.hostname, resolverFromConfig(core.config));
   let credential: string;
   try {
     await login(l, c.domain, c.secret).catch((e: Error) => {
@@ -40,7 +43,16 @@ export async function join(core: Core, address: string, code: string): Promise<{
   }
   if (!(await core.store.isLocalDomain(c.domain))) await core.store.addDomain(c.domain);
   const row = { domain: c.domain, host: at.host, port: at.port, secret: credential, fingerprint: c.fingerprint, pairedAt: Date.now(), lastOk: null, lastError: null, pulled: 0 };
-  await core.db.write((tx) => tx.orm.insert(edgeLinks).values(row).onConflictDoUpdate({ target: edgeLinks.domain, set: row }));
+  await core.db.write(async (tx) => {
+    await tx.orm.insert(edgeLinks).values(row).onConflictDoUpdate({ target: edgeLinks.domain, set: row });
+    // The domain's MX is now the edge: `kotakpos dns` and the health checks say so
+    // (core settings key "mx:<domain>"; an address cannot be an MX, a name can).
+    if (!isIP(at.host))
+      await tx.orm
+        .insert(settings)
+        .values({ key: `mx:${c.domain}`, value: at.host })
+        .onConflictDoUpdate({ target: settings.key, set: { value: at.host } });
+  });
   return { domain: c.domain, host: at.host, port: at.port };
 }
 
@@ -57,7 +69,7 @@ export async function recipientsOf(core: Core, domain: string, adminApp: { app: 
 
 /** One ODMR round: log in, send the recipients when they changed, ATRN, take the mail. */
 export async function pullOnce(core: Core, link: LinkRow, recipients: string[] | null): Promise<number> {
-  const l = await openLink(link, core.config.hostname);
+  const l = await openLink(link, core.config.hostname, resolverFromConfig(core.config));
   try {
     await login(l, link.domain, link.secret);
     if (recipients) await syncRecipients(l, recipients);

@@ -8,6 +8,7 @@ import * as v from "valibot";
 import type { Hono } from "hono";
 import { adminToken } from "../../core/http.ts";
 import type { Db } from "../../core/db/open.ts";
+import { settings } from "../../core/db/schema.ts";
 import { definePlugin, pass, type Core } from "../../core/types.ts";
 import { edgeCommand } from "./cli.ts";
 import { certFingerprint, encodeCode, hashSecret, newSecret } from "./code.ts";
@@ -90,7 +91,10 @@ export function edgeAdmin(core: Core): EdgeAdmin {
       const removed: string[] = [];
       await core.db.write(async (tx) => {
         if ((await tx.orm.delete(edgePeers).where(eq(edgePeers.domain, d)).returning()).length) removed.push(`home ${d} (its credential revoked)`);
-        if ((await tx.orm.delete(edgeLinks).where(eq(edgeLinks.domain, d)).returning()).length) removed.push(`link of ${d} to its edge`);
+        if ((await tx.orm.delete(edgeLinks).where(eq(edgeLinks.domain, d)).returning()).length) {
+          removed.push(`link of ${d} to its edge`);
+          await tx.orm.delete(settings).where(eq(settings.key, `mx:${d}`));
+        }
       });
       return { removed };
     },

@@ -8,6 +8,7 @@ import net from "node:net";
 import tls from "node:tls";
 import type { Address, Connection, Core, Reply, Route, SmtpTxn } from "../../core/types.ts";
 import { detachedConnection } from "../../core/detached-connection.ts";
+import type { Resolver } from "../../core/dns/index.ts";
 import { replyLine, txnCommand, type Routed, type Txn, type TxnHandlers } from "./txn.ts";
 import { Wire } from "./wire.ts";
 
@@ -30,10 +31,17 @@ export interface OpenLink {
 const TIMEOUT_MS = 30_000;
 
 /** Connect, STARTTLS, check the pinned certificate, EHLO: ready for AUTH. */
-export async function openLink(t: LinkTarget, helo: string): Promise<OpenLink> {
+export async function openLink(t: LinkTarget, helo: string, resolver?: Resolver): Promise<OpenLink> {
   const where = `${t.host}:${t.port}`;
+  // The edge's name through the configured resolver (dns.servers), as for delivery.
+  let address = t.host;
+  if (!net.isIP(t.host) && resolver) {
+    const found = [...(await resolver.a(t.host).catch(() => [])), ...(await resolver.aaaa(t.host).catch(() => []))];
+    if (!found.length) throw new LinkError(`${where}: the edge's name has no address`);
+    address = found[0]!;
+  }
   const plain = await new Promise<net.Socket>((resolve, reject) => {
-    const s = net.connect({ host: t.host, port: t.port });
+    const s = net.connect({ host: address, port: t.port });
     const timer = setTimeout(() => (s.destroy(), reject(new LinkError(`${where}: connection timed out`))), TIMEOUT_MS);
     s.once("connect", () => (clearTimeout(timer), s.removeAllListeners("error"), resolve(s)));
     s.once("error", (e) => (clearTimeout(timer), reject(new LinkError(`${where}: ${e.message}`))));

@@ -5,7 +5,8 @@
 // (smtplib); an unknown recipient is refused by E at RCPT; a wrong credential is refused
 // and rate-limited; H stopped: the mail waits on E and arrives after H's restart.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import type { TestDns } from "../delivery/dns-server.ts";
 import { inbox, serverConfig, startDnsFor, startSide, twoPorts, until } from "../delivery/pair.ts";
@@ -55,6 +56,12 @@ with smtplib.SMTP("127.0.0.1", ${port}) as s:
 print("sent")
 `);
 
+async function homeRecords(): Promise<{ name: string; type: string; value: string }[]> {
+  const token = readFileSync(join(h.dataDir, "admin.token"), "utf8").trim();
+  const res = await fetch(`http://127.0.0.1:${h.port("http")}/api/admin/domains/home.test/dns`, { headers: { authorization: `Bearer ${token}` } });
+  return (await res.json()) as { name: string; type: string; value: string }[];
+}
+
 const status = (s: TestServer) => s.admin.call("edge.status") as Promise<EdgeStatus>;
 
 beforeAll(async () => {
@@ -79,8 +86,9 @@ test("pairing: the code carries the edge's certificate fingerprint and works onc
   const parts = decodeCode(code)!;
   expect(parts.domain).toBe("home.test");
   expect(parts.fingerprint).toMatch(/^[0-9a-f]{64}$/);
-  const joined = await h.admin.call("edge.join", `127.0.0.1:${e.port("odmr")}`, code);
-  expect(joined).toEqual({ domain: "home.test", host: "127.0.0.1", port: e.port("odmr") });
+  // The edge by its name (mx.edge.test in the test DNS, through H's dns.servers).
+  const joined = await h.admin.call("edge.join", `mx.edge.test:${e.port("odmr")}`, code);
+  expect(joined).toEqual({ domain: "home.test", host: "mx.edge.test", port: e.port("odmr") });
   // Spent: a second join with the same code is refused.
   await expect(h.admin.call("edge.join", `127.0.0.1:${e.port("odmr")}`, code)).rejects.toThrow(/refused the credential of home.test: 535/);
   // A code whose fingerprint is not the edge's certificate: the home refuses to log in.
@@ -89,7 +97,13 @@ test("pairing: the code carries the edge's certificate fingerprint and works onc
   // The home's recipients reach the edge.
   const s = await until("recipients synced", async () => ((await status(e)).homes[0]?.recipients === 1 ? status(e) : null));
   expect(s.homes[0]).toMatchObject({ domain: "home.test", paired: true, recipients: 1, connected: true, queued: 0 });
-  expect((await status(h)).edges[0]).toMatchObject({ domain: "home.test", edge: `127.0.0.1:${e.port("odmr")}`, lastError: null });
+  expect((await status(h)).edges[0]).toMatchObject({ domain: "home.test", edge: `mx.edge.test:${e.port("odmr")}`, lastError: null });
+  // `kotakpos dns` at home (the records of the admin API) points the MX at the edge; SPF's
+  // "mx" then names the edge's addresses; no MTA-STS or DANE records for the home host.
+  const records = await homeRecords();
+  expect(records.filter((r) => r.type === "MX").map((r) => r.value)).toEqual(["10 mx.edge.test."]);
+  expect(records.find((r) => r.name === "home.test" && r.type === "TXT")?.value).toBe('"v=spf1 mx -all"');
+  expect(records.some((r) => r.name.startsWith("_mta-sts.") || r.type === "TLSA")).toBe(false);
 }, 30_000);
 
 test("C → E → H by ODMR: the home's user reads it over IMAP, with the edge's Authentication-Results", async () => {
@@ -170,6 +184,7 @@ test("edge remove unpairs: the credential is revoked on the edge, the link gone 
   expect((await status(e)).homes).toEqual([]);
   expect(await h.admin.call("edge.remove", "home.test")).toEqual({ removed: ["link of home.test to its edge"] });
   expect(await status(h)).toEqual({ homes: [], edges: [] });
+  expect((await homeRecords()).filter((r) => r.type === "MX").map((r) => r.value)).toEqual(["10 mx.home.test."]);
   // No longer the MX of home.test: an unauthenticated RCPT there is relaying, refused.
   const out = await python(`
 import smtplib
