@@ -196,3 +196,27 @@ s.quit()
 `);
   expect(out).toMatch(/rcpt \(5\d\d, b'5\.7\.1/);
 }, 30_000);
+
+test("hostile input on the ODMR port gets protocol errors, and the edge lives on", async () => {
+  const { connect } = await import("node:net");
+  const sock = connect({ host: "127.0.0.1", port: e.port("odmr") });
+  let got = "";
+  sock.on("data", (c) => (got += c.toString("latin1")));
+  const waitFor = (re: RegExp) => until(`reply ${re}`, () => re.test(got), 5_000);
+  await waitFor(/^220 /m);
+  sock.write("\x00\xff\xfe binary\r\n" + "X".repeat(10_000) + "\r\nATRN home.test\r\nAUTH PLAIN AGhvbWUudGVzdAB4\r\nMAIL FROM:<a@home.test>\r\nQUIT\r\n");
+  await waitFor(/^221 /m);
+  const codes = got
+    .split("\r\n")
+    .filter(Boolean)
+    .map((l) => l.slice(0, 3));
+  // greeting, two unknowns before login, ATRN and MAIL need a login, AUTH needs TLS first
+  expect(codes).toEqual(["220", "530", "530", "530", "530", "530", "221"]);
+  expect(got).toContain("530 5.7.0 Must issue a STARTTLS command first");
+  sock.destroy();
+  // The listener still answers.
+  const again = connect({ host: "127.0.0.1", port: e.port("odmr") });
+  const greeting = await new Promise<string>((resolve) => again.once("data", (c) => resolve(c.toString())));
+  again.destroy();
+  expect(greeting).toStartWith("220 mx.edge.test ODMR service ready");
+}, 30_000);
