@@ -24,6 +24,8 @@ export function detachedConnection(f: {
     localPort: f.localPort ?? 0,
     isLoopback: isLoopback(f.remoteAddress),
     secure: f.secure,
+    // Not a line session: a password is fine when the way it came was encrypted.
+    plaintextLoginAllowed: f.secure,
     log: f.log,
     closing: f.closing ?? new AbortController().signal,
     state: {},

@@ -7,9 +7,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import type { TestDns } from "../delivery/dns-server.ts";
-import { freePort, waitPort } from "../delivery/aiosmtpd.ts";
-import { startDnsFor, startSide, until } from "../delivery/pair.ts";
+import type { TestDns } from "../helpers/dns-server.ts";
+import { freePort, waitPort } from "../helpers/aiosmtpd.ts";
+import { startDnsFor, startSide, until } from "../helpers/pair.ts";
 import { main } from "../../main.ts";
 import type { EdgeStatus } from "../../plugins/edge/index.ts";
 
