@@ -156,6 +156,7 @@ export const CORE_KEY_DOCS: Record<string, string> = {
   "listen.ports.pop3s": "POP3 over implicit TLS before the offset; 0 = any free port.",
   "listen.ports.http": "HTTP (ACME HTTP-01 challenges, redirect to HTTPS) before the offset; 0 = any free port.",
   "listen.ports.https": "HTTPS (setup wizard, admin, webmail) before the offset; 0 = any free port.",
+  "listen.ports.odmr": "On-Demand Mail Relay (RFC 2645) of an edge (kotakpos edge add) before the offset; bound only once a home domain is paired; 0 = any free port.",
   "listen.maxConnectionsPerIp": "Concurrent connections accepted from one IP address, per listener.",
   "listen.shutdownGraceSeconds": "Seconds the server waits for sessions to finish on shutdown (SIGTERM/SIGINT).",
   "database.url": 'Metadata database. Empty: "file:<data>/kotakpos.db" (embedded, WAL). "libsql://host" for a libSQL server.',

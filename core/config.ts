@@ -26,6 +26,8 @@ export const ConfigSchema = v.looseObject({
           pop3s: v.optional(port, 995),
           http: v.optional(port, 80),
           https: v.optional(port, 443),
+          /** On-Demand Mail Relay (RFC 2645) of a paired edge (plugins/edge). */
+          odmr: v.optional(port, 366),
         }),
         {},
       ),

@@ -302,7 +302,7 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
         // No TLS session to speak in (and no handshake work spent on it): just close.
         socket.destroy();
       } else {
-        const conn = new Conn(socket, spec.name, opts.log, contextFor, handshakeMs, plaintextOnLoopback);
+        const conn = new Conn(socket, spec.name, opts.log, contextOf(spec), handshakeMs, plaintextOnLoopback);
         spec.onRefuse(conn, { code: 421, enhanced: "4.3.2", text: "Server busy: too many connections, try again later" });
         conn.close();
       }
@@ -324,6 +324,19 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
     return true;
   }
 
+  /** A listener's own certificate (ListenSpec.certificate, STARTTLS) or the SNI lookup. */
+  const ownContexts = new WeakMap<ListenSpec, (name: string | undefined) => Promise<tls.SecureContext>>();
+  function contextOf(spec: ListenSpec): (name: string | undefined) => Promise<tls.SecureContext> {
+    const own = spec.certificate;
+    if (!own) return contextFor;
+    let fn = ownContexts.get(spec);
+    if (!fn) {
+      let ctx: Promise<tls.SecureContext> | undefined;
+      ownContexts.set(spec, (fn = () => (ctx ??= own().then((pem) => tls.createSecureContext({ ...pem, minVersion: "TLSv1.2" })))));
+    }
+    return fn;
+  }
+
   function accept(spec: ListenSpec, socket: net.Socket): void {
     clearTimeout(handshaking.get(socket));
     handshaking.delete(socket);
@@ -331,7 +344,7 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
       socket.destroy();
       return;
     }
-    const conn = new Conn(socket, spec.name, opts.log, contextFor, handshakeMs, plaintextOnLoopback);
+    const conn = new Conn(socket, spec.name, opts.log, contextOf(spec), handshakeMs, plaintextOnLoopback);
     const ip = conn.remoteAddress;
     const key = `${spec.name} ${ip}`;
     const n = (perIp.get(key) ?? 0) + 1;

@@ -100,6 +100,9 @@ export interface ListenSpec {
   /** Called instead of onConnection when the core refuses (too many connections
    *  from the IP): write a protocol-specific refusal; the core closes afterwards. */
   onRefuse?(conn: Connection, reply: Reply): void;
+  /** The certificate of this (STARTTLS) listener instead of the
+   *  tls.certificate hook's: an edge's ODMR port presents the one its pairing codes pin. */
+  certificate?: () => Promise<{ key: string; cert: string }>;
 }
 
 export interface Listener {
@@ -189,6 +192,9 @@ export interface Route {
   local: { accountId: number; mailbox: string }[];
   /** Remote addresses to queue for MX delivery (with SRS sender when forwarding). */
   remote: { address: string; mailFrom?: string }[];
+  /** A domain we are the MX of and pass on (an edge's paired home domain): accepted
+   *  from unauthenticated senders like a local one. */
+  relay?: boolean;
 }
 
 export interface IncomingMessage {
@@ -250,6 +256,9 @@ export interface NextHop {
   auth?: { username: string; password: string };
   /** Extra CAs trusted for this hop's certificate (a relay with a private CA). */
   ca?: string[];
+  /** A connection a plugin already holds (an edge's ODMR link to a home, RFC 2645),
+   *  used instead of resolving and dialing `host`; the session starts at the greeting. */
+  connect?: () => Promise<import("node:stream").Duplex>;
 }
 
 // ---------- hooks ----------

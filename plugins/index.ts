@@ -1,8 +1,10 @@
 // The built-in plugins, in the order their hooks run. One import and one entry per plugin.
+// edge comes first: its route and nextHop answer for paired domains before anyone else.
 // ratelimit stays after any plugin that accepts other credentials (app passwords): its
 // auth handler counts a login the account password does not match as a failure.
 import type { Plugin } from "../core/types.ts";
 import aliases from "./aliases/index.ts";
+import edge from "./edge/index.ts";
 import smtp from "./smtp/index.ts";
 import pop3 from "./pop3/index.ts";
 import mailauth from "./mailauth/index.ts";
@@ -19,4 +21,4 @@ import migrate from "./migrate/index.ts";
 import jmap from "./jmap/index.ts";
 import webmail from "./webmail/index.ts";
 
-export const builtinPlugins: Plugin[] = [aliases, smtp, mailauth, imap, pop3, acme, mtasts, migrate, webConsole, jmap, webmail, greylist, dnsbl, rspamd, junk, ratelimit];
+export const builtinPlugins: Plugin[] = [edge, aliases, smtp, mailauth, imap, pop3, acme, mtasts, migrate, webConsole, jmap, webmail, greylist, dnsbl, rspamd, junk, ratelimit];

@@ -122,7 +122,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
     const hops = await hopsFor(d);
     const errors: string[] = [];
     for (const hop of hops) {
-      const { addresses, temporary } = await hostAddresses(hop.host, resolver);
+      const { addresses, temporary } = hop.connect ? { addresses: ["link"], temporary: undefined } : await hostAddresses(hop.host, resolver);
       if (addresses.length === 0) errors.push(`${hop.host}: ${temporary ?? "no address"}`);
       for (const address of addresses) {
         const port = hop.port ?? config.delivery.port;
@@ -139,6 +139,7 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
             ca: hop.ca ?? opts.ca,
             implicitTls: hop.implicitTls,
             auth: hop.auth,
+            socket: hop.connect,
             timeouts: opts.timeouts,
             log,
             signal: shutdown.signal,
@@ -251,7 +252,10 @@ export function createDelivery(opts: DeliveryOptions): Delivery {
 
   function pump(): void {
     for (const d of dests.values()) {
-      while (d.queue.length > 0 && d.active < perDomain && active < concurrency && !closed) {
+      // A held connection (NextHop.connect, an ODMR link) is one session: one worker takes
+      // the destination's messages over it one after another.
+      const limit = d.hops?.[0]?.connect ? 1 : perDomain;
+      while (d.queue.length > 0 && d.active < limit && active < concurrency && !closed) {
         d.active++;
         active++;
         void worker(d, d.queue.shift()!);

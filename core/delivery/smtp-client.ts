@@ -77,6 +77,8 @@ export interface ConnectOptions {
   log?: Logger;
   /** Aborts the connection attempt and the session (shutdown). */
   signal?: AbortSignal;
+  /** Use this connection instead of dialing address:port (NextHop.connect). */
+  socket?: () => Promise<import("node:stream").Duplex>;
 }
 
 export interface Envelope {
@@ -183,27 +185,31 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
   const log = opts.log;
   let reader = replyReader();
   if (opts.signal?.aborted) throw new DeliveryError("shutting down", false, undefined, true);
-  let sock: net.Socket | tls.TLSSocket = await new Promise<net.Socket>((resolve, reject) => {
-    const s = net.connect({ host: opts.address, port: opts.port });
-    const abort = () => s.destroy(new Error("shutting down"));
-    opts.signal?.addEventListener("abort", abort, { once: true });
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(new DeliveryError(`connect to ${opts.address}:${opts.port} timed out`, false, undefined, true));
-    }, t.connect);
-    s.once("connect", () => {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener("abort", abort);
-      s.removeAllListeners("error");
-      resolve(s);
-    });
-    s.once("error", (e) => {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener("abort", abort);
-      reject(new DeliveryError(`connect to ${opts.address}:${opts.port}: ${(e as Error).message}`, false, undefined, true));
-    });
-  });
-  sock.setNoDelay(true);
+  // A held connection (NextHop.connect: an ODMR link) speaks like a socket; TLS on it is
+  // the link's own, so its STARTTLS is never tried.
+  let sock: net.Socket | tls.TLSSocket = opts.socket
+    ? ((await opts.socket()) as net.Socket)
+    : await new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect({ host: opts.address, port: opts.port });
+        const abort = () => s.destroy(new Error("shutting down"));
+        opts.signal?.addEventListener("abort", abort, { once: true });
+        const timer = setTimeout(() => {
+          s.destroy();
+          reject(new DeliveryError(`connect to ${opts.address}:${opts.port} timed out`, false, undefined, true));
+        }, t.connect);
+        s.once("connect", () => {
+          clearTimeout(timer);
+          opts.signal?.removeEventListener("abort", abort);
+          s.removeAllListeners("error");
+          resolve(s);
+        });
+        s.once("error", (e) => {
+          clearTimeout(timer);
+          opts.signal?.removeEventListener("abort", abort);
+          reject(new DeliveryError(`connect to ${opts.address}:${opts.port}: ${(e as Error).message}`, false, undefined, true));
+        });
+      });
+  sock.setNoDelay?.(true);
   let closed = false;
   let broken = false;
   // Shutdown: whatever the session waits for fails now, the socket goes.

@@ -4,38 +4,12 @@
 import type { Context } from "hono";
 import { getConnInfo } from "hono/bun";
 import type { AuthUser, Connection, Core, Credentials } from "../../core/types.ts";
+import { detachedConnection } from "../../core/detached-connection.ts";
 
 /** The `auth` hook takes the connection it guards; HTTP has a request instead, so this is
  *  the part of a Connection the auth handlers read (address, logger), for one request. */
 export function requestConnection(core: Core, remoteAddress: string, remotePort: number, secure: boolean): Connection {
-  const closed = new AbortController();
-  return {
-    id: "jmap",
-    service: secure ? "https" : "http",
-    remoteAddress,
-    remotePort,
-    localAddress: "",
-    localPort: 0,
-    isLoopback: remoteAddress === "127.0.0.1" || remoteAddress === "::1" || remoteAddress.startsWith("::ffff:127."),
-    secure,
-    // Web logins are not line sessions; HTTPS or not is the web server's own decision.
-    plaintextLoginAllowed: secure,
-    log: core.log.child({ jmap: remoteAddress }),
-    closing: closed.signal,
-    state: {},
-    onData() {},
-    onClose() {},
-    write() {},
-    drain: async () => {},
-    pause() {},
-    resume() {},
-    upgradeTls: async () => {
-      throw new Error("not a socket");
-    },
-    setIdleTimeout() {},
-    close() {},
-    destroy() {},
-  };
+  return detachedConnection({ id: "jmap", service: secure ? "https" : "http", remoteAddress, remotePort, secure, log: core.log.child({ jmap: remoteAddress }) });
 }
 
 export function remoteOf(c: Context): { address: string; port: number } {

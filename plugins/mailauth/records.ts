@@ -46,6 +46,9 @@ export interface RecordsInput {
   tlsaSpki?: string;
   /** The smarthost's SPF include (delivery.relay preset) when the domain's mail goes through it. */
   spfInclude?: string;
+  /** The MX host when the domain's mail comes in through another server (an edge relay,
+   *  core `settings` key `mx:<domain>`); its MTA-STS and DANE records are that host's. */
+  mxHost?: string;
   /** Ports clients use (standard + offset), for the RFC 6186 SRV records; none = no SRV. */
   ports?: { submissions: number; submission: number; imaps: number; pop3s: number };
 }
@@ -96,7 +99,10 @@ export function domainRecords(input: RecordsInput): DnsRecord[] {
   const d = domainToASCII(input.domain.toLowerCase()) || input.domain.toLowerCase();
   const host = domainToASCII(input.hostname.toLowerCase()) || input.hostname.toLowerCase();
   const out: DnsRecord[] = [];
-  out.push({ name: d, type: "MX", value: `10 ${host}.`, data: host, priority: 10, purpose: "mail for the domain goes to this server (RFC 5321 §5)" });
+  const mx = input.mxHost ? domainToASCII(input.mxHost.toLowerCase()) || input.mxHost.toLowerCase() : null;
+  if (mx)
+    out.push({ name: d, type: "MX", value: `10 ${mx}.`, data: mx, priority: 10, purpose: "mail for the domain goes to its edge relay, which this server fetches it from (RFC 5321 §5, RFC 2645)" });
+  else out.push({ name: d, type: "MX", value: `10 ${host}.`, data: host, priority: 10, purpose: "mail for the domain goes to this server (RFC 5321 §5)" });
   if (input.spfInclude) out.push(txt(d, `v=spf1 mx include:${input.spfInclude} -all`, "SPF: the domain's MX hosts and the relay it sends through (RFC 7208)"));
   else out.push(txt(d, "v=spf1 mx -all", "SPF: only the domain's MX hosts send its mail (RFC 7208)"));
   for (const k of input.keys) {
@@ -111,12 +117,12 @@ export function domainRecords(input: RecordsInput): DnsRecord[] {
   const rua = input.dmarcRua ? `; rua=mailto:${input.dmarcRua}` : "";
   out.push(txt(`_dmarc.${d}`, `v=DMARC1; p=${input.dmarcPolicy}; adkim=r; aspf=r${rua}`, "DMARC: what receivers do with mail that fails SPF and DKIM alignment (RFC 7489)"));
   // Transport security: MTA-STS (RFC 8461), TLS-RPT (RFC 8460), DANE (RFC 7672).
-  if (input.mtaStsId) {
+  if (input.mtaStsId && !mx) {
     out.push({ name: `mta-sts.${d}`, type: "CNAME", value: `${host}.`, data: host, purpose: "MTA-STS policy host: this server serves the policy (its certificate comes by ACME)" });
     out.push(txt(`_mta-sts.${d}`, `v=STSv1; id=${input.mtaStsId}`, "MTA-STS: senders fetch the policy and require TLS to the MX (RFC 8461)"));
   }
   if (input.tlsRptAddress) out.push(txt(`_smtp._tls.${d}`, `v=TLSRPTv1; rua=mailto:${input.tlsRptAddress}`, "TLS-RPT: where senders report TLS failures (RFC 8460)"));
-  if (input.tlsaSpki)
+  if (input.tlsaSpki && !mx)
     out.push({
       name: `_25._tcp.${host}`,
       type: "TLSA",

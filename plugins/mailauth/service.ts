@@ -5,7 +5,7 @@ import { eq } from "drizzle-orm";
 import { domainToUnicode } from "node:url";
 import { clientPort, type Config } from "../../core/config.ts";
 import type { Db } from "../../core/db/open.ts";
-import { domains } from "../../core/db/schema.ts";
+import { domains, settings } from "../../core/db/schema.ts";
 import { resolverFromConfig, type Resolver } from "../../core/dns/index.ts";
 import type { MailauthConfig } from "./config.ts";
 import { activateRotation, ensureKeys, listKeys, pruneRetired, stageRotation, type DkimKey } from "./keys.ts";
@@ -77,6 +77,12 @@ export async function recordsForDomain(ctx: MailauthContext, domain: string): Pr
       .catch(() => undefined),
     spfInclude: relayInclude(ctx.config, domain),
     ports: clientPorts(ctx.config),
+    mxHost: (
+      await ctx.db.orm
+        .select()
+        .from(settings)
+        .where(eq(settings.key, `mx:${domain}`))
+    )[0]?.value,
   });
 }
 

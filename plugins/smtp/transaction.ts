@@ -98,12 +98,14 @@ export async function rcpt(c: SessionCtx, args: string): Promise<void> {
     addr = { ...addr, address: `postmaster@${d}`, domain: d };
   }
   const local = await c.deps.store.isLocalDomain(addr.domain);
-  // No open relay (DESIGN.md): remote recipients only for authenticated sessions.
-  if (!local && !c.user) {
+  const r = await c.deps.hooks.first("route", t, addr);
+  // No open relay (DESIGN.md): remote recipients only for authenticated sessions, or in a
+  // domain a route says we are the MX of (Route.relay: an edge's paired home domain); a
+  // route's own refusal (an unknown user there) is answered as it is.
+  if (!local && !c.user && !(r.kind === "route" && r.relay) && r.kind !== "reject" && r.kind !== "defer") {
     c.conn.log.info("relay denied", { rcpt: addr.address, ip: c.conn.remoteAddress });
     return c.reply(R.relayDenied);
   }
-  const r = await c.deps.hooks.first("route", t, addr);
   let route: Route;
   if (r.kind === "route") route = r;
   else if (r.kind === "reject" || r.kind === "defer") return c.respond(verdictOutcome(r.reply.code < 500 ? { kind: "defer", reply: r.reply } : { kind: "reject", reply: r.reply }, R.rcptOk));

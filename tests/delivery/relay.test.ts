@@ -1,6 +1,6 @@
 // Smarthost (`[delivery.relay]`): all outbound mail of A goes through a relay that requires
-// AUTH over STARTTLS — aiosmtpd with an authenticator (a relay others wrote) — and arrives
-// at C; a wrong password defers with the relay's answer in the queue (never a bounce on
+// AUTH over STARTTLS — aiosmtpd with an authenticator (a relay others wrote), and another
+// kotakpos on its submission port — and arrives at C; a wrong password defers with the relay's answer in the queue (never a bounce on
 // the first try); a relay without TLS is refused.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -11,7 +11,8 @@ import nodemailer from "nodemailer";
 import type { TestServer } from "../helpers/server.ts";
 import { freePort, waitPort } from "../helpers/aiosmtpd.ts";
 import type { TestDns } from "../helpers/dns-server.ts";
-import { inbox, startDnsFor, startSide, until } from "../helpers/pair.ts";
+import { inbox, serverConfig, startDnsFor, startSide, until } from "../helpers/pair.ts";
+import { startTestServer } from "../helpers/server.ts";
 import { main } from "../../main.ts";
 
 const ALICE = { address: "alice@a.test", password: "alice-password-1" };
@@ -145,3 +146,28 @@ test("kotakpos relay test says in plain words what works and what does not", asy
   write("http://relay.test");
   expect((await run()).err).toContain('delivery.relay.url "http://relay.test" is not smtp://host:port');
 }, 30_000);
+
+test("kotakpos as the relay: AUTH over STARTTLS on its submission port, certificate verified by caFile", async () => {
+  // B: a kotakpos named relay.test (its self-signed certificate carries that name), where
+  // Alice has an account to relay with; it delivers to C.
+  const relayUser = { address: ALICE.address, password: "relay-account-pw-1" };
+  const b = await startTestServer({ domains: ["a.test"], users: [relayUser], config: serverConfig("relay.test", 0, c.port("smtp"), dns, { hostname: "relay.test" }) });
+  cleanups.push(() => b.cleanup());
+  const bCert = join(tmp, "kotakpos-relay.pem");
+  writeFileSync(bCert, (await b.core.tls.certificateFor(undefined)).cert);
+  const pw = join(tmp, "pw-kotakpos");
+  writeFileSync(pw, "wrong-password\n");
+  const a = await startSide("a.test", ALICE, await freePort(), 1, dns, {
+    config: { delivery: { relay: { url: `smtp://relay.test:${b.port("submission")}`, username: relayUser.address, passwordFile: pw, caFile: bCert } } },
+  });
+  cleanups.push(() => a.cleanup());
+  await submit(a, "through a kotakpos relay");
+  // A wrong password: deferred with B's answer, never a bounce.
+  const row = await until("deferred row", async () => (await a.core.spool.list()).find((e) => e.status === "deferred" && (e.lastError ?? "").includes("authentication refused")));
+  expect(row.lastError).toMatch(/relay\.test\[127\.0\.0\.1\]: authentication refused: 535/);
+  writeFileSync(pw, `${relayUser.password}\n`);
+  await a.core.spool.retry(row.id);
+  const msg = await until("Carol's message", async () => (await inbox(c, CAROL.address)).find((m) => m.includes("Subject: through a kotakpos relay")));
+  expect(msg).toMatch(/Received: from [^\r\n]*\r?\n?[^\r\n]*by relay\.test/);
+  expect(msg).toMatch(/DKIM-Signature: [^\r\n]*d=a\.test/);
+}, 45_000);

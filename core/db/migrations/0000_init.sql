@@ -243,6 +243,37 @@ CREATE TABLE `web_sessions` (
 );
 --> statement-breakpoint
 CREATE INDEX `web_sessions_account` ON `web_sessions` (`account_id`);--> statement-breakpoint
+CREATE TABLE `edge_identity` (
+	`id` integer PRIMARY KEY NOT NULL,
+	`key_pem` text NOT NULL,
+	`cert_pem` text NOT NULL,
+	`created_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `edge_links` (
+	`domain` text PRIMARY KEY NOT NULL,
+	`host` text NOT NULL,
+	`port` integer NOT NULL,
+	`secret` text NOT NULL,
+	`fingerprint` text NOT NULL,
+	`paired_at` integer NOT NULL,
+	`last_ok` integer,
+	`last_error` text,
+	`pulled` integer DEFAULT 0 NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `edge_peers` (
+	`domain` text PRIMARY KEY NOT NULL,
+	`code_hash` text,
+	`secret_hash` text,
+	`created_at` integer NOT NULL,
+	`paired_at` integer,
+	`recipients` text DEFAULT '[]' NOT NULL,
+	`synced_at` integer,
+	`last_seen` integer,
+	`last_error` text
+);
+--> statement-breakpoint
 CREATE TABLE `greylist_passed` (
 	`net` text NOT NULL,
 	`domain` text NOT NULL,
