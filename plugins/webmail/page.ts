@@ -23,7 +23,7 @@ export function mailPage(p: { address: string; csrf: string; admin: boolean }): 
     <form method="post" action="/logout"><input type="hidden" name="csrf" value="${esc(p.csrf)}"><button type="submit">Log out</button></form></nav>
 </header>
 <div id="app" class="app">
-  <aside id="folders" class="folders" aria-label="Folders"><button id="compose" class="primary">Write</button><ul id="folder-list"></ul><div class="folder-new"><button id="new-folder" class="link">+ New folder</button><br><button id="vacation" class="link">Vacation reply…</button></div></aside>
+  <aside id="folders" class="folders" aria-label="Folders"><button id="compose" class="primary">Write</button><ul id="folder-list"></ul><div class="folder-new"><button id="new-folder" class="link">+ New folder</button><button id="identities" class="link">Signatures &amp; identities…</button><button id="vacation" class="link">Vacation reply…</button></div></aside>
   <section id="list" class="list" aria-label="Messages"><div class="list-head"><h2 id="list-title">Inbox</h2><div class="bulk" id="bulk" hidden><button data-act="read">Read</button><button data-act="unread">Unread</button><button data-act="flag">Flag</button><button data-act="junk">Junk</button><select id="move-to" aria-label="Move to"></select><button data-act="delete">Delete</button></div></div><ul id="messages" role="list"></ul><div id="more-wrap"><button id="more" class="link" hidden>Older messages</button></div></section>
   <section id="reader" class="reader" aria-label="Message"><div class="empty">Select a message to read it.</div></section>
 </div>

@@ -2,7 +2,9 @@
 // log in, a message sent over SMTP appears live, open it, reply with an attachment that
 // the other user sees arrive live and downloads byte for byte, search, move to a folder
 // and back, a draft that survives a reload, a hostile HTML message that runs nothing and
-// loads nothing until images are allowed, and another user's message out of reach.
+// loads nothing until images are allowed, and another user's message out of reach; then
+// signatures edited in settings, forward as attachment, a conversation view, and the junk
+// filter trained by the Junk / Not junk buttons.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +12,8 @@ import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium, newContext, PHONE, screenshot } from "../helpers/browser.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { pySend } from "../smtp/helpers.ts";
+import { mailbox, pySend } from "../smtp/helpers.ts";
+import { decodeQP } from "../../core/mime/index.ts";
 
 // The page's DOM as the browser-side callbacks use it (page.evaluate runs in Chromium).
 declare const document: { querySelector(sel: string): { content: string; textContent: string | null } | null; querySelectorAll(sel: string): ArrayLike<unknown> };
@@ -354,5 +357,159 @@ test("phone width: the list, then the message on its own", async () => {
   await shoot(page, "webmail-read");
   await page.click(".reader .tools button:has-text('Back')");
   expect(await page.isVisible("#list")).toBe(true);
+  await ctx.close();
+}, 60_000);
+
+/** Waits for a raw message in a mailbox of `address` that matches. */
+async function arrived(address: string, match: RegExp, box = "INBOX"): Promise<string> {
+  for (let i = 0; i < 150; i++) {
+    const m = (await mailbox(srv, address, box)).find((raw) => match.test(raw));
+    if (m) return m;
+    await Bun.sleep(100);
+  }
+  throw new Error(`no message matching ${match} for ${address} in ${box}`);
+}
+
+test("the account's own name and signature, edited in settings, start every new message (plain and rich)", async () => {
+  const { ctx, page } = await login(ALICE);
+  await page.click("#identities");
+  await page.waitForSelector("form.identity[data-id=i0]");
+  await page.fill("#id-name-i0", "Alice Liddell");
+  await page.fill("#id-text-i0", "Alice Liddell\nWonderland Ltd.");
+  await page.click("#id-html-i0");
+  await page.click("form.identity[data-id=i0] .rich-bar button[title=Bold]");
+  await page.keyboard.type("Alice L.");
+  await page.click("form.identity[data-id=i0] .rich-bar button[title=Bold]");
+  await page.keyboard.type(" of Wonderland");
+  await page.click("form.identity[data-id=i0] button[type=submit]");
+  await page.waitForSelector("#toast.show:has-text('Saved for alice@example.test')");
+  await shoot(page, "webmail-signature");
+  // kept on the server: a reload shows it again
+  await page.reload();
+  await page.waitForSelector("body.ready");
+  await page.click("#identities");
+  await page.waitForSelector("form.identity[data-id=i0]");
+  expect(await page.inputValue("#id-name-i0")).toBe("Alice Liddell");
+  expect(await page.inputValue("#id-text-i0")).toBe("Alice Liddell\nWonderland Ltd.");
+  expect(await page.innerHTML("#id-html-i0")).toMatch(/<(b|strong)>Alice L\.<\/(b|strong)>(&nbsp;| )of Wonderland/);
+
+  // a new message starts with the text signature; rich text swaps in the HTML one
+  await page.click("#compose");
+  await page.waitForSelector("form.composer");
+  expect(await page.inputValue("#c-body")).toBe("\n\n-- \nAlice Liddell\nWonderland Ltd.");
+  expect(await page.textContent(".composer .from-line")).toContain("Alice Liddell <alice@example.test>");
+  await page.fill("#c-to", BOB.address);
+  await page.fill("#c-subject", "Signed note");
+  await page.click("#c-rich-toggle");
+  expect(await page.innerHTML("#c-rich [data-signature]")).toMatch(/^-- <br><(b|strong)>Alice L\.<\/(b|strong)>(&nbsp;| )of Wonderland$/);
+  await page.click("#c-rich");
+  await page.keyboard.press("Control+Home");
+  await page.keyboard.type("See you at the party.");
+  await page.click("form.composer button[type=submit]");
+  await page.waitForSelector("#toast.show:has-text('Sent.')");
+  await ctx.close();
+  const raw = await arrived(BOB.address, /^Subject: Signed note/m);
+  expect(raw).toMatch(/^From: Alice Liddell <alice@example\.test>/m);
+  expect(raw).not.toMatch(/[^\r]\n/); // the browser's line breaks became CRLF (RFC 5322 §2.1)
+  expect(raw).toMatch(/Content-Type: text\/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\nSee you at the party\.\r\n[\s\S]*-- \r\nAlice L\. of Wonderland\r\n/);
+  // the HTML part may be quoted-printable (which drops trailing spaces, so only here)
+  expect(new TextDecoder().decode(decodeQP(raw))).toMatch(/<(b|strong)>Alice L\.<\/(b|strong)>(&nbsp;| )of Wonderland/);
+}, 60_000);
+
+test("forward as attachment: the original goes as a message/rfc822 part the recipient can open", async () => {
+  const a = await login(ALICE);
+  await a.page.click(".folder:has-text('Inbox')");
+  await a.page.click("#messages li.msg:has-text('Lunch on Friday?') .row");
+  await a.page.waitForSelector(".reader .tools button:has-text('Forward as attachment')");
+  await a.page.click(".reader .tools button:has-text('Forward as attachment')");
+  await a.page.waitForSelector("form.composer .attachments li:has-text('Lunch on Friday.eml')");
+  expect(await a.page.inputValue("#c-subject")).toBe("Fwd: Lunch on Friday?");
+  expect(await a.page.inputValue("#c-body")).not.toContain("Shall we meet at noon?");
+  await a.page.fill("#c-to", BOB.address);
+  await shoot(a.page, "webmail-forward-attached");
+  await a.page.click("form.composer button[type=submit]");
+  await a.page.waitForSelector("#toast.show:has-text('Sent.')");
+  await a.ctx.close();
+  const raw = await arrived(BOB.address, /^Subject: Fwd: Lunch on Friday\?/m);
+  // RFC 2046 §5.2.1: a message/rfc822 part is not encoded; the original is there verbatim
+  expect(raw).toMatch(/Content-Type: message\/rfc822[\s\S]*Content-Transfer-Encoding: 7bit/i);
+  expect(raw).toContain("Subject: Lunch on Friday?\r\n\r\nShall we meet at noon?");
+  // Bob's webmail lists it as an attached message
+  const b = await login(BOB);
+  await b.page.click("#messages li.msg:has-text('Fwd: Lunch on Friday?') .row");
+  await b.page.waitForSelector(".reader .attachments li:has-text('message/rfc822')");
+  await b.ctx.close();
+}, 60_000);
+
+test("a conversation shows its messages oldest first, older ones collapsed until clicked", async () => {
+  const thread = [
+    ["carol@remote.test", "Trip plans", "<trip-1@remote.test>", "", "Shall we go to the mountains in June?"],
+    ["dave@remote.test", "Re: Trip plans", "<trip-2@remote.test>", "<trip-1@remote.test>", "June is fine by me, the second week."],
+    ["carol@remote.test", "Re: Trip plans", "<trip-3@remote.test>", "<trip-1@remote.test> <trip-2@remote.test>", "Second week it is. I will book the hut."],
+  ];
+  for (const [i, [from, subject, id, refs, body]] of thread.entries()) {
+    const head = [`From: ${from}`, `To: ${ALICE.address}`, `Subject: ${subject}`, `Message-ID: ${id}`, `Date: Thu, 03 Dec 2026 0${i + 7}:00:00 +0000`];
+    if (refs) head.push(`In-Reply-To: ${refs.split(" ").at(-1)}`, `References: ${refs}`);
+    expect((await smtp(from!, ALICE.address, `${head.join("\r\n")}\r\n\r\n${body}\r\n`)).ok).toBe(true);
+  }
+  for (const viewport of [undefined, PHONE]) {
+    const { ctx, page } = await login(ALICE, viewport);
+    const row = page.locator("#messages li.msg", { hasText: "Trip plans" });
+    await row.waitFor();
+    expect(await row.count()).toBe(1);
+    expect(await row.locator(".thread").textContent()).toBe("3");
+    await row.locator(".row").click();
+    await page.waitForSelector(".conversation .card:not(.collapsed) .mail-text");
+    expect(await page.locator(".conversation .card").count()).toBe(3);
+    expect(await page.locator(".conversation .card.collapsed").count()).toBe(2);
+    expect(await page.locator(".conversation .card:not(.collapsed) .mail-text").textContent()).toContain("I will book the hut.");
+    expect(await page.locator(".conversation .card").first().locator(".card-preview").textContent()).toContain("mountains in June");
+    expect(await page.isVisible("text=Shall we go to the mountains in June?")).toBe(true); // as the preview only
+    // the oldest expands on a click, with its own body and actions
+    await page.locator(".conversation .card").first().locator(".card-head").click();
+    await page.waitForFunction(() => document.querySelectorAll(".conversation .card.collapsed").length === 1);
+    const first = page.locator(".conversation .card").first();
+    await first.locator(".mail-text").waitFor();
+    expect(await first.locator(".mail-text").textContent()).toContain("Shall we go to the mountains in June?");
+    expect(await first.locator(".card-head").getAttribute("aria-expanded")).toBe("true");
+    expect(await first.locator(".card-tools button:has-text('Reply')").count()).toBeGreaterThan(0);
+    await shoot(page, "webmail-conversation");
+    // and collapses again
+    await first.locator(".card-head").click();
+    await page.waitForFunction(() => document.querySelectorAll(".conversation .card.collapsed").length === 2);
+    await ctx.close();
+  }
+}, 90_000);
+
+test("Junk and Not junk in the webmail train the junk filter (issue 22)", async () => {
+  const aliceId = (await srv.core.store.getAccount(ALICE.address))!.id;
+  const totals = async () => {
+    const r = await srv.core.db.query({ sql: "SELECT spam, ham FROM junk_totals WHERE account_id = ?", args: [aliceId] });
+    return { spam: Number(r.rows[0]?.spam ?? 0), ham: Number(r.rows[0]?.ham ?? 0) };
+  };
+  const until = async (want: (t: { spam: number; ham: number }) => boolean, label: string) => {
+    for (let i = 0; i < 100; i++) {
+      if (want(await totals())) return;
+      await Bun.sleep(100);
+    }
+    throw new Error(`junk filter: ${label}, have ${JSON.stringify(await totals())}`);
+  };
+  expect((await smtp("promo@zorblax-deals.test", ALICE.address, `From: promo@zorblax-deals.test\r\nTo: ${ALICE.address}\r\nSubject: Zorblax quantum wallet upgrade\r\n\r\nClaim your zorblax quantum credits now.\r\n`)).ok).toBe(true);
+  const { ctx, page } = await login(ALICE);
+  await page.waitForSelector("#messages li.msg:has-text('Zorblax quantum wallet')");
+  const before = await totals();
+  await page.check("#messages li.msg:has-text('Zorblax quantum wallet') input[type=checkbox]");
+  await page.click("#bulk button[data-act=junk]");
+  await page.waitForSelector("#toast.show:has-text('Moved to Junk.')");
+  await until((t) => t.spam === before.spam + 1 && t.ham === before.ham, "learned as spam");
+  expect((await mailbox(srv, ALICE.address, "Junk")).some((m) => m.includes("Zorblax quantum wallet"))).toBe(true);
+  // out of Junk again: unlearned as spam, learned as ham
+  await page.click(".folder:has-text('Junk')");
+  await page.check("#messages li.msg:has-text('Zorblax quantum wallet') input[type=checkbox]");
+  expect(await page.textContent("#bulk button[data-act=junk]")).toBe("Not junk");
+  await page.click("#bulk button[data-act=junk]");
+  await page.waitForSelector("#toast.show:has-text('Not junk: moved to Inbox.')");
+  await until((t) => t.spam === before.spam && t.ham === before.ham + 1, "unlearned, then learned as ham");
+  expect((await mailbox(srv, ALICE.address)).some((m) => m.includes("Zorblax quantum wallet"))).toBe(true);
   await ctx.close();
 }, 60_000);

@@ -217,6 +217,7 @@ function renderList() {
   }
   $("#more").hidden = state.ids.length >= state.total;
   $("#bulk").hidden = state.checked.size === 0;
+  $("#bulk [data-act=junk]").textContent = state.current === byRole("junk")?.id && !state.search ? "Not junk" : "Junk";
 }
 
 const mailboxRole = (id) => state.mailboxes.find((m) => m.id === id)?.role;
@@ -309,22 +310,20 @@ async function dropOn(ev, mailboxId) {
 
 // ---------- the reader ----------
 
+const FULL_PROPS = ["id", "blobId", "threadId", "mailboxIds", "keywords", "from", "to", "cc", "replyTo", "subject", "sentAt", "receivedAt", "messageId", "references", "htmlBody", "textBody", "attachments", "bodyValues", "header:Authentication-Results:asText:all", "size"];
+const CARD_PROPS = ["id", "threadId", "mailboxIds", "keywords", "from", "to", "cc", "subject", "receivedAt", "preview", "hasAttachment"];
+const fullGet = (ids) => ["Email/get", { accountId: state.accountId, ids, properties: FULL_PROPS, fetchHTMLBodyValues: true, fetchTextBodyValues: true, maxBodyValueBytes: 2_000_000 }];
+
+/** Opens a message with its conversation (RFC 8621 §3 Thread): the other messages of the
+ *  thread, wherever they are filed (a reply in Sent too), collapsed around it. */
 async function openEmail(id) {
   state.selected = id;
   document.body.classList.add("reading");
   const r = await guarded(() =>
     call([
-      [
-        "Email/get",
-        {
-          accountId: state.accountId,
-          ids: [id],
-          properties: ["id", "blobId", "threadId", "mailboxIds", "keywords", "from", "to", "cc", "replyTo", "subject", "sentAt", "receivedAt", "messageId", "references", "htmlBody", "textBody", "attachments", "bodyValues", "header:Authentication-Results:asText:all", "size"],
-          fetchHTMLBodyValues: true,
-          fetchTextBodyValues: true,
-          maxBodyValueBytes: 2_000_000,
-        },
-      ],
+      fullGet([id]),
+      ["Thread/get", { accountId: state.accountId, "#ids": { resultOf: "0", name: "Email/get", path: "/list/*/threadId" } }],
+      ["Email/get", { accountId: state.accountId, "#ids": { resultOf: "1", name: "Thread/get", path: "/list/*/emailIds" }, properties: CARD_PROPS }],
     ]),
   );
   const e = r?.["0"].list[0];
@@ -336,7 +335,11 @@ async function openEmail(id) {
     if (cached) cached.keywords = { ...cached.keywords, $seen: true };
   }
   if (e.keywords?.$draft) return compose({ draft: e });
-  await renderReader(e);
+  // Drafts are not part of the conversation; Trash and Junk only when reading there.
+  const hidden = new Set([byRole("trash")?.id, byRole("junk")?.id].filter((x) => x && !e.mailboxIds[x]));
+  const thread = r["2"].list.filter((m) => m.id === e.id || (!m.keywords?.$draft && !Object.keys(m.mailboxIds).some((b) => hidden.has(b))));
+  thread.sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+  await renderReader(e, thread);
   renderList();
 }
 
@@ -354,7 +357,34 @@ async function cidUrls(e) {
   return map;
 }
 
-async function renderReader(e) {
+/** The actions on one message. */
+function messageTools(e, main) {
+  const flagged = !!e.keywords?.$flagged;
+  const inTrash = state.current === byRole("trash")?.id;
+  const reply = el("button", { text: "Reply", title: main ? "Reply (r)" : "Reply", onclick: () => compose({ reply: e }) });
+  const replyAll = el("button", { text: "Reply all", title: main ? "Reply all (a)" : "Reply all", onclick: () => compose({ reply: e, all: true }) });
+  const forward = el("button", { text: "Forward", title: main ? "Forward (f)" : "Forward", onclick: () => compose({ forward: e }) });
+  const asAttachment = el("button", { text: "Forward as attachment", onclick: () => compose({ forward: e, asAttachment: true }) });
+  const original = el("a", { class: "button", href: downloadUrl(state.accountId, e.blobId, "message.eml", "message/rfc822"), target: "_blank", text: "Show original" });
+  if (!main) return el("div", { class: "card-tools", role: "toolbar", "aria-label": "Actions on this message" }, reply, replyAll, forward, asAttachment, original);
+  return el(
+    "div",
+    { class: "tools", role: "toolbar", "aria-label": "Message actions" },
+    el("button", { class: "only-phone", text: "← Back", onclick: () => document.body.classList.remove("reading") }),
+    reply,
+    replyAll,
+    forward,
+    asAttachment,
+    el("button", { text: flagged ? "Unflag" : "Flag", onclick: async () => (await setKeywords([e.id], "$flagged", !flagged), openEmail(e.id), refresh()) }),
+    el("button", { text: "Unread", onclick: async () => (await setKeywords([e.id], "$seen", false), refresh()) }),
+    el("button", { text: state.current === byRole("junk")?.id ? "Not junk" : "Junk", onclick: () => junk([e.id]) }),
+    el("button", { text: inTrash ? "Delete for good" : "Delete", title: "Delete (#)", onclick: () => remove([e.id]) }),
+    original,
+  );
+}
+
+/** One message's content: warnings, attachments and the body (sanitized HTML or text). */
+async function messageContent(e, redraw) {
   const sender = e.from?.[0]?.email ?? "";
   const allowRemote = state.allowRemote.has(e.id) || allowedSenders().includes(sender.toLowerCase());
   const body = el("div", { class: "body" });
@@ -370,9 +400,9 @@ async function renderReader(e) {
           "div",
           { class: "note info" },
           el("span", { text: "Remote images and styles are blocked, so the sender cannot see that you read this. " }),
-          el("button", { class: "link", text: "Show them", onclick: () => (state.allowRemote.add(e.id), renderReader(e)) }),
+          el("button", { class: "link", text: "Show them", onclick: () => (state.allowRemote.add(e.id), redraw()) }),
           el("span", { text: " · " }),
-          el("button", { class: "link", text: `Always for ${sender}`, onclick: () => (allowSender(sender), renderReader(e)) }),
+          el("button", { class: "link", text: `Always for ${sender}`, onclick: () => (allowSender(sender), redraw()) }),
         ),
       );
     body.append(htmlFrame(clean, allowRemote));
@@ -381,30 +411,7 @@ async function renderReader(e) {
     body.append(textBody(text));
   }
   const atts = (e.attachments ?? []).filter((a) => !(a.cid && html));
-  const flagged = !!e.keywords?.$flagged;
-  const inTrash = state.current === byRole("trash")?.id;
-  const parts = [
-    el(
-      "div",
-      { class: "tools", role: "toolbar", "aria-label": "Message actions" },
-      el("button", { class: "only-phone", text: "← Back", onclick: () => document.body.classList.remove("reading") }),
-      el("button", { text: "Reply", title: "Reply (r)", onclick: () => compose({ reply: e }) }),
-      el("button", { text: "Reply all", title: "Reply all (a)", onclick: () => compose({ reply: e, all: true }) }),
-      el("button", { text: "Forward", title: "Forward (f)", onclick: () => compose({ forward: e }) }),
-      el("button", { text: flagged ? "Unflag" : "Flag", onclick: async () => (await setKeywords([e.id], "$flagged", !flagged), openEmail(e.id), refresh()) }),
-      el("button", { text: "Unread", onclick: async () => (await setKeywords([e.id], "$seen", false), refresh()) }),
-      el("button", { text: state.current === byRole("junk")?.id ? "Not junk" : "Junk", onclick: () => junk([e.id]) }),
-      el("button", { text: inTrash ? "Delete for good" : "Delete", title: "Delete (#)", onclick: () => remove([e.id]) }),
-      el("a", { class: "button", href: downloadUrl(state.accountId, e.blobId, "message.eml", "message/rfc822"), target: "_blank", text: "Show original" }),
-    ),
-    el("h1", { class: "subject", text: e.subject || "(no subject)" }),
-    el(
-      "div",
-      { class: "meta" },
-      el("div", {}, el("b", { text: who(e.from) }), el("span", { class: "muted", text: e.from?.[0] ? ` <${e.from[0].email}>` : "" })),
-      el("div", { class: "muted small", text: `To: ${who(e.to)}${e.cc?.length ? ` · Cc: ${who(e.cc)}` : ""}` }),
-      el("div", { class: "muted small", text: new Date(e.receivedAt).toLocaleString() }),
-    ),
+  return [
     ...notes,
     atts.length
       ? el(
@@ -414,8 +421,63 @@ async function renderReader(e) {
         )
       : null,
     body,
-  ];
-  $("#reader").replaceChildren(...parts.filter((x) => x !== null));
+  ].filter((x) => x !== null);
+}
+
+const metaLines = (e) => [
+  el("div", { class: "muted small", text: `To: ${who(e.to)}${e.cc?.length ? ` · Cc: ${who(e.cc)}` : ""}` }),
+  el("div", { class: "muted small", text: new Date(e.receivedAt).toLocaleString() }),
+];
+
+/** A message of a conversation: its header (a button that expands or collapses it), then
+ *  when expanded its content, loaded the first time. */
+function card(m, open) {
+  const art = el("article", { class: open ? "card" : "card collapsed", "data-id": m.id });
+  let full = open;
+  const head = el(
+    "button",
+    { class: "card-head", "aria-expanded": open ? "true" : "false", onclick: () => toggle() },
+    el("b", { class: "card-from", text: who(m.from) || "(no sender)" }),
+    el("span", { class: "card-date muted small", text: fmtDate(m.receivedAt) }),
+    el("span", { class: "card-preview muted small", text: m.preview ?? "" }),
+  );
+  const inner = el("div", { class: "card-body" });
+  art.append(head, inner);
+  const fill = async (e) => {
+    const from = e.from?.[0] ? `From: ${fmtAddrs(e.from)}` : "";
+    inner.replaceChildren(el("div", { class: "muted small", text: from }), ...metaLines(e), ...(e.id === state.open?.id ? [] : [messageTools(e, false)]), ...(await messageContent(e, () => fill(e))));
+  };
+  const toggle = async () => {
+    const expand = art.classList.contains("collapsed");
+    art.classList.toggle("collapsed", !expand);
+    head.setAttribute("aria-expanded", expand ? "true" : "false");
+    if (!expand || full) return;
+    full = true;
+    inner.replaceChildren(el("div", { class: "muted small", text: "Loading…" }));
+    const r = await guarded(() => call([fullGet([m.id])]));
+    const e = r?.["0"].list[0];
+    if (!e) return;
+    if (!e.keywords?.$seen) await setKeywords([e.id], "$seen", true);
+    await fill(e);
+  };
+  return { art, fill };
+}
+
+async function renderReader(e, thread = [e]) {
+  const parts = [messageTools(e, true), el("h1", { class: "subject", text: e.subject || "(no subject)" })];
+  if (thread.length <= 1) {
+    parts.push(el("div", { class: "meta" }, el("div", {}, el("b", { text: who(e.from) }), el("span", { class: "muted", text: e.from?.[0] ? ` <${e.from[0].email}>` : "" })), ...metaLines(e)), ...(await messageContent(e, () => renderReader(e))));
+  } else {
+    const conv = el("div", { class: "conversation", "aria-label": `Conversation of ${thread.length} messages` });
+    for (const m of thread) {
+      const c = card(m, m.id === e.id);
+      if (m.id === e.id) await c.fill(e);
+      conv.append(c.art);
+    }
+    parts.push(el("div", { class: "muted small conv-count", text: `${thread.length} messages in this conversation` }), conv);
+  }
+  $("#reader").replaceChildren(...parts);
+  $("#reader").querySelector(".card:not(.collapsed)")?.scrollIntoView({ block: "nearest" });
 }
 
 const allowedSenders = () => JSON.parse(localStorage.getItem("kotakpos.allowImagesFrom") || "[]");
@@ -448,48 +510,12 @@ const parseAddrs = (s) =>
 const fmtAddrs = (l) => (l ?? []).map((a) => (a.name ? `${a.name} <${a.email}>` : a.email)).join(", ");
 const quote = (text) => text.split("\n").map((l) => `> ${l}`).join("\n");
 
-async function compose(opts = {}) {
-  if (!identities.length) identities = (await call([["Identity/get", { accountId: state.accountId }]]))["0"].list;
-  const src = opts.reply || opts.forward || opts.draft;
-  const srcText = src ? (src.textBody ?? []).map((p) => src.bodyValues?.[p.partId]?.value ?? "").join("\n") : "";
-  let to = "";
-  let cc = "";
-  let subject = "";
-  let body = "";
-  if (opts.draft) {
-    to = fmtAddrs(src.to);
-    cc = fmtAddrs(src.cc);
-    subject = src.subject ?? "";
-    body = srcText;
-  } else if (opts.reply) {
-    to = fmtAddrs(src.replyTo?.length ? src.replyTo : src.from);
-    if (opts.all) cc = fmtAddrs([...(src.to ?? []), ...(src.cc ?? [])].filter((a) => a.email.toLowerCase() !== me && !identities.some((i) => i.email === a.email)));
-    subject = /^re:/i.test(src.subject ?? "") ? src.subject : `Re: ${src.subject ?? ""}`;
-    body = `\n\nOn ${new Date(src.receivedAt).toLocaleString()}, ${who(src.from)} wrote:\n${quote(srcText)}`;
-  } else if (opts.forward) {
-    subject = /^fwd?:/i.test(src.subject ?? "") ? src.subject : `Fwd: ${src.subject ?? ""}`;
-    body = `\n\n---------- Forwarded message ----------\nFrom: ${fmtAddrs(src.from)}\nSubject: ${src.subject ?? ""}\n\n${srcText}`;
-  }
-  const sig = identities[0]?.textSignature;
-  if (sig && !opts.draft) body = `${body ? "" : "\n\n"}${body}\n\n-- \n${sig}`;
-  const files = [];
-  if (opts.forward) for (const a of src.attachments ?? []) files.push({ blobId: a.blobId, name: a.name, type: a.type, size: a.size });
-  const form = el("form", { class: "composer", "aria-label": "Write a message" });
-  const fromSel = el("select", { id: "c-from", "aria-label": "From" }, ...identities.map((i) => el("option", { value: i.id, text: i.name ? `${i.name} <${i.email}>` : i.email })));
-  const datalist = el("datalist", { id: "c-contacts" }, ...contacts().map((c) => el("option", { value: c })));
-  const field = (label, input) => el("label", { class: "field" }, el("span", { text: label }), input);
-  const toIn = el("input", { id: "c-to", type: "text", list: "c-contacts", value: to, autocomplete: "off", "aria-label": "To" });
-  const ccIn = el("input", { id: "c-cc", type: "text", list: "c-contacts", value: cc, "aria-label": "Cc" });
-  const bccIn = el("input", { id: "c-bcc", type: "text", list: "c-contacts", "aria-label": "Bcc" });
-  const subjIn = el("input", { id: "c-subject", type: "text", value: subject, "aria-label": "Subject" });
-  const text = el("textarea", { id: "c-body", rows: "14", "aria-label": "Message" });
-  text.value = body;
-  // Simple rich text (bold, italic, lists, links, quotes): sent as multipart/alternative.
-  const rich = el("div", { id: "c-rich", class: "rich", contenteditable: "true", role: "textbox", "aria-multiline": "true", "aria-label": "Message", hidden: true });
-  const cmd = (name, arg) => () => (rich.focus(), document.execCommand(name, false, arg));
-  const richBar = el(
+/** The formatting buttons of a contenteditable editor (compose, the HTML signature). */
+function richToolbar(editor) {
+  const cmd = (name, arg) => () => (editor.focus(), document.execCommand(name, false, arg));
+  return el(
     "div",
-    { class: "rich-bar", role: "toolbar", "aria-label": "Formatting", hidden: true },
+    { class: "rich-bar", role: "toolbar", "aria-label": "Formatting" },
     el("button", { type: "button", title: "Bold", "aria-label": "Bold", onclick: cmd("bold") }, el("b", { text: "B" })),
     el("button", { type: "button", title: "Italic", "aria-label": "Italic", onclick: cmd("italic") }, el("i", { text: "I" })),
     el("button", { type: "button", title: "Bulleted list", text: "• List", onclick: cmd("insertUnorderedList") }),
@@ -505,6 +531,75 @@ async function compose(opts = {}) {
       },
     }),
   );
+}
+
+const cleanHtml = (html) => sanitize(html, { allowRemote: false, cidUrls: new Map() }).html;
+/** HTML as plain text (line breaks kept), for a signature that has only an HTML form. */
+function htmlText(html) {
+  const d = new DOMParser().parseFromString(cleanHtml(html.replace(/<br\s*\/?>/gi, "\n").replace(/<\/(p|div|li|h\d|blockquote)>/gi, "$&\n")), "text/html");
+  return (d.body.textContent ?? "").replace(/\n{3,}/g, "\n\n").trim();
+}
+/** An identity's signature block in plain text ("-- " line, then the signature). */
+function sigBlock(ident) {
+  const t = ident?.textSignature?.trim() ? ident.textSignature.replace(/\s+$/, "") : ident?.htmlSignature ? htmlText(ident.htmlSignature) : "";
+  return t ? `-- \n${t}` : "";
+}
+/** The same in the rich editor: the HTML signature (sanitized), else the text one. */
+function sigElement(ident) {
+  const div = el("div", { class: "signature", "data-signature": "" });
+  if (ident?.htmlSignature?.trim()) div.innerHTML = `-- <br>${cleanHtml(ident.htmlSignature)}`;
+  else div.append(...sigBlock(ident).split("\n").flatMap((l, i) => (i ? [el("br"), l] : [l])));
+  return div;
+}
+
+async function compose(opts = {}) {
+  if (!identities.length) identities = (await call([["Identity/get", { accountId: state.accountId }]]))["0"].list;
+  const src = opts.reply || opts.forward || opts.draft;
+  const srcText = src ? (src.textBody ?? []).map((p) => src.bodyValues?.[p.partId]?.value ?? "").join("\n") : "";
+  let to = "";
+  let cc = "";
+  let subject = "";
+  let rest = "";
+  const addrOf = (i) => i.email.toLowerCase();
+  // From: the identity a reply was addressed to, a draft's own, else the account's
+  let ident = identities[0];
+  if (opts.draft) {
+    to = fmtAddrs(src.to);
+    cc = fmtAddrs(src.cc);
+    subject = src.subject ?? "";
+    ident = identities.find((i) => addrOf(i) === src.from?.[0]?.email?.toLowerCase()) ?? ident;
+  } else if (opts.reply) {
+    to = fmtAddrs(src.replyTo?.length ? src.replyTo : src.from);
+    const others = [...(src.to ?? []), ...(src.cc ?? [])];
+    if (opts.all) cc = fmtAddrs(others.filter((a) => a.email.toLowerCase() !== me && !identities.some((i) => addrOf(i) === a.email.toLowerCase())));
+    subject = /^re:/i.test(src.subject ?? "") ? src.subject : `Re: ${src.subject ?? ""}`;
+    rest = `On ${new Date(src.receivedAt).toLocaleString()}, ${who(src.from)} wrote:\n${quote(srcText)}`;
+    ident = identities.find((i) => others.some((a) => a.email.toLowerCase() === addrOf(i))) ?? ident;
+  } else if (opts.forward) {
+    subject = /^fwd?:/i.test(src.subject ?? "") ? src.subject : `Fwd: ${src.subject ?? ""}`;
+    if (!opts.asAttachment) rest = `---------- Forwarded message ----------\nFrom: ${fmtAddrs(src.from)}\nSubject: ${src.subject ?? ""}\n\n${srcText}`;
+  }
+  // The signature goes under the space for the new text, above a quote (the "-- " line
+  // is the usenet/RFC 3676 §4.3 signature separator).
+  const sig = sigBlock(ident);
+  const body = opts.draft ? srcText : sig || rest ? `\n\n${[sig, rest].filter(Boolean).join("\n\n")}` : "";
+  const files = [];
+  if (opts.forward && opts.asAttachment) files.push({ blobId: src.blobId, name: `${(src.subject || "message").replace(/[\\/:*?"<>|]+/g, " ").trim().slice(0, 80) || "message"}.eml`, type: "message/rfc822", size: src.size ?? 0 });
+  else if (opts.forward) for (const a of src.attachments ?? []) files.push({ blobId: a.blobId, name: a.name, type: a.type, size: a.size });
+  const form = el("form", { class: "composer", "aria-label": "Write a message" });
+  const fromSel = el("select", { id: "c-from", "aria-label": "From" }, ...identities.map((i) => el("option", { value: i.id, selected: i.id === ident?.id, text: i.name ? `${i.name} <${i.email}>` : i.email })));
+  const datalist = el("datalist", { id: "c-contacts" }, ...contacts().map((c) => el("option", { value: c })));
+  const field = (label, input) => el("label", { class: "field" }, el("span", { text: label }), input);
+  const toIn = el("input", { id: "c-to", type: "text", list: "c-contacts", value: to, autocomplete: "off", "aria-label": "To" });
+  const ccIn = el("input", { id: "c-cc", type: "text", list: "c-contacts", value: cc, "aria-label": "Cc" });
+  const bccIn = el("input", { id: "c-bcc", type: "text", list: "c-contacts", "aria-label": "Bcc" });
+  const subjIn = el("input", { id: "c-subject", type: "text", value: subject, "aria-label": "Subject" });
+  const text = el("textarea", { id: "c-body", rows: "14", "aria-label": "Message" });
+  text.value = body;
+  // Simple rich text (bold, italic, lists, links, quotes): sent as multipart/alternative.
+  const rich = el("div", { id: "c-rich", class: "rich", contenteditable: "true", role: "textbox", "aria-multiline": "true", "aria-label": "Message", hidden: true });
+  const richBar = richToolbar(rich);
+  richBar.hidden = true;
   let isRich = false;
   const richToggle = el("button", {
     type: "button",
@@ -514,13 +609,35 @@ async function compose(opts = {}) {
     onclick: () => {
       isRich = !isRich;
       if (isRich) {
-        rich.replaceChildren(textBody(text.value));
-        rich.innerHTML = rich.firstChild.innerHTML.replace(/\n/g, "<br>");
+        // the text signature block becomes the identity's HTML signature
+        const block = sigBlock(shown);
+        const at = block ? text.value.indexOf(block) : -1;
+        const html = (t) => {
+          const d = textBody(t);
+          return d.innerHTML.replace(/\n/g, "<br>");
+        };
+        if (at >= 0) {
+          rich.innerHTML = html(text.value.slice(0, at));
+          rich.append(sigElement(shown));
+          rich.insertAdjacentHTML("beforeend", html(text.value.slice(at + block.length)));
+        } else rich.innerHTML = html(text.value);
       } else text.value = rich.innerText;
       rich.hidden = richBar.hidden = !isRich;
       text.hidden = isRich;
       richToggle.textContent = isRich ? "Plain text" : "Rich text";
     },
+  });
+  let shown = ident;
+  fromSel.addEventListener("change", () => {
+    const next = identities.find((i) => i.id === fromSel.value) ?? identities[0];
+    if (isRich) {
+      const old = rich.querySelector("[data-signature]");
+      if (old) sigBlock(next) ? old.replaceWith(sigElement(next)) : old.remove();
+    } else {
+      const [a, b] = [sigBlock(shown), sigBlock(next)];
+      if (a && text.value.includes(a)) text.value = text.value.replace(a, b);
+    }
+    shown = next;
   });
   const fileIn = el("input", { type: "file", multiple: true, id: "c-files", "aria-label": "Attach files" });
   const fileList = el("ul", { class: "attachments" });
@@ -559,7 +676,9 @@ async function compose(opts = {}) {
       from: [{ name: ident?.name || null, email: ident?.email ?? me }],
       to: parseAddrs(toIn.value),
       subject: subjIn.value,
-      bodyValues: { t: { value: isRich ? rich.innerText : text.value } },
+      // (no-break spaces that editing leaves behind are plain spaces in the text twin)
+      // and the signature separator keeps its space (innerText trims it)
+      bodyValues: { t: { value: isRich ? rich.innerText.replace(/\u00a0/g, " ").replace(/^--$/m, "-- ") : text.value } },
       textBody: [{ partId: "t", type: "text/plain" }],
     };
     if (isRich) {
@@ -635,7 +754,7 @@ async function compose(opts = {}) {
   });
   form.append(
     el("div", { class: "tools" }, el("button", { type: "button", class: "only-phone", text: "← Back", onclick: close }), el("h2", { text: opts.reply ? "Reply" : opts.forward ? "Forward" : opts.draft ? "Draft" : "New message" })),
-    identities.length > 1 ? field("From", fromSel) : el("div", { class: "from-line muted small", text: `From: ${identities[0]?.email ?? me}` }),
+    identities.length > 1 ? field("From", fromSel) : el("div", { class: "from-line muted small", text: `From: ${identities[0] ? fmtAddrs([identities[0]]) : me}` }),
     field("To", toIn),
     field("Cc", ccIn),
     field("Bcc", bccIn),
@@ -659,6 +778,87 @@ async function compose(opts = {}) {
   $("#reader").replaceChildren(form);
   renderFiles();
   (to ? text : toIn).focus();
+}
+
+// ---------- settings: identities and signatures (RFC 8621 §6) ----------
+
+async function identitySettings() {
+  const r = await guarded(() => call([["Identity/get", { accountId: state.accountId }]]));
+  if (!r) return;
+  identities = r["0"].list;
+  const cards = identities.map((i) => {
+    const name = el("input", { type: "text", id: `id-name-${i.id}`, value: i.name ?? "", placeholder: "Your name as recipients see it" });
+    const textSig = el("textarea", { id: `id-text-${i.id}`, rows: "4", "aria-label": `Plain-text signature for ${i.email}` });
+    textSig.value = i.textSignature ?? "";
+    const htmlSig = el("div", { id: `id-html-${i.id}`, class: "rich sig-editor", contenteditable: "true", role: "textbox", "aria-multiline": "true", "aria-label": `Formatted signature for ${i.email}` });
+    htmlSig.innerHTML = cleanHtml(i.htmlSignature ?? "");
+    const form = el(
+      "form",
+      { class: "identity", "data-id": i.id, "aria-label": `Identity ${i.email}` },
+      el("h3", {}, el("span", { text: i.email }), i.mayDelete ? null : el("span", { class: "muted small", text: " · your address" })),
+      el("label", { class: "field" }, el("span", { text: "Name" }), name),
+      el("div", { class: "muted small", text: "Signature in plain-text mail" }),
+      textSig,
+      el("div", { class: "muted small", text: "Signature in rich-text mail (when empty, the plain one is used)" }),
+      richToolbar(htmlSig),
+      htmlSig,
+      el(
+        "div",
+        { class: "send-row" },
+        el("button", { type: "submit", class: "primary", text: "Save" }),
+        i.mayDelete
+          ? el("button", {
+              type: "button",
+              text: "Remove",
+              onclick: async () => {
+                if (!confirm(`Stop sending as ${i.email}?`)) return;
+                if (await guarded(() => call([["Identity/set", { accountId: state.accountId, destroy: [i.id] }]]).then(checkSet("destroyed", i.id)))) identitySettings();
+              },
+            })
+          : null,
+      ),
+    );
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const html = htmlSig.textContent.trim() || htmlSig.querySelector("img") ? cleanHtml(htmlSig.innerHTML) : "";
+      const patch = { name: name.value.trim(), textSignature: textSig.value.replace(/\s+$/, ""), htmlSignature: html };
+      const res = await guarded(() => call([["Identity/set", { accountId: state.accountId, update: { [i.id]: patch } }]]).then(checkSet("updated", i.id)));
+      if (res) {
+        Object.assign(i, patch);
+        toast(`Saved for ${i.email}.`);
+      }
+    });
+    return form;
+  });
+  const newEmail = el("input", { type: "text", id: "id-new-email", placeholder: "name@example.com", "aria-label": "Address" });
+  const newName = el("input", { type: "text", id: "id-new-name", placeholder: "Name", "aria-label": "Name" });
+  const add = el(
+    "form",
+    { class: "identity add", "aria-label": "Send as another address" },
+    el("h3", { text: "Send as another address" }),
+    el("p", { class: "muted small", text: "An alias of yours that you may send as (the administrator decides which)." }),
+    el("label", { class: "field" }, el("span", { text: "Address" }), newEmail),
+    el("label", { class: "field" }, el("span", { text: "Name" }), newName),
+    el("div", { class: "send-row" }, el("button", { type: "submit", text: "Add" })),
+  );
+  add.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const res = await guarded(() => call([["Identity/set", { accountId: state.accountId, create: { n: { email: newEmail.value.trim(), name: newName.value.trim() } } }]]).then(checkSet("created", "n")));
+    if (res) {
+      toast(`You can now send as ${newEmail.value.trim()}.`);
+      identitySettings();
+    }
+  });
+  const page = el(
+    "div",
+    { class: "composer settings", "aria-label": "Identities and signatures" },
+    el("div", { class: "tools" }, el("button", { type: "button", class: "only-phone", text: "← Back", onclick: () => document.body.classList.remove("reading") }), el("h2", { text: "Identities and signatures" })),
+    el("p", { class: "muted small", text: "The name and signature new messages start with, for each address you write from." }),
+    ...cards,
+    add,
+  );
+  document.body.classList.add("reading");
+  $("#reader").replaceChildren(page);
 }
 
 // ---------- settings: vacation reply (RFC 8621 §8) ----------
@@ -743,6 +943,7 @@ async function start() {
   $("#compose").addEventListener("click", () => compose());
   $("#new-folder").addEventListener("click", createFolder);
   $("#vacation").addEventListener("click", vacationSettings);
+  $("#identities").addEventListener("click", identitySettings);
   $("#more").addEventListener("click", () => loadList(true));
   $("#menu").addEventListener("click", () => document.body.classList.toggle("show-folders"));
   $("#search").addEventListener("submit", (ev) => {
