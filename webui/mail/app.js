@@ -73,11 +73,16 @@ const fmtSize = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${Math.round(n / 10
 // ---------- folders ----------
 
 async function loadMailboxes() {
-  const r = await call([["Mailbox/get", { accountId: state.accountId }]]);
+  setMailboxes((await call([["Mailbox/get", { accountId: state.accountId }]]))["0"].list);
+}
+/** Takes a Mailbox/get list; false when the open folder is gone (then it is the Inbox). */
+function setMailboxes(list) {
   const order = { inbox: 0, drafts: 1, sent: 2, archive: 3, junk: 4, trash: 5 };
-  state.mailboxes = r["0"].list.sort((a, b) => (order[a.role] ?? 9) - (order[b.role] ?? 9) || a.name.localeCompare(b.name));
-  if (!state.current || !state.mailboxes.some((m) => m.id === state.current)) state.current = byRole("inbox")?.id ?? state.mailboxes[0]?.id;
+  state.mailboxes = list.sort((a, b) => (order[a.role] ?? 9) - (order[b.role] ?? 9) || a.name.localeCompare(b.name));
+  const kept = !!state.current && state.mailboxes.some((m) => m.id === state.current);
+  if (!kept) state.current = byRole("inbox")?.id ?? state.mailboxes[0]?.id;
   renderFolders();
+  return kept;
 }
 
 function renderFolders() {
@@ -163,22 +168,30 @@ export function parseSearch(q) {
   return conds.length === 1 ? conds[0] : { operator: "AND", conditions: conds };
 }
 
-async function loadList(append = false) {
+/** The list's first page (or the next, `append`); with `withMailboxes` the folders too,
+ *  in the same request (a live update costs one round trip). */
+async function loadList(append = false, withMailboxes = false) {
   const filter = state.search ? parseSearch(state.search) : { inMailbox: state.current };
   const position = append ? state.ids.length : 0;
+  const pre = withMailboxes ? [["Mailbox/get", { accountId: state.accountId }]] : [];
+  const n = pre.length;
   const r = await guarded(() =>
     call([
+      ...pre,
       ["Email/query", { accountId: state.accountId, filter, sort: [{ property: "receivedAt", isAscending: false }], collapseThreads: !state.search, position, limit: PAGE, calculateTotal: true }],
-      ["Email/get", { accountId: state.accountId, "#ids": { resultOf: "0", name: "Email/query", path: "/ids" }, properties: LIST_PROPS }],
-      ["Thread/get", { accountId: state.accountId, "#ids": { resultOf: "1", name: "Email/get", path: "/list/*/threadId" } }],
+      ["Email/get", { accountId: state.accountId, "#ids": { resultOf: String(n), name: "Email/query", path: "/ids" }, properties: LIST_PROPS }],
+      ["Thread/get", { accountId: state.accountId, "#ids": { resultOf: String(n + 1), name: "Email/get", path: "/list/*/threadId" } }],
     ]),
   );
   if (!r) return;
-  const threads = new Map(r["2"].list.map((t) => [t.id, t.emailIds.length]));
-  for (const e of r["1"].list) state.emails.set(e.id, { ...e, threadSize: threads.get(e.threadId) ?? 1 });
-  state.ids = append ? [...state.ids, ...r["0"].ids] : r["0"].ids;
-  state.total = r["0"].total ?? state.ids.length;
-  if (!append) state.checked.clear();
+  if (withMailboxes && !setMailboxes(r["0"].list) && !state.search) return loadList();
+  const [q, got, th] = [r[String(n)], r[String(n + 1)], r[String(n + 2)]];
+  const threads = new Map(th.list.map((t) => [t.id, t.emailIds.length]));
+  for (const e of got.list) state.emails.set(e.id, { ...e, threadSize: threads.get(e.threadId) ?? 1 });
+  state.ids = append ? [...state.ids, ...q.ids] : q.ids;
+  state.total = q.total ?? state.ids.length;
+  // a live update keeps the selection (of what is still listed)
+  for (const id of state.checked) if (!state.ids.includes(id)) state.checked.delete(id);
   renderList();
 }
 
@@ -490,12 +503,31 @@ function allowSender(addr) {
 // ---------- writing ----------
 
 let identities = [];
+// Autocomplete: the addresses the user has written to, from the recipients of the latest
+// messages in Sent (so on every device), plus those sent from this browser since.
 const contactsKey = "kotakpos.contacts";
-const contacts = () => JSON.parse(localStorage.getItem(contactsKey) || "[]");
+const localContacts = () => JSON.parse(localStorage.getItem(contactsKey) || "[]");
 function rememberContacts(addrs) {
-  const s = new Set(contacts());
+  const s = new Set(localContacts());
   for (const a of addrs) s.add(a);
   localStorage.setItem(contactsKey, JSON.stringify([...s].slice(-500)));
+}
+let sentContacts = null;
+async function contacts() {
+  const sent = byRole("sent");
+  if (!sentContacts && sent) {
+    const r = await call([
+      ["Email/query", { accountId: state.accountId, filter: { inMailbox: sent.id }, sort: [{ property: "receivedAt", isAscending: false }], limit: 200 }],
+      ["Email/get", { accountId: state.accountId, "#ids": { resultOf: "0", name: "Email/query", path: "/ids" }, properties: ["to", "cc", "bcc"] }],
+    ]).catch(() => null);
+    sentContacts = r ? r["1"].list.flatMap((m) => [...(m.to ?? []), ...(m.cc ?? []), ...(m.bcc ?? [])]) : [];
+  }
+  const byEmail = new Map();
+  for (const a of [...(sentContacts ?? []), ...localContacts().map((email) => ({ email }))]) {
+    const k = a.email.toLowerCase();
+    if (!byEmail.has(k) || (a.name && !byEmail.get(k).name)) byEmail.set(k, a);
+  }
+  return [...byEmail.values()].map((a) => fmtAddrs([a]));
 }
 
 const parseAddrs = (s) =>
@@ -588,7 +620,7 @@ async function compose(opts = {}) {
   else if (opts.forward) for (const a of src.attachments ?? []) files.push({ blobId: a.blobId, name: a.name, type: a.type, size: a.size });
   const form = el("form", { class: "composer", "aria-label": "Write a message" });
   const fromSel = el("select", { id: "c-from", "aria-label": "From" }, ...identities.map((i) => el("option", { value: i.id, selected: i.id === ident?.id, text: i.name ? `${i.name} <${i.email}>` : i.email })));
-  const datalist = el("datalist", { id: "c-contacts" }, ...contacts().map((c) => el("option", { value: c })));
+  const datalist = el("datalist", { id: "c-contacts" }, ...(await contacts()).map((c) => el("option", { value: c })));
   const field = (label, input) => el("label", { class: "field" }, el("span", { text: label }), input);
   const toIn = el("input", { id: "c-to", type: "text", list: "c-contacts", value: to, autocomplete: "off", "aria-label": "To" });
   const ccIn = el("input", { id: "c-cc", type: "text", list: "c-contacts", value: cc, "aria-label": "Cc" });
@@ -741,6 +773,7 @@ async function compose(opts = {}) {
       const fail = r["0"].notCreated?.s;
       if (fail) throw new JmapError(fail.type, fail.description);
       rememberContacts([...email.to, ...(email.cc ?? []), ...(email.bcc ?? [])].map((a) => a.email));
+      sentContacts = null;
       clearInterval(autosave);
       toast("Sent.");
       close();
@@ -903,12 +936,19 @@ async function vacationSettings() {
 
 // ---------- live updates, keyboard, start ----------
 
+// Live updates: one refresh at a time; a change during one asks for one more after it.
 let refreshing = null;
+let again = false;
 async function refresh() {
-  if (refreshing) return refreshing;
+  if (refreshing) {
+    again = true;
+    return refreshing;
+  }
   refreshing = (async () => {
-    await loadMailboxes();
-    await loadList();
+    do {
+      again = false;
+      await loadList(false, true);
+    } while (again);
   })().finally(() => (refreshing = null));
   return refreshing;
 }
