@@ -477,7 +477,9 @@ function card(m, open) {
 }
 
 async function renderReader(e, thread = [e]) {
-  const parts = [messageTools(e, true), el("h1", { class: "subject", text: e.subject || "(no subject)" })];
+  // a conversation is named by its first message (without the replies' "Re:")
+  const subject = (thread.length > 1 ? thread[0].subject : e.subject) || e.subject;
+  const parts = [messageTools(e, true), el("h1", { class: "subject", text: subject || "(no subject)" })];
   if (thread.length <= 1) {
     parts.push(el("div", { class: "meta" }, el("div", {}, el("b", { text: who(e.from) }), el("span", { class: "muted", text: e.from?.[0] ? ` <${e.from[0].email}>` : "" })), ...metaLines(e)), ...(await messageContent(e, () => renderReader(e))));
   } else {
