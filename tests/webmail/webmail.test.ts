@@ -307,6 +307,16 @@ test("rich text: bold and a list go out as multipart/alternative with a plain-te
   await page.click(".rich-bar button[title='Bulleted list']");
   await page.keyboard.type("first item");
   await shoot(page, "webmail-rich");
+  // saved as a draft, it resumes as rich text after a reload
+  await page.click("form.composer button:has-text('Save draft')");
+  await page.waitForSelector(".composer [role=status]:has-text('Draft saved')");
+  await page.reload();
+  await page.waitForSelector("body.ready");
+  await page.click(".folder:has-text('Drafts')");
+  await page.click("#messages li.msg:has-text('Formatted note') .row");
+  await page.waitForSelector("#c-rich:visible");
+  expect(await page.innerHTML("#c-rich")).toMatch(/<(b|strong)>bold words<\/(b|strong)>[\s\S]*<li>first item<\/li>/);
+  expect(await page.isVisible("#c-body")).toBe(false);
   await page.click("form.composer button[type=submit]");
   await page.waitForSelector("#toast.show:has-text('Sent.')");
   await ctx.close();
@@ -365,6 +375,16 @@ test("phone width: the list, then the message on its own", async () => {
   await ctx.close();
 }, 60_000);
 
+/** Visible controls without an accessible name (label, aria-label, text, title). */
+function unnamedControls(page: Page): Promise<string[]> {
+  return page.$$eval("button, input:not([type=hidden]), select, textarea, [contenteditable=true], a[href]", (els) =>
+    (els as unknown as { id: string; tagName: string; outerHTML: string; offsetParent: unknown; labels?: ArrayLike<unknown> | null; textContent: string | null; getAttribute(n: string): string | null }[])
+      .filter((e) => e.offsetParent !== null)
+      .filter((e) => !(e.getAttribute("aria-label") || e.getAttribute("title") || e.textContent?.trim() || (e.labels && e.labels.length) || e.getAttribute("aria-labelledby")))
+      .map((e) => e.outerHTML.slice(0, 80)),
+  );
+}
+
 /** Waits for a raw message in a mailbox of `address` that matches. */
 async function arrived(address: string, match: RegExp, box = "INBOX"): Promise<string> {
   for (let i = 0; i < 150; i++) {
@@ -389,6 +409,7 @@ test("the account's own name and signature, edited in settings, start every new 
   await page.click("form.identity[data-id=i0] button[type=submit]");
   await page.waitForSelector("#toast.show:has-text('Saved for alice@example.test')");
   await shoot(page, "webmail-signature");
+  expect(await unnamedControls(page)).toEqual([]);
   // kept on the server: a reload shows it again
   await page.reload();
   await page.waitForSelector("body.ready");
@@ -478,6 +499,7 @@ test("a conversation shows its messages oldest first, older ones collapsed until
     expect(await first.locator(".mail-text").textContent()).toContain("Shall we go to the mountains in June?");
     expect(await first.locator(".card-head").getAttribute("aria-expanded")).toBe("true");
     expect(await first.locator(".card-tools button:has-text('Reply')").count()).toBeGreaterThan(0);
+    expect(await unnamedControls(page)).toEqual([]);
     await shoot(page, "webmail-conversation");
     // and collapses again
     await first.locator(".card-head").click();
@@ -539,6 +561,7 @@ test("keyboard shortcuts, autocomplete from Sent, a refused send keeps the draft
   await page.click("#list-title");
   await page.keyboard.press("c");
   await page.waitForSelector("form.composer h2:has-text('New message')");
+  expect(await unnamedControls(page)).toEqual([]);
   // this browser never sent anything: the addresses come from the Sent folder
   const options = await page.$$eval("#c-contacts option", (os) => os.map((o) => (o as unknown as { value: string }).value));
   expect(options).toContain(`Bob <${BOB.address}>`);

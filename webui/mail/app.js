@@ -589,7 +589,9 @@ function sigElement(ident) {
 async function compose(opts = {}) {
   if (!identities.length) identities = (await call([["Identity/get", { accountId: state.accountId }]]))["0"].list;
   const src = opts.reply || opts.forward || opts.draft;
-  const srcText = src ? (src.textBody ?? []).map((p) => src.bodyValues?.[p.partId]?.value ?? "").join("\n") : "";
+  // (an HTML-only message's textBody is its HTML part: quoted as text, not as markup)
+  const srcText = src ? (src.textBody ?? []).map((p) => ((v) => (p.type === "text/html" ? htmlText(v) : v))(src.bodyValues?.[p.partId]?.value ?? "")).join("\n") : "";
+  const draftHtml = opts.draft ? src.htmlBody?.find((p) => p.type === "text/html" && src.bodyValues?.[p.partId]) : null;
   let to = "";
   let cc = "";
   let subject = "";
@@ -635,6 +637,8 @@ async function compose(opts = {}) {
   const richBar = richToolbar(rich);
   richBar.hidden = true;
   let isRich = false;
+  // a rich-text draft resumes as rich text
+  let richFrom = draftHtml ? src.bodyValues[draftHtml.partId].value : null;
   const richToggle = el("button", {
     type: "button",
     class: "link",
@@ -642,7 +646,10 @@ async function compose(opts = {}) {
     text: "Rich text",
     onclick: () => {
       isRich = !isRich;
-      if (isRich) {
+      if (isRich && richFrom !== null) {
+        rich.innerHTML = cleanHtml(richFrom);
+        richFrom = null;
+      } else if (isRich) {
         // the text signature block becomes the identity's HTML signature
         const block = sigBlock(shown);
         const at = block ? text.value.indexOf(block) : -1;
@@ -662,6 +669,7 @@ async function compose(opts = {}) {
     },
   });
   let shown = ident;
+  if (richFrom !== null) richToggle.click();
   fromSel.addEventListener("change", () => {
     const next = identities.find((i) => i.id === fromSel.value) ?? identities[0];
     if (isRich) {
@@ -812,7 +820,7 @@ async function compose(opts = {}) {
   document.body.classList.add("reading");
   $("#reader").replaceChildren(form);
   renderFiles();
-  (to ? text : toIn).focus();
+  (to ? (isRich ? rich : text) : toIn).focus();
 }
 
 // ---------- settings: identities and signatures (RFC 8621 §6) ----------
