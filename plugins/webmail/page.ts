@@ -20,7 +20,7 @@ export function mailPage(p: { address: string; csrf: string; admin: boolean }): 
   <a class="brand" href="/mail/"><svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true"><rect x="3" y="5" width="18" height="14" rx="2"/><path d="m3 7 9 6 9-6"/></svg> kotakpos mail</a>
   <form id="search" role="search"><input id="q" type="search" placeholder="Search mail (from: to: subject: has:attachment before: after:)" aria-label="Search mail"></form>
   <nav class="who"><span class="addr">${esc(p.address)}</span> <a href="/account">Settings</a>${p.admin ? ' <a href="/admin">Admin</a>' : ""}
-    <form method="post" action="/logout"><input type="hidden" name="csrf" value="${esc(p.csrf)}"><button type="submit">Log out</button></form></nav>
+    <form method="post" action="/logout"><input type="hidden" name="_csrf" value="${esc(p.csrf)}"><button type="submit">Log out</button></form></nav>
 </header>
 <div id="app" class="app">
   <aside id="folders" class="folders" aria-label="Folders"><button id="compose" class="primary">Write</button><ul id="folder-list"></ul><div class="folder-new"><button id="new-folder" class="link">+ New folder</button><button id="identities" class="link">Signatures &amp; identities…</button><button id="vacation" class="link">Vacation reply…</button></div></aside>

@@ -577,6 +577,13 @@ test("keyboard shortcuts, autocomplete from Sent, a refused send keeps the draft
   await page.click(".folder:has-text('Drafts')");
   await page.waitForSelector("#messages li.msg:has-text('Refused one')");
 
+  // an address one may not send as is refused with the server's reason
+  await page.click("#identities");
+  await page.fill("#id-new-email", "stranger@remote.test");
+  await page.click("form.identity.add button[type=submit]");
+  await page.waitForSelector("#toast.show.error:has-text('forbiddenFrom')");
+  expect(await page.locator("form.identity").count()).toBe(2); // i0 and the add form
+
   // rename and delete a folder of one's own
   await page.click(".folder:has-text('Projects')");
   page.once("dialog", (d) => d.accept("Projects 2026"));
@@ -585,5 +592,42 @@ test("keyboard shortcuts, autocomplete from Sent, a refused send keeps the draft
   page.once("dialog", (d) => d.accept());
   await page.click("button[aria-label='Delete Projects 2026']");
   await page.waitForFunction(() => !document.querySelector("#folder-list")!.textContent!.includes("Projects"));
+  await ctx.close();
+}, 60_000);
+
+test("a change from another device shows live; a DMARC failure is warned; has:attachment; log out", async () => {
+  // the topmost Authentication-Results (this server's) failed DMARC; a forged "pass" below it changes nothing
+  const ar = "Authentication-Results: mx.example.test; spf=fail smtp.mailfrom=bank.test; dkim=none; dmarc=fail header.from=bank.test\r\nAuthentication-Results: mx.example.test; dmarc=pass header.from=bank.test\r\n";
+  expect((await smtp("alerts@bank.test", ALICE.address, `${ar}From: alerts@bank.test\r\nTo: ${ALICE.address}\r\nSubject: Verify your bank login\r\n\r\nClick here.\r\n`)).ok).toBe(true);
+  const withFile = [`From: erin@remote.test`, `To: ${ALICE.address}`, `Subject: Invoice for November`, `MIME-Version: 1.0`, `Content-Type: multipart/mixed; boundary="b"`, ``, `--b`, `Content-Type: text/plain`, ``, `Attached.`, `--b`, `Content-Type: application/pdf; name="invoice.pdf"`, `Content-Disposition: attachment; filename="invoice.pdf"`, `Content-Transfer-Encoding: base64`, ``, `JVBERi0xLjQK`, `--b--`, ``].join("\r\n");
+  expect((await smtp("erin@remote.test", ALICE.address, withFile)).ok).toBe(true);
+  const { ctx, page } = await login(ALICE);
+  await page.click("#messages li.msg:has-text('Verify your bank login') .row");
+  await page.waitForSelector(".note.fail:has-text('failed DMARC')");
+  await shoot(page, "webmail-dmarc-fail");
+
+  // another device (a JMAP client with a password) flags it: the star appears here
+  const acct = (await srv.core.store.getAccount(ALICE.address))!;
+  const accountId = `a${acct.id.toString(36)}`;
+  const id = await page.getAttribute("#messages li.msg:has-text('Verify your bank login')", "data-id");
+  const r = (await fetch(`${base}/jmap/api`, {
+    method: "POST",
+    headers: { authorization: `Basic ${btoa(`${ALICE.address}:${ALICE.password}`)}`, "content-type": "application/json" },
+    body: JSON.stringify({ using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"], methodCalls: [["Email/set", { accountId, update: { [id!]: { "keywords/$flagged": true } } }, "0"]] }),
+    tls: { rejectUnauthorized: false },
+  } as RequestInit).then((x) => x.json())) as { methodResponses: [string, { updated?: Record<string, unknown> }, string][] };
+  expect(r.methodResponses[0]![1].updated).toEqual({ [id!]: null });
+  await page.waitForSelector("#messages li.msg:has-text('Verify your bank login') .icon-star", { timeout: 10_000 });
+
+  await page.fill("#q", "has:attachment");
+  await page.press("#q", "Enter");
+  await page.waitForSelector("#list-title:has-text('Search: has:attachment')");
+  await page.waitForSelector("#messages li.msg:has-text('Invoice for November')");
+  expect(await page.textContent("#messages")).not.toContain("Verify your bank login");
+
+  await page.click("header.top button:has-text('Log out')");
+  await page.waitForURL(/\/login/);
+  await page.goto(`${base}/mail/`);
+  await page.waitForURL(/\/login\?next=/);
   await ctx.close();
 }, 60_000);
