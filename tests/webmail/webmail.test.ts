@@ -440,6 +440,16 @@ test("the account's own name and signature, edited in settings, start every new 
   expect(raw).toMatch(/Content-Type: text\/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\nSee you at the party\.\r\n[\s\S]*-- \r\nAlice L\. of Wonderland\r\n/);
   // the HTML part may be quoted-printable (which drops trailing spaces, so only here)
   expect(new TextDecoder().decode(decodeQP(raw))).toMatch(/<(b|strong)>Alice L\.<\/(b|strong)>(&nbsp;| )of Wonderland/);
+  // the settings at phone width: from the folder menu
+  const phone = await login(ALICE, PHONE);
+  await phone.page.click("#menu");
+  await phone.page.click("#identities");
+  await phone.page.waitForSelector("form.identity[data-id=i0]");
+  expect(await phone.page.isVisible("#list")).toBe(false);
+  // the folder menu slides away
+  await phone.page.waitForFunction(() => (document.querySelector("#folders") as unknown as { getBoundingClientRect(): { right: number } }).getBoundingClientRect().right <= 0);
+  await shoot(phone.page, "webmail-signature");
+  await phone.ctx.close();
 }, 60_000);
 
 test("forward as attachment: the original goes as a message/rfc822 part the recipient can open", async () => {

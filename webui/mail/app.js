@@ -144,6 +144,12 @@ async function guarded(fn) {
   }
 }
 
+/** On a phone: the right pane (message, composer, settings) alone, the folder menu closed. */
+function showPane() {
+  document.body.classList.add("reading");
+  document.body.classList.remove("show-folders");
+}
+
 // ---------- the list ----------
 
 /** Search syntax → an Email/query filter (RFC 8621 §4.4.1). */
@@ -331,7 +337,7 @@ const fullGet = (ids) => ["Email/get", { accountId: state.accountId, ids, proper
  *  thread, wherever they are filed (a reply in Sent too), collapsed around it. */
 async function openEmail(id) {
   state.selected = id;
-  document.body.classList.add("reading");
+  showPane();
   const r = await guarded(() =>
     call([
       fullGet([id]),
@@ -817,7 +823,7 @@ async function compose(opts = {}) {
       status,
     ),
   );
-  document.body.classList.add("reading");
+  showPane();
   $("#reader").replaceChildren(form);
   renderFiles();
   (to ? (isRich ? rich : text) : toIn).focus();
@@ -900,7 +906,7 @@ async function identitySettings() {
     ...cards,
     add,
   );
-  document.body.classList.add("reading");
+  showPane();
   $("#reader").replaceChildren(page);
 }
 
@@ -940,7 +946,7 @@ async function vacationSettings() {
     const res = await guarded(() => call([["VacationResponse/set", { accountId: state.accountId, update: { singleton: patch } }]]).then(checkSet("updated", "singleton")));
     if (res) toast(on.checked ? "Vacation reply is on." : "Vacation reply is off.");
   });
-  document.body.classList.add("reading");
+  showPane();
   $("#reader").replaceChildren(form);
 }
 
