@@ -641,3 +641,37 @@ test("a change from another device shows live; a DMARC failure is warned; has:at
   await page.waitForURL(/\/login\?next=/);
   await ctx.close();
 }, 60_000);
+
+test("mark several read and flagged, e archives, # deletes to Trash, and from Trash for good", async () => {
+  for (const subject of ["Old newsletter", "Meeting notes"]) expect((await smtp("frank@remote.test", ALICE.address, `From: frank@remote.test\r\nTo: ${ALICE.address}\r\nSubject: ${subject}\r\n\r\ntext\r\n`)).ok).toBe(true);
+  const { ctx, page } = await login(ALICE);
+  const row = (subject: string) => `#messages li.msg:has-text('${subject}')`;
+  await page.waitForSelector(row("Meeting notes"));
+  await page.check(`${row("Old newsletter")} input[type=checkbox]`);
+  await page.check(`${row("Meeting notes")} input[type=checkbox]`);
+  await page.click("#bulk button[data-act=read]");
+  await page.waitForSelector(`${row("Meeting notes")}:not(.unread)`);
+  await page.waitForSelector(`${row("Old newsletter")}:not(.unread)`);
+  await page.check(`${row("Old newsletter")} input[type=checkbox]`);
+  await page.check(`${row("Meeting notes")} input[type=checkbox]`);
+  await page.click("#bulk button[data-act=flag]");
+  await page.waitForSelector(`${row("Meeting notes")} .icon-star`);
+  await page.waitForSelector(`${row("Old newsletter")} .icon-star`);
+  // e: archive the open message; #: delete the open message (to Trash)
+  await page.click(`${row("Meeting notes")} .row`);
+  await page.waitForSelector(".reader h1.subject:has-text('Meeting notes')");
+  await page.keyboard.press("e");
+  await page.waitForFunction(() => !document.querySelector("#messages")!.textContent!.includes("Meeting notes"));
+  expect((await mailbox(srv, ALICE.address, "Archive")).some((m) => m.includes("Subject: Meeting notes"))).toBe(true);
+  await page.click(`${row("Old newsletter")} .row`);
+  await page.waitForSelector(".reader h1.subject:has-text('Old newsletter')");
+  await page.keyboard.press("#");
+  await page.waitForSelector("#toast.show:has-text('Moved to Trash.')");
+  await page.click(".folder:has-text('Trash')");
+  await page.click(`${row("Old newsletter")} .row`);
+  page.once("dialog", (d) => d.accept());
+  await page.click(".reader .tools button:has-text('Delete for good')");
+  await page.waitForSelector("#toast.show:has-text('Deleted.')");
+  expect((await mailbox(srv, ALICE.address, "Trash")).some((m) => m.includes("Subject: Old newsletter"))).toBe(false);
+  await ctx.close();
+}, 60_000);
