@@ -380,7 +380,7 @@ function unnamedControls(page: Page): Promise<string[]> {
   return page.$$eval("button, input:not([type=hidden]), select, textarea, [contenteditable=true], a[href]", (els) =>
     (els as unknown as { id: string; tagName: string; outerHTML: string; offsetParent: unknown; labels?: ArrayLike<unknown> | null; textContent: string | null; getAttribute(n: string): string | null }[])
       .filter((e) => e.offsetParent !== null)
-      .filter((e) => !(e.getAttribute("aria-label") || e.getAttribute("title") || e.textContent?.trim() || (e.labels && e.labels.length) || e.getAttribute("aria-labelledby")))
+      .filter((e) => !(e.getAttribute("aria-label") || e.getAttribute("title") || e.textContent?.trim() || e.labels?.length || e.getAttribute("aria-labelledby")))
       .map((e) => e.outerHTML.slice(0, 80)),
   );
 }
@@ -516,6 +516,20 @@ test("a conversation shows its messages oldest first, older ones collapsed until
     await page.waitForFunction(() => document.querySelectorAll(".conversation .card.collapsed").length === 2);
     await ctx.close();
   }
+  // Alice's reply is filed in Sent and still part of the conversation read from the Inbox
+  const { ctx, page } = await login(ALICE);
+  await page.click("#messages li.msg:has-text('Trip plans') .row");
+  await page.waitForSelector(".conversation .card:not(.collapsed) .mail-text");
+  await page.click(".reader .tools button:has-text('Reply')");
+  await page.fill("#c-body", "Count me in for the hut.");
+  await page.click("form.composer button[type=submit]");
+  await page.waitForSelector("#toast.show:has-text('Sent.')");
+  // (carol is remote: a bounce about the reply may arrive too, in a thread of its own)
+  await page.locator("#messages li.msg", { has: page.locator(".subject", { hasText: /^Re: Trip plans$/ }) }).locator(".row").click();
+  await page.waitForFunction(() => document.querySelectorAll(".conversation .card").length === 4);
+  const last = page.locator(".conversation .card").last();
+  expect(await last.locator(".card-preview").textContent()).toContain("Count me in for the hut.");
+  await ctx.close();
 }, 90_000);
 
 test("Junk and Not junk in the webmail train the junk filter (issue 22)", async () => {

@@ -67,7 +67,7 @@ function fmtDate(iso) {
   if (d.getFullYear() === now.getFullYear()) return d.toLocaleDateString([], { month: "short", day: "numeric" });
   return d.toLocaleDateString();
 }
-const who = (list) => (list && list.length ? list.map((a) => a.name || a.email).join(", ") : "");
+const who = (list) => (list?.length ? list.map((a) => a.name || a.email).join(", ") : "");
 const fmtSize = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${Math.round(n / 1024)} KB` : `${(n / 1048576).toFixed(1)} MB`);
 
 // ---------- folders ----------
@@ -131,7 +131,7 @@ async function deleteFolder(m) {
 const checkSet = (what, id) => (r) => {
   const res = r["0"];
   const failed = res[`not${what[0].toUpperCase()}${what.slice(1)}`];
-  if (failed && failed[id]) throw new JmapError(failed[id].type, failed[id].description);
+  if (failed?.[id]) throw new JmapError(failed[id].type, failed[id].description);
   return r;
 };
 
