@@ -410,6 +410,15 @@ test("the account's own name and signature, edited in settings, start every new 
   await page.waitForSelector("#toast.show:has-text('Saved for alice@example.test')");
   await shoot(page, "webmail-signature");
   expect(await unnamedControls(page)).toEqual([]);
+  // a Reply-To set on the identity by another JMAP client goes out with new mail too
+  const acct = (await srv.core.store.getAccount(ALICE.address))!;
+  const set = (await fetch(`${base}/jmap/api`, {
+    method: "POST",
+    headers: { authorization: `Basic ${btoa(`${ALICE.address}:${ALICE.password}`)}`, "content-type": "application/json" },
+    body: JSON.stringify({ using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:submission"], methodCalls: [["Identity/set", { accountId: `a${acct.id.toString(36)}`, update: { i0: { replyTo: [{ name: null, email: "replies@example.test" }] } } }, "0"]] }),
+    tls: { rejectUnauthorized: false },
+  } as RequestInit).then((x) => x.json())) as { methodResponses: [string, { updated?: Record<string, unknown> }, string][] };
+  expect(set.methodResponses[0]![1].updated).toEqual({ i0: null });
   // kept on the server: a reload shows it again
   await page.reload();
   await page.waitForSelector("body.ready");
@@ -436,6 +445,7 @@ test("the account's own name and signature, edited in settings, start every new 
   await ctx.close();
   const raw = await arrived(BOB.address, /^Subject: Signed note/m);
   expect(raw).toMatch(/^From: Alice Liddell <alice@example\.test>/m);
+  expect(raw).toMatch(/^Reply-To: replies@example\.test\r$/m);
   expect(raw).not.toMatch(/[^\r]\n/); // the browser's line breaks became CRLF (RFC 5322 §2.1)
   expect(raw).toMatch(/Content-Type: text\/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\nSee you at the party\.\r\n[\s\S]*-- \r\nAlice L\. of Wonderland\r\n/);
   // the HTML part may be quoted-printable (which drops trailing spaces, so only here)

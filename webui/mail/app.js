@@ -736,6 +736,9 @@ async function compose(opts = {}) {
     }
     if (ccIn.value.trim()) email.cc = parseAddrs(ccIn.value);
     if (bccIn.value.trim()) email.bcc = parseAddrs(bccIn.value);
+    // the identity's own Reply-To and Bcc (RFC 8621 §6)
+    if (ident?.replyTo?.length) email.replyTo = ident.replyTo;
+    if (ident?.bcc?.length) email.bcc = [...(email.bcc ?? []), ...ident.bcc];
     if (opts.reply) {
       email.inReplyTo = opts.reply.messageId ?? null;
       email.references = [...(opts.reply.references ?? []), ...(opts.reply.messageId ?? [])];
