@@ -104,7 +104,13 @@ const set: Method = async (args, ctx) => {
       return r[0]!.id;
     });
     ctx.createdIds.set(cid, idOf(id));
-    created[cid] = { id: idOf(id), mayDelete: true, ...(o.name === undefined && { name: "" }), ...(o.textSignature === undefined && { textSignature: "" }), ...(o.htmlSignature === undefined && { htmlSignature: "" }) };
+    created[cid] = {
+      id: idOf(id),
+      mayDelete: true,
+      ...(o.name === undefined && { name: "" }),
+      ...(o.textSignature === undefined && { textSignature: "" }),
+      ...(o.htmlSignature === undefined && { htmlSignature: "" }),
+    };
   }
   for (const [rawId, patch] of Object.entries(update)) {
     const n = numOf(resolveId(rawId, ctx));
@@ -136,11 +142,19 @@ const set: Method = async (args, ctx) => {
     const ok = await ctx.core.db.write(async (tx) => {
       if (n === 0) {
         // the account's own identity: its row is made on the first change
-        const done = await tx.orm.update(jmapIdentities).set(values).where(and(eq(jmapIdentities.accountId, accountId), eq(jmapIdentities.isPrimary, true))).returning({ id: jmapIdentities.id });
+        const done = await tx.orm
+          .update(jmapIdentities)
+          .set(values)
+          .where(and(eq(jmapIdentities.accountId, accountId), eq(jmapIdentities.isPrimary, true)))
+          .returning({ id: jmapIdentities.id });
         if (!done.length) await tx.orm.insert(jmapIdentities).values({ accountId, email: ctx.user.address, isPrimary: true, ...values });
         return true;
       }
-      const done = await tx.orm.update(jmapIdentities).set(values).where(and(eq(jmapIdentities.id, n), eq(jmapIdentities.accountId, accountId), eq(jmapIdentities.isPrimary, false))).returning({ id: jmapIdentities.id });
+      const done = await tx.orm
+        .update(jmapIdentities)
+        .set(values)
+        .where(and(eq(jmapIdentities.id, n), eq(jmapIdentities.accountId, accountId), eq(jmapIdentities.isPrimary, false)))
+        .returning({ id: jmapIdentities.id });
       return done.length > 0;
     });
     if (ok) updated[rawId] = null;
@@ -148,7 +162,17 @@ const set: Method = async (args, ctx) => {
   }
   for (const rawId of destroy) {
     const n = numOf(resolveId(rawId, ctx));
-    const ok = n ? await ctx.core.db.write(async (tx) => (await tx.orm.delete(jmapIdentities).where(and(eq(jmapIdentities.id, n), eq(jmapIdentities.accountId, accountId), eq(jmapIdentities.isPrimary, false))).returning({ id: jmapIdentities.id })).length > 0) : false;
+    const ok = n
+      ? await ctx.core.db.write(
+          async (tx) =>
+            (
+              await tx.orm
+                .delete(jmapIdentities)
+                .where(and(eq(jmapIdentities.id, n), eq(jmapIdentities.accountId, accountId), eq(jmapIdentities.isPrimary, false)))
+                .returning({ id: jmapIdentities.id })
+            ).length > 0,
+        )
+      : false;
     if (ok) destroyed.push(rawId);
     else notDestroyed[rawId] = setError(rawId === "i0" ? "forbidden" : "notFound");
   }

@@ -86,7 +86,10 @@ test("log in, live arrival, read, reply with an attachment that the other user d
   // reload; timed from the 250 that ends DATA to the row in the page
   const shown = a.page.waitForSelector("#messages li.msg.unread:has-text('Lunch on Friday?')", { timeout: 15_000 }).then(() => performance.now());
   const mta = nodemailer.createTransport({ host: "127.0.0.1", port: srv.port("smtp"), secure: false, ignoreTLS: true });
-  const info = await mta.sendMail({ envelope: { from: BOB.address, to: [ALICE.address] }, raw: `From: Bob <${BOB.address}>\r\nTo: ${ALICE.address}\r\nSubject: Lunch on Friday?\r\n\r\nShall we meet at noon?\r\nhttps://example.test/menu\r\n` });
+  const info = await mta.sendMail({
+    envelope: { from: BOB.address, to: [ALICE.address] },
+    raw: `From: Bob <${BOB.address}>\r\nTo: ${ALICE.address}\r\nSubject: Lunch on Friday?\r\n\r\nShall we meet at noon?\r\nhttps://example.test/menu\r\n`,
+  });
   const at250 = performance.now();
   expect(info.response).toStartWith("250");
   figures.smtpToWebmailMs = Math.round((await shown) - at250);
@@ -273,7 +276,11 @@ test("another user's message cannot be read by changing an id", async () => {
         const h = { "x-csrf-token": csrf, "content-type": "application/json" };
         const session = (await (await fetch("/jmap/session", { headers: h })).json()) as { primaryAccounts: Record<string, string> };
         const accountId = acc ?? session.primaryAccounts["urn:ietf:params:jmap:mail"];
-        const r = await fetch("/jmap/api", { method: "POST", headers: h, body: JSON.stringify({ using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"], methodCalls: [["Email/get", { accountId, ids: idList, properties: ["subject"] }, "0"]] }) });
+        const r = await fetch("/jmap/api", {
+          method: "POST",
+          headers: h,
+          body: JSON.stringify({ using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"], methodCalls: [["Email/get", { accountId, ids: idList, properties: ["subject"] }, "0"]] }),
+        });
         return ((await r.json()) as { methodResponses: [string, { list?: unknown[]; notFound?: string[]; type?: string }, string][] }).methodResponses[0]!;
       },
       [accountId, ids] as [string | null, string[]],
@@ -378,7 +385,17 @@ test("phone width: the list, then the message on its own", async () => {
 /** Visible controls without an accessible name (label, aria-label, text, title). */
 function unnamedControls(page: Page): Promise<string[]> {
   return page.$$eval("button, input:not([type=hidden]), select, textarea, [contenteditable=true], a[href]", (els) =>
-    (els as unknown as { id: string; tagName: string; outerHTML: string; offsetParent: unknown; labels?: ArrayLike<unknown> | null; textContent: string | null; getAttribute(n: string): string | null }[])
+    (
+      els as unknown as {
+        id: string;
+        tagName: string;
+        outerHTML: string;
+        offsetParent: unknown;
+        labels?: ArrayLike<unknown> | null;
+        textContent: string | null;
+        getAttribute(n: string): string | null;
+      }[]
+    )
       .filter((e) => e.offsetParent !== null)
       .filter((e) => !(e.getAttribute("aria-label") || e.getAttribute("title") || e.textContent?.trim() || e.labels?.length || e.getAttribute("aria-labelledby")))
       .map((e) => e.outerHTML.slice(0, 80)),
@@ -415,7 +432,10 @@ test("the account's own name and signature, edited in settings, start every new 
   const set = (await fetch(`${base}/jmap/api`, {
     method: "POST",
     headers: { authorization: `Basic ${btoa(`${ALICE.address}:${ALICE.password}`)}`, "content-type": "application/json" },
-    body: JSON.stringify({ using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:submission"], methodCalls: [["Identity/set", { accountId: `a${acct.id.toString(36)}`, update: { i0: { replyTo: [{ name: null, email: "replies@example.test" }] } } }, "0"]] }),
+    body: JSON.stringify({
+      using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:submission"],
+      methodCalls: [["Identity/set", { accountId: `a${acct.id.toString(36)}`, update: { i0: { replyTo: [{ name: null, email: "replies@example.test" }] } } }, "0"]],
+    }),
     tls: { rejectUnauthorized: false },
   } as RequestInit).then((x) => x.json())) as { methodResponses: [string, { updated?: Record<string, unknown> }, string][] };
   expect(set.methodResponses[0]![1].updated).toEqual({ i0: null });
@@ -535,7 +555,10 @@ test("a conversation shows its messages oldest first, older ones collapsed until
   await page.click("form.composer button[type=submit]");
   await page.waitForSelector("#toast.show:has-text('Sent.')");
   // (carol is remote: a bounce about the reply may arrive too, in a thread of its own)
-  await page.locator("#messages li.msg", { has: page.locator(".subject", { hasText: /^Re: Trip plans$/ }) }).locator(".row").click();
+  await page
+    .locator("#messages li.msg", { has: page.locator(".subject", { hasText: /^Re: Trip plans$/ }) })
+    .locator(".row")
+    .click();
   await page.waitForFunction(() => document.querySelectorAll(".conversation .card").length === 4);
   const last = page.locator(".conversation .card").last();
   expect(await last.locator(".card-preview").textContent()).toContain("Count me in for the hut.");
@@ -555,7 +578,15 @@ test("Junk and Not junk in the webmail train the junk filter (issue 22)", async 
     }
     throw new Error(`junk filter: ${label}, have ${JSON.stringify(await totals())}`);
   };
-  expect((await smtp("promo@zorblax-deals.test", ALICE.address, `From: promo@zorblax-deals.test\r\nTo: ${ALICE.address}\r\nSubject: Zorblax quantum wallet upgrade\r\n\r\nClaim your zorblax quantum credits now.\r\n`)).ok).toBe(true);
+  expect(
+    (
+      await smtp(
+        "promo@zorblax-deals.test",
+        ALICE.address,
+        `From: promo@zorblax-deals.test\r\nTo: ${ALICE.address}\r\nSubject: Zorblax quantum wallet upgrade\r\n\r\nClaim your zorblax quantum credits now.\r\n`,
+      )
+    ).ok,
+  ).toBe(true);
   const { ctx, page } = await login(ALICE);
   await page.waitForSelector("#messages li.msg:has-text('Zorblax quantum wallet')");
   const before = await totals();
@@ -584,7 +615,10 @@ test("keyboard shortcuts, autocomplete from Sent, a refused send keeps the draft
   await page.waitForSelector(".reader h1.subject");
   expect(await selected()).toBe(ids[0]!);
   await page.keyboard.press("j");
-  await page.waitForFunction((id) => document.querySelector("#messages li.msg.on")?.textContent !== null && (document.querySelector("#messages li.msg.on") as unknown as { dataset: { id: string } }).dataset.id === id, ids[1]);
+  await page.waitForFunction(
+    (id) => document.querySelector("#messages li.msg.on")?.textContent !== null && (document.querySelector("#messages li.msg.on") as unknown as { dataset: { id: string } }).dataset.id === id,
+    ids[1],
+  );
   await page.keyboard.press("k");
   await page.waitForFunction((id) => (document.querySelector("#messages li.msg.on") as unknown as { dataset: { id: string } } | null)?.dataset.id === id, ids[0]);
   await page.keyboard.press("r");
@@ -631,9 +665,29 @@ test("keyboard shortcuts, autocomplete from Sent, a refused send keeps the draft
 
 test("a change from another device shows live; a DMARC failure is warned; has:attachment; log out", async () => {
   // the topmost Authentication-Results (this server's) failed DMARC; a forged "pass" below it changes nothing
-  const ar = "Authentication-Results: mx.example.test; spf=fail smtp.mailfrom=bank.test; dkim=none; dmarc=fail header.from=bank.test\r\nAuthentication-Results: mx.example.test; dmarc=pass header.from=bank.test\r\n";
+  const ar =
+    "Authentication-Results: mx.example.test; spf=fail smtp.mailfrom=bank.test; dkim=none; dmarc=fail header.from=bank.test\r\nAuthentication-Results: mx.example.test; dmarc=pass header.from=bank.test\r\n";
   expect((await smtp("alerts@bank.test", ALICE.address, `${ar}From: alerts@bank.test\r\nTo: ${ALICE.address}\r\nSubject: Verify your bank login\r\n\r\nClick here.\r\n`)).ok).toBe(true);
-  const withFile = [`From: erin@remote.test`, `To: ${ALICE.address}`, `Subject: Invoice for November`, `MIME-Version: 1.0`, `Content-Type: multipart/mixed; boundary="b"`, ``, `--b`, `Content-Type: text/plain`, ``, `Attached.`, `--b`, `Content-Type: application/pdf; name="invoice.pdf"`, `Content-Disposition: attachment; filename="invoice.pdf"`, `Content-Transfer-Encoding: base64`, ``, `JVBERi0xLjQK`, `--b--`, ``].join("\r\n");
+  const withFile = [
+    `From: erin@remote.test`,
+    `To: ${ALICE.address}`,
+    `Subject: Invoice for November`,
+    `MIME-Version: 1.0`,
+    `Content-Type: multipart/mixed; boundary="b"`,
+    ``,
+    `--b`,
+    `Content-Type: text/plain`,
+    ``,
+    `Attached.`,
+    `--b`,
+    `Content-Type: application/pdf; name="invoice.pdf"`,
+    `Content-Disposition: attachment; filename="invoice.pdf"`,
+    `Content-Transfer-Encoding: base64`,
+    ``,
+    `JVBERi0xLjQK`,
+    `--b--`,
+    ``,
+  ].join("\r\n");
   expect((await smtp("erin@remote.test", ALICE.address, withFile)).ok).toBe(true);
   const { ctx, page } = await login(ALICE);
   await page.click("#messages li.msg:has-text('Verify your bank login') .row");
@@ -667,7 +721,8 @@ test("a change from another device shows live; a DMARC failure is warned; has:at
 }, 60_000);
 
 test("mark several read and flagged, e archives, # deletes to Trash, and from Trash for good", async () => {
-  for (const subject of ["Old newsletter", "Meeting notes"]) expect((await smtp("frank@remote.test", ALICE.address, `From: frank@remote.test\r\nTo: ${ALICE.address}\r\nSubject: ${subject}\r\n\r\ntext\r\n`)).ok).toBe(true);
+  for (const subject of ["Old newsletter", "Meeting notes"])
+    expect((await smtp("frank@remote.test", ALICE.address, `From: frank@remote.test\r\nTo: ${ALICE.address}\r\nSubject: ${subject}\r\n\r\ntext\r\n`)).ok).toBe(true);
   const { ctx, page } = await login(ALICE);
   const row = (subject: string) => `#messages li.msg:has-text('${subject}')`;
   await page.waitForSelector(row("Meeting notes"));
