@@ -6,11 +6,7 @@ import { CommandError } from "./errors.ts";
 import { readPassword } from "./password.ts";
 import { domainName, mailAddress } from "./validate.ts";
 
-const PASSWORD_HELP = [
-  "Options:",
-  "  --password-stdin   read the password from the first line of standard input",
-  "                     (otherwise it is asked on the terminal, without echo)",
-];
+const PASSWORD_HELP = ["Options:", "  --password-stdin   read the password from the first line of standard input", "                     (otherwise it is asked on the terminal, without echo)"];
 
 const add: Command = {
   name: "add",

@@ -234,6 +234,14 @@ async function finish(c: SessionCtx, t: Txn, raw: Buffer): Promise<void> {
     if (isDiskFull(err)) return c.send({ code: 452, enhanced: "4.3.1", text: "Insufficient system storage (disk full), try again later" });
     return c.send(R.tempFail);
   }
-  c.conn.log.info("message accepted", { txn: t.id, id, from: t.mailFrom.address, rcpts: t.rcpts.length, size: raw.length, quarantine: merged.verdict.kind === "quarantine" || undefined, junk: merged.junk.size || undefined });
+  c.conn.log.info("message accepted", {
+    txn: t.id,
+    id,
+    from: t.mailFrom.address,
+    rcpts: t.rcpts.length,
+    size: raw.length,
+    quarantine: merged.verdict.kind === "quarantine" || undefined,
+    junk: merged.junk.size || undefined,
+  });
   c.send({ code: 250, enhanced: "2.0.0", text: `OK queued as ${id}` });
 }

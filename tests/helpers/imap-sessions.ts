@@ -1,6 +1,6 @@
 // Per-command IMAP tests with two sessions (mox's habit): one python imaplib session acts,
 // the other (and a third on the target mailbox) checks what RFC 9051 says it sees.
-import { startImap, python, USERS } from "../imap/helpers.ts";
+import { startImap, python, USERS } from "./imap.ts";
 import type { TestServer } from "./server.ts";
 
 export { startImap };

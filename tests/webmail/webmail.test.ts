@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium, newContext, PHONE, screenshot } from "../helpers/browser.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { mailbox, pySend } from "../smtp/helpers.ts";
+import { mailbox, pySend } from "../helpers/smtp.ts";
 import { decodeQP } from "../../core/mime/index.ts";
 import nodemailer from "nodemailer";
 
