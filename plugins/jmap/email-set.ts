@@ -160,6 +160,8 @@ async function compose(ctx: MethodCtx, accountId: number, o: Record<string, unkn
     attachments,
     headers,
     keepBcc: true,
+    // a browser's text has bare LFs: a message's lines end in CRLF (RFC 5322 §2.1)
+    newline: "\r\n",
   };
   const raw = await new (await composer())(opts).compile().build();
   return new Uint8Array(raw);

@@ -1,5 +1,6 @@
 // Identity/get, /changes, /set (RFC 8621 §6): the account's own address ("i0", always
-// there, not destroyable) and identities for addresses the user may send as (the same
+// there, not destroyable; its name, replyTo, bcc and signatures may be set, kept in the
+// account's primary row) and identities for addresses the user may send as (the same
 // `smtp.sendas` check as submission on port 587: their aliases with send-as rights).
 import { and, eq } from "drizzle-orm";
 import { jmapIdentities } from "./schema.ts";
@@ -23,20 +24,24 @@ export interface Identity {
   mayDelete: boolean;
 }
 
+type Row = typeof jmapIdentities.$inferSelect;
+const fromRow = (r: Row, id: string, email: string, mayDelete: boolean): Identity => ({
+  id,
+  name: r.name,
+  email,
+  replyTo: r.replyTo ? JSON.parse(r.replyTo) : null,
+  bcc: r.bcc ? JSON.parse(r.bcc) : null,
+  textSignature: r.textSignature,
+  htmlSignature: r.htmlSignature,
+  mayDelete,
+});
+
 export async function identities(core: Core, user: AuthUser): Promise<Identity[]> {
-  const rows = await core.db.orm.select().from(jmapIdentities).where(eq(jmapIdentities.accountId, user.accountId));
+  const rows = await core.db.orm.select().from(jmapIdentities).where(eq(jmapIdentities.accountId, user.accountId)).orderBy(jmapIdentities.id);
+  const primary = rows.find((r) => r.isPrimary);
   return [
-    { id: "i0", name: "", email: user.address, replyTo: null, bcc: null, textSignature: "", htmlSignature: "", mayDelete: false },
-    ...rows.map((r) => ({
-      id: idOf(r.id),
-      name: r.name,
-      email: r.email,
-      replyTo: r.replyTo ? JSON.parse(r.replyTo) : null,
-      bcc: r.bcc ? JSON.parse(r.bcc) : null,
-      textSignature: r.textSignature,
-      htmlSignature: r.htmlSignature,
-      mayDelete: true,
-    })),
+    primary ? fromRow(primary, "i0", user.address, false) : { id: "i0", name: "", email: user.address, replyTo: null, bcc: null, textSignature: "", htmlSignature: "", mayDelete: false },
+    ...rows.filter((r) => !r.isPrimary).map((r) => fromRow(r, idOf(r.id), r.email, true)),
   ];
 }
 
@@ -50,14 +55,10 @@ export async function maySendAs(core: Core, user: AuthUser, email: string): Prom
   return v.kind === "accept";
 }
 
-/** The identities state: the highest identity row id and the account's count (rows are
- *  added or removed; an update is rare and shows as a new state only via destroy/create). */
+/** The identities state: a digest of the account's identities (a handful of rows), so a
+ *  create, an update or a destroy each gives a new state. */
 async function state(ctx: MethodCtx): Promise<string> {
-  const r = await ctx.core.db.query({
-    sql: "SELECT (SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'jmap_identities') AS s, (SELECT count(*) FROM jmap_identities WHERE account_id = ?) AS n",
-    args: [ctx.user.accountId],
-  });
-  return `i${Number(r.rows[0]?.s ?? 0)}-${Number(r.rows[0]?.n ?? 0)}`;
+  return "i" + Bun.hash(JSON.stringify(await identities(ctx.core, ctx.user))).toString(36);
 }
 
 const get: Method = async (args, ctx) => {
@@ -113,31 +114,49 @@ const set: Method = async (args, ctx) => {
   }
   for (const [rawId, patch] of Object.entries(update)) {
     const n = numOf(resolveId(rawId, ctx));
+    // email is immutable (RFC 8621 §6)
     const bad = Object.keys(patch ?? {}).filter((k) => !["name", "replyTo", "bcc", "textSignature", "htmlSignature"].includes(k));
-    if (!n) {
-      notUpdated[rawId] = setError(rawId === "i0" ? "forbidden" : "notFound", "the primary identity is fixed");
+    if (n === null) {
+      notUpdated[rawId] = setError("notFound");
+      continue;
+    }
+    if (!patch || typeof patch !== "object" || Array.isArray(patch)) {
+      notUpdated[rawId] = setError("invalidPatch", "a patch is an object");
       continue;
     }
     if (bad.length) {
       notUpdated[rawId] = setError("invalidProperties", "cannot be changed", bad);
       continue;
     }
-    const values: Record<string, unknown> = {};
+    const bodyErr = Object.entries(patch).find(([k, v]) => (k === "replyTo" || k === "bcc" ? v !== null && !Array.isArray(v) : typeof v !== "string"));
+    if (bodyErr) {
+      notUpdated[rawId] = setError("invalidProperties", `${bodyErr[0]} has the wrong type`, [bodyErr[0]]);
+      continue;
+    }
+    const values: Partial<typeof jmapIdentities.$inferInsert> = {};
     if ("name" in patch) values.name = str(patch.name);
     if ("textSignature" in patch) values.textSignature = str(patch.textSignature);
     if ("htmlSignature" in patch) values.htmlSignature = str(patch.htmlSignature);
     if ("replyTo" in patch) values.replyTo = json(patch.replyTo);
     if ("bcc" in patch) values.bcc = json(patch.bcc);
-    const ok = await ctx.core.db.write(
-      async (tx) =>
-        (
-          await tx.orm
-            .update(jmapIdentities)
-            .set(values)
-            .where(and(eq(jmapIdentities.id, n), eq(jmapIdentities.accountId, accountId)))
-            .returning({ id: jmapIdentities.id })
-        ).length > 0,
-    );
+    const ok = await ctx.core.db.write(async (tx) => {
+      if (n === 0) {
+        // the account's own identity: its row is made on the first change
+        const done = await tx.orm
+          .update(jmapIdentities)
+          .set(values)
+          .where(and(eq(jmapIdentities.accountId, accountId), eq(jmapIdentities.isPrimary, true)))
+          .returning({ id: jmapIdentities.id });
+        if (!done.length) await tx.orm.insert(jmapIdentities).values({ accountId, email: ctx.user.address, isPrimary: true, ...values });
+        return true;
+      }
+      const done = await tx.orm
+        .update(jmapIdentities)
+        .set(values)
+        .where(and(eq(jmapIdentities.id, n), eq(jmapIdentities.accountId, accountId), eq(jmapIdentities.isPrimary, false)))
+        .returning({ id: jmapIdentities.id });
+      return done.length > 0;
+    });
     if (ok) updated[rawId] = null;
     else notUpdated[rawId] = setError("notFound");
   }
@@ -149,7 +168,7 @@ const set: Method = async (args, ctx) => {
             (
               await tx.orm
                 .delete(jmapIdentities)
-                .where(and(eq(jmapIdentities.id, n), eq(jmapIdentities.accountId, accountId)))
+                .where(and(eq(jmapIdentities.id, n), eq(jmapIdentities.accountId, accountId), eq(jmapIdentities.isPrimary, false)))
                 .returning({ id: jmapIdentities.id })
             ).length > 0,
         )

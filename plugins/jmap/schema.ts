@@ -1,21 +1,29 @@
 // The jmap plugin's tables (migrations generated with the core's: npm run db:generate):
 // identities beyond the account's own address (RFC 8621 §6), submissions (§7) and vacation
 // responses (RFC 8621 §8, RFC 3834).
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { accounts } from "../../core/db/schema.ts";
 
-export const jmapIdentities = sqliteTable("jmap_identities", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  accountId: integer("account_id")
-    .notNull()
-    .references(() => accounts.id, { onDelete: "cascade" }),
-  name: text("name").notNull().default(""),
-  email: text("email").notNull(),
-  replyTo: text("reply_to"), // JSON EmailAddress[]
-  bcc: text("bcc"), // JSON EmailAddress[]
-  textSignature: text("text_signature").notNull().default(""),
-  htmlSignature: text("html_signature").notNull().default(""),
-});
+export const jmapIdentities = sqliteTable(
+  "jmap_identities",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    name: text("name").notNull().default(""),
+    email: text("email").notNull(),
+    replyTo: text("reply_to"), // JSON EmailAddress[]
+    bcc: text("bcc"), // JSON EmailAddress[]
+    textSignature: text("text_signature").notNull().default(""),
+    htmlSignature: text("html_signature").notNull().default(""),
+    // The row holding the editable fields of the account's own identity ("i0"), made at
+    // its first Identity/set; its email is always the account's address, not this column.
+    isPrimary: integer("is_primary", { mode: "boolean" }).notNull().default(false),
+  },
+  (t) => [uniqueIndex("jmap_identities_primary").on(t.accountId).where(sql`is_primary = 1`)],
+);
 
 export const jmapSubmissions = sqliteTable(
   "jmap_submissions",

@@ -169,3 +169,30 @@ test("upload a blob, send it as an attachment through EmailSubmission; Bob's IMA
     await c.logout();
   }
 }, 20_000);
+
+test("Identity/set: the account's own identity takes a name and signatures; its email and existence are fixed", async () => {
+  const [before] = await jam.api.Identity.get({ accountId });
+  const own = before.list.find((i) => i.id === "i0")!;
+  expect(own).toMatchObject({ email: ALICE.address, name: "", textSignature: "", htmlSignature: "", mayDelete: false });
+  const [set] = await jam.api.Identity.set({ accountId, update: { i0: { name: "Alice Liddell", textSignature: "Alice\nexample.test", htmlSignature: "<p><b>Alice</b></p>" } } });
+  expect(set.updated).toEqual({ i0: null });
+  expect(set.newState).not.toBe(set.oldState);
+  const [after] = await jam.api.Identity.get({ accountId, ids: ["i0"] });
+  expect(after.list).toEqual([
+    expect.objectContaining({ id: "i0", email: ALICE.address, name: "Alice Liddell", textSignature: "Alice\nexample.test", htmlSignature: "<p><b>Alice</b></p>", mayDelete: false }),
+  ]);
+  expect(after.state).toBe(set.newState);
+  // a second update changes the same row (still one identity, a new state)
+  const [again] = await jam.api.Identity.set({ accountId, update: { i0: { textSignature: "A." } } });
+  expect(again.updated).toEqual({ i0: null });
+  expect(again.newState).not.toBe(again.oldState);
+  const [all] = await jam.api.Identity.get({ accountId });
+  expect(all.list.filter((i) => i.email === ALICE.address)).toEqual([expect.objectContaining({ id: "i0", name: "Alice Liddell", textSignature: "A." })]);
+  // refused: changing the address, destroying it, a wrong type, an unknown id
+  const [bad] = await jam.api.Identity.set({ accountId, update: { i0: { email: "other@example.test" } as never, i9: { name: "x" } }, destroy: ["i0"] });
+  expect(bad.notUpdated?.i0?.type).toBe("invalidProperties");
+  expect(bad.notUpdated?.i9?.type).toBe("notFound");
+  expect(bad.notDestroyed?.i0?.type).toBe("forbidden");
+  const [typed] = await jam.api.Identity.set({ accountId, update: { i0: { textSignature: 5 } as never } });
+  expect(typed.notUpdated?.i0?.type).toBe("invalidProperties");
+});

@@ -67,17 +67,22 @@ function fmtDate(iso) {
   if (d.getFullYear() === now.getFullYear()) return d.toLocaleDateString([], { month: "short", day: "numeric" });
   return d.toLocaleDateString();
 }
-const who = (list) => (list && list.length ? list.map((a) => a.name || a.email).join(", ") : "");
+const who = (list) => (list?.length ? list.map((a) => a.name || a.email).join(", ") : "");
 const fmtSize = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${Math.round(n / 1024)} KB` : `${(n / 1048576).toFixed(1)} MB`);
 
 // ---------- folders ----------
 
 async function loadMailboxes() {
-  const r = await call([["Mailbox/get", { accountId: state.accountId }]]);
+  setMailboxes((await call([["Mailbox/get", { accountId: state.accountId }]]))["0"].list);
+}
+/** Takes a Mailbox/get list; false when the open folder is gone (then it is the Inbox). */
+function setMailboxes(list) {
   const order = { inbox: 0, drafts: 1, sent: 2, archive: 3, junk: 4, trash: 5 };
-  state.mailboxes = r["0"].list.sort((a, b) => (order[a.role] ?? 9) - (order[b.role] ?? 9) || a.name.localeCompare(b.name));
-  if (!state.current || !state.mailboxes.some((m) => m.id === state.current)) state.current = byRole("inbox")?.id ?? state.mailboxes[0]?.id;
+  state.mailboxes = list.sort((a, b) => (order[a.role] ?? 9) - (order[b.role] ?? 9) || a.name.localeCompare(b.name));
+  const kept = !!state.current && state.mailboxes.some((m) => m.id === state.current);
+  if (!kept) state.current = byRole("inbox")?.id ?? state.mailboxes[0]?.id;
   renderFolders();
+  return kept;
 }
 
 function renderFolders() {
@@ -126,7 +131,7 @@ async function deleteFolder(m) {
 const checkSet = (what, id) => (r) => {
   const res = r["0"];
   const failed = res[`not${what[0].toUpperCase()}${what.slice(1)}`];
-  if (failed && failed[id]) throw new JmapError(failed[id].type, failed[id].description);
+  if (failed?.[id]) throw new JmapError(failed[id].type, failed[id].description);
   return r;
 };
 
@@ -137,6 +142,12 @@ async function guarded(fn) {
     toast(e instanceof JmapError ? e.message : `Something went wrong: ${e.message}`, true);
     return null;
   }
+}
+
+/** On a phone: the right pane (message, composer, settings) alone, the folder menu closed. */
+function showPane() {
+  document.body.classList.add("reading");
+  document.body.classList.remove("show-folders");
 }
 
 // ---------- the list ----------
@@ -163,22 +174,30 @@ export function parseSearch(q) {
   return conds.length === 1 ? conds[0] : { operator: "AND", conditions: conds };
 }
 
-async function loadList(append = false) {
+/** The list's first page (or the next, `append`); with `withMailboxes` the folders too,
+ *  in the same request (a live update costs one round trip). */
+async function loadList(append = false, withMailboxes = false) {
   const filter = state.search ? parseSearch(state.search) : { inMailbox: state.current };
   const position = append ? state.ids.length : 0;
+  const pre = withMailboxes ? [["Mailbox/get", { accountId: state.accountId }]] : [];
+  const n = pre.length;
   const r = await guarded(() =>
     call([
+      ...pre,
       ["Email/query", { accountId: state.accountId, filter, sort: [{ property: "receivedAt", isAscending: false }], collapseThreads: !state.search, position, limit: PAGE, calculateTotal: true }],
-      ["Email/get", { accountId: state.accountId, "#ids": { resultOf: "0", name: "Email/query", path: "/ids" }, properties: LIST_PROPS }],
-      ["Thread/get", { accountId: state.accountId, "#ids": { resultOf: "1", name: "Email/get", path: "/list/*/threadId" } }],
+      ["Email/get", { accountId: state.accountId, "#ids": { resultOf: String(n), name: "Email/query", path: "/ids" }, properties: LIST_PROPS }],
+      ["Thread/get", { accountId: state.accountId, "#ids": { resultOf: String(n + 1), name: "Email/get", path: "/list/*/threadId" } }],
     ]),
   );
   if (!r) return;
-  const threads = new Map(r["2"].list.map((t) => [t.id, t.emailIds.length]));
-  for (const e of r["1"].list) state.emails.set(e.id, { ...e, threadSize: threads.get(e.threadId) ?? 1 });
-  state.ids = append ? [...state.ids, ...r["0"].ids] : r["0"].ids;
-  state.total = r["0"].total ?? state.ids.length;
-  if (!append) state.checked.clear();
+  if (withMailboxes && !setMailboxes(r["0"].list) && !state.search) return loadList();
+  const [q, got, th] = [r[String(n)], r[String(n + 1)], r[String(n + 2)]];
+  const threads = new Map(th.list.map((t) => [t.id, t.emailIds.length]));
+  for (const e of got.list) state.emails.set(e.id, { ...e, threadSize: threads.get(e.threadId) ?? 1 });
+  state.ids = append ? [...state.ids, ...q.ids] : q.ids;
+  state.total = q.total ?? state.ids.length;
+  // a live update keeps the selection (of what is still listed)
+  for (const id of state.checked) if (!state.ids.includes(id)) state.checked.delete(id);
   renderList();
 }
 
@@ -217,6 +236,7 @@ function renderList() {
   }
   $("#more").hidden = state.ids.length >= state.total;
   $("#bulk").hidden = state.checked.size === 0;
+  $("#bulk [data-act=junk]").textContent = state.current === byRole("junk")?.id && !state.search ? "Not junk" : "Junk";
 }
 
 const mailboxRole = (id) => state.mailboxes.find((m) => m.id === id)?.role;
@@ -309,22 +329,20 @@ async function dropOn(ev, mailboxId) {
 
 // ---------- the reader ----------
 
+const FULL_PROPS = ["id", "blobId", "threadId", "mailboxIds", "keywords", "from", "to", "cc", "replyTo", "subject", "sentAt", "receivedAt", "messageId", "references", "htmlBody", "textBody", "attachments", "bodyValues", "header:Authentication-Results:asText:all", "size"];
+const CARD_PROPS = ["id", "threadId", "mailboxIds", "keywords", "from", "to", "cc", "subject", "receivedAt", "preview", "hasAttachment"];
+const fullGet = (ids) => ["Email/get", { accountId: state.accountId, ids, properties: FULL_PROPS, fetchHTMLBodyValues: true, fetchTextBodyValues: true, maxBodyValueBytes: 2_000_000 }];
+
+/** Opens a message with its conversation (RFC 8621 §3 Thread): the other messages of the
+ *  thread, wherever they are filed (a reply in Sent too), collapsed around it. */
 async function openEmail(id) {
   state.selected = id;
-  document.body.classList.add("reading");
+  showPane();
   const r = await guarded(() =>
     call([
-      [
-        "Email/get",
-        {
-          accountId: state.accountId,
-          ids: [id],
-          properties: ["id", "blobId", "threadId", "mailboxIds", "keywords", "from", "to", "cc", "replyTo", "subject", "sentAt", "receivedAt", "messageId", "references", "htmlBody", "textBody", "attachments", "bodyValues", "header:Authentication-Results:asText:all", "size"],
-          fetchHTMLBodyValues: true,
-          fetchTextBodyValues: true,
-          maxBodyValueBytes: 2_000_000,
-        },
-      ],
+      fullGet([id]),
+      ["Thread/get", { accountId: state.accountId, "#ids": { resultOf: "0", name: "Email/get", path: "/list/*/threadId" } }],
+      ["Email/get", { accountId: state.accountId, "#ids": { resultOf: "1", name: "Thread/get", path: "/list/*/emailIds" }, properties: CARD_PROPS }],
     ]),
   );
   const e = r?.["0"].list[0];
@@ -336,7 +354,11 @@ async function openEmail(id) {
     if (cached) cached.keywords = { ...cached.keywords, $seen: true };
   }
   if (e.keywords?.$draft) return compose({ draft: e });
-  await renderReader(e);
+  // Drafts are not part of the conversation; Trash and Junk only when reading there.
+  const hidden = new Set([byRole("trash")?.id, byRole("junk")?.id].filter((x) => x && !e.mailboxIds[x]));
+  const thread = r["2"].list.filter((m) => m.id === e.id || (!m.keywords?.$draft && !Object.keys(m.mailboxIds).some((b) => hidden.has(b))));
+  thread.sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+  await renderReader(e, thread);
   renderList();
 }
 
@@ -354,7 +376,34 @@ async function cidUrls(e) {
   return map;
 }
 
-async function renderReader(e) {
+/** The actions on one message. */
+function messageTools(e, main) {
+  const flagged = !!e.keywords?.$flagged;
+  const inTrash = state.current === byRole("trash")?.id;
+  const reply = el("button", { text: "Reply", title: main ? "Reply (r)" : "Reply", onclick: () => compose({ reply: e }) });
+  const replyAll = el("button", { text: "Reply all", title: main ? "Reply all (a)" : "Reply all", onclick: () => compose({ reply: e, all: true }) });
+  const forward = el("button", { text: "Forward", title: main ? "Forward (f)" : "Forward", onclick: () => compose({ forward: e }) });
+  const asAttachment = el("button", { text: "Forward as attachment", onclick: () => compose({ forward: e, asAttachment: true }) });
+  const original = el("a", { class: "button", href: downloadUrl(state.accountId, e.blobId, "message.eml", "message/rfc822"), target: "_blank", text: "Show original" });
+  if (!main) return el("div", { class: "card-tools", role: "toolbar", "aria-label": "Actions on this message" }, reply, replyAll, forward, asAttachment, original);
+  return el(
+    "div",
+    { class: "tools", role: "toolbar", "aria-label": "Message actions" },
+    el("button", { class: "only-phone", text: "← Back", onclick: () => document.body.classList.remove("reading") }),
+    reply,
+    replyAll,
+    forward,
+    asAttachment,
+    el("button", { text: flagged ? "Unflag" : "Flag", onclick: async () => (await setKeywords([e.id], "$flagged", !flagged), openEmail(e.id), refresh()) }),
+    el("button", { text: "Unread", onclick: async () => (await setKeywords([e.id], "$seen", false), refresh()) }),
+    el("button", { text: state.current === byRole("junk")?.id ? "Not junk" : "Junk", onclick: () => junk([e.id]) }),
+    el("button", { text: inTrash ? "Delete for good" : "Delete", title: "Delete (#)", onclick: () => remove([e.id]) }),
+    original,
+  );
+}
+
+/** One message's content: warnings, attachments and the body (sanitized HTML or text). */
+async function messageContent(e, redraw) {
   const sender = e.from?.[0]?.email ?? "";
   const allowRemote = state.allowRemote.has(e.id) || allowedSenders().includes(sender.toLowerCase());
   const body = el("div", { class: "body" });
@@ -370,9 +419,9 @@ async function renderReader(e) {
           "div",
           { class: "note info" },
           el("span", { text: "Remote images and styles are blocked, so the sender cannot see that you read this. " }),
-          el("button", { class: "link", text: "Show them", onclick: () => (state.allowRemote.add(e.id), renderReader(e)) }),
+          el("button", { class: "link", text: "Show them", onclick: () => (state.allowRemote.add(e.id), redraw()) }),
           el("span", { text: " · " }),
-          el("button", { class: "link", text: `Always for ${sender}`, onclick: () => (allowSender(sender), renderReader(e)) }),
+          el("button", { class: "link", text: `Always for ${sender}`, onclick: () => (allowSender(sender), redraw()) }),
         ),
       );
     body.append(htmlFrame(clean, allowRemote));
@@ -381,30 +430,7 @@ async function renderReader(e) {
     body.append(textBody(text));
   }
   const atts = (e.attachments ?? []).filter((a) => !(a.cid && html));
-  const flagged = !!e.keywords?.$flagged;
-  const inTrash = state.current === byRole("trash")?.id;
-  const parts = [
-    el(
-      "div",
-      { class: "tools", role: "toolbar", "aria-label": "Message actions" },
-      el("button", { class: "only-phone", text: "← Back", onclick: () => document.body.classList.remove("reading") }),
-      el("button", { text: "Reply", title: "Reply (r)", onclick: () => compose({ reply: e }) }),
-      el("button", { text: "Reply all", title: "Reply all (a)", onclick: () => compose({ reply: e, all: true }) }),
-      el("button", { text: "Forward", title: "Forward (f)", onclick: () => compose({ forward: e }) }),
-      el("button", { text: flagged ? "Unflag" : "Flag", onclick: async () => (await setKeywords([e.id], "$flagged", !flagged), openEmail(e.id), refresh()) }),
-      el("button", { text: "Unread", onclick: async () => (await setKeywords([e.id], "$seen", false), refresh()) }),
-      el("button", { text: state.current === byRole("junk")?.id ? "Not junk" : "Junk", onclick: () => junk([e.id]) }),
-      el("button", { text: inTrash ? "Delete for good" : "Delete", title: "Delete (#)", onclick: () => remove([e.id]) }),
-      el("a", { class: "button", href: downloadUrl(state.accountId, e.blobId, "message.eml", "message/rfc822"), target: "_blank", text: "Show original" }),
-    ),
-    el("h1", { class: "subject", text: e.subject || "(no subject)" }),
-    el(
-      "div",
-      { class: "meta" },
-      el("div", {}, el("b", { text: who(e.from) }), el("span", { class: "muted", text: e.from?.[0] ? ` <${e.from[0].email}>` : "" })),
-      el("div", { class: "muted small", text: `To: ${who(e.to)}${e.cc?.length ? ` · Cc: ${who(e.cc)}` : ""}` }),
-      el("div", { class: "muted small", text: new Date(e.receivedAt).toLocaleString() }),
-    ),
+  return [
     ...notes,
     atts.length
       ? el(
@@ -414,8 +440,65 @@ async function renderReader(e) {
         )
       : null,
     body,
-  ];
-  $("#reader").replaceChildren(...parts.filter((x) => x !== null));
+  ].filter((x) => x !== null);
+}
+
+const metaLines = (e) => [
+  el("div", { class: "muted small", text: `To: ${who(e.to)}${e.cc?.length ? ` · Cc: ${who(e.cc)}` : ""}` }),
+  el("div", { class: "muted small", text: new Date(e.receivedAt).toLocaleString() }),
+];
+
+/** A message of a conversation: its header (a button that expands or collapses it), then
+ *  when expanded its content, loaded the first time. */
+function card(m, open) {
+  const art = el("article", { class: open ? "card" : "card collapsed", "data-id": m.id });
+  let full = open;
+  const head = el(
+    "button",
+    { class: "card-head", "aria-expanded": open ? "true" : "false", onclick: () => toggle() },
+    el("b", { class: "card-from", text: who(m.from) || "(no sender)" }),
+    el("span", { class: "card-date muted small", text: fmtDate(m.receivedAt) }),
+    el("span", { class: "card-preview muted small", text: m.preview ?? "" }),
+  );
+  const inner = el("div", { class: "card-body" });
+  art.append(head, inner);
+  const fill = async (e) => {
+    const from = e.from?.[0] ? `From: ${fmtAddrs(e.from)}` : "";
+    inner.replaceChildren(el("div", { class: "muted small", text: from }), ...metaLines(e), ...(e.id === state.open?.id ? [] : [messageTools(e, false)]), ...(await messageContent(e, () => fill(e))));
+  };
+  const toggle = async () => {
+    const expand = art.classList.contains("collapsed");
+    art.classList.toggle("collapsed", !expand);
+    head.setAttribute("aria-expanded", expand ? "true" : "false");
+    if (!expand || full) return;
+    full = true;
+    inner.replaceChildren(el("div", { class: "muted small", text: "Loading…" }));
+    const r = await guarded(() => call([fullGet([m.id])]));
+    const e = r?.["0"].list[0];
+    if (!e) return;
+    if (!e.keywords?.$seen) await setKeywords([e.id], "$seen", true);
+    await fill(e);
+  };
+  return { art, fill };
+}
+
+async function renderReader(e, thread = [e]) {
+  // a conversation is named by its first message (without the replies' "Re:")
+  const subject = (thread.length > 1 ? thread[0].subject : e.subject) || e.subject;
+  const parts = [messageTools(e, true), el("h1", { class: "subject", text: subject || "(no subject)" })];
+  if (thread.length <= 1) {
+    parts.push(el("div", { class: "meta" }, el("div", {}, el("b", { text: who(e.from) }), el("span", { class: "muted", text: e.from?.[0] ? ` <${e.from[0].email}>` : "" })), ...metaLines(e)), ...(await messageContent(e, () => renderReader(e))));
+  } else {
+    const conv = el("div", { class: "conversation", "aria-label": `Conversation of ${thread.length} messages` });
+    for (const m of thread) {
+      const c = card(m, m.id === e.id);
+      if (m.id === e.id) await c.fill(e);
+      conv.append(c.art);
+    }
+    parts.push(el("div", { class: "muted small conv-count", text: `${thread.length} messages in this conversation` }), conv);
+  }
+  $("#reader").replaceChildren(...parts);
+  $("#reader").querySelector(".card:not(.collapsed)")?.scrollIntoView({ block: "nearest" });
 }
 
 const allowedSenders = () => JSON.parse(localStorage.getItem("kotakpos.allowImagesFrom") || "[]");
@@ -428,12 +511,31 @@ function allowSender(addr) {
 // ---------- writing ----------
 
 let identities = [];
+// Autocomplete: the addresses the user has written to, from the recipients of the latest
+// messages in Sent (so on every device), plus those sent from this browser since.
 const contactsKey = "kotakpos.contacts";
-const contacts = () => JSON.parse(localStorage.getItem(contactsKey) || "[]");
+const localContacts = () => JSON.parse(localStorage.getItem(contactsKey) || "[]");
 function rememberContacts(addrs) {
-  const s = new Set(contacts());
+  const s = new Set(localContacts());
   for (const a of addrs) s.add(a);
   localStorage.setItem(contactsKey, JSON.stringify([...s].slice(-500)));
+}
+let sentContacts = null;
+async function contacts() {
+  const sent = byRole("sent");
+  if (!sentContacts && sent) {
+    const r = await call([
+      ["Email/query", { accountId: state.accountId, filter: { inMailbox: sent.id }, sort: [{ property: "receivedAt", isAscending: false }], limit: 200 }],
+      ["Email/get", { accountId: state.accountId, "#ids": { resultOf: "0", name: "Email/query", path: "/ids" }, properties: ["to", "cc", "bcc"] }],
+    ]).catch(() => null);
+    sentContacts = r ? r["1"].list.flatMap((m) => [...(m.to ?? []), ...(m.cc ?? []), ...(m.bcc ?? [])]) : [];
+  }
+  const byEmail = new Map();
+  for (const a of [...(sentContacts ?? []), ...localContacts().map((email) => ({ email }))]) {
+    const k = a.email.toLowerCase();
+    if (!byEmail.has(k) || (a.name && !byEmail.get(k).name)) byEmail.set(k, a);
+  }
+  return [...byEmail.values()].map((a) => fmtAddrs([a]));
 }
 
 const parseAddrs = (s) =>
@@ -448,48 +550,12 @@ const parseAddrs = (s) =>
 const fmtAddrs = (l) => (l ?? []).map((a) => (a.name ? `${a.name} <${a.email}>` : a.email)).join(", ");
 const quote = (text) => text.split("\n").map((l) => `> ${l}`).join("\n");
 
-async function compose(opts = {}) {
-  if (!identities.length) identities = (await call([["Identity/get", { accountId: state.accountId }]]))["0"].list;
-  const src = opts.reply || opts.forward || opts.draft;
-  const srcText = src ? (src.textBody ?? []).map((p) => src.bodyValues?.[p.partId]?.value ?? "").join("\n") : "";
-  let to = "";
-  let cc = "";
-  let subject = "";
-  let body = "";
-  if (opts.draft) {
-    to = fmtAddrs(src.to);
-    cc = fmtAddrs(src.cc);
-    subject = src.subject ?? "";
-    body = srcText;
-  } else if (opts.reply) {
-    to = fmtAddrs(src.replyTo?.length ? src.replyTo : src.from);
-    if (opts.all) cc = fmtAddrs([...(src.to ?? []), ...(src.cc ?? [])].filter((a) => a.email.toLowerCase() !== me && !identities.some((i) => i.email === a.email)));
-    subject = /^re:/i.test(src.subject ?? "") ? src.subject : `Re: ${src.subject ?? ""}`;
-    body = `\n\nOn ${new Date(src.receivedAt).toLocaleString()}, ${who(src.from)} wrote:\n${quote(srcText)}`;
-  } else if (opts.forward) {
-    subject = /^fwd?:/i.test(src.subject ?? "") ? src.subject : `Fwd: ${src.subject ?? ""}`;
-    body = `\n\n---------- Forwarded message ----------\nFrom: ${fmtAddrs(src.from)}\nSubject: ${src.subject ?? ""}\n\n${srcText}`;
-  }
-  const sig = identities[0]?.textSignature;
-  if (sig && !opts.draft) body = `${body ? "" : "\n\n"}${body}\n\n-- \n${sig}`;
-  const files = [];
-  if (opts.forward) for (const a of src.attachments ?? []) files.push({ blobId: a.blobId, name: a.name, type: a.type, size: a.size });
-  const form = el("form", { class: "composer", "aria-label": "Write a message" });
-  const fromSel = el("select", { id: "c-from", "aria-label": "From" }, ...identities.map((i) => el("option", { value: i.id, text: i.name ? `${i.name} <${i.email}>` : i.email })));
-  const datalist = el("datalist", { id: "c-contacts" }, ...contacts().map((c) => el("option", { value: c })));
-  const field = (label, input) => el("label", { class: "field" }, el("span", { text: label }), input);
-  const toIn = el("input", { id: "c-to", type: "text", list: "c-contacts", value: to, autocomplete: "off", "aria-label": "To" });
-  const ccIn = el("input", { id: "c-cc", type: "text", list: "c-contacts", value: cc, "aria-label": "Cc" });
-  const bccIn = el("input", { id: "c-bcc", type: "text", list: "c-contacts", "aria-label": "Bcc" });
-  const subjIn = el("input", { id: "c-subject", type: "text", value: subject, "aria-label": "Subject" });
-  const text = el("textarea", { id: "c-body", rows: "14", "aria-label": "Message" });
-  text.value = body;
-  // Simple rich text (bold, italic, lists, links, quotes): sent as multipart/alternative.
-  const rich = el("div", { id: "c-rich", class: "rich", contenteditable: "true", role: "textbox", "aria-multiline": "true", "aria-label": "Message", hidden: true });
-  const cmd = (name, arg) => () => (rich.focus(), document.execCommand(name, false, arg));
-  const richBar = el(
+/** The formatting buttons of a contenteditable editor (compose, the HTML signature). */
+function richToolbar(editor) {
+  const cmd = (name, arg) => () => (editor.focus(), document.execCommand(name, false, arg));
+  return el(
     "div",
-    { class: "rich-bar", role: "toolbar", "aria-label": "Formatting", hidden: true },
+    { class: "rich-bar", role: "toolbar", "aria-label": "Formatting" },
     el("button", { type: "button", title: "Bold", "aria-label": "Bold", onclick: cmd("bold") }, el("b", { text: "B" })),
     el("button", { type: "button", title: "Italic", "aria-label": "Italic", onclick: cmd("italic") }, el("i", { text: "I" })),
     el("button", { type: "button", title: "Bulleted list", text: "• List", onclick: cmd("insertUnorderedList") }),
@@ -505,7 +571,80 @@ async function compose(opts = {}) {
       },
     }),
   );
+}
+
+const cleanHtml = (html) => sanitize(html, { allowRemote: false, cidUrls: new Map() }).html;
+/** HTML as plain text (line breaks kept), for a signature that has only an HTML form. */
+function htmlText(html) {
+  const d = new DOMParser().parseFromString(cleanHtml(html.replace(/<br\s*\/?>/gi, "\n").replace(/<\/(p|div|li|h\d|blockquote)>/gi, "$&\n")), "text/html");
+  return (d.body.textContent ?? "").replace(/\n{3,}/g, "\n\n").trim();
+}
+/** An identity's signature block in plain text ("-- " line, then the signature). */
+function sigBlock(ident) {
+  const t = ident?.textSignature?.trim() ? ident.textSignature.replace(/\s+$/, "") : ident?.htmlSignature ? htmlText(ident.htmlSignature) : "";
+  return t ? `-- \n${t}` : "";
+}
+/** The same in the rich editor: the HTML signature (sanitized), else the text one. */
+function sigElement(ident) {
+  const div = el("div", { class: "signature", "data-signature": "" });
+  if (ident?.htmlSignature?.trim()) div.innerHTML = `-- <br>${cleanHtml(ident.htmlSignature)}`;
+  else div.append(...sigBlock(ident).split("\n").flatMap((l, i) => (i ? [el("br"), l] : [l])));
+  return div;
+}
+
+async function compose(opts = {}) {
+  if (!identities.length) identities = (await call([["Identity/get", { accountId: state.accountId }]]))["0"].list;
+  const src = opts.reply || opts.forward || opts.draft;
+  // (an HTML-only message's textBody is its HTML part: quoted as text, not as markup)
+  const srcText = src ? (src.textBody ?? []).map((p) => ((v) => (p.type === "text/html" ? htmlText(v) : v))(src.bodyValues?.[p.partId]?.value ?? "")).join("\n") : "";
+  const draftHtml = opts.draft ? src.htmlBody?.find((p) => p.type === "text/html" && src.bodyValues?.[p.partId]) : null;
+  let to = "";
+  let cc = "";
+  let subject = "";
+  let rest = "";
+  const addrOf = (i) => i.email.toLowerCase();
+  // From: the identity a reply was addressed to, a draft's own, else the account's
+  let ident = identities[0];
+  if (opts.draft) {
+    to = fmtAddrs(src.to);
+    cc = fmtAddrs(src.cc);
+    subject = src.subject ?? "";
+    ident = identities.find((i) => addrOf(i) === src.from?.[0]?.email?.toLowerCase()) ?? ident;
+  } else if (opts.reply) {
+    to = fmtAddrs(src.replyTo?.length ? src.replyTo : src.from);
+    const others = [...(src.to ?? []), ...(src.cc ?? [])];
+    if (opts.all) cc = fmtAddrs(others.filter((a) => a.email.toLowerCase() !== me && !identities.some((i) => addrOf(i) === a.email.toLowerCase())));
+    subject = /^re:/i.test(src.subject ?? "") ? src.subject : `Re: ${src.subject ?? ""}`;
+    rest = `On ${new Date(src.receivedAt).toLocaleString()}, ${who(src.from)} wrote:\n${quote(srcText)}`;
+    ident = identities.find((i) => others.some((a) => a.email.toLowerCase() === addrOf(i))) ?? ident;
+  } else if (opts.forward) {
+    subject = /^fwd?:/i.test(src.subject ?? "") ? src.subject : `Fwd: ${src.subject ?? ""}`;
+    if (!opts.asAttachment) rest = `---------- Forwarded message ----------\nFrom: ${fmtAddrs(src.from)}\nSubject: ${src.subject ?? ""}\n\n${srcText}`;
+  }
+  // The signature goes under the space for the new text, above a quote (the "-- " line
+  // is the usenet/RFC 3676 §4.3 signature separator).
+  const sig = sigBlock(ident);
+  const body = opts.draft ? srcText : sig || rest ? `\n\n${[sig, rest].filter(Boolean).join("\n\n")}` : "";
+  const files = [];
+  if (opts.forward && opts.asAttachment) files.push({ blobId: src.blobId, name: `${(src.subject || "message").replace(/[\\/:*?"<>|]+/g, " ").trim().slice(0, 80) || "message"}.eml`, type: "message/rfc822", size: src.size ?? 0 });
+  else if (opts.forward) for (const a of src.attachments ?? []) files.push({ blobId: a.blobId, name: a.name, type: a.type, size: a.size });
+  const form = el("form", { class: "composer", "aria-label": "Write a message" });
+  const fromSel = el("select", { id: "c-from", "aria-label": "From" }, ...identities.map((i) => el("option", { value: i.id, selected: i.id === ident?.id, text: i.name ? `${i.name} <${i.email}>` : i.email })));
+  const datalist = el("datalist", { id: "c-contacts" }, ...(await contacts()).map((c) => el("option", { value: c })));
+  const field = (label, input) => el("label", { class: "field" }, el("span", { text: label }), input);
+  const toIn = el("input", { id: "c-to", type: "text", list: "c-contacts", value: to, autocomplete: "off", "aria-label": "To" });
+  const ccIn = el("input", { id: "c-cc", type: "text", list: "c-contacts", value: cc, "aria-label": "Cc" });
+  const bccIn = el("input", { id: "c-bcc", type: "text", list: "c-contacts", "aria-label": "Bcc" });
+  const subjIn = el("input", { id: "c-subject", type: "text", value: subject, "aria-label": "Subject" });
+  const text = el("textarea", { id: "c-body", rows: "14", "aria-label": "Message" });
+  text.value = body;
+  // Simple rich text (bold, italic, lists, links, quotes): sent as multipart/alternative.
+  const rich = el("div", { id: "c-rich", class: "rich", contenteditable: "true", role: "textbox", "aria-multiline": "true", "aria-label": "Message", hidden: true });
+  const richBar = richToolbar(rich);
+  richBar.hidden = true;
   let isRich = false;
+  // a rich-text draft resumes as rich text
+  let richFrom = draftHtml ? src.bodyValues[draftHtml.partId].value : null;
   const richToggle = el("button", {
     type: "button",
     class: "link",
@@ -513,14 +652,40 @@ async function compose(opts = {}) {
     text: "Rich text",
     onclick: () => {
       isRich = !isRich;
-      if (isRich) {
-        rich.replaceChildren(textBody(text.value));
-        rich.innerHTML = rich.firstChild.innerHTML.replace(/\n/g, "<br>");
+      if (isRich && richFrom !== null) {
+        rich.innerHTML = cleanHtml(richFrom);
+        richFrom = null;
+      } else if (isRich) {
+        // the text signature block becomes the identity's HTML signature
+        const block = sigBlock(shown);
+        const at = block ? text.value.indexOf(block) : -1;
+        const html = (t) => {
+          const d = textBody(t);
+          return d.innerHTML.replace(/\n/g, "<br>");
+        };
+        if (at >= 0) {
+          rich.innerHTML = html(text.value.slice(0, at));
+          rich.append(sigElement(shown));
+          rich.insertAdjacentHTML("beforeend", html(text.value.slice(at + block.length)));
+        } else rich.innerHTML = html(text.value);
       } else text.value = rich.innerText;
       rich.hidden = richBar.hidden = !isRich;
       text.hidden = isRich;
       richToggle.textContent = isRich ? "Plain text" : "Rich text";
     },
+  });
+  let shown = ident;
+  if (richFrom !== null) richToggle.click();
+  fromSel.addEventListener("change", () => {
+    const next = identities.find((i) => i.id === fromSel.value) ?? identities[0];
+    if (isRich) {
+      const old = rich.querySelector("[data-signature]");
+      if (old) sigBlock(next) ? old.replaceWith(sigElement(next)) : old.remove();
+    } else {
+      const [a, b] = [sigBlock(shown), sigBlock(next)];
+      if (a && text.value.includes(a)) text.value = text.value.replace(a, b);
+    }
+    shown = next;
   });
   const fileIn = el("input", { type: "file", multiple: true, id: "c-files", "aria-label": "Attach files" });
   const fileList = el("ul", { class: "attachments" });
@@ -559,7 +724,9 @@ async function compose(opts = {}) {
       from: [{ name: ident?.name || null, email: ident?.email ?? me }],
       to: parseAddrs(toIn.value),
       subject: subjIn.value,
-      bodyValues: { t: { value: isRich ? rich.innerText : text.value } },
+      // (no-break spaces that editing leaves behind are plain spaces in the text twin)
+      // and the signature separator keeps its space (innerText trims it)
+      bodyValues: { t: { value: isRich ? rich.innerText.replace(/\u00a0/g, " ").replace(/^--$/m, "-- ") : text.value } },
       textBody: [{ partId: "t", type: "text/plain" }],
     };
     if (isRich) {
@@ -569,6 +736,9 @@ async function compose(opts = {}) {
     }
     if (ccIn.value.trim()) email.cc = parseAddrs(ccIn.value);
     if (bccIn.value.trim()) email.bcc = parseAddrs(bccIn.value);
+    // the identity's own Reply-To and Bcc (RFC 8621 §6)
+    if (ident?.replyTo?.length) email.replyTo = ident.replyTo;
+    if (ident?.bcc?.length) email.bcc = [...(email.bcc ?? []), ...ident.bcc];
     if (opts.reply) {
       email.inReplyTo = opts.reply.messageId ?? null;
       email.references = [...(opts.reply.references ?? []), ...(opts.reply.messageId ?? [])];
@@ -622,6 +792,7 @@ async function compose(opts = {}) {
       const fail = r["0"].notCreated?.s;
       if (fail) throw new JmapError(fail.type, fail.description);
       rememberContacts([...email.to, ...(email.cc ?? []), ...(email.bcc ?? [])].map((a) => a.email));
+      sentContacts = null;
       clearInterval(autosave);
       toast("Sent.");
       close();
@@ -635,7 +806,7 @@ async function compose(opts = {}) {
   });
   form.append(
     el("div", { class: "tools" }, el("button", { type: "button", class: "only-phone", text: "← Back", onclick: close }), el("h2", { text: opts.reply ? "Reply" : opts.forward ? "Forward" : opts.draft ? "Draft" : "New message" })),
-    identities.length > 1 ? field("From", fromSel) : el("div", { class: "from-line muted small", text: `From: ${identities[0]?.email ?? me}` }),
+    identities.length > 1 ? field("From", fromSel) : el("div", { class: "from-line muted small", text: `From: ${identities[0] ? fmtAddrs([identities[0]]) : me}` }),
     field("To", toIn),
     field("Cc", ccIn),
     field("Bcc", bccIn),
@@ -655,10 +826,91 @@ async function compose(opts = {}) {
       status,
     ),
   );
-  document.body.classList.add("reading");
+  showPane();
   $("#reader").replaceChildren(form);
   renderFiles();
-  (to ? text : toIn).focus();
+  (to ? (isRich ? rich : text) : toIn).focus();
+}
+
+// ---------- settings: identities and signatures (RFC 8621 §6) ----------
+
+async function identitySettings() {
+  const r = await guarded(() => call([["Identity/get", { accountId: state.accountId }]]));
+  if (!r) return;
+  identities = r["0"].list;
+  const cards = identities.map((i) => {
+    const name = el("input", { type: "text", id: `id-name-${i.id}`, value: i.name ?? "", placeholder: "Your name as recipients see it" });
+    const textSig = el("textarea", { id: `id-text-${i.id}`, rows: "4", "aria-label": `Plain-text signature for ${i.email}` });
+    textSig.value = i.textSignature ?? "";
+    const htmlSig = el("div", { id: `id-html-${i.id}`, class: "rich sig-editor", contenteditable: "true", role: "textbox", "aria-multiline": "true", "aria-label": `Formatted signature for ${i.email}` });
+    htmlSig.innerHTML = cleanHtml(i.htmlSignature ?? "");
+    const form = el(
+      "form",
+      { class: "identity", "data-id": i.id, "aria-label": `Identity ${i.email}` },
+      el("h3", {}, el("span", { text: i.email }), i.mayDelete ? null : el("span", { class: "muted small", text: " · your address" })),
+      el("label", { class: "field" }, el("span", { text: "Name" }), name),
+      el("div", { class: "muted small", text: "Signature in plain-text mail" }),
+      textSig,
+      el("div", { class: "muted small", text: "Signature in rich-text mail (when empty, the plain one is used)" }),
+      richToolbar(htmlSig),
+      htmlSig,
+      el(
+        "div",
+        { class: "send-row" },
+        el("button", { type: "submit", class: "primary", text: "Save" }),
+        i.mayDelete
+          ? el("button", {
+              type: "button",
+              text: "Remove",
+              onclick: async () => {
+                if (!confirm(`Stop sending as ${i.email}?`)) return;
+                if (await guarded(() => call([["Identity/set", { accountId: state.accountId, destroy: [i.id] }]]).then(checkSet("destroyed", i.id)))) identitySettings();
+              },
+            })
+          : null,
+      ),
+    );
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const html = htmlSig.textContent.trim() || htmlSig.querySelector("img") ? cleanHtml(htmlSig.innerHTML) : "";
+      const patch = { name: name.value.trim(), textSignature: textSig.value.replace(/\s+$/, ""), htmlSignature: html };
+      const res = await guarded(() => call([["Identity/set", { accountId: state.accountId, update: { [i.id]: patch } }]]).then(checkSet("updated", i.id)));
+      if (res) {
+        Object.assign(i, patch);
+        toast(`Saved for ${i.email}.`);
+      }
+    });
+    return form;
+  });
+  const newEmail = el("input", { type: "text", id: "id-new-email", placeholder: "name@example.com", "aria-label": "Address" });
+  const newName = el("input", { type: "text", id: "id-new-name", placeholder: "Name", "aria-label": "Name" });
+  const add = el(
+    "form",
+    { class: "identity add", "aria-label": "Send as another address" },
+    el("h3", { text: "Send as another address" }),
+    el("p", { class: "muted small", text: "An alias of yours that you may send as (the administrator decides which)." }),
+    el("label", { class: "field" }, el("span", { text: "Address" }), newEmail),
+    el("label", { class: "field" }, el("span", { text: "Name" }), newName),
+    el("div", { class: "send-row" }, el("button", { type: "submit", text: "Add" })),
+  );
+  add.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const res = await guarded(() => call([["Identity/set", { accountId: state.accountId, create: { n: { email: newEmail.value.trim(), name: newName.value.trim() } } }]]).then(checkSet("created", "n")));
+    if (res) {
+      toast(`You can now send as ${newEmail.value.trim()}.`);
+      identitySettings();
+    }
+  });
+  const page = el(
+    "div",
+    { class: "composer settings", "aria-label": "Identities and signatures" },
+    el("div", { class: "tools" }, el("button", { type: "button", class: "only-phone", text: "← Back", onclick: () => document.body.classList.remove("reading") }), el("h2", { text: "Identities and signatures" })),
+    el("p", { class: "muted small", text: "The name and signature new messages start with, for each address you write from." }),
+    ...cards,
+    add,
+  );
+  showPane();
+  $("#reader").replaceChildren(page);
 }
 
 // ---------- settings: vacation reply (RFC 8621 §8) ----------
@@ -697,18 +949,25 @@ async function vacationSettings() {
     const res = await guarded(() => call([["VacationResponse/set", { accountId: state.accountId, update: { singleton: patch } }]]).then(checkSet("updated", "singleton")));
     if (res) toast(on.checked ? "Vacation reply is on." : "Vacation reply is off.");
   });
-  document.body.classList.add("reading");
+  showPane();
   $("#reader").replaceChildren(form);
 }
 
 // ---------- live updates, keyboard, start ----------
 
+// Live updates: one refresh at a time; a change during one asks for one more after it.
 let refreshing = null;
+let again = false;
 async function refresh() {
-  if (refreshing) return refreshing;
+  if (refreshing) {
+    again = true;
+    return refreshing;
+  }
   refreshing = (async () => {
-    await loadMailboxes();
-    await loadList();
+    do {
+      again = false;
+      await loadList(false, true);
+    } while (again);
   })().finally(() => (refreshing = null));
   return refreshing;
 }
@@ -743,6 +1002,7 @@ async function start() {
   $("#compose").addEventListener("click", () => compose());
   $("#new-folder").addEventListener("click", createFolder);
   $("#vacation").addEventListener("click", vacationSettings);
+  $("#identities").addEventListener("click", identitySettings);
   $("#more").addEventListener("click", () => loadList(true));
   $("#menu").addEventListener("click", () => document.body.classList.toggle("show-folders"));
   $("#search").addEventListener("submit", (ev) => {

@@ -96,9 +96,11 @@ export function textBody(text) {
   return pre;
 }
 
-/** "Authentication-Results" summarised: a warning when DMARC (or SPF and DKIM) failed. */
+/** "Authentication-Results" summarised: a warning when DMARC (or SPF and DKIM) failed.
+ *  Only the topmost field counts: it is the one our server added (RFC 8601 §5: fields
+ *  further down came with the message and may be forged). */
 export function authSummary(values) {
-  const text = (values || []).join(" ").toLowerCase();
+  const text = (values?.[0] ?? "").toLowerCase();
   if (!text) return null;
   const get = (k) => new RegExp(`\\b${k}=(\\w+)`).exec(text)?.[1];
   const dmarc = get("dmarc");

@@ -304,9 +304,11 @@ CREATE TABLE `jmap_identities` (
 	`bcc` text,
 	`text_signature` text DEFAULT '' NOT NULL,
 	`html_signature` text DEFAULT '' NOT NULL,
+	`is_primary` integer DEFAULT false NOT NULL,
 	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
+CREATE UNIQUE INDEX `jmap_identities_primary` ON `jmap_identities` (`account_id`) WHERE is_primary = 1;--> statement-breakpoint
 CREATE TABLE `jmap_submissions` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`account_id` integer NOT NULL,
