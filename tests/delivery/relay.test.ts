@@ -90,6 +90,8 @@ test("A's outbound mail goes through the AUTH + STARTTLS relay and arrives at C"
   await submit(a, "through the relay");
   const msg = await until("Carol's message", async () => (await inbox(c, CAROL.address)).find((m) => m.includes("Subject: through the relay")));
   expect(msg).toContain("via the smarthost");
+  // relay.py writes its record after forwarding to C: wait for it, not just for C's copy.
+  await until("the relay's record", () => relay.relayed().length > 0 || undefined);
   expect(relay.relayed()).toEqual([{ mailFrom: ALICE.address, rcptTo: [CAROL.address], tls: true, authUser: "relayuser" } as never]);
   await until("the spool row delivered", async () => (await a.core.spool.list()).every((r) => r.status === "delivered") || undefined);
 }, 30_000);
