@@ -110,7 +110,9 @@ export function createCheckPool(opts: CheckPoolOptions): CheckPool {
       if (job === culprit) continue;
       if (job.retried) {
         clearTimeout(job.timer);
-        job.reject(new Error("check worker stopped"));
+        // Stopped twice for other, slower checks: an overloaded pool, answered like a
+        // deadline (451, try later), not as a failure of this message.
+        job.reject(new CheckDeadlineError("check worker stopped twice by slower checks"));
       } else {
         job.retried = true;
         job.arm();
