@@ -35,6 +35,8 @@ export interface AdminApi {
   createAccount(address: string, password: string): Promise<void>;
   setPassword(address: string, password: string): Promise<boolean>;
   deleteAccount(address: string): Promise<boolean>;
+  /** Disable (no login anywhere; mail still delivered) or enable; false when no account. */
+  setDisabled(address: string, disabled: boolean): Promise<boolean>;
   /** RFC 9208 quota of an account: limits (null: none) and usage; null when no account. */
   getQuota(address: string): Promise<Quota | null>;
   /** Sets both limits (null: none); false when there is no such account. */
@@ -61,6 +63,7 @@ export const ADMIN_METHODS = [
   "createAccount",
   "setPassword",
   "deleteAccount",
+  "setDisabled",
   "getQuota",
   "setQuota",
   "queueList",
@@ -92,6 +95,7 @@ export function createAdminApi(parts: {
     createAccount: async (address, password) => void (await store.createAccount(address, password)),
     setPassword: (address, password) => store.setPassword(address, password),
     deleteAccount: (address) => store.deleteAccount(address),
+    setDisabled: (address, disabled) => store.setDisabled(address, disabled),
     getQuota: async (address) => {
       const a = await store.getAccount(address);
       return a ? store.getQuota(a.id) : null;

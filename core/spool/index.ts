@@ -55,6 +55,10 @@ export function createSpool(opts: SpoolOptions): Spool {
       return n;
     },
     delete: (id) => deleteMessage(db, id),
+    async bounce(id) {
+      if (!scheduler) throw new Error("bouncing needs the running server (its scheduler sends the notice)");
+      return scheduler.bounce(id, `Returned by the postmaster of ${hostname}: delivery was given up by hand`);
+    },
     start() {
       if (scheduler) return;
       const dlog = log.child({ part: "delivery" });

@@ -41,6 +41,9 @@ export interface Spool {
   /** Make deferred entries of this message due now. */
   retry(id: string): Promise<number>;
   delete(id: string): Promise<number>;
+  /** Fail the waiting recipients now, with a failure notice to the sender (a running
+   *  server only: the notice goes through the scheduler); returns how many. */
+  bounce(id: string): Promise<number>;
   /** Start the delivery scheduler (serve only). */
   start(): void;
   stop(): Promise<void>;

@@ -39,7 +39,7 @@ function hash(password: string): Promise<string> {
   return Bun.password.hash(password, ARGON2);
 }
 
-export type AccountOps = Pick<Store, "addDomain" | "listDomains" | "deleteDomain" | "isLocalDomain" | "createAccount" | "getAccount" | "getAccountById" | "listAccounts" | "findAccounts" | "setPassword" | "deleteAccount" | "verifyPassword">;
+export type AccountOps = Pick<Store, "addDomain" | "listDomains" | "deleteDomain" | "isLocalDomain" | "createAccount" | "getAccount" | "getAccountById" | "listAccounts" | "findAccounts" | "setPassword" | "setDisabled" | "deleteAccount" | "verifyPassword">;
 
 export function accountOps(ctx: StoreCtx): AccountOps {
   const { db } = ctx;
@@ -135,6 +135,11 @@ export function accountOps(ctx: StoreCtx): AccountOps {
     return db.write(async (tx) => (await exec(tx, "UPDATE accounts SET password_hash = ? WHERE address = ?", [pw, a])).rowsAffected > 0);
   }
 
+  async function setDisabled(address: string, disabled: boolean): Promise<boolean> {
+    const a = normalizeAddress(address).address;
+    return db.write(async (tx) => (await exec(tx, "UPDATE accounts SET disabled = ? WHERE address = ?", [disabled ? 1 : 0, a])).rowsAffected > 0);
+  }
+
   /** Deletes the account, its mailboxes, messages and tombstones; blob references dropped. */
   async function deleteAccount(address: string): Promise<boolean> {
     const a = normalizeAddress(address).address;
@@ -194,5 +199,5 @@ export function accountOps(ctx: StoreCtx): AccountOps {
     return out;
   }
 
-  return { addDomain, listDomains, deleteDomain, isLocalDomain, createAccount, getAccount, getAccountById, listAccounts, findAccounts, setPassword, deleteAccount, verifyPassword };
+  return { addDomain, listDomains, deleteDomain, isLocalDomain, createAccount, getAccount, getAccountById, listAccounts, findAccounts, setPassword, setDisabled, deleteAccount, verifyPassword };
 }

@@ -20,8 +20,11 @@ import { ConsoleConfig } from "./config.ts";
 import { guard, type ConsoleCtx, type Env } from "./context.ts";
 import { alertMessage, createHealth } from "./health.ts";
 import { accountRoutes } from "./routes-account.tsx";
+import { importRoutes } from "./routes-import.tsx";
 import { adminPageRoutes } from "./routes-admin.tsx";
 import { moreAdminRoutes } from "./routes-admin-more.tsx";
+import { accountAdminRoutes } from "./routes-admin-accounts.tsx";
+import { queueAdminRoutes } from "./routes-admin-queue.tsx";
 import { loginRoutes } from "./routes-login.tsx";
 import { setupRoutes } from "./routes-setup.tsx";
 import { createSecurity } from "./security.ts";
@@ -106,8 +109,11 @@ export default definePlugin({
       loginRoutes(app, ctx);
       setupRoutes(app, ctx);
       accountRoutes(app, ctx);
+      importRoutes(app, ctx);
       adminPageRoutes(app, ctx);
-      moreAdminRoutes(app, ctx, ctx.api, activity);
+      accountAdminRoutes(app, ctx);
+      queueAdminRoutes(app, ctx, activity);
+      moreAdminRoutes(app, ctx, ctx.api);
       autoconfigRoutes(root, core);
     });
 

@@ -9,7 +9,7 @@ import { splitCommand } from "./command.ts";
 import type { HeaderLimits } from "./header-bounds.ts";
 import { formatReply, R, verdictOutcome, type Outcome } from "./reply.ts";
 import { createAuthExchange } from "./sasl.ts";
-import { bdat, data, dataEnd, mail, rcpt, type SessionCtx } from "./transaction.ts";
+import { bdat, data, dataEnd, mail, rcpt, rejected, type SessionCtx } from "./transaction.ts";
 import { createWireReader, type WireEvent } from "./wire.ts";
 
 export type SmtpService = "smtp" | "submission" | "submissions";
@@ -206,6 +206,7 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     if (closed) return;
     const greeting: Reply = { code: 220, text: `${cfg.hostname} ESMTP kotakpos` };
     const o = verdictOutcome(v, greeting);
+    if (!o.ok) rejected(c, "connect", o.reply);
     if (o.ok) send(greeting, false);
     else if (v.kind === "reject") {
       // RFC 5321 §3.1: 554 instead of 220, then wait for QUIT answering 503.
@@ -271,7 +272,10 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     if (name === "") return reply({ code: 501, enhanced: "5.5.4", text: `Syntax: ${extended ? "EHLO" : "HELO"} hostname` });
     const v = await hooks.first("smtp.helo", conn, name);
     const o = verdictOutcome(v, R.ok);
-    if (!o.ok) return respond(o);
+    if (!o.ok) {
+      rejected(c, "helo", o.reply, { helo: name });
+      return respond(o);
+    }
     // RFC 5321 §4.1.4: EHLO/HELO reset the transaction like RSET.
     c.txn = undefined;
     c.helo = name;
