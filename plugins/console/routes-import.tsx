@@ -135,7 +135,7 @@ export function importRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
             {s.done && s.report && (
               <div id="import-report">
                 <Notice kind={s.report.skipped ? "info" : "ok"}>
-                  Found {s.report.found} = copied {s.report.imported} + skipped {s.report.skipped} + already here {s.report.existing}, {size(s.report.bytes)} in {s.report.seconds.toFixed(1)} s, {s.report.folders} folders.
+                  Found {s.report.found} = copied {s.report.imported} + skipped {s.report.skipped} + already here {s.report.existing}, {size(s.report.bytes)} in {s.report.seconds.toFixed(1)} s, {s.report.folders} folder(s).
                 </Notice>
                 <Table rows={s.report.skippedList} cols={[{ label: "Skipped", cell: (x) => x.where }, { label: "Why", cell: (x) => x.reason }]} />
                 {s.report.notes.map((n) => (
@@ -190,7 +190,7 @@ export function importRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
                   <input id="oldpw" name="password" type="password" autocomplete="off" required />
                 </div>
               </div>
-              <label class="check">
+              <label class="checkbox">
                 <input type="checkbox" name="insecure" value="1" checked={f.insecure === "1"} /> Accept a certificate that does not verify (a self-signed old server)
               </label>
               <div class="actions">
