@@ -63,9 +63,17 @@ export function accountAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
                   <>
                     <a href={`/admin/domains/${enc(d.name)}`}>DNS records</a> · <a href={`/admin/domains/${enc(d.name)}/dkim`}>DKIM keys</a>{" "}
                     {count(d.name) === 0 ? (
-                      <PostButton action={`/admin/domains/${enc(d.name)}/delete`} csrf={csrf} label="Delete" kind="danger" confirm={`Delete the domain ${d.name}? Mail to it will be refused from then on.`} />
+                      <PostButton
+                        action={`/admin/domains/${enc(d.name)}/delete`}
+                        csrf={csrf}
+                        label="Delete"
+                        kind="danger"
+                        confirm={`Delete the domain ${d.name}? Mail to it will be refused from then on.`}
+                      />
                     ) : (
-                      <span class="muted small" title="Delete or move its accounts first">· in use</span>
+                      <span class="muted small" title="Delete or move its accounts first">
+                        · in use
+                      </span>
                     )}
                   </>
                 ),
@@ -90,7 +98,10 @@ export function accountAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
       status,
     );
   }
-  app.get("/admin/domains", asAdmin(ctx, (c, v) => domainsPage(c, v)));
+  app.get(
+    "/admin/domains",
+    asAdmin(ctx, (c, v) => domainsPage(c, v)),
+  );
   adminPost(app, ctx, "/admin/domains", domainsPage, async (f) => {
     const name = (f.name ?? "").trim().toLowerCase().replace(/\.$/, "");
     if (!DOMAIN.test(name)) return { kind: "error", text: "Give a domain name like example.org." };
@@ -104,26 +115,29 @@ export function accountAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
     if (left.length) return { kind: "error", text: `${name} still has ${left.length} account(s): delete them first. The domain stays.` };
     return (await core.store.deleteDomain(name)) ? { kind: "ok", text: `${name} deleted: mail to it is refused from now on.` } : { kind: "error", text: `No domain ${name}.` };
   });
-  app.get("/admin/domains/:name", asAdmin(ctx, async (c, v) => {
-    const name = param(c, "name").toLowerCase();
-    if (!(await core.store.isLocalDomain(name))) return c.text("No such domain.", 404);
-    const r = await checkDnsRecords(await ctx.checksEnv(), name);
-    return adminFrame(
-      c,
-      v,
-      name,
-      "/admin/domains",
-      <>
-        <h1>{name}</h1>
-        <CheckCard r={r} copy />
-        <div class="actions">
-          <a class="button secondary" href={`/admin/domains/${enc(name)}`}>
-            Re-check
-          </a>
-        </div>
-      </>,
-    );
-  }));
+  app.get(
+    "/admin/domains/:name",
+    asAdmin(ctx, async (c, v) => {
+      const name = param(c, "name").toLowerCase();
+      if (!(await core.store.isLocalDomain(name))) return c.text("No such domain.", 404);
+      const r = await checkDnsRecords(await ctx.checksEnv(), name);
+      return adminFrame(
+        c,
+        v,
+        name,
+        "/admin/domains",
+        <>
+          <h1>{name}</h1>
+          <CheckCard r={r} copy />
+          <div class="actions">
+            <a class="button secondary" href={`/admin/domains/${enc(name)}`}>
+              Re-check
+            </a>
+          </div>
+        </>,
+      );
+    }),
+  );
 
   // ---- accounts
   async function accountsPage(c: C, v: Viewer, flash?: Flash, status: 200 | 400 = 200) {
@@ -195,7 +209,10 @@ export function accountAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
       status,
     );
   }
-  app.get("/admin/accounts", asAdmin(ctx, (c, v) => accountsPage(c, v)));
+  app.get(
+    "/admin/accounts",
+    asAdmin(ctx, (c, v) => accountsPage(c, v)),
+  );
   adminPost(app, ctx, "/admin/accounts", accountsPage, async (f) => {
     const local = (f.local ?? "").trim().toLowerCase();
     const address = `${local}@${(f.domain ?? "").trim().toLowerCase()}`;
@@ -241,7 +258,11 @@ export function accountAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
                 <span class="muted small">This is you: another admin can disable your account or change your role.</span>
               ) : (
                 <>
-                  {a.disabled ? <PostButton action={`${base}/enable`} csrf={csrf} label="Enable login" kind="primary" small={false} /> : <PostButton action={`${base}/disable`} csrf={csrf} label="Disable login" kind="danger" small={false} confirm={`Disable ${a.address}? It can no longer log in.`} />}
+                  {a.disabled ? (
+                    <PostButton action={`${base}/enable`} csrf={csrf} label="Enable login" kind="primary" small={false} />
+                  ) : (
+                    <PostButton action={`${base}/disable`} csrf={csrf} label="Disable login" kind="danger" small={false} confirm={`Disable ${a.address}? It can no longer log in.`} />
+                  )}
                   <PostButton action={`${base}/admin`} csrf={csrf} label={isAdmin ? "Remove admin" : "Make admin"} small={false} fields={{ admin: isAdmin ? "0" : "1" }} />
                 </>
               )}
@@ -303,8 +324,14 @@ export function accountAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
         throw e;
       }
     });
-  app.get("/admin/accounts/:address", asAdmin(ctx, (c, v) => accountPage(c, v)));
-  for (const [path, disabled] of [["/disable", true], ["/enable", false]] as const)
+  app.get(
+    "/admin/accounts/:address",
+    asAdmin(ctx, (c, v) => accountPage(c, v)),
+  );
+  for (const [path, disabled] of [
+    ["/disable", true],
+    ["/enable", false],
+  ] as const)
     accountPost(path, async (a, _f, v) => {
       if (a.address === v.address) return { kind: "error", text: "You cannot disable your own account." };
       await core.store.setDisabled(a.address, disabled);

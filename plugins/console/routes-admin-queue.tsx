@@ -79,7 +79,10 @@ export function queueAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, activity: Acti
       status,
     );
   }
-  app.get("/admin/queue", asAdmin(ctx, (c, v) => queuePage(c, v)));
+  app.get(
+    "/admin/queue",
+    asAdmin(ctx, (c, v) => queuePage(c, v)),
+  );
 
   async function messagePage(c: C, v: Viewer, flash?: Flash, status: 200 | 400 = 200) {
     const id = param(c, "id");
@@ -140,14 +143,19 @@ export function queueAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, activity: Acti
       status,
     );
   }
-  app.get("/admin/queue/:id", asAdmin(ctx, (c, v) => messagePage(c, v)));
+  app.get(
+    "/admin/queue/:id",
+    asAdmin(ctx, (c, v) => messagePage(c, v)),
+  );
   adminPost(app, ctx, "/admin/queue/:id/retry", messagePage, async (_f, c) => {
     const n = await core.spool.retry(param(c, "id"));
     return n ? { kind: "ok", text: `${n} recipient(s) will be tried again now.` } : { kind: "error", text: "No recipient of this message is waiting." };
   });
   adminPost(app, ctx, "/admin/queue/:id/bounce", messagePage, async (_f, c) => {
     const n = await core.spool.bounce(param(c, "id"));
-    return n ? { kind: "ok", text: `Bounced: ${n} recipient(s) given up, the sender was sent a failure notice.` } : { kind: "error", text: "No recipient of this message is waiting (one being sent now cannot be bounced)." };
+    return n
+      ? { kind: "ok", text: `Bounced: ${n} recipient(s) given up, the sender was sent a failure notice.` }
+      : { kind: "error", text: "No recipient of this message is waiting (one being sent now cannot be bounced)." };
   });
   adminPost(app, ctx, "/admin/queue/:id/delete", queuePage, async (_f, c) => {
     const n = await core.spool.delete(param(c, "id"));
@@ -155,77 +163,80 @@ export function queueAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, activity: Acti
   });
 
   // ---- recent deliveries and rejections
-  app.get("/admin/activity", asAdmin(ctx, (c, v) => {
-    const list = activity.recent();
-    const rejections = activity.rejections();
-    return adminFrame(
-      c,
-      v,
-      "Deliveries",
-      "/admin/activity",
-      <>
-        <h1>Deliveries and rejections</h1>
-        <p class="muted small">Since the server started, newest first.</p>
-        <section class="card">
-          <h2>Outbound deliveries</h2>
-          <p class="small muted">Deliveries, retries and bounces, with the receiving server's answer.</p>
-          <Table
-            id="activity"
-            rows={list}
-            empty="Nothing delivered since the server started."
-            cols={[
-              { label: "When", cell: (e) => when(e.at) },
-              { label: "Recipient", cell: (e) => e.recipient },
-              { label: "Result", cell: (e) => <span class={`pill ${e.kind === "delivered" ? "pass" : e.kind === "deferred" ? "warn" : "fail"}`}>{e.kind}</span> },
-              { label: "Reason", cell: (e) => e.detail, class: "small" },
-            ]}
-          />
-        </section>
-        <section class="card">
-          <h2>Refused at SMTP time</h2>
-          <p class="small muted">Connections, senders, recipients and messages our checks refused (unknown users, relaying, blocklists, SPF/DMARC, spam …), with the answer the client got.</p>
-          <Table
-            id="rejections"
-            rows={rejections}
-            empty="Nothing refused since the server started."
-            cols={[
-              { label: "When", cell: (r) => when(r.at) },
-              {
-                label: "Client",
-                cell: (r) => (
-                  <>
-                    <span class="mono">{r.ip}</span>
-                    {r.helo && <div class="muted small">{r.helo}</div>}
-                  </>
-                ),
-              },
-              {
-                label: "Mail",
-                cell: (r) => (
-                  <span class="small">
-                    {r.mailFrom !== undefined && <div>from {r.mailFrom || "<>"}</div>}
-                    {r.rcpt && <div>to {r.rcpt}</div>}
-                    {r.mailFrom === undefined && !r.rcpt && "—"}
-                  </span>
-                ),
-              },
-              { label: "At", cell: (r) => <span class={`pill ${r.reply.code >= 500 ? "fail" : "warn"}`}>{r.stage.toUpperCase()}</span> },
-              {
-                label: "Answer",
-                class: "small",
-                cell: (r) => (
-                  <>
-                    <span class="mono">
-                      {r.reply.code} {r.reply.enhanced ?? ""}
-                    </span>{" "}
-                    {r.reply.text}
-                  </>
-                ),
-              },
-            ]}
-          />
-        </section>
-      </>,
-    );
-  }));
+  app.get(
+    "/admin/activity",
+    asAdmin(ctx, (c, v) => {
+      const list = activity.recent();
+      const rejections = activity.rejections();
+      return adminFrame(
+        c,
+        v,
+        "Deliveries",
+        "/admin/activity",
+        <>
+          <h1>Deliveries and rejections</h1>
+          <p class="muted small">Since the server started, newest first.</p>
+          <section class="card">
+            <h2>Outbound deliveries</h2>
+            <p class="small muted">Deliveries, retries and bounces, with the receiving server's answer.</p>
+            <Table
+              id="activity"
+              rows={list}
+              empty="Nothing delivered since the server started."
+              cols={[
+                { label: "When", cell: (e) => when(e.at) },
+                { label: "Recipient", cell: (e) => e.recipient },
+                { label: "Result", cell: (e) => <span class={`pill ${e.kind === "delivered" ? "pass" : e.kind === "deferred" ? "warn" : "fail"}`}>{e.kind}</span> },
+                { label: "Reason", cell: (e) => e.detail, class: "small" },
+              ]}
+            />
+          </section>
+          <section class="card">
+            <h2>Refused at SMTP time</h2>
+            <p class="small muted">Connections, senders, recipients and messages our checks refused (unknown users, relaying, blocklists, SPF/DMARC, spam …), with the answer the client got.</p>
+            <Table
+              id="rejections"
+              rows={rejections}
+              empty="Nothing refused since the server started."
+              cols={[
+                { label: "When", cell: (r) => when(r.at) },
+                {
+                  label: "Client",
+                  cell: (r) => (
+                    <>
+                      <span class="mono">{r.ip}</span>
+                      {r.helo && <div class="muted small">{r.helo}</div>}
+                    </>
+                  ),
+                },
+                {
+                  label: "Mail",
+                  cell: (r) => (
+                    <span class="small">
+                      {r.mailFrom !== undefined && <div>from {r.mailFrom || "<>"}</div>}
+                      {r.rcpt && <div>to {r.rcpt}</div>}
+                      {r.mailFrom === undefined && !r.rcpt && "—"}
+                    </span>
+                  ),
+                },
+                { label: "At", cell: (r) => <span class={`pill ${r.reply.code >= 500 ? "fail" : "warn"}`}>{r.stage.toUpperCase()}</span> },
+                {
+                  label: "Answer",
+                  class: "small",
+                  cell: (r) => (
+                    <>
+                      <span class="mono">
+                        {r.reply.code} {r.reply.enhanced ?? ""}
+                      </span>{" "}
+                      {r.reply.text}
+                    </>
+                  ),
+                },
+              ]}
+            />
+          </section>
+        </>,
+      );
+    }),
+  );
 }

@@ -135,9 +135,16 @@ export function importRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
             {s.done && s.report && (
               <div id="import-report">
                 <Notice kind={s.report.skipped ? "info" : "ok"}>
-                  Found {s.report.found} = copied {s.report.imported} + skipped {s.report.skipped} + already here {s.report.existing}, {size(s.report.bytes)} in {s.report.seconds.toFixed(1)} s, {s.report.folders} folder(s).
+                  Found {s.report.found} = copied {s.report.imported} + skipped {s.report.skipped} + already here {s.report.existing}, {size(s.report.bytes)} in {s.report.seconds.toFixed(1)} s,{" "}
+                  {s.report.folders} folder(s).
                 </Notice>
-                <Table rows={s.report.skippedList} cols={[{ label: "Skipped", cell: (x) => x.where }, { label: "Why", cell: (x) => x.reason }]} />
+                <Table
+                  rows={s.report.skippedList}
+                  cols={[
+                    { label: "Skipped", cell: (x) => x.where },
+                    { label: "Why", cell: (x) => x.reason },
+                  ]}
+                />
                 {s.report.notes.map((n) => (
                   <p class="small muted">{n}</p>
                 ))}
@@ -169,7 +176,9 @@ export function importRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
                 <div>
                   <label for="security">Security</label>
                   <select id="security" name="security">
-                    <option value="tls" selected={f.security !== "starttls"}>TLS (port 993)</option>
+                    <option value="tls" selected={f.security !== "starttls"}>
+                      TLS (port 993)
+                    </option>
                     <option value="starttls" selected={f.security === "starttls"}>
                       STARTTLS (port 143)
                     </option>

@@ -28,7 +28,11 @@ beforeAll(async () => {
   dns = await startTestDns({ "remote.test": { MX: [{ exchange: "mx.remote.test", priority: 10 }] }, "mx.remote.test": { A: ["127.0.0.1"] } });
   srv = await startTestServer({
     domains: [],
-    config: { dns: { servers: [dns.server], timeout: "2s" }, delivery: { port: await freePort() }, console: { probeDomain: "remote.test", dnsblsV4: [], dnsblsV6: [], domainBls: [], checkTimeout: "2s" } } as never,
+    config: {
+      dns: { servers: [dns.server], timeout: "2s" },
+      delivery: { port: await freePort() },
+      console: { probeDomain: "remote.test", dnsblsV4: [], dnsblsV6: [], domainBls: [], checkTimeout: "2s" },
+    } as never,
   });
   base = `https://127.0.0.1:${srv.port("https")}`;
   browser = await launchChromium();
@@ -167,9 +171,12 @@ async function waitFor<T>(fn: () => Promise<T | undefined>, ms = 20_000): Promis
 
 test("one queued message: its recipients, tries and last answer; retry, bounce (the sender is told), delete", async () => {
   const submit = (subject: string) =>
-    smtplib(srv.port("submission"), `s.login("${ALICE.address}", "${ALICE.password}")
+    smtplib(
+      srv.port("submission"),
+      `s.login("${ALICE.address}", "${ALICE.password}")
 s.sendmail("${ALICE.address}", ["bob@remote.test", "carol@remote.test"], "From: ${ALICE.address}\\r\\nTo: bob@remote.test\\r\\nSubject: ${subject}\\r\\n\\r\\nhello\\r\\n")
-out.append(250)`);
+out.append(250)`,
+    );
   await submit("stuck one");
   // The first try fails (nothing listens at remote.test's MX): deferred, with the reason.
   const id = await waitFor(async () => (await srv.core.spool.list()).find((q) => q.status === "deferred" && q.lastError)?.id);

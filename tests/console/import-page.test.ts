@@ -22,14 +22,20 @@ let dovecotPort = 0;
 let release: () => void = () => {};
 let running: Promise<unknown> = Promise.resolve();
 
-const message = (i: number) => `From: friend${i % 9}@old.test\r\nTo: ${OLD.user}@old.test\r\nSubject: old message ${i}\r\nMessage-ID: <old${i}@old.test>\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\n${"some words of an old letter\r\n".repeat(30)}`;
+const message = (i: number) =>
+  `From: friend${i % 9}@old.test\r\nTo: ${OLD.user}@old.test\r\nSubject: old message ${i}\r\nMessage-ID: <old${i}@old.test>\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\n${"some words of an old letter\r\n".repeat(30)}`;
 
 beforeAll(async () => {
   if (!HAVE) return;
   let ready: (p: number) => void = () => {};
   const started = new Promise<number>((r) => (ready = r));
   running = withDovecot(
-    { protocol: "imap", users: [OLD.user], password: OLD.password, messages: () => Array.from({ length: COUNT }, (_, i) => [`${1700000000 + i}.M${i}P1.old:2,${i % 3 ? "S" : ""}`, message(i)] as [string, string]) },
+    {
+      protocol: "imap",
+      users: [OLD.user],
+      password: OLD.password,
+      messages: () => Array.from({ length: COUNT }, (_, i) => [`${1700000000 + i}.M${i}P1.old:2,${i % 3 ? "S" : ""}`, message(i)] as [string, string]),
+    },
     async (port) => {
       ready(port);
       await new Promise<void>((r) => (release = r));
@@ -71,58 +77,66 @@ const inboxCount = async () => {
   return (await srv.core.store.messages((await srv.core.store.getMailbox(a.id, "INBOX"))!.id)).length;
 };
 
-test.skipIf(!HAVE)("a bad form and a wrong password are said in words", async () => {
-  await fillSource("x");
-  await page.fill("#host", "not a host!");
-  await page.click("button:has-text('Start the import')");
-  expect(await page.textContent(".notice.error")).toContain("IMAP host name");
+test.skipIf(!HAVE)(
+  "a bad form and a wrong password are said in words",
+  async () => {
+    await fillSource("x");
+    await page.fill("#host", "not a host!");
+    await page.click("button:has-text('Start the import')");
+    expect(await page.textContent(".notice.error")).toContain("IMAP host name");
 
-  await fillSource("not-the-password");
-  await page.click("button:has-text('Start the import')");
-  await page.waitForURL(/job=/);
-  await page.waitForSelector("#import-progress [data-field=state]:has-text('Stopped')", { timeout: 20_000 });
-  expect(await page.textContent("#import-progress [data-field=state]")).toMatch(/Stopped: .*(login|auth|LOGIN|AUTHENTICATIONFAILED|credentials)/i);
-  expect(await inboxCount()).toBe(0);
-}, 60_000);
+    await fillSource("not-the-password");
+    await page.click("button:has-text('Start the import')");
+    await page.waitForURL(/job=/);
+    await page.waitForSelector("#import-progress [data-field=state]:has-text('Stopped')", { timeout: 20_000 });
+    expect(await page.textContent("#import-progress [data-field=state]")).toMatch(/Stopped: .*(login|auth|LOGIN|AUTHENTICATIONFAILED|credentials)/i);
+    expect(await inboxCount()).toBe(0);
+  },
+  60_000,
+);
 
-test.skipIf(!HAVE)("the old account comes over with live progress; the report adds up; a second run copies nothing twice", async () => {
-  await fillSource(OLD.password);
-  await screenshot(page, "account-import");
-  await page.click("button:has-text('Start the import')");
-  await page.waitForURL(/job=/);
-  const jobUrl = page.url();
-  // Live: the counts change on the page while the import runs (no reload: the script polls).
-  const seen = new Set<string>();
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline && !(await page.locator("#import-report").count())) {
-    const found = await page
-      .locator("[data-field=found]")
-      .textContent()
-      .catch(() => null);
-    if (found) seen.add(found);
-    if (seen.size === 2) await screenshot(page, "account-import-progress");
-    await Bun.sleep(150);
-  }
-  expect([...seen].some((s) => s.endsWith(`of ${COUNT}`) && !s.startsWith(`${COUNT} `))).toBe(true);
-  expect(seen.size).toBeGreaterThanOrEqual(2);
-  const report = await page.textContent("#import-report .notice");
-  expect(report).toContain(`Found ${COUNT} = copied ${COUNT} + skipped 0 + already here 0`);
-  expect(await inboxCount()).toBe(COUNT);
-  expect(await page.getAttribute("#import-bar", "value")).toBe("1");
-  await screenshot(page, "account-import-done");
-  const phone = await ctx.newPage();
-  await phone.setViewportSize(PHONE);
-  await phone.goto(jobUrl);
-  await screenshot(phone, "account-import-done");
-  await phone.close();
+test.skipIf(!HAVE)(
+  "the old account comes over with live progress; the report adds up; a second run copies nothing twice",
+  async () => {
+    await fillSource(OLD.password);
+    await screenshot(page, "account-import");
+    await page.click("button:has-text('Start the import')");
+    await page.waitForURL(/job=/);
+    const jobUrl = page.url();
+    // Live: the counts change on the page while the import runs (no reload: the script polls).
+    const seen = new Set<string>();
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && !(await page.locator("#import-report").count())) {
+      const found = await page
+        .locator("[data-field=found]")
+        .textContent()
+        .catch(() => null);
+      if (found) seen.add(found);
+      if (seen.size === 2) await screenshot(page, "account-import-progress");
+      await Bun.sleep(150);
+    }
+    expect([...seen].some((s) => s.endsWith(`of ${COUNT}`) && !s.startsWith(`${COUNT} `))).toBe(true);
+    expect(seen.size).toBeGreaterThanOrEqual(2);
+    const report = await page.textContent("#import-report .notice");
+    expect(report).toContain(`Found ${COUNT} = copied ${COUNT} + skipped 0 + already here 0`);
+    expect(await inboxCount()).toBe(COUNT);
+    expect(await page.getAttribute("#import-bar", "value")).toBe("1");
+    await screenshot(page, "account-import-done");
+    const phone = await ctx.newPage();
+    await phone.setViewportSize(PHONE);
+    await phone.goto(jobUrl);
+    await screenshot(phone, "account-import-done");
+    await phone.close();
 
-  // Again (as at the switch): everything is already here.
-  await fillSource(OLD.password);
-  await page.click("button:has-text('Start the import')");
-  await page.waitForSelector("#import-report", { timeout: 60_000 });
-  expect(await page.textContent("#import-report .notice")).toContain(`Found ${COUNT} = copied 0 + skipped 0 + already here ${COUNT}`);
-  expect(await inboxCount()).toBe(COUNT);
-}, 120_000);
+    // Again (as at the switch): everything is already here.
+    await fillSource(OLD.password);
+    await page.click("button:has-text('Start the import')");
+    await page.waitForSelector("#import-report", { timeout: 60_000 });
+    expect(await page.textContent("#import-report .notice")).toContain(`Found ${COUNT} = copied 0 + skipped 0 + already here ${COUNT}`);
+    expect(await inboxCount()).toBe(COUNT);
+  },
+  120_000,
+);
 
 test.skipIf(!HAVE)("another user cannot follow or stop someone's import", async () => {
   const other = await newContext(browser);

@@ -47,7 +47,11 @@ beforeAll(async () => {
   const key = join(tmp, "relay-key.pem");
   await $`openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=relay.test -addext subjectAltName=DNS:relay.test -keyout ${key} -out ${cert}`.quiet();
   relayPort = await freePort();
-  relay = Bun.spawn(["/usr/bin/python3", join(import.meta.dir, "..", "delivery", "relay.py"), String(relayPort), tmp, String(await freePort()), "relayuser", "relay-secret", cert, key], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  relay = Bun.spawn(["/usr/bin/python3", join(import.meta.dir, "..", "delivery", "relay.py"), String(relayPort), tmp, String(await freePort()), "relayuser", "relay-secret", cert, key], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   await waitPort(relayPort, relay);
   httpPort = await freePort();
   httpsPort = await freePort();
