@@ -6,11 +6,11 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ImapFlow } from "imapflow";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { freePort } from "../delivery/aiosmtpd.ts";
 import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
-import { launchChromium, newContext, PHONE, screenshot } from "../helpers/browser.ts";
+import { launchChromium, newContext, screenshotBoth } from "../helpers/browser.ts";
+import { imapLoginWorks } from "../helpers/imap-sessions.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
 const ADMIN = { local: "admin", password: "admin-password-1" };
@@ -55,26 +55,9 @@ afterAll(async () => {
   await dns?.close();
 });
 
-/** Desktop screenshot of the page, and the page at phone width (`url`: after a form POST). */
-async function shoot(name: string, url = page.url()): Promise<void> {
-  await screenshot(page, name);
-  const phone = await ctx.newPage();
-  await phone.setViewportSize(PHONE);
-  await phone.goto(url);
-  await screenshot(phone, name);
-  await phone.close();
-}
+const shoot = (name: string, url?: string) => screenshotBoth(page, name, url);
 
-function imapLogin(user: string, pass: string): Promise<boolean> {
-  const c = new ImapFlow({ host: "127.0.0.1", port: srv.port("imap"), secure: false, tls: { rejectUnauthorized: false, servername: "mx.example.test" } as never, auth: { user, pass }, logger: false });
-  return c.connect().then(
-    async () => {
-      await c.logout();
-      return true;
-    },
-    () => false,
-  );
-}
+const imapLogin = (user: string, pass: string) => imapLoginWorks(srv, user, pass);
 
 /** Python's smtplib (a child process: the server runs in this one): the codes it collects. */
 async function smtplib(port: number, steps: string): Promise<number[]> {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { withDovecot } from "../../scripts/bench/lib/dovecot.ts";
-import { launchChromium, newContext, PHONE, screenshot } from "../helpers/browser.ts";
+import { launchChromium, newContext, screenshot, screenshotBoth } from "../helpers/browser.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
 const HAVE = Boolean(Bun.which("/usr/sbin/dovecot"));
@@ -121,12 +121,7 @@ test.skipIf(!HAVE)(
     expect(report).toContain(`Found ${COUNT} = copied ${COUNT} + skipped 0 + already here 0`);
     expect(await inboxCount()).toBe(COUNT);
     expect(await page.getAttribute("#import-bar", "value")).toBe("1");
-    await screenshot(page, "account-import-done");
-    const phone = await ctx.newPage();
-    await phone.setViewportSize(PHONE);
-    await phone.goto(jobUrl);
-    await screenshot(phone, "account-import-done");
-    await phone.close();
+    await screenshotBoth(page, "account-import-done", jobUrl);
 
     // Again (as at the switch): everything is already here.
     await fillSource(OLD.password);

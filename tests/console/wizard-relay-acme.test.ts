@@ -13,7 +13,7 @@ import { $ } from "bun";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { freePort, waitPort } from "../delivery/aiosmtpd.ts";
 import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
-import { launchChromium, newContext, PHONE, screenshot } from "../helpers/browser.ts";
+import { launchChromium, newContext, screenshotBoth } from "../helpers/browser.ts";
 import { startPebble, type Pebble } from "../helpers/pebble.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
@@ -88,14 +88,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function shoot(name: string, url = page.url()): Promise<void> {
-  await screenshot(page, name);
-  const phone = await ctx.newPage();
-  await phone.setViewportSize(PHONE);
-  await phone.goto(url);
-  await screenshot(phone, name);
-  await phone.close();
-}
+const shoot = (name: string, url?: string) => screenshotBoth(page, name, url);
 
 test("port 25 blocked: the wizard offers the smarthost; Test says what fails, then it is saved and used", async () => {
   await page.goto(step("outbound"));
