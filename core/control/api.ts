@@ -45,6 +45,8 @@ export interface AdminApi {
   queueGet(id: string): Promise<QueueEntry[]>;
   queueRetry(id: string): Promise<number>;
   queueDelete(id: string): Promise<number>;
+  /** Give up on the waiting recipients now, with the failure notice (a running server). */
+  queueBounce(id: string): Promise<number>;
   plugins(): Promise<PluginReport>;
   /** A plugin's admin method, "<plugin>.<method>" (see pluginAdmin for a typed view). */
   call(method: string, ...args: unknown[]): Promise<unknown>;
@@ -70,6 +72,7 @@ export const ADMIN_METHODS = [
   "queueGet",
   "queueRetry",
   "queueDelete",
+  "queueBounce",
   "plugins",
   "reload",
 ] as const satisfies readonly (keyof AdminApi)[];
@@ -110,6 +113,7 @@ export function createAdminApi(parts: {
     queueGet: (id) => spool.get(id),
     queueRetry: (id) => spool.retry(id),
     queueDelete: (id) => spool.delete(id),
+    queueBounce: (id) => spool.bounce(id),
     plugins: parts.plugins,
     async call(method, ...args) {
       const fn = methods.get(method) as ((...a: unknown[]) => Promise<unknown>) | undefined;

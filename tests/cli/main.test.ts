@@ -166,6 +166,7 @@ describe("queue, plugins, help", () => {
     expect(await cli(d, ["queue", "show", "nope"])).toEqual({ code: 1, out: "", err: "kotakpos: no queued message nope\n" });
     expect((await cli(d, ["queue", "delete", "nope"])).code).toBe(1);
     expect((await cli(d, ["queue", "retry"])).code).toBe(2);
+    expect(await cli(d, ["queue", "bounce", "nope"])).toEqual({ code: 1, out: "", err: "kotakpos: bouncing needs the running server (its scheduler sends the notice)\n" });
   });
 
   test("plugins prints the hook order, including the core's defaults", async () => {
