@@ -7,7 +7,7 @@ import { certificateInfo } from "./certificate.ts";
 import { overall } from "./checks.ts";
 import type { C, ConsoleCtx, Env } from "./context.ts";
 import { adminFrame, asAdmin } from "./routes-login.tsx";
-import { CheckCard, Csrf, Notice, Pill, when, type Viewer } from "./ui.tsx";
+import { CheckCard, Csrf, Notice, Pill, Table, when, type Viewer } from "./ui.tsx";
 
 export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
   const { core } = ctx;
@@ -92,35 +92,16 @@ export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
         </div>
         <section class="card">
           <h2>Last delivery errors</h2>
-          {queue.filter((q) => q.lastError).length ? (
-            <div class="scroll">
-              <table class="stack">
-                <thead>
-                  <tr>
-                    <th>Recipient</th>
-                    <th>Status</th>
-                    <th>Error</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {queue
-                    .filter((q) => q.lastError)
-                    .slice(0, 10)
-                    .map((q) => (
-                      <tr>
-                        <td data-k="Recipient">{q.recipient}</td>
-                        <td data-k="Status">{q.status}</td>
-                        <td data-k="Error" class="small">
-                          {q.lastError}
-                        </td>
-                      </tr>
-                    ))}
-                </tbody>
-              </table>
-            </div>
-          ) : (
-            <p class="muted small">No errors.</p>
-          )}
+          <Table
+            id="last-errors"
+            rows={queue.filter((q) => q.lastError).slice(0, 10)}
+            empty="No errors."
+            cols={[
+              { label: "Recipient", cell: (q) => <a href={`/admin/queue/${encodeURIComponent(q.id)}`}>{q.recipient}</a> },
+              { label: "Status", cell: (q) => `${q.status} (${q.attempts} tries)` },
+              { label: "Error", cell: (q) => q.lastError, class: "small" },
+            ]}
+          />
         </section>
       </>,
     );

@@ -5,7 +5,7 @@
 // "Save" tests first, then keeps the password in <data>/relay.password (0600), uses the
 // relay at once (the live config, read per delivery) and writes [delivery.relay] into
 // <data>/kotakpos.toml when that file has none yet — else it shows the lines to add.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RelayCheck } from "../../core/delivery/relay-check.ts";
 import { RELAY_PRESETS, type RelayConfig } from "../../core/delivery/relay.ts";
@@ -54,6 +54,7 @@ export function saveRelay(core: Core, relay: RelayConfig, password: string | und
   if (relay.username) {
     saved.passwordFile = join(core.dataDir, "relay.password");
     writeFileSync(saved.passwordFile, `${password ?? ""}\n`, { mode: 0o600 });
+    chmodSync(saved.passwordFile, 0o600); // the mode above applies only to a new file
   }
   Object.assign(core.config.delivery.relay, saved);
   const toml = relayToml(saved);
