@@ -60,7 +60,7 @@ export default definePlugin({
       },
     });
 
-    const activity = createActivity(core.hooks);
+    const activity = createActivity(core.hooks, core.store);
     const ctx: ConsoleCtx = { core, cfg, sessions, security, setup, health, checksEnv, runChecks: async () => runChecks(await checksEnv(), (await core.store.listDomains()).map((d) => d.name)) };
 
     // App passwords for IMAP/POP3/SMTP; with TOTP on, only they work outside the web.
@@ -110,7 +110,7 @@ export default definePlugin({
       setupRoutes(app, ctx);
       accountRoutes(app, ctx);
       importRoutes(app, ctx);
-      adminPageRoutes(app, ctx);
+      adminPageRoutes(app, ctx, activity);
       accountAdminRoutes(app, ctx);
       queueAdminRoutes(app, ctx, activity);
       moreAdminRoutes(app, ctx, ctx.api);

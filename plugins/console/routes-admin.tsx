@@ -6,10 +6,11 @@ import type { Hono } from "hono";
 import { certificateInfo } from "./certificate.ts";
 import { overall } from "./checks.ts";
 import type { C, ConsoleCtx, Env } from "./context.ts";
+import type { Activity } from "./activity.ts";
 import { adminFrame, asAdmin } from "./routes-login.tsx";
 import { CheckCard, Csrf, Notice, Pill, Table, when, type Viewer } from "./ui.tsx";
 
-export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
+export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx, activity: Activity): void {
   const { core } = ctx;
 
   const frame = adminFrame;
@@ -20,6 +21,8 @@ export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
     const [domains, accounts, queue, cert, history] = await Promise.all([core.store.listDomains(), core.store.listAccounts(), core.spool.list(), certificate(), ctx.health.history(8)]);
     const latest = ctx.health.latest();
     const day = Date.now() - 24 * 3600_000;
+    const today = activity.today();
+    const startOfDay = Math.floor(Date.now() / 86_400_000) * 86_400_000;
     const pending = queue.filter((q) => q.status !== "delivered" && q.status !== "failed");
     const daysLeft = cert ? Math.floor((cert.notAfter - Date.now()) / 86400_000) : null;
     return frame(
@@ -31,6 +34,14 @@ export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
         {c.req.query("setup") === "done" && <Notice kind="ok">Setup is finished. Welcome to kotakpos.</Notice>}
         <h1>Dashboard</h1>
         <div class="stats">
+          <div class="stat">
+            <b id="received-today">{today.received}</b>
+            <span>received today{today.since > startOfDay ? ` (since ${when(today.since).slice(11)})` : ""}</span>
+          </div>
+          <div class="stat">
+            <b id="sent-today">{today.sent}</b>
+            <span>sent today</span>
+          </div>
           <div class="stat">
             <b>{domains.length}</b>
             <span>domains</span>

@@ -232,3 +232,19 @@ out.append(s.rcpt("victim@elsewhere.example")[0])`,
   expect(await page.textContent("#activity")).toContain("given up by hand");
   await shoot("admin-activity");
 }, 60_000);
+
+test("the dashboard counts today's mail: a message from outside raises 'received today' by one", async () => {
+  const received = async () => {
+    await page.goto(`${base}/admin`);
+    return Number(await page.textContent("#received-today"));
+  };
+  const before = await received();
+  const codes = await smtplib(
+    srv.port("smtp"),
+    `out.append(s.sendmail("friend@sender.example", ["alice@example.test"], "From: friend@sender.example\\r\\nTo: alice@example.test\\r\\nSubject: hi\\r\\n\\r\\nhello\\r\\n") == {} and 250)`,
+  );
+  expect(codes).toEqual([250]);
+  expect(await received()).toBe(before + 1);
+  expect(await page.textContent("#sent-today")).toBe("0"); // remote.test never answered
+  await shoot("admin-dashboard");
+}, 60_000);
