@@ -6,7 +6,7 @@ import type { Account, Quota } from "../../core/store/types.ts";
 import { checkDnsRecords } from "./checks.ts";
 import { param, type C, type ConsoleCtx, type Env } from "./context.ts";
 import { adminFrame, adminPost, asAdmin } from "./routes-login.tsx";
-import { CheckCard, Csrf, FlashNotice, PostButton, Table, when, type Flash, type Viewer } from "./ui.tsx";
+import { CheckCard, Csrf, Field, FlashNotice, PostButton, RowForm, Table, when, type Flash, type Viewer } from "./ui.tsx";
 
 const DOMAIN = /^([\p{L}\p{N}]([\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+[\p{L}]{2,63}$/u;
 const enc = encodeURIComponent;
@@ -81,19 +81,9 @@ export function accountAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
             ]}
           />
         </section>
-        <section class="card">
-          <h2>Add a domain</h2>
-          <form method="post" action="/admin/domains">
-            <Csrf token={csrf} />
-            <div class="row">
-              <div>
-                <label for="name">Domain name</label>
-                <input id="name" name="name" type="text" placeholder="example.org" required />
-              </div>
-              <button type="submit">Add domain</button>
-            </div>
-          </form>
-        </section>
+        <RowForm title="Add a domain" action="/admin/domains" csrf={csrf} submit="Add domain">
+          <Field id="name" label="Domain name" placeholder="example.org" required />
+        </RowForm>
       </>,
       status,
     );
@@ -180,31 +170,18 @@ export function accountAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
             ]}
           />
         </section>
-        <section class="card">
-          <h2>Add an account</h2>
-          <form method="post" action="/admin/accounts">
-            <Csrf token={csrf} />
-            <div class="row">
-              <div>
-                <label for="local">Mailbox</label>
-                <input id="local" name="local" type="text" placeholder="name" required />
-              </div>
-              <div>
-                <label for="domain">Domain</label>
-                <select id="domain" name="domain">
-                  {domains.map((d) => (
-                    <option value={d.name}>@{d.name}</option>
-                  ))}
-                </select>
-              </div>
-              <div>
-                <label for="password">Password</label>
-                <input id="password" name="password" type="password" autocomplete="new-password" required />
-              </div>
-              <button type="submit">Add account</button>
-            </div>
-          </form>
-        </section>
+        <RowForm title="Add an account" action="/admin/accounts" csrf={csrf} submit="Add account">
+          <Field id="local" label="Mailbox" placeholder="name" required />
+          <div>
+            <label for="domain">Domain</label>
+            <select id="domain" name="domain">
+              {domains.map((d) => (
+                <option value={d.name}>@{d.name}</option>
+              ))}
+            </select>
+          </div>
+          <Field id="password" label="Password" type="password" autocomplete="new-password" required />
+        </RowForm>
       </>,
       status,
     );
@@ -276,35 +253,17 @@ export function accountAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
             <form method="post" action={`${base}/quota`}>
               <Csrf token={csrf} />
               <div class="row">
-                <div>
-                  <label for="storage">Storage limit (MB)</label>
-                  <input id="storage" name="storage" type="text" inputmode="numeric" placeholder="no limit" value={q.storageKib === null ? "" : String(Math.ceil(q.storageKib / 1024))} />
-                </div>
-                <div>
-                  <label for="messages">Message limit</label>
-                  <input id="messages" name="messages" type="text" inputmode="numeric" placeholder="no limit" value={q.messages === null ? "" : String(q.messages)} />
-                </div>
+                <Field id="storage" label="Storage limit (MB)" inputmode="numeric" placeholder="no limit" value={q.storageKib === null ? "" : String(Math.ceil(q.storageKib / 1024))} />
+                <Field id="messages" label="Message limit" inputmode="numeric" placeholder="no limit" value={q.messages === null ? "" : String(q.messages)} />
                 <button type="submit">Save</button>
               </div>
             </form>
             <p class="small muted">Empty means no limit. At the limit, new mail is refused with "mailbox full" (SMTP 452, IMAP OVERQUOTA); nothing already stored is removed.</p>
           </section>
         </div>
-        <section class="card">
-          <h2>Reset the password</h2>
-          <form method="post" action={`${base}/password`}>
-            <Csrf token={csrf} />
-            <div class="row">
-              <div>
-                <label for="newpw">New password</label>
-                <input id="newpw" name="password" type="password" autocomplete="new-password" required />
-              </div>
-              <button type="submit" class="secondary">
-                Set password
-              </button>
-            </div>
-          </form>
-        </section>
+        <RowForm title="Reset the password" action={`${base}/password`} csrf={csrf} submit="Set password" secondary>
+          <Field id="newpw" name="password" label="New password" type="password" autocomplete="new-password" required />
+        </RowForm>
       </>,
       status,
     );

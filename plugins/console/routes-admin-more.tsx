@@ -7,7 +7,7 @@ import { certificateInfo } from "./certificate.ts";
 import type { AdminApi, ApiAnswer } from "./admin-api.ts";
 import { param, type C, type ConsoleCtx, type Env } from "./context.ts";
 import { adminFrame, adminPost, asAdmin } from "./routes-login.tsx";
-import { Csrf, FlashNotice, Notice, PostButton, Table, when, type Flash, type Viewer } from "./ui.tsx";
+import { Field, FlashNotice, Notice, PostButton, RowForm, Table, when, type Flash, type Viewer } from "./ui.tsx";
 
 interface AliasRow {
   address: string;
@@ -93,30 +93,17 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi):
             ]}
           />
         </section>
-        <section class="card">
-          <h2>Add an alias or group</h2>
-          <form method="post" action="/admin/aliases">
-            <Csrf token={csrf} />
-            <div class="row">
-              <div>
-                <label for="address">Address</label>
-                <input id="address" name="address" type="text" placeholder="info@example.com or @example.com" required />
-              </div>
-              <div>
-                <label for="targets">Delivers to (comma-separated)</label>
-                <input id="targets" name="targets" type="text" placeholder="alice@example.com, bob@example.com" required />
-              </div>
-              <div>
-                <label for="kind">Kind</label>
-                <select id="kind" name="kind">
-                  <option value="alias">alias</option>
-                  <option value="group">group</option>
-                </select>
-              </div>
-              <button type="submit">Add</button>
-            </div>
-          </form>
-        </section>
+        <RowForm title="Add an alias or group" action="/admin/aliases" csrf={csrf} submit="Add">
+          <Field id="address" label="Address" placeholder="info@example.com or @example.com" required />
+          <Field id="targets" label="Delivers to (comma-separated)" placeholder="alice@example.com, bob@example.com" required />
+          <div>
+            <label for="kind">Kind</label>
+            <select id="kind" name="kind">
+              <option value="alias">alias</option>
+              <option value="group">group</option>
+            </select>
+          </div>
+        </RowForm>
       </>,
       status,
     );

@@ -206,3 +206,31 @@ export function PostButton(p: { action: string; csrf: string; label: string; kin
     </form>
   );
 }
+
+/** A labelled text input (the name is the id unless given). */
+export function Field(p: { id: string; label: string; name?: string; type?: "text" | "password" | "email"; placeholder?: string; value?: string; required?: boolean; autocomplete?: string; inputmode?: "numeric" }) {
+  return (
+    <div>
+      <label for={p.id}>{p.label}</label>
+      <input id={p.id} name={p.name ?? p.id} type={p.type ?? "text"} placeholder={p.placeholder} value={p.value} required={p.required} autocomplete={p.autocomplete} inputmode={p.inputmode} />
+    </div>
+  );
+}
+
+/** A card with a one-row form: its fields side by side (stacked on a phone), then the button. */
+export function RowForm(p: { title: string; action: string; csrf: string; submit: string; secondary?: boolean; children: Child }) {
+  return (
+    <section class="card">
+      <h2>{p.title}</h2>
+      <form method="post" action={p.action}>
+        <Csrf token={p.csrf} />
+        <div class="row">
+          {p.children}
+          <button type="submit" class={p.secondary ? "secondary" : undefined}>
+            {p.submit}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
