@@ -119,6 +119,10 @@ test("port 25 blocked: the wizard offers the smarthost; Test says what fails, th
   const toml = readFileSync(join(dataDir, "kotakpos.toml"), "utf8");
   expect(Bun.TOML.parse(toml)).toMatchObject({ hostname: HOST, delivery: { relay: { url: `smtp://relay.test:${relayPort}`, username: "relayuser", passwordFile: join(dataDir, "relay.password") } } });
   expect(toml).not.toContain("relay-secret");
+  // From now on a blocked port 25 is no problem (the health checks say so too).
+  await page.goto(step("outbound"));
+  expect(await page.locator('[data-check="port25"] > .head .pill').textContent()).toBe("pass");
+  expect(await page.textContent('[data-check="port25"]')).toContain(`goes through the relay smtp://relay.test:${relayPort}`);
 }, 60_000);
 
 test("the certificate step gets a certificate from pebble (ACME); then HTTP moves console pages to HTTPS", async () => {
