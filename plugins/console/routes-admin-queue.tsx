@@ -8,7 +8,7 @@ import type { Activity } from "./activity.ts";
 import { param, type C, type ConsoleCtx, type Env } from "./context.ts";
 import { adminFrame, adminPost, asAdmin } from "./routes-login.tsx";
 import { size } from "./routes-admin-accounts.tsx";
-import { FlashNotice, PostButton, Table, when, type Flash, type Viewer } from "./ui.tsx";
+import { FlashNotice, PostButton, Table, tries, when, type Flash, type Viewer } from "./ui.tsx";
 
 const enc = encodeURIComponent;
 const PENDING = new Set(["queued", "deferred", "inflight"]);
@@ -58,7 +58,7 @@ export function queueAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, activity: Acti
                 label: "Status",
                 cell: (g) => (
                   <>
-                    <Status q={g[0]!} /> <span class="small muted">{g[0]!.attempts} tries</span>
+                    <Status q={g[0]!} /> <span class="small muted">{tries(g[0]!.attempts)}</span>
                     {g[0]!.lastError && <div class="muted small">{g[0]!.lastError}</div>}
                   </>
                 ),

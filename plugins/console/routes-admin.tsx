@@ -8,7 +8,7 @@ import { overall } from "./checks.ts";
 import type { C, ConsoleCtx, Env } from "./context.ts";
 import type { Activity } from "./activity.ts";
 import { adminFrame, asAdmin } from "./routes-login.tsx";
-import { CheckCard, Csrf, Notice, Pill, Table, when, type Viewer } from "./ui.tsx";
+import { CheckCard, Csrf, Notice, Pill, Table, tries, when, type Viewer } from "./ui.tsx";
 
 export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx, activity: Activity): void {
   const { core } = ctx;
@@ -109,7 +109,7 @@ export function adminPageRoutes(app: Hono<Env>, ctx: ConsoleCtx, activity: Activ
             empty="No errors."
             cols={[
               { label: "Recipient", cell: (q) => <a href={`/admin/queue/${encodeURIComponent(q.id)}`}>{q.recipient}</a> },
-              { label: "Status", cell: (q) => `${q.status} (${q.attempts} tries)` },
+              { label: "Status", cell: (q) => `${q.status} (${tries(q.attempts)})` },
               { label: "Error", cell: (q) => q.lastError, class: "small" },
             ]}
           />

@@ -234,3 +234,6 @@ export function RowForm(p: { title: string; action: string; csrf: string; submit
     </section>
   );
 }
+
+/** "1 try", "3 tries". */
+export const tries = (n: number): string => `${n} ${n === 1 ? "try" : "tries"}`;
