@@ -105,7 +105,11 @@ export function describe(s: SchemaNode): string {
 }
 
 /** camelCase → UPPER_SNAKE for env names: portOffset → PORT_OFFSET. */
-const snake = (k: string): string => k.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/[^A-Za-z0-9]/g, "_").toUpperCase();
+const snake = (k: string): string =>
+  k
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/[^A-Za-z0-9]/g, "_")
+    .toUpperCase();
 
 /** KOTAKPOS_<SECTION>_<KEY>: ["listen","portOffset"] → KOTAKPOS_LISTEN_PORT_OFFSET. */
 export const envName = (path: string[]): string => `KOTAKPOS_${path.map(snake).join("_")}`;
@@ -162,9 +166,12 @@ export const CORE_KEY_DOCS: Record<string, string> = {
   "blobs.region": 'S3 region ("us-east-1" …).',
   "blobs.credentialsFile": 'JSON file {"accessKeyId": …, "secretAccessKey": …}. Empty: $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY.',
   "blobs.cacheMiB": "Memory for recently read blobs (S3 only): messages read again are not fetched again.",
+  "blobs.previous": 'Where the blobs were before `kotakpos migrate-blobs` ("s3://…" or a folder): read from there while a blob is not yet in the new place. Empty: nowhere.',
+  "cluster.changePollMs": "On a remote database: how often (ms) to look for mailbox changes other instances made (IMAP IDLE/NOTIFY, JMAP push); 0: never.",
+  "cluster.leaseSeconds": "On a remote database: the spool lease; a stopped instance's deliveries are taken over this long after it died.",
   "tls.certFile": "PEM certificate chain to use instead of the ACME/self-signed one.",
   "tls.keyFile": "PEM private key for tls.certFile.",
-  "auth.allowPlaintextOnLoopback": "Accept passwords over unencrypted connections from loopback (tests only).",
+  "auth.allowPlaintextOnLoopback": "Accept passwords over unencrypted connections from loopback (tests only); the one setting for SMTP submission, IMAP and POP3.",
   "auth.maxFailuresPerIp": "Failed logins per IP address per 5 minutes before further attempts are refused.",
   "dns.servers": 'DNS resolvers as "host" or "host:port" (e.g. ["127.0.0.1:5353"]). Empty: the system resolvers.',
   "dns.timeout": "Timeout of one DNS query (a duration: 500ms, 5s, 1m …).",
@@ -175,8 +182,10 @@ export const CORE_KEY_DOCS: Record<string, string> = {
   "delivery.maxAge": "A message still undelivered after this long bounces.",
   "delivery.warnAfter": "Send the sender a delay warning after this long (empty: never).",
   "delivery.caFile": "PEM file of extra CAs trusted when MTA-STS or DANE requires a verified MX certificate (a private CA, tests).",
-  "delivery.relay.url": 'A smarthost for outbound mail: "smtp://host:587" (STARTTLS, port 2525 tried when 587 does not connect) or "smtps://host:465" (implicit TLS). TLS is always required and its certificate verified. Empty: deliver by MX.',
-  "delivery.relay.preset": 'A known provider instead of url: sendgrid, mailgun, postmark, brevo, mailjet, smtp2go, fastmail, gmail, amazon-ses-us-east-1, amazon-ses-eu-west-1 (kotakpos dns then adds its SPF include).',
+  "delivery.relay.url":
+    'A smarthost for outbound mail: "smtp://host:587" (STARTTLS, port 2525 tried when 587 does not connect) or "smtps://host:465" (implicit TLS). TLS is always required and its certificate verified. Empty: deliver by MX.',
+  "delivery.relay.preset":
+    "A known provider instead of url: sendgrid, mailgun, postmark, brevo, mailjet, smtp2go, fastmail, gmail, amazon-ses-us-east-1, amazon-ses-eu-west-1 (kotakpos dns then adds its SPF include).",
   "delivery.relay.username": "AUTH user name at the relay (empty: no AUTH).",
   "delivery.relay.passwordFile": "File holding the relay password (one line). Or set $KOTAKPOS_RELAY_PASSWORD; the password never goes in this file and is never logged.",
   "delivery.relay.caFile": "PEM file of a CA to trust for the relay's certificate (a private CA or a self-signed relay).",
@@ -187,7 +196,8 @@ export const CORE_KEY_DOCS: Record<string, string> = {
   "limits.maxRecipients": "Recipients accepted in one SMTP transaction.",
   "log.level": 'Lowest level logged to stderr: "debug", "info", "warn" or "error".',
   "log.format": '"text": one line per event (time level message key=value …); "json": one JSON object per line with the same fields (journald, Loki).',
-  "metrics.listen": 'A separate plain-HTTP listener for Prometheus ("127.0.0.1:9108"), serving /metrics without a token. Empty: none; /metrics on the web listeners needs the admin token as a bearer token.',
+  "metrics.listen":
+    'A separate plain-HTTP listener for Prometheus ("127.0.0.1:9108"), serving /metrics without a token. Empty: none; /metrics on the web listeners needs the admin token as a bearer token.',
   "plugins.disabled": "Names of built-in or extra plugins not to load.",
   "plugins.dir": 'Folder of extra plugins (.ts/.js files). Empty: "<data>/plugins".',
 };
@@ -201,7 +211,9 @@ export function tomlValue(x: unknown): string {
   if (typeof x === "number" || typeof x === "boolean") return String(x);
   if (Array.isArray(x)) return `[${x.map(tomlValue).join(", ")}]`;
   if (x && typeof x === "object") {
-    return `{ ${Object.entries(x).map(([k, val]) => `${/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k)} = ${tomlValue(val)}`).join(", ")} }`;
+    return `{ ${Object.entries(x)
+      .map(([k, val]) => `${/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k)} = ${tomlValue(val)}`)
+      .join(", ")} }`;
   }
   return '""';
 }

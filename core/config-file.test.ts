@@ -151,10 +151,14 @@ describe("loadConfig", () => {
 
   test("plugin sections: env overrides, validation with the same message, warnings", async () => {
     const warnings: string[] = [];
-    const cfg = await load('[greeter]\ngreeting = "hi"\n[nosuch]\nx = 1\n', { KOTAKPOS_GREETER_REPEAT: "3", KOTAKPOS_LISTEN_ADRESS: "x", KOTAKPOS_SQLD: "1", KOTAKPOS_DATA: "/x" }, {
-      plugins: [plugin],
-      warn: (m) => warnings.push(m),
-    });
+    const cfg = await load(
+      '[greeter]\ngreeting = "hi"\n[nosuch]\nx = 1\n',
+      { KOTAKPOS_GREETER_REPEAT: "3", KOTAKPOS_LISTEN_ADRESS: "x", KOTAKPOS_SQLD: "1", KOTAKPOS_DATA: "/x" },
+      {
+        plugins: [plugin],
+        warn: (m) => warnings.push(m),
+      },
+    );
     expect((cfg as Record<string, unknown>).greeter).toEqual({ greeting: "hi", repeat: 3 });
     expect(warnings.some((w) => w.includes("[nosuch]"))).toBe(true);
     expect(warnings.some((w) => w.includes("KOTAKPOS_LISTEN_ADRESS"))).toBe(true);

@@ -10,22 +10,7 @@ import { configFileIn } from "./paths.ts";
 
 export { ConfigError };
 import type { Plugin } from "./types.ts";
-import {
-  CORE_KEY_DOCS,
-  coerce,
-  coreLeaves,
-  describe,
-  envName,
-  getPath,
-  isObjectSchema,
-  leaves,
-  schemaAt,
-  schemaDescription,
-  sectionDefaults,
-  tomlValue,
-  unwrap,
-  type Leaf,
-} from "./config-doc.ts";
+import { CORE_KEY_DOCS, coerce, coreLeaves, describe, envName, getPath, isObjectSchema, leaves, schemaAt, schemaDescription, sectionDefaults, tomlValue, unwrap, type Leaf } from "./config-doc.ts";
 
 /** Nested partial, for overrides such as `{ listen: { address: "127.0.0.1" } }`. */
 export type DeepPartial<T> = T extends (infer U)[] ? U[] : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
@@ -72,8 +57,7 @@ function setPath(obj: Obj, path: string[], value: unknown): void {
 }
 
 /** "dns.servers[0]" from ["dns", "servers", 0]. */
-export const formatPath = (path: readonly (string | number)[]): string =>
-  path.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? k : `.${k}`)).join("");
+export const formatPath = (path: readonly (string | number)[]): string => path.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? k : `.${k}`)).join("");
 
 /** Where each overridden key came from, for error messages; the file is the fallback. */
 type Origins = Map<string, string>;
@@ -94,11 +78,7 @@ const showValue = (x: unknown): string => {
 
 /** Validate one section (or the whole config) and turn the first valibot issue into
  *  `config error: delivery.port = "abc": expected a whole number from 0 to 65535 (in FILE)`. */
-export function parseSection<S extends GenericSchema>(
-  schema: S,
-  input: unknown,
-  opts: { prefix?: string[]; source: string; origins?: Origins },
-): v.InferOutput<S> {
+export function parseSection<S extends GenericSchema>(schema: S, input: unknown, opts: { prefix?: string[]; source: string; origins?: Origins }): v.InferOutput<S> {
   const r = v.safeParse(schema, input);
   if (r.success) return r.output;
   const issue = r.issues[0];
@@ -301,5 +281,10 @@ export function renderDefaultConfig(plugins?: readonly Plugin[]): string {
     if (desc) rest.push(...comment(desc));
     rest.push(...renderTable(schema, [name], sectionDefaults(schema) ?? {}, (_p, s) => schemaDescription(s)));
   }
-  return [...head, ...core, ...rest].join("\n").replace(/\n{3,}/g, "\n\n").trimEnd() + "\n";
+  return (
+    [...head, ...core, ...rest]
+      .join("\n")
+      .replace(/\n{3,}/g, "\n\n")
+      .trimEnd() + "\n"
+  );
 }

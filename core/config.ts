@@ -47,6 +47,18 @@ export const ConfigSchema = v.looseObject({
     }),
     {},
   ),
+  /** Several instances on one libSQL server (DESIGN.md "Several instances"). */
+  cluster: v.optional(
+    v.object({
+      /** How often (ms) an instance on a remote database looks for other instances'
+       *  mailbox changes (IDLE, NOTIFY, JMAP push); 0: never. */
+      changePollMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 500),
+      /** Spool lease on a remote database: renewed every third of it while a delivery
+       *  runs; a dead instance's deliveries are taken over this long after it stopped. */
+      leaseSeconds: v.optional(v.pipe(v.number(), v.minValue(1)), 60),
+    }),
+    {},
+  ),
   blobs: v.optional(
     v.object({
       /** Folder of message blobs; "<data>/blobs" when empty. */
@@ -58,6 +70,9 @@ export const ConfigSchema = v.looseObject({
       region: v.optional(v.string(), ""),
       /** JSON file {"accessKeyId","secretAccessKey"}; empty: $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY. */
       credentialsFile: v.optional(v.string(), ""),
+      /** Where the blobs were before `kotakpos migrate-blobs` (s3://… or a folder): read
+       *  from there while a blob is not yet in the new place. */
+      previous: v.optional(v.string(), ""),
       /** MiB of blobs cached in memory for reads (S3 only). */
       cacheMiB: v.optional(v.pipe(v.number(), v.minValue(0)), 64),
     }),

@@ -105,7 +105,31 @@ describe("hooks", () => {
   });
 
   test("every hook is declared, and each failure result of a deciding hook has a kind", async () => {
-    const names: HookName[] = ["connect", "tls.certificate", "auth", "smtp.helo", "smtp.mail", "route", "smtp.rcpt", "smtp.data", "deliver.remote.before", "smtp.sendas", "message.queued", "delivered", "deferred", "bounced", "nextHop", "http.routes", "disconnect", "tls.certificates", "acme.dns01", "http.auth", "dns.records", "banner", "smtp.rejected"];
+    const names: HookName[] = [
+      "connect",
+      "tls.certificate",
+      "auth",
+      "smtp.helo",
+      "smtp.mail",
+      "route",
+      "smtp.rcpt",
+      "smtp.data",
+      "deliver.remote.before",
+      "smtp.sendas",
+      "message.queued",
+      "delivered",
+      "deferred",
+      "bounced",
+      "nextHop",
+      "http.routes",
+      "disconnect",
+      "tls.certificates",
+      "acme.dns01",
+      "http.auth",
+      "dns.records",
+      "banner",
+      "smtp.rejected",
+    ];
     expect(Object.keys(HOOKS).sort()).toEqual([...names].sort());
     for (const n of names) {
       const { mode, failure } = HOOKS[n];

@@ -100,8 +100,7 @@ export function createHooks(log: Logger): Hooks {
 export function hooksFor(hooks: Hooks, plugin: string): Hooks {
   return {
     ...hooks,
-    on: <K extends HookName>(name: K, handler: HookHandler<K>, opts?: { plugin?: string; timeoutMs?: number; last?: boolean }) =>
-      hooks.on(name, handler, { ...opts, plugin: opts?.plugin ?? plugin }),
+    on: <K extends HookName>(name: K, handler: HookHandler<K>, opts?: { plugin?: string; timeoutMs?: number; last?: boolean }) => hooks.on(name, handler, { ...opts, plugin: opts?.plugin ?? plugin }),
   };
 }
 

@@ -28,7 +28,7 @@ function echo(conn: Connection): void {
       await conn.upgradeTls().catch(() => {});
       return;
     }
-    conn.write(`${line} secure=${conn.secure} ${conn.tls?.protocol ?? ""}\r\n`);
+    conn.write(`${line} secure=${conn.secure} ${conn.tls?.protocol ?? ""}${line === "plain?" ? ` plaintext=${conn.plaintextLoginAllowed}` : ""}\r\n`);
   });
 }
 
@@ -50,6 +50,28 @@ describe("listeners", () => {
     t.write("again\r\n");
     expect(await readLine(t as unknown as net.Socket)).toMatch(/^again secure=true TLSv1\.[23]/);
     t.destroy();
+  });
+
+  test("plaintextLoginAllowed: TLS, or loopback when auth.allowPlaintextOnLoopback is on (read per login)", async () => {
+    let allow = false;
+    const own = createListenerSet({ address: "127.0.0.1", portOffset: 0, maxPerIp: 10, log, tls: t, allowPlaintextOnLoopback: () => allow });
+    const l = await own.listen({ name: "t-plain", port: 0, mode: "plain", onConnection: echo });
+    const s = net.connect(l.port, "127.0.0.1");
+    expect(await readLine(s)).toBe("hello\r\n");
+    s.write("plain?\r\n");
+    expect(await readLine(s)).toBe("plain? secure=false  plaintext=false\r\n");
+    allow = true;
+    s.write("plain?\r\n");
+    expect(await readLine(s)).toBe("plain? secure=false  plaintext=true\r\n");
+    allow = false;
+    s.write("STARTTLS\r\n");
+    expect(await readLine(s)).toBe("go\r\n");
+    const c = tls.connect({ socket: s, rejectUnauthorized: false });
+    await new Promise((r) => c.once("secureConnect", r));
+    c.write("plain?\r\n");
+    expect(await readLine(c as unknown as net.Socket)).toMatch(/^plain\? secure=true TLSv1\.[23] plaintext=true/);
+    c.destroy();
+    await own.shutdown(100);
   });
 
   test("implicit TLS listener", async () => {

@@ -24,6 +24,8 @@ export interface ListenerSetOptions {
   tlsHandshakeTimeoutMs?: number;
   log: Logger;
   tls: Tls;
+  /** `auth.allowPlaintextOnLoopback`, read per login (a reload changes it). */
+  allowPlaintextOnLoopback?: () => boolean;
 }
 
 export interface ListenerSet {
@@ -85,6 +87,7 @@ class Conn implements Connection {
     log: Logger,
     private contextFor: (name: string | undefined) => Promise<tls.SecureContext>,
     private handshakeMs = 30_000,
+    private plaintextOnLoopback: () => boolean = () => false,
   ) {
     this.remoteAddress = socket.remoteAddress ?? "?";
     this.remotePort = socket.remotePort ?? 0;
@@ -100,6 +103,11 @@ class Conn implements Connection {
 
   get closing(): AbortSignal {
     return this.ac.signal;
+  }
+
+  /** DESIGN.md: passwords only over TLS, or from loopback when the config allows it (tests). */
+  get plaintextLoginAllowed(): boolean {
+    return this.secure || (this.isLoopback && this.plaintextOnLoopback());
   }
 
   abortForShutdown(): void {
@@ -174,7 +182,11 @@ class Conn implements Connection {
     const secure = new tls.TLSSocket(plain, {
       isServer: true,
       secureContext: ctx,
-      SNICallback: (name, cb) => this.contextFor(name).then((c) => cb(null, c), (e: Error) => cb(e)),
+      SNICallback: (name, cb) =>
+        this.contextFor(name).then(
+          (c) => cb(null, c),
+          (e: Error) => cb(e),
+        ),
     });
     this.socket = secure;
     this.attach(secure);
@@ -248,6 +260,7 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
   const contextFor = sniContexts(opts.tls, opts.log);
   const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const handshakeMs = opts.tlsHandshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_MS;
+  const plaintextOnLoopback = opts.allowPlaintextOnLoopback ?? (() => false);
   const stats: ListenerStats = { open: 0, refusedGlobalCap: 0, refusedPerIp: 0, tlsHandshakeTimeouts: 0 };
   /** Implicit-TLS sockets still in their handshake, with the timer that drops them. */
   const handshaking = new WeakMap<net.Socket, ReturnType<typeof setTimeout>>();
@@ -289,7 +302,7 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
         // No TLS session to speak in (and no handshake work spent on it): just close.
         socket.destroy();
       } else {
-        const conn = new Conn(socket, spec.name, opts.log, contextFor, handshakeMs);
+        const conn = new Conn(socket, spec.name, opts.log, contextFor, handshakeMs, plaintextOnLoopback);
         spec.onRefuse(conn, { code: 421, enhanced: "4.3.2", text: "Server busy: too many connections, try again later" });
         conn.close();
       }
@@ -318,7 +331,7 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
       socket.destroy();
       return;
     }
-    const conn = new Conn(socket, spec.name, opts.log, contextFor, handshakeMs);
+    const conn = new Conn(socket, spec.name, opts.log, contextFor, handshakeMs, plaintextOnLoopback);
     const ip = conn.remoteAddress;
     const key = `${spec.name} ${ip}`;
     const n = (perIp.get(key) ?? 0) + 1;
@@ -369,7 +382,11 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
               {
                 // Bun ignores `secureContext` here: the default pair answers clients without SNI.
                 ...(await opts.tls.certificateFor(undefined)),
-                SNICallback: (name, cb) => contextFor(name).then((c) => cb(null, c), (e: Error) => cb(e)),
+                SNICallback: (name, cb) =>
+                  contextFor(name).then(
+                    (c) => cb(null, c),
+                    (e: Error) => cb(e),
+                  ),
                 minVersion: "TLSv1.2",
               },
               (s) => accept(spec, s),

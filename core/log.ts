@@ -18,12 +18,7 @@ function jsonLine(lvl: LogLevel, msg: string, fields: Record<string, unknown>): 
   return JSON.stringify(o) + "\n";
 }
 
-export function createLogger(
-  level: LogLevel = "info",
-  base: Record<string, unknown> = {},
-  sink: (line: string) => void = (l) => process.stderr.write(l),
-  format: LogFormat = "text",
-): Logger {
+export function createLogger(level: LogLevel = "info", base: Record<string, unknown> = {}, sink: (line: string) => void = (l) => process.stderr.write(l), format: LogFormat = "text"): Logger {
   const min = rank[level];
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (rank[lvl] < min) return;

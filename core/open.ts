@@ -24,6 +24,7 @@ import { configurePlugins, describeIssues, importPluginDir, resolvePlugins, setu
 import { registerDefaultRouting } from "./route.ts";
 import { createSpool } from "./spool/index.ts";
 import { openBlobBackend } from "./store/blob-backend.ts";
+import { createLeases, instanceName } from "./lease.ts";
 import { createStore } from "./store/index.ts";
 import { createTls } from "./tls.ts";
 import type { Store } from "./store/types.ts";
@@ -172,8 +173,13 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
   const shutdowns = shutdownList(log);
   shutdowns.push(async () => db.close());
   try {
-    const store = await createStore({ db, blobs: await openBlobBackend(config, dataDir), log });
+    const leases = createLeases(db, instanceName(config.hostname));
+    shutdowns.push(() => leases.releaseAll().catch(() => {}));
+    // Blob GC is a singleton job: with S3 shared, one instance collects at a time.
+    const store = await createStore({ db, blobs: await openBlobBackend(config, dataDir), log, singleton: (name, ttlMs) => leases.hold(name, ttlMs) });
     shutdowns.push(() => store.close());
+    // Another instance may write the same remote database: follow its mailbox changes.
+    if (serving && !db.local && config.cluster.changePollMs > 0) store.followOthers(config.cluster.changePollMs);
     const defaults = coreHooks(log, db, store, config);
     shutdowns.push(() => defaults.close());
     const hooks = defaults.hooks;
@@ -184,9 +190,9 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
       tls = t;
     }
     // Outside serve the spool's scheduler never starts: queue commands only read and mark rows.
-    const spool = createSpool({ db, store, config, log, hooks, hostname: config.hostname });
+    const spool = createSpool({ db, store, config, log, hooks, hostname: config.hostname, owner: leases.owner });
     shutdowns.push(() => spool.stop());
-    const parts: CoreParts = { config, dataDir, log, hooks, store, spool, db, tls };
+    const parts: CoreParts = { config, dataDir, log, hooks, store, spool, db, tls, leases };
 
     const portOffset = opts.portOffset ?? config.listen.portOffset ?? (serving ? defaultOffset(log) : 0);
     const address = opts.listenAddress ?? config.listen.address;
@@ -197,6 +203,7 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
           maxPerIp: config.listen.maxConnectionsPerIp,
           maxConnections: config.listen.maxConnections,
           tlsHandshakeTimeoutMs: config.listen.tlsHandshakeSeconds * 1000,
+          allowPlaintextOnLoopback: () => config.auth.allowPlaintextOnLoopback,
           log,
           tls,
         })

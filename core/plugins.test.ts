@@ -45,9 +45,7 @@ describe("plugin loader", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "kotakpos-plug-"));
     mkdirSync(join(dataDir, "plugins"));
     writeFileSync(join(dataDir, "plugins", "no-spammer.ts"), exampleSource);
-    await expect(startTestServer({ dataDir, plugins: [], config: { "no-spammer": { blocked: 42 } } })).rejects.toThrow(
-      /config error: no-spammer\.blocked = 42: /,
-    );
+    await expect(startTestServer({ dataDir, plugins: [], config: { "no-spammer": { blocked: 42 } } })).rejects.toThrow(/config error: no-spammer\.blocked = 42: /);
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -30,9 +30,5 @@ export function registerDefaultRouting(hooks: Hooks, store: Store): void {
     { plugin: "core" },
   );
   // Own address only; the aliases plugin accepts addresses granted to the user.
-  hooks.on(
-    "smtp.sendas",
-    (user, address) => (address.toLowerCase() === user.address.toLowerCase() ? { kind: "accept" } : { kind: "pass" }),
-    { plugin: "core", last: true },
-  );
+  hooks.on("smtp.sendas", (user, address) => (address.toLowerCase() === user.address.toLowerCase() ? { kind: "accept" } : { kind: "pass" }), { plugin: "core", last: true });
 }

@@ -56,7 +56,14 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     stop: opened.close,
   };
   try {
-    if (opts.banner) printBanner(server, core.config, core.dataDir, opened.plugins.map((a) => a.plugin), await startHints(core, webUrls(server, core.config)));
+    if (opts.banner)
+      printBanner(
+        server,
+        core.config,
+        core.dataDir,
+        opened.plugins.map((a) => a.plugin),
+        await startHints(core, webUrls(server, core.config)),
+      );
   } catch (err) {
     await opened.close();
     throw err;

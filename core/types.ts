@@ -1,5 +1,7 @@
 // The contracts between the core and the plugins. Plugins import types from here and
 // reach the running core only through the `Core` object handed to `setup`.
+import type { Leases } from "./lease.ts";
+export type { Leases } from "./lease.ts";
 import type * as v from "valibot";
 import type { Config } from "./config.ts";
 import type { Store } from "./store/types.ts";
@@ -20,12 +22,7 @@ export interface Reply {
   text: string;
 }
 
-export type Verdict =
-  | { kind: "pass" }
-  | { kind: "accept" }
-  | { kind: "reject"; reply: Reply }
-  | { kind: "defer"; reply: Reply }
-  | { kind: "disconnect"; reply: Reply };
+export type Verdict = { kind: "pass" } | { kind: "accept" } | { kind: "reject"; reply: Reply } | { kind: "defer"; reply: Reply } | { kind: "disconnect"; reply: Reply };
 
 // ---------- logging ----------
 
@@ -62,6 +59,9 @@ export interface Connection {
   readonly localPort: number;
   readonly isLoopback: boolean;
   readonly secure: boolean;
+  /** May a password be sent here: over TLS, or from loopback when
+   *  `auth.allowPlaintextOnLoopback` is on (tests). Computed by the core for every protocol. */
+  readonly plaintextLoginAllowed: boolean;
   readonly tls?: TlsInfo;
   readonly log: Logger;
   /** Aborted when the server shuts down: say goodbye and close. */
@@ -146,10 +146,7 @@ export interface HttpAuth {
   csrf: string;
 }
 
-export type AuthResult =
-  | { kind: "pass" }
-  | { kind: "user"; user: AuthUser }
-  | { kind: "reject"; reply: Reply };
+export type AuthResult = { kind: "pass" } | { kind: "user"; user: AuthUser } | { kind: "reject"; reply: Reply };
 
 // ---------- SMTP transaction ----------
 
@@ -348,9 +345,7 @@ export const HOOKS = {
 } as const satisfies { [K in keyof HookMap]: { mode: HookMode; failure: ReturnType<HookMap[K]> | undefined } };
 
 export type HookName = keyof HookMap;
-export type HookHandler<K extends HookName> = (
-  ...args: [...Parameters<HookMap[K]>, HookOpts]
-) => Promise<ReturnType<HookMap[K]>> | ReturnType<HookMap[K]>;
+export type HookHandler<K extends HookName> = (...args: [...Parameters<HookMap[K]>, HookOpts]) => Promise<ReturnType<HookMap[K]>> | ReturnType<HookMap[K]>;
 
 /** What running a hook yields, by its declared mode. */
 export type HookRun<K extends HookName> = (typeof HOOKS)[K]["mode"] extends "first"
@@ -407,6 +402,8 @@ export interface Core {
   readonly spool: Spool;
   readonly db: Db;
   readonly tls: Tls;
+  /** Singleton jobs across instances on one database (core/lease.ts). */
+  readonly leases: Leases;
   /** Bind a listener (port offset applied). Listeners are closed on shutdown. */
   listen(spec: ListenSpec): Promise<Listener>;
   /** Register a function to run on shutdown (reverse order). */

@@ -4,7 +4,9 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const dir = join(import.meta.dir, "..", "core", "db", "migrations");
-const sqlFiles = readdirSync(dir).filter((f) => f.endsWith(".sql")).sort();
+const sqlFiles = readdirSync(dir)
+  .filter((f) => f.endsWith(".sql"))
+  .sort();
 const journal = JSON.parse(readFileSync(join(dir, "meta", "_journal.json"), "utf8")) as { entries: { tag: string }[] };
 for (const e of journal.entries) {
   if (!sqlFiles.includes(`${e.tag}.sql`)) throw new Error(`journal entry ${e.tag} has no SQL file`);

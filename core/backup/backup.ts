@@ -48,7 +48,6 @@ export class BackupError extends Error {
   }
 }
 
-
 /** Newest backup beside `dest` (by its manifest's time), for --incremental. */
 export function previousBackup(dest: string): string | null {
   const parent = dirname(resolve(dest));

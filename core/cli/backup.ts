@@ -41,7 +41,10 @@ export const backupCommand: Command = {
     const from = str(p, "from");
     if (from !== undefined && p.values.incremental !== true) throw new UsageError("--from needs --incremental");
     const { config } = await loadCliConfig(ctx);
-    if (config.blobs.url) throw new CommandError(`the blobs are in object storage (${config.blobs.url}): back the bucket up with its own versioning or replication; kotakpos backup covers an embedded database with a blobs folder`);
+    if (config.blobs.url)
+      throw new CommandError(
+        `the blobs are in object storage (${config.blobs.url}): back the bucket up with its own versioning or replication; kotakpos backup covers an embedded database with a blobs folder`,
+      );
     const dataDir = ctx.globals.dataDir;
     const paths = dataPaths(dataDir, config, ctx.globals.configFile);
     const r = await expected(() =>

@@ -14,6 +14,7 @@ import { domainCommand } from "./domain.ts";
 import { CommandError, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./errors.ts";
 import { installCommand, uninstallCommand } from "./install.ts";
 import { processIo, type Io } from "./io.ts";
+import { migrateBlobsCommand } from "./migrate-blobs.ts";
 import { pluginsCommand } from "./plugins.ts";
 import { queueCommand } from "./queue.ts";
 import { relayCommand } from "./relay.ts";
@@ -47,6 +48,7 @@ export const CORE_COMMANDS: Command[] = [
   backupCommand,
   restoreCommand,
   verifyBackupCommand,
+  migrateBlobsCommand,
   installCommand,
   uninstallCommand,
   versionCommand,
@@ -116,7 +118,9 @@ export async function runCli(argv: string[], builtins: Plugin[], io: Io = proces
           io.out(helpOf(cmd, path));
           return EXIT_OK;
         }
-        throw new UsageError(next.word === undefined ? `missing subcommand: kotakpos ${path.join(" ")} ${cmd.sub.map((s) => s.name).join("|")}` : `unknown subcommand "${path.join(" ")} ${next.word}"`);
+        throw new UsageError(
+          next.word === undefined ? `missing subcommand: kotakpos ${path.join(" ")} ${cmd.sub.map((s) => s.name).join("|")}` : `unknown subcommand "${path.join(" ")} ${next.word}"`,
+        );
       }
       cmd = sub;
       path.push(sub.name);

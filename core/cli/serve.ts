@@ -41,8 +41,7 @@ export const serveCommand: Command = {
       const server = await startServer({ dataDir: ctx.globals.dataDir, config, plugins, loadPluginDir: false, portOffset, listenAddress: address, banner: true });
       // kotakpos reload, SIGHUP (systemd ExecReload): the config file read again, applied in place.
       const reload = async (): Promise<ReloadReport> => server.reload((await loadCliConfig(ctx, overrides)).config);
-      const onHup = () =>
-        void reload().catch((err: unknown) => server.core.log.error("config reload refused; the running config stays in force", { err: (err as Error).message }));
+      const onHup = () => void reload().catch((err: unknown) => server.core.log.error("config reload refused; the running config stays in force", { err: (err as Error).message }));
       process.on("SIGHUP", onHup);
       server.core.onShutdown(() => void process.off("SIGHUP", onHup));
       const control = await startControl(server, ctx.globals.dataDir, reload);
@@ -91,10 +90,13 @@ function catchSignals() {
           }
           stopping = true;
           server.core.log.info("stopping", { signal: sig });
-          const guard = setTimeout(() => {
-            server.core.log.error("shutdown took too long: exiting");
-            process.exit(1);
-          }, (graceSeconds + STOP_MARGIN_S) * 1000);
+          const guard = setTimeout(
+            () => {
+              server.core.log.error("shutdown took too long: exiting");
+              process.exit(1);
+            },
+            (graceSeconds + STOP_MARGIN_S) * 1000,
+          );
           guard.unref?.();
           const stopAll = async () => {
             await control?.close();

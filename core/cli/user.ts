@@ -6,11 +6,7 @@ import { CommandError } from "./errors.ts";
 import { readPassword } from "./password.ts";
 import { domainName, mailAddress } from "./validate.ts";
 
-const PASSWORD_HELP = [
-  "Options:",
-  "  --password-stdin   read the password from the first line of standard input",
-  "                     (otherwise it is asked on the terminal, without echo)",
-];
+const PASSWORD_HELP = ["Options:", "  --password-stdin   read the password from the first line of standard input", "                     (otherwise it is asked on the terminal, without echo)"];
 
 const add: Command = {
   name: "add",
@@ -131,6 +127,14 @@ const del: Command = {
 export const userCommand: Command = {
   name: "user",
   summary: "manage accounts",
-  usage: ["user add ADDRESS [--password-stdin]", "user list [DOMAIN]", "user passwd ADDRESS [--password-stdin]", "user quota ADDRESS [--storage SIZE|none] [--messages N|none]", "user disable ADDRESS", "user enable ADDRESS", "user del ADDRESS"],
+  usage: [
+    "user add ADDRESS [--password-stdin]",
+    "user list [DOMAIN]",
+    "user passwd ADDRESS [--password-stdin]",
+    "user quota ADDRESS [--storage SIZE|none] [--messages N|none]",
+    "user disable ADDRESS",
+    "user enable ADDRESS",
+    "user del ADDRESS",
+  ],
   sub: [add, list, passwd, quota, toggle("disable"), toggle("enable"), del],
 };

@@ -76,7 +76,16 @@ function mapError(e: unknown): unknown {
   return e;
 }
 
-const BASE: Record<number, string> = { 1: "SQLITE_ERROR", 5: "SQLITE_BUSY", 6: "SQLITE_LOCKED", 8: "SQLITE_READONLY", 10: "SQLITE_IOERR", 11: "SQLITE_CORRUPT", 13: "SQLITE_FULL", 19: "SQLITE_CONSTRAINT" };
+const BASE: Record<number, string> = {
+  1: "SQLITE_ERROR",
+  5: "SQLITE_BUSY",
+  6: "SQLITE_LOCKED",
+  8: "SQLITE_READONLY",
+  10: "SQLITE_IOERR",
+  11: "SQLITE_CORRUPT",
+  13: "SQLITE_FULL",
+  19: "SQLITE_CONSTRAINT",
+};
 function baseCode(raw: number): string {
   return BASE[raw & 0xff] ?? "SQLITE_UNKNOWN";
 }

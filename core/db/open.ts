@@ -369,7 +369,9 @@ async function upgradeSafely(client: Client, opts: OpenDbOptions, path: string |
     const to = join(dir, `pre-upgrade-schema${state.applied}-${stamp}.db`);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     await client.execute({ sql: "VACUUM INTO ?", args: [to] });
-    const old = readdirSync(dir).filter((f) => /^pre-upgrade-.*\.db$/.test(f)).sort((a, b) => statSync(join(dir, a)).mtimeMs - statSync(join(dir, b)).mtimeMs || a.localeCompare(b));
+    const old = readdirSync(dir)
+      .filter((f) => /^pre-upgrade-.*\.db$/.test(f))
+      .sort((a, b) => statSync(join(dir, a)).mtimeMs - statSync(join(dir, b)).mtimeMs || a.localeCompare(b));
     for (const f of old.slice(0, -KEEP_UPGRADE_BACKUPS)) rmSync(join(dir, f), { force: true });
     opts.onBackup?.(to);
   }

@@ -5,32 +5,16 @@ import { test, expect } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer } from "node:net";
 import { openDb } from "./open.ts";
 import { createStore } from "../store/index.ts";
 import { silentLog } from "../store/test-helpers.ts";
+import { SQLD, startSqld } from "../../tests/helpers/sqld.ts";
 
-const sqld = process.env.KOTAKPOS_SQLD;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-test.skipIf(!sqld)("store over a remote libSQL server (http:// and libsql://)", async () => {
+test.skipIf(!SQLD)("store over a remote libSQL server (http:// and libsql://)", async () => {
   const dir = mkdtempSync(join(tmpdir(), "kotakpos-sqld-"));
-  const port = await freePort();
-  const proc = Bun.spawn([sqld!, "--db-path", join(dir, "db"), "--http-listen-addr", `127.0.0.1:${port}`, "--no-welcome"], { stdout: "ignore", stderr: "ignore" });
+  const sqld = await startSqld();
+  const port = sqld.port;
   try {
-    for (let i = 0; i < 100; i++) {
-      const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
-      if (ok) break;
-      await Bun.sleep(50);
-    }
     // libsql:// goes over HTTP (@libsql/client prefers it); ws:// under Bun 1.4.4 fails
     // intermittently against sqld ("RSV2 and RSV3 must be clear"), so it is not used.
     for (const scheme of ["http", "libsql"]) {
@@ -53,8 +37,7 @@ test.skipIf(!sqld)("store over a remote libSQL server (http:// and libsql://)", 
       await db.close();
     }
   } finally {
-    proc.kill();
-    await proc.exited;
+    await sqld.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

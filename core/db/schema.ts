@@ -12,17 +12,15 @@ export const settings = sqliteTable("settings", {
 export const domains = sqliteTable("domains", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   name: text("name").notNull().unique(),
-  // owned by plugins/aliases (its admin and expansion read and write them)
-  /** Domain alias: all mail to this domain goes to the target domain. */
-  aliasOf: integer("alias_of"),
-  catchAll: text("catch_all"),
   createdAt: integer("created_at").notNull(),
 });
 
 export const accounts = sqliteTable("accounts", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   address: text("address").notNull().unique(),
-  domainId: integer("domain_id").notNull().references(() => domains.id),
+  domainId: integer("domain_id")
+    .notNull()
+    .references(() => domains.id),
   passwordHash: text("password_hash").notNull(),
   /** Per-account modseq counter (DESIGN: starts at 2). */
   modseq: integer("modseq").notNull().default(1),
@@ -40,7 +38,9 @@ export const mailboxes = sqliteTable(
   "mailboxes",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
     specialUse: text("special_use"),
     uidvalidity: integer("uidvalidity").notNull(),
@@ -75,7 +75,9 @@ export const messages = sqliteTable(
   "messages",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    mailboxId: integer("mailbox_id").notNull().references(() => mailboxes.id, { onDelete: "cascade" }),
+    mailboxId: integer("mailbox_id")
+      .notNull()
+      .references(() => mailboxes.id, { onDelete: "cascade" }),
     uid: integer("uid").notNull(),
     modseq: integer("modseq").notNull(),
     /** Bitmask of system flags: 1 Seen, 2 Answered, 4 Flagged, 8 Deleted, 16 Draft. */
@@ -84,7 +86,9 @@ export const messages = sqliteTable(
     keywords: text("keywords").notNull().default("[]"),
     internalDate: integer("internal_date").notNull(),
     size: integer("size").notNull(),
-    blobId: text("blob_id").notNull().references(() => blobs.id),
+    blobId: text("blob_id")
+      .notNull()
+      .references(() => blobs.id),
     prefix: text("prefix").notNull().default(""),
     envelope: text("envelope").notNull(), // JSON Envelope
     structure: text("structure").notNull(), // JSON MimePart
@@ -124,7 +128,9 @@ export const messages = sqliteTable(
 export const destroyed = sqliteTable(
   "destroyed",
   {
-    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
     kind: text("kind", { enum: ["email", "mailbox"] }).notNull(),
     objectId: integer("object_id").notNull(),
     threadId: integer("thread_id").notNull().default(0),
@@ -137,7 +143,9 @@ export const destroyed = sqliteTable(
 export const tombstones = sqliteTable(
   "tombstones",
   {
-    mailboxId: integer("mailbox_id").notNull().references(() => mailboxes.id, { onDelete: "cascade" }),
+    mailboxId: integer("mailbox_id")
+      .notNull()
+      .references(() => mailboxes.id, { onDelete: "cascade" }),
     uid: integer("uid").notNull(),
     modseq: integer("modseq").notNull(),
   },
@@ -150,7 +158,9 @@ export const spool = sqliteTable(
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
     msgId: text("msg_id").notNull(),
-    blobId: text("blob_id").notNull().references(() => blobs.id),
+    blobId: text("blob_id")
+      .notNull()
+      .references(() => blobs.id),
     prefix: text("prefix").notNull().default(""),
     mailFrom: text("mail_from").notNull(),
     recipient: text("recipient").notNull(),
@@ -171,6 +181,14 @@ export const spool = sqliteTable(
   (t) => [index("spool_due").on(t.status, t.nextAttempt), index("spool_msg").on(t.msgId)],
 );
 
+/** Singleton jobs (ACME, TLS reports, health checks, blob GC) run on one instance at a
+ *  time when several share a libSQL server: the holder and its expiry (core/lease.ts). */
+export const leases = sqliteTable("leases", {
+  name: text("name").primaryKey(),
+  owner: text("owner").notNull(),
+  until: integer("until").notNull(),
+});
+
 export const certificates = sqliteTable("certificates", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   names: text("names").notNull(), // JSON array of DNS names
@@ -184,7 +202,9 @@ export const certificates = sqliteTable("certificates", {
 /** Per-account quota set by the admin (RFC 9208 STORAGE in KiB, MESSAGE count); null or no
  *  row: unlimited. Usage is the sum over the account's mailboxes. */
 export const quotas = sqliteTable("quotas", {
-  accountId: integer("account_id").primaryKey().references(() => accounts.id, { onDelete: "cascade" }),
+  accountId: integer("account_id")
+    .primaryKey()
+    .references(() => accounts.id, { onDelete: "cascade" }),
   storageKib: integer("storage_kib"),
   messages: integer("messages"),
 });
@@ -194,7 +214,9 @@ export const quotas = sqliteTable("quotas", {
 export const imapSubscriptions = sqliteTable(
   "imap_subscriptions",
   {
-    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
   },
   (t) => [primaryKey({ columns: [t.accountId, t.name] })],

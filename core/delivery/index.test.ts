@@ -8,7 +8,7 @@ import { createHooks } from "../hooks.ts";
 import { createLogger } from "../log.ts";
 import { createResolver } from "../dns/index.ts";
 import { createDelivery, statusOf, type DeliveryJob } from "./index.ts";
-import { startTestDns, type TestDns } from "../../tests/delivery/dns-server.ts";
+import { startTestDns, type TestDns } from "../../tests/helpers/dns-server.ts";
 
 interface Counter {
   open: number;
@@ -52,8 +52,7 @@ function scriptedPeer(delayMs: number, closeAfterEach = false, brokenTls = false
           s.write("220 go ahead\r\n");
           s.once("data", () => s.end("this is not TLS\r\n"));
           return;
-        }
-        else if (line.startsWith("DATA")) {
+        } else if (line.startsWith("DATA")) {
           inData = true;
           s.write("354 go\r\n");
         } else if (line.startsWith("QUIT")) s.end("221 bye\r\n");
@@ -61,9 +60,7 @@ function scriptedPeer(delayMs: number, closeAfterEach = false, brokenTls = false
       }
     });
   });
-  return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () => resolve({ port: (server.address() as net.AddressInfo).port, counter, close: () => server.close() })),
-  );
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ port: (server.address() as net.AddressInfo).port, counter, close: () => server.close() })));
 }
 
 let dns: TestDns;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createResolver } from "../dns/index.ts";
 import { hostAddresses, mxHops, orderHops, RouteError } from "./mx.ts";
-import { startTestDns, type TestDns } from "../../tests/delivery/dns-server.ts";
+import { startTestDns, type TestDns } from "../../tests/helpers/dns-server.ts";
 
 let dns: TestDns;
 beforeAll(async () => {
@@ -58,5 +58,10 @@ test("host addresses: IPv6 and IPv4, literals as themselves", async () => {
 });
 
 test("orderHops keeps preference order for hook-given hops", () => {
-  expect(orderHops([{ host: "b", preference: 5 }, { host: "a", preference: 1 }]).map((h) => h.host)).toEqual(["a", "b"]);
+  expect(
+    orderHops([
+      { host: "b", preference: 5 },
+      { host: "a", preference: 1 },
+    ]).map((h) => h.host),
+  ).toEqual(["a", "b"]);
 });

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import net from "node:net";
 import { connectSmtp, DeliveryError } from "./smtp-client.ts";
-import { startAiosmtpd, freePort, type Aiosmtpd } from "../../tests/delivery/aiosmtpd.ts";
+import { startAiosmtpd, freePort, type Aiosmtpd } from "../../tests/helpers/aiosmtpd.ts";
 
 let plain: Aiosmtpd;
 let tlsPeer: Aiosmtpd;
@@ -16,8 +16,7 @@ afterAll(async () => {
   await Promise.all([plain?.stop(), tlsPeer?.stop()]);
 });
 
-const connect = (port: number, tls: "opportunistic" | "none" | "required" = "opportunistic") =>
-  connectSmtp({ address: "127.0.0.1", port, hostname: "localhost", helo: "out.a.test", tls });
+const connect = (port: number, tls: "opportunistic" | "none" | "required" = "opportunistic") => connectSmtp({ address: "127.0.0.1", port, hostname: "localhost", helo: "out.a.test", tls });
 
 test("delivers several messages over one connection; per-recipient replies; dot-stuffing", async () => {
   const c = await connect(plain.port);

@@ -270,7 +270,13 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
     sock = await new Promise<tls.TLSSocket>((resolve, reject) => {
       // TLS 1.2 at least, as on our listeners; the certificate is checked (not required)
       // so each delivery records whether it was verified.
-      const ts = tls.connect({ socket: plain, servername: net.isIP(opts.hostname) ? undefined : opts.hostname, rejectUnauthorized: false, minVersion: "TLSv1.2", ...(opts.ca?.length ? { ca: [...tls.rootCertificates, ...opts.ca] } : {}) });
+      const ts = tls.connect({
+        socket: plain,
+        servername: net.isIP(opts.hostname) ? undefined : opts.hostname,
+        rejectUnauthorized: false,
+        minVersion: "TLSv1.2",
+        ...(opts.ca?.length ? { ca: [...tls.rootCertificates, ...opts.ca] } : {}),
+      });
       const timer = setTimeout(() => {
         ts.destroy();
         reject(new DeliveryError("TLS handshake timed out", false, undefined, true));
@@ -353,8 +359,7 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
     });
     // Checks before any command (local, permanent decisions).
     const utf8 = isUtf8Address(env.mailFrom) || env.recipients.some((r) => isUtf8Address(r.address));
-    if (utf8 && !extensions.has("SMTPUTF8"))
-      return all(false, true, `553 5.6.7 ${opts.hostname} does not support SMTPUTF8, required for this address (RFC 6531 §3.2)`);
+    if (utf8 && !extensions.has("SMTPUTF8")) return all(false, true, `553 5.6.7 ${opts.hostname} does not support SMTPUTF8, required for this address (RFC 6531 §3.2)`);
     if (sizeLimit > 0 && size > sizeLimit) return all(false, true, `552 5.3.4 message size ${size} exceeds ${opts.hostname}'s fixed limit of ${sizeLimit}`);
 
     let mail = `MAIL FROM:<${env.mailFrom}>`;
@@ -403,7 +408,9 @@ export async function connectSmtp(opts: ConnectOptions): Promise<SmtpClient> {
     }
     const perRcpt = (dataOk: boolean, permanent: boolean, reply: string): SendResult => ({
       recipients: env.recipients.map((r, i) =>
-        accepted[i] ? { address: r.address, ok: dataOk, permanent: dataOk ? false : permanent, reply } : { address: r.address, ok: false, permanent: rcptReplies[i]!.code >= 500, reply: replyText(rcptReplies[i]!) },
+        accepted[i]
+          ? { address: r.address, ok: dataOk, permanent: dataOk ? false : permanent, reply }
+          : { address: r.address, ok: false, permanent: rcptReplies[i]!.code >= 500, reply: replyText(rcptReplies[i]!) },
       ),
     });
     if (dataReply.code !== 354) {
@@ -504,7 +511,7 @@ const CERT_PROBLEMS: Record<string, string> = {
 };
 
 function certProblem(code: Error | string | null | undefined, nameError: Error | undefined): string {
-  const c = code ? String(typeof code === "string" ? code : (code as Error & { code?: string }).code ?? code.message) : "";
+  const c = code ? String(typeof code === "string" ? code : ((code as Error & { code?: string }).code ?? code.message)) : "";
   if (c) return CERT_PROBLEMS[c] ? `${CERT_PROBLEMS[c]} (${c})` : c;
   return nameError ? `certificate not valid for the host name (${nameError.message})` : "not verified";
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import dgram from "node:dgram";
 import { generateKeyPairSync } from "node:crypto";
 import { createResolver, DnsError, parseServer } from "./index.ts";
-import { startTestDns, type TestDns } from "../../tests/delivery/dns-server.ts";
+import { startTestDns, type TestDns } from "../../tests/helpers/dns-server.ts";
 
 let dns: TestDns;
 const dkimKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "der" }).toString("base64");
@@ -10,7 +10,13 @@ const dkimRecord = `v=DKIM1; k=rsa; p=${dkimKey}`;
 
 beforeAll(async () => {
   dns = await startTestDns({
-    "b.test": { MX: [{ exchange: "mx1.b.test", priority: 10 }, { exchange: "mx2.b.test", priority: 20 }], TXT: ["v=spf1 -all"] },
+    "b.test": {
+      MX: [
+        { exchange: "mx1.b.test", priority: 10 },
+        { exchange: "mx2.b.test", priority: 20 },
+      ],
+      TXT: ["v=spf1 -all"],
+    },
     "mx1.b.test": { A: ["127.0.0.1"], AAAA: ["::1"] },
     "sel._domainkey.b.test": { TXT: [dkimRecord] },
     "broken.test": { SERVFAIL: true },

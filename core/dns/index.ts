@@ -210,7 +210,12 @@ export function reverseLabels(ip: string): string {
   const h = head ? head.split(":") : [];
   const t = tail ? tail.split(":") : [];
   const groups = ip.includes("::") ? [...h, ...Array(8 - h.length - t.length).fill("0"), ...t] : h;
-  return groups.map((g) => g.padStart(4, "0")).join("").split("").reverse().join(".");
+  return groups
+    .map((g) => g.padStart(4, "0"))
+    .join("")
+    .split("")
+    .reverse()
+    .join(".");
 }
 
 /** The PTR name of an address (RFC 1035 §3.5, RFC 3596 §2.5). */

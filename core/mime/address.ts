@@ -3,11 +3,7 @@
 // (mailbox = group name, host = null) and an end marker (all null).
 import type { EnvelopeAddress } from "./types.ts";
 
-type Tok =
-  | { t: "atom"; v: string; space: boolean }
-  | { t: "quoted"; v: string; space: boolean }
-  | { t: "comment"; v: string }
-  | { t: "special"; v: string };
+type Tok = { t: "atom"; v: string; space: boolean } | { t: "quoted"; v: string; space: boolean } | { t: "comment"; v: string } | { t: "special"; v: string };
 
 const SPECIALS = "<>,;:@";
 const MAX_ADDRESSES = 1000;

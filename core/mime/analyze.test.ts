@@ -115,7 +115,14 @@ Content-Type: text/html
 test("analyze: html-only preview, base64 text, long preview truncated", () => {
   const html = analyze(enc("Content-Type: text/html\n\n<html><head><style>x{}</style></head><body><p>Hi&amp;bye &#233;</p></body></html>"));
   expect(html.preview).toBe("Hi&bye é");
-  const long = analyze(enc("Content-Transfer-Encoding: base64\n\n" + Buffer.from("word ".repeat(200)).toString("base64").replace(/(.{76})/g, "$1\n")));
+  const long = analyze(
+    enc(
+      "Content-Transfer-Encoding: base64\n\n" +
+        Buffer.from("word ".repeat(200))
+          .toString("base64")
+          .replace(/(.{76})/g, "$1\n"),
+    ),
+  );
   expect(long.preview.length).toBeLessThanOrEqual(200);
   expect(long.preview.startsWith("word word")).toBe(true);
   const att = analyze(enc("Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Disposition: attachment\n\nsecret\n--b--\n"));

@@ -40,7 +40,9 @@ export function analyze(raw: Uint8Array, prefixSize = 0): Analysis {
   return {
     envelope,
     structure,
-    subject: decodeWords(getField(fields, "subject") ?? "").replace(/\s+/g, " ").trim(),
+    subject: decodeWords(getField(fields, "subject") ?? "")
+      .replace(/\s+/g, " ")
+      .trim(),
     from: formatAddresses(envelope.from),
     to: formatAddresses(envelope.to),
     cc: formatAddresses(envelope.cc),
@@ -67,7 +69,10 @@ export function formatAddresses(list: EnvelopeAddress[] | null): string {
 /** RFC 5322 §3.3 date-time (comments and obsolete zones tolerated); null if unparsable. */
 export function parseDate(v: string | null): number | null {
   if (!v) return null;
-  const s = v.replace(/\([^)]*\)/g, " ").replace(/\s+/g, " ").trim();
+  const s = v
+    .replace(/\([^)]*\)/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
   let t = Date.parse(s);
   if (Number.isNaN(t)) t = Date.parse(s.replace(/^[A-Za-z]+,\s*/, ""));
   return Number.isNaN(t) ? null : t;

@@ -53,7 +53,7 @@ describe("single part", () => {
   });
 
   test("folded header, comments, upper-case encoding, invalid content-type → default", () => {
-    const b = enc(crlf("Content-Type: text/plain;\n\tcharset=\"ISO-8859-1\" (latin)\nContent-Transfer-Encoding: quoted-printable (qp)\n\nx"));
+    const b = enc(crlf('Content-Type: text/plain;\n\tcharset="ISO-8859-1" (latin)\nContent-Transfer-Encoding: quoted-printable (qp)\n\nx'));
     const p = parseStructure(b);
     expect(p.params).toEqual({ charset: "ISO-8859-1" });
     expect(p.encoding).toBe("QUOTED-PRINTABLE");
@@ -64,7 +64,7 @@ describe("single part", () => {
   test("other MIME fields", () => {
     const b = enc(
       crlf(
-        "Content-Type: image/png; name=a.png\nContent-ID: <id1@x>\nContent-Description: A pic\nContent-MD5: Q2hlY2s=\nContent-Disposition: attachment; filename=\"a b.png\"; size=3\nContent-Language: en, de\nContent-Location: http://x/\n y.png\nContent-Transfer-Encoding: base64\n\nAAAA\n",
+        'Content-Type: image/png; name=a.png\nContent-ID: <id1@x>\nContent-Description: A pic\nContent-MD5: Q2hlY2s=\nContent-Disposition: attachment; filename="a b.png"; size=3\nContent-Language: en, de\nContent-Location: http://x/\n y.png\nContent-Transfer-Encoding: base64\n\nAAAA\n',
       ),
     );
     const p = parseStructure(b);
@@ -258,7 +258,7 @@ describe("bounds", () => {
     let x = 12345;
     for (let i = 0; i < rnd.length; i++) {
       x = (x * 1103515245 + 12345) & 0x7fffffff;
-      rnd[i] = "-\r\n:ab;=\"\\( \t"[x % 13]!.charCodeAt(0) ^ (x % 97 === 0 ? 0x80 : 0);
+      rnd[i] = '-\r\n:ab;="\\( \t'[x % 13]!.charCodeAt(0) ^ (x % 97 === 0 ? 0x80 : 0);
     }
     expect(() => parseStructure(rnd)).not.toThrow();
     const mp = enc("Content-Type: multipart/mixed; boundary=a\r\n\r\n" + new TextDecoder().decode(rnd));
@@ -289,7 +289,9 @@ describe("odd but real input", () => {
   });
 
   test("RFC 2231 filename in a part; obsolete whitespace before colon", () => {
-    const m = enc(crlf("Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type : application/pdf\nContent-Disposition: attachment;\n filename*0*=UTF-8''%E2%82%AC;\n filename*1=uro.pdf\n\n%PDF\n--b--\n"));
+    const m = enc(
+      crlf("Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type : application/pdf\nContent-Disposition: attachment;\n filename*0*=UTF-8''%E2%82%AC;\n filename*1=uro.pdf\n\n%PDF\n--b--\n"),
+    );
     const p = parseStructure(m).parts![0]!;
     expect(p.type + "/" + p.subtype).toBe("application/pdf");
     expect(p.disposition).toEqual({ type: "attachment", params: { filename: "€uro.pdf" } });

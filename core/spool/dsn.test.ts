@@ -28,7 +28,16 @@ test("a failure DSN is multipart/report with a delivery-status part (RFC 3464)",
 });
 
 test("RET=HDRS returns only the headers; a delay warning says delayed", () => {
-  const raw = buildDsn({ reportingMta: "mx.a.test", to: "alice@a.test", queueId: "q2", arrival: Date.now(), recipients: [{ ...rcpt, action: "delayed", status: "4.4.1", diagnostic: "connection refused", willRetryUntil: Date.now() + 1000 }], original, ret: "HDRS", envid: "E1" });
+  const raw = buildDsn({
+    reportingMta: "mx.a.test",
+    to: "alice@a.test",
+    queueId: "q2",
+    arrival: Date.now(),
+    recipients: [{ ...rcpt, action: "delayed", status: "4.4.1", diagnostic: "connection refused", willRetryUntil: Date.now() + 1000 }],
+    original,
+    ret: "HDRS",
+    envid: "E1",
+  });
   const text = Buffer.from(raw).toString();
   expect(text).toContain("Content-Type: text/rfc822-headers");
   expect(text).toContain("Subject: Hello");

@@ -28,6 +28,8 @@ export interface SpoolOptions {
   resolver?: Resolver;
   timeouts?: Partial<SmtpTimeouts>;
   pollMs?: number;
+  /** This instance's name in lease rows (core.leases.owner). */
+  owner?: string;
 }
 
 export function createSpool(opts: SpoolOptions): Spool {
@@ -62,8 +64,28 @@ export function createSpool(opts: SpoolOptions): Spool {
     start() {
       if (scheduler) return;
       const dlog = log.child({ part: "delivery" });
-      const delivery = createDelivery({ config, hooks, log: dlog, resolver: opts.resolver ?? resolverFromConfig(config), hostname, timeouts: opts.timeouts, ca: config.delivery.caFile ? [readFileSync(config.delivery.caFile, "utf8")] : undefined });
-      scheduler = createScheduler({ db, store, hooks, log: dlog, delivery, schedule: scheduleFrom(config), hostname, readBlob, pollMs: opts.pollMs });
+      const delivery = createDelivery({
+        config,
+        hooks,
+        log: dlog,
+        resolver: opts.resolver ?? resolverFromConfig(config),
+        hostname,
+        timeouts: opts.timeouts,
+        ca: config.delivery.caFile ? [readFileSync(config.delivery.caFile, "utf8")] : undefined,
+      });
+      scheduler = createScheduler({
+        db,
+        store,
+        hooks,
+        log: dlog,
+        delivery,
+        schedule: scheduleFrom(config),
+        hostname,
+        readBlob,
+        pollMs: opts.pollMs,
+        owner: opts.owner,
+        leaseMs: db.local ? undefined : config.cluster.leaseSeconds * 1000,
+      });
       scheduler.start();
     },
     async stop() {

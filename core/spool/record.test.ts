@@ -21,7 +21,28 @@ const schedule = { retry: [60_000], maxAge: 24 * HOUR, warnAfter: 4 * HOUR };
 const now = 1_000_000_000_000;
 
 function row(over: Partial<Row> = {}): Row {
-  return { id: 1, msgId: "m1", blobId: "b", prefix: "", mailFrom: "alice@a.test", recipient: "bob@b.test", domain: "b.test", status: "inflight", attempts: 2, nextAttempt: now + 60_000, leaseOwner: "me", leaseUntil: now + 1000, lastError: null, dsn: null, internal: false, warned: false, size: 10, createdAt: now - HOUR, updatedAt: now, ...over };
+  return {
+    id: 1,
+    msgId: "m1",
+    blobId: "b",
+    prefix: "",
+    mailFrom: "alice@a.test",
+    recipient: "bob@b.test",
+    domain: "b.test",
+    status: "inflight",
+    attempts: 2,
+    nextAttempt: now + 60_000,
+    leaseOwner: "me",
+    leaseUntil: now + 1000,
+    lastError: null,
+    dsn: null,
+    internal: false,
+    warned: false,
+    size: 10,
+    createdAt: now - HOUR,
+    updatedAt: now,
+    ...over,
+  };
 }
 const result = (address: string, over: Partial<RecipientResult> = {}): RecipientResult => ({ address, ok: false, permanent: false, reply: "451 later", status: "4.0.0", ...over });
 
@@ -60,14 +81,26 @@ test("notices: who gets which notification (RFC 3461 NOTIFY), and its DSN fields
   expect(wantsDsn(row({ dsn: JSON.stringify({ notify: ["NEVER"] }) }), "FAILURE")).toBe(false);
   expect(wantsDsn(row({ dsn: JSON.stringify({ notify: ["SUCCESS"] }) }), "SUCCESS")).toBe(true);
   const xs: Outcome[] = classify(
-    [row({ recipient: "f@b.test" }), row({ recipient: "d@b.test", createdAt: now - 5 * HOUR }), row({ recipient: "w@b.test", createdAt: now - 5 * HOUR, warned: true }), row({ recipient: "r@b.test", dsn: JSON.stringify({ notify: ["SUCCESS"], orcpt: "rfc822;R@b.test" }) })],
-    [result("f@b.test", { permanent: true, reply: "550 no", status: "5.1.1" }), result("d@b.test"), result("w@b.test"), result("r@b.test", { ok: true, relayed: true, reply: "250", status: "2.0.0", remoteMta: "mx.b.test" })],
+    [
+      row({ recipient: "f@b.test" }),
+      row({ recipient: "d@b.test", createdAt: now - 5 * HOUR }),
+      row({ recipient: "w@b.test", createdAt: now - 5 * HOUR, warned: true }),
+      row({ recipient: "r@b.test", dsn: JSON.stringify({ notify: ["SUCCESS"], orcpt: "rfc822;R@b.test" }) }),
+    ],
+    [
+      result("f@b.test", { permanent: true, reply: "550 no", status: "5.1.1" }),
+      result("d@b.test"),
+      result("w@b.test"),
+      result("r@b.test", { ok: true, relayed: true, reply: "250", status: "2.0.0", remoteMta: "mx.b.test" }),
+    ],
     { now, stopping: false, schedule },
   );
   const g = noticeGroups(xs, now, schedule);
   expect([g.failed, g.delayed, g.relayed].map((l) => l.map((x) => x.row.recipient))).toEqual([["f@b.test"], ["d@b.test"], ["r@b.test"]]);
   expect(noticeGroups(xs, now, { ...schedule, warnAfter: 0 }).delayed).toEqual([]);
-  expect(dsnRecipients(g.relayed, "relayed", now, schedule)).toEqual([{ address: "r@b.test", orcpt: "rfc822;R@b.test", action: "relayed", status: "2.0.0", diagnostic: "250", remoteMta: "mx.b.test", lastAttempt: now, willRetryUntil: undefined }]);
+  expect(dsnRecipients(g.relayed, "relayed", now, schedule)).toEqual([
+    { address: "r@b.test", orcpt: "rfc822;R@b.test", action: "relayed", status: "2.0.0", diagnostic: "250", remoteMta: "mx.b.test", lastAttempt: now, willRetryUntil: undefined },
+  ]);
   expect(dsnRecipients(g.delayed, "delayed", now, schedule)[0]!.willRetryUntil).toBe(now - 5 * HOUR + schedule.maxAge);
 });
 
@@ -79,7 +112,11 @@ test("reportOutcomes: one log line per outcome, the hooks told, true when a noti
   hooks.on("delivered", (i) => void told.push(`delivered ${i.recipient}`));
   hooks.on("bounced", (i) => void told.push(`bounced ${i.recipient}`));
   hooks.on("message.queued", (i) => void told.push(`queued ${i.id}`));
-  const xs = classify([row({ recipient: "a@b.test" }), row({ recipient: "b@b.test" }), row({ recipient: "c@b.test" })], [result("a@b.test", { ok: true }), result("b@b.test", { permanent: true }), result("c@b.test")], { now, stopping: false, schedule });
+  const xs = classify(
+    [row({ recipient: "a@b.test" }), row({ recipient: "b@b.test" }), row({ recipient: "c@b.test" })],
+    [result("a@b.test", { ok: true }), result("b@b.test", { permanent: true }), result("c@b.test")],
+    { now, stopping: false, schedule },
+  );
   const local = { id: "n1", msg: { raw: new Uint8Array(), prefix: [], mailFrom: "", local: [{ accountId: 1, mailbox: "INBOX" }], remote: [] }, prep: {} as never };
   expect(reportOutcomes(log, hooks, xs, [local])).toBe(false);
   const remote = { ...local, id: "n2", msg: { ...local.msg, remote: [{ address: "alice@elsewhere.test" }] } };
@@ -108,11 +145,21 @@ function describe_persist() {
   test("persistOutcomes: rows still leased by us are written, others left alone; the blob is released when all are final", async () => {
     const config = v.parse(ConfigSchema, { hostname: "mx.a.test" });
     const s = createSpool({ db, store, config, log: createLogger("error"), hooks: createHooks(createLogger("error")) });
-    const { id } = await s.accept({ raw: Buffer.from("Subject: x\r\n\r\nbody\r\n"), prefix: [], mailFrom: "alice@a.test", local: [], remote: [{ address: "a@b.test" }, { address: "b@b.test" }, { address: "c@b.test" }] });
+    const { id } = await s.accept({
+      raw: Buffer.from("Subject: x\r\n\r\nbody\r\n"),
+      prefix: [],
+      mailFrom: "alice@a.test",
+      local: [],
+      remote: [{ address: "a@b.test" }, { address: "b@b.test" }, { address: "c@b.test" }],
+    });
     await db.write((tx) => tx.orm.update(spool).set({ status: "inflight", leaseOwner: "me", leaseUntil: now }).where(eq(spool.msgId, id)));
     await db.write((tx) => tx.orm.update(spool).set({ leaseOwner: "other" }).where(eq(spool.recipient, "c@b.test")));
     const rows = await db.orm.select().from(spool).where(eq(spool.msgId, id)).orderBy(spool.recipient);
-    const xs = classify(rows, [result("a@b.test", { ok: true, reply: "250 ok" }), result("b@b.test", { permanent: true, reply: "550 no" }), result("c@b.test", { ok: true })], { now, stopping: false, schedule });
+    const xs = classify(rows, [result("a@b.test", { ok: true, reply: "250 ok" }), result("b@b.test", { permanent: true, reply: "550 no" }), result("c@b.test", { ok: true })], {
+      now,
+      stopping: false,
+      schedule,
+    });
     await db.write((tx) => persistOutcomes(tx, { store, owner: "me", now, outcomes: xs, warned: new Set([xs[1]!]), notices: [] }));
     const after = await db.orm.select().from(spool).where(eq(spool.msgId, id)).orderBy(spool.recipient);
     expect(after.map((r) => [r.recipient, r.status, r.lastError, r.leaseOwner, r.warned])).toEqual([

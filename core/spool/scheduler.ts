@@ -19,7 +19,6 @@ import { nextAttemptAt, type Schedule } from "./backoff.ts";
 import { buildDsn, type DsnRecipient } from "./dsn.ts";
 import { askRetry, classify, dsnRecipients, noticeGroups, parseDsn, persistOutcomes, reportOutcomes, type Notice, type Outcome, type Row } from "./record.ts";
 
-
 export interface SchedulerOptions {
   db: Db;
   store: Store;
@@ -31,6 +30,10 @@ export interface SchedulerOptions {
   readBlob(id: string): Promise<Uint8Array>;
   /** Rows held in memory at most (claimed, not finished). */
   maxInflight?: number;
+  /** This instance's name in lease rows (core.leases.owner); default: a new one. */
+  owner?: string;
+  /** Lease of claimed rows (ms); default: the first retry delay, 1 s to 5 min. */
+  leaseMs?: number;
   /** Idle poll interval (ms): other instances' accepts and retries come due meanwhile. */
   pollMs?: number;
 }
@@ -62,8 +65,8 @@ function groupBy<T>(items: T[], key: (t: T) => string): T[][] {
 
 export function createScheduler(o: SchedulerOptions): Scheduler {
   const { db, store, hooks, log, delivery, schedule } = o;
-  const owner = `${o.hostname}#${process.pid}#${newMsgId()}`;
-  const lease = Math.min(Math.max(schedule.retry[0]!, 1000), 300_000);
+  const owner = o.owner ?? `${o.hostname}#${process.pid}#${newMsgId()}`;
+  const lease = o.leaseMs ?? Math.min(Math.max(schedule.retry[0]!, 1000), 300_000);
   const maxInflight = o.maxInflight ?? 1000;
   const pollMs = o.pollMs ?? 1000;
   let inflight = 0;
@@ -104,7 +107,12 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
         await tx.orm
           .update(spool)
           .set({ status: "inflight", leaseOwner: owner, leaseUntil: now + lease, attempts: g[0]!.attempts, nextAttempt: g[0]!.nextAttempt, updatedAt: now })
-          .where(inArray(spool.id, g.map((r) => r.id)));
+          .where(
+            inArray(
+              spool.id,
+              g.map((r) => r.id),
+            ),
+          );
       }
       return due;
     });
@@ -183,7 +191,10 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     const notice = async (xs: Outcome[], action: DsnRecipient["action"]): Promise<Notice | null> => {
       if (xs.length === 0) return null;
       try {
-        const n = await prepareNotice(xs.map((x) => x.row), dsnRecipients(xs, action, now, schedule));
+        const n = await prepareNotice(
+          xs.map((x) => x.row),
+          dsnRecipients(xs, action, now, schedule),
+        );
         return n ? { ...n, id: newMsgId() } : null;
       } catch (e) {
         log.error("could not prepare a delivery status notification", { id: xs[0]!.row.msgId, err: (e as Error).message });
@@ -279,11 +290,19 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
       await tx.orm
         .update(spool)
         .set({ status: "inflight", leaseOwner: owner, leaseUntil: now + lease, updatedAt: now })
-        .where(inArray(spool.id, due.map((r) => r.id)));
+        .where(
+          inArray(
+            spool.id,
+            due.map((r) => r.id),
+          ),
+        );
       return due.map((r) => ({ ...r, status: "inflight", leaseOwner: owner, leaseUntil: now + lease }));
     });
     if (rows.length === 0) return 0;
-    await record(rows, rows.map((r) => ({ address: r.recipient, ok: false, permanent: true, reply: reason, status: "5.0.0" })));
+    await record(
+      rows,
+      rows.map((r) => ({ address: r.recipient, ok: false, permanent: true, reply: reason, status: "5.0.0" })),
+    );
     return rows.length;
   }
 
@@ -292,17 +311,20 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     start() {
       if (running) return;
       running = true;
-      heartbeat = setInterval(() => {
-        if (inflight === 0) return;
-        void db
-          .write((tx) =>
-            tx.orm
-              .update(spool)
-              .set({ leaseUntil: Date.now() + lease })
-              .where(and(eq(spool.leaseOwner, owner), eq(spool.status, "inflight"))),
-          )
-          .catch((e) => log.warn("lease renewal failed", { err: (e as Error).message }));
-      }, Math.max(lease / 3, 300));
+      heartbeat = setInterval(
+        () => {
+          if (inflight === 0) return;
+          void db
+            .write((tx) =>
+              tx.orm
+                .update(spool)
+                .set({ leaseUntil: Date.now() + lease })
+                .where(and(eq(spool.leaseOwner, owner), eq(spool.status, "inflight"))),
+            )
+            .catch((e) => log.warn("lease renewal failed", { err: (e as Error).message }));
+        },
+        Math.max(lease / 3, 300),
+      );
       void tick();
     },
     kick,

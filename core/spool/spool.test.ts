@@ -16,9 +16,9 @@ import { ConfigSchema } from "../config.ts";
 import { createResolver } from "../dns/index.ts";
 import { createSpool } from "./index.ts";
 import { createStore, type StoreImpl } from "../store/index.ts";
-import { startTestDns, type TestDns } from "../../tests/delivery/dns-server.ts";
-import { startAiosmtpd, freePort, type Aiosmtpd } from "../../tests/delivery/aiosmtpd.ts";
-import { until } from "../../tests/delivery/until.ts";
+import { startTestDns, type TestDns } from "../../tests/helpers/dns-server.ts";
+import { startAiosmtpd, freePort, type Aiosmtpd } from "../../tests/helpers/aiosmtpd.ts";
+import { until } from "../../tests/helpers/until.ts";
 
 let dns: TestDns;
 let peer: Aiosmtpd;
@@ -32,7 +32,12 @@ beforeAll(async () => {
   [dns, peer] = await Promise.all([startTestDns(), startAiosmtpd()]);
   dns.set("b.test", { MX: [{ exchange: "mx.b.test", priority: 10 }] });
   dns.set("mx.b.test", { A: ["127.0.0.1"] });
-  dns.set("two.test", { MX: [{ exchange: "down.two.test", priority: 5 }, { exchange: "mx.b.test", priority: 10 }] });
+  dns.set("two.test", {
+    MX: [
+      { exchange: "down.two.test", priority: 5 },
+      { exchange: "mx.b.test", priority: 10 },
+    ],
+  });
   dns.set("down.two.test", { A: ["127.0.0.2"] }); // loopback, nothing listens there
   dns.set("nullmx.test", { MX: [{ exchange: "", priority: 0 }] });
   dir = mkdtempSync(join(tmpdir(), "kp-spool-"));
@@ -82,7 +87,13 @@ test("accepted remote mail is delivered, rows become final, the blob reference i
   const delivered: string[] = [];
   hooks.on("delivered", (info) => void delivered.push(info.recipient));
   s.start();
-  const { id } = await s.accept({ raw: message("first"), prefix: ["Received: by mx.a.test\r\n"], mailFrom: "alice@a.test", local: [], remote: [{ address: "bob@b.test" }, { address: "carol@b.test" }] });
+  const { id } = await s.accept({
+    raw: message("first"),
+    prefix: ["Received: by mx.a.test\r\n"],
+    mailFrom: "alice@a.test",
+    local: [],
+    remote: [{ address: "bob@b.test" }, { address: "carol@b.test" }],
+  });
   const got = await until("delivery", () => peer.messages().find((m) => m.data.includes("Subject: first")));
   expect(got.rcptTo.sort()).toEqual(["bob@b.test", "carol@b.test"]); // one transaction for both
   expect(got.data).toStartWith("Received: by mx.a.test\r\nFrom: alice@a.test");
@@ -98,7 +109,13 @@ test("accepted remote mail is delivered, rows become final, the blob reference i
 test("5xx fails the recipient and bounces to the local sender's INBOX; 4xx defers with attempts written", async () => {
   const { spool: s } = makeSpool({ retry: ["1h"] });
   s.start();
-  const { id } = await s.accept({ raw: message("mixed"), prefix: [], mailFrom: "alice@a.test", local: [], remote: [{ address: "reject-x@b.test" }, { address: "tempfail-y@b.test" }, { address: "ok@b.test" }] });
+  const { id } = await s.accept({
+    raw: message("mixed"),
+    prefix: [],
+    mailFrom: "alice@a.test",
+    local: [],
+    remote: [{ address: "reject-x@b.test" }, { address: "tempfail-y@b.test" }, { address: "ok@b.test" }],
+  });
   await until("outcomes", async () => (await rows(id)).every((r) => r.status !== "inflight" && r.status !== "queued"));
   const byRcpt = Object.fromEntries((await rows(id)).map((r) => [r.recipient, r]));
   expect(byRcpt["reject-x@b.test"]!.status).toBe("failed");
@@ -223,7 +240,14 @@ test("NOTIFY (RFC 3461): SUCCESS to a peer without DSN gets a 'relayed' report; 
   const { spool: s } = makeSpool();
   s.start();
   const before = (await aliceInbox()).length;
-  const ok = await s.accept({ raw: message("notify-success"), prefix: [], mailFrom: "alice@a.test", local: [], remote: [{ address: "bob@b.test", dsn: { notify: ["SUCCESS", "FAILURE"], orcpt: "rfc822;bob@b.test" } }], dsn: { envid: "ENV-1" } });
+  const ok = await s.accept({
+    raw: message("notify-success"),
+    prefix: [],
+    mailFrom: "alice@a.test",
+    local: [],
+    remote: [{ address: "bob@b.test", dsn: { notify: ["SUCCESS", "FAILURE"], orcpt: "rfc822;bob@b.test" } }],
+    dsn: { envid: "ENV-1" },
+  });
   const never = await s.accept({ raw: message("notify-never"), prefix: [], mailFrom: "alice@a.test", local: [], remote: [{ address: "reject-z@b.test", dsn: { notify: ["NEVER"] } }] });
   await until("both final", async () => (await rows(ok.id))[0]!.status === "delivered" && (await rows(never.id))[0]!.status === "failed");
   const report = await until("success report", async () => (await aliceInbox()).slice(before).find((m) => m.includes("Successful Mail Delivery Report")));

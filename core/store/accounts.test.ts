@@ -1,15 +1,9 @@
-import { spyOn, test, expect, beforeEach, afterEach } from "bun:test";
-import { makeStore, msg, type TestStore } from "./test-helpers.ts";
+import { spyOn, test, expect } from "bun:test";
+import { storeFixture, msg, type TestStore } from "./test-helpers.ts";
 import { isStoreError } from "./errors.ts";
 
 let t: TestStore;
-beforeEach(async () => {
-  t = await makeStore();
-});
-afterEach(async () => {
-  expect(await t.store.check()).toEqual([]);
-  await t.cleanup();
-});
+storeFixture((f) => void (t = f));
 
 test("domains: lower-case Unicode, punycode converted, idempotent add, delete rules", async () => {
   const d = await t.store.addDomain("XN--BCHER-KVA.Example.");

@@ -39,7 +39,22 @@ function hash(password: string): Promise<string> {
   return Bun.password.hash(password, ARGON2);
 }
 
-export type AccountOps = Pick<Store, "addDomain" | "listDomains" | "deleteDomain" | "isLocalDomain" | "createAccount" | "getAccount" | "getAccountById" | "listAccounts" | "findAccounts" | "setPassword" | "setDisabled" | "deleteAccount" | "verifyPassword">;
+export type AccountOps = Pick<
+  Store,
+  | "addDomain"
+  | "listDomains"
+  | "deleteDomain"
+  | "isLocalDomain"
+  | "createAccount"
+  | "getAccount"
+  | "getAccountById"
+  | "listAccounts"
+  | "findAccounts"
+  | "setPassword"
+  | "setDisabled"
+  | "deleteAccount"
+  | "verifyPassword"
+>;
 
 export function accountOps(ctx: StoreCtx): AccountOps {
   const { db } = ctx;

@@ -1,14 +1,8 @@
-import { test, expect, beforeEach, afterEach } from "bun:test";
-import { makeStore, msg, type TestStore } from "./test-helpers.ts";
+import { test, expect } from "bun:test";
+import { storeFixture, msg, type TestStore } from "./test-helpers.ts";
 
 let t: TestStore;
-beforeEach(async () => {
-  t = await makeStore();
-});
-afterEach(async () => {
-  expect(await t.store.check()).toEqual([]);
-  await t.cleanup();
-});
+storeFixture((f) => void (t = f));
 
 test("createAccount makes the default mailboxes with special-use", async () => {
   const a = await t.store.createAccount("User@Example.TEST", "pw");

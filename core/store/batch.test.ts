@@ -1,22 +1,12 @@
-import { test, expect, beforeEach, afterEach } from "bun:test";
-import { makeStore, msg, type TestStore } from "./test-helpers.ts";
+import { test, expect } from "bun:test";
+import { accountFixture, msg, type TestStore } from "./test-helpers.ts";
 import type { Account, Mailbox } from "./types.ts";
 
 let t: TestStore;
 let a: Account;
 let inbox: Mailbox;
 let other: Mailbox;
-beforeEach(async () => {
-  t = await makeStore();
-  a = await t.store.createAccount("u@a.test", "pw");
-  inbox = (await t.store.getMailbox(a.id, "INBOX"))!;
-  other = await t.store.createMailbox(a.id, "Other");
-  t.events.length = 0;
-});
-afterEach(async () => {
-  expect(await t.store.check()).toEqual([]);
-  await t.cleanup();
-});
+accountFixture("u@a.test", (f) => void ({ t, a, inbox, other } = f));
 
 /** Counts the write transactions the store asks for. */
 function countWrites(): { n: number } {
@@ -90,7 +80,12 @@ test("appendBatch: inTx commits with the rows, and a failure there rolls the row
 });
 
 test("appendBatch: an unknown mailbox fails the batch, nothing written", async () => {
-  await expect(t.store.appendBatch([{ mailboxId: inbox.id, raw: msg("x") }, { mailboxId: 99999, raw: msg("y") }])).rejects.toThrow();
+  await expect(
+    t.store.appendBatch([
+      { mailboxId: inbox.id, raw: msg("x") },
+      { mailboxId: 99999, raw: msg("y") },
+    ]),
+  ).rejects.toThrow();
   expect((await t.store.messages(inbox.id)).length).toBe(0);
   // The blobs written before the transaction have no row: GC's orphan sweep takes them.
   await t.store.gc({ orphanFileAgeMs: -1, graceMs: 0 });

@@ -48,7 +48,25 @@ async function insertRows(ctx: StoreCtx, tx: Tx, mb: Mailbox, rows: Row[], origi
   if (firstUid + n - 1 > MAX_UID) throw new StoreError("CANNOT", "mailbox UID space exhausted");
   const values = rows.map((r, i) => {
     const p = r.parsed;
-    return [firstUid + i, firstModseq + i, fl[i]!.mask, JSON.stringify(fl[i]!.keywords), r.internalDate, p.size, r.blob.id, JSON.stringify(p.envelope), JSON.stringify(p.structure), p.subject, p.from, p.to, p.cc, p.bcc, p.messageId, p.sentDate, p.preview];
+    return [
+      firstUid + i,
+      firstModseq + i,
+      fl[i]!.mask,
+      JSON.stringify(fl[i]!.keywords),
+      r.internalDate,
+      p.size,
+      r.blob.id,
+      JSON.stringify(p.envelope),
+      JSON.stringify(p.structure),
+      p.subject,
+      p.from,
+      p.to,
+      p.cc,
+      p.bcc,
+      p.messageId,
+      p.sentDate,
+      p.preview,
+    ];
   });
   const col = (i: number) => `json_extract(value, '$[${i}]')`;
   await exec(

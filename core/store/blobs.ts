@@ -19,8 +19,10 @@ export interface BlobBackend extends BlobStore {
   /** put() when the caller already hashed the data. */
   put(data: Uint8Array, knownId?: string): Promise<StoredBlob>;
   /** Delete now, in order with later puts of the same id (GC calls it after its commit
-   *  and after re-checking pins, so no prepare() can interleave; see gc.ts). */
-  deleteSync(id: string): void;
+   *  and after re-checking pins, so no prepare() can interleave; see gc.ts). Shared
+   *  storage (S3) keeps an object written after `writtenBefore`: another instance has
+   *  stored the same content again since the row was orphaned, and commits a new row. */
+  deleteSync(id: string, writtenBefore?: number): void;
   /** Removes temp files older than `olderThanMs` (left by a crash mid-write). */
   cleanTemp(olderThanMs: number): Promise<number>;
   /** Batches and blobs written (benchmarks). */

@@ -22,8 +22,7 @@ export function createCredentialCache(opts: { ttlMs?: number; maxEntries?: numbe
   const now = opts.now ?? Date.now;
   const secret = randomBytes(32);
   const entries = new Map<string, number>(); // key → expiry; insertion order = age
-  const keyOf = (address: string, storedHash: string, password: string) =>
-    createHmac("sha256", secret).update(address).update("\0").update(storedHash).update("\0").update(password).digest("base64");
+  const keyOf = (address: string, storedHash: string, password: string) => createHmac("sha256", secret).update(address).update("\0").update(storedHash).update("\0").update(password).digest("base64");
   return {
     has(address, storedHash, password) {
       const k = keyOf(address, storedHash, password);

@@ -12,6 +12,9 @@ export interface StoreCtx {
   /** Blob ids written by prepare() whose rows may not be committed yet: GC keeps them. */
   pins: Map<string, number>;
   listeners: Set<(ev: StoreChange) => void>;
+  /** Set while the change feed follows other instances: told each modseq our own writes
+   *  emit, before their commit (change-feed.ts). */
+  own?: (accountId: number, modseq: number) => void;
 }
 
 /** How long a prepared blob is protected from GC before its row must exist. */
@@ -33,6 +36,7 @@ export function isPinned(ctx: StoreCtx, id: string): boolean {
 
 /** Queues a change event to fire once, after the transaction commits. */
 export function emitAfterCommit(ctx: StoreCtx, tx: Tx, ev: StoreChange): void {
+  ctx.own?.(ev.accountId, ev.modseq);
   tx.afterCommit(() => {
     for (const cb of ctx.listeners) {
       try {

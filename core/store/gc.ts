@@ -29,8 +29,9 @@ export async function eraseUnreferenced(ctx: StoreCtx, graceMs: number): Promise
   for (;;) {
     const cutoff = Date.now() - graceMs;
     const erased = await ctx.db.write(async (tx) => {
-      const r = await exec(tx, "SELECT id FROM blobs WHERE refcount <= 0 AND coalesce(orphaned_at, 0) <= ? LIMIT ?", [cutoff, BATCH]);
-      const ids = r.rows.map((x) => String(x.id)).filter((id) => !isPinned(ctx, id));
+      const r = await exec(tx, "SELECT id, orphaned_at FROM blobs WHERE refcount <= 0 AND coalesce(orphaned_at, 0) <= ? LIMIT ?", [cutoff, BATCH]);
+      const orphanedAt = new Map(r.rows.map((x) => [String(x.id), x.orphaned_at == null ? undefined : Number(x.orphaned_at)]));
+      const ids = [...orphanedAt.keys()].filter((id) => !isPinned(ctx, id));
       if (!ids.length) return { ids, more: false };
       await exec(tx, "DELETE FROM blobs WHERE refcount <= 0 AND id IN (SELECT value FROM json_each(?))", [JSON.stringify(ids)]);
       tx.afterCommit(() => {
@@ -38,7 +39,7 @@ export async function eraseUnreferenced(ctx: StoreCtx, graceMs: number): Promise
         for (const id of ids) {
           if (isPinned(ctx, id)) continue;
           try {
-            ctx.blobs.deleteSync(id);
+            ctx.blobs.deleteSync(id, orphanedAt.get(id));
           } catch (err) {
             ctx.log.warn("blob unlink failed", { blob: id, err: (err as Error).message });
           }

@@ -11,6 +11,7 @@ import { objectOps } from "./objects.ts";
 import { quotaOps } from "./quota.ts";
 import { checkStore } from "./check.ts";
 import { runGc, type GcOptions, type GcResult } from "./gc.ts";
+import { startChangeFeed, type ChangeFeed } from "./change-feed.ts";
 import type { Store, StoreChange } from "./types.ts";
 
 export { StoreError, isStoreError, type StoreErrorCode } from "./errors.ts";
@@ -22,6 +23,8 @@ export interface StoreOptions {
   /** A blob backend (openBlobBackend: the folder or S3). */
   blobs?: BlobBackend;
   log: Logger;
+  /** Take or renew a singleton job's lease (core/lease.ts): periodic GC runs only when held. */
+  singleton?: (name: string, ttlMs: number) => Promise<boolean>;
   gc?: Partial<GcOptions> & {
     /** Run GC periodically (default every 10 min); 0 disables GC timers. */
     intervalMs?: number;
@@ -33,6 +36,8 @@ export interface StoreOptions {
 /** The Store plus maintenance entry points (not part of the shared contract). */
 export interface StoreImpl extends Store {
   gc(opts?: Partial<GcOptions>): Promise<GcResult>;
+  /** Follow changes other instances make on the same database (serve, remote database). */
+  followOthers(intervalMs: number): ChangeFeed;
   /** Stops the GC timer. */
   close(): Promise<void>;
 }
@@ -63,10 +68,12 @@ export async function createStore(opts: StoreOptions): Promise<StoreImpl> {
   const interval = opts.gc?.intervalMs ?? 10 * 60_000;
   const startDelay = opts.gc?.startDelayMs ?? 30_000;
   let timer: ReturnType<typeof setInterval> | null = null;
+  let feed: ChangeFeed | null = null;
   // The full directory walk runs at the first collection and then daily.
   const SCAN_EVERY_MS = 24 * 60 * 60_000;
   let lastScan = 0;
-  const periodic = () => {
+  const periodic = async () => {
+    if (opts.singleton && !(await opts.singleton("gc", interval * 2).catch(() => false))) return;
     const scanFiles = Date.now() - lastScan >= SCAN_EVERY_MS;
     if (scanFiles) lastScan = Date.now();
     logGc(gc({ scanFiles }));
@@ -74,8 +81,8 @@ export async function createStore(opts: StoreOptions): Promise<StoreImpl> {
   const startTimer =
     interval > 0
       ? setTimeout(() => {
-          periodic();
-          timer = setInterval(periodic, interval);
+          void periodic();
+          timer = setInterval(() => void periodic(), interval);
           timer.unref?.();
         }, startDelay)
       : null;
@@ -94,7 +101,12 @@ export async function createStore(opts: StoreOptions): Promise<StoreImpl> {
     check: () => checkStore(ctx),
     blobs,
     gc,
+    followOthers(intervalMs) {
+      feed ??= startChangeFeed(ctx, intervalMs);
+      return feed;
+    },
     async close() {
+      feed?.stop();
       if (startTimer) clearTimeout(startTimer);
       if (timer) clearInterval(timer);
       await gcRunning?.catch(() => {});

@@ -1,17 +1,13 @@
-import { test, expect, beforeEach, afterEach } from "bun:test";
-import { makeStore, msg, type TestStore } from "./test-helpers.ts";
+import { test, expect } from "bun:test";
+import { storeFixture, msg, type TestStore } from "./test-helpers.ts";
 import type { Account } from "./types.ts";
 
 let t: TestStore;
 let a: Account;
-beforeEach(async () => {
-  t = await makeStore();
+storeFixture(async (f) => {
+  t = f;
   a = await t.store.createAccount("u@a.test", "pw");
   t.events.length = 0;
-});
-afterEach(async () => {
-  expect(await t.store.check()).toEqual([]);
-  await t.cleanup();
 });
 const names = async () => (await t.store.listMailboxes(a.id)).map((m) => m.name);
 

@@ -1,5 +1,5 @@
-import { test, expect, beforeEach, afterEach } from "bun:test";
-import { makeStore, msg, type TestStore } from "./test-helpers.ts";
+import { test, expect } from "bun:test";
+import { accountFixture, msg, type TestStore } from "./test-helpers.ts";
 import type { Account, Mailbox } from "./types.ts";
 
 let t: TestStore;
@@ -8,17 +8,9 @@ let inbox: Mailbox;
 let other: Mailbox;
 /** The account's modseq after set-up (creating mailboxes takes modseqs too). */
 let m0: number;
-beforeEach(async () => {
-  t = await makeStore();
-  a = await t.store.createAccount("u@a.test", "pw");
-  inbox = (await t.store.getMailbox(a.id, "INBOX"))!;
-  other = await t.store.createMailbox(a.id, "Other");
-  t.events.length = 0;
+accountFixture("u@a.test", async (f) => {
+  ({ t, a, inbox, other } = f);
   m0 = await accountModseq();
-});
-afterEach(async () => {
-  expect(await t.store.check()).toEqual([]);
-  await t.cleanup();
 });
 
 async function accountModseq(): Promise<number> {

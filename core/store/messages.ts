@@ -101,7 +101,10 @@ async function findThread(tx: Tx, accountId: number, refs: string[]): Promise<nu
   return r.rows.length ? Number(r.rows[0]!.thread_id) : null;
 }
 
-export type MessageOps = Pick<Store, "prepare" | "append" | "appendBatch" | "appendMany" | "appendInTx" | "messages" | "uidList" | "read" | "setFlags" | "copy" | "move" | "expunge" | "remove" | "vanished">;
+export type MessageOps = Pick<
+  Store,
+  "prepare" | "append" | "appendBatch" | "appendMany" | "appendInTx" | "messages" | "uidList" | "read" | "setFlags" | "copy" | "move" | "expunge" | "remove" | "vanished"
+>;
 
 export function messageOps(ctx: StoreCtx): MessageOps {
   const { db, blobs } = ctx;
@@ -183,7 +186,12 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     for (const it of items) prepared.push({ ...(await prepare(it.raw, it.opts?.prefix ?? [])), opts: it.opts ?? {} });
     return db.write(async (tx) => {
       const mb = await mailboxByIdInTx(tx, mailboxId);
-      await checkQuotaInTx(tx, mb.accountId, prepared.reduce((n, p) => n + p.parsed.size, 0), prepared.length);
+      await checkQuotaInTx(
+        tx,
+        mb.accountId,
+        prepared.reduce((n, p) => n + p.parsed.size, 0),
+        prepared.length,
+      );
       const out = [];
       for (const p of prepared) {
         out.push(await insertMessage(tx, mb, p.blob, (p.opts.prefix ?? []).join(""), p.parsed, p.opts.flags ?? [], p.opts.internalDate ?? Date.now(), p.opts.origin));

@@ -1,5 +1,5 @@
-import { test, expect, beforeEach, afterEach } from "bun:test";
-import { makeStore, msg, type TestStore } from "./test-helpers.ts";
+import { test, expect } from "bun:test";
+import { accountFixture, msg, type TestStore } from "./test-helpers.ts";
 import { emailObjectId, mailboxObjectId, parseObjectId, threadObjectId } from "./ids.ts";
 import type { Account, Mailbox } from "./types.ts";
 
@@ -7,16 +7,7 @@ let t: TestStore;
 let a: Account;
 let inbox: Mailbox;
 let other: Mailbox;
-beforeEach(async () => {
-  t = await makeStore();
-  a = await t.store.createAccount("u@a.test", "pw");
-  inbox = (await t.store.getMailbox(a.id, "INBOX"))!;
-  other = await t.store.createMailbox(a.id, "Other");
-});
-afterEach(async () => {
-  expect(await t.store.check()).toEqual([]);
-  await t.cleanup();
-});
+accountFixture("u@a.test", (f) => void ({ t, a, inbox, other } = f));
 
 test("ids: one letter per kind, base 36, strict parse", () => {
   expect(emailObjectId(35)).toBe("ez");

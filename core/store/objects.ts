@@ -31,7 +31,9 @@ export function objectOps(ctx: StoreCtx): ObjectOps {
     if (!emailIds.length) return [];
     const r = await read(
       ctx,
-      `SELECT ${MSG_COLS.split(", ").map((c) => "m." + c).join(", ")} FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
+      `SELECT ${MSG_COLS.split(", ")
+        .map((c) => "m." + c)
+        .join(", ")} FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
        WHERE m.email_id IN (SELECT value FROM json_each(?)) AND b.account_id = ?`,
       [JSON.stringify(emailIds), accountId],
     );
@@ -60,7 +62,13 @@ export function objectOps(ctx: StoreCtx): ObjectOps {
     order.push("m.email_id DESC");
     if (filter && needsJs(filter)) {
       // Body text and attachments are not columns: evaluate the whole tree on the rows.
-      const r = await read(ctx, `SELECT ${MSG_COLS.split(", ").map((c) => "m." + c).join(", ")} FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ? ORDER BY ${order.join(", ")}`, [accountId]);
+      const r = await read(
+        ctx,
+        `SELECT ${MSG_COLS.split(", ")
+          .map((c) => "m." + c)
+          .join(", ")} FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ? ORDER BY ${order.join(", ")}`,
+        [accountId],
+      );
       const out: { emailId: number; threadId: number }[] = [];
       for (const row of r.rows) {
         const meta = toMeta(row);
@@ -70,7 +78,10 @@ export function objectOps(ctx: StoreCtx): ObjectOps {
       return out;
     }
     const where = filter ? toSql(filter) : { sql: "1", args: [] };
-    const r = await read(ctx, `SELECT m.email_id, m.thread_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ? AND (${where.sql}) ORDER BY ${order.join(", ")}${lim}`, [accountId, ...where.args]);
+    const r = await read(ctx, `SELECT m.email_id, m.thread_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ? AND (${where.sql}) ORDER BY ${order.join(", ")}${lim}`, [
+      accountId,
+      ...where.args,
+    ]);
     return r.rows.map((x) => ({ emailId: Number(x.email_id), threadId: Number(x.thread_id) }));
   }
 
@@ -100,11 +111,11 @@ export function objectOps(ctx: StoreCtx): ObjectOps {
   async function mailboxChanges(accountId: number, since: number, max: number): Promise<ObjectChanges | null> {
     const now = await accountModseq(accountId);
     if (since > now || since < 0) return null;
-    const live = await read(
-      ctx,
-      "SELECT id, created_modseq, max(changed_modseq, highest_modseq) AS m FROM mailboxes WHERE account_id = ? AND (changed_modseq > ? OR highest_modseq > ?)",
-      [accountId, since, since],
-    );
+    const live = await read(ctx, "SELECT id, created_modseq, max(changed_modseq, highest_modseq) AS m FROM mailboxes WHERE account_id = ? AND (changed_modseq > ? OR highest_modseq > ?)", [
+      accountId,
+      since,
+      since,
+    ]);
     const gone = await read(ctx, "SELECT object_id, modseq FROM destroyed WHERE account_id = ? AND kind = 'mailbox' AND modseq > ?", [accountId, since]);
     const list = [
       ...live.rows.map((r) => ({ id: Number(r.id), modseq: Number(r.m), kind: Number(r.created_modseq) > since ? ("created" as const) : ("updated" as const) })),
@@ -125,11 +136,7 @@ export function objectOps(ctx: StoreCtx): ObjectOps {
        FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.account_id = ? AND m.modseq > ? GROUP BY m.thread_id`,
       [accountId, since],
     );
-    const gone = await read(
-      ctx,
-      `SELECT thread_id, max(modseq) AS modseq FROM destroyed d WHERE account_id = ? AND kind = 'email' AND modseq > ? GROUP BY thread_id`,
-      [accountId, since],
-    );
+    const gone = await read(ctx, `SELECT thread_id, max(modseq) AS modseq FROM destroyed d WHERE account_id = ? AND kind = 'email' AND modseq > ? GROUP BY thread_id`, [accountId, since]);
     const seen = new Set(ids(live.rows, "thread_id"));
     const list: { id: number; modseq: number; kind: "created" | "updated" | "destroyed" }[] = live.rows.map((r) => ({
       id: Number(r.thread_id),

@@ -1,21 +1,12 @@
-import { test, expect, beforeEach, afterEach } from "bun:test";
-import { makeStore, msg, type TestStore } from "./test-helpers.ts";
+import { test, expect } from "bun:test";
+import { accountFixture, msg, type TestStore } from "./test-helpers.ts";
 import type { Account, Mailbox } from "./types.ts";
 
 let t: TestStore;
 let a: Account;
 let inbox: Mailbox;
 let other: Mailbox;
-beforeEach(async () => {
-  t = await makeStore();
-  a = await t.store.createAccount("q@a.test", "pw");
-  inbox = (await t.store.getMailbox(a.id, "INBOX"))!;
-  other = await t.store.createMailbox(a.id, "Other");
-});
-afterEach(async () => {
-  expect(await t.store.check()).toEqual([]);
-  await t.cleanup();
-});
+accountFixture("q@a.test", (f) => void ({ t, a, inbox, other } = f));
 
 test("no quota: unlimited, usage summed over the mailboxes", async () => {
   await t.store.append(inbox.id, msg("one"));

@@ -44,11 +44,11 @@ export function quotaOps(ctx: StoreCtx): QuotaOps {
     await ctx.db.write(async (tx) => {
       const a = await exec(tx, "SELECT id FROM accounts WHERE id = ?", [accountId]);
       if (!a.rows.length) throw new StoreError("NONEXISTENT", `no account ${accountId}`);
-      await exec(
-        tx,
-        "INSERT INTO quotas(account_id, storage_kib, messages) VALUES (?, ?, ?) ON CONFLICT(account_id) DO UPDATE SET storage_kib = excluded.storage_kib, messages = excluded.messages",
-        [accountId, limits.storageKib, limits.messages],
-      );
+      await exec(tx, "INSERT INTO quotas(account_id, storage_kib, messages) VALUES (?, ?, ?) ON CONFLICT(account_id) DO UPDATE SET storage_kib = excluded.storage_kib, messages = excluded.messages", [
+        accountId,
+        limits.storageKib,
+        limits.messages,
+      ]);
     });
   }
 

@@ -79,9 +79,11 @@ export function createS3BlobStore(opts: S3BlobOptions): S3BlobBackend {
     const prev = chain.get(id) ?? Promise.resolve();
     const p = prev.catch(() => {}).then(op);
     chain.set(id, p);
-    void p.catch(() => {}).finally(() => {
-      if (chain.get(id) === p) chain.delete(id);
-    });
+    void p
+      .catch(() => {})
+      .finally(() => {
+        if (chain.get(id) === p) chain.delete(id);
+      });
     return p;
   };
   let writes = 0;
@@ -115,9 +117,20 @@ export function createS3BlobStore(opts: S3BlobOptions): S3BlobBackend {
         forget(id);
         await client.delete(keyOf(id));
       }),
-    deleteSync(id) {
+    deleteSync(id, writtenBefore) {
       forget(id);
-      void serial(id, () => client.delete(keyOf(id))).catch(() => {
+      // Another instance may have stored the same content again since the row was
+      // orphaned (it commits a new row): an object written after that is kept.
+      void serial(id, async () => {
+        if (writtenBefore !== undefined) {
+          const st = await client
+            .file(keyOf(id))
+            .stat()
+            .catch(() => null);
+          if (st && st.lastModified.getTime() > writtenBefore) return;
+        }
+        await client.delete(keyOf(id));
+      }).catch(() => {
         // left for the orphan scan of the next GC
       });
     },

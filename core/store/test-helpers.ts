@@ -1,12 +1,13 @@
 // Shared setup for the store's unit tests: a fresh database and blob dir per test, and a
 // consistency check after each.
+import { afterEach, beforeEach, expect } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDb, type Db } from "../db/open.ts";
 import type { Logger } from "../types.ts";
 import { createStore, type StoreImpl, type StoreOptions } from "./index.ts";
-import type { StoreChange } from "./types.ts";
+import type { Account, Mailbox, StoreChange } from "./types.ts";
 
 export const silentLog: Logger = {
   debug() {},
@@ -49,4 +50,39 @@ export async function makeStore(gc?: StoreOptions["gc"]): Promise<TestStore> {
 
 export function msg(subject: string, body = "hello\r\n", extra = ""): Uint8Array {
   return new TextEncoder().encode(`From: a@x.test\r\nTo: b@example.test\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, "")}@x.test>\r\n${extra}\r\n${body}`);
+}
+
+/** Registers beforeEach/afterEach for the tests of the calling file: a fresh store per
+ *  test, handed to `set` (e.g. `(f) => void (t = f)`), the consistency check after each. */
+export function storeFixture(set: (t: TestStore) => void | Promise<void>): void {
+  let t: TestStore | undefined;
+  beforeEach(async () => {
+    t = await makeStore();
+    await set(t);
+  });
+  afterEach(async () => {
+    expect(await t!.store.check()).toEqual([]);
+    await t!.cleanup();
+  });
+}
+
+/** One account's fixture: a store with the account, its INBOX and a mailbox "Other" (the
+ *  change events of the set-up cleared). */
+export interface AccountFixture {
+  t: TestStore;
+  a: Account;
+  inbox: Mailbox;
+  other: Mailbox;
+}
+
+/** storeFixture with one account; `set` receives the fixture before each test (e.g.
+ *  `(f) => ({ t, a, inbox, other } = f)`) and may set up more. */
+export function accountFixture(address: string, set: (f: AccountFixture) => void | Promise<void>): void {
+  storeFixture(async (t) => {
+    const a = await t.store.createAccount(address, "pw");
+    const inbox = (await t.store.getMailbox(a.id, "INBOX"))!;
+    const other = await t.store.createMailbox(a.id, "Other");
+    t.events.length = 0;
+    await set({ t, a, inbox, other });
+  });
 }

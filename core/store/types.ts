@@ -83,6 +83,9 @@ export interface StoreChange {
   /** "append" and "flags": the new flags of each UID in `uids` (same order), when the store
    *  knows them without a read, so caches can update in place instead of re-reading. */
   flags?: string[][];
+  /** Made by another instance on the same database (seen by the change feed): listeners
+   *  with side effects (training, auto-replies) leave it to the instance that made it. */
+  remote?: boolean;
 }
 
 /** Admin-set limits (RFC 9208 STORAGE in KiB, MESSAGE); null: unlimited. */
@@ -215,7 +218,13 @@ export interface Store {
   uidList(mailboxId: number): Promise<{ uid: number; modseq: number; flags: string[] }[]>;
   /** The full message bytes (prefix + blob). */
   read(msg: Pick<MessageMeta, "blobId" | "id">): Promise<Uint8Array>;
-  setFlags(mailboxId: number, uids: UidSet, op: FlagOp, flags: string[], opts?: { unchangedSince?: number; origin?: string }): Promise<{ changed: { uid: number; modseq: number; flags: string[] }[]; failed: number[] }>;
+  setFlags(
+    mailboxId: number,
+    uids: UidSet,
+    op: FlagOp,
+    flags: string[],
+    opts?: { unchangedSince?: number; origin?: string },
+  ): Promise<{ changed: { uid: number; modseq: number; flags: string[] }[]; failed: number[] }>;
   copy(fromMailboxId: number, uids: UidSet, toMailboxId: number, opts?: { origin?: string }): Promise<{ uidvalidity: number; map: [from: number, to: number][] }>;
   move(fromMailboxId: number, uids: UidSet, toMailboxId: number, opts?: { origin?: string }): Promise<{ uidvalidity: number; map: [from: number, to: number][] }>;
   /** Expunge messages flagged \Deleted (restricted to `uids` when given). Returns expunged UIDs. */

@@ -9,11 +9,13 @@ export const DIRECTORIES = {
 } as const;
 
 export const AcmeConfig = v.object({
-  enabled: v.optional(
-    v.pipe(v.boolean(), v.description("Obtain certificates by ACME. Unset: on when `hostname` is a public DNS name (not localhost, *.local, *.test …).")),
-  ),
+  enabled: v.optional(v.pipe(v.boolean(), v.description("Obtain certificates by ACME. Unset: on when `hostname` is a public DNS name (not localhost, *.local, *.test …)."))),
   directory: v.optional(
-    v.pipe(v.string(), v.regex(/^(production|staging|https:\/\/\S+)$/, '"production", "staging" or an https:// directory URL'), v.description('ACME directory: "production" (Let\'s Encrypt), "staging" or an https:// URL.')),
+    v.pipe(
+      v.string(),
+      v.regex(/^(production|staging|https:\/\/\S+)$/, '"production", "staging" or an https:// directory URL'),
+      v.description('ACME directory: "production" (Let\'s Encrypt), "staging" or an https:// URL.'),
+    ),
     "production",
   ),
   email: v.optional(v.pipe(v.string(), v.description('Contact address for the CA account (expiry notices); "" = none.')), ""),
@@ -32,7 +34,10 @@ export const AcmeConfig = v.object({
   rfc2136: v.optional(
     v.pipe(
       v.object({
-        server: v.optional(v.pipe(v.string(), v.regex(/^\S*$/, '"host" or "host:port"'), v.description('Primary DNS server taking the updates, "host" or "host:port"; "" = DNS-01 by RFC 2136 is off.')), ""),
+        server: v.optional(
+          v.pipe(v.string(), v.regex(/^\S*$/, '"host" or "host:port"'), v.description('Primary DNS server taking the updates, "host" or "host:port"; "" = DNS-01 by RFC 2136 is off.')),
+          "",
+        ),
         zone: v.optional(v.pipe(v.string(), v.description("Zone that holds the _acme-challenge records.")), ""),
         keyName: v.optional(v.pipe(v.string(), v.description("TSIG key name.")), ""),
         algorithm: v.optional(v.pipe(v.picklist(["hmac-sha256", "hmac-sha512", "hmac-sha1"]), v.description("TSIG algorithm of the key.")), "hmac-sha256"),

@@ -36,6 +36,7 @@ export default definePlugin({
     if (acmeEnabled(cfg, hostname)) {
       manager = await createManager({
         db: core.db,
+        leases: core.leases,
         log: core.log,
         tls: core.tls,
         hostname,

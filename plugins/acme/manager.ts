@@ -3,16 +3,18 @@
 // keeps the previous certificate until a new one is issued, and tells the listeners.
 import type { Db } from "../../core/db/open.ts";
 import type { Resolver } from "../../core/dns/index.ts";
-import type { Logger, Tls, TlsCertificate } from "../../core/types.ts";
+import type { Leases, Logger, Tls, TlsCertificate } from "../../core/types.ts";
 import type { ChallengeAnswer } from "./order.ts";
 import { OrderError } from "./order-error.ts";
 import { X509Certificate } from "node:crypto";
 import { backoffMs, renewAt, SKIP_RETRY_MS } from "./renewal.ts";
 import { selfCheck, type Probe } from "./selfcheck.ts";
-import { loadCerts, loadStatuses, releaseLease, saveCert, saveStatus, takeLease, takeRenewal, type NameStatus, type StoredCert } from "./store.ts";
+import { loadCerts, loadStatuses, saveCert, saveStatus, takeRenewal, type NameStatus, type StoredCert } from "./store.ts";
 
 export interface ManagerOptions {
   db: Db;
+  /** The renewal job runs on one instance at a time (core.leases). */
+  leases: Leases;
   log: Logger;
   tls: Tls;
   hostname: string;
@@ -41,6 +43,7 @@ export interface Manager {
 
 /** The renewal lease outlives a few ticks, so a stopped instance's job moves on soon. */
 const LEASE_MS = 120_000;
+const LEASE_NAME = "acme";
 
 /** Orders at once (a slow CA answer for one name must not hold up the rest). */
 const PARALLEL = 4;
@@ -58,7 +61,6 @@ export async function createManager(o: ManagerOptions): Promise<Manager> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
-  const instance = crypto.randomUUID();
 
   const statusOf = (name: string): NameStatus => status.get(name) ?? { name, state: "pending", failures: 0, updatedAt: Date.now() };
   async function setStatus(s: NameStatus): Promise<void> {
@@ -142,7 +144,7 @@ export async function createManager(o: ManagerOptions): Promise<Manager> {
 
   async function tick(): Promise<void> {
     await sync();
-    if (!(await takeLease(o.db, instance, LEASE_MS))) return;
+    if (!(await o.leases.hold(LEASE_NAME, LEASE_MS))) return;
     const wanted = await o.names();
     const forced = await takeRenewal(o.db).catch(() => undefined);
     const now = Date.now();
@@ -190,7 +192,7 @@ export async function createManager(o: ManagerOptions): Promise<Manager> {
       stopped = true;
       clearTimeout(timer);
       if (running) await running;
-      await releaseLease(o.db, instance).catch(() => {});
+      await o.leases.release(LEASE_NAME).catch(() => {});
     },
   };
 }

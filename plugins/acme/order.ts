@@ -17,9 +17,19 @@ export interface ChallengeAnswer {
 
 /** Problem types after which retrying the same order cannot help (RFC 8555 §6.7, RFC 8659). */
 const PERMANENT = new Set(
-  ["rejectedIdentifier", "caa", "unsupportedIdentifier", "badCSR", "invalidContact", "unsupportedContact", "externalAccountRequired", "userActionRequired", "badSignatureAlgorithm", "badPublicKey", "malformed"].map(
-    (t) => `urn:ietf:params:acme:error:${t}`,
-  ),
+  [
+    "rejectedIdentifier",
+    "caa",
+    "unsupportedIdentifier",
+    "badCSR",
+    "invalidContact",
+    "unsupportedContact",
+    "externalAccountRequired",
+    "userActionRequired",
+    "badSignatureAlgorithm",
+    "badPublicKey",
+    "malformed",
+  ].map((t) => `urn:ietf:params:acme:error:${t}`),
 );
 
 export { OrderError };
@@ -78,7 +88,14 @@ async function clientFor(o: OrderOptions): Promise<acme.Client> {
     account = { keyPem: (await acme.crypto.createPrivateEcdsaKey()).toString() };
     await saveAccount(o.db, o.directory, account);
   }
-  const client = new acme.Client({ directoryUrl: o.directory, accountKey: account.keyPem, ...(account.url ? { accountUrl: account.url } : {}), backoffAttempts: 8, backoffMin: 500, backoffMax: 10_000 });
+  const client = new acme.Client({
+    directoryUrl: o.directory,
+    accountKey: account.keyPem,
+    ...(account.url ? { accountUrl: account.url } : {}),
+    backoffAttempts: 8,
+    backoffMin: 500,
+    backoffMax: 10_000,
+  });
   if (!account.url) {
     await client.createAccount({ termsOfServiceAgreed: true, ...(o.email ? { contact: [`mailto:${o.email}`] } : {}) });
     await saveAccount(o.db, o.directory, { ...account, url: client.getAccountUrl() });
@@ -94,15 +111,16 @@ export async function orderCertificate(o: OrderOptions): Promise<string> {
     try {
       let client = await clientFor(o);
       const [, csr] = await acme.crypto.createCsr({ commonName: o.name, altNames: [o.name] }, o.keyPem);
-      const order = () => client.auto({
-        csr,
-        termsOfServiceAgreed: true,
-        challengePriority: [o.challenge],
-        // Our own self-check ran before the order; acme-client's uses the system's DNS and port 80.
-        skipChallengeVerification: true,
-        challengeCreateFn: (authz, ch, keyAuth) => o.answer.create(ch.type, authz.identifier.value, "token" in ch ? ch.token : "", keyAuth),
-        challengeRemoveFn: (authz, ch, keyAuth) => o.answer.remove(ch.type, authz.identifier.value, "token" in ch ? ch.token : "", keyAuth),
-      });
+      const order = () =>
+        client.auto({
+          csr,
+          termsOfServiceAgreed: true,
+          challengePriority: [o.challenge],
+          // Our own self-check ran before the order; acme-client's uses the system's DNS and port 80.
+          skipChallengeVerification: true,
+          challengeCreateFn: (authz, ch, keyAuth) => o.answer.create(ch.type, authz.identifier.value, "token" in ch ? ch.token : "", keyAuth),
+          challengeRemoveFn: (authz, ch, keyAuth) => o.answer.remove(ch.type, authz.identifier.value, "token" in ch ? ch.token : "", keyAuth),
+        });
       try {
         return await order();
       } catch (err) {

@@ -13,7 +13,10 @@ afterAll(async () => {
   await bind.stop();
 });
 
-const dig = (name: string) => Bun.spawnSync(["dig", "@127.0.0.1", "-p", String(bind.port), name, "TXT", "+short"]).stdout.toString().trim();
+const dig = (name: string) =>
+  Bun.spawnSync(["dig", "@127.0.0.1", "-p", String(bind.port), name, "TXT", "+short"])
+    .stdout.toString()
+    .trim();
 
 test("adds and deletes a TXT record with a TSIG-signed update", async () => {
   await updateTxt(target, "add", "_acme-challenge.mx.example.test", "token-value-1");

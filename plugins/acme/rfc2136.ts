@@ -27,7 +27,21 @@ const C_NONE = 254;
 const C_ANY = 255;
 const OPCODE_UPDATE = 5;
 const HASH = { "hmac-sha256": "sha256", "hmac-sha512": "sha512", "hmac-sha1": "sha1" } as const;
-const RCODES: Record<number, string> = { 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED", 6: "YXDOMAIN", 7: "YXRRSET", 8: "NXRRSET", 9: "NOTAUTH (key or zone not accepted)", 10: "NOTZONE", 16: "BADSIG", 17: "BADKEY", 18: "BADTIME" };
+const RCODES: Record<number, string> = {
+  1: "FORMERR",
+  2: "SERVFAIL",
+  3: "NXDOMAIN",
+  4: "NOTIMP",
+  5: "REFUSED",
+  6: "YXDOMAIN",
+  7: "YXRRSET",
+  8: "NXRRSET",
+  9: "NOTAUTH (key or zone not accepted)",
+  10: "NOTZONE",
+  16: "BADSIG",
+  17: "BADKEY",
+  18: "BADTIME",
+};
 
 export class UpdateError extends Error {}
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDb, type Db } from "../../core/db/open.ts";
-import { loadCerts, releaseLease, requestRenewal, saveCert, takeLease, takeRenewal } from "./store.ts";
+import { loadCerts, requestRenewal, saveCert, takeRenewal } from "./store.ts";
 
 let dir: string;
 let db: Db;
@@ -14,19 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await db.close();
   rmSync(dir, { recursive: true, force: true });
-});
-
-test("one instance at a time holds the renewal lease; it expires or is released", async () => {
-  const t = 1_000_000;
-  expect(await takeLease(db, "a", 1000, t)).toBe(true);
-  expect(await takeLease(db, "b", 1000, t + 10)).toBe(false);
-  expect(await takeLease(db, "a", 1000, t + 500)).toBe(true); // extended
-  expect(await takeLease(db, "b", 1000, t + 1400)).toBe(false);
-  expect(await takeLease(db, "b", 1000, t + 1600)).toBe(true); // a's expired
-  await releaseLease(db, "a"); // not a's any more: no effect
-  expect(await takeLease(db, "a", 1000, t + 1700)).toBe(false);
-  await releaseLease(db, "b");
-  expect(await takeLease(db, "a", 1000, t + 1800)).toBe(true);
 });
 
 test("the newest certificate of a name wins; expired ones are dropped when a new one is stored", async () => {

@@ -83,9 +83,7 @@ export async function loadCerts(db: Db): Promise<Map<string, StoredCert>> {
 export async function saveCert(db: Db, c: StoredCert): Promise<void> {
   await db.write(async (tx) => {
     await tx.orm.insert(certificates).values({ names: JSON.stringify([c.name]), keyPem: c.keyPem, certPem: c.certPem, issuer: ISSUER, notAfter: c.notAfter, createdAt: c.createdAt });
-    await tx.orm
-      .delete(certificates)
-      .where(and(eq(certificates.issuer, ISSUER), eq(certificates.names, JSON.stringify([c.name])), lt(certificates.notAfter, c.createdAt)));
+    await tx.orm.delete(certificates).where(and(eq(certificates.issuer, ISSUER), eq(certificates.names, JSON.stringify([c.name])), lt(certificates.notAfter, c.createdAt)));
   });
 }
 
@@ -99,26 +97,4 @@ export async function takeRenewal(db: Db): Promise<string[] | undefined> {
   if (v === undefined) return undefined;
   await db.write((tx) => tx.orm.delete(settings).where(inArray(settings.key, [RENEW_KEY])));
   return JSON.parse(v) as string[];
-}
-
-const LEASE_KEY = "acme.lease";
-
-/** The renewal job runs on one instance at a time (several may share the database): take
- *  or extend the lease; false while another live instance holds it. */
-export async function takeLease(db: Db, owner: string, ttlMs: number, now = Date.now()): Promise<boolean> {
-  return db.write(async (tx) => {
-    const rows = await tx.orm.select().from(settings).where(eq(settings.key, LEASE_KEY));
-    const cur = rows[0] ? (JSON.parse(rows[0].value) as { owner: string; expiresAt: number }) : undefined;
-    if (cur && cur.owner !== owner && cur.expiresAt > now) return false;
-    const value = JSON.stringify({ owner, expiresAt: now + ttlMs });
-    await tx.orm.insert(settings).values({ key: LEASE_KEY, value }).onConflictDoUpdate({ target: settings.key, set: { value } });
-    return true;
-  });
-}
-
-export async function releaseLease(db: Db, owner: string): Promise<void> {
-  await db.write(async (tx) => {
-    const rows = await tx.orm.select().from(settings).where(eq(settings.key, LEASE_KEY));
-    if (rows[0] && (JSON.parse(rows[0].value) as { owner: string }).owner === owner) await tx.orm.delete(settings).where(eq(settings.key, LEASE_KEY));
-  });
 }

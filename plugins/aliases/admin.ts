@@ -2,9 +2,9 @@
 // (`kotakpos alias …`) and the admin HTTP API. Every change is checked before it is
 // written: addresses well-formed, the domain ours, targets existing, senders real users,
 // and no loop or too-deep nesting — a loop is the admin's error here, never a mail storm.
-import { and, eq, inArray, isNotNull } from "drizzle-orm";
-import { domains } from "../../core/db/schema.ts";
-import { aliases } from "./schema.ts";
+import { eq, isNotNull } from "drizzle-orm";
+import type { Domain } from "../../core/store/types.ts";
+import { aliasDomains, aliases } from "./schema.ts";
 import { domainForms, isValidDomain, isValidLocal, normDomain, normLocal, splitAddress } from "./address.ts";
 import { dbDirectory, toAliasRow, withOverrides, type AliasesDb, type AliasRow, type Directory } from "./directory.ts";
 import { createExpander, Lookup, type ExpandConfig } from "./expand.ts";
@@ -175,7 +175,12 @@ export async function removeAlias(ad: AliasesDb, rawAddress: string, targets: st
     const left = existing!.targets.filter((t) => !drop.has(lk.canonical(t)) && !drop.has(t));
     if (left.length === existing!.targets.length) fail(`${address} has none of these targets: ${targets.join(", ")}`);
     if (left.length) {
-      await ad.db.write((tx) => tx.orm.update(aliases).set({ targets: JSON.stringify(left) }).where(eq(aliases.address, address)));
+      await ad.db.write((tx) =>
+        tx.orm
+          .update(aliases)
+          .set({ targets: JSON.stringify(left) })
+          .where(eq(aliases.address, address)),
+      );
       return { deleted: false, row: { ...existing!, targets: left } };
     }
   }
@@ -229,32 +234,47 @@ export async function addDomainAlias(ad: AliasesDb, rawAlias: string, rawTarget:
   if (target!.kind === "loop") fail(`domain alias loop: ${target!.chain.join(" -> ")}`);
   const canonical = (target as Extract<typeof target, { kind: "local" }>).canonical;
   if (normDomain(canonical) === alias) fail(`refused: domain alias loop: ${alias} -> ${normDomain(rawTarget)} -> ${alias}`);
-  const [targetRow] = await ad.db.orm.select({ id: domains.id }).from(domains).where(eq(domains.name, canonical));
-  const [current] = await ad.db.orm.select({ id: domains.id, name: domains.name }).from(domains).where(inArray(domains.name, domainForms(alias)));
+  const all = await ad.store.listDomains();
+  const targetRow = all.find((d) => d.name === canonical)!;
+  const forms = domainForms(alias);
+  const current = all.find((d) => forms.includes(d.name));
+  let domainId: number;
   if (current) {
     // An existing domain becomes an alias only if nothing of its own would be hidden.
     if ((await ad.store.listAccounts(current.name)).length) fail(`${alias} has users: a domain alias would hide their mailboxes (delete them first)`);
     const own = (await listAliases(ad, { domain: alias })).length;
     if (own) fail(`${alias} has ${own} alias(es) of its own: delete them first`);
-    await ad.db.write((tx) => tx.orm.update(domains).set({ aliasOf: targetRow!.id }).where(eq(domains.id, current.id)));
+    domainId = current.id;
   } else {
-    await ad.db.write((tx) => tx.orm.insert(domains).values({ name: alias, aliasOf: targetRow!.id, createdAt: Date.now() }));
+    domainId = (await ad.store.addDomain(alias)).id;
   }
+  await ad.db.write((tx) =>
+    tx.orm
+      .insert(aliasDomains)
+      .values({ domainId, aliasOf: targetRow.id })
+      .onConflictDoUpdate({ target: aliasDomains.domainId, set: { aliasOf: targetRow.id } }),
+  );
   return { domain: alias, target: canonical };
 }
 
-/** Stop aliasing a domain: its row goes (it never had users of its own). */
+/** Stop aliasing a domain: the domain goes (it never had users of its own). */
 export async function removeDomainAlias(ad: AliasesDb, rawAlias: string): Promise<boolean> {
   const alias = normDomain(rawAlias);
-  const rows = await ad.db.orm.select({ id: domains.id, name: domains.name }).from(domains).where(isNotNull(domains.aliasOf));
-  const row = rows.find((r) => normDomain(r.name) === alias);
+  const row = (await domainAliasRows(ad)).find((r) => normDomain(r.domain.name) === alias);
   if (!row) return false;
-  await ad.db.write((tx) => tx.orm.delete(domains).where(and(eq(domains.id, row.id), isNotNull(domains.aliasOf))));
+  await ad.store.deleteDomain(row.domain.name);
+  await ad.db.write((tx) => tx.orm.delete(aliasDomains).where(eq(aliasDomains.domainId, row.domain.id)));
   return true;
 }
 
 export async function listDomainAliases(ad: AliasesDb): Promise<DomainAlias[]> {
-  const all = await ad.db.orm.select({ id: domains.id, name: domains.name, aliasOf: domains.aliasOf }).from(domains).orderBy(domains.name);
-  const byId = new Map(all.map((d) => [d.id, d.name]));
-  return all.filter((d) => d.aliasOf !== null).map((d) => ({ domain: d.name, target: byId.get(d.aliasOf!) ?? `#${d.aliasOf}` }));
+  return (await domainAliasRows(ad)).map((r) => ({ domain: r.domain.name, target: r.target?.name ?? `#${r.aliasOf}` }));
+}
+
+/** Domains (through the Store) that this plugin's rows make aliases, by name. */
+async function domainAliasRows(ad: AliasesDb): Promise<{ domain: Domain; aliasOf: number; target: Domain | undefined }[]> {
+  const all = await ad.store.listDomains(); // ordered by name
+  const byId = new Map(all.map((d) => [d.id, d]));
+  const aliasOf = new Map((await ad.db.orm.select().from(aliasDomains).where(isNotNull(aliasDomains.aliasOf))).map((r) => [r.domainId, r.aliasOf!]));
+  return all.filter((d) => aliasOf.has(d.id)).map((d) => ({ domain: d, aliasOf: aliasOf.get(d.id)!, target: byId.get(aliasOf.get(d.id)!) }));
 }

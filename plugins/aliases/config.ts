@@ -5,7 +5,11 @@ const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minV
 
 export const AliasesConfig = v.object({
   separator: v.optional(
-    v.pipe(v.string(), v.regex(/^[^\s@"<>\p{L}\p{N}]{0,4}$/u, "up to 4 punctuation characters like + or -"), v.description('Sub-address separators: mail to user+tag@ goes to user@ ("" turns plus-addressing off).')),
+    v.pipe(
+      v.string(),
+      v.regex(/^[^\s@"<>\p{L}\p{N}]{0,4}$/u, "up to 4 punctuation characters like + or -"),
+      v.description('Sub-address separators: mail to user+tag@ goes to user@ ("" turns plus-addressing off).'),
+    ),
     "+",
   ),
   tagFolder: v.optional(v.pipe(v.boolean(), v.description("Deliver user+tag@ into the user's folder named tag when it exists (else INBOX).")), false),

@@ -1,12 +1,11 @@
 // Batched lookups for alias expansion: one query per table per level of the expansion (not
 // one per member), so a 1,000-member group costs a handful of queries. The plugin's own
-// table and the domains' alias columns are read here; accounts and mailboxes only through
-// Store methods (store.findAccounts, store.listMailboxes).
-import { eq, inArray, sql, type SQL, type SQLWrapper } from "drizzle-orm";
+// tables (aliases, alias_domains) are read here; domains, accounts and mailboxes only
+// through Store methods (store.listDomains, store.findAccounts, store.listMailboxes).
+import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import type { Db } from "../../core/db/open.ts";
-import { domains } from "../../core/db/schema.ts";
 import type { Store } from "../../core/store/types.ts";
-import { aliases } from "./schema.ts";
+import { aliasDomains, aliases } from "./schema.ts";
 import { domainForms } from "./address.ts";
 
 export interface AliasRow {
@@ -25,9 +24,9 @@ export interface AccountRow {
   disabled: boolean;
 }
 
-/** A local domain after following domain aliases (`domains.aliasOf`). */
+/** A local domain after following domain aliases (`alias_domains.alias_of`). */
 export type DomainInfo =
-  | { kind: "local"; /** stored name of the final domain */ canonical: string; /** domains.catchAll of it */ catchAll: string | null; rewritten: boolean }
+  | { kind: "local" /** stored name of the final domain */; canonical: string /** alias_domains.catch_all of it */; catchAll: string | null; rewritten: boolean }
   | { kind: "loop"; chain: string[] };
 
 export interface Directory {
@@ -84,15 +83,11 @@ export function dbDirectory(ad: AliasesDb): Directory {
       const byForm = new Map<string, string>(); // stored-or-ASCII form → name asked for
       for (const n of wanted) for (const f of domainForms(n)) byForm.set(f, n);
       if (byForm.size === 0) return new Map();
-      const cols = { id: domains.id, name: domains.name, aliasOf: domains.aliasOf, catchAll: domains.catchAll };
-      const rows: Row[] = await orm.select(cols).from(domains).where(inArray(domains.name, [...byForm.keys()]));
-      const byId = new Map<number, Row>(rows.map((r) => [r.id, r]));
-      // Load the targets of domain aliases (and theirs), a level at a time.
-      for (let i = 0; i < MAX_DOMAIN_CHAIN; i++) {
-        const missing = [...new Set([...byId.values()].map((r) => r.aliasOf).filter((id): id is number => id !== null && !byId.has(id)))];
-        if (!missing.length) break;
-        for (const r of await orm.select(cols).from(domains).where(inArray(domains.id, missing))) byId.set(r.id, r);
-      }
+      // Domains are few: one read of them all through the Store, one of this plugin's rows.
+      const all = await ad.store.listDomains();
+      const settings = new Map((await orm.select().from(aliasDomains)).map((r) => [r.domainId, r]));
+      const byId = new Map<number, Row>(all.map((d) => [d.id, { id: d.id, name: d.name, aliasOf: settings.get(d.id)?.aliasOf ?? null, catchAll: settings.get(d.id)?.catchAll ?? null }]));
+      const rows = [...byId.values()].filter((r) => byForm.has(r.name));
       const out = new Map<string, DomainInfo>();
       for (const r of rows) {
         const asked = byForm.get(r.name) ?? byForm.get(r.name.toLowerCase());

@@ -23,11 +23,7 @@ export interface LocalLeaf {
   mailbox: string;
 }
 
-export type ExpandError =
-  | { kind: "loop"; path: string[] }
-  | { kind: "depth"; limit: number }
-  | { kind: "too-many"; limit: number }
-  | { kind: "domain-loop"; chain: string[] };
+export type ExpandError = { kind: "loop"; path: string[] } | { kind: "depth"; limit: number } | { kind: "too-many"; limit: number } | { kind: "domain-loop"; chain: string[] };
 
 export type Expansion =
   /** Not an address of a local domain (or not an address at all). */

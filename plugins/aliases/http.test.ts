@@ -24,10 +24,19 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const req = (method: string, path: string, body?: unknown, a: Hono<AdminEnv> | Hono = app) =>
-  a.request(path, { method, headers: { authorization: "Bearer admin", ...(body !== undefined ? { "content-type": "application/json" } : {}) }, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) });
+  a.request(path, {
+    method,
+    headers: { authorization: "Bearer admin", ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
 
 test("without an admin login every route is 401", async () => {
-  for (const [m, p] of [["GET", "/api/admin/aliases"], ["POST", "/api/admin/aliases"], ["DELETE", "/api/admin/aliases/x@example.com"], ["GET", "/api/admin/domain-aliases"]] as const) {
+  for (const [m, p] of [
+    ["GET", "/api/admin/aliases"],
+    ["POST", "/api/admin/aliases"],
+    ["DELETE", "/api/admin/aliases/x@example.com"],
+    ["GET", "/api/admin/domain-aliases"],
+  ] as const) {
     expect((await req(m, p, undefined, open)).status).toBe(401);
     expect((await app.request(p, { method: m })).status).toBe(401);
   }

@@ -93,9 +93,7 @@ export function aliasesApi(ad: AliasesDb, expand: Partial<ExpandConfig>): Hono<A
     }),
   );
 
-  app.delete("/domain-aliases/:domain", async (c) =>
-    (await removeDomainAlias(ad, c.req.param("domain"))) ? c.json({ deleted: true }) : c.json({ error: "no such domain alias" }, 404),
-  );
+  app.delete("/domain-aliases/:domain", async (c) => ((await removeDomainAlias(ad, c.req.param("domain"))) ? c.json({ deleted: true }) : c.json({ error: "no such domain alias" }, 404)));
   return app;
 }
 

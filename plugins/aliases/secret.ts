@@ -12,7 +12,12 @@ export async function srsSecret(db: Db): Promise<string> {
   const have = await read();
   if (have) return have;
   // Two instances starting at once: the first insert wins, both read it back.
-  await db.write((tx) => tx.orm.insert(settings).values({ key: SRS_SECRET_KEY, value: randomBytes(32).toString("hex") }).onConflictDoNothing());
+  await db.write((tx) =>
+    tx.orm
+      .insert(settings)
+      .values({ key: SRS_SECRET_KEY, value: randomBytes(32).toString("hex") })
+      .onConflictDoNothing(),
+  );
   const v = await read();
   if (!v) throw new Error("could not store the SRS secret");
   return v;

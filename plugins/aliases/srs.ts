@@ -16,9 +16,7 @@ const DAY_MS = 86_400_000;
 /** Timestamps wrap after 1024 days (two base32 digits). */
 const TS_WRAP = 1024;
 
-export type SrsDecoded =
-  | { ok: true; address: string }
-  | { ok: false; reason: "malformed" | "bad hash" | "expired" };
+export type SrsDecoded = { ok: true; address: string } | { ok: false; reason: "malformed" | "bad hash" | "expired" };
 
 export interface SrsOptions {
   secret: string;

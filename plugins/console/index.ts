@@ -121,6 +121,8 @@ export default definePlugin({
     // server has an admin to tell (setup done): a bare test or CLI server probes nothing.
     const tick = async () => {
       if ((await security.admins()).length === 0) return;
+      // One instance checks (a singleton lease when several share the database).
+      if (!(await core.leases.hold("health", 2 * durationMs(cfg.healthInterval)))) return;
       await health.run();
     };
     const runTick = () => void tick().catch((e) => core.log.warn("health checks failed", { err: (e as Error).message }));

@@ -15,6 +15,8 @@ export function webConnection(ip: string, log: Logger, secure: boolean): Connect
     localPort: 0,
     isLoopback: ip === "127.0.0.1" || ip === "::1" || ip === "::ffff:127.0.0.1",
     secure,
+    // Web logins are not line sessions; HTTPS or not is the web server's own decision.
+    plaintextLoginAllowed: secure,
     log: log.child({ web: ip }),
     closing: never,
     state: {},

@@ -64,7 +64,12 @@ export function reverseName(ip: string): string | null {
   if (!ip.includes("::") && h.length !== 8) return null;
   const groups = [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
   if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return null;
-  return groups.map((g) => g.padStart(4, "0")).join("").split("").reverse().join(".");
+  return groups
+    .map((g) => g.padStart(4, "0"))
+    .join("")
+    .split("")
+    .reverse()
+    .join(".");
 }
 
 /** Loopback, private (RFC 1918), link-local, unique-local: never in public lists. */

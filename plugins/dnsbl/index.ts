@@ -87,7 +87,11 @@ export default definePlugin({
         if (!listing) return { kind: "check", verdict: pass };
         log.info(cfg.action === "reject" ? "message refused: listed" : "message to Junk: listed", { txn: txn.id, subject: listing.subject, list: listing.zone, answer: listing.answer });
         if (cfg.action === "reject") return { kind: "check", verdict: refusal(listing, what) };
-        return { kind: "check", verdict: { kind: "quarantine", reason: `${listing.subject} listed by ${listing.zone}` }, headers: [`X-DNSBL: ${listing.subject} listed by ${listing.zone} (${listing.reason})`] };
+        return {
+          kind: "check",
+          verdict: { kind: "quarantine", reason: `${listing.subject} listed by ${listing.zone}` },
+          headers: [`X-DNSBL: ${listing.subject} listed by ${listing.zone} (${listing.reason})`],
+        };
       },
       { plugin: "dnsbl" },
     );

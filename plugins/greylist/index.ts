@@ -2,15 +2,10 @@
 // (client network, sender, recipient) triplet is deferred with 451 4.7.1 at RCPT; a retry
 // after the delay passes, and the sender's domain is then remembered for its network so
 // its later mail (to anyone here) is never greylisted again. Authenticated submissions
-// and our own bounces are never greylisted. Kept in plugin-owned tables.
+// and our own bounces are never greylisted. Kept in plugin-owned tables (schema.ts).
 import { definePlugin, defer, pass } from "../../core/types.ts";
 import { GreylistConfig } from "./config.ts";
 import { clientNet, senderKey } from "./triplet.ts";
-
-const DDL = [
-  `CREATE TABLE IF NOT EXISTS greylist_triplets (net TEXT NOT NULL, sender TEXT NOT NULL, rcpt TEXT NOT NULL, first_seen INTEGER NOT NULL, PRIMARY KEY (net, sender, rcpt)) WITHOUT ROWID`,
-  `CREATE TABLE IF NOT EXISTS greylist_passed (net TEXT NOT NULL, domain TEXT NOT NULL, until INTEGER NOT NULL, PRIMARY KEY (net, domain)) WITHOUT ROWID`,
-];
 
 export default definePlugin({
   name: "greylist",
@@ -18,17 +13,6 @@ export default definePlugin({
   async setup(core, cfg) {
     if (!cfg.enabled) return;
     const log = core.log.child({ plugin: "greylist" });
-    const have = await core.db.query({ sql: "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('greylist_triplets', 'greylist_passed')", args: [] });
-    if (Number(have.rows[0]?.n) !== 2) {
-      try {
-        await core.db.write(async (tx) => {
-          for (const s of DDL) await tx.execute(s);
-        });
-      } catch (err) {
-        log.warn("greylisting off: its tables could not be created", { err: (err as Error)?.message ?? String(err) });
-        return;
-      }
-    }
     core.hooks.on(
       "smtp.rcpt",
       async (txn, rcpt) => {
@@ -45,14 +29,22 @@ export default definePlugin({
         const waitMs = cfg.delaySeconds * 1000;
         if (first !== null && now - first >= waitMs && now - first < cfg.retryHours * 3_600_000) {
           await core.db.write(async (tx) => {
-            await tx.execute({ sql: "INSERT INTO greylist_passed(net, domain, until) VALUES (?, ?, ?) ON CONFLICT(net, domain) DO UPDATE SET until = excluded.until", args: [net, domain, now + cfg.passedDays * 86_400_000] });
+            await tx.execute({
+              sql: "INSERT INTO greylist_passed(net, domain, until) VALUES (?, ?, ?) ON CONFLICT(net, domain) DO UPDATE SET until = excluded.until",
+              args: [net, domain, now + cfg.passedDays * 86_400_000],
+            });
             await tx.execute({ sql: "DELETE FROM greylist_triplets WHERE net = ? AND sender = ? AND rcpt = ?", args: [net, sender, to] });
           });
           log.info("greylist passed", { txn: txn.id, net, sender, rcpt: to });
           return pass;
         }
         if (first === null || now - first >= cfg.retryHours * 3_600_000) {
-          await core.db.write((tx) => tx.execute({ sql: "INSERT INTO greylist_triplets(net, sender, rcpt, first_seen) VALUES (?, ?, ?, ?) ON CONFLICT(net, sender, rcpt) DO UPDATE SET first_seen = excluded.first_seen", args: [net, sender, to, now] }));
+          await core.db.write((tx) =>
+            tx.execute({
+              sql: "INSERT INTO greylist_triplets(net, sender, rcpt, first_seen) VALUES (?, ?, ?, ?) ON CONFLICT(net, sender, rcpt) DO UPDATE SET first_seen = excluded.first_seen",
+              args: [net, sender, to, now],
+            }),
+          );
         }
         const left = Math.max(1, Math.ceil((waitMs - (now - (first ?? now))) / 1000));
         log.info("greylisted", { txn: txn.id, net, sender, rcpt: to, retryIn: left });

@@ -9,7 +9,10 @@ export function clientNet(ip: string): string {
   const h = head ? head.split(":") : [];
   const t = a.includes("::") && tail ? tail.split(":") : [];
   const groups = [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill("0"), ...t];
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":")}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
 }
 
 /** The part of the sender that stays the same across retries: VERP and SRS senders put a

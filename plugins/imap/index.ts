@@ -33,7 +33,6 @@ export default definePlugin({
       maxAuthFailures: cfg.maxAuthFailures,
       idleTimeoutMs: cfg.idleTimeoutMinutes * 60_000,
       preAuthTimeoutMs: cfg.preAuthTimeoutSeconds * 1000,
-      allowPlaintextOnLoopback: core.config.auth.allowPlaintextOnLoopback,
       hostname: core.config.hostname,
       cache,
     };

@@ -3,7 +3,15 @@
 export const DELIM = "/";
 
 // Modified UTF-7 lives in the core: the migrate plugin reads and writes such names too.
+import { decodeMutf7 } from "../../core/store/mutf7.ts";
 export { decodeMutf7, encodeMutf7 } from "../../core/store/mutf7.ts";
+
+/** A client's mailbox name or pattern in our (Unicode) spelling: UTF-8 once the session
+ *  speaks it (IMAP4rev2 or UTF8=ACCEPT), else modified UTF-7. */
+export function fromWire(s: { readonly utf8: boolean }, name: string): string {
+  if (s.utf8) return name;
+  return decodeMutf7(name) ?? name;
+}
 
 /** Canonical form of a name the client sent: "INBOX" in any case is INBOX (§5.1). */
 export function canonicalName(name: string): string {

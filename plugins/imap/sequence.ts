@@ -1,5 +1,6 @@
 // Sequence sets (RFC 9051 §9 sequence-set): "1:3,5,7:*" for sequence numbers and UIDs.
 import { ParseError } from "./parser.ts";
+import type { Session } from "./session.ts";
 
 /** Inclusive ranges; Infinity stands for "*" until resolved. */
 export type SeqSet = [lo: number, hi: number][];
@@ -109,4 +110,16 @@ export function inSet(set: SeqSet, n: number, max: number): boolean {
     if (n >= a && n <= b) return true;
   }
   return false;
+}
+
+/** Resolves a sequence set (or "$", RFC 5182 SEARCHRES) to indexes into the selected
+ *  mailbox's map; throws on bad input. */
+export function resolveSet(s: Pick<Session, "selected" | "searchRes">, set: string, uid: boolean): number[] {
+  const sel = s.selected!;
+  if (set === "$") {
+    const saved = s.searchRes ?? [];
+    return saved.map((u) => sel.indexOf(u)).filter((i) => i >= 0).sort((a, b) => a - b);
+  }
+  const parsed = parseSeqSet(set);
+  return uid ? resolveUidSet(parsed, sel.uids) : resolveSeqSet(parsed, sel.uids.length);
 }

@@ -7,7 +7,8 @@ import * as zlib from "node:zlib";
 import type { AuthUser, Connection, Core } from "../../core/types.ts";
 import type { StoreChange } from "../../core/store/types.ts";
 import { isStoreError } from "../../core/store/errors.ts";
-import { APPENDING, Args, CommandReader, ParseError, tokenize, type Chunk } from "./parser.ts";
+import { SessionLoop } from "../../core/session.ts";
+import { APPENDING, Args, CommandReader, ParseError, tokenize, type Chunk, type ReadEvent } from "./parser.ts";
 import { Selected } from "./selected.ts";
 import { flagList, formatSet } from "./format.ts";
 import { SYSTEM_FLAGS } from "./flags.ts";
@@ -29,7 +30,6 @@ export interface ImapOptions {
   /** RFC 9051 §5.4: at least 30 minutes once authenticated. */
   idleTimeoutMs: number;
   preAuthTimeoutMs: number;
-  allowPlaintextOnLoopback: boolean;
   hostname: string;
   /** Shared by the sessions of this process. */
   cache: MailboxCache;
@@ -55,10 +55,10 @@ export class Session {
   /** Live SEARCH/SORT results (RETURN (UPDATE), RFC 5267 §4), by tag. */
   contexts = new Map<string, UpdateContext>();
   authFailures = 0;
-  badCommands = 0;
   idling = false;
   readonly reader: CommandReader;
-  private busy = false;
+  /** Input, backpressure, the BAD limit and the timeouts: the core's session skeleton. */
+  private loop!: SessionLoop<ReadEvent>;
   private lineWaiter: ((line: string | "toolong" | null) => void) | null = null;
   private unsubscribe: (() => void) | null = null;
   private idlePush: (() => void) | null = null;
@@ -85,17 +85,35 @@ export class Session {
 
   start(): void {
     const c = this.conn;
-    c.onData((chunk) => (this.inflater ? this.inflater.write(chunk) : this.onData(chunk)));
+    const { maxBadCommands, preAuthTimeoutMs, idleTimeoutMs } = this.opts;
+    this.loop = new SessionLoop<ReadEvent>(
+      c,
+      this.reader,
+      { highWater: MAX_BUFFERED, lowWater: MAX_BUFFERED / 4, maxErrors: maxBadCommands, preAuthMs: preAuthTimeoutMs, idleMs: idleTimeoutMs },
+      {
+        handle: (ev) => this.handle(ev),
+        failed: (e) => {
+          // Never an unhandled rejection: a bug in one session ends that session only.
+          this.conn.log.error("imap session failed", { err: String((e as Error)?.stack ?? e) });
+          this.bye("Internal error");
+        },
+        timedOut: () => (this.bye("Autologout; idle for too long"), true),
+        shutdown: () => (this.bye("Server shutting down"), true),
+        input: () => this.feedLineWaiter(),
+        paused: (on) => (on ? this.inflater?.pause() : this.inflater?.resume()),
+      },
+    );
+    c.onData((chunk) => (this.inflater ? this.inflater.write(chunk) : this.loop.feed(chunk)));
     c.onClose(() => this.onClose());
-    c.setIdleTimeout(this.opts.preAuthTimeoutMs, () => this.bye("Autologout; idle for too long"));
     if (c.closing.aborted) return this.bye("Server shutting down");
-    c.closing.addEventListener("abort", () => this.bye("Server shutting down"), { once: true });
     // RFC 9051 §7.1.1: greeting with the capabilities.
     this.send(`* OK [CAPABILITY ${this.capabilities().join(" ")}] ${this.opts.hostname} IMAP4rev2 server ready`);
+    this.loop.start();
   }
 
   private onClose(): void {
     this.closed = true;
+    this.loop.close();
     this.setNotify(null);
     this.inflater?.destroy();
     this.deflater?.destroy();
@@ -117,6 +135,7 @@ export class Session {
   end(): void {
     this.flush();
     this.closed = true;
+    this.loop.close();
     this.state = "logout";
     this.lineWaiter?.(null);
     this.lineWaiter = null;
@@ -208,25 +227,16 @@ export class Session {
 
   // ---------- input ----------
 
-  private onData(chunk: Buffer): void {
-    this.reader.push(chunk);
-    if (this.lineWaiter) {
-      const line = this.reader.readLine();
-      if (line !== null) {
-        const w = this.lineWaiter;
-        this.lineWaiter = null;
-        w(line);
-      }
-      return;
+  /** A command waits for a raw line (readLine): hand it the next one. */
+  private feedLineWaiter(): boolean {
+    if (!this.lineWaiter) return false;
+    const line = this.reader.readLine();
+    if (line !== null) {
+      const w = this.lineWaiter;
+      this.lineWaiter = null;
+      w(line);
     }
-    if (this.busy) {
-      if (this.reader.buffered() > MAX_BUFFERED) {
-        this.conn.pause();
-        this.inflater?.pause();
-      }
-      return;
-    }
-    void this.pump();
+    return true;
   }
 
   /** The next raw line (AUTHENTICATE exchanges, IDLE's DONE); null when the connection closed. */
@@ -235,41 +245,23 @@ export class Session {
     const line = this.reader.readLine();
     if (line !== null) return Promise.resolve(line);
     if (this.closed) return Promise.resolve(null);
-    this.conn.resume();
+    this.loop.resume();
     return new Promise((resolve) => (this.lineWaiter = resolve));
   }
 
-  private async pump(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      while (!this.closed) {
-        const ev = this.reader.next();
-        if (!ev) break;
-        if (ev.kind === "continue") {
-          this.send("+ Ready for literal data");
-          this.flush();
-          continue;
-        }
-        if (ev.kind === "error") {
-          this.send(`${ev.tag} ${ev.status} ${ev.code ? `[${ev.code}] ` : ""}${ev.text}`);
-          if (ev.fatal) this.bye("Protocol error; closing");
-          else this.countBad();
-          continue;
-        }
-        await this.run(ev.chunks);
-      }
-    } catch (e) {
-      // Never an unhandled rejection: a bug in one session ends that session only.
-      this.conn.log.error("imap session failed", { err: String((e as Error)?.stack ?? e) });
-      this.bye("Internal error");
-    } finally {
-      this.busy = false;
+  private async handle(ev: ReadEvent): Promise<void> {
+    if (ev.kind === "continue") {
+      this.send("+ Ready for literal data");
+      this.flush();
+      return;
     }
-    if (!this.closed) {
-      this.conn.resume();
-      this.inflater?.resume();
+    if (ev.kind === "error") {
+      this.send(`${ev.tag} ${ev.status} ${ev.code ? `[${ev.code}] ` : ""}${ev.text}`);
+      if (ev.fatal) this.bye("Protocol error; closing");
+      else this.countBad();
+      return;
     }
+    await this.run(ev.chunks);
   }
 
   get compressed(): boolean {
@@ -282,7 +274,7 @@ export class Session {
     const rest = this.reader.takeBuffered();
     const inf = zlib.createInflateRaw();
     const def = zlib.createDeflateRaw({ level: 6, memLevel: 8, windowBits: 15 });
-    inf.on("data", (d: Buffer) => this.onData(d));
+    inf.on("data", (d: Buffer) => this.loop.feed(d));
     inf.on("error", () => this.conn.destroy());
     def.on("data", (d: Buffer) => this.conn.write(d));
     def.on("error", () => this.conn.destroy());
@@ -292,7 +284,7 @@ export class Session {
   }
 
   private countBad(): void {
-    if (++this.badCommands >= this.opts.maxBadCommands) this.bye("Too many invalid commands");
+    if (this.loop.error()) this.bye("Too many invalid commands");
   }
 
   private async run(chunks: Chunk[]): Promise<void> {
@@ -383,7 +375,7 @@ export class Session {
   // ---------- capabilities and auth ----------
 
   plaintextAllowed(): boolean {
-    return this.conn.secure || (this.conn.isLoopback && this.opts.allowPlaintextOnLoopback);
+    return this.conn.plaintextLoginAllowed;
   }
 
   capabilities(): string[] {
@@ -448,7 +440,7 @@ export class Session {
   login(user: AuthUser): void {
     this.user = user;
     this.state = "auth";
-    this.conn.setIdleTimeout(this.opts.idleTimeoutMs, () => this.bye("Autologout; idle for too long"));
+    this.loop.authenticated(true);
     this.unsubscribe = this.core.store.onChange((ev) => this.onStoreChange(ev));
   }
 
@@ -464,7 +456,7 @@ export class Session {
     this.setNotify(null);
     this.condstore = false;
     this.authFailures = 0;
-    this.conn.setIdleTimeout(this.opts.preAuthTimeoutMs, () => this.bye("Autologout; idle for too long"));
+    this.loop.authenticated(false);
   }
 
   get accountId(): number {
@@ -520,7 +512,7 @@ export class Session {
    *  response); during IDLE too (RFC 5465 §3). */
   async flushNotifyIfIdle(): Promise<void> {
     if (!this.notify || this.closed) return;
-    if (this.busy && !this.idling) return;
+    if (this.loop.isBusy && !this.idling) return;
     await flushNotify(this, this.notify);
     this.flush();
   }

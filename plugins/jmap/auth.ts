@@ -18,6 +18,8 @@ export function requestConnection(core: Core, remoteAddress: string, remotePort:
     localPort: 0,
     isLoopback: remoteAddress === "127.0.0.1" || remoteAddress === "::1" || remoteAddress.startsWith("::ffff:127."),
     secure,
+    // Web logins are not line sessions; HTTPS or not is the web server's own decision.
+    plaintextLoginAllowed: secure,
     log: core.log.child({ jmap: remoteAddress }),
     closing: closed.signal,
     state: {},

@@ -42,7 +42,13 @@ export function moreEmailMethods(uploads: Uploads): Record<string, Method> {
       ctx.createdIds.set(cid, id);
       created[cid] = { id, blobId: emailBlobId(r.emailId), threadId: threadObjectId(r.threadId), size: bytes.length };
     }
-    return { accountId: args.accountId, oldState, newState: await stateOf(ctx, accountId), created: Object.keys(created).length ? created : null, notCreated: Object.keys(notCreated).length ? notCreated : null };
+    return {
+      accountId: args.accountId,
+      oldState,
+      newState: await stateOf(ctx, accountId),
+      created: Object.keys(created).length ? created : null,
+      notCreated: Object.keys(notCreated).length ? notCreated : null,
+    };
   };
 
   /** Each user has one account here, and /copy is between two different accounts
@@ -72,7 +78,22 @@ export function moreEmailMethods(uploads: Uploads): Record<string, Method> {
       }
       try {
         const a = analyze(bytes);
-        const meta = { ...a, id: 0, mailboxId: 0, uid: 0, modseq: 0, flags: [], internalDate: 0, size: bytes.length, blobId: "", prefixSize: 0, emailId: 0, threadId: 0, createdModseq: 0, savedAt: 0 } satisfies MessageMeta;
+        const meta = {
+          ...a,
+          id: 0,
+          mailboxId: 0,
+          uid: 0,
+          modseq: 0,
+          flags: [],
+          internalDate: 0,
+          size: bytes.length,
+          blobId: "",
+          prefixSize: 0,
+          emailId: 0,
+          threadId: 0,
+          createdModseq: 0,
+          savedAt: 0,
+        } satisfies MessageMeta;
         const out = await emailJson(ctx, meta, properties, opts, { bytes, blobId });
         parsed[blobId] = { ...out, ...(properties.includes("blobId") && { blobId }) };
       } catch {
@@ -112,7 +133,9 @@ export function moreEmailMethods(uploads: Uploads): Record<string, Method> {
       const subject = terms.some((t) => m.subject.toLowerCase().includes(t)) ? mark(m.subject, terms) : null;
       let preview: string | null = null;
       if (terms.length) {
-        const text = bodyTexts(m.structure, await ctx.core.store.read(m)).join("\n").replace(/\s+/g, " ");
+        const text = bodyTexts(m.structure, await ctx.core.store.read(m))
+          .join("\n")
+          .replace(/\s+/g, " ");
         const lower = text.toLowerCase();
         const at = Math.min(...terms.map((t) => lower.indexOf(t)).filter((i) => i >= 0));
         if (Number.isFinite(at)) preview = mark(text.slice(Math.max(0, at - 60), at + 200), terms);

@@ -155,7 +155,10 @@ const queryChanges: Method = async (args, ctx) => {
   const now = (await results(ctx, accountId, args)).ids;
   const index = new Map(now.map((id, i) => [id, i]));
   const removed = [...touched];
-  const added = removed.filter((id) => index.has(id)).map((id) => ({ id, index: index.get(id)! })).sort((a, b) => a.index - b.index);
+  const added = removed
+    .filter((id) => index.has(id))
+    .map((id) => ({ id, index: index.get(id)! }))
+    .sort((a, b) => a.index - b.index);
   if (removed.length + added.length > max) throw new MethodError("tooManyChanges", "more changes than maxChanges");
   return {
     accountId: args.accountId,
@@ -177,7 +180,10 @@ const threadGet: Method = async (args, ctx) => {
   const state = await stateOf(ctx, accountId);
   if (args.ids === null || args.ids === undefined) throw new MethodError("requestTooLarge", "Thread/get needs ids");
   const ids = stringArray(args.ids, "ids", ctx.cfg.maxObjectsInGet);
-  const m = await ctx.core.store.threadEmails(accountId, ids.map((id) => parseObjectId("t", id)).filter((n): n is number => n !== null));
+  const m = await ctx.core.store.threadEmails(
+    accountId,
+    ids.map((id) => parseObjectId("t", id)).filter((n): n is number => n !== null),
+  );
   const list: Record<string, unknown>[] = [];
   const notFound: string[] = [];
   for (const id of ids) {

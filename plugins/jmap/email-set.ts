@@ -58,7 +58,9 @@ async function update(ctx: MethodCtx, accountId: number, m: MessageMeta, patch: 
   const store = ctx.core.store;
   let target = m.mailboxId;
   if (p.mailboxIds) {
-    const ids = Object.entries(p.mailboxIds).filter(([, v]) => v === true).map(([k]) => parseObjectId("m", resolveId(k, ctx)));
+    const ids = Object.entries(p.mailboxIds)
+      .filter(([, v]) => v === true)
+      .map(([k]) => parseObjectId("m", resolveId(k, ctx)));
     if (ids.length !== 1) return setError("tooManyMailboxes", "an email is in exactly one mailbox here (maxMailboxesPerEmail 1)", ["mailboxIds"]);
     const mb = ids[0] === null ? null : await store.getMailboxById(ids[0]!);
     if (!mb || mb.accountId !== accountId) return setError("invalidProperties", "no such mailbox", ["mailboxIds"]);
@@ -83,7 +85,9 @@ async function update(ctx: MethodCtx, accountId: number, m: MessageMeta, patch: 
 /** Where a new email goes (Email/set create, Email/import): its one mailbox of this
  *  account and its flags from the keywords. */
 export async function newEmailTarget(ctx: MethodCtx, accountId: number, o: Record<string, unknown>): Promise<{ mb: Mailbox; flags: string[] } | SetError> {
-  const mids = Object.entries((o.mailboxIds ?? {}) as Record<string, unknown>).filter(([, v]) => v === true).map(([k]) => parseObjectId("m", resolveId(k, ctx)));
+  const mids = Object.entries((o.mailboxIds ?? {}) as Record<string, unknown>)
+    .filter(([, v]) => v === true)
+    .map(([k]) => parseObjectId("m", resolveId(k, ctx)));
   if (mids.length !== 1) return setError(mids.length > 1 ? "tooManyMailboxes" : "invalidProperties", "exactly one mailbox", ["mailboxIds"]);
   const mb = mids[0] === null ? null : await ctx.core.store.getMailboxById(mids[0]!);
   if (!mb || mb.accountId !== accountId) return setError("invalidProperties", "no such mailbox", ["mailboxIds"]);
@@ -124,7 +128,13 @@ async function compose(ctx: MethodCtx, accountId: number, o: Record<string, unkn
       notFound.push(String(a?.blobId));
       continue;
     }
-    attachments.push({ content: Buffer.from(b), contentType: a.type ?? "application/octet-stream", ...(a.name && { filename: a.name }), ...(a.cid && { cid: a.cid }), contentDisposition: a.disposition === "inline" ? "inline" : "attachment" });
+    attachments.push({
+      content: Buffer.from(b),
+      contentType: a.type ?? "application/octet-stream",
+      ...(a.name && { filename: a.name }),
+      ...(a.cid && { cid: a.cid }),
+      contentDisposition: a.disposition === "inline" ? "inline" : "attachment",
+    });
   }
   if (notFound.length) return { ...setError("blobNotFound", "no such blob"), notFound };
   const headers: Record<string, string> = {};
@@ -154,7 +164,26 @@ async function compose(ctx: MethodCtx, accountId: number, o: Record<string, unkn
   return new Uint8Array(raw);
 }
 
-const CREATE_OK = new Set(["mailboxIds", "keywords", "receivedAt", "from", "to", "cc", "bcc", "replyTo", "sender", "subject", "sentAt", "messageId", "inReplyTo", "references", "textBody", "htmlBody", "attachments", "bodyValues"]);
+const CREATE_OK = new Set([
+  "mailboxIds",
+  "keywords",
+  "receivedAt",
+  "from",
+  "to",
+  "cc",
+  "bcc",
+  "replyTo",
+  "sender",
+  "subject",
+  "sentAt",
+  "messageId",
+  "inReplyTo",
+  "references",
+  "textBody",
+  "htmlBody",
+  "attachments",
+  "bodyValues",
+]);
 
 export function emailSetMethods(uploads: Uploads): Record<string, Method> {
   const set: Method = async (args, ctx) => {

@@ -9,12 +9,56 @@ import { MethodError } from "./errors.ts";
 import { optInt, ownAccount, resolveId, stateOf, stringArray, type Method, type MethodCtx } from "./context.ts";
 
 export const EMAIL_PROPS = [
-  "id", "blobId", "threadId", "mailboxIds", "keywords", "size", "receivedAt", "messageId", "inReplyTo", "references", "sender", "from", "to", "cc", "bcc", "replyTo",
-  "subject", "sentAt", "hasAttachment", "preview", "bodyValues", "textBody", "htmlBody", "attachments", "headers", "bodyStructure",
+  "id",
+  "blobId",
+  "threadId",
+  "mailboxIds",
+  "keywords",
+  "size",
+  "receivedAt",
+  "messageId",
+  "inReplyTo",
+  "references",
+  "sender",
+  "from",
+  "to",
+  "cc",
+  "bcc",
+  "replyTo",
+  "subject",
+  "sentAt",
+  "hasAttachment",
+  "preview",
+  "bodyValues",
+  "textBody",
+  "htmlBody",
+  "attachments",
+  "headers",
+  "bodyStructure",
 ] as const;
 export const DEFAULT_PROPS = EMAIL_PROPS.filter((p) => p !== "headers" && p !== "bodyStructure");
 /** Properties answered from the row alone. */
-const CHEAP = new Set(["id", "blobId", "threadId", "mailboxIds", "keywords", "size", "receivedAt", "messageId", "inReplyTo", "sender", "from", "to", "cc", "bcc", "replyTo", "subject", "sentAt", "hasAttachment", "preview"]);
+const CHEAP = new Set([
+  "id",
+  "blobId",
+  "threadId",
+  "mailboxIds",
+  "keywords",
+  "size",
+  "receivedAt",
+  "messageId",
+  "inReplyTo",
+  "sender",
+  "from",
+  "to",
+  "cc",
+  "bcc",
+  "replyTo",
+  "subject",
+  "sentAt",
+  "hasAttachment",
+  "preview",
+]);
 
 export const emailBlobId = (emailId: number) => "M" + emailId.toString(36);
 
@@ -61,31 +105,81 @@ export async function emailJson(ctx: MethodCtx, m: MessageMeta, properties: stri
   const out: Record<string, unknown> = {};
   for (const p of properties) {
     switch (p) {
-      case "id": out.id = emailObjectId(m.emailId); break;
-      case "blobId": out.blobId = blob; break;
-      case "threadId": out.threadId = threadObjectId(m.threadId); break;
-      case "mailboxIds": out.mailboxIds = { [mailboxObjectId(m.mailboxId)]: true }; break;
-      case "keywords": out.keywords = keywordsOf(m.flags); break;
-      case "size": out.size = m.size; break;
-      case "receivedAt": out.receivedAt = isoDate(m.internalDate); break;
-      case "messageId": out.messageId = env.messageId ? asMessageIds(env.messageId) : null; break;
-      case "inReplyTo": out.inReplyTo = env.inReplyTo ? asMessageIds(env.inReplyTo) : null; break;
-      case "references": out.references = headerValue(top(), { name: "references", form: "asMessageIds", all: false }); break;
-      case "sender": out.sender = envelopeAddresses(same(env.sender, env.from) ? null : env.sender); break;
-      case "from": out.from = envelopeAddresses(env.from); break;
-      case "to": out.to = envelopeAddresses(env.to); break;
-      case "cc": out.cc = envelopeAddresses(env.cc); break;
-      case "bcc": out.bcc = envelopeAddresses(env.bcc); break;
-      case "replyTo": out.replyTo = envelopeAddresses(same(env.replyTo, env.from) ? null : env.replyTo); break;
-      case "subject": out.subject = env.subject === null ? null : m.subject; break;
-      case "sentAt": out.sentAt = env.date === null ? null : asDate(env.date); break;
-      case "hasAttachment": out.hasAttachment = hasAttachment(m.structure); break;
-      case "preview": out.preview = m.preview; break;
-      case "headers": out.headers = top().map((f) => ({ name: f.name, value: f.value })); break;
-      case "bodyStructure": out.bodyStructure = partJson(numbered().root, bytes!, blob, [...opts.bodyProperties, ...(opts.bodyProperties.includes("subParts") ? [] : ["subParts"])], headerProp); break;
-      case "textBody": out.textBody = body().text.map(partOut); break;
-      case "htmlBody": out.htmlBody = body().html.map(partOut); break;
-      case "attachments": out.attachments = body().attachments.map(partOut); break;
+      case "id":
+        out.id = emailObjectId(m.emailId);
+        break;
+      case "blobId":
+        out.blobId = blob;
+        break;
+      case "threadId":
+        out.threadId = threadObjectId(m.threadId);
+        break;
+      case "mailboxIds":
+        out.mailboxIds = { [mailboxObjectId(m.mailboxId)]: true };
+        break;
+      case "keywords":
+        out.keywords = keywordsOf(m.flags);
+        break;
+      case "size":
+        out.size = m.size;
+        break;
+      case "receivedAt":
+        out.receivedAt = isoDate(m.internalDate);
+        break;
+      case "messageId":
+        out.messageId = env.messageId ? asMessageIds(env.messageId) : null;
+        break;
+      case "inReplyTo":
+        out.inReplyTo = env.inReplyTo ? asMessageIds(env.inReplyTo) : null;
+        break;
+      case "references":
+        out.references = headerValue(top(), { name: "references", form: "asMessageIds", all: false });
+        break;
+      case "sender":
+        out.sender = envelopeAddresses(same(env.sender, env.from) ? null : env.sender);
+        break;
+      case "from":
+        out.from = envelopeAddresses(env.from);
+        break;
+      case "to":
+        out.to = envelopeAddresses(env.to);
+        break;
+      case "cc":
+        out.cc = envelopeAddresses(env.cc);
+        break;
+      case "bcc":
+        out.bcc = envelopeAddresses(env.bcc);
+        break;
+      case "replyTo":
+        out.replyTo = envelopeAddresses(same(env.replyTo, env.from) ? null : env.replyTo);
+        break;
+      case "subject":
+        out.subject = env.subject === null ? null : m.subject;
+        break;
+      case "sentAt":
+        out.sentAt = env.date === null ? null : asDate(env.date);
+        break;
+      case "hasAttachment":
+        out.hasAttachment = hasAttachment(m.structure);
+        break;
+      case "preview":
+        out.preview = m.preview;
+        break;
+      case "headers":
+        out.headers = top().map((f) => ({ name: f.name, value: f.value }));
+        break;
+      case "bodyStructure":
+        out.bodyStructure = partJson(numbered().root, bytes!, blob, [...opts.bodyProperties, ...(opts.bodyProperties.includes("subParts") ? [] : ["subParts"])], headerProp);
+        break;
+      case "textBody":
+        out.textBody = body().text.map(partOut);
+        break;
+      case "htmlBody":
+        out.htmlBody = body().html.map(partOut);
+        break;
+      case "attachments":
+        out.attachments = body().attachments.map(partOut);
+        break;
       case "bodyValues": {
         const values: Record<string, unknown> = {};
         const want = new Set<Part>();

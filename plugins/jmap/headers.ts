@@ -32,7 +32,9 @@ export interface EmailAddressGroup {
 const unfold = (v: string) => v.replace(/\r?\n([ \t])/g, "$1");
 
 export function asText(raw: string): string {
-  return decodeWords(unfold(raw)).replace(/[ \t]+/g, " ").trim();
+  return decodeWords(unfold(raw))
+    .replace(/[ \t]+/g, " ")
+    .trim();
 }
 
 function toAddress(a: EnvelopeAddress): EmailAddress {

@@ -103,7 +103,13 @@ const set: Method = async (args, ctx) => {
       return r[0]!.id;
     });
     ctx.createdIds.set(cid, idOf(id));
-    created[cid] = { id: idOf(id), mayDelete: true, ...(o.name === undefined && { name: "" }), ...(o.textSignature === undefined && { textSignature: "" }), ...(o.htmlSignature === undefined && { htmlSignature: "" }) };
+    created[cid] = {
+      id: idOf(id),
+      mayDelete: true,
+      ...(o.name === undefined && { name: "" }),
+      ...(o.textSignature === undefined && { textSignature: "" }),
+      ...(o.htmlSignature === undefined && { htmlSignature: "" }),
+    };
   }
   for (const [rawId, patch] of Object.entries(update)) {
     const n = numOf(resolveId(rawId, ctx));
@@ -122,13 +128,32 @@ const set: Method = async (args, ctx) => {
     if ("htmlSignature" in patch) values.htmlSignature = str(patch.htmlSignature);
     if ("replyTo" in patch) values.replyTo = json(patch.replyTo);
     if ("bcc" in patch) values.bcc = json(patch.bcc);
-    const ok = await ctx.core.db.write(async (tx) => (await tx.orm.update(jmapIdentities).set(values).where(and(eq(jmapIdentities.id, n), eq(jmapIdentities.accountId, accountId))).returning({ id: jmapIdentities.id })).length > 0);
+    const ok = await ctx.core.db.write(
+      async (tx) =>
+        (
+          await tx.orm
+            .update(jmapIdentities)
+            .set(values)
+            .where(and(eq(jmapIdentities.id, n), eq(jmapIdentities.accountId, accountId)))
+            .returning({ id: jmapIdentities.id })
+        ).length > 0,
+    );
     if (ok) updated[rawId] = null;
     else notUpdated[rawId] = setError("notFound");
   }
   for (const rawId of destroy) {
     const n = numOf(resolveId(rawId, ctx));
-    const ok = n ? await ctx.core.db.write(async (tx) => (await tx.orm.delete(jmapIdentities).where(and(eq(jmapIdentities.id, n), eq(jmapIdentities.accountId, accountId))).returning({ id: jmapIdentities.id })).length > 0) : false;
+    const ok = n
+      ? await ctx.core.db.write(
+          async (tx) =>
+            (
+              await tx.orm
+                .delete(jmapIdentities)
+                .where(and(eq(jmapIdentities.id, n), eq(jmapIdentities.accountId, accountId)))
+                .returning({ id: jmapIdentities.id })
+            ).length > 0,
+        )
+      : false;
     if (ok) destroyed.push(rawId);
     else notDestroyed[rawId] = setError(rawId === "i0" ? "forbidden" : "notFound");
   }

@@ -29,7 +29,19 @@ export function mountJmap(core: Core, cfg: JmapConfig, app: Hono): void {
   const sweep = setInterval(() => uploads.sweep(), Math.min(cfg.uploadTtlMs, 3600_000));
   sweep.unref?.();
   core.onShutdown(() => clearInterval(sweep));
-  const methods = new Map<string, Method>(Object.entries({ "Core/echo": echo, ...mailboxMethods, ...emailGet, ...queryMethods, ...emailSetMethods(uploads), ...moreEmailMethods(uploads), ...identityMethods, ...submissionMethods(), ...vacationMethods }));
+  const methods = new Map<string, Method>(
+    Object.entries({
+      "Core/echo": echo,
+      ...mailboxMethods,
+      ...emailGet,
+      ...queryMethods,
+      ...emailSetMethods(uploads),
+      ...moreEmailMethods(uploads),
+      ...identityMethods,
+      ...submissionMethods(),
+      ...vacationMethods,
+    }),
+  );
   const inFlight = new Map<number, number>();
 
   /** Runs `fn` for an authenticated user; 401/429 otherwise. */

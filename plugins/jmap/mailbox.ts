@@ -167,7 +167,17 @@ const set: Method = async (args, ctx) => {
       if (obj.isSubscribed === false) await store.setSubscribed(accountId, mb.name, false);
       const id = mailboxObjectId(mb.id);
       ctx.createdIds.set(cid, id);
-      created[cid] = { id, totalEmails: 0, unreadEmails: 0, totalThreads: 0, unreadThreads: 0, myRights: RIGHTS, sortOrder: role ? 1 : 10, ...(obj.isSubscribed === undefined && { isSubscribed: true }), ...(obj.role === undefined && { role: null }) };
+      created[cid] = {
+        id,
+        totalEmails: 0,
+        unreadEmails: 0,
+        totalThreads: 0,
+        unreadThreads: 0,
+        myRights: RIGHTS,
+        sortOrder: role ? 1 : 10,
+        ...(obj.isSubscribed === undefined && { isSubscribed: true }),
+        ...(obj.role === undefined && { role: null }),
+      };
     } catch (e) {
       notCreated[cid] = fail(e);
     }

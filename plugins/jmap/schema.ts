@@ -6,7 +6,9 @@ import { accounts } from "../../core/db/schema.ts";
 
 export const jmapIdentities = sqliteTable("jmap_identities", {
   id: integer("id").primaryKey({ autoIncrement: true }),
-  accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+  accountId: integer("account_id")
+    .notNull()
+    .references(() => accounts.id, { onDelete: "cascade" }),
   name: text("name").notNull().default(""),
   email: text("email").notNull(),
   replyTo: text("reply_to"), // JSON EmailAddress[]
@@ -19,7 +21,9 @@ export const jmapSubmissions = sqliteTable(
   "jmap_submissions",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
     identityId: text("identity_id").notNull(),
     emailId: integer("email_id").notNull(),
     threadId: integer("thread_id").notNull(),
@@ -32,7 +36,9 @@ export const jmapSubmissions = sqliteTable(
 );
 
 export const jmapVacation = sqliteTable("jmap_vacation", {
-  accountId: integer("account_id").primaryKey().references(() => accounts.id, { onDelete: "cascade" }),
+  accountId: integer("account_id")
+    .primaryKey()
+    .references(() => accounts.id, { onDelete: "cascade" }),
   isEnabled: integer("is_enabled", { mode: "boolean" }).notNull().default(false),
   fromDate: integer("from_date"),
   toDate: integer("to_date"),
@@ -45,7 +51,9 @@ export const jmapVacation = sqliteTable("jmap_vacation", {
 export const jmapVacationSent = sqliteTable(
   "jmap_vacation_sent",
   {
-    accountId: integer("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
     sender: text("sender").notNull(),
     sentAt: integer("sent_at").notNull(),
   },

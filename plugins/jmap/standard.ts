@@ -56,7 +56,8 @@ export function setArgs(
   const create = (args.create ?? {}) as Record<string, Record<string, unknown>>;
   const update = (args.update ?? {}) as Record<string, Record<string, unknown>>;
   const destroy = (args.destroy ?? []) as string[];
-  if (typeof create !== "object" || Array.isArray(create) || typeof update !== "object" || Array.isArray(update) || !Array.isArray(destroy)) throw new MethodError("invalidArguments", "create and update must be objects, destroy an array");
+  if (typeof create !== "object" || Array.isArray(create) || typeof update !== "object" || Array.isArray(update) || !Array.isArray(destroy))
+    throw new MethodError("invalidArguments", "create and update must be objects, destroy an array");
   if (Object.keys(create).length + Object.keys(update).length + destroy.length > ctx.cfg.maxObjectsInSet) throw new MethodError("requestTooLarge", `at most ${ctx.cfg.maxObjectsInSet} objects`);
   return { create, update, destroy };
 }

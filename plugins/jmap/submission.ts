@@ -88,7 +88,11 @@ export async function submit(core: Core, user: AuthUser, remote: string, bytes: 
   if (env.rcptTo.length > MAX_RCPTS) return setError("tooManyRecipients", `at most ${MAX_RCPTS}`, ["envelope"]);
   const conn = requestConnection(core, remote, 0, false);
   const txn: SmtpTxn = { id: `jmap${Date.now().toString(36)}`, conn, helo: "jmap", user, mailFrom: from, rcpts: [], state: {} as TxnState };
-  const routed = await routeAll(core, txn, env.rcptTo.map((r) => r.email));
+  const routed = await routeAll(
+    core,
+    txn,
+    env.rcptTo.map((r) => r.email),
+  );
   if ("invalid" in routed) return { ...setError("invalidRecipients", "these recipients cannot be reached"), invalidRecipients: routed.invalid };
   const { local, remote: remoteRcpts } = routed;
   const raw = Buffer.from(withoutBcc(bytes, headerEnd));
@@ -133,7 +137,18 @@ export function submissionMethods(): Record<string, Method> {
           displayed: "unknown",
         };
       }
-      const obj = { id: idOf(r.id), identityId: r.identityId, emailId: emailObjectId(r.emailId), threadId: threadObjectId(r.threadId), envelope: env, sendAt: new Date(r.sendAt).toISOString().replace(/\.\d{3}Z$/, "Z"), undoStatus: "final", deliveryStatus, dsnBlobIds: [], mdnBlobIds: [] };
+      const obj = {
+        id: idOf(r.id),
+        identityId: r.identityId,
+        emailId: emailObjectId(r.emailId),
+        threadId: threadObjectId(r.threadId),
+        envelope: env,
+        sendAt: new Date(r.sendAt).toISOString().replace(/\.\d{3}Z$/, "Z"),
+        undoStatus: "final",
+        deliveryStatus,
+        dsnBlobIds: [],
+        mdnBlobIds: [],
+      };
       list.push(pick(obj, properties, PROPS));
     }
     const found = new Set(list.map((x) => x.id));
@@ -144,7 +159,10 @@ export function submissionMethods(): Record<string, Method> {
     const accountId = await ownAccount(args, ctx);
     const since = typeof args.sinceState === "string" && /^\d+$/.test(args.sinceState) ? Number(args.sinceState) : null;
     if (since === null) throw new MethodError("cannotCalculateChanges", "unknown state");
-    const rows = await ctx.core.db.orm.select({ id: jmapSubmissions.id }).from(jmapSubmissions).where(and(eq(jmapSubmissions.accountId, accountId), gt(jmapSubmissions.id, since)));
+    const rows = await ctx.core.db.orm
+      .select({ id: jmapSubmissions.id })
+      .from(jmapSubmissions)
+      .where(and(eq(jmapSubmissions.accountId, accountId), gt(jmapSubmissions.id, since)));
     return { accountId: args.accountId, oldState: String(since), newState: await subState(ctx), hasMoreChanges: false, created: rows.map((r) => idOf(r.id)), updated: [], destroyed: [] };
   };
 
@@ -208,12 +226,25 @@ export function submissionMethods(): Record<string, Method> {
     const notDestroyed: Record<string, SetError> = {};
     for (const id of (args.destroy ?? []) as string[]) notDestroyed[id] = setError("forbidden", "sent submissions are kept");
     const orNull = <T extends object>(o: T) => (Object.keys(o).length ? o : null);
-    const response = { accountId: args.accountId, oldState, newState: await subState(ctx), created: orNull(created), updated: null, destroyed: null, notCreated: orNull(notCreated), notUpdated: orNull(notUpdated), notDestroyed: orNull(notDestroyed) };
+    const response = {
+      accountId: args.accountId,
+      oldState,
+      newState: await subState(ctx),
+      created: orNull(created),
+      updated: null,
+      destroyed: null,
+      notCreated: orNull(notCreated),
+      notUpdated: orNull(notUpdated),
+      notDestroyed: orNull(notDestroyed),
+    };
     // §7.5: an implicit Email/set for the successful ones ("#cid" or a submission id).
     const emailFor = async (ref: string): Promise<string | null> => {
       const subId = ref.startsWith("#") ? ctx.createdIds.get(ref.slice(1)) : ref;
       if (!subId || !Object.values(created).some((c) => (c as { id: string }).id === subId)) return null;
-      const row = await ctx.core.db.orm.select({ e: jmapSubmissions.emailId }).from(jmapSubmissions).where(eq(jmapSubmissions.id, numOf(subId) ?? -1));
+      const row = await ctx.core.db.orm
+        .select({ e: jmapSubmissions.emailId })
+        .from(jmapSubmissions)
+        .where(eq(jmapSubmissions.id, numOf(subId) ?? -1));
       return row[0] ? emailObjectId(row[0].e) : null;
     };
     const update: Record<string, unknown> = {};

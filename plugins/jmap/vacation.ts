@@ -28,7 +28,12 @@ async function load(core: Core, accountId: number): Promise<Vacation> {
 const toJson = (v: Vacation) => ({ id: "singleton", isEnabled: v.isEnabled, fromDate: iso(v.fromDate), toDate: iso(v.toDate), subject: v.subject, textBody: v.textBody, htmlBody: v.htmlBody });
 
 /** The state: a hash of the settings (they are one small row). */
-const stateOf = (v: Vacation) => "v" + new Bun.CryptoHasher("sha256").update(JSON.stringify(toJson(v))).digest("hex").slice(0, 12);
+const stateOf = (v: Vacation) =>
+  "v" +
+  new Bun.CryptoHasher("sha256")
+    .update(JSON.stringify(toJson(v)))
+    .digest("hex")
+    .slice(0, 12);
 
 const get: Method = async (args, ctx) => {
   const accountId = await ownAccount(args, ctx);
@@ -71,14 +76,30 @@ const set: Method = async (args, ctx) => {
       continue;
     }
     await ctx.core.db.write(async (tx) => {
-      await tx.orm.insert(jmapVacation).values(next).onConflictDoUpdate({ target: jmapVacation.accountId, set: { isEnabled: next.isEnabled, fromDate: next.fromDate, toDate: next.toDate, subject: next.subject, textBody: next.textBody, htmlBody: next.htmlBody } });
+      await tx.orm
+        .insert(jmapVacation)
+        .values(next)
+        .onConflictDoUpdate({
+          target: jmapVacation.accountId,
+          set: { isEnabled: next.isEnabled, fromDate: next.fromDate, toDate: next.toDate, subject: next.subject, textBody: next.textBody, htmlBody: next.htmlBody },
+        });
       // New settings, new period: everyone may get the (new) reply once again.
       await tx.execute({ sql: "DELETE FROM jmap_vacation_sent WHERE account_id = ?", args: [accountId] });
     });
     updated[id] = null;
   }
   const orNull = <T extends object>(o: T) => (Object.keys(o).length ? o : null);
-  return { accountId: args.accountId, oldState, newState: stateOf(await load(ctx.core, accountId)), created: null, updated: orNull(updated), destroyed: null, notCreated: orNull(notCreated), notUpdated: orNull(notUpdated), notDestroyed: orNull(notDestroyed) };
+  return {
+    accountId: args.accountId,
+    oldState,
+    newState: stateOf(await load(ctx.core, accountId)),
+    created: null,
+    updated: orNull(updated),
+    destroyed: null,
+    notCreated: orNull(notCreated),
+    notUpdated: orNull(notUpdated),
+    notDestroyed: orNull(notDestroyed),
+  };
 };
 
 export const vacationMethods: Record<string, Method> = { "VacationResponse/get": get, "VacationResponse/set": set };
@@ -164,7 +185,15 @@ async function answer(core: Core, ev: StoreChange): Promise<void> {
       .compile()
       .build();
     const from = splitAddress(account.address)!;
-    const txn: SmtpTxn = { id: `vac${now.toString(36)}`, conn: requestConnection(core, "local", 0, false), helo: "vacation", user: { accountId: account.id, address: account.address }, mailFrom: { ...from, address: "" }, rcpts: [], state: {} as TxnState };
+    const txn: SmtpTxn = {
+      id: `vac${now.toString(36)}`,
+      conn: requestConnection(core, "local", 0, false),
+      helo: "vacation",
+      user: { accountId: account.id, address: account.address },
+      mailFrom: { ...from, address: "" },
+      rcpts: [],
+      state: {} as TxnState,
+    };
     const routed = await routeAll(core, txn, [t.to]);
     if ("invalid" in routed) continue;
     const to = asAddresses(t.to)[0]?.email ?? t.to;

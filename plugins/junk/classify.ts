@@ -46,7 +46,15 @@ function alignedDomain(msg: Pick<IncomingMessage, "headers">, dmarc: { result: s
   return d === org || d.endsWith(`.${org}`) ? reputationKey(d) : null;
 }
 
-export async function classify(accounts: number[], txn: Pick<SmtpTxn, "mailFrom">, msg: IncomingMessage, models: ModelStore, seed: ModelView, threshold: number, dmarc: { result: string; domain: string } | null = null): Promise<AccountVerdict[]> {
+export async function classify(
+  accounts: number[],
+  txn: Pick<SmtpTxn, "mailFrom">,
+  msg: IncomingMessage,
+  models: ModelStore,
+  seed: ModelView,
+  threshold: number,
+  dmarc: { result: string; domain: string } | null = null,
+): Promise<AccountVerdict[]> {
   const senders = senderAddresses(txn, msg);
   const aligned = alignedDomain(msg, dmarc);
   let tokens: Set<string> | undefined;

@@ -16,7 +16,18 @@ test("SpamAssassin corpus: 80/20 split, spam caught ≥ 95 %, ham misfiled ≤ 1
   const misfiled = ham.test.filter((m) => score(tokenize(m), model).prob >= SPAM_THRESHOLD).length;
   const spamRate = caught / spam.test.length;
   const hamRate = misfiled / ham.test.length;
-  console.log(JSON.stringify({ corpus: "spamassassin", threshold: SPAM_THRESHOLD, spamTest: spam.test.length, spamCaught: caught, spamCaughtPct: +(spamRate * 100).toFixed(2), hamTest: ham.test.length, hamMisfiled: misfiled, hamMisfiledPct: +(hamRate * 100).toFixed(2) }));
+  console.log(
+    JSON.stringify({
+      corpus: "spamassassin",
+      threshold: SPAM_THRESHOLD,
+      spamTest: spam.test.length,
+      spamCaught: caught,
+      spamCaughtPct: +(spamRate * 100).toFixed(2),
+      hamTest: ham.test.length,
+      hamMisfiled: misfiled,
+      hamMisfiledPct: +(hamRate * 100).toFixed(2),
+    }),
+  );
   expect(spamRate).toBeGreaterThanOrEqual(0.95);
   expect(hamRate).toBeLessThanOrEqual(0.01);
 }, 120_000);

@@ -7,7 +7,6 @@ import { MemoryModel } from "./bayes.ts";
 import { classify, toDataCheck } from "./classify.ts";
 import { JunkConfig } from "./config.ts";
 import { ModelStore } from "./model-store.ts";
-import { ensureJunkSchema } from "./schema.ts";
 import { loadSeed } from "./seed.ts";
 import { createTrainer } from "./train.ts";
 
@@ -24,13 +23,6 @@ export default definePlugin({
   async setup(core, cfg) {
     if (!cfg.enabled) return;
     const log = core.log.child({ plugin: "junk" });
-    try {
-      await ensureJunkSchema(core.db);
-    } catch (err) {
-      // E.g. a first start on a full disk: the server runs read-only, mail is not filtered.
-      log.warn("junk filter off: its tables could not be created", { err: (err as Error)?.message ?? String(err) });
-      return;
-    }
     const models = new ModelStore(core.db);
     const seed = cfg.seed ? loadSeed() : new MemoryModel();
     const trainer = createTrainer(core.store, models, log, core.config.hostname);
@@ -51,7 +43,10 @@ export default definePlugin({
         if (txn.internal) return { kind: "check", verdict: pass };
         if (txn.user) {
           // Submission: the recipients join the sender's address book of correspondents.
-          await models.addContacts(txn.user.accountId, txn.rcpts.filter((r) => r.domain).map((r) => `${r.local}@${r.domain}`));
+          await models.addContacts(
+            txn.user.accountId,
+            txn.rcpts.filter((r) => r.domain).map((r) => `${r.local}@${r.domain}`),
+          );
           return { kind: "check", verdict: pass };
         }
         const accounts = txn.state.junkAccounts ?? [];
@@ -66,6 +61,8 @@ export default definePlugin({
     );
 
     const off = core.store.onChange((ev) => {
+      // Another instance's change: that instance trains on it.
+      if (ev.remote) return;
       trainer.handle(ev).catch((err) => log.error("junk training failed", { err: (err as Error)?.message ?? String(err) }));
     });
     return () => {

@@ -79,7 +79,10 @@ export class ModelStore {
 
   async setState(accountId: number, blobId: string, state: LearnedState): Promise<void> {
     await this.db.write((tx) =>
-      tx.execute({ sql: "INSERT INTO junk_messages(account_id, blob_id, state, at) VALUES (?, ?, ?, ?) ON CONFLICT(account_id, blob_id) DO UPDATE SET state = excluded.state, at = excluded.at", args: [accountId, blobId, state, Date.now()] }),
+      tx.execute({
+        sql: "INSERT INTO junk_messages(account_id, blob_id, state, at) VALUES (?, ?, ?, ?) ON CONFLICT(account_id, blob_id) DO UPDATE SET state = excluded.state, at = excluded.at",
+        args: [accountId, blobId, state, Date.now()],
+      }),
     );
   }
 

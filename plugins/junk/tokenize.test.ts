@@ -27,7 +27,22 @@ test("headers, decoded bodies, HTML stripped, URLs as domains", () => {
       "",
     ]),
   );
-  for (const x of ["subject:große", "subject:savings", "from:addr:win@deals.example", "from:domain:deals.example", "url:deals.example", "url:www.deals.example", "url:shop.deals.example", "café", "prices", "cheap", "watches", "cheap watches", "ct:text/html", "hdr:from"]) {
+  for (const x of [
+    "subject:große",
+    "subject:savings",
+    "from:addr:win@deals.example",
+    "from:domain:deals.example",
+    "url:deals.example",
+    "url:www.deals.example",
+    "url:shop.deals.example",
+    "café",
+    "prices",
+    "cheap",
+    "watches",
+    "cheap watches",
+    "ct:text/html",
+    "hdr:from",
+  ]) {
     expect(t.has(x)).toBe(true);
   }
   // Routing headers and our own verdicts are never tokens; tags are gone.
@@ -36,7 +51,23 @@ test("headers, decoded bodies, HTML stripped, URLs as domains", () => {
 });
 
 test("attachments count by type and extension, not content", () => {
-  const t = tokenize(msg(["Content-Type: multipart/mixed; boundary=z", "", "--z", "Content-Type: text/plain", "", "see attached", "--z", 'Content-Type: application/zip; name="invoice.zip"', "Content-Transfer-Encoding: base64", "", "UEsDBA==", "--z--", ""]));
+  const t = tokenize(
+    msg([
+      "Content-Type: multipart/mixed; boundary=z",
+      "",
+      "--z",
+      "Content-Type: text/plain",
+      "",
+      "see attached",
+      "--z",
+      'Content-Type: application/zip; name="invoice.zip"',
+      "Content-Transfer-Encoding: base64",
+      "",
+      "UEsDBA==",
+      "--z--",
+      "",
+    ]),
+  );
   expect(t.has("attach:application/zip")).toBe(true);
   expect(t.has("attach:ext:zip")).toBe(true);
   expect(t.has("attached")).toBe(true);

@@ -10,7 +10,24 @@ const MAX_PARTS = 50;
 
 /** Headers that say where the message went here, not what it is (and our own verdicts:
  *  training on them would feed the classifier its own output). */
-const SKIP_HEADERS = new Set(["received", "authentication-results", "delivered-to", "x-spam-score", "x-spam-status", "x-spam-flag", "x-spam-level", "x-spam-checker-version", "x-kotakpos-junk", "return-path", "status", "x-status", "x-keywords", "x-uid", "x-rspamd-score", "x-rspamd-action"]);
+const SKIP_HEADERS = new Set([
+  "received",
+  "authentication-results",
+  "delivered-to",
+  "x-spam-score",
+  "x-spam-status",
+  "x-spam-flag",
+  "x-spam-level",
+  "x-spam-checker-version",
+  "x-kotakpos-junk",
+  "return-path",
+  "status",
+  "x-status",
+  "x-keywords",
+  "x-uid",
+  "x-rspamd-score",
+  "x-rspamd-action",
+]);
 /** Headers whose words are tokens, prefixed with the header name. */
 const WORD_HEADERS = new Set(["subject", "from", "reply-to", "to", "cc", "content-type", "x-mailer", "user-agent", "list-id", "organization", "sender", "errors-to", "precedence", "mime-version"]);
 

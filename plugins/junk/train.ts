@@ -81,8 +81,7 @@ export function createTrainer(store: Store, models: ModelStore, log: Logger, hos
       // In Junk, $Junk says nothing new (moves in are learned when they arrive).
       if (f.includes("$Junk") && !f.includes("$NotJunk")) {
         if (!inJunk) want.set(uid, "spam");
-      }
-      else if (f.includes("$NotJunk") && !f.includes("$Junk")) want.set(uid, "ham");
+      } else if (f.includes("$NotJunk") && !f.includes("$Junk")) want.set(uid, "ham");
       else if (readHam && f.includes("\\Seen")) {
         want.set(uid, "ham");
         seenOnly.add(uid);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createResolver } from "../../core/dns/index.ts";
 import { parseConfig } from "../../core/server.ts";
-import { startTestDns, type TestDns } from "../../tests/delivery/dns-server.ts";
+import { startTestDns, type TestDns } from "../../tests/helpers/dns-server.ts";
 import { Hono } from "hono";
 import { adminApp } from "./api.ts";
 import { mailauthConfigOf } from "./config.ts";
@@ -26,7 +26,10 @@ beforeAll(async () => {
     c.set("adminUser" as never, { accountId: 0, address: "admin" } as never);
     await next();
   });
-  app.route("/", adminApp(() => ctx));
+  app.route(
+    "/",
+    adminApp(() => ctx),
+  );
   bare = adminApp(() => ctx);
 });
 afterAll(async () => {

@@ -5,7 +5,10 @@ import { createHash } from "node:crypto";
 /** §3.4.2: lower-case name, unfold, collapse WSP runs to one SP, trim around the colon and at the end. */
 export function relaxedHeader(rawField: string): string {
   const colon = rawField.indexOf(":");
-  const name = rawField.slice(0, colon).replace(/[ \t]+$/, "").toLowerCase();
+  const name = rawField
+    .slice(0, colon)
+    .replace(/[ \t]+$/, "")
+    .toLowerCase();
   const value = rawField
     .slice(colon + 1)
     .replace(/\r\n/g, "")

@@ -49,9 +49,7 @@ interface Slot {
 
 /** In the compiled binary each entry point sits under /$bunfs/root/ by its path from the
  *  repository root (scripts/build.ts lists this worker), not beside the bundled caller. */
-const WORKER_URL = import.meta.url.startsWith("file:///$bunfs/")
-  ? "file:///$bunfs/root/plugins/mailauth/check-worker.js"
-  : new URL("./check-worker.ts", import.meta.url).href;
+const WORKER_URL = import.meta.url.startsWith("file:///$bunfs/") ? "file:///$bunfs/root/plugins/mailauth/check-worker.js" : new URL("./check-worker.ts", import.meta.url).href;
 
 export function createCheckPool(opts: CheckPoolOptions): CheckPool {
   const slots: Slot[] = [];

@@ -9,7 +9,4 @@ export type ToWorker =
   | { type: "resolved"; qid: number; ok: true; value: unknown[] }
   | { type: "resolved"; qid: number; ok: false; message: string; code?: string };
 
-export type ToPool =
-  | { type: "resolve"; qid: number; name: string; rrtype: string }
-  | { type: "done"; id: number; result: InboundResult }
-  | { type: "failed"; id: number; message: string };
+export type ToPool = { type: "resolve"; qid: number; name: string; rrtype: string } | { type: "done"; id: number; result: InboundResult } | { type: "failed"; id: number; message: string };

@@ -41,7 +41,15 @@ export const dnsCommand: Command = {
     const json = p.values.json === true;
     if (sub === "check") {
       const res = await withContext(ctx, (m) => checkDomain(m, domain));
-      ctx.io.out(json ? JSON.stringify(res.map((c) => ({ name: c.record.name, type: c.record.type, value: c.record.value, status: c.status, found: c.found, ...(c.detail ? { detail: c.detail } : {}) })), null, 2) + "\n" : formatCheck(res));
+      ctx.io.out(
+        json
+          ? JSON.stringify(
+              res.map((c) => ({ name: c.record.name, type: c.record.type, value: c.record.value, status: c.status, found: c.found, ...(c.detail ? { detail: c.detail } : {}) })),
+              null,
+              2,
+            ) + "\n"
+          : formatCheck(res),
+      );
       return res.every((c) => c.status === "right") ? EXIT_OK : EXIT_RUNTIME;
     }
     if (sub === "rotate") {
@@ -60,7 +68,15 @@ export const dnsCommand: Command = {
       return EXIT_OK;
     }
     const records = await withContext(ctx, (m) => recordsForDomain(m, domain));
-    ctx.io.out(json ? JSON.stringify(records.map((r) => ({ name: r.name, type: r.type, value: r.value })), null, 2) + "\n" : formatZone(records));
+    ctx.io.out(
+      json
+        ? JSON.stringify(
+            records.map((r) => ({ name: r.name, type: r.type, value: r.value })),
+            null,
+            2,
+          ) + "\n"
+        : formatZone(records),
+    );
     return EXIT_OK;
   },
 };

@@ -16,15 +16,27 @@ export interface SigningKey {
 }
 
 /** Signed and oversigned: a second instance of these would change what a reader sees. */
-export const OVERSIGNED = [
-  "from", "sender", "reply-to", "subject", "date", "message-id", "to", "cc",
-  "in-reply-to", "references", "mime-version", "content-type", "content-transfer-encoding",
-];
+export const OVERSIGNED = ["from", "sender", "reply-to", "subject", "date", "message-id", "to", "cc", "in-reply-to", "references", "mime-version", "content-type", "content-transfer-encoding"];
 /** Signed when present (each instance), not oversigned: lists and resenders may add them. */
 export const SIGNED = [
-  "content-id", "content-description", "resent-date", "resent-from", "resent-sender", "resent-to",
-  "resent-cc", "resent-message-id", "list-id", "list-help", "list-unsubscribe", "list-unsubscribe-post",
-  "list-subscribe", "list-post", "list-owner", "list-archive", "autocrypt", "openpgp",
+  "content-id",
+  "content-description",
+  "resent-date",
+  "resent-from",
+  "resent-sender",
+  "resent-to",
+  "resent-cc",
+  "resent-message-id",
+  "list-id",
+  "list-help",
+  "list-unsubscribe",
+  "list-unsubscribe-post",
+  "list-subscribe",
+  "list-post",
+  "list-owner",
+  "list-archive",
+  "autocrypt",
+  "openpgp",
 ];
 
 /** The h= list: every present instance, plus one more for oversigned names (§5.4.2). */

@@ -124,7 +124,14 @@ export async function checkInbound(input: InboundInput): Promise<InboundResult> 
   // second address, so each domain is evaluated and the strictest outcome applies.
   const authors = dkimRes.headerFrom ?? [];
   const byDomain = new Map<string, string>();
-  for (const a of authors) byDomain.set(a.slice(a.lastIndexOf("@") + 1).toLowerCase().replace(/\.$/, ""), a);
+  for (const a of authors)
+    byDomain.set(
+      a
+        .slice(a.lastIndexOf("@") + 1)
+        .toLowerCase()
+        .replace(/\.$/, ""),
+      a,
+    );
   const single = dkimRes.fromFields <= 1 && byDomain.size <= 1;
   const dmarcAll: DMARCResult[] = [];
   for (const from of single ? (authors.length ? [authors] : []) : [...byDomain.values()].slice(0, 5).map((a) => [a])) {

@@ -37,47 +37,54 @@ export default definePlugin({
     if (cfg.verify) {
       const pool = createCheckPool({ workers: CHECK_WORKERS, deadlineMs: CHECK_DEADLINE_MS, resolver: resolver.resolve, log: core.log });
       core.onShutdown(async () => pool.close());
-      core.hooks.on("smtp.data", async (txn, msg, { signal }): Promise<DataCheck> => {
-        // Our own bounces are not checked (DESIGN.md).
-        if (txn.internal) return { kind: "check", verdict: pass };
-        // Authenticated submissions are not inbound mail; forged results are still dropped.
-        if (txn.user) {
-          const forged = forgedResults(parseRawHeader(msg.raw).fields, hostname);
-          return { kind: "check", verdict: pass, ...(forged.length ? { removeHeaders: forged.map((f) => ({ start: f.start, end: f.end })) } : {}) };
-        }
-        const check = pool.check({ raw: msg.raw, ip: txn.conn.remoteAddress, helo: txn.helo, mailFrom: txn.mailFrom.address, hostname, trustedArcSealers: cfg.trustedArcSealers }, signal);
-        // Shared with the other checks running in parallel (TxnState.dmarc).
-        txn.state.dmarc = check.then((x) => (x.dmarc ? { result: x.dmarc.status.result, domain: x.dmarc.domain } : null), () => null);
-        let r;
-        try {
-          r = await check;
-        } catch (err) {
-          if (!(err instanceof CheckDeadlineError)) throw err;
-          txn.conn.log.warn("mailauth checks too slow", { txn: txn.id, err: err.message });
-          return { kind: "check", verdict: { kind: "defer", reply: { code: 451, enhanced: "4.7.0", text: "Authentication checks (SPF/DKIM/DMARC) took too long, try again later" } } };
-        }
-        txn.conn.log.info("mailauth", {
-          txn: txn.id,
-          spf: r.spf.status.result,
-          dkim: r.dkim.map((d) => `${d.status.result}:${d.signingDomain ?? ""}`).join(",") || "none",
-          arc: r.arc?.status.result,
-          dmarc: r.dmarc?.status.result,
-          verdict: r.verdict.kind,
-          forged: r.remove.length || undefined,
-        });
-        const own = await ownDomainCheck({
-          mailFrom: txn.mailFrom.address,
-          spf: r.spf.status.result,
-          authors: r.dmarcAll.map((d) => ({ domain: (d.status.header?.from ?? d.domain).toLowerCase(), dmarc: d.status.result })),
-          dkimPass: r.dkim.filter((d) => d.status.result === "pass" && d.signingDomain).map((d) => d.signingDomain!.toLowerCase()),
-          isLocal: (d) => core.store.isLocalDomain(d),
-        });
-        if (own) {
-          txn.conn.log.info("own domain spoofed", { txn: txn.id, ip: txn.conn.remoteAddress, from: txn.mailFrom.address, reason: own.reply.text });
-          return { kind: "check", verdict: own, headers: [r.header] };
-        }
-        return { kind: "check", verdict: r.verdict, headers: [r.header], ...(r.remove.length ? { removeHeaders: r.remove } : {}) };
-      }, CHECK_TIMEOUT);
+      core.hooks.on(
+        "smtp.data",
+        async (txn, msg, { signal }): Promise<DataCheck> => {
+          // Our own bounces are not checked (DESIGN.md).
+          if (txn.internal) return { kind: "check", verdict: pass };
+          // Authenticated submissions are not inbound mail; forged results are still dropped.
+          if (txn.user) {
+            const forged = forgedResults(parseRawHeader(msg.raw).fields, hostname);
+            return { kind: "check", verdict: pass, ...(forged.length ? { removeHeaders: forged.map((f) => ({ start: f.start, end: f.end })) } : {}) };
+          }
+          const check = pool.check({ raw: msg.raw, ip: txn.conn.remoteAddress, helo: txn.helo, mailFrom: txn.mailFrom.address, hostname, trustedArcSealers: cfg.trustedArcSealers }, signal);
+          // Shared with the other checks running in parallel (TxnState.dmarc).
+          txn.state.dmarc = check.then(
+            (x) => (x.dmarc ? { result: x.dmarc.status.result, domain: x.dmarc.domain } : null),
+            () => null,
+          );
+          let r;
+          try {
+            r = await check;
+          } catch (err) {
+            if (!(err instanceof CheckDeadlineError)) throw err;
+            txn.conn.log.warn("mailauth checks too slow", { txn: txn.id, err: err.message });
+            return { kind: "check", verdict: { kind: "defer", reply: { code: 451, enhanced: "4.7.0", text: "Authentication checks (SPF/DKIM/DMARC) took too long, try again later" } } };
+          }
+          txn.conn.log.info("mailauth", {
+            txn: txn.id,
+            spf: r.spf.status.result,
+            dkim: r.dkim.map((d) => `${d.status.result}:${d.signingDomain ?? ""}`).join(",") || "none",
+            arc: r.arc?.status.result,
+            dmarc: r.dmarc?.status.result,
+            verdict: r.verdict.kind,
+            forged: r.remove.length || undefined,
+          });
+          const own = await ownDomainCheck({
+            mailFrom: txn.mailFrom.address,
+            spf: r.spf.status.result,
+            authors: r.dmarcAll.map((d) => ({ domain: (d.status.header?.from ?? d.domain).toLowerCase(), dmarc: d.status.result })),
+            dkimPass: r.dkim.filter((d) => d.status.result === "pass" && d.signingDomain).map((d) => d.signingDomain!.toLowerCase()),
+            isLocal: (d) => core.store.isLocalDomain(d),
+          });
+          if (own) {
+            txn.conn.log.info("own domain spoofed", { txn: txn.id, ip: txn.conn.remoteAddress, from: txn.mailFrom.address, reason: own.reply.text });
+            return { kind: "check", verdict: own, headers: [r.header] };
+          }
+          return { kind: "check", verdict: r.verdict, headers: [r.header], ...(r.remove.length ? { removeHeaders: r.remove } : {}) };
+        },
+        CHECK_TIMEOUT,
+      );
     }
 
     if (cfg.sign) {

@@ -46,7 +46,12 @@ test("rotation: stage (not signing) → activate (old retired) → prune", async
   const active = after.filter((k) => k.state === "active").map((k) => k.selector);
   expect(active).toHaveLength(2);
   expect(active).not.toEqual(before);
-  expect(after.filter((k) => k.state === "retired").map((k) => k.selector).sort()).toEqual([...before].sort());
+  expect(
+    after
+      .filter((k) => k.state === "retired")
+      .map((k) => k.selector)
+      .sort(),
+  ).toEqual([...before].sort());
   expect((await cache.signingKeys("example.test")).map((k) => k.selector)).toEqual(active);
   expect(await pruneRetired(db, "example.test")).toBe(2);
   expect((await listKeys(db, "example.test")).map((k) => k.state)).toEqual(["active", "active"]);

@@ -85,7 +85,10 @@ async function insertKeys(db: Db, domain: string, algorithms: DkimAlgorithm[], a
     for (const p of pairs) {
       // Re-checked inside the transaction: two processes (CLI and server) may race.
       if (onlyIfNoActive && existing.some((r) => r.algorithm === p.algorithm && r.active)) continue;
-      const selector = nextSelector(p.algorithm, existing.map((r) => r.selector));
+      const selector = nextSelector(
+        p.algorithm,
+        existing.map((r) => r.selector),
+      );
       const row = { domain, selector, algorithm: p.algorithm, privateKey: p.privateKey, publicKey: p.publicKey, active, createdAt: now };
       await tx.orm.insert(dkimKeys).values(row);
       existing.push({ id: Number.MAX_SAFE_INTEGER, ...row });
@@ -121,7 +124,10 @@ export async function activateRotation(db: Db, domain: string): Promise<DkimKey[
   if (staged.length === 0) throw new Error(`no staged DKIM keys for ${domain}: stage a rotation first`);
   await db.write(async (tx) => {
     for (const k of staged) {
-      await tx.orm.update(dkimKeys).set({ active: false }).where(and(eq(dkimKeys.domain, domain), eq(dkimKeys.algorithm, k.algorithm)));
+      await tx.orm
+        .update(dkimKeys)
+        .set({ active: false })
+        .where(and(eq(dkimKeys.domain, domain), eq(dkimKeys.algorithm, k.algorithm)));
       await tx.orm.update(dkimKeys).set({ active: true }).where(eq(dkimKeys.id, k.id));
     }
   });
@@ -142,10 +148,12 @@ export function createKeyCache(db: Db, ttlMs = 60_000) {
   const cache = new Map<string, { at: number; keys: Promise<SigningKey[]> }>();
   const load = async (domain: string): Promise<SigningKey[]> => {
     const keys = await ensureKeys(db, domain);
-    return keys
-      .filter((k) => k.state === "active")
-      // d= in A-label form, as the key's DNS name is (RFC 8616 §4: U-labels would not resolve).
-      .map((k) => ({ domain: domainToASCII(domain) || domain, selector: k.selector, algorithm: k.algorithm, privateKey: createPrivateKey(k.privateKey) as KeyObject }));
+    return (
+      keys
+        .filter((k) => k.state === "active")
+        // d= in A-label form, as the key's DNS name is (RFC 8616 §4: U-labels would not resolve).
+        .map((k) => ({ domain: domainToASCII(domain) || domain, selector: k.selector, algorithm: k.algorithm, privateKey: createPrivateKey(k.privateKey) as KeyObject }))
+    );
   };
   return {
     signingKeys(domain: string): Promise<SigningKey[]> {

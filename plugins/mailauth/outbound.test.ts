@@ -3,7 +3,8 @@ import { parseRawHeader } from "./header.ts";
 import { receivedFromOutside } from "./outbound.ts";
 
 const fields = (s: string) => parseRawHeader(Buffer.from(s + "\r\nbody\r\n")).fields;
-const rcv = (proto: string, by = "mx.example.test") => `Received: from x (x [127.0.0.1])\r\n\tby ${by} (kotakpos) with ${proto} id t1;\r\n\tSun, 22 Nov 2026 02:40:46 +0000\r\nFrom: a@example.test\r\n`;
+const rcv = (proto: string, by = "mx.example.test") =>
+  `Received: from x (x [127.0.0.1])\r\n\tby ${by} (kotakpos) with ${proto} id t1;\r\n\tSun, 22 Nov 2026 02:40:46 +0000\r\nFrom: a@example.test\r\n`;
 
 test("our topmost Received tells submitted (ESMTPSA/ESMTPA) from received (ESMTP/ESMTPS/SMTP) mail", () => {
   expect(receivedFromOutside(fields(rcv("ESMTPSA")), "mx.example.test")).toBe(false);

@@ -71,7 +71,13 @@ export async function signOutgoing(msg: OutgoingMessage, deps: SignDeps): Promis
         authResults: ar,
       });
       const text = seal.toString("latin1");
-      if (text) out.push(...text.split(/\r\n(?![ \t])/).filter(Boolean).map((h) => h + "\r\n"));
+      if (text)
+        out.push(
+          ...text
+            .split(/\r\n(?![ \t])/)
+            .filter(Boolean)
+            .map((h) => h + "\r\n"),
+        );
     }
   }
   out.push(...dkimSign(msg.raw, keys));

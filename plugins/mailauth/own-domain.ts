@@ -18,7 +18,11 @@ export interface OwnDomainInput {
 
 export type OwnDomainVerdict = { kind: "reject" | "defer"; reply: Reply } | null;
 
-const domainOf = (a: string) => a.slice(a.lastIndexOf("@") + 1).toLowerCase().replace(/\.$/, "");
+const domainOf = (a: string) =>
+  a
+    .slice(a.lastIndexOf("@") + 1)
+    .toLowerCase()
+    .replace(/\.$/, "");
 
 export async function ownDomainCheck(i: OwnDomainInput): Promise<OwnDomainVerdict> {
   const envDomain = i.mailFrom ? domainOf(i.mailFrom) : "";

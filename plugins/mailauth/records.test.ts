@@ -1,11 +1,20 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createResolver } from "../../core/dns/index.ts";
-import { startTestDns, type TestDns } from "../../tests/delivery/dns-server.ts";
+import { startTestDns, type TestDns } from "../../tests/helpers/dns-server.ts";
 import type { DkimKey } from "./keys.ts";
 import { checkRecords, dkimRecordText, domainRecords, formatCheck, formatZone, quoteTxt, reverseName, type RecordsInput } from "./records.ts";
 
 const longKey = "A".repeat(392); // the length of a 2048-bit SPKI key in base64
-const key = (selector: string, algorithm: DkimKey["algorithm"], publicKey: string, state: DkimKey["state"] = "active"): DkimKey => ({ id: 1, domain: "example.test", selector, algorithm, privateKey: "", publicKey, state, createdAt: 0 });
+const key = (selector: string, algorithm: DkimKey["algorithm"], publicKey: string, state: DkimKey["state"] = "active"): DkimKey => ({
+  id: 1,
+  domain: "example.test",
+  selector,
+  algorithm,
+  privateKey: "",
+  publicKey,
+  state,
+  createdAt: 0,
+});
 
 const input: RecordsInput = {
   domain: "example.test",

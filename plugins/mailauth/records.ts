@@ -100,7 +100,12 @@ export function domainRecords(input: RecordsInput): DnsRecord[] {
   if (input.spfInclude) out.push(txt(d, `v=spf1 mx include:${input.spfInclude} -all`, "SPF: the domain's MX hosts and the relay it sends through (RFC 7208)"));
   else out.push(txt(d, "v=spf1 mx -all", "SPF: only the domain's MX hosts send its mail (RFC 7208)"));
   for (const k of input.keys) {
-    const note = k.state === "staged" ? "new key from a rotation: publish it, then activate the rotation" : k.state === "retired" ? "retired key: keep it a few days for mail in flight, then prune it" : undefined;
+    const note =
+      k.state === "staged"
+        ? "new key from a rotation: publish it, then activate the rotation"
+        : k.state === "retired"
+          ? "retired key: keep it a few days for mail in flight, then prune it"
+          : undefined;
     out.push(txt(`${k.selector}._domainkey.${d}`, dkimRecordText(k), `DKIM ${k.algorithm} public key, selector ${k.selector} (RFC 6376${k.algorithm === "ed25519-sha256" ? ", RFC 8463" : ""})`, note));
   }
   const rua = input.dmarcRua ? `; rua=mailto:${input.dmarcRua}` : "";
@@ -112,7 +117,14 @@ export function domainRecords(input: RecordsInput): DnsRecord[] {
   }
   if (input.tlsRptAddress) out.push(txt(`_smtp._tls.${d}`, `v=TLSRPTv1; rua=mailto:${input.tlsRptAddress}`, "TLS-RPT: where senders report TLS failures (RFC 8460)"));
   if (input.tlsaSpki)
-    out.push({ name: `_25._tcp.${host}`, type: "TLSA", value: `3 1 1 ${input.tlsaSpki}`, data: `3 1 1 ${input.tlsaSpki}`, purpose: "DANE: the key of this server's certificate (RFC 7672; only in a DNSSEC-signed zone)", note: "the key is kept across renewals; change it only with a new record first" });
+    out.push({
+      name: `_25._tcp.${host}`,
+      type: "TLSA",
+      value: `3 1 1 ${input.tlsaSpki}`,
+      data: `3 1 1 ${input.tlsaSpki}`,
+      purpose: "DANE: the key of this server's certificate (RFC 7672; only in a DNSSEC-signed zone)",
+      note: "the key is kept across renewals; change it only with a new record first",
+    });
   if (input.ports) out.push(...srvRecords(d, host, input.ports));
   // The host name: its addresses, an SPF record for the HELO identity, reverse DNS.
   if (input.ipv4.length === 0) out.push({ name: host, type: "A", value: "<IPv4 address of this server>", data: "", purpose: `address of ${host}`, placeholder: true });
@@ -153,7 +165,13 @@ export interface CheckOptions {
   hostname: string;
 }
 
-const norm = (s: string) => s.replace(/\s+/g, " ").replace(/\s*;\s*/g, ";").replace(/;$/, "").trim().toLowerCase();
+const norm = (s: string) =>
+  s
+    .replace(/\s+/g, " ")
+    .replace(/\s*;\s*/g, ";")
+    .replace(/;$/, "")
+    .trim()
+    .toLowerCase();
 
 function tags(s: string): Map<string, string> {
   const m = new Map<string, string>();

@@ -72,7 +72,9 @@ export async function recordsForDomain(ctx: MailauthContext, domain: string): Pr
     dmarcRua: ctx.mcfg.dmarcReports,
     mtaStsId: mtaStsId(mtaStsPolicy(ctx.mcfg.mtaSts, ctx.config.hostname)),
     tlsRptAddress: ctx.mcfg.tlsReports || `postmaster@${domain}`,
-    tlsaSpki: await hostCertificate(ctx.db, ctx.config).then((pem) => (pem ? spkiSha256(pem) : undefined)).catch(() => undefined),
+    tlsaSpki: await hostCertificate(ctx.db, ctx.config)
+      .then((pem) => (pem ? spkiSha256(pem) : undefined))
+      .catch(() => undefined),
     spfInclude: relayInclude(ctx.config, domain),
     ports: clientPorts(ctx.config),
   });

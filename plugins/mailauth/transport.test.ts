@@ -23,7 +23,18 @@ test("the MTA-STS policy and its id; records for MTA-STS, TLS-RPT and TLSA", () 
   expect(p).toBe("version: STSv1\r\nmode: testing\r\nmx: mx.example.test\r\nmax_age: 604800\r\n");
   expect(mtaStsId(p)).toMatch(/^[0-9a-f]{20}$/);
   expect(mtaStsId(mtaStsPolicy("enforce", "mx.example.test"))).not.toBe(mtaStsId(p));
-  const recs = domainRecords({ domain: "example.test", hostname: "mx.example.test", keys: [], ipv4: [], ipv6: [], dmarcPolicy: "none", dmarcRua: "", mtaStsId: "abc123", tlsRptAddress: "tls@example.test", tlsaSpki: "ff".repeat(32) });
+  const recs = domainRecords({
+    domain: "example.test",
+    hostname: "mx.example.test",
+    keys: [],
+    ipv4: [],
+    ipv6: [],
+    dmarcPolicy: "none",
+    dmarcRua: "",
+    mtaStsId: "abc123",
+    tlsRptAddress: "tls@example.test",
+    tlsaSpki: "ff".repeat(32),
+  });
   const by = (n: string) => recs.find((r) => r.name === n)!;
   expect(by("mta-sts.example.test").value).toBe("mx.example.test.");
   expect(by("_mta-sts.example.test").value).toBe('"v=STSv1; id=abc123"');

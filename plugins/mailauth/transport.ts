@@ -31,7 +31,12 @@ export function spkiSha256(certPem: string): string {
  *  the self-signed one (its key is kept, so the TLSA record stays valid either way). */
 export async function hostCertificate(db: Db, config: Config): Promise<string | undefined> {
   const host = config.hostname.toLowerCase();
-  const acme = await db.orm.select().from(certificates).where(and(eq(certificates.issuer, "acme"), eq(certificates.names, JSON.stringify([host])))).orderBy(desc(certificates.createdAt)).limit(1);
+  const acme = await db.orm
+    .select()
+    .from(certificates)
+    .where(and(eq(certificates.issuer, "acme"), eq(certificates.names, JSON.stringify([host]))))
+    .orderBy(desc(certificates.createdAt))
+    .limit(1);
   if (acme[0]) return acme[0].certPem;
   if (config.tls.certFile) return readFileSync(config.tls.certFile, "utf8");
   const own = await db.orm.select().from(certificates).where(eq(certificates.issuer, "self-signed")).orderBy(desc(certificates.createdAt));

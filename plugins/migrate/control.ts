@@ -28,16 +28,19 @@ export function createJobRunner(core: Pick<Core, "store" | "db" | "log">, opts: 
   const abandonMs = opts.abandonMs ?? ABANDON_MS;
   const jobs = new Map<string, Job>();
   let next = 1;
-  const timer = setInterval(() => {
-    const now = Date.now();
-    for (const [id, j] of jobs) {
-      if (!j.status.done && now - j.lastPoll > abandonMs) {
-        core.log.warn("migrate: job abandoned by its client, stopping", { id, address: j.address });
-        j.abort.abort();
+  const timer = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [id, j] of jobs) {
+        if (!j.status.done && now - j.lastPoll > abandonMs) {
+          core.log.warn("migrate: job abandoned by its client, stopping", { id, address: j.address });
+          j.abort.abort();
+        }
+        if (j.status.done && now - j.lastPoll > 60_000) jobs.delete(id);
       }
-      if (j.status.done && now - j.lastPoll > 60_000) jobs.delete(id);
-    }
-  }, Math.min(1000, abandonMs));
+    },
+    Math.min(1000, abandonMs),
+  );
   timer.unref?.();
 
   return {

@@ -23,7 +23,8 @@ let running: Promise<unknown> = Promise.resolve();
 let data: DataDir;
 let tmp = "";
 
-const small = (i: number) => `From: friend${i % 7}@old.test\r\nTo: ${USER}@old.test\r\nSubject: message ${i}\r\nMessage-ID: <m${i}@old.test>\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\n${"line of text\r\n".repeat(40)}`;
+const small = (i: number) =>
+  `From: friend${i % 7}@old.test\r\nTo: ${USER}@old.test\r\nSubject: message ${i}\r\nMessage-ID: <m${i}@old.test>\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\n${"line of text\r\n".repeat(40)}`;
 const FLAGS = ["", "S", "RS", "FS", "D", "T"];
 
 beforeAll(async () => {
@@ -130,58 +131,66 @@ async function targetCount(dataDir: string): Promise<number> {
 
 const url = () => `imap://${USER}@127.0.0.1:${port}`;
 
-test.skipIf(!HAVE)("migrate: killed half-way, run again: every folder, message, flag and date; nothing twice", async () => {
-  const total = INBOX_COUNT + 9;
-  // A separate process, killed with SIGKILL once the first batch is committed.
-  const child = Bun.spawn(["bun", join(import.meta.dir, "../../main.ts"), "migrate", "alice@example.test", url(), "--password-stdin", "--data", data.dir], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
-  child.stdin.write(PASS + "\n");
-  child.stdin.end();
-  let atKill = 0;
-  for (let i = 0; i < 3000 && child.exitCode === null; i++) {
-    await Bun.sleep(10);
-    atKill = await targetCount(data.dir).catch(() => 0);
-    if (atKill > 0) break;
-  }
-  child.kill("SIGKILL");
-  await child.exited;
-  expect(atKill).toBeGreaterThan(0);
-  expect(atKill).toBeLessThan(total);
+test.skipIf(!HAVE)(
+  "migrate: killed half-way, run again: every folder, message, flag and date; nothing twice",
+  async () => {
+    const total = INBOX_COUNT + 9;
+    // A separate process, killed with SIGKILL once the first batch is committed.
+    const child = Bun.spawn(["bun", join(import.meta.dir, "../../main.ts"), "migrate", "alice@example.test", url(), "--password-stdin", "--data", data.dir], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    child.stdin.write(PASS + "\n");
+    child.stdin.end();
+    let atKill = 0;
+    for (let i = 0; i < 3000 && child.exitCode === null; i++) {
+      await Bun.sleep(10);
+      atKill = await targetCount(data.dir).catch(() => 0);
+      if (atKill > 0) break;
+    }
+    child.kill("SIGKILL");
+    await child.exited;
+    expect(atKill).toBeGreaterThan(0);
+    expect(atKill).toBeLessThan(total);
 
-  const second = await cli(data.dir, ["migrate", "alice@example.test", url(), "--password-stdin"], PASS + "\n");
-  expect(second.err).not.toContain("kotakpos:");
-  expect(second.code).toBe(0);
-  const m = /found (\d+) = imported (\d+) \+ skipped (\d+) \+ already there (\d+)/.exec(second.out)!;
-  expect(Number(m[1])).toBe(total);
-  expect(Number(m[2]) + Number(m[4])).toBe(total);
-  expect(Number(m[4])).toBeGreaterThanOrEqual(atKill);
+    const second = await cli(data.dir, ["migrate", "alice@example.test", url(), "--password-stdin"], PASS + "\n");
+    expect(second.err).not.toContain("kotakpos:");
+    expect(second.code).toBe(0);
+    const m = /found (\d+) = imported (\d+) \+ skipped (\d+) \+ already there (\d+)/.exec(second.out)!;
+    expect(Number(m[1])).toBe(total);
+    expect(Number(m[2]) + Number(m[4])).toBe(total);
+    expect(Number(m[4])).toBeGreaterThanOrEqual(atKill);
 
-  const want = await sourceDump();
-  const got = await dumpAccount(data.dir, "alice@example.test", { skipEmpty: true });
-  for (const [name, msgs] of Object.entries(want)) {
-    expect(got[name]?.length).toBe(msgs.length);
-    expect(got[name]).toEqual(msgs);
-  }
-  expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
-  expect(got.INBOX!.some((x) => x.raw.length > 20 * 1024 * 1024)).toBe(true);
+    const want = await sourceDump();
+    const got = await dumpAccount(data.dir, "alice@example.test", { skipEmpty: true });
+    for (const [name, msgs] of Object.entries(want)) {
+      expect(got[name]?.length).toBe(msgs.length);
+      expect(got[name]).toEqual(msgs);
+    }
+    expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+    expect(got.INBOX!.some((x) => x.raw.length > 20 * 1024 * 1024)).toBe(true);
 
-  // Roles and subscriptions came along.
-  const { withStore } = await import("./test-helpers.ts");
-  const boxes = await withStore(data.dir, async (s) => s.listMailboxes((await s.getAccount("alice@example.test"))!.id));
-  const role = (n: string) => boxes.find((b) => b.name === n)?.specialUse;
-  expect([role("Sent"), role("Trash")]).toEqual(["\\Sent", "\\Trash"]);
-  const subscribed = (n: string) => boxes.find((b) => b.name === n)?.subscribed;
-  expect([subscribed("Work"), subscribed("Work/Projects"), subscribed("日本語"), subscribed("Ünïcode & more")]).toEqual([true, true, true, false]);
+    // Roles and subscriptions came along.
+    const { withStore } = await import("./test-helpers.ts");
+    const boxes = await withStore(data.dir, async (s) => s.listMailboxes((await s.getAccount("alice@example.test"))!.id));
+    const role = (n: string) => boxes.find((b) => b.name === n)?.specialUse;
+    expect([role("Sent"), role("Trash")]).toEqual(["\\Sent", "\\Trash"]);
+    const subscribed = (n: string) => boxes.find((b) => b.name === n)?.subscribed;
+    expect([subscribed("Work"), subscribed("Work/Projects"), subscribed("日本語"), subscribed("Ünïcode & more")]).toEqual([true, true, true, false]);
 
-  // New mail on the source: the next run copies only that.
-  await source(async (c) => {
-    await c.append("INBOX", small(9100), [], new Date("2024-02-01T00:00:00Z"));
-    await c.append("Work.Projects", small(9101), ["\\Seen"], new Date("2024-02-02T00:00:00Z"));
-  });
-  const third = await cli(data.dir, ["migrate", "alice@example.test", url(), "--password-stdin"], PASS + "\n");
-  expect(third.out).toContain(`found ${total + 2} = imported 2 + skipped 0 + already there ${total}`);
-  const after = await dumpAccount(data.dir, "alice@example.test", { skipEmpty: true });
-  expect(after).toEqual(await sourceDump());
-}, 180_000);
+    // New mail on the source: the next run copies only that.
+    await source(async (c) => {
+      await c.append("INBOX", small(9100), [], new Date("2024-02-01T00:00:00Z"));
+      await c.append("Work.Projects", small(9101), ["\\Seen"], new Date("2024-02-02T00:00:00Z"));
+    });
+    const third = await cli(data.dir, ["migrate", "alice@example.test", url(), "--password-stdin"], PASS + "\n");
+    expect(third.out).toContain(`found ${total + 2} = imported 2 + skipped 0 + already there ${total}`);
+    const after = await dumpAccount(data.dir, "alice@example.test", { skipEmpty: true });
+    expect(after).toEqual(await sourceDump());
+  },
+  180_000,
+);
 
 test.skipIf(!HAVE)("migrate: a wrong password or an unreachable server is one line, exit 1", async () => {
   const bad = await cli(data.dir, ["migrate", "carol@example.test", url(), "--password-stdin"], "wrong\n");
@@ -192,12 +201,14 @@ test.skipIf(!HAVE)("migrate: a wrong password or an unreachable server is one li
   expect(closed.err).toMatch(/^kotakpos: 127\.0\.0\.1:1: /);
 });
 
-test.skipIf(!HAVE)("a Maildir made by mbsync from the Dovecot account imports with the same bytes and flags", async () => {
-  const dir = join(tmp, "mbsync");
-  const conf = join(tmp, "mbsyncrc");
-  writeFileSync(
-    conf,
-    `IMAPAccount old
+test.skipIf(!HAVE)(
+  "a Maildir made by mbsync from the Dovecot account imports with the same bytes and flags",
+  async () => {
+    const dir = join(tmp, "mbsync");
+    const conf = join(tmp, "mbsyncrc");
+    writeFileSync(
+      conf,
+      `IMAPAccount old
 Host 127.0.0.1
 Port ${port}
 User ${USER}
@@ -219,20 +230,22 @@ Patterns *
 Create Near
 SyncState *
 `,
-  );
-  // Maildir++: the inbox is the root, folders are ".Name" directories inside it.
-  const p = Bun.spawn(["mbsync", "-c", conf, "-a"], { stdout: "pipe", stderr: "pipe", env: { ...process.env, HOME: tmp } });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  if (code !== 0) throw new Error(`mbsync exited ${code}\n${out}\n${err}`);
-  const r = await cli(data.dir, ["import", "carol@example.test", dir]);
-  expect(r.code).toBe(0);
-  const want = await sourceDump();
-  const got = await dumpAccount(data.dir, "carol@example.test", { skipEmpty: true });
-  // mbsync keeps the system flags (not keywords) and not INTERNALDATE: compare bytes and those.
-  const strip = (d: Record<string, DumpedMessage[]>) =>
-    Object.fromEntries(Object.entries(d).map(([k, v]) => [k, v.map((x) => ({ raw: x.raw, flags: x.flags.filter((f) => f.startsWith("\\")) })).sort((a, b) => (a.raw < b.raw ? -1 : 1))]));
-  const byRole: Record<string, string> = { "Sent Items": "Sent" };
-  const gotNamed = Object.fromEntries(Object.entries(strip(got)).map(([k, v]) => [byRole[k] ?? k, v]));
-  expect(gotNamed).toEqual(strip(want));
-  expect(r.out).toMatch(/found \d+ = imported \d+ \+ skipped 0 \+ already there 0/);
-}, 120_000);
+    );
+    // Maildir++: the inbox is the root, folders are ".Name" directories inside it.
+    const p = Bun.spawn(["mbsync", "-c", conf, "-a"], { stdout: "pipe", stderr: "pipe", env: { ...process.env, HOME: tmp } });
+    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    if (code !== 0) throw new Error(`mbsync exited ${code}\n${out}\n${err}`);
+    const r = await cli(data.dir, ["import", "carol@example.test", dir]);
+    expect(r.code).toBe(0);
+    const want = await sourceDump();
+    const got = await dumpAccount(data.dir, "carol@example.test", { skipEmpty: true });
+    // mbsync keeps the system flags (not keywords) and not INTERNALDATE: compare bytes and those.
+    const strip = (d: Record<string, DumpedMessage[]>) =>
+      Object.fromEntries(Object.entries(d).map(([k, v]) => [k, v.map((x) => ({ raw: x.raw, flags: x.flags.filter((f) => f.startsWith("\\")) })).sort((a, b) => (a.raw < b.raw ? -1 : 1))]));
+    const byRole: Record<string, string> = { "Sent Items": "Sent" };
+    const gotNamed = Object.fromEntries(Object.entries(strip(got)).map(([k, v]) => [byRole[k] ?? k, v]));
+    expect(gotNamed).toEqual(strip(want));
+    expect(r.out).toMatch(/found \d+ = imported \d+ \+ skipped 0 \+ already there 0/);
+  },
+  120_000,
+);

@@ -11,12 +11,17 @@ import { emptyCounts, JobError as ExportError, type Counts } from "./types.ts";
 
 export type ExportFormat = "maildir" | "mbox";
 
-
 const INFO: Record<string, string> = { "\\Draft": "D", "\\Flagged": "F", $Forwarded: "P", "\\Answered": "R", "\\Seen": "S", "\\Deleted": "T" };
 
 /** "Work/Projects" → ".Work.Projects" ("." inside a level becomes "_": it is the separator). */
 export function maildirFolderName(name: string): string {
-  return "." + name.split("/").map((p) => encodeMutf7(p).replace(/\./g, "_")).join(".");
+  return (
+    "." +
+    name
+      .split("/")
+      .map((p) => encodeMutf7(p).replace(/\./g, "_"))
+      .join(".")
+  );
 }
 
 function asctime(ms: number): string {

@@ -7,7 +7,6 @@ import { readMbox } from "./mbox.ts";
 import { headerOf, notAMessage, receivedDate, toCrlf } from "./message.ts";
 import { JobError as SourceError, type SourceEvent, type SourceTotals } from "./types.ts";
 
-
 export interface FileSource {
   kind: "mbox" | "maildir" | "folder";
   totals: SourceTotals;

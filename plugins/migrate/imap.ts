@@ -11,7 +11,7 @@ import { ImapFlow, type ListResponse } from "imapflow";
 import type { Db } from "../../core/db/open.ts";
 import type { Store } from "../../core/store/types.ts";
 import { toCrlf } from "./message.ts";
-import { copiedMessageIds, copiedUids, ensureMigrateSchema, rememberCopied } from "./schema.ts";
+import { copiedMessageIds, copiedUids, rememberCopied } from "./schema.ts";
 import { JobError, type Counts, type Report, type SourceEvent, type SourceTotals } from "./types.ts";
 import { runImport } from "./writer.ts";
 
@@ -88,7 +88,6 @@ export interface MigrateOptions {
 export async function migrateFromImap(o: MigrateOptions): Promise<Report> {
   const u = parseImapUrl(o.url);
   const source = `${u.user}@${u.host}:${u.port}`;
-  await ensureMigrateSchema(o.db);
   const client = new ImapFlow({
     host: u.host,
     port: u.port,
@@ -113,7 +112,13 @@ export async function migrateFromImap(o: MigrateOptions): Promise<Report> {
     throw new JobError(`${u.host}:${u.port}: ${err.message}`);
   }
   try {
-    return await runImport(events(client, o, source), { store: o.store, accountId: o.accountId, onProgress: o.onProgress, signal: o.signal, remember: (tx, keys) => rememberCopied(tx, o.accountId, source, keys) });
+    return await runImport(events(client, o, source), {
+      store: o.store,
+      accountId: o.accountId,
+      onProgress: o.onProgress,
+      signal: o.signal,
+      remember: (tx, keys) => rememberCopied(tx, o.accountId, source, keys),
+    });
   } finally {
     await client.logout().catch(() => client.close());
   }

@@ -92,7 +92,10 @@ test("a Google Takeout mbox: labels become folders, Starred and Unread become fl
   expect(subjects("INBOX")).toEqual([["g1", "\\Flagged \\Seen"]]);
   expect(subjects("Work/Project")).toEqual([["g1", "\\Flagged \\Seen"]]);
   expect(subjects("Sent")).toEqual([["g2", "\\Seen"]]);
-  expect(subjects("Archive")).toEqual([["g3", ""], ["g4", "\\Seen"]]);
+  expect(subjects("Archive")).toEqual([
+    ["g3", ""],
+    ["g4", "\\Seen"],
+  ]);
   expect(subjects("Clients, Big")).toEqual([["g5", "\\Seen"]]);
   expect(subjects("Junk")).toEqual([["g5", "\\Seen"]]);
   expect(d.INBOX![0]!.internalDate).toBe(Date.UTC(2024, 0, 1, 10, 0, 1));
@@ -102,13 +105,17 @@ test("a Google Takeout mbox: labels become folders, Starred and Unread become fl
 
 test("a Thunderbird mbox: X-Mozilla-Status flags; messages deleted but not compacted are skipped with the reason", async () => {
   const path = join(files, "Inbox");
-  const tb = (status: string, n: number) => `From - Mon Jan 01 10:00:0${n} 2024\nX-Mozilla-Status: ${status}\nX-Mozilla-Status2: 00000000\nX-Mozilla-Keys: $label1\nFrom: t@b.test\nSubject: t${n}\n\nbody\n\n`;
+  const tb = (status: string, n: number) =>
+    `From - Mon Jan 01 10:00:0${n} 2024\nX-Mozilla-Status: ${status}\nX-Mozilla-Status2: 00000000\nX-Mozilla-Keys: $label1\nFrom: t@b.test\nSubject: t${n}\n\nbody\n\n`;
   writeFileSync(path, tb("0001", 1) + tb("0008", 2) + tb("0005", 3));
   const r = await cli(data.dir, ["import", "alice@example.test", path]);
   expect(r.out).toContain("found 3 = imported 2 + skipped 1 + already there 0");
   expect(r.out).toContain("Inbox message 2 (line 10): marked deleted by Thunderbird");
   const inbox = (await dumpAccount(data.dir, "alice@example.test")).INBOX!;
-  expect(inbox.map((m) => m.flags)).toEqual([["$label1", "\\Seen"], ["$label1", "\\Flagged", "\\Seen"]]);
+  expect(inbox.map((m) => m.flags)).toEqual([
+    ["$label1", "\\Seen"],
+    ["$label1", "\\Flagged", "\\Seen"],
+  ]);
 });
 
 /** A Maildir++ tree as Dovecot writes it. */
@@ -123,12 +130,16 @@ function makeMaildir(root: string): void {
     if (keywords) writeFileSync(join(dir, "dovecot-keywords"), keywords);
   };
   const m = (s: string) => `From: x@y.test\nSubject: ${s}\nMessage-ID: <${s.replace(/\W/g, "")}@y>\n\nbody of ${s}\n`;
-  box(root, [
-    ["cur/1700000001.M1P1.host,S=50:2,S", m("seen"), 1700000001],
-    ["cur/1700000002.M2P1.host,S=50:2,FRab", m("flagged answered keywords"), 1700000002],
-    ["new/1700000003.M3P1.host", m("new"), 1700000003],
-    ["cur/1700000004.M4P1.host:2,S", "\x89PNG\r\n\x1a\n\0\0\0binary", 1700000004],
-  ], "0 $Forwarded\n1 project-x\n");
+  box(
+    root,
+    [
+      ["cur/1700000001.M1P1.host,S=50:2,S", m("seen"), 1700000001],
+      ["cur/1700000002.M2P1.host,S=50:2,FRab", m("flagged answered keywords"), 1700000002],
+      ["new/1700000003.M3P1.host", m("new"), 1700000003],
+      ["cur/1700000004.M4P1.host:2,S", "\x89PNG\r\n\x1a\n\0\0\0binary", 1700000004],
+    ],
+    "0 $Forwarded\n1 project-x\n",
+  );
   box(join(root, ".Work.Project"), [["cur/1700000010.M1P2.host:2,S", m("work"), 1700000010]]);
   box(join(root, ".&ZeVnLIqe-"), [["cur/1700000020.M1P3.host:2,", m("nihongo"), 1700000020]]);
   box(join(root, ".Sent"), [["cur/1700000030.M1P4.host:2,S", m("sent one"), 1700000030]]);

@@ -26,7 +26,6 @@ export interface JobHooks {
   signal: AbortSignal;
 }
 
-
 export async function runJob(spec: JobSpec, deps: JobDeps, hooks: JobHooks): Promise<Report> {
   const account = await deps.store.getAccount(spec.address);
   if (!account) throw new JobError(`no account ${spec.address}`);

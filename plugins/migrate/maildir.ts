@@ -19,7 +19,18 @@ const INFO_FLAGS: Record<string, string> = { D: "\\Draft", F: "\\Flagged", P: "$
 export const isMaildir = (dir: string | Buffer): boolean => existsSync(sub(dir, "cur")) || existsSync(sub(dir, "new"));
 
 /** "Sent" → \Sent … for folders that carry no role of their own. */
-const ROLE_BY_NAME: Record<string, string> = { sent: "\\Sent", "sent items": "\\Sent", "sent messages": "\\Sent", drafts: "\\Drafts", trash: "\\Trash", "deleted items": "\\Trash", "deleted messages": "\\Trash", junk: "\\Junk", spam: "\\Junk", archive: "\\Archive" };
+const ROLE_BY_NAME: Record<string, string> = {
+  sent: "\\Sent",
+  "sent items": "\\Sent",
+  "sent messages": "\\Sent",
+  drafts: "\\Drafts",
+  trash: "\\Trash",
+  "deleted items": "\\Trash",
+  "deleted messages": "\\Trash",
+  junk: "\\Junk",
+  spam: "\\Junk",
+  archive: "\\Archive",
+};
 export const roleByName = (name: string): string | null => ROLE_BY_NAME[name.toLowerCase()] ?? null;
 
 export function flagsOfName(file: string, keywords: string[]): string[] {
@@ -124,7 +135,9 @@ export function maildirTotals(root: string): SourceTotals {
 function subscriptions(root: string): Set<string> | null {
   const f = join(root, "subscriptions");
   if (!existsSync(f)) return null;
-  const lines = readFileSync(f, "utf8").split("\n").filter((l) => l && !/^V\t\d/.test(l));
+  const lines = readFileSync(f, "utf8")
+    .split("\n")
+    .filter((l) => l && !/^V\t\d/.test(l));
   return new Set(lines.map((l) => l.replace(/\t/g, "/")));
 }
 

@@ -1,26 +1,22 @@
 // The migrate plugin's own table: what was copied from which source, so a second run
 // (or one after an interruption) fetches only what is new. Written in the same
-// transaction as the message rows (Store.appendBatch's inTx). Created on first use.
+// transaction as the message rows (Store.appendBatch's inTx). Migrated with the core's
+// tables (core/db/drizzle.config.ts).
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Db, Tx } from "../../core/db/open.ts";
 
-const DDL = [
-  `CREATE TABLE IF NOT EXISTS migrate_copied (
-    account_id INTEGER NOT NULL,
-    source TEXT NOT NULL,
-    folder TEXT NOT NULL,
-    uidvalidity INTEGER NOT NULL,
-    uid INTEGER NOT NULL,
-    message_id TEXT NOT NULL,
-    PRIMARY KEY (account_id, source, folder, uidvalidity, uid)
-  )`,
-  "CREATE INDEX IF NOT EXISTS migrate_copied_msgid ON migrate_copied(account_id, source, message_id)",
-];
-
-export async function ensureMigrateSchema(db: Db): Promise<void> {
-  await db.write(async (tx) => {
-    for (const sql of DDL) await tx.execute(sql);
-  });
-}
+export const migrateCopied = sqliteTable(
+  "migrate_copied",
+  {
+    accountId: integer("account_id").notNull(),
+    source: text("source").notNull(),
+    folder: text("folder").notNull(),
+    uidvalidity: integer("uidvalidity").notNull(),
+    uid: integer("uid").notNull(),
+    messageId: text("message_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.source, t.folder, t.uidvalidity, t.uid] }), index("migrate_copied_msgid").on(t.accountId, t.source, t.messageId)],
+);
 
 export interface CopiedKey {
   folder: string;
@@ -45,8 +41,9 @@ export async function copiedUids(db: Db, accountId: number, source: string, fold
 
 /** Message-IDs copied from this source: in one folder (its UIDVALIDITY changed), or in any. */
 export async function copiedMessageIds(db: Db, accountId: number, source: string, folder?: string): Promise<Set<string>> {
-  const r = folder === undefined
-    ? await db.query({ sql: "SELECT DISTINCT message_id FROM migrate_copied WHERE account_id = ? AND source = ? AND message_id <> ''", args: [accountId, source] })
-    : await db.query({ sql: "SELECT DISTINCT message_id FROM migrate_copied WHERE account_id = ? AND source = ? AND folder = ? AND message_id <> ''", args: [accountId, source, folder] });
+  const r =
+    folder === undefined
+      ? await db.query({ sql: "SELECT DISTINCT message_id FROM migrate_copied WHERE account_id = ? AND source = ? AND message_id <> ''", args: [accountId, source] })
+      : await db.query({ sql: "SELECT DISTINCT message_id FROM migrate_copied WHERE account_id = ? AND source = ? AND folder = ? AND message_id <> ''", args: [accountId, source, folder] });
   return new Set(r.rows.map((x) => String(x.message_id)));
 }

@@ -31,7 +31,15 @@ afterAll(async () => {
 const mboxOf = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `From x@y Mon Jan  1 10:00:00 2024\nFrom: x@y.test\nSubject: ${tag} ${i}\n\nbody ${i}\n\n`).join("");
 
 async function client(): Promise<ImapFlow> {
-  const c = new ImapFlow({ host: "127.0.0.1", port: server.port("imaps"), secure: true, servername: "localhost", tls: { rejectUnauthorized: false }, auth: { user: ALICE.address, pass: ALICE.password }, logger: false });
+  const c = new ImapFlow({
+    host: "127.0.0.1",
+    port: server.port("imaps"),
+    secure: true,
+    servername: "localhost",
+    tls: { rejectUnauthorized: false },
+    auth: { user: ALICE.address, pass: ALICE.password },
+    logger: false,
+  });
   await c.connect();
   return c;
 }

@@ -4,8 +4,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "bun:test";
-import { main } from "../../main.ts";
-import type { Io } from "../../core/cli/io.ts";
 import { openDb } from "../../core/db/open.ts";
 import { createStore, type StoreImpl } from "../../core/store/index.ts";
 import { silentLog } from "../../core/store/test-helpers.ts";
@@ -38,13 +36,7 @@ export async function makeDataDir(users: string[]): Promise<DataDir> {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function cli(dataDir: string, args: string[], stdin = ""): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), readStdin: async () => stdin, promptHidden: async () => null, env: {} };
-  const code = await main([...args, "--data", dataDir], io);
-  return { code, out, err };
-}
+export { runCli as cli } from "../../tests/helpers/cli.ts";
 
 export interface DumpedMessage {
   raw: string;
@@ -66,7 +58,6 @@ export async function dumpAccount(dataDir: string, address: string, opts: { skip
     return out;
   });
 }
-
 
 /** Runs /usr/bin/python3 with a script; its stdout. */
 export function python(script: string, args: string[] = []): string {

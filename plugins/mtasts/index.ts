@@ -18,7 +18,10 @@ import { classify, dayOf, forget, parseRua, pending, record, reportJson, reportM
 
 export const MtastsConfig = v.object({
   enforce: v.optional(v.pipe(v.boolean(), v.description("Honour recipient domains' MTA-STS policies on outbound mail (RFC 8461).")), true),
-  dane: v.optional(v.pipe(v.boolean(), v.description("DANE (RFC 7672): when the resolver (dns.servers) validates DNSSEC and an MX host has TLSA records, deliver to it only over TLS with a matching certificate.")), true),
+  dane: v.optional(
+    v.pipe(v.boolean(), v.description("DANE (RFC 7672): when the resolver (dns.servers) validates DNSSEC and an MX host has TLSA records, deliver to it only over TLS with a matching certificate.")),
+    true,
+  ),
   reports: v.optional(v.pipe(v.boolean(), v.description("Count TLS results of outbound mail per domain and send the daily TLS-RPT report to domains that ask for it (RFC 8460).")), true),
   httpsPort: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535), v.description("Port of policy fetches (443; tests point it elsewhere).")), 443),
 });
@@ -32,13 +35,21 @@ interface Cached {
 const key = (domain: string) => `mtasts.policy:${domain}`;
 
 async function loadCached(core: Core, domain: string): Promise<Cached | undefined> {
-  const rows = await core.db.orm.select().from(settings).where(eq(settings.key, key(domain)));
+  const rows = await core.db.orm
+    .select()
+    .from(settings)
+    .where(eq(settings.key, key(domain)));
   return rows[0] ? (JSON.parse(rows[0].value) as Cached) : undefined;
 }
 
 async function saveCached(core: Core, domain: string, c: Cached): Promise<void> {
   const value = JSON.stringify(c);
-  await core.db.write((tx) => tx.orm.insert(settings).values({ key: key(domain), value }).onConflictDoUpdate({ target: settings.key, set: { value } }));
+  await core.db.write((tx) =>
+    tx.orm
+      .insert(settings)
+      .values({ key: key(domain), value })
+      .onConflictDoUpdate({ target: settings.key, set: { value } }),
+  );
 }
 
 export default definePlugin({
@@ -86,7 +97,11 @@ export default definePlugin({
         } catch {
           return pass;
         }
-        const tlsa = await daneFor(daneServer, domain, hops.map((h) => h.host)).catch(() => undefined);
+        const tlsa = await daneFor(
+          daneServer,
+          domain,
+          hops.map((h) => h.host),
+        ).catch(() => undefined);
         if (!tlsa) return pass;
         return {
           kind: "hops",
@@ -97,22 +112,26 @@ export default definePlugin({
         };
       });
 
-    if (cfg.enforce) core.hooks.on("nextHop", async (_msg, domain) => {
-      const policy = await policyOf(domain.toLowerCase());
-      // "testing" asks only for reports (TLS-RPT); "none" withdraws the policy.
-      if (policy?.mode !== "enforce") return pass;
-      const label = `MTA-STS policy of ${domain}`;
-      let hops;
-      try {
-        hops = await mxHops(domain, resolver);
-      } catch (e) {
-        return { kind: "defer", reply: { code: 451, enhanced: "4.4.3", text: `${label}: MX lookup failed: ${(e as Error).message}` } };
-      }
-      const allowed = hops.filter((h) => mxMatches(h.host, policy.mx));
-      if (allowed.length === 0)
-        return { kind: "defer", reply: { code: 451, enhanced: "4.7.5", text: `${label} (enforce) lists none of its MX hosts (${hops.map((h) => h.host).join(", ")}); allowed: ${policy.mx.join(", ")}` } };
-      return { kind: "hops", hops: allowed.map((h) => ({ ...h, verifyTls: label })) };
-    });
+    if (cfg.enforce)
+      core.hooks.on("nextHop", async (_msg, domain) => {
+        const policy = await policyOf(domain.toLowerCase());
+        // "testing" asks only for reports (TLS-RPT); "none" withdraws the policy.
+        if (policy?.mode !== "enforce") return pass;
+        const label = `MTA-STS policy of ${domain}`;
+        let hops;
+        try {
+          hops = await mxHops(domain, resolver);
+        } catch (e) {
+          return { kind: "defer", reply: { code: 451, enhanced: "4.4.3", text: `${label}: MX lookup failed: ${(e as Error).message}` } };
+        }
+        const allowed = hops.filter((h) => mxMatches(h.host, policy.mx));
+        if (allowed.length === 0)
+          return {
+            kind: "defer",
+            reply: { code: 451, enhanced: "4.7.5", text: `${label} (enforce) lists none of its MX hosts (${hops.map((h) => h.host).join(", ")}); allowed: ${policy.mx.join(", ")}` },
+          };
+        return { kind: "hops", hops: allowed.map((h) => ({ ...h, verifyTls: label })) };
+      });
 
     if (cfg.reports) setUpReports(core, (d) => memory.get(d)?.policy);
   },
@@ -149,7 +168,12 @@ function setUpReports(core: Core, policyOf: (domain: string) => Policy | undefin
           if (uri.startsWith("mailto:")) await queueReport(core, uri.slice(7), reportMail({ domain: p.domain, day: p.day, submitter, reportId, to: uri.slice(7), json, now: Date.now() }).raw);
           else {
             // §5.4: POST the gzipped report.
-            const r = await fetch(uri, { method: "POST", headers: { "content-type": "application/tlsrpt+gzip" }, body: gzipSync(Buffer.from(JSON.stringify(json))), signal: AbortSignal.timeout(30_000) });
+            const r = await fetch(uri, {
+              method: "POST",
+              headers: { "content-type": "application/tlsrpt+gzip" },
+              body: gzipSync(Buffer.from(JSON.stringify(json))),
+              signal: AbortSignal.timeout(30_000),
+            });
             if (!r.ok) throw new Error(`HTTP ${r.status}`);
           }
           to.push(uri);
@@ -162,7 +186,11 @@ function setUpReports(core: Core, policyOf: (domain: string) => Policy | undefin
     }
     return sent;
   }
-  const timer = setInterval(() => void sendReports(dayOf(Date.now())).catch((e: Error) => core.log.warn("tls-rpt: sending failed", { err: e.message })), 3_600_000);
+  // One instance sends (a singleton lease when several share the database).
+  const hourly = async () => {
+    if (await core.leases.hold("tlsrpt", 2 * 3_600_000)) await sendReports(dayOf(Date.now()));
+  };
+  const timer = setInterval(() => void hourly().catch((e: Error) => core.log.warn("tls-rpt: sending failed", { err: e.message })), 3_600_000);
   timer.unref?.();
   core.onShutdown(() => clearInterval(timer));
   core.hooks.on("http.routes", (app) => {

@@ -56,7 +56,10 @@ export async function record(db: Db, now: number, domain: string, policy: Policy
 }
 
 export async function pending(db: Db, beforeDay: string | undefined): Promise<{ key: string; day: string; domain: string; agg: DayAggregate }[]> {
-  const rows = await db.orm.select().from(settings).where(like(settings.key, `${KEY}%`));
+  const rows = await db.orm
+    .select()
+    .from(settings)
+    .where(like(settings.key, `${KEY}%`));
   return rows
     .map((r) => {
       const [day, domain] = [r.key.slice(KEY.length, KEY.length + 10), r.key.slice(KEY.length + 11)];
@@ -73,7 +76,12 @@ export async function forget(db: Db, key: string): Promise<void> {
 export function parseRua(records: string[]): string[] {
   const rec = records.find((r) => /^v=TLSRPTv1\s*(;|$)/.test(r.trim()));
   const rua = rec && /(?:^|;)\s*rua=([^;]+)/.exec(rec)?.[1];
-  return rua ? rua.split(",").map((u) => u.trim()).filter((u) => /^(mailto:[^\s@]+@[^\s@]+|https:\/\/\S+)$/i.test(u)) : [];
+  return rua
+    ? rua
+        .split(",")
+        .map((u) => u.trim())
+        .filter((u) => /^(mailto:[^\s@]+@[^\s@]+|https:\/\/\S+)$/i.test(u))
+    : [];
 }
 
 /** §4.4: the report document. */

@@ -39,7 +39,6 @@ export default definePlugin({
         auth: (cred) => core.hooks.first("auth", conn, cred),
         locks,
         limits,
-        allowPlaintextOnLoopback: core.config.auth.allowPlaintextOnLoopback,
       });
     }
     const spec = (name: string, port: number, mode: "plain" | "implicit-tls") => ({

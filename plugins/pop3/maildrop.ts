@@ -23,10 +23,7 @@ export interface Maildrop {
 
 export type Lookup = { ok: true; msg: DropMessage } | { ok: false; error: string };
 
-export function createMaildrop(
-  mailbox: { id: number; uidvalidity: number } | null,
-  metas: readonly { uid: number; id: number; blobId: string; size: number }[],
-): Maildrop {
+export function createMaildrop(mailbox: { id: number; uidvalidity: number } | null, metas: readonly { uid: number; id: number; blobId: string; size: number }[]): Maildrop {
   return {
     mailboxId: mailbox?.id ?? null,
     uidvalidity: mailbox?.uidvalidity ?? 0,

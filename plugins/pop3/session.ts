@@ -3,17 +3,18 @@
 // arrival order, which is what PIPELINING (RFC 2449 §6.6) needs.
 import type { AuthResult, AuthUser, Connection, Credentials } from "../../core/types.ts";
 import type { Store, StoreChange } from "../../core/store/types.ts";
+import { createAuthorization } from "./authorization.ts";
 import { capabilities } from "./capa.ts";
 import { parseCommand, parseNumber, type Command } from "./command.ts";
 import { createLineReader, type LineItem } from "./lines.ts";
 import type { MaildropLocks } from "./locks.ts";
 import { createMaildrop, deletedUids, dropStat, lookup, markGone, type DropMessage, type Maildrop } from "./maildrop.ts";
-import { decodePlain } from "../../core/sasl.ts";
+import { SessionLoop } from "../../core/session.ts";
 import { runTransactionCommand, TRANSACTION_COMMANDS, type TxnIo } from "./transaction.ts";
 
 export type Pop3Conn = Pick<
   Connection,
-  "id" | "secure" | "isLoopback" | "log" | "closing" | "onData" | "onClose" | "write" | "drain" | "pause" | "resume" | "upgradeTls" | "setIdleTimeout" | "close"
+  "id" | "secure" | "plaintextLoginAllowed" | "log" | "closing" | "onData" | "onClose" | "write" | "drain" | "pause" | "resume" | "upgradeTls" | "setIdleTimeout" | "close"
 >;
 
 export interface Pop3Limits {
@@ -34,14 +35,13 @@ export interface Pop3Deps {
   auth(cred: Credentials): Promise<AuthResult>;
   locks: MaildropLocks;
   limits: Pop3Limits;
-  allowPlaintextOnLoopback: boolean;
 }
 
 /** RFC 2449 §4: a command line is at most 255 octets with its CRLF. */
 const MAX_COMMAND = 253;
 /** SASL responses (RFC 5034 §4) may be longer than commands. */
 const MAX_LINE = 4096;
-/** Pipelined lines buffered before reading from the socket pauses. */
+/** Pipelined lines buffered before reading from the socket pauses, and resumes. */
 const QUEUE_HIGH = 64;
 const QUEUE_LOW = 8;
 /** RETRs queued behind the current command whose reads may start early, and the largest
@@ -49,26 +49,53 @@ const QUEUE_LOW = 8;
 const READ_AHEAD = 4;
 const READ_AHEAD_MAX_BYTES = 1 << 20;
 
-const PLAINTEXT_REFUSED = "[AUTH] Plaintext authentication disallowed on non-secure connections; use STLS first";
-
 type State = "authorization" | "transaction" | "update";
 
 export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   const { limits } = deps;
   const reader = createLineReader(MAX_LINE);
+  /** Whole lines read but not handled yet (PIPELINING). */
   const queue: LineItem[] = [];
   let state: State = "authorization";
   let ended = false;
-  let busy = false;
-  let paused = false;
-  let errors = 0;
-  let authFailures = 0;
-  let pendingUser: string | null = null;
-  let saslPending = false;
   let lockedAccount: number | null = null;
   let drop: Maildrop | null = null;
   let unsubscribe: (() => void) | null = null;
   const ahead = new Map<DropMessage, Promise<Uint8Array>>();
+
+  const loop = new SessionLoop<LineItem>(
+    conn,
+    {
+      push(chunk) {
+        // A loop, not push(...items): one chunk may hold tens of thousands of lines.
+        for (const item of reader.push(chunk)) queue.push(item);
+      },
+      next() {
+        const item = queue.shift();
+        if (item) readAhead();
+        return item ?? null;
+      },
+      buffered: () => queue.length,
+    },
+    // RFC 1939 §3: the autologout timer, before and after login.
+    { highWater: QUEUE_HIGH, lowWater: QUEUE_LOW, maxErrors: limits.maxErrors, preAuthMs: limits.idleMs, idleMs: limits.idleMs },
+    {
+      handle,
+      failed: () => no("[SYS/TEMP] Internal error, try again later"),
+      // RFC 1939 §3: an idle session is logged out without entering UPDATE. A client still
+      // reading a long RETR is not idle: the timer starts again.
+      timedOut(busy) {
+        if (busy) return false;
+        end("-ERR Disconnected for inactivity");
+        return true;
+      },
+      shutdown(busy) {
+        if (busy) return false;
+        end("-ERR [SYS/TEMP] Server shutting down");
+        return true;
+      },
+    },
+  );
 
   const send = (line: string) => {
     if (!ended) conn.write(`${line}\r\n`);
@@ -76,15 +103,36 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   const end = (line: string) => {
     send(line);
     ended = true;
-    queue.length = 0;
+    loop.close();
+    clearQueue();
     conn.close();
+  };
+  const clearQueue = () => {
+    queue.length = 0;
   };
   const no = (text: string) => send(`-ERR ${text}`);
   const bad = (text: string) => {
-    if (++errors >= limits.maxErrors) end(`-ERR ${text}; too many errors, closing connection`);
+    if (loop.error()) end(`-ERR ${text}; too many errors, closing connection`);
     else no(text);
   };
-  const credentialsAllowed = () => conn.secure || (conn.isLoopback && deps.allowPlaintextOnLoopback);
+  const authorization = createAuthorization({
+    conn,
+    deps,
+    send,
+    no,
+    bad,
+    end,
+    ended: () => ended,
+    resetInput() {
+      clearQueue();
+      reader.reset();
+    },
+    closed() {
+      ended = true;
+      loop.close();
+    },
+    loggedIn: openMaildrop,
+  });
 
   function releaseMaildrop(): void {
     unsubscribe?.();
@@ -95,59 +143,17 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
 
   conn.onClose(() => {
     ended = true;
-    queue.length = 0;
+    loop.close();
+    clearQueue();
     ahead.clear();
     // Closed without QUIT (or idle, or shutdown): deletions are not applied (RFC 1939 §6).
     releaseMaildrop();
   });
-  conn.onData((chunk) => {
-    if (ended) return;
-    // A loop, not push(...items): one chunk may hold tens of thousands of lines.
-    for (const item of reader.push(chunk)) queue.push(item);
-    if (queue.length >= QUEUE_HIGH && !paused) {
-      paused = true;
-      conn.pause();
-    }
-    void pump();
-  });
-  // RFC 1939 §3: an idle session is logged out without entering UPDATE. A client still
-  // reading a long RETR is not idle: the timer starts again.
-  const onIdle = () => {
-    if (busy) conn.setIdleTimeout(limits.idleMs, onIdle);
-    else end("-ERR Disconnected for inactivity");
-  };
-  conn.setIdleTimeout(limits.idleMs, onIdle);
-  conn.closing.addEventListener("abort", () => {
-    if (!busy && !ended) end("-ERR [SYS/TEMP] Server shutting down");
-  });
-
-  async function pump(): Promise<void> {
-    if (busy) return;
-    busy = true;
-    try {
-      while (queue.length > 0 && !ended) {
-        const item = queue.shift()!;
-        readAhead();
-        try {
-          await handle(item);
-        } catch (err) {
-          conn.log.error("pop3 command failed", { err: (err as Error)?.message ?? String(err) });
-          no("[SYS/TEMP] Internal error, try again later");
-        }
-        if (conn.closing.aborted && !ended) end("-ERR [SYS/TEMP] Server shutting down");
-        if (paused && queue.length <= QUEUE_LOW && !ended) {
-          paused = false;
-          conn.resume();
-        }
-      }
-    } finally {
-      busy = false;
-    }
-  }
+  conn.onData((chunk) => loop.feed(chunk));
 
   /** PIPELINING: start the store reads of queued RETRs while this answer is written. */
   function readAhead(): void {
-    if (state !== "transaction" || !drop || saslPending) return;
+    if (state !== "transaction" || !drop) return;
     for (const m of ahead.keys()) if (m.deleted) ahead.delete(m); // DELE overtook its RETR
     for (const item of queue.slice(0, READ_AHEAD)) {
       if (ahead.size >= READ_AHEAD) return;
@@ -163,11 +169,7 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   }
 
   async function handle(item: LineItem): Promise<void> {
-    if (saslPending) {
-      saslPending = false;
-      if (item.kind === "toolong") return bad("Authentication response too long");
-      return saslResponse(item.bytes);
-    }
+    if (authorization.saslPending) return authorization.saslLine(item);
     if (item.kind === "toolong") return bad("Line too long");
     const parsed = parseCommand(item.bytes);
     if (!parsed.ok) return bad(parsed.error);
@@ -175,7 +177,7 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
     if (item.bytes.length > MAX_COMMAND && cmd.keyword !== "AUTH") return bad("Line too long");
     if (cmd.keyword === "CAPA") return capa(cmd);
     if (cmd.keyword === "QUIT") return quit(cmd);
-    if (state === "authorization") return authorizationCommand(cmd);
+    if (state === "authorization") return authorization.command(cmd);
     if (TRANSACTION_COMMANDS.has(cmd.keyword)) return runTransactionCommand(txnIo(drop!), cmd);
     if (["USER", "PASS", "AUTH", "APOP"].includes(cmd.keyword)) return bad("Already authenticated");
     if (cmd.keyword === "STLS") return bad("STLS is only allowed before authentication");
@@ -184,104 +186,8 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
 
   function capa(cmd: Command): void {
     if (cmd.args.length) return bad("CAPA takes no arguments");
-    const caps = capabilities({ loggedIn: state !== "authorization", secure: conn.secure, credentialsAllowed: credentialsAllowed() });
+    const caps = capabilities({ loggedIn: state !== "authorization", secure: conn.secure, credentialsAllowed: conn.plaintextLoginAllowed });
     send(`+OK Capability list follows\r\n${caps.join("\r\n")}\r\n.`);
-  }
-
-  async function authorizationCommand(cmd: Command): Promise<void> {
-    switch (cmd.keyword) {
-      case "STLS":
-        return stls(cmd);
-      case "USER": {
-        if (!cmd.rest.trim()) return bad("USER needs a user name");
-        if (!credentialsAllowed()) return no(PLAINTEXT_REFUSED);
-        // The name as sent: the core refuses one that is not canonical (no fixing up).
-        pendingUser = cmd.rest;
-        return send("+OK Send your password");
-      }
-      case "PASS": {
-        const user = pendingUser;
-        pendingUser = null;
-        if (user === null) return bad("Send USER first");
-        if (!credentialsAllowed()) return no(PLAINTEXT_REFUSED);
-        // RFC 1939 §7: the password is the rest of the line, spaces included.
-        if (cmd.rest === "") return bad("PASS needs a password");
-        return login({ mechanism: "USER", username: user, password: cmd.rest });
-      }
-      case "AUTH":
-        return auth(cmd);
-      case "APOP":
-        return no("APOP is not supported");
-    }
-    if (TRANSACTION_COMMANDS.has(cmd.keyword)) return bad("Not authenticated");
-    return bad("Unknown command");
-  }
-
-  /** RFC 2595 §4 STLS. */
-  async function stls(cmd: Command): Promise<void> {
-    if (cmd.args.length) return bad("STLS takes no arguments");
-    if (conn.secure) return bad("TLS is already active");
-    send("+OK Begin TLS negotiation now");
-    // Anything the client sent after STLS, before the handshake, is not trusted.
-    queue.length = 0;
-    reader.reset();
-    pendingUser = null;
-    try {
-      await conn.upgradeTls();
-    } catch {
-      ended = true; // the core has closed the connection
-    }
-  }
-
-  /** RFC 5034 AUTH, with the initial response (SASL-IR) or a "+ " continuation. */
-  async function auth(cmd: Command): Promise<void> {
-    if (cmd.args.length === 0) {
-      // Not in RFC 5034, but clients from the RFC 1734 era list mechanisms this way.
-      return send(credentialsAllowed() ? "+OK\r\nPLAIN\r\n." : "+OK\r\n.");
-    }
-    if (cmd.args.length > 2) return bad("Too many arguments to AUTH");
-    if (cmd.args[0]!.toUpperCase() !== "PLAIN") return no("Unsupported authentication mechanism");
-    if (!credentialsAllowed()) return no(PLAINTEXT_REFUSED);
-    const ir = cmd.args[1];
-    if (ir === undefined) {
-      saslPending = true;
-      return send("+ ");
-    }
-    // RFC 5034 §4: "=" is an empty initial response (decodePlain reads it so).
-    return plainResponse(ir);
-  }
-
-  async function saslResponse(line: Buffer): Promise<void> {
-    const text = line.toString("latin1").trim();
-    if (text === "*") return no("Authentication cancelled");
-    return plainResponse(text);
-  }
-
-  async function plainResponse(b64: string): Promise<void> {
-    const r = decodePlain(b64);
-    if (!r.ok) return bad(r.error);
-    return login(r.cred);
-  }
-
-  async function login(cred: Credentials): Promise<void> {
-    let res: AuthResult;
-    try {
-      res = await deps.auth(cred);
-    } catch (err) {
-      conn.log.error("pop3 auth hook failed", { err: (err as Error)?.message });
-      return no("[SYS/TEMP] Authentication is temporarily unavailable");
-    }
-    if (ended) return;
-    if (res.kind === "user") return openMaildrop(res.user);
-    authFailures++;
-    // RFC 3206: [AUTH] for bad credentials, [SYS/TEMP] for transient refusals (rate limit).
-    const temporary = res.kind === "reject" && res.reply.code < 500;
-    const text = res.kind === "reject" ? oneLine(res.reply.text) : "Authentication failed";
-    const line = `-ERR ${temporary ? "[SYS/TEMP]" : "[AUTH]"} ${text}`;
-    if (limits.authFailureDelayMs > 0) await Bun.sleep(limits.authFailureDelayMs);
-    if (ended) return;
-    if (authFailures >= limits.maxAuthFailures) return end(`${line}; too many failures, closing connection`);
-    send(line);
   }
 
   async function openMaildrop(user: AuthUser): Promise<void> {
@@ -358,8 +264,5 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
 
   // RFC 1939 §4: the greeting. No APOP timestamp: APOP is not offered.
   send(`+OK ${deps.hostname} POP3 server ready`);
-}
-
-function oneLine(s: string): string {
-  return s.replace(/[\r\n]+/g, " ");
+  loop.start();
 }

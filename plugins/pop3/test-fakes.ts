@@ -13,6 +13,10 @@ export class FakeConn implements Pop3Conn {
   readonly log = quiet;
   secure = false;
   isLoopback = true;
+  allowPlaintextOnLoopback = true;
+  get plaintextLoginAllowed(): boolean {
+    return this.secure || (this.isLoopback && this.allowPlaintextOnLoopback);
+  }
   out = "";
   closed = false;
   paused = false;
@@ -107,7 +111,7 @@ const MAILBOX: Mailbox = {
 };
 
 /** A store with one account (alice@example.test / secret) whose INBOX holds `raws`. */
-export function fakeStore(raws: string[], opts: { auth?: (c: Credentials) => AuthResult; allowPlaintextOnLoopback?: boolean } = {}): FakeStore {
+export function fakeStore(raws: string[], opts: { auth?: (c: Credentials) => AuthResult } = {}): FakeStore {
   const messages = new Map<number, Uint8Array>();
   raws.forEach((r, i) => messages.set(i + 1, Buffer.from(r, "latin1")));
   const listeners = new Set<(ev: StoreChange) => void>();
@@ -121,7 +125,6 @@ export function fakeStore(raws: string[], opts: { auth?: (c: Credentials) => Aut
       hostname: "mx.example.test",
       locks: createLocks(),
       limits: { idleMs: 600_000, maxErrors: 5, maxAuthFailures: 3, authFailureDelayMs: 0 },
-      allowPlaintextOnLoopback: opts.allowPlaintextOnLoopback ?? true,
       async auth(cred) {
         fs.authCalls.push(cred);
         if (opts.auth) return opts.auth(cred);

@@ -42,7 +42,8 @@ export const stuffAndTerminate = (msg: Buffer): Buffer[] => dotStuff([msg]);
  *  the body. Input must be CRLF-clean. A message without a body yields all of it. */
 export function topOf(msg: Buffer, lines: number): Buffer {
   let bodyStart: number;
-  if (msg[0] === CR && msg[1] === LF) bodyStart = 2; // no header at all
+  if (msg[0] === CR && msg[1] === LF)
+    bodyStart = 2; // no header at all
   else {
     const sep = msg.indexOf("\r\n\r\n");
     if (sep < 0) return msg;

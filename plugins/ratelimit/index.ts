@@ -51,7 +51,11 @@ export default definePlugin({
 
     function limitReply(user: AuthUser, ip: string, reason: string) {
       log.warn("submission rate limit", { user: user.address, ip, limit: reason });
-      alertOnce(`limit:${user.accountId}`, `Sending limit reached by ${user.address}`, `The account ${user.address} reached its sending limit (${reason}); its further messages are deferred with 451 until the hour has passed.\r\nLast client address: ${ip}.\r\nIf the account was not expected to send this much, it may be compromised: change its password.`);
+      alertOnce(
+        `limit:${user.accountId}`,
+        `Sending limit reached by ${user.address}`,
+        `The account ${user.address} reached its sending limit (${reason}); its further messages are deferred with 451 until the hour has passed.\r\nLast client address: ${ip}.\r\nIf the account was not expected to send this much, it may be compromised: change its password.`,
+      );
       return defer(451, "4.7.0", `Sending limit reached: at most ${reason}; try again later`);
     }
 
@@ -84,7 +88,11 @@ export default definePlugin({
         if (cfg.burstNewRecipients > 0 && !seen.has(addr) && newRcpts.count(`a:${user.accountId}`) + 1 > cfg.burstNewRecipients) {
           held.set(`a:${user.accountId}`, cfg.holdMinutes * MINUTE);
           log.warn("submission held: burst of new recipients", { user: user.address, ip, newRecipients: cfg.burstNewRecipients, minutes: cfg.burstMinutes });
-          alertOnce(`burst:${user.accountId}`, `Sending held for ${user.address}`, `The account ${user.address} sent to more than ${cfg.burstNewRecipients} new recipients within ${cfg.burstMinutes} minutes; its submissions are deferred (451) for ${cfg.holdMinutes} minutes.\r\nLast client address: ${ip}.\r\nIf this was not the user, the account may be compromised: change its password.`);
+          alertOnce(
+            `burst:${user.accountId}`,
+            `Sending held for ${user.address}`,
+            `The account ${user.address} sent to more than ${cfg.burstNewRecipients} new recipients within ${cfg.burstMinutes} minutes; its submissions are deferred (451) for ${cfg.holdMinutes} minutes.\r\nLast client address: ${ip}.\r\nIf this was not the user, the account may be compromised: change its password.`,
+          );
           return heldReply();
         }
         txn.state.ratelimitRcpts = (txn.state.ratelimitRcpts ?? 0) + 1;

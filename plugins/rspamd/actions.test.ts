@@ -3,7 +3,10 @@ import { toDataCheck } from "./actions.ts";
 import { controllerOf } from "./client.ts";
 
 test("rspamd actions map to verdicts", () => {
-  expect(toDataCheck({ action: "reject", score: 15, required_score: 15, messages: { smtp_message: "Gtube pattern" } }).verdict).toEqual({ kind: "reject", reply: { code: 554, enhanced: "5.7.1", text: "Message refused as spam: Gtube pattern" } });
+  expect(toDataCheck({ action: "reject", score: 15, required_score: 15, messages: { smtp_message: "Gtube pattern" } }).verdict).toEqual({
+    kind: "reject",
+    reply: { code: 554, enhanced: "5.7.1", text: "Message refused as spam: Gtube pattern" },
+  });
   expect(toDataCheck({ action: "soft reject", score: 1 }).verdict.kind).toBe("defer");
   expect(toDataCheck({ action: "greylist", score: 4 }).verdict).toMatchObject({ kind: "defer", reply: { code: 451 } });
   const junk = toDataCheck({ action: "add header", score: 7.5, required_score: 15, symbols: { BAYES_SPAM: { name: "BAYES_SPAM", score: 5 } } });

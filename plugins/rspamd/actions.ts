@@ -5,12 +5,18 @@ import type { DataCheck } from "../../core/types.ts";
 import type { CheckResult } from "./client.ts";
 
 function clean(s: string): string {
-  return s.replace(/[^\x20-\x7e]+/g, " ").trim().slice(0, 200);
+  return s
+    .replace(/[^\x20-\x7e]+/g, " ")
+    .trim()
+    .slice(0, 200);
 }
 
 export function toDataCheck(r: CheckResult): DataCheck {
   const score = Number.isFinite(r.score) ? r.score.toFixed(2) : "0.00";
-  const symbols = Object.keys(r.symbols ?? {}).sort().slice(0, 30).join(", ");
+  const symbols = Object.keys(r.symbols ?? {})
+    .sort()
+    .slice(0, 30)
+    .join(", ");
   const headers = [`X-Rspamd-Score: ${score} / ${(r.required_score ?? 0).toFixed(2)}`, `X-Rspamd-Action: ${clean(r.action)}`];
   if (symbols) headers.push(`X-Rspamd-Symbols: ${clean(symbols)}`);
   const text = clean(r.messages?.smtp_message ?? "");

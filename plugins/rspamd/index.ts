@@ -26,7 +26,11 @@ export default definePlugin({
       async (txn, msg, { signal }) => {
         if (txn.internal || (txn.user && !cfg.outbound)) return { kind: "check", verdict: pass };
         try {
-          const r = await client.check(msg.raw, { ip: txn.conn.remoteAddress, helo: txn.helo, from: txn.mailFrom.address, rcpts: txn.rcpts.map((a) => a.address), queueId: txn.id, ...(txn.user && { user: txn.user.address }) }, signal);
+          const r = await client.check(
+            msg.raw,
+            { ip: txn.conn.remoteAddress, helo: txn.helo, from: txn.mailFrom.address, rcpts: txn.rcpts.map((a) => a.address), queueId: txn.id, ...(txn.user && { user: txn.user.address }) },
+            signal,
+          );
           log.info("rspamd checked", { txn: txn.id, action: r.action, score: r.score });
           return toDataCheck(r);
         } catch (err) {
@@ -53,7 +57,7 @@ export default definePlugin({
     // User moves and copies (events without flags, or with a session origin); deliveries
     // (no origin, with flags) are not training.
     const off = core.store.onChange((ev) => {
-      if (ev.kind !== "append" || (ev.origin === undefined && ev.flags !== undefined)) return;
+      if (ev.remote || ev.kind !== "append" || (ev.origin === undefined && ev.flags !== undefined)) return;
       void (async () => {
         const mb = await core.store.getMailboxById(ev.mailboxId);
         if (!mb || isTrash(mb)) return;

@@ -8,9 +8,7 @@ import addressparser from "nodemailer/lib/addressparser/index.js";
 import type { Reply } from "../../core/types.ts";
 import { normalizeDomain } from "./command.ts";
 
-export type Authors =
-  | { ok: true; from: string[]; sender: string[]; /** No From field: add one (RFC 6409 §8.1). */ missingFrom: boolean }
-  | { ok: false; reply: Reply };
+export type Authors = { ok: true; from: string[]; sender: string[] /** No From field: add one (RFC 6409 §8.1). */; missingFrom: boolean } | { ok: false; reply: Reply };
 
 const refuse = (text: string): Authors => ({ ok: false, reply: { code: 550, enhanced: "5.7.1", text } });
 const malformed = (text: string): Authors => ({ ok: false, reply: { code: 550, enhanced: "5.6.0", text } });

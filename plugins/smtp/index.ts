@@ -45,7 +45,6 @@ export default definePlugin({
         maxAuthFailures: cfg.maxAuthFailures,
         maxDataLine: cfg.maxDataLineLength,
         idleMs: cfg.idleTimeoutSeconds * 1000,
-        allowPlaintextAuthOnLoopback: core.config.auth.allowPlaintextOnLoopback,
       });
       // Standard ports; the core applies [listen.ports] and the port offset.
       await core.listen({

@@ -42,15 +42,30 @@ describe("mergeChecks", () => {
     ]);
     expect(m.verdict.kind).toBe("defer");
     expect(m.headers).toEqual(["X-Spam: yes\r\n", "Authentication-Results: x;\r\n spf=pass\r\n"]);
-    expect(mergeChecks([{ kind: "check", verdict: { kind: "reject", reply: { code: 550, text: "no" } } }, { kind: "check", verdict: { kind: "defer", reply: { code: 451, text: "x" } } }]).verdict.kind).toBe("reject");
+    expect(
+      mergeChecks([
+        { kind: "check", verdict: { kind: "reject", reply: { code: 550, text: "no" } } },
+        { kind: "check", verdict: { kind: "defer", reply: { code: 451, text: "x" } } },
+      ]).verdict.kind,
+    ).toBe("reject");
     expect(mergeChecks([]).verdict.kind).toBe("pass");
   });
 });
 
 describe("buildDeliveries", () => {
-  const rc = (local: { accountId: number; mailbox: string }[], remote: { address: string }[], notify?: string[]) => ({ route: { kind: "route" as const, local, remote }, dsn: notify ? { notify } : {} });
+  const rc = (local: { accountId: number; mailbox: string }[], remote: { address: string }[], notify?: string[]) => ({
+    route: { kind: "route" as const, local, remote },
+    dsn: notify ? { notify } : {},
+  });
   test("local targets deduplicated, DSN per remote recipient", () => {
-    const d = buildDeliveries([rc([{ accountId: 1, mailbox: "INBOX" }], []), rc([{ accountId: 1, mailbox: "inbox" }], [{ address: "x@r.test" }], ["FAILURE"]), rc([{ accountId: 2, mailbox: "INBOX" }], [{ address: "X@r.test" }])], false);
+    const d = buildDeliveries(
+      [
+        rc([{ accountId: 1, mailbox: "INBOX" }], []),
+        rc([{ accountId: 1, mailbox: "inbox" }], [{ address: "x@r.test" }], ["FAILURE"]),
+        rc([{ accountId: 2, mailbox: "INBOX" }], [{ address: "X@r.test" }]),
+      ],
+      false,
+    );
     expect(d.local).toEqual([
       { accountId: 1, mailbox: "INBOX" },
       { accountId: 2, mailbox: "INBOX" },
@@ -61,9 +76,29 @@ describe("buildDeliveries", () => {
     expect(buildDeliveries([rc([{ accountId: 1, mailbox: "INBOX" }], [])], true).local).toEqual([{ accountId: 1, mailbox: "Junk", flags: ["$Junk"] }]);
   });
   test("a per-account junk verdict moves only that account's copy, with $Junk", () => {
-    const d = buildDeliveries([rc([{ accountId: 1, mailbox: "INBOX" }, { accountId: 2, mailbox: "INBOX" }], [])], false, new Set([2]));
-    expect(d.local).toEqual([{ accountId: 1, mailbox: "INBOX" }, { accountId: 2, mailbox: "Junk", flags: ["$Junk"] }]);
-    expect(mergeChecks([{ kind: "check", verdict: { kind: "pass" }, junk: [3] }, { kind: "check", verdict: { kind: "pass" }, junk: [4, 3] }]).junk).toEqual(new Set([3, 4]));
+    const d = buildDeliveries(
+      [
+        rc(
+          [
+            { accountId: 1, mailbox: "INBOX" },
+            { accountId: 2, mailbox: "INBOX" },
+          ],
+          [],
+        ),
+      ],
+      false,
+      new Set([2]),
+    );
+    expect(d.local).toEqual([
+      { accountId: 1, mailbox: "INBOX" },
+      { accountId: 2, mailbox: "Junk", flags: ["$Junk"] },
+    ]);
+    expect(
+      mergeChecks([
+        { kind: "check", verdict: { kind: "pass" }, junk: [3] },
+        { kind: "check", verdict: { kind: "pass" }, junk: [4, 3] },
+      ]).junk,
+    ).toEqual(new Set([3, 4]));
   });
 });
 
@@ -74,8 +109,19 @@ describe("headers", () => {
     expect(withProtocol({ esmtp: false, tls: true, auth: false, utf8: false })).toBe("SMTP");
   });
   test("Received carries TLS details and one recipient", () => {
-    const h = receivedHeader({ helo: "client (evil)", remoteAddress: "::ffff:192.0.2.7", hostname: "mx.example.test", protocol: "ESMTPS", id: "t1", tls: { protocol: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384" }, for: "a@example.test", date: new Date(Date.UTC(2026, 10, 22, 2, 3, 4)) });
-    expect(h).toBe("Received: from client??evil? ([192.0.2.7])\r\n\tby mx.example.test (kotakpos) with ESMTPS id t1\r\n\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384)\r\n\tfor <a@example.test>;\r\n\tSun, 22 Nov 2026 02:03:04 +0000\r\n");
+    const h = receivedHeader({
+      helo: "client (evil)",
+      remoteAddress: "::ffff:192.0.2.7",
+      hostname: "mx.example.test",
+      protocol: "ESMTPS",
+      id: "t1",
+      tls: { protocol: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384" },
+      for: "a@example.test",
+      date: new Date(Date.UTC(2026, 10, 22, 2, 3, 4)),
+    });
+    expect(h).toBe(
+      "Received: from client??evil? ([192.0.2.7])\r\n\tby mx.example.test (kotakpos) with ESMTPS id t1\r\n\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384)\r\n\tfor <a@example.test>;\r\n\tSun, 22 Nov 2026 02:03:04 +0000\r\n",
+    );
     expect(addressLiteral("2001:db8::1")).toBe("[IPv6:2001:db8::1]");
   });
   test("parseHeaders unfolds and stops at the body", () => {
@@ -98,6 +144,11 @@ describe("dropRanges (DataCheck.removeHeaders)", () => {
     const inBody = raw.indexOf("body");
     expect(dropRanges(raw, [{ start: inBody, end: raw.length }])).toBe(raw);
     expect(dropRanges(raw, [{ start: 7, end: field.end }])).toBe(raw);
-    expect(dropRanges(raw, [{ start: -5, end: 2 }, { start: 3, end: 1 }])).toBe(raw);
+    expect(
+      dropRanges(raw, [
+        { start: -5, end: 2 },
+        { start: 3, end: 1 },
+      ]),
+    ).toBe(raw);
   });
 });

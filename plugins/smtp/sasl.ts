@@ -42,8 +42,10 @@ export function createAuthExchange(io: AuthIo): AuthExchange {
       io.send(R.authOk);
       return r.user;
     }
-    if (r.kind === "reject" && r.reply.code === 421) io.closeWith(r.reply); // the per-IP limiter
-    else if (r.kind === "reject" && r.reply.code < 500) io.send(r.reply); // temporary (454)
+    if (r.kind === "reject" && r.reply.code === 421)
+      io.closeWith(r.reply); // the per-IP limiter
+    else if (r.kind === "reject" && r.reply.code < 500)
+      io.send(r.reply); // temporary (454)
     else failed(r.kind === "reject" ? r.reply : R.authFailed);
     return undefined;
   }

@@ -17,6 +17,10 @@ class FakeConn implements Connection {
   readonly localPort = 25;
   readonly isLoopback: boolean;
   secure = false;
+  allowLoopback = false;
+  get plaintextLoginAllowed() {
+    return this.secure || (this.isLoopback && this.allowLoopback);
+  }
   tls?: TlsInfo;
   readonly log = log;
   readonly state: ConnState = {};
@@ -90,19 +94,29 @@ interface Setup {
   spoolGate?: Promise<void>;
 }
 
-function setup(service: SmtpService = "smtp", opts: { ip?: string; allowLoopback?: boolean; cfg?: Partial<SessionConfig>; spool?: (m: AcceptedMessage) => Promise<{ id: string }>; hooks?: (h: Hooks) => void } = {}): Setup {
+function setup(
+  service: SmtpService = "smtp",
+  opts: { ip?: string; allowLoopback?: boolean; cfg?: Partial<SessionConfig>; spool?: (m: AcceptedMessage) => Promise<{ id: string }>; hooks?: (h: Hooks) => void } = {},
+): Setup {
   const conn = new FakeConn(service, opts.ip);
+  conn.allowLoopback = opts.allowLoopback ?? false;
   const hooks = createHooks(log);
   opts.hooks?.(hooks);
   const accounts: Record<string, number> = { "alice@example.test": 1, "bob@example.test": 2 };
-  hooks.on("route", (_t, rcpt) => {
-    if (rcpt.domain !== "example.test") return { kind: "route", local: [], remote: [{ address: rcpt.address }] };
-    const id = accounts[`${rcpt.local.toLowerCase()}@${rcpt.domain}`];
-    return id ? { kind: "route", local: [{ accountId: id, mailbox: "INBOX" }], remote: [] } : { kind: "reject", reply: { code: 550, enhanced: "5.1.1", text: "No such user here" } };
-  }, { last: true });
+  hooks.on(
+    "route",
+    (_t, rcpt) => {
+      if (rcpt.domain !== "example.test") return { kind: "route", local: [], remote: [{ address: rcpt.address }] };
+      const id = accounts[`${rcpt.local.toLowerCase()}@${rcpt.domain}`];
+      return id ? { kind: "route", local: [{ accountId: id, mailbox: "INBOX" }], remote: [] } : { kind: "reject", reply: { code: 550, enhanced: "5.1.1", text: "No such user here" } };
+    },
+    { last: true },
+  );
   hooks.on("smtp.sendas", (user, address) => (address.toLowerCase() === user.address ? { kind: "accept" } : { kind: "pass" }), { last: true });
   hooks.on("auth", (_c, cred) =>
-    cred.username === "alice@example.test" && cred.password === "secret" ? { kind: "user", user: { accountId: 1, address: "alice@example.test" } } : { kind: "reject", reply: { code: 535, enhanced: "5.7.8", text: "Authentication credentials invalid" } },
+    cred.username === "alice@example.test" && cred.password === "secret"
+      ? { kind: "user", user: { accountId: 1, address: "alice@example.test" } }
+      : { kind: "reject", reply: { code: 535, enhanced: "5.7.8", text: "Authentication credentials invalid" } },
   );
   const accepted: AcceptedMessage[] = [];
   const cfg: SessionConfig = {
@@ -116,7 +130,6 @@ function setup(service: SmtpService = "smtp", opts: { ip?: string; allowLoopback
     maxAuthFailures: 3,
     maxDataLine: 1000,
     idleMs: 0,
-    allowPlaintextAuthOnLoopback: opts.allowLoopback ?? false,
     ...opts.cfg,
   };
   startSession(
@@ -155,7 +168,8 @@ describe("port 25", () => {
     conn.take();
     await say(conn, "EHLO client.test\r\n");
     const ehlo = conn.take();
-    for (const ext of ["PIPELINING", "SIZE 100000", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES", "STARTTLS", "CHUNKING", "DSN"]) expect(ehlo).toContain(`250-${ext}\r\n`.replace("250-DSN", "250 DSN"));
+    for (const ext of ["PIPELINING", "SIZE 100000", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES", "STARTTLS", "CHUNKING", "DSN"])
+      expect(ehlo).toContain(`250-${ext}\r\n`.replace("250-DSN", "250 DSN"));
     expect(ehlo).not.toContain("AUTH");
   });
 
@@ -229,7 +243,12 @@ describe("port 25", () => {
     expect(await say(conn, "MAIL FROM:<a@b.c> SIZE=10\r\n")).toEqual(["555 5.5.4 Parameters require EHLO"]);
     expect(await say(conn, "EHLO c\r\nMAIL FROM:<a@b.c>\r\nMAIL FROM:<a@b.c>\r\n", 3)).toEqual(expect.arrayContaining(["503 5.5.1 Nested MAIL command"]));
     expect(await say(conn, "FOO\r\n")).toEqual(["500 5.5.2 Command not recognized"]);
-    expect(await say(conn, "VRFY alice\r\nEXPN staff\r\nNOOP\r\nRSET\r\n", 4)).toEqual(["252 2.5.0 Cannot VRFY user, but will accept the message and attempt delivery", "502 5.5.1 EXPN not available", "250 2.0.0 OK", "250 2.0.0 OK"]);
+    expect(await say(conn, "VRFY alice\r\nEXPN staff\r\nNOOP\r\nRSET\r\n", 4)).toEqual([
+      "252 2.5.0 Cannot VRFY user, but will accept the message and attempt delivery",
+      "502 5.5.1 EXPN not available",
+      "250 2.0.0 OK",
+      "250 2.0.0 OK",
+    ]);
     expect(await say(conn, "QUIT\r\n")).toEqual(["221 2.0.0 Bye"]);
     expect(conn.closed).toBe(true);
   });
@@ -316,7 +335,11 @@ describe("port 25", () => {
     let mode: "reject" | "quarantine" = "reject";
     const { conn, accepted } = setup("smtp", {
       hooks: (h) => {
-        h.on("smtp.data", () => (mode === "reject" ? { kind: "check", verdict: { kind: "reject", reply: { code: 550, enhanced: "5.7.1", text: "Spam" } } } : { kind: "check", verdict: { kind: "quarantine", reason: "spam" }, headers: ["X-Spam-Flag: YES"] }));
+        h.on("smtp.data", () =>
+          mode === "reject"
+            ? { kind: "check", verdict: { kind: "reject", reply: { code: 550, enhanced: "5.7.1", text: "Spam" } } }
+            : { kind: "check", verdict: { kind: "quarantine", reason: "spam" }, headers: ["X-Spam-Flag: YES"] },
+        );
         h.on("smtp.data", () => ({ kind: "check", verdict: { kind: "pass" }, headers: ["Authentication-Results: mx.example.test; spf=pass"] }));
       },
     });
@@ -384,7 +407,10 @@ describe("submission", () => {
     conn.take();
     await say(conn, "EHLO c\r\n");
     expect(conn.take()).not.toContain("AUTH");
-    expect(await say(conn, "AUTH PLAIN\r\nMAIL FROM:<alice@example.test>\r\n", 2)).toEqual(["538 5.7.11 Encryption required for requested authentication mechanism", "530 5.7.0 Authentication required"]);
+    expect(await say(conn, "AUTH PLAIN\r\nMAIL FROM:<alice@example.test>\r\n", 2)).toEqual([
+      "538 5.7.11 Encryption required for requested authentication mechanism",
+      "530 5.7.0 Authentication required",
+    ]);
   });
 
   test("after STARTTLS: AUTH PLAIN with initial response, relay allowed, foreign sender refused", async () => {
@@ -440,7 +466,11 @@ describe("submission", () => {
   });
 
   test("a 421 from the auth limiter closes the connection", async () => {
-    const { conn } = setup("submission", { ip: "127.0.0.1", allowLoopback: true, hooks: (h) => h.on("auth", () => ({ kind: "reject", reply: { code: 421, enhanced: "4.7.0", text: "Too many failed logins; try again later" } })) });
+    const { conn } = setup("submission", {
+      ip: "127.0.0.1",
+      allowLoopback: true,
+      hooks: (h) => h.on("auth", () => ({ kind: "reject", reply: { code: 421, enhanced: "4.7.0", text: "Too many failed logins; try again later" } })),
+    });
     await conn.replies(1);
     expect((await say(conn, `EHLO c\r\nAUTH PLAIN ${b64("\0a\0b")}\r\n`, 2))[1]).toBe("421 4.7.0 Too many failed logins; try again later");
     expect(conn.closed).toBe(true);

@@ -41,7 +41,15 @@ export interface SessionCtx {
 
 /** Tell the plugins that a check refused the client (the `smtp.rejected` hook). */
 export function rejected(c: SessionCtx, stage: SmtpRejection["stage"], reply: Reply, more: { mailFrom?: string; rcpt?: string; helo?: string } = {}): void {
-  c.deps.hooks.notify("smtp.rejected", { stage, ip: c.conn.remoteAddress, helo: more.helo ?? (c.helo || undefined), mailFrom: more.mailFrom ?? c.txn?.mailFrom.address, rcpt: more.rcpt, submission: c.submission, reply });
+  c.deps.hooks.notify("smtp.rejected", {
+    stage,
+    ip: c.conn.remoteAddress,
+    helo: more.helo ?? (c.helo || undefined),
+    mailFrom: more.mailFrom ?? c.txn?.mailFrom.address,
+    rcpt: more.rcpt,
+    submission: c.submission,
+    reply,
+  });
 }
 
 let txnSeq = 0;
@@ -253,6 +261,14 @@ async function finish(c: SessionCtx, t: Txn, raw: Buffer): Promise<void> {
     if (isDiskFull(err)) return c.send({ code: 452, enhanced: "4.3.1", text: "Insufficient system storage (disk full), try again later" });
     return c.send(R.tempFail);
   }
-  c.conn.log.info("message accepted", { txn: t.id, id, from: t.mailFrom.address, rcpts: t.rcpts.length, size: raw.length, quarantine: merged.verdict.kind === "quarantine" || undefined, junk: merged.junk.size || undefined });
+  c.conn.log.info("message accepted", {
+    txn: t.id,
+    id,
+    from: t.mailFrom.address,
+    rcpts: t.rcpts.length,
+    size: raw.length,
+    quarantine: merged.verdict.kind === "quarantine" || undefined,
+    junk: merged.junk.size || undefined,
+  });
   c.send({ code: 250, enhanced: "2.0.0", text: `OK queued as ${id}` });
 }

@@ -159,7 +159,7 @@ describe("DATA round trip (property)", () => {
   // the parser must give back the original message byte for byte.
   test("random messages with dot lines, random chunk sizes", () => {
     let seed = 42;
-    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
     const pieces = [".", "..", "", "x", ". x", "abc.def", "\u00e9t\u00e9", ".\t", "...."];
     for (let round = 0; round < 300; round++) {
       const lines = Array.from({ length: rnd(12) }, () => pieces[rnd(pieces.length)]!);

@@ -169,9 +169,7 @@ export function createWireReader(limits: WireLimits): WireReader {
         // End of data: everything up to the CRLF before the dot is the message.
         pos = i + 1;
         mode = "command";
-        const ev: WireEvent = error
-          ? { type: "message", data: null, size, error }
-          : { type: "message", data: parts.length === 1 ? parts[0]! : Buffer.concat(parts, size), size };
+        const ev: WireEvent = error ? { type: "message", data: null, size, error } : { type: "message", data: parts.length === 1 ? parts[0]! : Buffer.concat(parts, size), size };
         parts = [];
         return ev;
       }

@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as tls from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freeOffset } from "../../tests/cli/binary.ts";
-import { startTestDns } from "../../tests/delivery/dns-server.ts";
+import { freeOffset } from "../../tests/helpers/binary.ts";
+import { startTestDns } from "../../tests/helpers/dns-server.ts";
 import { startPebble } from "../../tests/helpers/pebble.ts";
 import { leafOf, pemFile, sClient } from "../../tests/helpers/tls.ts";
 
@@ -38,9 +38,11 @@ async function handshakesPerSec(port: number): Promise<number> {
       });
       s.on("error", rej);
     });
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (performance.now() < end) await one();
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < end) await one();
+    }),
+  );
   return Math.round(n / SECONDS);
 }
 
@@ -89,7 +91,17 @@ try {
   if (!r.ok) throw new Error(`renew: ${r.status} ${await r.text()}`);
   while ((await leafOf(offset + 993, HOST)).serial === serial) await Bun.sleep(20);
   const after = await medianRate(offset + 993);
-  console.log(JSON.stringify({ bench: "acme", serveToCertSec: Math.round(serveToCertSec * 100) / 100, handshakesPerSecBefore: before, handshakesPerSecAfterReload: after, concurrency: CONCURRENCY, seconds: SECONDS, rounds: ROUNDS }));
+  console.log(
+    JSON.stringify({
+      bench: "acme",
+      serveToCertSec: Math.round(serveToCertSec * 100) / 100,
+      handshakesPerSecBefore: before,
+      handshakesPerSecAfterReload: after,
+      concurrency: CONCURRENCY,
+      seconds: SECONDS,
+      rounds: ROUNDS,
+    }),
+  );
 } finally {
   proc?.kill("SIGTERM");
   await proc?.exited;

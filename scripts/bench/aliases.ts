@@ -29,7 +29,12 @@ try {
     const subs = Array.from({ length: 10 }, (_, g) => `team${g}@example.test`);
     await tx.orm.insert(aliases).values(subs.map((s, g) => row(s, users.slice(g * 100, g * 100 + 100))));
     await tx.orm.insert(aliases).values(row("nested@example.test", subs));
-    await tx.orm.insert(aliases).values(row("remote@example.test", Array.from({ length: MEMBERS }, (_, i) => `friend${i}@remote${i % 50}.test`)));
+    await tx.orm.insert(aliases).values(
+      row(
+        "remote@example.test",
+        Array.from({ length: MEMBERS }, (_, i) => `friend${i}@remote${i % 50}.test`),
+      ),
+    );
   });
 
   const router = createRouter({

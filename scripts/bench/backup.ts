@@ -41,9 +41,11 @@ try {
     const acct = (await store.getAccount("u@b.test")) ?? (await store.createAccount("u@b.test", "pw"));
     const inbox = (await store.getMailbox(acct.id, "INBOX"))!;
     let next = from;
-    await Promise.all(Array.from({ length: 20 }, async () => {
-      while (next < to) await store.append(inbox.id, message(next++));
-    }));
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (next < to) await store.append(inbox.id, message(next++));
+      }),
+    );
     await store.close();
     await db.close();
   };
@@ -51,7 +53,15 @@ try {
   const full = await cli(["backup", join(backups, "b1"), "--data", data]);
   const fullKiB = duKiB(join(backups, "b1"));
   // space the backup adds beside the data (hard-linked blobs cost nothing)
-  const extraKiB = Number(Bun.spawnSync(["du", "-skc", data, join(backups, "b1")]).stdout.toString().trim().split("\n").at(-1)!.split("\t")[0]) - duKiB(data);
+  const extraKiB =
+    Number(
+      Bun.spawnSync(["du", "-skc", data, join(backups, "b1")])
+        .stdout.toString()
+        .trim()
+        .split("\n")
+        .at(-1)!
+        .split("\t")[0],
+    ) - duKiB(data);
   await fill(N, N + 100);
   const inc = await cli(["backup", join(backups, "b2"), "--incremental", "--data", data]);
   const verify = await cli(["verify-backup", join(backups, "b1")]);

@@ -9,7 +9,7 @@ import { rmSync } from "node:fs";
 import { count, eq } from "drizzle-orm";
 import { spool } from "../../core/db/schema.ts";
 import { connectSmtp } from "../../core/delivery/smtp-client.ts";
-import { ALICE, BOB, startDnsWith, startSide, twoPorts } from "../../tests/delivery/pair.ts";
+import { ALICE, BOB, startDnsWith, startSide, twoPorts } from "../../tests/helpers/pair.ts";
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);

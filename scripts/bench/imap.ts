@@ -121,7 +121,10 @@ function cpuSecs(pid: number): number {
 
 async function load(port: number, cpu?: () => number) {
   // Warm-up: one short round per client.
-  const warm = Object.fromEntries(["select", "fetch_flags", "fetch_envelope", "fetch_bodystructure", "fetch_body", "search", "store", "append", "expunge"].map((k) => [k, [] as number[]])) as Record<OpName, number[]>;
+  const warm = Object.fromEntries(["select", "fetch_flags", "fetch_envelope", "fetch_bodystructure", "fetch_body", "search", "store", "append", "expunge"].map((k) => [k, [] as number[]])) as Record<
+    OpName,
+    number[]
+  >;
   await Promise.all(users.map((u, a) => clientLoop(port, u, a, performance.now() + 300, warm)));
   // Best of ROUNDS (the machine may be shared): each round is SECONDS long.
   let best: { secs: number; lat: Record<OpName, number[]>; n: number; cpu: number } | null = null;

@@ -69,7 +69,15 @@ async function jmapListing(base: string, accountId: string, inboxId: string): Pr
     using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"],
     methodCalls: [
       ["Email/query", { accountId, filter: { inMailbox: inboxId }, sort: [{ property: "receivedAt", isAscending: false }], collapseThreads: true, limit: 50 }, "q"],
-      ["Email/get", { accountId, "#ids": { resultOf: "q", name: "Email/query", path: "/ids" }, properties: ["id", "threadId", "mailboxIds", "keywords", "from", "subject", "receivedAt", "size", "preview", "hasAttachment"] }, "g"],
+      [
+        "Email/get",
+        {
+          accountId,
+          "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
+          properties: ["id", "threadId", "mailboxIds", "keywords", "from", "subject", "receivedAt", "size", "preview", "hasAttachment"],
+        },
+        "g",
+      ],
     ],
   });
   const r = await fetch(`${base}/jmap/api`, { method: "POST", headers: { authorization: auth, "content-type": "application/json" }, body });
@@ -120,7 +128,11 @@ try {
   const session = (await (await fetch(`${base}/.well-known/jmap`, { headers: { authorization: auth } })).json()) as { primaryAccounts: Record<string, string> };
   const accountId = session.primaryAccounts["urn:ietf:params:jmap:mail"]!;
   const mb = (await (
-    await fetch(`${base}/jmap/api`, { method: "POST", headers: { authorization: auth }, body: JSON.stringify({ using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"], methodCalls: [["Mailbox/query", { accountId, filter: { role: "inbox" } }, "m"]] }) })
+    await fetch(`${base}/jmap/api`, {
+      method: "POST",
+      headers: { authorization: auth },
+      body: JSON.stringify({ using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"], methodCalls: [["Mailbox/query", { accountId, filter: { role: "inbox" } }, "m"]] }),
+    })
   ).json()) as { methodResponses: [string, { ids: string[] }, string][] };
   const inboxId = mb.methodResponses[0]![1].ids[0]!;
 
@@ -165,7 +177,12 @@ try {
       bench: "jmap",
       messages: MESSAGES,
       listed,
-      jmap: { serverMs: { p50: pct(jServer, 50), p99: pct(jServer, 99) }, clientMs: { p50: pct(jClient, 50), p99: pct(jClient, 99) }, serverCpuMsPerListing: Math.round((jCpu / REQUESTS) * 1e5) / 100, rps: jmapRps },
+      jmap: {
+        serverMs: { p50: pct(jServer, 50), p99: pct(jServer, 99) },
+        clientMs: { p50: pct(jClient, 50), p99: pct(jClient, 99) },
+        serverCpuMsPerListing: Math.round((jCpu / REQUESTS) * 1e5) / 100,
+        rps: jmapRps,
+      },
       imap: { clientMs: { p50: pct(iClient, 50), p99: pct(iClient, 99) }, serverCpuMsPerListing: Math.round((iCpu / REQUESTS) * 1e5) / 100, rps: imapRps },
       load: Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]),
       clients: CLIENTS,

@@ -22,7 +22,10 @@ const TRAIN_ACCOUNT = 600; // messages learned by the account before the SMTP ru
 /** Corpus messages as DATA payloads: bare CR/LF normalised, dot-stuffed (RFC 5321 §4.5.2). */
 function payloads(msgs: Uint8Array[]): Buffer[] {
   return msgs.map((m) => {
-    const s = Buffer.from(m).toString("latin1").replace(/\r(?!\n)/g, "").replace(/(^|\r\n)\./g, "$1..");
+    const s = Buffer.from(m)
+      .toString("latin1")
+      .replace(/\r(?!\n)/g, "")
+      .replace(/(^|\r\n)\./g, "$1..");
     return Buffer.from(`${s}${s.endsWith("\r\n") ? "" : "\r\n"}.\r\n`, "latin1");
   });
 }

@@ -52,9 +52,11 @@ function loginOnce(port: number, user: string): Promise<number> {
 async function load(port: number): Promise<{ loginsPerSec: number; p50ms: number; p99ms: number }> {
   const lat: number[] = [];
   const end = Date.now() + SECONDS * 1000;
-  await Promise.all(users.map(async (u) => {
-    while (Date.now() < end) lat.push(await loginOnce(port, u));
-  }));
+  await Promise.all(
+    users.map(async (u) => {
+      while (Date.now() < end) lat.push(await loginOnce(port, u));
+    }),
+  );
   lat.sort((a, b) => a - b);
   const q = (p: number) => Math.round(lat[Math.min(lat.length - 1, Math.floor(lat.length * p))]! * 10) / 10;
   return { loginsPerSec: Math.round(lat.length / SECONDS), p50ms: q(0.5), p99ms: q(0.99) };

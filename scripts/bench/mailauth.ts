@@ -5,7 +5,7 @@
 import { createResolver } from "../../core/dns/index.ts";
 import { dkimSign } from "../../plugins/mailauth/dkim-sign.ts";
 import { checkInbound, type MailauthResolver } from "../../plugins/mailauth/inbound.ts";
-import { startTestDns } from "../../tests/delivery/dns-server.ts";
+import { startTestDns } from "../../tests/helpers/dns-server.ts";
 import { makeKey, message } from "../../tests/mailauth/fixtures.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);

@@ -68,8 +68,7 @@ function retrAll(port: number, user: string, pass: string, count: number, go: Pr
         phase = "retr";
         ready();
         void go.then(pump);
-      }
-      else if (phase === "quit") sock.end(), resolve(bytes);
+      } else if (phase === "quit") sock.end(), resolve(bytes);
     });
   });
 }

@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync, statSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildBinary, freeOffset, serve, tcpConnect } from "../../tests/cli/binary.ts";
+import { buildBinary, freeOffset, serve, tcpConnect } from "../../tests/helpers/binary.ts";
 
 const RUNS = 5;
 const IDLE_MS = 2000;

@@ -4,7 +4,7 @@
 // (delivered), mx.c.test a wrong one (deferred with the reason).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import nodemailer from "nodemailer";
-import { inbox, until } from "../delivery/pair.ts";
+import { inbox, until } from "../helpers/pair.ts";
 import { startBind, startValidatingResolver, type TestBind, type TestResolver } from "../helpers/bind.ts";
 import { freePort } from "../helpers/pebble.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";

@@ -43,6 +43,8 @@ test("a certificate by DNS-01 through RFC 2136 + TSIG, verified by openssl on 99
   const root = pemFile(join(srv.dataDir, "root.pem"), await pebble.root());
   expect((await sClient({ port: srv.port("imaps"), servername: HOST, caFile: root })).ok).toBe(true);
   expect((await sClient({ port: srv.port("submission"), servername: HOST, caFile: root, starttls: "smtp" })).ok).toBe(true);
-  const txt = Bun.spawnSync(["dig", "@127.0.0.1", "-p", String(bind.port), `_acme-challenge.${HOST}`, "TXT", "+short"]).stdout.toString().trim();
+  const txt = Bun.spawnSync(["dig", "@127.0.0.1", "-p", String(bind.port), `_acme-challenge.${HOST}`, "TXT", "+short"])
+    .stdout.toString()
+    .trim();
   expect(txt).toBe("");
 }, 30_000);

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import nodemailer from "nodemailer";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
-import { inbox, until } from "../delivery/pair.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
+import { inbox, until } from "../helpers/pair.ts";
 import { freePort, startPebble, type Pebble } from "../helpers/pebble.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { leafOf, pemFile } from "../helpers/tls.ts";
@@ -39,10 +39,19 @@ beforeAll(async () => {
   b = await startTestServer({
     domains: ["b.test"],
     users: [BOB, TLSRPT],
-    config: { ...base, hostname: "mx.b.test", listen: { ports: { http: httpPort, smtp: smtpPort } }, mailauth: { mtaSts: "enforce" }, acme: { enabled: true, directory: pebble.directory, caFile: pebble.caFile, httpPort } },
+    config: {
+      ...base,
+      hostname: "mx.b.test",
+      listen: { ports: { http: httpPort, smtp: smtpPort } },
+      mailauth: { mtaSts: "enforce" },
+      acme: { enabled: true, directory: pebble.directory, caFile: pebble.caFile, httpPort },
+    },
   });
   c = await startTestServer({ domains: ["b.test"], config: { ...base, hostname: "mx.b.test", listen: { address: "127.0.0.2", ports: { smtp: smtpPort } } } });
-  await until("B's certificates", async () => (await leafOf(b.port("submissions"), "mta-sts.b.test")).issuer.startsWith("Pebble") && (await leafOf(b.port("submissions"), "mx.b.test")).issuer.startsWith("Pebble"));
+  await until(
+    "B's certificates",
+    async () => (await leafOf(b.port("submissions"), "mta-sts.b.test")).issuer.startsWith("Pebble") && (await leafOf(b.port("submissions"), "mx.b.test")).issuer.startsWith("Pebble"),
+  );
   const root = pemFile(join(b.dataDir, "pebble-root.pem"), await pebble.root());
   a = await startTestServer({
     domains: ["a.test"],
@@ -92,7 +101,11 @@ test("enforce: an MX with a self-signed certificate is deferred with the reason;
 
 test("TLS-RPT: the day's results go to b.test's rua as a multipart/report with the gzipped JSON (RFC 8460)", async () => {
   const token = (await Bun.file(join(a.dataDir, "admin.token")).text()).trim();
-  const r = await fetch(`http://127.0.0.1:${a.port("http")}/api/admin/tlsrpt/send`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ today: true }) });
+  const r = await fetch(`http://127.0.0.1:${a.port("http")}/api/admin/tlsrpt/send`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ today: true }),
+  });
   expect(r.status).toBe(200);
   const { sent } = (await r.json()) as { sent: { domain: string; to: string[] }[] };
   expect(sent.find((x) => x.domain === "b.test")?.to).toEqual(["mailto:tls@b.test"]);
@@ -100,7 +113,9 @@ test("TLS-RPT: the day's results go to b.test's rua as a multipart/report with t
   expect(mail).toMatch(/Subject: Report Domain: b\.test Submitter: mx\.a\.test Report-ID: </);
   expect(mail).toContain('report-type="tlsrpt"');
   const b64 = /Content-Disposition: attachment; filename="[^"]+"\r\n\r\n([A-Za-z0-9+/=\r\n]+)--/.exec(mail)![1]!;
-  const report = JSON.parse(gunzipSync(Buffer.from(b64.replace(/\s+/g, ""), "base64")).toString()) as { policies: { policy: Record<string, unknown>; summary: Record<string, number>; "failure-details": Record<string, unknown>[] }[] };
+  const report = JSON.parse(gunzipSync(Buffer.from(b64.replace(/\s+/g, ""), "base64")).toString()) as {
+    policies: { policy: Record<string, unknown>; summary: Record<string, number>; "failure-details": Record<string, unknown>[] }[];
+  };
   const p = report.policies[0]!;
   expect(p.policy).toMatchObject({ "policy-type": "sts", "policy-domain": "b.test", "mx-host": ["mx.b.test"] });
   expect(p.policy["policy-string"]).toContain("mode: enforce");

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ImapFlow } from "imapflow";
 import { join } from "node:path";
 import { main } from "../../main.ts";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
 import { freePort, startPebble, type Pebble } from "../helpers/pebble.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { leafOf, pemFile, sClient } from "../helpers/tls.ts";
@@ -116,7 +116,14 @@ describe("acme with pebble", () => {
 
   test("a forced renewal swaps the certificate for new connections, keeps the key, and an open IMAP IDLE stays connected", async () => {
     const before = await leafOf(srv.port("imaps"), HOST);
-    const idle = new ImapFlow({ host: "127.0.0.1", port: srv.port("imaps"), secure: true, tls: { rejectUnauthorized: false, servername: HOST } as object, auth: { user: "alice@example.test", pass: "pw-alice-1" }, logger: false });
+    const idle = new ImapFlow({
+      host: "127.0.0.1",
+      port: srv.port("imaps"),
+      secure: true,
+      tls: { rejectUnauthorized: false, servername: HOST } as object,
+      auth: { user: "alice@example.test", pass: "pw-alice-1" },
+      logger: false,
+    });
     await idle.connect();
     const lock = await idle.getMailboxLock("INBOX");
     let closed = false;
@@ -150,7 +157,11 @@ describe("acme with pebble", () => {
     // The CLI reads the config file (the test server got its config in memory).
     await Bun.write(join(srv.dataDir, "renew.toml"), `hostname = "${HOST}"\n[acme]\nenabled = true\n`);
     let out = "";
-    const code = await main(["tls", "renew", "mta-sts.example.test", "--data", srv.dataDir, "--config", join(srv.dataDir, "renew.toml")], { out: (s: string) => void (out += s), err: () => {}, env: {} } as never);
+    const code = await main(["tls", "renew", "mta-sts.example.test", "--data", srv.dataDir, "--config", join(srv.dataDir, "renew.toml")], {
+      out: (s: string) => void (out += s),
+      err: () => {},
+      env: {},
+    } as never);
     expect(code).toBe(0);
     expect(out).toContain("renewal requested for mta-sts.example.test");
     await until(async () => ((await leafOf(srv.port("pop3s"), "mta-sts.example.test")).serial !== before.serial ? true : undefined), 30_000);

@@ -5,19 +5,12 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../main.ts";
-import type { Io } from "../../core/cli/io.ts";
+import { runCli } from "../helpers/cli.ts";
 
 const data = mkdtempSync(join(tmpdir(), "kotakpos-aliases-cli-"));
 afterAll(() => rmSync(data, { recursive: true, force: true }));
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), readStdin: async () => "pw\n", promptHidden: async () => null, env: {} };
-  const code = await main([...args, "--data", data], io);
-  return { code, out, err };
-}
+const cli = (...args: string[]) => runCli(data, args, "pw\n");
 
 test("alias admin through the CLI", async () => {
   expect((await cli("domain", "add", "example.test")).code).toBe(0);

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { openDb, type Db } from "../../core/db/open.ts";
 import { accounts, domains, mailboxes } from "../../core/db/schema.ts";
 import { createLogger } from "../../core/log.ts";
+import { aliasDomains } from "../../plugins/aliases/schema.ts";
 import { createStore } from "../../core/store/index.ts";
 import type { Store } from "../../core/store/types.ts";
 
@@ -28,14 +29,18 @@ export async function testDb(): Promise<TestDb> {
     store,
     async domain(name, opts = {}) {
       const aliasOf = opts.aliasOf ? ids.get(opts.aliasOf) : null;
-      const [r] = await db.write((tx) => tx.orm.insert(domains).values({ name, aliasOf, catchAll: opts.catchAll ?? null, createdAt: Date.now() }).returning({ id: domains.id }));
+      const [r] = await db.write((tx) => tx.orm.insert(domains).values({ name, createdAt: Date.now() }).returning({ id: domains.id }));
+      if (aliasOf || opts.catchAll) await db.write((tx) => tx.orm.insert(aliasDomains).values({ domainId: r!.id, aliasOf, catchAll: opts.catchAll ?? null }));
       ids.set(name, r!.id);
       return r!.id;
     },
     async user(address, opts = {}) {
       const d = address.slice(address.lastIndexOf("@") + 1);
       const [r] = await db.write((tx) =>
-        tx.orm.insert(accounts).values({ address, domainId: ids.get(d)!, passwordHash: "x", disabled: opts.disabled ?? false, createdAt: Date.now() }).returning({ id: accounts.id }),
+        tx.orm
+          .insert(accounts)
+          .values({ address, domainId: ids.get(d)!, passwordHash: "x", disabled: opts.disabled ?? false, createdAt: Date.now() })
+          .returning({ id: accounts.id }),
       );
       for (const name of ["INBOX", ...(opts.folders ?? [])]) await db.write((tx) => tx.orm.insert(mailboxes).values({ accountId: r!.id, name, uidvalidity: uidv++ }));
       return r!.id;

@@ -71,7 +71,12 @@ describe("aliases over SMTP", () => {
     expect(r.rcpts).toEqual([[250, expect.any(String)]]);
     expect(r.data?.[0]).toBe(250);
     const after = await counts();
-    expect({ alice: after.alice! - before.alice!, bob: after.bob! - before.bob!, carol: after.carol! - before.carol!, dave: after.dave! - before.dave! }).toEqual({ alice: 1, bob: 1, carol: 1, dave: 0 });
+    expect({ alice: after.alice! - before.alice!, bob: after.bob! - before.bob!, carol: after.carol! - before.carol!, dave: after.dave! - before.dave! }).toEqual({
+      alice: 1,
+      bob: 1,
+      carol: 1,
+      dave: 0,
+    });
   });
 
   test("a loop is refused by the admin, and at RCPT with a clear 550 (no mail storm)", async () => {
@@ -79,7 +84,12 @@ describe("aliases over SMTP", () => {
     await addAlias(s.core, { address: "pong@example.test", targets: ["ping@example.test"] });
     await expect(addAlias(s.core, { address: "ping@example.test", targets: ["pong@example.test"] })).rejects.toThrow("alias loop: ping@example.test -> pong@example.test -> ping@example.test");
     // A loop written behind the admin's back (an old database, a hand edit).
-    await s.core.db.write((tx) => tx.orm.update(aliases).set({ targets: JSON.stringify(["pong@example.test"]) }).where(eq(aliases.address, "ping@example.test")));
+    await s.core.db.write((tx) =>
+      tx.orm
+        .update(aliases)
+        .set({ targets: JSON.stringify(["pong@example.test"]) })
+        .where(eq(aliases.address, "ping@example.test")),
+    );
     const before = await counts();
     const r = await send("sender@origin.test", ["ping@example.test", "dave@example.test"]);
     expect(r.rcpts[0]![0]).toBe(550);

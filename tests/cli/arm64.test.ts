@@ -5,7 +5,7 @@ import { afterAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildBinary, freeOffset, run, serve } from "./binary.ts";
+import { buildBinary, freeOffset, run, serve } from "../helpers/binary.ts";
 
 const QEMU = "/usr/bin/qemu-aarch64-static";
 const SYSROOT = "/usr/aarch64-linux-gnu";

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { python } from "../imap/helpers.ts";
+import { python } from "../helpers/imap.ts";
 
 const repo = join(import.meta.dir, "../..");
 const tmp = mkdtempSync(join(tmpdir(), "kotakpos-backup-"));
@@ -23,7 +23,8 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out, err };
 }
 
-const bodyOf = (n: number) => `From: load@remote.test\r\nTo: alice@example.test\r\nSubject: load ${n}\r\nMessage-ID: <load-${n}@remote.test>\r\n\r\n${Array.from({ length: 40 }, (_, i) => `line ${i} of message ${n}: the quick brown fox\r\n`).join("")}`;
+const bodyOf = (n: number) =>
+  `From: load@remote.test\r\nTo: alice@example.test\r\nSubject: load ${n}\r\nMessage-ID: <load-${n}@remote.test>\r\n\r\n${Array.from({ length: 40 }, (_, i) => `line ${i} of message ${n}: the quick brown fox\r\n`).join("")}`;
 
 const FETCH_ALL = `
 import imaplib, sys, json

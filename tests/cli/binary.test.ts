@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildBinary, freeOffset, portFree, run, serve, STANDARD_PORTS, tcpConnect } from "./binary.ts";
+import { buildBinary, freeOffset, portFree, run, serve, STANDARD_PORTS, tcpConnect } from "../helpers/binary.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "kotakpos-bin-"));
 let bin = "";
@@ -77,7 +77,10 @@ describe("serve", () => {
       expect((await k(["domain", "add", "bin.test"])).code).toBe(0);
       expect((await k(["user", "add", "ann@bin.test", "--password-stdin"], "ann-password-1\n")).code).toBe(0);
       const py = Bun.spawn(
-        ["python3", "-c", `
+        [
+          "python3",
+          "-c",
+          `
 import smtplib, poplib, ssl, sys
 body = "Subject: through the binary\\r\\n\\r\\nhello from smtplib\\r\\n"
 with smtplib.SMTP("127.0.0.1", ${offset + 25}) as c:
@@ -88,7 +91,8 @@ p.user("ann@bin.test"); p.pass_("ann-password-1")
 resp, lines, octets = p.retr(1)
 sys.stdout.write("\\n".join(l.decode() for l in lines))
 p.quit()
-`],
+`,
+        ],
         { stdout: "pipe", stderr: "pipe" },
       );
       const [out, err] = await Promise.all([new Response(py.stdout).text(), new Response(py.stderr).text()]);
@@ -185,7 +189,7 @@ describe("admin commands", () => {
         'import { definePlugin, reject, withAdmin, pluginAdmin, type Core } from "kotakpos";',
         "export default definePlugin({",
         '  name: "hello",',
-        "  config: v.object({ greeting: v.optional(v.string(), \"hi\") }),",
+        '  config: v.object({ greeting: v.optional(v.string(), "hi") }),',
         "  setup(core: Core, cfg: { greeting: string }) {",
         '    core.hooks.on("connect", () => reject(554, "5.7.1", cfg.greeting));',
         "  },",

@@ -10,6 +10,7 @@ import { controlSocketPath } from "../../core/cli/context.ts";
 import type { AdminApi } from "../../core/control/api.ts";
 import { startControlServer, type ControlServer } from "../../core/control/server.ts";
 import { createLogger } from "../../core/log.ts";
+import { runCli } from "../helpers/cli.ts";
 
 let server: TestServer;
 let control: ControlServer | null;
@@ -36,13 +37,7 @@ afterAll(async () => {
   await server.cleanup();
 });
 
-async function cli(args: string[], stdin = ""): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), readStdin: async () => stdin, promptHidden: async () => null, env: {} };
-  const code = await main([...args, "--data", server.dataDir], io);
-  return { code, out, err };
-}
+const cli = (args: string[], stdin = "") => runCli(server.dataDir, args, stdin);
 
 test("the socket exists with mode 0600", () => {
   expect(control).not.toBeNull();

@@ -6,12 +6,11 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../main.ts";
-import type { Io } from "../../core/cli/io.ts";
 import { startControlServer } from "../../core/control/server.ts";
 import { controlSocketIn } from "../../core/paths.ts";
 import { createLogger } from "../../core/log.ts";
 import { startTestServer } from "../helpers/server.ts";
+import { runCli } from "../helpers/cli.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "kotakpos-contrib-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -55,13 +54,7 @@ export default definePlugin({
 });
 `;
 
-async function cli(data: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), readStdin: async () => "", promptHidden: async () => null, env: {} };
-  const code = await main([...args, "--data", data], io);
-  return { code, out, err };
-}
+const cli = (data: string, args: string[]) => runCli(data, args);
 
 test("an extra plugin's command, admin method and admin route", async () => {
   const data = join(tmp, "d1");

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freeOffset, run, serve } from "./binary.ts";
+import { freeOffset, run, serve } from "../helpers/binary.ts";
 
 const repo = join(import.meta.dir, "../..");
 const tmp = mkdtempSync(join(tmpdir(), "kotakpos-reload-"));
@@ -49,7 +49,8 @@ async function ehloSize(port: number): Promise<number> {
   return Number(/250-SIZE (\d+)/.exec(r)![1]);
 }
 
-const config = (size: number | string) => `hostname = "mx.reload.test"\n[auth]\nallowPlaintextOnLoopback = true\n[limits]\nmaxMessageSize = ${typeof size === "number" ? size : JSON.stringify(size)}\n[plugins]\ndisabled = ["mailauth"]\n`;
+const config = (size: number | string) =>
+  `hostname = "mx.reload.test"\n[auth]\nallowPlaintextOnLoopback = true\n[limits]\nmaxMessageSize = ${typeof size === "number" ? size : JSON.stringify(size)}\n[plugins]\ndisabled = ["mailauth"]\n`;
 
 test("reload applies a new size limit to new transactions; IDLE stays; a broken file changes nothing", async () => {
   const home = join(tmp, "home");

@@ -4,22 +4,15 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Io } from "../../core/cli/io.ts";
-import { main } from "../../main.ts";
-import { startAiosmtpd, type Aiosmtpd } from "../delivery/aiosmtpd.ts";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
+import { startAiosmtpd, type Aiosmtpd } from "../helpers/aiosmtpd.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
+import { runCli } from "../helpers/cli.ts";
 
 let dir: string;
 let dns: TestDns;
 let mx: Aiosmtpd;
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), readStdin: async () => "", promptHidden: async () => null, env: {} };
-  const code = await main([...args, "--data", dir], io);
-  return { code, out, err };
-}
+const cli = (args: string[]) => runCli(dir, args);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "kotakpos-check-cli-"));

@@ -9,14 +9,23 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as OTPAuth from "otpauth";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { startAiosmtpd, type Aiosmtpd } from "../delivery/aiosmtpd.ts";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
+import { startAiosmtpd, type Aiosmtpd } from "../helpers/aiosmtpd.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
 import { launchChromium, newContext, screenshot, screenshotBoth } from "../helpers/browser.ts";
 import { imapLoginWorks } from "../helpers/imap-sessions.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
 // The browser's DOMParser (page.evaluate runs in Chromium; DOM types are not in our lib).
-declare const DOMParser: new () => { parseFromString(s: string, type: string): { querySelector(s: string): { textContent: string | null } | null; querySelectorAll(s: string): Iterable<{ getAttribute(n: string): string | null; querySelector(s: string): { textContent: string | null } | null }>; documentElement: { nodeName: string; namespaceURI: string | null } } };
+declare const DOMParser: new () => {
+  parseFromString(
+    s: string,
+    type: string,
+  ): {
+    querySelector(s: string): { textContent: string | null } | null;
+    querySelectorAll(s: string): Iterable<{ getAttribute(n: string): string | null; querySelector(s: string): { textContent: string | null } | null }>;
+    documentElement: { nodeName: string; namespaceURI: string | null };
+  };
+};
 
 const IP = "192.0.2.10";
 const PTR_NAME = "10.2.0.192.in-addr.arpa";
@@ -172,7 +181,10 @@ test("the wizard cannot run a second time", async () => {
 test("an admin creates two users", async () => {
   const page = await admin.newPage();
   await page.goto(`${base}/admin/accounts`);
-  for (const [local, pw] of [["alice", ALICE.password], ["bob", "bob-password-12"]] as const) {
+  for (const [local, pw] of [
+    ["alice", ALICE.password],
+    ["bob", "bob-password-12"],
+  ] as const) {
     await page.fill("#local", local);
     await page.fill("#password", pw);
     await page.click("text=Add account");
@@ -263,7 +275,13 @@ test("POSTs without the CSRF token are refused; http.auth gives the session and 
   const cookie = cookies.map((c) => `${c.name}=${c.value}`).join("; ");
   const opts = { tls: { rejectUnauthorized: false } } as RequestInit;
   for (const path of ["/admin/accounts", "/account/app-passwords", "/login", "/logout"]) {
-    const r = await fetch(base + path, { ...opts, method: "POST", headers: { cookie, "content-type": "application/x-www-form-urlencoded" }, body: "local=mallory&domain=example.test&password=long-password-1&name=x", redirect: "manual" });
+    const r = await fetch(base + path, {
+      ...opts,
+      method: "POST",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: "local=mallory&domain=example.test&password=long-password-1&name=x",
+      redirect: "manual",
+    });
     expect(r.status).toBe(403);
   }
   expect(await srv.core.store.getAccount("mallory@example.test")).toBeNull();
@@ -275,7 +293,8 @@ test("POSTs without the CSRF token are refused; http.auth gives the session and 
   expect((await fetch(`${base}/account/session.json`, opts)).status).toBe(401);
   // The admin API takes an admin's session; a write needs the X-CSRF-Token header.
   const csrf = (who as { csrf: string }).csrf;
-  const post = (h: Record<string, string>) => fetch(`${base}/api/admin/domains`, { ...opts, method: "POST", headers: { cookie, "content-type": "application/json", ...h }, body: JSON.stringify({ name: "second.test" }) });
+  const post = (h: Record<string, string>) =>
+    fetch(`${base}/api/admin/domains`, { ...opts, method: "POST", headers: { cookie, "content-type": "application/json", ...h }, body: JSON.stringify({ name: "second.test" }) });
   expect((await post({})).status).toBe(403);
   expect((await post({ "x-csrf-token": csrf })).status).toBe(201);
   expect((await fetch(`${base}/api/admin/domains`, opts)).status).toBe(401);
@@ -289,7 +308,12 @@ test("autoconfig and autodiscover XML are valid and name the right ports", async
       const d = new DOMParser().parseFromString(x, "application/xml");
       if (d.querySelector("parsererror")) return { error: d.querySelector("parsererror")!.textContent };
       const ports = (sel: string) => [...d.querySelectorAll(sel)].map((e) => `${e.getAttribute("type") ?? e.querySelector("Type")?.textContent}:${e.querySelector("port, Port")?.textContent}`);
-      return { root: d.documentElement.nodeName, ns: d.documentElement.namespaceURI, servers: ports("incomingServer, outgoingServer, Protocol"), host: d.querySelector("hostname, Server")?.textContent };
+      return {
+        root: d.documentElement.nodeName,
+        ns: d.documentElement.namespaceURI,
+        servers: ports("incomingServer, outgoingServer, Protocol"),
+        host: d.querySelector("hostname, Server")?.textContent,
+      };
     }, xml);
   const opts = { tls: { rejectUnauthorized: false } } as RequestInit;
   for (const path of ["/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=alice%40example.test", "/mail/config-v1.1.xml?emailaddress=alice%40example.test"]) {
@@ -300,7 +324,12 @@ test("autoconfig and autodiscover XML are valid and name the right ports", async
   }
   const body = `<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>alice@example.test</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>`;
   const ad = await fetch(`${base}/autodiscover/autodiscover.xml`, { ...opts, method: "POST", body, headers: { "content-type": "text/xml" } });
-  expect(await parse(await ad.text())).toEqual({ root: "Autodiscover", ns: "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006", servers: ["IMAP:993", "POP3:995", "SMTP:465"], host: "mx.example.test" });
+  expect(await parse(await ad.text())).toEqual({
+    root: "Autodiscover",
+    ns: "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006",
+    servers: ["IMAP:993", "POP3:995", "SMTP:465"],
+    host: "mx.example.test",
+  });
   const mc = await fetch(`${base}/autoconfig/mobileconfig?email=alice%40example.test`, opts);
   expect(mc.headers.get("content-type")).toBe("application/x-apple-aspen-config");
   expect((await parse(await mc.text())).root).toBe("plist");
@@ -337,11 +366,20 @@ test("a health check that changes sends exactly one alert message", async () => 
 test("web logins share the core's limiter: after too many failures the login is refused, IMAP too", async () => {
   const opts = { tls: { rejectUnauthorized: false } } as RequestInit;
   const get = await fetch(`${base}/login`, opts);
-  const cookie = get.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const cookie = get.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
   const csrf = /name="_csrf" value="([^"]+)"/.exec(await get.text())![1]!;
   const statuses: number[] = [];
   for (let i = 0; i < 11; i++) {
-    const r = await fetch(`${base}/login`, { ...opts, method: "POST", headers: { cookie, "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ _csrf: csrf, address: "bob@example.test", password: `wrong-${i}` }), redirect: "manual" });
+    const r = await fetch(`${base}/login`, {
+      ...opts,
+      method: "POST",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ _csrf: csrf, address: "bob@example.test", password: `wrong-${i}` }),
+      redirect: "manual",
+    });
     statuses.push(r.status);
   }
   expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));

@@ -8,9 +8,9 @@ import nodemailer from "nodemailer";
 import { definePlugin } from "../../core/types.ts";
 import { builtinPlugins } from "../../plugins/index.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import type { TestDns } from "./dns-server.ts";
-import { freePort, waitPort } from "./aiosmtpd.ts";
-import { ALICE, BOB, inbox, startDnsFor, startSide, twoPorts, until } from "./pair.ts";
+import type { TestDns } from "../helpers/dns-server.ts";
+import { freePort, waitPort } from "../helpers/aiosmtpd.ts";
+import { ALICE, BOB, inbox, startDnsFor, startSide, twoPorts, until } from "../helpers/pair.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const N = 40;

@@ -8,8 +8,8 @@ import { eq } from "drizzle-orm";
 import { spool } from "../../core/db/schema.ts";
 import { addAlias } from "../../plugins/aliases/admin.ts";
 import type { TestServer } from "../helpers/server.ts";
-import type { TestDns } from "./dns-server.ts";
-import { ALICE, BOB, inbox, startDnsFor, startSide, twoPorts, until } from "./pair.ts";
+import type { TestDns } from "../helpers/dns-server.ts";
+import { ALICE, BOB, inbox, startDnsFor, startSide, twoPorts, until } from "../helpers/pair.ts";
 
 let dns: TestDns;
 let a: TestServer;
@@ -32,7 +32,10 @@ afterAll(async () => {
 
 test("the bounce of a failed forward reaches the original sender through SRS", async () => {
   const p = Bun.spawn(
-    ["python3", "-c", `
+    [
+      "python3",
+      "-c",
+      `
 import smtplib
 from email.message import EmailMessage
 m = EmailMessage(); m["From"] = "${BOB.address}"; m["To"] = "fwd@a.test"; m["Subject"] = "please forward"
@@ -41,7 +44,8 @@ with smtplib.SMTP("127.0.0.1", ${b.port("submission")}) as s:
     s.login("${BOB.address}", "${BOB.password}")
     s.send_message(m)
 print("sent")
-`],
+`,
+    ],
     { stdout: "pipe", stderr: "pipe" },
   );
   const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);

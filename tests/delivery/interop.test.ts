@@ -4,9 +4,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import nodemailer from "nodemailer";
 import type { TestServer } from "../helpers/server.ts";
-import { startAiosmtpd, freePort, type Aiosmtpd } from "./aiosmtpd.ts";
-import type { TestDns } from "./dns-server.ts";
-import { ALICE, inbox, startDnsFor, startSide, until } from "./pair.ts";
+import { startAiosmtpd, freePort, type Aiosmtpd } from "../helpers/aiosmtpd.ts";
+import type { TestDns } from "../helpers/dns-server.ts";
+import { ALICE, inbox, startDnsFor, startSide, until } from "../helpers/pair.ts";
 
 let dns: TestDns;
 let peer: Aiosmtpd;

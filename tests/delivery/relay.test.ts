@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { $ } from "bun";
 import nodemailer from "nodemailer";
 import type { TestServer } from "../helpers/server.ts";
-import { freePort, waitPort } from "./aiosmtpd.ts";
-import type { TestDns } from "./dns-server.ts";
-import { inbox, startDnsFor, startSide, until } from "./pair.ts";
+import { freePort, waitPort } from "../helpers/aiosmtpd.ts";
+import type { TestDns } from "../helpers/dns-server.ts";
+import { inbox, startDnsFor, startSide, until } from "../helpers/pair.ts";
 import { main } from "../../main.ts";
 
 const ALICE = { address: "alice@a.test", password: "alice-password-1" };
@@ -54,7 +54,13 @@ async function startRelay(name: string, opts: { tls: boolean }) {
     proc.kill();
     await proc.exited;
   });
-  return { port, relayed: () => readdirSync(out).filter((f) => f.endsWith(".json")).map((f) => JSON.parse(readFileSync(join(out, f), "utf8")) as { tls: boolean; authUser: string; rcptTo: string[] }) };
+  return {
+    port,
+    relayed: () =>
+      readdirSync(out)
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => JSON.parse(readFileSync(join(out, f), "utf8")) as { tls: boolean; authUser: string; rcptTo: string[] }),
+  };
 }
 
 async function sideA(name: string, relayPort: number, passwordFile: string): Promise<TestServer> {

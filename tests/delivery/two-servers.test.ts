@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import nodemailer from "nodemailer";
 import type { TestServer } from "../helpers/server.ts";
-import type { TestDns } from "./dns-server.ts";
-import { ALICE, BOB, inbox, startDnsFor, startSide, twoPorts, until } from "./pair.ts";
+import type { TestDns } from "../helpers/dns-server.ts";
+import { ALICE, BOB, inbox, startDnsFor, startSide, twoPorts, until } from "../helpers/pair.ts";
 import { rmSync } from "node:fs";
 
 let dns: TestDns;
@@ -41,7 +41,6 @@ async function submit(to: string[], subject: string, text = "Hello from Alice.\n
     t.close();
   }
 }
-
 
 test("a message submitted at A arrives in Bob's INBOX at B", async () => {
   const info = await submit([BOB.address], "Hi Bob");
@@ -90,7 +89,12 @@ test("null MX: an immediate bounce, no retries", async () => {
 });
 
 test("two MX hosts, the first down: delivered through the second", async () => {
-  dns.set("b2.test", { MX: [{ exchange: "mx1.b2.test", priority: 10 }, { exchange: "mx2.b2.test", priority: 20 }] });
+  dns.set("b2.test", {
+    MX: [
+      { exchange: "mx1.b2.test", priority: 10 },
+      { exchange: "mx2.b2.test", priority: 20 },
+    ],
+  });
   dns.set("mx1.b2.test", { A: ["127.0.0.2"] }); // loopback address where nothing listens
   dns.set("mx2.b2.test", { A: ["127.0.0.1"] });
   await b.core.store.addDomain("b2.test");

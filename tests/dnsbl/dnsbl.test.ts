@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { createLogger } from "../../core/log.ts";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
-import { mailbox, swaks } from "../smtp/helpers.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
+import { mailbox, swaks } from "../helpers/smtp.ts";
 import smtp from "../../plugins/smtp/index.ts";
 import dnsbl from "../../plugins/dnsbl/index.ts";
 
@@ -28,7 +28,12 @@ afterAll(async () => {
 });
 
 async function server(cfg: Record<string, unknown>, logSink?: (l: string) => void): Promise<TestServer> {
-  const s = await startTestServer({ users: [{ address: RCPT, password: "pw-alice-1" }], plugins: [smtp, dnsbl], config: { dns: { servers: [dns.server] }, dnsbl: { checkPrivate: true, ...cfg } }, ...(logSink && { log: createLogger("info", {}, logSink) }) });
+  const s = await startTestServer({
+    users: [{ address: RCPT, password: "pw-alice-1" }],
+    plugins: [smtp, dnsbl],
+    config: { dns: { servers: [dns.server] }, dnsbl: { checkPrivate: true, ...cfg } },
+    ...(logSink && { log: createLogger("info", {}, logSink) }),
+  });
   servers.push(s);
   return s;
 }

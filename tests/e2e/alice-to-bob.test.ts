@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startSide, startDnsFor, twoPorts, until, inbox, ALICE, BOB } from "../delivery/pair.ts";
-import type { TestDns } from "../delivery/dns-server.ts";
+import { startSide, startDnsFor, twoPorts, until, inbox, ALICE, BOB } from "../helpers/pair.ts";
+import type { TestDns } from "../helpers/dns-server.ts";
 import type { TestServer } from "../helpers/server.ts";
 
 let dns: TestDns;
@@ -52,10 +52,24 @@ describe("Alice on a.test writes to Bob on b.test", () => {
 
     // 1. Alice submits with swaks: STARTTLS, AUTH PLAIN, to a remote domain.
     const sent = await run([
-      "swaks", "--server", `127.0.0.1:${a.port("submission")}`, "--tls", "--auth", "PLAIN",
-      "--auth-user", ALICE.address, "--auth-password", ALICE.password,
-      "--from", ALICE.address, "--to", BOB.address, "--header", "Subject: lunch on friday?",
-      "--body", "Hi Bob,\nlunch on Friday at noon?\n-- Alice",
+      "swaks",
+      "--server",
+      `127.0.0.1:${a.port("submission")}`,
+      "--tls",
+      "--auth",
+      "PLAIN",
+      "--auth-user",
+      ALICE.address,
+      "--auth-password",
+      ALICE.password,
+      "--from",
+      ALICE.address,
+      "--to",
+      BOB.address,
+      "--header",
+      "Subject: lunch on friday?",
+      "--body",
+      "Hi Bob,\nlunch on Friday at noon?\n-- Alice",
     ]);
     expect(sent.out).toContain("STARTTLS");
     expect(sent.out).toContain("250");
@@ -70,7 +84,10 @@ describe("Alice on a.test writes to Bob on b.test", () => {
     expect(got).toMatch(/^DKIM-Signature:/im);
 
     // 3. Bob reads it with imaplib over implicit TLS.
-    const imap = await run(["python3", "-c", `
+    const imap = await run([
+      "python3",
+      "-c",
+      `
 import imaplib, ssl, sys
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
 m = imaplib.IMAP4_SSL("127.0.0.1", ${b.port("imaps")}, ssl_context=ctx)
@@ -80,13 +97,17 @@ typ, ids = m.search(None, 'SUBJECT', '"lunch on friday"')
 typ, msg = m.fetch(ids[0].split()[-1], "(BODY[])")
 sys.stdout.write(msg[0][1].decode())
 m.logout()
-`]);
+`,
+    ]);
     expect(imap.code).toBe(0);
     expect(imap.out).toContain("lunch on Friday at noon?");
     expect(imap.out).toContain(`From: ${ALICE.address}`);
 
     // 4. Bob answers with smtplib over 465 (implicit TLS, AUTH).
-    const reply = await run(["python3", "-c", `
+    const reply = await run([
+      "python3",
+      "-c",
+      `
 import smtplib, ssl
 from email.message import EmailMessage
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
@@ -96,13 +117,17 @@ with smtplib.SMTP_SSL("127.0.0.1", ${b.port("submissions")}, context=ctx) as s:
     s.login("${BOB.address}", "${BOB.password}")
     s.send_message(m)
 print("sent")
-`]);
+`,
+    ]);
     expect(reply.out).toContain("sent");
     expect(reply.code).toBe(0);
 
     // 5. Alice downloads it with poplib over 995 and deletes it from the server.
     await until("Alice's INBOX", async () => (await inbox(a, ALICE.address)).find((m) => m.includes("Re: lunch on friday?")));
-    const pop = await run(["python3", "-c", `
+    const pop = await run([
+      "python3",
+      "-c",
+      `
 import poplib, ssl, sys
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
 p = poplib.POP3_SSL("127.0.0.1", ${a.port("pop3s")}, context=ctx)
@@ -112,7 +137,8 @@ resp, lines, octets = p.retr(n)
 sys.stdout.write(b"\\r\\n".join(lines).decode())
 p.dele(n)
 p.quit()
-`]);
+`,
+    ]);
     expect(pop.code).toBe(0);
     expect(pop.out).toContain("Friday at noon works.");
     expect(pop.out).toMatch(/dkim=pass/);

@@ -3,7 +3,7 @@
 // domain is then remembered (another recipient is not greylisted). Off by default.
 import { afterAll, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { mailbox, swaks } from "../smtp/helpers.ts";
+import { mailbox, swaks } from "../helpers/smtp.ts";
 import smtp from "../../plugins/smtp/index.ts";
 import greylist from "../../plugins/greylist/index.ts";
 

@@ -1,6 +1,6 @@
 // Per-command IMAP tests with two sessions (mox's habit): one python imaplib session acts,
 // the other (and a third on the target mailbox) checks what RFC 9051 says it sees.
-import { startImap, python, USERS } from "../imap/helpers.ts";
+import { startImap, python, USERS } from "./imap.ts";
 import type { TestServer } from "./server.ts";
 
 export { startImap };
@@ -33,7 +33,14 @@ print(json.dumps(out))
 /** Does an IMAP login (imapflow, STARTTLS off on loopback) with this password succeed? */
 export async function imapLoginWorks(server: Pick<TestServer, "port">, user: string, pass: string): Promise<boolean> {
   const { ImapFlow } = await import("imapflow");
-  const c = new ImapFlow({ host: "127.0.0.1", port: server.port("imap"), secure: false, tls: { rejectUnauthorized: false, servername: "mx.example.test" } as never, auth: { user, pass }, logger: false });
+  const c = new ImapFlow({
+    host: "127.0.0.1",
+    port: server.port("imap"),
+    secure: false,
+    tls: { rejectUnauthorized: false, servername: "mx.example.test" } as never,
+    auth: { user, pass },
+    logger: false,
+  });
   return c.connect().then(
     async () => {
       await c.logout();

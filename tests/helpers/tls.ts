@@ -17,7 +17,12 @@ export function leafOf(port: number, servername?: string): Promise<Leaf> {
     const s = tls.connect({ host: "127.0.0.1", port, servername, rejectUnauthorized: false }, () => {
       const c = s.getPeerCertificate();
       s.destroy();
-      resolve({ serial: c.serialNumber, issuer: String(c.issuer?.CN ?? ""), subject: String(c.subject?.CN ?? ""), pubkey: new Bun.CryptoHasher("sha256").update(c.pubkey ?? Buffer.alloc(0)).digest("hex") });
+      resolve({
+        serial: c.serialNumber,
+        issuer: String(c.issuer?.CN ?? ""),
+        subject: String(c.subject?.CN ?? ""),
+        pubkey: new Bun.CryptoHasher("sha256").update(c.pubkey ?? Buffer.alloc(0)).digest("hex"),
+      });
     });
     s.setTimeout(5000, () => (s.destroy(), reject(new Error("tls probe timed out"))));
     s.on("error", reject);
@@ -28,7 +33,21 @@ export type StartTls = "smtp" | "imap" | "pop3";
 
 /** `openssl s_client` against a listener; resolves with its output (stdout + stderr). */
 export async function sClient(opts: { port: number; servername: string; caFile: string; starttls?: StartTls; extra?: string[] }): Promise<{ ok: boolean; out: string }> {
-  const args = ["openssl", "s_client", "-connect", `127.0.0.1:${opts.port}`, "-servername", opts.servername, "-verify_hostname", opts.servername, "-CAfile", opts.caFile, "-verify_return_error", ...(opts.starttls ? ["-starttls", opts.starttls] : []), ...(opts.extra ?? [])];
+  const args = [
+    "openssl",
+    "s_client",
+    "-connect",
+    `127.0.0.1:${opts.port}`,
+    "-servername",
+    opts.servername,
+    "-verify_hostname",
+    opts.servername,
+    "-CAfile",
+    opts.caFile,
+    "-verify_return_error",
+    ...(opts.starttls ? ["-starttls", opts.starttls] : []),
+    ...(opts.extra ?? []),
+  ];
   const p = Bun.spawn(args, { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
   // Hold stdin open until the handshake is reported, then let it quit.
   const timer = setTimeout(() => p.kill(), 10_000);

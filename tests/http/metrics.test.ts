@@ -5,9 +5,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { pySend } from "../smtp/helpers.ts";
-import { python } from "../imap/helpers.ts";
-import { freeOffset } from "../cli/binary.ts";
+import { pySend } from "../helpers/smtp.ts";
+import { python } from "../helpers/imap.ts";
+import { freeOffset } from "../helpers/binary.ts";
 
 let s: TestServer;
 let metricsPort = 0;
@@ -56,7 +56,8 @@ test("/metrics parses, needs the token, and its counters move after SMTP traffic
     const r = await pySend(s.port("smtp"), { from: "x@remote.test", to: ["ann@example.test"], msg: `Subject: m${i}\r\n\r\nhello\r\n` });
     expect(r.ok).toBe(true);
   }
-  await python(`
+  await python(
+    `
 import imaplib, sys
 c = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
 try:
@@ -64,7 +65,9 @@ try:
 except imaplib.IMAP4.error:
     pass
 c.logout()
-`, [String(s.port("imap"))]);
+`,
+    [String(s.port("imap"))],
+  );
   const after = await scrape(`${base}/metrics`, auth);
   const d = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
   expect(d('kotakpos_messages_received_total{destination="local"}')).toBe(3);

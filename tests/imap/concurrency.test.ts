@@ -2,7 +2,7 @@
 // allows: EXISTS pushed into IDLE, FETCH FLAGS after commands, EXPUNGE never during FETCH.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestServer } from "../helpers/server.ts";
-import { RawClient, startImap, USERS } from "./helpers.ts";
+import { RawClient, startImap, USERS } from "../helpers/imap.ts";
 
 let srv: TestServer;
 beforeAll(async () => {

@@ -2,7 +2,7 @@
 // BINARY, UTF8=ACCEPT, ENABLE IMAP4rev2, ID, CONDSTORE's UNCHANGEDSINCE / MODIFIED.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestServer } from "../helpers/server.ts";
-import { RawClient, startImap, USERS } from "./helpers.ts";
+import { RawClient, startImap, USERS } from "../helpers/imap.ts";
 
 let srv: TestServer;
 beforeAll(async () => {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { ImapFlow } from "imapflow";
 import type { TestServer } from "../helpers/server.ts";
-import { startImap, USERS } from "./helpers.ts";
+import { startImap, USERS } from "../helpers/imap.ts";
 
 let srv: TestServer;
 beforeAll(async () => {

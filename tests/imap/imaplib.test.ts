@@ -1,7 +1,7 @@
 // Python's imaplib against our server, command by command, including error cases.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestServer } from "../helpers/server.ts";
-import { python, startImap, USERS } from "./helpers.ts";
+import { python, startImap, USERS } from "../helpers/imap.ts";
 
 let srv: TestServer;
 let port = 0;

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestServer } from "../helpers/server.ts";
-import { startImap, USERS } from "./helpers.ts";
+import { startImap, USERS } from "../helpers/imap.ts";
 
 const MBSYNC = Bun.which("mbsync");
 let srv: TestServer;
@@ -80,7 +80,10 @@ async function serverState(folder: string): Promise<Record<string, string>> {
   if (!mb) return {};
   const out: Record<string, string> = {};
   for (const m of await store.messages(mb.id)) {
-    out[m.subject] = m.flags.map((f) => FLAG_LETTERS[f] ?? "").sort().join("");
+    out[m.subject] = m.flags
+      .map((f) => FLAG_LETTERS[f] ?? "")
+      .sort()
+      .join("");
   }
   return out;
 }

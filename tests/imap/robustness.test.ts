@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import type { TestServer } from "../helpers/server.ts";
-import { RawClient, startImap, USERS } from "./helpers.ts";
+import { RawClient, startImap, USERS } from "../helpers/imap.ts";
 
 let srv: TestServer;
 let strict: TestServer;
@@ -222,8 +222,8 @@ test("a silent connection is logged out (BYE) when its idle timer runs out", asy
 test("random garbage never takes the server down", async () => {
   // Deterministic pseudo-random input built from IMAP's special characters.
   let seed = 42;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const alphabet = ['(', ')', '{', '}', '"', "\\", "[", "]", "<", ">", " ", "*", "%", "\r\n", "1", "5+", "~", "UID", "FETCH", "NIL", "\x00", "é", "a1"];
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const alphabet = ["(", ")", "{", "}", '"', "\\", "[", "]", "<", ">", " ", "*", "%", "\r\n", "1", "5+", "~", "UID", "FETCH", "NIL", "\x00", "é", "a1"];
   for (let round = 0; round < 5; round++) {
     const c = await RawClient.connect(srv.port("imap"));
     if (round % 2) await c.cmd(login);

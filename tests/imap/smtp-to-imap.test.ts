@@ -2,7 +2,7 @@
 // with the headers we added (Received …) inside BODY[] and counted in RFC822.SIZE.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestServer } from "../helpers/server.ts";
-import { python, RawClient, startImap, USERS } from "./helpers.ts";
+import { python, RawClient, startImap, USERS } from "../helpers/imap.ts";
 
 let srv: TestServer;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 // SORT and THREAD (RFC 5256) on the wire, over a small conversation.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestServer } from "../helpers/server.ts";
-import { RawClient, startImap, USERS } from "./helpers.ts";
+import { RawClient, startImap, USERS } from "../helpers/imap.ts";
 
 let srv: TestServer;
 let c: RawClient;

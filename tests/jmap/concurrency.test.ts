@@ -19,7 +19,8 @@ afterAll(async () => {
 });
 
 const tlsOptions = { rejectUnauthorized: false, servername: "mx.example.test" };
-const imap = (qresync = false) => new ImapFlow({ host: "127.0.0.1", port: srv.port("imap"), secure: false, tls: tlsOptions, auth: { user: ALICE.address, pass: ALICE.password }, logger: false, qresync });
+const imap = (qresync = false) =>
+  new ImapFlow({ host: "127.0.0.1", port: srv.port("imap"), secure: false, tls: tlsOptions, auth: { user: ALICE.address, pass: ALICE.password }, logger: false, qresync });
 
 async function appendOverImap(c: ImapFlow, subject: string): Promise<void> {
   await c.append("INBOX", `From: x@remote.test\r\nTo: ${ALICE.address}\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@remote.test>\r\n\r\nbody\r\n`);

@@ -62,7 +62,12 @@ test("a message delivered by SMTP: query + get, keywords, move (same id), destro
   const boxes = await mailboxIds();
   const [{ q, g }] = await jam.requestMany((b) => {
     const q = b.Email.query({ accountId, filter: { inMailbox: boxes.inbox! }, sort: [{ property: "receivedAt", isAscending: false }], collapseThreads: true, calculateTotal: true });
-    const g = b.Email.get({ accountId, ids: q.$ref("/ids"), properties: ["id", "subject", "from", "mailboxIds", "keywords", "messageId", "textBody", "bodyValues", "threadId"], fetchTextBodyValues: true });
+    const g = b.Email.get({
+      accountId,
+      ids: q.$ref("/ids"),
+      properties: ["id", "subject", "from", "mailboxIds", "keywords", "messageId", "textBody", "bodyValues", "threadId"],
+      fetchTextBodyValues: true,
+    });
     return { q, g };
   });
   expect(q.total).toBe(1);
@@ -133,7 +138,7 @@ test("upload a blob, send it as an attachment through EmailSubmission; Bob's IMA
     });
     return { set, sub };
   });
-  const draftId = ((set as { created: Record<string, { id: string }> }).created).draft!.id;
+  const draftId = (set as { created: Record<string, { id: string }> }).created.draft!.id;
   // The implicit Email/set (RFC 8621 §7.5) answers with the same call id, so jam keeps it.
   expect((sub as unknown as { updated: Record<string, null> }).updated).toEqual({ [draftId]: null });
   const [subs] = await jam.api.EmailSubmission.get({ accountId });

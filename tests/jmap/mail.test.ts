@@ -45,7 +45,8 @@ const MULTI = [
   "",
 ].join("\r\n");
 
-const simple = (subject: string, extra = "", body = "plain body\r\n") => `From: sender@remote.test\r\nTo: alice@example.test\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, "")}@remote.test>\r\n${extra}\r\n${body}`;
+const simple = (subject: string, extra = "", body = "plain body\r\n") =>
+  `From: sender@remote.test\r\nTo: alice@example.test\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, "")}@remote.test>\r\n${extra}\r\n${body}`;
 
 beforeAll(async () => {
   srv = await startJmap();
@@ -71,10 +72,22 @@ afterAll(async () => {
 
 test("RFC 8620 §3.7 example: query → get threadId → Thread/get → get the threads' emails", async () => {
   const r = await j.call([
-    ["Email/query", { accountId: acct, filter: { inMailbox: boxes.inbox }, sort: [{ isAscending: false, property: "receivedAt" }], collapseThreads: true, position: 0, limit: 30, calculateTotal: true }, "t0"],
+    [
+      "Email/query",
+      { accountId: acct, filter: { inMailbox: boxes.inbox }, sort: [{ isAscending: false, property: "receivedAt" }], collapseThreads: true, position: 0, limit: 30, calculateTotal: true },
+      "t0",
+    ],
     ["Email/get", { accountId: acct, "#ids": { resultOf: "t0", name: "Email/query", path: "/ids" }, properties: ["threadId"] }, "t1"],
     ["Thread/get", { accountId: acct, "#ids": { resultOf: "t1", name: "Email/get", path: "/list/*/threadId" } }, "t2"],
-    ["Email/get", { accountId: acct, "#ids": { resultOf: "t2", name: "Thread/get", path: "/list/*/emailIds" }, properties: ["threadId", "mailboxIds", "keywords", "hasAttachment", "from", "subject", "receivedAt", "size", "preview"] }, "t3"],
+    [
+      "Email/get",
+      {
+        accountId: acct,
+        "#ids": { resultOf: "t2", name: "Thread/get", path: "/list/*/emailIds" },
+        properties: ["threadId", "mailboxIds", "keywords", "hasAttachment", "from", "subject", "receivedAt", "size", "preview"],
+      },
+      "t3",
+    ],
   ]);
   expect(r[0]![1]).toMatchObject({ ids: [ids.reply, ids.multi], total: 2, position: 0, collapseThreads: true });
   expect(r[2]![1].list).toEqual([
@@ -94,7 +107,21 @@ test("Email/get: header forms, body structure and lists, bodyValues truncated on
       {
         accountId: acct,
         ids: [ids.multi],
-        properties: ["to", "sentAt", "messageId", "header:To:asGroupedAddresses", "header:List-Post:asURLs", "header:Subject", "header:subject:asText:all", "header:X-None", "bodyStructure", "textBody", "htmlBody", "attachments", "bodyValues"],
+        properties: [
+          "to",
+          "sentAt",
+          "messageId",
+          "header:To:asGroupedAddresses",
+          "header:List-Post:asURLs",
+          "header:Subject",
+          "header:subject:asText:all",
+          "header:X-None",
+          "bodyStructure",
+          "textBody",
+          "htmlBody",
+          "attachments",
+          "bodyValues",
+        ],
         bodyProperties: ["partId", "type", "charset", "name", "disposition", "size"],
         fetchAllBodyValues: true,
         maxBodyValueBytes: 4,
@@ -110,7 +137,13 @@ test("Email/get: header forms, body structure and lists, bodyValues truncated on
   ]);
   expect(e["header:To:asGroupedAddresses"]).toEqual([
     { name: null, addresses: [{ name: "Alice", email: "alice@example.test" }] },
-    { name: "team", addresses: [{ name: null, email: "bob@example.test" }, { name: null, email: "carol@remote.test" }] },
+    {
+      name: "team",
+      addresses: [
+        { name: null, email: "bob@example.test" },
+        { name: null, email: "carol@remote.test" },
+      ],
+    },
   ]);
   expect(e.sentAt).toBe("2025-07-01T08:00:00Z");
   expect(e.messageId).toEqual(["q1@remote.test"]);
@@ -141,7 +174,11 @@ test("Email/query filters, sorts, anchors; unsupported ones are errors", async (
   expect((await q({ filter: { notKeyword: "$seen", inMailboxOtherThan: [boxes.archive] } })).ids).toEqual([ids.reply, ids.multi]);
   expect((await q({ filter: { minSize: 5000 } })).ids).toEqual([ids.archived]);
   expect((await q({ filter: { before: "2025-07-01T00:01:30Z", after: "2025-07-01T00:00:30Z" } })).ids).toEqual([ids.multi]);
-  expect((await q({ filter: { operator: "OR", conditions: [{ subject: "lunch" }, { subject: "old" }] }, sort: [{ property: "subject", isAscending: true }] })).ids).toEqual([ids.root, ids.archived, ids.reply]);
+  expect((await q({ filter: { operator: "OR", conditions: [{ subject: "lunch" }, { subject: "old" }] }, sort: [{ property: "subject", isAscending: true }] })).ids).toEqual([
+    ids.root,
+    ids.archived,
+    ids.reply,
+  ]);
   expect((await q({ filter: { operator: "NOT", conditions: [{ inMailbox: boxes.inbox }] } })).ids).toEqual([ids.archived]);
   expect((await q({ sort: [{ property: "size", isAscending: false }], limit: 1 })).ids).toEqual([ids.archived]);
   const all = (await q({ sort: [{ property: "receivedAt", isAscending: true }] })).ids as string[];
@@ -158,7 +195,9 @@ test("Email/queryChanges after a change; Email/changes; Thread/changes", async (
   const [[, q0]] = await j.call([["Email/query", { accountId: acct, filter: { inMailbox: boxes.inbox }, collapseThreads: true }, "q"]]);
   const imported = await j.fetch(`/jmap/upload/${acct}/`, { method: "POST", body: simple("Re: Lunch", "References: <Lunch@remote.test>\r\n", "me too\r\n") });
   const { blobId } = (await imported.json()) as { blobId: string };
-  const [[, imp]] = await j.call([["Email/import", { accountId: acct, emails: { n: { blobId, mailboxIds: { [boxes.inbox!]: true }, keywords: { $seen: true }, receivedAt: "2025-07-02T00:00:00Z" } } }, "i"]]);
+  const [[, imp]] = await j.call([
+    ["Email/import", { accountId: acct, emails: { n: { blobId, mailboxIds: { [boxes.inbox!]: true }, keywords: { $seen: true }, receivedAt: "2025-07-02T00:00:00Z" } } }, "i"],
+  ]);
   const newId = imp.created.n.id as string;
   const r = await j.call([
     ["Email/queryChanges", { accountId: acct, filter: { inMailbox: boxes.inbox }, collapseThreads: true, sinceQueryState: q0.queryState, calculateTotal: true }, "c"],

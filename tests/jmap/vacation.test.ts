@@ -8,7 +8,7 @@ import nodemailer from "nodemailer";
 import type { TestServer } from "../helpers/server.ts";
 import { builtinPlugins } from "../../plugins/index.ts";
 import { definePlugin } from "../../core/types.ts";
-import { startAiosmtpd, type Aiosmtpd } from "../delivery/aiosmtpd.ts";
+import { startAiosmtpd, type Aiosmtpd } from "../helpers/aiosmtpd.ts";
 import { ALICE, BOB, Jmap } from "./helpers.ts";
 import { startTestServer } from "../helpers/server.ts";
 
@@ -97,5 +97,5 @@ test("VacationResponse/get|set; one reply per sender; none to lists or the null 
   await alice.call([["VacationResponse/set", { accountId: acct, update: { singleton: { isEnabled: false } } }, "s"]], USING);
   await send({ from: DAVE, envelopeFrom: DAVE, subject: "while off" });
   await settle();
-  expect((repliesTo(DAVE)).length).toBe(1);
+  expect(repliesTo(DAVE).length).toBe(1);
 }, 30_000);

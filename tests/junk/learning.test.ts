@@ -4,8 +4,8 @@
 // mail from someone the user wrote to is never classified.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { python } from "../imap/helpers.ts";
-import { mailbox, pySend } from "../smtp/helpers.ts";
+import { python } from "../helpers/imap.ts";
+import { mailbox, pySend } from "../helpers/smtp.ts";
 import smtp from "../../plugins/smtp/index.ts";
 import imap from "../../plugins/imap/index.ts";
 import junk from "../../plugins/junk/index.ts";
@@ -120,7 +120,12 @@ r('notjunk', data)
 
 test("mail from an address the user has written to is not classified", async () => {
   // Alice writes to bob (submission, authenticated); bob's spam-like reply is let through.
-  const sent = await pySend(srv.port("submission"), { from: ALICE.address, to: [BOB.address], msg: message(ALICE.address, "Hello Bob", "Hi Bob, how are you?"), login: [ALICE.address, ALICE.password] });
+  const sent = await pySend(srv.port("submission"), {
+    from: ALICE.address,
+    to: [BOB.address],
+    msg: message(ALICE.address, "Hello Bob", "Hi Bob, how are you?"),
+    login: [ALICE.address, ALICE.password],
+  });
   expect(sent.ok).toBe(true);
   await deliver(spam(5).replace("From: <promo5@zorblax-deals.test>", `From: <${BOB.address}>`), BOB.address);
   const inbox = await mailbox(srv, ALICE.address);

@@ -4,9 +4,9 @@
 // a forged From of the trusted domain (DMARC fails) is left to the classifier.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
-import { python } from "../imap/helpers.ts";
-import { mailbox, pySend } from "../smtp/helpers.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
+import { python } from "../helpers/imap.ts";
+import { mailbox, pySend } from "../helpers/smtp.ts";
 import smtp from "../../plugins/smtp/index.ts";
 import imap from "../../plugins/imap/index.ts";
 import mailauth from "../../plugins/mailauth/index.ts";
@@ -40,13 +40,16 @@ async function deliver(envelopeFrom: string, from: string, subject: string, body
 }
 
 async function imaplib(body: string): Promise<void> {
-  await python(`
+  await python(
+    `
 import imaplib, sys
 M = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
 M.login(${JSON.stringify(ALICE.address)}, ${JSON.stringify(ALICE.password)})
 ${body}
 M.logout()
-`, [String(srv.port("imap"))]);
+`,
+    [String(srv.port("imap"))],
+  );
 }
 
 async function senders(): Promise<string[]> {

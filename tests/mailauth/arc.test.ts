@@ -8,7 +8,7 @@ import { createKeyCache, listKeys } from "../../plugins/mailauth/keys.ts";
 import { signOutgoing } from "../../plugins/mailauth/outbound.ts";
 import { dkimRecordText } from "../../plugins/mailauth/records.ts";
 import { tempDb } from "../../plugins/mailauth/test-db.ts";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
 import { dkimpy, message } from "./fixtures.ts";
 
 let dns: TestDns;
@@ -71,7 +71,10 @@ test("no seal for our own users' mail, for mail we did not receive, or with seal
   expect(own.every((h) => h.startsWith("DKIM-Signature:"))).toBe(true);
   const noAr = await signOutgoing({ id: "n", mailFrom: "SRS0=x@fwd.test", recipients: ["x@remote.test"], domain: "remote.test", fromDomain: "origin.test", raw: message("someone@origin.test") }, deps);
   expect(noAr.some((h) => h.startsWith("ARC-"))).toBe(false);
-  const off = await signOutgoing({ id: "f", mailFrom: "SRS0=x@fwd.test", recipients: ["x@remote.test"], domain: "remote.test", fromDomain: "origin.test", raw: received() }, { ...deps, arcSeal: false });
+  const off = await signOutgoing(
+    { id: "f", mailFrom: "SRS0=x@fwd.test", recipients: ["x@remote.test"], domain: "remote.test", fromDomain: "origin.test", raw: received() },
+    { ...deps, arcSeal: false },
+  );
   expect(off.some((h) => h.startsWith("ARC-"))).toBe(false);
 });
 

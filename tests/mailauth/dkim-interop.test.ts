@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createPrivateKey } from "node:crypto";
 import { createResolver } from "../../core/dns/index.ts";
 import { checkInbound } from "../../plugins/mailauth/inbound.ts";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
 import { dkimpy, makeKey, message, signed, tempDir, type TestKey } from "./fixtures.ts";
 
 let dns: TestDns;
@@ -66,7 +66,12 @@ test("dkimpy signs with RSA-2048, kotakpos verifies", async () => {
   expect(r.dkim.map((d) => [d.status.result, d.signingDomain])).toEqual([["pass", "a.test"]]);
   expect(r.header).toContain("dkim=pass");
   // Tampered: fails.
-  const bad = Buffer.from(Buffer.concat([Buffer.from(sig), msg]).toString("latin1").replace("Hello", "Howdy"), "latin1");
+  const bad = Buffer.from(
+    Buffer.concat([Buffer.from(sig), msg])
+      .toString("latin1")
+      .replace("Hello", "Howdy"),
+    "latin1",
+  );
   expect((await verifyOurs(bad)).dkim[0]!.status.result).toBe("fail");
 });
 

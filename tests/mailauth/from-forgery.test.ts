@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { addAlias } from "../../plugins/aliases/admin.ts";
 import { mailauthConfigOf } from "../../plugins/mailauth/config.ts";
 import { recordsForDomain } from "../../plugins/mailauth/service.ts";
-import { startAiosmtpd, freePort, type Aiosmtpd } from "../delivery/aiosmtpd.ts";
-import type { TestDns } from "../delivery/dns-server.ts";
-import { startDnsFor, startSide, until } from "../delivery/pair.ts";
+import { startAiosmtpd, freePort, type Aiosmtpd } from "../helpers/aiosmtpd.ts";
+import type { TestDns } from "../helpers/dns-server.ts";
+import { startDnsFor, startSide, until } from "../helpers/pair.ts";
 import type { TestServer } from "../helpers/server.ts";
 import { dkimpy, PYTHON } from "./fixtures.ts";
 

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createResolver } from "../../core/dns/index.ts";
 import { checkInbound, type InboundInput } from "../../plugins/mailauth/inbound.ts";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
 import { makeKey, message, signed, type TestKey } from "./fixtures.ts";
 
 let dns: TestDns;
@@ -195,7 +195,11 @@ describe("several authors (a DMARC bypass if ignored)", () => {
 describe("Authentication-Results (RFC 8601)", () => {
   test("one field with our authserv-id; forged ones with our id are marked for removal", async () => {
     const raw = message("a@pass.test", {
-      extra: [`Authentication-Results: ${HOST}; dkim=pass header.d=pass.test`, "Authentication-Results: other.example; spf=pass", `Authentication-Results: (comment) "MX.Example.Test";\r\n  dmarc=pass`],
+      extra: [
+        `Authentication-Results: ${HOST}; dkim=pass header.d=pass.test`,
+        "Authentication-Results: other.example; spf=pass",
+        `Authentication-Results: (comment) "MX.Example.Test";\r\n  dmarc=pass`,
+      ],
     });
     const r = await run(raw, { mailFrom: "a@pass.test" });
     expect(r.header.startsWith(`Authentication-Results: ${HOST};`)).toBe(true);

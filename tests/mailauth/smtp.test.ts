@@ -7,7 +7,7 @@ import mailauth from "../../plugins/mailauth/index.ts";
 import { recordsForDomain } from "../../plugins/mailauth/service.ts";
 import { mailauthConfigOf } from "../../plugins/mailauth/config.ts";
 import smtp from "../../plugins/smtp/index.ts";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { dkimpy, makeKey, message, PYTHON, signed, type TestKey } from "./fixtures.ts";
 
@@ -117,7 +117,14 @@ test("authenticated submission skips the inbound checks", async () => {
 
 test("outgoing mail is signed (RSA + Ed25519, keys made on first use); dkimpy verifies with the records `kotakpos dns` prints", async () => {
   const raw = message("alice@example.test", { subject: `out ${tag()}` });
-  const results = await s.core.hooks.all("deliver.remote.before", { id: "t1", mailFrom: "alice@example.test", recipients: ["bob@remote.test"], domain: "remote.test", fromDomain: "example.test", raw });
+  const results = await s.core.hooks.all("deliver.remote.before", {
+    id: "t1",
+    mailFrom: "alice@example.test",
+    recipients: ["bob@remote.test"],
+    domain: "remote.test",
+    fromDomain: "example.test",
+    raw,
+  });
   const headers = results.flatMap((r) => (r?.kind === "headers" ? r.headers : []));
   expect(headers).toHaveLength(2);
   expect(headers.map((h) => /a=([\w-]+)/.exec(h)![1])).toEqual(["rsa-sha256", "ed25519-sha256"]);
@@ -128,7 +135,14 @@ test("outgoing mail is signed (RSA + Ed25519, keys made on first use); dkimpy ve
   const verified = JSON.parse(await dkimpy(["verify", "127.0.0.1", String(dns.port)], out)) as { ok: boolean; d: string }[];
   expect(verified).toEqual([expect.objectContaining({ ok: true, d: "example.test" }), expect.objectContaining({ ok: true, d: "example.test" })]);
   // Mail from a domain that is not ours is not signed.
-  const foreign = await s.core.hooks.all("deliver.remote.before", { id: "t2", mailFrom: "x@other.test", recipients: ["bob@remote.test"], domain: "remote.test", fromDomain: "other.test", raw: message("x@other.test") });
+  const foreign = await s.core.hooks.all("deliver.remote.before", {
+    id: "t2",
+    mailFrom: "x@other.test",
+    recipients: ["bob@remote.test"],
+    domain: "remote.test",
+    fromDomain: "other.test",
+    raw: message("x@other.test"),
+  });
   expect(foreign.flatMap((r) => (r?.kind === "headers" ? r.headers : []))).toEqual([]);
 });
 

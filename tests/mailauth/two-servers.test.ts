@@ -9,8 +9,8 @@ import nodemailer from "nodemailer";
 import { mailauthConfigOf } from "../../plugins/mailauth/config.ts";
 import { recordsForDomain } from "../../plugins/mailauth/service.ts";
 import type { TestServer } from "../helpers/server.ts";
-import type { TestDns } from "../delivery/dns-server.ts";
-import { ALICE, BOB, inbox, startDnsFor, startSide, twoPorts, until } from "../delivery/pair.ts";
+import type { TestDns } from "../helpers/dns-server.ts";
+import { ALICE, BOB, inbox, startDnsFor, startSide, twoPorts, until } from "../helpers/pair.ts";
 import { message, PYTHON } from "./fixtures.ts";
 
 let dns: TestDns;

@@ -6,7 +6,7 @@ import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import pop3 from "../../plugins/pop3/index.ts";
-import { deliver, inboxUids, makeMessage } from "./helpers.ts";
+import { deliver, inboxUids, makeMessage } from "../helpers/pop3.ts";
 
 const ALICE = "alice@example.test";
 let server: TestServer;
@@ -15,7 +15,9 @@ const haveFetchmail = Bun.which("fetchmail") !== null;
 
 beforeAll(async () => {
   server = await startTestServer({
-    plugins: [pop3], users: [{ address: ALICE, password: "alice pw" }] });
+    plugins: [pop3],
+    users: [{ address: ALICE, password: "alice pw" }],
+  });
   dir = mkdtempSync(join(tmpdir(), "kotakpos-fetchmail-"));
 });
 afterAll(async () => {

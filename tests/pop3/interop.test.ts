@@ -3,7 +3,7 @@
 // expunges.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { inboxUids, makeMessage, poplib } from "./helpers.ts";
+import { inboxUids, makeMessage, poplib } from "../helpers/pop3.ts";
 
 let server: TestServer;
 const ALICE = "alice@example.test";

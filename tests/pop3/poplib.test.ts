@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as net from "node:net";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import pop3 from "../../plugins/pop3/index.ts";
-import { deliver, inboxUids, makeMessage, poplib } from "./helpers.ts";
+import { deliver, inboxUids, makeMessage, poplib } from "../helpers/pop3.ts";
 
 let server: TestServer;
 const ALICE = "alice@example.test";
@@ -27,7 +27,11 @@ afterAll(async () => {
   await server?.cleanup();
 });
 
-const login = (user = ALICE, pw = "alice-pw") => [["open", "plain"], ["user", user], ["pass_", pw]];
+const login = (user = ALICE, pw = "alice-pw") => [
+  ["open", "plain"],
+  ["user", user],
+  ["pass_", pw],
+];
 
 describe("poplib", () => {
   test("greeting, CAPA, login, STAT, LIST, UIDL", async () => {
@@ -74,7 +78,17 @@ describe("poplib", () => {
   });
 
   test("wrong password, wrong user: -ERR [AUTH]; the session can retry", async () => {
-    const r = await poplib(server, [["open", "plain"], ["user", ALICE], ["pass_", "nope"], ["user", "nobody@example.test"], ["pass_", "x"], ["user", ALICE], ["pass_", "alice-pw"], ["stat"], ["quit"]]);
+    const r = await poplib(server, [
+      ["open", "plain"],
+      ["user", ALICE],
+      ["pass_", "nope"],
+      ["user", "nobody@example.test"],
+      ["pass_", "x"],
+      ["user", ALICE],
+      ["pass_", "alice-pw"],
+      ["stat"],
+      ["quit"],
+    ]);
     expect(r[2]).toEqual({ err: expect.stringMatching(/^-ERR \[AUTH\] /) });
     expect(r[4]).toEqual({ err: expect.stringMatching(/^-ERR \[AUTH\] /) });
     expect(r[6]).toEqual({ ok: expect.stringMatching(/^\+OK/) });
@@ -183,7 +197,18 @@ describe("poplib", () => {
     const extra = makeMessage("to-delete");
     await deliver(server, BOB, extra);
     await deliver(server, BOB, makeMessage("to-keep"));
-    const r = await poplib(server, [...login(BOB, "bob pw with spaces"), ["uidl"], ["dele", 1], ["quit"], ["open", "plain"], ["user", BOB], ["pass_", "bob pw with spaces"], ["uidl"], ["retr", 1], ["quit"]]);
+    const r = await poplib(server, [
+      ...login(BOB, "bob pw with spaces"),
+      ["uidl"],
+      ["dele", 1],
+      ["quit"],
+      ["open", "plain"],
+      ["user", BOB],
+      ["pass_", "bob pw with spaces"],
+      ["uidl"],
+      ["retr", 1],
+      ["quit"],
+    ]);
     const before = (r[3] as { ok: [string, string[]] }).ok[1];
     expect(r[5]).toEqual({ ok: expect.stringMatching(/^\+OK .*1 messages left/) });
     const after = (r[9] as { ok: [string, string[]] }).ok[1];

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import pop3 from "../../plugins/pop3/index.ts";
-import { poplib } from "./helpers.ts";
+import { poplib } from "../helpers/pop3.ts";
 
 let server: TestServer;
 const ALICE = "alice@example.test";

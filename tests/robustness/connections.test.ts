@@ -98,7 +98,10 @@ describe("per-IP limit per listener", () => {
     const sixth = await silent(s.port("imap"), src);
     await sixth.closed;
     expect(sixth.data()).toMatch(/^\* BYE .*Too many connections from your address/);
-    for (const [name, greeting] of [["smtp", /^220 /], ["pop3", /^\+OK /]] as const) {
+    for (const [name, greeting] of [
+      ["smtp", /^220 /],
+      ["pop3", /^\+OK /],
+    ] as const) {
       const c = await silent(s.port(name), src);
       expect(await until(() => greeting.test(c.data()))).toBe(true);
       c.sock.destroy();

@@ -8,8 +8,8 @@ import { closeSync, existsSync, mkdtempSync, openSync, rmSync, unlinkSync, write
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freeBytes } from "../../core/disk.ts";
-import { buildBinary, freeOffset, run as runBin, serve, type Served } from "../cli/binary.ts";
-import { run } from "../smtp/helpers.ts";
+import { buildBinary, freeOffset, run as runBin, serve, type Served } from "../helpers/binary.ts";
+import { run } from "../helpers/smtp.ts";
 
 const ALICE = { address: "alice@example.test", password: "alice-pw" };
 const tmp = mkdtempSync(join(tmpdir(), "kotakpos-diskfull-"));
@@ -94,7 +94,9 @@ function fill(): void {
 /** One statement through Python's sqlite3 module (another SQLite user); its first row. */
 function sqlite(stmt: string): string {
   const code = `import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nprint(c.execute(sys.argv[2]).fetchone())\nc.close()`;
-  return Bun.spawnSync(["/usr/bin/python3", "-c", code, join(dataDir, "kotakpos.db"), stmt]).stdout.toString().trim();
+  return Bun.spawnSync(["/usr/bin/python3", "-c", code, join(dataDir, "kotakpos.db"), stmt])
+    .stdout.toString()
+    .trim();
 }
 
 const health = () => fetch(`http://127.0.0.1:${ports.http}/healthz`);

@@ -15,7 +15,7 @@ const GREETING: Record<string, RegExp> = { smtp: /^220 /, submission: /^220 /, i
 
 /** Seeded PRNG so a failure can be replayed. */
 function rng(seed: number): () => number {
-  return () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  return () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 }
 
 function payloads(r: () => number): Buffer[] {

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildBinary, freeOffset, run, serve, type Served } from "../cli/binary.ts";
-import { startTestDns, type TestDns } from "../delivery/dns-server.ts";
-import { raw } from "../smtp/helpers.ts";
+import { buildBinary, freeOffset, run, serve, type Served } from "../helpers/binary.ts";
+import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
+import { raw } from "../helpers/smtp.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "kotakpos-dos-"));
 let bin = "";
@@ -118,7 +118,13 @@ describe("a slow DKIM check (bounds raised) runs off the event loop", () => {
     await c.replies(1);
     c.send("EHLO attacker.test\r\nMAIL FROM:<x@attacker.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n");
     await c.replies(4);
-    c.send(Buffer.concat([Buffer.from("DKIM-Signature: v=1; a=rsa-sha256; d=attacker.test; s=s1; h=from:to; bh=x; b=x\r\nFrom: x@attacker.test\r\n"), hugeTo(2 * 1024 * 1024), Buffer.from("\r\nbody\r\n.\r\n")]));
+    c.send(
+      Buffer.concat([
+        Buffer.from("DKIM-Signature: v=1; a=rsa-sha256; d=attacker.test; s=s1; h=from:to; bh=x; b=x\r\nFrom: x@attacker.test\r\n"),
+        hugeTo(2 * 1024 * 1024),
+        Buffer.from("\r\nbody\r\n.\r\n"),
+      ]),
+    );
     await Bun.sleep(500); // the check is running now
     const greetings: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -127,7 +133,12 @@ describe("a slow DKIM check (bounds raised) runs off the event loop", () => {
     }
     console.log(`greetings during the check: ${greetings.map((g) => g.toFixed(0)).join(", ")} ms`);
     // The message is still being checked: its last reply is still the 354.
-    expect(c.received.split("\r\n").filter((l) => /^\d{3} /.test(l)).at(-1)).toStartWith("354 ");
+    expect(
+      c.received
+        .split("\r\n")
+        .filter((l) => /^\d{3} /.test(l))
+        .at(-1),
+    ).toStartWith("354 ");
     for (const g of greetings) expect(g).toBeLessThan(1000);
     const { code, ms } = await srv.s.signal("SIGTERM");
     console.log(`SIGTERM during the check: exit ${code} in ${ms.toFixed(0)} ms`);

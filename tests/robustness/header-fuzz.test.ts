@@ -38,11 +38,32 @@ beforeAll(async () => {
 afterAll(() => pool.close());
 
 function rng(seed: number): () => number {
-  return () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  return () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 }
 
 const NAMES = ["From", "Sender", "To", "Cc", "Subject", "Received", "DKIM-Signature", "Authentication-Results", "ARC-Seal", "Message-ID", "X-Junk", "Content-Type", "from", "FROM "];
-const ATOMS = ['"a@b.test" <c@d.test>', "x@example.test", "(comment (nested) \\) x)", "=?utf-8?b?w7w=?=", "<", ">", ",", ";", ":", "grp:;", "@", '"', "\\", "\0", "\r", "\n", "ü", "\xff", "mx.example.test; spf=pass", "v=1; a=rsa-sha256; d=x.test; s=s; h=from; bh=; b="];
+const ATOMS = [
+  '"a@b.test" <c@d.test>',
+  "x@example.test",
+  "(comment (nested) \\) x)",
+  "=?utf-8?b?w7w=?=",
+  "<",
+  ">",
+  ",",
+  ";",
+  ":",
+  "grp:;",
+  "@",
+  '"',
+  "\\",
+  "\0",
+  "\r",
+  "\n",
+  "ü",
+  "\xff",
+  "mx.example.test; spf=pass",
+  "v=1; a=rsa-sha256; d=x.test; s=s; h=from; bh=; b=",
+];
 
 /** One random header section (CRLF lines, maybe folded), then a small body. */
 function headerSection(r: () => number): Buffer {
@@ -111,7 +132,9 @@ test("fuzz: 300 random header sections, each within 1 s of event-loop time; chec
   }, 10);
   const results = await Promise.allSettled(inWorker.map((raw) => pool.check({ raw, ip: "192.0.2.1", helo: "fuzz.test", mailFrom: "a@fuzz.test", hostname: "mx.example.test" })));
   clearInterval(iv);
-  console.log(`header fuzz: worst event-loop time ${worst.toFixed(1)} ms (input of ${worstSize} bytes); ${bounded}/300 refused by the bounds; ${inWorker.length} checked in the worker (${results.filter((x) => x.status === "fulfilled").length} completed), longest event-loop stall meanwhile ${lag.toFixed(0)} ms`);
+  console.log(
+    `header fuzz: worst event-loop time ${worst.toFixed(1)} ms (input of ${worstSize} bytes); ${bounded}/300 refused by the bounds; ${inWorker.length} checked in the worker (${results.filter((x) => x.status === "fulfilled").length} completed), longest event-loop stall meanwhile ${lag.toFixed(0)} ms`,
+  );
   expect(worst).toBeLessThan(BUDGET_MS);
   expect(lag).toBeLessThan(BUDGET_MS);
   // Each check ends: with a result, or stopped at its deadline (a loaded machine) — never

@@ -6,9 +6,9 @@ import imap from "../../plugins/imap/index.ts";
 import pop3 from "../../plugins/pop3/index.ts";
 import smtp from "../../plugins/smtp/index.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { RawClient } from "../imap/helpers.ts";
-import { deliver } from "../pop3/helpers.ts";
-import { mailbox, raw } from "../smtp/helpers.ts";
+import { RawClient } from "../helpers/imap.ts";
+import { deliver } from "../helpers/pop3.ts";
+import { mailbox, raw } from "../helpers/smtp.ts";
 
 const ALICE = { address: "alice@example.test", password: "alice-pw" };
 const POSTMASTER = { address: "postmaster@example.test", password: "pm-pw" };

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../delivery/aiosmtpd.ts";
+import { freePort } from "../helpers/aiosmtpd.ts";
 
 export interface Rspamd {
   url: string;
@@ -50,7 +50,10 @@ classifier "bayes" {
   const until = Date.now() + 60_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`rspamd exited with ${proc.exitCode}: ${await new Response(proc.stderr).text()}`);
-    const ok = await Promise.all([fetch(`${url}/ping`), fetch(`${controllerUrl}/ping`)]).then((rs) => rs.every((r) => r.ok), () => false);
+    const ok = await Promise.all([fetch(`${url}/ping`), fetch(`${controllerUrl}/ping`)]).then(
+      (rs) => rs.every((r) => r.ok),
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > until) {
       proc.kill();

@@ -3,8 +3,8 @@
 // learn_spam, and with rspamd stopped mail is still accepted.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { python } from "../imap/helpers.ts";
-import { mailbox, swaks } from "../smtp/helpers.ts";
+import { python } from "../helpers/imap.ts";
+import { mailbox, swaks } from "../helpers/smtp.ts";
 import { startRspamd, type Rspamd } from "./rspamd-server.ts";
 import smtp from "../../plugins/smtp/index.ts";
 import imap from "../../plugins/imap/index.ts";

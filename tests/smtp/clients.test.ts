@@ -6,7 +6,7 @@ import type { TestServer } from "../helpers/server.ts";
 import nodemailer from "nodemailer";
 import { definePlugin } from "../../core/types.ts";
 import smtp from "../../plugins/smtp/index.ts";
-import { mailbox, pySend, smtpServer, swaks } from "./helpers.ts";
+import { mailbox, pySend, smtpServer, swaks } from "../helpers/smtp.ts";
 
 const ALICE = "alice@example.test";
 const BOB = "bob@example.test";
@@ -140,7 +140,6 @@ describe("port 25 (inbound MX)", () => {
     for (const u of MANY) expect(subjectIn(await mailbox(s, u), "many-rcpts")).toHaveLength(1);
     expect(subjectIn(await mailbox(s, ALICE), "many-rcpts")).toHaveLength(0);
   });
-
 });
 
 describe("submission (587 STARTTLS, 465 implicit TLS)", () => {
@@ -153,7 +152,23 @@ describe("submission (587 STARTTLS, 465 implicit TLS)", () => {
   });
 
   test("swaks 465 implicit TLS + AUTH PLAIN: a remote recipient goes to the spool", async () => {
-    const r = await swaks(p465, ["--tlsc", "--tls-sni", "mx.example.test", "--auth", "PLAIN", "--auth-user", ALICE, "--auth-password", PW, "--to", "friend@remote.test", "--from", ALICE, "--header", "Subject: sub-465"]);
+    const r = await swaks(p465, [
+      "--tlsc",
+      "--tls-sni",
+      "mx.example.test",
+      "--auth",
+      "PLAIN",
+      "--auth-user",
+      ALICE,
+      "--auth-password",
+      PW,
+      "--to",
+      "friend@remote.test",
+      "--from",
+      ALICE,
+      "--header",
+      "Subject: sub-465",
+    ]);
     expect(r.code).toBe(0);
     const id = /queued as (\w+)/.exec(r.stdout)?.[1];
     expect(id).toBeDefined();
@@ -174,7 +189,16 @@ describe("submission (587 STARTTLS, 465 implicit TLS)", () => {
   });
 
   test("nodemailer (pooled, STARTTLS required, AUTH): three messages over one connection", async () => {
-    const t = nodemailer.createTransport({ host: "127.0.0.1", port: p587, secure: false, requireTLS: true, pool: true, maxConnections: 1, auth: { user: ALICE, pass: PW }, tls: { rejectUnauthorized: false } });
+    const t = nodemailer.createTransport({
+      host: "127.0.0.1",
+      port: p587,
+      secure: false,
+      requireTLS: true,
+      pool: true,
+      maxConnections: 1,
+      auth: { user: ALICE, pass: PW },
+      tls: { rejectUnauthorized: false },
+    });
     try {
       for (let i = 0; i < 3; i++) {
         const info = await t.sendMail({ from: ALICE, to: BOB, subject: `nodemailer-${i}`, text: "Ünïcödé body", attachments: [{ filename: "a.bin", content: Buffer.alloc(3000, i) }] });

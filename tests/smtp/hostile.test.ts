@@ -3,7 +3,7 @@
 // keeps serving and nothing is half-stored. Also BDAT and pipelining on the wire.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestServer } from "../helpers/server.ts";
-import { mailbox, raw, smtpServer } from "./helpers.ts";
+import { mailbox, raw, smtpServer } from "../helpers/smtp.ts";
 
 const ALICE = "alice@example.test";
 const BOB = "bob@example.test";

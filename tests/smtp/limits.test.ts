@@ -2,7 +2,7 @@
 // per-IP AUTH failure limiter (421 then close), and the goodbye on shutdown.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestServer } from "../helpers/server.ts";
-import { raw, smtpServer, swaks } from "./helpers.ts";
+import { raw, smtpServer, swaks } from "../helpers/smtp.ts";
 
 const ALICE = "alice@example.test";
 const PW = "pw-alice";

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { startS3, type TestS3 } from "../helpers/s3.ts";
-import { pySend } from "../smtp/helpers.ts";
-import { python } from "../imap/helpers.ts";
+import { pySend } from "../helpers/smtp.ts";
+import { python } from "../helpers/imap.ts";
 import type { StoreImpl } from "../../core/store/index.ts";
 import { rmSync } from "node:fs";
 

@@ -13,7 +13,27 @@ let dir: string;
 let srv: TestServer;
 
 function makePair(cn: string): { cert: string; key: string } {
-  const r = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(dir, `${cn}.key`), "-out", join(dir, `${cn}.crt`), "-subj", `/CN=${cn}`, "-days", "2"], { stderr: "pipe" });
+  const r = Bun.spawnSync(
+    [
+      "openssl",
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      join(dir, `${cn}.key`),
+      "-out",
+      join(dir, `${cn}.crt`),
+      "-subj",
+      `/CN=${cn}`,
+      "-days",
+      "2",
+    ],
+    { stderr: "pipe" },
+  );
   if (r.exitCode !== 0) throw new Error(r.stderr.toString());
   return { cert: readFileSync(join(dir, `${cn}.crt`), "utf8"), key: readFileSync(join(dir, `${cn}.key`), "utf8") };
 }

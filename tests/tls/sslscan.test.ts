@@ -12,7 +12,10 @@ afterAll(async () => {
 });
 
 async function sslscan(port: number, starttls?: string): Promise<string> {
-  const p = Bun.spawn(["sslscan", "--no-colour", "--no-heartbleed", "--no-renegotiation", "--no-compression", ...(starttls ? [`--starttls-${starttls}`] : []), `127.0.0.1:${port}`], { stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn(["sslscan", "--no-colour", "--no-heartbleed", "--no-renegotiation", "--no-compression", ...(starttls ? [`--starttls-${starttls}`] : []), `127.0.0.1:${port}`], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const out = await new Response(p.stdout).text();
   await p.exited;
   return out;

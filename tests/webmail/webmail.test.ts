@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium, newContext, PHONE, screenshot } from "../helpers/browser.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
-import { pySend } from "../smtp/helpers.ts";
+import { pySend } from "../helpers/smtp.ts";
 
 // The page's DOM as the browser-side callbacks use it (page.evaluate runs in Chromium).
 declare const document: { querySelector(sel: string): { content: string; textContent: string | null } | null; querySelectorAll(sel: string): ArrayLike<unknown> };
@@ -80,7 +80,9 @@ test("log in, live arrival, read, reply with an attachment that the other user d
 
   // Bob writes to Alice over SMTP: it appears in her open list without a reload
   const sent = performance.now();
-  expect((await smtp(BOB.address, ALICE.address, `From: Bob <${BOB.address}>\r\nTo: ${ALICE.address}\r\nSubject: Lunch on Friday?\r\n\r\nShall we meet at noon?\r\nhttps://example.test/menu\r\n`)).ok).toBe(true);
+  expect(
+    (await smtp(BOB.address, ALICE.address, `From: Bob <${BOB.address}>\r\nTo: ${ALICE.address}\r\nSubject: Lunch on Friday?\r\n\r\nShall we meet at noon?\r\nhttps://example.test/menu\r\n`)).ok,
+  ).toBe(true);
   await a.page.waitForSelector("#messages li.msg.unread:has-text('Lunch on Friday?')", { timeout: 15_000 });
   figures.smtpToWebmailMs = Math.round(performance.now() - sent);
   await shoot(a.page, "webmail-inbox");
@@ -265,7 +267,11 @@ test("another user's message cannot be read by changing an id", async () => {
         const h = { "x-csrf-token": csrf, "content-type": "application/json" };
         const session = (await (await fetch("/jmap/session", { headers: h })).json()) as { primaryAccounts: Record<string, string> };
         const accountId = acc ?? session.primaryAccounts["urn:ietf:params:jmap:mail"];
-        const r = await fetch("/jmap/api", { method: "POST", headers: h, body: JSON.stringify({ using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"], methodCalls: [["Email/get", { accountId, ids: idList, properties: ["subject"] }, "0"]] }) });
+        const r = await fetch("/jmap/api", {
+          method: "POST",
+          headers: h,
+          body: JSON.stringify({ using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"], methodCalls: [["Email/get", { accountId, ids: idList, properties: ["subject"] }, "0"]] }),
+        });
         return ((await r.json()) as { methodResponses: [string, { list?: unknown[]; notFound?: string[]; type?: string }, string][] }).methodResponses[0]!;
       },
       [accountId, ids] as [string | null, string[]],

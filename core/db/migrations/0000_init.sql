@@ -60,8 +60,6 @@ CREATE INDEX `destroyed_modseq` ON `destroyed` (`account_id`,`modseq`);--> state
 CREATE TABLE `domains` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`name` text NOT NULL,
-	`alias_of` integer,
-	`catch_all` text,
 	`created_at` integer NOT NULL
 );
 --> statement-breakpoint
@@ -79,6 +77,12 @@ CREATE TABLE `imap_subscriptions` (
 	`name` text NOT NULL,
 	PRIMARY KEY(`account_id`, `name`),
 	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE TABLE `leases` (
+	`name` text PRIMARY KEY NOT NULL,
+	`owner` text NOT NULL,
+	`until` integer NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE `mailboxes` (
@@ -181,6 +185,12 @@ CREATE TABLE `tombstones` (
 );
 --> statement-breakpoint
 CREATE INDEX `tombstones_modseq` ON `tombstones` (`mailbox_id`,`modseq`);--> statement-breakpoint
+CREATE TABLE `alias_domains` (
+	`domain_id` integer PRIMARY KEY NOT NULL,
+	`alias_of` integer,
+	`catch_all` text
+);
+--> statement-breakpoint
 CREATE TABLE `aliases` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`address` text NOT NULL,
@@ -233,6 +243,21 @@ CREATE TABLE `web_sessions` (
 );
 --> statement-breakpoint
 CREATE INDEX `web_sessions_account` ON `web_sessions` (`account_id`);--> statement-breakpoint
+CREATE TABLE `greylist_passed` (
+	`net` text NOT NULL,
+	`domain` text NOT NULL,
+	`until` integer NOT NULL,
+	PRIMARY KEY(`net`, `domain`)
+);
+--> statement-breakpoint
+CREATE TABLE `greylist_triplets` (
+	`net` text NOT NULL,
+	`sender` text NOT NULL,
+	`rcpt` text NOT NULL,
+	`first_seen` integer NOT NULL,
+	PRIMARY KEY(`net`, `sender`, `rcpt`)
+);
+--> statement-breakpoint
 CREATE TABLE `jmap_identities` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`account_id` integer NOT NULL,
@@ -278,6 +303,43 @@ CREATE TABLE `jmap_vacation_sent` (
 	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
+CREATE TABLE `junk_contacts` (
+	`account_id` integer NOT NULL,
+	`address` text NOT NULL,
+	`at` integer NOT NULL,
+	PRIMARY KEY(`account_id`, `address`)
+);
+--> statement-breakpoint
+CREATE TABLE `junk_messages` (
+	`account_id` integer NOT NULL,
+	`blob_id` text NOT NULL,
+	`state` text NOT NULL,
+	`at` integer NOT NULL,
+	PRIMARY KEY(`account_id`, `blob_id`)
+);
+--> statement-breakpoint
+CREATE TABLE `junk_senders` (
+	`account_id` integer NOT NULL,
+	`domain` text NOT NULL,
+	`ham` integer NOT NULL,
+	`spam` integer NOT NULL,
+	PRIMARY KEY(`account_id`, `domain`)
+);
+--> statement-breakpoint
+CREATE TABLE `junk_tokens` (
+	`account_id` integer NOT NULL,
+	`token` text NOT NULL,
+	`spam` integer NOT NULL,
+	`ham` integer NOT NULL,
+	PRIMARY KEY(`account_id`, `token`)
+);
+--> statement-breakpoint
+CREATE TABLE `junk_totals` (
+	`account_id` integer PRIMARY KEY NOT NULL,
+	`spam` integer NOT NULL,
+	`ham` integer NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `dkim_keys` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`domain` text NOT NULL,
@@ -288,3 +350,15 @@ CREATE TABLE `dkim_keys` (
 	`active` integer DEFAULT true NOT NULL,
 	`created_at` integer NOT NULL
 );
+--> statement-breakpoint
+CREATE TABLE `migrate_copied` (
+	`account_id` integer NOT NULL,
+	`source` text NOT NULL,
+	`folder` text NOT NULL,
+	`uidvalidity` integer NOT NULL,
+	`uid` integer NOT NULL,
+	`message_id` text NOT NULL,
+	PRIMARY KEY(`account_id`, `source`, `folder`, `uidvalidity`, `uid`)
+);
+--> statement-breakpoint
+CREATE INDEX `migrate_copied_msgid` ON `migrate_copied` (`account_id`,`source`,`message_id`);

@@ -2,7 +2,7 @@
 // CATENATE (RFC 4469, after its §5 example) builds a message from TEXT and URL parts.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestServer } from "../../../tests/helpers/server.ts";
-import { deliver, rawLogin, startImap } from "../../../tests/imap/helpers.ts";
+import { deliver, rawLogin, startImap } from "../../../tests/helpers/imap.ts";
 
 let srv: TestServer;
 beforeAll(async () => {

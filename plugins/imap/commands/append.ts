@@ -7,10 +7,9 @@ import { AUTHED, no, ok, type CommandSpec, type Result } from "../command.ts";
 import { parseFlags } from "../flags.ts";
 import { formatSetInOrder, parseDateTime } from "../format.ts";
 import { fetchImapUrl, parseImapUrl } from "../imapurl.ts";
-import { canonicalName } from "../names.ts";
+import { canonicalName, fromWire } from "../names.ts";
 import { ParseError, type Args } from "../parser.ts";
 import type { Session } from "../session.ts";
-import { fromWire } from "./list.ts";
 
 /** One message of an APPEND (or REPLACE) as given: its options and data, with CATENATE
  *  parts still to be resolved. */

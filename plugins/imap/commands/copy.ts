@@ -1,10 +1,8 @@
 // RFC 9051 §6.4.7 COPY / UID COPY with COPYUID (UIDPLUS, RFC 4315 §3).
 import { SELECTED, no, ok, type CommandSpec, type Ctx } from "../command.ts";
 import type { Session } from "../session.ts";
-import { formatSetInOrder } from "../sequence.ts";
-import { canonicalName } from "../names.ts";
-import { fromWire } from "./list.ts";
-import { resolveSet } from "./search.ts";
+import { formatSetInOrder, resolveSet } from "../sequence.ts";
+import { canonicalName, fromWire } from "../names.ts";
 
 /** COPY and MOVE arguments: the UIDs of the selected messages and the destination name. */
 export function transferArgs(s: Session, c: Ctx): { uids: number[]; name: string } {

@@ -2,10 +2,9 @@
 import { isStoreError } from "../../../core/store/errors.ts";
 import { isDiskFull } from "../../../core/disk.ts";
 import { AUTHED, no, ok, type CommandSpec } from "../command.ts";
-import { DELIM, canonicalName, validName } from "../names.ts";
+import { DELIM, canonicalName, validName, fromWire } from "../names.ts";
 import { ParseError } from "../parser.ts";
 import { removeOrphanSubscription } from "../subscriptions.ts";
-import { fromWire } from "./list.ts";
 
 export const SPECIAL_USES = ["\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash"];
 

@@ -2,10 +2,9 @@
 import { isStoreError } from "../../../core/store/errors.ts";
 import { isDiskFull } from "../../../core/disk.ts";
 import { AUTHED, no, ok, type CommandSpec } from "../command.ts";
-import { canonicalName } from "../names.ts";
+import { canonicalName, fromWire } from "../names.ts";
 import { addOrphanSubscription } from "../subscriptions.ts";
 import { dropMailboxEntries } from "../metadata.ts";
-import { fromWire } from "./list.ts";
 
 export const del: CommandSpec = {
   name: "DELETE",

@@ -3,7 +3,7 @@
 // made by another.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestServer } from "../../../tests/helpers/server.ts";
-import { deliver, rawLogin, startImap } from "../../../tests/imap/helpers.ts";
+import { deliver, rawLogin, startImap } from "../../../tests/helpers/imap.ts";
 
 let srv: TestServer;
 beforeAll(async () => {

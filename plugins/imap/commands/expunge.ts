@@ -1,6 +1,6 @@
 // RFC 9051 §6.4.3 EXPUNGE and UID EXPUNGE (UIDPLUS, RFC 4315 §2.1).
 import { SELECTED, no, ok, type CommandSpec } from "../command.ts";
-import { resolveSet } from "./search.ts";
+import { resolveSet } from "../sequence.ts";
 
 export const expunge: CommandSpec = {
   name: "EXPUNGE",

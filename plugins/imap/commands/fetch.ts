@@ -6,10 +6,9 @@ import { SELECTED, bad, no, ok, type CommandSpec } from "../command.ts";
 import { flagList, formatBodyStructure, formatEnvelope, formatSet, imapDateTime, str } from "../format.ts";
 import { ParseError, type Args } from "../parser.ts";
 import { binaryBytes, parseSection, sectionBytes, sectionLabel, type Section } from "../sections.ts";
-import { parseSeqSet, resolveSeqSet, resolveUidSet, type SeqSet } from "../sequence.ts";
+import { parseSeqSet, resolveSeqSet, resolveUidSet, type SeqSet, resolveSet } from "../sequence.ts";
 import type { Session } from "../session.ts";
 import { indexOfUid } from "../cache.ts";
-import { resolveSet } from "./search.ts";
 
 type Item =
   | { k: "FLAGS" | "INTERNALDATE" | "RFC822.SIZE" | "ENVELOPE" | "BODYSTRUCTURE" | "BODY" | "UID" | "MODSEQ" | "PREVIEW" | "SAVEDATE" }

@@ -3,7 +3,7 @@
 // CHILDINFO with RECURSIVEMATCH; LSUB "%" shows \Noselect parents; unknown options are BAD.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestServer } from "../../../tests/helpers/server.ts";
-import { rawLogin, startImap, type RawClient } from "../../../tests/imap/helpers.ts";
+import { rawLogin, startImap, type RawClient } from "../../../tests/helpers/imap.ts";
 
 let srv: TestServer;
 let c: RawClient;

@@ -3,7 +3,7 @@
 import type { Mailbox } from "../../../core/store/types.ts";
 import { AUTHED, ok, type CommandSpec, type Ctx } from "../command.ts";
 import { astr } from "../format.ts";
-import { DELIM, canonicalName, decodeMutf7, matchPattern, patternToRegExp } from "../names.ts";
+import { DELIM, canonicalName, fromWire, matchPattern, patternToRegExp } from "../names.ts";
 import { ParseError } from "../parser.ts";
 import type { Session } from "../session.ts";
 import { parseStatusItems, statusItems } from "../status-items.ts";
@@ -55,12 +55,6 @@ function subscribedBelow(all: Map<string, Entry>): Map<string, string[]> {
 const SELECTION_OPTIONS = ["SUBSCRIBED", "REMOTE", "RECURSIVEMATCH", "SPECIAL-USE"];
 /** RFC 5258 §6 (SUBSCRIBED, CHILDREN), RFC 5819 (STATUS), RFC 6154 §5.1 (SPECIAL-USE). */
 const RETURN_OPTIONS = ["SUBSCRIBED", "CHILDREN", "STATUS", "SPECIAL-USE"];
-
-/** A client's mailbox name or pattern in our (Unicode) spelling. */
-export function fromWire(s: Session, name: string): string {
-  if (s.utf8) return name;
-  return decodeMutf7(name) ?? name;
-}
 
 export async function list(s: Session, c: Ctx, lsub: boolean) {
   const a = c.args;

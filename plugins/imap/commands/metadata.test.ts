@@ -2,7 +2,7 @@
 // mailbox and the server, DEPTH and MAXSIZE, NIL removes, limits and bad names.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestServer } from "../../../tests/helpers/server.ts";
-import { rawLogin, startImap } from "../../../tests/imap/helpers.ts";
+import { rawLogin, startImap } from "../../../tests/helpers/imap.ts";
 
 let srv: TestServer;
 beforeAll(async () => {

@@ -3,10 +3,9 @@
 import { AUTHED, bad, no, ok, type CommandSpec } from "../command.ts";
 import { astr, str } from "../format.ts";
 import { MAX_VALUE, SERVER, readEntries, validEntry, writeEntries, type Entry } from "../metadata.ts";
-import { canonicalName } from "../names.ts";
+import { canonicalName, fromWire } from "../names.ts";
 import { ParseError } from "../parser.ts";
 import type { Session } from "../session.ts";
-import { fromWire } from "./list.ts";
 
 /** The mailbox id for a name ("" = server), or null. */
 async function target(s: Session, raw: string): Promise<{ id: number; wire: string } | null> {

@@ -3,7 +3,7 @@
 // with the target selected sees the new message as EXISTS (§7.4.1).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startImap, twoSessions, type TestServer } from "../../../tests/helpers/imap-sessions.ts";
-import { deliver, rawLogin } from "../../../tests/imap/helpers.ts";
+import { deliver, rawLogin } from "../../../tests/helpers/imap.ts";
 
 let s: TestServer;
 beforeAll(async () => {

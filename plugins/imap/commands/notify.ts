@@ -1,8 +1,7 @@
 // RFC 5465 NOTIFY SET / NOTIFY NONE (the work is in ../notify.ts).
 import { AUTHED, no, ok, type CommandSpec } from "../command.ts";
-import { canonicalName } from "../names.ts";
+import { canonicalName, fromWire } from "../names.ts";
 import { NotifyState, eventsFor, parseNotify, statusLine } from "../notify.ts";
-import { fromWire } from "./list.ts";
 
 export const notify: CommandSpec = {
   name: "NOTIFY",

@@ -3,7 +3,7 @@
 // quota gets 452 4.2.2 (python smtplib); SETQUOTA is refused.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestServer } from "../../../tests/helpers/server.ts";
-import { deliver, python, rawLogin, startImap, USERS } from "../../../tests/imap/helpers.ts";
+import { deliver, python, rawLogin, startImap, USERS } from "../../../tests/helpers/imap.ts";
 
 let srv: TestServer;
 let accountId: number;

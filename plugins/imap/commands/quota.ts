@@ -4,9 +4,8 @@
 import type { Quota } from "../../../core/store/types.ts";
 import { AUTHED, no, ok, type CommandSpec } from "../command.ts";
 import { astr } from "../format.ts";
-import { canonicalName } from "../names.ts";
+import { canonicalName, fromWire } from "../names.ts";
 import type { Session } from "../session.ts";
-import { fromWire } from "./list.ts";
 
 /** §5.1: "QUOTA root (resource usage limit …)", only the resources that have a limit. */
 export function quotaLine(q: Quota): string {

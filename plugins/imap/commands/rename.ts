@@ -2,8 +2,7 @@
 import { isStoreError } from "../../../core/store/errors.ts";
 import { isDiskFull } from "../../../core/disk.ts";
 import { AUTHED, no, ok, type CommandSpec } from "../command.ts";
-import { DELIM, canonicalName, validName } from "../names.ts";
-import { fromWire } from "./list.ts";
+import { DELIM, canonicalName, validName, fromWire } from "../names.ts";
 
 export const rename: CommandSpec = {
   name: "RENAME",

@@ -2,7 +2,7 @@
 // the replaced message, in the same mailbox or another; the old one stays on failure.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestServer } from "../../../tests/helpers/server.ts";
-import { deliver, rawLogin, startImap } from "../../../tests/imap/helpers.ts";
+import { deliver, rawLogin, startImap } from "../../../tests/helpers/imap.ts";
 
 let srv: TestServer;
 beforeAll(async () => {

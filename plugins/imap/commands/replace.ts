@@ -2,10 +2,9 @@
 // one from the selected mailbox; the APPENDUID comes as an untagged OK before the EXPUNGE
 // (§3.3), the old message stays if the append fails.
 import { SELECTED, bad, no, ok, type CommandSpec } from "../command.ts";
-import { canonicalName } from "../names.ts";
+import { canonicalName, fromWire } from "../names.ts";
 import { buildMessage, parseAppendMessage } from "./append.ts";
-import { fromWire } from "./list.ts";
-import { resolveSet } from "./search.ts";
+import { resolveSet } from "../sequence.ts";
 
 export const replace: CommandSpec = {
   name: "REPLACE",

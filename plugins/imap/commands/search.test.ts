@@ -2,7 +2,7 @@
 // (RFC 4731 §3.2, RFC 7162 §3.1.5); TO/CC/FROM match group names (RFC 3501 §6.4.4).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestServer } from "../../../tests/helpers/server.ts";
-import { deliver, rawLogin, startImap } from "../../../tests/imap/helpers.ts";
+import { deliver, rawLogin, startImap } from "../../../tests/helpers/imap.ts";
 
 let srv: TestServer;
 beforeAll(async () => {

@@ -10,7 +10,7 @@ import { parseFlags } from "../flags.ts";
 import { Args, ParseError } from "../parser.ts";
 import { decodePartBody } from "../sections.ts";
 import { decodeWords } from "../../../core/mime/decode.ts";
-import { inSet, parseSeqSet, resolveSeqSet, resolveUidSet, type SeqSet } from "../sequence.ts";
+import { inSet, parseSeqSet, type SeqSet } from "../sequence.ts";
 import type { Session } from "../session.ts";
 import { indexOfUid } from "../cache.ts";
 import { esearchLine, parseReturn, returnAll } from "../esearch.ts";
@@ -46,17 +46,6 @@ const FLAG_KEYS: Record<string, [string, boolean]> = {
   UNFLAGGED: ["\\Flagged", false],
   UNSEEN: ["\\Seen", false],
 };
-
-/** Resolves a sequence set (or "$") to indexes into the session's map; throws on bad input. */
-export function resolveSet(s: Session, set: string, uid: boolean): number[] {
-  const sel = s.selected!;
-  if (set === "$") {
-    const saved = s.searchRes ?? [];
-    return saved.map((u) => sel.indexOf(u)).filter((i) => i >= 0).sort((a, b) => a - b);
-  }
-  const parsed = parseSeqSet(set);
-  return uid ? resolveUidSet(parsed, sel.uids) : resolveSeqSet(parsed, sel.uids.length);
-}
 
 function date(a: Args): number {
   const d = parseDate(a.astring());

@@ -4,7 +4,7 @@
 // never see \Recent.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestServer } from "../../../tests/helpers/server.ts";
-import { deliver, python, rawLogin, startImap, USERS } from "../../../tests/imap/helpers.ts";
+import { deliver, python, rawLogin, startImap, USERS } from "../../../tests/helpers/imap.ts";
 
 let srv: TestServer;
 beforeAll(async () => {

@@ -2,12 +2,11 @@
 // QRESYNC (§3.2.5) parameters.
 import { AUTHED, no, ok, type CommandSpec, type Ctx } from "../command.ts";
 import { astr, formatSet } from "../format.ts";
-import { canonicalName } from "../names.ts";
+import { canonicalName, fromWire } from "../names.ts";
 import { ParseError } from "../parser.ts";
 import { Selected } from "../selected.ts";
 import { parseSeqSet, resolveUidSet } from "../sequence.ts";
 import type { Session } from "../session.ts";
-import { fromWire } from "./list.ts";
 
 interface Qresync {
   uidvalidity: number;

@@ -2,7 +2,7 @@
 // comparing; keys compare with i;ascii-casemap (upper-case fold: "[" and "_" after letters).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestServer } from "../../../tests/helpers/server.ts";
-import { deliver, rawLogin, startImap } from "../../../tests/imap/helpers.ts";
+import { deliver, rawLogin, startImap } from "../../../tests/helpers/imap.ts";
 
 let srv: TestServer;
 beforeAll(async () => {

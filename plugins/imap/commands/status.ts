@@ -1,9 +1,8 @@
 // RFC 9051 §6.3.11 STATUS (SIZE: RFC 8438; HIGHESTMODSEQ: RFC 7162 §3.1.8).
 import { AUTHED, no, ok, type CommandSpec } from "../command.ts";
 import { astr } from "../format.ts";
-import { canonicalName } from "../names.ts";
+import { canonicalName, fromWire } from "../names.ts";
 import { parseStatusItems, statusItems } from "../status-items.ts";
-import { fromWire } from "./list.ts";
 
 export const status: CommandSpec = {
   name: "STATUS",

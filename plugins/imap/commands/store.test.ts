@@ -2,7 +2,7 @@
 // the mailbox selected as an untagged FETCH with the new FLAGS at its next command (§7.5.2).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startImap, twoSessions, type TestServer } from "../../../tests/helpers/imap-sessions.ts";
-import { deliver, rawLogin } from "../../../tests/imap/helpers.ts";
+import { deliver, rawLogin } from "../../../tests/helpers/imap.ts";
 
 let s: TestServer;
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { SELECTED, no, ok, type CommandSpec } from "../command.ts";
 import { formatSet } from "../format.ts";
 import { parseFlags } from "../flags.ts";
 import { Args, ParseError } from "../parser.ts";
-import { resolveSet } from "./search.ts";
+import { resolveSet } from "../sequence.ts";
 
 export const store: CommandSpec = {
   name: "STORE",

@@ -1,10 +1,9 @@
 // RFC 9051 §6.3.7 SUBSCRIBE and §6.3.8 UNSUBSCRIBE: a flag on existing mailboxes, a row in
 // subscriptions.ts for names without one.
 import { AUTHED, no, ok, type CommandSpec, type Ctx } from "../command.ts";
-import { canonicalName, validName } from "../names.ts";
+import { canonicalName, validName, fromWire } from "../names.ts";
 import { addOrphanSubscription, removeOrphanSubscription } from "../subscriptions.ts";
 import type { Session } from "../session.ts";
-import { fromWire } from "./list.ts";
 
 async function setSub(s: Session, c: Ctx, on: boolean) {
   const name = canonicalName(fromWire(s, c.args.astring()));

@@ -2,7 +2,7 @@
 // nothing of the old session left; a second LOGIN (another user) works.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestServer } from "../../../tests/helpers/server.ts";
-import { rawLogin, startImap, USERS } from "../../../tests/imap/helpers.ts";
+import { rawLogin, startImap, USERS } from "../../../tests/helpers/imap.ts";
 
 let srv: TestServer;
 beforeAll(async () => {

@@ -4,10 +4,9 @@
 import { AUTHED, bad, no, ok, type CommandSpec } from "../command.ts";
 import { astr, str } from "../format.ts";
 import { fetchImapUrl, parseImapUrl } from "../imapurl.ts";
-import { canonicalName } from "../names.ts";
+import { canonicalName, fromWire } from "../names.ts";
 import type { Session } from "../session.ts";
 import { accessKey, resetKeys, splitUrlauth, token, tokenMatches } from "../urlauth.ts";
-import { fromWire } from "./list.ts";
 
 const sameUser = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 

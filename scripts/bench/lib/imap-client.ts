@@ -2,7 +2,6 @@
 // confuse it (scripts/bench/imap.ts, scripts/bench/jmap.ts).
 import * as net from "node:net";
 
-
 export class Client {
   private buf: Buffer = Buffer.alloc(0);
   private n = 0;

@@ -59,10 +59,11 @@ export async function selfSigned(dir: string): Promise<{ cert: string; key: stri
   return { cert, key };
 }
 
-export async function startAiosmtpd(opts: { tls?: boolean; smtputf8?: boolean; size?: number; port?: number } = {}): Promise<Aiosmtpd> {
+/** `handler`: another handler class ("module.Class") and the folder its module is in. */
+export async function startAiosmtpd(opts: { tls?: boolean; smtputf8?: boolean; size?: number; port?: number; handler?: { cls: string; dir: string } } = {}): Promise<Aiosmtpd> {
   const dir = mkdtempSync(join(tmpdir(), "kp-aiosmtpd-"));
   const port = opts.port ?? (await freePort());
-  const args = ["-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${port}`, "-c", "sink.Sink"];
+  const args = ["-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${port}`, "-c", opts.handler?.cls ?? "sink.Sink"];
   if (opts.smtputf8) args.push("-u");
   if (opts.size) args.push("-s", String(opts.size));
   if (opts.tls) {
@@ -71,7 +72,7 @@ export async function startAiosmtpd(opts: { tls?: boolean; smtputf8?: boolean; s
   }
   args.push(dir);
   const proc = Bun.spawn(["/usr/bin/python3", ...args], {
-    env: { ...process.env, PYTHONPATH: import.meta.dir },
+    env: { ...process.env, PYTHONPATH: opts.handler ? `${import.meta.dir}:${opts.handler.dir}` : import.meta.dir },
     stdout: "ignore",
     stderr: "ignore",
   });

@@ -1,6 +1,6 @@
 // Shared pieces of the POP3 e2e tests: the poplib driver and mail delivery into an INBOX.
 import { join } from "node:path";
-import type { TestServer } from "../helpers/server.ts";
+import type { TestServer } from "./server.ts";
 
 export type PopResult = { ok: unknown } | { err: string } | { exc: string };
 export type PopOp = (string | number)[];

@@ -1,6 +1,6 @@
 // Two kotakpos instances (a.test and b.test) and a test DNS server pointing their MX
 // records at 127.0.0.1; each delivers to the other's SMTP port (`delivery.port`).
-import { startTestServer, type TestServer, type TestServerOptions } from "../helpers/server.ts";
+import { startTestServer, type TestServer, type TestServerOptions } from "./server.ts";
 import { startTestDns, type TestDns, type TestDnsOptions } from "./dns-server.ts";
 import { freePort } from "./aiosmtpd.ts";
 export { until } from "./until.ts";
@@ -39,7 +39,14 @@ export async function startDnsWith(opts: TestDnsOptions, ...domains: string[]): 
   return dns;
 }
 
-export async function startSide(domain: string, user: { address: string; password: string }, smtpPort: number, peerPort: number, dns: TestDns, opts: Partial<TestServerOptions> = {}): Promise<TestServer> {
+export async function startSide(
+  domain: string,
+  user: { address: string; password: string },
+  smtpPort: number,
+  peerPort: number,
+  dns: TestDns,
+  opts: Partial<TestServerOptions> = {},
+): Promise<TestServer> {
   return startTestServer({
     domains: [domain],
     users: [user],

@@ -55,7 +55,19 @@ export async function startTestDns(initial: Record<string, ZoneRecords> = {}, op
     const rec = zone.get(name);
     const negative = () => {
       if (opts.negativeTtl)
-        response.authorities.push({ name: "test", type: Packet.TYPE.SOA, class: Packet.CLASS.IN, ttl: opts.negativeTtl, primary: "ns.test", admin: "admin.test", serial: 1, refresh: 60, retry: 60, expiration: 60, minimum: opts.negativeTtl } as never);
+        response.authorities.push({
+          name: "test",
+          type: Packet.TYPE.SOA,
+          class: Packet.CLASS.IN,
+          ttl: opts.negativeTtl,
+          primary: "ns.test",
+          admin: "admin.test",
+          serial: 1,
+          refresh: 60,
+          retry: 60,
+          expiration: 60,
+          minimum: opts.negativeTtl,
+        } as never);
       send(response);
     };
     if (!rec) {
@@ -72,8 +84,7 @@ export async function startTestDns(initial: Record<string, ZoneRecords> = {}, op
     if (q.type === Packet.TYPE.AAAA) for (const a of rec.AAAA ?? []) response.answers.push({ ...base, type: Packet.TYPE.AAAA, address: a } as never);
     if (q.type === Packet.TYPE.SRV) for (const r of rec.SRV ?? []) response.answers.push({ ...base, type: Packet.TYPE.SRV, ...r, target: r.target === "." ? "" : r.target } as never);
     if (q.type === Packet.TYPE.PTR) for (const d of rec.PTR ?? []) response.answers.push({ ...base, type: Packet.TYPE.PTR, domain: d } as never);
-    if (q.type === Packet.TYPE.TXT)
-      for (const t of rec.TXT ?? []) response.answers.push({ ...base, type: Packet.TYPE.TXT, data: Array.isArray(t) ? t : split255(t) } as never);
+    if (q.type === Packet.TYPE.TXT) for (const t of rec.TXT ?? []) response.answers.push({ ...base, type: Packet.TYPE.TXT, data: Array.isArray(t) ? t : split255(t) } as never);
     if (response.answers.length === 0) return negative();
     send(response);
   };

@@ -3,7 +3,7 @@
 // client for hostile input, and reading a mailbox through the store API.
 import * as net from "node:net";
 import { StringDecoder } from "node:string_decoder";
-import { startTestServer, type TestServer, type TestServerOptions } from "../helpers/server.ts";
+import { startTestServer, type TestServer, type TestServerOptions } from "./server.ts";
 import smtp from "../../plugins/smtp/index.ts";
 
 export async function smtpServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -50,10 +50,10 @@ export interface SendResult {
   esmtp_features?: string[];
 }
 
-/** Send one message with python3's smtplib (tests/smtp/send.py). */
+/** Send one message with python3's smtplib (smtplib-send.py). */
 export async function pySend(port: number, spec: SendSpec): Promise<SendResult> {
-  const r = await run(["python3", `${import.meta.dir}/send.py`, String(port), JSON.stringify(spec)]);
-  if (r.code !== 0) throw new Error(`send.py failed: ${r.stderr}`);
+  const r = await run(["python3", `${import.meta.dir}/smtplib-send.py`, String(port), JSON.stringify(spec)]);
+  if (r.code !== 0) throw new Error(`smtplib-send.py failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as SendResult;
 }
 
@@ -90,11 +90,13 @@ export async function raw(port: number): Promise<RawClient> {
   let consumed = 0;
   let closed = false;
   let wake: (() => void) | null = null;
-  const closedP = new Promise<void>((res) => sock.on("close", () => {
-    closed = true;
-    wake?.();
-    res();
-  }));
+  const closedP = new Promise<void>((res) =>
+    sock.on("close", () => {
+      closed = true;
+      wake?.();
+      res();
+    }),
+  );
   sock.on("error", () => {});
   sock.on("data", (d: Buffer) => {
     buf += decoder.write(d);

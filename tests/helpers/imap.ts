@@ -1,7 +1,7 @@
 // Shared setup for the IMAP e2e tests: a test server with the imap plugin, users, and a
 // tiny raw IMAP client for exact wire checks (the real clients are imaplib, imapflow, mbsync).
 import * as net from "node:net";
-import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { startTestServer, type TestServer } from "./server.ts";
 import { builtinPlugins } from "../../plugins/index.ts";
 import imap from "../../plugins/imap/index.ts";
 
