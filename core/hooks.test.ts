@@ -129,6 +129,7 @@ describe("hooks", () => {
       "dns.records",
       "banner",
       "url.fetch",
+      "smtp.rejected",
     ];
     expect(Object.keys(HOOKS).sort()).toEqual([...names].sort());
     for (const n of names) {

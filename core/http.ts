@@ -7,7 +7,7 @@ import { Hono, type Context } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { adminRoutes } from "./http-admin.ts";
+import { adminRoutes, type MethodTable } from "./http-admin.ts";
 import { adminTokenIn } from "./paths.ts";
 import type { ActivePlugin } from "./plugins.ts";
 import { METRICS_CONTENT_TYPE, metricsText } from "./metrics.ts";
@@ -22,7 +22,7 @@ export function adminToken(dataDir: string): string {
   return token;
 }
 
-export async function buildHttpApp(core: Core, plugins: ActivePlugin[]): Promise<Hono> {
+export async function buildHttpApp(core: Core, plugins: ActivePlugin[], methods?: MethodTable): Promise<Hono> {
   const app = new Hono();
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse();
@@ -53,7 +53,7 @@ export async function buildHttpApp(core: Core, plugins: ActivePlugin[]): Promise
     setAdmin(c, who.user);
     await next();
   });
-  app.route("/api/admin", adminRoutes(core));
+  app.route("/api/admin", adminRoutes(core, methods));
   for (const { plugin, config } of plugins) if (plugin.adminRoutes) app.route("/api/admin", plugin.adminRoutes(core, config));
   await core.hooks.run("http.routes", app);
   app.notFound((c) => c.json({ error: "not found" }, 404));

@@ -15,6 +15,7 @@ import { createAdminApi, type AdminApi, type PluginReport } from "./control/api.
 import { openDb } from "./db/open.ts";
 import { createHooks } from "./hooks.ts";
 import { buildHttpApp, serveHttp, serveMetrics } from "./http.ts";
+import type { MethodTable } from "./http-admin.ts";
 import { observeCore } from "./metrics.ts";
 import { createListenerSet } from "./listen.ts";
 import { createLogger } from "./log.ts";
@@ -222,12 +223,13 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
     };
     shutdowns.push(() => closing.abort());
 
+    const methods = pluginMethods(core, active);
     let listeners: Listener[] = [];
     let report: () => Promise<PluginReport>;
     if (listenerSet) {
       shutdowns.push(...(await setupPlugins(core, active)));
       const ports = config.listen.ports;
-      const app = await buildHttpApp(core, active);
+      const app = await buildHttpApp(core, active, methods as MethodTable);
       for (const l of await serveHttp(core, app, { address, http: listenerSet.portFor(ports.http), https: listenerSet.portFor(ports.https) })) listenerSet.adopt(l);
       observeCore(core);
       if (config.metrics.listen) listenerSet.adopt(serveMetrics(config.metrics.listen));
@@ -249,7 +251,7 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
         }
       };
     }
-    const admin = createAdminApi({ store, spool, plugins: report, methods: pluginMethods(core, active) });
+    const admin = createAdminApi({ store, spool, plugins: report, methods });
     return { core, paths, plugins: active, disabled, listeners, admin, close: () => shutdowns.run() };
   } catch (err) {
     await shutdowns.run();

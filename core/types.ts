@@ -292,6 +292,9 @@ export interface HookMap {
   /** May move the next attempt (the first handler answering "retry" wins). */
   deferred: (info: { id: string; recipient: string; error: string; attempts: number }) => { kind: "retry"; retryAt: number } | Pass | void;
   bounced: (info: { id: string; recipient: string; error: string }) => void;
+  /** A check refused a client at SMTP time (connect, HELO, MAIL, RCPT, DATA): who, and the
+   *  reply it got — for the admin's list of rejections. */
+  "smtp.rejected": (info: SmtpRejection) => void;
   /** Where to deliver the message for `domain` (smarthost, MTA-STS); pass = MX lookup;
    *  "defer" holds the mail (a policy no MX can satisfy). */
   nextHop: (msg: OutgoingMessage, domain: string) => { kind: "hops"; hops: NextHop[] } | Pass | { kind: "defer"; reply: Reply };
@@ -316,6 +319,17 @@ export interface HookMap {
 }
 
 export type Pass = { kind: "pass" };
+
+export interface SmtpRejection {
+  stage: "connect" | "helo" | "mail" | "rcpt" | "data";
+  ip: string;
+  helo?: string;
+  mailFrom?: string;
+  rcpt?: string;
+  /** Submission (an authenticated user), not inbound MX traffic. */
+  submission: boolean;
+  reply: Reply;
+}
 
 /** How a hook runs: "first" — handlers in order, the first result that is not pass wins
  *  (pass if none); "all" — every handler in order, results collected; "parallel" — every
@@ -343,6 +357,7 @@ export const HOOKS = {
   delivered: { mode: "notify", failure: undefined },
   deferred: { mode: "all", failure: undefined },
   bounced: { mode: "notify", failure: undefined },
+  "smtp.rejected": { mode: "notify", failure: undefined },
   nextHop: { mode: "first", failure: { kind: "pass" } },
   "http.routes": { mode: "all", failure: undefined },
   "http.auth": { mode: "first", failure: { kind: "pass" } },

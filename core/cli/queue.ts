@@ -1,4 +1,4 @@
-// kotakpos queue list|show|retry|delete — the outbound spool, through the Spool API.
+// kotakpos queue list|show|retry|bounce|delete — the outbound spool, through the Spool API.
 import type { QueueEntry } from "../spool/types.ts";
 import { positionals } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -62,9 +62,26 @@ const del: Command = {
   },
 };
 
+const bounce: Command = {
+  name: "bounce",
+  summary: "give up on a message now: its sender gets the failure notice (needs the running server)",
+  usage: ["queue bounce ID"],
+  async run(ctx, p) {
+    const [id] = positionals(p, ["ID"]);
+    let n: number;
+    try {
+      n = await withAdmin(ctx, (api) => api.queueBounce(id!));
+    } catch (e) {
+      throw new CommandError((e as Error).message);
+    }
+    if (!n) throw new CommandError(`no waiting recipients of ${id}`);
+    ctx.io.out(`bounced ${n} recipient(s) of ${id}; the sender is told\n`);
+  },
+};
+
 export const queueCommand: Command = {
   name: "queue",
   summary: "inspect and manage the outbound queue",
-  usage: ["queue list", "queue show ID", "queue retry ID", "queue delete ID"],
-  sub: [list, show, retry, del],
+  usage: ["queue list", "queue show ID", "queue retry ID", "queue bounce ID", "queue delete ID"],
+  sub: [list, show, retry, bounce, del],
 };

@@ -1,4 +1,4 @@
-// kotakpos user add|list|passwd|quota|del — passwords from --password-stdin or a prompt.
+// kotakpos user add|list|passwd|quota|disable|enable|del — passwords from --password-stdin or a prompt.
 import { positionals, str } from "./args.ts";
 import type { Command } from "./command.ts";
 import { withAdmin } from "./context.ts";
@@ -97,6 +97,20 @@ const quota: Command = {
   },
 };
 
+/** user disable / user enable: the same command both ways. */
+const toggle = (name: "disable" | "enable"): Command => ({
+  name,
+  summary: name === "disable" ? "stop an account from logging in (mail to it is still delivered)" : "let a disabled account log in again",
+  usage: [`user ${name} ADDRESS`],
+  async run(ctx, p) {
+    const [raw] = positionals(p, ["ADDRESS"]);
+    const { address } = mailAddress(raw!);
+    const ok = await withAdmin(ctx, (api) => api.setDisabled(address, name === "disable"));
+    if (!ok) throw new CommandError(`no user ${address}`);
+    ctx.io.out(`${name}d user ${address}\n`);
+  },
+});
+
 const del: Command = {
   name: "del",
   summary: "delete an account and its mailboxes",
@@ -113,6 +127,14 @@ const del: Command = {
 export const userCommand: Command = {
   name: "user",
   summary: "manage accounts",
-  usage: ["user add ADDRESS [--password-stdin]", "user list [DOMAIN]", "user passwd ADDRESS [--password-stdin]", "user quota ADDRESS [--storage SIZE|none] [--messages N|none]", "user del ADDRESS"],
-  sub: [add, list, passwd, quota, del],
+  usage: [
+    "user add ADDRESS [--password-stdin]",
+    "user list [DOMAIN]",
+    "user passwd ADDRESS [--password-stdin]",
+    "user quota ADDRESS [--storage SIZE|none] [--messages N|none]",
+    "user disable ADDRESS",
+    "user enable ADDRESS",
+    "user del ADDRESS",
+  ],
+  sub: [add, list, passwd, quota, toggle("disable"), toggle("enable"), del],
 };

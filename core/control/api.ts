@@ -35,6 +35,8 @@ export interface AdminApi {
   createAccount(address: string, password: string): Promise<void>;
   setPassword(address: string, password: string): Promise<boolean>;
   deleteAccount(address: string): Promise<boolean>;
+  /** Disable (no login anywhere; mail still delivered) or enable; false when no account. */
+  setDisabled(address: string, disabled: boolean): Promise<boolean>;
   /** RFC 9208 quota of an account: limits (null: none) and usage; null when no account. */
   getQuota(address: string): Promise<Quota | null>;
   /** Sets both limits (null: none); false when there is no such account. */
@@ -43,6 +45,8 @@ export interface AdminApi {
   queueGet(id: string): Promise<QueueEntry[]>;
   queueRetry(id: string): Promise<number>;
   queueDelete(id: string): Promise<number>;
+  /** Give up on the waiting recipients now, with the failure notice (a running server). */
+  queueBounce(id: string): Promise<number>;
   plugins(): Promise<PluginReport>;
   /** A plugin's admin method, "<plugin>.<method>" (see pluginAdmin for a typed view). */
   call(method: string, ...args: unknown[]): Promise<unknown>;
@@ -61,12 +65,14 @@ export const ADMIN_METHODS = [
   "createAccount",
   "setPassword",
   "deleteAccount",
+  "setDisabled",
   "getQuota",
   "setQuota",
   "queueList",
   "queueGet",
   "queueRetry",
   "queueDelete",
+  "queueBounce",
   "plugins",
   "reload",
 ] as const satisfies readonly (keyof AdminApi)[];
@@ -92,6 +98,7 @@ export function createAdminApi(parts: {
     createAccount: async (address, password) => void (await store.createAccount(address, password)),
     setPassword: (address, password) => store.setPassword(address, password),
     deleteAccount: (address) => store.deleteAccount(address),
+    setDisabled: (address, disabled) => store.setDisabled(address, disabled),
     getQuota: async (address) => {
       const a = await store.getAccount(address);
       return a ? store.getQuota(a.id) : null;
@@ -106,6 +113,7 @@ export function createAdminApi(parts: {
     queueGet: (id) => spool.get(id),
     queueRetry: (id) => spool.retry(id),
     queueDelete: (id) => spool.delete(id),
+    queueBounce: (id) => spool.bounce(id),
     plugins: parts.plugins,
     async call(method, ...args) {
       const fn = methods.get(method) as ((...a: unknown[]) => Promise<unknown>) | undefined;

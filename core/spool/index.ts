@@ -63,6 +63,10 @@ export function createSpool(opts: SpoolOptions): Spool {
       scheduler?.kick();
       return n;
     },
+    async bounce(id) {
+      if (!scheduler) throw new Error("bouncing needs the running server (its scheduler sends the notice)");
+      return scheduler.bounce(id, `Returned by the postmaster of ${hostname}: delivery was given up by hand`);
+    },
     start() {
       if (scheduler) return;
       const dlog = log.child({ part: "delivery" });

@@ -42,6 +42,9 @@ export interface Scheduler {
   start(): void;
   /** Something was queued: look for due rows now. */
   kick(): void;
+  /** Give up on a message's waiting recipients now (the admin's "bounce"): each fails with
+   *  `reason`, the sender gets the usual failure notice. Rows in flight are left alone. */
+  bounce(msgId: string, reason: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -275,7 +278,36 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
     else queueMicrotask(() => void tick());
   }
 
+  async function bounce(msgId: string, reason: string): Promise<number> {
+    const now = Date.now();
+    // Take the waiting rows under our lease, as a claim would, so record() may persist them.
+    const rows = await db.write(async (tx) => {
+      const due = await tx.orm
+        .select()
+        .from(spool)
+        .where(and(eq(spool.msgId, msgId), inArray(spool.status, ["queued", "deferred"])));
+      if (due.length === 0) return due;
+      await tx.orm
+        .update(spool)
+        .set({ status: "inflight", leaseOwner: owner, leaseUntil: now + lease, updatedAt: now })
+        .where(
+          inArray(
+            spool.id,
+            due.map((r) => r.id),
+          ),
+        );
+      return due.map((r) => ({ ...r, status: "inflight", leaseOwner: owner, leaseUntil: now + lease }));
+    });
+    if (rows.length === 0) return 0;
+    await record(
+      rows,
+      rows.map((r) => ({ address: r.recipient, ok: false, permanent: true, reply: reason, status: "5.0.0" })),
+    );
+    return rows.length;
+  }
+
   return {
+    bounce,
     start() {
       if (running) return;
       running = true;

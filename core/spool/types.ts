@@ -52,6 +52,9 @@ export interface Spool {
   hold(mailFrom: string[]): Promise<string[]>;
   /** Held rows of these messages become due now; returns how many rows. */
   release(ids: string[]): Promise<number>;
+  /** Fail the waiting recipients now, with a failure notice to the sender (a running
+   *  server only: the notice goes through the scheduler); returns how many. */
+  bounce(id: string): Promise<number>;
   /** Start the delivery scheduler (serve only). */
   start(): void;
   stop(): Promise<void>;

@@ -51,6 +51,7 @@ export type AccountOps = Pick<
   | "listAccounts"
   | "findAccounts"
   | "setPassword"
+  | "setDisabled"
   | "deleteAccount"
   | "verifyPassword"
 >;
@@ -149,6 +150,11 @@ export function accountOps(ctx: StoreCtx): AccountOps {
     return db.write(async (tx) => (await exec(tx, "UPDATE accounts SET password_hash = ? WHERE address = ?", [pw, a])).rowsAffected > 0);
   }
 
+  async function setDisabled(address: string, disabled: boolean): Promise<boolean> {
+    const a = normalizeAddress(address).address;
+    return db.write(async (tx) => (await exec(tx, "UPDATE accounts SET disabled = ? WHERE address = ?", [disabled ? 1 : 0, a])).rowsAffected > 0);
+  }
+
   /** Deletes the account, its mailboxes, messages and tombstones; blob references dropped. */
   async function deleteAccount(address: string): Promise<boolean> {
     const a = normalizeAddress(address).address;
@@ -208,5 +214,5 @@ export function accountOps(ctx: StoreCtx): AccountOps {
     return out;
   }
 
-  return { addDomain, listDomains, deleteDomain, isLocalDomain, createAccount, getAccount, getAccountById, listAccounts, findAccounts, setPassword, deleteAccount, verifyPassword };
+  return { addDomain, listDomains, deleteDomain, isLocalDomain, createAccount, getAccount, getAccountById, listAccounts, findAccounts, setPassword, setDisabled, deleteAccount, verifyPassword };
 }

@@ -184,6 +184,9 @@ export interface Store {
    *  for, as stored; `caseFold` also matches stored addresses case-insensitively. */
   findAccounts(addresses: string[], opts?: { caseFold?: boolean }): Promise<Map<string, Account>>;
   setPassword(address: string, password: string): Promise<boolean>;
+  /** A disabled account cannot log in (every protocol and the web); mail to it is still
+   *  delivered. False when there is no such account. */
+  setDisabled(address: string, disabled: boolean): Promise<boolean>;
   deleteAccount(address: string): Promise<boolean>;
   /** The account when the password matches, else null (constant-ish time). */
   verifyPassword(address: string, password: string): Promise<Account | null>;

@@ -12,12 +12,19 @@ export interface CertInfo {
   names: string[];
 }
 
+/** "Let's Encrypt (R11)", "Pebble Intermediate CA 0bbcc9": the issuer as people name it. */
+export function issuerName(dn: string): string {
+  const f = Object.fromEntries(dn.split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+  if (f.O && f.CN) return `${f.O} (${f.CN})`;
+  return f.O ?? f.CN ?? dn.replace(/\n/g, ", ");
+}
+
 export async function certificateInfo(core: Core): Promise<CertInfo | null> {
   try {
     const pem = await core.tls.certificateFor(core.config.hostname);
     const x = new X509Certificate(pem.cert);
     const names = (x.subjectAltName ?? "").split(/,\s*/).filter((n) => n.startsWith("DNS:")).map((n) => n.slice(4));
-    return { subject: x.subject.replace(/\n/g, ", "), issuer: x.issuer.replace(/\n/g, ", "), notAfter: Date.parse(x.validTo), selfSigned: x.subject === x.issuer, names };
+    return { subject: x.subject.replace(/\n/g, ", "), issuer: issuerName(x.issuer), notAfter: Date.parse(x.validTo), selfSigned: x.subject === x.issuer, names };
   } catch {
     return null;
   }

@@ -37,7 +37,7 @@ export type Env = {
 
 export type C = Context<Env>;
 
-export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 export function clientIp(c: C): string {
   try {
@@ -56,6 +56,8 @@ export const isHttps = (c: C): boolean => new URL(c.req.url).protocol === "https
  *  HTTPS (ACME challenges and autoconfig are not console paths: they stay on port 80). */
 function httpsRedirect(ctx: ConsoleCtx): (c: C) => Promise<Response | null> {
   let real: { until: number; yes: boolean } | undefined;
+  // A new certificate (ACME issued it, a file was replaced) is looked at on the next request.
+  ctx.core.tls.onChange(() => void (real = undefined));
   return async (c) => {
     if (isHttps(c)) return null;
     if (!real || real.until < Date.now()) {

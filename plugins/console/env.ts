@@ -11,12 +11,14 @@ import { getSetting } from "./setup-state.ts";
 /** `live`: a serving core (certificate and queue are checked too). */
 export async function checksEnvOf(core: Core, cfg: ConsoleConfig, resolver: Resolver = resolverFromConfig(core.config), live = false): Promise<ChecksEnv> {
   const saved = await getSetting(core.db, "console.publicAddresses");
+  const relay = core.config.delivery.relay;
   return {
     hostname: core.config.hostname.toLowerCase(),
     resolver,
     publicAddresses: cfg.publicAddresses.length ? cfg.publicAddresses : saved ? (JSON.parse(saved) as string[]) : [],
     probeDomain: cfg.probeDomain,
     probePort: core.config.delivery.port,
+    relay: (relay.url || relay.preset) && relay.domains.length === 0 ? relay.url || relay.preset : undefined,
     dnsblsV4: cfg.dnsblsV4,
     dnsblsV6: cfg.dnsblsV6,
     domainBls: cfg.domainBls,

@@ -20,8 +20,11 @@ import { ConsoleConfig } from "./config.ts";
 import { guard, type ConsoleCtx, type Env } from "./context.ts";
 import { alertMessage, createHealth } from "./health.ts";
 import { accountRoutes } from "./routes-account.tsx";
+import { importRoutes } from "./routes-import.tsx";
 import { adminPageRoutes } from "./routes-admin.tsx";
 import { moreAdminRoutes } from "./routes-admin-more.tsx";
+import { accountAdminRoutes } from "./routes-admin-accounts.tsx";
+import { queueAdminRoutes } from "./routes-admin-queue.tsx";
 import { loginRoutes } from "./routes-login.tsx";
 import { setupRoutes } from "./routes-setup.tsx";
 import { createSecurity } from "./security.ts";
@@ -57,7 +60,7 @@ export default definePlugin({
       },
     });
 
-    const activity = createActivity(core.hooks);
+    const activity = createActivity(core.hooks, core.store);
     const ctx: ConsoleCtx = { core, cfg, sessions, security, setup, health, checksEnv, runChecks: async () => runChecks(await checksEnv(), (await core.store.listDomains()).map((d) => d.name)) };
 
     // App passwords for IMAP/POP3/SMTP; with TOTP on, only they work outside the web.
@@ -106,8 +109,11 @@ export default definePlugin({
       loginRoutes(app, ctx);
       setupRoutes(app, ctx);
       accountRoutes(app, ctx);
-      adminPageRoutes(app, ctx);
-      moreAdminRoutes(app, ctx, ctx.api, activity);
+      importRoutes(app, ctx);
+      adminPageRoutes(app, ctx, activity);
+      accountAdminRoutes(app, ctx);
+      queueAdminRoutes(app, ctx, activity);
+      moreAdminRoutes(app, ctx, ctx.api);
       autoconfigRoutes(root, core);
     });
 

@@ -7,7 +7,7 @@ import type { C, ConsoleCtx, Env } from "./context.ts";
 import { mailSettings, MailSettings } from "./mail-settings.tsx";
 import { toLogin, viewerOf } from "./routes-login.tsx";
 import { totpFor } from "./security.ts";
-import { Csrf, Notice, Page, when } from "./ui.tsx";
+import { Csrf, Notice, Page, PostButton, Table, when } from "./ui.tsx";
 
 type Flash = { kind: "ok" | "error"; text: string } | { kind: "secret"; title: string; secret: string; note: string } | { kind: "codes"; codes: string[] };
 
@@ -102,39 +102,16 @@ export function accountRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
         <section class="card">
           <h2>App passwords</h2>
           <p class="small muted">A separate password for each mail app (IMAP, POP3, SMTP). Revoke one when you lose the device.</p>
-          {apps.length > 0 && (
-            <div class="scroll">
-              <table class="stack" id="app-passwords">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Created</th>
-                    <th>Last used</th>
-                    <th></th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {apps.map((a) => (
-                    <tr>
-                      <td data-k="Name">
-                        <b>{a.name}</b>
-                      </td>
-                      <td data-k="Created">{when(a.createdAt)}</td>
-                      <td data-k="Last used">{when(a.lastUsed)}</td>
-                      <td>
-                        <form method="post" action={`/account/app-passwords/${a.id}/revoke`} class="inline" data-confirm={`Revoke ${a.name}?`}>
-                          <Csrf token={csrf} />
-                          <button type="submit" class="small danger">
-                            Revoke
-                          </button>
-                        </form>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+          <Table
+            id="app-passwords"
+            rows={apps}
+            cols={[
+              { label: "Name", cell: (a) => <b>{a.name}</b> },
+              { label: "Created", cell: (a) => when(a.createdAt) },
+              { label: "Last used", cell: (a) => when(a.lastUsed) },
+              { label: "", cell: (a) => <PostButton action={`/account/app-passwords/${a.id}/revoke`} csrf={csrf} label="Revoke" kind="danger" confirm={`Revoke ${a.name}?`} /> },
+            ]}
+          />
           <form method="post" action="/account/app-passwords">
             <Csrf token={csrf} />
             <div class="row">
@@ -145,6 +122,13 @@ export function accountRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
               <button type="submit">Create</button>
             </div>
           </form>
+        </section>
+        <section class="card">
+          <h2>Moving in?</h2>
+          <p class="small muted">Copy the mail of your old account (any IMAP server: folders, flags and dates kept) into this one.</p>
+          <a class="button secondary" href="/account/import">
+            Import from another server
+          </a>
         </section>
         <MailSettings s={mailSettings(core, v.address)} />
       </Page>,

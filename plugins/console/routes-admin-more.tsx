@@ -1,14 +1,13 @@
 /** @jsxImportSource hono/jsx */
-// More admin pages: aliases and groups (the aliases plugin's admin API), DKIM keys and
-// their rotation (the mailauth plugin's admin API), and recent deliveries with reasons.
+// More admin pages: TLS certificates (the acme plugin's API), aliases and groups (the
+// aliases plugin's admin API), DKIM keys and their rotation (the mailauth plugin's).
 import type { Hono } from "hono";
 import { acmeRenew, acmeStatus, AcmeTable } from "./acme-status.tsx";
-import type { Activity } from "./activity.ts";
 import { certificateInfo } from "./certificate.ts";
-import type { AdminApi } from "./admin-api.ts";
+import type { AdminApi, ApiAnswer } from "./admin-api.ts";
 import { param, type C, type ConsoleCtx, type Env } from "./context.ts";
-import { adminFrame, asAdmin } from "./routes-login.tsx";
-import { Csrf, Notice, when, type Viewer } from "./ui.tsx";
+import { adminFrame, adminPost, asAdmin } from "./routes-login.tsx";
+import { Field, FlashNotice, Notice, PostButton, RowForm, Table, when, type Flash, type Viewer } from "./ui.tsx";
 
 interface AliasRow {
   address: string;
@@ -22,12 +21,14 @@ interface KeyInfo {
   state: string;
   createdAt: number;
 }
-type Flash = { kind: "ok" | "error"; text: string } | undefined;
 
-export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, activity: Activity): void {
+/** An API answer that is not a success, as the page's error message. */
+const refused = (r: ApiAnswer<unknown>): Flash => ({ kind: "error", text: r.body.error ?? `refused (${r.status})` });
+
+export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi): void {
   const frame = adminFrame;
   // ---- TLS certificates: the one in use, and ACME's names (the acme plugin's API)
-  async function tlsPage(c: C, v: Viewer, flash?: Flash) {
+  async function tlsPage(c: C, v: Viewer, flash?: Flash, status: 200 | 400 = 200) {
     const [cert, acme] = await Promise.all([certificateInfo(ctx.core), acmeStatus(api)]);
     return frame(
       c,
@@ -36,7 +37,7 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, 
       "/admin/tls",
       <>
         <h1>TLS certificates</h1>
-        {flash && <Notice kind={flash.kind}>{flash.text}</Notice>}
+        <FlashNotice flash={flash} />
         <section class="card">
           <h2>In use for {ctx.core.config.hostname}</h2>
           {cert ? (
@@ -54,13 +55,14 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, 
         </section>
         <AcmeTable s={acme} csrf={c.get("csrf")} action="/admin/tls/renew" />
       </>,
+      status,
     );
   }
   app.get("/admin/tls", asAdmin(ctx, (c, v) => tlsPage(c, v)));
-  app.post("/admin/tls/renew", asAdmin(ctx, async (c, v) => {
+  adminPost(app, ctx, "/admin/tls/renew", tlsPage, async () => {
     const err = await acmeRenew(api);
-    return tlsPage(c, v, err ? { kind: "error", text: err } : { kind: "ok", text: "Ordered: the table shows the progress." });
-  }));
+    return err ? { kind: "error", text: err } : { kind: "ok", text: "Ordered: the table shows the progress." };
+  });
 
 
 
@@ -77,99 +79,52 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, 
       <>
         <h1>Aliases and groups</h1>
         {r.status !== 200 && <Notice kind="error">The aliases plugin is not answering ({r.body.error ?? r.status}).</Notice>}
-        {flash && <Notice kind={flash.kind}>{flash.text}</Notice>}
+        <FlashNotice flash={flash} />
         <section class="card">
-          {list.length === 0 ? (
-            <p class="muted">No aliases yet.</p>
-          ) : (
-            <div class="scroll">
-              <table class="stack" id="aliases">
-                <thead>
-                  <tr>
-                    <th>Address</th>
-                    <th>Kind</th>
-                    <th>Delivers to</th>
-                    <th></th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.map((a) => (
-                    <tr>
-                      <td data-k="Address">
-                        <b>{a.address.startsWith("@") ? `anything${a.address} (catch-all)` : a.address}</b>
-                      </td>
-                      <td data-k="Kind">
-                        {a.kind}
-                        {a.membersOnly ? ", members only" : ""}
-                      </td>
-                      <td data-k="Delivers to" class="small">
-                        {a.targets.join(", ")}
-                      </td>
-                      <td>
-                        <form method="post" action={`/admin/aliases/${encodeURIComponent(a.address)}/delete`} class="inline" data-confirm={`Delete ${a.address}?`}>
-                          <Csrf token={csrf} />
-                          <button type="submit" class="small danger">Delete</button>
-                        </form>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+          <Table
+            id="aliases"
+            rows={list}
+            empty="No aliases yet."
+            cols={[
+              { label: "Address", cell: (a) => <b>{a.address.startsWith("@") ? `anything${a.address} (catch-all)` : a.address}</b> },
+              { label: "Kind", cell: (a) => `${a.kind}${a.membersOnly ? ", members only" : ""}` },
+              { label: "Delivers to", cell: (a) => a.targets.join(", "), class: "small" },
+              { label: "", cell: (a) => <PostButton action={`/admin/aliases/${encodeURIComponent(a.address)}/delete`} csrf={csrf} label="Delete" kind="danger" confirm={`Delete ${a.address}?`} /> },
+            ]}
+          />
         </section>
-        <section class="card">
-          <h2>Add an alias or group</h2>
-          <form method="post" action="/admin/aliases">
-            <Csrf token={csrf} />
-            <div class="row">
-              <div>
-                <label for="address">Address</label>
-                <input id="address" name="address" type="text" placeholder="info@example.com or @example.com" required />
-              </div>
-              <div>
-                <label for="targets">Delivers to (comma-separated)</label>
-                <input id="targets" name="targets" type="text" placeholder="alice@example.com, bob@example.com" required />
-              </div>
-              <div>
-                <label for="kind">Kind</label>
-                <select id="kind" name="kind">
-                  <option value="alias">alias</option>
-                  <option value="group">group</option>
-                </select>
-              </div>
-              <button type="submit">Add</button>
-            </div>
-          </form>
-        </section>
+        <RowForm title="Add an alias or group" action="/admin/aliases" csrf={csrf} submit="Add">
+          <Field id="address" label="Address" placeholder="info@example.com or @example.com" required />
+          <Field id="targets" label="Delivers to (comma-separated)" placeholder="alice@example.com, bob@example.com" required />
+          <div>
+            <label for="kind">Kind</label>
+            <select id="kind" name="kind">
+              <option value="alias">alias</option>
+              <option value="group">group</option>
+            </select>
+          </div>
+        </RowForm>
       </>,
       status,
     );
   }
   app.get("/admin/aliases", asAdmin(ctx, (c, v) => aliasesPage(c, v)));
-  app.post("/admin/aliases", asAdmin(ctx, async (c, v) => {
-    const f = c.get("form");
+  adminPost(app, ctx, "/admin/aliases", aliasesPage, async (f) => {
     const targets = (f.targets ?? "").split(/[\s,]+/).filter(Boolean);
     const r = await api<{ alias: AliasRow }>("POST", "/aliases", { address: (f.address ?? "").trim(), targets, kind: f.kind === "group" ? "group" : "alias" });
-    return r.status === 201 ? aliasesPage(c, v, { kind: "ok", text: `${r.body.alias.address} added.` }) : aliasesPage(c, v, { kind: "error", text: r.body.error ?? `refused (${r.status})` }, 400);
-  }));
-  app.post("/admin/aliases/:address/delete", asAdmin(ctx, async (c, v) => {
+    return r.status === 201 ? { kind: "ok", text: `${r.body.alias.address} added.` } : refused(r);
+  });
+  adminPost(app, ctx, "/admin/aliases/:address/delete", aliasesPage, async (_f, c) => {
     const r = await api<{ deleted: boolean }>("DELETE", `/aliases/${encodeURIComponent(param(c, "address"))}`);
-    return aliasesPage(c, v, r.status === 200 ? { kind: "ok", text: `${param(c, "address")} deleted.` } : { kind: "error", text: r.body.error ?? `refused (${r.status})` });
-  }));
+    return r.status === 200 ? { kind: "ok", text: `${param(c, "address")} deleted.` } : refused(r);
+  });
 
   // ---- DKIM keys of a domain (mailauth's admin API)
-  async function dkimPage(c: C, v: Viewer, domain: string, flash?: Flash) {
+  async function dkimPage(c: C, v: Viewer, domain: string, flash?: Flash, status: 200 | 400 = 200) {
     const r = await api<KeyInfo[]>("GET", `/domains/${encodeURIComponent(domain)}/dkim`);
     const csrf = c.get("csrf");
     const keys = r.status === 200 ? r.body : [];
-    const step = (name: string, label: string, cls = "secondary") => (
-      <form method="post" action={`/admin/domains/${encodeURIComponent(domain)}/dkim`} class="inline">
-        <Csrf token={csrf} />
-        <input type="hidden" name="step" value={name} />
-        <button type="submit" class={`small ${cls}`}>{label}</button>
-      </form>
-    );
+    const step = (name: string, label: string, kind: "secondary" | "danger" = "secondary") => <PostButton action={`/admin/domains/${encodeURIComponent(domain)}/dkim`} csrf={csrf} label={label} kind={kind} fields={{ step: name }} />;
     return frame(
       c,
       v,
@@ -178,32 +133,18 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, 
       <>
         <h1>DKIM keys of {domain}</h1>
         {r.status !== 200 && <Notice kind="error">No DKIM keys: {r.body.error ?? r.status}</Notice>}
-        {flash && <Notice kind={flash.kind}>{flash.text}</Notice>}
+        <FlashNotice flash={flash} />
         <section class="card">
-          <table class="stack" id="dkim-keys">
-            <thead>
-              <tr>
-                <th>Selector</th>
-                <th>Algorithm</th>
-                <th>State</th>
-                <th>Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.map((k) => (
-                <tr>
-                  <td data-k="Selector" class="mono">
-                    {k.selector}
-                  </td>
-                  <td data-k="Algorithm">{k.algorithm}</td>
-                  <td data-k="State">
-                    <span class={`pill ${k.state === "active" ? "pass" : k.state === "staged" ? "warn" : "unknown"}`}>{k.state}</span>
-                  </td>
-                  <td data-k="Created">{when(k.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table
+            id="dkim-keys"
+            rows={keys}
+            cols={[
+              { label: "Selector", cell: (k) => k.selector, class: "mono" },
+              { label: "Algorithm", cell: (k) => k.algorithm },
+              { label: "State", cell: (k) => <span class={`pill ${k.state === "active" ? "pass" : k.state === "staged" ? "warn" : "unknown"}`}>{k.state}</span> },
+              { label: "Created", cell: (k) => when(k.createdAt) },
+            ]}
+          />
           <h3>Rotate</h3>
           <p class="small muted">1. Make new keys and publish their DNS records. 2. A day later, activate them (the old keys retire). 3. A few days later, prune the retired keys and their records.</p>
           <div class="actions">
@@ -214,60 +155,13 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi, 
           </div>
         </section>
       </>,
+      status,
     );
   }
   app.get("/admin/domains/:name/dkim", asAdmin(ctx, (c, v) => dkimPage(c, v, param(c, "name").toLowerCase())));
-  app.post("/admin/domains/:name/dkim", asAdmin(ctx, async (c, v) => {
-    const domain = param(c, "name").toLowerCase();
-    const step = c.get("form").step;
-    const r = await api<KeyInfo[]>("POST", `/domains/${encodeURIComponent(domain)}/dkim/rotate`, { step });
-    return dkimPage(c, v, domain, r.status === 200 ? { kind: "ok", text: step === "stage" ? "New keys made: publish their records (DNS records page), then activate." : step === "activate" ? "The new keys sign now; the old ones are retired." : "Retired keys removed." } : { kind: "error", text: r.body.error ?? `refused (${r.status})` });
-  }));
-
-  // ---- recent deliveries
-  app.get("/admin/activity", asAdmin(ctx, async (c, v) => {
-    const list = activity.recent();
-    return frame(
-      c,
-      v,
-      "Deliveries",
-      "/admin/activity",
-      <>
-        <h1>Recent deliveries</h1>
-        <p class="muted small">Outbound deliveries, retries and bounces since the server started, newest first, with the receiving server's answer.</p>
-        <section class="card">
-          {list.length === 0 ? (
-            <p class="muted">Nothing delivered since the server started.</p>
-          ) : (
-            <div class="scroll">
-              <table class="stack" id="activity">
-                <thead>
-                  <tr>
-                    <th>When</th>
-                    <th>Recipient</th>
-                    <th>Result</th>
-                    <th>Reason</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.map((e) => (
-                    <tr>
-                      <td data-k="When">{when(e.at)}</td>
-                      <td data-k="Recipient">{e.recipient}</td>
-                      <td data-k="Result">
-                        <span class={`pill ${e.kind === "delivered" ? "pass" : e.kind === "deferred" ? "warn" : "fail"}`}>{e.kind}</span>
-                      </td>
-                      <td data-k="Reason" class="small">
-                        {e.detail}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-        </section>
-      </>,
-    );
-  }));
+  adminPost(app, ctx, "/admin/domains/:name/dkim", (c, v, flash, status) => dkimPage(c, v, param(c, "name").toLowerCase(), flash, status), async (f, c) => {
+    const step = f.step;
+    const r = await api<KeyInfo[]>("POST", `/domains/${encodeURIComponent(param(c, "name").toLowerCase())}/dkim/rotate`, { step });
+    return r.status === 200 ? { kind: "ok", text: step === "stage" ? "New keys made: publish their records (DNS records page), then activate." : step === "activate" ? "The new keys sign now; the old ones are retired." : "Retired keys removed." } : refused(r);
+  });
 }

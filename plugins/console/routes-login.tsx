@@ -3,8 +3,9 @@
 // the TOTP step, logout, and the guard the other pages use.
 import type { Hono } from "hono";
 import type { AuthUser } from "../../core/types.ts";
-import { clientIp, isHttps, type C, type ConsoleCtx, type Env } from "./context.ts";
-import { Csrf, Notice, Page, type Viewer } from "./ui.tsx";
+import { isStoreError } from "../../core/store/errors.ts";
+import { clientIp, isHttps, type C, type ConsoleCtx, type Env, type Form } from "./context.ts";
+import { Csrf, Notice, Page, type Flash, type Viewer } from "./ui.tsx";
 import { webConnection } from "./web-conn.ts";
 
 /** The logged-in user (complete session of an enabled account), else null. */
@@ -130,4 +131,25 @@ export function loginRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
     await sessions.end(c, c.get("session"));
     return c.redirect("/login", 303);
   });
+}
+
+/** An admin page that shows a form's outcome (and answers 400 after an error). */
+export type AdminPage = (c: C, v: Viewer, flash?: Flash, status?: 200 | 400) => Promise<Response>;
+
+/** A form POST of an admin page: act on the form, then show the page again with the
+ *  outcome; a store error (a name taken, a domain still in use …) becomes the message. */
+export function adminPost(app: Hono<Env>, ctx: ConsoleCtx, path: string, page: AdminPage, act: (form: Form, c: C, v: Viewer) => Promise<Flash>): void {
+  app.post(
+    path,
+    asAdmin(ctx, async (c, v) => {
+      let flash: Flash;
+      try {
+        flash = await act(c.get("form"), c, v);
+      } catch (e) {
+        if (!isStoreError(e)) throw e;
+        flash = { kind: "error", text: e.message };
+      }
+      return page(c, v, flash, flash?.kind === "error" ? 400 : 200);
+    }),
+  );
 }

@@ -12,11 +12,14 @@ import { clientIp, type C, type ConsoleCtx, type Env } from "./context.ts";
 import { setSetting } from "./setup-state.ts";
 import { CheckCard, Csrf, Notice, Page, when } from "./ui.tsx";
 import { mailSettings, MailSettings } from "./mail-settings.tsx";
+import { checkRelay } from "../../core/delivery/relay-check.ts";
+import { resolverFromConfig } from "../../core/dns/index.ts";
+import { RelayCard, relayFromForm, saveRelay, type RelayOutcome } from "./setup-relay.tsx";
 
 const STEPS = [
   ["address", "Host name"],
   ["ptr", "Reverse DNS"],
-  ["outbound", "Port 25 & blocklists"],
+  ["outbound", "Port 25, relay & blocklists"],
   ["account", "Domain & admin"],
   ["dns", "DNS records"],
   ["tls", "Certificate"],
@@ -62,6 +65,9 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
     return !(await setup.isDone()) && (await setup.valid(token));
   }
   const hasAdmin = async () => (await security.admins()).length > 0;
+  const resolver = resolverFromConfig(core.config);
+  /** The last smarthost test or save, shown on the outbound step (one wizard at a time). */
+  let relayOutcome: RelayOutcome | undefined;
 
   app.get("/setup", async (c) => {
     const token = c.req.query("token");
@@ -104,8 +110,12 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
       return w(
         <>
           {cards(rs)}
-          {rs[0]!.status === "fail" && (
-            <Notice kind="info">Port 25 blocked? Mail can still go out through a smarthost (your provider's relay on port 587); receiving is not affected by this check.</Notice>
+          {rs[0]!.status === "fail" || relayOutcome || c.req.query("relay") ? (
+            <RelayCard action={`/setup/relay?token=${encodeURIComponent(token!)}`} csrf={csrf} blocked={rs[0]!.status === "fail"} outcome={c.req.query("relay") ? relayOutcome : undefined} caFile={core.config.delivery.relay.caFile} />
+          ) : (
+            <p class="small muted">
+              Port 25 open: mail goes straight to the receiving servers. <a href={`/setup?token=${encodeURIComponent(token!)}&step=outbound&relay=1`}>Use a smarthost anyway</a>
+            </p>
           )}
         </>,
       );
@@ -247,6 +257,26 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
     await sessions.end(c, c.get("session"));
     await sessions.start(c, acct.id, true, clientIp(c));
     return c.redirect(`/setup?token=${encodeURIComponent(token!)}&step=dns`, 303);
+  });
+
+  app.post("/setup/relay", async (c) => {
+    const token = c.req.query("token");
+    if (!(await gate(token))) return forbidden(c);
+    const f = c.get("form");
+    const back = () => c.redirect(`/setup?token=${encodeURIComponent(token!)}&step=outbound&relay=1#relay`, 303);
+    const parsed = relayFromForm(core, f);
+    if ("error" in parsed) {
+      relayOutcome = { check: { ok: false, lines: [parsed.error] }, form: { preset: f.preset ?? "", url: f.url ?? "", username: f.username ?? "" } };
+      return back();
+    }
+    // The same check as `kotakpos relay test`, with the password given here.
+    const check = await checkRelay(core.config, resolver, { relay: parsed.relay, env: { KOTAKPOS_RELAY_PASSWORD: f.password ?? "" } });
+    relayOutcome = { check, form: parsed.form };
+    if (check.ok && f.action === "save") {
+      relayOutcome.saved = saveRelay(core, parsed.relay, f.password);
+      core.log.info("setup: outbound mail goes through the relay now", { relay: parsed.relay.preset || parsed.relay.url });
+    }
+    return back();
   });
 
   app.post("/setup/acme", async (c) => {

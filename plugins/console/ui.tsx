@@ -149,3 +149,91 @@ export function CheckCard(p: { r: CheckResult; copy?: boolean }) {
 }
 
 export const when = (ms: number | null | undefined): string => (ms ? new Date(ms).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "never");
+
+/** The outcome of a form, shown at the top of the page it returns to. */
+export type Flash = { kind: "ok" | "error"; text: string } | undefined;
+
+export const FlashNotice = (p: { flash?: Flash }) => (p.flash ? <Notice kind={p.flash.kind}>{p.flash.text}</Notice> : null);
+
+/** One column: its heading (also the label of the cell on a phone) and the cell. */
+export interface Column<T> {
+  label: string;
+  cell: (row: T) => Child;
+  class?: string;
+}
+
+/** A list as a table that stacks into labelled rows on a phone; `empty` when no rows. */
+export function Table<T>(p: { id?: string; cols: Column<T>[]; rows: readonly T[]; empty?: string }) {
+  if (p.rows.length === 0) return p.empty ? <p class="muted">{p.empty}</p> : null;
+  return (
+    <div class="scroll">
+      <table class="stack" id={p.id}>
+        <thead>
+          <tr>
+            {p.cols.map((c) => (
+              <th>{c.label}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {p.rows.map((r) => (
+            <tr>
+              {p.cols.map((c) => (
+                <td data-k={c.label || undefined} class={c.class}>
+                  {c.cell(r)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A one-button form (with its CSRF token), asking first when `confirm` is given. */
+export function PostButton(p: { action: string; csrf: string; label: string; kind?: "primary" | "secondary" | "danger"; small?: boolean; confirm?: string; fields?: Record<string, string> }) {
+  const cls = [p.kind === "primary" ? "" : (p.kind ?? "secondary"), p.small === false ? "" : "small"].filter(Boolean).join(" ");
+  return (
+    <form method="post" action={p.action} class="inline" data-confirm={p.confirm}>
+      <Csrf token={p.csrf} />
+      {Object.entries(p.fields ?? {}).map(([k, v]) => (
+        <input type="hidden" name={k} value={v} />
+      ))}
+      <button type="submit" class={cls || undefined}>
+        {p.label}
+      </button>
+    </form>
+  );
+}
+
+/** A labelled text input (the name is the id unless given). */
+export function Field(p: { id: string; label: string; name?: string; type?: "text" | "password" | "email"; placeholder?: string; value?: string; required?: boolean; autocomplete?: string; inputmode?: "numeric" }) {
+  return (
+    <div>
+      <label for={p.id}>{p.label}</label>
+      <input id={p.id} name={p.name ?? p.id} type={p.type ?? "text"} placeholder={p.placeholder} value={p.value} required={p.required} autocomplete={p.autocomplete} inputmode={p.inputmode} />
+    </div>
+  );
+}
+
+/** A card with a one-row form: its fields side by side (stacked on a phone), then the button. */
+export function RowForm(p: { title: string; action: string; csrf: string; submit: string; secondary?: boolean; children: Child }) {
+  return (
+    <section class="card">
+      <h2>{p.title}</h2>
+      <form method="post" action={p.action}>
+        <Csrf token={p.csrf} />
+        <div class="row">
+          {p.children}
+          <button type="submit" class={p.secondary ? "secondary" : undefined}>
+            {p.submit}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+/** "1 try", "3 tries". */
+export const tries = (n: number): string => `${n} ${n === 1 ? "try" : "tries"}`;

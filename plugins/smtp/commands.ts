@@ -5,7 +5,7 @@ import type { Reply } from "../../core/types.ts";
 import { splitCommand } from "./command.ts";
 import { R, verdictOutcome } from "./reply.ts";
 import type { AuthExchange } from "./sasl.ts";
-import { data, mail, rcpt, type SessionCtx } from "./transaction.ts";
+import { data, mail, rcpt, rejected, type SessionCtx } from "./transaction.ts";
 import { burl, BURL_KEYWORD } from "./burl.ts";
 
 /** RFC 5321 §4.5.3.1.4: 512 octets for a command line; AUTH lines may be longer. */
@@ -83,7 +83,10 @@ async function hello(c: CommandCtx, args: string, extended: boolean): Promise<vo
   if (name === "") return reply({ code: 501, enhanced: "5.5.4", text: `Syntax: ${extended ? "EHLO" : "HELO"} hostname` });
   const v = await c.deps.hooks.first("smtp.helo", conn, name);
   const o = verdictOutcome(v, R.ok);
-  if (!o.ok) return c.respond(o);
+  if (!o.ok) {
+    rejected(c, "helo", o.reply, { helo: name });
+    return c.respond(o);
+  }
   // RFC 5321 §4.1.4: EHLO/HELO reset the transaction like RSET.
   c.txn = undefined;
   c.helo = name;

@@ -10,7 +10,7 @@ import { command, type CommandCtx } from "./commands.ts";
 import type { HeaderLimits } from "./header-bounds.ts";
 import { formatReply, R, verdictOutcome, type Outcome } from "./reply.ts";
 import { createAuthExchange } from "./sasl.ts";
-import { bdat, dataEnd } from "./transaction.ts";
+import { bdat, dataEnd, rejected } from "./transaction.ts";
 import { createWireReader, type WireEvent } from "./wire.ts";
 
 export type SmtpService = "smtp" | "submission" | "submissions";
@@ -190,6 +190,7 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
     if (closed) return;
     const greeting: Reply = { code: 220, text: `${cfg.hostname} ESMTP kotakpos` };
     const o = verdictOutcome(v, greeting);
+    if (!o.ok) rejected(c, "connect", o.reply);
     if (o.ok) send(greeting, false);
     else if (v.kind === "reject") {
       // RFC 5321 §3.1: 554 instead of 220, then wait for QUIT answering 503.

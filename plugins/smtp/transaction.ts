@@ -1,7 +1,7 @@
 // The mail transaction (RFC 5321 §3.3): MAIL, RCPT, DATA / BDAT (RFC 3030) and the
 // durable commit. Each stage asks the hook pipeline; the session (session.ts) owns the
 // connection and hands these functions its state.
-import type { AuthUser, Address, Connection, IncomingMessage, Reply, Route, SmtpTxn, TxnState } from "../../core/types.ts";
+import type { AuthUser, Address, Connection, IncomingMessage, Reply, Route, SmtpRejection, SmtpTxn, TxnState } from "../../core/types.ts";
 import { mailParams, parsePath, rcptParams, type MailParams } from "./command.ts";
 import { buildDeliveries, dropRanges, mergeChecks, type AcceptedRcpt } from "./deliver.ts";
 import { isDiskFull } from "../../core/disk.ts";
@@ -41,6 +41,19 @@ export interface SessionCtx {
   respond(o: Outcome): void;
 }
 
+/** Tell the plugins that a check refused the client (the `smtp.rejected` hook). */
+export function rejected(c: SessionCtx, stage: SmtpRejection["stage"], reply: Reply, more: { mailFrom?: string; rcpt?: string; helo?: string } = {}): void {
+  c.deps.hooks.notify("smtp.rejected", {
+    stage,
+    ip: c.conn.remoteAddress,
+    helo: more.helo ?? (c.helo || undefined),
+    mailFrom: more.mailFrom ?? c.txn?.mailFrom.address,
+    rcpt: more.rcpt,
+    submission: c.submission,
+    reply,
+  });
+}
+
 let txnSeq = 0;
 function newTxnId(): string {
   const rnd = Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString("hex");
@@ -68,14 +81,17 @@ export async function mail(c: SessionCtx, args: string): Promise<void> {
     const s = await c.deps.hooks.first("smtp.sendas", c.user, from);
     if (s.kind === "pass") return c.reply(R.notOwner);
     const so = verdictOutcome(s, R.senderOk);
-    if (!so.ok) return c.respond(so);
+    if (!so.ok) {
+      rejected(c, "mail", so.reply, { mailFrom: p.addr.address });
+      return c.respond(so);
+    }
   }
   const o = verdictOutcome(await c.deps.hooks.first("smtp.mail", t, p.addr), R.senderOk);
   if (o.ok) {
     c.txn = t;
     c.commandsWithoutMail = 0;
     c.reader.resetMessage();
-  }
+  } else rejected(c, "mail", o.reply, { mailFrom: p.addr.address });
   c.respond(o);
 }
 
@@ -104,19 +120,26 @@ export async function rcpt(c: SessionCtx, args: string): Promise<void> {
   // route's own refusal (an unknown user there) is answered as it is.
   if (!local && !c.user && !(r.kind === "route" && r.relay) && r.kind !== "reject" && r.kind !== "defer") {
     c.conn.log.info("relay denied", { rcpt: addr.address, ip: c.conn.remoteAddress });
+    rejected(c, "rcpt", R.relayDenied, { rcpt: addr.address });
     return c.reply(R.relayDenied);
   }
   let route: Route;
   if (r.kind === "route") route = r;
-  else if (r.kind === "reject" || r.kind === "defer") return c.respond(verdictOutcome(r.reply.code < 500 ? { kind: "defer", reply: r.reply } : { kind: "reject", reply: r.reply }, R.rcptOk));
-  else if (local) return c.reply(R.noSuchUser);
+  else if (r.kind === "reject" || r.kind === "defer") {
+    const ro = verdictOutcome(r.reply.code < 500 ? { kind: "defer", reply: r.reply } : { kind: "reject", reply: r.reply }, R.rcptOk);
+    rejected(c, "rcpt", ro.reply, { rcpt: addr.address });
+    return c.respond(ro);
+  } else if (local) route = { kind: "route", local: [], remote: [] };
   else route = { kind: "route", local: [], remote: [{ address: addr.address }] };
-  if (route.local.length === 0 && route.remote.length === 0) return c.reply(R.noSuchUser);
+  if (route.local.length === 0 && route.remote.length === 0) {
+    rejected(c, "rcpt", R.noSuchUser, { rcpt: addr.address });
+    return c.reply(R.noSuchUser);
+  }
   const o = verdictOutcome(await c.deps.hooks.first("smtp.rcpt", t, addr, route), R.rcptOk);
   if (o.ok) {
     t.rcpts.push(addr);
     t.accepted.push({ route, dsn: rp.value });
-  }
+  } else rejected(c, "rcpt", o.reply, { rcpt: addr.address });
   c.respond(o);
 }
 
@@ -203,7 +226,10 @@ async function finish(c: SessionCtx, t: Txn, raw: Buffer): Promise<void> {
       c.conn.log.info("submission refused: not allowed to send as", { txn: t.id, user: t.user.address, field, address });
       if (s.kind === "pass") return c.reply({ code: 550, enhanced: "5.7.1", text: `${field}: ${address} is not an address you may send as` });
       const o = verdictOutcome(s, R.ok);
-      if (!o.ok) return c.respond(o);
+      if (!o.ok) {
+        rejected(c, "data", o.reply);
+        return c.respond(o);
+      }
     }
     // RFC 6409 §8.1: a missing From is added, from the authenticated identity.
     if (authors.missingFrom) prefix.push(`From: <${t.user.address}>\r\n`);
@@ -216,6 +242,7 @@ async function finish(c: SessionCtx, t: Txn, raw: Buffer): Promise<void> {
   const o = verdictOutcome(merged.verdict, R.ok);
   if (!o.ok) {
     c.conn.log.info("message refused by checks", { txn: t.id, code: o.reply.code });
+    rejected(c, "data", o.reply);
     return c.respond(o);
   }
   const { local, remote } = buildDeliveries(t.accepted, merged.verdict.kind === "quarantine", merged.junk, merged.accountHeaders);

@@ -60,6 +60,8 @@ test("errors of the server's store come back as one line, exit 1", async () => {
   expect(dup).toEqual({ code: 1, out: "", err: "kotakpos: domain example.test already exists\n" });
   const missing = await cli(["queue", "show", "nope"]);
   expect(missing.code).toBe(1);
+  // The running server has the scheduler a bounce needs: nothing waits under that id.
+  expect(await cli(["queue", "bounce", "nope"])).toEqual({ code: 1, out: "", err: "kotakpos: no waiting recipients of nope\n" });
 });
 
 test("plugins reports the live server", async () => {

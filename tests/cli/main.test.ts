@@ -107,6 +107,17 @@ describe("user", () => {
     expect((await cli(d, ["user", "quota", "nobody@example.test"])).err).toBe("kotakpos: no user nobody@example.test\n");
   });
 
+  test("disable and enable: no login while disabled; list shows it", async () => {
+    const d = freshData();
+    await cli(d, ["domain", "add", "example.test"]);
+    await cli(d, ["user", "add", "dis@example.test", "--password-stdin"], { stdin: "a long password\n" });
+    expect((await cli(d, ["user", "disable", "dis@example.test"])).out).toBe("disabled user dis@example.test\n");
+    expect((await cli(d, ["user", "list"])).out).toBe("dis@example.test (disabled)\n");
+    expect((await cli(d, ["user", "enable", "dis@example.test"])).out).toBe("enabled user dis@example.test\n");
+    expect((await cli(d, ["user", "list"])).out).toBe("dis@example.test\n");
+    expect((await cli(d, ["user", "disable", "nobody@example.test"])).err).toBe("kotakpos: no user nobody@example.test\n");
+  });
+
   test("the password is never an argument", async () => {
     const d = freshData();
     await cli(d, ["domain", "add", "example.test"]);
@@ -155,6 +166,7 @@ describe("queue, plugins, help", () => {
     expect(await cli(d, ["queue", "show", "nope"])).toEqual({ code: 1, out: "", err: "kotakpos: no queued message nope\n" });
     expect((await cli(d, ["queue", "delete", "nope"])).code).toBe(1);
     expect((await cli(d, ["queue", "retry"])).code).toBe(2);
+    expect(await cli(d, ["queue", "bounce", "nope"])).toEqual({ code: 1, out: "", err: "kotakpos: bouncing needs the running server (its scheduler sends the notice)\n" });
   });
 
   test("plugins prints the hook order, including the core's defaults", async () => {

@@ -7,12 +7,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ImapFlow } from "imapflow";
 import * as OTPAuth from "otpauth";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { startAiosmtpd, type Aiosmtpd } from "../helpers/aiosmtpd.ts";
 import { startTestDns, type TestDns } from "../helpers/dns-server.ts";
-import { launchChromium, newContext, PHONE, screenshot } from "../helpers/browser.ts";
+import { launchChromium, newContext, screenshot, screenshotBoth } from "../helpers/browser.ts";
+import { imapLoginWorks } from "../helpers/imap-sessions.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
 // The browser's DOMParser (page.evaluate runs in Chromium; DOM types are not in our lib).
@@ -84,13 +84,7 @@ async function shoot(page: Page, name: string): Promise<void> {
   shootMs += performance.now() - t;
 }
 async function shoot2(page: Page, name: string): Promise<void> {
-  await screenshot(page, name);
-  const phone = await page.context().newPage();
-  await phone.setViewportSize(PHONE);
-  const res = await phone.goto(page.url());
-  pageBytes[name] = (await res!.body()).length;
-  await screenshot(phone, name);
-  await phone.close();
+  pageBytes[name] = await screenshotBoth(page, name);
 }
 
 test("/setup without the token or with a wrong one is 403 and shows nothing else", async () => {
@@ -221,16 +215,7 @@ test("an admin creates two users", async () => {
   await page.close();
 });
 
-function imapLogin(user: string, pass: string): Promise<boolean> {
-  const c = new ImapFlow({ host: "127.0.0.1", port: srv.port("imap"), secure: false, tls: { rejectUnauthorized: false, servername: "mx.example.test" } as never, auth: { user, pass }, logger: false });
-  return c.connect().then(
-    async () => {
-      await c.logout();
-      return true;
-    },
-    () => false,
-  );
-}
+const imapLogin = (user: string, pass: string) => imapLoginWorks(srv, user, pass);
 
 test("a user turns on TOTP and an app password; IMAP takes the app password, refuses the main one", async () => {
   const ctx = await newContext(browser);

@@ -27,3 +27,17 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/** Screenshot the page at its (desktop) width, then `url` (default: the page's; give the
+ *  page's own URL after a form POST) at phone width with the same cookies. The phone
+ *  page's size in bytes (page weight). */
+export async function screenshotBoth(page: Page, name: string, url = page.url()): Promise<number> {
+  await screenshot(page, name);
+  const phone = await page.context().newPage();
+  await phone.setViewportSize(PHONE);
+  const res = await phone.goto(url);
+  const bytes = res ? (await res.body()).length : 0;
+  await screenshot(phone, name);
+  await phone.close();
+  return bytes;
+}

@@ -29,3 +29,23 @@ print(json.dumps(out))
   const user = USERS[0]!;
   return JSON.parse(await python(script, [String(server.port("imap")), user.address, user.password]));
 }
+
+/** Does an IMAP login (imapflow, STARTTLS off on loopback) with this password succeed? */
+export async function imapLoginWorks(server: Pick<TestServer, "port">, user: string, pass: string): Promise<boolean> {
+  const { ImapFlow } = await import("imapflow");
+  const c = new ImapFlow({
+    host: "127.0.0.1",
+    port: server.port("imap"),
+    secure: false,
+    tls: { rejectUnauthorized: false, servername: "mx.example.test" } as never,
+    auth: { user, pass },
+    logger: false,
+  });
+  return c.connect().then(
+    async () => {
+      await c.logout();
+      return true;
+    },
+    () => false,
+  );
+}

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { definePlugin } from "../../core/types.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 
 let s: TestServer;
@@ -78,5 +79,56 @@ describe("admin API with the built-in plugins", () => {
     } finally {
       await full.cleanup();
     }
+  });
+});
+
+describe("admin API: accounts disabled, queue bounce, plugin methods", () => {
+  let p: TestServer;
+  let pbase: string;
+  let pauth: Record<string, string>;
+  beforeAll(async () => {
+    // A plugin with admin methods, as the migrate plugin has (start/status/cancel).
+    const demo = definePlugin({
+      name: "demo",
+      setup() {},
+      admin: () => ({
+        echo: async (a: unknown, b: unknown) => ({ a, b }),
+        fail: async () => {
+          throw new Error("it says no");
+        },
+      }),
+    });
+    p = await startTestServer({ plugins: [demo], users: [{ address: "dee@example.test", password: "dee-password-1" }] });
+    pbase = `http://127.0.0.1:${p.port("http")}`;
+    pauth = { authorization: `Bearer ${readFileSync(join(p.dataDir, "admin.token"), "utf8").trim()}`, "content-type": "application/json" };
+  });
+  afterAll(() => p.cleanup());
+
+  test("PUT /users/:address/disabled turns login off and on", async () => {
+    const put = (disabled: unknown, who = "dee@example.test") => fetch(`${pbase}/api/admin/users/${who}/disabled`, { method: "PUT", headers: pauth, body: JSON.stringify({ disabled }) });
+    expect((await put(true)).status).toBe(204);
+    expect(await p.core.store.verifyPassword("dee@example.test", "dee-password-1")).toBeNull();
+    expect((await put(false)).status).toBe(204);
+    expect(await p.core.store.verifyPassword("dee@example.test", "dee-password-1")).not.toBeNull();
+    expect((await put("yes")).status).toBe(400);
+    expect((await put(true, "nobody@example.test")).status).toBe(404);
+  });
+
+  test("POST /queue/:id/bounce of a message with nothing waiting is 404", async () => {
+    const r = await fetch(`${pbase}/api/admin/queue/nope/bounce`, { method: "POST", headers: pauth });
+    expect(r.status).toBe(404);
+  });
+
+  test("POST /methods/<plugin>.<method> calls a plugin's admin method with its arguments", async () => {
+    const call = (m: string, body: unknown) => fetch(`${pbase}/api/admin/methods/${m}`, { method: "POST", headers: pauth, body: JSON.stringify(body) });
+    let r = await call("demo.echo", { args: [1, "two"] });
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ result: { a: 1, b: "two" } });
+    r = await call("demo.fail", {});
+    expect(r.status).toBe(400);
+    expect(await r.json()).toEqual({ error: "it says no" });
+    expect((await call("demo.nothing", {})).status).toBe(404);
+    expect((await call("demo.echo", { args: "not a list" })).status).toBe(400);
+    expect((await fetch(`${pbase}/api/admin/methods/demo.echo`, { method: "POST", body: "{}" })).status).toBe(401);
   });
 });
