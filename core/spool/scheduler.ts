@@ -42,7 +42,7 @@ export interface Scheduler {
   start(): void;
   /** Something was queued: look for due rows now. */
   kick(): void;
-  /** Give up on a message's waiting recipients now (the admin's "bounce"): each fails with
+  /** Give up on a message's waiting (or held) recipients now (the admin's "bounce"): each fails with
    *  `reason`, the sender gets the usual failure notice. Rows in flight are left alone. */
   bounce(msgId: string, reason: string): Promise<number>;
   stop(): Promise<void>;
@@ -285,7 +285,7 @@ export function createScheduler(o: SchedulerOptions): Scheduler {
       const due = await tx.orm
         .select()
         .from(spool)
-        .where(and(eq(spool.msgId, msgId), inArray(spool.status, ["queued", "deferred"])));
+        .where(and(eq(spool.msgId, msgId), inArray(spool.status, ["queued", "deferred", "held"])));
       if (due.length === 0) return due;
       await tx.orm
         .update(spool)
