@@ -52,7 +52,8 @@ export function autodiscoverXml(s: MailSettingsData): string {
 /** An Apple configuration profile with one mail account (com.apple.mail.managed). */
 export function mobileconfig(s: MailSettingsData): string {
   const uuid = () => crypto.randomUUID().toUpperCase();
-  const kv = (k: string, v: string | number | boolean) => `      <key>${k}</key>\n      ${typeof v === "boolean" ? (v ? "<true/>" : "<false/>") : typeof v === "number" ? `<integer>${v}</integer>` : `<string>${esc(v)}</string>`}`;
+  const kv = (k: string, v: string | number | boolean) =>
+    `      <key>${k}</key>\n      ${typeof v === "boolean" ? (v ? "<true/>" : "<false/>") : typeof v === "number" ? `<integer>${v}</integer>` : `<string>${esc(v)}</string>`}`;
   const id = `kotakpos.${s.host.split(".").reverse().join(".")}`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -97,7 +98,10 @@ export function autoconfigRoutes(app: Hono, core: Core): void {
   /** The local domain asked about: from the address, else autoconfig.<domain> in Host. */
   async function localDomain(address: string | undefined, host: string | undefined): Promise<string | null> {
     const fromAddr = address ? ADDRESS.exec(address.trim())?.[1] : undefined;
-    const fromHost = host?.toLowerCase().replace(/:\d+$/, "").replace(/^autoconfig\./, "");
+    const fromHost = host
+      ?.toLowerCase()
+      .replace(/:\d+$/, "")
+      .replace(/^autoconfig\./, "");
     const d = (fromAddr ?? fromHost ?? "").toLowerCase();
     return d && (await core.store.isLocalDomain(d)) ? d : null;
   }

@@ -23,7 +23,10 @@ export async function certificateInfo(core: Core): Promise<CertInfo | null> {
   try {
     const pem = await core.tls.certificateFor(core.config.hostname);
     const x = new X509Certificate(pem.cert);
-    const names = (x.subjectAltName ?? "").split(/,\s*/).filter((n) => n.startsWith("DNS:")).map((n) => n.slice(4));
+    const names = (x.subjectAltName ?? "")
+      .split(/,\s*/)
+      .filter((n) => n.startsWith("DNS:"))
+      .map((n) => n.slice(4));
     return { subject: x.subject.replace(/\n/g, ", "), issuer: issuerName(x.issuer), notAfter: Date.parse(x.validTo), selfSigned: x.subject === x.issuer, names };
   } catch {
     return null;

@@ -116,13 +116,30 @@ export async function checkHostname(env: ChecksEnv, info: AddressInfo): Promise<
   const published = [...info.hostA, ...info.hostAAAA];
   if (published.length === 0)
     return { ...base, status: "fail", summary: `${h} has no A or AAAA record`, fix: `At your DNS host, add an A record for ${h} pointing at ${info.addresses[0] ?? "this server's public address"}.` };
-  const items: CheckItem[] = info.addresses.map((ip) => ({ label: ip, status: published.includes(ip) ? "pass" : "fail", expected: ip, actual: (net.isIPv4(ip) ? info.hostA : info.hostAAAA).join(", ") || "(none)" }));
+  const items: CheckItem[] = info.addresses.map((ip) => ({
+    label: ip,
+    status: published.includes(ip) ? "pass" : "fail",
+    expected: ip,
+    actual: (net.isIPv4(ip) ? info.hostA : info.hostAAAA).join(", ") || "(none)",
+  }));
   const natNote = info.nat ? " This machine has no public address of its own (NAT): forward ports 25, 465, 587, 993, 995, 80 and 443 on the router to it." : "";
   if (info.addresses.length === 0)
-    return { ...base, status: "warn", summary: `${h} points at ${published.join(", ")}; this server's public address is unknown`, fix: `Enter the public address below if it is not ${published[0]}.${natNote}`, items };
+    return {
+      ...base,
+      status: "warn",
+      summary: `${h} points at ${published.join(", ")}; this server's public address is unknown`,
+      fix: `Enter the public address below if it is not ${published[0]}.${natNote}`,
+      items,
+    };
   const missing = items.filter((i) => i.status === "fail");
   if (missing.length)
-    return { ...base, status: "fail", summary: `${h} points at ${published.join(", ")}, not at ${missing.map((m) => m.label).join(", ")}`, fix: `At your DNS host, set the ${h} record to ${missing[0]!.label} (or correct the address below if the detection is wrong).${natNote}`, items };
+    return {
+      ...base,
+      status: "fail",
+      summary: `${h} points at ${published.join(", ")}, not at ${missing.map((m) => m.label).join(", ")}`,
+      fix: `At your DNS host, set the ${h} record to ${missing[0]!.label} (or correct the address below if the detection is wrong).${natNote}`,
+      items,
+    };
   return { ...base, status: info.nat ? "warn" : "pass", summary: `${h} points at ${published.join(", ")}${info.nat ? " (behind NAT)" : ""}`, ...(info.nat ? { fix: natNote.trim() } : {}), items };
 }
 
@@ -144,7 +161,11 @@ export async function checkPtr(env: ChecksEnv, info: AddressInfo): Promise<Check
     ...base,
     status,
     summary: status === "pass" ? `every address points back to ${env.hostname}` : bad.map((b) => `${b.label} → ${b.actual}`).join("; "),
-    ...(status === "pass" ? {} : { fix: `Set the reverse DNS (PTR) of ${bad.map((b) => b.label).join(", ")} to ${env.hostname}. PTR records are set at your hosting provider (the owner of the address), not at your DNS host.` }),
+    ...(status === "pass"
+      ? {}
+      : {
+          fix: `Set the reverse DNS (PTR) of ${bad.map((b) => b.label).join(", ")} to ${env.hostname}. PTR records are set at your hosting provider (the owner of the address), not at your DNS host.`,
+        }),
     items,
   };
 }
@@ -187,7 +208,8 @@ export async function checkPort25(env: ChecksEnv): Promise<CheckResult> {
   }
   try {
     const greeting = await smtpGreeting(addr, env.probePort, env.timeoutMs);
-    if (!greeting.startsWith("220")) return { ...base, status: "warn", summary: `${host} answered "${greeting.slice(0, 80)}"`, fix: "The connection works, but the greeting is not 220; try again later." };
+    if (!greeting.startsWith("220"))
+      return { ...base, status: "warn", summary: `${host} answered "${greeting.slice(0, 80)}"`, fix: "The connection works, but the greeting is not 220; try again later." };
     return { ...base, status: "pass", summary: `connected to ${host} (${env.probeDomain}'s mail server) on port ${env.probePort}` };
   } catch (e) {
     if (env.relay) return { ...base, status: "pass", summary: `blocked (${(e as Error).message}), but outbound mail goes through the relay ${env.relay}` };
@@ -212,7 +234,12 @@ async function dnsbl(env: ChecksEnv, name: string, zone: string, label: string):
   if ("error" in r) return { label, status: "unknown", note: `${zone}: could not check (${r.error})` };
   if ("none" in r) return { label, status: "pass", note: `${zone}: not listed` };
   const s = dnsblMeaning(r.ok);
-  return { label, status: s, actual: r.ok.join(", "), note: s === "unknown" ? `${zone}: could not check (the list refused the query: ${r.ok.join(", ")}, a public or busy resolver)` : `${zone}: listed (${r.ok.join(", ")})` };
+  return {
+    label,
+    status: s,
+    actual: r.ok.join(", "),
+    note: s === "unknown" ? `${zone}: could not check (the list refused the query: ${r.ok.join(", ")}, a public or busy resolver)` : `${zone}: listed (${r.ok.join(", ")})`,
+  };
 }
 
 export async function checkDnsbl(env: ChecksEnv, info: AddressInfo, family: 4 | 6): Promise<CheckResult> {
@@ -224,7 +251,11 @@ export async function checkDnsbl(env: ChecksEnv, info: AddressInfo, family: 4 | 
   const status = worst(items.map((i) => i.status));
   const listed = items.filter((i) => i.status === "fail");
   const unknown = items.filter((i) => i.status === "unknown");
-  const summary = listed.length ? `listed: ${listed.map((l) => l.note).join("; ")}` : unknown.length ? `could not check ${unknown.length} of ${items.length} lists` : `not listed on ${zones.length} lists`;
+  const summary = listed.length
+    ? `listed: ${listed.map((l) => l.note).join("; ")}`
+    : unknown.length
+      ? `could not check ${unknown.length} of ${items.length} lists`
+      : `not listed on ${zones.length} lists`;
   const fix = listed.length
     ? "Follow the delisting link of each list (find why first: an open relay, a hacked account, a previous owner of the address)."
     : unknown.length
@@ -238,7 +269,13 @@ export async function checkDomainBl(env: ChecksEnv): Promise<CheckResult> {
   const domain = env.hostname.split(".").slice(-2).join(".");
   const items = await Promise.all(env.domainBls.map((z) => dnsbl(env, domain, z, domain)));
   const status = worst(items.map((i) => i.status));
-  const summary = status === "pass" ? `${domain} is not listed` : items.filter((i) => i.status !== "pass").map((i) => i.note).join("; ");
+  const summary =
+    status === "pass"
+      ? `${domain} is not listed`
+      : items
+          .filter((i) => i.status !== "pass")
+          .map((i) => i.note)
+          .join("; ");
   return { ...base, status, summary, ...(status === "fail" ? { fix: "Ask the list to delist the domain (and find out why it was listed)." } : {}), items };
 }
 
@@ -273,7 +310,13 @@ export async function checkCertificate(env: ChecksEnv): Promise<CheckResult | nu
   if (!c) return { ...base, status: "fail", summary: "no certificate for the host name", fix: "Set tls.certFile and tls.keyFile, or let ACME get one once the host name resolves here." };
   const days = Math.floor((c.notAfter - Date.now()) / DAY);
   if (days < 0) return { ...base, status: "fail", summary: `the certificate expired ${-days} days ago`, fix: "Renew it now: mail apps and other servers refuse expired certificates." };
-  if (days <= 14) return { ...base, status: "fail", summary: `the certificate expires in ${days} days and was not renewed`, fix: "Renewal is failing: check that the host name still resolves here and port 80 is reachable (ACME), or replace tls.certFile." };
+  if (days <= 14)
+    return {
+      ...base,
+      status: "fail",
+      summary: `the certificate expires in ${days} days and was not renewed`,
+      fix: "Renewal is failing: check that the host name still resolves here and port 80 is reachable (ACME), or replace tls.certFile.",
+    };
   if (c.selfSigned) return { ...base, status: "warn", summary: `self-signed, valid ${days} more days`, fix: "Mail apps warn about it; a certificate from ACME or tls.certFile removes the warning." };
   return { ...base, status: "pass", summary: `issued by ${c.issuer}, valid ${days} more days` };
 }

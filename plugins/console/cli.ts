@@ -16,7 +16,8 @@ export function formatChecks(results: CheckResult[]): string {
   const lines: string[] = [];
   for (const r of results) {
     lines.push(`${MARK[r.status]}  ${r.title}: ${r.summary}`);
-    for (const i of r.items ?? []) if (i.status !== "pass") lines.push(`      ${MARK[i.status]} ${i.label}${i.expected !== undefined ? `  want: ${i.expected}  have: ${i.actual}` : i.note ? `  ${i.note}` : ""}`);
+    for (const i of r.items ?? [])
+      if (i.status !== "pass") lines.push(`      ${MARK[i.status]} ${i.label}${i.expected !== undefined ? `  want: ${i.expected}  have: ${i.actual}` : i.note ? `  ${i.note}` : ""}`);
     if (r.fix) lines.push(`      fix: ${r.fix}`);
   }
   const bad = results.filter((r) => r.status !== "pass").length;

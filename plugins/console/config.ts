@@ -10,7 +10,10 @@ export const ConsoleConfig = v.object({
   dnsblsV4: v.optional(v.pipe(v.array(zone), v.description("DNS blocklists the IPv4 addresses are looked up in.")), ["zen.spamhaus.org", "bl.spamcop.net", "b.barracudacentral.org"]),
   dnsblsV6: v.optional(v.pipe(v.array(zone), v.description("DNS blocklists the IPv6 addresses are looked up in.")), ["zen.spamhaus.org"]),
   domainBls: v.optional(v.pipe(v.array(zone), v.description("Domain blocklists the host name's domain is looked up in.")), ["dbl.spamhaus.org"]),
-  healthInterval: v.optional(v.pipe(v.string(), v.regex(/^\d+(ms|s|m|h|d)$/, "a duration like 6h"), v.description("How often the health checks run (they also run at start); a change mails the admins.")), "6h"),
+  healthInterval: v.optional(
+    v.pipe(v.string(), v.regex(/^\d+(ms|s|m|h|d)$/, "a duration like 6h"), v.description("How often the health checks run (they also run at start); a change mails the admins.")),
+    "6h",
+  ),
   checkTimeout: v.optional(v.pipe(v.string(), v.regex(/^\d+(ms|s|m|h|d)$/, "a duration like 5s"), v.description("Timeout of one network probe of the checks.")), "5s"),
 });
 

@@ -18,7 +18,14 @@ export interface HistoryRow {
 }
 
 /** What must differ for a run to count as a change: the status and which items fail. */
-export const signatureOf = (r: CheckResult): string => [r.status, ...(r.items ?? []).filter((i) => i.status !== "pass").map((i) => `${i.label}:${i.status}`).sort()].join("|");
+export const signatureOf = (r: CheckResult): string =>
+  [
+    r.status,
+    ...(r.items ?? [])
+      .filter((i) => i.status !== "pass")
+      .map((i) => `${i.label}:${i.status}`)
+      .sort(),
+  ].join("|");
 
 export function createHealth(opts: { db: Db; log: Logger; run: () => Promise<CheckResult[]>; alert: (changes: HealthChange[]) => Promise<void> }) {
   const { db } = opts;
@@ -46,7 +53,11 @@ export function createHealth(opts: { db: Db; log: Logger; run: () => Promise<Che
     }
     if (changed.length)
       await db.write(async (tx) => {
-        for (const c of changed) await tx.execute({ sql: "INSERT INTO health_history (check_id, status, summary, signature, at) VALUES (?, ?, ?, ?, ?)", args: [c.check.id, c.check.status, c.check.summary, signatureOf(c.check), at] });
+        for (const c of changed)
+          await tx.execute({
+            sql: "INSERT INTO health_history (check_id, status, summary, signature, at) VALUES (?, ?, ?, ?, ?)",
+            args: [c.check.id, c.check.status, c.check.summary, signatureOf(c.check), at],
+          });
       });
     // The first run only records where things stand; later changes are news.
     const news = first ? [] : changed;

@@ -48,20 +48,42 @@ export default definePlugin({
     const health = createHealth({
       db: core.db,
       log: core.log,
-      run: async () => runChecks(await checksEnv(), (await core.store.listDomains()).map((d) => d.name)),
+      run: async () =>
+        runChecks(
+          await checksEnv(),
+          (await core.store.listDomains()).map((d) => d.name),
+        ),
       // One message to the admins listing only what changed, delivered to their inboxes.
       alert: async (changes) => {
         const admins = (await Promise.all((await security.admins()).map((id) => core.store.getAccountById(id)))).filter((a) => a && !a.disabled);
         if (admins.length === 0) return;
         const domain = (await core.store.listDomains())[0]?.name ?? core.config.hostname;
-        const raw = alertMessage(changes, `postmaster@${domain}`, admins.map((a) => a!.address), core.config.hostname);
+        const raw = alertMessage(
+          changes,
+          `postmaster@${domain}`,
+          admins.map((a) => a!.address),
+          core.config.hostname,
+        );
         await core.spool.accept({ raw: new TextEncoder().encode(raw), prefix: [], mailFrom: "", local: admins.map((a) => ({ accountId: a!.id, mailbox: "INBOX" })), remote: [], internal: true });
         core.log.info("health alert sent", { changes: changes.map((c) => c.check.id).join(","), to: admins.length });
       },
     });
 
     const activity = createActivity(core.hooks, core.store);
-    const ctx: ConsoleCtx = { core, cfg, sessions, security, setup, health, checksEnv, runChecks: async () => runChecks(await checksEnv(), (await core.store.listDomains()).map((d) => d.name)) };
+    const ctx: ConsoleCtx = {
+      core,
+      cfg,
+      sessions,
+      security,
+      setup,
+      health,
+      checksEnv,
+      runChecks: async () =>
+        runChecks(
+          await checksEnv(),
+          (await core.store.listDomains()).map((d) => d.name),
+        ),
+    };
 
     // App passwords for IMAP/POP3/SMTP; with TOTP on, only they work outside the web.
     core.hooks.on("auth", async (conn, cred): Promise<AuthResult> => {

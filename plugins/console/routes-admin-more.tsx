@@ -58,13 +58,14 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi):
       status,
     );
   }
-  app.get("/admin/tls", asAdmin(ctx, (c, v) => tlsPage(c, v)));
+  app.get(
+    "/admin/tls",
+    asAdmin(ctx, (c, v) => tlsPage(c, v)),
+  );
   adminPost(app, ctx, "/admin/tls/renew", tlsPage, async () => {
     const err = await acmeRenew(api);
     return err ? { kind: "error", text: err } : { kind: "ok", text: "Ordered: the table shows the progress." };
   });
-
-
 
   // ---- aliases and groups
   async function aliasesPage(c: C, v: Viewer, flash?: Flash, status: 200 | 400 = 200) {
@@ -108,7 +109,10 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi):
       status,
     );
   }
-  app.get("/admin/aliases", asAdmin(ctx, (c, v) => aliasesPage(c, v)));
+  app.get(
+    "/admin/aliases",
+    asAdmin(ctx, (c, v) => aliasesPage(c, v)),
+  );
   adminPost(app, ctx, "/admin/aliases", aliasesPage, async (f) => {
     const targets = (f.targets ?? "").split(/[\s,]+/).filter(Boolean);
     const r = await api<{ alias: AliasRow }>("POST", "/aliases", { address: (f.address ?? "").trim(), targets, kind: f.kind === "group" ? "group" : "alias" });
@@ -124,7 +128,9 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi):
     const r = await api<KeyInfo[]>("GET", `/domains/${encodeURIComponent(domain)}/dkim`);
     const csrf = c.get("csrf");
     const keys = r.status === 200 ? r.body : [];
-    const step = (name: string, label: string, kind: "secondary" | "danger" = "secondary") => <PostButton action={`/admin/domains/${encodeURIComponent(domain)}/dkim`} csrf={csrf} label={label} kind={kind} fields={{ step: name }} />;
+    const step = (name: string, label: string, kind: "secondary" | "danger" = "secondary") => (
+      <PostButton action={`/admin/domains/${encodeURIComponent(domain)}/dkim`} csrf={csrf} label={label} kind={kind} fields={{ step: name }} />
+    );
     return frame(
       c,
       v,
@@ -158,10 +164,29 @@ export function moreAdminRoutes(app: Hono<Env>, ctx: ConsoleCtx, api: AdminApi):
       status,
     );
   }
-  app.get("/admin/domains/:name/dkim", asAdmin(ctx, (c, v) => dkimPage(c, v, param(c, "name").toLowerCase())));
-  adminPost(app, ctx, "/admin/domains/:name/dkim", (c, v, flash, status) => dkimPage(c, v, param(c, "name").toLowerCase(), flash, status), async (f, c) => {
-    const step = f.step;
-    const r = await api<KeyInfo[]>("POST", `/domains/${encodeURIComponent(param(c, "name").toLowerCase())}/dkim/rotate`, { step });
-    return r.status === 200 ? { kind: "ok", text: step === "stage" ? "New keys made: publish their records (DNS records page), then activate." : step === "activate" ? "The new keys sign now; the old ones are retired." : "Retired keys removed." } : refused(r);
-  });
+  app.get(
+    "/admin/domains/:name/dkim",
+    asAdmin(ctx, (c, v) => dkimPage(c, v, param(c, "name").toLowerCase())),
+  );
+  adminPost(
+    app,
+    ctx,
+    "/admin/domains/:name/dkim",
+    (c, v, flash, status) => dkimPage(c, v, param(c, "name").toLowerCase(), flash, status),
+    async (f, c) => {
+      const step = f.step;
+      const r = await api<KeyInfo[]>("POST", `/domains/${encodeURIComponent(param(c, "name").toLowerCase())}/dkim/rotate`, { step });
+      return r.status === 200
+        ? {
+            kind: "ok",
+            text:
+              step === "stage"
+                ? "New keys made: publish their records (DNS records page), then activate."
+                : step === "activate"
+                  ? "The new keys sign now; the old ones are retired."
+                  : "Retired keys removed.",
+          }
+        : refused(r);
+    },
+  );
 }

@@ -104,7 +104,10 @@ export function loginRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
     const r = await core.hooks.first("auth", conn, { mechanism: "PLAIN", username: address, password: f.password ?? "" });
     if (r.kind !== "user") {
       const tooMany = r.kind === "reject" && r.reply.code === 421;
-      return c.html(<LoginPage csrf={c.get("csrf")} next={next} address={address} error={tooMany ? "Too many failed logins. Wait a few minutes and try again." : "Wrong email address or password."} />, tooMany ? 429 : 401);
+      return c.html(
+        <LoginPage csrf={c.get("csrf")} next={next} address={address} error={tooMany ? "Too many failed logins. Wait a few minutes and try again." : "Wrong email address or password."} />,
+        tooMany ? 429 : 401,
+      );
     }
     const st = await security.state(r.user.accountId);
     await sessions.end(c, c.get("session"));

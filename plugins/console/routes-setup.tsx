@@ -87,7 +87,14 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
           <section class="card">
             <h2>This server's public address</h2>
             <p class="small muted">
-              {info.source === "configured" ? "As set here or in kotakpos.toml." : info.source === "interfaces" ? "Detected on this machine's network interfaces." : info.source === "dns" ? "Taken from the host name's DNS record: this machine has no public address of its own (NAT)." : "Not detected."} Correct it if it is wrong.
+              {info.source === "configured"
+                ? "As set here or in kotakpos.toml."
+                : info.source === "interfaces"
+                  ? "Detected on this machine's network interfaces."
+                  : info.source === "dns"
+                    ? "Taken from the host name's DNS record: this machine has no public address of its own (NAT)."
+                    : "Not detected."}{" "}
+              Correct it if it is wrong.
             </p>
             <form method="post" action={`/setup/address?token=${encodeURIComponent(token!)}`}>
               <Csrf token={csrf} />
@@ -111,7 +118,13 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
         <>
           {cards(rs)}
           {rs[0]!.status === "fail" || relayOutcome || c.req.query("relay") ? (
-            <RelayCard action={`/setup/relay?token=${encodeURIComponent(token!)}`} csrf={csrf} blocked={rs[0]!.status === "fail"} outcome={c.req.query("relay") ? relayOutcome : undefined} caFile={core.config.delivery.relay.caFile} />
+            <RelayCard
+              action={`/setup/relay?token=${encodeURIComponent(token!)}`}
+              csrf={csrf}
+              blocked={rs[0]!.status === "fail"}
+              outcome={c.req.query("relay") ? relayOutcome : undefined}
+              caFile={core.config.delivery.relay.caFile}
+            />
           ) : (
             <p class="small muted">
               Port 25 open: mail goes straight to the receiving servers. <a href={`/setup?token=${encodeURIComponent(token!)}&step=outbound&relay=1`}>Use a smarthost anyway</a>
@@ -146,7 +159,8 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
           <p class="muted">Create these records at your DNS host, then press Re-check. Each row shows the expected and the actual value.</p>
           <div class="fix">
             <b>Provider quirks</b>
-            Most panels want the name without the domain (<code>@</code> for the domain itself, <code>_dmarc</code> …). Do not proxy mail records (Cloudflare: grey cloud, "DNS only"). A null SRV target is written as a single dot <code>.</code>; some panels refuse it — leave that record out then. A TTL of 3600 is fine; while fixing mistakes, use 300.
+            Most panels want the name without the domain (<code>@</code> for the domain itself, <code>_dmarc</code> …). Do not proxy mail records (Cloudflare: grey cloud, "DNS only"). A null SRV
+            target is written as a single dot <code>.</code>; some panels refuse it — leave that record out then. A TTL of 3600 is fine; while fixing mistakes, use 300.
           </div>
           <br />
           {cards(await Promise.all(domains.map((d) => checkDnsRecords(env, d))), true)}
@@ -181,7 +195,9 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
               Your own certificate can be set with tls.certFile and tls.keyFile in kotakpos.toml.
             </p>
           </section>
-          {c.req.query("acme") && <Notice kind={c.req.query("acme") === "ok" ? "ok" : "error"}>{c.req.query("acme") === "ok" ? "Ordered: re-check to follow the progress." : c.req.query("acme")}</Notice>}
+          {c.req.query("acme") && (
+            <Notice kind={c.req.query("acme") === "ok" ? "ok" : "error"}>{c.req.query("acme") === "ok" ? "Ordered: re-check to follow the progress." : c.req.query("acme")}</Notice>
+          )}
           <AcmeTable s={acme} csrf={csrf} action={`/setup/acme?token=${encodeURIComponent(token!)}`} />
         </>,
       );

@@ -87,7 +87,12 @@ export function createSecurity(db: Db) {
     /** Confirm enrolment with a code; returns the recovery codes (shown once) or null. */
     async enableTotp(accountId: number, code: string): Promise<string[] | null> {
       if (!(await api.verifyTotp(accountId, code))) return null;
-      const codes = Array.from({ length: 8 }, () => randomToken(6).toLowerCase().replace(/[^a-z0-9]/g, "x").slice(0, 8));
+      const codes = Array.from({ length: 8 }, () =>
+        randomToken(6)
+          .toLowerCase()
+          .replace(/[^a-z0-9]/g, "x")
+          .slice(0, 8),
+      );
       await db.write((tx) => tx.execute({ sql: "UPDATE account_security SET totp_enabled = 1, recovery_codes = ? WHERE account_id = ?", args: [JSON.stringify(codes.map(sha256)), accountId] }));
       return codes;
     },

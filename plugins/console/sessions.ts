@@ -53,7 +53,10 @@ export function createSessions(db: Db) {
       const s: WebSession = { id: sha256(value), accountId, csrf: randomToken(), complete, expiresAt: now + (complete ? SESSION_TTL_MS : PENDING_TTL_MS) };
       await db.write(async (tx) => {
         await tx.execute({ sql: "DELETE FROM web_sessions WHERE expires_at < ?", args: [now] });
-        await tx.execute({ sql: "INSERT INTO web_sessions (id, account_id, csrf, complete, ip, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)", args: [s.id, accountId, s.csrf, complete ? 1 : 0, ip, now, s.expiresAt] });
+        await tx.execute({
+          sql: "INSERT INTO web_sessions (id, account_id, csrf, complete, ip, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          args: [s.id, accountId, s.csrf, complete ? 1 : 0, ip, now, s.expiresAt],
+        });
       });
       setCookie(c, SESSION_COOKIE, value, cookieOpts(c));
       deleteCookie(c, PRE_COOKIE, { path: "/" });

@@ -34,41 +34,41 @@ export function Page(p: { title: string; viewer?: Viewer; csrf?: string; path?: 
     <>
       {raw("<!DOCTYPE html>")}
       <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{p.title} · kotakpos</title>
-        <link rel="stylesheet" href="/console/console.css" />
-        <script src="/console/console.js" defer></script>
-      </head>
-      <body>
-        <header class="top">
-          <div class="bar">
-            <a class="brand" href={p.viewer ? (p.viewer.admin ? "/admin" : "/account") : "/login"}>
-              {LOGO} kotakpos
-            </a>
-            <nav>
-              {nav.map(([href, label]) => (
-                <a href={href} class={on(href)}>
-                  {label}
-                </a>
-              ))}
-            </nav>
-            {p.viewer && (
-              <div class="who">
-                <a href="/account" title="My account" class={p.path === "/account" ? "on" : ""}>
-                  {p.viewer.address}
-                </a>
-                <form method="post" action="/logout" class="inline">
-                  <input type="hidden" name="_csrf" value={p.csrf} />
-                  <button type="submit">Log out</button>
-                </form>
-              </div>
-            )}
-          </div>
-        </header>
-        <main class={p.narrow ? "narrow" : ""}>{p.children}</main>
-      </body>
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>{p.title} · kotakpos</title>
+          <link rel="stylesheet" href="/console/console.css" />
+          <script src="/console/console.js" defer></script>
+        </head>
+        <body>
+          <header class="top">
+            <div class="bar">
+              <a class="brand" href={p.viewer ? (p.viewer.admin ? "/admin" : "/account") : "/login"}>
+                {LOGO} kotakpos
+              </a>
+              <nav>
+                {nav.map(([href, label]) => (
+                  <a href={href} class={on(href)}>
+                    {label}
+                  </a>
+                ))}
+              </nav>
+              {p.viewer && (
+                <div class="who">
+                  <a href="/account" title="My account" class={p.path === "/account" ? "on" : ""}>
+                    {p.viewer.address}
+                  </a>
+                  <form method="post" action="/logout" class="inline">
+                    <input type="hidden" name="_csrf" value={p.csrf} />
+                    <button type="submit">Log out</button>
+                  </form>
+                </div>
+              )}
+            </div>
+          </header>
+          <main class={p.narrow ? "narrow" : ""}>{p.children}</main>
+        </body>
       </html>
     </>
   );
@@ -79,7 +79,11 @@ export const Pill = (p: { status: Status }) => <span class={`pill ${p.status}`}>
 export const Csrf = (p: { token: string }) => <input type="hidden" name="_csrf" value={p.token} />;
 
 export function Notice(p: { kind: "ok" | "error" | "info"; children: Child }) {
-  return <div class={`notice ${p.kind}`} role={p.kind === "error" ? "alert" : "status"}>{p.children}</div>;
+  return (
+    <div class={`notice ${p.kind}`} role={p.kind === "error" ? "alert" : "status"}>
+      {p.children}
+    </div>
+  );
 }
 
 export function CheckCard(p: { r: CheckResult; copy?: boolean }) {
@@ -208,7 +212,17 @@ export function PostButton(p: { action: string; csrf: string; label: string; kin
 }
 
 /** A labelled text input (the name is the id unless given). */
-export function Field(p: { id: string; label: string; name?: string; type?: "text" | "password" | "email"; placeholder?: string; value?: string; required?: boolean; autocomplete?: string; inputmode?: "numeric" }) {
+export function Field(p: {
+  id: string;
+  label: string;
+  name?: string;
+  type?: "text" | "password" | "email";
+  placeholder?: string;
+  value?: string;
+  required?: boolean;
+  autocomplete?: string;
+  inputmode?: "numeric";
+}) {
   return (
     <div>
       <label for={p.id}>{p.label}</label>

@@ -30,15 +30,31 @@ export function parseReturn(a: Args): ReturnOpts | null {
     const o = l.atom().toUpperCase();
     any = true;
     switch (o) {
-      case "MIN": r.min = true; break;
-      case "MAX": r.max = true; break;
-      case "COUNT": r.count = true; break;
-      case "ALL": r.all = true; break;
-      case "SAVE": r.save = true; break;
-      case "UPDATE": r.update = true; break;
-      case "CONTEXT": break; // a hint that more requests follow (RFC 5267 §4.2): nothing to do
-      case "PARTIAL": r.partial = parsePartialRange(l.atom()); break;
-      default: throw new ParseError(`Unknown RETURN option ${o}`);
+      case "MIN":
+        r.min = true;
+        break;
+      case "MAX":
+        r.max = true;
+        break;
+      case "COUNT":
+        r.count = true;
+        break;
+      case "ALL":
+        r.all = true;
+        break;
+      case "SAVE":
+        r.save = true;
+        break;
+      case "UPDATE":
+        r.update = true;
+        break;
+      case "CONTEXT":
+        break; // a hint that more requests follow (RFC 5267 §4.2): nothing to do
+      case "PARTIAL":
+        r.partial = parsePartialRange(l.atom());
+        break;
+      default:
+        throw new ParseError(`Unknown RETURN option ${o}`);
     }
   }
   // An empty list, or only UPDATE / CONTEXT, asks for ALL (RFC 4731 §3.1).

@@ -3,11 +3,34 @@ import type { Envelope, MimePart } from "../../core/mime/types.ts";
 import { astr, formatBodyStructure, formatEnvelope, imapDateTime, parseDate, parseDateTime, str } from "./format.ts";
 
 const part = (o: Partial<MimePart>): MimePart => ({
-  type: "text", subtype: "plain", params: {}, id: null, description: null, encoding: "7BIT", md5: null,
-  disposition: null, language: null, location: null, headerStart: 0, bodyStart: 0, end: 0, lines: 0, ...o,
+  type: "text",
+  subtype: "plain",
+  params: {},
+  id: null,
+  description: null,
+  encoding: "7BIT",
+  md5: null,
+  disposition: null,
+  language: null,
+  location: null,
+  headerStart: 0,
+  bodyStart: 0,
+  end: 0,
+  lines: 0,
+  ...o,
 });
 const env = (o: Partial<Envelope>): Envelope => ({
-  date: null, subject: null, from: null, sender: null, replyTo: null, to: null, cc: null, bcc: null, inReplyTo: null, messageId: null, ...o,
+  date: null,
+  subject: null,
+  from: null,
+  sender: null,
+  replyTo: null,
+  to: null,
+  cc: null,
+  bcc: null,
+  inReplyTo: null,
+  messageId: null,
+  ...o,
 });
 
 describe("strings", () => {
@@ -67,7 +90,15 @@ describe("BODYSTRUCTURE", () => {
   test("multipart with a message/rfc822 part", () => {
     const inner = part({ bodyStart: 50, end: 60, lines: 1 });
     const msg = part({ type: "message", subtype: "rfc822", bodyStart: 30, end: 60, lines: 4, message: { envelope: env({ subject: "in" }), body: inner } });
-    const att = part({ type: "application", subtype: "pdf", encoding: "BASE64", params: { name: "a.pdf" }, bodyStart: 70, end: 170, disposition: { type: "attachment", params: { filename: "a.pdf" } } });
+    const att = part({
+      type: "application",
+      subtype: "pdf",
+      encoding: "BASE64",
+      params: { name: "a.pdf" },
+      bodyStart: 70,
+      end: 170,
+      disposition: { type: "attachment", params: { filename: "a.pdf" } },
+    });
     const root = part({ type: "multipart", subtype: "mixed", params: { boundary: "x" }, parts: [msg, att] });
     expect(formatBodyStructure(root, true)).toBe(
       '(("MESSAGE" "RFC822" NIL NIL NIL "7BIT" 30 (NIL "in" NIL NIL NIL NIL NIL NIL NIL NIL) ("TEXT" "PLAIN" NIL NIL NIL "7BIT" 10 1 NIL NIL NIL NIL) 4 NIL NIL NIL NIL)' +

@@ -26,19 +26,28 @@ export async function readEntries(db: Db, accountId: number, mailboxId: number):
 /** Sets (value) or removes (null) entries in one transaction; "toomany" when the limit
  *  would be passed. */
 export async function writeEntries(db: Db, accountId: number, mailboxId: number, changes: { entry: string; value: string | null }[]): Promise<"ok" | "toomany"> {
-  return db.write(async (tx) => {
-    for (const c of changes) {
-      const where = and(eq(imapMetadata.accountId, accountId), eq(imapMetadata.mailboxId, mailboxId), eq(imapMetadata.entry, c.entry));
-      if (c.value === null) await tx.orm.delete(imapMetadata).where(where);
-      else await tx.orm.insert(imapMetadata).values({ accountId, mailboxId, entry: c.entry, value: c.value }).onConflictDoUpdate({ target: [imapMetadata.accountId, imapMetadata.mailboxId, imapMetadata.entry], set: { value: c.value } });
-    }
-    const n = await tx.orm.select({ entry: imapMetadata.entry }).from(imapMetadata).where(and(eq(imapMetadata.accountId, accountId), eq(imapMetadata.mailboxId, mailboxId)));
-    if (n.length > MAX_ENTRIES) throw new TooMany();
-    return "ok" as const;
-  }).catch((e) => {
-    if (e instanceof TooMany) return "toomany" as const;
-    throw e;
-  });
+  return db
+    .write(async (tx) => {
+      for (const c of changes) {
+        const where = and(eq(imapMetadata.accountId, accountId), eq(imapMetadata.mailboxId, mailboxId), eq(imapMetadata.entry, c.entry));
+        if (c.value === null) await tx.orm.delete(imapMetadata).where(where);
+        else
+          await tx.orm
+            .insert(imapMetadata)
+            .values({ accountId, mailboxId, entry: c.entry, value: c.value })
+            .onConflictDoUpdate({ target: [imapMetadata.accountId, imapMetadata.mailboxId, imapMetadata.entry], set: { value: c.value } });
+      }
+      const n = await tx.orm
+        .select({ entry: imapMetadata.entry })
+        .from(imapMetadata)
+        .where(and(eq(imapMetadata.accountId, accountId), eq(imapMetadata.mailboxId, mailboxId)));
+      if (n.length > MAX_ENTRIES) throw new TooMany();
+      return "ok" as const;
+    })
+    .catch((e) => {
+      if (e instanceof TooMany) return "toomany" as const;
+      throw e;
+    });
 }
 
 class TooMany extends Error {}

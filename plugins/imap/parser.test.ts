@@ -91,7 +91,13 @@ describe("tokenize", () => {
       { t: "atom", v: "a1" },
       { t: "atom", v: "SEARCH" },
       { t: "atom", v: "OR" },
-      { t: "list", v: [{ t: "atom", v: "FROM" }, { t: "quoted", v: 'a "b" \\' }] },
+      {
+        t: "list",
+        v: [
+          { t: "atom", v: "FROM" },
+          { t: "quoted", v: 'a "b" \\' },
+        ],
+      },
       { t: "atom", v: "NIL" },
       { t: "list", v: [{ t: "atom", v: "1:3,5" }] },
     ]);
@@ -99,7 +105,13 @@ describe("tokenize", () => {
 
   test("fetch sections stay one atom", () => {
     const t = tokenize(["a FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)]<0.100> FLAGS)"]);
-    expect(t[3]).toEqual({ t: "list", v: [{ t: "atom", v: "BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)]<0.100>" }, { t: "atom", v: "FLAGS" }] });
+    expect(t[3]).toEqual({
+      t: "list",
+      v: [
+        { t: "atom", v: "BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)]<0.100>" },
+        { t: "atom", v: "FLAGS" },
+      ],
+    });
   });
 
   test("syntax errors are ParseErrors", () => {
@@ -127,7 +139,7 @@ describe("Args", () => {
 
 test("fuzz: random input split anywhere only ever yields events or ParseErrors", () => {
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const pieces = ["(", ")", "{3}", "{2+}", "~{1}", '"', "\\", "[", "]", " ", "\r\n", "\n", "abc", "BODY[1 (X)]", "\x00", "ü"];
   let worst = 0;
   for (let round = 0; round < 200; round++) {

@@ -173,10 +173,7 @@ export class CommandReader {
 
 export type Token =
   /** Atoms, numbers, flags, sequence sets, NIL, and fetch items with their […]<…> parts. */
-  | { t: "atom"; v: string }
-  | { t: "quoted"; v: string }
-  | { t: "literal"; v: Uint8Array; binary: boolean }
-  | { t: "list"; v: Token[] };
+  { t: "atom"; v: string } | { t: "quoted"; v: string } | { t: "literal"; v: Uint8Array; binary: boolean } | { t: "list"; v: Token[] };
 
 export class ParseError extends Error {}
 

@@ -64,4 +64,3 @@ describe("sections", () => {
     expect(Buffer.from(decodeQP(Buffer.from("a b \t\r\nc= \t\r\nd \r\n"))).toString()).toBe("a b\r\ncd\r\n");
   });
 });
-

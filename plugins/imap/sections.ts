@@ -146,7 +146,12 @@ export function decodePartBody(p: MimePart, msg: Uint8Array): Uint8Array | "unkn
     case "":
       return body;
     case "BASE64":
-      return Buffer.from(Buffer.from(body).toString("latin1").replace(/[^A-Za-z0-9+/=]/g, ""), "base64");
+      return Buffer.from(
+        Buffer.from(body)
+          .toString("latin1")
+          .replace(/[^A-Za-z0-9+/=]/g, ""),
+        "base64",
+      );
     case "QUOTED-PRINTABLE":
       return decodeQP(body);
     default:

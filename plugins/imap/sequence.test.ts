@@ -4,7 +4,11 @@ import { decodeMutf7, encodeMutf7, matchPattern, patternToRegExp } from "./names
 
 describe("sequence sets", () => {
   test("parse and resolve", () => {
-    expect(parseSeqSet("1:3,5,*")).toEqual([[1, 3], [5, 5], [Infinity, Infinity]]);
+    expect(parseSeqSet("1:3,5,*")).toEqual([
+      [1, 3],
+      [5, 5],
+      [Infinity, Infinity],
+    ]);
     expect(parseSeqSet("4:2")).toEqual([[2, 4]]);
     for (const bad of ["0", "1:0", "a", "1,,2", "1:", ""]) expect(() => parseSeqSet(bad)).toThrow();
     const uids = [3, 7, 8, 20];

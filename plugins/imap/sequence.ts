@@ -118,7 +118,10 @@ export function resolveSet(s: Pick<Session, "selected" | "searchRes">, set: stri
   const sel = s.selected!;
   if (set === "$") {
     const saved = s.searchRes ?? [];
-    return saved.map((u) => sel.indexOf(u)).filter((i) => i >= 0).sort((a, b) => a - b);
+    return saved
+      .map((u) => sel.indexOf(u))
+      .filter((i) => i >= 0)
+      .sort((a, b) => a - b);
   }
   const parsed = parseSeqSet(set);
   return uid ? resolveUidSet(parsed, sel.uids) : resolveSeqSet(parsed, sel.uids.length);

@@ -667,7 +667,10 @@ export class Session {
   reportExpunged(uids: number[]): void {
     const sel = this.selected;
     if (!sel) return;
-    const idx = uids.map((u) => sel.indexOf(u)).filter((i) => i >= 0).sort((a, b) => b - a);
+    const idx = uids
+      .map((u) => sel.indexOf(u))
+      .filter((i) => i >= 0)
+      .sort((a, b) => b - a);
     if (idx.length === 0) return;
     if (this.qresync || this.uidOnly) {
       this.send(`* VANISHED ${formatSet(idx.map((i) => sel.uids[i]!))}`);

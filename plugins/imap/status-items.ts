@@ -29,14 +29,36 @@ export async function statusItems(s: Session, mb: Mailbox, items: string[]): Pro
     }
     let v: number | string;
     switch (it) {
-      case "MESSAGES": v = mb.messages; break;
-      case "UIDNEXT": v = mb.uidnext; break;
-      case "UIDVALIDITY": v = mb.uidvalidity; break;
-      case "UNSEEN": v = mb.unseen; break;
-      case "SIZE": v = mb.size; break;
-      case "RECENT": v = s.rev2 ? 0 : await s.opts.recent.count(mb.id, (await s.opts.cache.uidList(mb.id)).map((m) => m.uid)); break;
-      case "HIGHESTMODSEQ": v = mb.highestModseq; await s.enableCondstore(); break;
-      case "APPENDLIMIT": v = s.opts.appendLimit; break;
+      case "MESSAGES":
+        v = mb.messages;
+        break;
+      case "UIDNEXT":
+        v = mb.uidnext;
+        break;
+      case "UIDVALIDITY":
+        v = mb.uidvalidity;
+        break;
+      case "UNSEEN":
+        v = mb.unseen;
+        break;
+      case "SIZE":
+        v = mb.size;
+        break;
+      case "RECENT":
+        v = s.rev2
+          ? 0
+          : await s.opts.recent.count(
+              mb.id,
+              (await s.opts.cache.uidList(mb.id)).map((m) => m.uid),
+            );
+        break;
+      case "HIGHESTMODSEQ":
+        v = mb.highestModseq;
+        await s.enableCondstore();
+        break;
+      case "APPENDLIMIT":
+        v = s.opts.appendLimit;
+        break;
       case "DELETED-STORAGE": {
         // RFC 9208 §4.2.2: KiB an EXPUNGE would free.
         const uids = (await s.opts.cache.uidList(mb.id)).filter((m) => m.flags.includes("\\Deleted")).map((m) => m.uid);
@@ -49,7 +71,8 @@ export async function statusItems(s: Session, mb: Mailbox, items: string[]): Pro
         if (deleted === null) deleted = (await s.opts.cache.uidList(mb.id)).filter((m) => m.flags.includes("\\Deleted")).length;
         v = deleted;
         break;
-      default: continue;
+      default:
+        continue;
     }
     parts.push(`${it} ${v}`);
   }

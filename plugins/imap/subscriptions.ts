@@ -17,6 +17,11 @@ export async function addOrphanSubscription(db: Db, accountId: number, name: str
 
 /** Removes it; true if it was there. */
 export async function removeOrphanSubscription(db: Db, accountId: number, name: string): Promise<boolean> {
-  const r = await db.write((tx) => tx.orm.delete(imapSubscriptions).where(and(eq(imapSubscriptions.accountId, accountId), eq(imapSubscriptions.name, name))).returning());
+  const r = await db.write((tx) =>
+    tx.orm
+      .delete(imapSubscriptions)
+      .where(and(eq(imapSubscriptions.accountId, accountId), eq(imapSubscriptions.name, name)))
+      .returning(),
+  );
   return r.length > 0;
 }

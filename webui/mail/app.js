@@ -94,12 +94,25 @@ function renderFolders() {
         {},
         el(
           "button",
-          { class: m.id === state.current && !state.search ? "folder on" : "folder", "data-id": m.id, onclick: () => openFolder(m.id), ondragover: (e) => e.preventDefault(), ondrop: (e) => dropOn(e, m.id) },
+          {
+            class: m.id === state.current && !state.search ? "folder on" : "folder",
+            "data-id": m.id,
+            onclick: () => openFolder(m.id),
+            ondragover: (e) => e.preventDefault(),
+            ondrop: (e) => dropOn(e, m.id),
+          },
           icon(ICON_PATHS[m.role] ? m.role : "folder"),
           el("span", { class: "name", text: displayName(m) }),
           m.unreadEmails ? el("span", { class: "count", "aria-label": `${m.unreadEmails} unread`, text: String(m.unreadEmails) }) : null,
         ),
-        !m.role ? el("span", { class: "folder-tools" }, el("button", { class: "link", title: "Rename", "aria-label": `Rename ${m.name}`, text: "✎", onclick: () => renameFolder(m) }), el("button", { class: "link", title: "Delete", "aria-label": `Delete ${m.name}`, text: "×", onclick: () => deleteFolder(m) })) : null,
+        !m.role
+          ? el(
+              "span",
+              { class: "folder-tools" },
+              el("button", { class: "link", title: "Rename", "aria-label": `Rename ${m.name}`, text: "✎", onclick: () => renameFolder(m) }),
+              el("button", { class: "link", title: "Delete", "aria-label": `Delete ${m.name}`, text: "×", onclick: () => deleteFolder(m) }),
+            )
+          : null,
       ),
     ),
   );
@@ -218,7 +231,12 @@ function renderList() {
         const fromOrTo = mailboxRole(state.current) === "sent" || mailboxRole(state.current) === "drafts" ? `To: ${who(e.to)}` : who(e.from);
         return el(
           "li",
-          { class: ["msg", unread && "unread", id === state.selected && "on", state.checked.has(id) && "checked"].filter(Boolean).join(" "), "data-id": id, draggable: "true", ondragstart: (ev) => ev.dataTransfer.setData("text/x-email-ids", JSON.stringify(state.checked.size ? [...state.checked] : [id])) },
+          {
+            class: ["msg", unread && "unread", id === state.selected && "on", state.checked.has(id) && "checked"].filter(Boolean).join(" "),
+            "data-id": id,
+            draggable: "true",
+            ondragstart: (ev) => ev.dataTransfer.setData("text/x-email-ids", JSON.stringify(state.checked.size ? [...state.checked] : [id])),
+          },
           el("input", { type: "checkbox", "aria-label": "Select", checked: state.checked.has(id), onclick: (ev) => toggleCheck(id, ev) }),
           el(
             "button",
@@ -329,7 +347,28 @@ async function dropOn(ev, mailboxId) {
 
 // ---------- the reader ----------
 
-const FULL_PROPS = ["id", "blobId", "threadId", "mailboxIds", "keywords", "from", "to", "cc", "replyTo", "subject", "sentAt", "receivedAt", "messageId", "references", "htmlBody", "textBody", "attachments", "bodyValues", "header:Authentication-Results:asText:all", "size"];
+const FULL_PROPS = [
+  "id",
+  "blobId",
+  "threadId",
+  "mailboxIds",
+  "keywords",
+  "from",
+  "to",
+  "cc",
+  "replyTo",
+  "subject",
+  "sentAt",
+  "receivedAt",
+  "messageId",
+  "references",
+  "htmlBody",
+  "textBody",
+  "attachments",
+  "bodyValues",
+  "header:Authentication-Results:asText:all",
+  "size",
+];
 const CARD_PROPS = ["id", "threadId", "mailboxIds", "keywords", "from", "to", "cc", "subject", "receivedAt", "preview", "hasAttachment"];
 const fullGet = (ids) => ["Email/get", { accountId: state.accountId, ids, properties: FULL_PROPS, fetchHTMLBodyValues: true, fetchTextBodyValues: true, maxBodyValueBytes: 2_000_000 }];
 
@@ -436,7 +475,15 @@ async function messageContent(e, redraw) {
       ? el(
           "ul",
           { class: "attachments", "aria-label": "Attachments" },
-          ...atts.map((a) => el("li", {}, icon("clip"), el("a", { href: downloadUrl(state.accountId, a.blobId, a.name, a.type), download: a.name || "attachment", text: a.name || "attachment" }), el("span", { class: "muted small", text: ` ${a.type} · ${fmtSize(a.size)}` }))),
+          ...atts.map((a) =>
+            el(
+              "li",
+              {},
+              icon("clip"),
+              el("a", { href: downloadUrl(state.accountId, a.blobId, a.name, a.type), download: a.name || "attachment", text: a.name || "attachment" }),
+              el("span", { class: "muted small", text: ` ${a.type} · ${fmtSize(a.size)}` }),
+            ),
+          ),
         )
       : null,
     body,
@@ -487,7 +534,10 @@ async function renderReader(e, thread = [e]) {
   const subject = (thread.length > 1 ? thread[0].subject : e.subject) || e.subject;
   const parts = [messageTools(e, true), el("h1", { class: "subject", text: subject || "(no subject)" })];
   if (thread.length <= 1) {
-    parts.push(el("div", { class: "meta" }, el("div", {}, el("b", { text: who(e.from) }), el("span", { class: "muted", text: e.from?.[0] ? ` <${e.from[0].email}>` : "" })), ...metaLines(e)), ...(await messageContent(e, () => renderReader(e))));
+    parts.push(
+      el("div", { class: "meta" }, el("div", {}, el("b", { text: who(e.from) }), el("span", { class: "muted", text: e.from?.[0] ? ` <${e.from[0].email}>` : "" })), ...metaLines(e)),
+      ...(await messageContent(e, () => renderReader(e))),
+    );
   } else {
     const conv = el("div", { class: "conversation", "aria-label": `Conversation of ${thread.length} messages` });
     for (const m of thread) {
@@ -548,7 +598,11 @@ const parseAddrs = (s) =>
       return m ? { name: m[1].trim().replace(/^"|"$/g, "") || null, email: m[2].trim() } : { name: null, email: x };
     });
 const fmtAddrs = (l) => (l ?? []).map((a) => (a.name ? `${a.name} <${a.email}>` : a.email)).join(", ");
-const quote = (text) => text.split("\n").map((l) => `> ${l}`).join("\n");
+const quote = (text) =>
+  text
+    .split("\n")
+    .map((l) => `> ${l}`)
+    .join("\n");
 
 /** The formatting buttons of a contenteditable editor (compose, the HTML signature). */
 function richToolbar(editor) {
@@ -588,7 +642,12 @@ function sigBlock(ident) {
 function sigElement(ident) {
   const div = el("div", { class: "signature", "data-signature": "" });
   if (ident?.htmlSignature?.trim()) div.innerHTML = `-- <br>${cleanHtml(ident.htmlSignature)}`;
-  else div.append(...sigBlock(ident).split("\n").flatMap((l, i) => (i ? [el("br"), l] : [l])));
+  else
+    div.append(
+      ...sigBlock(ident)
+        .split("\n")
+        .flatMap((l, i) => (i ? [el("br"), l] : [l])),
+    );
   return div;
 }
 
@@ -626,10 +685,25 @@ async function compose(opts = {}) {
   const sig = sigBlock(ident);
   const body = opts.draft ? srcText : sig || rest ? `\n\n${[sig, rest].filter(Boolean).join("\n\n")}` : "";
   const files = [];
-  if (opts.forward && opts.asAttachment) files.push({ blobId: src.blobId, name: `${(src.subject || "message").replace(/[\\/:*?"<>|]+/g, " ").trim().slice(0, 80) || "message"}.eml`, type: "message/rfc822", size: src.size ?? 0 });
+  if (opts.forward && opts.asAttachment)
+    files.push({
+      blobId: src.blobId,
+      name: `${
+        (src.subject || "message")
+          .replace(/[\\/:*?"<>|]+/g, " ")
+          .trim()
+          .slice(0, 80) || "message"
+      }.eml`,
+      type: "message/rfc822",
+      size: src.size ?? 0,
+    });
   else if (opts.forward) for (const a of src.attachments ?? []) files.push({ blobId: a.blobId, name: a.name, type: a.type, size: a.size });
   const form = el("form", { class: "composer", "aria-label": "Write a message" });
-  const fromSel = el("select", { id: "c-from", "aria-label": "From" }, ...identities.map((i) => el("option", { value: i.id, selected: i.id === ident?.id, text: i.name ? `${i.name} <${i.email}>` : i.email })));
+  const fromSel = el(
+    "select",
+    { id: "c-from", "aria-label": "From" },
+    ...identities.map((i) => el("option", { value: i.id, selected: i.id === ident?.id, text: i.name ? `${i.name} <${i.email}>` : i.email })),
+  );
   const datalist = el("datalist", { id: "c-contacts" }, ...(await contacts()).map((c) => el("option", { value: c })));
   const field = (label, input) => el("label", { class: "field" }, el("span", { text: label }), input);
   const toIn = el("input", { id: "c-to", type: "text", list: "c-contacts", value: to, autocomplete: "off", "aria-label": "To" });
@@ -690,7 +764,17 @@ async function compose(opts = {}) {
   const fileIn = el("input", { type: "file", multiple: true, id: "c-files", "aria-label": "Attach files" });
   const fileList = el("ul", { class: "attachments" });
   const renderFiles = () =>
-    fileList.replaceChildren(...files.map((f, i) => el("li", {}, icon("clip"), el("span", { text: `${f.name} (${fmtSize(f.size)})${f.progress !== undefined && f.progress < 1 ? ` ${Math.round(f.progress * 100)}%` : ""}` }), el("button", { type: "button", class: "link", text: "remove", onclick: () => (files.splice(i, 1), renderFiles()) }))));
+    fileList.replaceChildren(
+      ...files.map((f, i) =>
+        el(
+          "li",
+          {},
+          icon("clip"),
+          el("span", { text: `${f.name} (${fmtSize(f.size)})${f.progress !== undefined && f.progress < 1 ? ` ${Math.round(f.progress * 100)}%` : ""}` }),
+          el("button", { type: "button", class: "link", text: "remove", onclick: () => (files.splice(i, 1), renderFiles()) }),
+        ),
+      ),
+    );
   const addFiles = async (list) => {
     for (const file of list) {
       const f = { name: file.name, type: file.type || "application/octet-stream", size: file.size, progress: 0 };
@@ -805,7 +889,12 @@ async function compose(opts = {}) {
     }
   });
   form.append(
-    el("div", { class: "tools" }, el("button", { type: "button", class: "only-phone", text: "← Back", onclick: close }), el("h2", { text: opts.reply ? "Reply" : opts.forward ? "Forward" : opts.draft ? "Draft" : "New message" })),
+    el(
+      "div",
+      { class: "tools" },
+      el("button", { type: "button", class: "only-phone", text: "← Back", onclick: close }),
+      el("h2", { text: opts.reply ? "Reply" : opts.forward ? "Forward" : opts.draft ? "Draft" : "New message" }),
+    ),
     identities.length > 1 ? field("From", fromSel) : el("div", { class: "from-line muted small", text: `From: ${identities[0] ? fmtAddrs([identities[0]]) : me}` }),
     field("To", toIn),
     field("Cc", ccIn),
@@ -821,7 +910,15 @@ async function compose(opts = {}) {
       "div",
       { class: "send-row" },
       el("button", { type: "submit", class: "primary", text: "Send" }),
-      el("button", { type: "button", text: "Save draft", onclick: () => saveDraft().then(() => refresh(), (e) => toast(e.message, true)) }),
+      el("button", {
+        type: "button",
+        text: "Save draft",
+        onclick: () =>
+          saveDraft().then(
+            () => refresh(),
+            (e) => toast(e.message, true),
+          ),
+      }),
       el("button", { type: "button", text: "Discard", onclick: async () => (draftId && (await call([["Email/set", { accountId: state.accountId, destroy: [draftId] }]])), close(), refresh()) }),
       status,
     ),
@@ -842,7 +939,14 @@ async function identitySettings() {
     const name = el("input", { type: "text", id: `id-name-${i.id}`, value: i.name ?? "", placeholder: "Your name as recipients see it" });
     const textSig = el("textarea", { id: `id-text-${i.id}`, rows: "4", "aria-label": `Plain-text signature for ${i.email}` });
     textSig.value = i.textSignature ?? "";
-    const htmlSig = el("div", { id: `id-html-${i.id}`, class: "rich sig-editor", contenteditable: "true", role: "textbox", "aria-multiline": "true", "aria-label": `Formatted signature for ${i.email}` });
+    const htmlSig = el("div", {
+      id: `id-html-${i.id}`,
+      class: "rich sig-editor",
+      contenteditable: "true",
+      role: "textbox",
+      "aria-multiline": "true",
+      "aria-label": `Formatted signature for ${i.email}`,
+    });
     htmlSig.innerHTML = cleanHtml(i.htmlSignature ?? "");
     const form = el(
       "form",
@@ -895,7 +999,9 @@ async function identitySettings() {
   );
   add.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const res = await guarded(() => call([["Identity/set", { accountId: state.accountId, create: { n: { email: newEmail.value.trim(), name: newName.value.trim() } } }]]).then(checkSet("created", "n")));
+    const res = await guarded(() =>
+      call([["Identity/set", { accountId: state.accountId, create: { n: { email: newEmail.value.trim(), name: newName.value.trim() } } }]]).then(checkSet("created", "n")),
+    );
     if (res) {
       toast(`You can now send as ${newEmail.value.trim()}.`);
       identitySettings();
@@ -904,7 +1010,12 @@ async function identitySettings() {
   const page = el(
     "div",
     { class: "composer settings", "aria-label": "Identities and signatures" },
-    el("div", { class: "tools" }, el("button", { type: "button", class: "only-phone", text: "← Back", onclick: () => document.body.classList.remove("reading") }), el("h2", { text: "Identities and signatures" })),
+    el(
+      "div",
+      { class: "tools" },
+      el("button", { type: "button", class: "only-phone", text: "← Back", onclick: () => document.body.classList.remove("reading") }),
+      el("h2", { text: "Identities and signatures" }),
+    ),
     el("p", { class: "muted small", text: "The name and signature new messages start with, for each address you write from." }),
     ...cards,
     add,
@@ -928,14 +1039,24 @@ async function vacationSettings() {
   const form = el(
     "form",
     { class: "composer settings", "aria-label": "Vacation reply" },
-    el("div", { class: "tools" }, el("button", { type: "button", class: "only-phone", text: "← Back", onclick: () => document.body.classList.remove("reading") }), el("h2", { text: "Vacation reply" })),
+    el(
+      "div",
+      { class: "tools" },
+      el("button", { type: "button", class: "only-phone", text: "← Back", onclick: () => document.body.classList.remove("reading") }),
+      el("h2", { text: "Vacation reply" }),
+    ),
     el("p", { class: "muted small", text: "While it is on, senders get this answer once every few days — never mailing lists, bounces or other automatic replies." }),
     el("label", { class: "check" }, on, el("span", { text: " Send a vacation reply" })),
     el("label", { class: "field" }, el("span", { text: "From" }), from),
     el("label", { class: "field" }, el("span", { text: "Until" }), to),
     el("label", { class: "field" }, el("span", { text: "Subject" }), subject),
     body,
-    el("div", { class: "send-row" }, el("button", { type: "submit", class: "primary", text: "Save" }), el("a", { class: "button", href: "/account", text: "Password, two-factor login, app passwords" })),
+    el(
+      "div",
+      { class: "send-row" },
+      el("button", { type: "submit", class: "primary", text: "Save" }),
+      el("a", { class: "button", href: "/account", text: "Password, two-factor login, app passwords" }),
+    ),
   );
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();

@@ -21,7 +21,23 @@ const MACROS: Record<string, string[]> = {
   FAST: ["FLAGS", "INTERNALDATE", "RFC822.SIZE"],
   FULL: ["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"],
 };
-const SIMPLE = new Set(["FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY", "UID", "MODSEQ", "RFC822", "RFC822.HEADER", "RFC822.TEXT", "PREVIEW", "SAVEDATE", "EMAILID", "THREADID"]);
+const SIMPLE = new Set([
+  "FLAGS",
+  "INTERNALDATE",
+  "RFC822.SIZE",
+  "ENVELOPE",
+  "BODYSTRUCTURE",
+  "BODY",
+  "UID",
+  "MODSEQ",
+  "RFC822",
+  "RFC822.HEADER",
+  "RFC822.TEXT",
+  "PREVIEW",
+  "SAVEDATE",
+  "EMAILID",
+  "THREADID",
+]);
 const BATCH = 200;
 
 export function parseItem(raw: string): Item {
@@ -147,7 +163,10 @@ export const fetch: CommandSpec = {
       }
       if (changedSince !== null) rows = rows.filter((r) => r.modseq > changedSince!);
       if (wantIds) {
-        const ids = await s.opts.cache.objectIds(sel.id, rows.map((r) => r.uid));
+        const ids = await s.opts.cache.objectIds(
+          sel.id,
+          rows.map((r) => r.uid),
+        );
         for (const r of rows) r.ids = ids.get(r.uid);
         rows = rows.filter((r) => r.ids); // (expunged meanwhile)
       }

@@ -57,7 +57,9 @@ test("only the events asked for; unknown events are BADEVENT; bad combinations B
   await b.cmd("STORE 1 +FLAGS (\\Seen)"); // FlagChange not asked for
   await deliver(srv, 0, "Sent", "Subject: other mailbox\r\n\r\nx\r\n"); // not an inbox of this user
   expect(await a.cmd("NOOP")).not.toContain("STATUS");
-  expect(await a.cmd("NOTIFY SET (PERSONAL (MessageNew MessageExpunge AnnotationChange))")).toMatch(/NO \[BADEVENT \(MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange MailboxMetadataChange ServerMetadataChange\)\]/);
+  expect(await a.cmd("NOTIFY SET (PERSONAL (MessageNew MessageExpunge AnnotationChange))")).toMatch(
+    /NO \[BADEVENT \(MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange MailboxMetadataChange ServerMetadataChange\)\]/,
+  );
   expect(await a.cmd("NOTIFY SET (PERSONAL (MessageNew))")).toMatch(/t\d+ BAD/);
   expect(await a.cmd("NOTIFY SET (PERSONAL (FlagChange))")).toMatch(/t\d+ BAD/);
   a.close();
@@ -106,7 +108,7 @@ test("SubscriptionChange, MailboxMetadataChange, ServerMetadataChange (RFC 5465 
   // The session that made a change is not told of it.
   const own = await a.cmd("UNSUBSCRIBE Lists");
   expect(own).not.toContain("* LIST");
-  expect(await a.cmd('SETMETADATA Lists (/private/comment NIL)')).not.toContain("* METADATA");
+  expect(await a.cmd("SETMETADATA Lists (/private/comment NIL)")).not.toContain("* METADATA");
   await Bun.sleep(150);
   expect(await a.cmd("NOOP")).not.toMatch(/\* (LIST|METADATA)/);
   // Not asked for (other mailboxes, no ServerMetadataChange), or another user: nothing.

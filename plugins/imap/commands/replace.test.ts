@@ -11,7 +11,8 @@ beforeAll(async () => {
 });
 afterAll(() => srv.cleanup());
 
-const draft = "Date: Thu, 1 Jan 2015 00:05:00 -0500 (EST)\r\nFrom: Fritz Schmidt <fritz.ze@example.org>\r\nSubject: Saturday Dinner\r\n\r\nHi Otto, will you be able to join us for dinner on Saturday?\r\n";
+const draft =
+  "Date: Thu, 1 Jan 2015 00:05:00 -0500 (EST)\r\nFrom: Fritz Schmidt <fritz.ze@example.org>\r\nSubject: Saturday Dinner\r\n\r\nHi Otto, will you be able to join us for dinner on Saturday?\r\n";
 
 test("UID REPLACE in the selected mailbox: APPENDUID, then EXPUNGE", async () => {
   const c = await rawLogin(srv, 0);

@@ -79,7 +79,13 @@ export function parseKey(a: Args, depth = 0): Key {
     case "RECENT":
       return { k: "recent", has: true };
     case "NEW":
-      return { k: "and", list: [{ k: "recent", has: true }, { k: "flag", flag: "\\Seen", has: false }] };
+      return {
+        k: "and",
+        list: [
+          { k: "recent", has: true },
+          { k: "flag", flag: "\\Seen", has: false },
+        ],
+      };
     case "KEYWORD":
     case "UNKEYWORD": {
       const f = parseFlags(new Args([{ t: "atom", v: a.atom() }]))[0]!;

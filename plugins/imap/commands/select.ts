@@ -43,7 +43,12 @@ async function select(s: Session, c: Ctx, readOnly: boolean) {
   const mb = await s.core.store.getMailbox(s.accountId, name);
   if (!mb) return no("No such mailbox", "NONEXISTENT");
   const list = await s.opts.cache.uidList(mb.id);
-  const sel = new Selected(mb, readOnly, list.map((m) => m.uid), list.map((m) => m.modseq));
+  const sel = new Selected(
+    mb,
+    readOnly,
+    list.map((m) => m.uid),
+    list.map((m) => m.modseq),
+  );
   const keywords = sel.keywords;
   let firstUnseen = 0;
   let highest = mb.highestModseq;

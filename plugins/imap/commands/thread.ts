@@ -87,7 +87,9 @@ async function references(s: Session, rows: Row[]): Promise<Node[]> {
     const n = get(id);
     n.msg = r;
     const bytes = await s.core.store.read(r.meta);
-    const head = Buffer.from(bytes.subarray(r.meta.structure.headerStart, r.meta.structure.bodyStart)).toString("latin1").replace(/\r?\n[ \t]/g, " ");
+    const head = Buffer.from(bytes.subarray(r.meta.structure.headerStart, r.meta.structure.bodyStart))
+      .toString("latin1")
+      .replace(/\r?\n[ \t]/g, " ");
     const refLine = /^references:(.*)$/im.exec(head)?.[1];
     let refs = msgIds(refLine);
     if (refs.length === 0) refs = msgIds(r.meta.envelope.inReplyTo).slice(0, 1);
