@@ -75,7 +75,7 @@ export async function startBind(zone: string, records: string[], opts: { dnssec?
     body: `key "${key.name}" { algorithm ${key.algorithm}; secret "${secret}"; };
 zone "${zone}" { type primary; file "${dir}/zone.db"; allow-update { key "${key.name}"; };${opts.dnssec ? " dnssec-policy default; inline-signing yes;" : ""} };\n`,
   };
-  const n = await runNamed(dir, conf, (port) => (opts.dnssec ? signed(port, zone) : Promise.resolve(true)));
+  const n = await runNamed(dir, conf, (port) => (opts.dnssec ? signed(port, zone) : loaded(port, zone)));
   return { port: n.port, server: `127.0.0.1:${n.port}`, zone, key, stop: n.stop };
 }
 
@@ -98,6 +98,16 @@ zone "${auth.zone}" { type forward; forward only; forwarders { 127.0.0.1 port ${
 }
 
 const dig = (port: number, ...args: string[]) => Bun.spawnSync(["dig", "@127.0.0.1", "-p", String(port), ...args, "+short"]).stdout.toString();
+
+/** named listens before it has loaded its zones (an update then gets SERVFAIL under
+ *  load): wait for the zone's SOA. */
+async function loaded(port: number, zone: string): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    if (/ hostmaster\./.test(dig(port, zone, "SOA"))) return true;
+    await Bun.sleep(100);
+  }
+  return false;
+}
 
 /** named signs in the background: wait for the zone's key-signing key. */
 async function signed(port: number, zone: string): Promise<boolean> {
