@@ -2,9 +2,9 @@
 // live; when the mailbox changes the session tells the client what entered (ADDTO) and left
 // (REMOVEFROM) the result, until CANCELUPDATE or the mailbox is closed. Nothing runs for
 // sessions without one.
-import type { Key } from "./commands/search.ts";
-import { runSearch } from "./commands/search.ts";
-import { sortedRows, type SortCrit } from "./commands/sort.ts";
+import type { Key } from "./search.ts";
+import { runSearch } from "./search.ts";
+import { sortedRows, type SortCrit } from "./sort.ts";
 import { formatSet } from "./format.ts";
 import type { Session } from "./session.ts";
 

@@ -3,7 +3,7 @@ import type { MessageMeta } from "../../../core/store/types.ts";
 import { SELECTED, bad, no, ok, type CommandSpec } from "../command.ts";
 import type { Session } from "../session.ts";
 import { baseSubject } from "../subject.ts";
-import { parseCriteriaTail, searched } from "./sort.ts";
+import { parseCriteriaTail, searched } from "../search.ts";
 
 interface Row {
   seq: number;
