@@ -104,3 +104,16 @@ test("errors are typed StoreErrors", async () => {
     expect(isStoreError(e, "NONEXISTENT")).toBe(true);
   }
 });
+
+test("onAccountGone: told once per disable or delete, after the commit; not on enable or an unknown address", async () => {
+  const a = await t.store.createAccount("gone@a.test", "pw");
+  const seen: string[] = [];
+  const off = t.store.onAccountGone((ev) => seen.push(`${ev.accountId}:${ev.address}:${ev.reason}`));
+  expect(await t.store.setDisabled("GONE@a.test", true)).toBe(true);
+  expect(await t.store.setDisabled("gone@a.test", false)).toBe(true);
+  expect(await t.store.setDisabled("nobody@a.test", true)).toBe(false);
+  expect(await t.store.deleteAccount("gone@a.test")).toBe(true);
+  expect(await t.store.deleteAccount("gone@a.test")).toBe(false);
+  expect(seen).toEqual([`${a.id}:gone@a.test:disabled`, `${a.id}:gone@a.test:deleted`]);
+  off();
+});

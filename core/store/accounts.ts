@@ -3,7 +3,7 @@ import type { Row } from "@libsql/client";
 import { StoreError } from "./errors.ts";
 import { createCredentialCache } from "./credential-cache.ts";
 import { normalizeAddress, normalizeDomain } from "./names.ts";
-import { exec, read, unrefMessages, type StoreCtx } from "./ctx.ts";
+import { accountGoneAfterCommit, exec, read, unrefMessages, type StoreCtx } from "./ctx.ts";
 import { createMailboxInTx } from "./mailboxes.ts";
 import type { Account, Domain, Store } from "./types.ts";
 
@@ -152,7 +152,12 @@ export function accountOps(ctx: StoreCtx): AccountOps {
 
   async function setDisabled(address: string, disabled: boolean): Promise<boolean> {
     const a = normalizeAddress(address).address;
-    return db.write(async (tx) => (await exec(tx, "UPDATE accounts SET disabled = ? WHERE address = ?", [disabled ? 1 : 0, a])).rowsAffected > 0);
+    return db.write(async (tx) => {
+      const r = await exec(tx, "UPDATE accounts SET disabled = ? WHERE address = ? RETURNING id", [disabled ? 1 : 0, a]);
+      if (!r.rows.length) return false;
+      if (disabled) accountGoneAfterCommit(ctx, tx, { accountId: Number(r.rows[0]!.id), address: a, reason: "disabled" });
+      return true;
+    });
   }
 
   /** Deletes the account, its mailboxes, messages and tombstones; blob references dropped. */
@@ -168,6 +173,7 @@ export function accountOps(ctx: StoreCtx): AccountOps {
       await exec(tx, `DELETE FROM tombstones WHERE ${inAcct}`, [id]);
       await exec(tx, "DELETE FROM mailboxes WHERE account_id = ?", [id]);
       await exec(tx, "DELETE FROM accounts WHERE id = ?", [id]);
+      accountGoneAfterCommit(ctx, tx, { accountId: id, address: a, reason: "deleted" });
       return true;
     });
   }

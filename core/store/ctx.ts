@@ -3,7 +3,7 @@ import type { ResultSet, Row } from "@libsql/client";
 import type { Db, Tx } from "../db/open.ts";
 import type { Logger } from "../types.ts";
 import type { BlobBackend } from "./blobs.ts";
-import type { Mailbox, StoreChange } from "./types.ts";
+import type { AccountGone, Mailbox, StoreChange } from "./types.ts";
 
 export interface StoreCtx {
   db: Db;
@@ -12,6 +12,7 @@ export interface StoreCtx {
   /** Blob ids written by prepare() whose rows may not be committed yet: GC keeps them. */
   pins: Map<string, number>;
   listeners: Set<(ev: StoreChange) => void>;
+  accountListeners: Set<(ev: AccountGone) => void>;
   /** Set while the change feed follows other instances: told each modseq our own writes
    *  emit, before their commit (change-feed.ts). */
   own?: (accountId: number, modseq: number) => void;
@@ -34,18 +35,26 @@ export function isPinned(ctx: StoreCtx, id: string): boolean {
   return true;
 }
 
+/** Calls each listener; one that throws is logged and does not stop the others. */
+function tell<T>(ctx: StoreCtx, listeners: Set<(ev: T) => void>, ev: T): void {
+  for (const cb of listeners) {
+    try {
+      cb(ev);
+    } catch (err) {
+      ctx.log.error("store change listener failed", { err: (err as Error).message });
+    }
+  }
+}
+
+/** Tells accountListeners, once the transaction commits, that an account is gone. */
+export function accountGoneAfterCommit(ctx: StoreCtx, tx: Tx, ev: AccountGone): void {
+  tx.afterCommit(() => tell(ctx, ctx.accountListeners, ev));
+}
+
 /** Queues a change event to fire once, after the transaction commits. */
 export function emitAfterCommit(ctx: StoreCtx, tx: Tx, ev: StoreChange): void {
   ctx.own?.(ev.accountId, ev.modseq);
-  tx.afterCommit(() => {
-    for (const cb of ctx.listeners) {
-      try {
-        cb(ev);
-      } catch (err) {
-        ctx.log.error("store change listener failed", { err: (err as Error).message });
-      }
-    }
-  });
+  tx.afterCommit(() => tell(ctx, ctx.listeners, ev));
 }
 
 /** Reads outside a write transaction (committed data only). */

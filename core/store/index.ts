@@ -12,7 +12,7 @@ import { quotaOps } from "./quota.ts";
 import { checkStore } from "./check.ts";
 import { runGc, type GcOptions, type GcResult } from "./gc.ts";
 import { startChangeFeed, type ChangeFeed } from "./change-feed.ts";
-import type { Store, StoreChange } from "./types.ts";
+import type { AccountGone, Store, StoreChange } from "./types.ts";
 
 export { StoreError, isStoreError, type StoreErrorCode } from "./errors.ts";
 
@@ -44,7 +44,7 @@ export interface StoreImpl extends Store {
 
 export async function createStore(opts: StoreOptions): Promise<StoreImpl> {
   const blobs = opts.blobs ?? (await createFsBlobStore(opts.blobDir ?? "blobs"));
-  const ctx: StoreCtx = { db: opts.db, blobs, log: opts.log, pins: new Map(), listeners: new Set() };
+  const ctx: StoreCtx = { db: opts.db, blobs, log: opts.log, pins: new Map(), listeners: new Set(), accountListeners: new Set() };
   const gcDefaults: GcOptions = { graceMs: opts.gc?.graceMs ?? 60 * 60_000, orphanFileAgeMs: opts.gc?.orphanFileAgeMs ?? 10 * 60_000 };
   let gcRunning: Promise<GcResult> | null = null;
   const gc = (o: Partial<GcOptions> = {}): Promise<GcResult> => {
@@ -97,6 +97,10 @@ export async function createStore(opts: StoreOptions): Promise<StoreImpl> {
     onChange(cb: (ev: StoreChange) => void): () => void {
       ctx.listeners.add(cb);
       return () => ctx.listeners.delete(cb);
+    },
+    onAccountGone(cb: (ev: AccountGone) => void): () => void {
+      ctx.accountListeners.add(cb);
+      return () => ctx.accountListeners.delete(cb);
     },
     check: () => checkStore(ctx),
     blobs,

@@ -89,6 +89,13 @@ export interface StoreChange {
   remote?: boolean;
 }
 
+/** An account an admin disabled or deleted: protocol plugins end its open sessions. */
+export interface AccountGone {
+  accountId: number;
+  address: string;
+  reason: "disabled" | "deleted";
+}
+
 /** Admin-set limits (RFC 9208 STORAGE in KiB, MESSAGE); null: unlimited. */
 export interface QuotaLimits {
   storageKib: number | null;
@@ -261,6 +268,8 @@ export interface Store {
 
   // events (DESIGN.md: mailbox changes are events, not hooks)
   onChange(cb: (ev: StoreChange) => void): () => void;
+  /** Told after an account is disabled or deleted (in this process); returns unsubscribe. */
+  onAccountGone(cb: (ev: AccountGone) => void): () => void;
   /** Invariant check (counts, uids, refcounts, blobs present): [] when consistent. */
   check(): Promise<string[]>;
   /** The blob store behind the messages (the spool reads queued messages from it). */

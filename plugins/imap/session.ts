@@ -448,9 +448,14 @@ export class Session {
     this.loop.authenticated(true);
     const offStore = this.core.store.onChange((ev) => this.onStoreChange(ev));
     const offImap = this.opts.events.on((ev) => this.onImapEvent(ev));
+    // An admin disabled or deleted the account: end this session (RFC 9051 §7.1.5).
+    const offGone = this.core.store.onAccountGone((ev) => {
+      if (ev.accountId === this.user?.accountId) this.bye(`Account ${ev.reason}`);
+    });
     this.unsubscribe = () => {
       offStore();
       offImap();
+      offGone();
     };
   }
 

@@ -30,7 +30,7 @@ export interface Pop3Limits {
 
 export interface Pop3Deps {
   hostname: string;
-  store: Pick<Store, "getMailbox" | "messages" | "read" | "remove" | "onChange">;
+  store: Pick<Store, "getMailbox" | "messages" | "read" | "remove" | "onChange" | "onAccountGone">;
   /** The `auth` hook, bound to this connection. */
   auth(cred: Credentials): Promise<AuthResult>;
   locks: MaildropLocks;
@@ -196,11 +196,20 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
     lockedAccount = user.accountId;
     // Subscribe before the snapshot so an expunge in between is not missed.
     const early: StoreChange[] = [];
-    unsubscribe = deps.store.onChange((ev) => {
+    const offChange = deps.store.onChange((ev) => {
       if (ev.kind !== "expunge" || ev.origin === conn.id) return;
       if (!drop) early.push(ev);
       else if (ev.mailboxId === drop.mailboxId) markGone(drop, ev.uids);
     });
+    // An admin disabled or deleted the account: close without UPDATE (RFC 1939 §6), so
+    // DELE marks are not applied; [AUTH] as in RFC 3206 §4.
+    const offGone = deps.store.onAccountGone((ev) => {
+      if (ev.accountId === user.accountId) end(`-ERR [AUTH] Account ${ev.reason}, closing connection`);
+    });
+    unsubscribe = () => {
+      offChange();
+      offGone();
+    };
     try {
       const mbox = await deps.store.getMailbox(user.accountId, "INBOX");
       const metas = mbox ? await deps.store.messages(mbox.id) : [];

@@ -154,6 +154,7 @@ export function fakeStore(raws: string[], opts: { auth?: (c: Credentials) => Aut
           listeners.add(cb);
           return () => listeners.delete(cb);
         },
+        onAccountGone: () => () => {},
       },
     },
   };

@@ -99,6 +99,7 @@ export const R = {
   tooManyCommands: { code: 421, enhanced: "4.7.0", text: "Too many commands without a message, closing connection" },
   idle: { code: 421, enhanced: "4.4.2", text: "Idle timeout, closing connection" },
   shutdown: { code: 421, enhanced: "4.3.2", text: "Server shutting down, closing connection" },
+  accountGone: { code: 421, enhanced: "4.7.0", text: "Account disabled, closing connection" },
   http: { code: 554, enhanced: "5.7.0", text: "This is an SMTP server, not an HTTP server; closing" },
   rejectedSession: { code: 503, enhanced: "5.5.1", text: "Session rejected; only QUIT is allowed" },
 } satisfies Record<string, Reply>;

@@ -136,7 +136,7 @@ function setup(
     conn,
     {
       hooks,
-      store: { isLocalDomain: async (d) => d === "example.test", listDomains: async () => [{ id: 1, name: "example.test", createdAt: 0 }] },
+      store: { isLocalDomain: async (d) => d === "example.test", listDomains: async () => [{ id: 1, name: "example.test", createdAt: 0 }], onAccountGone: () => () => {} },
       spool: {
         accept:
           opts.spool ??

@@ -36,7 +36,7 @@ export interface SessionConfig {
 
 export interface SessionDeps {
   hooks: Hooks;
-  store: Pick<Store, "isLocalDomain" | "listDomains">;
+  store: Pick<Store, "isLocalDomain" | "listDomains" | "onAccountGone">;
   spool: Pick<Spool, "accept">;
 }
 
@@ -147,8 +147,17 @@ export function startSession(conn: Connection, deps: SessionDeps, cfg: SessionCo
 
   // ---------- input ----------
 
+  // An admin disabled or deleted the account this session authenticated as: 421 and
+  // close (RFC 5321 §3.8), even mid-message; the client retries and is then refused.
+  const offGone = submission
+    ? deps.store.onAccountGone((ev) => {
+        if (ev.accountId === c.user?.accountId) closeWith(R.accountGone);
+      })
+    : null;
+
   conn.onData((chunk) => loop.feed(chunk));
   conn.onClose(() => {
+    offGone?.();
     closed = true;
     loop.close();
     c.txn = undefined;
