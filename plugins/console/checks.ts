@@ -255,7 +255,9 @@ export async function checkDnsbl(env: ChecksEnv, info: AddressInfo, family: 4 | 
     ? `listed: ${listed.map((l) => l.note).join("; ")}`
     : unknown.length
       ? `could not check ${unknown.length} of ${items.length} lists`
-      : `not listed on ${zones.length} lists`;
+      : zones.length === 0
+        ? "no blocklists configured to check"
+        : `not listed on ${zones.length} ${zones.length === 1 ? "list" : "lists"}`;
   const fix = listed.length
     ? "Follow the delisting link of each list (find why first: an open relay, a hacked account, a previous owner of the address)."
     : unknown.length
