@@ -1,5 +1,7 @@
 // What a block-list answer means: Spamhaus return codes (ZEN and DBL), DNSWL trust levels,
 // and the 127.255.255.x answers that report a refused query, not a listing.
+import * as net from "node:net";
+import { reverseLabels } from "../../core/dns/index.ts";
 
 export type Meaning =
   | { kind: "listed"; reason: string }
@@ -55,21 +57,10 @@ export function allowMeaning(answer: string): { allowed: boolean; reason: string
 /** The name to look up for an IP (RFC 5782 §2.1 IPv4 reversed octets, §2.4 IPv6 nibbles);
  *  null for something that is not an IP. IPv4-mapped IPv6 is looked up as IPv4. */
 export function reverseName(ip: string): string | null {
-  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/i.exec(ip);
-  if (v4) return v4.slice(1, 5).reverse().join(".");
-  if (!ip.includes(":")) return null;
-  const [head = "", tail = ""] = ip.toLowerCase().split("::");
-  const h = head ? head.split(":") : [];
-  const t = ip.includes("::") && tail ? tail.split(":") : [];
-  if (!ip.includes("::") && h.length !== 8) return null;
-  const groups = [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
-  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return null;
-  return groups
-    .map((g) => g.padStart(4, "0"))
-    .join("")
-    .split("")
-    .reverse()
-    .join(".");
+  const addr = (/^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip)?.[1] ?? ip).toLowerCase();
+  // An IPv6 address with an embedded IPv4 tail is not one a client connects from here.
+  if (!net.isIP(addr) || (addr.includes(":") && addr.includes("."))) return null;
+  return reverseLabels(addr);
 }
 
 /** Loopback, private (RFC 1918), link-local, unique-local: never in public lists. */
