@@ -7,11 +7,13 @@
 // out every 30 s) and reports its RSS after a full collection every 30 s: the growth over
 // a 10-minute mixed load (issue 18) is `soakGrowthMiB`, from the 1-minute sample to the end.
 // usage: bun scripts/bench/imap.ts [--clients N] [--seconds S] [--rounds R] [--messages M] [--idle I]
-//        [--soak MINUTES] [--logins] [--no-dovecot] [--no-kotakpos]
+//        [--soak MINUTES] [--breakdown LOOPS] [--logins] [--no-dovecot] [--no-kotakpos]
+// --breakdown LOOPS: after the load, ONE client runs the mix LOOPS times alone and each
+// command's server CPU is read exactly (schedstat) around it: `cpuPerCommandUs`.
 // --logins: each client's loop is a new session (connect, LOGIN, the commands, LOGOUT), the
 // issue's "mixed load with logins"; without it one long session per client.
 import { readFileSync } from "node:fs";
-import { processCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
+import { cpuMeterNs, processCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
 import { freePort, withDovecot } from "./lib/dovecot.ts";
 import { Client } from "./lib/imap-client.ts";
 import * as net from "node:net";
@@ -28,6 +30,7 @@ const MESSAGES = arg("messages", 200);
 const IDLE = arg("idle", 1000);
 const SOAK_MINUTES = arg("soak", 0);
 const LOGINS = process.argv.includes("--logins");
+const BREAKDOWN = arg("breakdown", 0);
 const PASS = "bench-pw";
 const users = Array.from({ length: CLIENTS }, (_, i) => `u${i}@example.test`);
 
@@ -122,6 +125,52 @@ async function clientLoop(port: number, user: string, account: number, until: nu
   }
   await c.cmd("LOGOUT").catch(() => "");
   c.close();
+}
+
+/** One client alone runs the mix LOOPS times; the server CPU (µs, exact) of each command. */
+async function breakdown(port: number, meter: () => () => number): Promise<Record<string, number>> {
+  const c = await Client.open(port);
+  await c.cmd(`LOGIN ${users[0]} ${PASS}`);
+  const cpu = meter();
+  const sum: Record<string, number> = {};
+  const count: Record<string, number> = {};
+  const time = async (op: string, command: string) => {
+    const t0 = cpu();
+    const out = await c.cmd(command);
+    sum[op] = (sum[op] ?? 0) + cpu() - t0;
+    count[op] = (count[op] ?? 0) + 1;
+    return out;
+  };
+  for (let i = 1; i <= BREAKDOWN; i++) {
+    await time("list", 'LIST "" "*"');
+    await time("status", "STATUS INBOX (MESSAGES UNSEEN UIDNEXT)");
+    const sel = await time("select", "SELECT INBOX");
+    const exists = Number(/\* (\d+) EXISTS/.exec(sel)?.[1] ?? 0);
+    const k = 1 + ((i * 37) % Math.max(1, exists));
+    const from = Math.max(1, exists - 49);
+    await time("fetch_flags", "FETCH 1:* (UID FLAGS)");
+    await time("fetch_envelope", `FETCH ${from}:* (UID ENVELOPE RFC822.SIZE INTERNALDATE)`);
+    await time("fetch_bodystructure", `FETCH ${from}:* (BODYSTRUCTURE)`);
+    await time("fetch_body", `FETCH ${k} (BODY.PEEK[])`);
+    await time("search", i % 2 ? "SEARCH UNSEEN" : `SEARCH OR FROM sender3 SUBJECT monthly`);
+    await time("store", `STORE ${k} ${i % 2 ? "+" : "-"}FLAGS (\\Flagged)`);
+    const m = message(i, 0);
+    await time("append", `APPEND INBOX (\\Seen) {${m.length}+}\r\n${m}`);
+    await time("noop", "NOOP");
+    await time("store_deleted", `STORE ${exists + 1} +FLAGS.SILENT (\\Deleted)`);
+    await time("expunge", "EXPUNGE");
+  }
+  await c.cmd("LOGOUT").catch(() => "");
+  c.close();
+  const out: Record<string, number> = {};
+  let loop = 0;
+  for (const op of Object.keys(sum)) {
+    out[op] = Math.round(sum[op]! / count[op]! / 1000);
+    if (op !== "list" && op !== "status") loop += sum[op]! / count[op]!;
+  }
+  // The load's loop (no LIST/STATUS) over its 9 timed commands, as serverCpuMsPerOp counts it.
+  out.loopPerTimedCommand = Math.round(loop / 1000 / 9);
+  return out;
 }
 
 function pct(xs: number[], p: number): number {
@@ -234,6 +283,7 @@ async function benchKotakpos() {
   try {
     const rssStart = await rss();
     const result = await load(port, () => processCpuSeconds(pid));
+    const cpuPerCommandUs = BREAKDOWN ? await breakdown(port, () => cpuMeterNs(pid)) : undefined;
     const rssAfterLoad = rssMiB(pid);
     const rssBeforeIdle = await rss();
     const heapBeforeIdle = heapMiB;
@@ -245,6 +295,7 @@ async function benchKotakpos() {
     const soak = SOAK_MINUTES > 0 ? await soakRss(port, rss) : null;
     return {
       ...result,
+      ...(cpuPerCommandUs && { cpuPerCommandUs }),
       rssStartMiB: rssStart,
       rssAfterLoadMiB: rssAfterLoad,
       idleConnections: IDLE,
@@ -277,7 +328,10 @@ function benchDovecot() {
       loginConf: `  service_count = 0\n  process_min_avail = 2\n  client_limit = ${IDLE + 200}`,
       extraConf: `service imap {\n  process_limit = ${IDLE + 200}\n}\ndefault_client_limit = ${IDLE + 400}`,
     },
-    (port, pid) => load(port, () => treeCpuSeconds(pid)),
+    async (port, pid) => {
+      const result = await load(port, () => treeCpuSeconds(pid));
+      return BREAKDOWN ? { ...result, cpuPerCommandUs: await breakdown(port, () => cpuMeterNs(pid, true)) } : result;
+    },
   );
 }
 

@@ -61,3 +61,42 @@ export function threadCpuSeconds(): Record<string, number> {
   }
   return out;
 }
+
+/** A meter of the CPU nanoseconds a process's live threads have run (and, with `tree`, those
+ *  of its descendants, listed once now): /proc/<pid>/task/<tid>/schedstat is exact run time,
+ *  not 10 ms ticks, so one command of a serial client can be charged to the server
+ *  (scripts/bench/imap.ts --breakdown). Threads that exit are not counted. */
+export function cpuMeterNs(pid: number, tree = false): () => number {
+  const pids = [pid];
+  if (tree) {
+    const kids = new Map<number, number[]>();
+    for (const name of readdirSync("/proc")) {
+      if (!/^\d+$/.test(name)) continue;
+      const f = statFields(name);
+      if (!f) continue;
+      const list = kids.get(Number(f[1])) ?? [];
+      list.push(Number(name));
+      kids.set(Number(f[1]), list);
+    }
+    for (let i = 0; i < pids.length; i++) pids.push(...(kids.get(pids[i]!) ?? []));
+  }
+  return () => {
+    let ns = 0;
+    for (const p of pids) {
+      let tids: string[];
+      try {
+        tids = readdirSync(`/proc/${p}/task`);
+      } catch {
+        continue;
+      }
+      for (const tid of tids) {
+        try {
+          ns += Number(readFileSync(`/proc/${p}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+        } catch {
+          // the thread exited meanwhile
+        }
+      }
+    }
+    return ns;
+  };
+}
