@@ -71,6 +71,10 @@ export function createTrainer(store: Store, models: ModelStore, log: Logger, hos
   async function onAppend(ev: StoreChange, mb: Mailbox): Promise<void> {
     if (isTrash(mb)) return;
     const kind = isJunkMailbox(mb) ? "spam" : "ham";
+    // A client's APPEND (its flags are in the event) is a move out of Junk only when it
+    // carries $Junk (what the filter marks everything filed or learned as spam with):
+    // ordinary APPENDs (sent copies, drafts) cost no lookups.
+    if (kind === "ham" && ev.flags && !ev.flags.some((f) => f.includes("$Junk"))) return;
     const learned: number[] = [];
     for (const m of await store.messages(mb.id, { uids: ev.uids })) {
       // Out of Junk means "not spam" only for what was in Junk: filed there at delivery

@@ -201,4 +201,7 @@ r('read', M.uid('STORE', b[0].split()[-1], '+FLAGS', '(\\\\Seen)')[0])
   await until(async () => (await totals()).ham === before.ham + 1, "the read message learned as ham");
   await Bun.sleep(200);
   expect(await totals()).toEqual({ spam: before.spam, ham: before.ham + 1 });
+  // An APPEND carrying $Junk into the INBOX is a client's own move out of Junk: ham.
+  await imaplib(`M.append('INBOX', '($Junk)', None, b'From: <hal@friends.test>\\r\\nSubject: Not spam\\r\\n\\r\\nReally.\\r\\n')`);
+  await until(async () => (await totals()).ham === before.ham + 2, "the APPEND with $Junk learned as ham");
 }, 30_000);
