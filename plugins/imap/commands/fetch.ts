@@ -137,9 +137,9 @@ export const fetch: CommandSpec = {
     const setsSeen = !sel.readOnly && items.some((i) => (i.k === "SECTION" && !i.peek) || i.k === "RFC822" || i.k === "RFC822.TEXT");
     const wantFlags = items.some((i) => i.k === "FLAGS");
     const uids = idx.map((i) => sel.uids[i]!);
-    const seqOf = new Map<number, number>();
-    for (const i of idx) seqOf.set(sel.uids[i]!, i + 1);
     let unknownCte = false;
+    /** One response's text and literals (reused from message to message). */
+    const parts: (string | Uint8Array)[] = [];
 
     for (let b = 0; b < uids.length; b += needMeta ? BATCH : uids.length || 1) {
       const batch = needMeta ? uids.slice(b, b + BATCH) : uids;
@@ -190,13 +190,32 @@ export const fetch: CommandSpec = {
       }
       for (const r of rows) {
         if (s.isClosed) return null;
-        const seq = seqOf.get(r.uid);
+        // (The map does not change while a command runs: syncSelected comes after it.)
+        const seq = sel.indexOf(r.uid) + 1;
         if (!seq) continue;
-        const out: (string | Uint8Array)[] = [];
-        const add = (s: string) => out.push(out.length ? " " + s : s);
+        // The items as one string, until a literal of message bytes needs parts.
+        let text = "";
+        parts.length = 0;
+        const add = (item: string) => (text = text === "" && parts.length === 0 ? item : `${text} ${item}`);
         if (wantUid) add(`UID ${r.uid}`);
         if (wantFlags || seenSet.has(r.uid)) add(`FLAGS ${s.flagsOf(r.uid, r.flags)}`);
         if (wantModseq) add(`MODSEQ (${r.modseq})`);
+        if (!needMeta) {
+          // UID / FLAGS / MODSEQ / object ids only (FETCH 1:* (UID FLAGS), the common sync).
+          for (const it of items) {
+            if (it.k === "EMAILID") add(emailIdItem(r.ids!));
+            else if (it.k === "THREADID") add(threadIdItem(r.ids!));
+          }
+          if (!text) text = `UID ${r.uid}`; // UID FETCH (UID) under UIDONLY
+          s.send(`${s.uidOnly ? `* ${r.uid} UIDFETCH (` : `* ${seq} FETCH (`}${text})`);
+          continue;
+        }
+        /** Message bytes follow `text` (and a literal's "{n}" header). */
+        const lit = (head: string, data: Uint8Array, binary: boolean) => {
+          add(head);
+          parts.push(`${text} `, ...literal(data, binary));
+          text = "";
+        };
         let bytes: Uint8Array | null = null;
         const load = async () => (bytes ??= await s.core.store.read(r.meta!));
         for (const it of items) {
@@ -238,8 +257,7 @@ export const fetch: CommandSpec = {
             case "RFC822.TEXT": {
               const spec = it.k === "RFC822" ? "" : it.k === "RFC822.HEADER" ? "HEADER" : "TEXT";
               const data = sectionBytes(m!.structure, await load(), { path: [], spec, fields: [] }) ?? new Uint8Array();
-              add(`${it.k} `);
-              out.push(...literal(data, false));
+              lit(it.k, data, false);
               break;
             }
             case "SECTION": {
@@ -268,17 +286,16 @@ export const fetch: CommandSpec = {
                 add(`${name}[${label}]${origin} NIL`);
                 break;
               }
-              add(`${name}[${label}]${origin} `);
-              out.push(...literal(data, it.binary));
+              lit(`${name}[${label}]${origin}`, data, it.binary);
               break;
             }
           }
         }
-        // Text only (no literal of message bytes): one string, one output part.
-        if (out.length === 0) add(`UID ${r.uid}`); // UID FETCH (UID) under UIDONLY
+        if (text === "" && parts.length === 0) text = `UID ${r.uid}`; // UID FETCH (UID) under UIDONLY
         const head = s.uidOnly ? `* ${r.uid} UIDFETCH (` : `* ${seq} FETCH (`;
-        if (!bytes && out.every((p) => typeof p === "string")) s.send(`${head}${out.join("")})`);
-        else s.sendParts([head, ...out, ")"]);
+        // Text only (no literal of message bytes): one string, one output part.
+        if (parts.length === 0) s.send(`${head}${text})`);
+        else s.sendParts([head, ...parts, `${text})`]);
         if (bytes) await s.drainIfNeeded();
       }
     }
