@@ -164,6 +164,9 @@ export class Session {
   private out: (string | Uint8Array)[] = [];
   private outBytes = 0;
   private flushScheduled = false;
+  /** A command is running and flushes with its tagged response: no flush per send is
+   *  scheduled meanwhile (except under IDLE, whose pushes have no tagged response). */
+  private inCommand = false;
 
   send(line: string): void {
     this.queue(line + "\r\n");
@@ -180,7 +183,7 @@ export class Session {
     this.out.push(p);
     this.outBytes += p.length;
     if (this.outBytes > DRAIN_AT) this.flush();
-    else if (!this.flushScheduled) {
+    else if (!this.flushScheduled && (!this.inCommand || this.idling)) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
@@ -292,6 +295,20 @@ export class Session {
   }
 
   private async run(chunks: Chunk[]): Promise<void> {
+    this.inCommand = true;
+    try {
+      await this.runCommand(chunks);
+    } finally {
+      this.inCommand = false;
+      // (A command that ended without its tagged response, e.g. on a closed connection.)
+      if (this.out.length && !this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    }
+  }
+
+  private async runCommand(chunks: Chunk[]): Promise<void> {
     let tag = "*";
     let tokens;
     try {
