@@ -94,6 +94,128 @@ function literal(data: Uint8Array, binary: boolean): (string | Uint8Array)[] {
   return [`${hasNul && binary ? "~" : ""}{${data.length}}\r\n`, data];
 }
 
+/** One FETCH response, reused from message to message: its items as one string until a
+ *  literal of message bytes needs parts. */
+class FetchLine {
+  private text = "";
+  private parts: (string | Uint8Array)[] = [];
+
+  reset(): void {
+    this.text = "";
+    this.parts.length = 0;
+  }
+
+  add(item: string): void {
+    this.text = this.text === "" && this.parts.length === 0 ? item : `${this.text} ${item}`;
+  }
+
+  /** `head` (e.g. "BODY[]"), then the bytes as a literal. */
+  literal(head: string, data: Uint8Array, binary: boolean): void {
+    this.add(head);
+    this.parts.push(`${this.text} `, ...literal(data, binary));
+    this.text = "";
+  }
+
+  send(s: Session, seq: number, uid: number): void {
+    if (this.text === "" && this.parts.length === 0) this.text = `UID ${uid}`; // UID FETCH (UID) under UIDONLY
+    const head = s.uidOnly ? `* ${uid} UIDFETCH (` : `* ${seq} FETCH (`;
+    // Text only (no literal of message bytes): one string, one output part.
+    if (this.parts.length === 0) s.send(`${head}${this.text})`);
+    else s.sendParts([head, ...this.parts, `${this.text})`]);
+  }
+}
+
+interface Row {
+  uid: number;
+  modseq: number;
+  flags: string[];
+  meta?: MessageMeta;
+  ids?: { emailId: number; threadId: number };
+}
+
+/** The items after UID, FLAGS and MODSEQ, in the order asked; `bytes` is the message when
+ *  an item needs it. Returns true when a BINARY part has an unknown encoding. (Kept apart
+ *  from the command's async loop: small functions, quick to compile.) */
+function addItems(s: Session, line: FetchLine, items: Item[], r: Row, bytes: Uint8Array | null): boolean {
+  let unknownCte = false;
+  const m = r.meta;
+  for (const it of items) {
+    switch (it.k) {
+      case "FLAGS":
+      case "UID":
+      case "MODSEQ":
+        break;
+      case "INTERNALDATE":
+        line.add(memo(m!, "D", () => `INTERNALDATE ${imapDateTime(m!.internalDate)}`));
+        break;
+      case "SAVEDATE": // RFC 8514 §4.1
+        line.add(`SAVEDATE ${imapDateTime(m!.savedAt)}`);
+        break;
+      case "RFC822.SIZE":
+        line.add(`RFC822.SIZE ${m!.size}`);
+        break;
+      case "EMAILID": // RFC 8474 §5.1
+        line.add(emailIdItem((m ?? r.ids)!));
+        break;
+      case "THREADID":
+        line.add(threadIdItem((m ?? r.ids)!));
+        break;
+      case "ENVELOPE":
+        line.add(memo(m!, s.utf8 ? "E8" : "E", () => `ENVELOPE ${formatEnvelope(m!.envelope, s.utf8)}`));
+        break;
+      case "PREVIEW":
+        line.add(`PREVIEW ${m!.preview ? str(m!.preview.slice(0, 256), s.utf8) : "NIL"}`);
+        break;
+      case "BODYSTRUCTURE":
+        line.add(memo(m!, s.utf8 ? "S8" : "S", () => `BODYSTRUCTURE ${formatBodyStructure(m!.structure, true, s.utf8)}`));
+        break;
+      case "BODY":
+        line.add(memo(m!, s.utf8 ? "B8" : "B", () => `BODY ${formatBodyStructure(m!.structure, false, s.utf8)}`));
+        break;
+      case "RFC822":
+      case "RFC822.HEADER":
+      case "RFC822.TEXT": {
+        const spec = it.k === "RFC822" ? "" : it.k === "RFC822.HEADER" ? "HEADER" : "TEXT";
+        line.literal(it.k, sectionBytes(m!.structure, bytes!, { path: [], spec, fields: [] }) ?? new Uint8Array(), false);
+        break;
+      }
+      case "SECTION":
+        if (addSection(line, it, m!, bytes!)) unknownCte = true;
+        break;
+    }
+  }
+  return unknownCte;
+}
+
+/** BODY[…], BINARY[…] and BINARY.SIZE[…] (RFC 9051 §6.4.5, RFC 3516 §4); true when the
+ *  part's Content-Transfer-Encoding is unknown. */
+function addSection(line: FetchLine, it: Extract<Item, { k: "SECTION" }>, m: MessageMeta, msg: Uint8Array): boolean {
+  let unknownCte = false;
+  let data: Uint8Array | null;
+  if (it.binary) {
+    const d = binaryBytes(m.structure, msg, it.sec);
+    if (d === "unknown") {
+      unknownCte = true;
+      data = null;
+    } else data = d;
+  } else data = sectionBytes(m.structure, msg, it.sec);
+  const label = sectionLabel(it.sec);
+  if (it.size) {
+    line.add(`BINARY.SIZE[${label}] ${data ? data.length : 0}`);
+    return unknownCte;
+  }
+  const name = it.binary ? "BINARY" : "BODY";
+  let origin = "";
+  if (data && it.partial) {
+    const [start, len] = it.partial;
+    data = data.subarray(Math.min(start, data.length), Math.min(start + len, data.length));
+    origin = `<${start}>`;
+  }
+  if (data === null) line.add(`${name}[${label}]${origin} NIL`);
+  else line.literal(`${name}[${label}]${origin}`, data, it.binary);
+  return unknownCte;
+}
+
 export const fetch: CommandSpec = {
   name: "FETCH",
   states: SELECTED,
@@ -138,15 +260,14 @@ export const fetch: CommandSpec = {
     const wantFlags = items.some((i) => i.k === "FLAGS");
     const uids = idx.map((i) => sel.uids[i]!);
     let unknownCte = false;
-    /** One response's text and literals (reused from message to message). */
-    const parts: (string | Uint8Array)[] = [];
+    const needBytes = items.some((i) => i.k === "SECTION" || i.k === "RFC822" || i.k === "RFC822.HEADER" || i.k === "RFC822.TEXT");
+    const line = new FetchLine();
 
     for (let b = 0; b < uids.length; b += needMeta ? BATCH : uids.length || 1) {
       const batch = needMeta ? uids.slice(b, b + BATCH) : uids;
       // Flags and modseq from the (cached) list; metadata from the (cached) messages.
       const list = await s.opts.cache.uidList(sel.id);
-      let rows: { uid: number; modseq: number; flags: string[]; meta?: MessageMeta; ids?: { emailId: number; threadId: number } }[];
-      rows = [];
+      let rows: Row[] = [];
       if (needMeta) {
         for (const m of await s.opts.cache.messages(sel.id, batch)) {
           const e = list[indexOfUid(list, m.uid)];
@@ -193,109 +314,13 @@ export const fetch: CommandSpec = {
         // (The map does not change while a command runs: syncSelected comes after it.)
         const seq = sel.indexOf(r.uid) + 1;
         if (!seq) continue;
-        // The items as one string, until a literal of message bytes needs parts.
-        let text = "";
-        parts.length = 0;
-        const add = (item: string) => (text = text === "" && parts.length === 0 ? item : `${text} ${item}`);
-        if (wantUid) add(`UID ${r.uid}`);
-        if (wantFlags || seenSet.has(r.uid)) add(`FLAGS ${s.flagsOf(r.uid, r.flags)}`);
-        if (wantModseq) add(`MODSEQ (${r.modseq})`);
-        if (!needMeta) {
-          // UID / FLAGS / MODSEQ / object ids only (FETCH 1:* (UID FLAGS), the common sync).
-          for (const it of items) {
-            if (it.k === "EMAILID") add(emailIdItem(r.ids!));
-            else if (it.k === "THREADID") add(threadIdItem(r.ids!));
-          }
-          if (!text) text = `UID ${r.uid}`; // UID FETCH (UID) under UIDONLY
-          s.send(`${s.uidOnly ? `* ${r.uid} UIDFETCH (` : `* ${seq} FETCH (`}${text})`);
-          continue;
-        }
-        /** Message bytes follow `text` (and a literal's "{n}" header). */
-        const lit = (head: string, data: Uint8Array, binary: boolean) => {
-          add(head);
-          parts.push(`${text} `, ...literal(data, binary));
-          text = "";
-        };
-        let bytes: Uint8Array | null = null;
-        const load = async () => (bytes ??= await s.core.store.read(r.meta!));
-        for (const it of items) {
-          const m = r.meta;
-          switch (it.k) {
-            case "FLAGS":
-            case "UID":
-            case "MODSEQ":
-              break;
-            case "INTERNALDATE":
-              add(memo(m!, "D", () => `INTERNALDATE ${imapDateTime(m!.internalDate)}`));
-              break;
-            case "SAVEDATE": // RFC 8514 §4.1
-              add(`SAVEDATE ${imapDateTime(m!.savedAt)}`);
-              break;
-            case "RFC822.SIZE":
-              add(`RFC822.SIZE ${m!.size}`);
-              break;
-            case "EMAILID": // RFC 8474 §5.1
-              add(emailIdItem((m ?? r.ids)!));
-              break;
-            case "THREADID":
-              add(threadIdItem((m ?? r.ids)!));
-              break;
-            case "ENVELOPE":
-              add(memo(m!, s.utf8 ? "E8" : "E", () => `ENVELOPE ${formatEnvelope(m!.envelope, s.utf8)}`));
-              break;
-            case "PREVIEW":
-              add(`PREVIEW ${m!.preview ? str(m!.preview.slice(0, 256), s.utf8) : "NIL"}`);
-              break;
-            case "BODYSTRUCTURE":
-              add(memo(m!, s.utf8 ? "S8" : "S", () => `BODYSTRUCTURE ${formatBodyStructure(m!.structure, true, s.utf8)}`));
-              break;
-            case "BODY":
-              add(memo(m!, s.utf8 ? "B8" : "B", () => `BODY ${formatBodyStructure(m!.structure, false, s.utf8)}`));
-              break;
-            case "RFC822":
-            case "RFC822.HEADER":
-            case "RFC822.TEXT": {
-              const spec = it.k === "RFC822" ? "" : it.k === "RFC822.HEADER" ? "HEADER" : "TEXT";
-              const data = sectionBytes(m!.structure, await load(), { path: [], spec, fields: [] }) ?? new Uint8Array();
-              lit(it.k, data, false);
-              break;
-            }
-            case "SECTION": {
-              const msg = await load();
-              let data: Uint8Array | null;
-              if (it.binary) {
-                const d = binaryBytes(m!.structure, msg, it.sec);
-                if (d === "unknown") {
-                  unknownCte = true;
-                  data = null;
-                } else data = d;
-              } else data = sectionBytes(m!.structure, msg, it.sec);
-              const label = sectionLabel(it.sec);
-              const name = it.size ? "BINARY.SIZE" : it.binary ? "BINARY" : "BODY";
-              if (it.size) {
-                add(`BINARY.SIZE[${label}] ${data ? data.length : 0}`);
-                break;
-              }
-              let origin = "";
-              if (data && it.partial) {
-                const [start, len] = it.partial;
-                data = data.subarray(Math.min(start, data.length), Math.min(start + len, data.length));
-                origin = `<${start}>`;
-              }
-              if (data === null) {
-                add(`${name}[${label}]${origin} NIL`);
-                break;
-              }
-              lit(`${name}[${label}]${origin}`, data, it.binary);
-              break;
-            }
-          }
-        }
-        if (text === "" && parts.length === 0) text = `UID ${r.uid}`; // UID FETCH (UID) under UIDONLY
-        const head = s.uidOnly ? `* ${r.uid} UIDFETCH (` : `* ${seq} FETCH (`;
-        // Text only (no literal of message bytes): one string, one output part.
-        if (parts.length === 0) s.send(`${head}${text})`);
-        else s.sendParts([head, ...parts, `${text})`]);
+        const bytes = needBytes ? await s.core.store.read(r.meta!) : null;
+        line.reset();
+        if (wantUid) line.add(`UID ${r.uid}`);
+        if (wantFlags || seenSet.has(r.uid)) line.add(`FLAGS ${s.flagsOf(r.uid, r.flags)}`);
+        if (wantModseq) line.add(`MODSEQ (${r.modseq})`);
+        if (addItems(s, line, items, r, bytes)) unknownCte = true;
+        line.send(s, seq, r.uid);
         if (bytes) await s.drainIfNeeded();
       }
     }
