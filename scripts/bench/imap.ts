@@ -13,7 +13,7 @@
 // --logins: each client's loop is a new session (connect, LOGIN, the commands, LOGOUT), the
 // issue's "mixed load with logins"; without it one long session per client.
 import { readFileSync } from "node:fs";
-import { cpuMeterNs, processCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
+import { cpuMeterNs, processCpuSeconds, threadCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
 import { freePort, withDovecot } from "./lib/dovecot.ts";
 import { Client } from "./lib/imap-client.ts";
 import * as net from "node:net";
@@ -180,7 +180,7 @@ function pct(xs: number[], p: number): number {
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 100) / 100;
 }
 
-async function load(port: number, cpu?: () => number) {
+async function load(port: number, cpu?: () => number, threads?: () => Record<string, number>) {
   // Warm-up: the load for WARMUP seconds first. kotakpos's JIT compiles for the first
   // ~10-25 s of load (its JITWorker thread took 20-35 % of the server's CPU then, < 10 %
   // after): a long-running server's CPU per command is the figure after that.
@@ -189,15 +189,18 @@ async function load(port: number, cpu?: () => number) {
   ) as Record<OpName, number[]>;
   await Promise.all(users.map((u, a) => clientLoop(port, u, a, performance.now() + WARMUP * 1000, warm)));
   // Best of ROUNDS (the machine may be shared): each round is SECONDS long.
-  let best: { secs: number; lat: Record<OpName, number[]>; n: number; cpu: number } | null = null;
+  let best: { secs: number; lat: Record<OpName, number[]>; n: number; cpu: number; byThread?: Record<string, number> } | null = null;
   for (let r = 0; r < ROUNDS; r++) {
     const lat = Object.fromEntries(Object.keys(warm).map((k) => [k, [] as number[]])) as Record<OpName, number[]>;
     const c0 = cpu?.() ?? 0;
+    const th0 = threads?.();
     const t0 = performance.now();
     await Promise.all(users.map((u, a) => clientLoop(port, u, a, t0 + SECONDS * 1000, lat)));
     const secs = (performance.now() - t0) / 1000;
     const n = Object.values(lat).flat().length;
-    if (!best || n / secs > best.n / best.secs) best = { secs, lat, n, cpu: (cpu?.() ?? 0) - c0 };
+    const th1 = threads?.();
+    const byThread = th0 && th1 ? Object.fromEntries(Object.entries(th1).map(([k, v]) => [k, Math.round(((v - (th0[k] ?? 0)) / n) * 1e5) / 100])) : undefined;
+    if (!best || n / secs > best.n / best.secs) best = { secs, lat, n, cpu: (cpu?.() ?? 0) - c0, byThread };
   }
   const { secs, lat } = best!;
   const all = Object.values(lat).flat();
@@ -209,6 +212,8 @@ async function load(port: number, cpu?: () => number) {
     p99Ms: pct(all, 99),
     // Server CPU per operation (Dovecot: its whole process tree): steadier than ops/s on a shared machine.
     ...(cpu ? { serverCpuMsPerOp: Math.round((best!.cpu / all.length) * 1e5) / 100 } : {}),
+    // kotakpos: the same split by thread (main, the JIT's JITWorker, the blob Worker, Bun's pool …).
+    ...(best!.byThread && { serverCpuMsPerOpByThread: best!.byThread }),
     perOp: Object.fromEntries(Object.entries(lat).map(([k, v]) => [k, { n: v.length, p50Ms: pct(v, 50), p99Ms: pct(v, 99) }])),
   };
 }
@@ -285,7 +290,11 @@ async function benchKotakpos() {
   const { port, pid } = JSON.parse(await nextLine()) as { port: number; pid: number };
   try {
     const rssStart = await rss();
-    const result = await load(port, () => processCpuSeconds(pid));
+    const result = await load(
+      port,
+      () => processCpuSeconds(pid),
+      () => threadCpuSeconds(pid),
+    );
     const cpuPerCommandUs = BREAKDOWN ? await breakdown(port, () => cpuMeterNs(pid)) : undefined;
     const rssAfterLoad = rssMiB(pid);
     const rssBeforeIdle = await rss();

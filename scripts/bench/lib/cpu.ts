@@ -44,18 +44,18 @@ export function treeCpuSeconds(root: number): number {
   return ticks / 100;
 }
 
-/** CPU seconds of this process's live threads, summed by thread name (the main thread is
+/** CPU seconds of a process's (default: this one's) live threads, summed by thread name (the main thread is
  *  "main"; Bun names workers, its thread pool, the GC and the HTTP threads). */
-export function threadCpuSeconds(): Record<string, number> {
+export function threadCpuSeconds(pid: number = process.pid): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const tid of readdirSync("/proc/self/task")) {
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
     let st: string;
     try {
-      st = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      st = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
     } catch {
       continue;
     }
-    const name = tid === String(process.pid) ? "main" : st.slice(st.indexOf("(") + 1, st.lastIndexOf(")")).replace(/[\d-]+$/, "");
+    const name = tid === String(pid) ? "main" : st.slice(st.indexOf("(") + 1, st.lastIndexOf(")")).replace(/[\d-]+$/, "");
     const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
     out[name] = (out[name] ?? 0) + (Number(f[11]) + Number(f[12])) / 100;
   }
