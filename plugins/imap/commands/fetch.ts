@@ -8,7 +8,7 @@ import { ParseError, type Args } from "../parser.ts";
 import { binaryBytes, parseSection, sectionBytes, sectionLabel, type Section } from "../sections.ts";
 import { parseSeqSet, resolveSeqSet, resolveUidSet, type SeqSet, resolveSet } from "../sequence.ts";
 import type { Session } from "../session.ts";
-import { indexOfUid } from "../cache.ts";
+import { indexOfUid, type UidEntry } from "../cache.ts";
 import { emailIdItem, threadIdItem } from "../objectid.ts";
 
 type Item =
@@ -92,6 +92,79 @@ function literal(data: Uint8Array, binary: boolean): (string | Uint8Array)[] {
   const hasNul = data.includes(0);
   if (hasNul && !binary) data = Uint8Array.from(data, (b) => (b === 0 ? 0x80 : b));
   return [`${hasNul && binary ? "~" : ""}{${data.length}}\r\n`, data];
+}
+
+/** CHANGEDSINCE (RFC 7162 §3.1.4) and VANISHED (§3.2.6), then the end of the arguments. */
+function parseModifiers(a: Args): { changedSince: number | null; vanished: boolean } {
+  let changedSince: number | null = null;
+  let vanished = false;
+  if (a.isList()) {
+    const l = a.list();
+    while (!l.done()) {
+      const m = l.atom().toUpperCase();
+      if (m === "CHANGEDSINCE") changedSince = l.number();
+      else if (m === "VANISHED") vanished = true;
+      else throw new ParseError(`Unknown FETCH modifier ${m}`);
+    }
+  }
+  a.end();
+  return { changedSince, vanished };
+}
+
+/** RFC 7162 §3.2.6: the UIDs of the set expunged since `changedSince`. */
+async function sendVanished(s: Session, set: string, changedSince: number): Promise<void> {
+  const sel = s.selected!;
+  const parsed: SeqSet = parseSeqSet(set);
+  const gone = (await s.core.store.vanished(sel.id, changedSince)).sort((x, y) => x - y);
+  const inSet = resolveUidSet(parsed, gone).map((i) => gone[i]!);
+  const max = sel.uids.length ? sel.uids[sel.uids.length - 1]! : 0;
+  const shown = inSet.filter((u) => u <= max || parsed.some(([, b]) => b === Infinity));
+  if (shown.length) s.send(`* VANISHED (EARLIER) ${formatSet(shown)}`);
+}
+
+/** Rows of the listed UIDs with their metadata; flags and modseq from the (cached) list. */
+function withMeta(list: readonly UidEntry[], metas: MessageMeta[]): Row[] {
+  const rows: Row[] = [];
+  for (const m of metas) {
+    const e = list[indexOfUid(list, m.uid)];
+    if (e) rows.push({ uid: m.uid, modseq: e.modseq, flags: e.flags, meta: m });
+  }
+  return rows;
+}
+
+/** Rows of these UIDs (ascending, like the list) without metadata: one merge pass. */
+function listRows(list: readonly UidEntry[], uids: number[]): Row[] {
+  const rows: Row[] = [];
+  let j = 0;
+  for (const u of uids) {
+    while (j < list.length && list[j]!.uid < u) j++;
+    const e = list[j];
+    if (e && e.uid === u) rows.push({ uid: u, modseq: e.modseq, flags: e.flags });
+  }
+  return rows;
+}
+
+const NONE: ReadonlySet<number> = new Set();
+
+/** §6.4.5: fetching a body section sets \Seen (not .PEEK); the UIDs whose flags changed
+ *  (their new flags are reported). */
+async function markSeen(s: Session, rows: Row[]): Promise<ReadonlySet<number>> {
+  const sel = s.selected!;
+  const unseen = rows.filter((r) => !r.flags.includes("\\Seen")).map((r) => r.uid);
+  if (!unseen.length) return NONE;
+  const res = await s.core.store.setFlags(sel.id, unseen, "add", ["\\Seen"], { origin: s.conn.id });
+  const byUid = new Map(res.changed.map((x) => [x.uid, x]));
+  const seen = new Set<number>();
+  for (const r of rows) {
+    const ch = byUid.get(r.uid);
+    if (ch) {
+      r.flags = ch.flags;
+      r.modseq = ch.modseq;
+      sel.setModseq(r.uid, ch.modseq);
+      seen.add(r.uid);
+    }
+  }
+  return seen;
 }
 
 /** One FETCH response, reused from message to message: its items as one string until a
@@ -225,31 +298,13 @@ export const fetch: CommandSpec = {
     const sel = s.selected!;
     const set = c.args.atom();
     const items = parseItems(c.args);
-    let changedSince: number | null = null;
-    let vanished = false;
-    if (c.args.isList()) {
-      const l = c.args.list();
-      while (!l.done()) {
-        const m = l.atom().toUpperCase();
-        if (m === "CHANGEDSINCE") changedSince = l.number();
-        else if (m === "VANISHED") vanished = true;
-        else throw new ParseError(`Unknown FETCH modifier ${m}`);
-      }
-    }
-    c.args.end();
+    const { changedSince, vanished } = parseModifiers(c.args);
     // RFC 7162 §3.2.6: VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC enabled.
     if (vanished && (!c.uid || changedSince === null || !s.qresync)) return bad("VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC");
     if (changedSince !== null || items.some((i) => i.k === "MODSEQ")) await s.enableCondstore();
     const idx = resolveSet(s, set, c.uid);
     if (idx === null) return bad("Invalid sequence set");
-    if (vanished && changedSince !== null) {
-      const parsed: SeqSet = parseSeqSet(set);
-      const gone = (await s.core.store.vanished(sel.id, changedSince)).sort((x, y) => x - y);
-      const inSet = resolveUidSet(parsed, gone).map((i) => gone[i]!);
-      const max = sel.uids.length ? sel.uids[sel.uids.length - 1]! : 0;
-      const shown = inSet.filter((u) => u <= max || parsed.some(([, b]) => b === Infinity));
-      if (shown.length) s.send(`* VANISHED (EARLIER) ${formatSet(shown)}`);
-    }
+    if (vanished && changedSince !== null) await sendVanished(s, set, changedSince);
     // Under UIDONLY the UID names the response (UIDFETCH, RFC 9586 §3.3).
     const wantUid = !s.uidOnly && (c.uid || items.some((i) => i.k === "UID"));
     const wantModseq = s.condstore && (changedSince !== null || items.some((i) => i.k === "MODSEQ" || i.k === "FLAGS"));
@@ -267,21 +322,7 @@ export const fetch: CommandSpec = {
       const batch = needMeta ? uids.slice(b, b + BATCH) : uids;
       // Flags and modseq from the (cached) list; metadata from the (cached) messages.
       const list = await s.opts.cache.uidList(sel.id);
-      let rows: Row[] = [];
-      if (needMeta) {
-        for (const m of await s.opts.cache.messages(sel.id, batch)) {
-          const e = list[indexOfUid(list, m.uid)];
-          if (e) rows.push({ uid: m.uid, modseq: e.modseq, flags: e.flags, meta: m });
-        }
-      } else {
-        // Both ascending by UID: one merge pass.
-        let j = 0;
-        for (const u of batch) {
-          while (j < list.length && list[j]!.uid < u) j++;
-          const e = list[j];
-          if (e && e.uid === u) rows.push({ uid: u, modseq: e.modseq, flags: e.flags });
-        }
-      }
+      let rows = needMeta ? withMeta(list, await s.opts.cache.messages(sel.id, batch)) : listRows(list, batch);
       if (changedSince !== null) rows = rows.filter((r) => r.modseq > changedSince!);
       if (wantIds) {
         const ids = await s.opts.cache.objectIds(
@@ -291,24 +332,7 @@ export const fetch: CommandSpec = {
         for (const r of rows) r.ids = ids.get(r.uid);
         rows = rows.filter((r) => r.ids); // (expunged meanwhile)
       }
-      // §6.4.5: fetching a body section sets \Seen (not .PEEK); the new flags are reported.
-      const seenSet = new Set<number>();
-      if (setsSeen) {
-        const unseen = rows.filter((r) => !r.flags.includes("\\Seen")).map((r) => r.uid);
-        if (unseen.length) {
-          const res = await s.core.store.setFlags(sel.id, unseen, "add", ["\\Seen"], { origin: s.conn.id });
-          const byUid = new Map(res.changed.map((x) => [x.uid, x]));
-          for (const r of rows) {
-            const ch = byUid.get(r.uid);
-            if (ch) {
-              r.flags = ch.flags;
-              r.modseq = ch.modseq;
-              sel.setModseq(r.uid, ch.modseq);
-              seenSet.add(r.uid);
-            }
-          }
-        }
-      }
+      const seenSet = setsSeen ? await markSeen(s, rows) : NONE;
       for (const r of rows) {
         if (s.isClosed) return null;
         // (The map does not change while a command runs: syncSelected comes after it.)
