@@ -268,7 +268,12 @@ export class Session {
       else this.countBad();
       return;
     }
-    await this.run(ev.chunks);
+    this.inCommand = true;
+    try {
+      await this.run(ev.chunks);
+    } finally {
+      this.commandEnded();
+    }
   }
 
   get compressed(): boolean {
@@ -294,21 +299,16 @@ export class Session {
     if (this.loop.error()) this.bye("Too many invalid commands");
   }
 
-  private async run(chunks: Chunk[]): Promise<void> {
-    this.inCommand = true;
-    try {
-      await this.runCommand(chunks);
-    } finally {
-      this.inCommand = false;
-      // (A command that ended without its tagged response, e.g. on a closed connection.)
-      if (this.out.length && !this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+  /** (A command that ended without its tagged response, e.g. on a closed connection.) */
+  private commandEnded(): void {
+    this.inCommand = false;
+    if (this.out.length && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
     }
   }
 
-  private async runCommand(chunks: Chunk[]): Promise<void> {
+  private async run(chunks: Chunk[]): Promise<void> {
     let tag = "*";
     let tokens;
     try {
@@ -383,7 +383,7 @@ export class Session {
     if (res.status === "BAD") this.countBad();
     // §7.5.1: no EXPUNGE during FETCH, STORE, SEARCH (their UID forms may).
     try {
-      await this.syncSelected(uid || !spec.noExpunge);
+      if (this.selected?.dirty) await this.syncSelected(uid || !spec.noExpunge);
       if (this.contexts.size) await updateContexts(this);
       if (this.notify && pendingNotify(this.notify)) await flushNotify(this, this.notify);
     } catch (e) {
