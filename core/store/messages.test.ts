@@ -255,9 +255,18 @@ test("flags events say what each message gained: a re-set \\Seen is not new", as
   await t.store.setFlags(inbox.id, [1, 2], "set", ["\\Seen", "$work", "$Home"]);
   const flags = t.events.filter((e) => e.kind === "flags");
   expect(flags.map((e) => [e.uids, e.added])).toEqual([
-    [[1, 2], [["\\Flagged", "$Work"], ["\\Flagged", "\\Seen", "$Work"]]],
+    [
+      [1, 2],
+      [
+        ["\\Flagged", "$Work"],
+        ["\\Flagged", "\\Seen", "$Work"],
+      ],
+    ],
     // keywords compare case-insensitively (RFC 9051 §2.3.2): $work is not new, $Home is
-    [[1, 2], [["$Home"], ["$Home"]]],
+    [
+      [1, 2],
+      [["$Home"], ["$Home"]],
+    ],
   ]);
 });
 

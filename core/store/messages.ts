@@ -279,7 +279,10 @@ export function messageOps(ctx: StoreCtx): MessageOps {
         if (sameFlags(cur, next)) continue;
         const seenDelta = (cur.mask & SEEN ? 0 : 1) - (next.mask & SEEN ? 0 : 1);
         const had = new Set(cur.keywords.map((k) => k.toLowerCase()));
-        const added = formatFlags(next.mask & ~cur.mask, next.keywords.filter((k) => !had.has(k.toLowerCase())));
+        const added = formatFlags(
+          next.mask & ~cur.mask,
+          next.keywords.filter((k) => !had.has(k.toLowerCase())),
+        );
         updates.push({ id: Number(r.id), uid, next, seenDelta, added });
       }
       if (!updates.length) return { changed: [], failed };
@@ -291,7 +294,16 @@ export function messageOps(ctx: StoreCtx): MessageOps {
       }
       await exec(tx, "UPDATE mailboxes SET highest_modseq = ?, unseen = unseen + ? WHERE id = ?", [modseq, unseenDelta, mailboxId]);
       const changed = updates.map((u) => ({ uid: u.uid, modseq, flags: formatFlags(u.next.mask, u.next.keywords) }));
-      emitAfterCommit(ctx, tx, { accountId, mailboxId, kind: "flags", uids: changed.map((c) => c.uid), modseq, origin: opts.origin, flags: changed.map((c) => c.flags), added: updates.map((u) => u.added) });
+      emitAfterCommit(ctx, tx, {
+        accountId,
+        mailboxId,
+        kind: "flags",
+        uids: changed.map((c) => c.uid),
+        modseq,
+        origin: opts.origin,
+        flags: changed.map((c) => c.flags),
+        added: updates.map((u) => u.added),
+      });
       return { changed, failed };
     });
   }
