@@ -122,12 +122,15 @@ async function sendVanished(s: Session, set: string, changedSince: number): Prom
   if (shown.length) s.send(`* VANISHED (EARLIER) ${formatSet(shown)}`);
 }
 
-/** Rows of the listed UIDs with their metadata; flags and modseq from the (cached) list. */
+/** Rows of the listed UIDs with their metadata; flags and modseq from the (cached) list.
+ *  Both ascending by UID: one merge pass. */
 function withMeta(list: readonly UidEntry[], metas: MessageMeta[]): Row[] {
   const rows: Row[] = [];
+  let j = metas.length ? Math.max(0, indexOfUid(list, metas[0]!.uid)) : 0;
   for (const m of metas) {
-    const e = list[indexOfUid(list, m.uid)];
-    if (e) rows.push({ uid: m.uid, modseq: e.modseq, flags: e.flags, meta: m });
+    while (j < list.length && list[j]!.uid < m.uid) j++;
+    const e = list[j];
+    if (e && e.uid === m.uid) rows.push({ uid: m.uid, modseq: e.modseq, flags: e.flags, meta: m });
   }
   return rows;
 }
