@@ -1,10 +1,11 @@
 // Opens the metadata database (DESIGN.md "Storage and durability"): an embedded libSQL
-// file (WAL, synchronous=FULL so a committed transaction survives power loss) or a
+// file (WAL; a committed transaction survives power loss: synchronous=NORMAL plus our own
+// fdatasync of the WAL before any writer is told, wal-sync.ts) or a
 // remote libSQL server (libsql://, http(s)://, ws(s)://), migrated at open.
 //
 // Writes go through `Db.write(fn)`, a group commit: every fn queued while a write
 // transaction is open joins it under its own SAVEPOINT (a failing fn rolls back only
-// itself), then one COMMIT (one fsync) resolves them all. Writers are serialized
+// itself), then one COMMIT (one fsync, off the event loop) resolves them all. Writers are serialized
 // in-process: one write transaction at a time, on a dedicated connection; reads use
 // another client and so never see uncommitted rows.
 import { createClient, type Client, type InStatement, type ResultSet, type Transaction } from "@libsql/client";
@@ -16,6 +17,7 @@ import { dirname, join, resolve } from "node:path";
 import { DISK_FULL_TEXT, DiskFullError, freeBytes, isDiskFull, LOW_SPACE_BYTES } from "../disk.ts";
 import type { Logger } from "../types.ts";
 import { openLocal, type LocalConn } from "./local.ts";
+import { createWalSync } from "./wal-sync.ts";
 import * as schema from "./schema.ts";
 import { migrationFiles } from "./migrations.gen.ts";
 import { dbSchemaState, schemaOf, SchemaTooNewError, type MigrationFiles } from "./schema-version.ts";
@@ -108,8 +110,10 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       const w = openLocal(path, { timeoutMs: 10_000 });
       try {
         w.exec("PRAGMA journal_mode=WAL");
-        // FULL in WAL mode fsyncs the WAL at every COMMIT: durable on power loss (NORMAL is not).
-        w.exec("PRAGMA synchronous=FULL");
+        // NORMAL: COMMIT writes the WAL without syncing it; the group commit syncs it off the
+        // event loop (wal-sync.ts) before any writer is told, so committed = durable as
+        // with FULL, without FULL's fsync blocking this thread inside every COMMIT.
+        w.exec("PRAGMA synchronous=NORMAL");
         w.exec("PRAGMA busy_timeout=10000");
         w.exec("PRAGMA foreign_keys=ON");
         // Reads run synchronously to completion (autocommit), so one connection serves all.
@@ -183,10 +187,14 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       }, RECOVER_CHECK_MS);
       recoverTimer.unref?.();
     }
+    const wal = createWalSync(path);
     const txn: WriteTxn = {
       execute: async (st) => conn!.execute(st),
       batch: async (stmts) => stmts.map((st) => conn!.execute(st)),
-      commit: async () => conn!.exec("COMMIT"),
+      commit: async () => {
+        conn!.exec("COMMIT");
+        await wal.sync();
+      },
       rollback: async () => {
         if (conn?.inTransaction) conn.exec("ROLLBACK");
       },
@@ -212,6 +220,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     });
     closeWriter = () => {
       clearInterval(recoverTimer);
+      wal.close();
       conn?.close();
       readConn.close();
     };
