@@ -9,7 +9,10 @@
 // usage: bun scripts/bench/imap.ts [--clients N] [--seconds S] [--rounds R] [--messages M] [--idle I]
 //        [--soak MINUTES] [--breakdown LOOPS] [--warmup SECONDS] [--logins] [--no-dovecot] [--no-kotakpos]
 // --breakdown LOOPS: after the load, ONE client runs the mix LOOPS times alone and each
-// command's server CPU is read exactly (schedstat) around it: `cpuPerCommandUs`.
+// command's server CPU is read exactly (schedstat) around it: `cpuPerCommandUs` (LIST and
+// STATUS, of the issue's mix, too).
+// --warmup SECONDS of load before the measured rounds (default 0.3): kotakpos's JIT is
+// still compiling in the first 10-25 s, which a long-running server has behind it.
 // --logins: each client's loop is a new session (connect, LOGIN, the commands, LOGOUT), the
 // issue's "mixed load with logins"; without it one long session per client.
 import { readFileSync } from "node:fs";
