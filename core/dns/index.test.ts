@@ -96,7 +96,11 @@ test("answers are cached for their TTL, negative ones only with an SOA (RFC 2308
     expect(cached.queries).toBe(2);
     // cachedUntil: when the cached answer (or not-found) expires, for copies kept elsewhere.
     const now = Date.now();
-    for (const [name, type] of [["c.test", "A"], ["C.TEST.", "a"], ["none.test", "A"]] as const) {
+    for (const [name, type] of [
+      ["c.test", "A"],
+      ["C.TEST.", "a"],
+      ["none.test", "A"],
+    ] as const) {
       expect(r.cachedUntil!(name, type)).toBeGreaterThan(now + 50_000);
       expect(r.cachedUntil!(name, type)).toBeLessThanOrEqual(now + 60_000);
     }
