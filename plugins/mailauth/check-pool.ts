@@ -74,7 +74,7 @@ export function createCheckPool(opts: CheckPoolOptions): CheckPool {
     return slot;
   }
 
-  function post(slot: Slot, m: ToWorker, transfer?: Transferable[]): void {
+  function post(slot: Slot, m: ToWorker, transfer?: ArrayBuffer[]): void {
     if (!slot.dead) slot.worker.postMessage(m, transfer ?? []);
   }
 

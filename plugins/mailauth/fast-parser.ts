@@ -43,7 +43,7 @@ function lastFour(carry: number[], chunk: Buffer, end: number): number[] {
 }
 
 proto.processChunk = async function processChunk(this: ParserState, chunk: Buffer): Promise<void> {
-  if (!chunk || !chunk.length) return;
+  if (!chunk?.length) return;
   if (this.state === "header") {
     const carry = this.stateBytes;
     const start = this.headerBytes;
