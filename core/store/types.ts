@@ -200,6 +200,8 @@ export interface Store {
 
   // quota (RFC 9208): APPEND and COPY fail with OVERQUOTA at the limit
   getQuota(accountId: number): Promise<Quota>;
+  /** At or over a limit (no room for one more message): what SMTP asks at RCPT. */
+  atQuota(accountId: number): Promise<boolean>;
   setQuota(accountId: number, limits: QuotaLimits): Promise<void>;
 
   // mailboxes
