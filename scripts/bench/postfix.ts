@@ -224,10 +224,7 @@ async function benchPostfix(pf: Postfix, persistent: boolean): Promise<{ queuedP
   return { queuedPerSec: Math.round(MESSAGES / queued), deliveredPerSec: Math.round(MESSAGES / delivered), cpuMsPerMsg };
 }
 
-async function benchKotakpos(
-  server: TestServer,
-  persistent: boolean,
-): Promise<{ perSec: number; delivered: number; cpuMsPerMsg: number; byThread: Record<string, number> }> {
+async function benchKotakpos(server: TestServer, persistent: boolean): Promise<{ perSec: number; delivered: number; cpuMsPerMsg: number; byThread: Record<string, number> }> {
   const port = server.port("smtp");
   const inboxCount = async () => {
     const acct = await server.core.store.getAccount(RCPT);
