@@ -230,6 +230,12 @@ export interface Store {
   uidList(mailboxId: number): Promise<{ uid: number; modseq: number; flags: string[] }[]>;
   /** The full message bytes (prefix + blob). */
   read(msg: Pick<MessageMeta, "blobId" | "id"> & { size?: number }): Promise<Uint8Array>;
+  /** What reading whole messages needs (POP3's maildrop), in UID order: a cheap listing
+   *  (no envelope or structure). `size` is prefix + blob. */
+  blobList(mailboxId: number): Promise<{ id: number; uid: number; size: number; blobId: string }[]>;
+  /** The prefixes (header lines added at delivery) of these message rows, in one query: read()
+   *  for many messages is prefixes() plus blobs.get(). A row expunged meanwhile is missing. */
+  prefixes(ids: readonly number[]): Promise<Map<number, string>>;
   setFlags(
     mailboxId: number,
     uids: UidSet,
