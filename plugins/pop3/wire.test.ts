@@ -1,16 +1,16 @@
 import { describe, expect, test } from "bun:test";
-import { isCrlfClean, stuffAndTerminate, toCrlf, topOf } from "./wire.ts";
+import { isCrlfClean, stuffAndTerminate, toCrlf, toCrlfParts, topOf } from "./wire.ts";
 
 const s = (b: Buffer[]) => Buffer.concat(b).toString("latin1");
 
 describe("multi-line encoding", () => {
   test("dot-stuffs lines beginning with a dot and terminates", () => {
     const msg = Buffer.from(".first\r\nmid\r\n.\r\n..two\r\nend.\r\n");
-    expect(s(stuffAndTerminate(msg))).toBe("..first\r\nmid\r\n..\r\n...two\r\nend.\r\n.\r\n");
+    expect(s(stuffAndTerminate([msg]))).toBe("..first\r\nmid\r\n..\r\n...two\r\nend.\r\n.\r\n");
   });
   test("adds a CRLF to a message without a final line end", () => {
-    expect(s(stuffAndTerminate(Buffer.from("a\r\nb")))).toBe("a\r\nb\r\n.\r\n");
-    expect(s(stuffAndTerminate(Buffer.from("")))).toBe(".\r\n");
+    expect(s(stuffAndTerminate([Buffer.from("a\r\nb")]))).toBe("a\r\nb\r\n.\r\n");
+    expect(s(stuffAndTerminate([Buffer.from("")]))).toBe(".\r\n");
   });
   test("normalizes bare LF and CR, and leaves clean input uncopied", () => {
     const clean = Buffer.from("a\r\nb\r\n");
@@ -26,5 +26,21 @@ describe("multi-line encoding", () => {
     expect(topOf(msg, 99).toString()).toBe(msg.toString());
     expect(topOf(Buffer.from("Subject: only header\r\n"), 3).toString()).toBe("Subject: only header\r\n");
     expect(topOf(Buffer.from("\r\nbody\r\nmore\r\n"), 1).toString()).toBe("\r\nbody\r\n");
+  });
+});
+
+describe("stored parts", () => {
+  test("a prefix ending at a line end and a clean blob pass uncopied", () => {
+    const prefix = Buffer.from("Return-Path: <a@b>\r\n");
+    const body = Buffer.from("Subject: x\r\n\r\n.hi\r\n");
+    const parts = toCrlfParts(prefix, body);
+    expect(parts[0]).toBe(prefix);
+    expect(parts[1]).toBe(body);
+    expect(s(stuffAndTerminate(parts))).toBe("Return-Path: <a@b>\r\nSubject: x\r\n\r\n..hi\r\n.\r\n");
+  });
+  test("bare line ends in either part become CRLF; a prefix cut mid-line is joined first", () => {
+    expect(s(toCrlfParts(Buffer.from("X-A: 1\n"), Buffer.from("S: y\n\n.b\n")))).toBe("X-A: 1\r\nS: y\r\n\r\n.b\r\n");
+    expect(s(toCrlfParts(Buffer.from("X-A: 1\r"), Buffer.from("\nS: y\r\n")))).toBe("X-A: 1\r\nS: y\r\n");
+    expect(s(toCrlfParts(Buffer.alloc(0), Buffer.from("a\rb")))).toBe("a\r\nb");
   });
 });

@@ -33,10 +33,18 @@ export function toCrlf(b: Uint8Array): Buffer {
   return Buffer.from(out);
 }
 
+/** A stored message (its prefix of header lines, then its blob) as CRLF-clean parts: each
+ *  part on its own (no copy of a clean blob) when the prefix ends at a line end. */
+export function toCrlfParts(prefix: Uint8Array, body: Uint8Array): Buffer[] {
+  if (prefix.length === 0) return [toCrlf(body)];
+  if (prefix[prefix.length - 1] !== LF) return [toCrlf(Buffer.concat([prefix, body]))];
+  return [toCrlf(prefix), toCrlf(body)];
+}
+
 /** Byte-stuff (a "." is prepended to lines beginning with ".") and terminate with
  *  ".CRLF"; a message not ending in CRLF gets one first. Input must be CRLF-clean.
  *  The one dot-stuffing of SMTP and POP3 (core/dot-stuff.ts); pieces, not a copy. */
-export const stuffAndTerminate = (msg: Buffer): Buffer[] => dotStuff([msg]);
+export const stuffAndTerminate = (parts: Buffer[]): Buffer[] => dotStuff(parts);
 
 /** RFC 1939 §7 TOP: the header, the blank line after it, and the first `lines` lines of
  *  the body. Input must be CRLF-clean. A message without a body yields all of it. */
