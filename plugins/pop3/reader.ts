@@ -20,8 +20,10 @@ export interface MessageReader {
 }
 
 export function createMessageReader(store: Pick<Store, "prefixes"> & { blobs: Pick<BlobStore, "get"> }, drop: Maildrop): MessageReader {
-  /** Row id → prefix for the current window; null: the row is gone. */
+  /** Row id → prefix for the current window(s); null: the row is gone. */
   const window = new Map<number, Buffer | null>();
+  /** The query in flight: pipelined RETRs read ahead wait for it rather than each asking. */
+  let fetching: Promise<void> | null = null;
 
   async function fetchWindow(from: DropMessage): Promise<void> {
     const ids = [from.id];
@@ -30,7 +32,7 @@ export function createMessageReader(store: Pick<Store, "prefixes"> & { blobs: Pi
       if (!m.deleted && !m.gone) ids.push(m.id);
     }
     const got = await store.prefixes(ids);
-    window.clear();
+    if (window.size >= WINDOW) window.clear();
     for (const id of ids) {
       const p = got.get(id);
       window.set(id, p === undefined ? null : Buffer.from(p));
@@ -39,9 +41,13 @@ export function createMessageReader(store: Pick<Store, "prefixes"> & { blobs: Pi
 
   return {
     async read(msg) {
-      if (!window.has(msg.id)) await fetchWindow(msg);
-      const prefix = window.get(msg.id);
-      if (!prefix) {
+      let prefix = window.get(msg.id);
+      while (prefix === undefined) {
+        if (!fetching) fetching = fetchWindow(msg).finally(() => (fetching = null));
+        await fetching;
+        prefix = window.get(msg.id);
+      }
+      if (prefix === null) {
         msg.gone = true;
         return null;
       }

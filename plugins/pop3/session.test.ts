@@ -219,6 +219,43 @@ describe("TRANSACTION state", () => {
   });
 });
 
+describe("reading stored messages", () => {
+  const P = "Return-Path: <b@x.test>\r\n";
+
+  test("pipelined RETRs of prefixed messages: one prefix query for the lot, prefix sent first", async () => {
+    const fs = fakeStore([M1, M2, M1], { prefixes: [P, "", P] });
+    const c = await open(fs);
+    await c.cmd("USER alice@example.test");
+    await c.cmd("PASS secret");
+    c.out = "";
+    c.send("RETR 1\r\nRETR 2\r\nRETR 3\r\nNOOP\r\n");
+    for (let i = 0; i < 500 && !c.out.endsWith("+OK\r\n"); i++) await Bun.sleep(1);
+    const r1 = `+OK ${P.length + M1.length} octets\r\n${P}${M1}.\r\n`;
+    expect(c.out).toBe(`${r1}+OK ${M2.length} octets\r\n${M2.replace("\r\n.", "\r\n..")}.\r\n${r1}+OK\r\n`);
+    expect(fs.prefixQueries).toBe(1);
+  });
+
+  test("a row expunged by another process (no event) is reported removed at RETR", async () => {
+    const fs = fakeStore([M1, M2]);
+    const c = await login(fs);
+    fs.messages.delete(2);
+    expect(await c.cmd("RETR 2")).toBe("-ERR Message 2 was removed by another session\r\n");
+    expect(await c.cmd("RETR 1", true)).toBe(`+OK ${M1.length} octets\r\n${M1}.\r\n`);
+  });
+
+  test("a failing read is a temporary error for that message only", async () => {
+    const fs = fakeStore([M1, M2]);
+    const c = await login(fs);
+    const get = fs.deps.store.blobs.get;
+    fs.deps.store.blobs.get = async (id, size) => {
+      if (id === "b1") throw new Error("EIO");
+      return get(id, size);
+    };
+    expect(await c.cmd("RETR 1")).toStartWith("-ERR ");
+    expect(await c.cmd("RETR 2", true)).toStartWith(`+OK ${M2.length} octets`);
+  });
+});
+
 describe("limits and shutdown", () => {
   test("long lines and repeated errors end the session", async () => {
     const c = await open(fakeStore([M1]));

@@ -92,11 +92,7 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
         // A loop, not push(...items): one chunk may hold tens of thousands of lines.
         for (const item of lines.push(chunk)) queue.push({ item });
       },
-      next() {
-        const item = queue.shift();
-        if (item) readAhead();
-        return item ?? null;
-      },
+      next: () => queue.shift() ?? null,
       buffered: () => queue.length,
     },
     // RFC 1939 §3: the autologout timer, before and after login.
@@ -197,8 +193,9 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   });
   conn.onData((chunk) => loop.feed(chunk));
 
-  /** PIPELINING: start the store reads of queued RETRs while this answer is written (they
-   *  overlap when the blob store reads asynchronously: large blobs, S3). */
+  /** PIPELINING: start the store reads of the RETRs queued behind this one while its
+   *  answer is written (they overlap when the blob store reads asynchronously: large
+   *  blobs, S3). */
   function readAhead(): void {
     if (state !== "transaction" || !drop || !reader) return;
     for (const m of ahead.keys()) if (m.deleted) ahead.delete(m); // DELE overtook its RETR
@@ -305,9 +302,11 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
       drop: d,
       read(msg) {
         const early = ahead.get(msg);
-        if (!early) return r.read(msg);
         ahead.delete(msg);
-        return early;
+        // This read first: the window of prefixes it fetches starts at this message.
+        const read = early ?? r.read(msg);
+        readAhead();
+        return read;
       },
       log: conn.log,
       send,
