@@ -160,7 +160,9 @@ async function measure(port: number, users: string[], pass: string, pid: number,
 }
 
 async function client(port: number, users: string[], pass: string, cpu: () => number): Promise<Result> {
-  await round(port, users, pass, Math.min(50, PER_ACCOUNT), cpu); // warm up
+  // Warm up with one whole round: a server that has been running a while (JIT-compiled
+  // code, page cache) is what is measured, for both.
+  await round(port, users, pass, PER_ACCOUNT, cpu);
   const rounds: Awaited<ReturnType<typeof round>>[] = [];
   const start = cpu();
   for (let r = 0; r < ROUNDS; r++) rounds.push(await round(port, users, pass, PER_ACCOUNT, cpu));
