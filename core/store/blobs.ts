@@ -5,7 +5,7 @@
 // and the directory fsynced, so once put() resolves the bytes survive a crash. The writes
 // run on a worker thread, batched (blob-writer.ts).
 import { readdir, stat, unlink } from "node:fs/promises";
-import { closeSync, existsSync, fsync, mkdirSync, openSync, readFileSync, readSync, unlinkSync } from "node:fs";
+import { closeSync, existsSync, fsync, mkdirSync, openSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { createBlobWriter } from "./blob-writer.ts";
 import type { BlobStore, StoredBlob } from "./types.ts";
@@ -78,19 +78,6 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
   /** Where the earlier two-level layout kept the blob. */
   const legacyPath = (id: string): string => join(dir, id.slice(0, 2), id.slice(2, 4), id);
 
-  /** Open, one read, close: readFileSync reads once more to find the end. A file whose
-   *  size is not the expected one is read whole. */
-  function readKnownSize(p: string, size: number): Buffer {
-    const fd = openSync(p, "r");
-    try {
-      const buf = Buffer.allocUnsafe(size + 1);
-      if (readSync(fd, buf, 0, size + 1, 0) === size) return buf.subarray(0, size);
-    } finally {
-      closeSync(fd);
-    }
-    return readFileSync(p);
-  }
-
   // Writes go to a worker thread in batches (see blob-writer.ts).
   const writer = createBlobWriter();
   async function write(id: string, data: Uint8Array): Promise<StoredBlob> {
@@ -128,7 +115,7 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
         // A small blob is read on this thread: ~15 µs from the page cache against ~40 µs
         // for the thread-pool hop of an async read (10 KiB, the POP3 RETR and IMAP FETCH
         // path); large ones still go async so a big read never stalls other sessions.
-        if (size !== undefined && size <= SYNC_READ_MAX) return readKnownSize(path(id), size);
+        if (size !== undefined && size <= SYNC_READ_MAX) return readFileSync(path(id));
         return await Bun.file(path(id)).bytes();
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
