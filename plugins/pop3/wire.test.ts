@@ -44,3 +44,22 @@ describe("stored parts", () => {
     expect(s(toCrlfParts(Buffer.alloc(0), Buffer.from("a\rb")))).toBe("a\r\nb");
   });
 });
+
+describe("CRLF check", () => {
+  // The definition, as a regex over the bytes as latin1.
+  const clean = (s: string) => !/(?<!\r)\n|\r(?!\n)/.test(s);
+  test("agrees with the definition on random mixes, at every alignment", () => {
+    const alphabet = ["a", "\r", "\n", "\r\n", "\r\n", "\r\n", "."];
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+    for (let t = 0; t < 5000; t++) {
+      let s = "";
+      for (let i = rnd(40); i > 0; i--) s += alphabet[rnd(alphabet.length)];
+      if (rnd(2)) s = s.replace(/(?<!\r)\n|\r(?!\n)/g, "");
+      const at = rnd(4); // an unaligned view must be checked too
+      const b = Buffer.from(`${"x".repeat(at)}${s}`, "latin1").subarray(at);
+      expect(isCrlfClean(b)).toBe(clean(s));
+      expect(toCrlf(b).toString("latin1")).toBe(s.replace(/\r\n|\r|\n/g, "\r\n"));
+    }
+  });
+});

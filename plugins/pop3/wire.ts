@@ -9,28 +9,52 @@ function asBuffer(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
-const BARE_CR_OR_LF = /(?<!\r)\n|\r(?!\n)/;
+/** True when the byte at `i` is a bare CR or LF (not part of a CRLF pair). */
+function bareAt(b: Uint8Array, i: number): boolean {
+  const c = b[i];
+  if (c === LF) return i === 0 || b[i - 1] !== CR;
+  return c === CR && b[i + 1] !== LF;
+}
 
-/** True when every LF is preceded by CR and every CR followed by LF. */
+/** True when every LF is preceded by CR and every CR followed by LF. Four bytes at a time
+ *  (a word without CR or LF is skipped): as fast as a regex over a latin1 string, without
+ *  making that string (a 10 KiB allocation per RETR, and the GC work after it). */
 export function isCrlfClean(b: Uint8Array): boolean {
-  // A latin1 string and one regex search beat a loop of indexOf calls (~2x for 10 KiB).
-  return !BARE_CR_OR_LF.test(asBuffer(b).toString("latin1"));
+  const n = b.length;
+  let i = 0;
+  if ((b.byteOffset & 3) === 0) {
+    const words = new Uint32Array(b.buffer, b.byteOffset, n >>> 2);
+    for (let k = 0; k < words.length; k++) {
+      const w = words[k]!;
+      const cr = w ^ 0x0d0d0d0d;
+      const lf = w ^ 0x0a0a0a0a;
+      // A byte of `cr` or `lf` is zero where w has CR or LF ("has a zero byte" bit trick).
+      if ((((cr - 0x01010101) & ~cr) | ((lf - 0x01010101) & ~lf)) & 0x80808080) {
+        for (let j = k << 2; j < (k << 2) + 4; j++) if (bareAt(b, j)) return false;
+      }
+    }
+    i = words.length << 2;
+  }
+  for (; i < n; i++) if (bareAt(b, i)) return false;
+  return true;
 }
 
 /** Bare LF and bare CR become CRLF. Stored messages are CRLF already: then no copy. */
 export function toCrlf(b: Uint8Array): Buffer {
   const buf = asBuffer(b);
   if (isCrlfClean(buf)) return buf;
-  const out: number[] = [];
+  let bare = 0;
+  for (let i = 0; i < buf.length; i++) if (bareAt(buf, i)) bare++;
+  const out = Buffer.allocUnsafe(buf.length + bare);
+  let o = 0;
   for (let i = 0; i < buf.length; i++) {
     const c = buf[i]!;
-    if (c === CR) {
-      out.push(CR, LF);
-      if (buf[i + 1] === LF) i++;
-    } else if (c === LF) out.push(CR, LF);
-    else out.push(c);
+    if (bareAt(buf, i)) {
+      out[o++] = CR;
+      out[o++] = LF;
+    } else out[o++] = c;
   }
-  return Buffer.from(out);
+  return out;
 }
 
 /** A stored message (its prefix of header lines, then its blob) as CRLF-clean parts: each
