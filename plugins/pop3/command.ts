@@ -23,7 +23,8 @@ export function parseCommand(line: Uint8Array): ParseResult {
     if (b >= 0x80) ascii = false;
   }
   let text: string;
-  if (ascii) text = String.fromCharCode.apply(null, line as unknown as number[]); // most lines: no decoder
+  if (ascii)
+    text = String.fromCharCode.apply(null, line as unknown as number[]); // most lines: no decoder
   else {
     try {
       text = utf8.decode(line);

@@ -3,7 +3,7 @@
 import { parseNumber, type Command } from "./command.ts";
 import { dropStat, lookup, undeleteAll, uniqueId, type DropMessage, type Maildrop } from "./maildrop.ts";
 import type { MessageParts } from "./reader.ts";
-import { stuffAndTerminate, toCrlfParts, topOf } from "./wire.ts";
+import { retrPieces, stuffAndTerminate, toCrlfParts, topOf } from "./wire.ts";
 import type { Logger } from "../../core/types.ts";
 
 export interface TxnIo {
@@ -79,9 +79,19 @@ export async function runTransactionCommand(io: TxnIo, cmd: Command): Promise<vo
       if (!r.ok) return n === null ? io.bad(r.error) : io.no(r.error);
       const lines = cmd.keyword === "TOP" ? parseNumber(cmd.args[1]) : null;
       if (cmd.keyword === "TOP" && lines === null) return io.bad("Invalid line count");
-      const parts = await readMessage(io, r.msg);
-      if (!parts) return io.no(`Message ${n} was removed by another session`);
-      if (lines === null) return io.sendMulti(`+OK ${r.msg.size} octets`, stuffAndTerminate(parts));
+      const got = await readMessage(io, r.msg);
+      if (!got) return io.no(`Message ${n} was removed by another session`);
+      if (lines === null) {
+        const { pieces, size } = retrPieces(got.prefix, got.body);
+        checkSize(io, r.msg, size);
+        return io.sendMulti(`+OK ${r.msg.size} octets`, pieces);
+      }
+      const parts = toCrlfParts(got.prefix, got.body);
+      checkSize(
+        io,
+        r.msg,
+        parts.reduce((s, p) => s + p.length, 0),
+      );
       const whole = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
       return io.sendMulti("+OK top of message follows", stuffAndTerminate([topOf(whole, lines)]));
     }
@@ -89,24 +99,20 @@ export async function runTransactionCommand(io: TxnIo, cmd: Command): Promise<vo
   io.bad("Unknown command");
 }
 
-/** The bytes RETR sends (before stuffing) as CRLF-clean parts, or null when the message
- *  is gone. */
-async function readMessage(io: TxnIo, msg: DropMessage): Promise<Buffer[] | null> {
+/** The message's stored parts, or null when it is gone. */
+async function readMessage(io: TxnIo, msg: DropMessage): Promise<MessageParts | null> {
   if (msg.gone) return null;
-  let got: MessageParts | null;
   try {
-    got = await io.read(msg);
+    return await io.read(msg);
   } catch (err) {
     io.log.warn("pop3 read failed", { uid: msg.uid, err: (err as Error).message });
     return null;
   }
-  if (!got) return null;
-  const parts = toCrlfParts(got.prefix, got.body);
-  const size = parts.length === 1 ? parts[0]!.length : parts[0]!.length + parts[1]!.length;
-  // LIST must announce what RETR sends (RFC 1939 §7); keep the snapshot honest.
-  if (size !== msg.size) {
-    io.log.warn("pop3 size differs from store", { uid: msg.uid, stored: msg.size, sent: size });
-    msg.size = size;
-  }
-  return parts;
+}
+
+/** LIST must announce what RETR sends (RFC 1939 §7); keep the snapshot honest. */
+function checkSize(io: TxnIo, msg: DropMessage, size: number): void {
+  if (size === msg.size) return;
+  io.log.warn("pop3 size differs from store", { uid: msg.uid, stored: msg.size, sent: size });
+  msg.size = size;
 }

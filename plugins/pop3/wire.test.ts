@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { isCrlfClean, stuffAndTerminate, toCrlf, toCrlfParts, topOf } from "./wire.ts";
+import { isCrlfClean, retrPieces, stuffAndTerminate, toCrlf, toCrlfParts, topOf } from "./wire.ts";
 
 const s = (b: Buffer[]) => Buffer.concat(b).toString("latin1");
+const text = s; // for where `s` is a local string
 
 describe("multi-line encoding", () => {
   test("dot-stuffs lines beginning with a dot and terminates", () => {
@@ -59,7 +60,48 @@ describe("CRLF check", () => {
       const at = rnd(4); // an unaligned view must be checked too
       const b = Buffer.from(`${"x".repeat(at)}${s}`, "latin1").subarray(at);
       expect(isCrlfClean(b)).toBe(clean(s));
-      expect(toCrlf(b).toString("latin1")).toBe(s.replace(/\r\n|\r|\n/g, "\r\n"));
+      const crlf = s.replace(/\r\n|\r|\n/g, "\r\n");
+      expect(toCrlf(b).toString("latin1")).toBe(crlf);
+      // RETR of it, split anywhere into a prefix and a body.
+      const cut = rnd(s.length + 1);
+      const r = retrPieces(Buffer.from(s.slice(0, cut), "latin1"), Buffer.from(s.slice(cut), "latin1"));
+      const joined = s.slice(0, cut).endsWith("\r") && s.slice(cut).startsWith("\n") ? crlf : s.slice(0, cut).replace(/\r\n|\r|\n/g, "\r\n") + s.slice(cut).replace(/\r\n|\r|\n/g, "\r\n");
+      expect(r.size).toBe(joined.length);
+      expect(text(r.pieces)).toBe(`${joined.replace(/^\./gm, "..")}${joined === "" || joined.endsWith("\r\n") ? "" : "\r\n"}.\r\n`);
     }
+  });
+});
+
+describe("RETR pieces", () => {
+  const whole = (prefix: string, body: string) => {
+    const crlf = (prefix + body).replace(/\r\n|\r|\n/g, "\r\n");
+    return { crlf, stuffed: `${crlf.replace(/^\./gm, "..")}${crlf === "" || crlf.endsWith("\r\n") ? "" : "\r\n"}.\r\n` };
+  };
+  test("the one-pass path and the general one agree with the definition", () => {
+    const cases: [string, string][] = [
+      ["Return-Path: <a@b>\r\n", "Subject: x\r\n\r\nbody\r\n"],
+      ["", "Subject: x\r\n\r\nbody"],
+      ["X: 1\r\n", ""],
+      ["", ""],
+      ["X: 1\r\n", ".starts with a dot\r\n"],
+      ["X: 1\r\n", "a\r\n.b\r\n"],
+      ["X: 1\n", "a\nb\r\n"],
+      ["X: 1\r", "\nb"],
+      ["X: 1", ".b\r\n"],
+      [".X: 1\r\n", "a\r\n"],
+    ];
+    for (const [p, b] of cases) {
+      const { pieces, size } = retrPieces(Buffer.from(p, "latin1"), Buffer.from(b, "latin1"));
+      const want = whole(p, b);
+      expect(s(pieces)).toBe(want.stuffed);
+      expect(size).toBe(want.crlf.length);
+    }
+  });
+  test("a clean message without dot lines is not copied", () => {
+    const prefix = Buffer.from("Return-Path: <a@b>\r\n");
+    const body = Buffer.from("Subject: x\r\n\r\nbody\r\n");
+    const { pieces } = retrPieces(prefix, body);
+    expect(pieces[0]).toBe(prefix);
+    expect(pieces[1]).toBe(body);
   });
 });

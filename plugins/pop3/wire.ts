@@ -16,11 +16,19 @@ function bareAt(b: Uint8Array, i: number): boolean {
   return c === CR && b[i + 1] !== LF;
 }
 
-/** True when every LF is preceded by CR and every CR followed by LF. Four bytes at a time
- *  (a word without CR or LF is skipped): as fast as a regex over a latin1 string, without
- *  making that string (a 10 KiB allocation per RETR, and the GC work after it). */
-export function isCrlfClean(b: Uint8Array): boolean {
+const DOT = 0x2e;
+/** What one pass over a message's bytes found (scanLines). */
+const CLEAN = 0;
+const CLEAN_WITH_DOT_LINES = 1;
+const BARE = 2;
+
+/** One pass: BARE when some CR or LF is not part of a CRLF pair, else whether a line
+ *  begins with "." (it needs stuffing). Four bytes at a time: a word without CR or LF is
+ *  skipped. As fast as a regex over a latin1 string, without making that string (a 10 KiB
+ *  allocation per RETR, and the GC work after it), and it finds the dot lines too. */
+function scanLines(b: Uint8Array): number {
   const n = b.length;
+  let dots = b[0] === DOT;
   let i = 0;
   if ((b.byteOffset & 3) === 0) {
     const words = new Uint32Array(b.buffer, b.byteOffset, n >>> 2);
@@ -30,14 +38,23 @@ export function isCrlfClean(b: Uint8Array): boolean {
       const lf = w ^ 0x0a0a0a0a;
       // A byte of `cr` or `lf` is zero where w has CR or LF ("has a zero byte" bit trick).
       if ((((cr - 0x01010101) & ~cr) | ((lf - 0x01010101) & ~lf)) & 0x80808080) {
-        for (let j = k << 2; j < (k << 2) + 4; j++) if (bareAt(b, j)) return false;
+        for (let j = k << 2; j < (k << 2) + 4; j++) {
+          if (bareAt(b, j)) return BARE;
+          if (b[j] === LF && b[j + 1] === DOT) dots = true;
+        }
       }
     }
     i = words.length << 2;
   }
-  for (; i < n; i++) if (bareAt(b, i)) return false;
-  return true;
+  for (; i < n; i++) {
+    if (bareAt(b, i)) return BARE;
+    if (b[i] === LF && b[i + 1] === DOT) dots = true;
+  }
+  return dots ? CLEAN_WITH_DOT_LINES : CLEAN;
 }
+
+/** True when every LF is preceded by CR and every CR followed by LF. */
+export const isCrlfClean = (b: Uint8Array): boolean => scanLines(b) !== BARE;
 
 /** Bare LF and bare CR become CRLF. Stored messages are CRLF already: then no copy. */
 export function toCrlf(b: Uint8Array): Buffer {
@@ -63,6 +80,25 @@ export function toCrlfParts(prefix: Uint8Array, body: Uint8Array): Buffer[] {
   if (prefix.length === 0) return [toCrlf(body)];
   if (prefix[prefix.length - 1] !== LF) return [toCrlf(Buffer.concat([prefix, body]))];
   return [toCrlf(prefix), toCrlf(body)];
+}
+
+const END = Buffer.from(".\r\n");
+const CRLF_END = Buffer.from("\r\n.\r\n");
+
+/** RETR's answer body for a stored message (prefix, then blob): CRLF line ends, dot-stuffed,
+ *  terminated; `size` is the octets before stuffing. Most messages are CRLF-clean without
+ *  a line starting with ".": then one pass over the bytes and no copy. */
+export function retrPieces(prefix: Buffer, body: Uint8Array): { pieces: Buffer[]; size: number } {
+  // Each part clean on its own and without dot lines: so is the two together (a CRLF or a
+  // dot line across the boundary would make one of them BARE or dotted).
+  if (scanLines(prefix) === CLEAN && scanLines(body) === CLEAN) {
+    const last = body.length ? body : prefix;
+    const end = last.length === 0 || (last[last.length - 2] === CR && last[last.length - 1] === LF) ? END : CRLF_END;
+    const pieces = prefix.length ? [prefix, asBuffer(body), end] : [asBuffer(body), end];
+    return { pieces, size: prefix.length + body.length };
+  }
+  const parts = toCrlfParts(prefix, body);
+  return { pieces: stuffAndTerminate(parts), size: parts.reduce((n, p) => n + p.length, 0) };
 }
 
 /** Byte-stuff (a "." is prepended to lines beginning with ".") and terminate with
