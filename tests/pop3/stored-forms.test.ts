@@ -11,7 +11,10 @@ import { deliver, inboxUids, makeMessage, poplib } from "../helpers/pop3.ts";
 let server: TestServer;
 const ALICE = "alice@example.test";
 const BOB = "bob@example.test";
-const PREFIX = ["Return-Path: <bob@sender.test>\r\n", "Received: from sender.test (sender.test [192.0.2.1])\r\n\tby mx.example.test (kotakpos) with ESMTP id x1;\r\n\tSun, 22 Nov 2026 03:00:00 +0000\r\n"];
+const PREFIX = [
+  "Return-Path: <bob@sender.test>\r\n",
+  "Received: from sender.test (sender.test [192.0.2.1])\r\n\tby mx.example.test (kotakpos) with ESMTP id x1;\r\n\tSun, 22 Nov 2026 03:00:00 +0000\r\n",
+];
 /** Bare LFs, a bare CR, a line that is only ".", lines starting with "." and "..". */
 const RAGGED = "From: bob@sender.test\nSubject: ragged\n\n.first line starts with a dot\nsecond\rthird\n.\n..two\nlast without a line end";
 const crlf = (s: string) => s.replace(/\r\n|\r|\n/g, "\r\n");
