@@ -302,6 +302,9 @@ export interface BlobStore {
   /** `size` (when the caller knows it, e.g. from the message row) lets a small blob be read
    *  the cheapest way. */
   get(id: string, size?: number): Promise<Uint8Array>;
+  /** Blobs up to this many bytes (size given to get) are read on the calling thread, from
+   *  the page cache: starting such a read early overlaps nothing. */
+  readonly syncReadMax?: number;
   has(id: string): Promise<boolean>;
   delete(id: string): Promise<void>;
   list(): AsyncIterable<{ id: string; mtimeMs: number }>;
