@@ -235,6 +235,26 @@ describe("reading stored messages", () => {
     expect(fs.prefixQueries).toBe(1);
   });
 
+  test("read-ahead starts only reads the blob store does not do synchronously", async () => {
+    for (const syncReadMax of [undefined, 1 << 20]) {
+      const fs = fakeStore([M1, M2]);
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const asked: string[] = [];
+      const get = fs.deps.store.blobs.get;
+      fs.deps.store.blobs = { syncReadMax, get: async (id, size) => (asked.push(id), id === "b1" && (await gate), get(id, size)) };
+      const c = await login(fs);
+      c.out = "";
+      c.send("RETR 1\r\nRETR 2\r\n");
+      await Bun.sleep(5);
+      // RETR 1 waits for its blob; RETR 2's was asked for early only when reads are async.
+      expect(asked).toEqual(syncReadMax === undefined ? ["b1", "b2"] : ["b1"]);
+      release();
+      for (let i = 0; i < 500 && !c.out.endsWith(`${M2.replace("\r\n.", "\r\n..")}.\r\n`); i++) await Bun.sleep(1);
+      expect(c.out).toStartWith(`+OK ${M1.length} octets\r\n${M1}.\r\n+OK ${M2.length} octets`);
+    }
+  });
+
   test("a row expunged by another process (no event) is reported removed at RETR", async () => {
     const fs = fakeStore([M1, M2]);
     const c = await login(fs);
