@@ -52,7 +52,7 @@ const READ_AHEAD_MAX_BYTES = 1 << 20;
 /** Pipelined answers are gathered and written together (one write instead of one per
  *  answer: the write is most of a small RETR's cost) up to this many octets … */
 const OUT_FLUSH = 64 * 1024;
-/** … and several pieces above this are written one by one instead of copied into one. */
+/** … and above this, pieces of OUT_FLUSH or more are written as they are, not copied. */
 const OUT_COPY_MAX = 256 * 1024;
 
 type State = "authorization" | "transaction" | "update";
@@ -125,8 +125,27 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
     out = [];
     outBytes = 0;
     if (ended) return;
-    if (pieces.length === 1 || bytes <= OUT_COPY_MAX) conn.write(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, bytes));
-    else for (const p of pieces) conn.write(p);
+    if (pieces.length === 1 || bytes <= OUT_COPY_MAX) return conn.write(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, bytes));
+    // A large answer: its big pieces (a blob without dot lines) are written as they are,
+    // the small ones between them (status lines, a stuffed message's lines) gathered.
+    let run: Buffer[] = [];
+    let runBytes = 0;
+    const writeRun = () => {
+      if (run.length) conn.write(run.length === 1 ? run[0]! : Buffer.concat(run, runBytes));
+      run = [];
+      runBytes = 0;
+    };
+    for (const p of pieces) {
+      if (p.length >= OUT_FLUSH) {
+        writeRun();
+        conn.write(p);
+      } else {
+        run.push(p);
+        runBytes += p.length;
+        if (runBytes >= OUT_COPY_MAX) writeRun();
+      }
+    }
+    writeRun();
   }
   function queueOut(b: Buffer): void {
     out.push(b);
