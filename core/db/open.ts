@@ -1,11 +1,11 @@
 // Opens the metadata database (DESIGN.md "Storage and durability"): an embedded libSQL
-// file (WAL; a committed transaction survives power loss: synchronous=NORMAL plus our own
-// fdatasync of the WAL before any writer is told, wal-sync.ts) or a
+// file (WAL; every group commit's WAL fsynced before its writers resolve — wal-sync.ts —
+// so a committed transaction survives power loss) or a
 // remote libSQL server (libsql://, http(s)://, ws(s)://), migrated at open.
 //
 // Writes go through `Db.write(fn)`, a group commit: every fn queued while a write
 // transaction is open joins it under its own SAVEPOINT (a failing fn rolls back only
-// itself), then one COMMIT (one fsync, off the event loop) resolves them all. Writers are serialized
+// itself), then one COMMIT (one fsync) resolves them all. Writers are serialized
 // in-process: one write transaction at a time, on a dedicated connection; reads use
 // another client and so never see uncommitted rows.
 import { createClient, type Client, type InStatement, type ResultSet, type Transaction } from "@libsql/client";
@@ -17,7 +17,7 @@ import { dirname, join, resolve } from "node:path";
 import { DISK_FULL_TEXT, DiskFullError, freeBytes, isDiskFull, LOW_SPACE_BYTES } from "../disk.ts";
 import type { Logger } from "../types.ts";
 import { openLocal, type LocalConn } from "./local.ts";
-import { createWalSync } from "./wal-sync.ts";
+import { walSync, type WalSync } from "./wal-sync.ts";
 import * as schema from "./schema.ts";
 import { migrationFiles } from "./migrations.gen.ts";
 import { dbSchemaState, schemaOf, SchemaTooNewError, type MigrationFiles } from "./schema-version.ts";
@@ -85,6 +85,9 @@ interface WriteTxn {
   batch(stmts: InStatement[]): Promise<ResultSet[]>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
+  /** Embedded: resolves when what was committed is on disk (the WAL fsync, off the event
+   *  loop); absent when commit() itself is durable (a remote server). */
+  durable?(): Promise<void>;
 }
 
 /** Open (creating and migrating as needed) the database at `url`. */
@@ -101,6 +104,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   let closeWriter: () => void;
   let readOnly: string | undefined;
   let recoverTimer: ReturnType<typeof setInterval> | undefined;
+  let wal: WalSync | null = null;
   if (path) {
     const dir = dirname(resolve(path));
     let conn: LocalConn | null = null;
@@ -110,9 +114,9 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       const w = openLocal(path, { timeoutMs: 10_000 });
       try {
         w.exec("PRAGMA journal_mode=WAL");
-        // NORMAL: COMMIT writes the WAL without syncing it; the group commit syncs it off the
-        // event loop (wal-sync.ts) before any writer is told, so committed = durable as
-        // with FULL, without FULL's fsync blocking this thread inside every COMMIT.
+        // NORMAL: COMMIT does not fsync (consistent, not yet durable); the group commit
+        // fsyncs the WAL itself off the event loop before resolving (wal-sync.ts), which
+        // makes it as durable as FULL. Checkpoints still fsync WAL and database.
         w.exec("PRAGMA synchronous=NORMAL");
         w.exec("PRAGMA busy_timeout=10000");
         w.exec("PRAGMA foreign_keys=ON");
@@ -163,6 +167,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       // Then our own connection for writes: one connection, so PRAGMAs stick and
       // transactions never overlap.
       ({ w: conn, r: readConn } = openWritable());
+      wal = walSync(resolve(path));
     } catch (err) {
       // A full disk must not keep the mail people already have from them: open for reads.
       const full = isDiskFull(err) || (String((err as { code?: string }).code ?? "").startsWith("SQLITE_IOERR") && freeBytes(dir) < LOW_SPACE_BYTES);
@@ -175,6 +180,8 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
         readConn.close();
         try {
           ({ w: conn, r: readConn } = openWritable());
+          wal?.close();
+          wal = walSync(resolve(path));
         } catch (e) {
           readConn = openReadOnly();
           opts.log?.warn("disk still full: staying read-only", { err: (e as Error).message });
@@ -187,17 +194,14 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       }, RECOVER_CHECK_MS);
       recoverTimer.unref?.();
     }
-    const wal = createWalSync(path);
     const txn: WriteTxn = {
       execute: async (st) => conn!.execute(st),
       batch: async (stmts) => stmts.map((st) => conn!.execute(st)),
-      commit: async () => {
-        conn!.exec("COMMIT");
-        await wal.sync();
-      },
+      commit: async () => conn!.exec("COMMIT"),
       rollback: async () => {
         if (conn?.inTransaction) conn.exec("ROLLBACK");
       },
+      durable: () => wal!.durable(),
     };
     beginTx = async () => {
       if (!conn || readOnly) throw new DiskFullError();
@@ -220,9 +224,9 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     });
     closeWriter = () => {
       clearInterval(recoverTimer);
-      wal.close();
       conn?.close();
       readConn.close();
+      wal?.close();
     };
   } else {
     // Remote libSQL server: interactive transactions over hrana; one client for all.
@@ -259,6 +263,8 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   const maxBatch = opts.maxBatch ?? 256;
   const queue: Pending[] = [];
   let running = false;
+  /** Committed batches waiting for their WAL fsync. */
+  let syncing = 0;
   let closed = false;
 
   async function runBatch(): Promise<void> {
@@ -310,6 +316,24 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     } finally {
       current = null;
     }
+    // Embedded: the writers learn of their commit once the WAL fsync says it is on disk;
+    // the next batch does not wait for that (its commit shares or follows the fsync).
+    if (tx.durable) {
+      syncing++;
+      tx.durable()
+        .then(
+          () => settle(done),
+          (err: unknown) => {
+            for (const d of done) d.p.reject(err);
+          },
+        )
+        .finally(() => syncing--);
+      return;
+    }
+    settle(done);
+  }
+
+  function settle(done: { p: Pending; value: unknown; after: (() => void)[] }[]): void {
     for (const d of done) {
       d.p.resolve(d.value);
       for (const f of d.after) {
@@ -357,7 +381,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     async close() {
       if (closed) return;
       closed = true;
-      while (running || queue.length) await new Promise((r) => setTimeout(r, 5));
+      while (running || queue.length || syncing > 0) await new Promise((r) => setTimeout(r, 5));
       reader.close();
       closeWriter();
     },

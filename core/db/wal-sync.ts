@@ -1,44 +1,66 @@
-// The embedded database's WAL made durable off the event loop. With synchronous=NORMAL a
-// COMMIT writes its WAL frames without syncing them; the group commit (open.ts) then calls
-// sync() before telling any writer its transaction is done, so "committed" still means
-// "on disk" — but the fdatasync runs on Bun's thread pool, not on the thread that serves
-// every session (with FULL, SQLite's own fsync inside COMMIT blocked it for the whole
-// device flush: a quarter of the IMAP main thread's time under the mixed load).
-import { open, type FileHandle } from "node:fs/promises";
+// The WAL fsync of the group commit, off the event loop. With synchronous=FULL SQLite
+// fsyncs the WAL inside COMMIT, on the main thread: every session stalls for the length
+// of the fsync and no new writes can queue meanwhile. The write connection runs with
+// synchronous=NORMAL instead (in WAL mode: consistent after a crash; the WAL is fsynced
+// before each checkpoint, the database after it) and the group commit fsyncs the WAL file
+// itself, on the thread pool, before any writer of the batch is told "done": the same
+// guarantee as FULL. Commits that land while an fsync runs share the next one; groups
+// complete in commit order, so an acknowledged write implies every earlier one is durable.
+import fs from "node:fs";
 
 export interface WalSync {
-  /** fdatasync the WAL file (its frames of every COMMIT made so far). */
-  sync(): Promise<void>;
-  /** How many syncs completed (tests, stats). */
-  readonly count: number;
+  /** Resolves once everything committed before the call is on disk. */
+  durable(): Promise<void>;
+  /** True while an fsync runs or waits. */
+  readonly busy: boolean;
+  /** Closes the WAL file (after the last fsync). */
   close(): void;
 }
 
-export function createWalSync(dbPath: string): WalSync {
-  const walPath = `${dbPath}-wal`;
-  let handle: Promise<FileHandle> | null = null;
-  let count = 0;
-  const fresh = (): Promise<FileHandle> => (handle = open(walPath, "r"));
-  return {
-    async sync() {
-      try {
-        await (await (handle ?? fresh())).datasync();
-      } catch (err) {
-        // The writers' error (never retried: after a failed fsync Linux may report the
-        // next one clean with the data lost); the next sync starts on a new handle.
-        const old = handle;
-        handle = null;
-        void old?.then((h) => h.close()).catch(() => {});
-        throw err;
+export function walSync(dbPath: string): WalSync {
+  let fd: number | null = null;
+  let running = false;
+  let waiting: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+
+  const fsyncWal = () =>
+    new Promise<void>((resolve, reject) => {
+      // Opened at the first commit: the WAL exists from then on, as long as the write
+      // connection is open (SQLite removes it only when the last connection closes).
+      if (fd === null) fd = fs.openSync(`${dbPath}-wal`, "r");
+      fs.fsync(fd, (e) => (e ? reject(e) : resolve()));
+    });
+
+  async function run(): Promise<void> {
+    running = true;
+    try {
+      while (waiting.length) {
+        const group = waiting;
+        waiting = [];
+        try {
+          await fsyncWal();
+          for (const w of group) w.resolve();
+        } catch (e) {
+          for (const w of group) w.reject(e);
+        }
       }
-      count++;
+    } finally {
+      running = false;
+    }
+  }
+
+  return {
+    durable() {
+      return new Promise<void>((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        if (!running) void run();
+      });
     },
-    get count() {
-      return count;
+    get busy() {
+      return running || waiting.length > 0;
     },
     close() {
-      void handle?.then((h) => h.close()).catch(() => {});
-      handle = null;
+      if (fd !== null) fs.closeSync(fd);
+      fd = null;
     },
   };
 }
