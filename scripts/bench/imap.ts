@@ -7,7 +7,9 @@
 // out every 30 s) and reports its RSS after a full collection every 30 s: the growth over
 // a 10-minute mixed load (issue 18) is `soakGrowthMiB`, from the 1-minute sample to the end.
 // usage: bun scripts/bench/imap.ts [--clients N] [--seconds S] [--rounds R] [--messages M] [--idle I]
-//        [--soak MINUTES] [--logins] [--no-dovecot] [--no-kotakpos]
+//        [--soak MINUTES] [--logins] [--no-dovecot] [--no-kotakpos] [--idle-only]
+// --idle-only: no load (and no Dovecot), only the idle sessions: JS heap and RSS they add,
+// per session too (e.g. `--idle-only --messages 1000`: 1,000 sessions on 1,000-message mailboxes).
 // --logins: each client's loop is a new session (connect, LOGIN, the commands, LOGOUT), the
 // issue's "mixed load with logins"; without it one long session per client.
 import { readFileSync } from "node:fs";
@@ -28,6 +30,7 @@ const MESSAGES = arg("messages", 200);
 const IDLE = arg("idle", 1000);
 const SOAK_MINUTES = arg("soak", 0);
 const LOGINS = process.argv.includes("--logins");
+const IDLE_ONLY = process.argv.includes("--idle-only");
 const PASS = "bench-pw";
 const users = Array.from({ length: CLIENTS }, (_, i) => `u${i}@example.test`);
 
@@ -74,7 +77,7 @@ if (process.argv.includes("--serve")) {
     await Bun.sleep(100);
     Bun.gc(true);
     const { heapStats } = await import("bun:jsc");
-    console.log(JSON.stringify({ rssMiB: Math.round((process.memoryUsage().rss / 1048576) * 10) / 10, heapMiB: Math.round((heapStats().heapSize / 1048576) * 10) / 10 }));
+    console.log(JSON.stringify({ rssMiB: Math.round((process.memoryUsage().rss / 1048576) * 10) / 10, heapMiB: Math.round((heapStats().heapSize / 1048576) * 1000) / 1000 }));
   }
   await new Promise(() => {});
 }
@@ -233,14 +236,15 @@ async function benchKotakpos() {
   const { port, pid } = JSON.parse(await nextLine()) as { port: number; pid: number };
   try {
     const rssStart = await rss();
-    const result = await load(port, () => processCpuSeconds(pid));
+    const result = IDLE_ONLY ? {} : await load(port, () => processCpuSeconds(pid));
     const rssAfterLoad = rssMiB(pid);
     const rssBeforeIdle = await rss();
     const heapBeforeIdle = heapMiB;
     const idle = await idleConnections(port, IDLE);
     await Bun.sleep(500);
     const rssIdle = await rss();
-    const idleSessionsHeapMiB = Math.round((heapMiB - heapBeforeIdle) * 10) / 10;
+    const heapDeltaMiB = heapMiB - heapBeforeIdle;
+    const idleSessionsHeapMiB = Math.round(heapDeltaMiB * 10) / 10;
     for (const c of idle) c.close();
     const soak = SOAK_MINUTES > 0 ? await soakRss(port, rss) : null;
     return {
@@ -252,6 +256,8 @@ async function benchKotakpos() {
       rssWithIdleMiB: rssIdle,
       idleSessionsMiB: Math.round((rssIdle - rssBeforeIdle) * 10) / 10,
       idleSessionsHeapMiB,
+      idleSessionHeapBytes: Math.round((heapDeltaMiB * 1048576) / IDLE),
+      idleSessionRssBytes: Math.round(((rssIdle - rssBeforeIdle) * 1048576) / IDLE),
       ...(soak && { soakMinutes: SOAK_MINUTES, rssOverTimeMiB: soak, soakGrowthMiB: soakGrowth(soak) }),
     };
   } finally {
@@ -282,7 +288,7 @@ function benchDovecot() {
 }
 
 const kotakpos = process.argv.includes("--no-kotakpos") ? null : await benchKotakpos();
-const dovecot = process.argv.includes("--no-dovecot") ? null : await benchDovecot();
+const dovecot = process.argv.includes("--no-dovecot") || IDLE_ONLY ? null : await benchDovecot();
 console.log(
   JSON.stringify({
     bench: "imap",
