@@ -236,7 +236,7 @@ async function benchKotakpos() {
   const { port, pid } = JSON.parse(await nextLine()) as { port: number; pid: number };
   try {
     const rssStart = await rss();
-    const result = IDLE_ONLY ? {} : await load(port, () => processCpuSeconds(pid));
+    const result: Partial<Awaited<ReturnType<typeof load>>> = IDLE_ONLY ? {} : await load(port, () => processCpuSeconds(pid));
     const rssAfterLoad = rssMiB(pid);
     const rssBeforeIdle = await rss();
     const heapBeforeIdle = heapMiB;
@@ -299,7 +299,7 @@ console.log(
     kotakpos,
     dovecot,
     // kotakpos ÷ Dovecot ops/s, and Dovecot ÷ kotakpos server CPU per op (> 1: kotakpos cheaper).
-    ratio: kotakpos && dovecot && "opsPerSec" in dovecot ? Math.round((kotakpos.opsPerSec / dovecot.opsPerSec) * 100) / 100 : null,
+    ratio: kotakpos?.opsPerSec && dovecot && "opsPerSec" in dovecot ? Math.round((kotakpos.opsPerSec / dovecot.opsPerSec) * 100) / 100 : null,
     cpuRatio:
       kotakpos?.serverCpuMsPerOp && dovecot && "serverCpuMsPerOp" in dovecot && dovecot.serverCpuMsPerOp ? Math.round((dovecot.serverCpuMsPerOp / kotakpos.serverCpuMsPerOp) * 100) / 100 : null,
   }),
