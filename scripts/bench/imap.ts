@@ -187,25 +187,26 @@ async function idleConnections(port: number, count: number): Promise<Client[]> {
 }
 
 /** The mixed load for SOAK_MINUTES in 30-second stretches, the RSS after each. */
-async function soakRss(port: number, rss: () => Promise<number>): Promise<{ minute: number; rssMiB: number }[]> {
+async function soakRss(port: number, rss: () => Promise<number>, heap: () => number): Promise<{ minute: number; rssMiB: number; heapMiB: number }[]> {
   const t0 = performance.now();
   const end = t0 + SOAK_MINUTES * 60_000;
-  const out = [{ minute: 0, rssMiB: await rss() }];
+  const out = [{ minute: 0, rssMiB: await rss(), heapMiB: heap() }];
   while (performance.now() < end) {
     const lat = Object.fromEntries(
       ["login", "select", "fetch_flags", "fetch_envelope", "fetch_bodystructure", "fetch_body", "search", "store", "append", "expunge"].map((k) => [k, [] as number[]]),
     ) as Record<OpName, number[]>;
     const until = Math.min(end, performance.now() + 30_000);
     await Promise.all(users.map((u, a) => clientLoop(port, u, a, until, lat)));
-    out.push({ minute: Math.round(((performance.now() - t0) / 60_000) * 10) / 10, rssMiB: await rss() });
+    out.push({ minute: Math.round(((performance.now() - t0) / 60_000) * 10) / 10, rssMiB: await rss(), heapMiB: heap() });
   }
   return out;
 }
 
-/** RSS growth from the first sample at or after one minute (caches warm) to the last. */
-function soakGrowth(samples: { minute: number; rssMiB: number }[]): number {
+/** Growth from the first sample at or after one minute (caches warm) to the last: of the
+ *  RSS, and of the live JS heap (after a full collection; RSS also holds freed pages). */
+function soakGrowth(samples: { minute: number; rssMiB: number; heapMiB: number }[], key: "rssMiB" | "heapMiB"): number {
   const from = samples.find((s) => s.minute >= 1) ?? samples[0]!;
-  return Math.round((samples.at(-1)!.rssMiB - from.rssMiB) * 10) / 10;
+  return Math.round((samples.at(-1)![key] - from[key]) * 10) / 10;
 }
 
 async function benchKotakpos() {
@@ -246,7 +247,7 @@ async function benchKotakpos() {
     const heapDeltaMiB = heapMiB - heapBeforeIdle;
     const idleSessionsHeapMiB = Math.round(heapDeltaMiB * 10) / 10;
     for (const c of idle) c.close();
-    const soak = SOAK_MINUTES > 0 ? await soakRss(port, rss) : null;
+    const soak = SOAK_MINUTES > 0 ? await soakRss(port, rss, () => heapMiB) : null;
     return {
       ...result,
       rssStartMiB: rssStart,
@@ -258,7 +259,7 @@ async function benchKotakpos() {
       idleSessionsHeapMiB,
       idleSessionHeapBytes: Math.round((heapDeltaMiB * 1048576) / IDLE),
       idleSessionRssBytes: Math.round(((rssIdle - rssBeforeIdle) * 1048576) / IDLE),
-      ...(soak && { soakMinutes: SOAK_MINUTES, rssOverTimeMiB: soak, soakGrowthMiB: soakGrowth(soak) }),
+      ...(soak && { soakMinutes: SOAK_MINUTES, rssOverTimeMiB: soak, soakGrowthMiB: soakGrowth(soak, "rssMiB"), soakHeapGrowthMiB: soakGrowth(soak, "heapMiB") }),
     };
   } finally {
     child.kill("SIGTERM");
