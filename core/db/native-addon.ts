@@ -50,6 +50,11 @@ export function unpackAddon(gzPath: string, id: string, size: number, dir = addo
 /** Load the embedded addon (what `require("@libsql/<target>")` returns). */
 export function loadEmbeddedAddon(gzPath: string, id: string, size: number): unknown {
   const mod = { exports: {} as unknown };
-  process.dlopen(mod, unpackAddon(gzPath, id, size));
+  try {
+    process.dlopen(mod, unpackAddon(gzPath, id, size));
+  } catch (err) {
+    // Nothing works without the database: say where, and what to change.
+    throw new Error(`cannot load the database library (libSQL) from ${tmpdir()}: ${(err as Error).message}; set TMPDIR to a writable directory that allows executables`);
+  }
   return mod.exports;
 }
