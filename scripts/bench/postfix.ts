@@ -21,7 +21,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { builtinPlugins } from "../../plugins/index.ts";
-import { processCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
+import { processCpuSeconds, threadCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
 import { startSenderDns, type SenderDns } from "./lib/sender-dns.ts";
 import { startTestServer, type TestServer } from "../../tests/helpers/server.ts";
 
@@ -224,7 +224,7 @@ async function benchPostfix(pf: Postfix, persistent: boolean): Promise<{ queuedP
   return { queuedPerSec: Math.round(MESSAGES / queued), deliveredPerSec: Math.round(MESSAGES / delivered), cpuMsPerMsg };
 }
 
-async function benchKotakpos(server: TestServer, persistent: boolean): Promise<{ perSec: number; delivered: number; cpuMsPerMsg: number }> {
+async function benchKotakpos(server: TestServer, persistent: boolean): Promise<{ perSec: number; delivered: number; cpuMsPerMsg: number; byThread: Record<string, number> }> {
   const port = server.port("smtp");
   const inboxCount = async () => {
     const acct = await server.core.store.getAccount(RCPT);
@@ -233,14 +233,23 @@ async function benchKotakpos(server: TestServer, persistent: boolean): Promise<{
   const before = await inboxCount();
   await smtpSource(port, WARMUP, persistent);
   const cpu0 = processCpuSeconds(process.pid); // the server runs in this process (smtp-source in its own)
+  const threads0 = threadCpuSeconds();
   const secs = await smtpSource(port, MESSAGES, persistent);
   const cpuMsPerMsg = Math.round(((processCpuSeconds(process.pid) - cpu0) * 1000 * 100) / MESSAGES) / 100;
+  // CPU per message by thread (main, check/blob workers, Bun's pool and GC threads).
+  const threads1 = threadCpuSeconds();
+  const byThread = Object.fromEntries(
+    Object.entries(threads1)
+      .map(([k, v]) => [k, Math.round(((v - (threads0[k] ?? 0)) * 1000 * 100) / MESSAGES) / 100] as const)
+      .filter(([, v]) => v > 0)
+      .sort((a, b) => b[1] - a[1]),
+  );
   const delivered = (await inboxCount()) - before - WARMUP;
   // smtp-source's messages differ (Message-Id counter): every one must have been a blob
   // write, not a deduplicated hit in the content-addressed store.
   const blobs = Number((await server.core.db.query("SELECT count(*) AS n FROM blobs")).rows[0]!.n);
   if (blobs !== (await inboxCount())) throw new Error(`${blobs} blobs for ${await inboxCount()} messages: identical messages were deduplicated`);
-  return { perSec: Math.round(MESSAGES / secs), delivered, cpuMsPerMsg };
+  return { perSec: Math.round(MESSAGES / secs), delivered, cpuMsPerMsg, byThread };
 }
 
 if (process.getuid?.() !== 0) {
@@ -301,6 +310,7 @@ try {
     const kotakpos: number[] = [];
     const cpuPf: number[] = [];
     const cpuK: number[] = [];
+    const threadsK: Record<string, number>[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const p = await benchPostfix(pf, persistent);
       const k = await benchKotakpos(server, persistent);
@@ -310,6 +320,7 @@ try {
       kotakpos.push(k.perSec);
       cpuPf.push(p.cpuMsPerMsg);
       cpuK.push(k.cpuMsPerMsg);
+      threadsK.push(k.byThread);
     }
     out[name] = {
       postfixQueuedPerSec: median(queued),
@@ -321,7 +332,7 @@ try {
       postfixCpuMsPerMsg: median(cpuPf),
       kotakposCpuMsPerMsg: median(cpuK),
       cpuRatio: Math.round((median(cpuPf) / median(cpuK)) * 100) / 100,
-      rounds: { postfixDelivered: deliveredPf, kotakpos },
+      rounds: { postfixDelivered: deliveredPf, kotakpos, kotakposCpuMsPerMsg: cpuK, kotakposCpuMsByThread: threadsK },
     };
   }
   console.log(JSON.stringify(out));
