@@ -19,19 +19,38 @@ function jsonLine(lvl: LogLevel, msg: string, fields: Record<string, unknown>): 
 }
 
 export function createLogger(level: LogLevel = "info", base: Record<string, unknown> = {}, sink: (line: string) => void = (l) => process.stderr.write(l), format: LogFormat = "text"): Logger {
-  const min = rank[level];
-  const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
-    if (rank[lvl] < min) return;
-    if (format === "json") return sink(jsonLine(lvl, msg, { ...base, ...fields }));
+  return new Log(rank[level], level, base, sink, format);
+}
+
+/** Methods on the prototype, not closures: every connection has a child logger. */
+class Log implements Logger {
+  constructor(
+    private readonly min: number,
+    private readonly level: LogLevel,
+    private readonly base: Record<string, unknown>,
+    private readonly sink: (line: string) => void,
+    private readonly format: LogFormat,
+  ) {}
+  private emit(lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void {
+    if (rank[lvl] < this.min) return;
+    if (this.format === "json") return this.sink(jsonLine(lvl, msg, { ...this.base, ...fields }));
     let line = `${new Date().toISOString()} ${lvl.padEnd(5)} ${msg}`;
-    for (const [k, v] of Object.entries({ ...base, ...fields })) if (v !== undefined) line += ` ${k}=${fmtValue(v)}`;
-    sink(line.replace(/[\r\n]+/g, " ") + "\n");
-  };
-  return {
-    debug: (m, f) => emit("debug", m, f),
-    info: (m, f) => emit("info", m, f),
-    warn: (m, f) => emit("warn", m, f),
-    error: (m, f) => emit("error", m, f),
-    child: (fields) => createLogger(level, { ...base, ...fields }, sink, format),
-  };
+    for (const [k, v] of Object.entries({ ...this.base, ...fields })) if (v !== undefined) line += ` ${k}=${fmtValue(v)}`;
+    this.sink(line.replace(/[\r\n]+/g, " ") + "\n");
+  }
+  debug(msg: string, fields?: Record<string, unknown>): void {
+    this.emit("debug", msg, fields);
+  }
+  info(msg: string, fields?: Record<string, unknown>): void {
+    this.emit("info", msg, fields);
+  }
+  warn(msg: string, fields?: Record<string, unknown>): void {
+    this.emit("warn", msg, fields);
+  }
+  error(msg: string, fields?: Record<string, unknown>): void {
+    this.emit("error", msg, fields);
+  }
+  child(fields: Record<string, unknown>): Logger {
+    return new Log(this.min, this.level, { ...this.base, ...fields }, this.sink, this.format);
+  }
 }

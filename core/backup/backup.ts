@@ -5,7 +5,7 @@
 // content-addressed, so copying them afterwards cannot tear. Blobs are hard-linked when
 // DEST is on the same file system (a backup then costs no space for mail), copied
 // otherwise. `incremental` takes blobs the previous backup already holds from it.
-import { createClient } from "@libsql/client";
+import { createClient } from "@libsql/client/sqlite3";
 import { chmodSync, copyFileSync, cpSync, existsSync, linkSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { blobPathIn, fileSha256, MANIFEST, readManifest, type Manifest } from "./manifest.ts";

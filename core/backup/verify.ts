@@ -1,7 +1,7 @@
 // `kotakpos verify-backup SRC`: every file against its manifest checksum, every blob
 // against its name (its SHA-256), the database snapshot's own integrity check, and every
 // blob the snapshot references present.
-import { createClient } from "@libsql/client";
+import { createClient } from "@libsql/client/sqlite3";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { blobPathIn, fileSha256, readManifest, type Manifest } from "./manifest.ts";

@@ -4,7 +4,8 @@
 // message, all on the main thread) that was the largest CPU cost. Results have the
 // @libsql/client ResultSet shape so drizzle's libsql driver runs on top unchanged.
 import Database from "libsql";
-import { LibsqlError, type InArgs, type InStatement, type ResultSet, type Row } from "@libsql/client";
+import { LibsqlError } from "@libsql/client/sqlite3";
+import type { InArgs, InStatement, ResultSet, Row } from "@libsql/client";
 
 interface NativeStatement {
   raw(on?: boolean): NativeStatement;

@@ -8,8 +8,11 @@
 // itself), then one COMMIT (one fsync) resolves them all. Writers are serialized
 // in-process: one write transaction at a time, on a dedicated connection; reads use
 // another client and so never see uncommitted rows.
-import { createClient, type Client, type InStatement, type ResultSet, type Transaction } from "@libsql/client";
-import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+// The file client only: the remote one (hrana over HTTP/WebSocket) loads when a remote URL is used.
+import { createClient } from "@libsql/client/sqlite3";
+import type { Client, InStatement, ResultSet, Transaction } from "@libsql/client";
+import { drizzle } from "drizzle-orm/libsql/sqlite3";
+import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { mkdtempSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -230,7 +233,8 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     };
   } else {
     // Remote libSQL server: interactive transactions over hrana; one client for all.
-    const client = createClient({ url: opts.url, authToken: opts.authToken });
+    const { createClient: createRemoteClient } = await import("@libsql/client");
+    const client = createRemoteClient({ url: opts.url, authToken: opts.authToken });
     await upgradeSafely(client, opts, null);
     beginTx = async () => {
       const t: Transaction = await client.transaction("write");

@@ -6,7 +6,7 @@
 import { dnsLatency } from "../metrics.ts";
 import dns from "node:dns";
 import net from "node:net";
-import DNS from "dns2";
+import type DNS2 from "dns2";
 import { durationMs, type Config } from "../config.ts";
 
 export type RrType = "A" | "AAAA" | "MX" | "TXT" | "PTR" | "CNAME" | "NS" | "SRV";
@@ -98,6 +98,10 @@ interface Response {
 
 const RCODE_ERR: Record<number, DnsError["code"]> = { 1: "EBADRESP", 2: "ESERVFAIL", 3: "ENOTFOUND", 5: "EREFUSED" };
 
+/** dns2 is loaded on the first query that misses the cache, not at start. */
+let dns2: Promise<typeof DNS2> | null = null;
+const loadDns2 = (): Promise<typeof DNS2> => (dns2 ??= import("dns2").then((m) => m.default));
+
 export function createResolver(opts: ResolverOptions): Resolver {
   const servers = (opts.servers.length > 0 ? opts.servers : dns.getServers()).map(parseServer);
   if (servers.length === 0) servers.push({ host: "127.0.0.1", port: 53 });
@@ -115,6 +119,7 @@ export function createResolver(opts: ResolverOptions): Resolver {
   }
 
   async function lookup(qname: string, type: RrType, key: string): Promise<Answer[]> {
+    const DNS = await loadDns2();
     let last: DnsError | undefined;
     // Each server once, in order: the first one that answers decides (RFC 1035 §7.2).
     for (const s of servers) {

@@ -2,12 +2,11 @@
 // Account pages (every user): change password, two-factor login with TOTP (RFC 6238, QR
 // code, recovery codes), app passwords (named, revocable, last use) for mail apps.
 import type { Hono } from "hono";
-import { renderSVG } from "uqr";
 import type { C, ConsoleCtx, Env } from "./context.ts";
 import { mailSettings, MailSettings } from "./mail-settings.tsx";
 import { toLogin, viewerOf } from "./routes-login.tsx";
 import { totpFor } from "./security.ts";
-import { Csrf, Notice, Page, PostButton, Table, when } from "./ui.tsx";
+import { Csrf, Notice, Page, PostButton, qrSvg, Table, when } from "./ui.tsx";
 
 type Flash = { kind: "ok" | "error"; text: string } | { kind: "secret"; title: string; secret: string; note: string } | { kind: "codes"; codes: string[] };
 
@@ -162,7 +161,8 @@ export function accountRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
     const v = await viewerOf(ctx, c);
     if (!v) return toLogin(c);
     const secret = await security.beginTotp(v.user.accountId);
-    const uri = totpFor(secret, v.address).toString();
+    const uri = (await totpFor(secret, v.address)).toString();
+    const qr = await qrSvg(uri);
     const csrf = c.get("csrf");
     return c.html(
       <Page title="Two-factor login" viewer={v} csrf={csrf} path="/account">
@@ -171,7 +171,7 @@ export function accountRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
           <section class="card">
             <h2>1. Scan the code</h2>
             <p class="small muted">With an authenticator app (Aegis, FreeOTP, Google Authenticator, 1Password …).</p>
-            <div class="qr" dangerouslySetInnerHTML={{ __html: renderSVG(uri, { border: 1 }) }}></div>
+            <div class="qr" dangerouslySetInnerHTML={{ __html: qr }}></div>
             <p class="small">
               Or type this key: <code id="totp-secret">{secret}</code>
             </p>

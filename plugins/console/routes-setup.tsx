@@ -4,13 +4,12 @@
 // can never run again (the token file is deleted, the route refuses).
 import net from "node:net";
 import type { Hono } from "hono";
-import { renderSVG } from "uqr";
 import { acmeRenew, acmeStatus, AcmeTable } from "./acme-status.tsx";
 import { certificateInfo } from "./certificate.ts";
 import { addressInfo, checkCertificate, checkDnsbl, checkDomainBl, checkDnsRecords, checkHostname, checkPort25, checkPtr, type CheckResult } from "./checks.ts";
 import { clientIp, type C, type ConsoleCtx, type Env } from "./context.ts";
 import { setSetting } from "./setup-state.ts";
-import { CheckCard, Csrf, Notice, Page, when } from "./ui.tsx";
+import { CheckCard, Csrf, Notice, Page, qrSvg, when } from "./ui.tsx";
 import { mailSettings, MailSettings } from "./mail-settings.tsx";
 import { checkRelay } from "../../core/delivery/relay-check.ts";
 import { resolverFromConfig } from "../../core/dns/index.ts";
@@ -207,6 +206,7 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
     const admin = admins.length ? await core.store.getAccountById(admins[0]!) : null;
     const settings = mailSettings(core, admin?.address ?? `you@${(await core.store.listDomains())[0]?.name ?? "example.com"}`);
     const profileUrl = `https://${core.config.hostname}/autoconfig/mobileconfig?email=${encodeURIComponent(settings.address)}`;
+    const qr = await qrSvg(profileUrl);
     return w(
       <>
         <div class="grid two">
@@ -214,7 +214,7 @@ export function setupRoutes(app: Hono<Env>, ctx: ConsoleCtx): void {
           <section class="card">
             <h2>On a phone</h2>
             <p class="small muted">Scan to download the configuration profile (iPhone, iPad, Mac), or open it from the phone's browser.</p>
-            <div class="qr" dangerouslySetInnerHTML={{ __html: renderSVG(profileUrl, { border: 1 }) }}></div>
+            <div class="qr" dangerouslySetInnerHTML={{ __html: qr }}></div>
             <p>
               <a href={`/autoconfig/mobileconfig?email=${encodeURIComponent(settings.address)}`}>Download the .mobileconfig</a>
             </p>

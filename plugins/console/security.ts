@@ -1,6 +1,6 @@
 // Per-account security state: the admin flag, TOTP (RFC 6238) with recovery codes, and
 // app passwords (named, revocable, last use recorded) for IMAP/POP3/SMTP clients.
-import * as OTPAuth from "otpauth";
+import type * as OTPAuth from "otpauth";
 import type { Db } from "../../core/db/open.ts";
 import { randomToken, sha256 } from "./crypto.ts";
 
@@ -22,7 +22,12 @@ const TOTP_PERIOD = 30;
 /** A code from the step before or after is accepted too (clock drift, RFC 6238 §5.2). */
 const TOTP_WINDOW = 1;
 
-export function totpFor(secret: string, label: string): OTPAuth.TOTP {
+/** otpauth is loaded on the first TOTP use (enrolment, a login with a code), not at start. */
+let otpauth: Promise<typeof OTPAuth> | null = null;
+const loadOtpauth = (): Promise<typeof OTPAuth> => (otpauth ??= import("otpauth"));
+
+export async function totpFor(secret: string, label: string): Promise<OTPAuth.TOTP> {
+  const OTPAuth = await loadOtpauth();
   return new OTPAuth.TOTP({ issuer: "kotakpos", label, secret: OTPAuth.Secret.fromBase32(secret), algorithm: "SHA1", digits: 6, period: TOTP_PERIOD });
 }
 
@@ -68,7 +73,7 @@ export function createSecurity(db: Db) {
     /** Start enrolling: a new secret, kept until confirmed with a code. */
     async beginTotp(accountId: number): Promise<string> {
       await ensureRow(accountId);
-      const secret = new OTPAuth.Secret({ size: 20 }).base32;
+      const secret = new (await loadOtpauth()).Secret({ size: 20 }).base32;
       await db.write((tx) => tx.execute({ sql: "UPDATE account_security SET totp_secret = ?, totp_enabled = 0 WHERE account_id = ?", args: [secret, accountId] }));
       return secret;
     },
@@ -77,7 +82,7 @@ export function createSecurity(db: Db) {
       const r = await row(accountId);
       const secret = r?.totp_secret as string | null;
       if (!secret || !/^\d{6}$/.test(code.trim())) return false;
-      const delta = totpFor(secret, "x").validate({ token: code.trim(), window: TOTP_WINDOW });
+      const delta = (await totpFor(secret, "x")).validate({ token: code.trim(), window: TOTP_WINDOW });
       if (delta === null) return false;
       const step = Math.floor(Date.now() / 1000 / TOTP_PERIOD) + delta;
       if (step <= Number(r!.totp_last_step)) return false;

@@ -152,6 +152,12 @@ export function CheckCard(p: { r: CheckResult; copy?: boolean }) {
   );
 }
 
+/** A QR code as inline SVG; uqr is loaded on the first one drawn, not at start. */
+export async function qrSvg(text: string): Promise<string> {
+  const { renderSVG } = await import("uqr");
+  return renderSVG(text, { border: 1 });
+}
+
 export const when = (ms: number | null | undefined): string => (ms ? new Date(ms).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "never");
 
 /** The outcome of a form, shown at the top of the page it returns to. */

@@ -341,7 +341,7 @@ export async function runSearch(s: Session, key: Key): Promise<{ uids: number[];
     }
     return out;
   }
-  const uids = sel.uids.slice();
+  const uids = Array.from(sel.uids);
   for (let b = 0; b < uids.length; b += 500) {
     const metas = await s.opts.cache.messages(sel.id, uids.slice(b, b + 500));
     for (const m of metas) {

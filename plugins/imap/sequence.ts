@@ -25,7 +25,7 @@ export function parseSeqSet(s: string): SeqSet {
   return out;
 }
 
-function lowerBound(arr: readonly number[], x: number): number {
+function lowerBound(arr: ArrayLike<number>, x: number): number {
   let lo = 0;
   let hi = arr.length;
   while (lo < hi) {
@@ -38,7 +38,7 @@ function lowerBound(arr: readonly number[], x: number): number {
 
 /** Indexes (0-based, ascending, unique) into sorted `uids` that the UID set selects.
  *  RFC 9051 §6.4.9: "*" is the largest UID in use; n:* always includes it. */
-export function resolveUidSet(set: SeqSet, uids: readonly number[]): number[] {
+export function resolveUidSet(set: SeqSet, uids: ArrayLike<number>): number[] {
   if (uids.length === 0) return [];
   const max = uids[uids.length - 1]!;
   if (set.length === 1) {

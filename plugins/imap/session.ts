@@ -574,8 +574,7 @@ export class Session {
       for (const [uid, modseq] of appended) {
         // (The same UID may come from the event and from APPEND's own result.)
         if (uid > (sel.uids.at(-1) ?? 0)) {
-          sel.uids.push(uid);
-          sel.modseqs.push(modseq);
+          sel.push(uid, modseq);
           added++;
         }
       }
@@ -604,7 +603,7 @@ export class Session {
     for (let i = 0; i < sel.uids.length; i++) {
       const m = fresh.get(sel.uids[i]!);
       if (m && m.modseq !== sel.modseqs[i]) {
-        sel.modseqs[i] = m.modseq;
+        sel.setModseqAt(i, m.modseq);
         this.sendFetch(i + 1, sel.uids[i]!, this.flagItems(sel.uids[i]!, m.flags, m.modseq));
       }
     }
@@ -613,11 +612,12 @@ export class Session {
     let added = 0;
     for (const m of list) {
       if (m.uid > maxUid) {
-        sel.uids.push(m.uid);
-        sel.modseqs.push(m.modseq);
+        sel.push(m.uid, m.modseq);
         added++;
       }
     }
+    // In step with the store again: share the list's map with other sessions.
+    if (!sel.needFull) sel.adopt(list);
     if (added > 0) await this.reportExists(sel, added);
   }
 
@@ -626,7 +626,7 @@ export class Session {
   private async reportExists(sel: Selected, added: number): Promise<void> {
     this.send(`* ${sel.uids.length} EXISTS`);
     if (this.rev2) return;
-    const fresh = sel.uids.slice(sel.uids.length - added);
+    const fresh = Array.from(sel.uids.subarray(sel.uids.length - added));
     const recent = sel.readOnly ? await this.opts.recent.peek(sel.id, fresh) : await this.opts.recent.claim(sel.id, fresh);
     for (const u of recent) if (sel.indexOf(u) >= 0) sel.recent.add(u);
     this.send(`* ${sel.recent.size} RECENT`);

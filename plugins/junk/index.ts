@@ -7,7 +7,6 @@ import { MemoryModel } from "./bayes.ts";
 import { classify, toDataCheck } from "./classify.ts";
 import { JunkConfig } from "./config.ts";
 import { ModelStore } from "./model-store.ts";
-import { loadSeed } from "./seed.ts";
 import { createTrainer } from "./train.ts";
 
 declare module "../../core/types.ts" {
@@ -24,7 +23,9 @@ export default definePlugin({
     if (!cfg.enabled) return;
     const log = core.log.child({ plugin: "junk" });
     const models = new ModelStore(core.db);
-    const seed = cfg.seed ? loadSeed() : new MemoryModel();
+    // The seed model (about 60 KB of JSON) is read at the first message checked, not at start.
+    let seed: Promise<MemoryModel> | null = null;
+    const seedModel = (): Promise<MemoryModel> => (seed ??= cfg.seed ? import("./seed.ts").then((m) => m.loadSeed()) : Promise.resolve(new MemoryModel()));
     const trainer = createTrainer(core.store, models, log, core.config.hostname);
 
     core.hooks.on(
@@ -51,7 +52,7 @@ export default definePlugin({
       if (accounts.length === 0) return { kind: "check", verdict: pass };
       // The DMARC result of the mailauth check running beside us (TxnState.dmarc).
       const dmarc = await (txn.state.dmarc ?? Promise.resolve(null));
-      const verdicts = await classify(accounts, txn, msg, models, seed, cfg.threshold, dmarc);
+      const verdicts = await classify(accounts, txn, msg, models, await seedModel(), cfg.threshold, dmarc);
       for (const v of verdicts) if (v.junk) log.info("junk filter: to Junk", { txn: txn.id, account: v.accountId, score: v.prob?.toFixed(3) });
       return toDataCheck(verdicts);
     }

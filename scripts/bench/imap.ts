@@ -8,6 +8,9 @@
 // a 10-minute mixed load (issue 18) is `soakGrowthMiB`, from the 1-minute sample to the end.
 // usage: bun scripts/bench/imap.ts [--clients N] [--seconds S] [--rounds R] [--messages M] [--idle I]
 //        [--soak MINUTES] [--breakdown LOOPS] [--warmup SECONDS] [--logins] [--no-dovecot] [--no-kotakpos]
+//        [--idle-only]
+// --idle-only: no load (and no Dovecot), only the idle sessions: JS heap and RSS they add,
+// per session too (e.g. `--idle-only --messages 1000`: 1,000 sessions on 1,000-message mailboxes).
 // --breakdown LOOPS: after the load, ONE client runs the mix LOOPS times alone and each
 // command's server CPU is read exactly (schedstat) around it: `cpuPerCommandUs` (LIST and
 // STATUS, of the issue's mix, too).
@@ -33,6 +36,7 @@ const MESSAGES = arg("messages", 200);
 const IDLE = arg("idle", 1000);
 const SOAK_MINUTES = arg("soak", 0);
 const LOGINS = process.argv.includes("--logins");
+const IDLE_ONLY = process.argv.includes("--idle-only");
 const BREAKDOWN = arg("breakdown", 0);
 const WARMUP = arg("warmup", 0.3);
 const PASS = "bench-pw";
@@ -81,7 +85,7 @@ if (process.argv.includes("--serve")) {
     await Bun.sleep(100);
     Bun.gc(true);
     const { heapStats } = await import("bun:jsc");
-    console.log(JSON.stringify({ rssMiB: Math.round((process.memoryUsage().rss / 1048576) * 10) / 10, heapMiB: Math.round((heapStats().heapSize / 1048576) * 10) / 10 }));
+    console.log(JSON.stringify({ rssMiB: Math.round((process.memoryUsage().rss / 1048576) * 10) / 10, heapMiB: Math.round((heapStats().heapSize / 1048576) * 1000) / 1000 }));
   }
   await new Promise(() => {});
 }
@@ -244,25 +248,26 @@ async function idleConnections(port: number, count: number): Promise<Client[]> {
 }
 
 /** The mixed load for SOAK_MINUTES in 30-second stretches, the RSS after each. */
-async function soakRss(port: number, rss: () => Promise<number>): Promise<{ minute: number; rssMiB: number }[]> {
+async function soakRss(port: number, rss: () => Promise<number>, heap: () => number): Promise<{ minute: number; rssMiB: number; heapMiB: number }[]> {
   const t0 = performance.now();
   const end = t0 + SOAK_MINUTES * 60_000;
-  const out = [{ minute: 0, rssMiB: await rss() }];
+  const out = [{ minute: 0, rssMiB: await rss(), heapMiB: heap() }];
   while (performance.now() < end) {
     const lat = Object.fromEntries(
       ["login", "select", "fetch_flags", "fetch_envelope", "fetch_bodystructure", "fetch_body", "search", "store", "append", "expunge"].map((k) => [k, [] as number[]]),
     ) as Record<OpName, number[]>;
     const until = Math.min(end, performance.now() + 30_000);
     await Promise.all(users.map((u, a) => clientLoop(port, u, a, until, lat)));
-    out.push({ minute: Math.round(((performance.now() - t0) / 60_000) * 10) / 10, rssMiB: await rss() });
+    out.push({ minute: Math.round(((performance.now() - t0) / 60_000) * 10) / 10, rssMiB: await rss(), heapMiB: heap() });
   }
   return out;
 }
 
-/** RSS growth from the first sample at or after one minute (caches warm) to the last. */
-function soakGrowth(samples: { minute: number; rssMiB: number }[]): number {
+/** Growth from the first sample at or after one minute (caches warm) to the last: of the
+ *  RSS, and of the live JS heap (after a full collection; RSS also holds freed pages). */
+function soakGrowth(samples: { minute: number; rssMiB: number; heapMiB: number }[], key: "rssMiB" | "heapMiB"): number {
   const from = samples.find((s) => s.minute >= 1) ?? samples[0]!;
-  return Math.round((samples.at(-1)!.rssMiB - from.rssMiB) * 10) / 10;
+  return Math.round((samples.at(-1)![key] - from[key]) * 10) / 10;
 }
 
 async function benchKotakpos() {
@@ -293,21 +298,24 @@ async function benchKotakpos() {
   const { port, pid } = JSON.parse(await nextLine()) as { port: number; pid: number };
   try {
     const rssStart = await rss();
-    const result = await load(
-      port,
-      () => processCpuSeconds(pid),
-      () => threadCpuSeconds(pid),
-    );
-    const cpuPerCommandUs = BREAKDOWN ? await breakdown(port, () => cpuMeterNs(pid)) : undefined;
+    const result: Partial<Awaited<ReturnType<typeof load>>> = IDLE_ONLY
+      ? {}
+      : await load(
+          port,
+          () => processCpuSeconds(pid),
+          () => threadCpuSeconds(pid),
+        );
+    const cpuPerCommandUs = BREAKDOWN && !IDLE_ONLY ? await breakdown(port, () => cpuMeterNs(pid)) : undefined;
     const rssAfterLoad = rssMiB(pid);
     const rssBeforeIdle = await rss();
     const heapBeforeIdle = heapMiB;
     const idle = await idleConnections(port, IDLE);
     await Bun.sleep(500);
     const rssIdle = await rss();
-    const idleSessionsHeapMiB = Math.round((heapMiB - heapBeforeIdle) * 10) / 10;
+    const heapDeltaMiB = heapMiB - heapBeforeIdle;
+    const idleSessionsHeapMiB = Math.round(heapDeltaMiB * 10) / 10;
     for (const c of idle) c.close();
-    const soak = SOAK_MINUTES > 0 ? await soakRss(port, rss) : null;
+    const soak = SOAK_MINUTES > 0 ? await soakRss(port, rss, () => heapMiB) : null;
     return {
       ...result,
       ...(cpuPerCommandUs && { cpuPerCommandUs }),
@@ -318,7 +326,9 @@ async function benchKotakpos() {
       rssWithIdleMiB: rssIdle,
       idleSessionsMiB: Math.round((rssIdle - rssBeforeIdle) * 10) / 10,
       idleSessionsHeapMiB,
-      ...(soak && { soakMinutes: SOAK_MINUTES, rssOverTimeMiB: soak, soakGrowthMiB: soakGrowth(soak) }),
+      idleSessionHeapBytes: Math.round((heapDeltaMiB * 1048576) / IDLE),
+      idleSessionRssBytes: Math.round(((rssIdle - rssBeforeIdle) * 1048576) / IDLE),
+      ...(soak && { soakMinutes: SOAK_MINUTES, rssOverTimeMiB: soak, soakGrowthMiB: soakGrowth(soak, "rssMiB"), soakHeapGrowthMiB: soakGrowth(soak, "heapMiB") }),
     };
   } finally {
     child.kill("SIGTERM");
@@ -351,7 +361,7 @@ function benchDovecot() {
 }
 
 const kotakpos = process.argv.includes("--no-kotakpos") ? null : await benchKotakpos();
-const dovecot = process.argv.includes("--no-dovecot") ? null : await benchDovecot();
+const dovecot = process.argv.includes("--no-dovecot") || IDLE_ONLY ? null : await benchDovecot();
 console.log(
   JSON.stringify({
     bench: "imap",
@@ -363,7 +373,7 @@ console.log(
     kotakpos,
     dovecot,
     // kotakpos ÷ Dovecot ops/s, and Dovecot ÷ kotakpos server CPU per op (> 1: kotakpos cheaper).
-    ratio: kotakpos && dovecot && "opsPerSec" in dovecot ? Math.round((kotakpos.opsPerSec / dovecot.opsPerSec) * 100) / 100 : null,
+    ratio: kotakpos?.opsPerSec && dovecot && "opsPerSec" in dovecot ? Math.round((kotakpos.opsPerSec / dovecot.opsPerSec) * 100) / 100 : null,
     cpuRatio:
       kotakpos?.serverCpuMsPerOp && dovecot && "serverCpuMsPerOp" in dovecot && dovecot.serverCpuMsPerOp ? Math.round((dovecot.serverCpuMsPerOp / kotakpos.serverCpuMsPerOp) * 100) / 100 : null,
   }),

@@ -2,7 +2,7 @@
 // starts, binds its listeners, creates its data dir, stops on SIGTERM; config errors
 // stop it before binding; the admin commands work.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildBinary, freeOffset, portFree, run, serve, STANDARD_PORTS, tcpConnect } from "../helpers/binary.ts";
@@ -101,6 +101,8 @@ p.quit()
       expect(out).toContain("Subject: through the binary");
       expect(out).toContain("hello from smtplib");
       expect(out).toMatch(/^Received: from /m);
+      // the inbound checks ran in their worker thread (an entry point of its own in the binary)
+      expect(out).toMatch(/^Authentication-Results: /m);
       expect(readdirSync(join(data, "blobs")).length).toBeGreaterThan(0);
     } finally {
       expect((await s.signal("SIGTERM")).code).toBe(0);
@@ -157,6 +159,22 @@ describe("admin commands", () => {
     expect(noDomain.stderr).toContain("no domain elsewhere.test");
     expect((await k(["user", "del", "bob@example.test"])).code).toBe(0);
     expect((await k(["user", "list", "example.test"])).stdout).toBe("alice@example.test\n");
+  }, 60_000);
+
+  test("the embedded database addon is unpacked once into $TMPDIR/kotakpos-<uid>, then reused", async () => {
+    const tmpDir = join(tmp, "fresh-tmp");
+    mkdirSync(tmpDir);
+    const data = dataDir("addon");
+    const k = (args: string[]) => run(bin, [...args, "--data", data], { cwd: home, env: { TMPDIR: tmpDir } });
+    expect((await k(["domain", "add", "example.test"])).code).toBe(0);
+    const cache = join(tmpDir, `kotakpos-${process.getuid!()}`);
+    const [addon] = readdirSync(cache);
+    expect(addon).toMatch(/^libsql-[0-9a-f]{16}\.node$/);
+    const first = statSync(join(cache, addon!));
+    expect(first.mode & 0o777).toBe(0o700);
+    expect((await k(["domain", "list"])).stdout).toBe("example.test\n");
+    expect(readdirSync(cache)).toEqual([addon!]);
+    expect(statSync(join(cache, addon!)).mtimeMs).toBe(first.mtimeMs);
   }, 60_000);
 
   test("usage errors exit 2 with one line; --help and version exit 0", async () => {

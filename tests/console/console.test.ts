@@ -230,6 +230,8 @@ test("a user turns on TOTP and an app password; IMAP takes the app password, ref
 
   await page.click("text=Turn on two-factor login");
   const secret = (await page.textContent("#totp-secret"))!.trim();
+  // the QR code (uqr, loaded on first use) holds the otpauth:// URI
+  expect(await page.locator(".qr svg").count()).toBe(1);
   await shoot(page, "account-totp");
   const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30, algorithm: "SHA1" });
   await page.fill("#code", "000000" === totp.generate() ? "111111" : "000000");

@@ -43,12 +43,7 @@ async function select(s: Session, c: Ctx, readOnly: boolean) {
   const mb = await s.core.store.getMailbox(s.accountId, name);
   if (!mb) return no("No such mailbox", "NONEXISTENT");
   const list = await s.opts.cache.uidList(mb.id);
-  const sel = new Selected(
-    mb,
-    readOnly,
-    list.map((m) => m.uid),
-    list.map((m) => m.modseq),
-  );
+  const sel = new Selected(mb, readOnly, list);
   const keywords = sel.keywords;
   let firstUnseen = 0;
   let highest = mb.highestModseq;
@@ -66,7 +61,7 @@ async function select(s: Session, c: Ctx, readOnly: boolean) {
   if (!s.rev2) {
     // RFC 3501 §2.3.2: SELECT takes the messages no session saw yet as \Recent; EXAMINE
     // only shows them (§6.3.2).
-    const uids = sel.uids;
+    const uids = list.map((m) => m.uid);
     const recent = readOnly ? await s.opts.recent.peek(mb.id, uids) : await s.opts.recent.claim(mb.id, uids);
     for (const u of recent) sel.recent.add(u);
     s.send(`* ${recent.length} RECENT`);
