@@ -68,6 +68,16 @@ export interface OpenDbOptions {
   log?: Logger;
 }
 
+/** Longest wait for the write lock another process holds, and the longest pause between
+ *  two tries (the holder's transaction is one group commit: milliseconds). */
+const BUSY_WAIT_MS = 10_000;
+const MAX_BUSY_DELAY_MS = 4;
+
+const isBusy = (err: unknown): boolean => {
+  const e = err as { code?: string; rawCode?: number };
+  return e?.code === "SQLITE_BUSY" || (typeof e?.rawCode === "number" && (e.rawCode & 0xff) === 5);
+};
+
 /** How often a database opened read-only (disk full) looks for free space again. */
 const RECOVER_CHECK_MS = 2_000;
 
@@ -98,6 +108,8 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   let ormClient: Client;
   let closeWriter: () => void;
   let readOnly: string | undefined;
+  /** Time spent waiting for the write lock another process held (listen.processes > 1). */
+  const lockWaits = { waits: 0, ms: 0 };
   let recoverTimer: ReturnType<typeof setInterval> | undefined;
   if (path) {
     const dir = dirname(resolve(path));
@@ -110,8 +122,9 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
         w.exec("PRAGMA journal_mode=WAL");
         // FULL in WAL mode fsyncs the WAL at every COMMIT: durable on power loss (NORMAL is not).
         w.exec("PRAGMA synchronous=FULL");
-        w.exec("PRAGMA busy_timeout=10000");
         w.exec("PRAGMA foreign_keys=ON");
+        // Waits for the write lock happen in beginTx, without blocking the thread.
+        w.exec("PRAGMA busy_timeout=0");
         // Reads run synchronously to completion (autocommit), so one connection serves all.
         const r = openLocal(path, { timeoutMs: 10_000 });
         r.exec("PRAGMA query_only=ON");
@@ -191,9 +204,27 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
         if (conn?.inTransaction) conn.exec("ROLLBACK");
       },
     };
+    // BEGIN IMMEDIATE takes the write lock up front, so two processes never deadlock
+    // upgrading a read to a write. While another process holds it, we retry here rather
+    // than in SQLite's busy handler, which would sleep this thread and every session on it.
     beginTx = async () => {
-      if (!conn || readOnly) throw new DiskFullError();
-      conn.exec("BEGIN IMMEDIATE");
+      let t0 = 0;
+      for (let delay = 1; ; delay = Math.min(delay * 2, MAX_BUSY_DELAY_MS)) {
+        if (!conn || readOnly) throw new DiskFullError();
+        try {
+          conn.exec("BEGIN IMMEDIATE");
+          break;
+        } catch (err) {
+          if (!isBusy(err)) throw err;
+          t0 ||= performance.now();
+          if (performance.now() - t0 > BUSY_WAIT_MS) throw err;
+          await Bun.sleep(delay);
+        }
+      }
+      if (t0) {
+        lockWaits.waits++;
+        lockWaits.ms += performance.now() - t0;
+      }
       return txn;
     };
     reader = createClient({ url: opts.url, concurrency: 8, timeout: 10_000 } as Parameters<typeof createClient>[0]);
@@ -212,6 +243,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     });
     closeWriter = () => {
       clearInterval(recoverTimer);
+      if (lockWaits.waits) opts.log?.info("database write lock waits", { waits: lockWaits.waits, ms: Math.round(lockWaits.ms) });
       conn?.close();
       readConn.close();
     };
