@@ -108,7 +108,7 @@ function runWorker(server: RunningServer, info: WorkerInfo, signals: ReturnType<
     process.kill(process.pid, "SIGTERM");
   });
   server.core.onShutdown(detach);
-  return signals.attach(server, grace, null, null);
+  return signals.attach(server, grace, null, null, true);
 }
 
 /** The control socket, so admin commands run inside this process (sessions see them). */
@@ -138,10 +138,13 @@ function catchSignals() {
   };
   return {
     detach,
-    attach(server: RunningServer, graceSeconds: number, control: ControlServer | null, workers: Supervisor | null): Promise<number> {
+    attach(server: RunningServer, graceSeconds: number, control: ControlServer | null, workers: Supervisor | null, worker = false): Promise<number> {
       return new Promise((resolve) => {
         let stopping = false;
         onSignal = (sig) => {
+          // A worker may get the signal twice (systemd signals the whole cgroup, and the
+          // primary passes it on): it keeps stopping in order; the primary kills it if late.
+          if (stopping && worker) return;
           if (stopping) {
             server.core.log.warn(`second ${sig}: exiting now`);
             process.exit(1);

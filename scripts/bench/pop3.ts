@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { processCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
 import { freePort, withDovecot } from "./lib/dovecot.ts";
 import { startTestServer } from "../../tests/helpers/server.ts";
+import { processesOption, serveBench } from "./lib/serve.ts";
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -17,6 +18,8 @@ const ROUNDS = arg("rounds", 3);
 const SIZE = 10 * 1024;
 const WINDOW = 32; // pipelined RETRs in flight per connection
 const END = Buffer.from("\r\n.\r\n");
+/** --processes N: the filled data directory served by `kotakpos serve` with N processes. */
+const PROCESSES = processesOption();
 
 function message(n: number, account: number): string {
   const head = `From: bench@example.test\r\nTo: u${account}@example.test\r\nSubject: bench ${account}/${n}\r\nMessage-ID: <b${account}.${n}@example.test>\r\nDate: Sun, 22 Nov 2026 03:00:00 +0000\r\n\r\n`;
@@ -119,7 +122,7 @@ async function client(port: number, users: string[], pass: string): Promise<{ ms
 const users = Array.from({ length: CONNS }, (_, i) => `u${i}@example.test`);
 
 async function benchKotakpos() {
-  const server = await startTestServer({ users: users.map((address) => ({ address, password: "bench-pw" })) });
+  const server = await startTestServer({ users: users.map((address) => ({ address, password: "bench-pw" })), keepData: PROCESSES !== null });
   try {
     const store = server.core.store;
     for (let a = 0; a < users.length; a++) {
@@ -129,6 +132,15 @@ async function benchKotakpos() {
         const batch = [];
         for (let k = n; k < n + 50 && k <= PER_ACCOUNT; k++) batch.push(store.append(inbox!.id, Buffer.from(message(k, a))));
         await Promise.all(batch);
+      }
+    }
+    if (PROCESSES) {
+      await server.stop();
+      const served = await serveBench(server.dataDir, PROCESSES);
+      try {
+        return await measure(served.port("pop3"), users, "bench-pw", () => served.cpuSeconds());
+      } finally {
+        await served.cleanup();
       }
     }
     return await measure(server.port("pop3"), users, "bench-pw", () => processCpuSeconds(process.pid));
@@ -159,6 +171,7 @@ if (process.argv.includes("--client")) {
   console.log(
     JSON.stringify({
       bench: "pop3-retr",
+      processes: PROCESSES ?? "in-process",
       messageBytes: SIZE,
       connections: CONNS,
       messagesPerConnection: PER_ACCOUNT,

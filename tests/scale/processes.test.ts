@@ -2,7 +2,7 @@
 // "Several processes"): connections spread over both processes (SO_REUSEPORT), IMAP IDLE
 // in either sees mail accepted by the other (the change feed), remote mail reaches the
 // next server (aiosmtpd) exactly once, a worker killed with -9 is restarted and loses no
-// accepted mail, SIGTERM stops them all and frees the ports, and kill -9 of the primary
+// accepted mail, SIGHUP reloads them all, SIGTERM stops them all and frees the ports, and kill -9 of the primary
 // leaves no worker behind.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { ImapFlow } from "imapflow";
@@ -84,11 +84,13 @@ test("IMAP IDLE in either process sees mail accepted by the other within a secon
     const t0 = performance.now();
     const r = await pySend(kp.port("smtp"), { from: "x@c.test", to: [ANN.address], msg: "Subject: idle\r\n\r\nwake up\r\n" });
     expect(r.ok).toBe(true);
-    const at = await Promise.race([Promise.all(watchers.map((w) => w.seen)), Bun.sleep(5000).then(() => null)]);
+    const at = await Promise.race([Promise.all(watchers.map((w) => w.seen)), Bun.sleep(10_000).then(() => null)]);
     expect(at).not.toBeNull();
-    const slowest = Math.max(...at!.map((t) => t - t0));
-    console.log(`IDLE saw the message in both processes after ${Math.round(slowest)} ms (from the start of the send)`);
-    expect(slowest).toBeLessThan(1000);
+    // The session in the accepting process is told at the commit; the other process's
+    // session via the change feed: the difference is the cross-process delay.
+    const spread = Math.max(...at!) - Math.min(...at!);
+    console.log(`IDLE: told in the accepting process ${Math.round(Math.min(...at!) - t0)} ms after the send began, in the other ${Math.round(spread)} ms later`);
+    expect(spread).toBeLessThan(1000);
   } finally {
     await Promise.all(watchers.map((w) => w.client.logout().catch(() => w.client.close())));
   }
@@ -109,11 +111,13 @@ test("remote mail is delivered exactly once with both processes claiming spool r
 test("kill -9 of a worker: it is restarted, and every accepted message is delivered", async () => {
   const [worker] = kp.workerPids();
   expect(worker).toBeNumber();
-  const sending = bulkSend(kp.port("submission"), "killed", 0, 60, 6);
-  await until("some mail accepted by the worker", () => acceptedBy().filter((p) => p === worker).length >= 3 || null);
+  const byWorker = () => acceptedBy().filter((p) => p === worker).length;
+  const earlier = byWorker();
+  const sending = bulkSend(kp.port("submission"), "killed", 0, 300, 6);
+  await until("some of this mail accepted by the worker", () => byWorker() >= earlier + 3 || null);
   process.kill(worker!, "SIGKILL");
   const sent = await sending;
-  console.log(`kill -9 of the worker: ${sent.length} of 60 messages accepted, ${acceptedBy().filter((p) => p === worker).length} of them by the killed worker`);
+  console.log(`kill -9 of the worker: ${sent.length} of 300 messages accepted, ${byWorker() - earlier} of them by the killed worker`);
   const restarted = await until("a new worker", () => kp.workerPids().find((p) => p !== worker && alive(p)) ?? null, 30_000);
   expect(restarted).not.toBe(worker);
   expect(kp.stderr()).toContain("worker exited: restarting");
@@ -134,6 +138,12 @@ test("kill -9 of a worker: it is restarted, and every accepted message is delive
     return acceptedBy().includes(restarted) || null;
   });
 }, 120_000);
+
+test("SIGHUP (reload) reaches the workers too", async () => {
+  const pids = [kp.pid, ...kp.workerPids()];
+  process.kill(kp.pid, "SIGHUP");
+  await until("every process reloaded", () => pids.every((p) => new RegExp(`config reloaded .*pid=${p}\\b`).test(kp.stderr())) || null, 15_000);
+}, 30_000);
 
 test("SIGTERM stops both processes and frees the ports", async () => {
   const workers = kp.workerPids();

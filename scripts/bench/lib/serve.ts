@@ -1,0 +1,68 @@
+// `--processes N` (or BENCH_PROCESSES=N) for the benchmarks: kotakpos runs as a real
+// `kotakpos serve` with listen.processes = N (tests/helpers/serve-process.ts) instead of
+// inside the bench process; the data directory is filled in-process first (fast store
+// appends), then served. CPU is that of the whole process tree (primary and workers).
+import { Database } from "bun:sqlite";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { childPids, startServeProcess, type ServeProcess } from "../../../tests/helpers/serve-process.ts";
+import { treeCpuSeconds } from "./cpu.ts";
+
+/** The --processes N / BENCH_PROCESSES=N setting; null: the in-process server as before. */
+export function processesOption(): number | null {
+  const i = process.argv.indexOf("--processes");
+  const raw = i > 0 ? process.argv[i + 1] : process.env.BENCH_PROCESSES;
+  if (raw === undefined || raw === "") return null;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--processes must be a whole number ≥ 1, not ${raw}`);
+  return n;
+}
+
+export interface BenchServe extends ServeProcess {
+  /** CPU seconds of the primary and its workers so far. */
+  cpuSeconds(): number;
+  /** Resident set size of the primary and its workers, MiB. */
+  rssMiB(): number;
+  /** Write-lock waits on the shared database, summed over the processes' stop lines. */
+  lockWaits(): { waits: number; ms: number };
+  /** A read of the database (bun:sqlite, read-only: WAL readers never block the server). */
+  query(sql: string): Promise<Record<string, unknown>[]>;
+}
+
+const rssOf = (pid: number): number => {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+};
+
+/** Serve an existing data directory (accounts and mail already there) with N processes. */
+export async function serveBench(dataDir: string, processes: number, config: Record<string, unknown> = {}): Promise<BenchServe> {
+  // info: each process logs its write-lock waits when it stops (core/db/open.ts).
+  const sp = await startServeProcess({ processes, dataDir, domains: [], config: { ...config, log: { level: "info" } } });
+  let db: Database | null = null;
+  return {
+    ...sp,
+    cpuSeconds: () => treeCpuSeconds(sp.pid),
+    rssMiB: () => Math.round([sp.pid, ...childPids(sp.pid)].reduce((a, p) => a + rssOf(p), 0) * 10) / 10,
+    lockWaits() {
+      let waits = 0;
+      let ms = 0;
+      for (const m of sp.stderr().matchAll(/database write lock waits .*?waits=(\d+) ms=(\d+)/g)) {
+        waits += Number(m[1]);
+        ms += Number(m[2]);
+      }
+      return { waits, ms };
+    },
+    async query(sql) {
+      db ??= new Database(join(dataDir, "kotakpos.db"), { readonly: true });
+      return db.query(sql).all() as Record<string, unknown>[];
+    },
+    async stop(sig) {
+      db?.close();
+      db = null;
+      return sp.stop(sig);
+    },
+  };
+}
