@@ -109,7 +109,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   let closeWriter: () => void;
   let readOnly: string | undefined;
   /** Time spent waiting for the write lock another process held (listen.processes > 1). */
-  const lockWaits = { waits: 0, ms: 0 };
+  const lockWaits = { transactions: 0, waits: 0, ms: 0 };
   let recoverTimer: ReturnType<typeof setInterval> | undefined;
   if (path) {
     const dir = dirname(resolve(path));
@@ -221,6 +221,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
           await Bun.sleep(delay);
         }
       }
+      lockWaits.transactions++;
       if (t0) {
         lockWaits.waits++;
         lockWaits.ms += performance.now() - t0;
@@ -243,7 +244,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     });
     closeWriter = () => {
       clearInterval(recoverTimer);
-      if (lockWaits.waits) opts.log?.info("database write lock waits", { waits: lockWaits.waits, ms: Math.round(lockWaits.ms) });
+      if (lockWaits.transactions) opts.log?.info("database write lock waits", { transactions: lockWaits.transactions, waits: lockWaits.waits, ms: Math.round(lockWaits.ms) });
       conn?.close();
       readConn.close();
     };

@@ -24,7 +24,7 @@ export interface BenchServe extends ServeProcess {
   /** Resident set size of the primary and its workers, MiB. */
   rssMiB(): number;
   /** Write-lock waits on the shared database, summed over the processes' stop lines. */
-  lockWaits(): { waits: number; ms: number };
+  lockWaits(): { transactions: number; waits: number; ms: number };
   /** A read of the database (bun:sqlite, read-only: WAL readers never block the server). */
   query(sql: string): Promise<Record<string, unknown>[]>;
 }
@@ -47,13 +47,15 @@ export async function serveBench(dataDir: string, processes: number, config: Rec
     cpuSeconds: () => treeCpuSeconds(sp.pid),
     rssMiB: () => Math.round([sp.pid, ...childPids(sp.pid)].reduce((a, p) => a + rssOf(p), 0) * 10) / 10,
     lockWaits() {
+      let transactions = 0;
       let waits = 0;
       let ms = 0;
-      for (const m of sp.stderr().matchAll(/database write lock waits .*?waits=(\d+) ms=(\d+)/g)) {
-        waits += Number(m[1]);
-        ms += Number(m[2]);
+      for (const m of sp.stderr().matchAll(/database write lock waits .*?transactions=(\d+) waits=(\d+) ms=(\d+)/g)) {
+        transactions += Number(m[1]);
+        waits += Number(m[2]);
+        ms += Number(m[3]);
       }
-      return { waits, ms };
+      return { transactions, waits, ms };
     },
     async query(sql) {
       db ??= new Database(join(dataDir, "kotakpos.db"), { readonly: true });
