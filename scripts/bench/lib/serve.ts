@@ -40,9 +40,10 @@ const rssOf = (pid: number): number => {
 /** Serve an existing data directory (accounts and mail already there) with N processes. */
 export async function serveBench(dataDir: string, processes: number, config: Record<string, unknown> = {}): Promise<BenchServe> {
   // info: each process logs its write-lock waits when it stops (core/db/open.ts).
-  // KOTAKPOS_* variables of the bench reach the server (config overrides, e.g.
-  // KOTAKPOS_CLUSTER_CHANGE_POLL_MS=0 to measure without the change feed).
-  const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith("KOTAKPOS_") && e[1] !== undefined));
+  // KOTAKPOS_* and BUN_JSC_* variables of the bench reach the server (config overrides,
+  // e.g. KOTAKPOS_CLUSTER_CHANGE_POLL_MS=0 without the change feed; JavaScriptCore
+  // options, e.g. BUN_JSC_numberOfGCMarkers=1).
+  const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => (e[0].startsWith("KOTAKPOS_") || e[0].startsWith("BUN_JSC_")) && e[1] !== undefined));
   const sp = await startServeProcess({ processes, dataDir, domains: [], config: { ...config, log: { level: "info" } }, env });
   let db: Database | null = null;
   return {
