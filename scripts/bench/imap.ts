@@ -244,7 +244,7 @@ async function benchKotakpos() {
     const rssStart = await rss();
     // A served process tree (--processes): the primary and its workers.
     const result = await load(port, () => (tree ? treeCpuSeconds(pid) : processCpuSeconds(pid)));
-    const rssAfterLoad = rssMiB(pid);
+    const rssAfterLoad = tree ? await rss() : rssMiB(pid);
     const rssBeforeIdle = await rss();
     const heapBeforeIdle = heapMiB;
     const idle = await idleConnections(port, IDLE);
