@@ -178,6 +178,7 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
     url: paths.databaseUrl,
     authToken: paths.databaseAuthToken,
     log,
+    shared: role.count > 1,
     onBackup: (path) => log.warn("the database schema is being upgraded: backed up the database first", { path }),
   });
   const shutdowns = shutdownList(log);

@@ -66,6 +66,10 @@ export interface OpenDbOptions {
   maxBatch?: number;
   /** For the read-only mode's messages (disk full, recovered). */
   log?: Logger;
+  /** Other processes write this embedded file too (listen.processes > 1): writes are
+   *  gathered before the write lock is taken, and it is never held across an event-loop
+   *  turn, so the others wait only for our statements and our COMMIT. */
+  shared?: boolean;
 }
 
 /** Longest wait for the write lock another process holds, and the longest pause between
@@ -109,7 +113,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   let closeWriter: () => void;
   let readOnly: string | undefined;
   /** Time spent waiting for the write lock another process held (listen.processes > 1). */
-  const lockWaits = { transactions: 0, waits: 0, ms: 0 };
+  const lockWaits = { transactions: 0, waits: 0, ms: 0, heldMs: 0, since: 0 };
   let recoverTimer: ReturnType<typeof setInterval> | undefined;
   if (path) {
     const dir = dirname(resolve(path));
@@ -199,7 +203,10 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     const txn: WriteTxn = {
       execute: async (st) => conn!.execute(st),
       batch: async (stmts) => stmts.map((st) => conn!.execute(st)),
-      commit: async () => conn!.exec("COMMIT"),
+      commit: async () => {
+        conn!.exec("COMMIT");
+        lockWaits.heldMs += performance.now() - lockWaits.since;
+      },
       rollback: async () => {
         if (conn?.inTransaction) conn.exec("ROLLBACK");
       },
@@ -222,6 +229,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
         }
       }
       lockWaits.transactions++;
+      lockWaits.since = performance.now();
       if (t0) {
         lockWaits.waits++;
         lockWaits.ms += performance.now() - t0;
@@ -244,7 +252,8 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     });
     closeWriter = () => {
       clearInterval(recoverTimer);
-      if (lockWaits.transactions) opts.log?.info("database write lock waits", { transactions: lockWaits.transactions, waits: lockWaits.waits, ms: Math.round(lockWaits.ms) });
+      if (lockWaits.transactions)
+        opts.log?.info("database write lock waits", { transactions: lockWaits.transactions, waits: lockWaits.waits, ms: Math.round(lockWaits.ms), heldMs: Math.round(lockWaits.heldMs) });
       conn?.close();
       readConn.close();
     };
@@ -281,11 +290,13 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   const txOrm = drizzle(txClient, { schema });
 
   const maxBatch = opts.maxBatch ?? 256;
+  const shared = local && opts.shared === true;
   const queue: Pending[] = [];
   let running = false;
   let closed = false;
 
   async function runBatch(): Promise<void> {
+    if (shared) await new Promise<void>((r) => setImmediate(r));
     const tx = await beginTx();
     current = tx;
     const done: { p: Pending; value: unknown; after: (() => void)[] }[] = [];
@@ -295,6 +306,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       while (n < maxBatch) {
         let p = queue.shift();
         if (!p) {
+          if (shared) break;
           // Let I/O callbacks queue more writes before paying for the fsync.
           await new Promise<void>((r) => setImmediate(r));
           p = queue.shift();

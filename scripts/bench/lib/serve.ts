@@ -24,7 +24,7 @@ export interface BenchServe extends ServeProcess {
   /** Resident set size of the primary and its workers, MiB. */
   rssMiB(): number;
   /** Write-lock waits on the shared database, summed over the processes' stop lines. */
-  lockWaits(): { transactions: number; waits: number; ms: number };
+  lockWaits(): { transactions: number; waits: number; ms: number; heldMs: number };
   /** A read of the database (bun:sqlite, read-only: WAL readers never block the server). */
   query(sql: string): Promise<Record<string, unknown>[]>;
 }
@@ -54,12 +54,14 @@ export async function serveBench(dataDir: string, processes: number, config: Rec
       let transactions = 0;
       let waits = 0;
       let ms = 0;
-      for (const m of sp.stderr().matchAll(/database write lock waits .*?transactions=(\d+) waits=(\d+) ms=(\d+)/g)) {
+      let heldMs = 0;
+      for (const m of sp.stderr().matchAll(/database write lock waits .*?transactions=(\d+) waits=(\d+) ms=(\d+) heldMs=(\d+)/g)) {
         transactions += Number(m[1]);
         waits += Number(m[2]);
         ms += Number(m[3]);
+        heldMs += Number(m[4]);
       }
-      return { transactions, waits, ms };
+      return { transactions, waits, ms, heldMs };
     },
     async query(sql) {
       db ??= new Database(join(dataDir, "kotakpos.db"), { readonly: true });
