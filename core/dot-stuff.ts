@@ -9,17 +9,28 @@ const CRLF_DOT = Buffer.from("\r\n.");
 const END = Buffer.from(".\r\n");
 const CRLF_END = Buffer.from("\r\n.\r\n");
 
-export function dotStuff(parts: Uint8Array[]): Buffer[] {
-  const src = parts.length === 1 ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.byteLength) : Buffer.concat(parts);
-  const chunks: Buffer[] = [];
+const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const endsWithCrlf = (b: Uint8Array): boolean => b.length >= 2 && b[b.length - 2] === 0x0d && b[b.length - 1] === 0x0a;
+
+/** Appends the stuffed pieces of `src`, which starts at a line start, to `chunks`. */
+function stuffInto(src: Buffer, chunks: Buffer[]): void {
   let from = 0;
   if (src[0] === 0x2e) chunks.push(DOT);
   for (let i = src.indexOf(CRLF_DOT); i >= 0; i = src.indexOf(CRLF_DOT, i + 3)) {
     chunks.push(src.subarray(from, i + 2), DOT); // the line's own dot follows from `from`
     from = i + 2;
   }
-  chunks.push(src.subarray(from));
-  const endsWithCrlf = src.length >= 2 && src[src.length - 2] === 0x0d && src[src.length - 1] === 0x0a;
-  chunks.push(endsWithCrlf || src.length === 0 ? END : CRLF_END);
+  if (from < src.length) chunks.push(from === 0 ? src : src.subarray(from));
+}
+
+export function dotStuff(parts: Uint8Array[]): Buffer[] {
+  const chunks: Buffer[] = [];
+  // Parts that end at a line end (a stored prefix of header lines, then the blob) are
+  // stuffed one by one; otherwise a line may run across a boundary: one copy first.
+  const aligned = parts.every((p, i) => i === parts.length - 1 || endsWithCrlf(p));
+  const srcs = aligned ? parts.filter((p) => p.length > 0).map(asBuffer) : [Buffer.concat(parts)];
+  for (const src of srcs) stuffInto(src, chunks);
+  const last = srcs[srcs.length - 1];
+  chunks.push(last === undefined || last.length === 0 || endsWithCrlf(last) ? END : CRLF_END);
   return chunks;
 }

@@ -20,10 +20,7 @@ export function registerDefaultRouting(hooks: Hooks, store: Store): void {
     "smtp.rcpt",
     async (_txn, _rcpt, route) => {
       for (const t of route.local) {
-        const q = await store.getQuota(t.accountId);
-        if ((q.storageKib !== null && q.usedBytes >= q.storageKib * 1024) || (q.messages !== null && q.usedMessages >= q.messages)) {
-          return { kind: "defer", reply: { code: 452, enhanced: "4.2.2", text: "Mailbox full" } };
-        }
+        if (await store.atQuota(t.accountId)) return { kind: "defer", reply: { code: 452, enhanced: "4.2.2", text: "Mailbox full" } };
       }
       return { kind: "pass" };
     },

@@ -29,8 +29,9 @@ export interface SessionLimits {
 }
 
 export interface SessionHandlers<E> {
-  /** Run one unit of input; the next is not read before this settles. */
-  handle(ev: E): Promise<void>;
+  /** Run one unit of input; the next is not read before this settles (a handler that
+   *  finished synchronously returns nothing: no promise per command). */
+  handle(ev: E): Promise<void> | void;
   /** `handle` threw: answer with a temporary failure (an unknown error is temporary). */
   failed(err: unknown): void;
   /** The client was silent too long. Return false to start the timer again (a command is
@@ -158,7 +159,8 @@ export class SessionLoop<E> {
           break;
         }
         try {
-          await this.h.handle(ev);
+          const pending = this.h.handle(ev);
+          if (pending) await pending;
         } catch (err) {
           this.conn.log.error("command failed", { err: (err as Error)?.message ?? String(err) });
           this.h.failed(err);

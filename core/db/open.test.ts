@@ -1,5 +1,5 @@
-import { test, expect, afterAll } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { test, expect, afterAll, spyOn } from "bun:test";
+import fs, { mkdtempSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
@@ -16,17 +16,48 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-test("opens, migrates, sets WAL + FULL + foreign keys", async () => {
+test("opens, migrates, sets WAL + NORMAL (the group commit fsyncs the WAL) + foreign keys", async () => {
   const db = await fresh();
   const jm = await db.client.execute("PRAGMA journal_mode");
   expect(String(jm.rows[0]![0])).toBe("wal");
   const r = await db.write(async (tx) => (await tx.execute("PRAGMA synchronous")).rows[0]![0]);
-  expect(Number(r)).toBe(2);
+  expect(Number(r)).toBe(1);
   const fk = await db.write(async (tx) => (await tx.execute("PRAGMA foreign_keys")).rows[0]![0]);
   expect(Number(fk)).toBe(1);
   const t = await db.client.execute("SELECT name FROM sqlite_master WHERE type='table' AND name='messages'");
   expect(t.rows.length).toBe(1);
   await db.close();
+});
+
+test("a write resolves only after the WAL is fsynced, off the event loop; commits during an fsync share the next one", async () => {
+  const db = await fresh();
+  const synced: string[] = [];
+  const real = fs.fsync;
+  // Each fsync takes 150 ms more: the writers must wait for it, the event loop must not.
+  const spy = spyOn(fs, "fsync").mockImplementation(((fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => {
+    synced.push(readlinkSync(`/proc/self/fd/${fd}`));
+    setTimeout(() => real(fd, cb), 150);
+  }) as typeof fs.fsync);
+  try {
+    let ticks = 0;
+    const iv = setInterval(() => ticks++, 10);
+    const t0 = performance.now();
+    const first = db.write((tx) => tx.execute({ sql: "INSERT INTO settings(key, value) VALUES ('a', '1')", args: [] }));
+    await Bun.sleep(50); // committed, its fsync running
+    expect((await db.query("SELECT value FROM settings WHERE key = 'a'")).rows.length).toBe(1);
+    const later = Array.from({ length: 5 }, (_, i) => db.write((tx) => tx.execute({ sql: "INSERT INTO settings(key, value) VALUES (?, '1')", args: [`b${i}`] })));
+    await first;
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+    await Promise.all(later);
+    clearInterval(iv);
+    expect(ticks).toBeGreaterThan(15); // timers ran all along
+    // One fsync for the first commit, one shared by the five that came during it.
+    expect(synced.length).toBe(2);
+    expect(synced.every((p) => p.endsWith("k.db-wal"))).toBe(true);
+  } finally {
+    spy.mockRestore();
+    await db.close();
+  }
 });
 
 test("group commit: concurrent writes share a transaction, a failing one rolls back alone", async () => {

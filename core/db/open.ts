@@ -1,5 +1,6 @@
 // Opens the metadata database (DESIGN.md "Storage and durability"): an embedded libSQL
-// file (WAL, synchronous=FULL so a committed transaction survives power loss) or a
+// file (WAL; every group commit's WAL fsynced before its writers resolve — wal-sync.ts —
+// so a committed transaction survives power loss) or a
 // remote libSQL server (libsql://, http(s)://, ws(s)://), migrated at open.
 //
 // Writes go through `Db.write(fn)`, a group commit: every fn queued while a write
@@ -16,6 +17,7 @@ import { dirname, join, resolve } from "node:path";
 import { DISK_FULL_TEXT, DiskFullError, freeBytes, isDiskFull, LOW_SPACE_BYTES } from "../disk.ts";
 import type { Logger } from "../types.ts";
 import { openLocal, type LocalConn } from "./local.ts";
+import { walSync, type WalSync } from "./wal-sync.ts";
 import * as schema from "./schema.ts";
 import { migrationFiles } from "./migrations.gen.ts";
 import { dbSchemaState, schemaOf, SchemaTooNewError, type MigrationFiles } from "./schema-version.ts";
@@ -97,6 +99,9 @@ interface WriteTxn {
   batch(stmts: InStatement[]): Promise<ResultSet[]>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
+  /** Embedded: resolves when what was committed is on disk (the WAL fsync, off the event
+   *  loop); absent when commit() itself is durable (a remote server). */
+  durable?(): Promise<void>;
 }
 
 /** Open (creating and migrating as needed) the database at `url`. */
@@ -115,6 +120,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   /** Time spent waiting for the write lock another process held (listen.processes > 1). */
   const lockWaits = { transactions: 0, waits: 0, ms: 0, heldMs: 0, since: 0 };
   let recoverTimer: ReturnType<typeof setInterval> | undefined;
+  let wal: WalSync | null = null;
   if (path) {
     const dir = dirname(resolve(path));
     let conn: LocalConn | null = null;
@@ -124,8 +130,10 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       const w = openLocal(path, { timeoutMs: 10_000 });
       try {
         w.exec("PRAGMA journal_mode=WAL");
-        // FULL in WAL mode fsyncs the WAL at every COMMIT: durable on power loss (NORMAL is not).
-        w.exec("PRAGMA synchronous=FULL");
+        // NORMAL: COMMIT does not fsync (consistent, not yet durable); the group commit
+        // fsyncs the WAL itself off the event loop before resolving (wal-sync.ts), which
+        // makes it as durable as FULL. Checkpoints still fsync WAL and database.
+        w.exec("PRAGMA synchronous=NORMAL");
         w.exec("PRAGMA foreign_keys=ON");
         // Waits for the write lock happen in beginTx, without blocking the thread.
         w.exec("PRAGMA busy_timeout=0");
@@ -176,6 +184,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       // Then our own connection for writes: one connection, so PRAGMAs stick and
       // transactions never overlap.
       ({ w: conn, r: readConn } = openWritable());
+      wal = walSync(resolve(path));
     } catch (err) {
       // A full disk must not keep the mail people already have from them: open for reads.
       const full = isDiskFull(err) || (String((err as { code?: string }).code ?? "").startsWith("SQLITE_IOERR") && freeBytes(dir) < LOW_SPACE_BYTES);
@@ -188,6 +197,8 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
         readConn.close();
         try {
           ({ w: conn, r: readConn } = openWritable());
+          wal?.close();
+          wal = walSync(resolve(path));
         } catch (e) {
           readConn = openReadOnly();
           opts.log?.warn("disk still full: staying read-only", { err: (e as Error).message });
@@ -210,6 +221,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       rollback: async () => {
         if (conn?.inTransaction) conn.exec("ROLLBACK");
       },
+      durable: () => wal!.durable(),
     };
     // BEGIN IMMEDIATE takes the write lock up front, so two processes never deadlock
     // upgrading a read to a write. While another process holds it, we retry here rather
@@ -256,6 +268,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
         opts.log?.info("database write lock waits", { transactions: lockWaits.transactions, waits: lockWaits.waits, ms: Math.round(lockWaits.ms), heldMs: Math.round(lockWaits.heldMs) });
       conn?.close();
       readConn.close();
+      wal?.close();
     };
   } else {
     // Remote libSQL server: interactive transactions over hrana; one client for all.
@@ -293,6 +306,8 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   const shared = local && opts.shared === true;
   const queue: Pending[] = [];
   let running = false;
+  /** Committed batches waiting for their WAL fsync. */
+  let syncing = 0;
   let closed = false;
 
   async function runBatch(): Promise<void> {
@@ -346,6 +361,24 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     } finally {
       current = null;
     }
+    // Embedded: the writers learn of their commit once the WAL fsync says it is on disk;
+    // the next batch does not wait for that (its commit shares or follows the fsync).
+    if (tx.durable) {
+      syncing++;
+      tx.durable()
+        .then(
+          () => settle(done),
+          (err: unknown) => {
+            for (const d of done) d.p.reject(err);
+          },
+        )
+        .finally(() => syncing--);
+      return;
+    }
+    settle(done);
+  }
+
+  function settle(done: { p: Pending; value: unknown; after: (() => void)[] }[]): void {
     for (const d of done) {
       d.p.resolve(d.value);
       for (const f of d.after) {
@@ -393,7 +426,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     async close() {
       if (closed) return;
       closed = true;
-      while (running || queue.length) await new Promise((r) => setTimeout(r, 5));
+      while (running || queue.length || syncing > 0) await new Promise((r) => setTimeout(r, 5));
       reader.close();
       closeWriter();
     },

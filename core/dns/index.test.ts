@@ -94,6 +94,17 @@ test("answers are cached for their TTL, negative ones only with an SOA (RFC 2308
     expect((await r.a("none.test").catch((e) => e)).code).toBe("ENOTFOUND");
     expect((await r.a("none.test").catch((e) => e)).code).toBe("ENOTFOUND");
     expect(cached.queries).toBe(2);
+    // cachedUntil: when the cached answer (or not-found) expires, for copies kept elsewhere.
+    const now = Date.now();
+    for (const [name, type] of [
+      ["c.test", "A"],
+      ["C.TEST.", "a"],
+      ["none.test", "A"],
+    ] as const) {
+      expect(r.cachedUntil!(name, type)).toBeGreaterThan(now + 50_000);
+      expect(r.cachedUntil!(name, type)).toBeLessThanOrEqual(now + 60_000);
+    }
+    expect(r.cachedUntil!("c.test", "TXT")).toBe(0);
     // The default test server (TTL 0, no SOA) is never cached.
     const r2 = createResolver({ servers: [dns.server], timeoutMs: 1000 });
     const before = dns.queries;
@@ -102,6 +113,7 @@ test("answers are cached for their TTL, negative ones only with an SOA (RFC 2308
     await r2.a("nope.test").catch(() => {});
     await r2.a("nope.test").catch(() => {});
     expect(dns.queries - before).toBe(4);
+    expect(r2.cachedUntil!("mx1.b.test", "A")).toBe(0);
   } finally {
     await cached.close();
   }

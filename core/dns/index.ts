@@ -42,6 +42,10 @@ export interface Resolver {
   /** node:dns-shaped answers for mailauth's `resolver` option: TXT as string[][]
    *  (one joined string per record), MX as {exchange, priority}[], A/AAAA/PTR as string[]. */
   resolve(name: string, rrtype: string): Promise<unknown[]>;
+  /** Until when (ms since the epoch) the answer for name and type stays in the cache, its
+   *  TTL counted from when it was fetched; 0 when none is cached. Lets a copy of an answer
+   *  kept elsewhere (the mailauth check workers) expire with it. */
+  cachedUntil?(name: string, rrtype: string): number;
 }
 
 export interface ResolverOptions {
@@ -144,9 +148,11 @@ export function createResolver(opts: ResolverOptions): Resolver {
     throw last ?? new DnsError("ETIMEOUT", qname, type);
   }
 
+  const cacheKey = (name: string, type: string): string => `${type.toUpperCase()} ${name.replace(/\.$/, "").toLowerCase()}`;
+
   async function query(name: string, type: RrType): Promise<Answer[]> {
     const qname = name.replace(/\.$/, "");
-    const key = `${type} ${qname.toLowerCase()}`;
+    const key = cacheKey(qname, type);
     const hit = cache.get(key);
     if (hit && hit.until > Date.now()) {
       if (hit.error) throw hit.error;
@@ -164,6 +170,10 @@ export function createResolver(opts: ResolverOptions): Resolver {
   const txtOf = (a: Answer): string => (Array.isArray(a.data) ? a.data.join("") : (a.data ?? ""));
 
   const r: Resolver = {
+    cachedUntil(name, rrtype) {
+      const hit = cache.get(cacheKey(name, rrtype));
+      return hit && hit.until > Date.now() ? hit.until : 0;
+    },
     async mx(name) {
       return (await query(name, "MX")).map((a) => ({ exchange: (a.exchange ?? "").replace(/\.$/, ""), priority: a.priority ?? 0 }));
     },

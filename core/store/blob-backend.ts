@@ -51,12 +51,12 @@ export function withPrevious(primary: BlobBackend, previous: BlobBackend): BlobB
   return {
     ...primary,
     kind: primary.kind,
-    async get(id) {
+    async get(id, size) {
       try {
-        return await primary.get(id);
+        return await primary.get(id, size);
       } catch (e) {
         if (!(await previous.has(id).catch(() => false))) throw e;
-        return previous.get(id);
+        return previous.get(id, size);
       }
     },
     async has(id) {

@@ -49,3 +49,22 @@ test("GC's deleteSync keeps a file written again after its row was orphaned (ano
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a read with the size known returns the whole blob, also when the size given is wrong", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kotakpos-blobs-"));
+  const bs = await createFsBlobStore(dir);
+  try {
+    const data = new TextEncoder().encode("x".repeat(10_000));
+    const { id } = await bs.put(data);
+    for (const size of [data.length, data.length - 1, data.length + 1, 0, undefined, 1 << 20]) expect(Buffer.from(await bs.get(id, size))).toEqual(Buffer.from(data));
+    // The legacy layout is found with a size too.
+    const old = new TextEncoder().encode("older build, size known");
+    const oldId = sha256Hex(old);
+    mkdirSync(join(dir, oldId.slice(0, 2), oldId.slice(2, 4)), { recursive: true });
+    writeFileSync(join(dir, oldId.slice(0, 2), oldId.slice(2, 4), oldId), old);
+    expect(Buffer.from(await bs.get(oldId, old.length))).toEqual(Buffer.from(old));
+  } finally {
+    bs.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

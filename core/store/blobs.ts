@@ -100,6 +100,7 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
     kind: "fs",
     dir,
     path,
+    syncReadMax: SYNC_READ_MAX,
     put(data: Uint8Array, knownId?: string): Promise<StoredBlob> {
       const id = knownId ?? sha256Hex(data);
       // Equal content being written right now: wait for that write's fsyncs, because the

@@ -260,3 +260,30 @@ test("STORE and EXPUNGE on a mailbox that is gone: NONEXISTENT, nothing changes"
   await expect(t.store.expunge(other.id)).rejects.toMatchObject({ code: "NONEXISTENT" });
   await expect(t.store.remove(other.id, [1])).rejects.toMatchObject({ code: "NONEXISTENT" });
 });
+
+test("blobList and prefixes: what read() returns, for many messages and one query", async () => {
+  const r1 = await t.store.append(inbox.id, msg("1"), { prefix: ["Return-Path: <a@x.test>\r\n", "X-Ä: 1\r\n"] });
+  const r2 = await t.store.append(inbox.id, msg("2"));
+  await t.store.append(other.id, msg("3"));
+  const list = await t.store.blobList(inbox.id);
+  expect(list.map((m) => [m.id, m.uid])).toEqual([
+    [r1.id, r1.uid],
+    [r2.id, r2.uid],
+  ]);
+  const metas = await t.store.messages(inbox.id);
+  expect(list.map((m) => [m.size, m.blobId])).toEqual(metas.map((m) => [m.size, m.blobId]));
+  const p = await t.store.prefixes([r1.id, r2.id, 99999]);
+  expect([...p]).toEqual([
+    [r1.id, "Return-Path: <a@x.test>\r\nX-Ä: 1\r\n"],
+    [r2.id, ""],
+  ]);
+  for (const m of list) {
+    const prefix = Buffer.from(p.get(m.id)!);
+    const body = await t.store.blobs.get(m.blobId, m.size - prefix.length);
+    expect(Buffer.concat([prefix, body])).toEqual(Buffer.from(await t.store.read(m)));
+  }
+  // An expunged row is missing.
+  await t.store.remove(inbox.id, [r1.uid]);
+  expect([...(await t.store.prefixes([r1.id, r2.id])).keys()]).toEqual([r2.id]);
+  expect(await t.store.prefixes([])).toEqual(new Map());
+});

@@ -109,7 +109,7 @@ async function findThread(tx: Tx, accountId: number, refs: string[]): Promise<nu
 
 export type MessageOps = Pick<
   Store,
-  "prepare" | "append" | "appendBatch" | "appendMany" | "appendInTx" | "messages" | "uidList" | "read" | "setFlags" | "copy" | "move" | "expunge" | "remove" | "vanished"
+  "prepare" | "append" | "appendBatch" | "appendMany" | "appendInTx" | "messages" | "uidList" | "read" | "blobList" | "prefixes" | "setFlags" | "copy" | "move" | "expunge" | "remove" | "vanished"
 >;
 
 export function messageOps(ctx: StoreCtx): MessageOps {
@@ -240,6 +240,19 @@ export function messageOps(ctx: StoreCtx): MessageOps {
   async function uidList(mailboxId: number) {
     const r = await read(ctx, "SELECT uid, modseq, flags, keywords FROM messages WHERE mailbox_id = ? ORDER BY uid", [mailboxId]);
     return r.rows.map((x) => ({ uid: Number(x.uid), modseq: Number(x.modseq), flags: formatFlags(Number(x.flags), keywordsFromJson(String(x.keywords))) }));
+  }
+
+  async function blobList(mailboxId: number) {
+    const r = await read(ctx, "SELECT id, uid, size, blob_id FROM messages WHERE mailbox_id = ? ORDER BY uid", [mailboxId]);
+    return r.rows.map((x) => ({ id: Number(x.id), uid: Number(x.uid), size: Number(x.size), blobId: String(x.blob_id) }));
+  }
+
+  async function prefixes(ids: readonly number[]) {
+    const out = new Map<number, string>();
+    if (!ids.length) return out;
+    const r = await read(ctx, "SELECT id, prefix FROM messages WHERE id IN (SELECT value FROM json_each(?))", [JSON.stringify(ids)]);
+    for (const x of r.rows) out.set(Number(x.id), String(x.prefix));
+    return out;
   }
 
   /** Prefix + blob. The row must still exist (an expunged message is gone). */
@@ -424,5 +437,5 @@ export function messageOps(ctx: StoreCtx): MessageOps {
   }
 
   const appendBatch = batchAppender(ctx, prepare);
-  return { prepare, append, appendBatch, appendMany, appendInTx, messages, uidList, read: readMessage, setFlags, copy, move, expunge, remove, vanished };
+  return { prepare, append, appendBatch, appendMany, appendInTx, messages, uidList, read: readMessage, blobList, prefixes, setFlags, copy, move, expunge, remove, vanished };
 }

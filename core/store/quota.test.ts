@@ -14,6 +14,23 @@ test("no quota: unlimited, usage summed over the mailboxes", async () => {
   const q = await t.store.getQuota(a.id);
   expect(q).toMatchObject({ storageKib: null, messages: null, usedMessages: 2 });
   expect(q.usedBytes).toBe((await t.store.getMailboxById(inbox.id))!.size + (await t.store.getMailboxById(other.id))!.size);
+  expect(await t.store.atQuota(a.id)).toBe(false);
+});
+
+test("atQuota: true at (not only over) either limit, false below or without one", async () => {
+  await t.store.append(inbox.id, msg("one"));
+  await t.store.append(other.id, msg("two"));
+  await t.store.setQuota(a.id, { storageKib: null, messages: 3 });
+  expect(await t.store.atQuota(a.id)).toBe(false);
+  await t.store.setQuota(a.id, { storageKib: null, messages: 2 });
+  expect(await t.store.atQuota(a.id)).toBe(true);
+  const used = (await t.store.getQuota(a.id)).usedBytes;
+  await t.store.setQuota(a.id, { storageKib: Math.ceil(used / 1024) + 1, messages: null });
+  expect(await t.store.atQuota(a.id)).toBe(false);
+  await t.store.setQuota(a.id, { storageKib: 0, messages: null });
+  expect(await t.store.atQuota(a.id)).toBe(true);
+  await t.store.setQuota(a.id, { storageKib: null, messages: null });
+  expect(await t.store.atQuota(a.id)).toBe(false);
 });
 
 test("append, appendMany and copy stop at the limit with OVERQUOTA, leaving nothing behind", async () => {

@@ -9,7 +9,7 @@ import { exec, read, type StoreCtx } from "./ctx.ts";
 import { StoreError } from "./errors.ts";
 import type { Quota, QuotaLimits, Store } from "./types.ts";
 
-export type QuotaOps = Pick<Store, "getQuota" | "setQuota">;
+export type QuotaOps = Pick<Store, "getQuota" | "atQuota" | "setQuota">;
 
 async function usage(q: (sql: string, args: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>, accountId: number) {
   const r = await q("SELECT coalesce(sum(size), 0) AS bytes, coalesce(sum(messages), 0) AS n FROM mailboxes WHERE account_id = ?", [accountId]);
@@ -38,6 +38,15 @@ export function quotaOps(ctx: StoreCtx): QuotaOps {
     };
   }
 
+  async function atQuota(accountId: number): Promise<boolean> {
+    const l = await read(ctx, "SELECT storage_kib, messages FROM quotas WHERE account_id = ?", [accountId]);
+    const row = l.rows[0];
+    // No limit (the usual case at RCPT): the usage is not summed at all.
+    if (!row || (row.storage_kib === null && row.messages === null)) return false;
+    const u = await usage((sql, args) => read(ctx, sql, args), accountId);
+    return (row.storage_kib !== null && u.usedBytes >= Number(row.storage_kib) * 1024) || (row.messages !== null && u.usedMessages >= Number(row.messages));
+  }
+
   async function setQuota(accountId: number, limits: QuotaLimits): Promise<void> {
     for (const v of [limits.storageKib, limits.messages]) {
       if (v !== null && (!Number.isSafeInteger(v) || v < 0)) throw new StoreError("INVALID", "a quota is a whole number ≥ 0, or none");
@@ -53,5 +62,5 @@ export function quotaOps(ctx: StoreCtx): QuotaOps {
     });
   }
 
-  return { getQuota, setQuota };
+  return { getQuota, atQuota, setQuota };
 }

@@ -200,6 +200,8 @@ export interface Store {
 
   // quota (RFC 9208): APPEND and COPY fail with OVERQUOTA at the limit
   getQuota(accountId: number): Promise<Quota>;
+  /** At or over a limit (no room for one more message): what SMTP asks at RCPT. */
+  atQuota(accountId: number): Promise<boolean>;
   setQuota(accountId: number, limits: QuotaLimits): Promise<void>;
 
   // mailboxes
@@ -230,6 +232,12 @@ export interface Store {
   uidList(mailboxId: number): Promise<{ uid: number; modseq: number; flags: string[] }[]>;
   /** The full message bytes (prefix + blob). */
   read(msg: Pick<MessageMeta, "blobId" | "id"> & { size?: number }): Promise<Uint8Array>;
+  /** What reading whole messages needs (POP3's maildrop), in UID order: a cheap listing
+   *  (no envelope or structure). `size` is prefix + blob. */
+  blobList(mailboxId: number): Promise<{ id: number; uid: number; size: number; blobId: string }[]>;
+  /** The prefixes (header lines added at delivery) of these message rows, in one query: read()
+   *  for many messages is prefixes() plus blobs.get(). A row expunged meanwhile is missing. */
+  prefixes(ids: readonly number[]): Promise<Map<number, string>>;
   setFlags(
     mailboxId: number,
     uids: UidSet,
@@ -296,6 +304,9 @@ export interface BlobStore {
   /** `size` (when the caller knows it, e.g. from the message row) lets a small blob be read
    *  the cheapest way. */
   get(id: string, size?: number): Promise<Uint8Array>;
+  /** Blobs up to this many bytes (size given to get) are read on the calling thread, from
+   *  the page cache: starting such a read early overlaps nothing. */
+  readonly syncReadMax?: number;
   has(id: string): Promise<boolean>;
   delete(id: string): Promise<void>;
   list(): AsyncIterable<{ id: string; mtimeMs: number }>;

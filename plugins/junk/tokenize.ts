@@ -51,29 +51,46 @@ function domainTokens(prefix: string, host: string, out: Set<string>): void {
 const TRIM = new Uint8Array(128);
 for (const c of "-_#/\\@$%&") TRIM[c.charCodeAt(0)] = 1;
 
+/** What a raw word came to in `words`: too short or too long (its token added), or the word. */
+const SHORT = 0;
+const LONG = 1;
+
 /** Word tokens (lower-cased, 3–12 characters; longer ones by shape, numbers by length). */
 function words(prefix: string, text: string, out: Set<string>, pairs = false): void {
   let prev = "";
+  // A word seen before in this text already has its token in `out`: only its pair is new.
+  const seen = new Map<string, string | typeof SHORT | typeof LONG>();
   for (const raw of text.toLowerCase().split(SPLIT_RE)) {
     if (out.size >= MAX_TOKENS) return;
-    let a = 0;
-    let b = raw.length;
-    while (a < b && TRIM[raw.charCodeAt(a)] === 1) a++;
-    while (b > a && TRIM[raw.charCodeAt(b - 1)] === 1) b--;
-    if (b - a < 3) continue;
-    let w = a === 0 && b === raw.length ? raw : raw.slice(a, b);
-    if (w.length > 12) {
-      // SpamBayes: long words are mostly noise; keep their shape only.
-      out.add(`${prefix}skip:${w[0]} ${Math.floor(w.length / 10) * 10}`);
-      continue;
+    let w = seen.get(raw);
+    if (w === undefined) {
+      w = word(prefix, raw, out);
+      seen.set(raw, w);
     }
-    const c0 = w.charCodeAt(0);
-    if (c0 >= 48 && c0 <= 57 && DIGITS.test(w)) w = `#${w.length}`; // numbers: their length only
-    out.add(prefix + w);
+    if (w === SHORT || w === LONG) continue;
     // Word pairs (as mox does): "click here" says more than "click" and "here".
     if (pairs && prev) out.add(`${prev} ${w}`);
     prev = w;
   }
+}
+
+/** One raw word's token (added to `out`); what it came to. */
+function word(prefix: string, raw: string, out: Set<string>): string | typeof SHORT | typeof LONG {
+  let a = 0;
+  let b = raw.length;
+  while (a < b && TRIM[raw.charCodeAt(a)] === 1) a++;
+  while (b > a && TRIM[raw.charCodeAt(b - 1)] === 1) b--;
+  if (b - a < 3) return SHORT;
+  let w = a === 0 && b === raw.length ? raw : raw.slice(a, b);
+  if (w.length > 12) {
+    // SpamBayes: long words are mostly noise; keep their shape only.
+    out.add(`${prefix}skip:${w[0]} ${Math.floor(w.length / 10) * 10}`);
+    return LONG;
+  }
+  const c0 = w.charCodeAt(0);
+  if (c0 >= 48 && c0 <= 57 && DIGITS.test(w)) w = `#${w.length}`; // numbers: their length only
+  out.add(prefix + w);
+  return w;
 }
 
 function urls(text: string, out: Set<string>): string {

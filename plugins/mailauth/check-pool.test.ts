@@ -73,3 +73,42 @@ test("an aborted check (the hook timeout) terminates its worker too", async () =
   setTimeout(() => ac.abort(), 200);
   expect(await p.catch((e: Error) => e)).toBeInstanceOf(CheckDeadlineError);
 });
+
+test("workers keep the main resolver's cached answers (hits and not-found) as long as it does, no longer", async () => {
+  const until = Date.now() + 60_000;
+  const asked: string[] = [];
+  const counting: MailauthResolver = (name, rrtype) => {
+    asked.push(`${rrtype} ${name}`);
+    return resolver(name, rrtype);
+  };
+  const p = createCheckPool({ workers: 1, deadlineMs: 30_000, resolver: counting, cachedUntil: () => until, log: createLogger("error") });
+  try {
+    const raw = signed(message("a@signer.test"), [key.key]);
+    const first = await p.check(input(raw));
+    const firstAsked = asked.length;
+    expect(firstAsked).toBeGreaterThan(0);
+    expect(asked).toContain("TXT _dmarc.signer.test"); // not found: cached as such
+    const second = await p.check(input(raw));
+    expect(asked.length).toBe(firstAsked); // every question answered from the worker's copy
+    expect(second.header).toBe(first.header);
+    expect(second.dkim.map((d) => d.status.result)).toEqual(["pass"]);
+    expect(second.dmarc?.status.result).toBe(first.dmarc?.status.result);
+  } finally {
+    p.close();
+  }
+  // Answers the main thread keeps 200 ms: the worker asks again after that.
+  const short = createCheckPool({ workers: 1, deadlineMs: 30_000, resolver: counting, cachedUntil: () => Date.now() + 200, log: createLogger("error") });
+  try {
+    const raw = signed(message("a@signer.test"), [key.key]);
+    const before = asked.length;
+    const a = await short.check(input(raw));
+    const mid = asked.length;
+    expect(mid).toBeGreaterThan(before);
+    await Bun.sleep(300);
+    const b = await short.check(input(raw));
+    expect(asked.length - mid).toBe(mid - before);
+    expect(b.header).toBe(a.header);
+  } finally {
+    short.close();
+  }
+});

@@ -25,12 +25,16 @@ export interface CheckPoolOptions {
   workers: number;
   deadlineMs: number;
   resolver: MailauthResolver;
+  /** The resolver's cache lifetime of an answer (core/dns Resolver.cachedUntil): workers
+   *  keep their copy of it that long, so a repeated question costs no round trip. */
+  cachedUntil?: (name: string, rrtype: string) => number;
   log: Logger;
 }
 
 interface Job {
   id: number;
-  input: CheckJob;
+  /** The check's input; its bytes are copied into each worker it is sent to. */
+  input: Omit<CheckJob, "raw"> & { raw: Uint8Array };
   resolve(r: InboundResult): void;
   reject(e: Error): void;
   timer: ReturnType<typeof setTimeout>;
@@ -70,15 +74,16 @@ export function createCheckPool(opts: CheckPoolOptions): CheckPool {
     return slot;
   }
 
-  function post(slot: Slot, m: ToWorker): void {
-    if (!slot.dead) slot.worker.postMessage(m);
+  function post(slot: Slot, m: ToWorker, transfer?: ArrayBuffer[]): void {
+    if (!slot.dead) slot.worker.postMessage(m, transfer ?? []);
   }
 
   function onMessage(slot: Slot, m: ToPool): void {
     if (m.type === "resolve") {
+      const until = () => opts.cachedUntil?.(m.name, m.rrtype) ?? 0;
       opts.resolver(m.name, m.rrtype).then(
-        (value) => post(slot, { type: "resolved", qid: m.qid, ok: true, value }),
-        (err: unknown) => post(slot, { type: "resolved", qid: m.qid, ok: false, message: (err as Error)?.message ?? String(err), code: (err as { code?: string })?.code }),
+        (value) => post(slot, { type: "resolved", qid: m.qid, ok: true, value, until: until() }),
+        (err: unknown) => post(slot, { type: "resolved", qid: m.qid, ok: false, message: (err as Error)?.message ?? String(err), code: (err as { code?: string })?.code, until: until() }),
       );
       return;
     }
@@ -126,7 +131,11 @@ export function createCheckPool(opts: CheckPoolOptions): CheckPool {
     if (!slot || (slot.jobs.size > 0 && slots.length < opts.workers)) slot = spawn();
     job.slot = slot;
     slot.jobs.set(job.id, job);
-    post(slot, { type: "check", id: job.id, input: job.input });
+    // A copy of exactly the message's bytes, moved (not cloned a second time) to the worker;
+    // the job keeps its own bytes in case it has to run again on another worker.
+    const raw = job.input.raw;
+    const copy = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
+    post(slot, { type: "check", id: job.id, input: { ...job.input, raw: copy } }, [copy]);
   }
 
   return {
@@ -136,10 +145,9 @@ export function createCheckPool(opts: CheckPoolOptions): CheckPool {
     check(input, signal, deadlineMs = opts.deadlineMs) {
       return new Promise<InboundResult>((resolve, reject) => {
         const raw = input.raw;
-        const copy = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
         const job: Job = {
           id: ++seq,
-          input: { ...input, raw: copy },
+          input,
           resolve,
           reject,
           retried: false,

@@ -2,6 +2,8 @@
 // (RFC 6376, RFC 8463), ARC (RFC 8617), DMARC (RFC 7489 / RFC 9989) with alignment and
 // policy, reported as one Authentication-Results field (RFC 8601). The checks run on
 // mailauth with kotakpos's resolver; the decision (reject / quarantine / defer) is ours.
+// mailauth's byte-wise message scans replaced by equivalent fast ones (before any use).
+import "./fast-parser.ts";
 import { arc, dkimVerify, dmarc, spf, type ARCData, type ARCResult, type DKIMResult, type DMARCResult, type SPFResult } from "mailauth";
 import { formatAuthHeaderRow, formatAuthservId } from "mailauth/lib/tools.js";
 import net from "node:net";

@@ -35,7 +35,7 @@ export default definePlugin({
     const hostname = core.config.hostname;
 
     if (cfg.verify) {
-      const pool = createCheckPool({ workers: CHECK_WORKERS, deadlineMs: CHECK_DEADLINE_MS, resolver: resolver.resolve, log: core.log });
+      const pool = createCheckPool({ workers: CHECK_WORKERS, deadlineMs: CHECK_DEADLINE_MS, resolver: resolver.resolve, cachedUntil: resolver.cachedUntil, log: core.log });
       core.onShutdown(async () => pool.close());
       core.hooks.on(
         "smtp.data",

@@ -26,15 +26,16 @@ const domainOf = (a: string) =>
 
 export async function ownDomainCheck(i: OwnDomainInput): Promise<OwnDomainVerdict> {
   const envDomain = i.mailFrom ? domainOf(i.mailFrom) : "";
+  // The passing cases first: they need no lookup of our domains (one per message saved).
   for (const a of i.authors) {
-    if (!(await i.isLocal(a.domain))) continue;
     if (a.dmarc === "pass") continue;
     // No DMARC record (dmarc=none): an aligned SPF or DKIM pass still shows it came from us.
     if (a.dmarc === "none" && ((i.spf === "pass" && envDomain === a.domain) || i.dkimPass.includes(a.domain))) continue;
+    if (!(await i.isLocal(a.domain))) continue;
     if (a.dmarc === "temperror") return { kind: "defer", reply: { code: 451, enhanced: "4.7.5", text: `Temporary DNS failure checking DMARC for our domain ${a.domain}, try again later` } };
     return { kind: "reject", reply: { code: 550, enhanced: "5.7.1", text: `From: ${a.domain} is a domain of this server; mail from it must pass DMARC (log in to send, RFC 6409)` } };
   }
-  if (envDomain && (await i.isLocal(envDomain)) && i.spf !== "pass" && !i.authors.some((a) => a.domain === envDomain && a.dmarc === "pass")) {
+  if (envDomain && i.spf !== "pass" && !i.authors.some((a) => a.domain === envDomain && a.dmarc === "pass") && (await i.isLocal(envDomain))) {
     if (i.spf === "temperror") return { kind: "defer", reply: { code: 451, enhanced: "4.7.24", text: `Temporary DNS failure checking SPF for our domain ${envDomain}, try again later` } };
     return { kind: "reject", reply: { code: 550, enhanced: "5.7.1", text: `MAIL FROM: ${envDomain} is a domain of this server; mail from it must pass SPF or DMARC (log in to send, RFC 6409)` } };
   }

@@ -22,3 +22,9 @@ describe("command parser", () => {
     for (const s of ["-1", "+1", "1.0", "0x10", "", "1234567890", undefined]) expect(parseNumber(s)).toBeNull();
   });
 });
+
+test("UTF-8 arguments are decoded (a password), ASCII ones the same as before", () => {
+  expect(parseCommand(Buffer.from("PASS grüße wörd")).ok && (parseCommand(Buffer.from("PASS grüße wörd")) as { ok: true; cmd: { rest: string } }).cmd.rest).toBe("grüße wörd");
+  expect(p("TOP 1\t2")).toEqual({ ok: true, cmd: { keyword: "TOP", rest: "1\t2", args: ["1", "2"] } });
+  expect(p("RETR 7")).toEqual({ ok: true, cmd: { keyword: "RETR", rest: "7", args: ["7"] } });
+});

@@ -16,12 +16,21 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 export function parseCommand(line: Uint8Array): ParseResult {
   // Control characters (NUL, CR in the middle …) never belong in a command line.
-  for (const b of line) if ((b < 0x20 && b !== 0x09) || b === 0x7f) return { ok: false, error: "Invalid characters in command" };
+  let ascii = true;
+  for (let i = 0; i < line.length; i++) {
+    const b = line[i]!;
+    if ((b < 0x20 && b !== 0x09) || b === 0x7f) return { ok: false, error: "Invalid characters in command" };
+    if (b >= 0x80) ascii = false;
+  }
   let text: string;
-  try {
-    text = utf8.decode(line);
-  } catch {
-    return { ok: false, error: "Command is not valid UTF-8" };
+  if (ascii)
+    text = String.fromCharCode.apply(null, line as unknown as number[]); // most lines: no decoder
+  else {
+    try {
+      text = utf8.decode(line);
+    } catch {
+      return { ok: false, error: "Command is not valid UTF-8" };
+    }
   }
   const sp = text.indexOf(" ");
   const word = sp < 0 ? text : text.slice(0, sp);

@@ -3,6 +3,8 @@
 // applied only in the UPDATE state (§6).
 
 export interface DropMessage {
+  /** Its message number (RFC 1939 §5: 1 for the first). */
+  readonly n: number;
   readonly uid: number;
   /** Row id and blob, what store.read() needs. */
   readonly id: number;
@@ -10,6 +12,8 @@ export interface DropMessage {
   /** Octets RETR sends before stuffing (CRLF line ends); corrected after a read if the
    *  stored size ever differed. */
   size: number;
+  /** Stored octets (prefix + blob): what the blob store's read needs. */
+  readonly stored: number;
   deleted: boolean;
   /** Expunged meanwhile by another session (IMAP): RETR/TOP can no longer serve it. */
   gone: boolean;
@@ -27,7 +31,7 @@ export function createMaildrop(mailbox: { id: number; uidvalidity: number } | nu
   return {
     mailboxId: mailbox?.id ?? null,
     uidvalidity: mailbox?.uidvalidity ?? 0,
-    messages: metas.map((m) => ({ uid: m.uid, id: m.id, blobId: m.blobId, size: m.size, deleted: false, gone: false })),
+    messages: metas.map((m, i) => ({ n: i + 1, uid: m.uid, id: m.id, blobId: m.blobId, size: m.size, stored: m.size, deleted: false, gone: false })),
   };
 }
 

@@ -1,6 +1,6 @@
 // In-memory stand-ins for a Connection and the Store, for the session's unit tests.
 import type { AuthResult, Credentials, Logger } from "../../core/types.ts";
-import type { Mailbox, MessageMeta, StoreChange } from "../../core/store/types.ts";
+import type { Mailbox, StoreChange } from "../../core/store/types.ts";
 import { createLocks } from "./locks.ts";
 import type { Pop3Conn, Pop3Deps } from "./session.ts";
 
@@ -88,10 +88,16 @@ export class FakeConn implements Pop3Conn {
 export interface FakeStore {
   deps: Pop3Deps;
   removed: number[][];
+  /** Blobs by UID (the blob id is `b<uid>`, the row id the UID). */
   messages: Map<number, Uint8Array>;
+  /** Stored prefixes by UID (none: empty). */
+  prefixes: Map<number, string>;
   emit(ev: StoreChange): void;
   failRemove: boolean;
   authCalls: Credentials[];
+  /** Blob reads and prefix queries so far. */
+  blobReads: number;
+  prefixQueries: number;
 }
 
 const MAILBOX: Mailbox = {
@@ -110,14 +116,20 @@ const MAILBOX: Mailbox = {
   changedModseq: 1,
 };
 
-/** A store with one account (alice@example.test / secret) whose INBOX holds `raws`. */
-export function fakeStore(raws: string[], opts: { auth?: (c: Credentials) => AuthResult } = {}): FakeStore {
+/** A store with one account (alice@example.test / secret) whose INBOX holds `raws`, each
+ *  stored as its prefix (opts.prefixes, by index) and blob. */
+export function fakeStore(raws: string[], opts: { auth?: (c: Credentials) => AuthResult; prefixes?: string[] } = {}): FakeStore {
   const messages = new Map<number, Uint8Array>();
+  const prefixes = new Map<number, string>();
   raws.forEach((r, i) => messages.set(i + 1, Buffer.from(r, "latin1")));
+  opts.prefixes?.forEach((p, i) => prefixes.set(i + 1, p));
   const listeners = new Set<(ev: StoreChange) => void>();
   const fs: FakeStore = {
     removed: [],
     messages,
+    prefixes,
+    blobReads: 0,
+    prefixQueries: 0,
     failRemove: false,
     authCalls: [],
     emit: (ev) => listeners.forEach((l) => l(ev)),
@@ -135,14 +147,21 @@ export function fakeStore(raws: string[], opts: { auth?: (c: Credentials) => Aut
         async getMailbox(accountId, name) {
           return accountId === 1 && name.toUpperCase() === "INBOX" ? { ...MAILBOX } : null;
         },
-        async messages(mailboxId) {
+        async blobList(mailboxId) {
           if (mailboxId !== 1) return [];
-          return [...messages].map(([uid, raw]) => ({ id: uid, uid, blobId: `b${uid}`, size: raw.length }) as MessageMeta);
+          return [...messages].map(([uid, raw]) => ({ id: uid, uid, blobId: `b${uid}`, size: Buffer.byteLength(prefixes.get(uid) ?? "") + raw.length }));
         },
-        async read(m) {
-          const raw = messages.get(m.id);
-          if (!raw) throw new Error("no such blob");
-          return raw;
+        async prefixes(ids) {
+          fs.prefixQueries++;
+          return new Map(ids.filter((id) => messages.has(id)).map((id) => [id, prefixes.get(id) ?? ""]));
+        },
+        blobs: {
+          async get(id) {
+            fs.blobReads++;
+            const raw = messages.get(Number(id.slice(1)));
+            if (!raw) throw new Error("no such blob");
+            return raw;
+          },
         },
         async remove(mailboxId, uids) {
           if (fs.failRemove) throw new Error("disk on fire");

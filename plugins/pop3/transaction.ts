@@ -2,18 +2,21 @@
 // the session's snapshot; nothing reaches the store before QUIT (the UPDATE state).
 import { parseNumber, type Command } from "./command.ts";
 import { dropStat, lookup, undeleteAll, uniqueId, type DropMessage, type Maildrop } from "./maildrop.ts";
-import { stuffAndTerminate, toCrlf, topOf } from "./wire.ts";
+import type { MessageParts } from "./reader.ts";
+import { retrPieces, stuffAndTerminate, toCrlfParts, topOf } from "./wire.ts";
 import type { Logger } from "../../core/types.ts";
 
 export interface TxnIo {
   drop: Maildrop;
-  /** store.read, or a read already started for a pipelined RETR. */
-  read(msg: DropMessage): Promise<Uint8Array>;
+  /** The message's stored parts (a read already started for a pipelined RETR, or a new
+   *  one); null when it was expunged meanwhile. */
+  read(msg: DropMessage): Promise<MessageParts | null>;
   log: Logger;
   /** One response line (CRLF added). */
   send(line: string): void;
-  /** A status line and a multi-line body, written at once; resolves when drained. */
-  sendMulti(status: string, pieces: Buffer[]): Promise<void>;
+  /** A status line and a multi-line body, queued together; a promise when the output is
+   *  large enough to be written and the caller should wait for it to drain. */
+  sendMulti(status: string, pieces: Buffer[]): Promise<void> | void;
   /** -ERR for a malformed command: counts toward the session's error limit. */
   bad(text: string): void;
   /** -ERR for a well-formed request that cannot be served. */
@@ -76,30 +79,40 @@ export async function runTransactionCommand(io: TxnIo, cmd: Command): Promise<vo
       if (!r.ok) return n === null ? io.bad(r.error) : io.no(r.error);
       const lines = cmd.keyword === "TOP" ? parseNumber(cmd.args[1]) : null;
       if (cmd.keyword === "TOP" && lines === null) return io.bad("Invalid line count");
-      const bytes = await readMessage(io, r.msg);
-      if (!bytes) return io.no(`Message ${n} was removed by another session`);
-      if (lines === null) return io.sendMulti(`+OK ${bytes.length} octets`, stuffAndTerminate(bytes));
-      return io.sendMulti("+OK top of message follows", stuffAndTerminate(topOf(bytes, lines)));
+      const got = await readMessage(io, r.msg);
+      if (!got) return io.no(`Message ${n} was removed by another session`);
+      if (lines === null) {
+        const { pieces, size } = retrPieces(got.prefix, got.body);
+        checkSize(io, r.msg, size);
+        return io.sendMulti(`+OK ${r.msg.size} octets`, pieces);
+      }
+      const parts = toCrlfParts(got.prefix, got.body);
+      checkSize(
+        io,
+        r.msg,
+        parts.reduce((s, p) => s + p.length, 0),
+      );
+      const whole = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+      return io.sendMulti("+OK top of message follows", stuffAndTerminate([topOf(whole, lines)]));
     }
   }
   io.bad("Unknown command");
 }
 
-/** The bytes RETR sends (before stuffing), or null when the message is gone. */
-async function readMessage(io: TxnIo, msg: DropMessage): Promise<Buffer | null> {
+/** The message's stored parts, or null when it is gone. */
+async function readMessage(io: TxnIo, msg: DropMessage): Promise<MessageParts | null> {
   if (msg.gone) return null;
-  let raw: Uint8Array;
   try {
-    raw = await io.read(msg);
+    return await io.read(msg);
   } catch (err) {
     io.log.warn("pop3 read failed", { uid: msg.uid, err: (err as Error).message });
     return null;
   }
-  const bytes = toCrlf(raw);
-  // LIST must announce what RETR sends (RFC 1939 §7); keep the snapshot honest.
-  if (bytes.length !== msg.size) {
-    io.log.warn("pop3 size differs from store", { uid: msg.uid, stored: msg.size, sent: bytes.length });
-    msg.size = bytes.length;
-  }
-  return bytes;
+}
+
+/** LIST must announce what RETR sends (RFC 1939 §7); keep the snapshot honest. */
+function checkSize(io: TxnIo, msg: DropMessage, size: number): void {
+  if (size === msg.size) return;
+  io.log.warn("pop3 size differs from store", { uid: msg.uid, stored: msg.size, sent: size });
+  msg.size = size;
 }

@@ -9,34 +9,102 @@ function asBuffer(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
-const BARE_CR_OR_LF = /(?<!\r)\n|\r(?!\n)/;
+/** True when the byte at `i` is a bare CR or LF (not part of a CRLF pair). */
+function bareAt(b: Uint8Array, i: number): boolean {
+  const c = b[i];
+  if (c === LF) return i === 0 || b[i - 1] !== CR;
+  return c === CR && b[i + 1] !== LF;
+}
+
+const DOT = 0x2e;
+/** What one pass over a message's bytes found (scanLines). */
+const CLEAN = 0;
+const CLEAN_WITH_DOT_LINES = 1;
+const BARE = 2;
+
+/** One pass: BARE when some CR or LF is not part of a CRLF pair, else whether a line
+ *  begins with "." (it needs stuffing). Four bytes at a time: a word without CR or LF is
+ *  skipped. As fast as a regex over a latin1 string, without making that string (a 10 KiB
+ *  allocation per RETR, and the GC work after it), and it finds the dot lines too. */
+function scanLines(b: Uint8Array): number {
+  const n = b.length;
+  let dots = b[0] === DOT;
+  let i = 0;
+  if ((b.byteOffset & 3) === 0) {
+    const words = new Uint32Array(b.buffer, b.byteOffset, n >>> 2);
+    for (let k = 0; k < words.length; k++) {
+      const w = words[k]!;
+      const cr = w ^ 0x0d0d0d0d;
+      const lf = w ^ 0x0a0a0a0a;
+      // A byte of `cr` or `lf` is zero where w has CR or LF ("has a zero byte" bit trick).
+      if ((((cr - 0x01010101) & ~cr) | ((lf - 0x01010101) & ~lf)) & 0x80808080) {
+        for (let j = k << 2; j < (k << 2) + 4; j++) {
+          if (bareAt(b, j)) return BARE;
+          if (b[j] === LF && b[j + 1] === DOT) dots = true;
+        }
+      }
+    }
+    i = words.length << 2;
+  }
+  for (; i < n; i++) {
+    if (bareAt(b, i)) return BARE;
+    if (b[i] === LF && b[i + 1] === DOT) dots = true;
+  }
+  return dots ? CLEAN_WITH_DOT_LINES : CLEAN;
+}
 
 /** True when every LF is preceded by CR and every CR followed by LF. */
-export function isCrlfClean(b: Uint8Array): boolean {
-  // A latin1 string and one regex search beat a loop of indexOf calls (~2x for 10 KiB).
-  return !BARE_CR_OR_LF.test(asBuffer(b).toString("latin1"));
-}
+export const isCrlfClean = (b: Uint8Array): boolean => scanLines(b) !== BARE;
 
 /** Bare LF and bare CR become CRLF. Stored messages are CRLF already: then no copy. */
 export function toCrlf(b: Uint8Array): Buffer {
   const buf = asBuffer(b);
   if (isCrlfClean(buf)) return buf;
-  const out: number[] = [];
+  let bare = 0;
+  for (let i = 0; i < buf.length; i++) if (bareAt(buf, i)) bare++;
+  const out = Buffer.allocUnsafe(buf.length + bare);
+  let o = 0;
   for (let i = 0; i < buf.length; i++) {
     const c = buf[i]!;
-    if (c === CR) {
-      out.push(CR, LF);
-      if (buf[i + 1] === LF) i++;
-    } else if (c === LF) out.push(CR, LF);
-    else out.push(c);
+    if (bareAt(buf, i)) {
+      out[o++] = CR;
+      out[o++] = LF;
+    } else out[o++] = c;
   }
-  return Buffer.from(out);
+  return out;
+}
+
+/** A stored message (its prefix of header lines, then its blob) as CRLF-clean parts: each
+ *  part on its own (no copy of a clean blob) when the prefix ends at a line end. */
+export function toCrlfParts(prefix: Uint8Array, body: Uint8Array): Buffer[] {
+  if (prefix.length === 0) return [toCrlf(body)];
+  if (prefix[prefix.length - 1] !== LF) return [toCrlf(Buffer.concat([prefix, body]))];
+  return [toCrlf(prefix), toCrlf(body)];
+}
+
+const END = Buffer.from(".\r\n");
+const CRLF_END = Buffer.from("\r\n.\r\n");
+
+/** RETR's answer body for a stored message (prefix, then blob): CRLF line ends, dot-stuffed,
+ *  terminated; `size` is the octets before stuffing. Most messages are CRLF-clean without
+ *  a line starting with ".": then one pass over the bytes and no copy. */
+export function retrPieces(prefix: Buffer, body: Uint8Array): { pieces: Buffer[]; size: number } {
+  // Each part clean on its own and without dot lines: so is the two together (a CRLF or a
+  // dot line across the boundary would make one of them BARE or dotted).
+  if (scanLines(prefix) === CLEAN && scanLines(body) === CLEAN) {
+    const last = body.length ? body : prefix;
+    const end = last.length === 0 || (last[last.length - 2] === CR && last[last.length - 1] === LF) ? END : CRLF_END;
+    const pieces = prefix.length ? [prefix, asBuffer(body), end] : [asBuffer(body), end];
+    return { pieces, size: prefix.length + body.length };
+  }
+  const parts = toCrlfParts(prefix, body);
+  return { pieces: stuffAndTerminate(parts), size: parts.reduce((n, p) => n + p.length, 0) };
 }
 
 /** Byte-stuff (a "." is prepended to lines beginning with ".") and terminate with
  *  ".CRLF"; a message not ending in CRLF gets one first. Input must be CRLF-clean.
  *  The one dot-stuffing of SMTP and POP3 (core/dot-stuff.ts); pieces, not a copy. */
-export const stuffAndTerminate = (msg: Buffer): Buffer[] => dotStuff([msg]);
+export const stuffAndTerminate = (parts: Buffer[]): Buffer[] => dotStuff(parts);
 
 /** RFC 1939 §7 TOP: the header, the blank line after it, and the first `lines` lines of
  *  the body. Input must be CRLF-clean. A message without a body yields all of it. */

@@ -21,7 +21,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { builtinPlugins } from "../../plugins/index.ts";
-import { processCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
+import { processCpuSeconds, threadCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
 import { startSenderDns, type SenderDns } from "./lib/sender-dns.ts";
 import { startTestServer, type TestServer } from "../../tests/helpers/server.ts";
 import { processesOption, serveBench, type BenchServe } from "./lib/serve.ts";
@@ -227,7 +227,7 @@ async function benchPostfix(pf: Postfix, persistent: boolean): Promise<{ queuedP
   return { queuedPerSec: Math.round(MESSAGES / queued), deliveredPerSec: Math.round(MESSAGES / delivered), cpuMsPerMsg };
 }
 
-async function benchKotakpos(server: TestServer | BenchServe, persistent: boolean): Promise<{ perSec: number; delivered: number; cpuMsPerMsg: number }> {
+async function benchKotakpos(server: TestServer | BenchServe, persistent: boolean): Promise<{ perSec: number; delivered: number; cpuMsPerMsg: number; byThread: Record<string, number> }> {
   const port = server.port("smtp");
   // The server in this process (smtp-source runs in its own), or the serve process tree.
   const cpu = () => ("cpuSeconds" in server ? server.cpuSeconds() : processCpuSeconds(process.pid));
@@ -236,14 +236,27 @@ async function benchKotakpos(server: TestServer | BenchServe, persistent: boolea
   const before = await inboxCount();
   await smtpSource(port, WARMUP, persistent);
   const cpu0 = cpu();
+  const threads0 = threadCpuSeconds();
   const secs = await smtpSource(port, MESSAGES, persistent);
   const cpuMsPerMsg = Math.round(((cpu() - cpu0) * 1000 * 100) / MESSAGES) / 100;
+  // CPU per message by thread (main, check/blob workers, Bun's pool and GC threads) of
+  // this process: only when the server runs in it (not with --processes).
+  const threads1 = threadCpuSeconds();
+  const byThread =
+    "cpuSeconds" in server
+      ? {}
+      : Object.fromEntries(
+          Object.entries(threads1)
+            .map(([k, v]) => [k, Math.round(((v - (threads0[k] ?? 0)) * 1000 * 100) / MESSAGES) / 100] as const)
+            .filter(([, v]) => v > 0)
+            .sort((a, b) => b[1] - a[1]),
+        );
   const delivered = (await inboxCount()) - before - WARMUP;
   // smtp-source's messages differ (Message-Id counter): every one must have been a blob
   // write, not a deduplicated hit in the content-addressed store.
   const blobs = await query("SELECT count(*) AS n FROM blobs");
   if (blobs !== (await inboxCount())) throw new Error(`${blobs} blobs for ${await inboxCount()} messages: identical messages were deduplicated`);
-  return { perSec: Math.round(MESSAGES / secs), delivered, cpuMsPerMsg };
+  return { perSec: Math.round(MESSAGES / secs), delivered, cpuMsPerMsg, byThread };
 }
 
 if (process.getuid?.() !== 0) {
@@ -324,6 +337,7 @@ try {
     const kotakpos: number[] = [];
     const cpuPf: number[] = [];
     const cpuK: number[] = [];
+    const threadsK: Record<string, number>[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const p = await benchPostfix(pf, persistent);
       const k = await benchKotakpos(served ?? server!, persistent);
@@ -333,6 +347,7 @@ try {
       kotakpos.push(k.perSec);
       cpuPf.push(p.cpuMsPerMsg);
       cpuK.push(k.cpuMsPerMsg);
+      threadsK.push(k.byThread);
     }
     out[name] = {
       postfixQueuedPerSec: median(queued),
@@ -344,7 +359,7 @@ try {
       postfixCpuMsPerMsg: median(cpuPf),
       kotakposCpuMsPerMsg: median(cpuK),
       cpuRatio: Math.round((median(cpuPf) / median(cpuK)) * 100) / 100,
-      rounds: { postfixDelivered: deliveredPf, kotakpos },
+      rounds: { postfixDelivered: deliveredPf, kotakpos, kotakposCpuMsPerMsg: cpuK, kotakposCpuMsByThread: threadsK },
     };
   }
   if (served) {

@@ -18,14 +18,15 @@ export async function poplib(server: TestServer, ops: PopOp[]): Promise<PopResul
   return JSON.parse(out) as PopResult[];
 }
 
-/** Append a message to the INBOX of `address` through the store; returns its UID. */
-export async function deliver(server: TestServer, address: string, raw: string | Uint8Array): Promise<number> {
+/** Append a message to the INBOX of `address` through the store; returns its UID.
+ *  `prefix`: header lines stored apart from the blob, as SMTP delivery adds them. */
+export async function deliver(server: TestServer, address: string, raw: string | Uint8Array, prefix?: string[]): Promise<number> {
   const store = server.core.store;
   const acct = await store.getAccount(address);
   if (!acct) throw new Error(`no account ${address}`);
   const inbox = await store.getMailbox(acct.id, "INBOX");
   if (!inbox) throw new Error(`no INBOX for ${address}`);
-  const r = await store.append(inbox.id, typeof raw === "string" ? new TextEncoder().encode(raw) : raw);
+  const r = await store.append(inbox.id, typeof raw === "string" ? new TextEncoder().encode(raw) : raw, { prefix });
   return r.uid;
 }
 
