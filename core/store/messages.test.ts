@@ -248,6 +248,28 @@ test("append and flags events carry the new flags (caches update without a read)
   expect(list[0]!.flags).toEqual(t.events[1]!.flags![0]!);
 });
 
+test("flags events say what each message gained: a re-set \\Seen is not new", async () => {
+  await t.store.append(inbox.id, msg("g1"), { flags: ["\\Seen"] });
+  await t.store.append(inbox.id, msg("g2"));
+  await t.store.setFlags(inbox.id, [1, 2], "add", ["\\Seen", "\\Flagged", "$Work"]);
+  await t.store.setFlags(inbox.id, [1, 2], "set", ["\\Seen", "$work", "$Home"]);
+  const flags = t.events.filter((e) => e.kind === "flags");
+  expect(flags.map((e) => [e.uids, e.added])).toEqual([
+    [
+      [1, 2],
+      [
+        ["\\Flagged", "$Work"],
+        ["\\Flagged", "\\Seen", "$Work"],
+      ],
+    ],
+    // keywords compare case-insensitively (RFC 9051 §2.3.2): $work is not new, $Home is
+    [
+      [1, 2],
+      [["$Home"], ["$Home"]],
+    ],
+  ]);
+});
+
 test("EXPUNGE finds \\Deleted messages through the partial index, not a mailbox scan", async () => {
   const r = await t.db.client.execute({ sql: "EXPLAIN QUERY PLAN SELECT uid, size, flags, blob_id FROM messages WHERE mailbox_id = ? AND (flags & 8) <> 0 ORDER BY uid", args: [inbox.id] });
   expect(r.rows.map((x) => String(x.detail)).join(" ")).toContain("messages_deleted");

@@ -280,7 +280,7 @@ export function messageOps(ctx: StoreCtx): MessageOps {
       // No rows: a missing mailbox is still an error (rows imply the mailbox exists).
       if (!rows.rows.length) await mailboxByIdInTx(tx, mailboxId);
       const failed: number[] = [];
-      const updates: { id: number; uid: number; next: { mask: number; keywords: string[] }; seenDelta: number }[] = [];
+      const updates: { id: number; uid: number; next: { mask: number; keywords: string[] }; seenDelta: number; added: string[] }[] = [];
       for (const r of rows.rows) {
         const uid = Number(r.uid);
         if (opts.unchangedSince !== undefined && Number(r.modseq) > opts.unchangedSince) {
@@ -291,7 +291,12 @@ export function messageOps(ctx: StoreCtx): MessageOps {
         const next = applyFlags(cur, op, change);
         if (sameFlags(cur, next)) continue;
         const seenDelta = (cur.mask & SEEN ? 0 : 1) - (next.mask & SEEN ? 0 : 1);
-        updates.push({ id: Number(r.id), uid, next, seenDelta });
+        const had = new Set(cur.keywords.map((k) => k.toLowerCase()));
+        const added = formatFlags(
+          next.mask & ~cur.mask,
+          next.keywords.filter((k) => !had.has(k.toLowerCase())),
+        );
+        updates.push({ id: Number(r.id), uid, next, seenDelta, added });
       }
       if (!updates.length) return { changed: [], failed };
       const { accountId, modseq } = await nextModseqOfMailbox(tx, mailboxId);
@@ -302,7 +307,16 @@ export function messageOps(ctx: StoreCtx): MessageOps {
       }
       await exec(tx, "UPDATE mailboxes SET highest_modseq = ?, unseen = unseen + ? WHERE id = ?", [modseq, unseenDelta, mailboxId]);
       const changed = updates.map((u) => ({ uid: u.uid, modseq, flags: formatFlags(u.next.mask, u.next.keywords) }));
-      emitAfterCommit(ctx, tx, { accountId, mailboxId, kind: "flags", uids: changed.map((c) => c.uid), modseq, origin: opts.origin, flags: changed.map((c) => c.flags) });
+      emitAfterCommit(ctx, tx, {
+        accountId,
+        mailboxId,
+        kind: "flags",
+        uids: changed.map((c) => c.uid),
+        modseq,
+        origin: opts.origin,
+        flags: changed.map((c) => c.flags),
+        added: updates.map((u) => u.added),
+      });
       return { changed, failed };
     });
   }

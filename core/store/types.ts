@@ -84,6 +84,9 @@ export interface StoreChange {
   /** "append" and "flags": the new flags of each UID in `uids` (same order), when the store
    *  knows them without a read, so caches can update in place instead of re-reading. */
   flags?: string[][];
+  /** "flags": the flags each UID in `uids` gained in this change (same order), so a
+   *  listener can tell a message just read (\Seen added) from one that was already. */
+  added?: string[][];
   /** Made by another instance on the same database (seen by the change feed): listeners
    *  with side effects (training, auto-replies) leave it to the instance that made it. */
   remote?: boolean;

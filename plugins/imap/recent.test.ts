@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { startTestServer, type TestServer } from "../../tests/helpers/server.ts";
 import { deliver, rawLogin, USERS } from "../../tests/helpers/imap.ts";
 import { imapRecent } from "./schema.ts";
+import { RecentMarks } from "./recent.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "kotakpos-recent-"));
 const start = (): Promise<TestServer> => startTestServer({ users: USERS, dataDir, keepData: true });
@@ -58,4 +59,31 @@ test("\\Recent marks are kept across a restart", async () => {
   } finally {
     await srv.cleanup();
   }
+});
+
+test("claims made close together are written in one transaction; flush does not wait out the delay", async () => {
+  const writes: unknown[][] = [];
+  const db = {
+    query: async () => ({ rows: [] }),
+    write: async (fn: (tx: { execute: (s: { args: unknown[] }) => Promise<void> }) => Promise<void>) => {
+      const stmts: unknown[] = [];
+      await fn({ execute: async (s) => void stmts.push(s.args) });
+      writes.push(stmts);
+    },
+  };
+  const marks = new RecentMarks(db as unknown as ConstructorParameters<typeof RecentMarks>[0]);
+  expect(await marks.claim(1, [1, 2])).toEqual([1, 2]);
+  expect(await marks.claim(1, [2, 3])).toEqual([3]);
+  expect(await marks.claim(2, [7])).toEqual([7]);
+  await Bun.sleep(50);
+  expect(writes).toEqual([]); // still waiting to coalesce
+  const t0 = performance.now();
+  await marks.flush();
+  expect(performance.now() - t0).toBeLessThan(500);
+  expect(writes).toEqual([
+    [
+      [3, 1],
+      [7, 2],
+    ],
+  ]);
 });

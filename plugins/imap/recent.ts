@@ -4,11 +4,16 @@
 // (loaded from `imap_recent` on first use of a mailbox) and claims in memory, one session
 // at a time on the event loop, so a message is \Recent to exactly one session of the
 // process and the hot path (a rev1 client told of new mail) waits for no write; the
-// new marks are written behind, coalesced, and flushed at shutdown, so a restart neither
-// makes seen mail \Recent again nor loses unseen mail's \Recent. (Two processes serving
+// new marks are written behind (a second later: one transaction for every claim meanwhile,
+// not one per APPEND or new message), coalesced, and flushed at shutdown, so a restart
+// neither makes seen mail \Recent again nor loses unseen mail's \Recent (a crash may lose
+// the last second's marks: RFC 3501 lets a server approximate \Recent). (Two processes serving
 // IMAP for one database each claim from what they loaded: a message may then be \Recent
 // in one session of each — RFC 3501 allows a server to approximate \Recent.)
 import type { Db } from "../../core/db/open.ts";
+
+/** How long new marks wait to be written together. */
+const WRITE_BEHIND_MS = 1000;
 
 export class RecentMarks {
   private marks = new Map<number, number>();
@@ -16,6 +21,8 @@ export class RecentMarks {
   /** Marks to write: mailbox → mark. */
   private dirty = new Map<number, number>();
   private writing: Promise<void> | null = null;
+  /** Ends the current write-behind wait at once (flush). */
+  private hurry: (() => void) | null = null;
 
   constructor(private db: Db) {}
 
@@ -47,7 +54,10 @@ export class RecentMarks {
 
   /** Writes what is pending (plugin shutdown). */
   async flush(): Promise<void> {
-    while (this.writing) await this.writing;
+    while (this.writing) {
+      this.hurry?.();
+      await this.writing;
+    }
   }
 
   private load(mailboxId: number): Promise<number> {
@@ -70,7 +80,15 @@ export class RecentMarks {
   /** One transaction for every mark changed meanwhile; a mark never goes down, and a
    *  mailbox deleted meanwhile is skipped (its row went with it). */
   private async writeSoon(): Promise<void> {
-    await Promise.resolve();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, WRITE_BEHIND_MS);
+      timer.unref?.();
+      this.hurry = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.hurry = null;
     const batch = [...this.dirty];
     this.dirty.clear();
     try {

@@ -216,13 +216,27 @@ function textOf(part: Part, bytes: Uint8Array, out: string[]): void {
 
 /** Case-insensitive substring test; the needle's lower-case form is computed once. */
 const lowered = new Map<string, string>();
-function includes(hay: string, needle: string): boolean {
+function lower(needle: string): string {
   let n = lowered.get(needle);
   if (n === undefined) {
     if (lowered.size > 256) lowered.clear();
     lowered.set(needle, (n = needle.toLowerCase()));
   }
-  return hay.toLowerCase().includes(n);
+  return n;
+}
+function includes(hay: string, needle: string): boolean {
+  return hay.toLowerCase().includes(lower(needle));
+}
+
+/** A stored header field (subject, from …) in lower case, once per message: the cached
+ *  metadata is shared and never changes for a (mailbox, UID). */
+const storedLower = new WeakMap<MessageMeta, Map<string, string>>();
+function includesStored(m: MessageMeta, field: string, hay: string, needle: string): boolean {
+  let f = storedLower.get(m);
+  if (!f) storedLower.set(m, (f = new Map()));
+  let h = f.get(field);
+  if (h === undefined) f.set(field, (h = hay.toLowerCase()));
+  return h.includes(lower(needle));
 }
 
 function match(k: Key, r: Row, ctx: { maxUid: number; count: number; saved: Set<number>; now: number; recent: Set<number> }): boolean {
@@ -265,7 +279,7 @@ function match(k: Key, r: Row, ctx: { maxUid: number; count: number; saved: Set<
       const m = r.meta!;
       if (STORED_HEADERS.has(k.field) && k.value !== "") {
         const v = k.field === "message-id" ? m.messageId : (m[k.field as "subject"] as string);
-        if (includes(v, k.value)) return true;
+        if (includesStored(m, k.field, v, k.value)) return true;
         // Group names (RFC 5322 §3.4) are not in the stored address text: the envelope's
         // group-start markers have them.
         const list = k.field === "message-id" || k.field === "subject" ? null : m.envelope[k.field as "to"];

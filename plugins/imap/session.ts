@@ -164,6 +164,9 @@ export class Session {
   private out: (string | Uint8Array)[] = [];
   private outBytes = 0;
   private flushScheduled = false;
+  /** A command is running and flushes with its tagged response: no flush per send is
+   *  scheduled meanwhile (except under IDLE, whose pushes have no tagged response). */
+  private inCommand = false;
 
   send(line: string): void {
     this.queue(line + "\r\n");
@@ -180,7 +183,7 @@ export class Session {
     this.out.push(p);
     this.outBytes += p.length;
     if (this.outBytes > DRAIN_AT) this.flush();
-    else if (!this.flushScheduled) {
+    else if (!this.flushScheduled && (!this.inCommand || this.idling)) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
@@ -265,7 +268,12 @@ export class Session {
       else this.countBad();
       return;
     }
-    await this.run(ev.chunks);
+    this.inCommand = true;
+    try {
+      await this.run(ev.chunks);
+    } finally {
+      this.commandEnded();
+    }
   }
 
   get compressed(): boolean {
@@ -289,6 +297,15 @@ export class Session {
 
   private countBad(): void {
     if (this.loop.error()) this.bye("Too many invalid commands");
+  }
+
+  /** (A command that ended without its tagged response, e.g. on a closed connection.) */
+  private commandEnded(): void {
+    this.inCommand = false;
+    if (this.out.length && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
   }
 
   private async run(chunks: Chunk[]): Promise<void> {
@@ -366,7 +383,7 @@ export class Session {
     if (res.status === "BAD") this.countBad();
     // §7.5.1: no EXPUNGE during FETCH, STORE, SEARCH (their UID forms may).
     try {
-      await this.syncSelected(uid || !spec.noExpunge);
+      if (this.selected?.dirty) await this.syncSelected(uid || !spec.noExpunge);
       if (this.contexts.size) await updateContexts(this);
       if (this.notify && pendingNotify(this.notify)) await flushNotify(this, this.notify);
     } catch (e) {

@@ -1,7 +1,7 @@
 // Training from what the user does (store change events, DESIGN.md): a message copied or
 // moved into Junk, or given the $Junk keyword, is learned as spam; one taken out of Junk
 // (to anywhere but Trash) or given $NotJunk is learned as ham, and so is a message the
-// user reads (\Seen) outside Junk and Trash: without ham to compare, every ordinary
+// user reads (\Seen newly set) outside Junk and Trash: without ham to compare, every ordinary
 // token would soon look like spam. A message learned the
 // other way before is unlearned first, so moving back and forth never double counts.
 import type { Logger } from "../../core/types.ts";
@@ -19,6 +19,18 @@ export function isJunkMailbox(mb: Pick<Mailbox, "name" | "specialUse">): boolean
 
 function isTrash(mb: Pick<Mailbox, "name" | "specialUse">): boolean {
   return mb.specialUse === "\\Trash" || mb.name.toLowerCase() === "trash";
+}
+
+/** Whether message i of a "flags" change was just read: \Seen among the flags it gained
+ *  (an event without `added` — older producers — counts \Seen being set at all). */
+function newlySeen(ev: StoreChange, i: number): boolean {
+  return (ev.added ? ev.added[i] : ev.flags?.[i])?.includes("\\Seen") ?? false;
+}
+
+/** Whether message i of a "flags" change can teach anything (see onFlags). */
+function mayTeach(ev: StoreChange, i: number): boolean {
+  const f = ev.flags?.[i];
+  return !!f && (f.includes("$Junk") || f.includes("$NotJunk") || newlySeen(ev, i));
 }
 
 export interface Trainer {
@@ -59,6 +71,10 @@ export function createTrainer(store: Store, models: ModelStore, log: Logger, hos
   async function onAppend(ev: StoreChange, mb: Mailbox): Promise<void> {
     if (isTrash(mb)) return;
     const kind = isJunkMailbox(mb) ? "spam" : "ham";
+    // A client's APPEND (its flags are in the event) is a move out of Junk only when it
+    // carries $Junk (what the filter marks everything filed or learned as spam with):
+    // ordinary APPENDs (sent copies, drafts) cost no lookups.
+    if (kind === "ham" && ev.flags && !ev.flags.some((f) => f.includes("$Junk"))) return;
     const learned: number[] = [];
     for (const m of await store.messages(mb.id, { uids: ev.uids })) {
       // Out of Junk means "not spam" only for what was in Junk: filed there at delivery
@@ -82,7 +98,7 @@ export function createTrainer(store: Store, models: ModelStore, log: Logger, hos
       if (f.includes("$Junk") && !f.includes("$NotJunk")) {
         if (!inJunk) want.set(uid, "spam");
       } else if (f.includes("$NotJunk") && !f.includes("$Junk")) want.set(uid, "ham");
-      else if (readHam && f.includes("\\Seen")) {
+      else if (readHam && newlySeen(ev, i)) {
         want.set(uid, "ham");
         seenOnly.add(uid);
       }
@@ -100,6 +116,8 @@ export function createTrainer(store: Store, models: ModelStore, log: Logger, hos
   return {
     async handle(ev) {
       if (closed || ev.origin === JUNK_ORIGIN || (ev.kind !== "append" && ev.kind !== "flags")) return;
+      // Most flag changes (\Flagged, \Deleted, a re-read) teach nothing: no lookups for them.
+      if (ev.kind === "flags" && !ev.uids.some((_, i) => mayTeach(ev, i))) return;
       // Deliveries (no origin, with flags) are not training; a later move out of Junk
       // is, and finds the $Junk keyword that everything filed into Junk carries.
       if (ev.kind === "append" && ev.origin === undefined && ev.flags !== undefined) return;

@@ -7,11 +7,16 @@
 // out every 30 s) and reports its RSS after a full collection every 30 s: the growth over
 // a 10-minute mixed load (issue 18) is `soakGrowthMiB`, from the 1-minute sample to the end.
 // usage: bun scripts/bench/imap.ts [--clients N] [--seconds S] [--rounds R] [--messages M] [--idle I]
-//        [--soak MINUTES] [--logins] [--no-dovecot] [--no-kotakpos]
+//        [--soak MINUTES] [--breakdown LOOPS] [--warmup SECONDS] [--logins] [--no-dovecot] [--no-kotakpos]
+// --breakdown LOOPS: after the load, ONE client runs the mix LOOPS times alone and each
+// command's server CPU is read exactly (schedstat) around it: `cpuPerCommandUs` (LIST and
+// STATUS, of the issue's mix, too).
+// --warmup SECONDS of load before the measured rounds (default 0.3): kotakpos's JIT is
+// still compiling in the first 10-25 s, which a long-running server has behind it.
 // --logins: each client's loop is a new session (connect, LOGIN, the commands, LOGOUT), the
 // issue's "mixed load with logins"; without it one long session per client.
 import { readFileSync } from "node:fs";
-import { processCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
+import { cpuMeterNs, processCpuSeconds, threadCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
 import { processesOption, serveBench } from "./lib/serve.ts";
 import { freePort, withDovecot } from "./lib/dovecot.ts";
 import { Client } from "./lib/imap-client.ts";
@@ -31,6 +36,8 @@ const SOAK_MINUTES = arg("soak", 0);
 const LOGINS = process.argv.includes("--logins");
 /** --processes N: the filled data directory served by `kotakpos serve` with N processes. */
 const PROCESSES = processesOption();
+const BREAKDOWN = arg("breakdown", 0);
+const WARMUP = arg("warmup", 0.3);
 const PASS = "bench-pw";
 const users = Array.from({ length: CLIENTS }, (_, i) => `u${i}@example.test`);
 
@@ -133,28 +140,79 @@ async function clientLoop(port: number, user: string, account: number, until: nu
   c.close();
 }
 
+/** One client alone runs the mix LOOPS times; the server CPU (µs, exact) of each command. */
+async function breakdown(port: number, meter: () => () => number): Promise<Record<string, number>> {
+  const c = await Client.open(port);
+  await c.cmd(`LOGIN ${users[0]} ${PASS}`);
+  const cpu = meter();
+  const sum: Record<string, number> = {};
+  const count: Record<string, number> = {};
+  const time = async (op: string, command: string) => {
+    const t0 = cpu();
+    const out = await c.cmd(command);
+    sum[op] = (sum[op] ?? 0) + cpu() - t0;
+    count[op] = (count[op] ?? 0) + 1;
+    return out;
+  };
+  for (let i = 1; i <= BREAKDOWN; i++) {
+    await time("list", 'LIST "" "*"');
+    await time("status", "STATUS INBOX (MESSAGES UNSEEN UIDNEXT)");
+    const sel = await time("select", "SELECT INBOX");
+    const exists = Number(/\* (\d+) EXISTS/.exec(sel)?.[1] ?? 0);
+    const k = 1 + ((i * 37) % Math.max(1, exists));
+    const from = Math.max(1, exists - 49);
+    await time("fetch_flags", "FETCH 1:* (UID FLAGS)");
+    await time("fetch_envelope", `FETCH ${from}:* (UID ENVELOPE RFC822.SIZE INTERNALDATE)`);
+    await time("fetch_bodystructure", `FETCH ${from}:* (BODYSTRUCTURE)`);
+    await time("fetch_body", `FETCH ${k} (BODY.PEEK[])`);
+    await time("search", i % 2 ? "SEARCH UNSEEN" : `SEARCH OR FROM sender3 SUBJECT monthly`);
+    await time("store", `STORE ${k} ${i % 2 ? "+" : "-"}FLAGS (\\Flagged)`);
+    const m = message(i, 0);
+    await time("append", `APPEND INBOX (\\Seen) {${m.length}+}\r\n${m}`);
+    await time("noop", "NOOP");
+    await time("store_deleted", `STORE ${exists + 1} +FLAGS.SILENT (\\Deleted)`);
+    await time("expunge", "EXPUNGE");
+  }
+  await c.cmd("LOGOUT").catch(() => "");
+  c.close();
+  const out: Record<string, number> = {};
+  let loop = 0;
+  for (const op of Object.keys(sum)) {
+    out[op] = Math.round(sum[op]! / count[op]! / 1000);
+    if (op !== "list" && op !== "status") loop += sum[op]! / count[op]!;
+  }
+  // The load's loop (no LIST/STATUS) over its 9 timed commands, as serverCpuMsPerOp counts it.
+  out.loopPerTimedCommand = Math.round(loop / 1000 / 9);
+  return out;
+}
+
 function pct(xs: number[], p: number): number {
   if (!xs.length) return 0;
   const s = [...xs].sort((a, b) => a - b);
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 100) / 100;
 }
 
-async function load(port: number, cpu?: () => number) {
-  // Warm-up: one short round per client.
+async function load(port: number, cpu?: () => number, threads?: () => Record<string, number>) {
+  // Warm-up: the load for WARMUP seconds first. kotakpos's JIT compiles for the first
+  // ~10-25 s of load (its JITWorker thread took 20-35 % of the server's CPU then, < 10 %
+  // after): a long-running server's CPU per command is the figure after that.
   const warm = Object.fromEntries(
     ["login", "select", "fetch_flags", "fetch_envelope", "fetch_bodystructure", "fetch_body", "search", "store", "append", "expunge"].map((k) => [k, [] as number[]]),
   ) as Record<OpName, number[]>;
-  await Promise.all(users.map((u, a) => clientLoop(port, u, a, performance.now() + 300, warm)));
+  await Promise.all(users.map((u, a) => clientLoop(port, u, a, performance.now() + WARMUP * 1000, warm)));
   // Best of ROUNDS (the machine may be shared): each round is SECONDS long.
-  let best: { secs: number; lat: Record<OpName, number[]>; n: number; cpu: number } | null = null;
+  let best: { secs: number; lat: Record<OpName, number[]>; n: number; cpu: number; byThread?: Record<string, number> } | null = null;
   for (let r = 0; r < ROUNDS; r++) {
     const lat = Object.fromEntries(Object.keys(warm).map((k) => [k, [] as number[]])) as Record<OpName, number[]>;
     const c0 = cpu?.() ?? 0;
+    const th0 = threads?.();
     const t0 = performance.now();
     await Promise.all(users.map((u, a) => clientLoop(port, u, a, t0 + SECONDS * 1000, lat)));
     const secs = (performance.now() - t0) / 1000;
     const n = Object.values(lat).flat().length;
-    if (!best || n / secs > best.n / best.secs) best = { secs, lat, n, cpu: (cpu?.() ?? 0) - c0 };
+    const th1 = threads?.();
+    const byThread = th0 && th1 ? Object.fromEntries(Object.entries(th1).map(([k, v]) => [k, Math.round(((v - (th0[k] ?? 0)) / n) * 1e5) / 100])) : undefined;
+    if (!best || n / secs > best.n / best.secs) best = { secs, lat, n, cpu: (cpu?.() ?? 0) - c0, byThread };
   }
   const { secs, lat } = best!;
   const all = Object.values(lat).flat();
@@ -166,6 +224,8 @@ async function load(port: number, cpu?: () => number) {
     p99Ms: pct(all, 99),
     // Server CPU per operation (Dovecot: its whole process tree): steadier than ops/s on a shared machine.
     ...(cpu ? { serverCpuMsPerOp: Math.round((best!.cpu / all.length) * 1e5) / 100 } : {}),
+    // kotakpos: the same split by thread (main, the JIT's JITWorker, the blob Worker, Bun's pool …).
+    ...(best!.byThread && { serverCpuMsPerOpByThread: best!.byThread }),
     perOp: Object.fromEntries(Object.entries(lat).map(([k, v]) => [k, { n: v.length, p50Ms: pct(v, 50), p99Ms: pct(v, 99) }])),
   };
 }
@@ -242,8 +302,14 @@ async function benchKotakpos() {
   const { port, pid, tree } = JSON.parse(await nextLine()) as { port: number; pid: number; tree?: boolean };
   try {
     const rssStart = await rss();
-    // A served process tree (--processes): the primary and its workers.
-    const result = await load(port, () => (tree ? treeCpuSeconds(pid) : processCpuSeconds(pid)));
+    // A served process tree (--processes): the primary and its workers (per-thread CPU
+    // and the breakdown are of the primary only).
+    const result = await load(
+      port,
+      () => (tree ? treeCpuSeconds(pid) : processCpuSeconds(pid)),
+      () => threadCpuSeconds(pid),
+    );
+    const cpuPerCommandUs = BREAKDOWN ? await breakdown(port, () => cpuMeterNs(pid)) : undefined;
     const rssAfterLoad = tree ? await rss() : rssMiB(pid);
     const rssBeforeIdle = await rss();
     const heapBeforeIdle = heapMiB;
@@ -255,6 +321,7 @@ async function benchKotakpos() {
     const soak = SOAK_MINUTES > 0 ? await soakRss(port, rss) : null;
     return {
       ...result,
+      ...(cpuPerCommandUs && { cpuPerCommandUs }),
       rssStartMiB: rssStart,
       rssAfterLoadMiB: rssAfterLoad,
       idleConnections: IDLE,
@@ -287,7 +354,10 @@ function benchDovecot() {
       loginConf: `  service_count = 0\n  process_min_avail = 2\n  client_limit = ${IDLE + 200}`,
       extraConf: `service imap {\n  process_limit = ${IDLE + 200}\n}\ndefault_client_limit = ${IDLE + 400}`,
     },
-    (port, pid) => load(port, () => treeCpuSeconds(pid)),
+    async (port, pid) => {
+      const result = await load(port, () => treeCpuSeconds(pid));
+      return BREAKDOWN ? { ...result, cpuPerCommandUs: await breakdown(port, () => cpuMeterNs(pid, true)) } : result;
+    },
   );
 }
 
@@ -300,6 +370,7 @@ console.log(
     processes: PROCESSES ?? "in-process",
     clients: CLIENTS,
     seconds: SECONDS,
+    warmupSeconds: WARMUP,
     messagesPerMailbox: MESSAGES,
     kotakpos,
     dovecot,

@@ -181,3 +181,27 @@ M.logout()
     expect(r.size).toBe(Buffer.byteLength(stored));
   }
 }, 30_000);
+
+test("only reading teaches ham: flagging or deleting a message already \\Seen does not", async () => {
+  const before = await totals();
+  // APPENDed already read (a sent copy, an import): flagging and deleting it is not reading.
+  // Then an unread one is read: that teaches ham, and training runs in order per account,
+  // so once it is counted the earlier changes were handled too.
+  const r = await imaplib(`
+M.append('INBOX', '(\\\\Seen)', None, b'From: <kept@archive.test>\\r\\nSubject: Old thread\\r\\n\\r\\nKept for the record.\\r\\n')
+M.append('INBOX', None, None, b'From: <gina@friends.test>\\r\\nSubject: Picnic\\r\\n\\r\\nPicnic on Sunday?\\r\\n')
+M.select('INBOX')
+typ, a = M.uid('SEARCH', 'SUBJECT', '"Old thread"')
+typ, b = M.uid('SEARCH', 'SUBJECT', 'Picnic')
+r('flag', M.uid('STORE', a[0].split()[-1], '+FLAGS', '(\\\\Flagged)')[0])
+r('delete', M.uid('STORE', a[0].split()[-1], '+FLAGS', '(\\\\Deleted)')[0])
+r('read', M.uid('STORE', b[0].split()[-1], '+FLAGS', '(\\\\Seen)')[0])
+`);
+  expect([r.flag, r.delete, r.read]).toEqual(["OK", "OK", "OK"]);
+  await until(async () => (await totals()).ham === before.ham + 1, "the read message learned as ham");
+  await Bun.sleep(200);
+  expect(await totals()).toEqual({ spam: before.spam, ham: before.ham + 1 });
+  // An APPEND carrying $Junk into the INBOX is a client's own move out of Junk: ham.
+  await imaplib(`M.append('INBOX', '($Junk)', None, b'From: <hal@friends.test>\\r\\nSubject: Not spam\\r\\n\\r\\nReally.\\r\\n')`);
+  await until(async () => (await totals()).ham === before.ham + 2, "the APPEND with $Junk learned as ham");
+}, 30_000);

@@ -24,7 +24,7 @@ afterAll(async () => {
   await a?.stop("SIGKILL");
   await b?.cleanup();
   await shared?.stop();
-});
+}, 30_000); // a server, s3rver and sqld stop one after another: seconds on a loaded machine
 
 const tlsOptions = { rejectUnauthorized: false, servername: "mx.example.test" };
 const imap = (port: number) => new ImapFlow({ host: "127.0.0.1", port, secure: false, tls: tlsOptions, auth: { user: ANN.address, pass: ANN.password }, logger: false });

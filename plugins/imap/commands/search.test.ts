@@ -72,3 +72,14 @@ test("CONTEXT=SEARCH: ADDTO and REMOVEFROM as another session changes flags; CAN
   a.close();
   b.close();
 });
+
+test("SUBJECT and FROM match case-insensitively, again and again on the same (cached) messages", async () => {
+  await deliver(srv, 0, "INBOX", "From: Zoe Quill <ZQ@Example.test>\r\nSubject: Quarterly REPORT\r\n\r\nx\r\n");
+  const c = await rawLogin(srv, 0);
+  await c.cmd("SELECT INBOX");
+  for (const q of ["SUBJECT report", "SUBJECT Quarterly", "FROM zq@example", "FROM QUILL", "OR SUBJECT nothing FROM zoe"]) {
+    expect(await c.cmd(`SEARCH ${q}`)).toContain("* SEARCH 4\r\n");
+  }
+  expect(await c.cmd("SEARCH SUBJECT reports")).toContain("* SEARCH\r\n");
+  c.close();
+});

@@ -81,3 +81,15 @@ test("a COPY bringing a keyword into another selected mailbox announces it befor
   a.close();
   b.close();
 });
+
+test("a STORE that changes nothing still answers each message's current flags (RFC 9051 §6.4.6)", async () => {
+  const a = await rawLogin(srv, 0);
+  await a.cmd("ENABLE IMAP4rev2");
+  await a.cmd("SELECT INBOX");
+  await a.cmd("STORE 1:2 +FLAGS (\\Seen)");
+  // Message 2 loses \Flagged it never had; message 1 gains \Seen it has: neither changes.
+  const r = await a.cmd("STORE 1:2 -FLAGS (\\Flagged)");
+  expect(r).toMatch(/\* 1 FETCH \(UID 1 FLAGS \(\\Seen \$keyword1\)\)\r\n\* 2 FETCH \(UID 2 FLAGS \(\\Seen \$copied\)\)\r\n/);
+  expect(await a.cmd("STORE 1 +FLAGS (\\Seen)")).toMatch(/\* 1 FETCH \(UID 1 FLAGS \(\\Seen \$keyword1\)\)\r\n/);
+  a.close();
+});

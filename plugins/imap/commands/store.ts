@@ -5,6 +5,7 @@ import { formatSet } from "../format.ts";
 import { parseFlags } from "../flags.ts";
 import { Args, ParseError } from "../parser.ts";
 import { resolveSet } from "../sequence.ts";
+import { indexOfUid, type UidEntry } from "../cache.ts";
 
 export const store: CommandSpec = {
   name: "STORE",
@@ -39,15 +40,15 @@ export const store: CommandSpec = {
     const changed = new Map(res.changed.map((x) => [x.uid, x]));
     for (const x of res.changed) sel.setModseq(x.uid, x.modseq);
     const failed = new Set(res.failed);
-    let current: Map<number, { modseq: number; flags: string[] }> | null = null;
-    if (!silent && uids.some((u) => !changed.has(u) && !failed.has(u))) {
-      current = new Map((await s.opts.cache.uidList(sel.id)).map((x) => [x.uid, x]));
-    }
+    // Unchanged messages (the flags were already so) are shown as they are: from the
+    // cached list, found by binary search (not a map of the whole mailbox per STORE).
+    let current: readonly UidEntry[] | null = null;
+    if (!silent && uids.some((u) => !changed.has(u) && !failed.has(u))) current = await s.opts.cache.uidList(sel.id);
     for (const u of uids) {
       if (failed.has(u)) continue;
       const i = sel.indexOf(u);
       if (i < 0) continue;
-      const x = changed.get(u) ?? current?.get(u);
+      const x = changed.get(u) ?? (current ? current[indexOfUid(current, u)] : undefined);
       if (!x) continue;
       if (!silent) s.sendFetch(i + 1, u, s.flagItems(u, x.flags, x.modseq));
       // RFC 7162 §3.1.3: with CONDSTORE the new MODSEQ is reported even with .SILENT.
