@@ -12,6 +12,7 @@ interface SchemaNode {
   entries?: Record<string, SchemaNode>;
   item?: SchemaNode;
   options?: unknown[];
+  message?: unknown;
   pipe?: { type: string; kind: string; requirement?: unknown; message?: unknown; description?: unknown }[];
 }
 
@@ -93,6 +94,11 @@ export function describe(s: SchemaNode): string {
       return `one of ${(s.options ?? []).map((o) => JSON.stringify(o)).join(", ")}`;
     case "literal":
       return "a fixed value";
+    case "union": {
+      const msg = s.message;
+      if (typeof msg === "string") return msg;
+      return (s.options ?? []).map((o) => describe(unwrap(o as SchemaNode))).join(", or ");
+    }
     case "array":
       return s.item ? `a list (each ${describe(unwrap(s.item))})` : "a list";
     case "object":
@@ -129,6 +135,14 @@ export function coerce(s: SchemaNode, raw: string): unknown {
       if (["false", "0", "no", "off"].includes(t)) return false;
       return raw;
     }
+    case "union": {
+      // The first option the string converts to ("2" → 2 for a number-or-"auto" key).
+      for (const o of s.options ?? []) {
+        const c = coerce(unwrap(o as SchemaNode), raw);
+        if (c !== raw) return c;
+      }
+      return raw;
+    }
     case "array": {
       const t = raw.trim();
       if (t === "") return [];
@@ -159,6 +173,8 @@ export const CORE_KEY_DOCS: Record<string, string> = {
   "listen.ports.odmr": "On-Demand Mail Relay (RFC 2645) of an edge (kotakpos edge add) before the offset; bound only once a home domain is paired; 0 = any free port.",
   "listen.maxConnectionsPerIp": "Concurrent connections accepted from one IP address, per listener.",
   "listen.shutdownGraceSeconds": "Seconds the server waits for sessions to finish on shutdown (SIGTERM/SIGINT).",
+  "listen.processes":
+    'Processes serving the protocol ports together (SO_REUSEPORT), so sessions use several cores; "auto": one per CPU, at most 4. The first process also serves HTTP, the control socket and the singleton jobs.',
   "database.url": 'Metadata database. Empty: "file:<data>/kotakpos.db" (embedded, WAL). "libsql://host" for a libSQL server.',
   "database.authToken": "Auth token for a remote libSQL server.",
   "blobs.path": 'Folder of message blobs. Empty: "<data>/blobs".',

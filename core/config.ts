@@ -38,6 +38,9 @@ export const ConfigSchema = v.looseObject({
       tlsHandshakeSeconds: v.optional(v.pipe(v.number(), v.minValue(0.1)), 10),
       /** Seconds the server waits for sessions to finish on shutdown. */
       shutdownGraceSeconds: v.optional(v.pipe(v.number(), v.minValue(0)), 5),
+      /** Processes serving the protocol ports (SO_REUSEPORT), or "auto": one per CPU, at
+       *  most 4 (DESIGN.md "Several processes"). */
+      processes: v.optional(v.union([v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64)), v.literal("auto")], 'a whole number from 1 to 64, or "auto"'), 1),
     }),
     {},
   ),

@@ -4,7 +4,8 @@
 // each run; a dead holder's lease is taken over once it has expired. One statement does
 // take-or-renew atomically (an upsert whose update applies only to our own or an expired
 // lease), so two instances can never both hold it. On an embedded database only one
-// process serves the data directory: every lease is ours and nothing is written.
+// process holds leases (the only one, or the primary of several: listen.processes): every
+// lease is ours and nothing is written.
 import type { Db } from "./db/open.ts";
 
 export interface Leases {
@@ -20,6 +21,12 @@ export interface Leases {
 
 export function instanceName(hostname: string): string {
   return `${hostname}#${process.pid}#${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** A worker process of a multi-process serve (core/procs.ts): singletons run in its
+ *  primary (which also serves HTTP, where ACME's HTTP-01 answers live), never here. */
+export function workerLeases(owner: string): Leases {
+  return { owner, hold: async () => false, release: async () => {}, releaseAll: async () => {} };
 }
 
 /** `shared`: the database may be written by other instances (a libSQL server). */

@@ -26,6 +26,10 @@ export interface ListenerSetOptions {
   tls: Tls;
   /** `auth.allowPlaintextOnLoopback`, read per login (a reload changes it). */
   allowPlaintextOnLoopback?: () => boolean;
+  /** Bind with SO_REUSEPORT: other processes of this server share the ports (core/procs.ts). */
+  reusePort?: boolean;
+  /** Exact ports by listener name (a worker binds its primary's), over the offset rule. */
+  ports?: Record<string, number>;
 }
 
 export interface ListenerSet {
@@ -388,7 +392,7 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
       listeners.push(l);
     },
     async listen(spec) {
-      const port = spec.port === 0 ? 0 : spec.port + opts.portOffset;
+      const port = opts.ports?.[spec.name] ?? (spec.port === 0 ? 0 : spec.port + opts.portOffset);
       const server =
         spec.mode === "implicit-tls"
           ? tls.createServer(
@@ -418,7 +422,7 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
       await new Promise<void>((res, rej) => {
         const onErr = (e: Error) => rej(new Error(`cannot listen on ${opts.address}:${port} (${spec.name}): ${e.message}`));
         server.once("error", onErr);
-        server.listen({ port, host: opts.address }, () => {
+        server.listen({ port, host: opts.address, ...(opts.reusePort && { reusePort: true }) }, () => {
           server.off("error", onErr);
           res();
         });

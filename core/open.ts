@@ -24,7 +24,8 @@ import { configurePlugins, describeIssues, importPluginDir, resolvePlugins, setu
 import { registerDefaultRouting } from "./route.ts";
 import { createSpool } from "./spool/index.ts";
 import { openBlobBackend } from "./store/blob-backend.ts";
-import { createLeases, instanceName } from "./lease.ts";
+import { createLeases, instanceName, workerLeases } from "./lease.ts";
+import type { ProcessRole } from "./procs.ts";
 import { createStore } from "./store/index.ts";
 import { createTls } from "./tls.ts";
 import type { Store } from "./store/types.ts";
@@ -50,6 +51,8 @@ export interface OpenCoreOptions {
   /** dry-run: runs with the plugins set up, before they shut down (a command that needs
    *  their hooks without a server, e.g. `kotakpos check`). */
   use?: (core: Core) => Promise<void>;
+  /** serve: one of several processes on this data directory (core/procs.ts); default: the only one. */
+  processes?: ProcessRole;
 }
 
 export interface OpenedCore {
@@ -72,6 +75,10 @@ export function parseConfig(input: unknown): Config {
   if (!r.success) throw new ConfigError(`config error: ${describeIssues("", r.issues)}`);
   return r.output;
 }
+
+/** On an embedded database shared by several processes, the change feed polls at least
+ *  this often (one indexed read of the accounts' modseqs on a local file). */
+const LOCAL_CHANGE_POLL_MS = 100;
 
 /** Offset used when the process may not bind privileged ports (DESIGN.md). */
 export const UNPRIVILEGED_OFFSET = 10000;
@@ -156,7 +163,10 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
   const dataDir = resolve(opts.dataDir);
   const config = parseConfig(opts.config);
   const serving = opts.mode === "serve";
-  const log = opts.log ?? createLogger(serving || config.log.level === "debug" ? config.log.level : "warn", {}, undefined, config.log.format);
+  const role: ProcessRole = serving && opts.processes ? opts.processes : { count: 1 };
+  const worker = role.worker;
+  // Several processes' lines in one log: each names its pid.
+  const log = opts.log ?? createLogger(serving || config.log.level === "debug" ? config.log.level : "warn", role.count > 1 ? { pid: process.pid } : {}, undefined, config.log.format);
   const paths = dataPaths(dataDir, config);
   if (serving) mkdirSync(dataDir, { recursive: true });
   const extras = opts.loadPluginDir ? await importPluginDir(paths.pluginDir) : [];
@@ -168,18 +178,22 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
     url: paths.databaseUrl,
     authToken: paths.databaseAuthToken,
     log,
+    shared: role.count > 1,
     onBackup: (path) => log.warn("the database schema is being upgraded: backed up the database first", { path }),
   });
   const shutdowns = shutdownList(log);
   shutdowns.push(async () => db.close());
   try {
-    const leases = createLeases(db, instanceName(config.hostname));
+    // Others write this database too: instances on a libSQL server, or our sibling processes.
+    const clustered = !db.local || role.count > 1;
+    const owner = instanceName(config.hostname);
+    const leases = worker ? workerLeases(owner) : createLeases(db, owner);
     shutdowns.push(() => leases.releaseAll().catch(() => {}));
     // Blob GC is a singleton job: with S3 shared, one instance collects at a time.
     const store = await createStore({ db, blobs: await openBlobBackend(config, dataDir), log, singleton: (name, ttlMs) => leases.hold(name, ttlMs) });
     shutdowns.push(() => store.close());
-    // Another instance may write the same remote database: follow its mailbox changes.
-    if (serving && !db.local && config.cluster.changePollMs > 0) store.followOthers(config.cluster.changePollMs);
+    // Another instance or process may write the same database: follow its mailbox changes.
+    if (serving && clustered && config.cluster.changePollMs > 0) store.followOthers(db.local ? Math.min(config.cluster.changePollMs, LOCAL_CHANGE_POLL_MS) : config.cluster.changePollMs);
     const defaults = coreHooks(log, db, store, config);
     shutdowns.push(() => defaults.close());
     const hooks = defaults.hooks;
@@ -190,7 +204,7 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
       tls = t;
     }
     // Outside serve the spool's scheduler never starts: queue commands only read and mark rows.
-    const spool = createSpool({ db, store, config, log, hooks, hostname: config.hostname, owner: leases.owner });
+    const spool = createSpool({ db, store, config, log, hooks, hostname: config.hostname, owner: leases.owner, clustered });
     shutdowns.push(() => spool.stop());
     const parts: CoreParts = { config, dataDir, log, hooks, store, spool, db, tls, leases };
 
@@ -206,6 +220,8 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
           allowPlaintextOnLoopback: () => config.auth.allowPlaintextOnLoopback,
           log,
           tls,
+          reusePort: role.count > 1,
+          ports: worker?.ports,
         })
       : null;
     if (listenerSet) shutdowns.push(() => listenerSet.shutdown(config.listen.shutdownGraceSeconds * 1000));
@@ -229,10 +245,13 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
     if (listenerSet) {
       shutdowns.push(...(await setupPlugins(core, active)));
       const ports = config.listen.ports;
-      const app = await buildHttpApp(core, active, methods as MethodTable);
-      for (const l of await serveHttp(core, app, { address, http: listenerSet.portFor(ports.http), https: listenerSet.portFor(ports.https) })) listenerSet.adopt(l);
+      // HTTP (console, JMAP, webmail, ACME answers) and the metrics listener: the primary only.
+      if (!worker) {
+        const app = await buildHttpApp(core, active, methods as MethodTable);
+        for (const l of await serveHttp(core, app, { address, http: listenerSet.portFor(ports.http), https: listenerSet.portFor(ports.https) })) listenerSet.adopt(l);
+      }
       observeCore(core);
-      if (config.metrics.listen) listenerSet.adopt(serveMetrics(config.metrics.listen));
+      if (config.metrics.listen && !worker) listenerSet.adopt(serveMetrics(config.metrics.listen));
       spool.start();
       listeners = listenerSet.listeners;
       report = async () => ({ plugins: active.map((a) => a.plugin.name), disabled, listeners: listeners.map((l) => `${l.name}:${l.port}`), hooks: hooks.list(), live: true });

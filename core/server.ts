@@ -5,6 +5,7 @@ import type { AdminApi } from "./control/api.ts";
 import { openCore, type DeepPartial } from "./open.ts";
 import { adminTokenIn, configFileIn } from "./paths.ts";
 import { applyReload, type ReloadReport } from "./reload.ts";
+import type { ProcessRole } from "./procs.ts";
 import type { Core, Listener, Logger, Plugin } from "./types.ts";
 
 export { parseConfig, UNPRIVILEGED_OFFSET, type DeepPartial } from "./open.ts";
@@ -22,6 +23,11 @@ export interface StartOptions {
   log?: Logger;
   /** Print the start-up banner on stdout. */
   banner?: boolean;
+  /** One of several serving processes (core/procs.ts); default: the only one. */
+  processes?: ProcessRole;
+  /** Runs once listening, before the banner (the primary starts its workers); the lines
+   *  it returns go under the listeners in the banner. */
+  onListening?: (server: RunningServer) => Promise<string[]>;
 }
 
 export interface RunningServer {
@@ -56,6 +62,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     stop: opened.close,
   };
   try {
+    const extra = (await opts.onListening?.(server)) ?? [];
     if (opts.banner)
       printBanner(
         server,
@@ -63,6 +70,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         core.dataDir,
         opened.plugins.map((a) => a.plugin),
         await startHints(core, webUrls(server, core.config)),
+        extra,
       );
   } catch (err) {
     await opened.close();
@@ -88,9 +96,10 @@ function webUrls(s: RunningServer, config: Config): { http?: string; https?: str
   return out;
 }
 
-function printBanner(s: RunningServer, config: Config, dataDir: string, plugins: Plugin[], hints: string[]): void {
+function printBanner(s: RunningServer, config: Config, dataDir: string, plugins: Plugin[], hints: string[], extra: string[]): void {
   const lines = [`kotakpos ready — ${config.hostname}`, `  data directory  ${dataDir}`, `  plugins         ${plugins.map((p) => p.name).join(", ") || "(none)"}`];
   for (const l of s.listeners) lines.push(`  ${l.name.padEnd(15)} ${l.address}:${l.port}`);
+  lines.push(...extra);
   const http = s.listeners.find((l) => l.name === "http" || l.name === "https");
   if (http) lines.push(`  web             ${http.name}://${config.hostname}:${http.port}/`);
   for (const h of hints) lines.push(`  → ${h}`);

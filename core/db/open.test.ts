@@ -134,3 +134,27 @@ test("db.orm reads committed data; writes through it fail fast; its transaction(
   expect(n).toBe(1);
   await db.close();
 });
+
+test("a write waits for another connection's write lock without blocking the thread, then commits", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kotakpos-db-"));
+  dirs.push(dir);
+  const url = `file:${join(dir, "k.db")}`;
+  const db = await openDb({ url, shared: true });
+  // Another process's transaction: a second connection holds the write lock for 300 ms.
+  const { Database } = await import("bun:sqlite");
+  const other = new Database(join(dir, "k.db"));
+  other.exec("BEGIN IMMEDIATE");
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 10);
+  const t0 = performance.now();
+  const done = db.write(async (tx) => tx.execute({ sql: "INSERT INTO settings(key, value) VALUES (?, ?)", args: ["waited", "1"] }));
+  await Bun.sleep(300);
+  other.exec("COMMIT");
+  await done;
+  clearInterval(timer);
+  expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
+  expect(ticks).toBeGreaterThan(10); // the event loop ran while the write waited
+  expect((await db.query("SELECT value FROM settings WHERE key = 'waited'")).rows[0]?.value).toBe("1");
+  other.close();
+  await db.close();
+});

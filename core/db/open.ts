@@ -71,7 +71,21 @@ export interface OpenDbOptions {
   maxBatch?: number;
   /** For the read-only mode's messages (disk full, recovered). */
   log?: Logger;
+  /** Other processes write this embedded file too (listen.processes > 1): writes are
+   *  gathered before the write lock is taken, and it is never held across an event-loop
+   *  turn, so the others wait only for our statements and our COMMIT. */
+  shared?: boolean;
 }
+
+/** Longest wait for the write lock another process holds, and the longest pause between
+ *  two tries (the holder's transaction is one group commit: milliseconds). */
+const BUSY_WAIT_MS = 10_000;
+const MAX_BUSY_DELAY_MS = 4;
+
+const isBusy = (err: unknown): boolean => {
+  const e = err as { code?: string; rawCode?: number };
+  return e?.code === "SQLITE_BUSY" || (typeof e?.rawCode === "number" && (e.rawCode & 0xff) === 5);
+};
 
 /** How often a database opened read-only (disk full) looks for free space again. */
 const RECOVER_CHECK_MS = 2_000;
@@ -106,6 +120,8 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   let ormClient: Client;
   let closeWriter: () => void;
   let readOnly: string | undefined;
+  /** Time spent waiting for the write lock another process held (listen.processes > 1). */
+  const lockWaits = { transactions: 0, waits: 0, ms: 0, heldMs: 0, since: 0 };
   let recoverTimer: ReturnType<typeof setInterval> | undefined;
   let wal: WalSync | null = null;
   if (path) {
@@ -121,8 +137,9 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
         // fsyncs the WAL itself off the event loop before resolving (wal-sync.ts), which
         // makes it as durable as FULL. Checkpoints still fsync WAL and database.
         w.exec("PRAGMA synchronous=NORMAL");
-        w.exec("PRAGMA busy_timeout=10000");
         w.exec("PRAGMA foreign_keys=ON");
+        // Waits for the write lock happen in beginTx, without blocking the thread.
+        w.exec("PRAGMA busy_timeout=0");
         // Reads run synchronously to completion (autocommit), so one connection serves all.
         const r = openLocal(path, { timeoutMs: 10_000 });
         r.exec("PRAGMA query_only=ON");
@@ -200,15 +217,38 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     const txn: WriteTxn = {
       execute: async (st) => conn!.execute(st),
       batch: async (stmts) => stmts.map((st) => conn!.execute(st)),
-      commit: async () => conn!.exec("COMMIT"),
+      commit: async () => {
+        conn!.exec("COMMIT");
+        lockWaits.heldMs += performance.now() - lockWaits.since;
+      },
       rollback: async () => {
         if (conn?.inTransaction) conn.exec("ROLLBACK");
       },
       durable: () => wal!.durable(),
     };
+    // BEGIN IMMEDIATE takes the write lock up front, so two processes never deadlock
+    // upgrading a read to a write. While another process holds it, we retry here rather
+    // than in SQLite's busy handler, which would sleep this thread and every session on it.
     beginTx = async () => {
-      if (!conn || readOnly) throw new DiskFullError();
-      conn.exec("BEGIN IMMEDIATE");
+      let t0 = 0;
+      for (let delay = 1; ; delay = Math.min(delay * 2, MAX_BUSY_DELAY_MS)) {
+        if (!conn || readOnly) throw new DiskFullError();
+        try {
+          conn.exec("BEGIN IMMEDIATE");
+          break;
+        } catch (err) {
+          if (!isBusy(err)) throw err;
+          t0 ||= performance.now();
+          if (performance.now() - t0 > BUSY_WAIT_MS) throw err;
+          await Bun.sleep(delay);
+        }
+      }
+      lockWaits.transactions++;
+      lockWaits.since = performance.now();
+      if (t0) {
+        lockWaits.waits++;
+        lockWaits.ms += performance.now() - t0;
+      }
       return txn;
     };
     reader = createClient({ url: opts.url, concurrency: 8, timeout: 10_000 } as Parameters<typeof createClient>[0]);
@@ -227,6 +267,8 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     });
     closeWriter = () => {
       clearInterval(recoverTimer);
+      if (lockWaits.transactions)
+        opts.log?.info("database write lock waits", { transactions: lockWaits.transactions, waits: lockWaits.waits, ms: Math.round(lockWaits.ms), heldMs: Math.round(lockWaits.heldMs) });
       conn?.close();
       readConn.close();
       wal?.close();
@@ -265,6 +307,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   const txOrm = drizzle(txClient, { schema });
 
   const maxBatch = opts.maxBatch ?? 256;
+  const shared = local && opts.shared === true;
   const queue: Pending[] = [];
   let running = false;
   /** Committed batches waiting for their WAL fsync. */
@@ -272,6 +315,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   let closed = false;
 
   async function runBatch(): Promise<void> {
+    if (shared) await new Promise<void>((r) => setImmediate(r));
     const tx = await beginTx();
     current = tx;
     const done: { p: Pending; value: unknown; after: (() => void)[] }[] = [];
@@ -281,6 +325,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       while (n < maxBatch) {
         let p = queue.shift();
         if (!p) {
+          if (shared) break;
           // Let I/O callbacks queue more writes before paying for the fsync.
           await new Promise<void>((r) => setImmediate(r));
           p = queue.shift();

@@ -30,6 +30,9 @@ export interface SpoolOptions {
   pollMs?: number;
   /** This instance's name in lease rows (core.leases.owner). */
   owner?: string;
+  /** Other instances or processes claim rows of this database too (cluster.leaseSeconds
+   *  applies); default: only on a remote database. */
+  clustered?: boolean;
 }
 
 export function createSpool(opts: SpoolOptions): Spool {
@@ -90,7 +93,7 @@ export function createSpool(opts: SpoolOptions): Spool {
         readBlob,
         pollMs: opts.pollMs,
         owner: opts.owner,
-        leaseMs: db.local ? undefined : config.cluster.leaseSeconds * 1000,
+        leaseMs: (opts.clustered ?? !db.local) ? config.cluster.leaseSeconds * 1000 : undefined,
       });
       scheduler.start();
     },

@@ -34,6 +34,22 @@ test("new blobs are one level deep; the earlier two-level layout still works", a
   }
 });
 
+test("GC's deleteSync keeps a file written again after its row was orphaned (another process stored it)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kotakpos-blobs-"));
+  const bs = await createFsBlobStore(dir);
+  try {
+    const { id } = await bs.put(new TextEncoder().encode("stored again"));
+    bs.deleteSync(id, Date.now() - 60_000); // orphaned a minute before this write
+    expect(await bs.has(id)).toBe(true);
+    bs.deleteSync(id, Date.now() + 1000); // written before the orphaning: gone
+    expect(await bs.has(id)).toBe(false);
+    bs.deleteSync(id, Date.now()); // already gone: no error
+  } finally {
+    bs.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("a read with the size known returns the whole blob, also when the size given is wrong", async () => {
   const dir = mkdtempSync(join(tmpdir(), "kotakpos-blobs-"));
   const bs = await createFsBlobStore(dir);

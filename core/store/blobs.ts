@@ -5,7 +5,7 @@
 // and the directory fsynced, so once put() resolves the bytes survive a crash. The writes
 // run on a worker thread, batched (blob-writer.ts).
 import { readdir, stat, unlink } from "node:fs/promises";
-import { closeSync, existsSync, fsync, mkdirSync, openSync, readFileSync, unlinkSync } from "node:fs";
+import { closeSync, existsSync, fsync, mkdirSync, openSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { createBlobWriter } from "./blob-writer.ts";
 import type { BlobStore, StoredBlob } from "./types.ts";
@@ -131,9 +131,12 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
         });
       }
     },
-    deleteSync(id: string): void {
+    deleteSync(id: string, writtenBefore?: number): void {
       for (const p of [path(id), legacyPath(id)]) {
         try {
+          // Another process of this server (listen.processes) may have stored the same
+          // content again since the row was orphaned (pins are per process): keep it.
+          if (writtenBefore !== undefined && statSync(p).mtimeMs > writtenBefore) continue;
           unlinkSync(p);
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;

@@ -57,3 +57,26 @@ test("another store's changes arrive as remote events, own writes are not echoed
   expect(seen[1]!.flags).toEqual([["\\Flagged", "\\Seen"]]);
   await db2.close();
 });
+
+test("an account disabled or deleted through another store ends its sessions here too (AccountGone)", async () => {
+  t = await makeStore();
+  const db2 = await openDb({ url: `file:${join(t.dir, "k.db")}` });
+  other = await createStore({ db: db2, blobDir: t.blobDir, log: silentLog, gc: { intervalMs: 0 } });
+  const gone: { address: string; reason: string }[] = [];
+  other.onAccountGone((e) => gone.push({ address: e.address, reason: e.reason }));
+  await t.store.createAccount("off@example.test", "pw");
+  await t.store.createAccount("bye@example.test", "pw");
+  const feed = other.followOthers(60_000);
+  await feed.poll();
+  expect(gone).toEqual([]);
+  await t.store.setDisabled("off@example.test", true);
+  await t.store.deleteAccount("bye@example.test");
+  await feed.poll();
+  expect(gone).toEqual([
+    { address: "off@example.test", reason: "disabled" },
+    { address: "bye@example.test", reason: "deleted" },
+  ]);
+  await feed.poll(); // told once
+  expect(gone).toHaveLength(2);
+  await db2.close();
+});

@@ -11,7 +11,7 @@
 import type { Row } from "@libsql/client";
 import { formatFlags } from "./flags.ts";
 import { read, type StoreCtx } from "./ctx.ts";
-import type { StoreChange } from "./types.ts";
+import type { AccountGone, StoreChange } from "./types.ts";
 
 export interface ChangeFeed {
   /** One round now (tests, and the timer). */
@@ -25,6 +25,9 @@ const OWN_TTL_MS = 10 * 60_000;
 export function startChangeFeed(ctx: StoreCtx, intervalMs: number): ChangeFeed {
   /** Account modseq this instance has caught up to. */
   const known = new Map<number, number>();
+  /** Accounts seen enabled, by id (their address): one disabled or deleted elsewhere ends
+   *  its sessions here too (AccountGone; a repeat of our own is harmless: none are left). */
+  const enabled = new Map<number, string>();
   // The modseqs taken by our own writes (their events are ours already): recorded when
   // the event is queued, before the commit, so a poll racing the commit skips them.
   const own = new Map<string, number>();
@@ -33,8 +36,8 @@ export function startChangeFeed(ctx: StoreCtx, intervalMs: number): ChangeFeed {
   let running: Promise<void> | null = null;
   let stopped = false;
 
-  const emit = (ev: StoreChange) => {
-    for (const cb of ctx.listeners) {
+  const tell = <T>(listeners: Set<(ev: T) => void>, ev: T) => {
+    for (const cb of listeners) {
       try {
         cb(ev);
       } catch (err) {
@@ -42,6 +45,7 @@ export function startChangeFeed(ctx: StoreCtx, intervalMs: number): ChangeFeed {
       }
     }
   };
+  const emit = (ev: StoreChange) => tell(ctx.listeners, ev);
 
   async function account(accountId: number, from: number, to: number): Promise<StoreChange[]> {
     const args = [accountId, from, to];
@@ -86,8 +90,25 @@ export function startChangeFeed(ctx: StoreCtx, intervalMs: number): ChangeFeed {
   }
 
   async function round(): Promise<void> {
-    const rs = await read(ctx, "SELECT id, modseq FROM accounts");
+    const rs = await read(ctx, "SELECT id, modseq, address, disabled FROM accounts");
     const events: StoreChange[] = [];
+    const gone: AccountGone[] = [];
+    const present = new Set<number>();
+    for (const r of rs.rows) {
+      const id = Number(r.id);
+      present.add(id);
+      if (!Number(r.disabled)) enabled.set(id, String(r.address));
+      else if (enabled.has(id)) {
+        gone.push({ accountId: id, address: enabled.get(id)!, reason: "disabled" });
+        enabled.delete(id);
+      }
+    }
+    for (const [id, address] of enabled) {
+      if (present.has(id)) continue;
+      enabled.delete(id);
+      gone.push({ accountId: id, address, reason: "deleted" });
+    }
+    for (const g of gone) tell(ctx.accountListeners, g);
     for (const r of rs.rows) {
       const id = Number(r.id);
       const now = Number(r.modseq);

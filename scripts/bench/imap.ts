@@ -20,6 +20,7 @@
 // issue's "mixed load with logins"; without it one long session per client.
 import { readFileSync } from "node:fs";
 import { cpuMeterNs, processCpuSeconds, threadCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
+import { processesOption, serveBench } from "./lib/serve.ts";
 import { freePort, withDovecot } from "./lib/dovecot.ts";
 import { Client } from "./lib/imap-client.ts";
 import * as net from "node:net";
@@ -37,6 +38,8 @@ const IDLE = arg("idle", 1000);
 const SOAK_MINUTES = arg("soak", 0);
 const LOGINS = process.argv.includes("--logins");
 const IDLE_ONLY = process.argv.includes("--idle-only");
+/** --processes N: the filled data directory served by `kotakpos serve` with N processes. */
+const PROCESSES = processesOption();
 const BREAKDOWN = arg("breakdown", 0);
 const WARMUP = arg("warmup", 0.3);
 const PASS = "bench-pw";
@@ -62,10 +65,8 @@ function message(n: number, account: number): string {
 
 if (process.argv.includes("--serve")) {
   const { startTestServer } = await import("../../tests/helpers/server.ts");
-  const server = await startTestServer({
-    users: users.map((address) => ({ address, password: PASS })),
-    config: { listen: { maxConnectionsPerIp: IDLE + CLIENTS * 4 + 100 } },
-  });
+  const listen = { maxConnectionsPerIp: IDLE + CLIENTS * 4 + 100 };
+  const server = await startTestServer({ users: users.map((address) => ({ address, password: PASS })), config: { listen }, keepData: PROCESSES !== null });
   const store = server.core.store;
   for (let a = 0; a < users.length; a++) {
     const acct = await store.getAccount(users[a]!);
@@ -75,6 +76,14 @@ if (process.argv.includes("--serve")) {
       for (let k = n; k < n + 50 && k <= MESSAGES; k++) batch.push(store.append(inbox!.id, Buffer.from(message(k, a)), { flags: k % 4 ? ["\\Seen"] : [] }));
       await Promise.all(batch);
     }
+  }
+  if (PROCESSES) {
+    await server.stop();
+    const served = await serveBench(server.dataDir, PROCESSES, { listen });
+    console.log(JSON.stringify({ port: served.port("imap"), pid: served.pid, tree: true }));
+    process.on("SIGTERM", () => void served.cleanup().then(() => process.exit(0)));
+    // "rss": the processes' resident sets (no forced GC across processes).
+    for await (const line of console) if (line.trim() === "rss") console.log(JSON.stringify({ rssMiB: served.rssMiB(), heapMiB: 0 }));
   }
   console.log(JSON.stringify({ port: server.port("imap"), pid: process.pid }));
   process.on("SIGTERM", () => void server.cleanup().then(() => process.exit(0)));
@@ -295,18 +304,20 @@ async function benchKotakpos() {
     heapMiB = r.heapMiB;
     return r.rssMiB;
   };
-  const { port, pid } = JSON.parse(await nextLine()) as { port: number; pid: number };
+  const { port, pid, tree } = JSON.parse(await nextLine()) as { port: number; pid: number; tree?: boolean };
   try {
     const rssStart = await rss();
+    // A served process tree (--processes): the primary and its workers (per-thread CPU
+    // and the breakdown are of the primary only).
     const result: Partial<Awaited<ReturnType<typeof load>>> = IDLE_ONLY
       ? {}
       : await load(
           port,
-          () => processCpuSeconds(pid),
+          () => (tree ? treeCpuSeconds(pid) : processCpuSeconds(pid)),
           () => threadCpuSeconds(pid),
         );
     const cpuPerCommandUs = BREAKDOWN && !IDLE_ONLY ? await breakdown(port, () => cpuMeterNs(pid)) : undefined;
-    const rssAfterLoad = rssMiB(pid);
+    const rssAfterLoad = tree ? await rss() : rssMiB(pid);
     const rssBeforeIdle = await rss();
     const heapBeforeIdle = heapMiB;
     const idle = await idleConnections(port, IDLE);
@@ -366,6 +377,7 @@ console.log(
   JSON.stringify({
     bench: "imap",
     sessions: LOGINS ? "login per loop" : "long",
+    processes: PROCESSES ?? "in-process",
     clients: CLIENTS,
     seconds: SECONDS,
     warmupSeconds: WARMUP,

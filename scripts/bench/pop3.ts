@@ -11,6 +11,7 @@ import { availableParallelism } from "node:os";
 import { processCpuSeconds, threadCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
 import { withDovecot } from "./lib/dovecot.ts";
 import { startTestServer } from "../../tests/helpers/server.ts";
+import { processesOption, serveBench } from "./lib/serve.ts";
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,6 +23,8 @@ const ROUNDS = arg("rounds", 5);
 const SIZE = 10 * 1024;
 const WINDOW = 32; // pipelined RETRs in flight per connection
 const END = Buffer.from("\r\n.\r\n");
+/** --processes N: the filled data directory served by `kotakpos serve` with N processes. */
+const PROCESSES = processesOption();
 
 /** The header lines kotakpos adds at delivery (Return-Path, Received), stored apart from
  *  the blob as the message's prefix (as SMTP delivery does), so a RETR reads both. */
@@ -189,7 +192,7 @@ async function client(port: number, users: string[], pass: string, cpu: () => nu
 const users = Array.from({ length: CONNS }, (_, i) => `u${i}@example.test`);
 
 async function benchKotakpos() {
-  const server = await startTestServer({ users: users.map((address) => ({ address, password: "bench-pw" })) });
+  const server = await startTestServer({ users: users.map((address) => ({ address, password: "bench-pw" })), keepData: PROCESSES !== null });
   try {
     const store = server.core.store;
     for (let a = 0; a < users.length; a++) {
@@ -199,6 +202,16 @@ async function benchKotakpos() {
         const batch = [];
         for (let k = n; k < n + 50 && k <= PER_ACCOUNT; k++) batch.push(store.append(inbox!.id, Buffer.from(message(k, a)), { prefix: [trace(k, a)] }));
         await Promise.all(batch);
+      }
+    }
+    if (PROCESSES) {
+      await server.stop();
+      const served = await serveBench(server.dataDir, PROCESSES);
+      try {
+        // The primary and its workers: a process tree.
+        return await measure(served.port("pop3"), users, "bench-pw", served.pid, true);
+      } finally {
+        await served.cleanup();
       }
     }
     const th0 = threadCpuSeconds();
@@ -238,6 +251,7 @@ if (process.argv.includes("--client")) {
   console.log(
     JSON.stringify({
       bench: "pop3-retr",
+      processes: PROCESSES ?? "in-process",
       messageBytes: SIZE,
       connections: CONNS,
       messagesPerConnection: PER_ACCOUNT,

@@ -24,6 +24,7 @@ import { builtinPlugins } from "../../plugins/index.ts";
 import { processCpuSeconds, threadCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
 import { startSenderDns, type SenderDns } from "./lib/sender-dns.ts";
 import { startTestServer, type TestServer } from "../../tests/helpers/server.ts";
+import { processesOption, serveBench, type BenchServe } from "./lib/serve.ts";
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 5000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -33,6 +34,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const RCPT = "bench@example.test";
 const FROM = "load@remote.test";
 const CHECKS = process.env.BENCH_CHECKS === "1";
+/** --processes N: kotakpos as `kotakpos serve` with listen.processes = N (lib/serve.ts). */
+const PROCESSES = processesOption();
 
 function need(cmd: string): string {
   const p = Bun.which(cmd, { PATH: `${process.env.PATH}:/usr/sbin:/usr/lib/postfix/sbin` });
@@ -224,30 +227,34 @@ async function benchPostfix(pf: Postfix, persistent: boolean): Promise<{ queuedP
   return { queuedPerSec: Math.round(MESSAGES / queued), deliveredPerSec: Math.round(MESSAGES / delivered), cpuMsPerMsg };
 }
 
-async function benchKotakpos(server: TestServer, persistent: boolean): Promise<{ perSec: number; delivered: number; cpuMsPerMsg: number; byThread: Record<string, number> }> {
+async function benchKotakpos(server: TestServer | BenchServe, persistent: boolean): Promise<{ perSec: number; delivered: number; cpuMsPerMsg: number; byThread: Record<string, number> }> {
   const port = server.port("smtp");
-  const inboxCount = async () => {
-    const acct = await server.core.store.getAccount(RCPT);
-    return (await server.core.store.getMailbox(acct!.id, "INBOX"))?.messages ?? 0;
-  };
+  // The server in this process (smtp-source runs in its own), or the serve process tree.
+  const cpu = () => ("cpuSeconds" in server ? server.cpuSeconds() : processCpuSeconds(process.pid));
+  const query = async (sql: string) => Number(("query" in server ? await server.query(sql) : (await server.core.db.query(sql)).rows)[0]!.n);
+  const inboxCount = () => query(`SELECT m.messages AS n FROM mailboxes m JOIN accounts a ON a.id = m.account_id WHERE a.address = '${RCPT}' AND m.name = 'INBOX'`);
   const before = await inboxCount();
   await smtpSource(port, WARMUP, persistent);
-  const cpu0 = processCpuSeconds(process.pid); // the server runs in this process (smtp-source in its own)
+  const cpu0 = cpu();
   const threads0 = threadCpuSeconds();
   const secs = await smtpSource(port, MESSAGES, persistent);
-  const cpuMsPerMsg = Math.round(((processCpuSeconds(process.pid) - cpu0) * 1000 * 100) / MESSAGES) / 100;
-  // CPU per message by thread (main, check/blob workers, Bun's pool and GC threads).
+  const cpuMsPerMsg = Math.round(((cpu() - cpu0) * 1000 * 100) / MESSAGES) / 100;
+  // CPU per message by thread (main, check/blob workers, Bun's pool and GC threads) of
+  // this process: only when the server runs in it (not with --processes).
   const threads1 = threadCpuSeconds();
-  const byThread = Object.fromEntries(
-    Object.entries(threads1)
-      .map(([k, v]) => [k, Math.round(((v - (threads0[k] ?? 0)) * 1000 * 100) / MESSAGES) / 100] as const)
-      .filter(([, v]) => v > 0)
-      .sort((a, b) => b[1] - a[1]),
-  );
+  const byThread =
+    "cpuSeconds" in server
+      ? {}
+      : Object.fromEntries(
+          Object.entries(threads1)
+            .map(([k, v]) => [k, Math.round(((v - (threads0[k] ?? 0)) * 1000 * 100) / MESSAGES) / 100] as const)
+            .filter(([, v]) => v > 0)
+            .sort((a, b) => b[1] - a[1]),
+        );
   const delivered = (await inboxCount()) - before - WARMUP;
   // smtp-source's messages differ (Message-Id counter): every one must have been a blob
   // write, not a deduplicated hit in the content-addressed store.
-  const blobs = Number((await server.core.db.query("SELECT count(*) AS n FROM blobs")).rows[0]!.n);
+  const blobs = await query("SELECT count(*) AS n FROM blobs");
   if (blobs !== (await inboxCount())) throw new Error(`${blobs} blobs for ${await inboxCount()} messages: identical messages were deduplicated`);
   return { perSec: Math.round(MESSAGES / secs), delivered, cpuMsPerMsg, byThread };
 }
@@ -267,10 +274,13 @@ try {
 const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), "kotakpos-bench-postfix-"));
 let pf: Postfix | null = null;
 let server: TestServer | null = null;
+let served: BenchServe | null = null;
 let dns: SenderDns | null = null;
 const cleanup = async () => {
   pf?.stop();
   pf = null;
+  await served?.stop();
+  served = null;
   await server?.cleanup();
   server = null;
   await dns?.close();
@@ -283,7 +293,15 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 try {
-  const out: Record<string, unknown> = { bench: "smtp-vs-postfix", checks: CHECKS, messages: MESSAGES, connections: CONNECTIONS, messageBytes: SIZE, client: "smtp-source" };
+  const out: Record<string, unknown> = {
+    bench: "smtp-vs-postfix",
+    checks: CHECKS,
+    processes: PROCESSES ?? "in-process",
+    messages: MESSAGES,
+    connections: CONNECTIONS,
+    messageBytes: SIZE,
+    client: "smtp-source",
+  };
   pf = await startPostfix(join(dir, "postfix"));
   mkdirSync(join(dir, "kotakpos"));
   // kotakpos as in bench/smtp.ts: built-in plugins without mailauth (Postfix checks nothing
@@ -298,6 +316,15 @@ try {
     },
     dataDir: join(dir, "kotakpos"),
   });
+  if (PROCESSES) {
+    // The in-process server made the account; `kotakpos serve` with N processes serves it.
+    await server.stop();
+    server = null;
+    served = await serveBench(join(dir, "kotakpos"), PROCESSES, {
+      ...(!CHECKS && { plugins: { disabled: ["mailauth"] } }),
+      ...(dns && { dns: { servers: [dns.server] } }),
+    });
+  }
   // Rounds alternate Postfix and kotakpos so that load from elsewhere on the machine hits
   // both alike; each figure is the median over the rounds, the ratio that of the medians.
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -313,7 +340,7 @@ try {
     const threadsK: Record<string, number>[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const p = await benchPostfix(pf, persistent);
-      const k = await benchKotakpos(server, persistent);
+      const k = await benchKotakpos(served ?? server!, persistent);
       if (k.delivered !== MESSAGES) throw new Error(`kotakpos delivered ${k.delivered} of ${MESSAGES}`);
       queued.push(p.queuedPerSec);
       deliveredPf.push(p.deliveredPerSec);
@@ -334,6 +361,14 @@ try {
       cpuRatio: Math.round((median(cpuPf) / median(cpuK)) * 100) / 100,
       rounds: { postfixDelivered: deliveredPf, kotakpos, kotakposCpuMsPerMsg: cpuK, kotakposCpuMsByThread: threadsK },
     };
+  }
+  if (served) {
+    const rss = served.rssMiB();
+    await served.stop();
+    out.kotakposRssMiB = rss;
+    // Time processes spent waiting for another's write lock (core/db/open.ts).
+    out.dbLockWaits = served.lockWaits();
+    served = null;
   }
   console.log(JSON.stringify(out));
 } finally {

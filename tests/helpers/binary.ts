@@ -14,6 +14,9 @@ export async function buildBinary(outfile: string, target?: string): Promise<str
   return outfile;
 }
 
+/** kotakpos from source, as an argv prefix for serve(): Bun running the composition root. */
+export const SOURCE_CLI = [process.execPath, join(root, "main.ts")];
+
 /** The standard ports (DESIGN.md "Listeners and TLS"). */
 export const STANDARD_PORTS = [25, 587, 465, 143, 993, 110, 995, 80, 443];
 
@@ -93,10 +96,11 @@ export interface Served {
   signal(sig: NodeJS.Signals): Promise<{ code: number; ms: number }>;
 }
 
-/** Start `serve` and wait for the banner (or the process to exit, or `timeoutMs`). */
-export async function serve(bin: string, args: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<Served> {
+/** Start `serve` and wait for the banner (or the process to exit, or `timeoutMs`).
+ *  `bin`: the executable, or an argv prefix (SOURCE_CLI: Bun on main.ts). */
+export async function serve(bin: string | string[], args: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<Served> {
   const t0 = performance.now();
-  const proc = Bun.spawn([bin, "serve", ...args], {
+  const proc = Bun.spawn([...(typeof bin === "string" ? [bin] : bin), "serve", ...args], {
     cwd: opts.cwd,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: opts.cwd, ...opts.env },
     stdin: "ignore",

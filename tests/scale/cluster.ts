@@ -11,6 +11,7 @@ import { startSqld, type TestSqld } from "../helpers/sqld.ts";
 import { freePort, startAiosmtpd, waitPort, type Aiosmtpd } from "../helpers/aiosmtpd.ts";
 import { startDnsFor } from "../helpers/pair.ts";
 import type { TestDns } from "../helpers/dns-server.ts";
+import { toToml } from "../helpers/toml.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 export const ANN = { address: "ann@example.test", password: "ann-password-1" };
@@ -72,21 +73,6 @@ export function startInProcess(shared: Shared, extra: Record<string, unknown> = 
   return startTestServer({ domains: ["example.test"], users: [ANN, BEN], config: { ...shared.config, ...extra } });
 }
 
-function toml(v: unknown): string {
-  return typeof v === "string" ? JSON.stringify(v) : Array.isArray(v) ? `[${v.map(toml).join(", ")}]` : String(v);
-}
-
-/** Flat TOML of nested tables (enough for our config: tables of scalars and arrays). */
-function toToml(obj: Record<string, unknown>, path: string[] = []): string {
-  const scalars: string[] = [];
-  const tables: string[] = [];
-  for (const [k, v] of Object.entries(obj)) {
-    if (v && typeof v === "object" && !Array.isArray(v)) tables.push(toToml(v as Record<string, unknown>, [...path, k]));
-    else scalars.push(`${k} = ${toml(v)}`);
-  }
-  return [...(path.length && scalars.length ? [`[${path.join(".")}]`] : []), ...scalars, ...tables].join("\n");
-}
-
 /** Another instance: `kotakpos serve` in its own process with its own data directory
  *  (a new one unless given); `config` as for startInProcess (Shared.config, or any). */
 export async function spawnInstance(config: Record<string, unknown>, dataDir = mkdtempSync(join(tmpdir(), "kp-instance-"))): Promise<Spawned> {
@@ -118,9 +104,9 @@ export async function spawnInstance(config: Record<string, unknown>, dataDir = m
   };
 }
 
-/** Submit `count` messages to rcpt<n>@c.test through an instance's submission port. */
-export async function bulkSend(port: number, subject: string, first: number, count: number, conns = 4): Promise<number[]> {
-  const p = Bun.spawn(["/usr/bin/python3", join(import.meta.dir, "bulk_send.py"), String(port), ANN.address, ANN.password, "c.test", subject, String(first), String(count), String(conns)], {
+/** Submit `count` messages to rcpt<n>@<domain> through an instance's submission port. */
+export async function bulkSend(port: number, subject: string, first: number, count: number, conns = 4, domain = "c.test"): Promise<number[]> {
+  const p = Bun.spawn(["/usr/bin/python3", join(import.meta.dir, "bulk_send.py"), String(port), ANN.address, ANN.password, domain, subject, String(first), String(count), String(conns)], {
     stdout: "pipe",
     stderr: "pipe",
   });
