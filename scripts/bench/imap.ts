@@ -103,6 +103,27 @@ if (process.argv.includes("--serve")) {
 
 type OpName = "login" | "select" | "fetch_flags" | "fetch_envelope" | "fetch_bodystructure" | "fetch_body" | "search" | "store" | "append" | "expunge";
 
+/** One loop of the mix after LOGIN (issue 18's load): `time` runs the commands the load
+ *  times, `other` the two it sends untimed (NOOP to take its own APPEND's EXISTS, the
+ *  STORE \Deleted before EXPUNGE) — the breakdown charges those too. */
+async function mixOnce(i: number, account: number, time: (op: OpName, command: string) => Promise<string>, other: (op: "noop" | "store_deleted", command: string) => Promise<string>): Promise<void> {
+  const sel = await time("select", "SELECT INBOX");
+  const exists = Number(/\* (\d+) EXISTS/.exec(sel)?.[1] ?? 0);
+  const k = 1 + ((i * 37) % Math.max(1, exists));
+  const from = Math.max(1, exists - 49);
+  await time("fetch_flags", "FETCH 1:* (UID FLAGS)");
+  await time("fetch_envelope", `FETCH ${from}:* (UID ENVELOPE RFC822.SIZE INTERNALDATE)`);
+  await time("fetch_bodystructure", `FETCH ${from}:* (BODYSTRUCTURE)`);
+  await time("fetch_body", `FETCH ${k} (BODY.PEEK[])`);
+  await time("search", i % 2 ? "SEARCH UNSEEN" : `SEARCH OR FROM sender3 SUBJECT monthly`);
+  await time("store", `STORE ${k} ${i % 2 ? "+" : "-"}FLAGS (\\Flagged)`);
+  const m = message(i, account);
+  await time("append", `APPEND INBOX (\\Seen) {${m.length}+}\r\n${m}`);
+  await other("noop", "NOOP");
+  await other("store_deleted", `STORE ${exists + 1} +FLAGS.SILENT (\\Deleted)`);
+  await time("expunge", "EXPUNGE");
+}
+
 async function clientLoop(port: number, user: string, account: number, until: number, lat: Record<OpName, number[]>): Promise<void> {
   let c = await Client.open(port);
   await c.cmd(`LOGIN ${user} ${PASS}`);
@@ -124,21 +145,7 @@ async function clientLoop(port: number, user: string, account: number, until: nu
       await c.cmd(`LOGIN ${user} ${PASS}`);
       lat.login.push(performance.now() - t0);
     }
-    const sel = await time("select", "SELECT INBOX");
-    const exists = Number(/\* (\d+) EXISTS/.exec(sel)?.[1] ?? 0);
-    const k = 1 + ((i * 37) % Math.max(1, exists));
-    const from = Math.max(1, exists - 49);
-    await time("fetch_flags", "FETCH 1:* (UID FLAGS)");
-    await time("fetch_envelope", `FETCH ${from}:* (UID ENVELOPE RFC822.SIZE INTERNALDATE)`);
-    await time("fetch_bodystructure", `FETCH ${from}:* (BODYSTRUCTURE)`);
-    await time("fetch_body", `FETCH ${k} (BODY.PEEK[])`);
-    await time("search", i % 2 ? "SEARCH UNSEEN" : `SEARCH OR FROM sender3 SUBJECT monthly`);
-    await time("store", `STORE ${k} ${i % 2 ? "+" : "-"}FLAGS (\\Flagged)`);
-    const m = message(i, account);
-    await time("append", `APPEND INBOX (\\Seen) {${m.length}+}\r\n${m}`);
-    await c.cmd("NOOP"); // take the EXISTS of our own APPEND
-    await c.cmd(`STORE ${exists + 1} +FLAGS.SILENT (\\Deleted)`);
-    await time("expunge", "EXPUNGE");
+    await mixOnce(i, account, time, (_op, command) => c.cmd(command));
   }
   await c.cmd("LOGOUT").catch(() => "");
   c.close();
@@ -161,21 +168,7 @@ async function breakdown(port: number, meter: () => () => number): Promise<Recor
   for (let i = 1; i <= BREAKDOWN; i++) {
     await time("list", 'LIST "" "*"');
     await time("status", "STATUS INBOX (MESSAGES UNSEEN UIDNEXT)");
-    const sel = await time("select", "SELECT INBOX");
-    const exists = Number(/\* (\d+) EXISTS/.exec(sel)?.[1] ?? 0);
-    const k = 1 + ((i * 37) % Math.max(1, exists));
-    const from = Math.max(1, exists - 49);
-    await time("fetch_flags", "FETCH 1:* (UID FLAGS)");
-    await time("fetch_envelope", `FETCH ${from}:* (UID ENVELOPE RFC822.SIZE INTERNALDATE)`);
-    await time("fetch_bodystructure", `FETCH ${from}:* (BODYSTRUCTURE)`);
-    await time("fetch_body", `FETCH ${k} (BODY.PEEK[])`);
-    await time("search", i % 2 ? "SEARCH UNSEEN" : `SEARCH OR FROM sender3 SUBJECT monthly`);
-    await time("store", `STORE ${k} ${i % 2 ? "+" : "-"}FLAGS (\\Flagged)`);
-    const m = message(i, 0);
-    await time("append", `APPEND INBOX (\\Seen) {${m.length}+}\r\n${m}`);
-    await time("noop", "NOOP");
-    await time("store_deleted", `STORE ${exists + 1} +FLAGS.SILENT (\\Deleted)`);
-    await time("expunge", "EXPUNGE");
+    await mixOnce(i, 0, time, time);
   }
   await c.cmd("LOGOUT").catch(() => "");
   c.close();
