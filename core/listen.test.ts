@@ -138,4 +138,134 @@ describe("listeners", () => {
     });
     expect(refused).toBe(true);
   });
+
+  test("STARTTLS asks the certificate hook with the client's SNI, even when the hello comes in pieces", async () => {
+    const other = await selfsigned.generate([{ name: "commonName", value: "other.test" }], { keyType: "ec", curve: "P-256", algorithm: "sha256" });
+    const asked: (string | undefined)[] = [];
+    const hooked: Tls = {
+      ...t,
+      certificateFor: async (name) => {
+        asked.push(name);
+        await Bun.sleep(20); // the hook is asynchronous (the acme plugin reads the database)
+        return name === "other.test" ? { key: other.private, cert: other.cert } : pem;
+      },
+    };
+    const own = createListenerSet({ address: "127.0.0.1", portOffset: 0, maxPerIp: 10, log, tls: hooked });
+    const l = await own.listen({ name: "t6", port: 0, mode: "plain", onConnection: echo });
+    for (const [servername, cn] of [
+      ["other.test", "other.test"],
+      [undefined, "localhost"],
+    ] as const) {
+      const s = net.connect(l.port, "127.0.0.1");
+      s.setNoDelay(true);
+      expect(await readLine(s)).toBe("hello\r\n");
+      s.write("STARTTLS\r\n");
+      expect(await readLine(s)).toBe("go\r\n");
+      // The ClientHello leaves in 7-byte writes: the server must gather it before choosing.
+      const { Duplex } = await import("node:stream");
+      const slow = new Duplex({
+        read() {},
+        write(chunk: Buffer, _e, cb) {
+          void (async () => {
+            for (let i = 0; i < chunk.length; i += 7) {
+              s.write(chunk.subarray(i, i + 7));
+              await Bun.sleep(1);
+            }
+            cb();
+          })();
+        },
+      });
+      s.on("data", (d) => slow.push(d));
+      const c = tls.connect({ socket: slow as unknown as net.Socket, servername, rejectUnauthorized: false });
+      await new Promise((r) => c.once("secureConnect", r));
+      expect(c.getPeerCertificate().subject?.CN).toBe(cn);
+      c.write("x\r\n");
+      expect(await readLine(c as unknown as net.Socket)).toMatch(/^x secure=true TLSv1\.[23]/);
+      c.destroy();
+      s.destroy();
+    }
+    expect(asked).toContain("other.test");
+    await own.shutdown(100);
+  });
+
+  test("STARTTLS followed by bytes that are not TLS closes the connection", async () => {
+    let failed: Error | undefined;
+    const l = await set.listen({
+      name: "t7",
+      port: 0,
+      mode: "plain",
+      onConnection: (c) => {
+        c.write("hello\r\n");
+        c.onData(() => {
+          c.write("go\r\n");
+          c.upgradeTls().catch((e: Error) => (failed = e));
+        });
+      },
+    });
+    const s = net.connect(l.port, "127.0.0.1");
+    expect(await readLine(s)).toBe("hello\r\n");
+    s.write("STARTTLS\r\n");
+    expect(await readLine(s)).toBe("go\r\n");
+    const closed = new Promise((r) => s.once("close", r));
+    s.on("error", () => {});
+    s.write("EHLO not tls\r\n");
+    await closed;
+    expect(failed).toBeInstanceOf(Error);
+  });
+
+  test("writes beyond what the peer reads wait for drain and arrive whole, in order", async () => {
+    const chunk = Buffer.alloc(256 * 1024);
+    for (let i = 0; i < chunk.length; i++) chunk[i] = i % 251;
+    let drained = false;
+    const l = await set.listen({
+      name: "t8",
+      port: 0,
+      mode: "plain",
+      onConnection: async (c) => {
+        for (let i = 0; i < 16; i++) c.write(chunk); // 4 MiB: more than the kernel buffers
+        await c.drain();
+        drained = true;
+        c.write("end\r\n");
+        c.close();
+      },
+    });
+    const s = net.connect(l.port, "127.0.0.1");
+    s.pause();
+    await Bun.sleep(100);
+    expect(drained).toBe(false); // the peer has not read yet
+    const parts: Buffer[] = [];
+    s.on("data", (d: Buffer) => parts.push(d));
+    s.resume();
+    await new Promise((r) => s.once("close", r));
+    const all = Buffer.concat(parts);
+    expect(all.length).toBe(16 * chunk.length + 5);
+    for (let i = 0; i < 16; i++) expect(all.subarray(i * chunk.length, (i + 1) * chunk.length).equals(chunk)).toBe(true);
+    expect(all.subarray(-5).toString()).toBe("end\r\n");
+    expect(drained).toBe(true);
+  });
+
+  test("pause stops data events until resume", async () => {
+    const seen: string[] = [];
+    let conn: Connection | undefined;
+    const l = await set.listen({
+      name: "t9",
+      port: 0,
+      mode: "plain",
+      onConnection: (c) => {
+        conn = c;
+        c.pause();
+        c.onData((b) => seen.push(b.toString()));
+        c.write("ready\r\n");
+      },
+    });
+    const s = net.connect(l.port, "127.0.0.1");
+    expect(await readLine(s)).toBe("ready\r\n");
+    s.write("one\r\n");
+    await Bun.sleep(100);
+    expect(seen).toEqual([]);
+    conn?.resume();
+    await Bun.sleep(100);
+    expect(seen.join("")).toBe("one\r\n");
+    s.destroy();
+  });
 });

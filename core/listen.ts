@@ -1,8 +1,9 @@
 // TCP listeners: plain, implicit TLS, and the STARTTLS upgrade; per-IP connection limits,
 // idle timeouts, graceful shutdown (DESIGN.md "Listeners and TLS").
 import { connections, connectionsRefused, sessions } from "./metrics.ts";
-import * as net from "node:net";
+import type * as net from "node:net";
 import * as tls from "node:tls";
+import { BunTransport, bunHandlers, NodeTransport, type BunSocketData, type ContextFor, type Transport } from "./transport.ts";
 import type { Connection, ConnState, Listener, ListenSpec, Logger, Reply, Tls, TlsInfo } from "./types.ts";
 
 /** Connections refused or dropped by the limits, since start (logged too). */
@@ -86,23 +87,24 @@ class Conn implements Connection {
   private onIdle?: () => void;
 
   constructor(
-    public socket: net.Socket,
+    private t: Transport,
     readonly service: string,
     log: Logger,
-    private contextFor: (name: string | undefined) => Promise<tls.SecureContext>,
+    private contextFor: ContextFor,
     private handshakeMs = 30_000,
     private plaintextOnLoopback: () => boolean = () => false,
   ) {
-    this.remoteAddress = socket.remoteAddress ?? "?";
-    this.remotePort = socket.remotePort ?? 0;
-    this.localAddress = socket.localAddress ?? "?";
-    this.localPort = socket.localPort ?? 0;
+    this.remoteAddress = t.remoteAddress;
+    this.remotePort = t.remotePort;
+    this.localAddress = t.localAddress;
+    this.localPort = t.localPort;
     this.isLoopback = isLoopback(this.remoteAddress);
-    this.secure = socket instanceof tls.TLSSocket;
+    const s = t instanceof NodeTransport ? t.socket : undefined;
+    this.secure = s instanceof tls.TLSSocket;
     this.log = log.child({ conn: this.id });
-    socket.setNoDelay(true);
-    this.attach(socket);
-    if (socket instanceof tls.TLSSocket) this.tls = tlsInfo(socket);
+    s?.setNoDelay(true);
+    this.attach(t);
+    if (s instanceof tls.TLSSocket) this.tls = tlsInfo(s);
   }
 
   get closing(): AbortSignal {
@@ -118,13 +120,15 @@ class Conn implements Connection {
     this.ac.abort();
   }
 
-  private attach(s: net.Socket): void {
-    s.on("data", (chunk: Buffer) => {
-      this.idleTimer?.refresh();
-      for (const cb of this.dataCbs) cb(chunk);
+  private attach(t: Transport): void {
+    t.bind({
+      data: (chunk) => {
+        this.idleTimer?.refresh();
+        for (const cb of this.dataCbs) cb(chunk);
+      },
+      error: (err) => this.log.debug("socket error", { err: err.message }),
+      close: () => this.finish(),
     });
-    s.on("error", (err) => this.log.debug("socket error", { err: err.message }));
-    s.on("close", () => this.finish());
   }
 
   private finish(): void {
@@ -152,69 +156,34 @@ class Conn implements Connection {
     else this.closeCbs.push(cb);
   }
   write(data: string | Uint8Array): void {
-    if (!this.closed && !this.socket.destroyed) this.socket.write(data);
+    if (!this.closed && !this.t.destroyed) this.t.write(data);
   }
   drain(): Promise<void> {
-    if (this.closed || !this.socket.writableNeedDrain) return Promise.resolve();
-    return new Promise((res) => {
-      const done = () => {
-        this.socket.off("drain", done);
-        this.socket.off("close", done);
-        res();
-      };
-      this.socket.on("drain", done);
-      this.socket.on("close", done);
-    });
+    if (this.closed || !this.t.needDrain) return Promise.resolve();
+    return this.t.waitDrain();
   }
   pause(): void {
-    this.socket.pause();
+    this.t.pause();
   }
   resume(): void {
-    this.socket.resume();
+    this.t.resume();
   }
 
   async upgradeTls(): Promise<void> {
     if (this.secure) throw new Error("already secure");
-    const plain = this.socket;
-    plain.removeAllListeners("data");
-    plain.removeAllListeners("close");
-    plain.removeAllListeners("error");
-    // A reset during or after the handshake surfaces on the TLS socket too; an unhandled
-    // error on the raw one would be thrown (a peer that drops after STARTTLS).
-    plain.on("error", (e) => this.log.debug("socket error under TLS", { err: e.message }));
-    const ctx = await this.contextFor(undefined);
-    const secure = new tls.TLSSocket(plain, {
-      isServer: true,
-      secureContext: ctx,
-      SNICallback: (name, cb) =>
-        this.contextFor(name).then(
-          (c) => cb(null, c),
-          (e: Error) => cb(e),
-        ),
-    });
-    this.socket = secure;
-    this.attach(secure);
-    await new Promise<void>((res, rej) => {
-      const t = setTimeout(() => rej(new Error("TLS handshake timed out")), this.handshakeMs);
-      secure.once("secure", () => {
-        clearTimeout(t);
-        res();
-      });
-      secure.once("error", (e) => {
-        clearTimeout(t);
-        rej(e);
-      });
-      secure.once("close", () => {
-        clearTimeout(t);
-        rej(new Error("closed during TLS handshake"));
-      });
-    }).catch((e: Error) => {
-      this.log.info("starttls failed", { err: e.message });
+    let up: Awaited<ReturnType<Transport["startTls"]>>;
+    try {
+      up = await this.t.startTls(this.contextFor, this.handshakeMs);
+    } catch (e) {
+      this.log.info("starttls failed", { err: (e as Error).message });
       this.destroy();
       throw e;
-    });
+    }
+    this.t = up.transport;
+    this.attach(up.transport);
     this.secure = true;
-    this.tls = tlsInfo(secure);
+    const info = tlsInfo(up.transport.socket as tls.TLSSocket);
+    this.tls = up.servername && !info.servername ? { ...info, servername: up.servername } : info;
     this.log.debug("starttls", { ...this.tls });
   }
 
@@ -233,12 +202,12 @@ class Conn implements Connection {
 
   close(): void {
     if (this.closed) return;
-    this.socket.end();
+    this.t.end();
     // A peer that never reads must not keep the socket forever.
     setTimeout(() => this.destroy(), 5_000).unref?.();
   }
   destroy(): void {
-    this.socket.destroy();
+    this.t.destroy();
     this.finish();
   }
 }
@@ -287,9 +256,9 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
   let capRefusedSinceLog = 0;
 
   /** Every raw socket (before any TLS handshake) passes here: the global cap. */
-  function admit(spec: ListenSpec, socket: net.Socket): boolean {
+  function admit(spec: ListenSpec, t: Transport): boolean {
     if (stopping) {
-      socket.destroy();
+      t.destroy();
       return false;
     }
     if (stats.open >= maxConnections) {
@@ -298,34 +267,36 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
       capRefusedSinceLog++;
       const now = Date.now();
       if (now - capLoggedAt >= CAP_LOG_INTERVAL_MS) {
-        opts.log.warn("connection cap reached: refusing new connections", { cap: maxConnections, open: stats.open, refused: capRefusedSinceLog, service: spec.name, ip: socket.remoteAddress });
+        opts.log.warn("connection cap reached: refusing new connections", { cap: maxConnections, open: stats.open, refused: capRefusedSinceLog, service: spec.name, ip: t.remoteAddress });
         capLoggedAt = now;
         capRefusedSinceLog = 0;
       }
       if (spec.mode === "implicit-tls" || !spec.onRefuse) {
         // No TLS session to speak in (and no handshake work spent on it): just close.
-        socket.destroy();
+        t.destroy();
       } else {
-        const conn = new Conn(socket, spec.name, opts.log, contextOf(spec), handshakeMs, plaintextOnLoopback);
+        const conn = new Conn(t, spec.name, opts.log, contextOf(spec), handshakeMs, plaintextOnLoopback);
         spec.onRefuse(conn, { code: 421, enhanced: "4.3.2", text: "Server busy: too many connections, try again later" });
         conn.close();
       }
       return false;
     }
     stats.open++;
-    socket.once("close", () => stats.open--);
-    if (spec.mode === "implicit-tls") {
-      handshaking.set(
-        socket,
-        setTimeout(() => {
-          stats.tlsHandshakeTimeouts++;
-          connectionsRefused.inc({ listener: spec.name, reason: "tls_handshake_timeout" });
-          opts.log.info("tls handshake timeout", { service: spec.name, ip: socket.remoteAddress, ms: handshakeMs });
-          socket.destroy();
-        }, handshakeMs),
-      );
-    }
+    t.onceClosed(() => stats.open--);
     return true;
+  }
+
+  /** Implicit TLS: the raw socket must finish its handshake in time. */
+  function armHandshake(spec: ListenSpec, socket: net.Socket): void {
+    handshaking.set(
+      socket,
+      setTimeout(() => {
+        stats.tlsHandshakeTimeouts++;
+        connectionsRefused.inc({ listener: spec.name, reason: "tls_handshake_timeout" });
+        opts.log.info("tls handshake timeout", { service: spec.name, ip: socket.remoteAddress, ms: handshakeMs });
+        socket.destroy();
+      }, handshakeMs),
+    );
   }
 
   /** A listener's own certificate (ListenSpec.certificate, STARTTLS) or the SNI lookup. */
@@ -341,14 +312,16 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
     return fn;
   }
 
-  function accept(spec: ListenSpec, socket: net.Socket): void {
-    clearTimeout(handshaking.get(socket));
-    handshaking.delete(socket);
+  function accept(spec: ListenSpec, t: Transport): void {
+    if (t instanceof NodeTransport) {
+      clearTimeout(handshaking.get(t.socket));
+      handshaking.delete(t.socket);
+    }
     if (stopping) {
-      socket.destroy();
+      t.destroy();
       return;
     }
-    const conn = new Conn(socket, spec.name, opts.log, contextOf(spec), handshakeMs, plaintextOnLoopback);
+    const conn = new Conn(t, spec.name, opts.log, contextOf(spec), handshakeMs, plaintextOnLoopback);
     const ip = conn.remoteAddress;
     const key = `${spec.name} ${ip}`;
     const n = (perIp.get(key) ?? 0) + 1;
@@ -382,6 +355,71 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
     }
   }
 
+  /** Plain ports (STARTTLS ones too): Bun.listen, a few KB per idle socket. */
+  function listenPlain(spec: ListenSpec, port: number): Listener {
+    let server: Bun.TCPSocketListener<BunSocketData>;
+    try {
+      server = Bun.listen<BunSocketData>({
+        hostname: opts.address,
+        port,
+        // Without reusePort the bind is exclusive (a taken port fails, as with node:net).
+        ...(opts.reusePort && { reusePort: true }),
+        socket: bunHandlers((s) => {
+          const t = new BunTransport(s);
+          if (admit(spec, t)) accept(spec, t);
+        }),
+      });
+    } catch (e) {
+      throw new Error(`cannot listen on ${opts.address}:${port} (${spec.name}): ${(e as Error).message}`);
+    }
+    return {
+      name: spec.name,
+      port: server.port,
+      address: opts.address,
+      close: async () => server.stop(false),
+    };
+  }
+
+  /** Implicit-TLS ports: node:tls, whose SNI callback asks the tls.certificate hook per
+   *  handshake (Bun.listen's TLS takes a fixed table) and whose default pair a reload swaps. */
+  async function listenTls(spec: ListenSpec, port: number): Promise<Listener> {
+    const server = tls.createServer(
+      {
+        // Bun ignores `secureContext` here: the default pair answers clients without SNI.
+        ...(await opts.tls.certificateFor(undefined)),
+        SNICallback: (name, cb) =>
+          contextFor(name).then(
+            (c) => cb(null, c),
+            (e: Error) => cb(e),
+          ),
+        minVersion: "TLSv1.2",
+      },
+      (s) => accept(spec, new NodeTransport(s)),
+    );
+    // "connection" carries the raw socket, before the handshake (the same object that
+    // later reaches accept).
+    server.on("connection", (s: net.Socket) => {
+      if (admit(spec, new NodeTransport(s))) armHandshake(spec, s);
+    });
+    server.on("tlsClientError", (err) => opts.log.debug("tls client error", { service: spec.name, err: err.message }));
+    tlsServers.add(server);
+    server.on("error", (err) => opts.log.error("listener error", { service: spec.name, err: err.message }));
+    await new Promise<void>((res, rej) => {
+      const onErr = (e: Error) => rej(new Error(`cannot listen on ${opts.address}:${port} (${spec.name}): ${e.message}`));
+      server.once("error", onErr);
+      server.listen({ port, host: opts.address, ...(opts.reusePort && { reusePort: true }) }, () => {
+        server.off("error", onErr);
+        res();
+      });
+    });
+    return {
+      name: spec.name,
+      port: (server.address() as net.AddressInfo).port,
+      address: opts.address,
+      close: () => new Promise<void>((res) => server.close(() => res())),
+    };
+  }
+
   return {
     get listeners() {
       return listeners;
@@ -393,47 +431,7 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
     },
     async listen(spec) {
       const port = opts.ports?.[spec.name] ?? (spec.port === 0 ? 0 : spec.port + opts.portOffset);
-      const server =
-        spec.mode === "implicit-tls"
-          ? tls.createServer(
-              {
-                // Bun ignores `secureContext` here: the default pair answers clients without SNI.
-                ...(await opts.tls.certificateFor(undefined)),
-                SNICallback: (name, cb) =>
-                  contextFor(name).then(
-                    (c) => cb(null, c),
-                    (e: Error) => cb(e),
-                  ),
-                minVersion: "TLSv1.2",
-              },
-              (s) => accept(spec, s),
-            )
-          : net.createServer();
-      // "connection" carries the raw socket (for TLS: before the handshake, the same object
-      // that later reaches accept).
-      server.on("connection", (s: net.Socket) => {
-        if (admit(spec, s) && spec.mode !== "implicit-tls") accept(spec, s);
-      });
-      if (server instanceof tls.Server) {
-        server.on("tlsClientError", (err) => opts.log.debug("tls client error", { service: spec.name, err: err.message }));
-        tlsServers.add(server);
-      }
-      server.on("error", (err) => opts.log.error("listener error", { service: spec.name, err: err.message }));
-      await new Promise<void>((res, rej) => {
-        const onErr = (e: Error) => rej(new Error(`cannot listen on ${opts.address}:${port} (${spec.name}): ${e.message}`));
-        server.once("error", onErr);
-        server.listen({ port, host: opts.address, ...(opts.reusePort && { reusePort: true }) }, () => {
-          server.off("error", onErr);
-          res();
-        });
-      });
-      const bound = (server.address() as net.AddressInfo).port;
-      const l: Listener = {
-        name: spec.name,
-        port: bound,
-        address: opts.address,
-        close: () => new Promise<void>((res) => server.close(() => res())),
-      };
+      const l = spec.mode === "implicit-tls" ? await listenTls(spec, port) : listenPlain(spec, port);
       listeners.push(l);
       return l;
     },
