@@ -85,6 +85,8 @@ class Conn implements Connection {
   private idleMs = 0;
   private idleTimer?: ReturnType<typeof setTimeout>;
   private onIdle?: () => void;
+  /** The socket under TLS after STARTTLS: destroy() must reach it too (a peer that never reads). */
+  private raw?: Transport;
 
   constructor(
     private t: Transport,
@@ -179,6 +181,7 @@ class Conn implements Connection {
       this.destroy();
       throw e;
     }
+    this.raw = this.t;
     this.t = up.transport;
     this.attach(up.transport);
     this.secure = true;
@@ -208,6 +211,7 @@ class Conn implements Connection {
   }
   destroy(): void {
     this.t.destroy();
+    this.raw?.destroy();
     this.finish();
   }
 }

@@ -99,25 +99,9 @@ export class NodeTransport implements Transport {
   destroy(): void {
     this.socket.destroy();
   }
-  async startTls(contextFor: ContextFor, handshakeMs: number) {
-    const plain = this.socket;
-    plain.removeAllListeners("data");
-    plain.removeAllListeners("close");
-    plain.removeAllListeners("error");
-    // A reset during or after the handshake surfaces on the TLS socket too; an unhandled
-    // error on the raw one would be thrown (a peer that drops after STARTTLS).
-    plain.on("error", () => {});
-    const secure = new tls.TLSSocket(plain, {
-      isServer: true,
-      secureContext: await contextFor(undefined),
-      SNICallback: (name, cb) =>
-        contextFor(name).then(
-          (c) => cb(null, c),
-          (e: Error) => cb(e),
-        ),
-    });
-    await handshake(secure, handshakeMs);
-    return { transport: new NodeTransport(secure) };
+  /** Node sockets here are TLS already (implicit-TLS ports, upgraded sessions). */
+  startTls(): Promise<never> {
+    return Promise.reject(new Error("already secure"));
   }
 }
 
