@@ -268,4 +268,30 @@ describe("listeners", () => {
     expect(seen.join("")).toBe("one\r\n");
     s.destroy();
   });
+
+  test("a peer that closes after STARTTLS ends the session (onClose runs): close_notify and FIN, or a reset", async () => {
+    let closed = 0;
+    const l = await set.listen({
+      name: "t10",
+      port: 0,
+      mode: "plain",
+      onConnection: (c) => {
+        echo(c);
+        c.onClose(() => closed++);
+      },
+    });
+    for (const how of ["end", "destroy"] as const) {
+      const before = closed;
+      const s = net.connect(l.port, "127.0.0.1");
+      expect(await readLine(s)).toBe("hello\r\n");
+      s.write("STARTTLS\r\n");
+      expect(await readLine(s)).toBe("go\r\n");
+      const c = tls.connect({ socket: s, rejectUnauthorized: false });
+      await new Promise((r) => c.once("secureConnect", r));
+      if (how === "end") c.end();
+      else s.destroy();
+      for (let i = 0; i < 40 && closed === before; i++) await Bun.sleep(25);
+      expect(closed).toBe(before + 1);
+    }
+  });
 });

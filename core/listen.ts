@@ -181,9 +181,15 @@ class Conn implements Connection {
       this.destroy();
       throw e;
     }
-    this.raw = this.t;
+    const raw = this.t;
+    this.raw = raw;
     this.t = up.transport;
     this.attach(up.transport);
+    // node:tls over a Duplex does not always report the peer's close: the socket's own does.
+    raw.onceClosed(() => {
+      up.transport.destroy();
+      this.finish();
+    });
     this.secure = true;
     const info = tlsInfo(up.transport.socket as tls.TLSSocket);
     this.tls = up.servername && !info.servername ? { ...info, servername: up.servername } : info;
