@@ -35,6 +35,7 @@ export interface FsBlobStore extends BlobBackend {
   readonly kind: "fs";
   readonly dir: string;
   path(id: string): string;
+  readInto(id: string, size: number, buf: Uint8Array, offset: number): void;
 }
 
 export function sha256Hex(data: Uint8Array): string {
