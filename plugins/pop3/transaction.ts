@@ -11,6 +11,10 @@ export interface TxnIo {
   /** The message's stored parts (a read already started for a pipelined RETR, or a new
    *  one); null when it was expunged meanwhile. */
   read(msg: DropMessage): Promise<MessageParts | null>;
+  /** RETR's whole answer built in the output itself (status line, message read in place,
+   *  terminator): true when done; false when the message needs the general way (not clean,
+   *  too large, a failed read: retried and reported there). */
+  retrInPlace?(msg: DropMessage): Promise<boolean>;
   log: Logger;
   /** One response line (CRLF added). */
   send(line: string): void;
@@ -79,6 +83,7 @@ export async function runTransactionCommand(io: TxnIo, cmd: Command): Promise<vo
       if (!r.ok) return n === null ? io.bad(r.error) : io.no(r.error);
       const lines = cmd.keyword === "TOP" ? parseNumber(cmd.args[1]) : null;
       if (cmd.keyword === "TOP" && lines === null) return io.bad("Invalid line count");
+      if (lines === null && !r.msg.gone && io.retrInPlace && (await io.retrInPlace(r.msg))) return;
       const got = await readMessage(io, r.msg);
       if (!got) return io.no(`Message ${n} was removed by another session`);
       if (lines === null) {
