@@ -19,6 +19,8 @@ export interface MessageReader {
   read(msg: DropMessage): Promise<MessageParts | null>;
   /** Its prefix, or null when its row was expunged meanwhile (then `gone`). */
   prefix(msg: DropMessage): Promise<Buffer | null>;
+  /** The same when already fetched (with the messages before it); else undefined. */
+  prefixNow(msg: DropMessage): Buffer | null | undefined;
 }
 
 export function createMessageReader(store: Pick<Store, "prefixes"> & { blobs: Pick<BlobStore, "get"> }, drop: Maildrop): MessageReader {
@@ -54,6 +56,11 @@ export function createMessageReader(store: Pick<Store, "prefixes"> & { blobs: Pi
 
   return {
     prefix,
+    prefixNow(msg) {
+      const p = window.get(msg.id);
+      if (p === null) msg.gone = true;
+      return p;
+    },
     async read(msg) {
       const p = await prefix(msg);
       if (p === null) return null;

@@ -321,9 +321,11 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   /** RETR (RFC 1939 §7) of a small CRLF-clean message without dot lines, the usual one:
    *  the status line, the prefix and the blob (read straight into the output) and the
    *  terminator, with no buffer of its own and no copy. */
-  async function retrInPlace(r: MessageReader, msg: DropMessage, readInto: NonNullable<BlobStore["readInto"]>): Promise<boolean> {
+  function retrInPlace(r: MessageReader, msg: DropMessage, readInto: NonNullable<BlobStore["readInto"]>): boolean | Promise<boolean> {
     if (msg.stored > syncReadMax || msg.size !== msg.stored) return false;
-    const prefix = await r.prefix(msg);
+    const prefix = r.prefixNow(msg);
+    // Not fetched yet: the next prefixes in one query, then again.
+    if (prefix === undefined) return r.prefix(msg).then((p) => p !== null && !ended && retrInPlace(r, msg, readInto));
     if (prefix === null || ended || prefix.length > msg.stored) return false; // gone: the general way answers
     readAhead();
     const size = msg.stored - prefix.length;
@@ -342,11 +344,9 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
     const end = terminateInPlace(buf, start, start + msg.stored);
     if (end < 0) return false;
     out.commit(end - offset);
-    if (out.bytes >= OUT_FLUSH) {
-      flush();
-      await conn.drain();
-    }
-    return true;
+    if (out.bytes < OUT_FLUSH) return true;
+    flush();
+    return conn.drain().then(() => true);
   }
 
   // RFC 1939 §4: the greeting. No APOP timestamp: APOP is not offered.
