@@ -7,12 +7,8 @@ import { createSecureContext } from "node:tls";
 import { and, eq, gt } from "drizzle-orm";
 import type { Db } from "./db/open.ts";
 import { certificates } from "./db/schema.ts";
+import { type Pem, selfSignedCertificate } from "./self-signed.ts";
 import type { Hooks, Logger, Tls, TlsCertificate } from "./types.ts";
-
-export interface Pem {
-  key: string;
-  cert: string;
-}
 
 async function selfSigned(db: Db, hostname: string, log: Logger): Promise<Pem> {
   const now = Date.now();
@@ -23,25 +19,11 @@ async function selfSigned(db: Db, hostname: string, log: Logger): Promise<Pem> {
   const hit = rows.find((r) => (JSON.parse(r.names) as string[]).includes(hostname));
   if (hit) return { key: hit.keyPem, cert: hit.certPem };
   const notAfter = new Date(now + 365 * 86_400_000);
-  // Loaded only when a certificate is made (first start): it weighs ~20 MiB of RSS.
-  const { default: selfsigned } = await import("selfsigned");
-  const pems = await selfsigned.generate([{ name: "commonName", value: hostname }], {
-    // ECDSA P-256: every current TLS client takes it, and it is generated in milliseconds.
-    keyType: "ec",
-    curve: "P-256",
-    algorithm: "sha256",
-    notAfterDate: notAfter,
-    extensions: [
-      { name: "basicConstraints", cA: false },
-      { name: "keyUsage", digitalSignature: true, keyEncipherment: true },
-      { name: "extKeyUsage", serverAuth: true },
-      { name: "subjectAltName", altNames: [{ type: 2, value: hostname }] },
-    ],
-  });
+  const pems = selfSignedCertificate({ hostname, notAfter });
   await db.write(async (tx) => {
     await tx.orm.insert(certificates).values({
       names: JSON.stringify([hostname]),
-      keyPem: pems.private,
+      keyPem: pems.key,
       certPem: pems.cert,
       issuer: "self-signed",
       notAfter: notAfter.getTime(),
@@ -49,7 +31,7 @@ async function selfSigned(db: Db, hostname: string, log: Logger): Promise<Pem> {
     });
   });
   log.info("generated a self-signed certificate", { hostname, notAfter: notAfter.toISOString() });
-  return { key: pems.private, cert: pems.cert };
+  return pems;
 }
 
 /** Read a PEM pair; throws with the reason when the files are unreadable or do not match. */

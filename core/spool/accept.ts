@@ -2,9 +2,8 @@
 // the blob is fsynced and parsed by store.prepare OUTSIDE the transaction, then one
 // group-committed write transaction creates the local mailbox rows and one spool row per
 // remote recipient. The caller says "250" only after this resolves.
-import { sql } from "drizzle-orm";
 import type { Db, Tx } from "../db/open.ts";
-import { blobs, spool } from "../db/schema.ts";
+import { spool } from "../db/schema.ts";
 import type { ParsedMessage, Store, StoredBlob } from "../store/types.ts";
 import type { AcceptedMessage } from "./types.ts";
 
@@ -17,14 +16,6 @@ export function newMsgId(): string {
 export function domainOf(address: string): string {
   const at = address.lastIndexOf("@");
   return at < 0 ? "" : address.slice(at + 1).toLowerCase();
-}
-
-/** One reference per spool message (not per row): released when all its rows are final. */
-export async function refBlob(tx: Tx, blob: StoredBlob): Promise<void> {
-  await tx.orm
-    .insert(blobs)
-    .values({ id: blob.id, size: blob.size, refcount: 1, orphanedAt: null })
-    .onConflictDoUpdate({ target: blobs.id, set: { refcount: sql`${blobs.refcount} + 1`, orphanedAt: null } });
 }
 
 export interface Prepared {
@@ -43,7 +34,8 @@ export async function commitMessage(tx: Tx, store: Store, msg: AcceptedMessage, 
   const { blob, parsed } = prep;
   for (const target of msg.local) await store.appendInTx(tx, target, blob, msg.prefix, parsed, { internalDate: now });
   if (msg.remote.length === 0) return;
-  await refBlob(tx, blob);
+  // One reference per spool message (not per row): released when all its rows are final.
+  await store.refBlobInTx(tx, blob);
   const prefix = msg.prefix.join("");
   await tx.orm.insert(spool).values(
     msg.remote.map((r) => ({

@@ -7,7 +7,7 @@
 // whole batch: an account that the new messages would take over its limit gets nothing
 // and the batch fails with OVERQUOTA (MULTIAPPEND's all-or-nothing, RFC 3502 §6.3.11).
 import type { Tx } from "../db/open.ts";
-import { emitAfterCommit, exec, type StoreCtx } from "./ctx.ts";
+import { emitAfterCommit, exec, releasePinAtCommit, type StoreCtx } from "./ctx.ts";
 import { StoreError } from "./errors.ts";
 import { formatFlags, parseFlags, SEEN } from "./flags.ts";
 import { mailboxByIdInTx } from "./messages.ts";
@@ -34,6 +34,7 @@ async function insertRows(ctx: StoreCtx, tx: Tx, mb: Mailbox, rows: Row[], origi
      ON CONFLICT(id) DO UPDATE SET refcount = refcount + 1, orphaned_at = NULL`,
     [JSON.stringify(rows.map((r) => [r.blob.id, r.blob.size]))],
   );
+  for (const r of rows) releasePinAtCommit(ctx, tx, r.blob.id);
   const m = await exec(tx, "UPDATE accounts SET modseq = modseq + ? WHERE id = ? RETURNING modseq", [n, mb.accountId]);
   if (!m.rows.length) throw new StoreError("NONEXISTENT", `account ${mb.accountId} vanished`);
   const lastModseq = Number(m.rows[0]!.modseq);
@@ -102,8 +103,10 @@ export function batchAppender(ctx: StoreCtx, prepare: (raw: Uint8Array) => Promi
         for (const [i, it] of items.entries()) {
           if (it.mailboxId !== mailboxId) continue;
           const blobId = prepared[i]!.blob.id;
-          if (seen.has(blobId)) out[i] = { status: "exists", mailboxId, blobId };
-          else {
+          if (seen.has(blobId)) {
+            out[i] = { status: "exists", mailboxId, blobId };
+            releasePinAtCommit(ctx, tx, blobId); // the row already there keeps the blob
+          } else {
             seen.add(blobId);
             idx.push(i);
           }

@@ -9,8 +9,10 @@ export interface StoreCtx {
   db: Db;
   blobs: BlobBackend;
   log: Logger;
-  /** Blob ids written by prepare() whose rows may not be committed yet: GC keeps them. */
-  pins: Map<string, number>;
+  /** Blob ids written by prepare() whose rows may not be committed yet: GC keeps them.
+   *  `n` prepares wait for their commit; `until` is when the pin lapses all the same (a
+   *  rolled-back transaction never releases its pin). */
+  pins: Map<string, { n: number; until: number }>;
   listeners: Set<(ev: StoreChange) => void>;
   accountListeners: Set<(ev: AccountGone) => void>;
   /** Set while the change feed follows other instances: told each modseq our own writes
@@ -22,17 +24,49 @@ export interface StoreCtx {
 export const PIN_MS = 15 * 60_000;
 
 export function pin(ctx: StoreCtx, id: string): void {
-  ctx.pins.set(id, Date.now() + PIN_MS);
+  const p = ctx.pins.get(id);
+  if (p) {
+    p.n++;
+    p.until = Date.now() + PIN_MS;
+  } else ctx.pins.set(id, { n: 1, until: Date.now() + PIN_MS });
 }
 
 export function isPinned(ctx: StoreCtx, id: string): boolean {
-  const until = ctx.pins.get(id);
-  if (until === undefined) return false;
-  if (until < Date.now()) {
+  const p = ctx.pins.get(id);
+  if (p === undefined) return false;
+  if (p.until < Date.now()) {
     ctx.pins.delete(id);
     return false;
   }
   return true;
+}
+
+/** Blobs each open transaction references, released together at its COMMIT. */
+const releasing = new WeakMap<Tx, Set<string>>();
+
+/** The transaction references the prepared blob `id` (a row with refcount ≥ 1): from its
+ *  COMMIT on, that row keeps the blob from GC and one prepare's pin is released. Without
+ *  this every delivered blob stayed in memory for PIN_MS (15 minutes of traffic). */
+export function releasePinAtCommit(ctx: StoreCtx, tx: Tx, id: string): void {
+  let ids = releasing.get(tx);
+  if (!ids) {
+    const mine = (ids = new Set());
+    releasing.set(tx, mine);
+    tx.afterCommit(() => {
+      for (const i of mine) {
+        const p = ctx.pins.get(i);
+        if (p && --p.n <= 0) ctx.pins.delete(i);
+      }
+    });
+  }
+  ids.add(id);
+}
+
+/** A reference to a stored blob inside `tx` (a message row or a spool message), which
+ *  also ends the prepare's pin at COMMIT. */
+export async function refBlobInTx(ctx: StoreCtx, tx: Tx, blob: { id: string; size: number }): Promise<void> {
+  await exec(tx, "INSERT INTO blobs(id, size, refcount, orphaned_at) VALUES (?, ?, 1, NULL) ON CONFLICT(id) DO UPDATE SET refcount = refcount + 1, orphaned_at = NULL", [blob.id, blob.size]);
+  releasePinAtCommit(ctx, tx, blob.id);
 }
 
 /** Calls each listener; one that throws is logged and does not stop the others. */

@@ -82,17 +82,42 @@ test("unreferenced blobs are erased after the grace period, not before", async (
   await t.db.client.execute("UPDATE blobs SET orphaned_at = 1");
   expect((await t.store.gc({ graceMs: 0 })).erased).toBe(0);
   await t.store.remove(inbox.id, [2]);
-  // this store's prepare() pinned the blob: it is not erased here
-  expect((await t.store.gc({ graceMs: 0 })).erased).toBe(0);
-  expect(existsSync(blobPath(t.blobDir, m!.blobId))).toBe(true);
-  // a restarted store has no pins: its start-up GC erases the row and the file
-  const { createStore } = await import("./index.ts");
-  const { silentLog } = await import("./test-helpers.ts");
-  const s2 = await createStore({ db: t.db, blobDir: t.blobDir, log: silentLog, gc: { intervalMs: 0, graceMs: 0 } });
-  await s2.gc();
-  await s2.close();
+  // the pin of that append's prepare() ended when its row committed: with no grace, GC erases
+  expect((await t.store.gc({ graceMs: 0 })).erased).toBe(1);
   expect(existsSync(blobPath(t.blobDir, m!.blobId))).toBe(false);
   expect((await t.db.client.execute("SELECT count(*) FROM blobs")).rows[0]![0]).toBe(0);
+});
+
+test("a prepare()'s pin lasts until a transaction referencing the blob commits, and survives a rollback", async () => {
+  t = await makeStore();
+  const a = await t.store.createAccount("u@a.test", "pw");
+  const { blob, parsed } = await t.store.prepare(msg("pinned"));
+  const path = blobPath(t.blobDir, blob.id);
+  await expect(
+    t.db.write(async (tx) => {
+      await t.store.appendInTx(tx, { accountId: a.id, mailbox: "INBOX" }, blob, [], parsed);
+      throw new Error("rolled back");
+    }),
+  ).rejects.toThrow("rolled back");
+  // no row, but still pinned: the next try of the same transaction finds its file
+  expect((await t.store.gc({ orphanFileAgeMs: 0, graceMs: 0 })).orphanFiles).toBe(0);
+  expect(existsSync(path)).toBe(true);
+  // the spool's reference (remote recipients only) releases it like a message row does
+  await t.db.write((tx) => t.store.refBlobInTx(tx, blob));
+  // as if its spool rows were done (orphaned after the file was written)
+  await Bun.sleep(5);
+  await t.db.client.execute({ sql: "UPDATE blobs SET refcount = 0, orphaned_at = ?", args: [Date.now()] });
+  expect((await t.store.gc({ graceMs: 0 })).erased).toBe(1);
+  expect(existsSync(path)).toBe(false);
+  // every prepare() counts: two of the same bytes, one committed, the other still pinned
+  const one = await t.store.prepare(msg("twice"));
+  await t.store.prepare(msg("twice"));
+  await t.db.write((tx) => t.store.refBlobInTx(tx, one.blob));
+  await Bun.sleep(5);
+  await t.db.client.execute({ sql: "UPDATE blobs SET refcount = 0, orphaned_at = ?", args: [Date.now()] });
+  expect((await t.store.gc({ graceMs: 0, orphanFileAgeMs: 0 })).erased).toBe(0);
+  expect(existsSync(blobPath(t.blobDir, one.blob.id))).toBe(true);
+  await t.db.client.execute("DELETE FROM blobs"); // leave check() a consistent store
 });
 
 test("check() reports a missing blob file and wrong counters", async () => {

@@ -50,7 +50,7 @@ export async function createStore(opts: StoreOptions): Promise<StoreImpl> {
   const gc = (o: Partial<GcOptions> = {}): Promise<GcResult> => {
     const run = async () => {
       // Expired pins are dropped here so the map stays small.
-      for (const [id, until] of ctx.pins) if (until < Date.now()) ctx.pins.delete(id);
+      for (const [id, p] of ctx.pins) if (p.until < Date.now()) ctx.pins.delete(id);
       return runGc(ctx, { ...gcDefaults, ...o });
     };
     const p: Promise<GcResult> = (gcRunning ?? Promise.resolve()).catch(() => {}).then(run);

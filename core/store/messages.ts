@@ -7,7 +7,7 @@ import { analyze, shiftStructure } from "../mime/index.ts";
 import type { Envelope, MimePart } from "../mime/types.ts";
 import { StoreError } from "./errors.ts";
 import { checkQuotaInTx } from "./quota.ts";
-import { emitAfterCommit, exec, MAILBOX_COLS, nextModseq, pin, read, toMailbox, unrefBlobs, type StoreCtx } from "./ctx.ts";
+import { emitAfterCommit, exec, MAILBOX_COLS, nextModseq, pin, read, refBlobInTx, toMailbox, unrefBlobs, type StoreCtx } from "./ctx.ts";
 import { applyFlags, DELETED, formatFlags, keywordsFromJson, parseFlags, SEEN, sameFlags } from "./flags.ts";
 import { getMailboxInTx } from "./mailboxes.ts";
 import { sha256Hex } from "./blobs.ts";
@@ -111,7 +111,23 @@ async function findThread(tx: Tx, accountId: number, refs: string[]): Promise<nu
 
 export type MessageOps = Pick<
   Store,
-  "prepare" | "append" | "appendBatch" | "appendMany" | "appendInTx" | "messages" | "uidList" | "read" | "blobList" | "prefixes" | "setFlags" | "copy" | "move" | "expunge" | "remove" | "vanished"
+  | "prepare"
+  | "append"
+  | "appendBatch"
+  | "appendMany"
+  | "appendInTx"
+  | "refBlobInTx"
+  | "messages"
+  | "uidList"
+  | "read"
+  | "blobList"
+  | "prefixes"
+  | "setFlags"
+  | "copy"
+  | "move"
+  | "expunge"
+  | "remove"
+  | "vanished"
 >;
 
 export function messageOps(ctx: StoreCtx): MessageOps {
@@ -144,7 +160,7 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     taken?: number,
   ) {
     const f = parseFlags(flags);
-    await exec(tx, "INSERT INTO blobs(id, size, refcount, orphaned_at) VALUES (?, ?, 1, NULL) ON CONFLICT(id) DO UPDATE SET refcount = refcount + 1, orphaned_at = NULL", [blob.id, blob.size]);
+    await refBlobInTx(ctx, tx, blob);
     const modseq = taken ?? (await nextModseq(tx, mb.accountId));
     const unseen = f.mask & SEEN ? 0 : 1;
     const u = await exec(
@@ -467,5 +483,6 @@ export function messageOps(ctx: StoreCtx): MessageOps {
   }
 
   const appendBatch = batchAppender(ctx, prepare);
-  return { prepare, append, appendBatch, appendMany, appendInTx, messages, uidList, read: readMessage, blobList, prefixes, setFlags, copy, move, expunge, remove, vanished };
+  const refBlob = (tx: Tx, blob: StoredBlob) => refBlobInTx(ctx, tx, blob);
+  return { prepare, append, appendBatch, appendMany, appendInTx, refBlobInTx: refBlob, messages, uidList, read: readMessage, blobList, prefixes, setFlags, copy, move, expunge, remove, vanished };
 }

@@ -226,6 +226,9 @@ export interface Store {
   appendMany(mailboxId: number, items: { raw: Uint8Array; opts?: AppendOptions }[]): Promise<{ uid: number; uidvalidity: number; modseq: number; id: number; emailId: number; threadId: number }[]>;
   /** In an open write transaction (spool accept): rows for a blob already stored. */
   appendInTx(tx: Tx, target: DeliveryTarget, blob: StoredBlob, prefix: string[], parsed: ParsedMessage, opts?: { internalDate?: number }): Promise<{ uid: number; mailboxId: number }>;
+  /** In an open write transaction: one more reference to a prepared blob (a spool
+   *  message); its GC pin ends at COMMIT. */
+  refBlobInTx(tx: Tx, blob: StoredBlob): Promise<void>;
   /** Store a blob durably (fsync) and parse it once: before a write transaction. */
   /** `structure`: raw's MIME structure at offset 0, when parsed already (IncomingMessage.structure). */
   prepare(raw: Uint8Array, prefix?: string[], structure?: MimePart): Promise<{ blob: StoredBlob; parsed: ParsedMessage }>;

@@ -28,13 +28,14 @@ export const MAIL_CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-const ASSETS: Record<string, [string, string]> = {
-  "app.js": [appJs, "text/javascript; charset=utf-8"],
-  "jmap.js": [jmapJs, "text/javascript; charset=utf-8"],
-  "view.js": [viewJs, "text/javascript; charset=utf-8"],
-  "purify.js": [purify, "text/javascript; charset=utf-8"],
-  "mail.css": [css, "text/css; charset=utf-8"],
-};
+// A Map, not an object: /mail/assets/constructor must not find Object's constructor.
+const ASSETS = new Map<string, [string, string]>([
+  ["app.js", [appJs, "text/javascript; charset=utf-8"]],
+  ["jmap.js", [jmapJs, "text/javascript; charset=utf-8"]],
+  ["view.js", [viewJs, "text/javascript; charset=utf-8"]],
+  ["purify.js", [purify, "text/javascript; charset=utf-8"]],
+  ["mail.css", [css, "text/css; charset=utf-8"]],
+]);
 
 const secureHeaders = (c: Context) => {
   c.header("Content-Security-Policy", MAIL_CSP);
@@ -56,7 +57,7 @@ export default definePlugin({
       app.get("/mail", (c) => c.redirect("/mail/", 301));
       app.get("/mail/", page);
       app.get("/mail/assets/:name", (c) => {
-        const a = ASSETS[c.req.param("name")];
+        const a = ASSETS.get(c.req.param("name"));
         if (!a) return c.text("not found\n", 404);
         secureHeaders(c);
         c.header("Cache-Control", "no-cache");

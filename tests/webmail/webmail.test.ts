@@ -254,6 +254,17 @@ test("hostile HTML runs nothing and loads nothing until images are allowed; cid:
   await ctx.close();
 }, 60_000);
 
+test("only the embedded assets are served: an unknown name or an Object property is 404", async () => {
+  const ok = await fetch(`${base}/mail/assets/app.js`, { tls: { rejectUnauthorized: false } });
+  expect(ok.status).toBe(200);
+  expect(ok.headers.get("content-type")).toContain("text/javascript");
+  expect((await ok.text()).length).toBeGreaterThan(1000);
+  for (const name of ["nope.js", "constructor", "__proto__", "toString", "hasOwnProperty"]) {
+    const r = await fetch(`${base}/mail/assets/${name}`, { tls: { rejectUnauthorized: false } });
+    expect([name, r.status]).toEqual([name, 404]);
+  }
+});
+
 test("another user's message cannot be read by changing an id", async () => {
   expect((await smtp(BOB.address, ALICE.address, `From: ${BOB.address}\r\nTo: ${ALICE.address}\r\nSubject: private\r\n\r\nfor Alice only\r\n`)).ok).toBe(true);
   const { ctx, page } = await login(BOB);
