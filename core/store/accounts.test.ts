@@ -22,6 +22,26 @@ test("domains: lower-case Unicode, punycode converted, idempotent add, delete ru
   expect(await t.store.listDomains()).toEqual([]);
 });
 
+test("domains are cached between own writes: an add, a delete, an account's new domain show at once", async () => {
+  const reads = spyOn(t.db, "query");
+  expect(await t.store.isLocalDomain("c.test")).toBe(false);
+  const before = reads.mock.calls.length;
+  for (let i = 0; i < 5; i++) expect(await t.store.isLocalDomain("c.test")).toBe(false);
+  expect((await t.store.listDomains()).length).toBe(0);
+  expect(reads.mock.calls.length).toBe(before); // answered from the cache
+  await t.store.addDomain("c.test");
+  expect(await t.store.isLocalDomain("C.TEST")).toBe(true);
+  await t.store.createAccount("x@d.test", "pw");
+  expect(await t.store.isLocalDomain("d.test")).toBe(true);
+  expect((await t.store.listDomains()).map((d) => d.name)).toEqual(["c.test", "d.test"]);
+  // A caller changing the list it got does not change the cache.
+  (await t.store.listDomains())[0]!.name = "changed.test";
+  expect((await t.store.listDomains())[0]!.name).toBe("c.test");
+  expect(await t.store.deleteDomain("c.test")).toBe(true);
+  expect(await t.store.isLocalDomain("c.test")).toBe(false);
+  reads.mockRestore();
+});
+
 test("accounts: create, duplicate, lookup, list by domain, invalid addresses", async () => {
   const a = await t.store.createAccount("alice@a.test", "pw");
   await t.store.createAccount("bob@b.test", "pw");

@@ -61,9 +61,31 @@ export function accountOps(ctx: StoreCtx): AccountOps {
   // Successful logins remembered briefly (credential-cache.ts): no argon2 per reconnect.
   const credentials = createCredentialCache();
 
+  // The local domains, cached: asked for every recipient of every message (routing, the
+  // relay test, the checks' own-domain test) and written almost never. Our own domain
+  // writes drop the cache once committed (a read racing the commit is not kept: `gen`).
+  // Not used while the change feed follows other writers (ctx.own: other instances or
+  // processes), nor for a remote database: there every call reads.
+  let domainsCache: { list: Domain[]; names: Set<string> } | null = null;
+  let domainsGen = 0;
+  const dropDomains = () => {
+    domainsGen++;
+    domainsCache = null;
+  };
+  const cacheable = () => db.local && !ctx.own;
+  async function domainsNow(): Promise<{ list: Domain[]; names: Set<string> }> {
+    if (domainsCache && cacheable()) return domainsCache;
+    const gen = domainsGen;
+    const list = (await read(ctx, "SELECT id, name, created_at FROM domains ORDER BY name")).rows.map(toDomain);
+    const v = { list, names: new Set(list.map((d) => d.name)) };
+    if (gen === domainsGen && cacheable()) domainsCache = v;
+    return v;
+  }
+
   async function addDomain(name: string): Promise<Domain> {
     const d = normalizeDomain(name);
     return db.write(async (tx) => {
+      tx.afterCommit(dropDomains);
       const r = await exec(tx, "INSERT INTO domains(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING RETURNING id, name, created_at", [d, Date.now()]);
       if (r.rows.length) return toDomain(r.rows[0]!);
       const e = await exec(tx, "SELECT id, name, created_at FROM domains WHERE name = ?", [d]);
@@ -72,7 +94,7 @@ export function accountOps(ctx: StoreCtx): AccountOps {
   }
 
   async function listDomains(): Promise<Domain[]> {
-    return (await read(ctx, "SELECT id, name, created_at FROM domains ORDER BY name")).rows.map(toDomain);
+    return (await domainsNow()).list.map((d) => ({ ...d }));
   }
 
   async function deleteDomain(name: string): Promise<boolean> {
@@ -83,6 +105,7 @@ export function accountOps(ctx: StoreCtx): AccountOps {
       const id = Number(r.rows[0]!.id);
       const n = await exec(tx, "SELECT count(*) AS n FROM accounts WHERE domain_id = ?", [id]);
       if (Number(n.rows[0]!.n) > 0) throw new StoreError("INUSE", `domain ${d} still has accounts`);
+      tx.afterCommit(dropDomains);
       await exec(tx, "DELETE FROM domains WHERE id = ?", [id]);
       return true;
     });
@@ -95,7 +118,7 @@ export function accountOps(ctx: StoreCtx): AccountOps {
     } catch {
       return false;
     }
-    return (await read(ctx, "SELECT 1 FROM domains WHERE name = ?", [d])).rows.length > 0;
+    return (await domainsNow()).names.has(d);
   }
 
   /** Creates the account (and its domain if missing) with the default mailboxes. */
@@ -104,7 +127,8 @@ export function accountOps(ctx: StoreCtx): AccountOps {
     const pw = await hash(password);
     const acct = await db.write(async (tx) => {
       const now = Date.now();
-      await exec(tx, "INSERT INTO domains(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING", [a.domain, now]);
+      const added = await exec(tx, "INSERT INTO domains(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING", [a.domain, now]);
+      if (added.rowsAffected > 0) tx.afterCommit(dropDomains);
       const dom = await exec(tx, "SELECT id FROM domains WHERE name = ?", [a.domain]);
       const domainId = Number(dom.rows[0]!.id);
       const r = await exec(

@@ -80,3 +80,16 @@ test("an account disabled or deleted through another store ends its sessions her
   expect(gone).toHaveLength(2);
   await db2.close();
 });
+
+test("a store following other writers does not cache the domains: one added elsewhere is local at once", async () => {
+  t = await makeStore();
+  const db2 = await openDb({ url: `file:${join(t.dir, "k.db")}` });
+  other = await createStore({ db: db2, blobDir: t.blobDir, log: silentLog, gc: { intervalMs: 0 } });
+  other.followOthers(60_000);
+  expect(await other.isLocalDomain("elsewhere.test")).toBe(false);
+  await t.store.addDomain("elsewhere.test");
+  expect(await other.isLocalDomain("elsewhere.test")).toBe(true);
+  expect((await other.listDomains()).map((d) => d.name)).toContain("elsewhere.test");
+  await t.store.deleteDomain("elsewhere.test");
+  expect(await other.isLocalDomain("elsewhere.test")).toBe(false);
+});

@@ -79,6 +79,7 @@ export function dbDirectory(ad: AliasesDb): Directory {
     .from(aliases)
     .where(sql`${aliases.address} IN (SELECT value FROM json_each(${sql.placeholder("keys")}))`)
     .prepare();
+  const domainSettings = orm.select().from(aliasDomains).prepare();
   return {
     async domains(names) {
       type Row = { id: number; name: string; aliasOf: number | null; catchAll: string | null };
@@ -88,7 +89,7 @@ export function dbDirectory(ad: AliasesDb): Directory {
       if (byForm.size === 0) return new Map();
       // Domains are few: one read of them all through the Store, one of this plugin's rows.
       const all = await ad.store.listDomains();
-      const settings = new Map((await orm.select().from(aliasDomains)).map((r) => [r.domainId, r]));
+      const settings = new Map((await domainSettings.all()).map((r) => [r.domainId, r]));
       const byId = new Map<number, Row>(all.map((d) => [d.id, { id: d.id, name: d.name, aliasOf: settings.get(d.id)?.aliasOf ?? null, catchAll: settings.get(d.id)?.catchAll ?? null }]));
       const rows = [...byId.values()].filter((r) => byForm.has(r.name));
       const out = new Map<string, DomainInfo>();

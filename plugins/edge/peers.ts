@@ -1,6 +1,6 @@
 // Edge side data: the paired home domains, their credentials and recipients.
 import { timingSafeEqual } from "node:crypto";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Core } from "../../core/types.ts";
 import type { Db } from "../../core/db/open.ts";
 import { hashSecret, newSecret } from "./code.ts";
@@ -8,8 +8,21 @@ import { edgePeers } from "./schema.ts";
 
 export type Peer = typeof edgePeers.$inferSelect;
 
+/** Built once per database: the route hook asks for every recipient of every message, and
+ *  drizzle otherwise builds the SQL on every call (more CPU than running it, and its
+ *  megamorphic builder keeps the JIT recompiling). */
+const prepareGet = (db: Db) =>
+  db.orm
+    .select()
+    .from(edgePeers)
+    .where(eq(edgePeers.domain, sql.placeholder("domain")))
+    .prepare();
+const getQueries = new WeakMap<Db, ReturnType<typeof prepareGet>>();
+
 export async function getPeer(db: Db, domain: string): Promise<Peer | undefined> {
-  return (await db.orm.select().from(edgePeers).where(eq(edgePeers.domain, domain.toLowerCase())))[0];
+  let q = getQueries.get(db);
+  if (!q) getQueries.set(db, (q = prepareGet(db)));
+  return (await q.all({ domain: domain.toLowerCase() }))[0];
 }
 
 const same = (a: string | null, b: string): boolean => a !== null && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));

@@ -7,11 +7,17 @@ import type { SenderCounts } from "./reputation.ts";
 /** What a message was learned as ("junk" is kept readable for rows of earlier versions). */
 export type LearnedState = "junk" | "spam" | "ham";
 
+/** Sender-domain entries kept before the cache starts over. */
+const MAX_SENDERS = 10_000;
+
 export class ModelStore {
   private readonly models = new Map<number, Promise<MemoryModel>>();
   private readonly queues = new Map<number, Promise<unknown>>();
   /** Each account's correspondents, loaded at first use (checked for every message). */
   private readonly contacts = new Map<number, Promise<Set<string>>>();
+  /** Sender-domain counts by account and domain, read at first use (asked for every message
+   *  whose From domain passed DMARC); an entry is dropped when bumpSender has written it. */
+  private readonly senders = new Map<string, Promise<SenderCounts | null>>();
 
   constructor(private readonly db: Db) {}
 
@@ -116,10 +122,19 @@ export class ModelStore {
     return addresses.some((a) => set.has(a.toLowerCase()));
   }
 
-  async sender(accountId: number, domain: string): Promise<SenderCounts | null> {
-    const r = await this.db.query({ sql: "SELECT ham, spam FROM junk_senders WHERE account_id = ? AND domain = ?", args: [accountId, domain] });
-    const row = r.rows[0];
-    return row ? { ham: Number(row.ham), spam: Number(row.spam) } : null;
+  sender(accountId: number, domain: string): Promise<SenderCounts | null> {
+    const key = `${accountId}\0${domain}`;
+    let c = this.senders.get(key);
+    if (!c) {
+      c = this.db.query({ sql: "SELECT ham, spam FROM junk_senders WHERE account_id = ? AND domain = ?", args: [accountId, domain] }).then((r) => {
+        const row = r.rows[0];
+        return row ? { ham: Number(row.ham), spam: Number(row.spam) } : null;
+      });
+      c.catch(() => this.senders.delete(key));
+      if (this.senders.size >= MAX_SENDERS) this.senders.clear();
+      this.senders.set(key, c);
+    }
+    return c.then((v) => v && { ...v });
   }
 
   /** Counts one kept (ham) or junked (spam) message of a sender domain, or takes one back. */
@@ -131,10 +146,13 @@ export class ModelStore {
         args: [accountId, domain, ham, spam, ham, spam],
       }),
     );
+    // After the commit: a read that raced the write is not kept.
+    this.senders.delete(`${accountId}\0${domain}`);
   }
 
   /** Forget an account's cached model (after its rows were removed). */
   forget(accountId: number): void {
     this.models.delete(accountId);
+    for (const k of this.senders.keys()) if (k.startsWith(`${accountId}\0`)) this.senders.delete(k);
   }
 }
