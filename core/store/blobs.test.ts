@@ -68,3 +68,23 @@ test("a read with the size known returns the whole blob, also when the size give
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("readInto reads a blob at an offset of the caller's buffer; a missing, shorter or longer file throws", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kotakpos-blobs-"));
+  const bs = await createFsBlobStore(dir);
+  try {
+    const data = Buffer.alloc(70_000, "abc\r\n");
+    const { id } = await bs.put(data);
+    const buf = Buffer.alloc(100_000, 0x7e);
+    bs.readInto(id, data.length, buf, 13);
+    expect(buf.subarray(13, 13 + data.length).equals(data)).toBe(true);
+    expect(buf[12]).toBe(0x7e);
+    expect(() => bs.readInto(id, data.length - 1, buf, 0)).toThrow(/expected/);
+    expect(() => bs.readInto(id, data.length + 1, buf, 0)).toThrow(/expected/);
+    expect(() => bs.readInto(sha256Hex(Buffer.from("none")), 4, buf, 0)).toThrow();
+    expect(() => bs.readInto(id, bs.syncReadMax! + 1, Buffer.alloc(bs.syncReadMax! + 2), 0)).toThrow(/get\(\)/);
+  } finally {
+    bs.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

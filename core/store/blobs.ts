@@ -5,7 +5,7 @@
 // and the directory fsynced, so once put() resolves the bytes survive a crash. The writes
 // run on a worker thread, batched (blob-writer.ts).
 import { readdir, stat, unlink } from "node:fs/promises";
-import { closeSync, existsSync, fsync, mkdirSync, openSync, readFileSync, statSync, unlinkSync } from "node:fs";
+import { closeSync, existsSync, fsync, mkdirSync, openSync, readFileSync, readSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { createBlobWriter } from "./blob-writer.ts";
 import type { BlobStore, StoredBlob } from "./types.ts";
@@ -35,6 +35,7 @@ export interface FsBlobStore extends BlobBackend {
   readonly kind: "fs";
   readonly dir: string;
   path(id: string): string;
+  readInto(id: string, size: number, buf: Uint8Array, offset: number): void;
 }
 
 export function sha256Hex(data: Uint8Array): string {
@@ -71,9 +72,10 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
   let seq = 0;
 
   const SYNC_READ_MAX = 128 * 1024;
+  // Concatenation, not join(): this runs per read (~1 µs less than join's normalizing).
   const path = (id: string): string => {
     if (!HEX64.test(id)) throw new Error(`bad blob id: ${id}`);
-    return join(dir, id.slice(0, 2), id);
+    return `${dir}/${id.slice(0, 2)}/${id}`;
   };
   /** Where the earlier two-level layout kept the blob. */
   const legacyPath = (id: string): string => join(dir, id.slice(0, 2), id.slice(2, 4), id);
@@ -121,6 +123,24 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
         return await Bun.file(legacyPath(id)).bytes();
+      }
+    },
+    readInto(id: string, size: number, buf: Uint8Array, offset: number): void {
+      if (size > SYNC_READ_MAX) throw new Error(`blob of ${size} bytes is read with get()`);
+      const fd = openSync(path(id), "r");
+      try {
+        // One byte more than asked: a file longer than `size` is not what the row says. A
+        // regular file reads short only at its end: one read() in the usual case.
+        let got = 0;
+        for (;;) {
+          const want = size + 1 - got;
+          const n = readSync(fd, buf, offset + got, want, got);
+          got += n;
+          if (n < want || got > size) break;
+        }
+        if (got !== size) throw new Error(`blob ${id} has ${got} bytes, expected ${size}`);
+      } finally {
+        closeSync(fd);
       }
     },
     has: async (id: string) => (await exists(path(id))) || (await exists(legacyPath(id))),

@@ -313,6 +313,11 @@ export interface BlobStore {
   /** Blobs up to this many bytes (size given to get) are read on the calling thread, from
    *  the page cache: starting such a read early overlaps nothing. */
   readonly syncReadMax?: number;
+  /** Reads a blob of `size` bytes (at most syncReadMax) on the calling thread straight into
+   *  `buf` at `offset`: no buffer of its own (POP3 RETR reads into its output). `buf` must
+   *  have room for size + 1 bytes (the one more tells a longer file). Throws when the blob
+   *  is missing or not `size` bytes; the caller then uses get(). */
+  readInto?(id: string, size: number, buf: Uint8Array, offset: number): void;
   has(id: string): Promise<boolean>;
   delete(id: string): Promise<void>;
   list(): AsyncIterable<{ id: string; mtimeMs: number }>;

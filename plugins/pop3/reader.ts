@@ -17,6 +17,10 @@ export interface MessageParts {
 export interface MessageReader {
   /** The message's parts, or null when its row was expunged meanwhile (then `gone`). */
   read(msg: DropMessage): Promise<MessageParts | null>;
+  /** Its prefix, or null when its row was expunged meanwhile (then `gone`). */
+  prefix(msg: DropMessage): Promise<Buffer | null>;
+  /** The same when already fetched (with the messages before it); else undefined. */
+  prefixNow(msg: DropMessage): Buffer | null | undefined;
 }
 
 export function createMessageReader(store: Pick<Store, "prefixes"> & { blobs: Pick<BlobStore, "get"> }, drop: Maildrop): MessageReader {
@@ -39,21 +43,30 @@ export function createMessageReader(store: Pick<Store, "prefixes"> & { blobs: Pi
     }
   }
 
+  async function prefix(msg: DropMessage): Promise<Buffer | null> {
+    let p = window.get(msg.id);
+    while (p === undefined) {
+      if (!fetching) fetching = fetchWindow(msg).finally(() => (fetching = null));
+      await fetching;
+      p = window.get(msg.id);
+    }
+    if (p === null) msg.gone = true;
+    return p;
+  }
+
   return {
+    prefix,
+    prefixNow(msg) {
+      const p = window.get(msg.id);
+      if (p === null) msg.gone = true;
+      return p;
+    },
     async read(msg) {
-      let prefix = window.get(msg.id);
-      while (prefix === undefined) {
-        if (!fetching) fetching = fetchWindow(msg).finally(() => (fetching = null));
-        await fetching;
-        prefix = window.get(msg.id);
-      }
-      if (prefix === null) {
-        msg.gone = true;
-        return null;
-      }
+      const p = await prefix(msg);
+      if (p === null) return null;
       // The blob's own size, for the blob store's choice of a synchronous read.
-      const body = await store.blobs.get(msg.blobId, msg.stored - prefix.length);
-      return { prefix, body };
+      const body = await store.blobs.get(msg.blobId, msg.stored - p.length);
+      return { prefix: p, body };
     },
   };
 }

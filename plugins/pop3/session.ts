@@ -9,9 +9,11 @@ import { parseCommand, parseNumber, type Command } from "./command.ts";
 import { createLineReader, type LineItem } from "./lines.ts";
 import type { MaildropLocks } from "./locks.ts";
 import { createMaildrop, deletedUids, dropStat, lookup, markGone, type DropMessage, type Maildrop } from "./maildrop.ts";
+import { OutBuffer } from "./output.ts";
 import { createMessageReader, type MessageParts, type MessageReader } from "./reader.ts";
 import { SessionLoop } from "../../core/session.ts";
 import { runTransactionCommand, TRANSACTION_COMMANDS, type TxnIo } from "./transaction.ts";
+import { terminateInPlace } from "./wire.ts";
 
 export type Pop3Conn = Pick<
   Connection,
@@ -31,7 +33,7 @@ export interface Pop3Limits {
 
 export interface Pop3Deps {
   hostname: string;
-  store: Pick<Store, "getMailbox" | "blobList" | "prefixes" | "remove" | "onChange" | "onAccountGone"> & { blobs: Pick<BlobStore, "get" | "syncReadMax"> };
+  store: Pick<Store, "getMailbox" | "blobList" | "prefixes" | "remove" | "onChange" | "onAccountGone"> & { blobs: Pick<BlobStore, "get" | "syncReadMax" | "readInto"> };
   /** The `auth` hook, bound to this connection. */
   auth(cred: Credentials): Promise<AuthResult>;
   locks: MaildropLocks;
@@ -52,8 +54,6 @@ const READ_AHEAD_MAX_BYTES = 1 << 20;
 /** Pipelined answers are gathered and written together (one write instead of one per
  *  answer: the write is most of a small RETR's cost) up to this many octets … */
 const OUT_FLUSH = 64 * 1024;
-/** … and above this, pieces of OUT_FLUSH or more are written as they are, not copied. */
-const OUT_COPY_MAX = 256 * 1024;
 
 type State = "authorization" | "transaction" | "update";
 
@@ -71,6 +71,7 @@ function parsed(q: Queued): ReturnType<typeof parseCommand> | null {
 export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   const { limits } = deps;
   const syncReadMax = deps.store.blobs.syncReadMax ?? 0;
+  const blobs = deps.store.blobs;
   const lines = createLineReader(MAX_LINE);
   /** Whole lines read but not handled yet (PIPELINING). */
   const queue: Queued[] = [];
@@ -83,8 +84,7 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   let io: TxnIo | null = null;
   const ahead = new Map<DropMessage, Promise<MessageParts | null>>();
   /** Answers not written yet (TRANSACTION state: see OUT_FLUSH). */
-  let out: Buffer[] = [];
-  let outBytes = 0;
+  const out = new OutBuffer();
 
   const loop = new SessionLoop<Queued>(
     conn,
@@ -117,46 +117,19 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
     },
   );
 
-  /** Writes the gathered answers: one buffer, or big pieces one by one. */
+  /** Writes the gathered answers: one buffer, with large pieces (a big blob) apart. */
   function flush(): void {
-    if (out.length === 0) return;
-    const pieces = out;
-    const bytes = outBytes;
-    out = [];
-    outBytes = 0;
+    if (out.bytes === 0) return;
+    const pieces = out.take();
     if (ended) return;
-    if (pieces.length === 1 || bytes <= OUT_COPY_MAX) return conn.write(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, bytes));
-    // A large answer: its big pieces (a blob without dot lines) are written as they are,
-    // the small ones between them (status lines, a stuffed message's lines) gathered.
-    let run: Buffer[] = [];
-    let runBytes = 0;
-    const writeRun = () => {
-      if (run.length) conn.write(run.length === 1 ? run[0]! : Buffer.concat(run, runBytes));
-      run = [];
-      runBytes = 0;
-    };
-    for (const p of pieces) {
-      if (p.length >= OUT_FLUSH) {
-        writeRun();
-        conn.write(p);
-      } else {
-        run.push(p);
-        runBytes += p.length;
-        if (runBytes >= OUT_COPY_MAX) writeRun();
-      }
-    }
-    writeRun();
-  }
-  function queueOut(b: Buffer): void {
-    out.push(b);
-    outBytes += b.length;
+    for (const p of pieces) conn.write(p);
   }
   /** One response line. In the TRANSACTION state answers are gathered until the queue of
    *  pipelined commands runs dry (or OUT_FLUSH); before it, each is written at once (logins
    *  wait on the auth hook, STLS on a handshake). */
   const send = (line: string) => {
     if (ended) return;
-    queueOut(Buffer.from(`${line}\r\n`));
+    out.line(line);
     if (state !== "transaction") flush();
   };
   const end = (line: string) => {
@@ -206,8 +179,7 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
     loop.close();
     clearQueue();
     ahead.clear();
-    out = [];
-    outBytes = 0;
+    out.clear();
     // Closed without QUIT (or idle, or shutdown): deletions are not applied (RFC 1939 §6).
     releaseMaildrop();
   });
@@ -336,13 +308,45 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
       bad,
       sendMulti(status, pieces) {
         if (ended) return;
-        queueOut(Buffer.from(`${status}\r\n`));
-        for (const p of pieces) queueOut(p);
-        if (outBytes < OUT_FLUSH) return;
+        out.line(status);
+        for (const p of pieces) out.push(p);
+        if (out.bytes < OUT_FLUSH) return;
         flush();
         return conn.drain();
       },
+      retrInPlace: blobs.readInto ? (msg) => retrInPlace(r, msg, blobs.readInto!.bind(blobs)) : undefined,
     };
+  }
+
+  /** RETR (RFC 1939 §7) of a small CRLF-clean message without dot lines, the usual one:
+   *  the status line, the prefix and the blob (read straight into the output) and the
+   *  terminator, with no buffer of its own and no copy. */
+  function retrInPlace(r: MessageReader, msg: DropMessage, readInto: NonNullable<BlobStore["readInto"]>): boolean | Promise<boolean> {
+    if (msg.stored > syncReadMax || msg.size !== msg.stored) return false;
+    const prefix = r.prefixNow(msg);
+    // Not fetched yet: the next prefixes in one query, then again.
+    if (prefix === undefined) return r.prefix(msg).then((p) => p !== null && !ended && retrInPlace(r, msg, readInto));
+    if (prefix === null || ended || prefix.length > msg.stored) return false; // gone: the general way answers
+    readAhead();
+    const size = msg.stored - prefix.length;
+    const status = `+OK ${msg.size} octets\r\n`;
+    // Room for the terminator (5), which also covers readInto's one extra byte.
+    const at = out.reserve(status.length + msg.stored + 5);
+    if (!at) return false;
+    const { buf, offset } = at;
+    const start = offset + buf.write(status, offset, "latin1");
+    prefix.copy(buf, start);
+    try {
+      readInto(msg.blobId, size, buf, start + prefix.length);
+    } catch {
+      return false;
+    }
+    const end = terminateInPlace(buf, start, start + msg.stored);
+    if (end < 0) return false;
+    out.commit(end - offset);
+    if (out.bytes < OUT_FLUSH) return true;
+    flush();
+    return conn.drain().then(() => true);
   }
 
   // RFC 1939 §4: the greeting. No APOP timestamp: APOP is not offered.

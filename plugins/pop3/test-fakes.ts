@@ -94,6 +94,8 @@ export interface FakeStore {
   prefixes: Map<number, string>;
   emit(ev: StoreChange): void;
   failRemove: boolean;
+  /** readInto (the in-place RETR's read) throws, as for a missing file. */
+  failReadInto: boolean;
   authCalls: Credentials[];
   /** Blob reads and prefix queries so far. */
   blobReads: number;
@@ -131,6 +133,7 @@ export function fakeStore(raws: string[], opts: { auth?: (c: Credentials) => Aut
     blobReads: 0,
     prefixQueries: 0,
     failRemove: false,
+    failReadInto: false,
     authCalls: [],
     emit: (ev) => listeners.forEach((l) => l(ev)),
     deps: {
@@ -156,11 +159,20 @@ export function fakeStore(raws: string[], opts: { auth?: (c: Credentials) => Aut
           return new Map(ids.filter((id) => messages.has(id)).map((id) => [id, prefixes.get(id) ?? ""]));
         },
         blobs: {
+          // As the filesystem store: small blobs are read synchronously, in place for RETR.
+          syncReadMax: 128 * 1024,
           async get(id) {
             fs.blobReads++;
             const raw = messages.get(Number(id.slice(1)));
             if (!raw) throw new Error("no such blob");
             return raw;
+          },
+          readInto(id, size, buf, offset) {
+            fs.blobReads++;
+            const raw = messages.get(Number(id.slice(1)));
+            if (!raw || fs.failReadInto) throw new Error("no such blob");
+            if (raw.length !== size) throw new Error(`blob has ${raw.length} bytes, expected ${size}`);
+            buf.set(raw, offset);
           },
         },
         async remove(mailboxId, uids) {

@@ -11,6 +11,11 @@ export interface TxnIo {
   /** The message's stored parts (a read already started for a pipelined RETR, or a new
    *  one); null when it was expunged meanwhile. */
   read(msg: DropMessage): Promise<MessageParts | null>;
+  /** RETR's whole answer built in the output itself (status line, message read in place,
+   *  terminator): true when done; false when the message needs the general way (not clean,
+   *  too large, a failed read: retried and reported there). Synchronous when it can be
+   *  (its prefix at hand, no wait for the socket to drain). */
+  retrInPlace?(msg: DropMessage): boolean | Promise<boolean>;
   log: Logger;
   /** One response line (CRLF added). */
   send(line: string): void;
@@ -25,8 +30,9 @@ export interface TxnIo {
 
 export const TRANSACTION_COMMANDS = new Set(["STAT", "LIST", "UIDL", "RETR", "TOP", "DELE", "RSET", "NOOP"]);
 
-/** Runs one TRANSACTION command; `cmd.keyword` must be in TRANSACTION_COMMANDS. */
-export async function runTransactionCommand(io: TxnIo, cmd: Command): Promise<void> {
+/** Runs one TRANSACTION command; `cmd.keyword` must be in TRANSACTION_COMMANDS. A command
+ *  done at once returns nothing (no promise per command: most RETRs). */
+export function runTransactionCommand(io: TxnIo, cmd: Command): Promise<void> | void {
   const { drop } = io;
   const argc = cmd.args.length;
   switch (cmd.keyword) {
@@ -79,24 +85,33 @@ export async function runTransactionCommand(io: TxnIo, cmd: Command): Promise<vo
       if (!r.ok) return n === null ? io.bad(r.error) : io.no(r.error);
       const lines = cmd.keyword === "TOP" ? parseNumber(cmd.args[1]) : null;
       if (cmd.keyword === "TOP" && lines === null) return io.bad("Invalid line count");
-      const got = await readMessage(io, r.msg);
-      if (!got) return io.no(`Message ${n} was removed by another session`);
-      if (lines === null) {
-        const { pieces, size } = retrPieces(got.prefix, got.body);
-        checkSize(io, r.msg, size);
-        return io.sendMulti(`+OK ${r.msg.size} octets`, pieces);
-      }
-      const parts = toCrlfParts(got.prefix, got.body);
-      checkSize(
-        io,
-        r.msg,
-        parts.reduce((s, p) => s + p.length, 0),
-      );
-      const whole = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-      return io.sendMulti("+OK top of message follows", stuffAndTerminate([topOf(whole, lines)]));
+      const msg = r.msg;
+      const done = lines === null && !msg.gone && io.retrInPlace ? io.retrInPlace(msg) : false;
+      if (done === true) return;
+      if (done === false) return retrOrTop(io, msg, n!, lines);
+      return done.then((ok) => (ok ? undefined : retrOrTop(io, msg, n!, lines)));
     }
   }
   io.bad("Unknown command");
+}
+
+/** RETR (lines null) or TOP the general way: any message, CRLF-normalized and stuffed. */
+async function retrOrTop(io: TxnIo, msg: DropMessage, n: number, lines: number | null): Promise<void> {
+  const got = await readMessage(io, msg);
+  if (!got) return io.no(`Message ${n} was removed by another session`);
+  if (lines === null) {
+    const { pieces, size } = retrPieces(got.prefix, got.body);
+    checkSize(io, msg, size);
+    return io.sendMulti(`+OK ${msg.size} octets`, pieces);
+  }
+  const parts = toCrlfParts(got.prefix, got.body);
+  checkSize(
+    io,
+    msg,
+    parts.reduce((s, p) => s + p.length, 0),
+  );
+  const whole = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  return io.sendMulti("+OK top of message follows", stuffAndTerminate([topOf(whole, lines)]));
 }
 
 /** The message's stored parts, or null when it is gone. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { isCrlfClean, retrPieces, stuffAndTerminate, toCrlf, toCrlfParts, topOf } from "./wire.ts";
+import { isCrlfClean, retrPieces, stuffAndTerminate, terminateInPlace, toCrlf, toCrlfParts, topOf } from "./wire.ts";
 
 const s = (b: Buffer[]) => Buffer.concat(b).toString("latin1");
 const text = s; // for where `s` is a local string
@@ -68,6 +68,15 @@ describe("CRLF check", () => {
       const joined = s.slice(0, cut).endsWith("\r") && s.slice(cut).startsWith("\n") ? crlf : s.slice(0, cut).replace(/\r\n|\r|\n/g, "\r\n") + s.slice(cut).replace(/\r\n|\r|\n/g, "\r\n");
       expect(r.size).toBe(joined.length);
       expect(text(r.pieces)).toBe(`${joined.replace(/^\./gm, "..")}${joined === "" || joined.endsWith("\r\n") ? "" : "\r\n"}.\r\n`);
+      // In place, after a status line at any alignment: done only for clean input without
+      // dot lines, and then the same bytes as the general way.
+      const head = "+OK".slice(0, rnd(4));
+      const buf = Buffer.alloc(head.length + s.length + 5, 0x7e);
+      buf.write(head + s, "latin1");
+      const end = terminateInPlace(buf, head.length, head.length + s.length);
+      const plain = clean(s) && !/(^|\n)\./.test(s);
+      expect(end >= 0).toBe(plain);
+      if (plain) expect(buf.subarray(head.length, end).toString("latin1")).toBe(text(r.pieces));
     }
   });
 });
