@@ -114,7 +114,6 @@ class Conn implements Connection {
     return this.secure || (this.isLoopback && this.plaintextOnLoopback());
   }
 
-
   private attach(s: net.Socket): void {
     s.on("data", (chunk: Buffer) => {
       this.idleTimer?.refresh();
