@@ -70,13 +70,14 @@ export class SessionLoop<E> {
     private readonly h: SessionHandlers<E>,
   ) {
     this.armTimer();
-    const onAbort = () => {
-      if (this.closed) return;
-      if (!this.h.shutdown(this.busy)) this.shutdownPending = true;
-    };
-    if (conn.closing.aborted) queueMicrotask(onAbort);
-    else conn.closing.addEventListener("abort", onAbort, { once: true });
+    if (conn.closing.aborted) queueMicrotask(this.onAbort);
+    else conn.closing.addEventListener("abort", this.onAbort, { once: true });
   }
+
+  private readonly onAbort = (): void => {
+    if (this.closed) return;
+    if (!this.h.shutdown(this.busy)) this.shutdownPending = true;
+  };
 
   get isBusy(): boolean {
     return this.busy;
@@ -108,6 +109,8 @@ export class SessionLoop<E> {
   /** The session is over: nothing more is read or handled. */
   close(): void {
     this.closed = true;
+    // The signal is shared by every connection of a listener set (core/listen.ts): leave it.
+    this.conn.closing.removeEventListener("abort", this.onAbort);
   }
 
   /** Count one protocol error; true when the limit is reached (the caller says goodbye). */
