@@ -56,36 +56,41 @@ class Pending {
   }
 }
 
-export class LazyCounter<L extends string = string> implements Lazy {
-  private real: PromClient.Counter<L> | null = null;
+/** What counters and gauges share: an `inc` with or without labels. */
+interface Summable<L extends string> {
+  inc(labels: Partial<Record<L, string>>, n?: number): void;
+  inc(n?: number): void;
+}
+
+/** A counter or gauge: sums per label set until prom-client makes the real one. */
+abstract class LazySum<L extends string, R extends Summable<L>> implements Lazy {
+  private real: R | null = null;
   private pending = new Pending();
-  constructor(private readonly def: MetricDef<L>) {}
+  constructor(protected readonly def: MetricDef<L>) {}
+  protected abstract make(pc: Pc, registry: Registry): R;
   inc(labels?: Partial<Record<L, string>>, n = 1): void {
     if (this.real) labels ? this.real.inc(labels, n) : this.real.inc(n);
     else this.pending.add(labels as Labels | undefined, n);
   }
   attach(pc: Pc, registry: Registry): void {
-    const real = new pc.Counter<L>({ ...this.def, registers: [registry] });
+    const real = this.make(pc, registry);
     this.pending.drain((labels, n) => (labels ? real.inc(labels as Partial<Record<L, string>>, n) : real.inc(n)));
     this.real = real;
   }
 }
 
-export class LazyGauge<L extends string = string> implements Lazy {
-  private real: PromClient.Gauge<L> | null = null;
-  private pending = new Pending();
-  constructor(private readonly def: MetricDef<L>) {}
-  inc(labels?: Partial<Record<L, string>>, n = 1): void {
-    if (this.real) labels ? this.real.inc(labels, n) : this.real.inc(n);
-    else this.pending.add(labels as Labels | undefined, n);
+export class LazyCounter<L extends string = string> extends LazySum<L, PromClient.Counter<L>> {
+  protected make(pc: Pc, registry: Registry): PromClient.Counter<L> {
+    return new pc.Counter<L>({ ...this.def, registers: [registry] });
+  }
+}
+
+export class LazyGauge<L extends string = string> extends LazySum<L, PromClient.Gauge<L>> {
+  protected make(pc: Pc, registry: Registry): PromClient.Gauge<L> {
+    return new pc.Gauge<L>({ ...this.def, registers: [registry] });
   }
   dec(labels?: Partial<Record<L, string>>, n = 1): void {
     this.inc(labels, -n);
-  }
-  attach(pc: Pc, registry: Registry): void {
-    const real = new pc.Gauge<L>({ ...this.def, registers: [registry] });
-    this.pending.drain((labels, n) => (labels ? real.inc(labels as Partial<Record<L, string>>, n) : real.inc(n)));
-    this.real = real;
   }
 }
 

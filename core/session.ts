@@ -109,7 +109,7 @@ export class SessionLoop<E> {
   /** The session is over: nothing more is read or handled. */
   close(): void {
     this.closed = true;
-    // The signal may be shared by every connection (core/listen.ts): do not stay on it.
+    // The signal is shared by every connection of a listener set (core/listen.ts): leave it.
     this.conn.closing.removeEventListener("abort", this.onAbort);
   }
 

@@ -85,6 +85,36 @@ test("group commit: concurrent writes share a transaction, a failing one rolls b
   await db.close();
 });
 
+test("group commit: a batch's first write (no savepoint) fails alone and its rows are gone; the next ones commit", async () => {
+  const db = await fresh();
+  // Queued in one turn: the first opens the transaction without a savepoint and fails
+  // after writing a row; the others must still be written, in a transaction of their own.
+  const ps = [0, 1, 2].map((i) =>
+    db.write(async (tx) => {
+      await tx.orm.insert(settings).values({ key: `f${i}`, value: String(i) });
+      if (i === 0) throw new Error("first fails");
+      return i;
+    }),
+  );
+  const res = await Promise.allSettled(ps);
+  expect(res[0]!.status).toBe("rejected");
+  expect(res.slice(1)).toEqual([
+    { status: "fulfilled", value: 1 },
+    { status: "fulfilled", value: 2 },
+  ]);
+  const keys = (await db.orm.select().from(settings)).map((r) => r.key).sort();
+  expect(keys).toEqual(["f1", "f2"]);
+  // A failing write alone leaves nothing either, and the writer stays usable.
+  await expect(
+    db.write(async (tx) => {
+      await tx.orm.insert(settings).values({ key: "alone", value: "x" });
+      throw new Error("no");
+    }),
+  ).rejects.toThrow("no");
+  expect(await db.write(async (tx) => (await tx.execute("SELECT count(*) AS n FROM settings")).rows[0]!.n)).toBe(2);
+  await db.close();
+});
+
 test("reads never see uncommitted rows; afterCommit runs after the row is visible", async () => {
   const db = await fresh();
   let seenInside = -1;

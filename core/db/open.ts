@@ -320,6 +320,8 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     current = tx;
     const done: { p: Pending; value: unknown; after: (() => void)[] }[] = [];
     let broken: unknown = null;
+    /** The batch's first fn failed: it alone is rolled back with the whole transaction. */
+    let firstFailed: { p: Pending; err: unknown } | null = null;
     try {
       let n = 0;
       while (n < maxBatch) {
@@ -336,12 +338,19 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
         // (and keeps the statement cache small).
         const sp = "w";
         const after: (() => void)[] = [];
-        await tx.execute(`SAVEPOINT ${sp}`);
+        // The first fn needs no savepoint (two statements less per transaction): if it
+        // fails, the transaction holds nothing else and is rolled back whole.
+        const first = n === 1;
+        if (!first) await tx.execute(`SAVEPOINT ${sp}`);
         try {
           const value = await p.fn({ orm: txOrm, execute: (s) => tx.execute(s), afterCommit: (f) => after.push(f) });
-          await tx.execute(`RELEASE ${sp}`);
+          if (!first) await tx.execute(`RELEASE ${sp}`);
           done.push({ p, value, after });
         } catch (err) {
+          if (first) {
+            firstFailed = { p, err };
+            break;
+          }
           try {
             await tx.execute(`ROLLBACK TO ${sp}`);
             await tx.execute(`RELEASE ${sp}`);
@@ -356,6 +365,11 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       }
       if (broken) throw broken;
       current = null;
+      if (firstFailed) {
+        await tx.rollback().catch(() => {});
+        firstFailed.p.reject(firstFailed.err);
+        return; // the rest of the queue: the next batch (drain)
+      }
       await tx.commit();
     } catch (err) {
       current = null;

@@ -77,6 +77,8 @@ export function toMeta(r: Row): MessageMeta {
 /** `uid IN (…)` for a UID set of any size (one JSON argument). */
 function uidFilter(uids: UidSet | undefined): { sql: string; args: unknown[] } {
   if (uids === undefined) return { sql: "", args: [] };
+  // One UID (a STORE or FETCH of one message): a plain index lookup, no JSON.
+  if (uids.length === 1) return { sql: " AND uid = ?", args: [uids[0]] };
   return { sql: " AND uid IN (SELECT value FROM json_each(?))", args: [JSON.stringify(uids)] };
 }
 
@@ -144,10 +146,22 @@ export function messageOps(ctx: StoreCtx): MessageOps {
   }
 
   /** The row insert shared by append, appendInTx: blob ref, modseq, uid, counters. */
-  async function insertMessage(tx: Tx, mb: Mailbox, blob: StoredBlob, prefix: string, parsed: ParsedMessage, flags: string[], internalDate: number, origin?: string, delivered = false) {
+  async function insertMessage(
+    tx: Tx,
+    mb: Pick<Mailbox, "id" | "accountId">,
+    blob: StoredBlob,
+    prefix: string,
+    parsed: ParsedMessage,
+    flags: string[],
+    internalDate: number,
+    origin?: string,
+    delivered = false,
+    /** The modseq already taken for this message (append: nextModseqOfMailbox). */
+    taken?: number,
+  ) {
     const f = parseFlags(flags);
     await refBlobInTx(ctx, tx, blob);
-    const modseq = await nextModseq(tx, mb.accountId);
+    const modseq = taken ?? (await nextModseq(tx, mb.accountId));
     const unseen = f.mask & SEEN ? 0 : 1;
     const u = await exec(
       tx,
@@ -195,9 +209,11 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     const prefix = opts.prefix ?? [];
     const { blob, parsed } = await prepare(raw, prefix);
     return db.write(async (tx) => {
-      const mb = await mailboxByIdInTx(tx, mailboxId);
-      await checkQuotaInTx(tx, mb.accountId, parsed.size, 1);
-      return insertMessage(tx, mb, blob, prefix.join(""), parsed, opts.flags ?? [], opts.internalDate ?? Date.now(), opts.origin);
+      // One statement finds the mailbox's account (NONEXISTENT if none) and takes the
+      // modseq: no separate mailbox read (IMAP APPEND's hot path).
+      const { accountId, modseq } = await nextModseqOfMailbox(tx, mailboxId);
+      await checkQuotaInTx(tx, accountId, parsed.size, 1);
+      return insertMessage(tx, { id: mailboxId, accountId }, blob, prefix.join(""), parsed, opts.flags ?? [], opts.internalDate ?? Date.now(), opts.origin, false, modseq);
     });
   }
 

@@ -8,12 +8,16 @@
 // a 10-minute mixed load (issue 18) is `soakGrowthMiB`, from the 1-minute sample to the end.
 // usage: bun scripts/bench/imap.ts [--clients N] [--seconds S] [--rounds R] [--messages M] [--idle I]
 //        [--soak MINUTES] [--breakdown LOOPS] [--warmup SECONDS] [--logins] [--no-dovecot] [--no-kotakpos]
-//        [--idle-only]
+//        [--idle-only] [--concurrent-breakdown LOOPS]
 // --idle-only: no load (and no Dovecot), only the idle sessions: JS heap and RSS they add,
 // per session too (e.g. `--idle-only --messages 1000`: 1,000 sessions on 1,000-message mailboxes).
 // --breakdown LOOPS: after the load, ONE client runs the mix LOOPS times alone and each
 // command's server CPU is read exactly (schedstat) around it: `cpuPerCommandUs` (LIST and
-// STATUS, of the issue's mix, too).
+// STATUS, of the issue's mix, too); for kotakpos also its main thread's alone: `mainCpuPerCommandUs`.
+// --concurrent-breakdown LOOPS: the same per command, but every client runs each kind of
+// command LOOPS times at once (the event loop's wake-ups and the group commit shared, as
+// under the load): `concurrentCpuPerCommandUs` (kotakpos: "main/all threads" µs); the
+// APPEND, NOOP, STORE \Deleted, EXPUNGE chain is one `append_cycle`.
 // --warmup SECONDS of load before the measured rounds (default 0.3): kotakpos's JIT is
 // still compiling in the first 10-25 s, which a long-running server has behind it.
 // --logins: each client's loop is a new session (connect, LOGIN, the commands, LOGOUT), the
@@ -41,6 +45,7 @@ const IDLE_ONLY = process.argv.includes("--idle-only");
 /** --processes N: the filled data directory served by `kotakpos serve` with N processes. */
 const PROCESSES = processesOption();
 const BREAKDOWN = arg("breakdown", 0);
+const CONCURRENT = arg("concurrent-breakdown", 0);
 const WARMUP = arg("warmup", 0.3);
 const PASS = "bench-pw";
 const users = Array.from({ length: CLIENTS }, (_, i) => `u${i}@example.test`);
@@ -152,16 +157,21 @@ async function clientLoop(port: number, user: string, account: number, until: nu
 }
 
 /** One client alone runs the mix LOOPS times; the server CPU (µs, exact) of each command. */
-async function breakdown(port: number, meter: () => () => number): Promise<Record<string, number>> {
+async function breakdown(port: number, meter: () => () => number, mainPid?: number): Promise<{ all: Record<string, number>; main?: Record<string, number> }> {
   const c = await Client.open(port);
   await c.cmd(`LOGIN ${users[0]} ${PASS}`);
   const cpu = meter();
+  // The main thread alone (kotakpos: the event loop, what one process's rate is bound by).
+  const main = mainPid ? () => Number(readFileSync(`/proc/${mainPid}/task/${mainPid}/schedstat`, "utf8").split(" ")[0]) : null;
   const sum: Record<string, number> = {};
+  const mainSum: Record<string, number> = {};
   const count: Record<string, number> = {};
   const time = async (op: string, command: string) => {
+    const m0 = main?.() ?? 0;
     const t0 = cpu();
     const out = await c.cmd(command);
     sum[op] = (sum[op] ?? 0) + cpu() - t0;
+    if (main) mainSum[op] = (mainSum[op] ?? 0) + main() - m0;
     count[op] = (count[op] ?? 0) + 1;
     return out;
   };
@@ -172,14 +182,71 @@ async function breakdown(port: number, meter: () => () => number): Promise<Recor
   }
   await c.cmd("LOGOUT").catch(() => "");
   c.close();
-  const out: Record<string, number> = {};
-  let loop = 0;
-  for (const op of Object.keys(sum)) {
-    out[op] = Math.round(sum[op]! / count[op]! / 1000);
-    if (op !== "list" && op !== "status") loop += sum[op]! / count[op]!;
+  const perCommand = (s: Record<string, number>) => {
+    const out: Record<string, number> = {};
+    let loop = 0;
+    for (const op of Object.keys(s)) {
+      out[op] = Math.round(s[op]! / count[op]! / 1000);
+      if (op !== "list" && op !== "status") loop += s[op]! / count[op]!;
+    }
+    // The load's loop (no LIST/STATUS) over its 9 timed commands, as serverCpuMsPerOp counts it.
+    out.loopPerTimedCommand = Math.round(loop / 1000 / 9);
+    return out;
+  };
+  return { all: perCommand(sum), ...(main && { main: perCommand(mainSum) }) };
+}
+
+/** Every client runs each kind of command LOOPS times concurrently; server CPU per
+ *  command (kotakpos: main thread / all threads, µs). */
+async function concurrentBreakdown(port: number, all: () => () => number, mainPid?: number): Promise<Record<string, string | number>> {
+  const clients = await Promise.all(
+    users.map(async (u) => {
+      const c = await Client.open(port);
+      await c.cmd(`LOGIN ${u} ${PASS}`);
+      await c.cmd("SELECT INBOX");
+      return c;
+    }),
+  );
+  const m = message(7, 0);
+  const kinds: [string, number, (c: Client, i: number) => Promise<unknown>][] = [
+    ["noop", 1, (c) => c.cmd("NOOP")],
+    ["select", 1, (c) => c.cmd("SELECT INBOX")],
+    ["fetch_flags", 1, (c) => c.cmd("FETCH 1:* (UID FLAGS)")],
+    ["fetch_envelope", 1, (c) => c.cmd(`FETCH ${MESSAGES - 49}:* (UID ENVELOPE RFC822.SIZE INTERNALDATE)`)],
+    ["fetch_bodystructure", 1, (c) => c.cmd(`FETCH ${MESSAGES - 49}:* (BODYSTRUCTURE)`)],
+    ["fetch_body", 1, (c, i) => c.cmd(`FETCH ${1 + ((i * 37) % MESSAGES)} (BODY.PEEK[])`)],
+    ["search", 1, (c, i) => c.cmd(i % 2 ? "SEARCH UNSEEN" : "SEARCH OR FROM sender3 SUBJECT monthly")],
+    ["store", 1, (c, i) => c.cmd(`STORE ${1 + (i % MESSAGES)} ${Math.floor(i / MESSAGES) % 2 ? "-" : "+"}FLAGS (\\Flagged)`)],
+    [
+      "append_cycle",
+      4,
+      async (c) => {
+        await c.cmd(`APPEND INBOX (\\Seen) {${m.length}+}\r\n${m}`);
+        await c.cmd("NOOP");
+        await c.cmd("STORE * +FLAGS.SILENT (\\Deleted)");
+        await c.cmd("EXPUNGE");
+      },
+    ],
+  ];
+  const main = mainPid ? () => Number(readFileSync(`/proc/${mainPid}/task/${mainPid}/schedstat`, "utf8").split(" ")[0]) : null;
+  const out: Record<string, string | number> = {};
+  for (const [name, commands, f] of kinds) {
+    const n = clients.length * CONCURRENT * commands;
+    const cpu = all();
+    const m0 = main?.() ?? 0;
+    const t0 = cpu();
+    await Promise.all(
+      clients.map(async (c) => {
+        for (let i = 0; i < CONCURRENT; i++) await f(c, i);
+      }),
+    );
+    const a = Math.round((cpu() - t0) / n / 1000);
+    out[name] = main ? `${Math.round((main() - m0) / n / 1000)}/${a}` : a;
   }
-  // The load's loop (no LIST/STATUS) over its 9 timed commands, as serverCpuMsPerOp counts it.
-  out.loopPerTimedCommand = Math.round(loop / 1000 / 9);
+  for (const c of clients) {
+    await c.cmd("LOGOUT").catch(() => "");
+    c.close();
+  }
   return out;
 }
 
@@ -273,7 +340,8 @@ function soakGrowth(samples: { minute: number; rssMiB: number; heapMiB: number }
 }
 
 async function benchKotakpos() {
-  const prof = process.env.IMAP_BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.IMAP_BENCH_PROF}`] : [];
+  // IMAP_BENCH_PROF=DIR: a CPU profile of the server child (IMAP_BENCH_PROF_MD=1: as Markdown).
+  const prof = process.env.IMAP_BENCH_PROF ? [process.env.IMAP_BENCH_PROF_MD ? "--cpu-prof-md" : "--cpu-prof", `--cpu-prof-dir=${process.env.IMAP_BENCH_PROF}`] : [];
   const child = Bun.spawn([process.execPath, ...prof, import.meta.path, "--serve", ...process.argv.slice(2)], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
   const reader = child.stdout.getReader();
   let text = "";
@@ -309,7 +377,10 @@ async function benchKotakpos() {
           () => (tree ? treeCpuSeconds(pid) : processCpuSeconds(pid)),
           () => threadCpuSeconds(pid),
         );
-    const cpuPerCommandUs = BREAKDOWN && !IDLE_ONLY ? await breakdown(port, () => cpuMeterNs(pid)) : undefined;
+    const bd = BREAKDOWN && !IDLE_ONLY ? await breakdown(port, () => cpuMeterNs(pid), tree ? undefined : pid) : undefined;
+    const cpuPerCommandUs = bd?.all;
+    const mainCpuPerCommandUs = bd?.main;
+    const concurrentCpuPerCommandUs = CONCURRENT && !IDLE_ONLY ? await concurrentBreakdown(port, () => cpuMeterNs(pid), tree ? undefined : pid) : undefined;
     const rssAfterLoad = tree ? await rss() : rssMiB(pid);
     const rssBeforeIdle = await rss();
     const heapBeforeIdle = heapMiB;
@@ -323,6 +394,8 @@ async function benchKotakpos() {
     return {
       ...result,
       ...(cpuPerCommandUs && { cpuPerCommandUs }),
+      ...(mainCpuPerCommandUs && { mainCpuPerCommandUs }),
+      ...(concurrentCpuPerCommandUs && { concurrentCpuPerCommandUs }),
       rssStartMiB: rssStart,
       rssAfterLoadMiB: rssAfterLoad,
       idleConnections: IDLE,
@@ -359,7 +432,8 @@ function benchDovecot() {
     },
     async (port, pid) => {
       const result = await load(port, () => treeCpuSeconds(pid));
-      return BREAKDOWN ? { ...result, cpuPerCommandUs: await breakdown(port, () => cpuMeterNs(pid, true)) } : result;
+      const withBreakdown = BREAKDOWN ? { ...result, cpuPerCommandUs: (await breakdown(port, () => cpuMeterNs(pid, true))).all } : result;
+      return CONCURRENT ? { ...withBreakdown, concurrentCpuPerCommandUs: await concurrentBreakdown(port, () => cpuMeterNs(pid, true)) } : withBreakdown;
     },
   );
 }

@@ -18,6 +18,15 @@ export async function poplib(server: TestServer, ops: PopOp[]): Promise<PopResul
   return JSON.parse(out) as PopResult[];
 }
 
+/** The poplib operations that open a plain connection and log in with USER/PASS. */
+export function popLogin(user: string, password: string): PopOp[] {
+  return [
+    ["open", "plain"],
+    ["user", user],
+    ["pass_", password],
+  ];
+}
+
 /** Append a message to the INBOX of `address` through the store; returns its UID.
  *  `prefix`: header lines stored apart from the blob, as SMTP delivery adds them. */
 export async function deliver(server: TestServer, address: string, raw: string | Uint8Array, prefix?: string[]): Promise<number> {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as net from "node:net";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import pop3 from "../../plugins/pop3/index.ts";
-import { deliver, inboxUids, makeMessage, poplib } from "../helpers/pop3.ts";
+import { deliver, inboxUids, makeMessage, popLogin, poplib } from "../helpers/pop3.ts";
 
 let server: TestServer;
 const ALICE = "alice@example.test";
@@ -41,11 +41,7 @@ afterAll(async () => {
   await server?.cleanup();
 });
 
-const login = (user = ALICE, pw = "alice-pw") => [
-  ["open", "plain"],
-  ["user", user],
-  ["pass_", pw],
-];
+const login = (user = ALICE, pw = "alice-pw") => popLogin(user, pw);
 
 describe("stored forms", () => {
   test("a prefixed message and a ragged one: LIST size = RETR octets = the CRLF form, dots stuffed", async () => {
