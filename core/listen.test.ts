@@ -295,3 +295,125 @@ describe("listeners", () => {
     }
   });
 });
+
+describe("native TLS (Bun upgradeTLS)", () => {
+  /** Certificates by name through an asynchronous hook, the default one swappable (a reload). */
+  async function hookedTls() {
+    const gen = (cn: string) => selfsigned.generate([{ name: "commonName", value: cn }], { keyType: "ec", curve: "P-256", algorithm: "sha256" });
+    const [a, d1, d2] = await Promise.all([gen("a.test"), gen("default-1.test"), gen("default-2.test")]);
+    let fallback = { key: d1.private, cert: d1.cert };
+    const asked: (string | undefined)[] = [];
+    const subs = new Set<() => void>();
+    const hooked: Tls = {
+      ...t,
+      certificateFor: async (name) => {
+        asked.push(name);
+        await Bun.sleep(5); // the acme plugin reads the database
+        return name === "a.test" ? { key: a.private, cert: a.cert } : fallback;
+      },
+      onChange: (cb) => (subs.add(cb), () => subs.delete(cb)),
+    };
+    const reload = () => {
+      fallback = { key: d2.private, cert: d2.cert };
+      for (const cb of subs) cb();
+    };
+    return { hooked, asked, reload };
+  }
+  const cnOf = async (port: number, servername?: string): Promise<string> => {
+    const c = tls.connect({ port, host: "127.0.0.1", rejectUnauthorized: false, ...(servername && { servername }) });
+    await new Promise((r) => c.once("secureConnect", r));
+    const cn = String(c.getPeerCertificate().subject?.CN);
+    c.destroy();
+    return cn;
+  };
+
+  test("implicit TLS: the hook answers per SNI name; without SNI the default, which a reload replaces", async () => {
+    const { hooked, asked, reload } = await hookedTls();
+    const own = createListenerSet({ address: "127.0.0.1", portOffset: 0, maxPerIp: 10, log, tls: hooked });
+    const l = await own.listen({ name: "n1", port: 0, mode: "implicit-tls", onConnection: echo });
+    expect(await cnOf(l.port, "a.test")).toBe("a.test");
+    expect(asked).toContain("a.test");
+    expect(await cnOf(l.port, "unknown.test")).toBe("default-1.test");
+    expect(await cnOf(l.port)).toBe("default-1.test");
+    reload();
+    expect(await cnOf(l.port)).toBe("default-2.test");
+    expect(await cnOf(l.port, "unknown.test")).toBe("default-2.test");
+    expect(await cnOf(l.port, "a.test")).toBe("a.test");
+    for (let i = 0; i < 40 && own.stats.open > 0; i++) await Bun.sleep(25);
+    expect(own.stats.open).toBe(0); // every closed TLS socket left the count
+    await own.shutdown(100);
+  });
+
+  test("a command that comes in the same segment as the client's Finished is not lost (STARTTLS and implicit TLS)", async () => {
+    const { hooked } = await hookedTls();
+    const own = createListenerSet({ address: "127.0.0.1", portOffset: 0, maxPerIp: 50, log, tls: hooked });
+    const plain = await own.listen({ name: "n2", port: 0, mode: "plain", onConnection: echo });
+    const implicit = await own.listen({ name: "n3", port: 0, mode: "implicit-tls", onConnection: echo });
+    // Python's TLS over memory buffers: the handshake's last flight and "early" leave in ONE send.
+    const py = Bun.spawn(
+      [
+        "python3",
+        "-c",
+        `
+import socket, ssl
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+def early(s, name):
+    i, o = ssl.MemoryBIO(), ssl.MemoryBIO()
+    t = ctx.wrap_bio(i, o, server_hostname=name)
+    while True:
+        try:
+            t.do_handshake(); break
+        except ssl.SSLWantReadError:
+            if o.pending: s.sendall(o.read())
+            i.write(s.recv(65536))
+    t.write(b"early\\r\\n")
+    s.sendall(o.read())
+    got = b""
+    while b"early" not in got:
+        i.write(s.recv(65536))
+        try:
+            while True: got += t.read(65536)
+        except ssl.SSLWantReadError:
+            pass
+    print(got.decode().replace("\\r\\n", "|"))
+s = socket.create_connection(("127.0.0.1", ${plain.port})); f = s.makefile("rb")
+f.readline(); s.sendall(b"STARTTLS\\r\\n"); f.readline()
+early(s, "a.test")
+early(socket.create_connection(("127.0.0.1", ${implicit.port})), None)
+`,
+      ],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    const timer = setTimeout(() => py.kill(), 10_000);
+    const out = await new Response(py.stdout).text();
+    clearTimeout(timer);
+    const lines = out.trim().split("\n");
+    expect(lines[0]).toMatch(/^early secure=true TLSv1\.[23]/);
+    expect(lines[1]).toMatch(/^hello\|early secure=true TLSv1\.[23]/);
+    await own.shutdown(100);
+  });
+
+  test("a hook that fails for a name fails that handshake only", async () => {
+    const { hooked } = await hookedTls();
+    const failing: Tls = {
+      ...hooked,
+      certificateFor: async (name) => {
+        if (name === "bad.test") throw new Error("no certificate for bad.test");
+        return hooked.certificateFor(name);
+      },
+    };
+    const own = createListenerSet({ address: "127.0.0.1", portOffset: 0, maxPerIp: 10, log, tls: failing });
+    const l = await own.listen({ name: "n4", port: 0, mode: "implicit-tls", onConnection: echo });
+    const c = tls.connect({ port: l.port, host: "127.0.0.1", rejectUnauthorized: false, servername: "bad.test" });
+    const err = await new Promise<Error | null>((res) => {
+      c.once("error", res);
+      c.once("secureConnect", () => res(null));
+    });
+    expect(err).toBeInstanceOf(Error);
+    c.destroy();
+    expect(await cnOf(l.port, "a.test")).toBe("a.test");
+    for (let i = 0; i < 40 && own.stats.open > 0; i++) await Bun.sleep(25);
+    expect(own.stats.open).toBe(0);
+    await own.shutdown(100);
+  });
+});

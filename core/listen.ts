@@ -1,9 +1,8 @@
 // TCP listeners: plain, implicit TLS, and the STARTTLS upgrade; per-IP connection limits,
 // idle timeouts, graceful shutdown (DESIGN.md "Listeners and TLS").
 import { connections, connectionsRefused, sessions } from "./metrics.ts";
-import type * as net from "node:net";
 import * as tls from "node:tls";
-import { BunTransport, bunHandlers, NodeTransport, type BunSocketData, type ContextFor, type Transport } from "./transport.ts";
+import { BunTransport, bunHandlers, HandshakeTimeout, type BunSocketData, type ContextFor, type Transport } from "./transport.ts";
 import type { Connection, ConnState, Listener, ListenSpec, Logger, Reply, Tls, TlsInfo } from "./types.ts";
 
 /** Connections refused or dropped by the limits, since start (logged too). */
@@ -101,12 +100,10 @@ class Conn implements Connection {
     this.localAddress = t.localAddress;
     this.localPort = t.localPort;
     this.isLoopback = isLoopback(this.remoteAddress);
-    const s = t instanceof NodeTransport ? t.socket : undefined;
-    this.secure = s instanceof tls.TLSSocket;
+    this.secure = t.secure;
     this.log = log.child({ conn: this.id });
-    s?.setNoDelay(true);
     this.attach(t);
-    if (s instanceof tls.TLSSocket) this.tls = tlsInfo(s);
+    if (t.secure) this.tls = t.tlsInfo();
   }
 
   /** One signal for every connection of the set (an AbortController is ~2 KB of RSS). */
@@ -170,7 +167,7 @@ class Conn implements Connection {
 
   async upgradeTls(): Promise<void> {
     if (this.secure) throw new Error("already secure");
-    let up: Awaited<ReturnType<Transport["startTls"]>>;
+    let up: Transport;
     try {
       up = await this.t.startTls(this.contextFor, this.handshakeMs);
     } catch (e) {
@@ -178,18 +175,11 @@ class Conn implements Connection {
       this.destroy();
       throw e;
     }
-    const raw = this.t;
-    this.raw = raw;
-    this.t = up.transport;
-    this.attach(up.transport);
-    // node:tls over a Duplex does not always report the peer's close: the socket's own does.
-    raw.onceClosed(() => {
-      up.transport.destroy();
-      this.finish();
-    });
+    this.raw = this.t;
+    this.t = up;
     this.secure = true;
-    const info = tlsInfo(up.transport.socket as tls.TLSSocket);
-    this.tls = up.servername && !info.servername ? { ...info, servername: up.servername } : info;
+    this.tls = up.tlsInfo();
+    this.attach(up); // may replay a command that came with the handshake's end
     this.log.debug("starttls", { ...this.tls });
   }
 
@@ -219,15 +209,6 @@ class Conn implements Connection {
   }
 }
 
-function tlsInfo(s: tls.TLSSocket): TlsInfo {
-  const c = s.getCipher?.();
-  return {
-    protocol: s.getProtocol?.() ?? "TLS",
-    cipher: c?.standardName ?? c?.name ?? "unknown",
-    servername: (s as tls.TLSSocket & { servername?: string }).servername || undefined,
-  };
-}
-
 const DEFAULT_MAX_CONNECTIONS = 5000;
 const DEFAULT_TLS_HANDSHAKE_MS = 10_000;
 /** At most one "connection cap reached" log line per this interval (a flood must not flood the log). */
@@ -245,22 +226,11 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
    *  connection is ~1.3–1.9 KB of RSS). */
   const shutdownAc = new AbortController();
   const stats: ListenerStats = { open: 0, refusedGlobalCap: 0, refusedPerIp: 0, tlsHandshakeTimeouts: 0 };
-  /** Implicit-TLS sockets still in their handshake, with the timer that drops them. */
-  const handshaking = new WeakMap<net.Socket, ReturnType<typeof setTimeout>>();
   let stopping = false;
-  // Hot reload: SNI lookups ask the tls.certificate hook per handshake already; the default
-  // pair of implicit-TLS servers (clients without SNI) is swapped here. Open connections
-  // keep the certificate they were given.
-  const tlsServers = new Set<tls.Server>();
-  const unsubscribe = opts.tls.onChange(() => {
-    void opts.tls.certificateFor(undefined).then(
-      (pem) => {
-        for (const s of tlsServers) s.setSecureContext({ ...pem, minVersion: "TLSv1.2" });
-        opts.log.info("certificates reloaded", { listeners: tlsServers.size });
-      },
-      (err: Error) => opts.log.error("certificate reload failed", { err: err.message }),
-    );
-  });
+  // Hot reload: every handshake asks the tls.certificate hook (with the client's SNI name,
+  // or none for the default certificate) and sniContexts drops its contexts on a change.
+  // Open connections keep the certificate they were given.
+  const unsubscribe = opts.tls.onChange(() => opts.log.info("certificates reloaded: new handshakes get them"));
 
   let capLoggedAt = 0;
   let capRefusedSinceLog = 0;
@@ -296,16 +266,17 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
     return true;
   }
 
-  /** Implicit TLS: the raw socket must finish its handshake in time. */
-  function armHandshake(spec: ListenSpec, socket: net.Socket): void {
-    handshaking.set(
-      socket,
-      setTimeout(() => {
-        stats.tlsHandshakeTimeouts++;
-        connectionsRefused.inc({ listener: spec.name, reason: "tls_handshake_timeout" });
-        opts.log.info("tls handshake timeout", { service: spec.name, ip: socket.remoteAddress, ms: handshakeMs });
-        socket.destroy();
-      }, handshakeMs),
+  /** Implicit TLS: the handshake at once, within handshakeMs; then the session. */
+  function handshake(spec: ListenSpec, raw: Transport): void {
+    raw.startTls(contextOf(spec), handshakeMs).then(
+      (t) => accept(spec, t),
+      (err: Error) => {
+        if (err instanceof HandshakeTimeout) {
+          stats.tlsHandshakeTimeouts++;
+          connectionsRefused.inc({ listener: spec.name, reason: "tls_handshake_timeout" });
+          opts.log.info("tls handshake timeout", { service: spec.name, ip: raw.remoteAddress, ms: handshakeMs });
+        } else opts.log.debug("tls client error", { service: spec.name, err: err.message });
+      },
     );
   }
 
@@ -323,10 +294,6 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
   }
 
   function accept(spec: ListenSpec, t: Transport): void {
-    if (t instanceof NodeTransport) {
-      clearTimeout(handshaking.get(t.socket));
-      handshaking.delete(t.socket);
-    }
     if (stopping) {
       t.destroy();
       return;
@@ -365,8 +332,11 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
     }
   }
 
-  /** Plain ports (STARTTLS ones too): Bun.listen, a few KB per idle socket. */
-  function listenPlain(spec: ListenSpec, port: number): Listener {
+  /** Every port is a Bun.listen one: a few KB per idle socket, writes straight to the
+   *  kernel. Implicit-TLS ports upgrade each socket at once (with the certificate of the
+   *  moment: a reload needs no listener swap); plain ones on STARTTLS. */
+  function listenOn(spec: ListenSpec, port: number): Listener {
+    const implicitTls = spec.mode === "implicit-tls";
     let server: Bun.TCPSocketListener<BunSocketData>;
     try {
       server = Bun.listen<BunSocketData>({
@@ -375,8 +345,10 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
         // Without reusePort the bind is exclusive (a taken port fails, as with node:net).
         ...(opts.reusePort && { reusePort: true }),
         socket: bunHandlers((s) => {
-          const t = new BunTransport(s);
-          if (admit(spec, t)) accept(spec, t);
+          const t = BunTransport.accept(s);
+          if (!admit(spec, t)) return;
+          if (implicitTls) handshake(spec, t);
+          else accept(spec, t);
         }),
       });
     } catch (e) {
@@ -387,46 +359,6 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
       port: server.port,
       address: opts.address,
       close: async () => server.stop(false),
-    };
-  }
-
-  /** Implicit-TLS ports: node:tls, whose SNI callback asks the tls.certificate hook per
-   *  handshake (Bun.listen's TLS takes a fixed table) and whose default pair a reload swaps. */
-  async function listenTls(spec: ListenSpec, port: number): Promise<Listener> {
-    const server = tls.createServer(
-      {
-        // Bun ignores `secureContext` here: the default pair answers clients without SNI.
-        ...(await opts.tls.certificateFor(undefined)),
-        SNICallback: (name, cb) =>
-          contextFor(name).then(
-            (c) => cb(null, c),
-            (e: Error) => cb(e),
-          ),
-        minVersion: "TLSv1.2",
-      },
-      (s) => accept(spec, new NodeTransport(s)),
-    );
-    // "connection" carries the raw socket, before the handshake (the same object that
-    // later reaches accept).
-    server.on("connection", (s: net.Socket) => {
-      if (admit(spec, new NodeTransport(s))) armHandshake(spec, s);
-    });
-    server.on("tlsClientError", (err) => opts.log.debug("tls client error", { service: spec.name, err: err.message }));
-    tlsServers.add(server);
-    server.on("error", (err) => opts.log.error("listener error", { service: spec.name, err: err.message }));
-    await new Promise<void>((res, rej) => {
-      const onErr = (e: Error) => rej(new Error(`cannot listen on ${opts.address}:${port} (${spec.name}): ${e.message}`));
-      server.once("error", onErr);
-      server.listen({ port, host: opts.address, ...(opts.reusePort && { reusePort: true }) }, () => {
-        server.off("error", onErr);
-        res();
-      });
-    });
-    return {
-      name: spec.name,
-      port: (server.address() as net.AddressInfo).port,
-      address: opts.address,
-      close: () => new Promise<void>((res) => server.close(() => res())),
     };
   }
 
@@ -441,7 +373,7 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
     },
     async listen(spec) {
       const port = opts.ports?.[spec.name] ?? (spec.port === 0 ? 0 : spec.port + opts.portOffset);
-      const l = spec.mode === "implicit-tls" ? await listenTls(spec, port) : listenPlain(spec, port);
+      const l = listenOn(spec, port);
       listeners.push(l);
       return l;
     },

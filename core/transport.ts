@@ -1,11 +1,10 @@
-// The byte stream under a Connection (core/listen.ts): a Bun.listen socket on the plain
-// ports (a few KB per idle socket, and writes straight to sendto), or a node:tls socket on
-// the implicit-TLS ports and after STARTTLS (the tls.certificate hook answers SNI per
-// handshake there; Bun's own TLS has no asynchronous SNI). DESIGN.md "Listeners and TLS".
-import type * as net from "node:net";
-import { Duplex } from "node:stream";
-import * as tls from "node:tls";
-import { scanClientHello } from "./client-hello.ts";
+// The byte stream under a Connection (core/listen.ts): a Bun.listen socket, plain or, after
+// STARTTLS or on an implicit-TLS port, upgraded in place to Bun's native TLS
+// (`socket.upgradeTLS`). Bun's TLS asks the `serverName` handler for a client's SNI name and
+// waits for `resumeSNI`, so the asynchronous tls.certificate hook answers per handshake.
+// No node streams on the data path. DESIGN.md "Listeners and TLS".
+import type * as tls from "node:tls";
+import type { TlsInfo } from "./types.ts";
 
 export interface TransportEvents {
   data(chunk: Buffer): void;
@@ -16,125 +15,32 @@ export interface TransportEvents {
 
 export type ContextFor = (servername: string | undefined) => Promise<tls.SecureContext>;
 
-export interface Transport {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-  readonly destroyed: boolean;
-  /** For the listener's accounting, apart from the connection's events. */
-  onceClosed(cb: () => void): void;
-  /** Set by the connection; events before it are not expected (it binds at once). */
-  bind(ev: TransportEvents): void;
-  write(data: string | Uint8Array): void;
-  /** Writes are waiting for the peer to read. */
-  readonly needDrain: boolean;
-  /** Resolves when the waiting writes are out, or the transport closed. */
-  waitDrain(): Promise<void>;
-  pause(): void;
-  resume(): void;
-  /** Flush, then close. */
-  end(): void;
-  destroy(): void;
-  /** Server-side TLS on this byte stream; resolves after the handshake. Events go to the
-   *  returned transport from then on; the caller binds it. */
-  startTls(contextFor: ContextFor, handshakeMs: number): Promise<{ transport: NodeTransport; servername?: string }>;
+/** What a Bun socket carries in `socket.data`: its transport, and on a TLS socket the
+ *  certificate lookup its `serverName` handler asks. */
+export interface BunSocketData {
+  t?: BunTransport;
+  sni?: ContextFor;
+}
+export type BunSocket = Bun.Socket<BunSocketData>;
+
+/** Bun's handler for a ClientHello's server_name (not in bun-types): a native secure
+ *  context, undefined (the default one), or `true` and a later `resumeSNI(context, failed)`
+ *  on the socket handle. */
+type ServerNameHandler = (data: BunSocketData | undefined, servername: string, handle: { resumeSNI(ctx: unknown, failed: boolean): void }) => unknown;
+
+/** The native context inside a node:tls SecureContext (what Bun's TLS options take). */
+const native = (c: tls.SecureContext): unknown => (c as unknown as { context: unknown }).context;
+
+/** A TLS handshake that did not finish in time (the listener counts these). */
+export class HandshakeTimeout extends Error {
+  constructor() {
+    super("TLS handshake timed out");
+  }
 }
 
 const NO_EVENTS: TransportEvents = { data() {}, error() {}, close() {} };
 
-/** node:net / node:tls sockets (implicit-TLS ports, upgraded sessions). */
-export class NodeTransport implements Transport {
-  constructor(readonly socket: net.Socket) {}
-  get remoteAddress() {
-    return this.socket.remoteAddress ?? "?";
-  }
-  get remotePort() {
-    return this.socket.remotePort ?? 0;
-  }
-  get localAddress() {
-    return this.socket.localAddress ?? "?";
-  }
-  get localPort() {
-    return this.socket.localPort ?? 0;
-  }
-  get destroyed() {
-    return this.socket.destroyed;
-  }
-  onceClosed(cb: () => void): void {
-    this.socket.once("close", cb);
-  }
-  bind(ev: TransportEvents): void {
-    this.socket.on("data", ev.data);
-    this.socket.on("error", ev.error);
-    this.socket.on("close", ev.close);
-  }
-  write(data: string | Uint8Array): void {
-    this.socket.write(data);
-  }
-  get needDrain() {
-    return this.socket.writableNeedDrain;
-  }
-  waitDrain(): Promise<void> {
-    const s = this.socket;
-    return new Promise((res) => {
-      const done = () => {
-        s.off("drain", done);
-        s.off("close", done);
-        res();
-      };
-      s.on("drain", done);
-      s.on("close", done);
-    });
-  }
-  pause(): void {
-    this.socket.pause();
-  }
-  resume(): void {
-    this.socket.resume();
-  }
-  end(): void {
-    this.socket.end();
-  }
-  destroy(): void {
-    this.socket.destroy();
-  }
-  /** Node sockets here are TLS already (implicit-TLS ports, upgraded sessions). */
-  startTls(): Promise<never> {
-    return Promise.reject(new Error("already secure"));
-  }
-}
-
-/** Waits for a server-side node:tls handshake (`secure`), or fails on error, close or timeout. */
-function handshake(secure: tls.TLSSocket, ms: number): Promise<void> {
-  return new Promise<void>((res, rej) => {
-    const t = setTimeout(() => {
-      rej(new Error("TLS handshake timed out"));
-      secure.destroy();
-    }, ms);
-    const settle = (err?: Error) => {
-      clearTimeout(t);
-      secure.off("secure", ok);
-      secure.off("error", settle);
-      secure.off("close", closed);
-      if (err) rej(err);
-      else res();
-    };
-    const ok = () => settle();
-    const closed = () => settle(new Error("closed during TLS handshake"));
-    secure.once("secure", ok);
-    secure.once("error", settle);
-    secure.once("close", closed);
-  });
-}
-
-/** What a Bun.listen socket carries in `socket.data`: its transport, once accepted. */
-export interface BunSocketData {
-  t?: BunTransport;
-}
-export type BunSocket = Bun.Socket<BunSocketData>;
-
-/** The handlers of every Bun.listen listener (one object, shared by all sockets). */
+/** The handlers of every plain Bun.listen listener (one object, shared by all sockets). */
 export const bunHandlers = (open: (s: BunSocket) => void): Bun.SocketHandler<BunSocketData> => ({
   open(s) {
     s.data = {};
@@ -147,39 +53,97 @@ export const bunHandlers = (open: (s: BunSocket) => void): Bun.SocketHandler<Bun
   close: (s) => s.data.t?.onClose(),
 });
 
-/** A Bun.listen socket. Bun's write is unbuffered (it returns what the kernel took), so
- *  the rest waits here until the `drain` event. */
-export class BunTransport implements Transport {
+const serverName: ServerNameHandler = (data, servername, handle) => {
+  const sni = data?.sni;
+  if (!sni) return undefined;
+  sni(servername).then(
+    (ctx) => handle.resumeSNI(native(ctx), false),
+    () => handle.resumeSNI(undefined, true),
+  );
+  return true;
+};
+
+/** The handlers of every upgraded (TLS) socket. `open` runs inside upgradeTLS. */
+const tlsHandlers = {
+  open(s: BunSocket) {
+    s.data.t?.adopt(s);
+  },
+  handshake(s: BunSocket, ok: boolean, _authError: Error | null) {
+    // authError is about the client's certificate, which is not asked for.
+    s.data.t?.onHandshake(ok);
+  },
+  data: (s: BunSocket, chunk: Buffer) => s.data.t?.onData(chunk),
+  drain: (s: BunSocket) => s.data.t?.onDrain(),
+  error: (s: BunSocket, err: Error) => s.data.t?.onError(err),
+  close: (s: BunSocket) => s.data.t?.onClose(),
+  serverName,
+} as Bun.SocketHandler<BunSocketData>;
+
+interface Addresses {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
+}
+
+/** A Bun socket, plain or TLS. Bun's write is unbuffered (it returns what it took), so the
+ *  rest waits here until the `drain` event. */
+export class BunTransport {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  socket!: BunSocket;
+  /** A TLS socket (upgraded, handshake done). */
+  secure = false;
   private ev: TransportEvents = NO_EVENTS;
-  private queue: Uint8Array[] = [];
-  private drainWaiters: (() => void)[] = [];
+  private queue?: Uint8Array[];
+  private drainWaiters?: (() => void)[];
   private ending = false;
   private closed = false;
   private closedCbs?: (() => void)[];
+  /** Data before bind() (see there). */
+  private early?: Buffer[];
+  /** Settles the handshake of an upgrade in progress. */
+  private handshakeDone?: (err?: Error) => void;
 
-  constructor(readonly socket: BunSocket) {
-    socket.data.t = this;
-    this.remoteAddress = socket.remoteAddress;
-    this.remotePort = socket.remotePort;
-    this.localAddress = socket.localAddress;
-    this.localPort = socket.localPort;
+  /** From a plain socket, or (upgrade) from the transport it replaces: same addresses. */
+  constructor(from: BunSocket | Addresses) {
+    this.remoteAddress = from.remoteAddress;
+    this.remotePort = from.remotePort;
+    this.localAddress = from.localAddress;
+    this.localPort = from.localPort;
+  }
+  static accept(s: BunSocket): BunTransport {
+    const t = new BunTransport(s);
+    t.adopt(s);
+    return t;
+  }
+  adopt(s: BunSocket): void {
+    this.socket = s;
+    s.data.t = this;
   }
   get destroyed() {
     return this.closed;
   }
+  /** For the listener's accounting, apart from the connection's events. */
   onceClosed(cb: () => void): void {
     if (this.closed) cb();
     else (this.closedCbs ??= []).push(cb);
   }
+  /** Set by the connection. A plain socket is bound at once; a TLS one after the handshake
+   *  has resolved, and the client's first command may have come (and the socket closed) in
+   *  between: that is kept and replayed here. */
   bind(ev: TransportEvents): void {
     this.ev = ev;
+    const early = this.early;
+    this.early = undefined;
+    if (early) for (const chunk of early) ev.data(chunk);
+    if (this.closed) ev.close();
   }
   onData(chunk: Buffer): void {
-    this.ev.data(chunk);
+    if (this.ev === NO_EVENTS) (this.early ??= []).push(Buffer.from(chunk));
+    else this.ev.data(chunk);
   }
   onError(err: Error): void {
     this.ev.error(err);
@@ -187,14 +151,19 @@ export class BunTransport implements Transport {
   onClose(): void {
     if (this.closed) return;
     this.closed = true;
-    this.queue = [];
+    this.queue = undefined;
     this.wakeDrain();
+    this.handshakeDone?.(new Error("closed during TLS handshake"));
     if (this.closedCbs) for (const cb of this.closedCbs) cb();
     this.ev.close();
   }
+  onHandshake(ok: boolean): void {
+    if (ok) this.secure = true;
+    this.handshakeDone?.(ok ? undefined : new Error("TLS handshake failed"));
+  }
   write(data: string | Uint8Array): void {
     if (this.closed || this.ending) return;
-    if (this.queue.length > 0) {
+    if (this.queue) {
       this.queue.push(typeof data === "string" ? Buffer.from(data) : Buffer.from(data));
       return;
     }
@@ -204,35 +173,39 @@ export class BunTransport implements Transport {
     if (n < total) {
       // Copied: the caller may reuse its buffer once write returns (as with node streams).
       const rest = typeof data === "string" ? Buffer.from(data).subarray(n) : Buffer.from(data.subarray(n));
-      this.queue.push(rest);
+      this.queue = [rest];
     }
   }
   onDrain(): void {
-    while (this.queue.length > 0) {
-      const head = this.queue[0]!;
+    const q = this.queue;
+    while (q && q.length > 0) {
+      const head = q[0]!;
       const n = this.socket.write(head);
       if (n < 0) return;
       if (n < head.byteLength) {
-        this.queue[0] = head.subarray(n);
+        q[0] = head.subarray(n);
         return;
       }
-      this.queue.shift();
+      q.shift();
     }
+    this.queue = undefined;
     this.wakeDrain();
     if (this.ending) this.socket.end();
   }
   private wakeDrain(): void {
     const w = this.drainWaiters;
-    if (w.length === 0) return;
-    this.drainWaiters = [];
+    if (!w) return;
+    this.drainWaiters = undefined;
     for (const res of w) res();
   }
+  /** Writes are waiting for the peer to read. */
   get needDrain() {
-    return this.queue.length > 0;
+    return this.queue !== undefined;
   }
+  /** Resolves when the waiting writes are out, or the transport closed. */
   waitDrain(): Promise<void> {
-    if (this.closed || this.queue.length === 0) return Promise.resolve();
-    return new Promise((res) => this.drainWaiters.push(res));
+    if (this.closed || !this.queue) return Promise.resolve();
+    return new Promise((res) => (this.drainWaiters ??= []).push(res));
   }
   pause(): void {
     this.socket.pause();
@@ -240,76 +213,65 @@ export class BunTransport implements Transport {
   resume(): void {
     this.socket.resume();
   }
+  /** Flush, then close. */
   end(): void {
     if (this.closed || this.ending) return;
     this.ending = true;
-    if (this.queue.length === 0) this.socket.end();
+    if (!this.queue) this.socket.end();
   }
   destroy(): void {
     if (this.closed) return;
-    this.socket.terminate();
+    this.socket?.terminate();
     this.onClose();
   }
+  tlsInfo(): TlsInfo {
+    const c = this.socket.getCipher() as { standardName?: string; name?: string } | null;
+    return {
+      protocol: this.socket.getTLSVersion() ?? "TLS",
+      cipher: c?.standardName ?? c?.name ?? "unknown",
+      servername: this.socket.getServername() || undefined,
+    };
+  }
 
-  /** STARTTLS: read the ClientHello, ask for the certificate of its server name, then run
-   *  node:tls over this socket (through a Duplex, given the hello first). */
-  async startTls(contextFor: ContextFor, handshakeMs: number) {
+  /** Server-side TLS on this socket (STARTTLS, or an implicit-TLS port at once): the
+   *  default certificate up front, a client's SNI name asked of `contextFor` during the
+   *  handshake. Resolves with the TLS transport, after the handshake; the caller binds it. */
+  async startTls(contextFor: ContextFor, handshakeMs: number): Promise<BunTransport> {
+    if (this.secure) throw new Error("already secure");
+    // Nothing is read until the upgrade: an early ClientHello waits in the kernel.
+    this.pause();
     const deadline = Date.now() + handshakeMs;
-    let got = Buffer.alloc(0);
-    let scan = scanClientHello(got);
-    const outer = this.ev;
-    await new Promise<void>((res, rej) => {
-      const t = setTimeout(() => rej(new Error("TLS handshake timed out")), handshakeMs);
-      this.ev = {
-        data: (chunk) => {
-          got = Buffer.concat([got, chunk]);
-          scan = scanClientHello(got);
-          if (scan.kind === "done") {
-            clearTimeout(t);
-            this.pause(); // until the certificate is known: the rest goes to the duplex
-            res();
-          }
-        },
-        error: outer.error,
-        close: () => {
-          clearTimeout(t);
-          rej(new Error("closed during TLS handshake"));
-        },
+    // The reply before STARTTLS must leave in plaintext first.
+    if (this.queue) await this.waitDrain();
+    const fallback = await contextFor(undefined);
+    if (this.closed) throw new Error("closed during TLS handshake");
+    const up = new BunTransport(this);
+    const done = new Promise<void>((res, rej) => {
+      const timer = setTimeout(() => up.handshakeDone?.(new HandshakeTimeout()), Math.max(1, deadline - Date.now()));
+      up.handshakeDone = (err) => {
+        up.handshakeDone = undefined;
+        clearTimeout(timer);
+        if (err) rej(err);
+        else res();
       };
     });
-    const servername = scan.kind === "done" ? scan.servername : undefined;
-    const ctx = await contextFor(servername);
-    if (this.closed) throw new Error("closed during TLS handshake");
-    const d = new Duplex({
-      read: () => this.resume(),
-      write: (chunk: Buffer, _enc, cb) => {
-        this.write(chunk);
-        if (this.needDrain) void this.waitDrain().then(() => cb());
-        else cb();
-      },
-      final: (cb) => {
-        this.end();
-        cb();
-      },
-      destroy: (err, cb) => {
-        this.end();
-        cb(err);
-      },
-    });
-    this.ev = {
-      data: (chunk) => {
-        if (!d.push(chunk)) this.pause();
-      },
-      error: outer.error,
-      close: () => {
-        d.push(null);
-        d.destroy();
-      },
-    };
-    const secure = new tls.TLSSocket(d as unknown as net.Socket, { isServer: true, secureContext: ctx });
-    d.push(got);
-    this.resume();
-    await handshake(secure, Math.max(1, deadline - Date.now()));
-    return { transport: new NodeTransport(secure), servername };
+    // The raw socket now carries ciphertext: its data is not ours; its close is the TLS one's.
+    this.ev = { data() {}, error: () => {}, close: () => up.onClose() };
+    up.onceClosed(() => this.onClose());
+    try {
+      this.socket.upgradeTLS<BunSocketData>({ data: { t: up, sni: contextFor }, tls: { secureContext: native(fallback) } as Bun.TLSOptions, socket: tlsHandlers });
+    } catch (e) {
+      up.handshakeDone?.(e as Error);
+    }
+    try {
+      await done;
+    } catch (e) {
+      up.destroy();
+      this.destroy();
+      throw e;
+    }
+    return up;
   }
 }
+
+export type Transport = BunTransport;
