@@ -2,7 +2,7 @@
 // idle timeouts, graceful shutdown (DESIGN.md "Listeners and TLS").
 import { connections, connectionsRefused, sessions } from "./metrics.ts";
 import * as tls from "node:tls";
-import { BunTransport, bunHandlers, HandshakeTimeout, type BunSocketData, type ContextFor, type Transport } from "./transport.ts";
+import { BunTransport, bunHandlers, HandshakeTimeout, type BunSocketData, type ContextFor, type Transport, type TransportEvents } from "./transport.ts";
 import type { Connection, ConnState, Listener, ListenSpec, Logger, Reply, Tls, TlsInfo } from "./types.ts";
 
 /** Connections refused or dropped by the limits, since start (logged too). */
@@ -66,72 +66,99 @@ function sniContexts(t: Tls, log: Logger) {
   };
 }
 
-class Conn implements Connection {
+/** What every connection of one listener shares (one object per listener, not per connection). */
+interface ConnShared {
+  readonly service: string;
+  readonly log: Logger;
+  readonly contextFor: ContextFor;
+  /** Aborted once, at shutdown: every connection's `closing`. */
+  readonly closing: AbortSignal;
+  readonly handshakeMs: number;
+  readonly plaintextOnLoopback: () => boolean;
+  /** The listener's bookkeeping when a connection ends (before the session's onClose). */
+  readonly ended: (conn: Conn) => void;
+}
+
+type DataCb = (chunk: Buffer) => void;
+
+/** A connection. Kept small (1,000 idle sessions are a goal): per-listener settings are
+ *  shared, the transport's events are methods (no closures), the callbacks are usually one,
+ *  the child logger is made on first use. */
+class Conn implements Connection, TransportEvents {
   readonly id = `c${++connSeq}`;
   readonly state: ConnState = {};
-  readonly log: Logger;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
   readonly isLoopback: boolean;
   secure: boolean;
   tls?: TlsInfo;
-  private dataCbs: ((c: Buffer) => void)[] = [];
-  private closeCbs: (() => void)[] = [];
-  private closed = false;
+  private dataCbs?: DataCb | DataCb[];
+  private closeCbs?: (() => void)[];
+  private done = false;
   private idleMs = 0;
   private idleTimer?: ReturnType<typeof setTimeout>;
   private onIdle?: () => void;
+  private childLog?: Logger;
   /** The socket under TLS after STARTTLS: destroy() must reach it too (a peer that never reads). */
   private raw?: Transport;
 
   constructor(
     private t: Transport,
-    readonly service: string,
-    log: Logger,
-    private contextFor: ContextFor,
-    private shutdownSignal: AbortSignal,
-    private handshakeMs = 30_000,
-    private plaintextOnLoopback: () => boolean = () => false,
+    private readonly shared: ConnShared,
   ) {
-    this.remoteAddress = t.remoteAddress;
-    this.remotePort = t.remotePort;
-    this.localAddress = t.localAddress;
-    this.localPort = t.localPort;
-    this.isLoopback = isLoopback(this.remoteAddress);
+    this.isLoopback = isLoopback(t.remoteAddress);
     this.secure = t.secure;
-    this.log = log.child({ conn: this.id });
-    this.attach(t);
+    t.bind(this);
     if (t.secure) this.tls = t.tlsInfo();
   }
 
-  /** One signal for every connection of the set (an AbortController is ~2 KB of RSS). */
+  get service(): string {
+    return this.shared.service;
+  }
+  get log(): Logger {
+    return (this.childLog ??= this.shared.log.child({ conn: this.id }));
+  }
+  get remoteAddress(): string {
+    return this.t.remoteAddress;
+  }
+  get remotePort(): number {
+    return this.t.remotePort;
+  }
+  get localAddress(): string {
+    return this.t.localAddress;
+  }
+  get localPort(): number {
+    return this.t.localPort;
+  }
+  /** One signal for every connection of the set (an AbortController per connection is
+   *  ~1.3–1.9 KB of RSS). */
   get closing(): AbortSignal {
-    return this.shutdownSignal;
+    return this.shared.closing;
   }
 
   /** DESIGN.md: passwords only over TLS, or from loopback when the config allows it (tests). */
   get plaintextLoginAllowed(): boolean {
-    return this.secure || (this.isLoopback && this.plaintextOnLoopback());
+    return this.secure || (this.isLoopback && this.shared.plaintextOnLoopback());
   }
 
-  private attach(t: Transport): void {
-    t.bind({
-      data: (chunk) => {
-        this.idleTimer?.refresh();
-        for (const cb of this.dataCbs) cb(chunk);
-      },
-      error: (err) => this.log.debug("socket error", { err: err.message }),
-      close: () => this.finish(),
-    });
+  // TransportEvents
+  data(chunk: Buffer): void {
+    this.idleTimer?.refresh();
+    const d = this.dataCbs;
+    if (typeof d === "function") d(chunk);
+    else if (d) for (const cb of d) cb(chunk);
+  }
+  error(err: Error): void {
+    this.log.debug("socket error", { err: err.message });
+  }
+  ended(): void {
+    this.finish();
   }
 
   private finish(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.done) return;
+    this.done = true;
     clearTimeout(this.idleTimer);
-    for (const cb of this.closeCbs) {
+    this.shared.ended(this);
+    for (const cb of this.closeCbs ?? []) {
       try {
         cb();
       } catch (err) {
@@ -141,21 +168,22 @@ class Conn implements Connection {
   }
 
   get isClosed(): boolean {
-    return this.closed;
+    return this.done;
   }
 
-  onData(cb: (chunk: Buffer) => void): void {
-    this.dataCbs.push(cb);
+  onData(cb: DataCb): void {
+    const d = this.dataCbs;
+    this.dataCbs = d === undefined ? cb : typeof d === "function" ? [d, cb] : [...d, cb];
   }
   onClose(cb: () => void): void {
-    if (this.closed) queueMicrotask(cb);
-    else this.closeCbs.push(cb);
+    if (this.done) queueMicrotask(cb);
+    else (this.closeCbs ??= []).push(cb);
   }
   write(data: string | Uint8Array): void {
-    if (!this.closed && !this.t.destroyed) this.t.write(data);
+    if (!this.done && !this.t.destroyed) this.t.write(data);
   }
   drain(): Promise<void> {
-    if (this.closed || !this.t.needDrain) return Promise.resolve();
+    if (this.done || !this.t.needDrain) return Promise.resolve();
     return this.t.waitDrain();
   }
   pause(): void {
@@ -169,7 +197,7 @@ class Conn implements Connection {
     if (this.secure) throw new Error("already secure");
     let up: Transport;
     try {
-      up = await this.t.startTls(this.contextFor, this.handshakeMs);
+      up = await this.t.startTls(this.shared.contextFor, this.shared.handshakeMs);
     } catch (e) {
       this.log.info("starttls failed", { err: (e as Error).message });
       this.destroy();
@@ -179,7 +207,7 @@ class Conn implements Connection {
     this.t = up;
     this.secure = true;
     this.tls = up.tlsInfo();
-    this.attach(up); // may replay a command that came with the handshake's end
+    up.bind(this); // may replay a command that came with the handshake's end
     this.log.debug("starttls", { ...this.tls });
   }
 
@@ -197,7 +225,7 @@ class Conn implements Connection {
   }
 
   close(): void {
-    if (this.closed) return;
+    if (this.done) return;
     this.t.end();
     // A peer that never reads must not keep the socket forever.
     setTimeout(() => this.destroy(), 5_000).unref?.();
@@ -222,8 +250,7 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
   const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const handshakeMs = opts.tlsHandshakeTimeoutMs ?? DEFAULT_TLS_HANDSHAKE_MS;
   const plaintextOnLoopback = opts.allowPlaintextOnLoopback ?? (() => false);
-  /** Aborted once, at shutdown: every connection's `closing` (an AbortController per
-   *  connection is ~1.3–1.9 KB of RSS). */
+  /** Aborted once, at shutdown: every connection's `closing`. */
   const shutdownAc = new AbortController();
   const stats: ListenerStats = { open: 0, refusedGlobalCap: 0, refusedPerIp: 0, tlsHandshakeTimeouts: 0 };
   let stopping = false;
@@ -232,6 +259,7 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
   // Open connections keep the certificate they were given.
   const unsubscribe = opts.tls.onChange(() => opts.log.info("certificates reloaded: new handshakes get them"));
 
+  const closedOne = () => void stats.open--;
   let capLoggedAt = 0;
   let capRefusedSinceLog = 0;
 
@@ -255,20 +283,20 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
         // No TLS session to speak in (and no handshake work spent on it): just close.
         t.destroy();
       } else {
-        const conn = new Conn(t, spec.name, opts.log, contextOf(spec), shutdownAc.signal, handshakeMs, plaintextOnLoopback);
+        const conn = new Conn(t, sharedOf(spec));
         spec.onRefuse(conn, { code: 421, enhanced: "4.3.2", text: "Server busy: too many connections, try again later" });
         conn.close();
       }
       return false;
     }
     stats.open++;
-    t.onceClosed(() => stats.open--);
+    t.onceClosed(closedOne);
     return true;
   }
 
   /** Implicit TLS: the handshake at once, within handshakeMs; then the session. */
   function handshake(spec: ListenSpec, raw: Transport): void {
-    raw.startTls(contextOf(spec), handshakeMs).then(
+    raw.startTls(sharedOf(spec).contextFor, handshakeMs).then(
       (t) => accept(spec, t),
       (err: Error) => {
         if (err instanceof HandshakeTimeout) {
@@ -280,17 +308,33 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
     );
   }
 
-  /** A listener's own certificate (ListenSpec.certificate, STARTTLS) or the SNI lookup. */
-  const ownContexts = new WeakMap<ListenSpec, (name: string | undefined) => Promise<tls.SecureContext>>();
-  function contextOf(spec: ListenSpec): (name: string | undefined) => Promise<tls.SecureContext> {
+  /** Per listener: its settings for every connection, and its certificates: its own
+   *  (ListenSpec.certificate) or the tls.certificate hook's by SNI name. */
+  const shared = new WeakMap<ListenSpec, ConnShared>();
+  function sharedOf(spec: ListenSpec): ConnShared {
+    let sh = shared.get(spec);
+    if (sh) return sh;
     const own = spec.certificate;
-    if (!own) return contextFor;
-    let fn = ownContexts.get(spec);
-    if (!fn) {
-      let ctx: Promise<tls.SecureContext> | undefined;
-      ownContexts.set(spec, (fn = () => (ctx ??= own().then((pem) => tls.createSecureContext({ ...pem, minVersion: "TLSv1.2" })))));
-    }
-    return fn;
+    let ownCtx: Promise<tls.SecureContext> | undefined;
+    sh = {
+      service: spec.name,
+      log: opts.log,
+      contextFor: own ? () => (ownCtx ??= own().then((pem) => tls.createSecureContext({ ...pem, minVersion: "TLSv1.2" }))) : contextFor,
+      closing: shutdownAc.signal,
+      handshakeMs,
+      plaintextOnLoopback,
+      ended(conn) {
+        if (!conns.delete(conn)) return; // refused at the global cap: never counted
+        sessions.dec({ listener: spec.name });
+        const key = `${spec.name} ${conn.remoteAddress}`;
+        const left = (perIp.get(key) ?? 1) - 1;
+        if (left <= 0) perIp.delete(key);
+        else perIp.set(key, left);
+        opts.log.debug("disconnected", { conn: conn.id });
+      },
+    };
+    shared.set(spec, sh);
+    return sh;
   }
 
   function accept(spec: ListenSpec, t: Transport): void {
@@ -298,7 +342,7 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
       t.destroy();
       return;
     }
-    const conn = new Conn(t, spec.name, opts.log, contextOf(spec), shutdownAc.signal, handshakeMs, plaintextOnLoopback);
+    const conn = new Conn(t, sharedOf(spec));
     const ip = conn.remoteAddress;
     const key = `${spec.name} ${ip}`;
     const n = (perIp.get(key) ?? 0) + 1;
@@ -306,15 +350,7 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
     conns.add(conn);
     connections.inc({ listener: spec.name });
     sessions.inc({ listener: spec.name });
-    conn.onClose(() => {
-      sessions.dec({ listener: spec.name });
-      conns.delete(conn);
-      const left = (perIp.get(key) ?? 1) - 1;
-      if (left <= 0) perIp.delete(key);
-      else perIp.set(key, left);
-      conn.log.debug("disconnected");
-    });
-    conn.log.debug("connected", { service: spec.name, ip, port: conn.remotePort });
+    opts.log.debug("connected", { conn: conn.id, service: spec.name, ip, port: conn.remotePort });
     if (n > opts.maxPerIp) {
       stats.refusedPerIp++;
       const reply: Reply = { code: 421, enhanced: "4.7.0", text: "Too many connections from your address" };

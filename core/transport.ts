@@ -6,11 +6,12 @@
 import type * as tls from "node:tls";
 import type { TlsInfo } from "./types.ts";
 
+/** What a transport tells its connection (methods of the connection itself: no closures). */
 export interface TransportEvents {
   data(chunk: Buffer): void;
   error(err: Error): void;
   /** Once, whatever closed it. */
-  close(): void;
+  ended(): void;
 }
 
 export type ContextFor = (servername: string | undefined) => Promise<tls.SecureContext>;
@@ -38,7 +39,7 @@ export class HandshakeTimeout extends Error {
   }
 }
 
-const NO_EVENTS: TransportEvents = { data() {}, error() {}, close() {} };
+const NO_EVENTS: TransportEvents = { data() {}, error() {}, ended() {} };
 
 /** The handlers of every plain Bun.listen listener (one object, shared by all sockets). */
 export const bunHandlers = (open: (s: BunSocket) => void): Bun.SocketHandler<BunSocketData> => ({
@@ -101,7 +102,7 @@ export class BunTransport {
   private drainWaiters?: (() => void)[];
   private ending = false;
   private closed = false;
-  private closedCbs?: (() => void)[];
+  private closedCb?: () => void;
   /** Data before bind() (see there). */
   private early?: Buffer[];
   /** Settles the handshake of an upgrade in progress. */
@@ -126,10 +127,11 @@ export class BunTransport {
   get destroyed() {
     return this.closed;
   }
-  /** For the listener's accounting, apart from the connection's events. */
+  /** ONE callback (the listener's accounting, or the TLS transport's link to its raw
+   *  socket), apart from the connection's events. */
   onceClosed(cb: () => void): void {
     if (this.closed) cb();
-    else (this.closedCbs ??= []).push(cb);
+    else this.closedCb = cb;
   }
   /** Set by the connection. A plain socket is bound at once; a TLS one after the handshake
    *  has resolved, and the client's first command may have come (and the socket closed) in
@@ -139,7 +141,7 @@ export class BunTransport {
     const early = this.early;
     this.early = undefined;
     if (early) for (const chunk of early) ev.data(chunk);
-    if (this.closed) ev.close();
+    if (this.closed) ev.ended();
   }
   onData(chunk: Buffer): void {
     if (this.ev === NO_EVENTS) (this.early ??= []).push(Buffer.from(chunk));
@@ -154,8 +156,8 @@ export class BunTransport {
     this.queue = undefined;
     this.wakeDrain();
     this.handshakeDone?.(new Error("closed during TLS handshake"));
-    if (this.closedCbs) for (const cb of this.closedCbs) cb();
-    this.ev.close();
+    this.closedCb?.();
+    this.ev.ended();
   }
   onHandshake(ok: boolean): void {
     if (ok) this.secure = true;
@@ -256,7 +258,7 @@ export class BunTransport {
       };
     });
     // The raw socket now carries ciphertext: its data is not ours; its close is the TLS one's.
-    this.ev = { data() {}, error: () => {}, close: () => up.onClose() };
+    this.ev = { data() {}, error() {}, ended: () => up.onClose() };
     up.onceClosed(() => this.onClose());
     try {
       this.socket.upgradeTLS<BunSocketData>({ data: { t: up, sni: contextFor }, tls: { secureContext: native(fallback) } as Bun.TLSOptions, socket: tlsHandlers });
