@@ -4,6 +4,7 @@
 // waits for `resumeSNI`, so the asynchronous tls.certificate hook answers per handshake.
 // No node streams on the data path. DESIGN.md "Listeners and TLS".
 import type * as tls from "node:tls";
+import { ackNow } from "./quickack.ts";
 import type { TlsInfo } from "./types.ts";
 
 /** What a transport tells its connection (methods of the connection itself: no closures). */
@@ -71,6 +72,7 @@ const tlsHandlers = {
   },
   handshake(s: BunSocket, ok: boolean, _authError: Error | null) {
     // authError is about the client's certificate, which is not asked for.
+    if (ok) ackNow((s as unknown as { fd?: number }).fd); // the client's Finished: see core/quickack.ts
     s.data.t?.onHandshake(ok);
   },
   data: (s: BunSocket, chunk: Buffer) => s.data.t?.onData(chunk),

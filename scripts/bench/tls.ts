@@ -1,7 +1,9 @@
 // TLS and the write path (issue 18): the server CPU (exact, schedstat, all threads) per
 // 100 KB FETCH over plaintext, STARTTLS (143) and implicit TLS (993), and per TLS session
-// set-up (connect, STARTTLS or the 993 handshake, CAPABILITY, LOGOUT). The client is
-// Python's imaplib (ssl: OpenSSL), one session at a time. kotakpos runs in a child process.
+// set-up (connect, STARTTLS or the 993 handshake, CAPABILITY, LOGOUT), and the wall time of
+// such a session (imaplib leaves Nagle on, as many clients do: a delayed ACK shows there).
+// The client is Python's imaplib (ssl: OpenSSL), one session at a time. kotakpos runs in a
+// child process.
 // Prints ONE JSON line.
 // usage: bun scripts/bench/tls.ts [--fetches N] [--sessions N] [--rounds R]
 import { cpuMeterNs } from "./lib/cpu.ts";
@@ -56,6 +58,7 @@ else:
         c = session(); c.capability(); c.logout()
     print("done", flush=True)
 `;
+const wallMs: Record<string, number[]> = {};
 
 type Mode = "plain" | "starttls" | "tls";
 
@@ -77,10 +80,12 @@ async function measure(server: { imap: number; imaps: number; pid: number }, mod
   if ((await next()) !== "ready") throw new Error(`python (${mode} ${what}) did not start`);
   const cpu = cpuMeterNs(server.pid);
   const c0 = cpu();
+  const t0 = performance.now();
   py.stdin.write("go\n");
   await py.stdin.flush();
   if ((await next()) !== "done") throw new Error(`python (${mode} ${what}) failed`);
   const us = (cpu() - c0) / 1000 / n;
+  if (what === "sessions") (wallMs[mode] ??= []).push((performance.now() - t0) / n);
   py.stdin.end();
   await py.exited;
   return us;
@@ -121,6 +126,7 @@ console.log(
     rounds: ROUNDS,
     serverCpuUsPerFetch100k: Object.fromEntries(modes.map((m) => [m, range(fetch[m])])),
     serverCpuUsPerSession: Object.fromEntries(modes.map((m) => [m, range(sessions[m])])),
+    wallUsPerSession: Object.fromEntries(modes.map((m) => [m, range((wallMs[m] ?? []).map((x) => x * 1000))])),
     load: loadavg().map((x) => Math.round(x * 100) / 100),
   }),
 );
