@@ -335,8 +335,19 @@ describe("native TLS (Bun upgradeTLS)", () => {
     expect(asked).toContain("a.test");
     expect(await cnOf(l.port, "unknown.test")).toBe("default-1.test");
     expect(await cnOf(l.port)).toBe("default-1.test");
-    reload();
-    expect(await cnOf(l.port)).toBe("default-2.test");
+    // A connection from before the reload goes on with its certificate.
+    const before = tls.connect({ port: l.port, host: "127.0.0.1", rejectUnauthorized: false });
+    expect(await readLine(before as unknown as net.Socket)).toBe("hello\r\n");
+    reload(); // asynchronous: the hook is asked for the new default first
+    let cn = "";
+    for (let i = 0; i < 40 && cn !== "default-2.test"; i++) {
+      await Bun.sleep(25);
+      cn = await cnOf(l.port);
+    }
+    expect(cn).toBe("default-2.test");
+    before.write("still\r\n");
+    expect(await readLine(before as unknown as net.Socket)).toMatch(/^still secure=true/);
+    before.destroy();
     expect(await cnOf(l.port, "unknown.test")).toBe("default-2.test");
     expect(await cnOf(l.port, "a.test")).toBe("a.test");
     for (let i = 0; i < 40 && own.stats.open > 0; i++) await Bun.sleep(25);

@@ -2,7 +2,7 @@
 // idle timeouts, graceful shutdown (DESIGN.md "Listeners and TLS").
 import { connections, connectionsRefused, sessions } from "./metrics.ts";
 import * as tls from "node:tls";
-import { BunTransport, bunHandlers, HandshakeTimeout, type BunSocketData, type ContextFor, type Transport, type TransportEvents } from "./transport.ts";
+import { BunTransport, bunHandlers, bunTlsHandlers, HandshakeTimeout, nativeContext, type BunSocketData, type ContextFor, type Transport, type TransportEvents } from "./transport.ts";
 import type { Connection, ConnState, Listener, ListenSpec, Logger, Reply, Tls, TlsInfo } from "./types.ts";
 
 /** Connections refused or dropped by the limits, since start (logged too). */
@@ -257,7 +257,11 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
   // Hot reload: every handshake asks the tls.certificate hook (with the client's SNI name,
   // or none for the default certificate) and sniContexts drops its contexts on a change.
   // Open connections keep the certificate they were given.
-  const unsubscribe = opts.tls.onChange(() => opts.log.info("certificates reloaded: new handshakes get them"));
+  const tlsRebinds = new Set<() => Promise<void>>();
+  const unsubscribe = opts.tls.onChange(() => {
+    opts.log.info("certificates reloaded: new handshakes get them", { listeners: tlsRebinds.size });
+    for (const rebind of tlsRebinds) void rebind();
+  });
 
   const closedOne = () => void stats.open--;
   let capLoggedAt = 0;
@@ -294,15 +298,16 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
     return true;
   }
 
-  /** Implicit TLS: the handshake at once, within handshakeMs; then the session. */
-  function handshake(spec: ListenSpec, raw: Transport): void {
-    raw.startTls(sharedOf(spec).contextFor, handshakeMs).then(
-      (t) => accept(spec, t),
+  /** Implicit TLS: the session once the handshake is done, within handshakeMs. */
+  function handshake(spec: ListenSpec, t: Transport): void {
+    t.handshaken(handshakeMs).then(
+      () => accept(spec, t),
       (err: Error) => {
+        t.destroy();
         if (err instanceof HandshakeTimeout) {
           stats.tlsHandshakeTimeouts++;
           connectionsRefused.inc({ listener: spec.name, reason: "tls_handshake_timeout" });
-          opts.log.info("tls handshake timeout", { service: spec.name, ip: raw.remoteAddress, ms: handshakeMs });
+          opts.log.info("tls handshake timeout", { service: spec.name, ip: t.remoteAddress, ms: handshakeMs });
         } else opts.log.debug("tls client error", { service: spec.name, err: err.message });
       },
     );
@@ -368,11 +373,11 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
     }
   }
 
-  /** Every port is a Bun.listen one: a few KB per idle socket, writes straight to the
-   *  kernel. Implicit-TLS ports upgrade each socket at once (with the certificate of the
-   *  moment: a reload needs no listener swap); plain ones on STARTTLS. */
-  function listenOn(spec: ListenSpec, port: number): Listener {
-    const implicitTls = spec.mode === "implicit-tls";
+  const bindError = (spec: ListenSpec, port: number, e: unknown) => new Error(`cannot listen on ${opts.address}:${port} (${spec.name}): ${(e as Error).message}`);
+
+  /** Plain ports (STARTTLS ones too): Bun.listen, a few KB per idle socket, writes straight
+   *  to the kernel. */
+  function listenPlain(spec: ListenSpec, port: number): Listener {
     let server: Bun.TCPSocketListener<BunSocketData>;
     try {
       server = Bun.listen<BunSocketData>({
@@ -382,19 +387,69 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
         ...(opts.reusePort && { reusePort: true }),
         socket: bunHandlers((s) => {
           const t = BunTransport.accept(s);
-          if (!admit(spec, t)) return;
-          if (implicitTls) handshake(spec, t);
-          else accept(spec, t);
+          if (admit(spec, t)) accept(spec, t);
         }),
       });
     } catch (e) {
-      throw new Error(`cannot listen on ${opts.address}:${port} (${spec.name}): ${(e as Error).message}`);
+      throw bindError(spec, port, e);
     }
+    return { name: spec.name, port: server.port, address: opts.address, close: async () => server.stop(false) };
+  }
+
+  /** Implicit-TLS ports: Bun.listen with Bun's TLS from the first byte (~6 KB less per idle
+   *  connection than upgrading each socket). The default certificate is the listener's; SNI
+   *  names go to the hook (`serverName`). A listener cannot change its default certificate,
+   *  so a reload binds a new listener on the port and stops the old one (its connections go
+   *  on): with reusePort both are bound for a moment, without it the port is closed for the
+   *  instant between the two binds. */
+  async function listenTls(spec: ListenSpec, port: number): Promise<Listener> {
+    const sh = sharedOf(spec);
+    const bind = (at: number, fallback: tls.SecureContext) =>
+      Bun.listen<BunSocketData>({
+        hostname: opts.address,
+        port: at,
+        ...(opts.reusePort && { reusePort: true }),
+        data: { sni: sh.contextFor },
+        tls: { secureContext: nativeContext(fallback) } as Bun.TLSOptions,
+        socket: bunTlsHandlers((s) => {
+          const t = BunTransport.accept(s);
+          if (admit(spec, t)) handshake(spec, t);
+        }),
+      });
+    let server: Bun.TCPSocketListener<BunSocketData>;
+    try {
+      server = bind(port, await sh.contextFor(undefined));
+    } catch (e) {
+      throw bindError(spec, port, e);
+    }
+    const bound = server.port;
+    let closed = false;
+    const rebind = async () => {
+      const fallback = await sh.contextFor(undefined);
+      if (closed) return;
+      const old = server;
+      if (!opts.reusePort) old.stop(false);
+      try {
+        server = bind(bound, fallback);
+      } catch (e) {
+        // Only if another program took the port in that instant: say so loudly.
+        opts.log.error("certificate reload: cannot bind the port again", { service: spec.name, port: bound, err: (e as Error).message });
+        return;
+      }
+      if (opts.reusePort) old.stop(false);
+    };
+    let chain = Promise.resolve();
+    const reload = () => (chain = chain.then(rebind, rebind));
+    tlsRebinds.add(reload);
     return {
       name: spec.name,
-      port: server.port,
+      port: bound,
       address: opts.address,
-      close: async () => server.stop(false),
+      close: async () => {
+        closed = true;
+        tlsRebinds.delete(reload);
+        server.stop(false);
+      },
     };
   }
 
@@ -409,7 +464,7 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
     },
     async listen(spec) {
       const port = opts.ports?.[spec.name] ?? (spec.port === 0 ? 0 : spec.port + opts.portOffset);
-      const l = listenOn(spec, port);
+      const l = spec.mode === "implicit-tls" ? await listenTls(spec, port) : listenPlain(spec, port);
       listeners.push(l);
       return l;
     },

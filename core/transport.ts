@@ -31,7 +31,7 @@ export type BunSocket = Bun.Socket<BunSocketData>;
 type ServerNameHandler = (data: BunSocketData | undefined, servername: string, handle: { resumeSNI(ctx: unknown, failed: boolean): void }) => unknown;
 
 /** The native context inside a node:tls SecureContext (what Bun's TLS options take). */
-const native = (c: tls.SecureContext): unknown => (c as unknown as { context: unknown }).context;
+export const nativeContext = (c: tls.SecureContext): unknown => (c as unknown as { context: unknown }).context;
 
 /** A TLS handshake that did not finish in time (the listener counts these). */
 export class HandshakeTimeout extends Error {
@@ -59,7 +59,7 @@ const serverName: ServerNameHandler = (data, servername, handle) => {
   const sni = data?.sni;
   if (!sni) return undefined;
   sni(servername).then(
-    (ctx) => handle.resumeSNI(native(ctx), false),
+    (ctx) => handle.resumeSNI(nativeContext(ctx), false),
     () => handle.resumeSNI(undefined, true),
   );
   return true;
@@ -81,6 +81,15 @@ const tlsHandlers = {
   close: (s: BunSocket) => s.data.t?.onClose(),
   serverName,
 } as Bun.SocketHandler<BunSocketData>;
+
+/** The handlers of an implicit-TLS Bun.listen listener (Bun's TLS from the first byte):
+ *  `open` runs before the handshake; the listener's `data` carries `sni`. */
+export const bunTlsHandlers = (open: (s: BunSocket) => void): Bun.SocketHandler<BunSocketData> =>
+  ({
+    ...bunHandlers(open),
+    handshake: tlsHandlers.handshake,
+    serverName,
+  }) as Bun.SocketHandler<BunSocketData>;
 
 interface Addresses {
   readonly remoteAddress: string;
@@ -237,7 +246,21 @@ export class BunTransport {
     };
   }
 
-  /** Server-side TLS on this socket (STARTTLS, or an implicit-TLS port at once): the
+  /** Resolves when this TLS socket's handshake is done; fails on a handshake error, a
+   *  close, or after `ms` (HandshakeTimeout). */
+  handshaken(ms: number): Promise<void> {
+    return new Promise<void>((res, rej) => {
+      const timer = setTimeout(() => this.handshakeDone?.(new HandshakeTimeout()), ms);
+      this.handshakeDone = (err) => {
+        this.handshakeDone = undefined;
+        clearTimeout(timer);
+        if (err) rej(err);
+        else res();
+      };
+    });
+  }
+
+  /** Server-side TLS on this socket (STARTTLS): the
    *  default certificate up front, a client's SNI name asked of `contextFor` during the
    *  handshake. Resolves with the TLS transport, after the handshake; the caller binds it. */
   async startTls(contextFor: ContextFor, handshakeMs: number): Promise<BunTransport> {
@@ -250,20 +273,12 @@ export class BunTransport {
     const fallback = await contextFor(undefined);
     if (this.closed) throw new Error("closed during TLS handshake");
     const up = new BunTransport(this);
-    const done = new Promise<void>((res, rej) => {
-      const timer = setTimeout(() => up.handshakeDone?.(new HandshakeTimeout()), Math.max(1, deadline - Date.now()));
-      up.handshakeDone = (err) => {
-        up.handshakeDone = undefined;
-        clearTimeout(timer);
-        if (err) rej(err);
-        else res();
-      };
-    });
+    const done = up.handshaken(Math.max(1, deadline - Date.now()));
     // The raw socket now carries ciphertext: its data is not ours; its close is the TLS one's.
     this.ev = { data() {}, error() {}, ended: () => up.onClose() };
     up.onceClosed(() => this.onClose());
     try {
-      this.socket.upgradeTLS<BunSocketData>({ data: { t: up, sni: contextFor }, tls: { secureContext: native(fallback) } as Bun.TLSOptions, socket: tlsHandlers });
+      this.socket.upgradeTLS<BunSocketData>({ data: { t: up, sni: contextFor }, tls: { secureContext: nativeContext(fallback) } as Bun.TLSOptions, socket: tlsHandlers });
     } catch (e) {
       up.handshakeDone?.(e as Error);
     }
