@@ -66,6 +66,8 @@ function sniContexts(t: Tls, log: Logger) {
   };
 }
 
+const idleFired = (conn: Conn): void => conn.idle();
+
 /** What every connection of one listener shares (one object per listener, not per connection). */
 interface ConnShared {
   readonly service: string;
@@ -215,13 +217,13 @@ class Conn implements Connection, TransportEvents {
     this.idleMs = ms;
     this.onIdle = onIdle;
     clearTimeout(this.idleTimer);
-    if (ms > 0) {
-      this.idleTimer = setTimeout(() => {
-        this.log.info("idle timeout", { ms: this.idleMs });
-        if (this.onIdle) this.onIdle();
-        else this.close();
-      }, ms);
-    }
+    if (ms > 0) this.idleTimer = setTimeout(idleFired, ms, this);
+  }
+  /** The idle timer fired (idleFired: one function for every connection, no closure each). */
+  idle(): void {
+    this.log.info("idle timeout", { ms: this.idleMs });
+    if (this.onIdle) this.onIdle();
+    else this.close();
   }
 
   close(): void {
