@@ -70,14 +70,16 @@ export class SessionLoop<E> {
     private readonly h: SessionHandlers<E>,
   ) {
     this.armTimer();
-    if (conn.closing.aborted) queueMicrotask(this.onAbort);
-    else conn.closing.addEventListener("abort", this.onAbort, { once: true });
+    // The loop itself is the listener (handleEvent): no closure per session.
+    if (conn.closing.aborted) queueMicrotask(() => this.handleEvent());
+    else conn.closing.addEventListener("abort", this, { once: true });
   }
 
-  private readonly onAbort = (): void => {
+  /** The shutdown signal was aborted. */
+  handleEvent(): void {
     if (this.closed) return;
     if (!this.h.shutdown(this.busy)) this.shutdownPending = true;
-  };
+  }
 
   get isBusy(): boolean {
     return this.busy;
@@ -110,7 +112,7 @@ export class SessionLoop<E> {
   close(): void {
     this.closed = true;
     // The signal is shared by every connection of a listener set (core/listen.ts): leave it.
-    this.conn.closing.removeEventListener("abort", this.onAbort);
+    this.conn.closing.removeEventListener("abort", this);
   }
 
   /** Count one protocol error; true when the limit is reached (the caller says goodbye). */
@@ -131,13 +133,14 @@ export class SessionLoop<E> {
   }
 
   private armTimer(): void {
-    const ms = this.authed ? this.limits.idleMs : this.limits.preAuthMs;
-    const onIdle = () => {
-      if (this.closed) return;
-      if (!this.h.timedOut(this.busy)) this.conn.setIdleTimeout(ms, onIdle);
-    };
-    this.conn.setIdleTimeout(ms, onIdle);
+    this.conn.setIdleTimeout(this.authed ? this.limits.idleMs : this.limits.preAuthMs, this.onIdle);
   }
+
+  /** Made once per session (not per arming). */
+  private readonly onIdle = (): void => {
+    if (this.closed) return;
+    if (!this.h.timedOut(this.busy)) this.armTimer();
+  };
 
   private setPaused(on: boolean): void {
     this.paused = on;
