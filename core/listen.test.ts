@@ -404,6 +404,22 @@ early(socket.create_connection(("127.0.0.1", ${implicit.port})), None)
     await own.shutdown(100);
   });
 
+  test("bytes that are not TLS on an implicit-TLS port close the connection; the count goes back", async () => {
+    const { hooked } = await hookedTls();
+    const own = createListenerSet({ address: "127.0.0.1", portOffset: 0, maxPerIp: 10, log, tls: hooked });
+    let sessions = 0;
+    const l = await own.listen({ name: "n5", port: 0, mode: "implicit-tls", onConnection: () => void sessions++ });
+    const s = net.connect(l.port, "127.0.0.1");
+    s.on("error", () => {});
+    const closed = new Promise((r) => s.once("close", r));
+    s.write("EHLO not tls\r\n\r\n");
+    await closed;
+    for (let i = 0; i < 40 && own.stats.open > 0; i++) await Bun.sleep(25);
+    expect(own.stats.open).toBe(0);
+    expect(sessions).toBe(0);
+    await own.shutdown(100);
+  });
+
   test("a hook that fails for a name fails that handshake only", async () => {
     const { hooked } = await hookedTls();
     const failing: Tls = {
