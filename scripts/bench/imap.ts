@@ -93,13 +93,27 @@ if (process.argv.includes("--serve")) {
   console.log(JSON.stringify({ port: server.port("imap"), pid: process.pid }));
   process.on("SIGTERM", () => void server.cleanup().then(() => process.exit(0)));
   // "rss" on stdin: collect garbage, then report the resident set size.
+  let lastTypes: Record<string, number> = {};
+  let snaps = 0;
   for await (const line of console) {
     if (line.trim() !== "rss") continue;
     Bun.gc(true);
     await Bun.sleep(100);
     Bun.gc(true);
     const { heapStats } = await import("bun:jsc");
-    console.log(JSON.stringify({ rssMiB: Math.round((process.memoryUsage().rss / 1048576) * 10) / 10, heapMiB: Math.round((heapStats().heapSize / 1048576) * 1000) / 1000 }));
+    const stats = heapStats();
+    // IMAP_BENCH_TYPES=1: on stderr, the live objects by type gained since the last "rss"
+    // (after the idle sessions: what each one holds).
+    if (process.env.IMAP_BENCH_TYPES) {
+      const delta = Object.entries(stats.objectTypeCounts)
+        .map(([k, n]) => [k, n - (lastTypes[k] ?? 0)] as const)
+        .filter(([, d]) => d !== 0)
+        .sort((a, b) => b[1] - a[1]);
+      console.error(JSON.stringify({ objectTypesGained: Object.fromEntries(delta.slice(0, 40)) }));
+      lastTypes = stats.objectTypeCounts;
+      if (process.env.IMAP_BENCH_SNAP) Bun.write(`${process.env.IMAP_BENCH_SNAP}.${snaps++}.json`, JSON.stringify(Bun.generateHeapSnapshot()));
+    }
+    console.log(JSON.stringify({ rssMiB: Math.round((process.memoryUsage().rss / 1048576) * 10) / 10, heapMiB: Math.round((stats.heapSize / 1048576) * 1000) / 1000 }));
   }
   await new Promise(() => {});
 }
