@@ -18,6 +18,7 @@ import { encodeMutf7 } from "./names.ts";
 import type { MailboxCache } from "./cache.ts";
 import type { RecentMarks } from "./recent.ts";
 import type { ImapEvent, ImapEvents } from "./events.ts";
+import type { Sessions } from "./sessions.ts";
 import { updateContexts, type UpdateContext } from "./contexts.ts";
 import { flushNotify, noteChange, noteImapEvent, pendingNotify, type NotifyState } from "./notify.ts";
 
@@ -37,6 +38,8 @@ export interface ImapOptions {
   cache: MailboxCache;
   recent: RecentMarks;
   events: ImapEvents;
+  /** The logged-in sessions, by account: they hear of changes through it. */
+  sessions: Sessions;
 }
 
 const TAG_RE = /^[^\s(){%*"\\\]+\x00-\x1f\x7f]+$/;
@@ -78,7 +81,6 @@ export class Session implements SessionHandlers<ReadEvent> {
   /** Input, backpressure, the BAD limit and the timeouts: the core's session skeleton. */
   private loop!: SessionLoop<ReadEvent>;
   private lineWaiter: LineWaiter | null = null;
-  private unsubscribe: (() => void) | null = null;
   private idlePush: { push(): void } | null = null;
   private closed = false;
   /** COMPRESS=DEFLATE (RFC 4978): both directions go through raw deflate once active. */
@@ -156,8 +158,7 @@ export class Session implements SessionHandlers<ReadEvent> {
     this.inflater?.destroy();
     this.deflater?.destroy();
     this.state = "logout";
-    this.unsubscribe?.();
-    this.unsubscribe = null;
+    this.leaveSessions();
     this.endLineWait();
   }
 
@@ -542,30 +543,24 @@ export class Session implements SessionHandlers<ReadEvent> {
     return caps;
   }
 
-  /** Become authenticated: subscribe to store events for this account. */
+  /** Become authenticated: hear of this account's changes (opts.sessions), and be ended
+   *  when an admin disables or deletes it. */
   login(user: AuthUser): void {
     this.user = user;
     this.state = "auth";
     this.loop.authenticated(true);
-    const offStore = this.core.store.onChange((ev) => this.onStoreChange(ev));
-    const offImap = this.opts.events.on((ev) => this.onImapEvent(ev));
-    // An admin disabled or deleted the account: end this session (RFC 9051 §7.1.5).
-    const offGone = this.core.store.onAccountGone((ev) => {
-      if (ev.accountId === this.user?.accountId) this.bye(`Account ${ev.reason}`);
-    });
-    this.unsubscribe = () => {
-      offStore();
-      offImap();
-      offGone();
-    };
+    this.opts.sessions.add(user.accountId, this);
+  }
+
+  private leaveSessions(): void {
+    if (this.user) this.opts.sessions.delete(this.user.accountId, this);
   }
 
   /** RFC 8437 UNAUTHENTICATE: back to the not-authenticated state, as if newly connected
    *  (TLS and compression stay): no mailbox, no ENABLEd extensions, no store events. */
   logoutToNotAuth(): void {
     this.deselect();
-    this.unsubscribe?.();
-    this.unsubscribe = null;
+    this.leaveSessions();
     this.user = null;
     this.state = "notauth";
     this.enabled.clear();
@@ -602,7 +597,8 @@ export class Session implements SessionHandlers<ReadEvent> {
 
   // ---------- changes from other sessions ----------
 
-  private onStoreChange(ev: StoreChange): void {
+  /** A change in this account (opts.sessions calls it). */
+  onStoreChange(ev: StoreChange): void {
     if (this.notify && ev.accountId === this.user?.accountId) noteChange(this, this.notify, ev);
     const sel = this.selected;
     if (!sel || ev.mailboxId !== sel.id || ev.accountId !== this.user?.accountId) return;
@@ -618,7 +614,7 @@ export class Session implements SessionHandlers<ReadEvent> {
 
   /** IMAP-only changes (subscriptions without a mailbox, METADATA): only NOTIFY wants
    *  them, and never the session's own (it knows what it did). */
-  private onImapEvent(ev: ImapEvent): void {
+  onImapEvent(ev: ImapEvent): void {
     if (!this.notify || ev.origin === this.conn.id) return;
     if (ev.accountId !== this.user?.accountId && ev.accountId !== 0) return;
     noteImapEvent(this, this.notify, ev);
