@@ -75,13 +75,19 @@ export class CommandReader {
     this.resetCommand();
   }
 
+  /** The buffer after its first `n` bytes; nothing left keeps no chunk alive (an idle
+   *  session would hold its last one). */
+  private rest(n: number): Buffer {
+    return n === this.buf.length ? EMPTY : this.buf.subarray(n);
+  }
+
   /** A raw line (IDLE's DONE, AUTHENTICATE responses). "toolong" when over the bound. */
   readLine(): string | null | "toolong" {
     const i = this.buf.indexOf(LF);
     if (i < 0) return this.buf.length > this.limits.maxLine ? "toolong" : null;
     const end = i > 0 && this.buf[i - 1] === CR ? i - 1 : i;
     const line = this.buf.subarray(0, end).toString("utf8");
-    this.buf = this.buf.subarray(i + 1);
+    this.buf = this.rest(i + 1);
     if (end > this.limits.maxLine) return "toolong";
     return line;
   }
@@ -108,7 +114,7 @@ export class CommandReader {
       const end = i > 0 && this.buf[i - 1] === CR ? i - 1 : i;
       if (end > this.limits.maxLine) return this.tooLong();
       const line = this.buf.subarray(0, end).toString("utf8");
-      this.buf = this.buf.subarray(i + 1);
+      this.buf = this.rest(i + 1);
       if (this.chunks.length === 0) {
         const m = TAG_AND_NAME.exec(line);
         this.tag = m ? m[1]! : (/^[^\s]+/.exec(line)?.[0] ?? "*");
