@@ -8,7 +8,7 @@ import type { AuthUser, Connection, Core } from "../../core/types.ts";
 import type { StoreChange } from "../../core/store/types.ts";
 import { isStoreError } from "../../core/store/errors.ts";
 import { SessionLoop, type SessionHandlers, type SessionLimits } from "../../core/session.ts";
-import { APPENDING, Args, CommandReader, ParseError, tokenize, type Chunk, type ReadEvent } from "./parser.ts";
+import { APPENDING, Args, CommandReader, ParseError, tokenize, type Chunk, type ReadEvent, type ReaderLimits } from "./parser.ts";
 import { Selected } from "./selected.ts";
 import { flagList, formatSet } from "./format.ts";
 import { SYSTEM_FLAGS } from "./flags.ts";
@@ -57,6 +57,24 @@ function sessionLimits(o: ImapOptions): SessionLimits {
   return l;
 }
 
+/** The parser's limits, one object for all the sessions of a plugin instance. */
+const readerLimitsOf = new WeakMap<ImapOptions, ReaderLimits>();
+function readerLimits(o: ImapOptions): ReaderLimits {
+  let l = readerLimitsOf.get(o);
+  if (!l)
+    readerLimitsOf.set(
+      o,
+      (l = {
+        maxLine: o.maxLine,
+        // Before login only small literals (a password); APPEND's message after.
+        maxLiteral: (cmd, authenticated) => (!authenticated ? PREAUTH_LITERAL : APPENDING.has(cmd) ? o.appendLimit : o.maxLiteral),
+        maxLiterals: o.maxLiteral * 4,
+        maxLiteralCount: 64,
+      }),
+    );
+  return l;
+}
+
 /** Who waits for the client's next raw line (Session.nextLine). */
 export interface LineWaiter {
   line(line: string | "toolong" | null): void;
@@ -92,13 +110,7 @@ export class Session implements SessionHandlers<ReadEvent> {
     readonly conn: Connection,
     readonly opts: ImapOptions,
   ) {
-    this.reader = new CommandReader({
-      maxLine: opts.maxLine,
-      // Before login only small literals (a password); APPEND's message after.
-      maxLiteral: (cmd) => (this.state === "notauth" ? PREAUTH_LITERAL : APPENDING.has(cmd) ? opts.appendLimit : opts.maxLiteral),
-      maxLiterals: opts.maxLiteral * 4,
-      maxLiteralCount: 64,
-    });
+    this.reader = new CommandReader(readerLimits(opts));
   }
 
   // ---------- lifecycle ----------
@@ -548,6 +560,7 @@ export class Session implements SessionHandlers<ReadEvent> {
   login(user: AuthUser): void {
     this.user = user;
     this.state = "auth";
+    this.reader.authenticated = true;
     this.loop.authenticated(true);
     this.opts.sessions.add(user.accountId, this);
   }
@@ -563,6 +576,7 @@ export class Session implements SessionHandlers<ReadEvent> {
     this.leaveSessions();
     this.user = null;
     this.state = "notauth";
+    this.reader.authenticated = false;
     this.enabled.clear();
     this.setNotify(null);
     this.condstore = false;
