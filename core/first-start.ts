@@ -38,6 +38,7 @@ export async function prepareDataDir(dataDir: string, config: Config, log: Logge
  *  Returns only if the exec failed (logged); the caller then serves as it is. */
 export async function firstStart(dataDir: string, config: Config, log: Logger, command: string[]): Promise<void> {
   await prepareDataDir(dataDir, config, log);
+  if (process.platform !== "linux") return; // exec.ts knows Linux's C library only
   log.info("first start: data directory prepared; starting afresh in this process");
   // What is written reaches the stream before the process image is replaced.
   await new Promise<void>((r) => process.stdout.write("", () => r()));
