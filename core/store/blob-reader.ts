@@ -1,0 +1,78 @@
+// Small blobs read in batches on a worker thread. On the event loop an open/read/close of a
+// 10 KiB blob costs ~6.6 µs (most of it the kernel's path walk and copy). A client that
+// pipelines RETRs asks for many at once: one hop to this thread for the lot costs the event
+// loop ~1-3 µs a blob (batches of 8-32), and the reads run on the other core. (They cost
+// that thread about twice as much as on the event loop — the wake-ups and the message — so
+// this pays only where the event loop is the bottleneck: POP3 RETR per process measured
+// 27 → 22 µs on the event loop, 30 → 37 µs over all threads.) The worker reads straight
+// into one SharedArrayBuffer per batch (the caller's, reused): nothing is copied or
+// transferred per blob.
+import { workerCalls } from "./blob-worker.ts";
+
+export interface BlobReadJob {
+  path: string;
+  /** The size the caller expects; a file of another length is reported as unreadable. */
+  size: number;
+}
+
+export interface BlobBatchReader {
+  /** Each file's bytes (views of one shared buffer: `into` when given and large enough, so
+   *  a caller that reads batch after batch reuses one, without a fresh zero-filled buffer
+   *  each time), or null when it is missing, unreadable or not `size` bytes long (the
+   *  caller then reads it the general way and reports). */
+  read(jobs: readonly BlobReadJob[], into?: SharedArrayBuffer): Promise<(Uint8Array | null)[]>;
+  close(): void;
+}
+
+const WORKER_SOURCE = String.raw`
+const fs = require("node:fs");
+self.onmessage = (e) => {
+  const { n, sab, paths, sizes, offs } = e.data;
+  const view = new Uint8Array(sab);
+  const got = new Array(paths.length);
+  for (let i = 0; i < paths.length; i++) {
+    let fd = -1;
+    try {
+      fd = fs.openSync(paths[i], "r");
+      // One byte more than expected: a longer file is not what the row says. A regular
+      // file reads short only at its end.
+      let have = 0;
+      for (;;) {
+        const want = sizes[i] + 1 - have;
+        const r = fs.readSync(fd, view, offs[i] + have, want, have);
+        have += r;
+        if (r < want || have > sizes[i]) break;
+      }
+      got[i] = have;
+    } catch {
+      got[i] = -1;
+    } finally {
+      if (fd >= 0) try { fs.closeSync(fd); } catch {}
+    }
+  }
+  postMessage({ n, got });
+};
+`;
+
+/** Reads on a worker thread (blob-worker.ts), one call per batch. */
+export function createBlobBatchReader(): BlobBatchReader {
+  const calls = workerCalls<number[]>(WORKER_SOURCE, "blob reader", (data) => {
+    const d = data as { n: number; got: number[] };
+    return [[d.n, d.got]];
+  });
+  return {
+    async read(jobs, into) {
+      if (jobs.length === 0) return [];
+      const offs: number[] = [];
+      let total = 0;
+      for (const j of jobs) {
+        offs.push(total);
+        total += j.size + 1;
+      }
+      const sab = into && into.byteLength >= total ? into : new SharedArrayBuffer(total);
+      const got = await calls.call((w, n) => w.postMessage({ n, sab, paths: jobs.map((j) => j.path), sizes: jobs.map((j) => j.size), offs }));
+      return jobs.map((j, i) => (got[i] === j.size ? new Uint8Array(sab, offs[i], j.size) : null));
+    },
+    close: () => calls.close("blob store closed"),
+  };
+}
