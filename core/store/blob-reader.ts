@@ -27,9 +27,12 @@ export interface BlobBatchReader {
 const WORKER_SOURCE = String.raw`
 const fs = require("node:fs");
 self.onmessage = (e) => {
-  const { n, sab, paths, sizes, offs } = e.data;
+  const { n, sab, joined, at } = e.data;
+  const paths = joined.split("\0");
+  const sizes = at.subarray(0, paths.length);
+  const offs = at.subarray(paths.length);
   const view = new Uint8Array(sab);
-  const got = new Array(paths.length);
+  const got = new Int32Array(paths.length);
   for (let i = 0; i < paths.length; i++) {
     let fd = -1;
     try {
@@ -56,22 +59,27 @@ self.onmessage = (e) => {
 
 /** Reads on a worker thread (blob-worker.ts), one call per batch. */
 export function createBlobBatchReader(): BlobBatchReader {
-  const calls = workerCalls<number[]>(WORKER_SOURCE, "blob reader", (data) => {
-    const d = data as { n: number; got: number[] };
+  const calls = workerCalls<Int32Array>(WORKER_SOURCE, "blob reader", (data) => {
+    const d = data as { n: number; got: Int32Array };
     return [[d.n, d.got]];
   });
   return {
     async read(jobs, into) {
       if (jobs.length === 0) return [];
-      const offs: number[] = [];
+      // One string and one array per batch, not one per blob: the message is cloned on
+      // both sides. `at` holds the sizes, then the offsets.
+      const k = jobs.length;
+      const at = new Int32Array(2 * k);
       let total = 0;
-      for (const j of jobs) {
-        offs.push(total);
-        total += j.size + 1;
+      for (let i = 0; i < k; i++) {
+        at[i] = jobs[i]!.size;
+        at[k + i] = total;
+        total += jobs[i]!.size + 1;
       }
       const sab = into && into.byteLength >= total ? into : new SharedArrayBuffer(total);
-      const got = await calls.call((w, n) => w.postMessage({ n, sab, paths: jobs.map((j) => j.path), sizes: jobs.map((j) => j.size), offs }));
-      return jobs.map((j, i) => (got[i] === j.size ? new Uint8Array(sab, offs[i], j.size) : null));
+      const joined = jobs.map((j) => j.path).join("\0");
+      const got = await calls.call((w, n) => w.postMessage({ n, sab, joined, at }));
+      return jobs.map((j, i) => (got[i] === j.size ? new Uint8Array(sab, at[k + i], j.size) : null));
     },
     close: () => calls.close("blob store closed"),
   };
