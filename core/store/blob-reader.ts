@@ -1,12 +1,12 @@
 // Small blobs read in batches on a worker thread. On the event loop an open/read/close of a
 // 10 KiB blob costs ~6.6 µs (most of it the kernel's path walk and copy). A client that
-// pipelines RETRs asks for many at once: one hop to this thread for the lot costs the event
-// loop ~1-3 µs a blob (batches of 8-32), and the reads run on the other core. (They cost
-// that thread about twice as much as on the event loop — the wake-ups and the message — so
-// this pays only where the event loop is the bottleneck: POP3 RETR per process measured
-// 27 → 22 µs on the event loop, 30 → 37 µs over all threads.) The worker reads straight
-// into one SharedArrayBuffer per batch (the caller's, reused): nothing is copied or
-// transferred per blob.
+// pipelines RETRs asks for many at once: one hop to this thread for the lot, and the reads
+// run on another core. A hop is dear here (a message round trip costs ~24 µs of CPU on
+// each side, most of it waking the other thread), so it pays only per batch, and only where
+// the event loop is the bottleneck: POP3 RETR of 10 KiB went from ~27 to 18-19 µs on the
+// event loop, and from 29-30 to ~32 µs over all threads (quiet machine). The worker reads
+// straight into one SharedArrayBuffer per batch (the caller's, reused): nothing is copied
+// or transferred per blob.
 import { workerCalls } from "./blob-worker.ts";
 
 export interface BlobReadJob {
