@@ -83,6 +83,17 @@ describe("pipelined RETRs", () => {
     expect(fs.batches.length).toBe(before);
   });
 
+  test("batchReads off (several processes): every blob read inline, the same answers", async () => {
+    const fs = fakeStore(raws, { prefixes });
+    fs.batchReads = "on";
+    fs.deps.batchReads = false;
+    const c = await session(fs, new FakeConn());
+    c.send(retrAll);
+    await until(c, (o) => o.length >= all.length);
+    expect(c.out).toBe(all);
+    expect(fs.batches).toEqual([]);
+  });
+
   test("a blob missing from the batch, or a batch that fails, is read the general way", async () => {
     for (const mode of [new Set([4, 5, 30]), "fail"] as const) {
       const fs = fakeStore(raws, { prefixes });

@@ -38,6 +38,8 @@ export interface Pop3Deps {
   auth(cred: Credentials): Promise<AuthResult>;
   locks: MaildropLocks;
   limits: Pop3Limits;
+  /** Pipelined RETRs read in batches (BlobStore.readMany) when the store can: default on. */
+  batchReads?: boolean;
 }
 
 /** RFC 2449 §4: a command line is at most 255 octets with its CRLF. */
@@ -92,6 +94,7 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   const syncReadMax = deps.store.blobs.syncReadMax ?? 0;
   const blobs = deps.store.blobs;
   const readInto = blobs.readInto?.bind(blobs);
+  const readMany = deps.batchReads === false ? undefined : blobs.readMany?.bind(blobs);
   const lines = createLineReader(MAX_LINE);
   /** Whole lines read but not handled yet (PIPELINING). */
   const queue: Queued[] = [];
@@ -357,7 +360,7 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   /** Starts one batch read of the blobs of `first` (when given) and of the RETRs queued
    *  behind it that RETR in place would read; false when fewer than BATCH_MIN qualify. */
   function startBatch(r: MessageReader, first?: DropMessage): boolean {
-    if (!blobs.readMany || batchRead || !drop || queue.length + (first ? 1 : 0) < BATCH_MIN) return false;
+    if (!readMany || batchRead || !drop || queue.length + (first ? 1 : 0) < BATCH_MIN) return false;
     // Read for a RETR that a DELE overtook, or expunged meanwhile: never taken.
     for (const [m, e] of batched) if (m.deleted || m.gone) take(m, e);
     let slab = slabs.find((b) => b.live === 0);
@@ -389,11 +392,10 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
     const into = slab;
     into.live = msgs.length;
     const done = (got: readonly (Uint8Array | null)[]) => msgs.forEach((m, i) => batched.set(m, { body: got[i] ?? null, slab: into }));
-    batchRead = blobs
-      .readMany(
-        msgs.map((m, i) => ({ id: m.blobId, size: sizes[i]! })),
-        into.sab,
-      )
+    batchRead = readMany(
+      msgs.map((m, i) => ({ id: m.blobId, size: sizes[i]! })),
+      into.sab,
+    )
       .then(done, (err: Error) => {
         // Each of these RETRs then reads the general way, and reports.
         conn.log.warn("pop3 batch read failed", { err: (err as Error).message });
