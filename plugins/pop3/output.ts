@@ -35,6 +35,11 @@ export class OutBuffer {
     return { buf: this.arena, offset: this.used };
   }
 
+  /** Whether reserve(n) can succeed: `n` fits in one buffer. */
+  fits(n: number): boolean {
+    return n <= ARENA;
+  }
+
   /** `n` bytes were written at the offset reserve() gave. */
   commit(n: number): void {
     this.used += n;

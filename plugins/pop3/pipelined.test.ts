@@ -83,6 +83,23 @@ describe("pipelined RETRs", () => {
     expect(fs.batches.length).toBe(before);
   });
 
+  test("a message too large for RETR in place is not read by a batch (it goes the general way)", async () => {
+    const big = `Subject: big\r\n\r\n${"a clean line of text\r\n".repeat(5000)}`; // ~110 KB
+    const mix = [raws[0]!, raws[1]!, big, raws[3]!, raws[4]!, raws[5]!];
+    const fs = fakeStore(mix);
+    fs.batchReads = "on";
+    const asked: number[] = [];
+    const readMany = fs.deps.store.blobs.readMany!;
+    fs.deps.store.blobs = { ...fs.deps.store.blobs, readMany: (b, into) => (asked.push(...b.map((x) => x.size)), readMany(b, into)) };
+    const c = await session(fs, new FakeConn());
+    c.send(mix.map((_, i) => `RETR ${i + 1}\r\n`).join(""));
+    const want = mix.map((r) => answer("", r)).join("");
+    await until(c, (o) => o.length >= want.length);
+    expect(c.out).toBe(want);
+    expect(asked.length).toBeGreaterThanOrEqual(4);
+    expect(asked).not.toContain(big.length);
+  });
+
   test("batchReads off (several processes): every blob read inline, the same answers", async () => {
     const fs = fakeStore(raws, { prefixes });
     fs.batchReads = "on";

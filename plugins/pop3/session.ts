@@ -369,7 +369,8 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
     const sizes: number[] = [];
     let bytes = 0;
     const add = (m: DropMessage): boolean => {
-      if (m.gone || m.deleted || m.stored > syncReadMax || m.size !== m.stored || batched.has(m) || msgs.includes(m)) return true;
+      // (Not one that RETR in place would not take: too large for the output buffer.)
+      if (m.gone || m.deleted || m.stored > syncReadMax || !out.fits(m.stored + 64) || m.size !== m.stored || batched.has(m) || msgs.includes(m)) return true;
       const p = r.prefixNow(m);
       if (p === undefined) return false; // not fetched yet: stop here
       if (p === null || p.length > m.stored) return true; // gone, or not in place: the general way
