@@ -70,7 +70,7 @@ describe("pipelined RETRs", () => {
     expect(c.out).toBe(all);
     // Batches formed (at least BATCH_MIN blobs each), and few blobs were read one by one.
     expect(fs.batches.length).toBeGreaterThan(0);
-    for (const n of fs.batches) expect(n).toBeGreaterThanOrEqual(4);
+    for (const n of fs.batches) expect(n).toBeGreaterThanOrEqual(8);
     expect(fs.batches.reduce((a, b) => a + b, 0)).toBeGreaterThan(30);
     // Buffers the connection kept were not written into again.
     expect(c.held.length).toBeGreaterThanOrEqual(2);
@@ -85,7 +85,7 @@ describe("pipelined RETRs", () => {
 
   test("a message too large for RETR in place is not read by a batch (it goes the general way)", async () => {
     const big = `Subject: big\r\n\r\n${"a clean line of text\r\n".repeat(5000)}`; // ~110 KB
-    const mix = [raws[0]!, raws[1]!, big, raws[3]!, raws[4]!, raws[5]!];
+    const mix = [raws[0]!, raws[1]!, big, ...raws.slice(3, 12)];
     const fs = fakeStore(mix);
     fs.batchReads = "on";
     const asked: number[] = [];
@@ -96,7 +96,7 @@ describe("pipelined RETRs", () => {
     const want = mix.map((r) => answer("", r)).join("");
     await until(c, (o) => o.length >= want.length);
     expect(c.out).toBe(want);
-    expect(asked.length).toBeGreaterThanOrEqual(4);
+    expect(asked.length).toBeGreaterThan(0);
     expect(asked).not.toContain(big.length);
   });
 
