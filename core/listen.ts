@@ -184,6 +184,13 @@ class Conn implements Connection, TransportEvents {
   write(data: string | Uint8Array): void {
     if (!this.done && !this.t.destroyed) this.t.write(data);
   }
+  writeReusable(data: Uint8Array): boolean {
+    if (this.closed || this.socket.destroyed) return true;
+    this.socket.write(data);
+    // Nothing left queued: the socket took all of it at once. Otherwise the stream may hold
+    // it by reference (a write queued behind a pending one) until it drains.
+    return this.socket.writableLength === 0;
+  }
   drain(): Promise<void> {
     if (this.done || !this.t.needDrain) return Promise.resolve();
     return this.t.waitDrain();

@@ -73,6 +73,10 @@ export interface Connection {
   /** Called once, whatever closed the connection. */
   onClose(cb: () => void): void;
   write(data: string | Uint8Array): void;
+  /** write() for a caller that reuses its buffer: true when the connection kept no reference
+   *  to `data` (sent or copied), so the caller may fill it again at once; false when it may
+   *  still hold it (queued behind earlier writes): then it must be left alone. */
+  writeReusable?(data: Uint8Array): boolean;
   /** Resolves when the socket's write buffer has drained (backpressure). */
   drain(): Promise<void>;
   pause(): void;

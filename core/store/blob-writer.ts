@@ -6,9 +6,8 @@
 // commits), rename them into place, then fsync each touched directory once, also
 // concurrently. Only then does any blob of the batch resolve: the same guarantee as one
 // blob at a time (file and directory entry durable before put() resolves).
-//
-// The worker's code is a plain JS string run from a blob: URL, so `bun build --compile`
-// needs no extra entry point (and its bundler cannot rewrite the worker's `require`).
+
+import { workerCalls } from "./blob-worker.ts";
 
 export interface BlobJob {
   /** Temp file path (in the blob store's tmp dir, same filesystem). */
@@ -118,67 +117,24 @@ self.onmessage = (e) => {
 };
 `;
 
-/** A lazily started worker; it keeps the process alive only while writes are pending. */
+/** Writes on a worker thread (blob-worker.ts), batched there. */
 export function createBlobWriter(): BlobWriter {
-  let worker: Worker | null = null;
-  let url: string | null = null;
-  let seq = 0;
   let batches = 0;
   let blobs = 0;
-  const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
-
-  function start(): Worker {
-    url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "application/javascript" }));
-    const w = new Worker(url);
-    w.onmessage = (e: MessageEvent<{ batches: number; done: { n: number; err: string | null }[] }>) => {
-      batches = e.data.batches;
-      blobs += e.data.done.length;
-      for (const d of e.data.done) {
-        const p = pending.get(d.n);
-        if (!p) continue;
-        pending.delete(d.n);
-        if (d.err === null) p.resolve();
-        else p.reject(new Error(`blob write failed: ${d.err}`));
-      }
-      if (pending.size === 0) w.unref();
-    };
-    w.onerror = (e: ErrorEvent) => {
-      // The worker died: fail what it held; the next write starts a new one.
-      const err = new Error(`blob writer failed: ${e.message}`);
-      for (const p of pending.values()) p.reject(err);
-      pending.clear();
-      stop();
-    };
-    return w;
-  }
-
-  function stop(): void {
-    worker?.terminate();
-    worker = null;
-    if (url) URL.revokeObjectURL(url);
-    url = null;
-  }
-
+  const calls = workerCalls<void>(WORKER_SOURCE, "blob writer", function* (data) {
+    const d = data as { batches: number; done: { n: number; err: string | null }[] };
+    batches = d.batches;
+    blobs += d.done.length;
+    for (const x of d.done) yield [x.n, x.err === null ? undefined : new Error(`blob write failed: ${x.err}`)];
+  });
   return {
     write(job: BlobJob): Promise<void> {
-      worker ??= start();
-      const n = ++seq;
       // A copy of exactly these bytes, transferred (cloning a Buffer view would copy its
       // whole pool; Buffer#slice is a view, hence the constructor).
       const data = new Uint8Array(job.data);
-      const w = worker;
-      return new Promise<void>((resolve, reject) => {
-        if (pending.size === 0) w.ref();
-        pending.set(n, { resolve, reject });
-        w.postMessage({ ...job, data, n }, [data.buffer]);
-      });
+      return calls.call((w, n) => w.postMessage({ ...job, data, n }, [data.buffer]));
     },
     stats: () => ({ batches, blobs }),
-    close(): void {
-      const err = new Error("blob store closed");
-      for (const p of pending.values()) p.reject(err);
-      pending.clear();
-      stop();
-    },
+    close: () => calls.close("blob store closed"),
   };
 }

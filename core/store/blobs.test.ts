@@ -88,3 +88,37 @@ test("readInto reads a blob at an offset of the caller's buffer; a missing, shor
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("readMany reads blobs on the reader thread into the caller's shared buffer; missing, wrong-sized and bad ids are null", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kotakpos-blobs-"));
+  const bs = await createFsBlobStore(dir);
+  try {
+    const datas = Array.from({ length: 20 }, (_, i) => new TextEncoder().encode(`blob ${i} `.repeat(100 + i * 37)));
+    const ids = await Promise.all(datas.map(async (d) => (await bs.put(d)).id));
+    const gone = (await bs.put(new TextEncoder().encode("deleted before the read"))).id;
+    bs.deleteSync(gone);
+    const asks = [
+      ...ids.map((id, i) => ({ id, size: datas[i]!.length })),
+      { id: gone, size: 23 },
+      { id: ids[0]!, size: datas[0]!.length - 1 }, // the file is longer
+      { id: ids[1]!, size: datas[1]!.length + 1 }, // the file is shorter
+      { id: "../../etc/passwd", size: 10 },
+      { id: ids[2]!, size: 1 << 30 }, // past syncReadMax: not for this path
+    ];
+    const into = new SharedArrayBuffer(asks.reduce((a, b) => a + (b.size < 1 << 20 ? b.size + 1 : 0), 0));
+    const got = await bs.readMany(asks, into);
+    expect(got).toHaveLength(asks.length);
+    datas.forEach((d, i) => {
+      expect(got[i]).toEqual(d);
+      expect(got[i]!.buffer).toBe(into);
+    });
+    expect(got.slice(datas.length)).toEqual([null, null, null, null, null]);
+    // Without a buffer (or one too small) it makes its own.
+    const again = await bs.readMany([{ id: ids[3]!, size: datas[3]!.length }], new SharedArrayBuffer(4));
+    expect(again[0]).toEqual(datas[3]);
+    expect(await bs.readMany([])).toEqual([]);
+  } finally {
+    bs.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

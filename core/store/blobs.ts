@@ -7,6 +7,7 @@
 import { readdir, stat, unlink } from "node:fs/promises";
 import { closeSync, existsSync, fsync, mkdirSync, openSync, readFileSync, readSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
+import { createBlobBatchReader } from "./blob-reader.ts";
 import { createBlobWriter } from "./blob-writer.ts";
 import type { BlobStore, StoredBlob } from "./types.ts";
 
@@ -36,6 +37,7 @@ export interface FsBlobStore extends BlobBackend {
   readonly dir: string;
   path(id: string): string;
   readInto(id: string, size: number, buf: Uint8Array, offset: number): void;
+  readMany(blobs: readonly { id: string; size: number }[], into?: SharedArrayBuffer): Promise<(Uint8Array | null)[]>;
 }
 
 export function sha256Hex(data: Uint8Array): string {
@@ -82,6 +84,8 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
 
   // Writes go to a worker thread in batches (see blob-writer.ts).
   const writer = createBlobWriter();
+  // Batched small reads go to another (blob-reader.ts).
+  const reader = createBlobBatchReader();
   async function write(id: string, data: Uint8Array): Promise<StoredBlob> {
     const final = path(id);
     const tmp = join(tmpDir, `${process.pid}.${++seq}.${id.slice(0, 16)}`);
@@ -143,6 +147,15 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
         closeSync(fd);
       }
     },
+    async readMany(blobs: readonly { id: string; size: number }[], into?: SharedArrayBuffer): Promise<(Uint8Array | null)[]> {
+      const ok = blobs.map((b) => HEX64.test(b.id) && b.size <= SYNC_READ_MAX);
+      const got = await reader.read(
+        blobs.filter((_, i) => ok[i]).map((b) => ({ path: path(b.id), size: b.size })),
+        into,
+      );
+      let k = 0;
+      return ok.map((o) => (o ? got[k++]! : null));
+    },
     has: async (id: string) => (await exists(path(id))) || (await exists(legacyPath(id))),
     async delete(id: string): Promise<void> {
       for (const p of [path(id), legacyPath(id)]) {
@@ -180,7 +193,10 @@ export async function createFsBlobStore(dir: string): Promise<FsBlobStore> {
       }
     },
     writeStats: () => writer.stats(),
-    close: () => writer.close(),
+    close() {
+      writer.close();
+      reader.close();
+    },
     async cleanTemp(olderThanMs: number): Promise<number> {
       let n = 0;
       const now = Date.now();

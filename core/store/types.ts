@@ -318,6 +318,11 @@ export interface BlobStore {
    *  have room for size + 1 bytes (the one more tells a longer file). Throws when the blob
    *  is missing or not `size` bytes; the caller then uses get(). */
   readInto?(id: string, size: number, buf: Uint8Array, offset: number): void;
+  /** Reads small blobs (each at most syncReadMax) together, off the calling thread (one hop
+   *  for the lot: pipelined POP3 RETRs): per blob its bytes, or null when it is missing or
+   *  not `size` bytes (the caller then uses get(), which reports). The bytes are views of
+   *  `into` when given and large enough (size + 1 each): the caller's buffer, reused. */
+  readMany?(blobs: readonly { id: string; size: number }[], into?: SharedArrayBuffer): Promise<(Uint8Array | null)[]>;
   has(id: string): Promise<boolean>;
   delete(id: string): Promise<void>;
   list(): AsyncIterable<{ id: string; mtimeMs: number }>;

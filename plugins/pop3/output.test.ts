@@ -43,3 +43,25 @@ test("a large piece is kept as it is, between the gathered ones; a buffer taken 
   }
   expect(text(out.take())).toBe(Array.from({ length: 100 }, (_, i) => `+OK line ${i}\r\n`).join("") + many.join(""));
 });
+
+test("recycle(): once the socket let go of every piece taken, the next answers refill the same buffer", () => {
+  const out = new OutBuffer();
+  out.line("+OK one");
+  const [first] = out.take();
+  out.recycle();
+  out.line("+OK two");
+  const [second] = out.take();
+  expect(second!.buffer).toBe(first!.buffer);
+  expect(text([second!])).toBe("+OK two\r\n");
+  // Not recycled (the socket may hold it): a new buffer, the old bytes left alone.
+  out.line("+OK three");
+  const [third] = out.take();
+  expect(third!.buffer).not.toBe(second!.buffer);
+  expect(text([second!])).toBe("+OK two\r\n");
+  // recycle() after answers were gathered again keeps them (nothing is overwritten).
+  out.line("+OK four");
+  out.recycle();
+  out.line("+OK five");
+  expect(text(out.take())).toBe("+OK four\r\n+OK five\r\n");
+  expect(text([third!])).toBe("+OK three\r\n");
+});

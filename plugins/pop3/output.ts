@@ -1,8 +1,9 @@
 // Answers gathered for one write (session.ts): small pieces are copied into one buffer as
 // they come, so a flush writes that buffer as it is (no Buffer.concat), and a RETR can
 // read its blob straight into it (BlobStore.readInto: no buffer per message). A buffer
-// handed to the socket is never written again (the socket may still hold it): each flush
-// starts a new one.
+// handed to the socket is written again only when the socket said it kept no reference
+// (Connection.writeReusable: recycle()); else the next flush starts a new one. A fresh
+// 96 KiB buffer per flush cost ~5 % of a RETR in page faults and madvise.
 
 /** The gathering buffer: the flush threshold (64 KiB) plus a message read in place. */
 const ARENA = 96 * 1024;
@@ -12,6 +13,9 @@ const COPY_MAX = 32 * 1024;
 export class OutBuffer {
   private pieces: Buffer[] = [];
   private arena: Buffer | null = null;
+  /** The arena of the last take(), and one free to fill again (recycle()). */
+  private taken: Buffer | null = null;
+  private spare: Buffer | null = null;
   /** The arena's bytes [start, used) are gathered and not yet in `pieces`. */
   private start = 0;
   private used = 0;
@@ -24,10 +28,16 @@ export class OutBuffer {
     if (n > ARENA) return null;
     if (!this.arena || this.used + n > this.arena.length) {
       this.seal();
-      this.arena = Buffer.allocUnsafe(ARENA);
+      this.arena = this.spare ?? Buffer.allocUnsafe(ARENA);
+      this.spare = null;
       this.start = this.used = 0;
     }
     return { buf: this.arena, offset: this.used };
+  }
+
+  /** Whether reserve(n) can succeed: `n` fits in one buffer. */
+  fits(n: number): boolean {
+    return n <= ARENA;
   }
 
   /** `n` bytes were written at the offset reserve() gave. */
@@ -64,15 +74,24 @@ export class OutBuffer {
     this.seal();
     const out = this.pieces;
     this.pieces = [];
+    this.taken = this.arena;
     this.arena = null;
     this.start = this.used = 0;
     this.bytes = 0;
     return out;
   }
 
+  /** Every piece of the last take() was written and let go of by the socket: its buffer
+   *  is filled again by the next answers. */
+  recycle(): void {
+    if (this.taken && !this.arena) this.spare = this.taken;
+    this.taken = null;
+  }
+
   /** Drops what is gathered (the connection closed). */
   clear(): void {
     this.take();
+    this.taken = this.spare = null;
   }
 
   private seal(): void {

@@ -6,7 +6,7 @@ import type { BlobStore, Store } from "../../core/store/types.ts";
 import type { DropMessage, Maildrop } from "./maildrop.ts";
 
 /** Prefixes fetched per query (and held: a few KiB). */
-const WINDOW = 64;
+const WINDOW = 256;
 
 export interface MessageParts {
   /** The stored prefix, encoded; empty when none. */

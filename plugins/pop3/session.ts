@@ -17,7 +17,7 @@ import { terminateInPlace } from "./wire.ts";
 
 export type Pop3Conn = Pick<
   Connection,
-  "id" | "secure" | "plaintextLoginAllowed" | "log" | "closing" | "onData" | "onClose" | "write" | "drain" | "pause" | "resume" | "upgradeTls" | "setIdleTimeout" | "close"
+  "id" | "secure" | "plaintextLoginAllowed" | "log" | "closing" | "onData" | "onClose" | "write" | "writeReusable" | "drain" | "pause" | "resume" | "upgradeTls" | "setIdleTimeout" | "close"
 >;
 
 export interface Pop3Limits {
@@ -33,11 +33,13 @@ export interface Pop3Limits {
 
 export interface Pop3Deps {
   hostname: string;
-  store: Pick<Store, "getMailbox" | "blobList" | "prefixes" | "remove" | "onChange" | "onAccountGone"> & { blobs: Pick<BlobStore, "get" | "syncReadMax" | "readInto"> };
+  store: Pick<Store, "getMailbox" | "blobList" | "prefixes" | "remove" | "onChange" | "onAccountGone"> & { blobs: Pick<BlobStore, "get" | "syncReadMax" | "readInto" | "readMany"> };
   /** The `auth` hook, bound to this connection. */
   auth(cred: Credentials): Promise<AuthResult>;
   locks: MaildropLocks;
   limits: Pop3Limits;
+  /** Pipelined RETRs read in batches (BlobStore.readMany) when the store can: default on. */
+  batchReads?: boolean;
 }
 
 /** RFC 2449 §4: a command line is at most 255 octets with its CRLF. */
@@ -51,11 +53,31 @@ const QUEUE_LOW = 8;
  *  message read that way (memory stays bounded). */
 const READ_AHEAD = 4;
 const READ_AHEAD_MAX_BYTES = 1 << 20;
+/** Pipelined RETRs of small messages are read together off the event loop (BlobStore.
+ *  readMany: one hop for the lot instead of an open/read/close each here) when at least
+ *  BATCH_MIN are queued; at most BATCH_MAX messages and BATCH_BYTES are held read ahead.
+ *  A hop costs the event loop about what reading 4 blobs here does (~24 µs against ~6.6
+ *  each, measured), hence 8. A lone RETR (most clients do not pipeline) is read here. */
+const BATCH_MIN = 8;
+const BATCH_MAX = 32;
+const BATCH_BYTES = 256 * 1024;
 /** Pipelined answers are gathered and written together (one write instead of one per
  *  answer: the write is most of a small RETR's cost) up to this many octets … */
 const OUT_FLUSH = 64 * 1024;
 
 type State = "authorization" | "transaction" | "update";
+
+/** A buffer batch reads land in, and how many of its blobs are not taken yet. */
+interface Slab {
+  sab: SharedArrayBuffer;
+  live: number;
+}
+/** A blob read by a batch (a view of its slab); null: that read failed, and the general
+ *  way reads again and reports. */
+interface Batched {
+  body: Uint8Array | null;
+  slab: Slab;
+}
 
 /** A line read and not handled yet, with its parse once one was needed. */
 interface Queued {
@@ -72,6 +94,8 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   const { limits } = deps;
   const syncReadMax = deps.store.blobs.syncReadMax ?? 0;
   const blobs = deps.store.blobs;
+  const readInto = blobs.readInto?.bind(blobs);
+  const readMany = deps.batchReads === false ? undefined : blobs.readMany?.bind(blobs);
   const lines = createLineReader(MAX_LINE);
   /** Whole lines read but not handled yet (PIPELINING). */
   const queue: Queued[] = [];
@@ -83,6 +107,15 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
   let reader: MessageReader | null = null;
   let io: TxnIo | null = null;
   const ahead = new Map<DropMessage, Promise<MessageParts | null>>();
+  /** Blobs of queued RETRs read by a batch, until their RETR takes them. */
+  const batched = new Map<DropMessage, Batched>();
+  /** The shared buffers batches read into: two (the next batch is read while the last
+   *  one's are answered), made when the client first pipelines, kept until the session
+   *  ends (2 × 256 KiB; POP3 sessions end once mail is fetched). Dropping them whenever the
+   *  queue ran dry made one anew for nearly every batch (measured: 1,416 for 32,000 RETRs). */
+  const slabs: Slab[] = [];
+  /** The batch read in flight. */
+  let batchRead: Promise<void> | null = null;
   /** Answers not written yet (TRANSACTION state: see OUT_FLUSH). */
   const out = new OutBuffer();
 
@@ -122,7 +155,12 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
     if (out.bytes === 0) return;
     const pieces = out.take();
     if (ended) return;
-    for (const p of pieces) conn.write(p);
+    let reusable = conn.writeReusable !== undefined;
+    for (const p of pieces) {
+      if (!conn.writeReusable) conn.write(p);
+      else if (!conn.writeReusable(p)) reusable = false;
+    }
+    if (reusable) out.recycle();
   }
   /** One response line. In the TRANSACTION state answers are gathered until the queue of
    *  pipelined commands runs dry (or OUT_FLUSH); before it, each is written at once (logins
@@ -179,6 +217,8 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
     loop.close();
     clearQueue();
     ahead.clear();
+    batched.clear();
+    slabs.length = 0;
     out.clear();
     // Closed without QUIT (or idle, or shutdown): deletions are not applied (RFC 1939 §6).
     releaseMaildrop();
@@ -314,8 +354,63 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
         flush();
         return conn.drain();
       },
-      retrInPlace: blobs.readInto ? (msg) => retrInPlace(r, msg, blobs.readInto!.bind(blobs)) : undefined,
+      retrInPlace: readInto ? (msg) => retrInPlace(r, msg, readInto) : undefined,
     };
+  }
+
+  /** Starts one batch read of the blobs of `first` (when given) and of the RETRs queued
+   *  behind it that RETR in place would read; false when fewer than BATCH_MIN qualify. */
+  function startBatch(r: MessageReader, first?: DropMessage): boolean {
+    if (!readMany || batchRead || !drop || queue.length + (first ? 1 : 0) < BATCH_MIN) return false;
+    // Read for a RETR that a DELE overtook, or expunged meanwhile: never taken.
+    for (const [m, e] of batched) if (m.deleted || m.gone) take(m, e);
+    let slab = slabs.find((b) => b.live === 0);
+    if (!slab && slabs.length >= 2) return false;
+    const msgs: DropMessage[] = [];
+    const sizes: number[] = [];
+    let bytes = 0;
+    const add = (m: DropMessage): boolean => {
+      // (Not one that RETR in place would not take: too large for the output buffer.)
+      if (m.gone || m.deleted || m.stored > syncReadMax || !out.fits(m.stored + 64) || m.size !== m.stored || batched.has(m) || msgs.includes(m)) return true;
+      const p = r.prefixNow(m);
+      if (p === undefined) return false; // not fetched yet: stop here
+      if (p === null || p.length > m.stored) return true; // gone, or not in place: the general way
+      const size = m.stored - p.length;
+      if (msgs.length + batched.size >= BATCH_MAX || bytes + size + msgs.length + 1 > BATCH_BYTES + BATCH_MAX) return false;
+      msgs.push(m);
+      sizes.push(size);
+      bytes += size;
+      return true;
+    };
+    if (first && !add(first)) return false;
+    for (let i = 0; i < queue.length; i++) {
+      const p = parsed(queue[i]!);
+      if (!p?.ok || p.cmd.keyword !== "RETR") continue;
+      const l = lookup(drop, parseNumber(p.cmd.args[0]));
+      if (l.ok && !add(l.msg)) break;
+    }
+    if (msgs.length < BATCH_MIN) return false;
+    if (!slab) slabs.push((slab = { sab: new SharedArrayBuffer(BATCH_BYTES + BATCH_MAX), live: 0 }));
+    const into = slab;
+    into.live = msgs.length;
+    const done = (got: readonly (Uint8Array | null)[]) => msgs.forEach((m, i) => batched.set(m, { body: got[i] ?? null, slab: into }));
+    batchRead = readMany(
+      msgs.map((m, i) => ({ id: m.blobId, size: sizes[i]! })),
+      into.sab,
+    )
+      .then(done, (err: Error) => {
+        // Each of these RETRs then reads the general way, and reports.
+        conn.log.warn("pop3 batch read failed", { err: (err as Error).message });
+        done([]);
+      })
+      .finally(() => (batchRead = null));
+    return true;
+  }
+
+  /** A batched read leaves the map; its slab is free again once all of its have. */
+  function take(m: DropMessage, e: Batched): void {
+    batched.delete(m);
+    e.slab.live--;
   }
 
   /** RETR (RFC 1939 §7) of a small CRLF-clean message without dot lines, the usual one:
@@ -327,6 +422,18 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
     // Not fetched yet: the next prefixes in one query, then again.
     if (prefix === undefined) return r.prefix(msg).then((p) => p !== null && !ended && retrInPlace(r, msg, readInto));
     if (prefix === null || ended || prefix.length > msg.stored) return false; // gone: the general way answers
+    const got = batched.get(msg);
+    if (!got) {
+      // Pipelined: this one and those queued behind it in one batch (or the batch in flight,
+      // which may hold it); else read below, here.
+      if (batchRead || startBatch(r, msg)) return batchRead!.then(() => !ended && retrInPlace(r, msg, readInto));
+    } else {
+      take(msg, got);
+      if (!got.body) return false;
+      // The next batch is read while these are answered.
+      if (batched.size <= BATCH_MAX / 4) startBatch(r);
+    }
+    const body = got?.body;
     readAhead();
     const size = msg.stored - prefix.length;
     const status = `+OK ${msg.size} octets\r\n`;
@@ -336,10 +443,13 @@ export function startSession(conn: Pop3Conn, deps: Pop3Deps): void {
     const { buf, offset } = at;
     const start = offset + buf.write(status, offset, "latin1");
     prefix.copy(buf, start);
-    try {
-      readInto(msg.blobId, size, buf, start + prefix.length);
-    } catch {
-      return false;
+    if (body) buf.set(body, start + prefix.length);
+    else {
+      try {
+        readInto(msg.blobId, size, buf, start + prefix.length);
+      } catch {
+        return false;
+      }
     }
     const end = terminateInPlace(buf, start, start + msg.stored);
     if (end < 0) return false;

@@ -96,6 +96,11 @@ export interface FakeStore {
   failRemove: boolean;
   /** readInto (the in-place RETR's read) throws, as for a missing file. */
   failReadInto: boolean;
+  /** readMany (batched reads of pipelined RETRs): off unless set; "fail" rejects the
+   *  batch, a set of UIDs answers null for those (a missing file). */
+  batchReads: "off" | "on" | "fail" | Set<number>;
+  /** Batches read, and the blobs in each. */
+  batches: number[];
   authCalls: Credentials[];
   /** Blob reads and prefix queries so far. */
   blobReads: number;
@@ -134,6 +139,8 @@ export function fakeStore(raws: string[], opts: { auth?: (c: Credentials) => Aut
     prefixQueries: 0,
     failRemove: false,
     failReadInto: false,
+    batchReads: "off",
+    batches: [],
     authCalls: [],
     emit: (ev) => listeners.forEach((l) => l(ev)),
     deps: {
@@ -166,6 +173,28 @@ export function fakeStore(raws: string[], opts: { auth?: (c: Credentials) => Aut
             const raw = messages.get(Number(id.slice(1)));
             if (!raw) throw new Error("no such blob");
             return raw;
+          },
+          // Absent (as for S3) unless batchReads is set; like the filesystem store, the
+          // bytes come back as views of the shared buffer given.
+          get readMany() {
+            if (fs.batchReads === "off") return undefined;
+            return async (blobs: readonly { id: string; size: number }[], into?: SharedArrayBuffer) => {
+              await Bun.sleep(1); // another thread's answer comes later
+              if (fs.batchReads === "fail") throw new Error("reader died");
+              fs.batches.push(blobs.length);
+              const sab = into ?? new SharedArrayBuffer(blobs.reduce((a, b) => a + b.size + 1, 0));
+              let off = 0;
+              return blobs.map((b) => {
+                const uid = Number(b.id.slice(1));
+                const raw = messages.get(uid);
+                const at = off;
+                off += b.size + 1;
+                if (!raw || raw.length !== b.size || (fs.batchReads instanceof Set && fs.batchReads.has(uid))) return null;
+                const view = new Uint8Array(sab, at, b.size);
+                view.set(raw);
+                return view;
+              });
+            };
           },
           readInto(id, size, buf, offset) {
             fs.blobReads++;

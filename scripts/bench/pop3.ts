@@ -6,6 +6,7 @@
 // every session logged in, until the last response), so logins, QUIT and process exits
 // are reported apart (sessionCpuMs), and the CPU per message times the rate must fit in the
 // machine's cores (checked).
+import { readFileSync } from "node:fs";
 import * as net from "node:net";
 import { availableParallelism } from "node:os";
 import { processCpuSeconds, threadCpuSeconds, treeCpuSeconds } from "./lib/cpu.ts";
@@ -92,7 +93,14 @@ function retrAll(port: number, user: string, pass: string, count: number, go: Pr
 
 /** All sessions log in, then RETR at once; the clock and the server's CPU reading run from
  *  then until the last response of the last session (logins and QUITs are outside). */
-async function round(port: number, users: string[], pass: string, count: number, cpu: () => number): Promise<{ seconds: number; bytes: number; cpuSeconds: number }> {
+async function round(
+  port: number,
+  users: string[],
+  pass: string,
+  count: number,
+  cpu: () => number,
+  mainCpu: () => number,
+): Promise<{ seconds: number; bytes: number; cpuSeconds: number; mainSeconds: number }> {
   let release!: () => void;
   const go = new Promise<void>((r) => (release = r));
   let waiting = users.length;
@@ -101,9 +109,12 @@ async function round(port: number, users: string[], pass: string, count: number,
   let t1 = 0;
   let c0 = 0;
   let c1 = 0;
+  let m0 = 0;
+  let m1 = 0;
   const ready = () => {
     if (--waiting === 0) {
       c0 = cpu();
+      m0 = mainCpu();
       t0 = performance.now();
       release();
     }
@@ -112,10 +123,11 @@ async function round(port: number, users: string[], pass: string, count: number,
     if (--running === 0) {
       t1 = performance.now();
       c1 = cpu();
+      m1 = mainCpu();
     }
   };
   const bytes = await Promise.all(users.map((u) => retrAll(port, u, pass, count, go, ready, finished)));
-  return { seconds: (t1 - t0) / 1000, bytes: bytes.reduce((a, b) => a + b, 0), cpuSeconds: c1 - c0 };
+  return { seconds: (t1 - t0) / 1000, bytes: bytes.reduce((a, b) => a + b, 0), cpuSeconds: c1 - c0, mainSeconds: m1 - m0 };
 }
 
 interface Result {
@@ -124,13 +136,16 @@ interface Result {
   seconds: number;
   /** Server CPU per RETR over every timed round's window (sum of CPU / sum of RETRs). */
   serverCpuUsPerMsg: number;
+  /** The same for the server's main thread alone (kotakpos in-process: its event loop, the
+   *  one core a single process is bound by); null for a process tree. */
+  mainThreadCpuUsPerMsg: number | null;
   /** Server CPU per wall second over those windows: at most the machine's cores. */
   serverCores: number;
   /** Server CPU outside the RETR windows, per session: connect, greeting, USER/PASS,
    *  opening the maildrop, QUIT and what follows it (Dovecot: the mail process's exit).
    *  Not part of serverCpuUsPerMsg; 0.3 s after the last round are included. */
   sessionCpuMs: number;
-  rounds: { msgPerSec: number; cpuUsPerMsg: number }[];
+  rounds: { msgPerSec: number; cpuUsPerMsg: number; mainUsPerMsg?: number }[];
 }
 
 /** The client runs in its own process, as it would against Dovecot: it must not share
@@ -162,13 +177,14 @@ async function measure(port: number, users: string[], pass: string, pid: number,
   return JSON.parse(out) as Result;
 }
 
-async function client(port: number, users: string[], pass: string, cpu: () => number): Promise<Result> {
+async function client(port: number, users: string[], pass: string, cpu: () => number, mainCpu: (() => number) | null): Promise<Result> {
+  const main = mainCpu ?? (() => 0);
   // Warm up with one whole round: a server that has been running a while (JIT-compiled
   // code, page cache) is what is measured, for both.
-  await round(port, users, pass, PER_ACCOUNT, cpu);
+  await round(port, users, pass, PER_ACCOUNT, cpu, main);
   const rounds: Awaited<ReturnType<typeof round>>[] = [];
   const start = cpu();
-  for (let r = 0; r < ROUNDS; r++) rounds.push(await round(port, users, pass, PER_ACCOUNT, cpu));
+  for (let r = 0; r < ROUNDS; r++) rounds.push(await round(port, users, pass, PER_ACCOUNT, cpu, main));
   await Bun.sleep(300);
   const total = cpu() - start;
   const n = users.length * PER_ACCOUNT;
@@ -183,9 +199,14 @@ async function client(port: number, users: string[], pass: string, cpu: () => nu
     mibPerSec: Math.round((best.bytes / 1048576 / best.seconds) * 10) / 10,
     seconds: Math.round(best.seconds * 1000) / 1000,
     serverCpuUsPerMsg: Math.round((cpuSum * 1e6) / (n * rounds.length)),
+    mainThreadCpuUsPerMsg: mainCpu ? Math.round((rounds.reduce((a, r) => a + r.mainSeconds, 0) * 1e6) / (n * rounds.length)) : null,
     serverCores: Math.round(cores * 100) / 100,
     sessionCpuMs: Math.round(((total - cpuSum) * 1e4) / (users.length * rounds.length)) / 10,
-    rounds: rounds.map((r) => ({ msgPerSec: Math.round(n / r.seconds), cpuUsPerMsg: Math.round((r.cpuSeconds * 1e6) / n) })),
+    rounds: rounds.map((r) => ({
+      msgPerSec: Math.round(n / r.seconds),
+      cpuUsPerMsg: Math.round((r.cpuSeconds * 1e6) / n),
+      ...(mainCpu ? { mainUsPerMsg: Math.round((r.mainSeconds * 1e6) / n) } : {}),
+    })),
   };
 }
 
@@ -244,7 +265,9 @@ const strArg = (name: string) => process.argv[process.argv.indexOf(`--${name}`) 
 if (process.argv.includes("--client")) {
   const pid = arg("cpu-pid", 0);
   const cpu = process.argv.includes("--cpu-tree") ? () => treeCpuSeconds(pid) : () => processCpuSeconds(pid);
-  console.log(JSON.stringify(await client(arg("client", 0), strArg("users").split(","), strArg("pass"), cpu)));
+  // The main thread's own run time (schedstat: exact, not 10 ms ticks).
+  const mainCpu = process.argv.includes("--cpu-tree") ? null : () => Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ")[0]) / 1e9;
+  console.log(JSON.stringify(await client(arg("client", 0), strArg("users").split(","), strArg("pass"), cpu, mainCpu)));
 } else {
   const kotakpos = await benchKotakpos();
   const dovecot = process.argv.includes("--no-dovecot") ? null : await benchDovecot();

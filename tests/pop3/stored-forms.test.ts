@@ -11,6 +11,9 @@ import { deliver, inboxUids, makeMessage, popLogin, poplib } from "../helpers/po
 let server: TestServer;
 const ALICE = "alice@example.test";
 const BOB = "bob@example.test";
+const CAROL = "carol@example.test";
+/** Carol's maildrop: enough messages that pipelined RETRs are read in batches. */
+const CAROLS: string[] = [];
 const PREFIX = [
   "Return-Path: <bob@sender.test>\r\n",
   "Received: from sender.test (sender.test [192.0.2.1])\r\n\tby mx.example.test (kotakpos) with ESMTP id x1;\r\n\tSun, 22 Nov 2026 03:00:00 +0000\r\n",
@@ -28,6 +31,7 @@ beforeAll(async () => {
     users: [
       { address: ALICE, password: "alice-pw" },
       { address: BOB, password: "bob-pw" },
+      { address: CAROL, password: "carol-pw" },
     ],
   });
   const plain = SENT[0]!.slice(PREFIX.join("").length);
@@ -36,6 +40,14 @@ beforeAll(async () => {
   ALL[0] = SENT[0]!;
   ALL[1] = SENT[1]!;
   for (let i = 1; i <= 5; i++) await deliver(server, BOB, makeMessage(`pipelined ${i}`, 500 + i * 300), PREFIX);
+  for (let i = 1; i <= 40; i++) {
+    // Most clean (read in place), every fifth with dot lines, every seventh ragged.
+    const clean = `From: bob@sender.test\r\nSubject: batch ${i}\r\n\r\n${"plain text line\r\n".repeat(50 + i * 20)}`;
+    const raw = i % 7 === 0 ? RAGGED : i % 5 === 0 ? makeMessage(`batch ${i}`, 3000) : clean;
+    const prefix = i % 2 ? PREFIX : [];
+    await deliver(server, CAROL, raw, prefix);
+    CAROLS.push(prefix.join("") + crlf(raw));
+  }
 });
 afterAll(async () => {
   await server?.cleanup();
@@ -102,5 +114,25 @@ describe("stored forms", () => {
     expect(answers[6]).not.toMatch(/^2 /m);
     expect(await inboxUids(server, BOB)).toEqual(before.filter((_, i) => i !== 1));
     expect((r[3] as { ok: [string, string[]] }).ok[1]).toHaveLength(4);
+  });
+
+  test("forty pipelined RETRs (read in batches off the event loop): each answer whole, in order, byte for byte", async () => {
+    const sock = net.connect(server.port("pop3"), "127.0.0.1");
+    const chunks: Buffer[] = [];
+    sock.on("data", (c: Buffer) => chunks.push(c));
+    const closed = new Promise<void>((res) => sock.on("close", () => res()));
+    await new Promise<void>((res) => sock.once("connect", () => res()));
+    sock.write(`USER ${CAROL}\r\nPASS carol-pw\r\n`);
+    for (let i = 0; i < 500 && !Buffer.concat(chunks).includes("Logged in"); i++) await Bun.sleep(5);
+    chunks.length = 0;
+    sock.write(`${CAROLS.map((_, i) => `RETR ${i + 1}\r\n`).join("")}QUIT\r\n`);
+    await closed;
+    const got = Buffer.concat(chunks).toString("latin1");
+    const want = CAROLS.map((m) => {
+      const sent = m.endsWith("\r\n") ? m : `${m}\r\n`;
+      return `+OK ${m.length} octets\r\n${sent.replace(/^\./gm, "..")}.\r\n`;
+    }).join("");
+    expect(got.startsWith(want)).toBe(true);
+    expect(got.slice(want.length)).toStartWith("+OK mx.example.test POP3 server signing off");
   });
 });
