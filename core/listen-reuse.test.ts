@@ -67,7 +67,7 @@ async function receive(s: net.Socket | tls.TLSSocket): Promise<void> {
 
 describe("writeReusable", () => {
   for (const mode of ["plain", "implicit-tls", "starttls"] as const) {
-    test(`${mode}: a buffer reported free is not the one sent; later writes queue and are kept`, async () => {
+    test(`${mode}: a buffer reported free is not the one sent; later writes queue as copies`, async () => {
       const counts = { reused: 0, kept: 0 };
       const l = await set.listen({
         name: `reuse-${mode}`,
@@ -95,10 +95,10 @@ describe("writeReusable", () => {
       }
       await receive(s);
       expect(counts.reused + counts.kept).toBe(CHUNKS);
-      // Both answers happened in plain TCP: the first writes went straight out, the later
-      // ones queued. (Bun's TLS sockets report every write as pending: never reused.)
-      expect(counts.kept).toBeGreaterThan(0);
-      if (mode === "plain") expect(counts.reused).toBeGreaterThan(0);
+      // The transport copies what the socket could not take (most of the 16 MiB here, the
+      // peer not reading): every buffer is free again at once, and receive() checked that
+      // scribbling over each one changed nothing the peer got.
+      expect(counts.reused).toBe(CHUNKS);
     });
   }
 });

@@ -184,12 +184,11 @@ class Conn implements Connection, TransportEvents {
   write(data: string | Uint8Array): void {
     if (!this.done && !this.t.destroyed) this.t.write(data);
   }
+  /** The transport copies what the socket did not take at once (BunTransport.write), so
+   *  the caller may always refill its buffer after this returns. */
   writeReusable(data: Uint8Array): boolean {
-    if (this.closed || this.socket.destroyed) return true;
-    this.socket.write(data);
-    // Nothing left queued: the socket took all of it at once. Otherwise the stream may hold
-    // it by reference (a write queued behind a pending one) until it drains.
-    return this.socket.writableLength === 0;
+    this.write(data);
+    return true;
   }
   drain(): Promise<void> {
     if (this.done || !this.t.needDrain) return Promise.resolve();
