@@ -93,3 +93,15 @@ test("a store following other writers does not cache the domains: one added else
   await t.store.deleteDomain("elsewhere.test");
   expect(await other.isLocalDomain("elsewhere.test")).toBe(false);
 });
+
+test("a store told others write (listen.processes > 1, cluster.changePollMs = 0) does not cache the domains either", async () => {
+  t = await makeStore();
+  const db2 = await openDb({ url: `file:${join(t.dir, "k.db")}` });
+  other = await createStore({ db: db2, blobDir: t.blobDir, log: silentLog, gc: { intervalMs: 0 }, othersWrite: true });
+  expect(other.othersWrite()).toBe(true);
+  expect(t.store.othersWrite()).toBe(false);
+  expect(await other.isLocalDomain("elsewhere.test")).toBe(false);
+  await t.store.addDomain("elsewhere.test");
+  expect(await other.isLocalDomain("elsewhere.test")).toBe(true);
+  await db2.close();
+});

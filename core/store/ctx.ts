@@ -18,7 +18,13 @@ export interface StoreCtx {
   /** Set while the change feed follows other instances: told each modseq our own writes
    *  emit, before their commit (change-feed.ts). */
   own?: (accountId: number, modseq: number) => void;
+  /** Other processes or instances write this database too (StoreOptions.othersWrite). */
+  othersWrite?: boolean;
 }
+
+/** Others write this database (said at creation, or the change feed follows them): what
+ *  this process caches from its own writes and events may lag the database. */
+export const othersWrite = (ctx: StoreCtx): boolean => ctx.othersWrite === true || ctx.own !== undefined;
 
 /** How long a prepared blob is protected from GC before its row must exist. */
 export const PIN_MS = 15 * 60_000;

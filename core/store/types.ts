@@ -284,6 +284,10 @@ export interface Store {
   onChange(cb: (ev: StoreChange) => void): () => void;
   /** Told after an account is disabled or deleted (in this process); returns unsubscribe. */
   onAccountGone(cb: (ev: AccountGone) => void): () => void;
+  /** Other processes or instances write this database too (the change feed follows them):
+   *  their changes reach onChange late (up to a poll interval) and possibly after our own
+   *  later ones, so a cache kept from events alone may lag what a fresh read sees. */
+  othersWrite(): boolean;
   /** Invariant check (counts, uids, refcounts, blobs present): [] when consistent. */
   check(): Promise<string[]>;
   /** The blob store behind the messages (the spool reads queued messages from it). */
