@@ -2,21 +2,26 @@ import { expect, test } from "bun:test";
 import type { MessageMeta, Store, StoreChange } from "../../core/store/types.ts";
 import { MailboxCache } from "./cache.ts";
 
-/** A store stub counting the reads the cache lets through. */
+/** A store stub counting the reads the cache lets through; `others` says whether other
+ *  processes write the database; `hold` makes the next reads wait for `release()`. */
 function stub() {
   const calls = { uidList: 0, messages: 0 };
   const lists = new Map<number, { uid: number; modseq: number; flags: string[] }[]>([[1, [{ uid: 1, modseq: 2, flags: [] }]]]);
+  const ctl = { others: false, hold: false, held: [] as (() => void)[] };
   const store = {
+    othersWrite: () => ctl.others,
     async uidList(id: number) {
       calls.uidList++;
-      return lists.get(id) ?? [];
+      const snapshot = lists.get(id) ?? [];
+      if (ctl.hold) await new Promise<void>((r) => ctl.held.push(r));
+      return snapshot;
     },
     async messages(_id: number, opts?: { uids?: number[] }) {
       calls.messages++;
       return (opts?.uids ?? []).map((uid) => ({ uid }) as MessageMeta);
     },
   } as unknown as Store;
-  return { store, calls, lists };
+  return { store, calls, lists, ctl };
 }
 const ev = (kind: StoreChange["kind"], uids: number[] = []): StoreChange => ({ accountId: 1, mailboxId: 1, kind, uids, modseq: 3 });
 
@@ -87,4 +92,91 @@ test("events that carry flags update the cached list in place (no re-read)", asy
   c.onChange(ev("mailbox"));
   await c.uidList(1);
   expect(calls.uidList).toBe(4);
+});
+
+// listen.processes > 1 (issue 18: `imap.ts --processes 2` once got "BAD Invalid message
+// sequence number"): another process's writes reach this one's cache only through the
+// change feed, up to a poll later and possibly after our own later writes.
+
+test("a list behind the mailbox's modseq (another process wrote) is read again", async () => {
+  const { store, calls, lists, ctl } = stub();
+  ctl.others = true;
+  const c = new MailboxCache(store, 10);
+  expect((await c.uidList(1, 2)).map((e) => e.uid)).toEqual([1]);
+  // The other process appended uid 2 at modseq 3; its event has not come yet.
+  lists.set(1, [...lists.get(1)!, { uid: 2, modseq: 3, flags: [] }]);
+  expect((await c.uidList(1)).map((e) => e.uid)).toEqual([1]); // no bound: the cached list
+  expect((await c.uidList(1, 3)).map((e) => e.uid)).toEqual([1, 2]);
+  expect(calls.uidList).toBe(2);
+  // Complete to modseq 3 now: no further read at that bound.
+  await c.uidList(1, 3);
+  expect(calls.uidList).toBe(2);
+});
+
+test("own events make a list complete to their modseq only when no one else writes", async () => {
+  const { store, calls, ctl } = stub();
+  const c = new MailboxCache(store, 10);
+  await c.uidList(1, 2);
+  c.onChange({ ...ev("append", [5]), modseq: 9, flags: [[]] });
+  expect((await c.uidList(1, 9)).map((e) => e.uid)).toEqual([1, 5]);
+  expect(calls.uidList).toBe(1);
+  // With other writers, modseqs 3..8 may be theirs and not in the list yet.
+  ctl.others = true;
+  c.onChange({ ...ev("append", [6]), modseq: 10, flags: [[]] });
+  await c.uidList(1, 10);
+  expect(calls.uidList).toBe(2);
+});
+
+test("another process's event drops the list instead of patching it", async () => {
+  const { store, calls, lists, ctl } = stub();
+  ctl.others = true;
+  const c = new MailboxCache(store, 10);
+  await c.uidList(1);
+  // The feed read uid 2 (appended elsewhere) before we expunged it here; its event comes
+  // after ours. Patched in, uid 2 would come back from the dead.
+  c.onChange({ ...ev("expunge", [2]), modseq: 5 });
+  c.onChange({ ...ev("append", [2]), modseq: 4, flags: [[]], remote: true });
+  lists.set(1, [{ uid: 1, modseq: 2, flags: [] }]);
+  expect((await c.uidList(1)).map((e) => e.uid)).toEqual([1]);
+  expect(calls.uidList).toBe(2);
+});
+
+test("a read that began before a newer read was kept does not replace it", async () => {
+  const { store, calls, lists, ctl } = stub();
+  ctl.others = true;
+  const c = new MailboxCache(store, 10);
+  ctl.hold = true;
+  const older = c.uidList(1); // sees [1]
+  lists.set(1, [...lists.get(1)!, { uid: 2, modseq: 3, flags: [] }]); // another process appends
+  const newer = c.uidList(1); // sees [1, 2]
+  ctl.held.splice(1, 1)[0]!(); // the newer read finishes first
+  expect((await newer).map((e) => e.uid)).toEqual([1, 2]);
+  ctl.held.splice(0)[0]!();
+  expect((await older).map((e) => e.uid)).toEqual([1]);
+  ctl.hold = false;
+  // The cache holds the newer list: a session that saw uid 2 never sees it vanish.
+  expect((await c.uidList(1)).map((e) => e.uid)).toEqual([1, 2]);
+  expect(calls.uidList).toBe(2);
+});
+
+test("a stale list is not kept (nor patched) while its fresh read runs", async () => {
+  const { store, calls, lists, ctl } = stub();
+  ctl.others = true;
+  const c = new MailboxCache(store, 10);
+  await c.uidList(1, 2);
+  lists.set(1, [...lists.get(1)!, { uid: 2, modseq: 3, flags: [] }]);
+  ctl.hold = true;
+  const fresh = c.uidList(1, 3);
+  // Our own change during the read: the read is not cached, and the stale list must not
+  // survive it either (it lacks uid 2, which the fresh read shows).
+  c.onChange({ ...ev("flags", [1]), modseq: 4, flags: [["\\Seen"]] });
+  ctl.held.splice(0)[0]!();
+  expect((await fresh).map((e) => e.uid)).toEqual([1, 2]);
+  ctl.hold = false;
+  lists.set(1, [
+    { uid: 1, modseq: 4, flags: ["\\Seen"] },
+    { uid: 2, modseq: 3, flags: [] },
+  ]);
+  expect((await c.uidList(1)).map((e) => e.uid)).toEqual([1, 2]);
+  expect(calls.uidList).toBe(3);
 });

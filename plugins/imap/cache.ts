@@ -14,11 +14,19 @@ export interface UidEntry {
 /** UID-list entries kept in all (about 100 bytes each). */
 const MAX_LIST_ENTRIES = 200_000;
 
+/** A cached list and the modseq it is known to be complete to: every change to the
+ *  mailbox up to `upTo` is in it (a later one may be too). */
+interface CachedList {
+  list: readonly UidEntry[];
+  upTo: number;
+}
+
 export class MailboxCache {
   /** In least-recently-used order. */
-  private lists = new Map<number, UidEntry[]>();
+  private lists = new Map<number, CachedList>();
   private listEntries = 0;
-  /** Bumped by every change event: a read that raced with a change is not cached. */
+  /** Bumped by every change event and every read kept: a read that raced with a change,
+   *  or that started before a read already kept, is not cached. */
   private gens = new Map<number, number>();
   /** Keyed by metaKey(mailbox, uid); in least-recently-used order. */
   private metas = new Map<number | string, MessageMeta>();
@@ -35,12 +43,16 @@ export class MailboxCache {
   private dropList(mailboxId: number): void {
     const l = this.lists.get(mailboxId);
     if (!l) return;
-    this.listEntries -= l.length;
+    this.listEntries -= l.list.length;
     this.lists.delete(mailboxId);
   }
 
+  private bump(mailboxId: number): void {
+    this.gens.set(mailboxId, (this.gens.get(mailboxId) ?? 0) + 1);
+  }
+
   onChange(ev: StoreChange): void {
-    this.gens.set(ev.mailboxId, (this.gens.get(ev.mailboxId) ?? 0) + 1);
+    this.bump(ev.mailboxId);
     if (ev.kind === "expunge") {
       for (const u of ev.uids) {
         this.metas.delete(metaKey(ev.mailboxId, u));
@@ -54,35 +66,53 @@ export class MailboxCache {
       for (const [k, m] of this.metas) if (m.mailboxId === ev.mailboxId) this.metas.delete(k);
       return;
     }
-    // Events come after each commit, in commit order: a cached list patched with them
-    // equals a fresh read. A change it cannot apply exactly drops the list.
-    const list = this.lists.get(ev.mailboxId);
-    if (!list) return;
-    const next = patch(list, ev);
+    const cached = this.lists.get(ev.mailboxId);
+    if (!cached) return;
     this.dropList(ev.mailboxId);
-    if (next) this.keep(ev.mailboxId, next);
+    // Another process's change (the change feed) was read some time ago and may come after
+    // our own later ones (an append of a message we have since expunged): not patched in,
+    // the list is read again when next wanted.
+    if (ev.remote) return;
+    // Our own events come after each commit, in commit order: a cached list patched with
+    // them equals a fresh read. A change it cannot apply exactly drops the list.
+    const next = patch(cached.list, ev);
+    // Complete to this change only if no one else writes: another process's change below
+    // its modseq may not have reached us yet.
+    if (next) this.keep(ev.mailboxId, next, this.store.othersWrite() ? cached.upTo : Math.max(cached.upTo, ev.modseq));
   }
 
-  private keep(mailboxId: number, list: UidEntry[]): void {
+  private keep(mailboxId: number, list: readonly UidEntry[], upTo: number): void {
     if (list.length > MAX_LIST_ENTRIES) return;
-    this.lists.set(mailboxId, list);
+    this.lists.set(mailboxId, { list, upTo });
     this.listEntries += list.length;
     while (this.listEntries > MAX_LIST_ENTRIES) this.dropList(this.lists.keys().next().value!);
   }
 
-  /** The mailbox's messages in UID order; shared: callers must not modify it. */
-  async uidList(mailboxId: number): Promise<readonly UidEntry[]> {
+  /** The mailbox's messages in UID order; shared: callers must not modify it.
+   *  `atLeast`: a modseq the list must be complete to (the mailbox's highest modseq read
+   *  from the database just before: SELECT and STATUS show what others had committed by
+   *  then, even when this process has not heard of it yet). */
+  async uidList(mailboxId: number, atLeast = 0): Promise<readonly UidEntry[]> {
     const hit = this.lists.get(mailboxId);
     if (hit) {
       this.lists.delete(mailboxId);
-      this.lists.set(mailboxId, hit);
-      return hit;
+      if (hit.upTo >= atLeast) {
+        this.lists.set(mailboxId, hit);
+        return hit.list;
+      }
+      // Behind the database: not kept (nor patched by events) while the fresh read runs.
+      this.listEntries -= hit.list.length;
     }
     const gen = this.gens.get(mailboxId) ?? 0;
     const list = await this.store.uidList(mailboxId);
     if ((this.gens.get(mailboxId) ?? 0) === gen) {
+      // Writes are numbered in commit order (per account): this read holds every change
+      // up to `atLeast` (committed before it began) and up to its own highest row.
+      let upTo = atLeast;
+      for (let i = 0; i < list.length; i++) if (list[i]!.modseq > upTo) upTo = list[i]!.modseq;
       this.dropList(mailboxId);
-      this.keep(mailboxId, list);
+      this.bump(mailboxId);
+      this.keep(mailboxId, list, upTo);
     }
     return list;
   }

@@ -524,8 +524,10 @@ export class Session {
     if (!sel || ev.mailboxId !== sel.id || ev.accountId !== this.user?.accountId) return;
     // Our own flag changes and expunges were already reported by the command itself.
     if (ev.origin === this.conn.id && (ev.kind === "flags" || ev.kind === "expunge")) return;
-    // New messages alone are known from the event; anything else needs a full look.
-    if (ev.kind === "append" && !sel.needFull) for (const uid of ev.uids) sel.appended.push([uid, ev.modseq]);
+    // New messages alone are known from the event; anything else needs a full look. So does
+    // another process's append: the change feed read it a while ago, and the message may
+    // have been expunged here since (it would come back as new).
+    if (ev.kind === "append" && !ev.remote && !sel.needFull) for (const uid of ev.uids) sel.appended.push([uid, ev.modseq]);
     else sel.needFull = true;
     if (ev.kind === "mailbox") sel.mailboxChanged = true;
     sel.dirty = true;

@@ -1,6 +1,11 @@
 // Two sessions on one mailbox see each other's changes at the moments RFC 9051 §7.5.1
 // allows: EXISTS pushed into IDLE, FETCH FLAGS after commands, EXPUNGE never during FETCH.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import { openDb } from "../../core/db/open.ts";
+import { createStore } from "../../core/store/index.ts";
+import { silentLog } from "../../core/store/test-helpers.ts";
+import type { StoreChange } from "../../core/store/types.ts";
 import type { TestServer } from "../helpers/server.ts";
 import { RawClient, startImap, USERS } from "../helpers/imap.ts";
 
@@ -109,4 +114,37 @@ test("the selected mailbox deleted by another session: BYE", async () => {
   expect(await a.readUntil(/\* BYE .*\r\n/)).toContain("deleted");
   a.close();
   b.close();
+});
+
+// listen.processes > 1: the change feed reads another process's new message, our own
+// EXPUNGE removes it (it was \Deleted), and only then does the feed's "append" event
+// arrive. The session must not take it as new: it would show a message that is gone.
+test("another process's late append event for a message expunged here shows nothing", async () => {
+  const store = srv.core.store;
+  const acct = (await store.getAccount(USERS[0]!.address))!;
+  const box = await store.createMailbox(acct.id, "Late");
+  // The sessions' store listeners, to hand them the feed's late event.
+  const listeners: ((ev: StoreChange) => void)[] = [];
+  const onChange = store.onChange;
+  store.onChange = (cb) => (listeners.push(cb), onChange.call(store, cb));
+  const a = await session("Late");
+  store.onChange = onChange;
+  // The other process: a second store on the same database file.
+  const db2 = await openDb({ url: `file:${join(srv.dataDir, "kotakpos.db")}` });
+  const other = await createStore({ db: db2, blobDir: join(srv.dataDir, "blobs"), log: silentLog, gc: { intervalMs: 0 } });
+  try {
+    const { uid, modseq } = await other.append(box.id, new TextEncoder().encode(msg(40)), { flags: ["\\Deleted"] });
+    expect(await a.cmd("EXPUNGE")).toMatch(/^t\d+ OK/m);
+    expect((await store.uidList(box.id)).length).toBe(0);
+    const late: StoreChange = { accountId: acct.id, mailboxId: box.id, kind: "append", uids: [uid], modseq, flags: [["\\Deleted"]], remote: true };
+    expect(listeners.length).toBeGreaterThan(0);
+    for (const cb of listeners) cb(late);
+    const noop = await a.cmd("NOOP");
+    expect(noop).not.toContain("EXISTS");
+    expect(await a.cmd("FETCH 1:* (UID)")).not.toContain("FETCH (");
+  } finally {
+    a.close();
+    await other.close();
+    await db2.close();
+  }
 });

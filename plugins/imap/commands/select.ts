@@ -42,7 +42,7 @@ async function select(s: Session, c: Ctx, readOnly: boolean) {
   }
   const mb = await s.core.store.getMailbox(s.accountId, name);
   if (!mb) return no("No such mailbox", "NONEXISTENT");
-  const list = await s.opts.cache.uidList(mb.id);
+  const list = await s.opts.cache.uidList(mb.id, mb.highestModseq);
   const sel = new Selected(mb, readOnly, list);
   const keywords = sel.keywords;
   let firstUnseen = 0;
