@@ -180,3 +180,22 @@ test("a stale list is not kept (nor patched) while its fresh read runs", async (
   expect((await c.uidList(1)).map((e) => e.uid)).toEqual([1, 2]);
   expect(calls.uidList).toBe(3);
 });
+
+test("a read not kept (a change came meanwhile) drops an older list still cached", async () => {
+  const { store, calls, lists, ctl } = stub();
+  ctl.others = true;
+  const c = new MailboxCache(store, 10);
+  ctl.hold = true;
+  const older = c.uidList(1); // sees [1]
+  lists.set(1, [...lists.get(1)!, { uid: 2, modseq: 3, flags: [] }]); // another process appends
+  const newer = c.uidList(1); // sees [1, 2]
+  ctl.held.splice(0, 1)[0]!();
+  await older; // kept
+  c.onChange({ ...ev("flags", [1]), modseq: 4, flags: [["\\Seen"]] }); // patches it: still no uid 2
+  ctl.held.splice(0)[0]!();
+  expect((await newer).map((e) => e.uid)).toEqual([1, 2]); // what a session now shows
+  ctl.hold = false;
+  // Not the older list: uid 2 would look expunged to that session.
+  expect((await c.uidList(1)).map((e) => e.uid)).toEqual([1, 2]);
+  expect(calls.uidList).toBe(3);
+});

@@ -15,19 +15,21 @@ export interface UidEntry {
 const MAX_LIST_ENTRIES = 200_000;
 
 /** A cached list and the modseq it is known to be complete to: every change to the
- *  mailbox up to `upTo` is in it (a later one may be too). */
+ *  mailbox up to `upTo` is in it (a later one may be too). `read`: when its read began
+ *  (reads are numbered as they start; a later one sees at least as much). */
 interface CachedList {
   list: readonly UidEntry[];
   upTo: number;
+  read: number;
 }
 
 export class MailboxCache {
   /** In least-recently-used order. */
   private lists = new Map<number, CachedList>();
   private listEntries = 0;
-  /** Bumped by every change event and every read kept: a read that raced with a change,
-   *  or that started before a read already kept, is not cached. */
+  /** Bumped by every change event: a read that raced with a change is not cached. */
   private gens = new Map<number, number>();
+  private reads = 0;
   /** Keyed by metaKey(mailbox, uid); in least-recently-used order. */
   private metas = new Map<number | string, MessageMeta>();
 
@@ -47,12 +49,8 @@ export class MailboxCache {
     this.lists.delete(mailboxId);
   }
 
-  private bump(mailboxId: number): void {
-    this.gens.set(mailboxId, (this.gens.get(mailboxId) ?? 0) + 1);
-  }
-
   onChange(ev: StoreChange): void {
-    this.bump(ev.mailboxId);
+    this.gens.set(ev.mailboxId, (this.gens.get(ev.mailboxId) ?? 0) + 1);
     if (ev.kind === "expunge") {
       for (const u of ev.uids) {
         this.metas.delete(metaKey(ev.mailboxId, u));
@@ -78,12 +76,12 @@ export class MailboxCache {
     const next = patch(cached.list, ev);
     // Complete to this change only if no one else writes: another process's change below
     // its modseq may not have reached us yet.
-    if (next) this.keep(ev.mailboxId, next, this.store.othersWrite() ? cached.upTo : Math.max(cached.upTo, ev.modseq));
+    if (next) this.keep(ev.mailboxId, next, this.store.othersWrite() ? cached.upTo : Math.max(cached.upTo, ev.modseq), cached.read);
   }
 
-  private keep(mailboxId: number, list: readonly UidEntry[], upTo: number): void {
+  private keep(mailboxId: number, list: readonly UidEntry[], upTo: number, read: number): void {
     if (list.length > MAX_LIST_ENTRIES) return;
-    this.lists.set(mailboxId, { list, upTo });
+    this.lists.set(mailboxId, { list, upTo, read });
     this.listEntries += list.length;
     while (this.listEntries > MAX_LIST_ENTRIES) this.dropList(this.lists.keys().next().value!);
   }
@@ -104,15 +102,20 @@ export class MailboxCache {
       this.listEntries -= hit.list.length;
     }
     const gen = this.gens.get(mailboxId) ?? 0;
+    const read = ++this.reads;
     const list = await this.store.uidList(mailboxId);
+    // A list cached meanwhile by an older read (or patched since) may lack another
+    // process's message that this read shows to a session: replaced by this read, or
+    // dropped. One cached by a newer read stays.
+    const now = this.lists.get(mailboxId);
+    if (now && now.read > read) return list;
+    this.dropList(mailboxId);
     if ((this.gens.get(mailboxId) ?? 0) === gen) {
       // Writes are numbered in commit order (per account): this read holds every change
       // up to `atLeast` (committed before it began) and up to its own highest row.
       let upTo = atLeast;
       for (let i = 0; i < list.length; i++) if (list[i]!.modseq > upTo) upTo = list[i]!.modseq;
-      this.dropList(mailboxId);
-      this.bump(mailboxId);
-      this.keep(mailboxId, list, upTo);
+      this.keep(mailboxId, list, upTo, read);
     }
     return list;
   }

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { openDb } from "../../core/db/open.ts";
-import { createStore } from "../../core/store/index.ts";
+import { createStore, type StoreImpl } from "../../core/store/index.ts";
 import { silentLog } from "../../core/store/test-helpers.ts";
 import type { StoreChange } from "../../core/store/types.ts";
 import type { TestServer } from "../helpers/server.ts";
@@ -143,6 +143,38 @@ test("another process's late append event for a message expunged here shows noth
     expect(noop).not.toContain("EXISTS");
     expect(await a.cmd("FETCH 1:* (UID)")).not.toContain("FETCH (");
   } finally {
+    a.close();
+    await other.close();
+    await db2.close();
+  }
+});
+
+// listen.processes > 1: another process appends (UID 1) and this session's own APPEND
+// gets UID 2 before the change feed has told this process of UID 1. Shown as new alone,
+// UID 2 would take sequence number 1, and UID 1 could never be shown after it (UIDs
+// ascend with sequence numbers, RFC 9051 §2.3.1.1): the session looks at the whole list.
+test("an own APPEND past a UID another process gave shows both, in UID order", async () => {
+  const store = srv.core.store as StoreImpl;
+  const feed = store.followOthers(60_000); // polled by hand below
+  await feed.poll();
+  const acct = (await store.getAccount(USERS[0]!.address))!;
+  const box = await store.createMailbox(acct.id, "Gap");
+  const a = await session("Gap");
+  const db2 = await openDb({ url: `file:${join(srv.dataDir, "kotakpos.db")}` });
+  const other = await createStore({ db: db2, blobDir: join(srv.dataDir, "blobs"), log: silentLog, gc: { intervalMs: 0 } });
+  try {
+    expect((await other.append(box.id, new TextEncoder().encode(msg(50)))).uid).toBe(1);
+    const r = await append(a, "Gap", 51);
+    expect(r).toContain("APPENDUID");
+    expect(r).toContain("* 2 EXISTS");
+    const f = await a.cmd("FETCH 1:* (UID)");
+    expect(f).toContain("* 1 FETCH (UID 1)");
+    expect(f).toContain("* 2 FETCH (UID 2)");
+    // The feed's event for UID 1 comes later: nothing new then.
+    await feed.poll();
+    expect(await a.cmd("NOOP")).not.toContain("EXISTS");
+  } finally {
+    feed.stop();
     a.close();
     await other.close();
     await db2.close();
