@@ -234,8 +234,10 @@ export interface Store {
   prepare(raw: Uint8Array, prefix?: string[], structure?: MimePart): Promise<{ blob: StoredBlob; parsed: ParsedMessage }>;
   /** Messages of a mailbox in UID order; optionally only these UIDs / changed since. */
   messages(mailboxId: number, opts?: { uids?: UidSet; changedSince?: number }): Promise<MessageMeta[]>;
-  /** Just (uid, modseq, flags) in UID order: cheap, for sequence maps and FLAGS fetches. */
-  uidList(mailboxId: number): Promise<{ uid: number; modseq: number; flags: string[] }[]>;
+  /** Just (uid, modseq, flags) in UID order: cheap, for sequence maps and FLAGS fetches;
+   *  with `changedSince`, only the messages added or changed after that modseq (with
+   *  vanished(): what a list complete to it lacks). */
+  uidList(mailboxId: number, changedSince?: number): Promise<{ uid: number; modseq: number; flags: string[] }[]>;
   /** The full message bytes (prefix + blob). */
   read(msg: Pick<MessageMeta, "blobId" | "id"> & { size?: number }): Promise<Uint8Array>;
   /** What reading whole messages needs (POP3's maildrop), in UID order: a cheap listing

@@ -1,20 +1,23 @@
 import { expect, test } from "bun:test";
 import type { MessageMeta, Store, StoreChange } from "../../core/store/types.ts";
-import { MailboxCache } from "./cache.ts";
+import { catchUp, MailboxCache } from "./cache.ts";
 
 /** A store stub counting the reads the cache lets through; `others` says whether other
  *  processes write the database; `hold` makes the next reads wait for `release()`. */
 function stub() {
   const calls = { uidList: 0, messages: 0 };
   const lists = new Map<number, { uid: number; modseq: number; flags: string[] }[]>([[1, [{ uid: 1, modseq: 2, flags: [] }]]]);
-  const ctl = { others: false, hold: false, held: [] as (() => void)[] };
+  const ctl = { others: false, hold: false, held: [] as (() => void)[], tombstones: [] as { uid: number; modseq: number }[] };
   const store = {
     othersWrite: () => ctl.others,
-    async uidList(id: number) {
+    async uidList(id: number, since?: number) {
       calls.uidList++;
-      const snapshot = lists.get(id) ?? [];
+      const snapshot = (lists.get(id) ?? []).filter((e) => since === undefined || e.modseq > since);
       if (ctl.hold) await new Promise<void>((r) => ctl.held.push(r));
       return snapshot;
+    },
+    async vanished(_id: number, since: number) {
+      return ctl.tombstones.filter((t) => t.modseq > since).map((t) => t.uid);
     },
     async messages(_id: number, opts?: { uids?: number[] }) {
       calls.messages++;
@@ -127,17 +130,18 @@ test("own events make a list complete to their modseq only when no one else writ
   expect(calls.uidList).toBe(2);
 });
 
-test("another process's event drops the list instead of patching it", async () => {
-  const { store, calls, lists, ctl } = stub();
+test("another process's event is not patched in: the list catches up when asked", async () => {
+  const { store, calls, ctl } = stub();
   ctl.others = true;
   const c = new MailboxCache(store, 10);
-  await c.uidList(1);
-  // The feed read uid 2 (appended elsewhere) before we expunged it here; its event comes
-  // after ours. Patched in, uid 2 would come back from the dead.
+  await c.uidList(1, 2);
+  // The feed read uid 2 (appended elsewhere at 4) before we expunged it here (5); its event
+  // comes after ours. Patched in, uid 2 would come back from the dead.
+  ctl.tombstones.push({ uid: 2, modseq: 5 });
   c.onChange({ ...ev("expunge", [2]), modseq: 5 });
   c.onChange({ ...ev("append", [2]), modseq: 4, flags: [[]], remote: true });
-  lists.set(1, [{ uid: 1, modseq: 2, flags: [] }]);
   expect((await c.uidList(1)).map((e) => e.uid)).toEqual([1]);
+  expect((await c.uidList(1, 5)).map((e) => e.uid)).toEqual([1]);
   expect(calls.uidList).toBe(2);
 });
 
@@ -198,4 +202,38 @@ test("a read not kept (a change came meanwhile) drops an older list still cached
   // Not the older list: uid 2 would look expunged to that session.
   expect((await c.uidList(1)).map((e) => e.uid)).toEqual([1, 2]);
   expect(calls.uidList).toBe(3);
+});
+
+test("a list behind is caught up from what changed since (not read whole)", async () => {
+  const { store, lists, ctl } = stub();
+  ctl.others = true;
+  lists.set(1, [
+    { uid: 1, modseq: 2, flags: [] },
+    { uid: 2, modseq: 3, flags: [] },
+    { uid: 3, modseq: 5, flags: [] },
+  ]);
+  const c = new MailboxCache(store, 10);
+  await c.uidList(1, 5);
+  // Elsewhere: uid 4 appended (6), uid 2 flagged (7), uid 3 expunged (8).
+  lists.set(1, [
+    { uid: 1, modseq: 2, flags: [] },
+    { uid: 2, modseq: 7, flags: ["\\Flagged"] },
+    { uid: 4, modseq: 6, flags: [] },
+  ]);
+  ctl.tombstones.push({ uid: 3, modseq: 8 });
+  const since: (number | undefined)[] = [];
+  const uidList = store.uidList.bind(store);
+  store.uidList = (id: number, s?: number) => (since.push(s), uidList(id, s));
+  expect(await c.uidList(1, 8)).toEqual(lists.get(1)!);
+  expect(since).toEqual([5]);
+  await c.uidList(1, 8);
+  expect(since).toEqual([5]);
+});
+
+test("catchUp: changed rows replace or join in UID order, vanished ones go", () => {
+  const e = (uid: number, modseq = 1) => ({ uid, modseq, flags: [] });
+  // Our own uid 5 was patched in; another process's uid 4 (given first) comes now.
+  expect(catchUp([e(1), e(3), e(5, 9)], [e(0, 7), e(3, 8), e(4, 6)], [1])).toEqual([e(0, 7), e(3, 8), e(4, 6), e(5, 9)]);
+  expect(catchUp([e(1)], [], [])).toEqual([e(1)]);
+  expect(catchUp([], [e(2)], [2])).toEqual([]);
 });

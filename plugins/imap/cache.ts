@@ -64,13 +64,14 @@ export class MailboxCache {
       for (const [k, m] of this.metas) if (m.mailboxId === ev.mailboxId) this.metas.delete(k);
       return;
     }
+    // Another process's change (the change feed) was read some time ago and may come after
+    // our own later ones (an append of a message we have since expunged): not patched in.
+    // The list stays complete to its modseq; whoever needs the change asks for a list
+    // complete to it (its modseq) and gets it caught up.
+    if (ev.remote) return;
     const cached = this.lists.get(ev.mailboxId);
     if (!cached) return;
     this.dropList(ev.mailboxId);
-    // Another process's change (the change feed) was read some time ago and may come after
-    // our own later ones (an append of a message we have since expunged): not patched in,
-    // the list is read again when next wanted.
-    if (ev.remote) return;
     // Our own events come after each commit, in commit order: a cached list patched with
     // them equals a fresh read. A change it cannot apply exactly drops the list.
     const next = patch(cached.list, ev);
@@ -103,7 +104,9 @@ export class MailboxCache {
     }
     const gen = this.gens.get(mailboxId) ?? 0;
     const read = ++this.reads;
-    const list = await this.store.uidList(mailboxId);
+    // Behind: only what changed since the modseq it is complete to (a few rows, where a
+    // SELECT after another process's write would otherwise read the whole mailbox).
+    const list = hit ? catchUp(hit.list, ...(await Promise.all([this.store.uidList(mailboxId, hit.upTo), this.store.vanished(mailboxId, hit.upTo)]))) : await this.store.uidList(mailboxId);
     // A list cached meanwhile by an older read (or patched since) may lack another
     // process's message that this read shows to a session: replaced by this read, or
     // dropped. One cached by a newer read stays.
@@ -113,7 +116,7 @@ export class MailboxCache {
     if ((this.gens.get(mailboxId) ?? 0) === gen) {
       // Writes are numbered in commit order (per account): this read holds every change
       // up to `atLeast` (committed before it began) and up to its own highest row.
-      let upTo = atLeast;
+      let upTo = Math.max(atLeast, hit?.upTo ?? 0);
       for (let i = 0; i < list.length; i++) if (list[i]!.modseq > upTo) upTo = list[i]!.modseq;
       this.keep(mailboxId, list, upTo, read);
     }
@@ -205,6 +208,21 @@ export function patch(list: readonly UidEntry[], ev: StoreChange): UidEntry[] | 
     return out;
   }
   return null;
+}
+
+/** A list complete to some modseq, brought up to date with the messages added or changed
+ *  since (ascending by UID) and the UIDs expunged since: a new list (lists are shared). */
+export function catchUp(list: readonly UidEntry[], changed: readonly UidEntry[], vanished: readonly number[]): UidEntry[] {
+  const gone = vanished.length ? new Set(vanished) : null;
+  const out: UidEntry[] = [];
+  let j = 0;
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i]!;
+    while (j < changed.length && changed[j]!.uid < e.uid) out.push(changed[j++]!);
+    out.push(j < changed.length && changed[j]!.uid === e.uid ? changed[j++]! : e);
+  }
+  while (j < changed.length) out.push(changed[j++]!);
+  return gone ? out.filter((e) => !gone.has(e.uid)) : out;
 }
 
 /** Index of a UID in a list ascending by UID, or -1. */
