@@ -15,12 +15,10 @@ export interface UidEntry {
 const MAX_LIST_ENTRIES = 200_000;
 
 /** A cached list and the modseq it is known to be complete to: every change to the
- *  mailbox up to `upTo` is in it (a later one may be too). `read`: when its read began
- *  (reads are numbered as they start; a later one sees at least as much). */
+ *  mailbox up to `upTo` is in it (a later one may be too). */
 interface CachedList {
   list: readonly UidEntry[];
   upTo: number;
-  read: number;
 }
 
 export class MailboxCache {
@@ -29,7 +27,8 @@ export class MailboxCache {
   private listEntries = 0;
   /** Bumped by every change event: a read that raced with a change is not cached. */
   private gens = new Map<number, number>();
-  private reads = 0;
+  /** Settles when the latest read of a mailbox's list ends. */
+  private reading = new Map<number, Promise<void>>();
   /** Keyed by metaKey(mailbox, uid); in least-recently-used order. */
   private metas = new Map<number | string, MessageMeta>();
 
@@ -77,12 +76,13 @@ export class MailboxCache {
     const next = patch(cached.list, ev);
     // Complete to this change only if no one else writes: another process's change below
     // its modseq may not have reached us yet.
-    if (next) this.keep(ev.mailboxId, next, this.store.othersWrite() ? cached.upTo : Math.max(cached.upTo, ev.modseq), cached.read);
+    if (next) this.keep(ev.mailboxId, next, this.store.othersWrite() ? cached.upTo : Math.max(cached.upTo, ev.modseq));
   }
 
-  private keep(mailboxId: number, list: readonly UidEntry[], upTo: number, read: number): void {
+  private keep(mailboxId: number, list: readonly UidEntry[], upTo: number): void {
+    this.dropList(mailboxId);
     if (list.length > MAX_LIST_ENTRIES) return;
-    this.lists.set(mailboxId, { list, upTo, read });
+    this.lists.set(mailboxId, { list, upTo });
     this.listEntries += list.length;
     while (this.listEntries > MAX_LIST_ENTRIES) this.dropList(this.lists.keys().next().value!);
   }
@@ -92,7 +92,13 @@ export class MailboxCache {
    *  from the database just before: SELECT and STATUS show what others had committed by
    *  then, even when this process has not heard of it yet). */
   async uidList(mailboxId: number, atLeast = 0): Promise<readonly UidEntry[]> {
-    const hit = this.lists.get(mailboxId);
+    let hit = this.lists.get(mailboxId);
+    // One read of a list at a time: sessions told of the same change sync at once, and the
+    // one read serves them all; nor can an older read's list replace a newer one's.
+    for (let reading = hit ? undefined : this.reading.get(mailboxId); reading; reading = hit ? undefined : this.reading.get(mailboxId)) {
+      await reading;
+      hit = this.lists.get(mailboxId);
+    }
     if (hit) {
       this.lists.delete(mailboxId);
       if (hit.upTo >= atLeast) {
@@ -103,22 +109,29 @@ export class MailboxCache {
       this.listEntries -= hit.list.length;
     }
     const gen = this.gens.get(mailboxId) ?? 0;
-    const read = ++this.reads;
     // Behind: only what changed since the modseq it is complete to (a few rows, where a
     // SELECT after another process's write would otherwise read the whole mailbox).
-    const list = hit ? catchUp(hit.list, ...(await Promise.all([this.store.uidList(mailboxId, hit.upTo), this.store.vanished(mailboxId, hit.upTo)]))) : await this.store.uidList(mailboxId);
-    // A list cached meanwhile by an older read (or patched since) may lack another
-    // process's message that this read shows to a session: replaced by this read, or
-    // dropped. One cached by a newer read stays.
-    const now = this.lists.get(mailboxId);
-    if (now && now.read > read) return list;
-    this.dropList(mailboxId);
+    const base = hit;
+    const pending: Promise<readonly UidEntry[]> = base
+      ? Promise.all([this.store.uidList(mailboxId, base.upTo), this.store.vanished(mailboxId, base.upTo)]).then(([changed, gone]) => catchUp(base.list, changed, gone))
+      : this.store.uidList(mailboxId);
+    const settled = pending.then(
+      () => {},
+      () => {},
+    );
+    this.reading.set(mailboxId, settled);
+    let list: readonly UidEntry[];
+    try {
+      list = await pending;
+    } finally {
+      if (this.reading.get(mailboxId) === settled) this.reading.delete(mailboxId);
+    }
     if ((this.gens.get(mailboxId) ?? 0) === gen) {
       // Writes are numbered in commit order (per account): this read holds every change
       // up to `atLeast` (committed before it began) and up to its own highest row.
       let upTo = Math.max(atLeast, hit?.upTo ?? 0);
       for (let i = 0; i < list.length; i++) if (list[i]!.modseq > upTo) upTo = list[i]!.modseq;
-      this.keep(mailboxId, list, upTo, read);
+      this.keep(mailboxId, list, upTo);
     }
     return list;
   }
