@@ -123,10 +123,15 @@ test("own events make a list complete to their modseq only when no one else writ
   c.onChange({ ...ev("append", [5]), modseq: 9, flags: [[]] });
   expect((await c.uidList(1, 9)).map((e) => e.uid)).toEqual([1, 5]);
   expect(calls.uidList).toBe(1);
-  // With other writers, modseqs 3..8 may be theirs and not in the list yet.
+  // With other writers, modseq 10 may be theirs and not in the list yet.
   ctl.others = true;
-  c.onChange({ ...ev("append", [6]), modseq: 10, flags: [[]] });
-  await c.uidList(1, 10);
+  c.onChange({ ...ev("append", [6]), modseq: 11, flags: [[]] });
+  await c.uidList(1, 11);
+  expect(calls.uidList).toBe(2);
+  // Ours one after another (12, 13): nobody else's between, so complete to the last.
+  c.onChange({ ...ev("flags", [6]), modseq: 12, flags: [["\\Seen"]] });
+  c.onChange({ ...ev("expunge", [5]), modseq: 13 });
+  expect((await c.uidList(1, 13)).map((e) => e.uid)).toEqual([1, 6]);
   expect(calls.uidList).toBe(2);
 });
 

@@ -27,6 +27,8 @@ export class MailboxCache {
   private listEntries = 0;
   /** Bumped by every change event: a read that raced with a change is not cached. */
   private gens = new Map<number, number>();
+  /** Per account: the latest run of modseqs our own writes took one after another. */
+  private runs = new Map<number, { from: number; last: number }>();
   /** Settles when the latest read of a mailbox's list ends. */
   private reading = new Map<number, Promise<void>>();
   /** Keyed by metaKey(mailbox, uid); in least-recently-used order. */
@@ -68,15 +70,31 @@ export class MailboxCache {
     // The list stays complete to its modseq; whoever needs the change asks for a list
     // complete to it (its modseq) and gets it caught up.
     if (ev.remote) return;
+    const run = this.ownRun(ev);
     const cached = this.lists.get(ev.mailboxId);
     if (!cached) return;
     this.dropList(ev.mailboxId);
     // Our own events come after each commit, in commit order: a cached list patched with
     // them equals a fresh read. A change it cannot apply exactly drops the list.
     const next = patch(cached.list, ev);
-    // Complete to this change only if no one else writes: another process's change below
-    // its modseq may not have reached us yet.
-    if (next) this.keep(ev.mailboxId, next, this.store.othersWrite() ? cached.upTo : Math.max(cached.upTo, ev.modseq));
+    if (!next) return;
+    // Complete to this change if no one else writes, or if every modseq since the list's
+    // was ours: another process's change below it may not have reached us yet.
+    const complete = !this.store.othersWrite() || cached.upTo >= run.from;
+    this.keep(ev.mailboxId, next, complete ? Math.max(cached.upTo, ev.modseq) : cached.upTo);
+  }
+
+  /** The account's modseqs (from, last] were all given to our own writes: each one next to
+   *  the one before (modseqs count per account: ctx.ts nextModseq), nobody else's between. */
+  private ownRun(ev: StoreChange): { from: number; last: number } {
+    let run = this.runs.get(ev.accountId);
+    if (!run) this.runs.set(ev.accountId, (run = { from: ev.modseq - 1, last: ev.modseq }));
+    else if (ev.modseq === run.last + 1) run.last = ev.modseq;
+    else if (ev.modseq !== run.last) {
+      run.from = ev.modseq - 1;
+      run.last = ev.modseq;
+    }
+    return run;
   }
 
   private keep(mailboxId: number, list: readonly UidEntry[], upTo: number): void {
