@@ -16,8 +16,8 @@ export interface StoreCtx {
   listeners: Set<(ev: StoreChange) => void>;
   accountListeners: Set<(ev: AccountGone) => void>;
   /** Set while the change feed follows other instances: told each modseq our own writes
-   *  emit, before their commit (change-feed.ts). */
-  own?: (accountId: number, modseq: number) => void;
+   *  emit, before their commit (change-feed.ts); returns how to forget it again. */
+  own?: (accountId: number, modseq: number) => () => void;
   /** Other processes or instances write this database too (StoreOptions.othersWrite). */
   othersWrite?: boolean;
 }
@@ -93,7 +93,10 @@ export function accountGoneAfterCommit(ctx: StoreCtx, tx: Tx, ev: AccountGone): 
 
 /** Queues a change event to fire once, after the transaction commits. */
 export function emitAfterCommit(ctx: StoreCtx, tx: Tx, ev: StoreChange): void {
-  ctx.own?.(ev.accountId, ev.modseq);
+  // A rolled-back write's modseq is given again, maybe to another process's write: it must
+  // not stay ours, or the change feed would skip that write.
+  const forget = ctx.own?.(ev.accountId, ev.modseq);
+  if (forget) tx.onRollback(forget);
   tx.afterCommit(() => tell(ctx, ctx.listeners, ev));
 }
 
