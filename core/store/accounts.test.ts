@@ -1,5 +1,9 @@
 import { spyOn, test, expect } from "bun:test";
-import { storeFixture, msg, type TestStore } from "./test-helpers.ts";
+import { join } from "node:path";
+import { openDb } from "../db/open.ts";
+import { DOMAINS_TTL_MS } from "./accounts.ts";
+import { createStore } from "./index.ts";
+import { storeFixture, msg, silentLog, type TestStore } from "./test-helpers.ts";
 import { isStoreError } from "./errors.ts";
 
 let t: TestStore;
@@ -40,6 +44,18 @@ test("domains are cached between own writes: an add, a delete, an account's new 
   expect(await t.store.deleteDomain("c.test")).toBe(true);
   expect(await t.store.isLocalDomain("c.test")).toBe(false);
   reads.mockRestore();
+});
+
+test("a domain added by another process writing the database file shows within DOMAINS_TTL_MS", async () => {
+  expect(await t.store.isLocalDomain("e.test")).toBe(false); // now cached
+  // What an admin command does when it cannot reach the server's control socket.
+  const other = await openDb({ url: `file:${join(t.dir, "k.db")}` });
+  const store2 = await createStore({ db: other, blobDir: t.blobDir, log: silentLog, gc: { intervalMs: 0 } });
+  await store2.addDomain("e.test");
+  await store2.close();
+  await other.close();
+  await Bun.sleep(DOMAINS_TTL_MS + 50);
+  expect(await t.store.isLocalDomain("e.test")).toBe(true);
 });
 
 test("accounts: create, duplicate, lookup, list by domain, invalid addresses", async () => {

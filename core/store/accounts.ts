@@ -56,6 +56,9 @@ export type AccountOps = Pick<
   | "verifyPassword"
 >;
 
+/** How long the local-domain list is answered from memory (see domainsNow). */
+export const DOMAINS_TTL_MS = 1000;
+
 export function accountOps(ctx: StoreCtx): AccountOps {
   const { db } = ctx;
   // Successful logins remembered briefly (credential-cache.ts): no argon2 per reconnect.
@@ -64,9 +67,11 @@ export function accountOps(ctx: StoreCtx): AccountOps {
   // The local domains, cached: asked for every recipient of every message (routing, the
   // relay test, the checks' own-domain test) and written almost never. Our own domain
   // writes drop the cache once committed (a read racing the commit is not kept: `gen`).
+  // A write by another process we do not hear of (an admin command that could not reach
+  // the control socket writes the file directly) shows once the copy is DOMAINS_TTL_MS old.
   // Not used while others write the database (othersWrite: other instances or processes,
   // followed by the change feed or not), nor for a remote database: there every call reads.
-  let domainsCache: { list: Domain[]; names: Set<string> } | null = null;
+  let domainsCache: { list: Domain[]; names: Set<string>; until: number } | null = null;
   let domainsGen = 0;
   const dropDomains = () => {
     domainsGen++;
@@ -74,10 +79,10 @@ export function accountOps(ctx: StoreCtx): AccountOps {
   };
   const cacheable = () => db.local && !othersWrite(ctx);
   async function domainsNow(): Promise<{ list: Domain[]; names: Set<string> }> {
-    if (domainsCache && cacheable()) return domainsCache;
+    if (domainsCache && domainsCache.until > performance.now() && cacheable()) return domainsCache;
     const gen = domainsGen;
     const list = (await read(ctx, "SELECT id, name, created_at FROM domains ORDER BY name")).rows.map(toDomain);
-    const v = { list, names: new Set(list.map((d) => d.name)) };
+    const v = { list, names: new Set(list.map((d) => d.name)), until: performance.now() + DOMAINS_TTL_MS };
     if (gen === domainsGen && cacheable()) domainsCache = v;
     return v;
   }
