@@ -1,8 +1,10 @@
 // A cache shared by all IMAP sessions of this process, in front of the store's two hot
-// reads: the (uid, modseq, flags) list of a mailbox — updated in place from the store's
-// change events (re-read only when an event does not carry enough) — and the parsed-once
-// metadata of messages, which never changes for a given (mailbox, uid) (UIDs are never
-// reused, RFC 9051 §2.3.1.1) and is kept in a bounded LRU.
+// reads: the (uid, modseq, flags) list of a mailbox — updated in place from this process's
+// change events (re-read only when an event does not carry enough), and known complete to
+// a modseq, so a caller that must see what other processes committed (SELECT, STATUS, a
+// full sync) gets it caught up from the database — and the parsed-once metadata of
+// messages, which never changes for a given (mailbox, uid) (UIDs are never reused,
+// RFC 9051 §2.3.1.1) and is kept in a bounded LRU.
 import type { MessageMeta, Store, StoreChange } from "../../core/store/types.ts";
 
 export interface UidEntry {
