@@ -156,4 +156,52 @@ describe("SessionLoop", () => {
     await Bun.sleep(1);
     expect(seen).toEqual([]);
   });
+
+  test("hold: a held unit stops the loop with no call pending; release handles what came meanwhile", async () => {
+    let loop!: SessionLoop<string>;
+    const seen: string[] = [];
+    const events: string[] = [];
+    loop = new SessionLoop<string>(new FakeConn(), lines(), limits, {
+      handle(l) {
+        seen.push(l);
+        if (l === "idle") loop.hold();
+        // held and let go before returning (the client's DONE was already there)
+        if (l === "quick") {
+          loop.hold();
+          loop.release();
+        }
+      },
+      failed: () => events.push("failed"),
+      timedOut: (busy) => (events.push(`timeout busy=${busy}`), true),
+      shutdown: (busy) => (events.push(`shutdown busy=${busy}`), true),
+    });
+    loop.start();
+    loop.feed(Buffer.from("a\nidle\nb\n"));
+    loop.feed(Buffer.from("c\n"));
+    await Bun.sleep(1);
+    expect(seen).toEqual(["a", "idle"]);
+    // held counts as busy
+    expect(loop.isBusy).toBe(true);
+    loop.release();
+    await Bun.sleep(1);
+    expect(seen).toEqual(["a", "idle", "b", "c"]);
+    expect(loop.isBusy).toBe(false);
+    loop.release(); // nothing held: no effect
+    loop.feed(Buffer.from("quick\nd\n"));
+    await Bun.sleep(1);
+    expect(seen).toEqual(["a", "idle", "b", "c", "quick", "d"]);
+    expect(loop.isBusy).toBe(false);
+    expect(events).toEqual([]);
+  });
+
+  test("the shutdown signal reaches a loop (the loop is the abort listener) and leaves it on close", async () => {
+    const a = setup();
+    a.loop.start();
+    a.conn.stop();
+    expect(a.events).toEqual(["shutdown busy=false"]);
+    const b = setup();
+    b.loop.close();
+    b.conn.stop();
+    expect(b.events).toEqual([]);
+  });
 });

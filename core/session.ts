@@ -62,6 +62,10 @@ export class SessionLoop<E> {
   private shutdownPending = false;
   private errors = 0;
   private authed = false;
+  /** The unit being handled goes on outside the loop (hold()). */
+  private held = false;
+  /** The pump is inside a handler's call (release() there needs no new pump). */
+  private handling = false;
 
   constructor(
     private readonly conn: SessionConn,
@@ -70,14 +74,16 @@ export class SessionLoop<E> {
     private readonly h: SessionHandlers<E>,
   ) {
     this.armTimer();
-    if (conn.closing.aborted) queueMicrotask(this.onAbort);
-    else conn.closing.addEventListener("abort", this.onAbort, { once: true });
+    // The loop itself is the listener (handleEvent): no closure per session.
+    if (conn.closing.aborted) queueMicrotask(() => this.handleEvent());
+    else conn.closing.addEventListener("abort", this, { once: true });
   }
 
-  private readonly onAbort = (): void => {
+  /** The shutdown signal fired (EventListener interface). */
+  handleEvent(): void {
     if (this.closed) return;
     if (!this.h.shutdown(this.busy)) this.shutdownPending = true;
-  };
+  }
 
   get isBusy(): boolean {
     return this.busy;
@@ -110,7 +116,23 @@ export class SessionLoop<E> {
   close(): void {
     this.closed = true;
     // The signal is shared by every connection of a listener set (core/listen.ts): leave it.
-    this.conn.closing.removeEventListener("abort", this.onAbort);
+    this.conn.closing.removeEventListener("abort", this);
+  }
+
+  /** Called by a handler whose unit goes on after it returns, waiting on the client (IMAP
+   *  IDLE until DONE): the loop handles nothing more until release(), and no call stays
+   *  pending meanwhile (an idle session holds no promise chain). It counts as busy. */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** The held unit is done: handle what arrived meanwhile. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    if (this.handling) return;
+    this.settle();
+    void this.pump();
   }
 
   /** Count one protocol error; true when the limit is reached (the caller says goodbye). */
@@ -150,7 +172,7 @@ export class SessionLoop<E> {
     if (this.busy || this.closed || !this.ready) return;
     this.busy = true;
     try {
-      while (!this.closed) {
+      while (!this.closed && !this.held) {
         if (this.shutdownPending && this.h.shutdown(false)) {
           this.shutdownPending = false;
           break;
@@ -161,22 +183,29 @@ export class SessionLoop<E> {
           if (this.paused) this.setPaused(false);
           break;
         }
+        this.handling = true;
         try {
           const pending = this.h.handle(ev);
           if (pending) await pending;
         } catch (err) {
           this.conn.log.error("command failed", { err: (err as Error)?.message ?? String(err) });
           this.h.failed(err);
+        } finally {
+          this.handling = false;
         }
         if (this.paused && this.input.buffered() <= this.limits.lowWater) this.setPaused(false);
       }
     } finally {
-      this.busy = false;
-      if (!this.closed) {
-        if (this.shutdownPending && this.h.shutdown(false)) this.shutdownPending = false;
-        this.h.drained?.();
-        if (this.paused && this.input.buffered() <= this.limits.lowWater) this.setPaused(false);
-      }
+      if (!this.held) this.settle();
     }
+  }
+
+  /** Not busy any more: a shutdown asked for meanwhile, replies flushed, reading resumed. */
+  private settle(): void {
+    this.busy = false;
+    if (this.closed) return;
+    if (this.shutdownPending && this.h.shutdown(false)) this.shutdownPending = false;
+    this.h.drained?.();
+    if (this.paused && this.input.buffered() <= this.limits.lowWater) this.setPaused(false);
   }
 }

@@ -6,12 +6,15 @@ import { isIP } from "node:net";
 import { join } from "node:path";
 import { attachToPrimary, parseWorkerInfo, processCount, superviseWorkers, WORKER_ENV, type Supervisor, type WorkerInfo } from "../procs.ts";
 import { startControlServer, type ControlServer } from "../control/server.ts";
+import { firstStart, isFirstStart } from "../first-start.ts";
+import { createLogger } from "../log.ts";
 import { startServer, type RunningServer } from "../server.ts";
 import type { ReloadReport } from "../reload.ts";
 import { intOption, positionals, str } from "./args.ts";
 import type { Command } from "./command.ts";
 import { controlSocketPath, loadCliConfig } from "./context.ts";
 import { CommandError, UsageError } from "./errors.ts";
+import { processIo } from "./io.ts";
 import { connectControl, ControlCallError } from "../control/client.ts";
 
 /** Seconds beyond the grace period before a stuck shutdown is cut short. */
@@ -44,6 +47,18 @@ export const serveCommand: Command = {
     const overrides = { listen: { ...(address !== undefined && { address }), ...(portOffset !== undefined && { portOffset }) } };
     const { config, plugins } = await loadCliConfig(ctx, overrides);
     const worker = parseWorkerInfo(process.env[WORKER_ENV]);
+    const args = [
+      "serve",
+      "--data",
+      ctx.globals.dataDir,
+      ...(ctx.globals.configFile ? ["--config", ctx.globals.configFile] : []),
+      ...(address !== undefined ? ["--listen", address] : []),
+      ...(portOffset !== undefined ? ["--port-offset", String(portOffset)] : []),
+    ];
+    // The first start's one-time work, then this command again in a fresh process image
+    // (core/first-start.ts). Not when the CLI runs inside another program (tests).
+    if (!worker && ctx.io === processIo && isFirstStart(ctx.globals.dataDir, config))
+      await firstStart(ctx.globals.dataDir, config, createLogger(config.log.level, {}, undefined, config.log.format), selfCommand(args));
     const count = worker ? Math.max(2, processCount(config.listen.processes)) : processCount(config.listen.processes);
     const grace = config.listen.shutdownGraceSeconds;
     const signals = catchSignals();
@@ -61,14 +76,6 @@ export const serveCommand: Command = {
         async onListening(s) {
           if (worker || count === 1) return [];
           const ports = Object.fromEntries(s.listeners.map((l) => [l.name, l.port]));
-          const args = [
-            "serve",
-            "--data",
-            ctx.globals.dataDir,
-            ...(ctx.globals.configFile ? ["--config", ctx.globals.configFile] : []),
-            ...(address !== undefined ? ["--listen", address] : []),
-            ...(portOffset !== undefined ? ["--port-offset", String(portOffset)] : []),
-          ];
           supervisor = superviseWorkers({ workers: count - 1, command: selfCommand(args), env: { ...process.env, ...ctx.io.env }, ports, log: s.core.log });
           if (!(await supervisor.ready(60_000))) s.core.log.warn("not every worker process is listening yet; the ready ones serve");
           return [`  processes       ${count} (pids ${[process.pid, ...supervisor.pids()].join(", ")})`];

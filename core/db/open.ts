@@ -14,7 +14,7 @@ import type { Client, InStatement, ResultSet, Transaction } from "@libsql/client
 import { drizzle } from "drizzle-orm/libsql/sqlite3";
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
-import { mkdtempSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { DISK_FULL_TEXT, DiskFullError, freeBytes, isDiskFull, LOW_SPACE_BYTES } from "../disk.ts";
@@ -117,7 +117,10 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   if (path) mkdirSync(dirname(resolve(path)), { recursive: true });
 
   let beginTx: () => Promise<WriteTxn>;
-  let reader: Client;
+  /** The @libsql/client for reads: embedded, made on first use (only tests and drizzle's
+   *  rarely used methods want it; a connection costs resident memory). */
+  let reader: () => Client;
+  let closeReader: () => void;
   let query: (stmt: InStatement) => Promise<ResultSet>;
   let ormClient: Client;
   let closeWriter: () => void;
@@ -185,10 +188,18 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       }
     };
     try {
-      await migrateWith();
-      // Then our own connection for writes: one connection, so PRAGMAs stick and
-      // transactions never overlap.
-      ({ w: conn, r: readConn } = openWritable());
+      // Our own connection for writes: one connection, so PRAGMAs stick and transactions
+      // never overlap. A database already at our schema (every start but the first after
+      // an install or upgrade) needs no migrator: its connection and drizzle's migrate()
+      // would leave ~1 MiB in the heap for the server's life.
+      let opened = existsSync(path) ? openWritable() : null;
+      if (!opened || !(await schemaCurrent(opened.r, opts.migrations ?? migrationFiles))) {
+        opened?.w.close();
+        opened?.r.close();
+        await migrateWith();
+        opened = openWritable();
+      }
+      ({ w: conn, r: readConn } = opened);
       wal = walSync(resolve(path));
     } catch (err) {
       // A full disk must not keep the mail people already have from them: open for reads.
@@ -253,16 +264,19 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       }
       return txn;
     };
-    reader = createClient({ url: opts.url, concurrency: 8, timeout: 10_000 } as Parameters<typeof createClient>[0]);
+    let client: Client | null = null;
+    reader = () => (client ??= createClient({ url: opts.url, concurrency: 8, timeout: 10_000 } as Parameters<typeof createClient>[0]));
+    closeReader = () => client?.close();
     query = async (st) => readConn.execute(st);
     // db.orm reads on the same cached connection; anything else goes to the real client.
     // query_only makes a write through db.orm fail at once instead of waiting (busy) on
     // the writer's open transaction while blocking the thread that must finish it.
-    ormClient = new Proxy(reader, {
-      get(target, prop, receiver) {
+    ormClient = new Proxy({} as Client, {
+      get(_, prop) {
         if (prop === "execute") return async (st: InStatement) => readConn.execute(st);
         if (prop === "batch") return async (stmts: InStatement[]) => stmts.map((st) => readConn.execute(st));
-        const v = Reflect.get(target, prop, receiver) as unknown;
+        const target = reader();
+        const v = Reflect.get(target, prop) as unknown;
         // methods use private fields: call them on the real client, not the proxy
         return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
@@ -290,7 +304,8 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       };
     };
     closeWriter = () => {};
-    reader = client;
+    reader = () => client;
+    closeReader = () => client.close();
     query = (s) => client.execute(s);
     ormClient = client;
   }
@@ -439,7 +454,9 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
 
   return {
     orm,
-    client: reader,
+    get client() {
+      return reader();
+    },
     query: (s) => (closed ? Promise.reject(new Error("database is closed")) : query(s)),
     local,
     get readOnly() {
@@ -456,7 +473,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
       if (closed) return;
       closed = true;
       while (running || queue.length || syncing > 0) await new Promise((r) => setTimeout(r, 5));
-      reader.close();
+      closeReader();
       closeWriter();
     },
   };
@@ -486,6 +503,12 @@ async function upgradeSafely(client: Client, opts: OpenDbOptions, path: string |
 }
 
 const KEEP_UPGRADE_BACKUPS = 3;
+
+/** Has the database exactly the schema of these migrations (nothing to migrate)? */
+async function schemaCurrent(conn: LocalConn, files: MigrationFiles): Promise<boolean> {
+  const state = await dbSchemaState({ execute: async (st: InStatement) => conn.execute(st) } as Client);
+  return state.applied > 0 && state.newest === schemaOf(files).newest;
+}
 
 /** Runs migrations (default: the embedded ones, core/db/migrations.gen.ts) with drizzle's migrate(). */
 async function runMigrations(client: Client, files: MigrationFiles): Promise<void> {

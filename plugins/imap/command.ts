@@ -17,16 +17,28 @@ export interface Ctx {
   args: Args;
 }
 
-export interface CommandSpec {
+interface SpecBase {
   name: string;
   states: readonly State[];
   /** Has a UID form (UID FETCH …). */
   uid?: boolean;
   /** RFC 9051 §7.5.1: no EXPUNGE responses during this command (its UID form may). */
   noExpunge?: boolean;
+}
+
+export interface RunSpec extends SpecBase {
   /** The tagged result, or null when the handler already answered (STARTTLS, LOGOUT). */
   run(s: Session, c: Ctx): Promise<Result | null>;
 }
+
+/** A command that waits on the client for long (IDLE until DONE): `hold` starts it and
+ *  returns; it holds the session's command loop (Session.hold) and ends with
+ *  Session.endHeld, so a waiting session keeps no pending call chain in memory. */
+export interface HoldSpec extends SpecBase {
+  hold(s: Session, c: Ctx): void;
+}
+
+export type CommandSpec = RunSpec | HoldSpec;
 
 export const ok = (text: string, code?: string): Result => ({ status: "OK", text, code });
 export const no = (text: string, code?: string): Result => ({ status: "NO", text, code });

@@ -7,6 +7,7 @@ import { Session, type ImapOptions } from "./session.ts";
 import { MailboxCache } from "./cache.ts";
 import { RecentMarks } from "./recent.ts";
 import { ImapEvents } from "./events.ts";
+import { Sessions } from "./sessions.ts";
 import { resolveAuthorized } from "./urlauth.ts";
 
 const ConfigSchema = v.object({
@@ -29,6 +30,8 @@ export default definePlugin({
     const recent = new RecentMarks(core.db);
     // Registered before any session's listener: the cache is fresh when sessions look.
     const unsubscribe = core.store.onChange((ev) => cache.onChange(ev));
+    const events = new ImapEvents();
+    const sessions = new Sessions(core.store, events);
     const opts: ImapOptions = {
       maxLine: cfg.maxLine,
       maxLiteral: cfg.maxLiteral,
@@ -40,7 +43,8 @@ export default definePlugin({
       hostname: core.config.hostname,
       cache,
       recent,
-      events: new ImapEvents(),
+      events,
+      sessions,
     };
     // BURL (RFC 4468): the submission server fetches "submit+user" URLAUTH URLs here.
     core.hooks.on("url.fetch", async (url, user) => {
@@ -58,6 +62,7 @@ export default definePlugin({
     await core.listen({ name: "imaps", port: 993, mode: "implicit-tls", onConnection, onRefuse: refuse });
     return async () => {
       unsubscribe();
+      sessions.close();
       await recent.flush(); // the \Recent marks written behind (recent.ts)
     };
   },

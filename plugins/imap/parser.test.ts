@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Args, CommandReader, ParseError, tokenize, type ReadEvent } from "./parser.ts";
 
-const limits = { maxLine: 100, maxLiteral: (c: string) => (c === "APPEND" ? 1000 : 50), maxLiterals: 80, maxLiteralCount: 3 };
+const limits = { maxLine: 100, maxLiteral: (c: string, authenticated: boolean) => (c === "APPEND" ? 1000 : authenticated ? 50 : 20), maxLiterals: 80, maxLiteralCount: 3 };
 function read(input: string | Buffer): ReadEvent[] {
   const r = new CommandReader(limits);
   r.push(Buffer.isBuffer(input) ? input : Buffer.from(input));
@@ -60,6 +60,16 @@ describe("CommandReader", () => {
   test("a line over the bound is fatal, even without a newline", () => {
     expect(read("a " + "x".repeat(200))[0]).toMatchObject({ kind: "error", status: "BAD", fatal: true });
     expect(read("a " + "x".repeat(200) + "\r\n")[0]).toMatchObject({ kind: "error", fatal: true });
+  });
+
+  test("literals before login are held to the smaller bound; after, the command's", () => {
+    const r = new CommandReader(limits);
+    r.push(Buffer.from(`a LOGIN u {30+}\r\n${"p".repeat(30)}\r\n`));
+    expect(r.next()).toMatchObject({ kind: "error", tag: "a", status: "BAD", text: "Literal too large", fatal: true });
+    const s = new CommandReader(limits);
+    s.authenticated = true;
+    s.push(Buffer.from(`b LOGIN u {30+}\r\n${"p".repeat(30)}\r\n`));
+    expect(s.next()).toMatchObject({ kind: "command" });
   });
 
   test("readLine for IDLE/AUTHENTICATE", () => {

@@ -10,8 +10,9 @@ export type Chunk = string | Uint8Array;
 export interface ReaderLimits {
   /** Longest line fragment (bytes, CRLF excluded). RFC 9051 §4: at least 8192. */
   maxLine: number;
-  /** Largest literal allowed for this command (upper-case name; "UID FETCH" style). */
-  maxLiteral(command: string): number;
+  /** Largest literal allowed for this command (upper-case name; "UID FETCH" style), before
+   *  or after login (CommandReader.authenticated). */
+  maxLiteral(command: string, authenticated: boolean): number;
   /** Sum of all literals of one command except APPEND's message. */
   maxLiterals: number;
   /** Literals in one command. */
@@ -28,6 +29,9 @@ export type ReadEvent =
 const CR = 13;
 const LF = 10;
 const EMPTY = Buffer.alloc(0);
+/** "No chunk yet" (shared, never written: the arrays are made on first use). */
+const NO_CHUNKS: Chunk[] = Object.freeze([]) as unknown as Chunk[];
+const NO_PARTS: Buffer[] = Object.freeze([]) as unknown as Buffer[];
 // RFC 9051 §4.3: literal = "{" number64 ["+"] "}" CRLF; RFC 3516 literal8 = "~{" …
 /** Commands whose literals are messages (RFC 8508 REPLACE carries one too). */
 export const APPENDING = new Set(["APPEND", "REPLACE", "UID REPLACE"]);
@@ -37,16 +41,26 @@ const TAG_AND_NAME = /^([^\s(){%*"\\\]+]+) ([A-Za-z]+)(?: ([A-Za-z]+))?/;
 /** Incremental reader of IMAP commands. Its state is real (partial lines and literals). */
 export class CommandReader {
   private buf: Buffer = EMPTY;
-  private chunks: Chunk[] = [];
+  private chunks: Chunk[] = NO_CHUNKS;
   private literalLeft = 0;
-  private literalParts: Buffer[] = [];
+  private literalParts: Buffer[] = NO_PARTS;
   private literalSize = 0;
   private literalTotal = 0;
   private literalCount = 0;
   private tag = "*";
   private command = "";
 
-  constructor(private limits: ReaderLimits) {}
+  /** The session is logged in (larger literals: ReaderLimits.maxLiteral). */
+  authenticated = false;
+
+  /** `limits` may be shared by every reader of a server. */
+  constructor(private readonly limits: ReaderLimits) {}
+
+  /** The command's next chunk (its arrays are made on first use: an idle session keeps none). */
+  private addChunk(c: Chunk): void {
+    if (this.chunks === NO_CHUNKS) this.chunks = [];
+    this.chunks.push(c);
+  }
 
   push(data: Buffer): void {
     this.buf = this.buf.length === 0 ? data : Buffer.concat([this.buf, data]);
@@ -75,13 +89,19 @@ export class CommandReader {
     this.resetCommand();
   }
 
+  /** The buffer after its first `n` bytes; nothing left keeps no chunk alive (an idle
+   *  session would hold its last one). */
+  private rest(n: number): Buffer {
+    return n === this.buf.length ? EMPTY : this.buf.subarray(n);
+  }
+
   /** A raw line (IDLE's DONE, AUTHENTICATE responses). "toolong" when over the bound. */
   readLine(): string | null | "toolong" {
     const i = this.buf.indexOf(LF);
     if (i < 0) return this.buf.length > this.limits.maxLine ? "toolong" : null;
     const end = i > 0 && this.buf[i - 1] === CR ? i - 1 : i;
     const line = this.buf.subarray(0, end).toString("utf8");
-    this.buf = this.buf.subarray(i + 1);
+    this.buf = this.rest(i + 1);
     if (end > this.limits.maxLine) return "toolong";
     return line;
   }
@@ -92,12 +112,13 @@ export class CommandReader {
         if (this.buf.length === 0) return null;
         const take = Math.min(this.literalLeft, this.buf.length);
         // Copy: the socket may reuse its buffers, and the literal outlives this chunk.
+        if (this.literalParts === NO_PARTS) this.literalParts = [];
         this.literalParts.push(Buffer.from(this.buf.subarray(0, take)));
         this.buf = take === this.buf.length ? EMPTY : this.buf.subarray(take);
         this.literalLeft -= take;
         if (this.literalLeft > 0) return null;
-        this.chunks.push(this.literalParts.length === 1 ? this.literalParts[0]! : Buffer.concat(this.literalParts, this.literalSize));
-        this.literalParts = [];
+        this.addChunk(this.literalParts.length === 1 ? this.literalParts[0]! : Buffer.concat(this.literalParts, this.literalSize));
+        this.literalParts = NO_PARTS;
         continue;
       }
       const i = this.buf.indexOf(LF);
@@ -108,13 +129,13 @@ export class CommandReader {
       const end = i > 0 && this.buf[i - 1] === CR ? i - 1 : i;
       if (end > this.limits.maxLine) return this.tooLong();
       const line = this.buf.subarray(0, end).toString("utf8");
-      this.buf = this.buf.subarray(i + 1);
+      this.buf = this.rest(i + 1);
       if (this.chunks.length === 0) {
         const m = TAG_AND_NAME.exec(line);
         this.tag = m ? m[1]! : (/^[^\s]+/.exec(line)?.[0] ?? "*");
         this.command = m ? (m[2]!.toUpperCase() === "UID" && m[3] ? `UID ${m[3].toUpperCase()}` : m[2]!.toUpperCase()) : "";
       }
-      this.chunks.push(line);
+      this.addChunk(line);
       const lit = LITERAL_AT_END.exec(line);
       if (!lit) {
         const chunks = this.chunks;
@@ -123,7 +144,7 @@ export class CommandReader {
       }
       const size = Number(lit[2]);
       const sync = lit[3] !== "+";
-      const max = this.limits.maxLiteral(this.command);
+      const max = this.limits.maxLiteral(this.command, this.authenticated);
       const isAppend = APPENDING.has(this.command);
       // Messages (MULTIAPPEND, CATENATE parts, RFC 3502 / 4469) may sum to a few times the
       // per-message limit; other commands' literals to maxLiterals.
@@ -146,7 +167,7 @@ export class CommandReader {
       this.literalTotal += size;
       this.literalSize = size;
       this.literalLeft = size;
-      if (size === 0) this.chunks.push(EMPTY);
+      if (size === 0) this.addChunk(EMPTY);
       if (sync) return { kind: "continue" };
     }
   }
@@ -158,9 +179,9 @@ export class CommandReader {
   }
 
   private resetCommand(): void {
-    this.chunks = [];
+    this.chunks = NO_CHUNKS;
     this.literalLeft = 0;
-    this.literalParts = [];
+    this.literalParts = NO_PARTS;
     this.literalSize = 0;
     this.literalTotal = 0;
     this.literalCount = 0;

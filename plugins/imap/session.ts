@@ -7,17 +7,18 @@ import * as zlib from "node:zlib";
 import type { AuthUser, Connection, Core } from "../../core/types.ts";
 import type { StoreChange } from "../../core/store/types.ts";
 import { isStoreError } from "../../core/store/errors.ts";
-import { SessionLoop } from "../../core/session.ts";
-import { APPENDING, Args, CommandReader, ParseError, tokenize, type Chunk, type ReadEvent } from "./parser.ts";
+import { SessionLoop, type SessionHandlers, type SessionLimits } from "../../core/session.ts";
+import { APPENDING, Args, CommandReader, ParseError, tokenize, type Chunk, type ReadEvent, type ReaderLimits } from "./parser.ts";
 import { Selected } from "./selected.ts";
 import { flagList, formatSet } from "./format.ts";
 import { SYSTEM_FLAGS } from "./flags.ts";
 import { commands } from "./commands/index.ts";
-import { bad, no, type Result } from "./command.ts";
+import { bad, no, type Ctx, type Result, type RunSpec } from "./command.ts";
 import { encodeMutf7 } from "./names.ts";
 import type { MailboxCache } from "./cache.ts";
 import type { RecentMarks } from "./recent.ts";
 import type { ImapEvent, ImapEvents } from "./events.ts";
+import type { Sessions } from "./sessions.ts";
 import { updateContexts, type UpdateContext } from "./contexts.ts";
 import { flushNotify, noteChange, noteImapEvent, pendingNotify, type NotifyState } from "./notify.ts";
 
@@ -37,6 +38,8 @@ export interface ImapOptions {
   cache: MailboxCache;
   recent: RecentMarks;
   events: ImapEvents;
+  /** The logged-in sessions, by account: they hear of changes through it. */
+  sessions: Sessions;
 }
 
 const TAG_RE = /^[^\s(){%*"\\\]+\x00-\x1f\x7f]+$/;
@@ -46,7 +49,39 @@ const PREAUTH_LITERAL = 8192;
 /** Output gathered before the session waits for the socket to drain (backpressure). */
 const DRAIN_AT = 256 * 1024;
 
-export class Session {
+/** The loop limits, one object for all the sessions of a plugin instance. */
+const limitsOf = new WeakMap<ImapOptions, SessionLimits>();
+function sessionLimits(o: ImapOptions): SessionLimits {
+  let l = limitsOf.get(o);
+  if (!l) limitsOf.set(o, (l = { highWater: MAX_BUFFERED, lowWater: MAX_BUFFERED / 4, maxErrors: o.maxBadCommands, preAuthMs: o.preAuthTimeoutMs, idleMs: o.idleTimeoutMs }));
+  return l;
+}
+
+/** The parser's limits, one object for all the sessions of a plugin instance. */
+const readerLimitsOf = new WeakMap<ImapOptions, ReaderLimits>();
+function readerLimits(o: ImapOptions): ReaderLimits {
+  let l = readerLimitsOf.get(o);
+  if (!l)
+    readerLimitsOf.set(
+      o,
+      (l = {
+        maxLine: o.maxLine,
+        // Before login only small literals (a password); APPEND's message after.
+        maxLiteral: (cmd, authenticated) => (!authenticated ? PREAUTH_LITERAL : APPENDING.has(cmd) ? o.appendLimit : o.maxLiteral),
+        maxLiterals: o.maxLiteral * 4,
+        maxLiteralCount: 64,
+      }),
+    );
+  return l;
+}
+
+/** Who waits for the client's next raw line (Session.nextLine). */
+export interface LineWaiter {
+  line(line: string | "toolong" | null): void;
+}
+
+/** The session is its own loop's handler set (methods, not a closure each per session). */
+export class Session implements SessionHandlers<ReadEvent> {
   state: State = "notauth";
   user: AuthUser | null = null;
   selected: Selected | null = null;
@@ -63,9 +98,8 @@ export class Session {
   readonly reader: CommandReader;
   /** Input, backpressure, the BAD limit and the timeouts: the core's session skeleton. */
   private loop!: SessionLoop<ReadEvent>;
-  private lineWaiter: ((line: string | "toolong" | null) => void) | null = null;
-  private unsubscribe: (() => void) | null = null;
-  private idlePush: (() => void) | null = null;
+  private lineWaiter: LineWaiter | null = null;
+  private idlePush: { push(): void } | null = null;
   private closed = false;
   /** COMPRESS=DEFLATE (RFC 4978): both directions go through raw deflate once active. */
   private inflater: zlib.InflateRaw | null = null;
@@ -76,43 +110,57 @@ export class Session {
     readonly conn: Connection,
     readonly opts: ImapOptions,
   ) {
-    this.reader = new CommandReader({
-      maxLine: opts.maxLine,
-      // Before login only small literals (a password); APPEND's message after.
-      maxLiteral: (cmd) => (this.state === "notauth" ? PREAUTH_LITERAL : APPENDING.has(cmd) ? opts.appendLimit : opts.maxLiteral),
-      maxLiterals: opts.maxLiteral * 4,
-      maxLiteralCount: 64,
-    });
+    this.reader = new CommandReader(readerLimits(opts));
   }
 
   // ---------- lifecycle ----------
 
   start(): void {
     const c = this.conn;
-    const { maxBadCommands, preAuthTimeoutMs, idleTimeoutMs } = this.opts;
-    this.loop = new SessionLoop<ReadEvent>(
-      c,
-      this.reader,
-      { highWater: MAX_BUFFERED, lowWater: MAX_BUFFERED / 4, maxErrors: maxBadCommands, preAuthMs: preAuthTimeoutMs, idleMs: idleTimeoutMs },
-      {
-        handle: (ev) => this.handle(ev),
-        failed: (e) => {
-          // Never an unhandled rejection: a bug in one session ends that session only.
-          this.conn.log.error("imap session failed", { err: String((e as Error)?.stack ?? e) });
-          this.bye("Internal error");
-        },
-        timedOut: () => (this.bye("Autologout; idle for too long"), true),
-        shutdown: () => (this.bye("Server shutting down"), true),
-        input: () => this.feedLineWaiter(),
-        paused: (on) => (on ? this.inflater?.pause() : this.inflater?.resume()),
-      },
-    );
+    this.loop = new SessionLoop<ReadEvent>(c, this.reader, sessionLimits(this.opts), this);
     c.onData((chunk) => (this.inflater ? this.inflater.write(chunk) : this.loop.feed(chunk)));
     c.onClose(() => this.onClose());
     if (c.closing.aborted) return this.bye("Server shutting down");
     // RFC 9051 §7.1.1: greeting with the capabilities.
     this.send(`* OK [CAPABILITY ${this.capabilities().join(" ")}] ${this.opts.hostname} IMAP4rev2 server ready`);
     this.loop.start();
+  }
+
+  // ---------- the loop's handlers (core/session.ts SessionHandlers) ----------
+
+  /** A command threw: never an unhandled rejection, a bug in one session ends that session only. */
+  failed(e: unknown): void {
+    this.conn.log.error("imap session failed", { err: String((e as Error)?.stack ?? e) });
+    this.bye("Internal error");
+  }
+
+  timedOut(): boolean {
+    this.bye("Autologout; idle for too long");
+    return true;
+  }
+
+  /** The server is stopping. */
+  shutdown(): boolean {
+    this.bye("Server shutting down");
+    return true;
+  }
+
+  /** Bytes arrived: a command waiting for a raw line (AUTHENTICATE, IDLE) takes them. */
+  input(): boolean {
+    if (!this.lineWaiter) return false;
+    const line = this.reader.readLine();
+    if (line !== null) {
+      const w = this.lineWaiter;
+      this.lineWaiter = null;
+      w.line(line);
+    }
+    return true;
+  }
+
+  /** The inflater follows the socket. */
+  paused(on: boolean): void {
+    if (on) this.inflater?.pause();
+    else this.inflater?.resume();
   }
 
   private onClose(): void {
@@ -122,10 +170,15 @@ export class Session {
     this.inflater?.destroy();
     this.deflater?.destroy();
     this.state = "logout";
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    this.lineWaiter?.(null);
+    this.leaveSessions();
+    this.endLineWait();
+  }
+
+  /** No more lines will come: whoever waits for one hears null. */
+  private endLineWait(): void {
+    const w = this.lineWaiter;
     this.lineWaiter = null;
+    w?.line(null);
   }
 
   /** Untagged BYE, then close (RFC 9051 §7.1.5). */
@@ -141,8 +194,7 @@ export class Session {
     this.closed = true;
     this.loop.close();
     this.state = "logout";
-    this.lineWaiter?.(null);
-    this.lineWaiter = null;
+    this.endLineWait();
     this.closeConn();
   }
 
@@ -234,29 +286,24 @@ export class Session {
 
   // ---------- input ----------
 
-  /** A command waits for a raw line (readLine): hand it the next one. */
-  private feedLineWaiter(): boolean {
-    if (!this.lineWaiter) return false;
-    const line = this.reader.readLine();
-    if (line !== null) {
-      const w = this.lineWaiter;
-      this.lineWaiter = null;
-      w(line);
-    }
-    return true;
-  }
-
-  /** The next raw line (AUTHENTICATE exchanges, IDLE's DONE); null when the connection closed. */
-  readLine(): Promise<string | "toolong" | null> {
+  /** Hand the next raw line (IDLE's DONE) to `w`, now if it is there; null when the
+   *  connection closed. */
+  nextLine(w: LineWaiter): void {
     this.flush();
     const line = this.reader.readLine();
-    if (line !== null) return Promise.resolve(line);
-    if (this.closed) return Promise.resolve(null);
+    if (line !== null) return w.line(line);
+    if (this.closed) return w.line(null);
     this.loop.resume();
-    return new Promise((resolve) => (this.lineWaiter = resolve));
+    this.lineWaiter = w;
   }
 
-  private async handle(ev: ReadEvent): Promise<void> {
+  /** The next raw line (AUTHENTICATE exchanges); null when the connection closed. */
+  readLine(): Promise<string | "toolong" | null> {
+    return new Promise((resolve) => this.nextLine({ line: resolve }));
+  }
+
+  /** One unit of input; a promise only while a command runs (not while one is held). */
+  handle(ev: ReadEvent): Promise<void> | undefined {
     if (ev.kind === "continue") {
       this.send("+ Ready for literal data");
       this.flush();
@@ -269,10 +316,36 @@ export class Session {
       return;
     }
     this.inCommand = true;
+    const running = this.run(ev.chunks);
+    if (running) return this.endAfter(running);
+    this.commandEnded();
+  }
+
+  private async endAfter(running: Promise<void>): Promise<void> {
     try {
-      await this.run(ev.chunks);
+      await running;
     } finally {
       this.commandEnded();
+    }
+  }
+
+  /** A held command (HoldSpec: IDLE) waits on the client: the loop handles nothing more
+   *  until it ends with endHeld. */
+  hold(): void {
+    this.loop.hold();
+  }
+
+  /** The held command's tagged result (null: none, the connection is gone); then the
+   *  commands that arrived meanwhile run. */
+  async endHeld(tag: string, res: Result | null): Promise<void> {
+    this.inCommand = true;
+    try {
+      await this.complete(tag, res, true);
+    } catch (e) {
+      this.failed(e);
+    } finally {
+      this.commandEnded();
+      this.loop.release();
     }
   }
 
@@ -308,7 +381,9 @@ export class Session {
     }
   }
 
-  private async run(chunks: Chunk[]): Promise<void> {
+  /** Parse and dispatch one command: a promise while it runs, nothing when it answered at
+   *  once (a syntax error) or is held (IDLE). */
+  private run(chunks: Chunk[]): Promise<void> | undefined {
     let tag = "*";
     let tokens;
     try {
@@ -363,27 +438,49 @@ export class Session {
       this.countBad();
       return;
     }
-    let res: Result | null;
-    try {
-      res = await spec.run(this, { tag, name, uid, args: new Args(tokens.slice(rest)) });
-    } catch (e) {
-      if (e instanceof ParseError) res = bad(e.message);
-      // A full disk: storage is exhausted for now, not a bug and not a permanent refusal.
-      else if (isDiskFull(e)) res = no("Disk full: nothing can be stored now, try again later", "OVERQUOTA");
-      else if (isStoreError(e)) {
-        // The store's typed errors carry RFC 5530 response codes.
-        const code = (e as Error & { code?: string }).code;
-        res = no(e.message, code === "INVALID" ? "CANNOT" : code);
-      } else {
-        this.conn.log.error("imap command failed", { cmd: name, err: String((e as Error)?.stack ?? e) });
-        res = no("Internal error; try again later", "SERVERBUG");
+    const c: Ctx = { tag, name, uid, args: new Args(tokens.slice(rest)) };
+    if ("hold" in spec) {
+      try {
+        spec.hold(this, c);
+        return;
+      } catch (e) {
+        return this.complete(tag, this.errorResult(name, e), true);
       }
     }
+    return this.execute(spec, c);
+  }
+
+  private async execute(spec: RunSpec, c: Ctx): Promise<void> {
+    let res: Result | null;
+    try {
+      res = await spec.run(this, c);
+    } catch (e) {
+      res = this.errorResult(c.name, e);
+    }
+    await this.complete(c.tag, res, c.uid || !spec.noExpunge);
+  }
+
+  /** The tagged result of a command that threw. */
+  private errorResult(name: string, e: unknown): Result {
+    if (e instanceof ParseError) return bad(e.message);
+    // A full disk: storage is exhausted for now, not a bug and not a permanent refusal.
+    if (isDiskFull(e)) return no("Disk full: nothing can be stored now, try again later", "OVERQUOTA");
+    if (isStoreError(e)) {
+      // The store's typed errors carry RFC 5530 response codes.
+      const code = (e as Error & { code?: string }).code;
+      return no((e as Error).message, code === "INVALID" ? "CANNOT" : code);
+    }
+    this.conn.log.error("imap command failed", { cmd: name, err: String((e as Error)?.stack ?? e) });
+    return no("Internal error; try again later", "SERVERBUG");
+  }
+
+  /** After a command: the changes it may report (§7.5.1: no EXPUNGE during FETCH, STORE,
+   *  SEARCH; their UID forms may), then its tagged response. */
+  private async complete(tag: string, res: Result | null, allowExpunge: boolean): Promise<void> {
     if (res === null || this.closed) return;
     if (res.status === "BAD") this.countBad();
-    // §7.5.1: no EXPUNGE during FETCH, STORE, SEARCH (their UID forms may).
     try {
-      if (this.selected?.dirty) await this.syncSelected(uid || !spec.noExpunge);
+      if (this.selected?.dirty) await this.syncSelected(allowExpunge);
       if (this.contexts.size) await updateContexts(this);
       if (this.notify && pendingNotify(this.notify)) await flushNotify(this, this.notify);
     } catch (e) {
@@ -458,32 +555,28 @@ export class Session {
     return caps;
   }
 
-  /** Become authenticated: subscribe to store events for this account. */
+  /** Become authenticated: hear of this account's changes (opts.sessions), and be ended
+   *  when an admin disables or deletes it. */
   login(user: AuthUser): void {
     this.user = user;
     this.state = "auth";
+    this.reader.authenticated = true;
     this.loop.authenticated(true);
-    const offStore = this.core.store.onChange((ev) => this.onStoreChange(ev));
-    const offImap = this.opts.events.on((ev) => this.onImapEvent(ev));
-    // An admin disabled or deleted the account: end this session (RFC 9051 §7.1.5).
-    const offGone = this.core.store.onAccountGone((ev) => {
-      if (ev.accountId === this.user?.accountId) this.bye(`Account ${ev.reason}`);
-    });
-    this.unsubscribe = () => {
-      offStore();
-      offImap();
-      offGone();
-    };
+    this.opts.sessions.add(user.accountId, this);
+  }
+
+  private leaveSessions(): void {
+    if (this.user) this.opts.sessions.delete(this.user.accountId, this);
   }
 
   /** RFC 8437 UNAUTHENTICATE: back to the not-authenticated state, as if newly connected
    *  (TLS and compression stay): no mailbox, no ENABLEd extensions, no store events. */
   logoutToNotAuth(): void {
     this.deselect();
-    this.unsubscribe?.();
-    this.unsubscribe = null;
+    this.leaveSessions();
     this.user = null;
     this.state = "notauth";
+    this.reader.authenticated = false;
     this.enabled.clear();
     this.setNotify(null);
     this.condstore = false;
@@ -518,7 +611,8 @@ export class Session {
 
   // ---------- changes from other sessions ----------
 
-  private onStoreChange(ev: StoreChange): void {
+  /** A change in this account (opts.sessions calls it). */
+  onStoreChange(ev: StoreChange): void {
     if (this.notify && ev.accountId === this.user?.accountId) noteChange(this, this.notify, ev);
     const sel = this.selected;
     if (!sel || ev.mailboxId !== sel.id || ev.accountId !== this.user?.accountId) return;
@@ -532,12 +626,12 @@ export class Session {
     if (ev.kind === "mailbox") sel.mailboxChanged = true;
     if (ev.modseq > sel.heard) sel.heard = ev.modseq;
     sel.dirty = true;
-    this.idlePush?.();
+    this.idlePush?.push();
   }
 
   /** IMAP-only changes (subscriptions without a mailbox, METADATA): only NOTIFY wants
    *  them, and never the session's own (it knows what it did). */
-  private onImapEvent(ev: ImapEvent): void {
+  onImapEvent(ev: ImapEvent): void {
     if (!this.notify || ev.origin === this.conn.id) return;
     if (ev.accountId !== this.user?.accountId && ev.accountId !== 0) return;
     noteImapEvent(this, this.notify, ev);
@@ -561,8 +655,8 @@ export class Session {
   }
 
   /** While IDLE runs: push changes as they come (RFC 2177), batched briefly. */
-  setIdlePush(fn: (() => void) | null): void {
-    this.idlePush = fn;
+  setIdlePush(p: { push(): void } | null): void {
+    this.idlePush = p;
   }
 
   /** Tell the client what changed in the selected mailbox since it last heard. */

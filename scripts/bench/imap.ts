@@ -10,7 +10,10 @@
 //        [--soak MINUTES] [--breakdown LOOPS] [--warmup SECONDS] [--logins] [--no-dovecot] [--no-kotakpos]
 //        [--idle-only] [--concurrent-breakdown LOOPS]
 // --idle-only: no load (and no Dovecot), only the idle sessions: JS heap and RSS they add,
-// per session too (e.g. `--idle-only --messages 1000`: 1,000 sessions on 1,000-message mailboxes).
+// per session too (e.g. `--idle-only --messages 1000`: 1,000 sessions on 1,000-message mailboxes);
+// `idleSessionsHeapCapacityMiB` is the growth of the heap's committed size (live objects plus
+// the GC's fragmentation and headroom), which the RSS follows. IMAP_BENCH_TYPES=1 prints the
+// live objects gained by type on stderr; IMAP_BENCH_SNAP=PREFIX writes heap snapshots.
 // --breakdown LOOPS: after the load, ONE client runs the mix LOOPS times alone and each
 // command's server CPU is read exactly (schedstat) around it: `cpuPerCommandUs` (LIST and
 // STATUS, of the issue's mix, too); for kotakpos also its main thread's alone: `mainCpuPerCommandUs`.
@@ -93,13 +96,29 @@ if (process.argv.includes("--serve")) {
   console.log(JSON.stringify({ port: server.port("imap"), pid: process.pid }));
   process.on("SIGTERM", () => void server.cleanup().then(() => process.exit(0)));
   // "rss" on stdin: collect garbage, then report the resident set size.
+  let lastTypes: Record<string, number> = {};
+  let snaps = 0;
   for await (const line of console) {
     if (line.trim() !== "rss") continue;
     Bun.gc(true);
     await Bun.sleep(100);
     Bun.gc(true);
     const { heapStats } = await import("bun:jsc");
-    console.log(JSON.stringify({ rssMiB: Math.round((process.memoryUsage().rss / 1048576) * 10) / 10, heapMiB: Math.round((heapStats().heapSize / 1048576) * 1000) / 1000 }));
+    const stats = heapStats();
+    // IMAP_BENCH_TYPES=1: on stderr, the live objects by type gained since the last "rss"
+    // (after the idle sessions: what each one holds).
+    if (process.env.IMAP_BENCH_TYPES) {
+      const delta = Object.entries(stats.objectTypeCounts)
+        .map(([k, n]) => [k, n - (lastTypes[k] ?? 0)] as const)
+        .filter(([, d]) => d !== 0)
+        .sort((a, b) => b[1] - a[1]);
+      console.error(JSON.stringify({ objectTypesGained: Object.fromEntries(delta.slice(0, 40)) }));
+      lastTypes = stats.objectTypeCounts;
+      // IMAP_BENCH_SNAP=PREFIX: also a heap snapshot per "rss", PREFIX.N.json.
+      if (process.env.IMAP_BENCH_SNAP) await Bun.write(`${process.env.IMAP_BENCH_SNAP}.${snaps++}.json`, JSON.stringify(Bun.generateHeapSnapshot()));
+    }
+    const mib = (b: number) => Math.round((b / 1048576) * 1000) / 1000;
+    console.log(JSON.stringify({ rssMiB: Math.round((process.memoryUsage().rss / 1048576) * 10) / 10, heapMiB: mib(stats.heapSize), heapCapacityMiB: mib(stats.heapCapacity) }));
   }
   await new Promise(() => {});
 }
@@ -358,11 +377,13 @@ async function benchKotakpos() {
   };
   // RSS after a full garbage collection in the server.
   let heapMiB = 0; // the JS heap's live size at the last rss() (RSS also holds freed pages)
+  let heapCapacityMiB = 0; // the heap's committed size (what its share of RSS follows)
   const rss = async (): Promise<number> => {
     child.stdin.write("rss\n");
     child.stdin.flush();
-    const r = JSON.parse(await nextLine()) as { rssMiB: number; heapMiB: number };
+    const r = JSON.parse(await nextLine()) as { rssMiB: number; heapMiB: number; heapCapacityMiB?: number };
     heapMiB = r.heapMiB;
+    heapCapacityMiB = r.heapCapacityMiB ?? 0;
     return r.rssMiB;
   };
   const { port, pid, tree } = JSON.parse(await nextLine()) as { port: number; pid: number; tree?: boolean };
@@ -384,6 +405,7 @@ async function benchKotakpos() {
     const rssAfterLoad = tree ? await rss() : rssMiB(pid);
     const rssBeforeIdle = await rss();
     const heapBeforeIdle = heapMiB;
+    const capacityBeforeIdle = heapCapacityMiB;
     const idle = await idleConnections(port, IDLE);
     await Bun.sleep(500);
     const rssIdle = await rss();
@@ -403,6 +425,7 @@ async function benchKotakpos() {
       rssWithIdleMiB: rssIdle,
       idleSessionsMiB: Math.round((rssIdle - rssBeforeIdle) * 10) / 10,
       idleSessionsHeapMiB,
+      idleSessionsHeapCapacityMiB: Math.round((heapCapacityMiB - capacityBeforeIdle) * 10) / 10,
       idleSessionHeapBytes: Math.round((heapDeltaMiB * 1048576) / IDLE),
       idleSessionRssBytes: Math.round(((rssIdle - rssBeforeIdle) * 1048576) / IDLE),
       ...(soak && { soakMinutes: SOAK_MINUTES, rssOverTimeMiB: soak, soakGrowthMiB: soakGrowth(soak, "rssMiB"), soakHeapGrowthMiB: soakGrowth(soak, "heapMiB") }),
