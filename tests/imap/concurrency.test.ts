@@ -6,12 +6,27 @@ import { openDb } from "../../core/db/open.ts";
 import { createStore, type StoreImpl } from "../../core/store/index.ts";
 import { silentLog } from "../../core/store/test-helpers.ts";
 import type { StoreChange } from "../../core/store/types.ts";
-import type { TestServer } from "../helpers/server.ts";
-import { RawClient, startImap, USERS } from "../helpers/imap.ts";
+
+import { RawClient, USERS } from "../helpers/imap.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { definePlugin } from "../../core/types.ts";
+import { builtinPlugins } from "../../plugins/index.ts";
+import imap from "../../plugins/imap/index.ts";
 
 let srv: TestServer;
+/** The store's change listeners registered after this plugin's setup (the IMAP plugin's),
+ *  so a test can hand them an event the change feed would deliver late. */
+const listeners: ((ev: StoreChange) => void)[] = [];
+const captureListeners = definePlugin({
+  name: "test-capture-listeners",
+  setup(core) {
+    const onChange = core.store.onChange.bind(core.store);
+    core.store.onChange = (cb) => (listeners.push(cb), onChange(cb));
+  },
+});
+
 beforeAll(async () => {
-  srv = await startImap();
+  srv = await startTestServer({ users: USERS, plugins: [captureListeners, ...builtinPlugins.filter((p) => p.name !== "imap"), imap] });
 });
 afterAll(async () => {
   await srv.cleanup();
@@ -123,12 +138,7 @@ test("another process's late append event for a message expunged here shows noth
   const store = srv.core.store;
   const acct = (await store.getAccount(USERS[0]!.address))!;
   const box = await store.createMailbox(acct.id, "Late");
-  // The sessions' store listeners, to hand them the feed's late event.
-  const listeners: ((ev: StoreChange) => void)[] = [];
-  const onChange = store.onChange;
-  store.onChange = (cb) => (listeners.push(cb), onChange.call(store, cb));
   const a = await session("Late");
-  store.onChange = onChange;
   // The other process: a second store on the same database file.
   const db2 = await openDb({ url: `file:${join(srv.dataDir, "kotakpos.db")}` });
   const other = await createStore({ db: db2, blobDir: join(srv.dataDir, "blobs"), log: silentLog, gc: { intervalMs: 0 } });
