@@ -190,7 +190,7 @@ export async function openCore(opts: OpenCoreOptions): Promise<OpenedCore> {
     const leases = worker ? workerLeases(owner) : createLeases(db, owner);
     shutdowns.push(() => leases.releaseAll().catch(() => {}));
     // Blob GC is a singleton job: with S3 shared, one instance collects at a time.
-    const store = await createStore({ db, blobs: await openBlobBackend(config, dataDir), log, singleton: (name, ttlMs) => leases.hold(name, ttlMs) });
+    const store = await createStore({ db, blobs: await openBlobBackend(config, dataDir), log, othersWrite: clustered, singleton: (name, ttlMs) => leases.hold(name, ttlMs) });
     shutdowns.push(() => store.close());
     // Another instance or process may write the same database: follow its mailbox changes.
     if (serving && clustered && config.cluster.changePollMs > 0) store.followOthers(db.local ? Math.min(config.cluster.changePollMs, LOCAL_CHANGE_POLL_MS) : config.cluster.changePollMs);

@@ -115,6 +115,26 @@ test("group commit: a batch's first write (no savepoint) fails alone and its row
   await db.close();
 });
 
+test("onRollback runs for a write rolled back (first or under a savepoint), not for one committed", async () => {
+  const db = await fresh();
+  const undone: number[] = [];
+  const committed: number[] = [];
+  // One batch: the first fails without a savepoint, the rest run in the next batch, where
+  // the middle one fails under its savepoint.
+  const ps = [0, 1, 2, 3].map((i) =>
+    db.write(async (tx) => {
+      tx.onRollback(() => undone.push(i));
+      tx.afterCommit(() => committed.push(i));
+      await tx.orm.insert(settings).values({ key: `r${i}`, value: String(i) });
+      if (i === 0 || i === 2) throw new Error(`fails ${i}`);
+    }),
+  );
+  await Promise.allSettled(ps);
+  expect(undone.sort()).toEqual([0, 2]);
+  expect(committed.sort()).toEqual([1, 3]);
+  await db.close();
+});
+
 test("reads never see uncommitted rows; afterCommit runs after the row is visible", async () => {
   const db = await fresh();
   let seenInside = -1;

@@ -36,6 +36,8 @@ export interface Tx {
   execute(stmt: InStatement): Promise<ResultSet>;
   /** Runs after the COMMIT that made this fn's work durable (not if it rolled back). */
   afterCommit(fn: () => void): void;
+  /** Runs if this fn's work is rolled back (its own failure, or the whole transaction's). */
+  onRollback(fn: () => void): void;
 }
 
 export interface Db {
@@ -333,7 +335,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     if (shared) await new Promise<void>((r) => setImmediate(r));
     const tx = await beginTx();
     current = tx;
-    const done: { p: Pending; value: unknown; after: (() => void)[] }[] = [];
+    const done: { p: Pending; value: unknown; after: (() => void)[]; undo: (() => void)[] }[] = [];
     let broken: unknown = null;
     /** The batch's first fn failed: it alone is rolled back with the whole transaction. */
     let firstFailed: { p: Pending; err: unknown } | null = null;
@@ -353,15 +355,17 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
         // (and keeps the statement cache small).
         const sp = "w";
         const after: (() => void)[] = [];
+        const undo: (() => void)[] = [];
         // The first fn needs no savepoint (two statements less per transaction): if it
         // fails, the transaction holds nothing else and is rolled back whole.
         const first = n === 1;
         if (!first) await tx.execute(`SAVEPOINT ${sp}`);
         try {
-          const value = await p.fn({ orm: txOrm, execute: (s) => tx.execute(s), afterCommit: (f) => after.push(f) });
+          const value = await p.fn({ orm: txOrm, execute: (s) => tx.execute(s), afterCommit: (f) => after.push(f), onRollback: (f) => undo.push(f) });
           if (!first) await tx.execute(`RELEASE ${sp}`);
-          done.push({ p, value, after });
+          done.push({ p, value, after, undo });
         } catch (err) {
+          runAll(undo, "onRollback");
           if (first) {
             firstFailed = { p, err };
             break;
@@ -389,7 +393,10 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
     } catch (err) {
       current = null;
       await tx.rollback().catch(() => {});
-      for (const d of done) d.p.reject(err);
+      for (const d of done) {
+        runAll(d.undo, "onRollback");
+        d.p.reject(err);
+      }
       return;
     } finally {
       current = null;
@@ -414,12 +421,16 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   function settle(done: { p: Pending; value: unknown; after: (() => void)[] }[]): void {
     for (const d of done) {
       d.p.resolve(d.value);
-      for (const f of d.after) {
-        try {
-          f();
-        } catch (e) {
-          console.error("afterCommit callback failed", e);
-        }
+      runAll(d.after, "afterCommit");
+    }
+  }
+
+  function runAll(fns: (() => void)[], what: string): void {
+    for (const f of fns) {
+      try {
+        f();
+      } catch (e) {
+        console.error(`${what} callback failed`, e);
       }
     }
   }

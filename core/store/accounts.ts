@@ -3,7 +3,7 @@ import type { Row } from "@libsql/client";
 import { StoreError } from "./errors.ts";
 import { createCredentialCache } from "./credential-cache.ts";
 import { normalizeAddress, normalizeDomain } from "./names.ts";
-import { accountGoneAfterCommit, exec, read, unrefMessages, type StoreCtx } from "./ctx.ts";
+import { accountGoneAfterCommit, exec, othersWrite, read, unrefMessages, type StoreCtx } from "./ctx.ts";
 import { createMailboxInTx } from "./mailboxes.ts";
 import type { Account, Domain, Store } from "./types.ts";
 
@@ -69,15 +69,15 @@ export function accountOps(ctx: StoreCtx): AccountOps {
   // writes drop the cache once committed (a read racing the commit is not kept: `gen`).
   // A write by another process we do not hear of (an admin command that could not reach
   // the control socket writes the file directly) shows once the copy is DOMAINS_TTL_MS old.
-  // Not used while the change feed follows other writers (ctx.own: other instances or
-  // processes), nor for a remote database: there every call reads.
+  // Not used while others write the database (othersWrite: other instances or processes,
+  // followed by the change feed or not), nor for a remote database: there every call reads.
   let domainsCache: { list: Domain[]; names: Set<string>; until: number } | null = null;
   let domainsGen = 0;
   const dropDomains = () => {
     domainsGen++;
     domainsCache = null;
   };
-  const cacheable = () => db.local && !ctx.own;
+  const cacheable = () => db.local && !othersWrite(ctx);
   async function domainsNow(): Promise<{ list: Domain[]; names: Set<string> }> {
     if (domainsCache && domainsCache.until > performance.now() && cacheable()) return domainsCache;
     const gen = domainsGen;

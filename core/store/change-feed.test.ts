@@ -4,6 +4,9 @@
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { openDb } from "../db/open.ts";
+import type { BlobBackend } from "./blobs.ts";
+import { startChangeFeed } from "./change-feed.ts";
+import { emitAfterCommit, nextModseq, type StoreCtx } from "./ctx.ts";
 import { createStore, type StoreImpl } from "./index.ts";
 import { makeStore, msg, silentLog, type TestStore } from "./test-helpers.ts";
 import type { StoreChange } from "./types.ts";
@@ -92,4 +95,44 @@ test("a store following other writers does not cache the domains: one added else
   expect((await other.listDomains()).map((d) => d.name)).toContain("elsewhere.test");
   await t.store.deleteDomain("elsewhere.test");
   expect(await other.isLocalDomain("elsewhere.test")).toBe(false);
+});
+
+test("a store told others write (listen.processes > 1, cluster.changePollMs = 0) does not cache the domains either", async () => {
+  t = await makeStore();
+  const db2 = await openDb({ url: `file:${join(t.dir, "k.db")}` });
+  other = await createStore({ db: db2, blobDir: t.blobDir, log: silentLog, gc: { intervalMs: 0 }, othersWrite: true });
+  expect(other.othersWrite()).toBe(true);
+  expect(t.store.othersWrite()).toBe(false);
+  expect(await other.isLocalDomain("elsewhere.test")).toBe(false);
+  await t.store.addDomain("elsewhere.test");
+  expect(await other.isLocalDomain("elsewhere.test")).toBe(true);
+  await db2.close();
+});
+
+test("a rolled-back write's modseq, given again to another store's write, is not taken for our own", async () => {
+  t = await makeStore();
+  const acct = await t.store.createAccount("again@example.test", "pw");
+  const inbox = (await t.store.getMailbox(acct.id, "INBOX"))!;
+  // The follower's own context (the store's is internal): its write queues an event, so
+  // its modseq is noted as ours, and then rolls back.
+  const db2 = await openDb({ url: `file:${join(t.dir, "k.db")}` });
+  const seen: StoreChange[] = [];
+  const ctx: StoreCtx = { db: db2, blobs: {} as BlobBackend, log: silentLog, pins: new Map(), listeners: new Set([(e) => seen.push(e)]), accountListeners: new Set() };
+  const feed = startChangeFeed(ctx, 60_000);
+  await feed.poll();
+  let taken = 0;
+  await expect(
+    db2.write(async (tx) => {
+      taken = await nextModseq(tx, acct.id);
+      emitAfterCommit(ctx, tx, { accountId: acct.id, mailboxId: inbox.id, kind: "flags", uids: [], modseq: taken });
+      throw new Error("rolled back");
+    }),
+  ).rejects.toThrow("rolled back");
+  // The other store's append takes the same modseq: the follower must still hear of it.
+  await t.store.append(inbox.id, msg("same modseq"));
+  expect((await t.store.getMailbox(acct.id, "INBOX"))!.highestModseq).toBe(taken);
+  await feed.poll();
+  expect(seen.map((e) => `${e.kind}:${e.modseq}:${e.remote}`)).toEqual([`append:${taken}:true`]);
+  feed.stop();
+  await db2.close();
 });

@@ -31,7 +31,11 @@ export function startChangeFeed(ctx: StoreCtx, intervalMs: number): ChangeFeed {
   // The modseqs taken by our own writes (their events are ours already): recorded when
   // the event is queued, before the commit, so a poll racing the commit skips them.
   const own = new Map<string, number>();
-  ctx.own = (accountId, modseq) => void own.set(`${accountId}:${modseq}`, Date.now());
+  ctx.own = (accountId, modseq) => {
+    const key = `${accountId}:${modseq}`;
+    own.set(key, Date.now());
+    return () => own.delete(key);
+  };
   let first = true;
   let running: Promise<void> | null = null;
   let stopped = false;

@@ -16,9 +16,15 @@ export interface StoreCtx {
   listeners: Set<(ev: StoreChange) => void>;
   accountListeners: Set<(ev: AccountGone) => void>;
   /** Set while the change feed follows other instances: told each modseq our own writes
-   *  emit, before their commit (change-feed.ts). */
-  own?: (accountId: number, modseq: number) => void;
+   *  emit, before their commit (change-feed.ts); returns how to forget it again. */
+  own?: (accountId: number, modseq: number) => () => void;
+  /** Other processes or instances write this database too (StoreOptions.othersWrite). */
+  othersWrite?: boolean;
 }
+
+/** Others write this database (said at creation, or the change feed follows them): what
+ *  this process caches from its own writes and events may lag the database. */
+export const othersWrite = (ctx: StoreCtx): boolean => ctx.othersWrite === true || ctx.own !== undefined;
 
 /** How long a prepared blob is protected from GC before its row must exist. */
 export const PIN_MS = 15 * 60_000;
@@ -87,7 +93,10 @@ export function accountGoneAfterCommit(ctx: StoreCtx, tx: Tx, ev: AccountGone): 
 
 /** Queues a change event to fire once, after the transaction commits. */
 export function emitAfterCommit(ctx: StoreCtx, tx: Tx, ev: StoreChange): void {
-  ctx.own?.(ev.accountId, ev.modseq);
+  // A rolled-back write's modseq is given again, maybe to another process's write: it must
+  // not stay ours, or the change feed would skip that write.
+  const forget = ctx.own?.(ev.accountId, ev.modseq);
+  if (forget) tx.onRollback(forget);
   tx.afterCommit(() => tell(ctx, ctx.listeners, ev));
 }
 

@@ -3,7 +3,7 @@
 import type { Db } from "../db/open.ts";
 import type { Logger } from "../types.ts";
 import { createFsBlobStore, type BlobBackend } from "./blobs.ts";
-import type { StoreCtx } from "./ctx.ts";
+import { othersWrite, type StoreCtx } from "./ctx.ts";
 import { accountOps } from "./accounts.ts";
 import { mailboxOps } from "./mailboxes.ts";
 import { messageOps } from "./messages.ts";
@@ -23,6 +23,9 @@ export interface StoreOptions {
   /** A blob backend (openBlobBackend: the folder or S3). */
   blobs?: BlobBackend;
   log: Logger;
+  /** Other processes or instances write this database too (listen.processes > 1, a remote
+   *  database), whether or not the change feed follows them. */
+  othersWrite?: boolean;
   /** Take or renew a singleton job's lease (core/lease.ts): periodic GC runs only when held. */
   singleton?: (name: string, ttlMs: number) => Promise<boolean>;
   gc?: Partial<GcOptions> & {
@@ -44,7 +47,7 @@ export interface StoreImpl extends Store {
 
 export async function createStore(opts: StoreOptions): Promise<StoreImpl> {
   const blobs = opts.blobs ?? (await createFsBlobStore(opts.blobDir ?? "blobs"));
-  const ctx: StoreCtx = { db: opts.db, blobs, log: opts.log, pins: new Map(), listeners: new Set(), accountListeners: new Set() };
+  const ctx: StoreCtx = { db: opts.db, blobs, log: opts.log, pins: new Map(), listeners: new Set(), accountListeners: new Set(), othersWrite: opts.othersWrite };
   const gcDefaults: GcOptions = { graceMs: opts.gc?.graceMs ?? 60 * 60_000, orphanFileAgeMs: opts.gc?.orphanFileAgeMs ?? 10 * 60_000 };
   let gcRunning: Promise<GcResult> | null = null;
   const gc = (o: Partial<GcOptions> = {}): Promise<GcResult> => {
@@ -102,6 +105,7 @@ export async function createStore(opts: StoreOptions): Promise<StoreImpl> {
       ctx.accountListeners.add(cb);
       return () => ctx.accountListeners.delete(cb);
     },
+    othersWrite: () => othersWrite(ctx),
     check: () => checkStore(ctx),
     blobs,
     gc,

@@ -41,6 +41,7 @@ test("append: UIDs increase, modseq per account increases, counters follow", asy
   ]);
   expect((await t.store.messages(inbox.id, { uids: [2, 99] })).map((x) => x.uid)).toEqual([2]);
   expect((await t.store.messages(inbox.id, { changedSince: m0 + 1 })).map((x) => x.uid)).toEqual([2]);
+  expect(await t.store.uidList(inbox.id, m0 + 1)).toEqual([{ uid: 2, modseq: m0 + 3, flags: ["\\Seen"] }]);
   await expect(t.store.append(99999, msg("x"))).rejects.toMatchObject({ code: "NONEXISTENT" });
 });
 

@@ -269,8 +269,11 @@ export function messageOps(ctx: StoreCtx): MessageOps {
     return r.rows.map(toMeta);
   }
 
-  async function uidList(mailboxId: number) {
-    const r = await read(ctx, "SELECT uid, modseq, flags, keywords FROM messages WHERE mailbox_id = ? ORDER BY uid", [mailboxId]);
+  async function uidList(mailboxId: number, changedSince?: number) {
+    const r =
+      changedSince === undefined
+        ? await read(ctx, "SELECT uid, modseq, flags, keywords FROM messages WHERE mailbox_id = ? ORDER BY uid", [mailboxId])
+        : await read(ctx, "SELECT uid, modseq, flags, keywords FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid", [mailboxId, changedSince]);
     return r.rows.map((x) => ({ uid: Number(x.uid), modseq: Number(x.modseq), flags: formatFlags(Number(x.flags), keywordsFromJson(String(x.keywords))) }));
   }
 

@@ -234,8 +234,10 @@ export interface Store {
   prepare(raw: Uint8Array, prefix?: string[], structure?: MimePart): Promise<{ blob: StoredBlob; parsed: ParsedMessage }>;
   /** Messages of a mailbox in UID order; optionally only these UIDs / changed since. */
   messages(mailboxId: number, opts?: { uids?: UidSet; changedSince?: number }): Promise<MessageMeta[]>;
-  /** Just (uid, modseq, flags) in UID order: cheap, for sequence maps and FLAGS fetches. */
-  uidList(mailboxId: number): Promise<{ uid: number; modseq: number; flags: string[] }[]>;
+  /** Just (uid, modseq, flags) in UID order: cheap, for sequence maps and FLAGS fetches;
+   *  with `changedSince`, only the messages added or changed after that modseq (with
+   *  vanished(): what a list complete to it lacks). */
+  uidList(mailboxId: number, changedSince?: number): Promise<{ uid: number; modseq: number; flags: string[] }[]>;
   /** The full message bytes (prefix + blob). */
   read(msg: Pick<MessageMeta, "blobId" | "id"> & { size?: number }): Promise<Uint8Array>;
   /** What reading whole messages needs (POP3's maildrop), in UID order: a cheap listing
@@ -284,6 +286,10 @@ export interface Store {
   onChange(cb: (ev: StoreChange) => void): () => void;
   /** Told after an account is disabled or deleted (in this process); returns unsubscribe. */
   onAccountGone(cb: (ev: AccountGone) => void): () => void;
+  /** Other processes or instances write this database too (the change feed follows them):
+   *  their changes reach onChange late (up to a poll interval) and possibly after our own
+   *  later ones, so a cache kept from events alone may lag what a fresh read sees. */
+  othersWrite(): boolean;
   /** Invariant check (counts, uids, refcounts, blobs present): [] when consistent. */
   check(): Promise<string[]>;
   /** The blob store behind the messages (the spool reads queued messages from it). */

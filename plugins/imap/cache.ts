@@ -1,8 +1,10 @@
 // A cache shared by all IMAP sessions of this process, in front of the store's two hot
-// reads: the (uid, modseq, flags) list of a mailbox — updated in place from the store's
-// change events (re-read only when an event does not carry enough) — and the parsed-once
-// metadata of messages, which never changes for a given (mailbox, uid) (UIDs are never
-// reused, RFC 9051 §2.3.1.1) and is kept in a bounded LRU.
+// reads: the (uid, modseq, flags) list of a mailbox — updated in place from this process's
+// change events (re-read only when an event does not carry enough), and known complete to
+// a modseq, so a caller that must see what other processes committed (SELECT, STATUS, a
+// full sync) gets it caught up from the database — and the parsed-once metadata of
+// messages, which never changes for a given (mailbox, uid) (UIDs are never reused,
+// RFC 9051 §2.3.1.1) and is kept in a bounded LRU.
 import type { MessageMeta, Store, StoreChange } from "../../core/store/types.ts";
 
 export interface UidEntry {
@@ -14,12 +16,23 @@ export interface UidEntry {
 /** UID-list entries kept in all (about 100 bytes each). */
 const MAX_LIST_ENTRIES = 200_000;
 
+/** A cached list and the modseq it is known to be complete to: every change to the
+ *  mailbox up to `upTo` is in it (a later one may be too). */
+interface CachedList {
+  list: readonly UidEntry[];
+  upTo: number;
+}
+
 export class MailboxCache {
   /** In least-recently-used order. */
-  private lists = new Map<number, UidEntry[]>();
+  private lists = new Map<number, CachedList>();
   private listEntries = 0;
   /** Bumped by every change event: a read that raced with a change is not cached. */
   private gens = new Map<number, number>();
+  /** Per account: the latest run of modseqs our own writes took one after another. */
+  private runs = new Map<number, { from: number; last: number }>();
+  /** Settles when the latest read of a mailbox's list ends. */
+  private reading = new Map<number, Promise<void>>();
   /** Keyed by metaKey(mailbox, uid); in least-recently-used order. */
   private metas = new Map<number | string, MessageMeta>();
 
@@ -35,7 +48,7 @@ export class MailboxCache {
   private dropList(mailboxId: number): void {
     const l = this.lists.get(mailboxId);
     if (!l) return;
-    this.listEntries -= l.length;
+    this.listEntries -= l.list.length;
     this.lists.delete(mailboxId);
   }
 
@@ -54,35 +67,91 @@ export class MailboxCache {
       for (const [k, m] of this.metas) if (m.mailboxId === ev.mailboxId) this.metas.delete(k);
       return;
     }
-    // Events come after each commit, in commit order: a cached list patched with them
-    // equals a fresh read. A change it cannot apply exactly drops the list.
-    const list = this.lists.get(ev.mailboxId);
-    if (!list) return;
-    const next = patch(list, ev);
+    // Another process's change (the change feed) was read some time ago and may come after
+    // our own later ones (an append of a message we have since expunged): not patched in.
+    // The list stays complete to its modseq; whoever needs the change asks for a list
+    // complete to it (its modseq) and gets it caught up.
+    if (ev.remote) return;
+    const run = this.ownRun(ev);
+    const cached = this.lists.get(ev.mailboxId);
+    if (!cached) return;
     this.dropList(ev.mailboxId);
-    if (next) this.keep(ev.mailboxId, next);
+    // Our own events come after each commit, in commit order: a cached list patched with
+    // them equals a fresh read. A change it cannot apply exactly drops the list.
+    const next = patch(cached.list, ev);
+    if (!next) return;
+    // Complete to this change if no one else writes, or if every modseq since the list's
+    // was ours: another process's change below it may not have reached us yet.
+    const complete = !this.store.othersWrite() || cached.upTo >= run.from;
+    this.keep(ev.mailboxId, next, complete ? Math.max(cached.upTo, ev.modseq) : cached.upTo);
   }
 
-  private keep(mailboxId: number, list: UidEntry[]): void {
+  /** The account's modseqs (from, last] were all given to our own writes: each one next to
+   *  the one before (modseqs count per account: ctx.ts nextModseq), nobody else's between. */
+  private ownRun(ev: StoreChange): { from: number; last: number } {
+    let run = this.runs.get(ev.accountId);
+    if (!run) this.runs.set(ev.accountId, (run = { from: ev.modseq - 1, last: ev.modseq }));
+    else if (ev.modseq === run.last + 1) run.last = ev.modseq;
+    else if (ev.modseq !== run.last) {
+      run.from = ev.modseq - 1;
+      run.last = ev.modseq;
+    }
+    return run;
+  }
+
+  private keep(mailboxId: number, list: readonly UidEntry[], upTo: number): void {
+    this.dropList(mailboxId);
     if (list.length > MAX_LIST_ENTRIES) return;
-    this.lists.set(mailboxId, list);
+    this.lists.set(mailboxId, { list, upTo });
     this.listEntries += list.length;
     while (this.listEntries > MAX_LIST_ENTRIES) this.dropList(this.lists.keys().next().value!);
   }
 
-  /** The mailbox's messages in UID order; shared: callers must not modify it. */
-  async uidList(mailboxId: number): Promise<readonly UidEntry[]> {
-    const hit = this.lists.get(mailboxId);
+  /** The mailbox's messages in UID order; shared: callers must not modify it.
+   *  `atLeast`: a modseq the list must be complete to (the mailbox's highest modseq read
+   *  from the database just before: SELECT and STATUS show what others had committed by
+   *  then, even when this process has not heard of it yet). */
+  async uidList(mailboxId: number, atLeast = 0): Promise<readonly UidEntry[]> {
+    let hit = this.lists.get(mailboxId);
+    // One read of a list at a time: sessions told of the same change sync at once, and the
+    // one read serves them all; nor can an older read's list replace a newer one's.
+    for (let reading = hit ? undefined : this.reading.get(mailboxId); reading; reading = hit ? undefined : this.reading.get(mailboxId)) {
+      await reading;
+      hit = this.lists.get(mailboxId);
+    }
     if (hit) {
       this.lists.delete(mailboxId);
-      this.lists.set(mailboxId, hit);
-      return hit;
+      if (hit.upTo >= atLeast) {
+        this.lists.set(mailboxId, hit);
+        return hit.list;
+      }
+      // Behind the database: not kept (nor patched by events) while the fresh read runs.
+      this.listEntries -= hit.list.length;
     }
     const gen = this.gens.get(mailboxId) ?? 0;
-    const list = await this.store.uidList(mailboxId);
+    // Behind: only what changed since the modseq it is complete to (a few rows, where a
+    // SELECT after another process's write would otherwise read the whole mailbox).
+    const base = hit;
+    const pending: Promise<readonly UidEntry[]> = base
+      ? Promise.all([this.store.uidList(mailboxId, base.upTo), this.store.vanished(mailboxId, base.upTo)]).then(([changed, gone]) => catchUp(base.list, changed, gone))
+      : this.store.uidList(mailboxId);
+    const settled = pending.then(
+      () => {},
+      () => {},
+    );
+    this.reading.set(mailboxId, settled);
+    let list: readonly UidEntry[];
+    try {
+      list = await pending;
+    } finally {
+      if (this.reading.get(mailboxId) === settled) this.reading.delete(mailboxId);
+    }
     if ((this.gens.get(mailboxId) ?? 0) === gen) {
-      this.dropList(mailboxId);
-      this.keep(mailboxId, list);
+      // Writes are numbered in commit order (per account): this read holds every change
+      // up to `atLeast` (committed before it began) and up to its own highest row.
+      let upTo = Math.max(atLeast, hit?.upTo ?? 0);
+      for (let i = 0; i < list.length; i++) if (list[i]!.modseq > upTo) upTo = list[i]!.modseq;
+      this.keep(mailboxId, list, upTo);
     }
     return list;
   }
@@ -172,6 +241,21 @@ export function patch(list: readonly UidEntry[], ev: StoreChange): UidEntry[] | 
     return out;
   }
   return null;
+}
+
+/** A list complete to some modseq, brought up to date with the messages added or changed
+ *  since (ascending by UID) and the UIDs expunged since: a new list (lists are shared). */
+export function catchUp(list: readonly UidEntry[], changed: readonly UidEntry[], vanished: readonly number[]): UidEntry[] {
+  const gone = vanished.length ? new Set(vanished) : null;
+  const out: UidEntry[] = [];
+  let j = 0;
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i]!;
+    while (j < changed.length && changed[j]!.uid < e.uid) out.push(changed[j++]!);
+    out.push(j < changed.length && changed[j]!.uid === e.uid ? changed[j++]! : e);
+  }
+  while (j < changed.length) out.push(changed[j++]!);
+  return gone ? out.filter((e) => !gone.has(e.uid)) : out;
 }
 
 /** Index of a UID in a list ascending by UID, or -1. */

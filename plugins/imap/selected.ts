@@ -53,6 +53,12 @@ export class Selected {
   keywords = new Set<string>();
   /** IMAP4rev1 \Recent (RFC 3501 §2.3.2): UIDs this session was the first to see. */
   recent = new Set<number>();
+  /** The highest UID this session knows was given (expunged since or not). UIDs are given
+   *  one after another (uidnext), so a new one above top + 1 means one not seen yet. */
+  top = 0;
+  /** The highest modseq of a change this session heard of: a full sync reads a list
+   *  complete to it. */
+  heard = 0;
 
   private run: Run;
   /** Messages in this session's map: the first n entries of `run`. */
@@ -70,6 +76,7 @@ export class Selected {
   ) {
     this.run = runOf(list);
     this.n = list.length;
+    this.top = list.length ? list[list.length - 1]!.uid : 0;
   }
 
   get id(): number {
@@ -134,6 +141,7 @@ export class Selected {
       this.run.used++;
     }
     this.n = n + 1;
+    if (uid > this.top) this.top = uid;
     this.moved();
   }
 

@@ -618,10 +618,13 @@ export class Session implements SessionHandlers<ReadEvent> {
     if (!sel || ev.mailboxId !== sel.id || ev.accountId !== this.user?.accountId) return;
     // Our own flag changes and expunges were already reported by the command itself.
     if (ev.origin === this.conn.id && (ev.kind === "flags" || ev.kind === "expunge")) return;
-    // New messages alone are known from the event; anything else needs a full look.
-    if (ev.kind === "append" && !sel.needFull) for (const uid of ev.uids) sel.appended.push([uid, ev.modseq]);
+    // New messages alone are known from the event; anything else needs a full look. So does
+    // another process's append: the change feed read it a while ago, and the message may
+    // have been expunged here since (it would come back as new).
+    if (ev.kind === "append" && !ev.remote && !sel.needFull) for (const uid of ev.uids) sel.appended.push([uid, ev.modseq]);
     else sel.needFull = true;
     if (ev.kind === "mailbox") sel.mailboxChanged = true;
+    if (ev.modseq > sel.heard) sel.heard = ev.modseq;
     sel.dirty = true;
     this.idlePush?.push();
   }
@@ -661,9 +664,18 @@ export class Session implements SessionHandlers<ReadEvent> {
     const sel = this.selected;
     if (!sel || !sel.dirty) return;
     sel.dirty = false;
+    const appended = sel.appended.sort((a, b) => a[0] - b[0]);
+    sel.appended = [];
+    // UIDs are given one after another: a new one past top + 1 means a message we have not
+    // heard of (another process's, its event still to come) — shown by a full look, as
+    // UIDs must ascend with sequence numbers (RFC 9051 §2.3.1.1).
+    let next = sel.top + 1;
+    for (const [uid, modseq] of appended) {
+      if (modseq > sel.heard) sel.heard = modseq;
+      if (uid === next) next++;
+      else if (uid > next) sel.needFull = true;
+    }
     if (!sel.needFull) {
-      const appended = sel.appended.sort((a, b) => a[0] - b[0]);
-      sel.appended = [];
       let added = 0;
       for (const [uid, modseq] of appended) {
         // (The same UID may come from the event and from APPEND's own result.)
@@ -676,13 +688,12 @@ export class Session implements SessionHandlers<ReadEvent> {
       return;
     }
     sel.needFull = false;
-    sel.appended = [];
     if (sel.mailboxChanged) {
       sel.mailboxChanged = false;
       // Deleted by another session: nothing sensible is left to show (as Dovecot does).
       if (!(await this.core.store.getMailboxById(sel.id))) return this.bye("Selected mailbox was deleted");
     }
-    const list = await this.opts.cache.uidList(sel.id);
+    const list = await this.opts.cache.uidList(sel.id, sel.heard);
     if (this.selected !== sel || this.closed) return;
     const fresh = new Map<number, { modseq: number; flags: string[] }>();
     for (const m of list) fresh.set(m.uid, m);

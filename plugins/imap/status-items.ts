@@ -49,7 +49,7 @@ export async function statusItems(s: Session, mb: Mailbox, items: string[]): Pro
           ? 0
           : await s.opts.recent.count(
               mb.id,
-              (await s.opts.cache.uidList(mb.id)).map((m) => m.uid),
+              (await s.opts.cache.uidList(mb.id, mb.highestModseq)).map((m) => m.uid),
             );
         break;
       case "HIGHESTMODSEQ":
@@ -61,14 +61,14 @@ export async function statusItems(s: Session, mb: Mailbox, items: string[]): Pro
         break;
       case "DELETED-STORAGE": {
         // RFC 9208 §4.2.2: KiB an EXPUNGE would free.
-        const uids = (await s.opts.cache.uidList(mb.id)).filter((m) => m.flags.includes("\\Deleted")).map((m) => m.uid);
+        const uids = (await s.opts.cache.uidList(mb.id, mb.highestModseq)).filter((m) => m.flags.includes("\\Deleted")).map((m) => m.uid);
         let bytes = 0;
         for (const m of uids.length ? await s.opts.cache.messages(mb.id, uids) : []) bytes += m.size;
         v = Math.ceil(bytes / 1024);
         break;
       }
       case "DELETED":
-        if (deleted === null) deleted = (await s.opts.cache.uidList(mb.id)).filter((m) => m.flags.includes("\\Deleted")).length;
+        if (deleted === null) deleted = (await s.opts.cache.uidList(mb.id, mb.highestModseq)).filter((m) => m.flags.includes("\\Deleted")).length;
         v = deleted;
         break;
       default:

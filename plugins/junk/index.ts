@@ -22,7 +22,7 @@ export default definePlugin({
   async setup(core, cfg) {
     if (!cfg.enabled) return;
     const log = core.log.child({ plugin: "junk" });
-    const models = new ModelStore(core.db);
+    const models = new ModelStore(core.db, { othersWrite: () => core.store.othersWrite() });
     // The seed model (about 60 KB of JSON) is read at the first message checked, not at start.
     let seed: Promise<MemoryModel> | null = null;
     const seedModel = (): Promise<MemoryModel> => (seed ??= cfg.seed ? import("./seed.ts").then((m) => m.loadSeed()) : Promise.resolve(new MemoryModel()));

@@ -1,7 +1,10 @@
 // Per-account models kept in memory (loaded once from the plugin's tables) and written
-// through on every training, one account at a time so memory and rows never disagree.
+// through on every training, one account at a time. The rows change by the training's
+// deltas, not to this process's counts: with other processes (listen.processes) or
+// instances training too, absolute counts from a stale copy would undo their training.
+// While others write, what is kept in memory is read again once it is a minute old.
 import type { Db } from "../../core/db/open.ts";
-import { MemoryModel, type Counts } from "./bayes.ts";
+import { MemoryModel } from "./bayes.ts";
 import type { SenderCounts } from "./reputation.ts";
 
 /** What a message was learned as ("junk" is kept readable for rows of earlier versions). */
@@ -9,6 +12,15 @@ export type LearnedState = "junk" | "spam" | "ham";
 
 /** Sender-domain entries kept before the cache starts over. */
 const MAX_SENDERS = 10_000;
+
+/** While others write: how long an in-memory copy is used before it is read again. */
+const SHARED_MAX_AGE_MS = 60_000;
+
+export interface ModelStoreOptions {
+  /** Other processes or instances train too (core.store.othersWrite). */
+  othersWrite?: () => boolean;
+  now?: () => number;
+}
 
 export class ModelStore {
   private readonly models = new Map<number, Promise<MemoryModel>>();
@@ -19,10 +31,27 @@ export class ModelStore {
    *  whose From domain passed DMARC); an entry is dropped when bumpSender has written it. */
   private readonly senders = new Map<string, Promise<SenderCounts | null>>();
 
-  constructor(private readonly db: Db) {}
+  private loadedAt = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: ModelStoreOptions = {},
+  ) {}
+
+  /** Others train too: copies older than SHARED_MAX_AGE_MS are dropped, to be read again. */
+  private expire(): void {
+    if (!this.opts.othersWrite?.()) return;
+    const now = (this.opts.now ?? Date.now)();
+    if (now - this.loadedAt < SHARED_MAX_AGE_MS) return;
+    this.loadedAt = now;
+    this.models.clear();
+    this.contacts.clear();
+    this.senders.clear();
+  }
 
   /** The account's own model (without the seed). */
   model(accountId: number): Promise<MemoryModel> {
+    this.expire();
     let m = this.models.get(accountId);
     if (!m) {
       m = this.load(accountId);
@@ -59,20 +88,25 @@ export class ModelStore {
   /** Learns (or unlearns) one message; call inside `serial`. */
   async learn(accountId: number, tokens: Set<string>, kind: "spam" | "ham", delta: 1 | -1): Promise<void> {
     const m = await this.model(accountId);
-    const changed = m.learn(tokens, kind, delta);
-    const rows: [string, number, number][] = [];
-    for (const [t, c] of changed) rows.push([t, (c as Counts).spam, c.ham]);
+    m.learn(tokens, kind, delta);
+    const [dSpam, dHam] = kind === "spam" ? [delta, 0] : [0, delta];
+    const list = JSON.stringify([...tokens]);
     await this.db.write(async (tx) => {
+      // Rows that exist move by the delta; new ones are only ever added (a count of 0 or
+      // more), then rows down to nothing go.
       await tx.execute({
-        sql: `INSERT INTO junk_tokens(account_id, token, spam, ham)
-              SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?) WHERE true
-              ON CONFLICT(account_id, token) DO UPDATE SET spam = excluded.spam, ham = excluded.ham`,
-        args: [accountId, JSON.stringify(rows)],
+        sql: "UPDATE junk_tokens SET spam = max(spam + ?, 0), ham = max(ham + ?, 0) WHERE account_id = ? AND token IN (SELECT value FROM json_each(?))",
+        args: [dSpam, dHam, accountId, list],
       });
-      if (delta < 0) await tx.execute({ sql: "DELETE FROM junk_tokens WHERE account_id = ? AND spam = 0 AND ham = 0", args: [accountId] });
+      if (delta > 0) {
+        await tx.execute({
+          sql: "INSERT INTO junk_tokens(account_id, token, spam, ham) SELECT ?, value, ?, ? FROM json_each(?) WHERE true ON CONFLICT(account_id, token) DO NOTHING",
+          args: [accountId, dSpam, dHam, list],
+        });
+      } else await tx.execute({ sql: "DELETE FROM junk_tokens WHERE account_id = ? AND spam = 0 AND ham = 0", args: [accountId] });
       await tx.execute({
-        sql: "INSERT INTO junk_totals(account_id, spam, ham) VALUES (?, ?, ?) ON CONFLICT(account_id) DO UPDATE SET spam = excluded.spam, ham = excluded.ham",
-        args: [accountId, m.nspam, m.nham],
+        sql: "INSERT INTO junk_totals(account_id, spam, ham) VALUES (?, max(?, 0), max(?, 0)) ON CONFLICT(account_id) DO UPDATE SET spam = max(spam + ?, 0), ham = max(ham + ?, 0)",
+        args: [accountId, dSpam, dHam, dSpam, dHam],
       });
     });
   }
@@ -93,6 +127,7 @@ export class ModelStore {
   }
 
   private contactSet(accountId: number): Promise<Set<string>> {
+    this.expire();
     let c = this.contacts.get(accountId);
     if (!c) {
       c = this.db.query({ sql: "SELECT address FROM junk_contacts WHERE account_id = ?", args: [accountId] }).then((r) => new Set(r.rows.map((x) => String(x.address))));
@@ -123,6 +158,7 @@ export class ModelStore {
   }
 
   sender(accountId: number, domain: string): Promise<SenderCounts | null> {
+    this.expire();
     const key = `${accountId}\0${domain}`;
     let c = this.senders.get(key);
     if (!c) {

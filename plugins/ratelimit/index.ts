@@ -15,6 +15,8 @@ import { RateState, sendersOf } from "./state.ts";
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
+/** With other writers: how often their counts, holds and bans are read in. */
+const REFRESH_MS = 5_000;
 const FOREVER = Number.MAX_SAFE_INTEGER;
 
 declare module "../../core/types.ts" {
@@ -40,6 +42,11 @@ export default definePlugin({
       log.warn("ratelimit: saved counters not read", { err: (err as Error)?.message ?? String(err) });
     }
     live.set(core.db, state);
+    // Other processes or instances count, hold and ban too: take theirs in every few seconds.
+    const refresh = core.store.othersWrite()
+      ? setInterval(() => state.refresh().catch((err) => log.warn("ratelimit: refresh failed", { err: (err as Error)?.message ?? String(err) })), REFRESH_MS)
+      : null;
+    refresh?.unref?.();
     const hourly = (key: string) => state.count(key, HOUR);
 
     function alertOnce(key: string, subject: string, text: string): void {
@@ -186,6 +193,7 @@ export default definePlugin({
     }
 
     return async () => {
+      if (refresh) clearInterval(refresh);
       await state.flush();
       if (live.get(core.db) === state) live.delete(core.db);
     };

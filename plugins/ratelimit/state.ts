@@ -2,7 +2,9 @@
 // through to its tables (schema.ts), so a restart forgets no count, hold or ban. Writes
 // are not awaited by the hooks: they join the database's group commit; `flush` (at
 // shutdown) waits for them. Counts are per minute: a window of W minutes is the sum of
-// the last W minute buckets.
+// the last W minute buckets. With other processes or instances on the database
+// (listen.processes), `refresh` reads their counts and flags in every few seconds: each
+// process otherwise limited, held and banned on what it alone had seen.
 import { and, eq, gt, inArray, like, lt, sql } from "drizzle-orm";
 import type { Db } from "../../core/db/open.ts";
 import type { Logger } from "../../core/types.ts";
@@ -11,6 +13,9 @@ import { ratelimitCounts, ratelimitFlags, ratelimitRecipients, ratelimitSenders 
 const MINUTE = 60_000;
 /** Buckets older than this are dropped (the longest window a counter may have). */
 const KEEP_MINUTES = 24 * 60;
+/** A count or flag of ours younger than this may not be in the tables yet (its write is
+ *  in flight): a refresh keeps it. */
+const IN_FLIGHT_MS = 10_000;
 
 export interface Flag {
   until: number;
@@ -25,6 +30,9 @@ export class RateState {
   private readonly senders = new Map<number, Set<string>>();
   private readonly pending = new Set<Promise<unknown>>();
   private lastPurge = 0;
+  /** When this process last changed a key's count or flag, and whether it removed it (for
+   *  refresh: what the tables say of it may be older). */
+  private readonly touched = new Map<string, { at: number; gone: boolean }>();
 
   constructor(
     private readonly db: Db,
@@ -52,6 +60,39 @@ export class RateState {
     this.pending.add(p);
   }
 
+  /** Takes in what the tables say now (other processes' counts, holds and bans, and what an
+   *  admin released), keeping our own changes that may still be on their way there. */
+  async refresh(now = Date.now()): Promise<void> {
+    const since = Math.floor(now / MINUTE) - KEEP_MINUTES;
+    const [counts, flags] = await Promise.all([
+      this.db.orm.select().from(ratelimitCounts).where(gt(ratelimitCounts.minute, since)),
+      this.db.orm.select().from(ratelimitFlags).where(gt(ratelimitFlags.until, now)),
+    ]);
+    const recent = (key: string) => now - (this.touched.get(key)?.at ?? 0) < IN_FLIGHT_MS;
+    const fresh = new Map<string, Map<number, number>>();
+    for (const r of counts) {
+      if (recent(r.key) && this.touched.get(r.key)!.gone) continue;
+      let b = fresh.get(r.key);
+      if (!b) fresh.set(r.key, (b = new Map()));
+      b.set(r.minute, r.n);
+    }
+    for (const [key, b] of this.counts) {
+      if (!recent(key)) continue;
+      // Ours may be ahead of the table for a moment: the larger of the two.
+      let f = fresh.get(key);
+      if (!f) fresh.set(key, (f = new Map()));
+      for (const [m, n] of b) if (n > (f.get(m) ?? 0)) f.set(m, n);
+    }
+    this.counts.clear();
+    for (const [k, b] of fresh) this.counts.set(k, b);
+    // A flag we set or dropped a moment ago: ours stands.
+    const keep = [...this.flags].filter(([k]) => recent(k));
+    this.flags.clear();
+    for (const f of flags) if (!recent(f.key)) this.flags.set(f.key, { until: f.until, note: f.note });
+    for (const [k, f] of keep) this.flags.set(k, f);
+    for (const [k, t] of this.touched) if (now - t.at >= IN_FLIGHT_MS) this.touched.delete(k);
+  }
+
   /** Sum of the key's buckets within the last `windowMs`. */
   count(key: string, windowMs: number, now = Date.now()): number {
     const b = this.counts.get(key);
@@ -70,6 +111,7 @@ export class RateState {
     const minute = Math.floor(now / MINUTE);
     const b = this.bucket(key);
     b.set(minute, (b.get(minute) ?? 0) + n);
+    this.touched.set(key, { at: now, gone: false });
     const purge = now - this.lastPurge > 60 * MINUTE;
     if (purge) this.lastPurge = now;
     this.persist("count", (db) =>
@@ -86,6 +128,7 @@ export class RateState {
   /** Forget a counter (an admin released the account). */
   clear(key: string): void {
     this.counts.delete(key);
+    this.touched.set(key, { at: Date.now(), gone: true });
     this.persist("count reset", (db) => db.write((tx) => tx.orm.delete(ratelimitCounts).where(eq(ratelimitCounts.key, key))));
   }
 
@@ -100,6 +143,7 @@ export class RateState {
   setFlag(key: string, ms: number, note = "", now = Date.now()): void {
     const f = { until: now + ms, note };
     this.flags.set(key, f);
+    this.touched.set(key, { at: now, gone: false });
     this.persist("flag", (db) =>
       db.write((tx) =>
         tx.orm
@@ -117,6 +161,7 @@ export class RateState {
 
   dropFlag(key: string): void {
     this.flags.delete(key);
+    this.touched.set(key, { at: Date.now(), gone: true });
     this.persist("flag removal", (db) => db.write((tx) => tx.orm.delete(ratelimitFlags).where(eq(ratelimitFlags.key, key))));
   }
 

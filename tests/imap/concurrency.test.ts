@@ -1,12 +1,32 @@
 // Two sessions on one mailbox see each other's changes at the moments RFC 9051 §7.5.1
 // allows: EXISTS pushed into IDLE, FETCH FLAGS after commands, EXPUNGE never during FETCH.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { TestServer } from "../helpers/server.ts";
-import { RawClient, startImap, USERS } from "../helpers/imap.ts";
+import { join } from "node:path";
+import { openDb } from "../../core/db/open.ts";
+import { createStore, type StoreImpl } from "../../core/store/index.ts";
+import { silentLog } from "../../core/store/test-helpers.ts";
+import type { StoreChange } from "../../core/store/types.ts";
+
+import { RawClient, USERS } from "../helpers/imap.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
+import { definePlugin } from "../../core/types.ts";
+import { builtinPlugins } from "../../plugins/index.ts";
+import imap from "../../plugins/imap/index.ts";
 
 let srv: TestServer;
+/** The store's change listeners registered after this plugin's setup (the IMAP plugin's),
+ *  so a test can hand them an event the change feed would deliver late. */
+const listeners: ((ev: StoreChange) => void)[] = [];
+const captureListeners = definePlugin({
+  name: "test-capture-listeners",
+  setup(core) {
+    const onChange = core.store.onChange.bind(core.store);
+    core.store.onChange = (cb) => (listeners.push(cb), onChange(cb));
+  },
+});
+
 beforeAll(async () => {
-  srv = await startImap();
+  srv = await startTestServer({ users: USERS, plugins: [captureListeners, ...builtinPlugins.filter((p) => p.name !== "imap"), imap] });
 });
 afterAll(async () => {
   await srv.cleanup();
@@ -109,4 +129,64 @@ test("the selected mailbox deleted by another session: BYE", async () => {
   expect(await a.readUntil(/\* BYE .*\r\n/)).toContain("deleted");
   a.close();
   b.close();
+});
+
+// listen.processes > 1: the change feed reads another process's new message, our own
+// EXPUNGE removes it (it was \Deleted), and only then does the feed's "append" event
+// arrive. The session must not take it as new: it would show a message that is gone.
+test("another process's late append event for a message expunged here shows nothing", async () => {
+  const store = srv.core.store;
+  const acct = (await store.getAccount(USERS[0]!.address))!;
+  const box = await store.createMailbox(acct.id, "Late");
+  const a = await session("Late");
+  // The other process: a second store on the same database file.
+  const db2 = await openDb({ url: `file:${join(srv.dataDir, "kotakpos.db")}` });
+  const other = await createStore({ db: db2, blobDir: join(srv.dataDir, "blobs"), log: silentLog, gc: { intervalMs: 0 } });
+  try {
+    const { uid, modseq } = await other.append(box.id, new TextEncoder().encode(msg(40)), { flags: ["\\Deleted"] });
+    expect(await a.cmd("EXPUNGE")).toMatch(/^t\d+ OK/m);
+    expect((await store.uidList(box.id)).length).toBe(0);
+    const late: StoreChange = { accountId: acct.id, mailboxId: box.id, kind: "append", uids: [uid], modseq, flags: [["\\Deleted"]], remote: true };
+    expect(listeners.length).toBeGreaterThan(0);
+    for (const cb of listeners) cb(late);
+    const noop = await a.cmd("NOOP");
+    expect(noop).not.toContain("EXISTS");
+    expect(await a.cmd("FETCH 1:* (UID)")).not.toContain("FETCH (");
+  } finally {
+    a.close();
+    await other.close();
+    await db2.close();
+  }
+});
+
+// listen.processes > 1: another process appends (UID 1) and this session's own APPEND
+// gets UID 2 before the change feed has told this process of UID 1. Shown as new alone,
+// UID 2 would take sequence number 1, and UID 1 could never be shown after it (UIDs
+// ascend with sequence numbers, RFC 9051 §2.3.1.1): the session looks at the whole list.
+test("an own APPEND past a UID another process gave shows both, in UID order", async () => {
+  const store = srv.core.store as StoreImpl;
+  const feed = store.followOthers(60_000); // polled by hand below
+  await feed.poll();
+  const acct = (await store.getAccount(USERS[0]!.address))!;
+  const box = await store.createMailbox(acct.id, "Gap");
+  const a = await session("Gap");
+  const db2 = await openDb({ url: `file:${join(srv.dataDir, "kotakpos.db")}` });
+  const other = await createStore({ db: db2, blobDir: join(srv.dataDir, "blobs"), log: silentLog, gc: { intervalMs: 0 } });
+  try {
+    expect((await other.append(box.id, new TextEncoder().encode(msg(50)))).uid).toBe(1);
+    const r = await append(a, "Gap", 51);
+    expect(r).toContain("APPENDUID");
+    expect(r).toContain("* 2 EXISTS");
+    const f = await a.cmd("FETCH 1:* (UID)");
+    expect(f).toContain("* 1 FETCH (UID 1)");
+    expect(f).toContain("* 2 FETCH (UID 2)");
+    // The feed's event for UID 1 comes later: nothing new then.
+    await feed.poll();
+    expect(await a.cmd("NOOP")).not.toContain("EXISTS");
+  } finally {
+    feed.stop();
+    a.close();
+    await other.close();
+    await db2.close();
+  }
 });

@@ -96,6 +96,60 @@ test("IMAP IDLE in either process sees mail accepted by the other within a secon
   }
 }, 60_000);
 
+/** Sessions of ANN until one is served by each process: [in the primary, in the worker]. */
+async function sessionInEachProcess(): Promise<{ primary: ImapFlow; worker: ImapFlow; spare: ImapFlow[] }> {
+  const byPid = new Map<number, ImapFlow>();
+  const spare: ImapFlow[] = [];
+  for (let i = 0; i < 24 && byPid.size < 2; i++) {
+    const client = new ImapFlow({ host: "127.0.0.1", port: kp.port("imap"), secure: false, tls: tlsOptions, auth: { user: ANN.address, pass: ANN.password }, logger: false });
+    await client.connect();
+    const pid = serverPid((client as unknown as { socket: net.Socket }).socket.localPort!) ?? 0;
+    if (byPid.has(pid)) spare.push(client);
+    else byPid.set(pid, client);
+  }
+  const primary = byPid.get(kp.pid);
+  const worker = byPid.get(kp.workerPids()[0]!);
+  if (!primary || !worker) throw new Error("no IMAP session landed in each process");
+  return { primary, worker, spare };
+}
+
+// The race `imap.ts --processes 2` once hit (issue 18): each process caches a mailbox's
+// UID list and learns the other's writes from the change feed up to 100 ms later, so a
+// SELECT right after another process finished an APPEND or EXPUNGE showed the old list —
+// and a client numbering from that EXISTS (as the bench does: APPEND, NOOP, STORE n+1)
+// then got "BAD Invalid message sequence number".
+test("a SELECT in one process shows the other process's finished APPEND and EXPUNGE", async () => {
+  const { primary, worker, spare } = await sessionInEachProcess();
+  try {
+    await worker.mailboxCreate("Race");
+    let count = 0;
+    for (let i = 0; i < 12; i++) {
+      // Alternate which process writes and which one looks.
+      const [writer, reader] = i % 2 ? [primary, worker] : [worker, primary];
+      await reader.mailboxOpen("Race"); // the reader's process caches the list
+      await writer.mailboxOpen("Race");
+      const appended = await writer.append("Race", `Subject: race ${i}\r\n\r\nbody ${i}\r\n`);
+      if (!appended) throw new Error("APPEND failed");
+      count++;
+      if (i % 4 === 3) {
+        // ... or the other process removes one (its own new message, as the bench's loop does).
+        expect(await writer.messageFlagsAdd(String(appended.uid), ["\\Deleted"], { uid: true })).toBe(true);
+        await writer.mailboxClose(); // CLOSE expunges
+        count--;
+      }
+      const { exists } = await reader.mailboxOpen("Race"); // (imapflow updates the object)
+      expect({ i, exists }).toEqual({ i, exists: count });
+      // The bench's step: its own APPEND, NOOP, then the new message by number.
+      await reader.append("Race", `Subject: own ${i}\r\n\r\nown ${i}\r\n`);
+      count++;
+      await reader.noop();
+      expect(await reader.messageFlagsAdd(String(exists + 1), ["\\Flagged"])).toBe(true);
+    }
+  } finally {
+    await Promise.all([primary, worker, ...spare].map((c) => c.logout().catch(() => c.close())));
+  }
+}, 60_000);
+
 test("remote mail is delivered exactly once with both processes claiming spool rows", async () => {
   const sent = await bulkSend(kp.port("submission"), "once", 0, 30, 6);
   expect(sent).toHaveLength(30);

@@ -42,8 +42,10 @@ async function select(s: Session, c: Ctx, readOnly: boolean) {
   }
   const mb = await s.core.store.getMailbox(s.accountId, name);
   if (!mb) return no("No such mailbox", "NONEXISTENT");
-  const list = await s.opts.cache.uidList(mb.id);
+  const list = await s.opts.cache.uidList(mb.id, mb.highestModseq);
   const sel = new Selected(mb, readOnly, list);
+  // The list holds every message below the uidnext read with it (complete to its modseq).
+  if (mb.uidnext - 1 > sel.top) sel.top = mb.uidnext - 1;
   const keywords = sel.keywords;
   let firstUnseen = 0;
   let highest = mb.highestModseq;
