@@ -407,16 +407,18 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
   /** Implicit-TLS ports: Bun.listen with Bun's TLS from the first byte (~6 KB less per idle
    *  connection than upgrading each socket). The default certificate is the listener's; SNI
    *  names go to the hook (`serverName`). A listener cannot change its default certificate,
-   *  so a reload binds a new listener on the port and stops the old one (its connections go
-   *  on): with reusePort both are bound for a moment, without it the port is closed for the
-   *  instant between the two binds. */
+   *  so a reload binds a new listener on the port, then stops the old one (its connections
+   *  go on). Both are bound with SO_REUSEPORT so the port never closes in between (a closed
+   *  port refused clients and could be taken by another program); only a connection still
+   *  waiting in the old socket's accept queue at that instant is reset. Linux lets only the
+   *  same user join a reuseport group. */
   async function listenTls(spec: ListenSpec, port: number): Promise<Listener> {
     const sh = sharedOf(spec);
     const bind = (at: number, fallback: tls.SecureContext) =>
       Bun.listen<BunSocketData>({
         hostname: opts.address,
         port: at,
-        ...(opts.reusePort && { reusePort: true }),
+        reusePort: true,
         data: { sni: sh.contextFor },
         tls: { secureContext: nativeContext(fallback) } as Bun.TLSOptions,
         socket: bunTlsHandlers((s) => {
@@ -436,15 +438,14 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
       const fallback = await sh.contextFor(undefined);
       if (closed) return;
       const old = server;
-      if (!opts.reusePort) old.stop(false);
       try {
         server = bind(bound, fallback);
       } catch (e) {
-        // Only if another program took the port in that instant: say so loudly.
+        // The old listener goes on with the old default certificate: say so loudly.
         opts.log.error("certificate reload: cannot bind the port again", { service: spec.name, port: bound, err: (e as Error).message });
         return;
       }
-      if (opts.reusePort) old.stop(false);
+      old.stop(false);
     };
     let chain = Promise.resolve();
     const reload = () => (chain = chain.then(rebind, rebind));
