@@ -412,13 +412,15 @@ export function createListenerSet(opts: ListenerSetOptions): ListenerSet {
    *  port refused clients and could be taken by another program); only a connection still
    *  waiting in the old socket's accept queue at that instant is reset. Linux lets only the
    *  same user join a reuseport group. */
+  /** Bun supports `reusePort` on Bun.listen; bun-types does not declare it (hence a spread). */
+  const REUSE_PORT = { reusePort: true };
   async function listenTls(spec: ListenSpec, port: number): Promise<Listener> {
     const sh = sharedOf(spec);
     const bind = (at: number, fallback: tls.SecureContext) =>
       Bun.listen<BunSocketData>({
         hostname: opts.address,
         port: at,
-        reusePort: true,
+        ...REUSE_PORT,
         data: { sni: sh.contextFor },
         tls: { secureContext: nativeContext(fallback) } as Bun.TLSOptions,
         socket: bunTlsHandlers((s) => {
