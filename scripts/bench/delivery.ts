@@ -10,11 +10,8 @@ import { count, eq } from "drizzle-orm";
 import { spool } from "../../core/db/schema.ts";
 import { connectSmtp } from "../../core/delivery/smtp-client.ts";
 import { ALICE, BOB, startDnsWith, startSide, twoPorts } from "../../tests/helpers/pair.ts";
+import { arg } from "./lib/args.ts";
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const N = arg("messages", 1000);
 const SIZE = 10 * 1024;
 

@@ -32,11 +32,8 @@ import { freePort, withDovecot } from "./lib/dovecot.ts";
 import { Client } from "./lib/imap-client.ts";
 import * as net from "node:net";
 import { join } from "node:path";
+import { arg } from "./lib/args.ts";
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const CLIENTS = arg("clients", 10);
 const SECONDS = arg("seconds", 6);
 const ROUNDS = arg("rounds", 2);

@@ -7,11 +7,8 @@
 // usage: bun scripts/bench/jmap.ts [--messages M] [--requests R] [--clients N] [--seconds S]
 import { readFileSync } from "node:fs";
 import { Client } from "./lib/imap-client.ts";
+import { arg } from "./lib/args.ts";
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const MESSAGES = arg("messages", 10_000);
 const REQUESTS = arg("requests", 300);
 const CLIENTS = arg("clients", 10);

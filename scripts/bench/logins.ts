@@ -5,11 +5,8 @@
 // usage: bun scripts/bench/logins.ts [--clients N] [--seconds S] [--no-dovecot]
 import * as net from "node:net";
 import { withDovecot } from "./lib/dovecot.ts";
+import { arg } from "./lib/args.ts";
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const CLIENTS = arg("clients", 10);
 const SECONDS = arg("seconds", 6);
 const PASS = "bench-pw";

@@ -12,11 +12,8 @@ import type { Io } from "../../core/cli/io.ts";
 import { openDb } from "../../core/db/open.ts";
 import { createStore } from "../../core/store/index.ts";
 import { createLogger } from "../../core/log.ts";
+import { arg } from "./lib/args.ts";
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const COUNT = arg("messages", 10_000);
 const SIZE = 10 * 1024;
 const MB = 1024 * 1024;

@@ -13,11 +13,8 @@ import { processCpuSeconds, threadCpuSeconds, treeCpuSeconds } from "./lib/cpu.t
 import { withDovecot } from "./lib/dovecot.ts";
 import { startTestServer } from "../../tests/helpers/server.ts";
 import { processesOption, serveBench } from "./lib/serve.ts";
+import { arg } from "./lib/args.ts";
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const PER_ACCOUNT = arg("messages", 2000);
 const CONNS = arg("conns", 4);
 const ROUNDS = arg("rounds", 5);

@@ -6,12 +6,9 @@
 // child process.
 // Prints ONE JSON line.
 // usage: bun scripts/bench/tls.ts [--fetches N] [--sessions N] [--rounds R]
+import { arg } from "./lib/args.ts";
 import { cpuMeterNs } from "./lib/cpu.ts";
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const FETCHES = arg("fetches", 1000);
 const SESSIONS = arg("sessions", 200);
 const ROUNDS = arg("rounds", 3);
